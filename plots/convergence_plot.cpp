@@ -1,0 +1,1 @@
+#include "plots/convergence_plot.hpp"

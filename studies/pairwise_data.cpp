@@ -1,0 +1,1 @@
+#include "studies/pairwise_data.hpp"

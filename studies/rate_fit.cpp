@@ -1,0 +1,1 @@
+#include "studies/rate_fit.hpp"

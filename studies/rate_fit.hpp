@@ -1,0 +1,49 @@
+#pragma once
+// Empirical rates: OLS slope of log(error) on log(size) with confidence intervals, and the
+// verdict that compares a fitted slope with a theoretical exponent (SPEC §4).
+#include <cstdint>
+#include <utility>
+#include <string>
+#include <vector>
+
+namespace attnrate {
+
+/// OLS fit of y = intercept + slope * x over all cells (natural logs supplied by the caller,
+/// e.g. x = log M or x = log(M / log M), y = log error).
+struct SlopeFit {
+  double slope = 0.0;
+  double intercept = 0.0;
+  double slope_se = 0.0;       ///< classical OLS standard error of the slope
+  double residual_sd = 0.0;    ///< sqrt(RSS / (n - 2))
+  std::size_t n = 0;           ///< number of cells used
+  std::size_t distinct_x = 0;  ///< number of distinct sizes
+  double level = 0.95;         ///< confidence level of both intervals
+  double ci_t_lo = 0.0, ci_t_hi = 0.0;        ///< slope +- t_{n-2, 1-(1-level)/2} * se (Boost.Math students_t)
+  double ci_boot_lo = 0.0, ci_boot_hi = 0.0;  ///< percentile bootstrap over seeds, see fit_slope
+  int bootstrap_resamples = 0;
+};
+
+/// Fits the slope and both intervals. The bootstrap resamples seeds within each size: for every
+/// distinct x it draws, with replacement, as many cells as that x has, refits the OLS slope,
+/// and takes the (1-level)/2 and 1-(1-level)/2 percentiles over `resamples` refits. The
+/// bootstrap draws come from Rng(bootstrap_seed) only, so the result is reproducible.
+/// Requires x.size() == y.size() >= 3, all finite, and at least two distinct x values;
+/// throws std::invalid_argument otherwise (the caller excludes non-finite cells first).
+SlopeFit fit_slope(const std::vector<double>& x, const std::vector<double>& y, double level = 0.95,
+                   int resamples = 2000, std::uint64_t bootstrap_seed = 0x5eed);
+
+enum class Verdict { consistent, inconclusive, inconsistent };
+std::string to_string(Verdict v);
+
+/// SPEC §4 with the interval [lo, hi] that the claim is judged on:
+/// inconclusive if hi - lo > max_width; otherwise consistent if lo - tolerance <= theory <=
+/// hi + tolerance; inconsistent otherwise.
+Verdict judge(double theory, double lo, double hi, double tolerance, double max_width);
+
+/// The interval a slope claim is judged on: the hull of the t-interval and the bootstrap
+/// interval (a verdict must survive both ways of measuring the uncertainty).
+inline std::pair<double, double> judged_interval(const SlopeFit& f) {
+  return {f.ci_t_lo < f.ci_boot_lo ? f.ci_t_lo : f.ci_boot_lo, f.ci_t_hi > f.ci_boot_hi ? f.ci_t_hi : f.ci_boot_hi};
+}
+
+}  // namespace attnrate
