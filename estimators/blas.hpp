@@ -1,0 +1,19 @@
+#pragma once
+// The few raw BLAS calls Armadillo does not expose directly, and the thread pinning that makes
+// every result independent of the thread count (SPEC §7: OpenBLAS level-2/3 results differ
+// bitwise between 1 and 2 BLAS threads, so BLAS runs single-threaded and attnrate threads
+// over blocks itself with a fixed reduction order).
+#include <armadillo>
+
+namespace attnrate {
+
+/// Sets OpenBLAS to one thread. Call before a parallel region that calls BLAS.
+void pin_blas_to_one_thread() noexcept;
+
+/// C(upper triangle) += alpha * P * P^T for P (p x k, column-major), C p x p: one dsyrk.
+void syrk_upper_add(const double* P, int p, int k, double alpha, double* C) noexcept;
+
+/// Copies the upper triangle of a square matrix onto its lower triangle.
+void symmetrise_from_upper(arma::mat& C) noexcept;
+
+}  // namespace attnrate

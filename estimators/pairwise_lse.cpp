@@ -1,0 +1,190 @@
+#include "estimators/pairwise_lse.hpp"
+
+#include <omp.h>
+
+#include <algorithm>
+#include <cstring>
+#include <sstream>
+#include <vector>
+
+#include "estimators/blas.hpp"
+
+namespace attnrate {
+namespace {
+
+// Number of partial sums: a function of p only (never of the thread count), so the reduction
+// tree and hence every bit of G is the same for any number of threads; at most 64 and at most
+// about 64 MiB of partial sums.
+std::size_t chunk_count(int p) {
+  const std::size_t per = static_cast<std::size_t>(p) * p * sizeof(double);
+  return std::clamp<std::size_t>((std::size_t{64} << 20) / std::max<std::size_t>(per, 1), 2, 64);
+}
+
+struct ChunkSums {
+  arma::mat G;
+  arma::vec h;
+  double yy = 0.0;
+  std::size_t clamped = 0;
+};
+
+// Features of one block into PsiT (p x count*N), zeroed by the caller.
+std::size_t block_features(const BSplineBasis& basis, const double* AX, const double* X, int N, int d,
+                           std::size_t count, double* PsiT) {
+  const int p = basis.size();
+  const int s1 = basis.degree() + 1;
+  const double inv = 1.0 / (N - 1);
+  double vals[BSplineBasis::max_degree + 1];
+  std::size_t clamped = 0;
+  for (std::size_t s = 0; s < count; ++s) {
+    const double* x = X + s * static_cast<std::size_t>(N) * d;
+    const double* ax = AX + s * static_cast<std::size_t>(N) * d;
+    for (int i = 0; i < N; ++i) {
+      double* col = PsiT + (s * N + i) * static_cast<std::size_t>(p);
+      const double* xi = x + static_cast<std::size_t>(i) * d;
+      for (int j = 0; j < N; ++j) {
+        if (j == i) continue;
+        const double* axj = ax + static_cast<std::size_t>(j) * d;
+        double u = 0.0;
+        for (int r = 0; r < d; ++r) u += xi[r] * axj[r];
+        const BasisSpan span = basis.evaluate(u, vals);
+        clamped += span.clamped;
+        for (int q = 0; q < s1; ++q) col[span.first + q] += inv * vals[q];
+      }
+    }
+  }
+  return clamped;
+}
+
+// Sparse path for large p: each feature row has at most (N-1)(s+1) nonzeros, so adding its
+// outer product directly costs nnz^2 instead of the p^2 of a dense syrk.
+void sparse_accumulate(const double* PsiT, int p, std::size_t cols, double* G, std::vector<int>& touched) {
+  for (std::size_t t = 0; t < cols; ++t) {
+    const double* col = PsiT + t * static_cast<std::size_t>(p);
+    touched.clear();
+    for (int k = 0; k < p; ++k)
+      if (col[k] != 0.0) touched.push_back(k);
+    for (std::size_t x = 0; x < touched.size(); ++x) {
+      const int kb = touched[x];
+      const double vb = col[kb];
+      double* Gcol = G + static_cast<std::size_t>(kb) * p;
+      for (std::size_t y = 0; y <= x; ++y) Gcol[touched[y]] += col[touched[y]] * vb;
+    }
+  }
+}
+
+}  // namespace
+
+bool uses_sparse_accumulation(int p, int N, int degree) noexcept { return p > 3 * (N - 1) * (degree + 1); }
+
+NormalEquations accumulate_normal_equations(const BSplineBasis& basis, const arma::mat& A, int N, int d,
+                                            std::size_t M, const SampleBlockSource& source,
+                                            const LseOptions& options) {
+  const int p = basis.size();
+  const std::size_t B = std::max<std::size_t>(1, options.block_samples);
+  const std::size_t blocks = (M + B - 1) / B;
+  const std::size_t chunks = std::min(chunk_count(p), blocks);
+  const int threads = options.threads > 0 ? options.threads : omp_get_max_threads();
+  pin_blas_to_one_thread();
+  const bool sparse = uses_sparse_accumulation(p, N, basis.degree());
+
+  std::vector<ChunkSums> sums(chunks);
+#pragma omp parallel num_threads(threads)
+  {
+    std::vector<double> X(B * N * d), Y(B * N), AX(B * N * d), PsiT(B * N * static_cast<std::size_t>(p));
+    std::vector<int> touched;
+#pragma omp for schedule(dynamic, 1)
+    for (std::size_t c = 0; c < chunks; ++c) {
+      ChunkSums& cs = sums[c];
+      cs.G.zeros(p, p);
+      cs.h.zeros(p);
+      // Chunk c covers blocks [c*blocks/chunks, (c+1)*blocks/chunks).
+      const std::size_t b0 = c * blocks / chunks, b1 = (c + 1) * blocks / chunks;
+      for (std::size_t b = b0; b < b1; ++b) {
+        const std::size_t first = b * B, count = std::min(B, M - first);
+        const std::size_t cols = count * N;
+        source(first, count, X.data(), Y.data());
+        const arma::mat Xb(X.data(), d, cols, false, true);
+        arma::mat AXb(AX.data(), d, cols, false, true);
+        AXb = A * Xb;
+        std::fill(PsiT.begin(), PsiT.begin() + cols * p, 0.0);
+        cs.clamped += block_features(basis, AX.data(), X.data(), N, d, count, PsiT.data());
+        if (sparse) sparse_accumulate(PsiT.data(), p, cols, cs.G.memptr(), touched);
+        else syrk_upper_add(PsiT.data(), p, static_cast<int>(cols), 1.0, cs.G.memptr());
+        const arma::mat Psi(PsiT.data(), p, cols, false, true);
+        const arma::vec y(Y.data(), cols, false, true);
+        cs.h += Psi * y;
+        for (std::size_t t = 0; t < cols; ++t) cs.yy += Y[t] * Y[t];
+      }
+    }
+  }
+  NormalEquations ne;
+  ne.G.zeros(p, p);
+  ne.h.zeros(p);
+  for (const ChunkSums& cs : sums) {  // fixed order
+    ne.G += cs.G;
+    ne.h += cs.h;
+    ne.yy += cs.yy;
+    ne.clamped += cs.clamped;
+  }
+  symmetrise_from_upper(ne.G);
+  const double scale = 1.0 / (static_cast<double>(M) * N);
+  ne.G *= scale;
+  ne.h *= scale;
+  ne.yy *= scale;
+  ne.tokens = M * N;
+  ne.interactions = M * N * static_cast<std::size_t>(N - 1);
+  return ne;
+}
+
+LseSolution solve_normal_equations(const NormalEquations& ne, double ridge, double rcond_floor) {
+  const arma::uword p = ne.G.n_rows;
+  arma::mat Gr = ne.G;
+  if (ridge > 0.0) Gr.diag() += ridge;
+  LseSolution sol;
+  arma::mat R;
+  const bool chol_ok = Gr.is_finite() && arma::chol(R, Gr);
+  sol.rcond = chol_ok ? arma::rcond(Gr) : 0.0;
+  if (chol_ok && sol.rcond >= rcond_floor) {
+    sol.coef = arma::solve(arma::trimatu(R), arma::solve(arma::trimatl(R.t()), ne.h));
+    sol.solver = "cholesky";
+    sol.rank = p;
+  } else {
+    arma::mat Uu, Vv;
+    arma::vec sv;
+    arma::svd(Uu, sv, Vv, Gr, "dc");
+    const double tol = static_cast<double>(p) * (sv.n_elem ? sv[0] : 0.0) * std::numeric_limits<double>::epsilon();
+    sol.coef.zeros(p);
+    arma::uword rank = 0;
+    for (arma::uword k = 0; k < sv.n_elem; ++k)
+      if (sv[k] > tol) {
+        sol.coef += Vv.col(k) * (arma::dot(Uu.col(k), ne.h) / sv[k]);
+        ++rank;
+      }
+    sol.rank = rank;
+    sol.fallback = true;
+    if (sv.n_elem && sv[0] > 0) sol.rcond = sv[sv.n_elem - 1] / sv[0];
+    std::ostringstream s;
+    s << "min-norm (rank " << rank << " of " << p << ")";
+    sol.solver = s.str();
+  }
+  // Training risk 1/(MN) sum (Y - psi^T c)^2 = c^T G c - 2 c^T h + yy (ridge term excluded).
+  sol.train_mse = std::max(0.0, arma::as_scalar(sol.coef.t() * ne.G * sol.coef) - 2.0 * arma::dot(sol.coef, ne.h) + ne.yy);
+  return sol;
+}
+
+PairwiseLseFit fit_pairwise_lse(const BSplineBasis& basis, const arma::mat& A, int N, int d, std::size_t M,
+                                const SampleBlockSource& source, const LseOptions& options) {
+  NormalEquations ne = accumulate_normal_equations(basis, A, N, d, M, source, options);
+  LseSolution sol = solve_normal_equations(ne, options.ridge, options.rcond_floor);
+  return PairwiseLseFit{basis, std::move(sol), std::move(ne)};
+}
+
+SampleBlockSource in_memory_source(const arma::mat& X, const arma::vec& Y, int N) {
+  return [&X, &Y, N](std::size_t first, std::size_t count, double* Xo, double* Yo) {
+    const std::size_t c0 = first * N, cols = count * N;
+    std::memcpy(Xo, X.colptr(c0), sizeof(double) * cols * X.n_rows);
+    std::memcpy(Yo, Y.memptr() + c0, sizeof(double) * cols);
+  };
+}
+
+}  // namespace attnrate

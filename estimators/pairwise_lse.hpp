@@ -1,0 +1,78 @@
+#pragma once
+// Least squares for the pairwise-interaction model with A known (SPEC §2.1).
+//
+// Hypothesis space: phi(u) = sum_k c_k B_k(u), B_k the clamped B-spline basis. Features
+//   psi_{m,i,k} = 1/(N-1) sum_{j != i} B_k(X_i^T A X_j),
+// normal equations G c = h with G = 1/(MN) sum_{m,i} psi psi^T, h = 1/(MN) sum psi Y_{m,i}.
+// G and h are accumulated from a streaming source in blocks of samples (memory
+// O(p^2 + block), never the M x N x p feature tensor); each block's features form a
+// p x (block*N) matrix whose outer product is one dsyrk. Blocks are grouped into a fixed
+// number of contiguous chunks summed in chunk order, so the result is bit-identical for any
+// thread count.
+#include <armadillo>
+#include <cstddef>
+#include <functional>
+#include <string>
+
+#include "estimators/bspline.hpp"
+
+namespace attnrate {
+
+/// Fills tokens X (d x count*N, token i of sample first+s in column s*N+i) and outputs Y
+/// (count*N) for samples [first, first+count). Called concurrently for disjoint ranges.
+using SampleBlockSource = std::function<void(std::size_t first, std::size_t count, double* X, double* Y)>;
+
+struct LseOptions {
+  double ridge = 0.0;               ///< lambda in (1/(MN)) sum (Y - psi^T c)^2 + lambda ||c||^2
+  std::size_t block_samples = 256;  ///< samples per streaming block (fixed: part of the result's definition)
+  int threads = 0;                  ///< OpenMP threads; 0 = omp_get_max_threads()
+  double rcond_floor = 1e-12;       ///< below this reciprocal condition number, use the min-norm solve
+};
+
+struct NormalEquations {
+  arma::mat G;                   ///< p x p, symmetric, normalised by 1/(MN)
+  arma::vec h;                   ///< p, normalised by 1/(MN)
+  double yy = 0.0;               ///< 1/(MN) sum Y^2 (gives the training risk without a second pass)
+  std::size_t tokens = 0;        ///< M * N
+  std::size_t interactions = 0;  ///< M * N * (N-1) evaluations of u
+  std::size_t clamped = 0;       ///< interactions outside [a, b], clamped to the nearest end
+};
+
+/// Whether accumulation adds each feature row's outer product over its nonzeros (p large:
+/// p > 3 (N-1)(s+1)) instead of a dense dsyrk per block. Both give the same G up to rounding.
+bool uses_sparse_accumulation(int p, int N, int degree) noexcept;
+
+/// Streams M samples from `source` and accumulates the normal equations for `basis`.
+NormalEquations accumulate_normal_equations(const BSplineBasis& basis, const arma::mat& A, int N, int d,
+                                            std::size_t M, const SampleBlockSource& source,
+                                            const LseOptions& options = {});
+
+struct LseSolution {
+  arma::vec coef;
+  std::string solver;        ///< "cholesky" or "min-norm (rank k of p)"
+  double rcond = 0.0;        ///< reciprocal condition estimate of G + ridge I (LAPACK, 1-norm)
+  bool fallback = false;     ///< true when the min-norm (pseudo-inverse) solve was used
+  arma::uword rank = 0;      ///< numerical rank used by the solve (p for Cholesky)
+  double train_mse = 0.0;    ///< 1/(MN) sum (Y - psi^T c)^2, from G, h and yy
+};
+
+/// Solves (G + ridge I) c = h by Cholesky; when G + ridge I is singular or its reciprocal
+/// condition is below rcond_floor (e.g. pieces without data) uses the minimum-norm
+/// least-squares solution (SVD pseudo-inverse) and says so.
+LseSolution solve_normal_equations(const NormalEquations& ne, double ridge, double rcond_floor = 1e-12);
+
+struct PairwiseLseFit {
+  BSplineBasis basis;
+  LseSolution solution;
+  NormalEquations normal_equations;
+  double phi_hat(double u) const noexcept { return basis.value(solution.coef, u); }
+};
+
+/// accumulate + solve.
+PairwiseLseFit fit_pairwise_lse(const BSplineBasis& basis, const arma::mat& A, int N, int d, std::size_t M,
+                                const SampleBlockSource& source, const LseOptions& options = {});
+
+/// Source over data held in memory (X: d x M*N, Y: M*N), as read from a CSV file.
+SampleBlockSource in_memory_source(const arma::mat& X, const arma::vec& Y, int N);
+
+}  // namespace attnrate
