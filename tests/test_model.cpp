@@ -1,0 +1,176 @@
+// The pairwise-interaction model: activations, token laws, A normalisation, data generation,
+// schedules, settings parsing.
+#include <catch2/catch.hpp>
+#include <cmath>
+#include <limits>
+#include <numbers>
+
+#include "estimators/input_error.hpp"
+#include "studies/settings.hpp"
+#include "theory/pairwise_model.hpp"
+#include "theory/schedule.hpp"
+
+using namespace attnrate;
+
+TEST_CASE("activations: values, smoothness, parsing", "[model]") {
+  const Activation w = Activation::parse("weierstrass:1");
+  CHECK(w.holder_smoothness() == 1.0);
+  CHECK(w.default_degree() == 1);
+  // Direct evaluation of the documented series.
+  double ref = 0.0;
+  const double u = 0.37, golden = (std::sqrt(5.0) - 1.0) / 2.0;
+  for (int j = 0; j <= 16; ++j) {
+    const double f = j * golden;
+    ref += std::pow(std::numbers::sqrt2, -j) * std::cos(3.0 * std::pow(std::numbers::sqrt2, j) * u +
+                                                         2.0 * std::numbers::pi * (f - std::floor(f)));
+  }
+  CHECK(w(u) == Approx(ref).epsilon(1e-12));
+  CHECK(Activation::parse("weierstrass:0.5").default_degree() == 0);
+  CHECK(Activation::parse("weierstrass:1.5").default_degree() == 1);
+  CHECK(Activation::parse("kink:0.5")(1.25) == Approx(1.0));
+  CHECK(Activation::parse("tanh")(0.3) == Approx(std::tanh(0.3)));
+  CHECK(Activation::parse("softplus")(0.0) == Approx(std::log(2.0)));
+  CHECK(Activation::parse("gelu")(1.0) == Approx(0.8413447460685429));
+  CHECK(std::isinf(Activation::parse("exp").holder_smoothness()));
+  const Activation b3 = Activation::parse("bspline:3", 42);
+  CHECK(b3.holder_smoothness() == 3.0);
+  CHECK(b3.claimed_smoothness() == 2.0);
+  CHECK(b3(-3.5) == 0.0);
+  CHECK(b3(3.5) == 0.0);
+  // C^(P-1) at the ends: the value next to the boundary is tiny (zero coefficients there).
+  CHECK(std::abs(b3(2.999)) < 1e-6);
+  CHECK(Activation::parse("bspline:3", 42)(0.3) == b3(0.3));  // seeded
+  CHECK(Activation::parse("bspline:3", 43)(0.3) != b3(0.3));
+  CHECK_THROWS_AS(Activation::parse("relu"), InputError);
+  CHECK_THROWS_AS(Activation::parse("weierstrass"), InputError);
+  CHECK_THROWS_AS(Activation::parse("weierstrass:-1"), InputError);
+  CHECK_THROWS_AS(Activation::parse("weierstrass:abc"), InputError);
+  CHECK_THROWS_AS(Activation::parse("bspline:2.5"), InputError);
+  CHECK_THROWS_AS(Activation::parse("bspline:11"), InputError);
+  CHECK_THROWS_AS(Activation::parse("tanh:2"), InputError);
+  CHECK(minimax_exponent(1.0, 1) == Approx(2.0 / 3.0));
+  CHECK(minimax_exponent(5.0, 1) == Approx(0.8));  // capped at s + 1 = 2
+}
+
+TEST_CASE("token laws: moments and dependence", "[model]") {
+  Rng rng(5);
+  const int d = 3, N = 4, n = 40000;
+  for (const char* spec : {"uniform", "gaussian", "exchangeable:0.5"}) {
+    const TokenLaw law = TokenLaw::parse(spec);
+    std::vector<double> x(static_cast<std::size_t>(d) * N);
+    double m = 0, v = 0, c01 = 0;
+    for (int s = 0; s < n; ++s) {
+      law.draw_sample(rng, N, d, x.data());
+      m += x[0];
+      v += x[0] * x[0];
+      c01 += x[0] * x[d];  // coordinate 0 of tokens 0 and 1
+    }
+    m /= n;
+    v /= n;
+    c01 /= n;
+    INFO(spec);
+    CHECK(std::abs(m) < 5 * std::sqrt(1.0 / 3.0 / n));
+    CHECK(v == Approx(1.0 / 3.0).epsilon(0.03));  // all three laws have per-coordinate variance 1/3
+    const double expected_cov = law.kind == TokenLaw::Kind::exchangeable ? 0.5 / 3.0 : 0.0;
+    CHECK(std::abs(c01 - expected_cov) < 5 * std::sqrt(1.0 / 9.0 / n) + 1e-3);
+  }
+  CHECK_THROWS_AS(TokenLaw::parse("exchangeable:1"), InputError);
+  CHECK_THROWS_AS(TokenLaw::parse("cauchy"), InputError);
+}
+
+TEST_CASE("A has rank r and the documented normalisation", "[model]") {
+  PairwiseModelSpec spec;
+  spec.d = 6;
+  spec.r = 2;
+  const PairwiseModel model(spec, 11);
+  CHECK(arma::rank(model.A()) == 2);
+  const arma::vec u = arma::abs(model.draw_pair_interactions(123, 200000));
+  const double frac = static_cast<double>(arma::accu(u <= 1.0)) / u.n_elem;
+  CHECK(frac == Approx(0.99).margin(0.003));  // pilot of 20000 pairs: quantile error ~ 0.0007
+}
+
+TEST_CASE("data generation follows the model equation and is order independent", "[model]") {
+  PairwiseModelSpec spec;
+  spec.N = 5;
+  spec.d = 3;
+  spec.r = 1;
+  spec.sigma = 0.0;
+  spec.activation = "tanh";
+  const PairwiseModel model(spec, 2);
+  const std::size_t M = 20;
+  arma::mat X(spec.d, M * spec.N);
+  arma::vec Y(M * spec.N);
+  model.draw_samples(7, 0, M, X.memptr(), Y.memptr());
+  for (std::size_t m = 0; m < M; ++m)
+    for (int i = 0; i < spec.N; ++i) {
+      double s = 0;
+      for (int j = 0; j < spec.N; ++j)
+        if (j != i) s += std::tanh(arma::dot(X.col(m * spec.N + i), model.A() * X.col(m * spec.N + j)));
+      CHECK(Y[m * spec.N + i] == Approx(s / (spec.N - 1)).epsilon(1e-12));
+    }
+  // Samples 10..19 drawn alone equal the same samples drawn in one call.
+  arma::mat X2(spec.d, 10 * spec.N);
+  arma::vec Y2(10 * spec.N);
+  model.draw_samples(7, 10, 10, X2.memptr(), Y2.memptr());
+  CHECK(arma::approx_equal(X2, X.cols(10 * spec.N, 20 * spec.N - 1), "absdiff", 0.0));
+  CHECK(arma::approx_equal(Y2, Y.subvec(10 * spec.N, 20 * spec.N - 1), "absdiff", 0.0));
+  // Noise has the stated standard deviation.
+  spec.sigma = 0.5;
+  const PairwiseModel noisy(spec, 2);
+  arma::mat X3(spec.d, 4000 * spec.N);
+  arma::vec Y3(4000 * spec.N);
+  noisy.draw_samples(7, 0, 4000, X3.memptr(), Y3.memptr());
+  arma::vec Y0(4000 * spec.N);
+  model.draw_samples(7, 0, 4000, X3.memptr(), Y0.memptr());  // same tokens, sigma = 0
+  CHECK(arma::stddev(Y3 - Y0) == Approx(0.5).epsilon(0.02));
+}
+
+TEST_CASE("model validation names the option", "[model]") {
+  auto bad = [](auto mutate, const std::string& needle) {
+    PairwiseModelSpec s;
+    mutate(s);
+    try {
+      validate(s);
+      FAIL("no exception for " << needle);
+    } catch (const InputError& e) {
+      CHECK_THAT(e.what(), Catch::Contains(needle));
+    }
+  };
+  bad([](PairwiseModelSpec& s) { s.N = 1; }, "--N");
+  bad([](PairwiseModelSpec& s) { s.d = 0; }, "--d");
+  bad([](PairwiseModelSpec& s) { s.r = 6; }, "--r");
+  bad([](PairwiseModelSpec& s) { s.sigma = -1; }, "--sigma");
+}
+
+TEST_CASE("K_M schedules", "[model]") {
+  CHECK(schedule_pieces(Schedule::plain, 1.0, 1.0, 1000) == 10);
+  CHECK(schedule_pieces(Schedule::plain, 1.0, 4.0, 64000) == 160);
+  CHECK(schedule_pieces(Schedule::paper, 1.0, 1.0, 1000) == static_cast<int>(std::lround(std::cbrt(1000 / std::log(1000.0)))));
+  CHECK(schedule_pieces(Schedule::plain, 1.0, 1e-6, 1000) == 1);
+  CHECK(rate_abscissa(Schedule::paper, 1000) == Approx(std::log(1000 / std::log(1000.0))));
+  CHECK_THROWS_AS(parse_schedule("fast"), InputError);
+}
+
+TEST_CASE("settings: grids, ranges, sources and did-you-mean", "[settings]") {
+  Settings s({{"M", "500:4000:x2", ""}, {"sigma", "0.5", ""}, {"range", "auto", ""}});
+  CHECK(s.get_sizes("M", 2) == std::vector<std::size_t>{500, 1000, 2000, 4000});
+  s.set("M", "100,300", "--M");
+  CHECK(s.get_sizes("M", 2) == std::vector<std::size_t>{100, 300});
+  s.set("M", "1,300", "--M");
+  CHECK_THROWS_WITH(s.get_sizes("M", 2), Catch::Contains("--M entries must be >= 2"));
+  s.set("M", "100:50:x2", "--M");
+  CHECK_THROWS_AS(s.get_sizes("M", 2), InputError);
+  s.set("M", "100:500:x1", "--M");
+  CHECK_THROWS_AS(s.get_sizes("M", 2), InputError);
+  double a, b;
+  CHECK_FALSE(s.get_range("range", a, b));
+  s.set("range", "-1,2", "--range");
+  CHECK(s.get_range("range", a, b));
+  CHECK(a == -1.0);
+  CHECK(b == 2.0);
+  s.set("range", "2,1", "--range");
+  CHECK_THROWS_WITH(s.get_range("range", a, b), Catch::Contains("a < b"));
+  s.set("sigma", "-1", "study.toml: sigma");
+  CHECK_THROWS_WITH(s.get_double("sigma", 0.0, std::numeric_limits<double>::infinity()), Catch::Contains("study.toml: sigma must be >= 0, got -1"));
+  CHECK_THROWS_WITH(s.set("sigam", "1", "--sigam"), Catch::Contains("did you mean 'sigma'"));
+}

@@ -1,0 +1,69 @@
+#pragma once
+// Activation families phi of the pairwise-interaction model (SPEC §2), each with its declared
+// smoothness. Parsed from "NAME[:PARAM]":
+//   bspline:P        degree-P B-spline with seeded N(0,1) coefficients on 12 uniform pieces of
+//                    [-3, 3]; the first and last P coefficients are zero, so phi and its first
+//                    P-1 derivatives vanish at +-3 and phi = 0 outside: C^(P-1) on the line.
+//                    Hoelder smoothness P (bounded P-th derivative); the minimax paper uses P-1.
+//   weierstrass:b    sum_{j=0}^{J} L^(-j b) cos(3 L^j u + theta_j), L = sqrt(2),
+//                    theta_j = 2 pi frac(j (sqrt5-1)/2), J = ceil(2 max(8, 8/b)) so the truncated
+//                    tail is below 2^-8 in amplitude and the finest frequency (>= 768) far beyond
+//                    any estimator mesh. Exactly b-Hoelder (b not an integer); L2 spline
+//                    approximation error ~ K^-b.
+//   kink:b           |u - 0.25|^b, one singular point (b-Hoelder for non-even-integer b).
+//   tanh, softplus, gelu, exp: analytic (smoothness infinite).
+#include <armadillo>
+#include <cstdint>
+#include <limits>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "estimators/bspline.hpp"
+
+namespace attnrate {
+
+class Activation {
+ public:
+  enum class Kind { bspline, weierstrass, kink, tanh, softplus, gelu, exp };
+
+  /// Parses "NAME[:PARAM]". `seed` draws the coefficients of bspline:P (ignored otherwise).
+  /// Throws InputError naming the valid forms for an unknown name or a bad parameter.
+  static Activation parse(std::string_view spec, std::uint64_t seed = 0);
+
+  double operator()(double u) const noexcept;
+
+  /// Canonical "NAME[:PARAM]" string.
+  const std::string& name() const noexcept { return name_; }
+  Kind kind() const noexcept { return kind_; }
+  /// Hoelder smoothness beta (infinity for analytic activations).
+  double holder_smoothness() const noexcept { return holder_; }
+  /// Smoothness the rate claims use: the paper's P-1 for bspline:P, beta otherwise.
+  double claimed_smoothness() const noexcept { return claimed_; }
+  /// One line saying which convention claimed_smoothness follows.
+  std::string smoothness_convention() const;
+  /// Default estimator degree: floor(beta) for finite beta (approximation order s+1 > beta,
+  /// which avoids the log factor a Weierstrass-type function picks up when s+1 = beta),
+  /// P for bspline:P (the paper's P_est = P_true), 3 for analytic activations.
+  int default_degree() const noexcept;
+
+ private:
+  Activation() = default;
+  Kind kind_ = Kind::tanh;
+  std::string name_;
+  double param_ = 0.0;
+  double holder_ = std::numeric_limits<double>::infinity();
+  double claimed_ = std::numeric_limits<double>::infinity();
+  // weierstrass
+  std::vector<double> amplitude_, frequency_, phase_;
+  // bspline
+  std::optional<BSplineBasis> basis_;
+  arma::vec coef_;
+};
+
+/// Rate exponent of the squared L2 error: 2 beta_eff / (2 beta_eff + 1) with
+/// beta_eff = min(beta, degree + 1) (a degree-s spline approximates to order s+1 at most).
+double minimax_exponent(double beta, int degree);
+
+}  // namespace attnrate

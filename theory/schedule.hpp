@@ -1,0 +1,24 @@
+#pragma once
+// K_M schedules (SPEC §2.1): the number of spline pieces as a function of the sample size.
+//   plain: K_M = max(1, round(c_K M^{1/(2 beta + 1)}))
+//   paper: K_M = max(1, round(c_K (M / log M)^{1/(2 beta + 1)}))  (the theorem's choice)
+// beta is the effective smoothness min(beta, degree + 1).
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+namespace attnrate {
+
+enum class Schedule { plain, paper };
+
+/// Throws InputError unless "plain" or "paper".
+Schedule parse_schedule(std::string_view s);
+std::string to_string(Schedule s);
+
+/// Pieces for M samples (M >= 2, beta_eff > 0, c_K > 0).
+int schedule_pieces(Schedule s, double beta_eff, double c_K, std::size_t M);
+
+/// The abscissa the schedule's rate is linear in: log M (plain) or log(M / log M) (paper).
+double rate_abscissa(Schedule s, std::size_t M);
+
+}  // namespace attnrate
