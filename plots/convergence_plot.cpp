@@ -1,1 +1,142 @@
 #include "plots/convergence_plot.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <sstream>
+#include <stdexcept>
+
+#include "plots/cell_summary.hpp"
+#include "plots/gnuplot_script.hpp"
+
+namespace attnrate {
+
+namespace {
+
+using Rows = std::vector<std::vector<double>>;
+
+std::string series_name(const ConvergenceSeries& s, std::size_t i) {
+  return "convergence series " + std::to_string(i) + (s.label.empty() ? "" : " ('" + s.label + "')");
+}
+
+void validate(const ConvergenceFigure& figure) {
+  if (figure.series.empty())
+    throw std::invalid_argument("convergence figure '" + figure.title +
+                                "': no series to draw (add at least one ConvergenceSeries)");
+  for (std::size_t i = 0; i < figure.series.size(); ++i) {
+    const ConvergenceSeries& s = figure.series[i];
+    const std::string name = series_name(s, i);
+    require_loglog_cells(name, s.x, s.y);
+    if (!std::isfinite(s.fit_slope) || !std::isfinite(s.fit_intercept))
+      throw std::invalid_argument(name + ": fit_slope and fit_intercept must be finite");
+    if (s.draw_theory && !std::isfinite(s.theory_slope))
+      throw std::invalid_argument(name + ": theory_slope must be finite when draw_theory is set");
+  }
+}
+
+// exp(log_y0 + slope (log x - log_x0)): a line on log-log axes; it must be drawable at x.
+double loglog_line(double log_y0, double slope, double log_x0, double x, const std::string& what) {
+  const double v = std::exp(log_y0 + slope * (std::log(x) - log_x0));
+  if (!(std::isfinite(v) && v > 0.0))
+    throw std::invalid_argument(what + " is not finite and > 0 at x = " + gnuplot_number(x) +
+                                " (check fit_intercept and the slopes)");
+  return v;
+}
+
+}  // namespace
+
+std::string convergence_figure_script(const ConvergenceFigure& figure, const std::string& terminal,
+                                      const std::filesystem::path& output) {
+  validate(figure);
+  std::ostringstream out;
+  out << gnuplot_terminal_lines(terminal, output);
+
+  DataExtent extent;
+  std::vector<std::string> plot_items;
+  for (std::size_t i = 0; i < figure.series.size(); ++i) {
+    const ConvergenceSeries& s = figure.series[i];
+    const std::string name = series_name(s, i);
+    const std::string id = std::to_string(i);
+    const std::string colour = gnuplot_quote(series_colour(i));
+    const std::string suffix = s.label.empty() ? "" : " (" + s.label + ")";
+    const bool first = (i == 0);
+
+    Rows cells;
+    double mean_log_x = 0.0;
+    for (std::size_t k = 0; k < s.x.size(); ++k) {
+      cells.push_back({s.x[k], s.y[k]});
+      mean_log_x += std::log(s.x[k]);
+    }
+    mean_log_x /= static_cast<double>(s.x.size());
+    const auto [xmin, xmax] = std::minmax_element(s.x.begin(), s.x.end());
+    out << gnuplot_datablock("cells" + id, cells);
+    extent.cover(cells);
+    plot_items.push_back("$cells" + id + " using 1:2 with points pt 7 ps 0.6 lc rgb " +
+                         gnuplot_quote(series_colour_transparent(i, 0x99)) +
+                         (first ? " title \"cells\"" : " notitle"));
+
+    Rows medians;
+    for (const CellSummary& c : summarise_cells(s.x, s.y)) medians.push_back({c.x, c.median, c.q1, c.q3});
+    out << gnuplot_datablock("median" + id, medians);
+    plot_items.push_back("$median" + id + " using 1:2:3:4 with yerrorbars pt 5 ps 1.1 lw 1.5 lc rgb " +
+                         colour + (first ? " title \"median, interquartile range\"" : " notitle"));
+
+    // Fitted line log y = a + b log x over the range of x.
+    const double a = s.fit_intercept, b = s.fit_slope;
+    const Rows fit = {{*xmin, loglog_line(a, b, 0.0, *xmin, name + ": the fitted line")},
+                      {*xmax, loglog_line(a, b, 0.0, *xmax, name + ": the fitted line")}};
+    out << gnuplot_datablock("fit" + id, fit);
+    extent.cover(fit);
+    // Thick translucent band, so a dashed theory line lying on it stays visible.
+    plot_items.push_back("$fit" + id + " using 1:2 with lines lw 4 lc rgb " +
+                         gnuplot_quote(series_colour_transparent(i, 0xA0)) + " title " +
+                         gnuplot_quote("fit slope " + format_slope(b) + suffix));
+
+    if (s.draw_theory) {
+      // Slope theory_slope through the fitted line at the geometric mean g of the cells' x, so
+      // the picture compares exponents only, not constants.
+      const double log_anchor = a + b * mean_log_x;
+      const double c = s.theory_slope;
+      const Rows theory = {
+          {*xmin, loglog_line(log_anchor, c, mean_log_x, *xmin, name + ": the theory line")},
+          {*xmax, loglog_line(log_anchor, c, mean_log_x, *xmax, name + ": the theory line")}};
+      out << gnuplot_datablock("theory" + id, theory);
+      extent.cover(theory);
+      const std::string title =
+          "theory " + format_slope(c) + (figure.series.size() > 1 ? suffix : std::string());
+      plot_items.push_back("$theory" + id + " using 1:2 with lines lw 2 dt (6,4) lc rgb " + colour +
+                           " title " + gnuplot_quote(title));
+    }
+  }
+
+  const auto [lo_x, hi_x] = padded_log_range(extent.x_lo, extent.x_hi);
+  const auto [lo_y, hi_y] = padded_log_range(extent.y_lo, extent.y_hi);
+  out << gnuplot_text_lines(figure.title, figure.note, figure.x_label, figure.y_label);
+  out << "set logscale xy 10\n";
+  out << "set xrange [" << gnuplot_number(lo_x) << ":" << gnuplot_number(hi_x) << "]\n";
+  out << "set yrange [" << gnuplot_number(lo_y) << ":" << gnuplot_number(hi_y) << "]\n";
+  out << "set format x '%g'\nset format y '%g'\n";
+  out << "set xtics " << log_tics(lo_x, hi_x) << "\nset ytics " << log_tics(lo_y, hi_y) << '\n';
+  out << "set mxtics 10\nset mytics 10\n";
+  out << "set grid xtics ytics mxtics mytics lc rgb '#d4d4d4' lw 1, lc rgb '#eeeeee' lw 1\n";
+  // Legend below the plot (inside it would hide cells whatever the slopes' signs); at most
+  // 3 columns fit the 1000-pixel width, so rows grow instead.
+  const std::size_t key_rows = std::max<std::size_t>(2, (plot_items.size() + 2) / 3);
+  out << "set key below center vertical maxrows " << key_rows << " noenhanced width 1\n";
+  out << "set errorbars small\n";
+  out << "plot ";
+  for (std::size_t j = 0; j < plot_items.size(); ++j) out << (j ? ", \\\n     " : "") << plot_items[j];
+  out << '\n';
+  return out.str();
+}
+
+void write_convergence_figure(const ConvergenceFigure& figure, const std::filesystem::path& stem) {
+  if (stem.empty()) throw std::invalid_argument("write_convergence_figure: the output stem is empty");
+  validate(figure);  // before touching any file
+  std::filesystem::path png = stem, svg = stem;
+  png += ".png";
+  svg += ".svg";
+  run_gnuplot_script(convergence_figure_script(figure, "pngcairo", png), png);
+  run_gnuplot_script(convergence_figure_script(figure, "svg", svg), svg);
+}
+
+}  // namespace attnrate

@@ -30,10 +30,20 @@ struct ConvergenceFigure {
 /// ("fit slope -0.664"), and the dashed theory line ("theory -0.667"). Throws
 /// std::runtime_error naming the file when gnuplot is not installed or an output file was not
 /// produced (gnuplot-iostream itself reports neither).
+/// Details: axes are log10-log10 with ranges fitted to everything drawn; medians and quartiles
+/// are per distinct x (type-7 quantiles, plots/cell_summary.hpp); the geometric mean is over
+/// all cells of the series; the fit and theory lines span [min x, max x]; titles, labels and
+/// note are drawn literally (quotes, backslashes, backquotes escaped, no enhanced-text markup);
+/// series get distinct colours (plots/gnuplot_script.hpp). An empty figure, a series without
+/// cells, mismatched x/y, a cell with x or y not finite and > 0, or non-finite fit/theory
+/// numbers throw std::invalid_argument before any file is touched.
 void write_convergence_figure(const ConvergenceFigure& figure, const std::filesystem::path& stem);
 
 /// The gnuplot script (with inline data) that write_convergence_figure sends for one terminal
 /// ("pngcairo" or "svg") and output path; exposed so tests can check it without gnuplot.
+/// Datablocks $cellsI (x y), $medianI (x median q1 q3), $fitI and $theoryI (two rows: min x
+/// and max x) for series I = 0, 1, ..., then the settings and one `plot` command. Same
+/// std::invalid_argument checks as above, plus an unknown terminal or empty output path.
 std::string convergence_figure_script(const ConvergenceFigure& figure, const std::string& terminal,
                                       const std::filesystem::path& output);
 

@@ -1,1 +1,3 @@
-int main() { return 0; }
+#include "studies/cli.hpp"
+
+int main(int argc, char** argv) { return attnrate::run_cli(argc, argv); }

@@ -4,6 +4,20 @@
 // Data CSV: header `sample,token,x1,...,xd,y`, then one row per token, samples numbered
 // 0, 1, 2, ... in order, tokens 0..N-1 in order within each sample, every sample with the
 // same N >= 2. A.csv: d rows of d comma-separated numbers, no header.
+//
+// Reading is strict and streaming (1 MiB blocks, numbers parsed with std::from_chars):
+// - fields are separated by ','; no quoting; ASCII spaces and tabs around a field are ignored;
+//   a trailing '\r' (CRLF files) and a UTF-8 byte order mark at the start are ignored;
+// - a number field must be consumed whole by std::from_chars (decimal or exponent form, no
+//   leading '+', no hex) and be finite: 'nan', 'inf', '1e999' and '1e-400' (out of the double
+//   range) are rejected; sample and token ids must be non-negative decimal integers (digits only);
+// - a final newline is fine; any blank line (also at the end, e.g. "\n\n") is an error.
+// Error messages: "<file>:<line>:<column>: <problem>, got '<text>'", line 1-based (the header is
+// line 1), column = 1-based field number, <text> = the offending field (trimmed, shortened to 60
+// characters). Problems with a whole row (blank line, wrong number of fields, too many rows) are
+// reported at column 1 and quote the whole row; a missing row at the end (too few matrix rows)
+// quotes ''. Problems with the whole file have no line: "<file>: cannot open ..." and, for
+// read_matrix_csv, "<file>: the matrix has RxC entries but the model has d = D ...".
 #include <armadillo>
 #include <cstddef>
 #include <filesystem>
@@ -24,16 +38,23 @@ struct PairwiseData {
 /// with d >= 1), wrong number of fields, a field that is not a number (the whole field must
 /// parse), NaN or infinite values, sample ids not consecutive from 0, token ids not 0..N-1 in
 /// order, a sample with a different token count than the first, N < 2, fewer than 2 samples.
+/// A sample with too few tokens is reported where it ends: at the first row of the next sample
+/// (column 1, the sample id) or, for the last sample, at the last row (column 2, the token id);
+/// too many tokens at the first extra row (column 2). Fewer than 2 samples: at the last row.
 PairwiseData read_pairwise_csv(const std::filesystem::path& path);
 
-/// Writes data in the format read_pairwise_csv reads (17 significant digits, round-trips).
+/// Writes data in the format read_pairwise_csv reads: numbers in the shortest form that
+/// round-trips exactly (std::to_chars, at most 17 significant digits), so read(write(x)) == x
+/// bit for bit. Throws InputError if the file cannot be opened, N < 2, M < 2 or a value is not
+/// finite (the reader would reject the file), std::invalid_argument if X, Y, M, N, d disagree.
 void write_pairwise_csv(const std::filesystem::path& path, const PairwiseData& data);
 
 /// Reads a square matrix CSV (d rows of d numbers). If expected_dim > 0 the matrix must be
 /// expected_dim x expected_dim. Errors as read_pairwise_csv (file:line:column).
 arma::mat read_matrix_csv(const std::filesystem::path& path, int expected_dim = 0);
 
-/// Writes a matrix as CSV rows (17 significant digits).
+/// Writes a square matrix as CSV rows (shortest exact round-trip form, as write_pairwise_csv).
+/// Throws InputError if the file cannot be opened or an entry is not finite.
 void write_matrix_csv(const std::filesystem::path& path, const arma::mat& A);
 
 }  // namespace attnrate

@@ -29,8 +29,20 @@ struct SlopeFit {
 /// bootstrap draws come from Rng(bootstrap_seed) only, so the result is reproducible.
 /// Requires x.size() == y.size() >= 3, all finite, and at least two distinct x values;
 /// throws std::invalid_argument otherwise (the caller excludes non-finite cells first).
+/// Also requires 0 < level < 1 and resamples >= 1; the exception thrown is attnrate::InputError
+/// (derived from std::invalid_argument). Implementation notes: OLS uses centred sums; slope_se =
+/// sqrt(RSS / (n - 2) / Sxx). Each bootstrap resample replaces every cell's y by the y of a cell
+/// drawn uniformly (rng.below) from the cells with the same x, in cell order, so the x vector and
+/// its Sxx > 0 are those of the data; percentiles are quantile_type7. With one cell per x the
+/// bootstrap has nothing to resample and its interval collapses to the OLS slope.
 SlopeFit fit_slope(const std::vector<double>& x, const std::vector<double>& y, double level = 0.95,
                    int resamples = 2000, std::uint64_t bootstrap_seed = 0x5eed);
+
+/// Sample quantile of `values` at probability p in [0, 1], Hyndman & Fan (1996) type 7 (R's
+/// default): with s sorted ascending and h = (B - 1) p, Q = s[floor h] + (h - floor h)(s[floor h + 1] - s[floor h]).
+/// This is the percentile definition of the bootstrap interval. Throws InputError on empty input,
+/// a NaN value or p outside [0, 1].
+double quantile_type7(std::vector<double> values, double p);
 
 enum class Verdict { consistent, inconclusive, inconsistent };
 std::string to_string(Verdict v);

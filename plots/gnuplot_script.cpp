@@ -1,0 +1,246 @@
+#include "plots/gnuplot_script.hpp"
+
+#include <gnuplot-iostream.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+#include <system_error>
+
+namespace attnrate {
+
+std::string gnuplot_quote(std::string_view text) {
+  std::string out;
+  out.reserve(text.size() + 2);
+  out += '"';
+  for (const char c : text) {
+    switch (c) {
+      case '\\': out += "\\\\"; break;
+      case '"': out += "\\\""; break;
+      case '`': out += "\\`"; break;  // gnuplot runs `...` through the shell, even inside "..."
+      case '\n': out += "\\n"; break;
+      default:
+        out += (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) ? ' ' : c;
+    }
+  }
+  out += '"';
+  return out;
+}
+
+std::string gnuplot_number(double value) {
+  std::array<char, 32> buf{};
+  std::snprintf(buf.data(), buf.size(), "%.17g", value);
+  return buf.data();
+}
+
+std::string format_slope(double slope) {
+  std::array<char, 32> buf{};
+  std::snprintf(buf.data(), buf.size(), "%.3f", slope);
+  std::string s = buf.data();
+  if (s == "-0.000") s = "0.000";  // a slope that rounds to zero has no sign worth showing
+  return s;
+}
+
+std::string gnuplot_terminal_lines(const std::string& terminal, const std::filesystem::path& output) {
+  if (output.empty()) throw std::invalid_argument("gnuplot figure: the output path is empty");
+  std::string line;
+  if (terminal == "pngcairo") {
+    line = "set terminal pngcairo size 1000,700 enhanced font 'DejaVu Sans,11'\n";
+  } else if (terminal == "svg") {
+    line = "set terminal svg size 1000,700 dynamic enhanced font 'DejaVu Sans,11'\n";
+  } else {
+    throw std::invalid_argument("gnuplot figure: terminal '" + terminal +
+                                "' is not supported; use \"pngcairo\" or \"svg\"");
+  }
+  return line + "set output " + gnuplot_quote(output.string()) + "\n";
+}
+
+std::string gnuplot_datablock(const std::string& name, const std::vector<std::vector<double>>& rows) {
+  std::string out = "$" + name + " << EOD\n";
+  for (const auto& row : rows) {
+    for (std::size_t j = 0; j < row.size(); ++j) {
+      if (j) out += ' ';
+      out += gnuplot_number(row[j]);
+    }
+    out += '\n';
+  }
+  return out + "EOD\n";
+}
+
+void DataExtent::cover(const std::vector<std::vector<double>>& rows) {
+  for (const auto& r : rows) {
+    if (r.empty()) continue;
+    if (empty) {
+      x_lo = x_hi = r[0];
+      y_lo = HUGE_VAL;
+      y_hi = -HUGE_VAL;
+      empty = false;
+    }
+    x_lo = std::min(x_lo, r[0]);
+    x_hi = std::max(x_hi, r[0]);
+    for (std::size_t j = 1; j < r.size(); ++j) {
+      y_lo = std::min(y_lo, r[j]);
+      y_hi = std::max(y_hi, r[j]);
+    }
+  }
+}
+
+std::pair<double, double> padded_log_range(double lo, double hi) {
+  const double pad = (hi > lo) ? std::pow(hi / lo, 0.05) : 1.5;
+  return {lo / pad, hi * pad};
+}
+
+std::pair<double, double> padded_linear_range(double lo, double hi) {
+  const double pad = (hi > lo) ? 0.05 * (hi - lo) : 0.5;
+  return {lo - pad, hi + pad};
+}
+
+std::string log_tics(double lo, double hi) {
+  const double decades = std::log10(hi / lo);
+  std::vector<int> mantissas = {1};
+  if (decades < 1.0) mantissas = {1, 2, 3, 4, 5, 6, 7, 8, 9};
+  else if (decades < 3.0) mantissas = {1, 2, 5};
+  std::string out = "(";
+  bool first = true;
+  const int e_lo = static_cast<int>(std::floor(std::log10(lo)));
+  const int e_hi = static_cast<int>(std::ceil(std::log10(hi)));
+  for (int e = e_lo; e <= e_hi; ++e) {
+    for (const int m : mantissas) {
+      const double t = m * std::pow(10.0, e);
+      if (t < lo || t > hi) continue;
+      std::array<char, 32> buf{};
+      std::snprintf(buf.data(), buf.size(), "%.6g", t);  // tic values are short decimals
+      if (!first) out += ", ";
+      out += buf.data();
+      first = false;
+    }
+  }
+  return first ? std::string("autofreq") : out + ")";
+}
+
+std::string gnuplot_text_lines(const std::string& title, const std::string& note,
+                               const std::string& x_label, const std::string& y_label) {
+  std::string out = "set title " + gnuplot_quote(title) + " noenhanced font ',14'" +
+                    (note.empty() ? "" : " offset 0,1") + "\n";
+  if (!note.empty()) {
+    out += "set tmargin 5\n";
+    out += "set label 1 " + gnuplot_quote(note) +
+           " noenhanced at graph 0.5, graph 1.0 offset 0,1.2 center font ',10' textcolor rgb '#444444'\n";
+  }
+  out += "set xlabel " + gnuplot_quote(x_label) + " noenhanced\n";
+  out += "set ylabel " + gnuplot_quote(y_label) + " noenhanced\n";
+  return out;
+}
+
+namespace {
+// Okabe & Ito (2008) colour-blind-safe palette, without yellow (too light on white).
+constexpr std::array<const char*, 7> kPalette = {"0072B2", "D55E00", "009E73", "CC79A7",
+                                                 "E69F00", "56B4E9", "000000"};
+
+// Single-quoted for /bin/sh: nothing inside is special except the quote itself.
+std::string shell_quote(const std::string& s) {
+  std::string out = "'";
+  for (const char c : s) {
+    if (c == '\'') out += "'\\''";
+    else out += c;
+  }
+  return out + "'";
+}
+
+std::string read_text(const std::filesystem::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+constexpr const char* kErrnoTag = "attnrate-gnuplot-errno ";
+}  // namespace
+
+std::string series_colour(std::size_t index) {
+  return std::string("#") + kPalette[index % kPalette.size()];
+}
+
+std::string series_colour_transparent(std::size_t index, unsigned alpha_byte) {
+  if (alpha_byte > 0xff) throw std::invalid_argument("series_colour_transparent: alpha_byte > 255");
+  std::array<char, 4> aa{};
+  std::snprintf(aa.data(), aa.size(), "%02X", alpha_byte);
+  return std::string("#") + aa.data() + kPalette[index % kPalette.size()];
+}
+
+bool gnuplot_available() {
+  const char* path = std::getenv("PATH");
+  if (path == nullptr) return false;
+  std::string_view rest(path);
+  while (true) {
+    const auto colon = rest.find(':');
+    const std::string_view dir = rest.substr(0, colon);
+    // POSIX: an empty PATH entry is the current directory.
+    const std::filesystem::path candidate =
+        (dir.empty() ? std::filesystem::path(".") : std::filesystem::path(dir)) / "gnuplot";
+    std::error_code ec;
+    if (std::filesystem::is_regular_file(candidate, ec) && ::access(candidate.c_str(), X_OK) == 0)
+      return true;
+    if (colon == std::string_view::npos) return false;
+    rest.remove_prefix(colon + 1);
+  }
+}
+
+void run_gnuplot_script(const std::string& script, const std::filesystem::path& output) {
+  const std::string name = output.string();
+  if (output.empty()) throw std::invalid_argument("run_gnuplot_script: the output path is empty");
+  if (!gnuplot_available())
+    throw std::runtime_error("cannot write " + name +
+                             ": no executable 'gnuplot' on PATH (install gnuplot-nox)");
+
+  std::error_code ec;
+  if (output.has_parent_path()) std::filesystem::create_directories(output.parent_path(), ec);
+  std::filesystem::remove(output, ec);  // so a stale file cannot pass the check below
+
+  // gnuplot-iostream discards gnuplot's exit status; capture stderr to report what went wrong.
+  std::string err_template =
+      (std::filesystem::temp_directory_path() / "attnrate-gnuplot-XXXXXX").string();
+  const int fd = ::mkstemp(err_template.data());
+  if (fd < 0) throw std::runtime_error("cannot write " + name + ": cannot create a temporary file");
+  ::close(fd);
+  const std::filesystem::path err_path = err_template;
+  struct RemoveOnExit {  // the stderr capture goes away on every path, exceptions included
+    std::filesystem::path path;
+    ~RemoveOnExit() {
+      std::error_code ignored;
+      std::filesystem::remove(path, ignored);
+    }
+  } cleanup{err_path};
+
+  {
+    // Scoped: the output is complete only once gnuplot has exited (pclose in the destructor).
+    // "|| true": a failing gnuplot is reported below from its stderr, not by the header's
+    // bare "pclose returned error" line.
+    Gnuplot gp("gnuplot 2>" + shell_quote(err_path.string()) + " || true");
+    gp << script;
+    if (!script.empty() && script.back() != '\n') gp << '\n';
+    // gnuplot keeps reading after an error when fed by a pipe; GPVAL_ERRNO tells whether one occurred.
+    gp << "unset output\nprint sprintf(\"" << kErrnoTag << "%d\", GPVAL_ERRNO)\n";
+  }
+
+  const std::string err = read_text(err_path);
+  const auto tag = err.find(kErrnoTag);
+  const bool clean = tag != std::string::npos &&
+                     std::atoi(err.c_str() + tag + std::char_traits<char>::length(kErrnoTag)) == 0;
+  if (!clean) {
+    std::string msg = err.substr(0, tag == std::string::npos ? err.size() : tag);
+    if (msg.size() > 2000) msg = msg.substr(0, 2000) + " ...";
+    throw std::runtime_error("gnuplot failed while writing " + name + ": " +
+                             (msg.empty() ? std::string("(no message)") : msg));
+  }
+  if (!std::filesystem::exists(output, ec) || std::filesystem::file_size(output, ec) == 0 || ec)
+    throw std::runtime_error("gnuplot did not produce " + name + " (missing or empty file)");
+}
+
+}  // namespace attnrate

@@ -1,0 +1,77 @@
+#pragma once
+// Shared pieces of the gnuplot figures in plots/: literal text quoting, number formatting,
+// headless terminal set-up, series colours, and running a finished script through gnuplot
+// (via gnuplot-iostream) with the checks gnuplot-iostream itself does not make.
+#include <cstddef>
+#include <filesystem>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace attnrate {
+
+/// `text` as a gnuplot double-quoted string literal that gnuplot reproduces verbatim: backslash,
+/// double quote and backquote are escaped (a backquote would otherwise run a shell command),
+/// '\n' becomes gnuplot's newline escape, other control characters become spaces. Enhanced-text
+/// markup is switched off where the literal is used (the `noenhanced` keyword), not here.
+std::string gnuplot_quote(std::string_view text);
+
+/// Shortest round-trip decimal form of a finite double ("%.17g"), for inline data: the plotted
+/// values are exactly the computed ones.
+std::string gnuplot_number(double value);
+
+/// Slope for legends: fixed 3 decimals ("-0.664"); -0.0 is printed as "0.000".
+std::string format_slope(double slope);
+
+/// The opening lines of every figure script: `set terminal` for "pngcairo"
+/// (size 1000,700, DejaVu Sans 11) or "svg" (size 1000,700, dynamic) and `set output`.
+/// Throws std::invalid_argument for any other terminal name or an empty output path.
+std::string gnuplot_terminal_lines(const std::string& terminal, const std::filesystem::path& output);
+
+/// A gnuplot datablock "$name << EOD" ... "EOD", one row per line, values by gnuplot_number,
+/// separated by single spaces. Inline data keep each script self-contained.
+std::string gnuplot_datablock(const std::string& name, const std::vector<std::vector<double>>& rows);
+
+/// Smallest and largest x (first column) and y (every other column) over datablock rows; the
+/// plots set their axis ranges from it (gnuplot's autoscale on log axes jumps to whole decades).
+struct DataExtent {
+  double x_lo = 0.0, x_hi = 0.0, y_lo = 0.0, y_hi = 0.0;
+  bool empty = true;
+  void cover(const std::vector<std::vector<double>>& rows);
+};
+
+/// [lo, hi] (0 < lo <= hi) widened on a log axis by 5% of its log-width at each end, or by a
+/// factor 1.5 when lo == hi.
+std::pair<double, double> padded_log_range(double lo, double hi);
+
+/// [lo, hi] widened on a linear axis by 5% of its width at each end, or by 0.5 (absolute) when
+/// lo == hi.
+std::pair<double, double> padded_linear_range(double lo, double hi);
+
+/// Argument of `set xtics` for a log axis over [lo, hi] (0 < lo < hi): an explicit list of the
+/// decades, plus multiples 2 and 5 below 3 decades of span, or 2..9 below one decade (so a short
+/// range still gets labelled tics); "autofreq" if no such value falls in [lo, hi].
+std::string log_tics(double lo, double hi);
+
+/// Title, optional note (smaller, grey, just under the title) and axis labels, all drawn
+/// literally (`noenhanced`: a label such as "b_1" must not become a subscript).
+std::string gnuplot_text_lines(const std::string& title, const std::string& note,
+                               const std::string& x_label, const std::string& y_label);
+
+/// Colour of series `index` as "#RRGGBB" (colour-blind-safe Okabe-Ito palette, cycling after 7),
+/// and the same colour with transparency alpha_byte (gnuplot "#AARRGGBB", 00 opaque, FF invisible).
+std::string series_colour(std::size_t index);
+std::string series_colour_transparent(std::size_t index, unsigned alpha_byte);
+
+/// Whether an executable file named `gnuplot` is found in a directory of $PATH.
+bool gnuplot_available();
+
+/// Sends `script` to a fresh gnuplot process (gnuplot-iostream pipe), closes it, and checks the
+/// result: a stale `output` is removed first (its parent directory is created if missing), and
+/// std::runtime_error naming `output` is thrown when gnuplot is not on PATH, when gnuplot
+/// reported an error (its GPVAL_ERRNO, with its stderr in the message), or when `output` is
+/// missing or empty afterwards.
+void run_gnuplot_script(const std::string& script, const std::filesystem::path& output);
+
+}  // namespace attnrate

@@ -1,0 +1,38 @@
+#pragma once
+// Sample-complexity figure (SPEC §6, e.g. RFA vs MLP): test error against the number of
+// training samples n, several curves, log-log; PNG and SVG via gnuplot.
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace attnrate {
+
+/// One curve: one point per cell (several seeds per n allowed).
+struct SampleComplexityCurve {
+  std::string label;                 ///< legend text, e.g. "RFA, M = 64" or "RF-MLP"
+  std::vector<double> n, error;      ///< n > 0, error > 0 (finite)
+};
+
+struct SampleComplexityFigure {
+  std::string title;
+  std::string x_label = "n (training samples)";
+  std::string y_label = "test excess risk / Var f*";
+  std::string note;                  ///< small text under the title
+  std::vector<SampleComplexityCurve> curves;
+};
+
+/// Writes stem.png and stem.svg: per curve (distinct colours), the cells as light markers and
+/// the median per distinct n with interquartile bars, joined by a line (the legend entry).
+/// Log10-log10 axes fitted to the data. Throws std::invalid_argument for an empty figure, a curve
+/// without cells, mismatched lengths or a value not finite and > 0; std::runtime_error naming
+/// the file when gnuplot fails (see plots/gnuplot_script.hpp).
+void write_sample_complexity_figure(const SampleComplexityFigure& figure,
+                                    const std::filesystem::path& stem);
+
+/// The gnuplot script (inline data) for one terminal ("pngcairo" or "svg") and output path:
+/// datablocks $cellsI (n error) and $medianI (n median q1 q3) per curve I.
+std::string sample_complexity_figure_script(const SampleComplexityFigure& figure,
+                                            const std::string& terminal,
+                                            const std::filesystem::path& output);
+
+}  // namespace attnrate

@@ -1,0 +1,254 @@
+#include "studies/cli.hpp"
+
+#include <CLI/CLI.hpp>
+#include <cmath>
+#include <fstream>
+#include <iomanip>
+#include <iostream>
+#include <limits>
+#include <sstream>
+
+#include "estimators/blas.hpp"
+#include "estimators/input_error.hpp"
+#include "estimators/pairwise_lse.hpp"
+#include "studies/minimax_rate.hpp"
+#include "studies/output.hpp"
+#include "studies/pairwise_data.hpp"
+#include "studies/settings.hpp"
+#include "theory/pairwise_model.hpp"
+#include "theory/schedule.hpp"
+
+namespace attnrate {
+namespace {
+
+std::vector<KeySpec> simulate_keys() {
+  return {
+      {"tokens", "uniform", "token law: uniform | gaussian | exchangeable[:rho]"},
+      {"N", "8", "tokens per sample (>= 2)"},
+      {"d", "5", "token dimension (>= 1)"},
+      {"r", "2", "rank of A (1 <= r <= d)"},
+      {"sigma", "0.5", "noise standard deviation (>= 0)"},
+      {"activation", "weierstrass:1", "phi: bspline:P | weierstrass:b | kink:b | tanh | softplus | gelu | exp"},
+      {"M", "2000", "number of samples (>= 2)"},
+      {"seed", "7", "seed of the model (A) and the data"},
+  };
+}
+
+std::vector<KeySpec> fit_keys() {
+  return {
+      {"data", "", "data CSV (sample,token,x1..xd,y)"},
+      {"A", "", "A.csv (d rows of d numbers): fit with A known"},
+      {"rank", "", "rank r: learn A and phi jointly (not available yet)"},
+      {"degree", "auto", "spline degree 0..10 (auto: floor(beta) with --beta, else 3)"},
+      {"knots", "auto", "number of pieces K >= 1"},
+      {"beta", "auto", "smoothness b > 0: K = round(M^(1/(2b+1))) when --knots is not given"},
+      {"range", "auto", "spline interval a,b (auto: the range of u = X_i^T A X_j in the data)"},
+      {"ridge", "0", "ridge lambda (>= 0)"},
+  };
+}
+
+void write_matrix_json(nlohmann::json& j, const arma::mat& A) {
+  j = nlohmann::json::array();
+  for (arma::uword i = 0; i < A.n_rows; ++i) {
+    std::vector<double> row(A.n_cols);
+    for (arma::uword k = 0; k < A.n_cols; ++k) row[k] = A(i, k);
+    j.push_back(row);
+  }
+}
+
+int cmd_simulate_pairwise(Settings& s, const std::string& out) {
+  PairwiseModelSpec spec;
+  spec.tokens = s.get_string("tokens");
+  spec.N = static_cast<int>(s.get_int("N", 2, 100000));
+  spec.d = static_cast<int>(s.get_int("d", 1, 100000));
+  spec.r = static_cast<int>(s.get_int("r", 1, spec.d));
+  spec.sigma = s.get_double("sigma", 0.0, std::numeric_limits<double>::infinity());
+  spec.activation = s.get_string("activation");
+  const auto M = static_cast<std::size_t>(s.get_int("M", 2, std::numeric_limits<long long>::max()));
+  const std::uint64_t seed = s.get_seed("seed");
+  const PairwiseModel model(spec, derive_seed(seed, {hash_name("model")}));
+  PairwiseData data;
+  data.N = spec.N;
+  data.d = spec.d;
+  data.M = M;
+  data.X.set_size(spec.d, M * spec.N);
+  data.Y.set_size(M * spec.N);
+  model.draw_samples(derive_seed(seed, {hash_name("data")}), 0, M, data.X.memptr(), data.Y.memptr());
+  const std::filesystem::path out_path(out);
+  write_pairwise_csv(out_path, data);
+  const auto a_path = out_path.parent_path() / "A.csv";
+  write_matrix_csv(a_path, model.A());
+  std::cout << "wrote " << out_path.string() << " (" << M << " samples x " << spec.N << " tokens, d = " << spec.d
+            << ") and " << a_path.string() << "\n";
+  return 0;
+}
+
+int cmd_fit_pairwise(Settings& s, const std::string& out, int threads) {
+  if (s.raw("data").empty()) throw InputError("--data is required (the data CSV to fit)");
+  if (!s.raw("rank").empty())
+    throw InputError("--rank (A unknown) is not available yet: give --A A.csv to fit with A known");
+  if (s.raw("A").empty()) throw InputError("--A A.csv is required (A known)");
+  const PairwiseData data = read_pairwise_csv(s.raw("data"));
+  const arma::mat A = read_matrix_csv(s.raw("A"), data.d);
+  double beta = 0.0;
+  const bool has_beta = s.raw("beta") != "auto";
+  if (has_beta) beta = s.get_double("beta", 0.0, std::numeric_limits<double>::infinity(), false);
+  const int degree = s.raw("degree") != "auto" ? static_cast<int>(s.get_int("degree", 0, 10))
+                     : has_beta                ? std::min(10, static_cast<int>(std::floor(beta)))
+                                               : 3;
+  int K = 0;
+  if (s.raw("knots") != "auto") K = static_cast<int>(s.get_int("knots", 1, std::numeric_limits<long long>::max()));
+  else if (has_beta) K = schedule_pieces(Schedule::plain, std::min(beta, degree + 1.0), 1.0, data.M);
+  else throw InputError("give --knots K (pieces) or --beta b (K = round(M^(1/(2b+1))))");
+  const double ridge = s.get_double("ridge", 0.0, std::numeric_limits<double>::infinity());
+  double a = 0, b = 0;
+  if (!s.get_range("range", a, b)) {
+    a = std::numeric_limits<double>::infinity();
+    b = -a;
+    const arma::mat AX = A * data.X;
+    for (std::size_t m = 0; m < data.M; ++m)
+      for (int i = 0; i < data.N; ++i)
+        for (int j = 0; j < data.N; ++j) {
+          if (i == j) continue;
+          const double u = arma::dot(data.X.col(m * data.N + i), AX.col(m * data.N + j));
+          a = std::min(a, u);
+          b = std::max(b, u);
+        }
+    if (!(a < b)) throw InputError("all interactions u = X_i^T A X_j in the data are equal; give --range a,b");
+  }
+  const BSplineBasis basis(a, b, K, degree);
+  LseOptions opt;
+  opt.ridge = ridge;
+  opt.threads = threads;
+  const PairwiseLseFit fit =
+      fit_pairwise_lse(basis, A, data.N, data.d, data.M, in_memory_source(data.X, data.Y, data.N), opt);
+  nlohmann::json j;
+  j["degree"] = degree;
+  j["pieces"] = K;
+  j["knots"] = basis.knots();
+  j["coefficients"] = std::vector<double>(fit.solution.coef.begin(), fit.solution.coef.end());
+  j["range"] = {a, b};
+  write_matrix_json(j["A"], A);
+  j["train_mse"] = fit.solution.train_mse;
+  j["solver"] = fit.solution.solver;
+  j["rcond"] = fit.solution.rcond;
+  j["ridge"] = ridge;
+  j["rank_of_normal_matrix"] = fit.solution.rank;
+  j["clamped_interactions"] = fit.normal_equations.clamped;
+  j["M"] = data.M;
+  j["N"] = data.N;
+  j["d"] = data.d;
+  j["build"] = build_info();
+  const std::filesystem::path out_path(out);
+  write_file_atomic(out_path, j.dump(2) + "\n");
+  std::string phi = "u,phi_hat\n";
+  for (int k = 0; k <= 1000; ++k) {
+    const double u = k == 1000 ? b : a + (b - a) * k / 1000.0;
+    phi += format_double(u) + "," + format_double(fit.phi_hat(u)) + "\n";
+  }
+  const auto phi_path = out_path.parent_path() / "phi.csv";
+  write_file_atomic(phi_path, phi);
+  std::cout << "fit: K = " << K << ", degree = " << degree << ", solver = " << fit.solution.solver
+            << ", train_mse = " << fit.solution.train_mse << "\nwrote " << out_path.string() << " and "
+            << phi_path.string() << "\n";
+  if (fit.solution.fallback)
+    std::cerr << "attnrate: warning: the normal matrix is singular or ill-conditioned (rcond "
+              << fit.solution.rcond << "); the minimum-norm solution was used\n";
+  return 0;
+}
+
+void print_claims(const nlohmann::json& summary) {
+  for (const auto& c : summary.at("claims")) {
+    std::cout << std::left << std::setw(40) << c.at("id").get<std::string>() << " theory " << std::setprecision(4)
+              << c.at("theory_value").get<double>() << "  measured " << c.at("measured").get<double>() << "  CI_t ["
+              << c.at("ci_t")[0].get<double>() << ", " << c.at("ci_t")[1].get<double>() << "]  CI_boot ["
+              << c.at("ci_boot")[0].get<double>() << ", " << c.at("ci_boot")[1].get<double>() << "]  tolerance "
+              << c.at("tolerance").get<double>() << "  -> " << c.at("verdict").get<std::string>() << "\n";
+  }
+}
+
+}  // namespace
+
+int run_cli(int argc, char** argv) {
+  pin_blas_to_one_thread();
+  CLI::App app{"attnrate: statistical learning theory of attention layers, checked against experiment"};
+  app.require_subcommand(1);
+  int threads = 0;
+  std::string out, config;
+  bool resume = false;
+
+  auto* simulate = app.add_subcommand("simulate", "simulate data from a model");
+  simulate->require_subcommand(1);
+  auto* sim_pairwise = simulate->add_subcommand("pairwise", "pairwise-interaction model (writes data CSV and A.csv)");
+  Settings sim_settings(simulate_keys());
+  sim_settings.add_to_cli(*sim_pairwise);
+  sim_pairwise->add_option("--out", out, "data CSV to write (A.csv is written beside it)")->required();
+
+  auto* fit = app.add_subcommand("fit", "fit an estimator to data");
+  fit->require_subcommand(1);
+  auto* fit_pairwise = fit->add_subcommand("pairwise", "least squares over B-splines (A known)");
+  Settings fit_settings(fit_keys());
+  fit_settings.add_to_cli(*fit_pairwise);
+  fit_pairwise->add_option("--out", out, "fit.json to write (phi.csv is written beside it)")->required();
+  fit_pairwise->add_option("--threads", threads, "threads (0 = all cores)")->check(CLI::NonNegativeNumber);
+
+  auto* study = app.add_subcommand("study", "run a named study (sweep, rate fit, verdicts, figures)");
+  study->require_subcommand(1);
+  auto* minimax = study->add_subcommand("minimax-rate", "A known: composed error vs M against -2b/(2b+1)");
+  Settings minimax_settings(minimax_rate_keys());
+  minimax_settings.add_to_cli(*minimax);
+  for (auto* sc : {minimax}) {
+    sc->add_option("--config", config, "TOML file with the same keys (command line wins)");
+    sc->add_option("--out", out, "output directory")->required();
+    sc->add_option("--threads", threads, "threads (0 = all cores)")->check(CLI::NonNegativeNumber);
+    sc->add_flag("--resume", resume, "reuse finished cells whose parameters and code revision match");
+  }
+
+  auto* list = app.add_subcommand("list", "list studies and claims with their theory");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    app.exit(e);
+    return 2;
+  }
+
+  try {
+    if (*sim_pairwise) {
+      sim_settings.apply_cli();
+      return cmd_simulate_pairwise(sim_settings, out);
+    }
+    if (*fit_pairwise) {
+      fit_settings.apply_cli();
+      return cmd_fit_pairwise(fit_settings, out, threads);
+    }
+    if (*minimax) {
+      if (!config.empty()) minimax_settings.load_toml(config);
+      minimax_settings.apply_cli();
+      StudyContext ctx{out, threads, resume, true};
+      const nlohmann::json summary = run_minimax_rate(minimax_settings, ctx);
+      print_claims(summary);
+      std::cout << "results in " << out << "/ (summary.json, cells.csv, convergence.png)\n";
+      return claims_exit_code(summary.at("claims"));
+    }
+    if (*list) {
+      std::cout << "studies:\n  minimax-rate   A known; composed L2(rho) error vs M; claim slope = -2b/(2b+1)\n"
+                << "claims:\n  minimax.<activation>.slope   Zucker-Wang-Lu-Seroussi minimax rate, theory "
+                   "-2b/(2b+1), tolerance 0.05\n";
+      return 0;
+    }
+  } catch (const InputError& e) {
+    std::cerr << "attnrate: error: " << e.what() << "\n";
+    return 2;
+  } catch (const std::exception& e) {
+    std::cerr << "attnrate: failed: " << e.what() << "\n";
+    return 1;
+  }
+  return 2;
+}
+
+}  // namespace attnrate

@@ -1,0 +1,19 @@
+#pragma once
+// `attnrate study minimax-rate` (issue 2, SPEC §2, §4): A known, least squares over clamped
+// B-splines with K from a schedule, composed L2(rho) error against M, slope vs -2b/(2b+1).
+#include <nlohmann/json.hpp>
+#include <vector>
+
+#include "studies/settings.hpp"
+#include "studies/study.hpp"
+
+namespace attnrate {
+
+/// Keys (with defaults) of the minimax-rate study; also the TOML keys.
+std::vector<KeySpec> minimax_rate_keys();
+
+/// Runs the sweep, writes summary.json, cells.csv, convergence.png/.svg and cells/ checkpoints
+/// into ctx.out, and returns the summary. Invalid settings throw InputError before any work.
+nlohmann::json run_minimax_rate(const Settings& settings, const StudyContext& ctx);
+
+}  // namespace attnrate

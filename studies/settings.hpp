@@ -1,0 +1,75 @@
+#pragma once
+// Study parameters as named settings (SPEC §5): every key has a default, may be set in a TOML
+// file (same key without dashes) and on the command line (--key); the command line wins over
+// the file, the file over the default. Typed getters validate and name the source in their
+// messages ("--sigma must be >= 0, got -1" or "study.toml: sigma must be >= 0, got -1").
+#include <cstddef>
+#include <filesystem>
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace CLI {
+class App;
+}
+
+namespace attnrate {
+
+struct KeySpec {
+  std::string key;
+  std::string default_value;
+  std::string help;
+};
+
+class Settings {
+ public:
+  explicit Settings(std::vector<KeySpec> keys);
+
+  const std::vector<KeySpec>& keys() const noexcept { return keys_; }
+  bool has_key(const std::string& key) const;
+
+  /// Sets a value, recording where it came from (for messages). Unknown keys throw InputError
+  /// with the closest valid key ("did you mean ...").
+  void set(const std::string& key, std::string value, std::string source);
+  /// Reads a TOML file: top-level key = value pairs (numbers, strings, booleans, arrays of
+  /// numbers which become comma lists). Unknown keys and malformed files throw InputError.
+  void load_toml(const std::filesystem::path& path);
+  /// Registers --key string options on `app` (with defaults in the help text).
+  void add_to_cli(CLI::App& app);
+  /// After CLI parsing: applies the options that were given on the command line.
+  void apply_cli();
+
+  const std::string& raw(const std::string& key) const;
+  /// "--key" or "<file>: key".
+  const std::string& source(const std::string& key) const;
+  bool given(const std::string& key) const;  ///< set by file or CLI (not the default)
+
+  std::string get_string(const std::string& key) const { return raw(key); }
+  long long get_int(const std::string& key, long long min, long long max) const;
+  double get_double(const std::string& key, double min, double max, bool min_inclusive = true) const;
+  std::uint64_t get_seed(const std::string& key) const;
+  /// "500,1000,4000" or a log grid "500:64000:x2" (first, last, factor > 1; last included when
+  /// hit exactly up to rounding). Every entry must be >= min.
+  std::vector<std::size_t> get_sizes(const std::string& key, std::size_t min) const;
+  /// "a,b" with a < b, or "auto" (returns false).
+  bool get_range(const std::string& key, double& a, double& b) const;
+
+  /// All values (for summary.json "parameters").
+  std::vector<std::pair<std::string, std::string>> all() const;
+
+ private:
+  struct Value {
+    std::string value, source;
+    bool given = false;
+  };
+  std::vector<KeySpec> keys_;
+  std::map<std::string, Value> values_;
+  std::map<std::string, std::string> cli_sink_;
+  std::map<std::string, CLI::App*> cli_app_;
+};
+
+/// Closest string by edit distance (for "did you mean"); empty if nothing is close.
+std::string closest_match(const std::string& word, const std::vector<std::string>& candidates);
+
+}  // namespace attnrate

@@ -1,0 +1,44 @@
+#pragma once
+// What every study shares: where it writes, how many threads, resume, progress, and the
+// claim record of summary.json (SPEC §4, §5).
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "studies/rate_fit.hpp"
+
+namespace attnrate {
+
+struct StudyContext {
+  std::filesystem::path out;  ///< output directory (created)
+  int threads = 0;            ///< 0 = all cores
+  bool resume = false;        ///< reuse finished cells whose fingerprint matches
+  bool progress = true;       ///< progress lines on stderr
+};
+
+/// One line per finished cell on stderr: a single updating line on a terminal, plain lines
+/// every few seconds otherwise (CI logs).
+class Progress {
+ public:
+  Progress(std::string label, std::size_t total, bool enabled);
+  void done_one();
+  void finish();
+
+ private:
+  std::string label_;
+  std::size_t total_, done_ = 0;
+  bool enabled_, tty_;
+  std::chrono::steady_clock::time_point start_, last_print_;
+};
+
+/// A slope claim: theory value, the fit, both intervals, tolerance and the verdict.
+nlohmann::json slope_claim_json(const std::string& id, const std::string& statement, double theory_slope,
+                                const SlopeFit& fit, double tolerance, double max_ci_width, Verdict verdict);
+
+/// Exit status for a set of claims: 0 if all consistent, 1 otherwise.
+int claims_exit_code(const nlohmann::json& claims);
+
+}  // namespace attnrate

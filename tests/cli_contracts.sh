@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# CLI contracts (SPEC §5, issue 2 item 7-8): simulate -> fit round trip, exit code 2 with an
+# actionable message for every invalid option or data file.
+set -u
+bin="$1"
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+fail=0
+pass=0
+
+expect() {  # expect CODE PATTERN -- command...
+  local code=$1 pattern=$2
+  shift 3
+  local out rc
+  out=$("$@" 2>&1)
+  rc=$?
+  if [[ $rc -ne $code ]] || ! grep -qE -- "$pattern" <<<"$out"; then
+    echo "FAIL: $* -> exit $rc (want $code), output: $out (want /$pattern/)"
+    fail=$((fail + 1))
+  else
+    pass=$((pass + 1))
+  fi
+}
+
+# Round trip: simulate noiseless data from a spline-representable model is not possible with
+# weierstrass, so check the contract: files, JSON keys, phi.csv size.
+expect 0 "wrote" -- "$bin" simulate pairwise --M 300 --N 4 --d 3 --r 1 --sigma 0.1 --seed 3 --out "$tmp/data.csv"
+[[ -f "$tmp/A.csv" ]] || { echo "FAIL: A.csv not written"; fail=$((fail + 1)); }
+head -1 "$tmp/data.csv" | grep -qx "sample,token,x1,x2,x3,y" || { echo "FAIL: data header"; fail=$((fail + 1)); }
+expect 0 "solver = cholesky" -- "$bin" fit pairwise --data "$tmp/data.csv" --A "$tmp/A.csv" --degree 1 --knots 6 --ridge 0 --out "$tmp/fit.json"
+for key in degree knots coefficients range A train_mse solver; do
+  grep -q "\"$key\"" "$tmp/fit.json" || { echo "FAIL: fit.json lacks $key"; fail=$((fail + 1)); }
+done
+[[ $(wc -l <"$tmp/phi.csv") -eq 1002 ]] || { echo "FAIL: phi.csv should have 1001 rows + header"; fail=$((fail + 1)); }
+
+# Option validation (exit 2, message names the option and value).
+expect 2 "--M must be" -- "$bin" simulate pairwise --M 1 --out "$tmp/x.csv"
+expect 2 "--N must be" -- "$bin" simulate pairwise --N 1 --out "$tmp/x.csv"
+expect 2 "--d must be" -- "$bin" simulate pairwise --d 0 --out "$tmp/x.csv"
+expect 2 "--r must" -- "$bin" simulate pairwise --d 3 --r 4 --out "$tmp/x.csv"
+expect 2 "--r must" -- "$bin" simulate pairwise --r 0 --out "$tmp/x.csv"
+expect 2 "--sigma must be >= 0" -- "$bin" simulate pairwise --sigma -1 --out "$tmp/x.csv"
+expect 2 "weierstrass:b needs b > 0" -- "$bin" simulate pairwise --activation weierstrass:-1 --out "$tmp/x.csv"
+expect 2 "unknown --activation" -- "$bin" simulate pairwise --activation relu --out "$tmp/x.csv"
+expect 2 "unknown --tokens" -- "$bin" simulate pairwise --tokens cauchy --out "$tmp/x.csv"
+expect 2 "must be an integer" -- "$bin" simulate pairwise --N eight --out "$tmp/x.csv"
+expect 2 "degree.*0..10" -- "$bin" fit pairwise --data "$tmp/data.csv" --A "$tmp/A.csv" --degree 11 --knots 4 --out "$tmp/f.json"
+expect 2 "--knots must be >= 1" -- "$bin" fit pairwise --data "$tmp/data.csv" --A "$tmp/A.csv" --knots 0 --out "$tmp/f.json"
+expect 2 "--beta must be > 0" -- "$bin" fit pairwise --data "$tmp/data.csv" --A "$tmp/A.csv" --beta 0 --out "$tmp/f.json"
+expect 2 "a < b" -- "$bin" fit pairwise --data "$tmp/data.csv" --A "$tmp/A.csv" --knots 4 --range 1,1 --out "$tmp/f.json"
+expect 2 "--ridge must be >= 0" -- "$bin" fit pairwise --data "$tmp/data.csv" --A "$tmp/A.csv" --knots 4 --ridge -1 --out "$tmp/f.json"
+expect 2 "--seeds must be >= 1" -- "$bin" study minimax-rate --seeds 0 --out "$tmp/s"
+expect 2 "--M entries must be >= 2" -- "$bin" study minimax-rate --M 1,100 --out "$tmp/s"
+expect 2 "did you mean 'sigma'" -- bash -c "printf 'sigmaa = 1\n' > '$tmp/s.toml' && '$bin' study minimax-rate --config '$tmp/s.toml' --out '$tmp/s'"
+expect 2 "required|--out" -- "$bin" study minimax-rate
+expect 2 "" -- "$bin" frobnicate
+
+# Data file validation (exit 2, file:line:column).
+printf 'sample,token,x1,y\n0,0,0.5,1\n0,1,abc,2\n1,0,0.1,1\n1,1,0.2,1\n' >"$tmp/bad.csv"
+expect 2 "bad.csv:3:3" -- "$bin" fit pairwise --data "$tmp/bad.csv" --A "$tmp/A.csv" --knots 4 --out "$tmp/f.json"
+printf 'sample,token,x1,y\n0,0,0.5,1\n0,1,nan,2\n1,0,0.1,1\n1,1,0.2,1\n' >"$tmp/nan.csv"
+expect 2 "nan.csv:3:3" -- "$bin" fit pairwise --data "$tmp/nan.csv" --A "$tmp/A.csv" --knots 4 --out "$tmp/f.json"
+printf 'sample,token,x1,y\n0,0,0.5,1\n0,1,0.5\n' >"$tmp/short.csv"
+expect 2 "short.csv:3" -- "$bin" fit pairwise --data "$tmp/short.csv" --A "$tmp/A.csv" --knots 4 --out "$tmp/f.json"
+printf 'sample,token,x1,y\n0,0,0.5,1\n0,1,0.5,1\n1,0,0.1,1\n' >"$tmp/ragged.csv"
+expect 2 "ragged.csv" -- "$bin" fit pairwise --data "$tmp/ragged.csv" --A "$tmp/A.csv" --knots 4 --out "$tmp/f.json"
+printf '1,0\n0,1\n' >"$tmp/A2.csv"
+expect 2 "A2.csv" -- "$bin" fit pairwise --data "$tmp/data.csv" --A "$tmp/A2.csv" --knots 4 --out "$tmp/f.json"
+expect 2 "missing.csv" -- "$bin" fit pairwise --data "$tmp/missing.csv" --A "$tmp/A.csv" --knots 4 --out "$tmp/f.json"
+
+echo "$pass passed, $fail failed"
+[[ $fail -eq 0 ]]
