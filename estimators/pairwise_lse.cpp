@@ -138,35 +138,48 @@ NormalEquations accumulate_normal_equations(const BSplineBasis& basis, const arm
 
 LseSolution solve_normal_equations(const NormalEquations& ne, double ridge, double rcond_floor) {
   const arma::uword p = ne.G.n_rows;
-  arma::mat Gr = ne.G;
-  if (ridge > 0.0) Gr.diag() += ridge;
   LseSolution sol;
+  sol.coef.zeros(p);
+  // Basis functions that no training interaction touches have G_kk = 0 and h_k = 0: their
+  // rows and columns decouple, every least-squares solution leaves them free, and the
+  // minimum-norm one sets them to 0. Solve on the observed ones only.
+  std::vector<arma::uword> seen;
+  for (arma::uword k = 0; k < p; ++k)
+    if (ne.G(k, k) > 0.0) seen.push_back(k);
+  sol.unobserved = p - seen.size();
+  const arma::uvec idx(seen);
+  arma::mat Gr = ne.G.submat(idx, idx);
+  if (ridge > 0.0) Gr.diag() += ridge;
+  const arma::vec h = ne.h.elem(idx);
+  const arma::uword q = idx.n_elem;
   arma::mat R;
-  const bool chol_ok = Gr.is_finite() && arma::chol(R, Gr);
+  const bool chol_ok = q > 0 && Gr.is_finite() && arma::chol(R, Gr);
   sol.rcond = chol_ok ? arma::rcond(Gr) : 0.0;
+  std::ostringstream name;
   if (chol_ok && sol.rcond >= rcond_floor) {
-    sol.coef = arma::solve(arma::trimatu(R), arma::solve(arma::trimatl(R.t()), ne.h));
-    sol.solver = "cholesky";
-    sol.rank = p;
+    sol.coef.elem(idx) = arma::solve(arma::trimatu(R), arma::solve(arma::trimatl(R.t()), h));
+    name << "cholesky";
+    sol.rank = q;
   } else {
     arma::mat Uu, Vv;
     arma::vec sv;
-    arma::svd(Uu, sv, Vv, Gr, "dc");
-    const double tol = static_cast<double>(p) * (sv.n_elem ? sv[0] : 0.0) * std::numeric_limits<double>::epsilon();
-    sol.coef.zeros(p);
+    if (q > 0) arma::svd(Uu, sv, Vv, Gr, "dc");
+    const double tol = static_cast<double>(q) * (sv.n_elem ? sv[0] : 0.0) * std::numeric_limits<double>::epsilon();
+    arma::vec c(q, arma::fill::zeros);
     arma::uword rank = 0;
     for (arma::uword k = 0; k < sv.n_elem; ++k)
       if (sv[k] > tol) {
-        sol.coef += Vv.col(k) * (arma::dot(Uu.col(k), ne.h) / sv[k]);
+        c += Vv.col(k) * (arma::dot(Uu.col(k), h) / sv[k]);
         ++rank;
       }
+    if (q > 0) sol.coef.elem(idx) = c;
     sol.rank = rank;
     sol.fallback = true;
     if (sv.n_elem && sv[0] > 0) sol.rcond = sv[sv.n_elem - 1] / sv[0];
-    std::ostringstream s;
-    s << "min-norm (rank " << rank << " of " << p << ")";
-    sol.solver = s.str();
+    name << "min-norm (rank " << rank << " of " << q << ")";
   }
+  if (sol.unobserved > 0) name << ", " << sol.unobserved << " basis functions without data set to 0";
+  sol.solver = name.str();
   // Training risk 1/(MN) sum (Y - psi^T c)^2 = c^T G c - 2 c^T h + yy (ridge term excluded).
   sol.train_mse = std::max(0.0, arma::as_scalar(sol.coef.t() * ne.G * sol.coef) - 2.0 * arma::dot(sol.coef, ne.h) + ne.yy);
   return sol;

@@ -49,16 +49,19 @@ NormalEquations accumulate_normal_equations(const BSplineBasis& basis, const arm
 
 struct LseSolution {
   arma::vec coef;
-  std::string solver;        ///< "cholesky" or "min-norm (rank k of p)"
-  double rcond = 0.0;        ///< reciprocal condition estimate of G + ridge I (LAPACK, 1-norm)
+  std::string solver;        ///< "cholesky" or "min-norm (rank k of q)", plus the unobserved count if any
+  double rcond = 0.0;        ///< reciprocal condition estimate of G + ridge I on the observed functions (LAPACK, 1-norm)
   bool fallback = false;     ///< true when the min-norm (pseudo-inverse) solve was used
-  arma::uword rank = 0;      ///< numerical rank used by the solve (p for Cholesky)
+  arma::uword rank = 0;      ///< numerical rank used by the solve (q, the observed count, for Cholesky)
+  arma::uword unobserved = 0;  ///< basis functions no training interaction touches (G_kk = 0); coefficient 0
   double train_mse = 0.0;    ///< 1/(MN) sum (Y - psi^T c)^2, from G, h and yy
 };
 
-/// Solves (G + ridge I) c = h by Cholesky; when G + ridge I is singular or its reciprocal
-/// condition is below rcond_floor (e.g. pieces without data) uses the minimum-norm
-/// least-squares solution (SVD pseudo-inverse) and says so.
+/// Solves (G + ridge I) c = h by Cholesky. Basis functions without any data (G_kk = 0) decouple
+/// exactly and get coefficient 0 (the minimum-norm choice; counted in `unobserved`, not a
+/// fallback). When the system on the observed functions is singular or its reciprocal condition
+/// is below rcond_floor, uses the minimum-norm least-squares solution (SVD pseudo-inverse) and
+/// says so (`fallback`).
 LseSolution solve_normal_equations(const NormalEquations& ne, double ridge, double rcond_floor = 1e-12);
 
 struct PairwiseLseFit {

@@ -6,12 +6,15 @@
 #include <iomanip>
 #include <iostream>
 #include <limits>
+#include <memory>
 #include <sstream>
 
 #include "estimators/blas.hpp"
 #include "estimators/input_error.hpp"
 #include "estimators/pairwise_lse.hpp"
-#include "studies/minimax_rate.hpp"
+#include "studies/registry.hpp"
+#include "studies/verify.hpp"
+#include "theory/claims.hpp"
 #include "studies/output.hpp"
 #include "studies/pairwise_data.hpp"
 #include "studies/settings.hpp"
@@ -158,13 +161,47 @@ int cmd_fit_pairwise(Settings& s, const std::string& out, int threads) {
 }
 
 void print_claims(const nlohmann::json& summary) {
-  for (const auto& c : summary.at("claims")) {
-    std::cout << std::left << std::setw(40) << c.at("id").get<std::string>() << " theory " << std::setprecision(4)
-              << c.at("theory_value").get<double>() << "  measured " << c.at("measured").get<double>() << "  CI_t ["
-              << c.at("ci_t")[0].get<double>() << ", " << c.at("ci_t")[1].get<double>() << "]  CI_boot ["
-              << c.at("ci_boot")[0].get<double>() << ", " << c.at("ci_boot")[1].get<double>() << "]  tolerance "
-              << c.at("tolerance").get<double>() << "  -> " << c.at("verdict").get<std::string>() << "\n";
+  auto number = [](const nlohmann::json& c, const char* key) {
+    std::ostringstream s;
+    s << std::setprecision(4);
+    if (c.contains(key) && c.at(key).is_number()) s << c.at(key).get<double>();
+    else s << "-";
+    return s.str();
+  };
+  auto interval = [](const nlohmann::json& c, const char* key) {
+    std::ostringstream s;
+    s << std::setprecision(4);
+    if (c.contains(key) && c.at(key).is_array() && c.at(key).size() == 2 && c.at(key)[0].is_number())
+      s << "[" << c.at(key)[0].get<double>() << ", " << c.at(key)[1].get<double>() << "]";
+    else s << "-";
+    return s.str();
+  };
+  for (const auto& c : summary.at("claims"))
+    std::cout << std::left << std::setw(40) << c.at("id").get<std::string>() << " theory " << number(c, "theory_value")
+              << "  measured " << number(c, "measured") << "  CI_t " << interval(c, "ci_t") << "  CI_boot "
+              << interval(c, "ci_boot") << "  tolerance " << number(c, "tolerance") << "  -> "
+              << c.at("verdict").get<std::string>() << "\n";
+}
+
+std::string joined_command_line(int argc, char** argv) {
+  std::string line;
+  for (int i = 0; i < argc; ++i) line += (i ? " " : "") + std::string(argv[i]);
+  return line;
+}
+
+int cmd_list() {
+  std::cout << "studies:\n";
+  for (const auto& s : all_studies()) std::cout << "  " << std::left << std::setw(20) << s.name << s.description << "\n";
+  std::cout << "\nclaims (attnrate verify):\n";
+  std::cout << "  " << std::left << std::setw(40) << "id" << std::setw(14) << "study" << std::setw(10) << "quantity"
+            << std::setw(10) << "theory" << std::setw(11) << "tolerance" << "statement\n";
+  for (const auto& c : claim_registry()) {
+    std::ostringstream theory;
+    theory << std::setprecision(4) << c.theory_value;
+    std::cout << "  " << std::left << std::setw(40) << c.id << std::setw(14) << c.study << std::setw(10) << c.quantity
+              << std::setw(10) << theory.str() << std::setw(11) << c.tolerance << c.statement << "\n";
   }
+  return 0;
 }
 
 }  // namespace
@@ -174,7 +211,7 @@ int run_cli(int argc, char** argv) {
   CLI::App app{"attnrate: statistical learning theory of attention layers, checked against experiment"};
   app.require_subcommand(1);
   int threads = 0;
-  std::string out, config;
+  std::string out, config, profile = "full", only;
   bool resume = false;
 
   auto* simulate = app.add_subcommand("simulate", "simulate data from a model");
@@ -194,15 +231,24 @@ int run_cli(int argc, char** argv) {
 
   auto* study = app.add_subcommand("study", "run a named study (sweep, rate fit, verdicts, figures)");
   study->require_subcommand(1);
-  auto* minimax = study->add_subcommand("minimax-rate", "A known: composed error vs M against -2b/(2b+1)");
-  Settings minimax_settings(minimax_rate_keys());
-  minimax_settings.add_to_cli(*minimax);
-  for (auto* sc : {minimax}) {
+  std::vector<std::pair<CLI::App*, std::unique_ptr<Settings>>> study_commands;
+  for (const auto& def : all_studies()) {
+    auto* sc = study->add_subcommand(def.name, def.description);
+    auto settings = std::make_unique<Settings>(def.keys());
+    settings->add_to_cli(*sc);
     sc->add_option("--config", config, "TOML file with the same keys (command line wins)");
     sc->add_option("--out", out, "output directory")->required();
     sc->add_option("--threads", threads, "threads (0 = all cores)")->check(CLI::NonNegativeNumber);
     sc->add_flag("--resume", resume, "reuse finished cells whose parameters and code revision match");
+    study_commands.emplace_back(sc, std::move(settings));
   }
+
+  auto* verify = app.add_subcommand("verify", "check every registered claim; write report.md, report.html, summary.json");
+  verify->add_option("--profile", profile, "quick (seconds) or full (README sizes) [default: full]");
+  verify->add_option("--only", only, "glob over claim ids, e.g. 'minimax.*'");
+  verify->add_option("--out", out, "output directory")->required();
+  verify->add_option("--threads", threads, "threads (0 = all cores)")->check(CLI::NonNegativeNumber);
+  verify->add_flag("--resume", resume, "reuse finished cells whose parameters and code revision match");
 
   auto* list = app.add_subcommand("list", "list studies and claims with their theory");
 
@@ -217,6 +263,7 @@ int run_cli(int argc, char** argv) {
     return 2;
   }
 
+  install_interrupt_handler();
   try {
     if (*sim_pairwise) {
       sim_settings.apply_cli();
@@ -226,21 +273,33 @@ int run_cli(int argc, char** argv) {
       fit_settings.apply_cli();
       return cmd_fit_pairwise(fit_settings, out, threads);
     }
-    if (*minimax) {
-      if (!config.empty()) minimax_settings.load_toml(config);
-      minimax_settings.apply_cli();
+    for (auto& [sc, settings] : study_commands) {
+      if (!*sc) continue;
+      if (!config.empty()) settings->load_toml(config);
+      settings->apply_cli();
       StudyContext ctx{out, threads, resume, true};
-      const nlohmann::json summary = run_minimax_rate(minimax_settings, ctx);
+      const nlohmann::json summary = find_study(sc->get_name()).run(*settings, ctx);
       print_claims(summary);
-      std::cout << "results in " << out << "/ (summary.json, cells.csv, convergence.png)\n";
+      std::cout << "results in " << out << "/ (summary.json, cells.csv, figures)\n";
       return claims_exit_code(summary.at("claims"));
     }
-    if (*list) {
-      std::cout << "studies:\n  minimax-rate   A known; composed L2(rho) error vs M; claim slope = -2b/(2b+1)\n"
-                << "claims:\n  minimax.<activation>.slope   Zucker-Wang-Lu-Seroussi minimax rate, theory "
-                   "-2b/(2b+1), tolerance 0.05\n";
-      return 0;
+    if (*verify) {
+      VerifyOptions vo;
+      vo.profile = profile;
+      vo.only = only;
+      vo.out = out;
+      vo.threads = threads;
+      vo.resume = resume;
+      vo.command_line = joined_command_line(argc, argv);
+      const nlohmann::json summary = run_verify(vo);
+      print_claims(summary);
+      std::cout << "report: " << (std::filesystem::path(out) / "report.html").string() << " (and report.md, summary.json)\n";
+      return verify_exit_code(summary);
     }
+    if (*list) return cmd_list();
+  } catch (const Interrupted&) {
+    std::cerr << "\nattnrate: interrupted; finished cells are saved. Rerun the same command with --resume to continue.\n";
+    return 130;
   } catch (const InputError& e) {
     std::cerr << "attnrate: error: " << e.what() << "\n";
     return 2;

@@ -229,6 +229,7 @@ nlohmann::json run_minimax_rate(const Settings& settings, const StudyContext& ct
         write_file_atomic(path, nlohmann::json{{"fingerprint", fingerprint}, {"cell", to_json(cells.back())}}.dump(1));
       }
       progress.done_one();
+      throw_if_interrupted();
     }
   progress.finish();
 

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <nlohmann/json.hpp>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -33,6 +34,17 @@ class Progress {
   bool enabled_, tty_;
   std::chrono::steady_clock::time_point start_, last_print_;
 };
+
+/// Raised between cells after SIGINT: the finished cells are checkpointed, the run can resume.
+class Interrupted : public std::runtime_error {
+ public:
+  Interrupted() : std::runtime_error("interrupted") {}
+};
+
+/// Installs a SIGINT handler that only sets a flag (the current cell finishes and is written).
+void install_interrupt_handler();
+/// Throws Interrupted if SIGINT arrived; sweeps call it after each checkpoint write.
+void throw_if_interrupted();
 
 /// A slope claim: theory value, the fit, both intervals, tolerance and the verdict.
 nlohmann::json slope_claim_json(const std::string& id, const std::string& statement, double theory_slope,

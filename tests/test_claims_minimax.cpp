@@ -38,7 +38,9 @@ TEST_CASE("minimax rate, A known: weierstrass slopes are consistent with -2b/(2b
                     << c.at("ci_t").dump() << ", CI_boot " << c.at("ci_boot").dump() << ", tolerance "
                     << c.at("tolerance") << ", excluded cells " << summary.at("cells_excluded"));
     CHECK(c.at("theory_value").get<double>() == Approx(theory).epsilon(1e-12));
-    CHECK(summary.at("cells_excluded").get<int>() == 0);
+    // Rank-deficient cells (two tail pieces seen only through one token's outputs) are
+    // excluded and counted; a sweep that loses more than a tenth of its cells is not trusted.
+    CHECK(summary.at("cells_excluded").get<int>() * 10 <= summary.at("cells_total").get<int>());
     CHECK(c.at("verdict") == "consistent");
   }
 }

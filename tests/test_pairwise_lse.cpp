@@ -132,22 +132,42 @@ TEST_CASE("ridge solution solves the regularised normal equations", "[lse]") {
   CHECK(arma::abs(fit.solution.coef - ref).max() < 1e-10);
 }
 
-TEST_CASE("pieces without data trigger the reported minimum-norm fallback", "[lse]") {
+TEST_CASE("basis functions without data get coefficient 0 and the rest is solved exactly", "[lse]") {
   const int N = 3, d = 2;
   const std::size_t M = 200;
   const arma::mat A = test_A(d, 4);
-  // |u| <= 1 for tokens in the unit cube with this A? Not necessarily; use a range far wider
-  // than the data so the outer pieces carry no data at all.
+  // A range far wider than the data: the outer pieces carry no interaction at all.
   const BSplineBasis basis(-50.0, 50.0, 40, 0);
   const SplineData data = spline_data(BSplineBasis(-3, 3, 2, 0), arma::vec{1.0, -1.0}, A, N, d, M, 1, 0.1);
   const PairwiseLseFit fit = fit_pairwise_lse(basis, A, N, d, M, in_memory_source(data.X, data.Y, N));
+  const arma::mat Psi = dense_features(basis, A, data.X, N, M);
+  const arma::uvec empty = arma::find(arma::sum(arma::abs(Psi), 0).t() == 0.0);
+  CHECK(empty.n_elem > 30);
+  CHECK(fit.solution.unobserved == empty.n_elem);
+  CHECK_FALSE(fit.solution.fallback);
+  CHECK(fit.solution.solver.rfind("cholesky", 0) == 0);
+  CHECK(arma::all(fit.solution.coef.elem(empty) == 0.0));
+  // The minimum-norm least-squares solution of the dense problem (SVD pseudo-inverse).
+  const arma::vec ref = arma::pinv(Psi) * data.Y;
+  CHECK(arma::abs(fit.solution.coef - ref).max() < 1e-9);
+}
+
+TEST_CASE("collinear features trigger the reported minimum-norm fallback", "[lse]") {
+  // A = 0 puts every interaction at u = 0, inside one piece of a degree-1 basis: the two
+  // functions that are nonzero there have proportional features, G has rank 1 on them.
+  const int N = 3, d = 2;
+  const std::size_t M = 100;
+  const arma::mat A(d, d, arma::fill::zeros);
+  const BSplineBasis basis(-1.0, 1.0, 3, 1);
+  const SplineData data = spline_data(basis, arma::ones(basis.size()), A, N, d, M, 2, 0.2);
+  const PairwiseLseFit fit = fit_pairwise_lse(basis, A, N, d, M, in_memory_source(data.X, data.Y, N));
   CHECK(fit.solution.fallback);
-  CHECK(fit.solution.solver.rfind("min-norm", 0) == 0);
-  CHECK(fit.solution.rank < static_cast<arma::uword>(basis.size()));
+  CHECK(fit.solution.solver.rfind("min-norm (rank 1 of 2)", 0) == 0);
+  CHECK(fit.solution.unobserved == 2);  // p = K + s = 4, two touched
   CHECK(fit.solution.coef.is_finite());
-  // Minimum norm: pieces without data get coefficient 0.
-  CHECK(fit.solution.coef[0] == Approx(0.0).margin(1e-12));
-  CHECK(fit.solution.coef[basis.size() - 1] == Approx(0.0).margin(1e-12));
+  const arma::mat Psi = dense_features(basis, A, data.X, N, M);
+  const arma::vec ref = arma::pinv(Psi) * data.Y;
+  CHECK(arma::abs(fit.solution.coef - ref).max() < 1e-9);
 }
 
 TEST_CASE("normal equations are bit-identical for 1 and 2 threads", "[lse][reproducibility]") {
