@@ -1,6 +1,8 @@
 #include "studies/cli.hpp"
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
+#include <functional>
 #include <cmath>
 #include <fstream>
 #include <iomanip>
@@ -11,6 +13,7 @@
 
 #include "estimators/blas.hpp"
 #include "estimators/input_error.hpp"
+#include "estimators/pairwise_erm.hpp"
 #include "estimators/pairwise_lse.hpp"
 #include "studies/registry.hpp"
 #include "studies/verify.hpp"
@@ -41,7 +44,9 @@ std::vector<KeySpec> fit_keys() {
   return {
       {"data", "", "data CSV (sample,token,x1..xd,y)"},
       {"A", "", "A.csv (d rows of d numbers): fit with A known"},
-      {"rank", "", "rank r: learn A and phi jointly (not available yet)"},
+      {"rank", "", "rank r (1 <= r <= d): learn A and phi jointly (instead of --A)"},
+      {"restarts", "4", "seeded restarts of the joint fit (--rank) (>= 1)"},
+      {"seed", "1", "seed of the joint fit's restarts (--rank)"},
       {"degree", "auto", "spline degree 0..10 (auto: floor(beta) with --beta, else 3)"},
       {"knots", "auto", "number of pieces K >= 1"},
       {"beta", "auto", "smoothness b > 0: K = round(M^(1/(2b+1))) when --knots is not given"},
@@ -78,6 +83,7 @@ int cmd_simulate_pairwise(Settings& s, const std::string& out) {
   data.Y.set_size(M * spec.N);
   model.draw_samples(derive_seed(seed, {hash_name("data")}), 0, M, data.X.memptr(), data.Y.memptr());
   const std::filesystem::path out_path(out);
+  if (out_path.has_parent_path()) std::filesystem::create_directories(out_path.parent_path());
   write_pairwise_csv(out_path, data);
   const auto a_path = out_path.parent_path() / "A.csv";
   write_matrix_csv(a_path, model.A());
@@ -86,23 +92,85 @@ int cmd_simulate_pairwise(Settings& s, const std::string& out) {
   return 0;
 }
 
-int cmd_fit_pairwise(Settings& s, const std::string& out, int threads) {
-  if (s.raw("data").empty()) throw InputError("--data is required (the data CSV to fit)");
-  if (!s.raw("rank").empty())
-    throw InputError("--rank (A unknown) is not available yet: give --A A.csv to fit with A known");
-  if (s.raw("A").empty()) throw InputError("--A A.csv is required (A known)");
-  const PairwiseData data = read_pairwise_csv(s.raw("data"));
-  const arma::mat A = read_matrix_csv(s.raw("A"), data.d);
+// Degree and pieces shared by both fits: --degree, then --knots or --beta (K from the plain
+// schedule with c_K = 1).
+std::pair<int, int> degree_and_pieces(const Settings& s, std::size_t M, int min_degree) {
   double beta = 0.0;
   const bool has_beta = s.raw("beta") != "auto";
   if (has_beta) beta = s.get_double("beta", 0.0, std::numeric_limits<double>::infinity(), false);
-  const int degree = s.raw("degree") != "auto" ? static_cast<int>(s.get_int("degree", 0, 10))
-                     : has_beta                ? std::min(10, static_cast<int>(std::floor(beta)))
+  const int degree = s.raw("degree") != "auto" ? static_cast<int>(s.get_int("degree", min_degree, 10))
+                     : has_beta                ? std::clamp(static_cast<int>(std::floor(beta)), min_degree, 10)
                                                : 3;
   int K = 0;
   if (s.raw("knots") != "auto") K = static_cast<int>(s.get_int("knots", 1, std::numeric_limits<long long>::max()));
-  else if (has_beta) K = schedule_pieces(Schedule::plain, std::min(beta, degree + 1.0), 1.0, data.M);
+  else if (has_beta) K = schedule_pieces(Schedule::plain, std::min(beta, degree + 1.0), 1.0, M);
   else throw InputError("give --knots K (pieces) or --beta b (K = round(M^(1/(2b+1))))");
+  return {degree, K};
+}
+
+void write_phi_csv(const std::filesystem::path& path, double a, double b, const std::function<double(double)>& phi) {
+  std::string text = "u,phi_hat\n";
+  for (int k = 0; k <= 1000; ++k) {
+    const double u = k == 1000 ? b : a + (b - a) * k / 1000.0;
+    text += format_double(u) + "," + format_double(phi(u)) + "\n";
+  }
+  write_file_atomic(path, text);
+}
+
+int cmd_fit_pairwise_joint(const Settings& s, const PairwiseData& data, const std::string& out, int threads) {
+  ErmOptions opt;
+  opt.rank = static_cast<int>(s.get_int("rank", 1, data.d));
+  std::tie(opt.degree, opt.pieces) = degree_and_pieces(s, data.M, 1);
+  opt.restarts = static_cast<int>(s.get_int("restarts", 1, 1000));
+  opt.seed = s.get_seed("seed");
+  opt.threads = threads;
+  if (s.raw("range") != "auto")
+    throw InputError("--range is not used with --rank: the knot interval follows the range of u = x^T A y");
+  if (s.get_double("ridge", 0.0, std::numeric_limits<double>::infinity()) != 0.0)
+    throw InputError("--ridge is not available with --rank (the joint fit is plain least squares)");
+  const PairwiseErmFit fit = fit_pairwise_erm(data.X, data.Y, data.N, opt);
+  nlohmann::json j;
+  j["degree"] = opt.degree;
+  j["pieces"] = opt.pieces;
+  j["knots"] = fit.basis.knots();
+  j["coefficients"] = std::vector<double>(fit.coef.begin(), fit.coef.end());
+  j["range"] = {fit.basis.a(), fit.basis.b()};
+  write_matrix_json(j["A"], fit.A);
+  j["rank"] = opt.rank;
+  j["train_mse"] = fit.train_risk;
+  j["train_risk_note"] = "composed training risk 1/(MN) sum (Y - 1/(N-1) sum_j phi_hat(X_i^T A X_j))^2";
+  j["solver"] = "variable projection + L-BFGS; phi-step " + fit.diagnostics.phi_step.solver;
+  j["diagnostics"] = {{"iterations", fit.diagnostics.iterations},
+                      {"restarts", fit.diagnostics.restarts},
+                      {"best_restart", fit.diagnostics.best_restart},
+                      {"stop_reason", fit.diagnostics.stop_reason},
+                      {"rejected_steps", fit.diagnostics.rejected_steps},
+                      {"relative_gradient", fit.diagnostics.relative_gradient},
+                      {"degenerate_range", fit.diagnostics.degenerate_range}};
+  j["identifiability"] = "only g(x, y) = phi(x^T A y) is identified: (phi(c u), A / c) gives the same g";
+  j["M"] = data.M;
+  j["N"] = data.N;
+  j["d"] = data.d;
+  j["build"] = build_info();
+  const std::filesystem::path out_path(out);
+  write_file_atomic(out_path, j.dump(2) + "\n");
+  const auto phi_path = out_path.parent_path() / "phi.csv";
+  write_phi_csv(phi_path, fit.basis.a(), fit.basis.b(), [&fit](double u) { return fit.phi_hat(u); });
+  std::cout << "joint fit: rank " << opt.rank << ", K = " << opt.pieces << ", degree = " << opt.degree
+            << ", train risk = " << fit.train_risk << ", stop: " << fit.diagnostics.stop_reason << "\nwrote "
+            << out_path.string() << " and " << phi_path.string() << "\n";
+  return 0;
+}
+
+int cmd_fit_pairwise(Settings& s, const std::string& out, int threads) {
+  if (s.raw("data").empty()) throw InputError("--data is required (the data CSV to fit)");
+  const bool joint = !s.raw("rank").empty();
+  if (joint && !s.raw("A").empty()) throw InputError("give either --A A.csv (A known) or --rank r (A unknown), not both");
+  if (!joint && s.raw("A").empty()) throw InputError("give --A A.csv (A known) or --rank r (learn A and phi jointly)");
+  const PairwiseData data = read_pairwise_csv(s.raw("data"));
+  if (joint) return cmd_fit_pairwise_joint(s, data, out, threads);
+  const arma::mat A = read_matrix_csv(s.raw("A"), data.d);
+  const auto [degree, K] = degree_and_pieces(s, data.M, 0);
   const double ridge = s.get_double("ridge", 0.0, std::numeric_limits<double>::infinity());
   double a = 0, b = 0;
   if (!s.get_range("range", a, b)) {
@@ -144,13 +212,8 @@ int cmd_fit_pairwise(Settings& s, const std::string& out, int threads) {
   j["build"] = build_info();
   const std::filesystem::path out_path(out);
   write_file_atomic(out_path, j.dump(2) + "\n");
-  std::string phi = "u,phi_hat\n";
-  for (int k = 0; k <= 1000; ++k) {
-    const double u = k == 1000 ? b : a + (b - a) * k / 1000.0;
-    phi += format_double(u) + "," + format_double(fit.phi_hat(u)) + "\n";
-  }
   const auto phi_path = out_path.parent_path() / "phi.csv";
-  write_file_atomic(phi_path, phi);
+  write_phi_csv(phi_path, a, b, [&fit](double u) { return fit.phi_hat(u); });
   std::cout << "fit: K = " << K << ", degree = " << degree << ", solver = " << fit.solution.solver
             << ", train_mse = " << fit.solution.train_mse << "\nwrote " << out_path.string() << " and "
             << phi_path.string() << "\n";
@@ -223,7 +286,7 @@ int run_cli(int argc, char** argv) {
 
   auto* fit = app.add_subcommand("fit", "fit an estimator to data");
   fit->require_subcommand(1);
-  auto* fit_pairwise = fit->add_subcommand("pairwise", "least squares over B-splines (A known)");
+  auto* fit_pairwise = fit->add_subcommand("pairwise", "least squares over B-splines: A known (--A) or learned (--rank)");
   Settings fit_settings(fit_keys());
   fit_settings.add_to_cli(*fit_pairwise);
   fit_pairwise->add_option("--out", out, "fit.json to write (phi.csv is written beside it)")->required();

@@ -33,6 +33,16 @@ for key in degree knots coefficients range A train_mse solver; do
 done
 [[ $(wc -l <"$tmp/phi.csv") -eq 1002 ]] || { echo "FAIL: phi.csv should have 1001 rows + header"; fail=$((fail + 1)); }
 
+# Joint fit (A unknown): learned A, knots, coefficients and training risk in fit.json.
+expect 0 "joint fit: rank 1" -- "$bin" fit pairwise --data "$tmp/data.csv" --rank 1 --degree 3 --knots 4 --restarts 2 --out "$tmp/joint/fit.json"
+for key in degree knots coefficients range A train_mse solver diagnostics; do
+  grep -q "\"$key\"" "$tmp/joint/fit.json" || { echo "FAIL: joint fit.json lacks $key"; fail=$((fail + 1)); }
+done
+[[ $(wc -l <"$tmp/joint/phi.csv") -eq 1002 ]] || { echo "FAIL: joint phi.csv should have 1001 rows + header"; fail=$((fail + 1)); }
+expect 2 "--rank must be in 1..3" -- "$bin" fit pairwise --data "$tmp/data.csv" --rank 4 --knots 4 --out "$tmp/f.json"
+expect 2 "either --A" -- "$bin" fit pairwise --data "$tmp/data.csv" --A "$tmp/A.csv" --rank 1 --knots 4 --out "$tmp/f.json"
+expect 2 "give --A A.csv .* or --rank" -- "$bin" fit pairwise --data "$tmp/data.csv" --knots 4 --out "$tmp/f.json"
+
 # Option validation (exit 2, message names the option and value).
 expect 2 "--M must be" -- "$bin" simulate pairwise --M 1 --out "$tmp/x.csv"
 expect 2 "--N must be" -- "$bin" simulate pairwise --N 1 --out "$tmp/x.csv"
