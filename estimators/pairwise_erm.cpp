@@ -1,4 +1,5 @@
 #include "estimators/pairwise_erm.hpp"
+#include "estimators/piecewise_basis.hpp"
 
 #include <omp.h>
 
@@ -49,101 +50,6 @@ void sparse_accumulate(const double* PsiT, int p, std::size_t cols, double* G, s
     }
   }
 }
-
-// Piecewise-polynomial form of the clamped basis, for the hot loops: on piece j the s+1 nonzero
-// functions B_{j+q} are polynomials in tau = (u - a)/h - j - 1/2 in [-1/2, 1/2]. Built by running
-// de Boor's triangle (BSplineBasis::evaluate) in polynomial arithmetic (its denominators are
-// knot differences, free of u), so values agree with BSplineBasis to rounding; evaluation is
-// (s+1)^2 multiply-adds without divisions, and phi, phi' of a fixed coefficient vector are two
-// Horner schemes of degree s.
-class PiecewiseBasis {
- public:
-  explicit PiecewiseBasis(const BSplineBasis& basis)
-      : a_(basis.a()), inv_h_(basis.pieces() / (basis.b() - basis.a())), K_(basis.pieces()), s_(basis.degree()) {
-    const std::vector<double>& kn = basis.knots();
-    const int n = s_ + 1;
-    const double h = (basis.b() - basis.a()) / K_;
-    table_.assign(static_cast<std::size_t>(K_) * n * n, 0.0);
-    using Poly = std::array<double, BSplineBasis::max_degree + 1>;
-    for (int j = 0; j < K_; ++j) {
-      const int i = s_ + j;  // knot span: kn[i] <= u < kn[i+1]
-      const double centre = a_ + (j + 0.5) * h;
-      std::vector<Poly> vals(n, Poly{});
-      vals[0][0] = 1.0;
-      for (int r = 1; r <= s_; ++r) {
-        Poly saved{};
-        for (int q = 0; q < r; ++q) {
-          // left[r-q] = u - kn[i+1-r+q] = (centre - kn[i+1-r+q]) + h tau,
-          // right[q+1] = kn[i+q+1] - u = (kn[i+q+1] - centre) - h tau.
-          const double den = kn[i + q + 1] - kn[i + 1 - r + q];
-          Poly temp{};
-          for (int k = 0; k < r; ++k) temp[k] = vals[q][k] / den;
-          const double l0 = centre - kn[i + 1 - r + q], r0 = kn[i + q + 1] - centre;
-          Poly next = saved, left_part{};
-          for (int k = 0; k < r; ++k) {
-            next[k] += r0 * temp[k];
-            next[k + 1] -= h * temp[k];
-            left_part[k] += l0 * temp[k];
-            left_part[k + 1] += h * temp[k];
-          }
-          vals[q] = next;
-          saved = left_part;
-        }
-        vals[r] = saved;
-      }
-      for (int q = 0; q < n; ++q)
-        for (int k = 0; k < n; ++k) table_[(static_cast<std::size_t>(j) * n + q) * n + k] = vals[q][k];
-    }
-  }
-
-  /// Piece j and local variable tau of u (u already in [a, b]).
-  void locate(double u, int& j, double& tau) const noexcept {
-    const double x = (u - a_) * inv_h_;
-    j = std::clamp(static_cast<int>(x), 0, K_ - 1);
-    tau = x - j - 0.5;
-  }
-
-  /// values[q] = B_{j+q}(u), q = 0..s.
-  void values(int j, double tau, double* values) const noexcept {
-    const int n = s_ + 1;
-    const double* T = table_.data() + static_cast<std::size_t>(j) * n * n;
-    for (int q = 0; q < n; ++q) {
-      const double* c = T + q * n;
-      double v = c[s_];
-      for (int k = s_ - 1; k >= 0; --k) v = v * tau + c[k];
-      values[q] = v;
-    }
-  }
-
-  /// Polynomial coefficients of phi = sum_k coef_k B_k on every piece (K x (s+1), powers of tau).
-  std::vector<double> spline_table(const arma::vec& coef) const {
-    const int n = s_ + 1;
-    std::vector<double> out(static_cast<std::size_t>(K_) * n, 0.0);
-    for (int j = 0; j < K_; ++j)
-      for (int q = 0; q < n; ++q)
-        for (int k = 0; k < n; ++k)
-          out[static_cast<std::size_t>(j) * n + k] += coef[j + q] * table_[(static_cast<std::size_t>(j) * n + q) * n + k];
-    return out;
-  }
-
-  /// phi(u) and phi'(u) from a spline_table.
-  void spline(const double* phi_table, int j, double tau, double& value, double& derivative) const noexcept {
-    const int n = s_ + 1;
-    const double* c = phi_table + static_cast<std::size_t>(j) * n;
-    double v = c[s_], dv = 0.0;
-    for (int k = s_ - 1; k >= 0; --k) {
-      dv = dv * tau + v;
-      v = v * tau + c[k];
-    }
-    value = v;
-    derivative = dv * inv_h_;
-  }
-
- private:
-  double a_, inv_h_;
-  int K_, s_;
-  std::vector<double> table_;  // [piece][q][power]
-};
 
 // One evaluation in internal units (Y divided by its RMS).
 struct Eval {
