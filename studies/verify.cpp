@@ -1,5 +1,6 @@
 #include "studies/verify.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <fstream>
 #include <iomanip>
@@ -134,6 +135,7 @@ nlohmann::json run_verify(const VerifyOptions& opt) {
     entry["source"] = spec.source;
     entry["study"] = spec.study;
     entry["quantity"] = spec.quantity;
+    entry["quick_decisive"] = spec.quick_decisive;
     if (measured.is_null()) {
       entry["verdict"] = "missing";
       entry["error"] = "the study did not report this claim" +
@@ -151,7 +153,25 @@ nlohmann::json run_verify(const VerifyOptions& opt) {
     entry["rerun"] = rerun;
     entry["wall_seconds"] = r.seconds;
     entry["directory"] = std::filesystem::relative(r.dir, opt.out).string();
-    if (r.summary.contains("figure")) entry["figure"] = entry["directory"].get<std::string>() + "/" + r.summary.at("figure").get<std::string>();
+    // The claim's own figure, else the study's, else the one of the study's figures whose name
+    // is <study>-<target>.png (claim ids are study.target...., ':' written '-' in file names).
+    std::string figure;
+    if (measured.is_object() && measured.contains("figure")) figure = measured.at("figure").get<std::string>();
+    else if (r.summary.contains("figure")) figure = r.summary.at("figure").get<std::string>();
+    else if (r.summary.contains("figures") && r.summary.at("figures").is_array() && !r.summary.at("figures").empty()) {
+      const auto& figs = r.summary.at("figures");
+      figure = figs[0].get<std::string>();
+      const auto dot = spec.id.find('.');
+      std::string target = dot == std::string::npos ? "" : spec.id.substr(dot + 1, spec.id.find('.', dot + 1) - dot - 1);
+      std::replace(target.begin(), target.end(), ':', '-');
+      const std::string wanted = spec.study + "-" + target + ".png";
+      for (const auto& f : figs)
+        if (f.get<std::string>() == wanted) {
+          figure = f.get<std::string>();
+          break;
+        }
+    }
+    if (!figure.empty()) entry["figure"] = entry["directory"].get<std::string>() + "/" + figure;
     summary["claims"].push_back(entry);
   }
   summary["wall_seconds"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

@@ -1,8 +1,10 @@
 #include "theory/claims.hpp"
+#include "theory/pairwise_claims.hpp"
 
 #include <sstream>
 
 #include "theory/activation.hpp"
+#include "theory/rfa_claims.hpp"
 
 namespace attnrate {
 namespace {
@@ -37,11 +39,16 @@ ClaimSpec minimax_claim(const std::string& b) {
 }  // namespace
 
 const std::vector<ClaimSpec>& claim_registry() {
-  static const std::vector<ClaimSpec> claims = {
-      minimax_claim("0.5"),
-      minimax_claim("1"),
-      minimax_claim("1.5"),
-  };
+  static const std::vector<ClaimSpec> claims = [] {
+    std::vector<ClaimSpec> c = {
+        minimax_claim("0.5"),
+        minimax_claim("1"),
+        minimax_claim("1.5"),
+    };
+    append_rfa_claims(c);
+    append_pairwise_claims(c);
+    return c;
+  }();
   return claims;
 }
 

@@ -21,6 +21,10 @@ struct ClaimSpec {
   double tolerance = 0;      ///< delta of SPEC §4
   double max_ci_width = 0;   ///< wider intervals are inconclusive
   SettingOverrides quick;    ///< study settings for the quick profile
+  /// Whether the quick profile is large enough to decide the claim. The test suite requires
+  /// `consistent` for decisive claims and "not inconsistent" for the others (their quick
+  /// interval is too wide to exclude either side; the full profile decides them).
+  bool quick_decisive = true;
   SettingOverrides full;     ///< study settings for the full profile
 };
 

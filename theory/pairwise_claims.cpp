@@ -1,0 +1,76 @@
+#include "theory/pairwise_claims.hpp"
+
+#include <string>
+
+#include "theory/activation.hpp"
+
+namespace attnrate {
+namespace {
+
+const char* kSource = "Zucker, Wang, Lu, Seroussi: minimax rate of learning pairwise interactions";
+
+// Quick: d in {1, 5}, M up to 4000, 3 seeds (seconds). Full: the study's defaults (d in {1, 5, 30},
+// both activations, N and r series) restricted to what these claims need is not possible
+// without changing the ratio's meaning, so the full profile runs the default d series of bspline:3.
+SettingOverrides dimfree_quick() {
+  return {{"activations", "bspline:3"}, {"d-values", "1,5"}, {"M", "500:4000:x2"}, {"seeds", "3"},
+          {"test-pairs", "20000"},      {"tolerance", "0.05"}, {"max-ci-width", "0.5"}};
+}
+SettingOverrides dimfree_full() {
+  return {{"activations", "bspline:3"}, {"d-values", "1,5"}, {"tolerance", "0.05"}, {"max-ci-width", "0.3"}};
+}
+
+ClaimSpec dimfree_slope(int d) {
+  const double theory = -minimax_exponent(2.0, 3);  // bspline:3: the paper's b = P - 1 = 2, degree 3
+  ClaimSpec c;
+  c.id = "dimfree.bspline.P3.d" + std::to_string(d) + ".slope";
+  c.statement = "With A unknown (joint fit), the composed L2(rho) error for phi = bspline:3 (b = P-1 = 2) at d = " +
+                std::to_string(d) + " decays like M^-0.8";
+  c.source = std::string(kSource) + ", main theorem and Figure 1 (A unknown)";
+  c.study = "dimension-free";
+  c.quantity = "slope";
+  c.theory_value = theory;
+  c.tolerance = 0.05;
+  c.max_ci_width = 0.3;
+  c.quick = dimfree_quick();
+  c.full = dimfree_full();
+  return c;
+}
+
+ClaimSpec dimfree_ratio() {
+  ClaimSpec c;
+  c.id = "dimfree.bspline.P3.d.ratio";
+  c.statement = "With A unknown, the errors for d = 1 and d = 5 at the largest M lie within a factor 2 of each other";
+  c.source = std::string(kSource) + " (the rate does not depend on d)";
+  c.study = "dimension-free";
+  c.quantity = "ratio";
+  c.theory_value = 2.0;
+  c.quick = dimfree_quick();
+  c.full = dimfree_full();
+  return c;
+}
+
+ClaimSpec coercivity(const std::string& law) {
+  ClaimSpec c;
+  c.id = "coercivity." + law;
+  c.statement = "The normal matrix of the A-known least squares is coercive in L2(rho) for " + law +
+                " tokens: lambda_min(G, Gamma) > 0.01 at the largest M";
+  c.source = std::string(kSource) + ", coercivity condition";
+  c.study = "coercivity";
+  c.quantity = "coercivity constant";
+  c.theory_value = 0.01;
+  c.quick = {{"M", "250:4000:x4"}, {"seeds", "4"}, {"gram-pairs", "100000"}};
+  c.full = {};
+  return c;
+}
+
+}  // namespace
+
+void append_pairwise_claims(std::vector<ClaimSpec>& claims) {
+  claims.push_back(dimfree_slope(1));
+  claims.push_back(dimfree_slope(5));
+  claims.push_back(dimfree_ratio());
+  for (const char* law : {"uniform", "gaussian", "exchangeable"}) claims.push_back(coercivity(law));
+}
+
+}  // namespace attnrate
