@@ -14,10 +14,14 @@
 #include "estimators/blas.hpp"
 #include "estimators/input_error.hpp"
 #include "estimators/pairwise_erm.hpp"
+#include "estimators/random_feature_attention.hpp"
+#include "estimators/ridge.hpp"
 #include "estimators/pairwise_lse.hpp"
 #include "studies/registry.hpp"
 #include "studies/verify.hpp"
+#include "theory/attention_law.hpp"
 #include "theory/claims.hpp"
+#include "theory/rfa_targets.hpp"
 #include "studies/output.hpp"
 #include "studies/pairwise_data.hpp"
 #include "studies/settings.hpp"
@@ -52,6 +56,31 @@ std::vector<KeySpec> fit_keys() {
       {"beta", "auto", "smoothness b > 0: K = round(M^(1/(2b+1))) when --knots is not given"},
       {"range", "auto", "spline interval a,b (auto: the range of u = X_i^T A X_j in the data)"},
       {"ridge", "0", "ridge lambda (>= 0)"},
+  };
+}
+
+std::vector<KeySpec> simulate_rfa_keys() {
+  return {
+      {"n", "2000", "number of samples (>= 2)"},
+      {"N", "8", "keys per sample (>= 1)"},
+      {"d", "8", "token dimension (>= 1)"},
+      {"target", "key-poly:2", "target: inner-poly:p | key-poly:p | mixed:p | cos-inner[:w] | first-key"},
+      {"inputs", "sphere", "input law: sphere (uniform on S^(d-1)) | gaussian (N(0, I/d))"},
+      {"sigma-eps", "0.1", "noise standard deviation added to the unit-variance target (>= 0)"},
+      {"seed", "7", "seed of the inputs, the target's random directions and the noise"},
+  };
+}
+
+std::vector<KeySpec> fit_rfa_keys() {
+  return {
+      {"data", "", "attention data CSV (sample,key,x1..xd,y; key 0 is the query)"},
+      {"heads", "64", "number of heads M (>= 1)"},
+      {"sigma-act", "relu", "score activation: relu | exp | softmax"},
+      {"weights", "zero-mean", "law of the frozen W_m: zero-mean | biased"},
+      {"mu", "1", "mean scale of the biased law (W_m = mu diag(I_d, 0) + noise)"},
+      {"tau", "0.5", "standard deviation of the entries of W_m (>= 0)"},
+      {"lambda", "gcv", "ridge lambda: a number > 0, or gcv, or kfold (chosen on the training data)"},
+      {"seed", "1", "seed of the frozen W_m (and of the k-fold split)"},
   };
 }
 
@@ -223,6 +252,113 @@ int cmd_fit_pairwise(Settings& s, const std::string& out, int threads) {
   return 0;
 }
 
+// Attention data: the long format with index "key", key 0 the query; y is the same on every row
+// of a sample (one scalar output per sample).
+int cmd_simulate_rfa(Settings& s, const std::string& out) {
+  const auto n = static_cast<std::size_t>(s.get_int("n", 2, std::numeric_limits<long long>::max()));
+  const int N = static_cast<int>(s.get_int("N", 1, 100000));
+  const int d = static_cast<int>(s.get_int("d", 1, 100000));
+  const double sigma_eps = s.get_double("sigma-eps", 0.0, std::numeric_limits<double>::infinity());
+  const std::uint64_t seed = s.get_seed("seed");
+  const AttentionLaw law = AttentionLaw::parse(s.get_string("inputs"));
+  const RfaTarget target = RfaTarget::parse(s.get_string("target"), d, law, derive_seed(seed, {hash_name("target")}));
+  const AttentionInputs in = law.sample(d, N, n, derive_seed(seed, {hash_name("inputs")}));
+  arma::vec y = target.evaluate(in);
+  Rng noise(derive_seed(seed, {hash_name("noise")}));
+  for (auto& v : y) v += sigma_eps * noise.normal();
+  LongTable t;
+  t.T = N + 1;
+  t.d = d;
+  t.M = n;
+  t.X.set_size(d, n * (N + 1));
+  t.Y.set_size(n * (N + 1));
+  for (std::size_t m = 0; m < n; ++m) {
+    t.X.col(m * (N + 1)) = in.query.col(m);
+    t.Y[m * (N + 1)] = y[m];
+    for (int i = 0; i < N; ++i) {
+      t.X.col(m * (N + 1) + 1 + i) = in.keys.col(m * N + i);
+      t.Y[m * (N + 1) + 1 + i] = y[m];
+    }
+  }
+  const std::filesystem::path out_path(out);
+  if (out_path.has_parent_path()) std::filesystem::create_directories(out_path.parent_path());
+  write_long_csv(out_path, "key", t);
+  std::cout << "wrote " << out_path.string() << " (" << n << " samples, query + " << N << " keys, d = " << d
+            << ", target " << target.name() << ", sigma_eps " << sigma_eps << ")\n";
+  return 0;
+}
+
+int cmd_fit_rfa(Settings& s, const std::string& out, int threads) {
+  if (s.raw("data").empty()) throw InputError("--data is required (the attention data CSV to fit)");
+  const std::string data_path = s.raw("data");
+  const LongTable t = read_long_csv(data_path, "key");
+  const int N = t.T - 1, d = t.d;
+  AttentionInputs in;
+  in.d = d;
+  in.N = N;
+  in.query.set_size(d, t.M);
+  in.keys.set_size(d, t.M * N);
+  arma::vec y(t.M);
+  for (std::size_t m = 0; m < t.M; ++m) {
+    in.query.col(m) = t.X.col(m * t.T);
+    y[m] = t.Y[m * t.T];
+    for (int i = 0; i < N; ++i) {
+      in.keys.col(m * N + i) = t.X.col(m * t.T + 1 + i);
+      if (t.Y[m * t.T + 1 + i] != y[m])
+        throw InputError(data_path + ":" + std::to_string(2 + m * t.T + 1 + i) + ":" + std::to_string(d + 3) +
+                         ": y must be the same on every row of a sample (one output per sample), got " +
+                         format_double(t.Y[m * t.T + 1 + i]) + " after " + format_double(y[m]));
+    }
+  }
+  RfaOptions opt;
+  opt.heads = static_cast<int>(s.get_int("heads", 1, 1000000));
+  opt.activation = parse_rfa_activation(s.get_string("sigma-act"));
+  opt.law = parse_weight_law(s.get_string("weights"));
+  opt.mu = s.get_double("mu", -std::numeric_limits<double>::infinity(), std::numeric_limits<double>::infinity());
+  opt.tau = s.get_double("tau", 0.0, std::numeric_limits<double>::infinity());
+  opt.seed = s.get_seed("seed");
+  opt.threads = threads;
+  RidgeFitOptions ridge;
+  const std::string lambda = s.get_string("lambda");
+  if (lambda == "gcv") ridge.rule = LambdaRule::gcv;
+  else if (lambda == "kfold") {
+    ridge.rule = LambdaRule::kfold;
+    ridge.fold_seed = derive_seed(opt.seed, {hash_name("folds")});
+  } else {
+    ridge.rule = LambdaRule::fixed;
+    ridge.lambda = s.get_double("lambda", 0.0, std::numeric_limits<double>::infinity(), false);
+  }
+  RandomFeatureAttention model(d, opt);
+  const RidgeFit fit = model.fit(in, y, ridge);
+  nlohmann::json j;
+  j["model"] = "random-feature attention";
+  j["heads"] = opt.heads;
+  j["sigma_act"] = s.get_string("sigma-act");
+  j["weights"] = s.get_string("weights");
+  j["mu"] = opt.mu;
+  j["tau"] = opt.tau;
+  j["seed"] = opt.seed;
+  j["n"] = t.M;
+  j["N"] = N;
+  j["d"] = d;
+  j["lambda_rule"] = to_string(ridge.rule);
+  j["lambda"] = fit.solution.lambda;
+  j["lambda_grid"] = std::vector<double>(fit.selection.grid.begin(), fit.selection.grid.end());
+  j["lambda_scores"] = std::vector<double>(fit.selection.scores.begin(), fit.selection.scores.end());
+  j["form"] = to_string(fit.solution.form);
+  j["solver"] = fit.solution.solver;
+  j["rcond"] = fit.solution.rcond;
+  j["train_mse"] = fit.solution.train_mse;
+  j["coefficients"] = std::vector<double>(fit.solution.w.begin(), fit.solution.w.end());
+  j["coefficients_layout"] = "v_m = coefficients[m (d+1) .. m (d+1) + d]; the W_m are redrawn from seed";
+  j["build"] = build_info();
+  write_file_atomic(out, j.dump(2) + "\n");
+  std::cout << "RFA fit: M = " << opt.heads << " heads, " << model.feature_count() << " features, lambda = "
+            << fit.solution.lambda << " (" << to_string(ridge.rule) << "), " << to_string(fit.solution.form)
+            << " form, train_mse = " << fit.solution.train_mse << "\nwrote " << out << "\n";
+  return 0;
+}
+
 void print_claims(const nlohmann::json& summary) {
   auto number = [](const nlohmann::json& c, const char* key) {
     std::ostringstream s;
@@ -256,12 +392,12 @@ int cmd_list() {
   std::cout << "studies:\n";
   for (const auto& s : all_studies()) std::cout << "  " << std::left << std::setw(20) << s.name << s.description << "\n";
   std::cout << "\nclaims (attnrate verify):\n";
-  std::cout << "  " << std::left << std::setw(40) << "id" << std::setw(14) << "study" << std::setw(10) << "quantity"
+  std::cout << "  " << std::left << std::setw(50) << "id" << std::setw(16) << "study" << std::setw(22) << "quantity"
             << std::setw(10) << "theory" << std::setw(11) << "tolerance" << "statement\n";
   for (const auto& c : claim_registry()) {
     std::ostringstream theory;
     theory << std::setprecision(4) << c.theory_value;
-    std::cout << "  " << std::left << std::setw(40) << c.id << std::setw(14) << c.study << std::setw(10) << c.quantity
+    std::cout << "  " << std::left << std::setw(50) << c.id << std::setw(16) << c.study << std::setw(22) << c.quantity
               << std::setw(10) << theory.str() << std::setw(11) << c.tolerance << c.statement << "\n";
   }
   return 0;
@@ -284,6 +420,11 @@ int run_cli(int argc, char** argv) {
   sim_settings.add_to_cli(*sim_pairwise);
   sim_pairwise->add_option("--out", out, "data CSV to write (A.csv is written beside it)")->required();
 
+  auto* sim_rfa = simulate->add_subcommand("rfa", "attention inputs and a target (writes sample,key,x1..xd,y)");
+  Settings sim_rfa_settings(simulate_rfa_keys());
+  sim_rfa_settings.add_to_cli(*sim_rfa);
+  sim_rfa->add_option("--out", out, "data CSV to write")->required();
+
   auto* fit = app.add_subcommand("fit", "fit an estimator to data");
   fit->require_subcommand(1);
   auto* fit_pairwise = fit->add_subcommand("pairwise", "least squares over B-splines: A known (--A) or learned (--rank)");
@@ -291,6 +432,12 @@ int run_cli(int argc, char** argv) {
   fit_settings.add_to_cli(*fit_pairwise);
   fit_pairwise->add_option("--out", out, "fit.json to write (phi.csv is written beside it)")->required();
   fit_pairwise->add_option("--threads", threads, "threads (0 = all cores)")->check(CLI::NonNegativeNumber);
+
+  auto* fit_rfa = fit->add_subcommand("rfa", "random-feature attention: frozen random W_m, ridge on the value vectors");
+  Settings fit_rfa_settings(fit_rfa_keys());
+  fit_rfa_settings.add_to_cli(*fit_rfa);
+  fit_rfa->add_option("--out", out, "fit.json to write")->required();
+  fit_rfa->add_option("--threads", threads, "threads (0 = all cores)")->check(CLI::NonNegativeNumber);
 
   auto* study = app.add_subcommand("study", "run a named study (sweep, rate fit, verdicts, figures)");
   study->require_subcommand(1);
@@ -335,6 +482,14 @@ int run_cli(int argc, char** argv) {
     if (*fit_pairwise) {
       fit_settings.apply_cli();
       return cmd_fit_pairwise(fit_settings, out, threads);
+    }
+    if (*sim_rfa) {
+      sim_rfa_settings.apply_cli();
+      return cmd_simulate_rfa(sim_rfa_settings, out);
+    }
+    if (*fit_rfa) {
+      fit_rfa_settings.apply_cli();
+      return cmd_fit_rfa(fit_rfa_settings, out, threads);
     }
     for (auto& [sc, settings] : study_commands) {
       if (!*sc) continue;

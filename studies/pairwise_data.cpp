@@ -138,9 +138,9 @@ std::uint64_t parse_index(const std::filesystem::path& path, std::size_t line, s
   return v;
 }
 
-std::string header_spec(int d) {
-  return d >= 1 ? "sample,token,x1," + std::string(d > 1 ? "...,x" + std::to_string(d) + "," : "") + "y"
-                : "sample,token,x1,...,xd,y";
+std::string header_spec(const std::string& idx, int d) {
+  return d >= 1 ? "sample," + idx + ",x1," + std::string(d > 1 ? "...,x" + std::to_string(d) + "," : "") + "y"
+                : "sample," + idx + ",x1,...,xd,y";
 }
 
 // Buffered output: values are formatted with std::to_chars (shortest representation that
@@ -186,22 +186,22 @@ class BlockWriter {
 
 }  // namespace
 
-PairwiseData read_pairwise_csv(const std::filesystem::path& path) {
+LongTable read_long_csv(const std::filesystem::path& path, const std::string& idx) {
   LineReader reader(path);
   std::string_view line;
   std::vector<std::string_view> f;
 
   // Header: exactly sample,token,x1,...,xd,y.
   if (!reader.next(line))
-    fail(path, 1, 1, "empty file: expected the header " + header_spec(0), "");
+    fail(path, 1, 1, "empty file: expected the header " + header_spec(idx, 0), "");
   split(line, f);
   if (f.size() < 4 || f.size() > static_cast<std::size_t>(std::numeric_limits<int>::max()))
-    fail(path, 1, 1, "header must be " + header_spec(0) + " (at least 4 fields, d >= 1)", line);
+    fail(path, 1, 1, "header must be " + header_spec(idx, 0) + " (at least 4 fields, d >= 1)", line);
   const int d = static_cast<int>(f.size() - 3);
   const std::size_t n_fields = f.size();
-  const std::string want_header = header_spec(d);
+  const std::string want_header = header_spec(idx, d);
   for (std::size_t k = 0; k < n_fields; ++k) {
-    const std::string want = k == 0 ? "sample" : k == 1 ? "token" : k + 1 == n_fields ? "y" : "x" + std::to_string(k - 1);
+    const std::string want = k == 0 ? "sample" : k == 1 ? idx.c_str() : k + 1 == n_fields ? "y" : "x" + std::to_string(k - 1);
     if (f[k] != want)
       fail(path, 1, k + 1, "header field " + std::to_string(k + 1) + " must be '" + want + "' (header " + want_header + ")",
            f[k]);
@@ -225,11 +225,11 @@ PairwiseData read_pairwise_csv(const std::filesystem::path& path) {
     if (N == 0) {
       if (count < 2)
         fail(path, at_line, column,
-             "sample 0 has " + std::to_string(count) + " token; need N >= 2 tokens per sample", text);
+             "sample 0 has " + std::to_string(count) + " " + idx + "; need N >= 2 " + idx + "s per sample", text);
       N = count;
     } else if (count != N) {
       fail(path, at_line, column,
-           "sample " + std::to_string(sample) + " has " + std::to_string(count) + " tokens but sample 0 has N = " +
+           "sample " + std::to_string(sample) + " has " + std::to_string(count) + " " + idx + "s but sample 0 has N = " +
                std::to_string(N) + " (all samples need the same N)",
            text);
     }
@@ -245,23 +245,23 @@ PairwiseData read_pairwise_csv(const std::filesystem::path& path) {
                want_header + ")",
            line);
     const std::uint64_t s = parse_index(path, ln, 1, "sample id", f[0]);
-    const std::uint64_t t = parse_index(path, ln, 2, "token id", f[1]);
+    const std::uint64_t t = parse_index(path, ln, 2, idx + " id", f[1]);
     if (!any_row) {
       if (s != 0) fail(path, ln, 1, "sample ids must start at 0", f[0]);
-      if (t != 0) fail(path, ln, 2, "token ids must start at 0 in every sample", f[1]);
+      if (t != 0) fail(path, ln, 2, idx + " ids must start at 0 in every sample", f[1]);
     } else if (s == sample) {
       if (t != token + 1)
-        fail(path, ln, 2, "token ids must run 0..N-1 in order: expected token " + std::to_string(token + 1), f[1]);
+        fail(path, ln, 2, idx + " ids must run 0, 1, 2, ... in order: expected " + idx + " " + std::to_string(token + 1), f[1]);
       if (N != 0 && t >= N)
         fail(path, ln, 2,
-             "sample " + std::to_string(sample) + " has more tokens than sample 0 (N = " + std::to_string(N) + ")",
+             "sample " + std::to_string(sample) + " has more " + idx + "s than sample 0 (N = " + std::to_string(N) + ")",
              f[1]);
       if (t > static_cast<std::uint64_t>(std::numeric_limits<int>::max()))
-        fail(path, ln, 2, "too many tokens in one sample", f[1]);
+        fail(path, ln, 2, "too many " + idx + "s in one sample", f[1]);
     } else if (s == sample + 1) {
       // A new sample starts here: the previous one must be complete.
       close_sample(ln, 1, f[0]);
-      if (t != 0) fail(path, ln, 2, "token ids must start at 0 in every sample", f[1]);
+      if (t != 0) fail(path, ln, 2, idx + " ids must start at 0 in every sample", f[1]);
       sample = s;
     } else {
       fail(path, ln, 1,
@@ -283,8 +283,8 @@ PairwiseData read_pairwise_csv(const std::filesystem::path& path) {
   if (M < 2)
     fail(path, last_line, 1, "the file has 1 sample; need at least 2 samples (M >= 2)", std::to_string(sample));
 
-  PairwiseData data;
-  data.N = static_cast<int>(N);
+  LongTable data;
+  data.T = static_cast<int>(N);
   data.d = d;
   data.M = static_cast<std::size_t>(M);
   data.X = arma::mat(xs.data(), static_cast<arma::uword>(d), static_cast<arma::uword>(ys.size()));
@@ -292,19 +292,34 @@ PairwiseData read_pairwise_csv(const std::filesystem::path& path) {
   return data;
 }
 
-void write_pairwise_csv(const std::filesystem::path& path, const PairwiseData& data) {
-  const std::string where = "write_pairwise_csv(" + path.string() + "): ";
-  if (data.d < 1 || data.N < 1 || data.X.n_rows != static_cast<arma::uword>(data.d) ||
-      data.X.n_cols != data.M * static_cast<std::size_t>(data.N) || data.Y.n_elem != data.X.n_cols)
-    throw std::invalid_argument(where + "inconsistent PairwiseData (X must be d x (M*N), Y of length M*N)");
+PairwiseData read_pairwise_csv(const std::filesystem::path& path) {
+  LongTable t = read_long_csv(path, "token");
+  PairwiseData data;
+  data.N = t.T;
+  data.d = t.d;
+  data.M = t.M;
+  data.X = std::move(t.X);
+  data.Y = std::move(t.Y);
+  return data;
+}
+
+
+
+void write_long_csv(const std::filesystem::path& path, const std::string& idx, const LongTable& data) {
+  const std::string where = "write_long_csv(" + path.string() + "): ";
+  if (data.d < 1 || data.T < 1 || data.X.n_rows != static_cast<arma::uword>(data.d) ||
+      data.X.n_cols != data.M * static_cast<std::size_t>(data.T) || data.Y.n_elem != data.X.n_cols)
+    throw std::invalid_argument(where + "inconsistent table (X must be d x (M*T), Y of length M*T)");
   // Refuse to write a file that read_pairwise_csv would reject.
-  if (data.N < 2) throw InputError(where + "need N >= 2 tokens per sample, got N = " + std::to_string(data.N));
+  if (data.T < 2) throw InputError(where + "need N >= 2 " + idx + "s per sample, got N = " + std::to_string(data.T));
   if (data.M < 2) throw InputError(where + "need M >= 2 samples, got M = " + std::to_string(data.M));
   if (!data.X.is_finite() || !data.Y.is_finite())
     throw InputError(where + "the data contain NaN or infinite values (the activation overflowed?)");
 
   BlockWriter w(path);
-  w.put(std::string_view("sample,token,"));
+  w.put(std::string_view("sample,"));
+  w.put(std::string_view(idx));
+  w.put(',');
   for (int k = 1; k <= data.d; ++k) {
     w.put('x');
     w.put(static_cast<std::uint64_t>(k));
@@ -314,8 +329,8 @@ void write_pairwise_csv(const std::filesystem::path& path, const PairwiseData& d
   w.end_line();
   const double* x = data.X.memptr();
   for (std::size_t m = 0; m < data.M; ++m)
-    for (int i = 0; i < data.N; ++i) {
-      const std::size_t col = m * static_cast<std::size_t>(data.N) + static_cast<std::size_t>(i);
+    for (int i = 0; i < data.T; ++i) {
+      const std::size_t col = m * static_cast<std::size_t>(data.T) + static_cast<std::size_t>(i);
       w.put(static_cast<std::uint64_t>(m));
       w.put(',');
       w.put(static_cast<std::uint64_t>(i));
@@ -328,6 +343,16 @@ void write_pairwise_csv(const std::filesystem::path& path, const PairwiseData& d
       w.end_line();
     }
   w.close();
+}
+
+void write_pairwise_csv(const std::filesystem::path& path, const PairwiseData& data) {
+  LongTable t;
+  t.T = data.N;
+  t.d = data.d;
+  t.M = data.M;
+  t.X = data.X;
+  t.Y = data.Y;
+  write_long_csv(path, "token", t);
 }
 
 arma::mat read_matrix_csv(const std::filesystem::path& path, int expected_dim) {

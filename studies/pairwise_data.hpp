@@ -21,6 +21,7 @@
 #include <armadillo>
 #include <cstddef>
 #include <filesystem>
+#include <string>
 
 namespace attnrate {
 
@@ -31,6 +32,23 @@ struct PairwiseData {
   arma::mat X;               ///< d x (M*N); column m*N + i is token i of sample m
   arma::vec Y;               ///< M*N outputs, same order as the columns of X
 };
+
+/// The long format both data files share: header `sample,<idx>,x1,...,xd,y`, one row per token,
+/// samples 0, 1, 2, ... in order, indices 0..T-1 in order within a sample, the same T >= 2 in
+/// every sample, M >= 2 samples. Column s*T + t of X (and entry of Y) is index t of sample s.
+struct LongTable {
+  int T = 0;
+  int d = 0;
+  std::size_t M = 0;
+  arma::mat X;
+  arma::vec Y;
+};
+
+/// Reads and validates a long-format CSV whose second column is named `idx` ("token" for
+/// pairwise data, "key" for attention data); errors as read_pairwise_csv.
+LongTable read_long_csv(const std::filesystem::path& path, const std::string& idx);
+/// Writes a long-format CSV (shortest round-trip numbers); refuses T < 2, M < 2, non-finite values.
+void write_long_csv(const std::filesystem::path& path, const std::string& idx, const LongTable& data);
 
 /// Reads and validates a data CSV. Every problem throws InputError with
 /// "<file>:<line>:<column>: <what is wrong>, got '<text>'" (line and column 1-based; column is

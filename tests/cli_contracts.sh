@@ -43,6 +43,19 @@ expect 2 "--rank must be in 1..3" -- "$bin" fit pairwise --data "$tmp/data.csv" 
 expect 2 "either --A" -- "$bin" fit pairwise --data "$tmp/data.csv" --A "$tmp/A.csv" --rank 1 --knots 4 --out "$tmp/f.json"
 expect 2 "give --A A.csv .* or --rank" -- "$bin" fit pairwise --data "$tmp/data.csv" --knots 4 --out "$tmp/f.json"
 
+# Random-feature attention: simulate -> fit, and its validation.
+expect 0 "wrote" -- "$bin" simulate rfa --n 300 --N 4 --d 3 --target key-poly:2 --seed 2 --out "$tmp/rfa/data.csv"
+head -1 "$tmp/rfa/data.csv" | grep -qx "sample,key,x1,x2,x3,y" || { echo "FAIL: rfa data header"; fail=$((fail + 1)); }
+expect 0 "RFA fit: M = 16 heads" -- "$bin" fit rfa --data "$tmp/rfa/data.csv" --heads 16 --lambda gcv --out "$tmp/rfa/fit.json"
+for key in heads lambda form solver train_mse coefficients; do
+  grep -q "\"$key\"" "$tmp/rfa/fit.json" || { echo "FAIL: rfa fit.json lacks $key"; fail=$((fail + 1)); }
+done
+expect 2 "--lambda must be > 0" -- "$bin" fit rfa --data "$tmp/rfa/data.csv" --lambda -1 --out "$tmp/f.json"
+expect 2 "unknown target|target" -- "$bin" simulate rfa --target quartic --out "$tmp/x.csv"
+expect 2 "--heads must be" -- "$bin" fit rfa --data "$tmp/rfa/data.csv" --heads 0 --out "$tmp/f.json"
+printf 'sample,key,x1,y\n0,0,0.5,1\n0,1,0.2,2\n1,0,0.1,1\n1,1,0.3,1\n' >"$tmp/rfa-bad.csv"
+expect 2 "rfa-bad.csv:3:4: y must be the same" -- "$bin" fit rfa --data "$tmp/rfa-bad.csv" --out "$tmp/f.json"
+
 # Option validation (exit 2, message names the option and value).
 expect 2 "--M must be" -- "$bin" simulate pairwise --M 1 --out "$tmp/x.csv"
 expect 2 "--N must be" -- "$bin" simulate pairwise --N 1 --out "$tmp/x.csv"
