@@ -35,22 +35,6 @@ inline double interaction(const double* Pi, const double* Qj, int r) noexcept {
   return u;
 }
 
-// Adds the outer product of each feature column over its nonzeros (upper triangle).
-void sparse_accumulate(const double* PsiT, int p, std::size_t cols, double* G, std::vector<int>& touched) {
-  for (std::size_t t = 0; t < cols; ++t) {
-    const double* col = PsiT + t * static_cast<std::size_t>(p);
-    touched.clear();
-    for (int k = 0; k < p; ++k)
-      if (col[k] != 0.0) touched.push_back(k);
-    for (std::size_t x = 0; x < touched.size(); ++x) {
-      const int kb = touched[x];
-      const double vb = col[kb];
-      double* Gcol = G + static_cast<std::size_t>(kb) * p;
-      for (std::size_t y = 0; y <= x; ++y) Gcol[touched[y]] += col[touched[y]] * vb;
-    }
-  }
-}
-
 // One evaluation in internal units (Y divided by its RMS).
 struct Eval {
   bool finite = false;
@@ -180,13 +164,7 @@ class Evaluator {
 
   // Pass 2: normal equations of the phi-step on the current basis (as estimators/pairwise_lse).
   NormalEquations normal_equations_pass(const BSplineBasis& basis) {
-    struct S {
-      arma::mat G;
-      arma::vec h;
-      double yy = 0.0;
-      std::size_t clamped = 0;
-    };
-    std::vector<S> parts(chunks_);
+    std::vector<PartialNormalEquations> parts(chunks_);
     const bool sparse = uses_sparse_accumulation(p_, N_, s_);
     const double inv = 1.0 / (N_ - 1), a = basis.a(), b = basis.b();
     const PiecewiseBasis pb(basis);
@@ -197,7 +175,7 @@ class Evaluator {
       double vals[BSplineBasis::max_degree + 1];
 #pragma omp for schedule(dynamic, 1)
       for (std::size_t c = 0; c < chunks_; ++c) {
-        S& part = parts[c];
+        PartialNormalEquations& part = parts[c];
         part.G.zeros(p_, p_);
         part.h.zeros(p_);
         const auto [b0, b1] = chunk_blocks(c);
@@ -224,8 +202,7 @@ class Evaluator {
             }
           }
           for (std::size_t t = 0; t < sp.cols; ++t) y[t] = Y_[sp.c0 + t] * inv_ys_;
-          if (sparse) sparse_accumulate(Psi.data(), p_, sp.cols, part.G.memptr(), touched);
-          else syrk_upper_add(Psi.data(), p_, static_cast<int>(sp.cols), 1.0, part.G.memptr());
+          add_feature_outer_products(Psi.data(), p_, sp.cols, sparse, part.G.memptr(), touched);
           const arma::mat Pm(Psi.data(), p_, sp.cols, false, true);
           const arma::vec yv(y.data(), sp.cols, false, true);
           part.h += Pm * yv;
@@ -233,23 +210,7 @@ class Evaluator {
         }
       }
     }
-    NormalEquations ne;
-    ne.G.zeros(p_, p_);
-    ne.h.zeros(p_);
-    for (const S& part : parts) {
-      ne.G += part.G;
-      ne.h += part.h;
-      ne.yy += part.yy;
-      ne.clamped += part.clamped;
-    }
-    symmetrise_from_upper(ne.G);
-    const double scale = 1.0 / (static_cast<double>(M_) * N_);
-    ne.G *= scale;
-    ne.h *= scale;
-    ne.yy *= scale;
-    ne.tokens = M_ * N_;
-    ne.interactions = M_ * N_ * static_cast<std::size_t>(N_ - 1);
-    return ne;
+    return reduce_normal_equations(parts, p_, M_, N_);
   }
 
   // Pass 3: residuals r = y - yhat, sum r^2 and the unscaled gradient sums

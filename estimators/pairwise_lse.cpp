@@ -21,13 +21,6 @@ std::size_t chunk_count(int p) {
   return std::clamp<std::size_t>((std::size_t{64} << 20) / std::max<std::size_t>(per, 1), 2, 64);
 }
 
-struct ChunkSums {
-  arma::mat G;
-  arma::vec h;
-  double yy = 0.0;
-  std::size_t clamped = 0;
-};
-
 // Features of one block into PsiT (p x count*N), zeroed by the caller. The basis is evaluated
 // through its piecewise-polynomial form (Horner, no divisions), which agrees with de Boor's
 // scheme to rounding.
@@ -106,6 +99,33 @@ void sparse_accumulate(const double* PsiT, int p, std::size_t cols, double* G, s
 
 }  // namespace
 
+void add_feature_outer_products(const double* PsiT, int p, std::size_t cols, bool sparse, double* G,
+                                std::vector<int>& touched) noexcept {
+  if (sparse) sparse_accumulate(PsiT, p, cols, G, touched);
+  else syrk_upper_add(PsiT, p, static_cast<int>(cols), 1.0, G);
+}
+
+NormalEquations reduce_normal_equations(const std::vector<PartialNormalEquations>& parts, int p, std::size_t M,
+                                        int N) {
+  NormalEquations ne;
+  ne.G.zeros(p, p);
+  ne.h.zeros(p);
+  for (const PartialNormalEquations& part : parts) {  // fixed order
+    ne.G += part.G;
+    ne.h += part.h;
+    ne.yy += part.yy;
+    ne.clamped += part.clamped;
+  }
+  symmetrise_from_upper(ne.G);
+  const double scale = 1.0 / (static_cast<double>(M) * N);
+  ne.G *= scale;
+  ne.h *= scale;
+  ne.yy *= scale;
+  ne.tokens = M * N;
+  ne.interactions = M * N * static_cast<std::size_t>(N - 1);
+  return ne;
+}
+
 bool uses_sparse_accumulation(int p, int N, int degree) noexcept { return p > 3 * (N - 1) * (degree + 1); }
 
 NormalEquations accumulate_normal_equations(const BSplineBasis& basis, const arma::mat& A, int N, int d,
@@ -120,14 +140,14 @@ NormalEquations accumulate_normal_equations(const BSplineBasis& basis, const arm
   const bool sparse = uses_sparse_accumulation(p, N, basis.degree());
   const PiecewiseBasis poly(basis);
 
-  std::vector<ChunkSums> sums(chunks);
+  std::vector<PartialNormalEquations> sums(chunks);
 #pragma omp parallel num_threads(threads)
   {
     std::vector<double> X(B * N * d), Y(B * N), AX(B * N * d), PsiT(B * N * static_cast<std::size_t>(p));
     std::vector<int> touched;
 #pragma omp for schedule(dynamic, 1)
     for (std::size_t c = 0; c < chunks; ++c) {
-      ChunkSums& cs = sums[c];
+      PartialNormalEquations& cs = sums[c];
       cs.G.zeros(p, p);
       cs.h.zeros(p);
       // Chunk c covers blocks [c*blocks/chunks, (c+1)*blocks/chunks).
@@ -141,8 +161,7 @@ NormalEquations accumulate_normal_equations(const BSplineBasis& basis, const arm
         AXb = A * Xb;
         std::fill(PsiT.begin(), PsiT.begin() + cols * p, 0.0);
         cs.clamped += block_features(poly, p, AX.data(), X.data(), N, d, count, PsiT.data());
-        if (sparse) sparse_accumulate(PsiT.data(), p, cols, cs.G.memptr(), touched);
-        else syrk_upper_add(PsiT.data(), p, static_cast<int>(cols), 1.0, cs.G.memptr());
+        add_feature_outer_products(PsiT.data(), p, cols, sparse, cs.G.memptr(), touched);
         const arma::mat Psi(PsiT.data(), p, cols, false, true);
         const arma::vec y(Y.data(), cols, false, true);
         cs.h += Psi * y;
@@ -150,23 +169,7 @@ NormalEquations accumulate_normal_equations(const BSplineBasis& basis, const arm
       }
     }
   }
-  NormalEquations ne;
-  ne.G.zeros(p, p);
-  ne.h.zeros(p);
-  for (const ChunkSums& cs : sums) {  // fixed order
-    ne.G += cs.G;
-    ne.h += cs.h;
-    ne.yy += cs.yy;
-    ne.clamped += cs.clamped;
-  }
-  symmetrise_from_upper(ne.G);
-  const double scale = 1.0 / (static_cast<double>(M) * N);
-  ne.G *= scale;
-  ne.h *= scale;
-  ne.yy *= scale;
-  ne.tokens = M * N;
-  ne.interactions = M * N * static_cast<std::size_t>(N - 1);
-  return ne;
+  return reduce_normal_equations(sums, p, M, N);
 }
 
 LseSolution solve_normal_equations(const NormalEquations& ne, double ridge, double rcond_floor) {

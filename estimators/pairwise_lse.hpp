@@ -13,6 +13,7 @@
 #include <cstddef>
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "estimators/bspline.hpp"
 
@@ -37,6 +38,24 @@ struct NormalEquations {
   std::size_t interactions = 0;  ///< M * N * (N-1) evaluations of u
   std::size_t clamped = 0;       ///< interactions outside [a, b], clamped to the nearest end
 };
+
+/// Unnormalised partial sums of the normal equations over a range of samples (one chunk).
+struct PartialNormalEquations {
+  arma::mat G;  ///< upper triangle of sum psi psi^T
+  arma::vec h;  ///< sum psi y
+  double yy = 0.0;
+  std::size_t clamped = 0;
+};
+
+/// Adds the outer products of the p x cols feature block PsiT to the upper triangle of G: one
+/// dsyrk, or (sparse) a loop over each column's nonzeros. `touched` is scratch space.
+void add_feature_outer_products(const double* PsiT, int p, std::size_t cols, bool sparse, double* G,
+                                std::vector<int>& touched) noexcept;
+
+/// Sums chunk partials in their order (the fixed reduction that makes results independent of the
+/// thread count), symmetrises G and normalises by 1/(MN).
+NormalEquations reduce_normal_equations(const std::vector<PartialNormalEquations>& parts, int p, std::size_t M,
+                                        int N);
 
 /// Whether accumulation adds each feature row's outer product over its nonzeros (p large:
 /// p > 3 (N-1)(s+1)) instead of a dense dsyrk per block. Both give the same G up to rounding.

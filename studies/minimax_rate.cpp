@@ -244,8 +244,8 @@ nlohmann::json run_minimax_rate(const Settings& settings, const StudyContext& ct
                           std::to_string(c.model.d), std::to_string(c.model.r), format_double(c.model.sigma),
                           std::to_string(c.degree), to_string(c.schedule), format_double(c.cK), format_double(a),
                           format_double(b), format_double(c.ridge), std::to_string(r.M), std::to_string(r.rep),
-                          std::to_string(c.seed), std::to_string(r.K), format_double(r.error),
-                          format_double(r.error_se), format_double(r.train_mse), r.solver, format_double(r.rcond),
+                          std::to_string(c.seed), std::to_string(r.K), format_finite(r.error),
+                          format_finite(r.error_se), format_finite(r.train_mse), r.solver, format_finite(r.rcond),
                           std::to_string(r.clamped), std::to_string(r.interactions), std::to_string(r.test_clamped),
                           r.status, format_double(r.seconds)});
   write_file_atomic(ctx.out / "cells.csv", table.str());

@@ -6,6 +6,7 @@
 #include <armadillo>
 #include <boost/version.hpp>
 #include <charconv>
+#include <cmath>
 #include <cstdio>
 #include <stdexcept>
 
@@ -43,6 +44,8 @@ std::string format_double(double v) {
   const auto r = std::to_chars(buf, buf + sizeof buf, v);
   return std::string(buf, r.ptr);
 }
+
+std::string format_finite(double v) { return std::isfinite(v) ? format_double(v) : std::string(); }
 
 std::string CsvTable::str() const {
   std::string out;

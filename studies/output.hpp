@@ -15,6 +15,10 @@ void write_file_atomic(const std::filesystem::path& path, const std::string& con
 /// callers mark such cells instead).
 std::string format_double(double v);
 
+/// format_double for finite values; an empty field for NaN or infinity (the cell's status
+/// column says why), so no output file ever contains "nan" or "inf".
+std::string format_finite(double v);
+
 /// A CSV table with a header; cells are already formatted strings.
 struct CsvTable {
   std::vector<std::string> columns;
