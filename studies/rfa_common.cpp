@@ -342,7 +342,7 @@ std::vector<nlohmann::json> run_groups(const StudyContext& ctx, const std::strin
   const int threads = study_threads(ctx);
 #pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
   for (std::size_t g = 0; g < names.size(); ++g) {
-    if (done[g]) continue;
+    if (done[g] || interrupt_requested()) continue;  // finished groups are checkpointed; resume does the rest
     bool skip = false;
 #pragma omp critical(attnrate_rfa_failure)
     skip = static_cast<bool>(failure);
@@ -360,6 +360,7 @@ std::vector<nlohmann::json> run_groups(const StudyContext& ctx, const std::strin
   }
   progress.finish();
   if (failure) std::rethrow_exception(failure);
+  throw_if_interrupted();
   return results;
 }
 

@@ -22,6 +22,8 @@ void install_interrupt_handler() {
   sigaction(SIGINT, &sa, nullptr);
 }
 
+bool interrupt_requested() noexcept { return g_interrupted != 0; }
+
 void throw_if_interrupted() {
   if (g_interrupted) throw Interrupted();
 }

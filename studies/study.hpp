@@ -45,6 +45,8 @@ class Interrupted : public std::runtime_error {
 void install_interrupt_handler();
 /// Throws Interrupted if SIGINT arrived; sweeps call it after each checkpoint write.
 void throw_if_interrupted();
+/// Whether SIGINT arrived (for parallel loops, which must not throw out of a worker).
+bool interrupt_requested() noexcept;
 
 /// A slope claim: theory value, the fit, both intervals, tolerance and the verdict.
 nlohmann::json slope_claim_json(const std::string& id, const std::string& statement, double theory_slope,
