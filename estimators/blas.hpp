@@ -13,6 +13,9 @@ void pin_blas_to_one_thread() noexcept;
 /// C(upper triangle) += alpha * P * P^T for P (p x k, column-major), C p x p: one dsyrk.
 void syrk_upper_add(const double* P, int p, int k, double alpha, double* C) noexcept;
 
+/// C = A * B for column-major A (m x k), B (k x n), C (m x n): one dgemm, no temporaries.
+void gemm(const double* A, int m, int k, const double* B, int n, double* C) noexcept;
+
 /// Copies the upper triangle of a square matrix onto its lower triangle.
 void symmetrise_from_upper(arma::mat& C) noexcept;
 

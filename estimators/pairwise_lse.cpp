@@ -24,11 +24,60 @@ std::size_t chunk_count(int p) {
 // Features of one block into PsiT (p x count*N), zeroed by the caller. The basis is evaluated
 // through its piecewise-polynomial form (Horner, no divisions), which agrees with de Boor's
 // scheme to rounding.
+constexpr int kMaxTokensFast = 64;  // tokens per sample handled by the three-pass feature loop
+
+// u = x_i . (A x_j) with two 2-lane accumulators (four independent partial sums): a single
+// chain of dependent adds would cost d add latencies per interaction, and the compiler may not
+// reassociate without -ffast-math. The summation order is fixed, so results are reproducible.
+[[gnu::always_inline]] inline double interaction(const double* xi, const double* axj, int d) noexcept {
+  using v2d = double __attribute__((vector_size(16)));
+  v2d acc0 = {0.0, 0.0}, acc1 = {0.0, 0.0};
+  int r = 0;
+  for (; r + 3 < d; r += 4) {
+    v2d a0, b0, a1, b1;
+    std::memcpy(&a0, xi + r, sizeof(v2d));
+    std::memcpy(&b0, axj + r, sizeof(v2d));
+    std::memcpy(&a1, xi + r + 2, sizeof(v2d));
+    std::memcpy(&b1, axj + r + 2, sizeof(v2d));
+    acc0 += a0 * b0;
+    acc1 += a1 * b1;
+  }
+  double tail = 0.0;
+  for (; r < d; ++r) tail += xi[r] * axj[r];
+  const v2d acc = acc0 + acc1;
+  return (acc[0] + acc[1]) + tail;
+}
+
 template <int S>
-std::size_t block_features_fixed(const PiecewiseBasis& basis, int p, const double* AX, const double* X, int N, int d,
-                                 std::size_t count, double* PsiT) {
-  const double inv = 1.0 / (N - 1);
-  double vals[S + 1];
+std::size_t block_features_fixed(const PiecewiseBasis& basis, int p, const double* __restrict AX,
+                                 const double* __restrict X, int N, int d, std::size_t count,
+                                 double* __restrict PsiT) {
+  // Unscaled sums sum_{j != i} B_k(u_ij); the 1/(N-1) is applied once to G and h.
+  std::size_t clamped = 0;
+  double u[kMaxTokensFast], tau[kMaxTokensFast];
+  int piece[kMaxTokensFast];
+  for (std::size_t s = 0; s < count; ++s) {
+    const double* x = X + s * static_cast<std::size_t>(N) * d;
+    const double* ax = AX + s * static_cast<std::size_t>(N) * d;
+    for (int i = 0; i < N; ++i) {
+      double* __restrict col = PsiT + (s * N + i) * static_cast<std::size_t>(p);
+      const double* xi = x + static_cast<std::size_t>(i) * d;
+      // Three passes over j (interactions, then pieces, then values) so that the independent
+      // work of different j overlaps instead of waiting on each other's latency chains.
+      for (int j = 0; j < N; ++j) u[j] = interaction(xi, ax + static_cast<std::size_t>(j) * d, d);
+      for (int j = 0; j < N; ++j)
+        if (j != i) clamped += basis.locate_clamped(u[j], piece[j], tau[j]);
+      for (int j = 0; j < N; ++j)
+        if (j != i) basis.add_values_fixed<S>(piece[j], tau[j], col);
+    }
+  }
+  return clamped;
+}
+
+// Same, for any number of tokens (one interaction at a time).
+template <int S>
+std::size_t block_features_general(const PiecewiseBasis& basis, int p, const double* AX, const double* X, int N,
+                                   int d, std::size_t count, double* PsiT) {
   std::size_t clamped = 0;
   for (std::size_t s = 0; s < count; ++s) {
     const double* x = X + s * static_cast<std::size_t>(N) * d;
@@ -38,45 +87,37 @@ std::size_t block_features_fixed(const PiecewiseBasis& basis, int p, const doubl
       const double* xi = x + static_cast<std::size_t>(i) * d;
       for (int j = 0; j < N; ++j) {
         if (j == i) continue;
-        const double* axj = ax + static_cast<std::size_t>(j) * d;
-        // Four independent partial sums: a single chain of dependent adds would cost d FMA
-        // latencies per interaction (the compiler may not reassociate without -ffast-math).
-        double u0 = 0.0, u1 = 0.0, u2 = 0.0, u3 = 0.0;
-        int r = 0;
-        for (; r + 3 < d; r += 4) {
-          u0 += xi[r] * axj[r];
-          u1 += xi[r + 1] * axj[r + 1];
-          u2 += xi[r + 2] * axj[r + 2];
-          u3 += xi[r + 3] * axj[r + 3];
-        }
-        for (; r < d; ++r) u0 += xi[r] * axj[r];
-        const double u = (u0 + u1) + (u2 + u3);
         int piece;
         double tau;
-        clamped += basis.locate_clamped(u, piece, tau);
-        basis.values_fixed<S>(piece, tau, vals);
-        for (int q = 0; q <= S; ++q) col[piece + q] += vals[q];
+        clamped += basis.locate_clamped(interaction(xi, ax + static_cast<std::size_t>(j) * d, d), piece, tau);
+        basis.add_values_fixed<S>(piece, tau, col);
       }
-      for (int k = 0; k < p; ++k) col[k] *= inv;
     }
   }
   return clamped;
 }
 
+template <int S>
+std::size_t block_features_any(const PiecewiseBasis& basis, int p, const double* AX, const double* X, int N, int d,
+                               std::size_t count, double* PsiT) {
+  return N <= kMaxTokensFast ? block_features_fixed<S>(basis, p, AX, X, N, d, count, PsiT)
+                             : block_features_general<S>(basis, p, AX, X, N, d, count, PsiT);
+}
+
 std::size_t block_features(const PiecewiseBasis& basis, int p, const double* AX, const double* X, int N, int d,
                            std::size_t count, double* PsiT) {
   switch (basis.degree()) {
-    case 0: return block_features_fixed<0>(basis, p, AX, X, N, d, count, PsiT);
-    case 1: return block_features_fixed<1>(basis, p, AX, X, N, d, count, PsiT);
-    case 2: return block_features_fixed<2>(basis, p, AX, X, N, d, count, PsiT);
-    case 3: return block_features_fixed<3>(basis, p, AX, X, N, d, count, PsiT);
-    case 4: return block_features_fixed<4>(basis, p, AX, X, N, d, count, PsiT);
-    case 5: return block_features_fixed<5>(basis, p, AX, X, N, d, count, PsiT);
-    case 6: return block_features_fixed<6>(basis, p, AX, X, N, d, count, PsiT);
-    case 7: return block_features_fixed<7>(basis, p, AX, X, N, d, count, PsiT);
-    case 8: return block_features_fixed<8>(basis, p, AX, X, N, d, count, PsiT);
-    case 9: return block_features_fixed<9>(basis, p, AX, X, N, d, count, PsiT);
-    default: return block_features_fixed<10>(basis, p, AX, X, N, d, count, PsiT);
+    case 0: return block_features_any<0>(basis, p, AX, X, N, d, count, PsiT);
+    case 1: return block_features_any<1>(basis, p, AX, X, N, d, count, PsiT);
+    case 2: return block_features_any<2>(basis, p, AX, X, N, d, count, PsiT);
+    case 3: return block_features_any<3>(basis, p, AX, X, N, d, count, PsiT);
+    case 4: return block_features_any<4>(basis, p, AX, X, N, d, count, PsiT);
+    case 5: return block_features_any<5>(basis, p, AX, X, N, d, count, PsiT);
+    case 6: return block_features_any<6>(basis, p, AX, X, N, d, count, PsiT);
+    case 7: return block_features_any<7>(basis, p, AX, X, N, d, count, PsiT);
+    case 8: return block_features_any<8>(basis, p, AX, X, N, d, count, PsiT);
+    case 9: return block_features_any<9>(basis, p, AX, X, N, d, count, PsiT);
+    default: return block_features_any<10>(basis, p, AX, X, N, d, count, PsiT);
   }
 }
 
@@ -106,7 +147,7 @@ void add_feature_outer_products(const double* PsiT, int p, std::size_t cols, boo
 }
 
 NormalEquations reduce_normal_equations(const std::vector<PartialNormalEquations>& parts, int p, std::size_t M,
-                                        int N) {
+                                        int N, double feature_scale) {
   NormalEquations ne;
   ne.G.zeros(p, p);
   ne.h.zeros(p);
@@ -118,8 +159,8 @@ NormalEquations reduce_normal_equations(const std::vector<PartialNormalEquations
   }
   symmetrise_from_upper(ne.G);
   const double scale = 1.0 / (static_cast<double>(M) * N);
-  ne.G *= scale;
-  ne.h *= scale;
+  ne.G *= scale * feature_scale * feature_scale;
+  ne.h *= scale * feature_scale;
   ne.yy *= scale;
   ne.tokens = M * N;
   ne.interactions = M * N * static_cast<std::size_t>(N - 1);
@@ -156,9 +197,7 @@ NormalEquations accumulate_normal_equations(const BSplineBasis& basis, const arm
         const std::size_t first = b * B, count = std::min(B, M - first);
         const std::size_t cols = count * N;
         source(first, count, X.data(), Y.data());
-        const arma::mat Xb(X.data(), d, cols, false, true);
-        arma::mat AXb(AX.data(), d, cols, false, true);
-        AXb = A * Xb;
+        gemm(A.memptr(), d, d, X.data(), static_cast<int>(cols), AX.data());  // AX = A X
         std::fill(PsiT.begin(), PsiT.begin() + cols * p, 0.0);
         cs.clamped += block_features(poly, p, AX.data(), X.data(), N, d, count, PsiT.data());
         add_feature_outer_products(PsiT.data(), p, cols, sparse, cs.G.memptr(), touched);
@@ -169,7 +208,7 @@ NormalEquations accumulate_normal_equations(const BSplineBasis& basis, const arm
       }
     }
   }
-  return reduce_normal_equations(sums, p, M, N);
+  return reduce_normal_equations(sums, p, M, N, 1.0 / (N - 1));
 }
 
 LseSolution solve_normal_equations(const NormalEquations& ne, double ridge, double rcond_floor) {

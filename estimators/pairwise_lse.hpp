@@ -53,9 +53,10 @@ void add_feature_outer_products(const double* PsiT, int p, std::size_t cols, boo
                                 std::vector<int>& touched) noexcept;
 
 /// Sums chunk partials in their order (the fixed reduction that makes results independent of the
-/// thread count), symmetrises G and normalises by 1/(MN).
+/// thread count), symmetrises G and normalises by 1/(MN). The partials may hold features without
+/// a common factor c (e.g. 1/(N-1)): G is then scaled by c^2 and h by c.
 NormalEquations reduce_normal_equations(const std::vector<PartialNormalEquations>& parts, int p, std::size_t M,
-                                        int N);
+                                        int N, double feature_scale = 1.0);
 
 /// Whether accumulation adds each feature row's outer product over its nonzeros (p large:
 /// p > 3 (N-1)(s+1)) instead of a dense dsyrk per block. Both give the same G up to rounding.

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <array>
 #include <cstddef>
+#include <cstring>
 #include <vector>
 
 #include <armadillo>
@@ -28,6 +29,7 @@ class PiecewiseBasis {
     const int n = s_ + 1;
     const double h = (basis.b() - basis.a()) / K_;
     table_.assign(static_cast<std::size_t>(K_) * n * n, 0.0);
+    table_by_power_.assign(table_.size(), 0.0);
     using Poly = std::array<double, BSplineBasis::max_degree + 1>;
     for (int j = 0; j < K_; ++j) {
       const int i = s_ + j;  // knot span: kn[i] <= u < kn[i+1]
@@ -57,23 +59,28 @@ class PiecewiseBasis {
       }
       for (int q = 0; q < n; ++q)
         for (int k = 0; k < n; ++k) table_[(static_cast<std::size_t>(j) * n + q) * n + k] = vals[q][k];
+      for (int k = 0; k < n; ++k)
+        for (int q = 0; q < n; ++q) table_by_power_[(static_cast<std::size_t>(j) * n + k) * n + q] = vals[q][k];
     }
   }
 
   /// Piece j and local variable tau of u (u already in [a, b]).
-  void locate(double u, int& j, double& tau) const noexcept {
+  [[gnu::always_inline]] void locate(double u, int& j, double& tau) const noexcept {
     const double x = (u - a_) * inv_h_;
-    j = std::clamp(static_cast<int>(x), 0, K_ - 1);
-    // Same piece as BSplineBasis for points on or next to a knot (matters for s = 0 only).
-    // (x and the knots round independently, so they can disagree by one piece at most.)
-    if (j > 0 && u < breaks_[j]) --j;
-    else if (j < K_ - 1 && u >= breaks_[j + 1]) ++j;
+    j = std::clamp(static_cast<int>(x), 0, K_ - 1);  // x in [0, K] up to rounding
+    // Same piece as BSplineBasis for points on or next to a knot. Only s = 0 needs it (its
+    // functions jump at the knots; for s >= 1 both pieces give the same values up to rounding).
+    // x and the knots round independently, so they can disagree by one piece at most.
+    if (s_ == 0) {
+      if (j > 0 && u < breaks_[j]) --j;
+      else if (j < K_ - 1 && u >= breaks_[j + 1]) ++j;
+    }
     tau = x - j - 0.5;
   }
 
   /// Like locate, for any u: points outside [a, b] (and NaN) are clamped to the nearest end,
   /// as BSplineBasis::evaluate does; returns whether u was clamped.
-  bool locate_clamped(double u, int& j, double& tau) const noexcept {
+  [[gnu::always_inline]] bool locate_clamped(double u, int& j, double& tau) const noexcept {
     bool clamped = false;
     if (!(u >= a_)) {
       u = a_;
@@ -102,16 +109,48 @@ class PiecewiseBasis {
   }
 
   /// values() for a degree known at compile time (S == degree()): fully unrolled Horner.
+  /// Horner runs over the powers with the s+1 functions side by side (table_by_power_), so the
+  /// loop over q is a short fixed-length vector operation.
   template <int S>
-  void values_fixed(int j, double tau, double* values) const noexcept {
+  [[gnu::always_inline]] void values_fixed(int j, double tau, double* values) const noexcept {
     constexpr int n = S + 1;
-    const double* T = table_.data() + static_cast<std::size_t>(j) * n * n;
-    for (int q = 0; q < n; ++q) {
-      const double* c = T + q * n;
-      double v = c[S];
-      for (int k = S - 1; k >= 0; --k) v = v * tau + c[k];
-      values[q] = v;
+    const double* T = table_by_power_.data() + static_cast<std::size_t>(j) * n * n;
+    double v[n];
+    for (int q = 0; q < n; ++q) v[q] = T[S * n + q];
+    for (int k = S - 1; k >= 0; --k)
+      for (int q = 0; q < n; ++q) v[q] = v[q] * tau + T[k * n + q];
+    for (int q = 0; q < n; ++q) values[q] = v[q];
+  }
+
+  /// Adds B_{j+q}(u) to out[j+q], q = 0..S (values_fixed fused with the scatter, so the values
+  /// stay in registers).
+  template <int S>
+  [[gnu::always_inline]] void add_values_fixed(int j, double tau, double* __restrict out) const noexcept {
+    // Two functions per 128-bit vector (SSE2, part of every x86-64 level); an odd last one is
+    // scalar. Same operations in the same order as values_fixed, so the same bits.
+    using v2d = double __attribute__((vector_size(16)));
+    constexpr int n = S + 1, pairs = n / 2;
+    const double* T = table_by_power_.data() + static_cast<std::size_t>(j) * n * n;
+    const v2d t = {tau, tau};
+    v2d v[pairs > 0 ? pairs : 1];
+    for (int q = 0; q < pairs; ++q) std::memcpy(&v[q], T + S * n + 2 * q, sizeof(v2d));
+    double last = (n % 2) ? T[S * n + n - 1] : 0.0;
+    for (int k = S - 1; k >= 0; --k) {
+      for (int q = 0; q < pairs; ++q) {
+        v2d c;
+        std::memcpy(&c, T + k * n + 2 * q, sizeof(v2d));
+        v[q] = v[q] * t + c;
+      }
+      if (n % 2) last = last * tau + T[k * n + n - 1];
     }
+    double* o = out + j;
+    for (int q = 0; q < pairs; ++q) {
+      v2d cur;
+      std::memcpy(&cur, o + 2 * q, sizeof(v2d));
+      cur += v[q];
+      std::memcpy(o + 2 * q, &cur, sizeof(v2d));
+    }
+    if (n % 2) o[n - 1] += last;
   }
 
   /// Polynomial coefficients of phi = sum_k coef_k B_k on every piece (K x (s+1), powers of tau).
@@ -141,7 +180,8 @@ class PiecewiseBasis {
  private:
   double a_, b_, inv_h_;
   int K_, s_;
-  std::vector<double> table_;   // [piece][q][power]
+  std::vector<double> table_;           // [piece][q][power]
+  std::vector<double> table_by_power_;  // [piece][power][q]
   std::vector<double> breaks_;  // knots a = t_s < ... < t_{s+K} = b
 };
 
