@@ -8,6 +8,7 @@
 #include <iomanip>
 #include <iostream>
 #include <limits>
+#include <map>
 #include <memory>
 #include <sstream>
 
@@ -511,6 +512,12 @@ int run_cli(int argc, char** argv) {
       vo.command_line = joined_command_line(argc, argv);
       const nlohmann::json summary = run_verify(vo);
       print_claims(summary);
+      std::map<std::string, int> counts;
+      for (const auto& c : summary.at("claims")) ++counts[c.at("verdict").get<std::string>()];
+      std::cout << counts["consistent"] << " of " << summary.at("claims").size() << " claims consistent";
+      for (const auto& [verdict, n] : counts)
+        if (verdict != "consistent") std::cout << ", " << n << " " << verdict;
+      std::cout << " (exit code 0 only when every claim is consistent)\n";
       std::cout << "report: " << (std::filesystem::path(out) / "report.html").string() << " (and report.md, summary.json)\n";
       return verify_exit_code(summary);
     }
