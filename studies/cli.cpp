@@ -23,6 +23,7 @@
 #include "theory/attention_law.hpp"
 #include "theory/claims.hpp"
 #include "theory/rfa_targets.hpp"
+#include "studies/minimax_rate.hpp"
 #include "studies/output.hpp"
 #include "studies/pairwise_data.hpp"
 #include "studies/settings.hpp"
@@ -95,13 +96,7 @@ void write_matrix_json(nlohmann::json& j, const arma::mat& A) {
 }
 
 int cmd_simulate_pairwise(Settings& s, const std::string& out) {
-  PairwiseModelSpec spec;
-  spec.tokens = s.get_string("tokens");
-  spec.N = static_cast<int>(s.get_int("N", 2, 100000));
-  spec.d = static_cast<int>(s.get_int("d", 1, 100000));
-  spec.r = static_cast<int>(s.get_int("r", 1, spec.d));
-  spec.sigma = s.get_double("sigma", 0.0, std::numeric_limits<double>::infinity());
-  spec.activation = s.get_string("activation");
+  const PairwiseModelSpec spec = read_pairwise_model_spec(s);
   const auto M = static_cast<std::size_t>(s.get_int("M", 2, std::numeric_limits<long long>::max()));
   const std::uint64_t seed = s.get_seed("seed");
   const PairwiseModel model(spec, derive_seed(seed, {hash_name("model")}));

@@ -19,6 +19,18 @@
 
 namespace attnrate {
 
+PairwiseModelSpec read_pairwise_model_spec(const Settings& s) {
+  PairwiseModelSpec spec;
+  spec.tokens = s.get_string("tokens");
+  spec.N = static_cast<int>(s.get_int("N", 2, 100000));
+  spec.d = static_cast<int>(s.get_int("d", 1, 100000));
+  spec.r = static_cast<int>(s.get_int("r", 1, spec.d));
+  spec.sigma = s.get_double("sigma", 0.0, std::numeric_limits<double>::infinity());
+  spec.activation = s.get_string("activation");
+  validate(spec);
+  return spec;
+}
+
 std::vector<KeySpec> minimax_rate_keys() {
   return {
       {"tokens", "uniform", "token law: uniform | gaussian | exchangeable[:rho]"},
@@ -64,13 +76,7 @@ struct Config {
 
 Config read_config(const Settings& s) {
   Config c;
-  c.model.tokens = s.get_string("tokens");
-  c.model.N = static_cast<int>(s.get_int("N", 2, 100000));
-  c.model.d = static_cast<int>(s.get_int("d", 1, 100000));
-  c.model.r = static_cast<int>(s.get_int("r", 1, c.model.d));
-  c.model.sigma = s.get_double("sigma", 0.0, std::numeric_limits<double>::infinity());
-  c.model.activation = s.get_string("activation");
-  validate(c.model);
+  c.model = read_pairwise_model_spec(s);
   const Activation phi = Activation::parse(c.model.activation);
   c.degree = s.raw("degree") == "auto" ? phi.default_degree() : static_cast<int>(s.get_int("degree", 0, 10));
   c.schedule = parse_schedule(s.get_string("schedule"));

@@ -6,8 +6,13 @@
 
 #include "studies/settings.hpp"
 #include "studies/study.hpp"
+#include "theory/pairwise_model.hpp"
 
 namespace attnrate {
+
+/// The model options tokens, N, d, r, sigma, activation (validated, messages naming the option);
+/// shared by `simulate pairwise` and the minimax-rate study.
+PairwiseModelSpec read_pairwise_model_spec(const Settings& settings);
 
 /// Keys (with defaults) of the minimax-rate study; also the TOML keys.
 std::vector<KeySpec> minimax_rate_keys();

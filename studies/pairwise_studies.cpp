@@ -628,10 +628,6 @@ nlohmann::json smoothness_json(const std::string& activation) {
           {"convention", phi.smoothness_convention()}};
 }
 
-double seconds_since(std::chrono::steady_clock::time_point t0) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-}
-
 std::string file_tag(const std::string& s) {
   std::string o;
   for (char ch : s) o += std::isalnum(static_cast<unsigned char>(ch)) ? ch : (ch == '.' ? 'p' : '-');

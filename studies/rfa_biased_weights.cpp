@@ -97,10 +97,6 @@ std::string law_label(double mu) {
   return s.str();
 }
 
-double seconds_since(std::chrono::steady_clock::time_point t0) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-}
-
 // One group: one weight law (mu = 0: zero-mean) and one repetition; rows per (n, target).
 nlohmann::json run_group(const Config& c, const std::vector<StudyTarget>& targets, double mu, int rep) {
   const auto urep = static_cast<std::uint64_t>(rep);
@@ -125,8 +121,7 @@ nlohmann::json run_group(const Config& c, const std::vector<StudyTarget>& target
     for (const auto& t : targets) {
       t0 = std::chrono::steady_clock::now();
       arma::vec y = t.evaluate(train);
-      Rng noise(derive_seed(c.seed, {hash_name("noise"), urep, n, hash_name(t.name())}));
-      for (auto& v : y) v += c.sigma * noise.normal();
+      add_noise(y, c.sigma, derive_seed(c.seed, {hash_name("noise"), urep, n, hash_name(t.name())}));
       RidgeFitOptions ridge = c.ridge;
       ridge.fold_seed = derive_seed(c.seed, {hash_name("folds"), urep, n});
       const RidgeFit fit = rfa.fit_features(F, y, ridge);
@@ -144,12 +139,6 @@ nlohmann::json run_group(const Config& c, const std::vector<StudyTarget>& target
     }
   }
   return rows;
-}
-
-std::string fmt(double v) {
-  std::ostringstream s;
-  s << v;
-  return s.str();
 }
 
 }  // namespace
@@ -175,7 +164,7 @@ nlohmann::json run_biased_weights(const Settings& settings, const StudyContext& 
   for (double mu : laws)
     for (int rep = 0; rep < c.seeds; ++rep) {
       groups.emplace_back(mu, rep);
-      names.push_back(file_stem(mu == 0 ? "zero-mean" : "mu" + fmt(mu)) + "-rep" + std::to_string(rep));
+      names.push_back(file_stem(mu == 0 ? "zero-mean" : "mu" + format_short(mu)) + "-rep" + std::to_string(rep));
     }
   const auto results = run_groups(ctx, "biased-weights", fingerprint, names, [&](std::size_t g) {
     return run_group(c, targets, groups[g].first, groups[g].second);
@@ -239,11 +228,11 @@ nlohmann::json run_biased_weights(const Settings& settings, const StudyContext& 
         }
       }
       const Verdict v = any_inconsistent ? Verdict::inconsistent : all_consistent ? Verdict::consistent : Verdict::inconclusive;
-      const std::string id = "biased-weights." + t.name() + ".mu" + fmt(mu) + (inner ? ".lower-error" : ".no-advantage");
+      const std::string id = "biased-weights." + t.name() + ".mu" + format_short(mu) + (inner ? ".lower-error" : ".no-advantage");
       const std::string statement =
-          inner ? "On the inner-product target " + t.name() + " the biased law (mu = " + fmt(mu) +
+          inner ? "On the inner-product target " + t.name() + " the biased law (mu = " + format_short(mu) +
                       ") reaches a lower error than the zero-mean law at every n >= " + std::to_string(c.claim_from)
-                : "On " + t.name() + " the biased law (mu = " + fmt(mu) +
+                : "On " + t.name() + " the biased law (mu = " + format_short(mu) +
                       ") gives no advantage: its error is not below the zero-mean error at any n >= " +
                       std::to_string(c.claim_from) + " (within tolerance)";
       nlohmann::json j = directional_claim_json(id, statement,
@@ -266,8 +255,8 @@ nlohmann::json run_biased_weights(const Settings& settings, const StudyContext& 
   for (const auto& t : targets) {
     SampleComplexityFigure fig;
     fig.title = "biased-weights: " + t.name() + ", N = " + std::to_string(c.N) + ", d = " + std::to_string(c.d) +
-                ", M = " + std::to_string(c.heads) + ", tau = " + fmt(c.tau);
-    fig.note = "sigma = " + fmt(c.sigma) + ", lambda " + settings.raw("lambda") + ", " + std::to_string(c.seeds) +
+                ", M = " + std::to_string(c.heads) + ", tau = " + format_short(c.tau);
+    fig.note = "sigma = " + format_short(c.sigma) + ", lambda " + settings.raw("lambda") + ", " + std::to_string(c.seeds) +
                " repetitions, paired data across laws";
     for (double mu : laws) {
       SampleComplexityCurve cu;

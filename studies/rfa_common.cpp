@@ -146,6 +146,17 @@ nlohmann::json directional_claim_json(const std::string& id, const std::string& 
   return c;
 }
 
+void add_noise(arma::vec& y, double sigma, std::uint64_t seed) {
+  Rng noise(seed);
+  for (auto& v : y) v += sigma * noise.normal();
+}
+
+std::string format_short(double v) {
+  std::ostringstream s;
+  s << v;
+  return s.str();
+}
+
 TestError normalised_test_error(const arma::vec& prediction, const arma::vec& truth) {
   if (prediction.n_elem != truth.n_elem || truth.n_elem < 2)
     throw InputError("normalised_test_error: prediction and truth must have the same length >= 2");

@@ -93,6 +93,12 @@ nlohmann::json directional_claim_json(const std::string& id, const std::string& 
 struct TestError {
   double error = 0.0, se = 0.0;
 };
+/// y += sigma * N(0, 1) noise drawn from Rng(seed) (the studies' noisy training targets).
+void add_noise(arma::vec& y, double sigma, std::uint64_t seed);
+
+/// Default ostream formatting of a number (6 significant digits), for labels and claim ids.
+std::string format_short(double v);
+
 TestError normalised_test_error(const arma::vec& prediction, const arma::vec& truth);
 
 /// Comma-separated list of strings (trimmed, non-empty entries), e.g. targets.

@@ -93,10 +93,6 @@ Config read_config(const Settings& s) {
   return c;
 }
 
-double seconds_since(std::chrono::steady_clock::time_point t0) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-}
-
 }  // namespace
 
 double kernel_gcv_lambda(const arma::mat& K, const arma::vec& y, const arma::vec& grid, arma::vec* scores) {
@@ -128,8 +124,7 @@ nlohmann::json run_group(const Config& c, const StudyTarget& target, int rep) {
   const AttentionInputs train = c.law.sample(c.d, c.N, c.n, derive_seed(c.seed, {hash_name("train"), urep}));
   const AttentionInputs test = c.law.sample(c.d, c.N, c.test_n, derive_seed(c.seed, {hash_name("test"), urep}));
   arma::vec y = target.evaluate(train);
-  Rng noise(derive_seed(c.seed, {hash_name("noise"), urep}));
-  for (auto& v : y) v += c.sigma * noise.normal();
+  add_noise(y, c.sigma, derive_seed(c.seed, {hash_name("noise"), urep}));
   const arma::vec truth = target.evaluate(test);
 
   auto t0 = std::chrono::steady_clock::now();

@@ -98,10 +98,6 @@ Config read_config(const Settings& s) {
   return c;
 }
 
-double seconds_since(std::chrono::steady_clock::time_point t0) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-}
-
 std::string target_name(const std::string& family, std::size_t p) { return family + ":" + std::to_string(p); }
 
 // One group: one d and one repetition; the RFA features are shared by every target.
@@ -134,8 +130,7 @@ nlohmann::json run_group(const Config& c, std::size_t d, int rep) {
     for (std::size_t k = 0; k < targets.size(); ++k) {
       t0 = std::chrono::steady_clock::now();
       arma::vec y = targets[k].evaluate(train);
-      Rng noise(derive_seed(c.seed, {hash_name("noise"), d, urep, n, hash_name(targets[k].name())}));
-      for (auto& v : y) v += c.sigma * noise.normal();
+      add_noise(y, c.sigma, derive_seed(c.seed, {hash_name("noise"), d, urep, n, hash_name(targets[k].name())}));
       RidgeFitOptions ridge = c.ridge;
       ridge.fold_seed = derive_seed(c.seed, {hash_name("folds"), d, urep, n});
       const RidgeFit fit = rfa.fit_features(F, y, ridge);
@@ -152,12 +147,6 @@ nlohmann::json run_group(const Config& c, std::size_t d, int rep) {
     }
   }
   return rows;
-}
-
-std::string fmt(double v) {
-  std::ostringstream s;
-  s << v;
-  return s.str();
 }
 
 }  // namespace
@@ -284,7 +273,7 @@ nlohmann::json run_target_complexity(const Settings& settings, const StudyContex
         nlohmann::json j = directional_claim_json(
             "target-complexity." + f + ".d" + std::to_string(d) + ".n-eps-increasing-in-p",
             "For " + f + ":p targets at d = " + std::to_string(d) + ", N = " + std::to_string(c.N) +
-                ", the samples RFA needs to reach error " + fmt(c.eps) + " do not decrease as the degree p grows",
+                ", the samples RFA needs to reach error " + format_short(c.eps) + " do not decrease as the degree p grows",
             "n_eps(p+1) / n_eps(p), geometric mean over repetitions, least favourable consecutive pair (see per_pair)",
             1.0, Direction::at_least, std::exp(worst.mean), std::exp(worst.t_lo), std::exp(worst.t_hi),
             std::exp(worst.boot_lo), std::exp(worst.boot_hi), 0.0, c.max_width, true, v, worst_tally);
@@ -301,10 +290,10 @@ nlohmann::json run_target_complexity(const Settings& settings, const StudyContex
   nlohmann::json figures = nlohmann::json::array();
   {
     SampleComplexityFigure fig;
-    fig.title = "target-complexity: n_eps (error " + fmt(c.eps) + ") against degree p, N = " + std::to_string(c.N) +
+    fig.title = "target-complexity: n_eps (error " + format_short(c.eps) + ") against degree p, N = " + std::to_string(c.N) +
                 ", M = " + std::to_string(c.heads);
     fig.x_label = "degree p";
-    fig.y_label = "n_eps (training samples to reach error " + fmt(c.eps) + ")";
+    fig.y_label = "n_eps (training samples to reach error " + format_short(c.eps) + ")";
     int censored = 0;
     for (const auto& f : c.families)
       for (std::size_t d : c.d) {
@@ -333,7 +322,7 @@ nlohmann::json run_target_complexity(const Settings& settings, const StudyContex
     SampleComplexityFigure fig;
     fig.title = "target-complexity: error vs n, d = " + std::to_string(d) + ", N = " + std::to_string(c.N) +
                 ", M = " + std::to_string(c.heads);
-    fig.note = "sigma = " + fmt(c.sigma) + ", lambda " + settings.raw("lambda") + ", " + to_string(c.weights);
+    fig.note = "sigma = " + format_short(c.sigma) + ", lambda " + settings.raw("lambda") + ", " + to_string(c.weights);
     for (const auto& f : c.families)
       for (std::size_t p : c.p) {
         SampleComplexityCurve cu;

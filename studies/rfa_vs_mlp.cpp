@@ -133,10 +133,6 @@ Row from_json(const nlohmann::json& j) {
   return r;
 }
 
-double seconds_since(std::chrono::steady_clock::time_point t0) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-}
-
 nlohmann::json run_group(const Config& c, const std::vector<StudyTarget>& targets, std::size_t N, int rep) {
   const auto urep = static_cast<std::uint64_t>(rep);
   RfaOptions ro;
@@ -172,8 +168,7 @@ nlohmann::json run_group(const Config& c, const std::vector<StudyTarget>& target
     const double feat_mlp = seconds_since(t0);
     for (std::size_t k = 0; k < targets.size(); ++k) {
       arma::vec y = targets[k].evaluate(train);
-      Rng noise(derive_seed(c.seed, {hash_name("noise"), N, urep, n, hash_name(targets[k].name())}));
-      for (auto& v : y) v += c.sigma * noise.normal();
+      add_noise(y, c.sigma, derive_seed(c.seed, {hash_name("noise"), N, urep, n, hash_name(targets[k].name())}));
       RidgeFitOptions ridge = c.ridge;
       ridge.fold_seed = derive_seed(c.seed, {hash_name("folds"), N, urep, n});
       for (int model = 0; model < 2; ++model) {
@@ -220,12 +215,6 @@ Curves build_curves(const Config& c, const std::vector<Row>& rows) {
   for (const auto& [key, reps] : cv.error)
     for (const auto& curve : reps) cv.crossing[key].push_back(crossing_n(ns, curve, c.eps));
   return cv;
-}
-
-std::string fmt(double v) {
-  std::ostringstream s;
-  s << v;
-  return s.str();
 }
 
 }  // namespace
@@ -331,9 +320,9 @@ nlohmann::json run_rfa_vs_mlp(const Settings& settings, const StudyContext& ctx)
         }
         auto j = log_ratio_claim("rfa-vs-mlp." + tn + ".N" + std::to_string(c.claim_N) + ".n-ratio",
                                  "On the permutation-invariant target " + tn + " with N = " + std::to_string(c.claim_N) +
-                                     " keys, the RF-MLP needs at least " + fmt(c.ratio_threshold) +
+                                     " keys, the RF-MLP needs at least " + format_short(c.ratio_threshold) +
                                      "x more samples than RFA (same number of trainable parameters) to reach error " +
-                                     fmt(c.eps),
+                                     format_short(c.eps),
                                  "n_eps(RF-MLP) / n_eps(RFA), geometric mean over repetitions", c.ratio_threshold,
                                  Direction::at_least, c.tolerance, lr, tally);
         j["source"] = "Fu, Guo, Bai, Mei (NeurIPS 2023): sample-complexity advantage of random-feature attention";
@@ -417,7 +406,7 @@ nlohmann::json run_rfa_vs_mlp(const Settings& settings, const StudyContext& ctx)
         auto j = directional_claim_json(
             "rfa-vs-mlp." + tn + ".rfa-N-spread",
             "RFA's sample complexity on " + tn + " is nearly independent of N: n_eps varies by at most a factor " +
-                fmt(c.spread_threshold) + " across N",
+                format_short(c.spread_threshold) + " across N",
             "max_N / min_N of RFA's geometric-mean n_eps", c.spread_threshold, Direction::at_most, std::exp(s_log),
             tlo, thi, std::exp(blo), std::exp(bhi), c.tolerance, c.max_width, true, v, tally);
         j["N_max"] = c.N[imax];
@@ -442,9 +431,9 @@ nlohmann::json run_rfa_vs_mlp(const Settings& settings, const StudyContext& ctx)
             "rfa-vs-mlp." + tn + ".N" + Ns + (model == "rfa" ? ".rfa-cannot" : ".mlp-can"),
             model == "rfa"
                 ? "RFA cannot learn the non-invariant control " + tn + ": at n = " + nmax + ", N = " + Ns +
-                      " its error stays at or above the best permutation-invariant error 1 - 1/N = " + fmt(floor)
+                      " its error stays at or above the best permutation-invariant error 1 - 1/N = " + format_short(floor)
                 : "The RF-MLP learns the non-invariant control " + tn + ": at n = " + nmax + ", N = " + Ns +
-                      " its error is below the best permutation-invariant error " + fmt(floor) +
+                      " its error is below the best permutation-invariant error " + format_short(floor) +
                       " (the comparison is not rigged)",
             "mean normalised test error at the largest n", floor, dir, m.mean, m.t_lo, m.t_hi, m.boot_lo, m.boot_hi,
             c.tolerance, c.max_width, true, v, CensorTally{});
@@ -462,7 +451,7 @@ nlohmann::json run_rfa_vs_mlp(const Settings& settings, const StudyContext& ctx)
     SampleComplexityFigure fig;
     fig.title = "rfa-vs-mlp: " + t.name() + ", d = " + std::to_string(c.d) + ", M = " + std::to_string(c.heads) +
                 " heads vs RF-MLP width " + std::to_string(c.heads * (c.d + 1));
-    fig.note = "eps = " + fmt(c.eps) + ", sigma = " + fmt(c.sigma) + ", lambda " + settings.raw("lambda") + ", " +
+    fig.note = "eps = " + format_short(c.eps) + ", sigma = " + format_short(c.sigma) + ", lambda " + settings.raw("lambda") + ", " +
                std::to_string(c.seeds) + " repetitions";
     for (const std::string model : {"rfa", "mlp"})
       for (std::size_t N : c.N) {

@@ -22,6 +22,10 @@ void install_interrupt_handler() {
   sigaction(SIGINT, &sa, nullptr);
 }
 
+double seconds_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
 bool interrupt_requested() noexcept { return g_interrupted != 0; }
 
 void throw_if_interrupted() {

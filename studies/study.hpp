@@ -48,6 +48,9 @@ void throw_if_interrupted();
 /// Whether SIGINT arrived (for parallel loops, which must not throw out of a worker).
 bool interrupt_requested() noexcept;
 
+/// Wall-clock seconds since t0.
+double seconds_since(std::chrono::steady_clock::time_point t0);
+
 /// A slope claim: theory value, the fit, both intervals, tolerance and the verdict.
 nlohmann::json slope_claim_json(const std::string& id, const std::string& statement, double theory_slope,
                                 const SlopeFit& fit, double tolerance, double max_ci_width, Verdict verdict);
