@@ -56,6 +56,13 @@ std::string log_tics(double lo, double hi);
 
 /// Title, optional note (smaller, grey, just under the title) and axis labels, all drawn
 /// literally (`noenhanced`: a label such as "b_1" must not become a subscript).
+/// The end of a log-log figure script: titles, log axes over the padded data extent with decade
+/// tics and a grid, the legend below the plot (at most 3 columns, so rows grow), and the plot
+/// command joining `plot_items`.
+std::string loglog_axes_and_plot(const DataExtent& extent, const std::string& title, const std::string& note,
+                                 const std::string& x_label, const std::string& y_label,
+                                 const std::vector<std::string>& plot_items);
+
 std::string gnuplot_text_lines(const std::string& title, const std::string& note,
                                const std::string& x_label, const std::string& y_label);
 

@@ -56,22 +56,7 @@ std::string sample_complexity_figure_script(const SampleComplexityFigure& figure
                          gnuplot_quote("median, IQR: " + label));
   }
 
-  const auto [lo_x, hi_x] = padded_log_range(extent.x_lo, extent.x_hi);
-  const auto [lo_y, hi_y] = padded_log_range(extent.y_lo, extent.y_hi);
-  out << gnuplot_text_lines(figure.title, figure.note, figure.x_label, figure.y_label);
-  out << "set logscale xy 10\n";
-  out << "set xrange [" << gnuplot_number(lo_x) << ":" << gnuplot_number(hi_x) << "]\n";
-  out << "set yrange [" << gnuplot_number(lo_y) << ":" << gnuplot_number(hi_y) << "]\n";
-  out << "set format x '%g'\nset format y '%g'\n";
-  out << "set xtics " << log_tics(lo_x, hi_x) << "\nset ytics " << log_tics(lo_y, hi_y) << '\n';
-  out << "set mxtics 10\nset mytics 10\n";
-  out << "set grid xtics ytics mxtics mytics lc rgb '#d4d4d4' lw 1, lc rgb '#eeeeee' lw 1\n";
-  const std::size_t key_rows = std::max<std::size_t>(2, (plot_items.size() + 2) / 3);
-  out << "set key below center vertical maxrows " << key_rows << " noenhanced width 1\n";
-  out << "set errorbars small\n";
-  out << "plot ";
-  for (std::size_t j = 0; j < plot_items.size(); ++j) out << (j ? ", \\\n     " : "") << plot_items[j];
-  out << '\n';
+  out << loglog_axes_and_plot(extent, figure.title, figure.note, figure.x_label, figure.y_label, plot_items);
   return out.str();
 }
 
