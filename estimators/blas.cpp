@@ -1,13 +1,6 @@
 #include "estimators/blas.hpp"
 
-extern "C" {
-void openblas_set_num_threads(int num_threads);
-void dgemm_(const char* transa, const char* transb, const int* m, const int* n, const int* k, const double* alpha,
-            const double* a, const int* lda, const double* b, const int* ldb, const double* beta, double* c,
-            const int* ldc);
-void dsyrk_(const char* uplo, const char* trans, const int* n, const int* k, const double* alpha, const double* a,
-            const int* lda, const double* beta, double* c, const int* ldc);
-}
+extern "C" void openblas_set_num_threads(int num_threads);
 
 namespace attnrate {
 
@@ -17,14 +10,18 @@ void syrk_upper_add(const double* P, int p, int k, double alpha, double* C) noex
   if (p == 0 || k == 0) return;
   const char uplo = 'U', trans = 'N';
   const double beta = 1.0;
-  dsyrk_(&uplo, &trans, &p, &k, &alpha, P, &p, &beta, C, &p);
+  // Through Armadillo's BLAS declarations (with the Fortran hidden length arguments where the
+  // compiler needs them), never a second, conflicting prototype of our own.
+  const arma::blas_int n = p, kk = k;
+  arma::blas::syrk<double>(&uplo, &trans, &n, &kk, &alpha, P, &n, &beta, C, &n);
 }
 
 void gemm(const double* A, int m, int k, const double* B, int n, double* C) noexcept {
   if (m == 0 || n == 0) return;
   const char no = 'N';
   const double one = 1.0, zero = 0.0;
-  dgemm_(&no, &no, &m, &n, &k, &one, A, &m, B, &k, &zero, C, &m);
+  const arma::blas_int mm = m, nn = n, kk = k;
+  arma::blas::gemm<double>(&no, &no, &mm, &nn, &kk, &one, A, &mm, B, &kk, &zero, C, &mm);
 }
 
 void symmetrise_from_upper(arma::mat& C) noexcept {

@@ -5,9 +5,11 @@
 #include <algorithm>
 #include <cstring>
 #include <sstream>
+#include <tuple>
 #include <vector>
 
 #include "estimators/blas.hpp"
+#include "estimators/input_error.hpp"
 #include "estimators/piecewise_basis.hpp"
 
 namespace attnrate {
@@ -21,104 +23,136 @@ std::size_t chunk_count(int p) {
   return std::clamp<std::size_t>((std::size_t{64} << 20) / std::max<std::size_t>(per, 1), 2, 64);
 }
 
-// Features of one block into PsiT (p x count*N), zeroed by the caller. The basis is evaluated
-// through its piecewise-polynomial form (Horner, no divisions), which agrees with de Boor's
-// scheme to rounding.
-constexpr int kMaxTokensFast = 64;  // tokens per sample handled by the three-pass feature loop
+// Features of one block into PsiT (p x count*N, zeroed by the caller): unscaled sums
+// sum_{j != i} B_k(u_ij), the 1/(N-1) is applied once to G and h.
+//
+// Per sample the interactions u_ij = x_i . (A x_j) are computed four j at a time (plain
+// left-to-right sums over the coordinates in every lane, A x_j first), then clamped to
+// [a, b] and located (piece, tau) four at a time with exactly the operations of
+// PiecewiseBasis::locate; the s+1 basis values follow by the vectorised Horner scheme of
+// add_values_fixed. Every lane does the same IEEE operations whether the vectors are AVX or
+// pairs of SSE2 registers, so both compiled variants below give the same bits.
+using v4d = double __attribute__((vector_size(32)));
+using v4i = int __attribute__((vector_size(16)));
 
-// u = x_i . (A x_j) with two 2-lane accumulators (four independent partial sums): a single
-// chain of dependent adds would cost d add latencies per interaction, and the compiler may not
-// reassociate without -ffast-math. The summation order is fixed, so results are reproducible.
-[[gnu::always_inline]] inline double interaction(const double* xi, const double* axj, int d) noexcept {
-  using v2d = double __attribute__((vector_size(16)));
-  v2d acc0 = {0.0, 0.0}, acc1 = {0.0, 0.0};
-  int r = 0;
-  for (; r + 3 < d; r += 4) {
-    v2d a0, b0, a1, b1;
-    std::memcpy(&a0, xi + r, sizeof(v2d));
-    std::memcpy(&b0, axj + r, sizeof(v2d));
-    std::memcpy(&a1, xi + r + 2, sizeof(v2d));
-    std::memcpy(&b1, axj + r + 2, sizeof(v2d));
-    acc0 += a0 * b0;
-    acc1 += a1 * b1;
-  }
-  double tail = 0.0;
-  for (; r < d; ++r) tail += xi[r] * axj[r];
-  const v2d acc = acc0 + acc1;
-  return (acc[0] + acc[1]) + tail;
-}
+struct FeatureScratch {
+  int padded_tokens = 0;                  // N rounded up to a multiple of 4
+  std::vector<double> xt, axt, u, tau;    // xt, axt: d x padded_tokens, lanes j >= N stay 0
+  std::vector<int> piece;
+  FeatureScratch(int N, int d)
+      : padded_tokens((N + 3) / 4 * 4), xt(static_cast<std::size_t>(d) * padded_tokens, 0.0),
+        axt(xt.size(), 0.0), u(padded_tokens), tau(padded_tokens), piece(padded_tokens) {}
+};
 
 template <int S>
-std::size_t block_features_fixed(const PiecewiseBasis& basis, int p, const double* __restrict AX,
-                                 const double* __restrict X, int N, int d, std::size_t count,
-                                 double* __restrict PsiT) {
-  // Unscaled sums sum_{j != i} B_k(u_ij); the 1/(N-1) is applied once to G and h.
+[[gnu::always_inline]] inline std::size_t block_features_t(const PiecewiseBasis& basis, int p,
+                                                           const double* __restrict A, const double* __restrict X,
+                                                           int N, int d, std::size_t count, double* __restrict PsiT,
+                                                           FeatureScratch& w) {
+  const int Np = w.padded_tokens;
+  double* __restrict xt = w.xt.data();
+  double* __restrict axt = w.axt.data();
+  double* __restrict u = w.u.data();
+  double* __restrict tau = w.tau.data();
+  int* __restrict piece = w.piece.data();
+  const double a = basis.a(), b = basis.b(), ih = basis.inv_h();
+  const v4d va = {a, a, a, a}, vb = {b, b, b, b}, vih = {ih, ih, ih, ih}, vhalf = {0.5, 0.5, 0.5, 0.5};
+  const v4i zero = {0, 0, 0, 0}, kmax = v4i{1, 1, 1, 1} * (basis.pieces() - 1);
   std::size_t clamped = 0;
-  double u[kMaxTokensFast], tau[kMaxTokensFast];
-  int piece[kMaxTokensFast];
   for (std::size_t s = 0; s < count; ++s) {
     const double* x = X + s * static_cast<std::size_t>(N) * d;
-    const double* ax = AX + s * static_cast<std::size_t>(N) * d;
+    // (A X_s) with tokens along the vectors: axt[r][j] = sum_k A(r, k) x_j[k], left to right in k.
+    for (int j = 0; j < N; ++j)
+      for (int k = 0; k < d; ++k) xt[static_cast<std::size_t>(k) * Np + j] = x[static_cast<std::size_t>(j) * d + k];
+    for (int r = 0; r < d; ++r)
+      for (int jb = 0; jb < Np; jb += 4) {
+        v4d acc, c;
+        std::memcpy(&c, xt + jb, sizeof(v4d));
+        acc = v4d{A[r], A[r], A[r], A[r]} * c;
+        for (int k = 1; k < d; ++k) {
+          const double ark = A[static_cast<std::size_t>(k) * d + r];
+          std::memcpy(&c, xt + static_cast<std::size_t>(k) * Np + jb, sizeof(v4d));
+          acc = acc + v4d{ark, ark, ark, ark} * c;
+        }
+        std::memcpy(axt + static_cast<std::size_t>(r) * Np + jb, &acc, sizeof(v4d));
+      }
     for (int i = 0; i < N; ++i) {
       double* __restrict col = PsiT + (s * N + i) * static_cast<std::size_t>(p);
       const double* xi = x + static_cast<std::size_t>(i) * d;
-      // Three passes over j (interactions, then pieces, then values) so that the independent
-      // work of different j overlaps instead of waiting on each other's latency chains.
-      for (int j = 0; j < N; ++j) u[j] = interaction(xi, ax + static_cast<std::size_t>(j) * d, d);
-      for (int j = 0; j < N; ++j)
-        if (j != i) clamped += basis.locate_clamped(u[j], piece[j], tau[j]);
-      for (int j = 0; j < N; ++j)
-        if (j != i) basis.add_values_fixed<S>(piece[j], tau[j], col);
-    }
-  }
-  return clamped;
-}
-
-// Same, for any number of tokens (one interaction at a time).
-template <int S>
-std::size_t block_features_general(const PiecewiseBasis& basis, int p, const double* AX, const double* X, int N,
-                                   int d, std::size_t count, double* PsiT) {
-  std::size_t clamped = 0;
-  for (std::size_t s = 0; s < count; ++s) {
-    const double* x = X + s * static_cast<std::size_t>(N) * d;
-    const double* ax = AX + s * static_cast<std::size_t>(N) * d;
-    for (int i = 0; i < N; ++i) {
-      double* col = PsiT + (s * N + i) * static_cast<std::size_t>(p);
-      const double* xi = x + static_cast<std::size_t>(i) * d;
+      for (int jb = 0; jb < Np; jb += 4) {
+        v4d acc, c;
+        std::memcpy(&c, axt + jb, sizeof(v4d));
+        acc = v4d{xi[0], xi[0], xi[0], xi[0]} * c;
+        for (int r = 1; r < d; ++r) {
+          std::memcpy(&c, axt + static_cast<std::size_t>(r) * Np + jb, sizeof(v4d));
+          acc = acc + v4d{xi[r], xi[r], xi[r], xi[r]} * c;
+        }
+        std::memcpy(u + jb, &acc, sizeof(v4d));
+        if constexpr (S > 0) {  // degree 0 needs locate's knot fix-up: scalar below
+          v4d uc = acc >= va ? acc : va;  // NaN -> a, as locate_clamped
+          uc = uc > vb ? vb : uc;
+          const v4d xx = (uc - va) * vih;
+          v4i jj = __builtin_convertvector(xx, v4i);  // truncation, as static_cast<int>
+          jj = jj < zero ? zero : jj;
+          jj = jj > kmax ? kmax : jj;
+          const v4d t = xx - __builtin_convertvector(jj, v4d) - vhalf;
+          std::memcpy(piece + jb, &jj, sizeof(v4i));
+          std::memcpy(tau + jb, &t, sizeof(v4d));
+        }
+      }
       for (int j = 0; j < N; ++j) {
         if (j == i) continue;
-        int piece;
-        double tau;
-        clamped += basis.locate_clamped(interaction(xi, ax + static_cast<std::size_t>(j) * d, d), piece, tau);
-        basis.add_values_fixed<S>(piece, tau, col);
+        if constexpr (S > 0) clamped += !(u[j] >= a) || u[j] > b;
+        else clamped += basis.locate_clamped(u[j], piece[j], tau[j]);
+        basis.add_values_fixed<S>(piece[j], tau[j], col);
       }
     }
   }
   return clamped;
 }
 
-template <int S>
-std::size_t block_features_any(const PiecewiseBasis& basis, int p, const double* AX, const double* X, int N, int d,
-                               std::size_t count, double* PsiT) {
-  return N <= kMaxTokensFast ? block_features_fixed<S>(basis, p, AX, X, N, d, count, PsiT)
-                             : block_features_general<S>(basis, p, AX, X, N, d, count, PsiT);
+// One body, two compiled variants: AVX2 where the CPU has it (chosen at run time), SSE2 (the
+// x86-64 baseline) otherwise. No FMA in either (ISO C++ mode does not contract a*b+c), so both
+// give the same bits; a test checks it through LseOptions::allow_avx2.
+#define ATTNRATE_BLOCK_FEATURES_BODY                                                              \
+  switch (basis.degree()) {                                                                       \
+    case 0: return block_features_t<0>(basis, p, A, X, N, d, count, PsiT, w);                    \
+    case 1: return block_features_t<1>(basis, p, A, X, N, d, count, PsiT, w);                    \
+    case 2: return block_features_t<2>(basis, p, A, X, N, d, count, PsiT, w);                    \
+    case 3: return block_features_t<3>(basis, p, A, X, N, d, count, PsiT, w);                    \
+    case 4: return block_features_t<4>(basis, p, A, X, N, d, count, PsiT, w);                    \
+    case 5: return block_features_t<5>(basis, p, A, X, N, d, count, PsiT, w);                    \
+    case 6: return block_features_t<6>(basis, p, A, X, N, d, count, PsiT, w);                    \
+    case 7: return block_features_t<7>(basis, p, A, X, N, d, count, PsiT, w);                    \
+    case 8: return block_features_t<8>(basis, p, A, X, N, d, count, PsiT, w);                    \
+    case 9: return block_features_t<9>(basis, p, A, X, N, d, count, PsiT, w);                    \
+    default: return block_features_t<10>(basis, p, A, X, N, d, count, PsiT, w);                  \
+  }
+
+std::size_t block_features_baseline(const PiecewiseBasis& basis, int p, const double* A, const double* X, int N,
+                                     int d, std::size_t count, double* PsiT, FeatureScratch& w) {
+  ATTNRATE_BLOCK_FEATURES_BODY
 }
 
-std::size_t block_features(const PiecewiseBasis& basis, int p, const double* AX, const double* X, int N, int d,
-                           std::size_t count, double* PsiT) {
-  switch (basis.degree()) {
-    case 0: return block_features_any<0>(basis, p, AX, X, N, d, count, PsiT);
-    case 1: return block_features_any<1>(basis, p, AX, X, N, d, count, PsiT);
-    case 2: return block_features_any<2>(basis, p, AX, X, N, d, count, PsiT);
-    case 3: return block_features_any<3>(basis, p, AX, X, N, d, count, PsiT);
-    case 4: return block_features_any<4>(basis, p, AX, X, N, d, count, PsiT);
-    case 5: return block_features_any<5>(basis, p, AX, X, N, d, count, PsiT);
-    case 6: return block_features_any<6>(basis, p, AX, X, N, d, count, PsiT);
-    case 7: return block_features_any<7>(basis, p, AX, X, N, d, count, PsiT);
-    case 8: return block_features_any<8>(basis, p, AX, X, N, d, count, PsiT);
-    case 9: return block_features_any<9>(basis, p, AX, X, N, d, count, PsiT);
-    default: return block_features_any<10>(basis, p, AX, X, N, d, count, PsiT);
-  }
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define ATTNRATE_HAVE_AVX2_VARIANT 1
+[[gnu::target("avx2")]] std::size_t block_features_avx2(const PiecewiseBasis& basis, int p, const double* A,
+                                                         const double* X, int N, int d, std::size_t count,
+                                                         double* PsiT, FeatureScratch& w) {
+  ATTNRATE_BLOCK_FEATURES_BODY
+}
+#endif
+#undef ATTNRATE_BLOCK_FEATURES_BODY
+
+using BlockFeatures = std::size_t (*)(const PiecewiseBasis&, int, const double*, const double*, int, int,
+                                      std::size_t, double*, FeatureScratch&);
+
+BlockFeatures select_block_features(bool allow_avx2) {
+#ifdef ATTNRATE_HAVE_AVX2_VARIANT
+  if (allow_avx2 && __builtin_cpu_supports("avx2")) return block_features_avx2;
+#endif
+  (void)allow_avx2;
+  return block_features_baseline;
 }
 
 // Sparse path for large p: each feature row has at most (N-1)(s+1) nonzeros, so adding its
@@ -180,12 +214,14 @@ NormalEquations accumulate_normal_equations(const BSplineBasis& basis, const arm
   pin_blas_to_one_thread();
   const bool sparse = uses_sparse_accumulation(p, N, basis.degree());
   const PiecewiseBasis poly(basis);
+  const BlockFeatures block_features = select_block_features(options.allow_avx2);
 
   std::vector<PartialNormalEquations> sums(chunks);
 #pragma omp parallel num_threads(threads)
   {
-    std::vector<double> X(B * N * d), Y(B * N), AX(B * N * d), PsiT(B * N * static_cast<std::size_t>(p));
+    std::vector<double> X(B * N * d), Y(B * N), PsiT(B * N * static_cast<std::size_t>(p));
     std::vector<int> touched;
+    FeatureScratch scratch(N, d);
 #pragma omp for schedule(dynamic, 1)
     for (std::size_t c = 0; c < chunks; ++c) {
       PartialNormalEquations& cs = sums[c];
@@ -196,19 +232,28 @@ NormalEquations accumulate_normal_equations(const BSplineBasis& basis, const arm
       for (std::size_t b = b0; b < b1; ++b) {
         const std::size_t first = b * B, count = std::min(B, M - first);
         const std::size_t cols = count * N;
-        source(first, count, X.data(), Y.data());
-        gemm(A.memptr(), d, d, X.data(), static_cast<int>(cols), AX.data());  // AX = A X
+        const double* Xb = X.data();
+        const double* Yb = Y.data();
+        if (source.in_memory()) std::tie(Xb, Yb) = source.block(first);  // read in place
+        else source(first, count, X.data(), Y.data());
         std::fill(PsiT.begin(), PsiT.begin() + cols * p, 0.0);
-        cs.clamped += block_features(poly, p, AX.data(), X.data(), N, d, count, PsiT.data());
+        cs.clamped += block_features(poly, p, A.memptr(), Xb, N, d, count, PsiT.data(), scratch);
         add_feature_outer_products(PsiT.data(), p, cols, sparse, cs.G.memptr(), touched);
         const arma::mat Psi(PsiT.data(), p, cols, false, true);
-        const arma::vec y(Y.data(), cols, false, true);
+        const arma::vec y(const_cast<double*>(Yb), cols, false, true);
         cs.h += Psi * y;
-        for (std::size_t t = 0; t < cols; ++t) cs.yy += Y[t] * Y[t];
+        for (std::size_t t = 0; t < cols; ++t) cs.yy += Yb[t] * Yb[t];
       }
     }
   }
-  return reduce_normal_equations(sums, p, M, N, 1.0 / (N - 1));
+  NormalEquations ne = reduce_normal_equations(sums, p, M, N, 1.0 / (N - 1));
+  // Non-finite outputs (or |Y| so large that Y^2 overflows) make every quantity below
+  // meaningless: refuse them here, where the cause can still be named.
+  if (!std::isfinite(ne.yy) || !ne.h.is_finite() || !ne.G.is_finite())
+    throw InputError("pairwise least squares: the outputs Y are not finite (inf or NaN) or so large that their "
+                     "squares overflow (|Y| > ~1e154); check the data or the activation's range (1/(MN) sum Y^2 = " +
+                     std::to_string(ne.yy) + ")");
+  return ne;
 }
 
 LseSolution solve_normal_equations(const NormalEquations& ne, double ridge, double rcond_floor) {
@@ -256,7 +301,9 @@ LseSolution solve_normal_equations(const NormalEquations& ne, double ridge, doub
   if (sol.unobserved > 0) name << ", " << sol.unobserved << " basis functions without data set to 0";
   sol.solver = name.str();
   // Training risk 1/(MN) sum (Y - psi^T c)^2 = c^T G c - 2 c^T h + yy (ridge term excluded).
-  sol.train_mse = std::max(0.0, arma::as_scalar(sol.coef.t() * ne.G * sol.coef) - 2.0 * arma::dot(sol.coef, ne.h) + ne.yy);
+  // Clamp rounding below 0, but never turn a NaN into 0.
+  const double mse = arma::as_scalar(sol.coef.t() * ne.G * sol.coef) - 2.0 * arma::dot(sol.coef, ne.h) + ne.yy;
+  sol.train_mse = mse < 0.0 ? 0.0 : mse;
   return sol;
 }
 
@@ -268,11 +315,7 @@ PairwiseLseFit fit_pairwise_lse(const BSplineBasis& basis, const arma::mat& A, i
 }
 
 SampleBlockSource in_memory_source(const arma::mat& X, const arma::vec& Y, int N) {
-  return [&X, &Y, N](std::size_t first, std::size_t count, double* Xo, double* Yo) {
-    const std::size_t c0 = first * N, cols = count * N;
-    std::memcpy(Xo, X.colptr(c0), sizeof(double) * cols * X.n_rows);
-    std::memcpy(Yo, Y.memptr() + c0, sizeof(double) * cols);
-  };
+  return SampleBlockSource::in_memory(X.memptr(), Y.memptr(), N, static_cast<int>(X.n_rows));
 }
 
 }  // namespace attnrate

@@ -13,21 +13,68 @@
 #include <cstddef>
 #include <functional>
 #include <string>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "estimators/bspline.hpp"
 
 namespace attnrate {
 
-/// Fills tokens X (d x count*N, token i of sample first+s in column s*N+i) and outputs Y
-/// (count*N) for samples [first, first+count). Called concurrently for disjoint ranges.
-using SampleBlockSource = std::function<void(std::size_t first, std::size_t count, double* X, double* Y)>;
+/// Where the samples come from: either a generator that fills tokens X (d x count*N, token i of
+/// sample first+s in column s*N+i) and outputs Y (count*N) for samples [first, first+count),
+/// called concurrently for disjoint ranges; or data already in memory in that layout, read in
+/// place (no copy per block). Any callable with the generator's signature converts implicitly.
+class SampleBlockSource {
+ public:
+  using Generator = std::function<void(std::size_t first, std::size_t count, double* X, double* Y)>;
+
+  SampleBlockSource() = default;
+  template <class F>
+    requires std::is_invocable_v<const F&, std::size_t, std::size_t, double*, double*>
+  SampleBlockSource(F generator) : generate_(std::move(generator)) {}  // NOLINT: implicit by design
+
+  /// Data in memory: X is d x M*N (column-major), Y has M*N entries; both must outlive the source.
+  static SampleBlockSource in_memory(const double* X, const double* Y, int N, int d) {
+    SampleBlockSource s;
+    s.X_ = X;
+    s.Y_ = Y;
+    s.N_ = N;
+    s.d_ = d;
+    s.generate_ = [X, Y, N, d](std::size_t first, std::size_t count, double* Xo, double* Yo) {
+      const std::size_t c0 = first * N, cols = count * N;
+      std::copy(X + c0 * d, X + (c0 + cols) * d, Xo);
+      std::copy(Y + c0, Y + c0 + cols, Yo);
+    };
+    return s;
+  }
+
+  /// Fills X and Y for samples [first, first+count) (copies for in-memory data).
+  void operator()(std::size_t first, std::size_t count, double* X, double* Y) const { generate_(first, count, X, Y); }
+
+  /// Whether the samples can be read in place (then block() gives pointers, no copy).
+  bool in_memory() const noexcept { return X_ != nullptr; }
+  /// Pointers to samples [first, ...) of in-memory data.
+  std::pair<const double*, const double*> block(std::size_t first) const noexcept {
+    const std::size_t c0 = first * static_cast<std::size_t>(N_);
+    return {X_ + c0 * static_cast<std::size_t>(d_), Y_ + c0};
+  }
+
+ private:
+  Generator generate_;
+  const double* X_ = nullptr;
+  const double* Y_ = nullptr;
+  int N_ = 0, d_ = 0;
+};
 
 struct LseOptions {
   double ridge = 0.0;               ///< lambda in (1/(MN)) sum (Y - psi^T c)^2 + lambda ||c||^2
   std::size_t block_samples = 256;  ///< samples per streaming block (fixed: part of the result's definition)
   int threads = 0;                  ///< OpenMP threads; 0 = omp_get_max_threads()
   double rcond_floor = 1e-12;       ///< below this reciprocal condition number, use the min-norm solve
+  /// Use the AVX2 variant of the feature kernel when the CPU has it. Both variants give the same
+  /// bits (tested); false forces the SSE2 baseline.
+  bool allow_avx2 = true;
 };
 
 struct NormalEquations {

@@ -95,6 +95,9 @@ class PiecewiseBasis {
 
   int degree() const noexcept { return s_; }
   int pieces() const noexcept { return K_; }
+  double a() const noexcept { return a_; }
+  double b() const noexcept { return b_; }
+  double inv_h() const noexcept { return inv_h_; }  ///< pieces per unit of u
 
   /// values[q] = B_{j+q}(u), q = 0..s.
   void values(int j, double tau, double* values) const noexcept {
@@ -126,31 +129,48 @@ class PiecewiseBasis {
   /// stay in registers).
   template <int S>
   [[gnu::always_inline]] void add_values_fixed(int j, double tau, double* __restrict out) const noexcept {
-    // Two functions per 128-bit vector (SSE2, part of every x86-64 level); an odd last one is
-    // scalar. Same operations in the same order as values_fixed, so the same bits.
+    // Four functions per vector (one AVX register, or two SSE2 registers where AVX is absent:
+    // the operations per lane are the same, so are the bits), then a pair, then a single one.
+    // Same operations in the same order per function as values_fixed, so the same bits.
+    using v4d = double __attribute__((vector_size(32)));
     using v2d = double __attribute__((vector_size(16)));
-    constexpr int n = S + 1, pairs = n / 2;
+    constexpr int n = S + 1, quads = n / 4, pair = (n % 4) / 2, single = n % 2;
     const double* T = table_by_power_.data() + static_cast<std::size_t>(j) * n * n;
-    const v2d t = {tau, tau};
-    v2d v[pairs > 0 ? pairs : 1];
-    for (int q = 0; q < pairs; ++q) std::memcpy(&v[q], T + S * n + 2 * q, sizeof(v2d));
-    double last = (n % 2) ? T[S * n + n - 1] : 0.0;
-    for (int k = S - 1; k >= 0; --k) {
-      for (int q = 0; q < pairs; ++q) {
-        v2d c;
-        std::memcpy(&c, T + k * n + 2 * q, sizeof(v2d));
-        v[q] = v[q] * t + c;
-      }
-      if (n % 2) last = last * tau + T[k * n + n - 1];
-    }
     double* o = out + j;
-    for (int q = 0; q < pairs; ++q) {
-      v2d cur;
-      std::memcpy(&cur, o + 2 * q, sizeof(v2d));
-      cur += v[q];
-      std::memcpy(o + 2 * q, &cur, sizeof(v2d));
+    if constexpr (quads > 0) {
+      const v4d t = {tau, tau, tau, tau};
+      v4d v[quads];
+      for (int q = 0; q < quads; ++q) std::memcpy(&v[q], T + S * n + 4 * q, sizeof(v4d));
+      for (int k = S - 1; k >= 0; --k)
+        for (int q = 0; q < quads; ++q) {
+          v4d c;
+          std::memcpy(&c, T + k * n + 4 * q, sizeof(v4d));
+          v[q] = v[q] * t + c;
+        }
+      // Scalar scatter: consecutive calls hit overlapping, unaligned ranges of `out`, and a
+      // vector load that spans two earlier vector stores cannot be store-forwarded (a stall of
+      // a dozen cycles per call, measured); element-wise adds forward.
+      for (int q = 0; q < quads; ++q)
+        for (int l = 0; l < 4; ++l) o[4 * q + l] += v[q][l];
     }
-    if (n % 2) o[n - 1] += last;
+    if constexpr (pair > 0) {
+      constexpr int q0 = 4 * quads;
+      const v2d t = {tau, tau};
+      v2d v;
+      std::memcpy(&v, T + S * n + q0, sizeof(v2d));
+      for (int k = S - 1; k >= 0; --k) {
+        v2d c;
+        std::memcpy(&c, T + k * n + q0, sizeof(v2d));
+        v = v * t + c;
+      }
+      o[q0] += v[0];
+      o[q0 + 1] += v[1];
+    }
+    if constexpr (single > 0) {
+      double last = T[S * n + n - 1];
+      for (int k = S - 1; k >= 0; --k) last = last * tau + T[k * n + n - 1];
+      o[n - 1] += last;
+    }
   }
 
   /// Polynomial coefficients of phi = sum_k coef_k B_k on every piece (K x (s+1), powers of tau).
