@@ -7,7 +7,9 @@
 #include <array>
 #include <cmath>
 #include <deque>
+#include <functional>
 #include <limits>
+#include <queue>
 #include <sstream>
 #include <utility>
 
@@ -33,6 +35,18 @@ inline double interaction(const double* Pi, const double* Qj, int r) noexcept {
   double u = 0.0;
   for (int k = 0; k < r; ++k) u += Pi[k] * Qj[k];
   return u;
+}
+
+// All interactions (nearly) equal: widen [a, b] about its centre (then treated as fixed).
+bool widen_if_degenerate(double& a, double& b) {
+  const double width = b - a, scale = std::max(std::abs(a), std::abs(b));
+  if (width > 1e-10 * scale && width != 0.0) return false;
+  const double c = 0.5 * (a + b);
+  double hw = std::max(0.5 * width, 1e-6 * std::abs(c));
+  if (!(hw > 0.0)) hw = 1.0;
+  a = c - hw;
+  b = c + hw;
+  return true;
 }
 
 // One evaluation in internal units (Y divided by its RMS).
@@ -65,16 +79,7 @@ class Evaluator {
     double umin = kInf, umax = -kInf;
     if (!range_pass(U, V, umin, umax, imin, jmin, imax, jmax)) return ev;
     double a = umin, b = umax;
-    const double width = b - a, scale = std::max(std::abs(a), std::abs(b));
-    if (!(width > 1e-10 * scale) || width == 0.0) {
-      // All interactions (nearly) equal: widen about the centre, interval treated as fixed.
-      const double c = 0.5 * (a + b);
-      double hw = std::max(0.5 * width, 1e-6 * std::abs(c));
-      if (!(hw > 0.0)) hw = 1.0;
-      a = c - hw;
-      b = c + hw;
-      ev.degenerate = true;
-    }
+    ev.degenerate = widen_if_degenerate(a, b);
     if (!std::isfinite(a) || !std::isfinite(b) || !(a < b)) return ev;
     const BSplineBasis basis(a, b, K_, s_);
     NormalEquations ne = normal_equations_pass(basis);
@@ -99,6 +104,32 @@ class Evaluator {
     ev.b = b;
     ev.coef = ev.sol.coef;
     ev.finite = std::isfinite(ev.risk) && ev.gU.is_finite() && ev.gV.is_finite();
+    return ev;
+  }
+
+  // The phi-step alone at (U, V) on a given knot interval [a, b] (interactions outside are
+  // clamped, counted in `clamped`): coefficients and the training risk from the residuals.
+  Eval evaluate_on(const arma::mat& U, const arma::mat& V, double a, double b, std::size_t& clamped) {
+    Eval ev;
+    pin_blas_to_one_thread();
+    std::size_t imin = 0, jmin = 0, imax = 0, jmax = 0;
+    double umin = kInf, umax = -kInf;
+    if (!U.is_finite() || !V.is_finite() || !range_pass(U, V, umin, umax, imin, jmin, imax, jmax)) return ev;
+    ev.degenerate = widen_if_degenerate(a, b);
+    if (!std::isfinite(a) || !std::isfinite(b) || !(a < b)) return ev;
+    const BSplineBasis basis(a, b, K_, s_);
+    NormalEquations ne = normal_equations_pass(basis);
+    if (!ne.G.is_finite() || !ne.h.is_finite()) return ev;
+    clamped = ne.clamped;
+    ev.sol = solve_normal_equations(ne, 0.0, rcond_floor_);
+    if (!ev.sol.coef.is_finite()) return ev;
+    double ga = 0.0, gb = 0.0, rs = 0.0;
+    gradient_pass(basis, ev.sol.coef, rs, ev.gU, ev.gV, ga, gb);  // only the residual sum is used
+    ev.risk = rs / (static_cast<double>(M_) * N_);
+    ev.a = a;
+    ev.b = b;
+    ev.coef = ev.sol.coef;
+    ev.finite = std::isfinite(ev.risk);
     return ev;
   }
 
@@ -332,6 +363,14 @@ void validate(const arma::mat& X, const arma::vec& Y, int N, const ErmOptions& o
   if (o.threads < 0) fail("threads must be >= 0 (0 = all), got " + std::to_string(o.threads));
   if (!(o.rcond_floor >= 0.0) || !std::isfinite(o.rcond_floor))
     fail("rcond_floor must be finite and >= 0, got " + std::to_string(o.rcond_floor));
+  if (o.start != ErmStart::random && o.start != ErmStart::moment) fail("start must be ErmStart::random or ::moment");
+  {
+    const std::size_t n = X.n_cols * static_cast<std::size_t>(N - 1);  // M N (N-1) interactions
+    if (o.refit_trim > (n - 1) / 2)
+      fail("refit_trim (interactions cut at each end for the final phi-step) must satisfy 2 refit_trim < M N (N-1) = " +
+           std::to_string(n) + " so that some remain, got " + std::to_string(o.refit_trim) +
+           "; use at most " + std::to_string((n - 1) / 2) + " (0 = no trimmed refit)");
+  }
   if (!X.is_finite()) fail("X contains non-finite values");
   if (!Y.is_finite()) fail("Y contains non-finite values");
   const bool has_u = !o.init_U.is_empty(), has_v = !o.init_V.is_empty();
@@ -371,6 +410,7 @@ void unpack(const arma::vec& theta, arma::mat& U, arma::mat& V) {
 // One restart's optimiser state (resumable, for screening).
 struct Run {
   int restart = 0;
+  std::string start;
   arma::mat U, V;
   Eval ev;
   int iterations = 0;
@@ -541,6 +581,71 @@ class Optimiser {
   ErmDiagnostics& diag_;
 };
 
+void check_moment_input(const char* who, const arma::mat& X, const arma::vec& Y, int N, int r) {
+  const std::string w = std::string(who) + ": ";
+  if (N < 2) throw InputError(w + "tokens per sample N must be >= 2, got " + std::to_string(N));
+  if (X.n_rows < 1 || X.n_cols == 0 || X.n_cols % static_cast<arma::uword>(N) != 0)
+    throw InputError(w + "X must be d x (M N) with d, M >= 1 and N = " + std::to_string(N) + ", got " +
+                     std::to_string(X.n_rows) + " x " + std::to_string(X.n_cols));
+  if (Y.n_elem != X.n_cols)
+    throw InputError(w + "Y must have one output per token (" + std::to_string(X.n_cols) + "), got " +
+                     std::to_string(Y.n_elem));
+  if (r < 1 || static_cast<arma::uword>(r) > X.n_rows)
+    throw InputError(w + "rank r must satisfy 1 <= r <= d = " + std::to_string(X.n_rows) + ", got " + std::to_string(r));
+  if (!X.is_finite()) throw InputError(w + "X contains non-finite values");
+  if (!Y.is_finite()) throw InputError(w + "Y contains non-finite values");
+}
+
+// The cross moment C of moment_init_A computed on X / xs and Y / ys (xs = max|X|, ys = max|Y|,
+// 1 if zero), i.e. C / (xs^2 ys): entries bounded by (N-1), no overflow. Blocks of samples: for
+// a block, C += (X diag y) (S - X)^T with column t of S the sum of its sample's tokens (one GEMM).
+arma::mat scaled_cross_moment(const arma::mat& X, const arma::vec& Y, int N, double& xs, double& ys) {
+  const arma::uword d = X.n_rows, M = X.n_cols / N;
+  xs = arma::abs(X).max();
+  ys = arma::abs(Y).max();
+  if (!(xs > 0.0)) xs = 1.0;
+  if (!(ys > 0.0)) ys = 1.0;
+  constexpr arma::uword B = 256;
+  arma::mat C(d, d, arma::fill::zeros);
+  for (arma::uword first = 0; first < M; first += B) {
+    const arma::uword count = std::min(B, M - first), c0 = first * N, cols = count * N;
+    const arma::mat Xb = X.cols(c0, c0 + cols - 1) / xs;
+    const arma::rowvec yb = (Y.subvec(c0, c0 + cols - 1) / ys).t();
+    arma::mat Pb(d, cols);  // partners' sum: S_m - X_mi
+    for (arma::uword m = 0; m < count; ++m) {
+      const arma::span cs(m * N, m * N + N - 1);
+      const arma::vec S = arma::sum(Xb.cols(cs), 1);
+      Pb.cols(cs) = -Xb.cols(cs);
+      Pb.cols(cs).each_col() += S;
+    }
+    C += (Xb.each_row() % yb) * Pb.t();
+  }
+  return C / static_cast<double>(M * N);
+}
+
+// Rank-r factors (W_r S_r^{1/2}, Z_r S_r^{1/2}) of C, times `scale` >= 0.
+std::pair<arma::mat, arma::mat> truncated_factors(const arma::mat& C, int r, double scale) {
+  arma::mat W, Z;
+  arma::vec sv;
+  if (!arma::svd(W, sv, Z, C)) throw InputError("moment_init_A: SVD of the cross moment failed");
+  const arma::vec root = arma::sqrt(sv.head(r)) * scale;
+  return {W.head_cols(r) * arma::diagmat(root), Z.head_cols(r) * arma::diagmat(root)};
+}
+
+// Values of the k smallest / k largest seen so far (bounded heaps; the order of the pushes does
+// not matter for the values at the tops).
+struct ExtremeValues {
+  std::size_t k;
+  std::priority_queue<double> low;                                          // max-heap of the k smallest
+  std::priority_queue<double, std::vector<double>, std::greater<double>> high;  // min-heap of the k largest
+  void push(double u) {
+    if (low.size() < k) low.push(u);
+    else if (u < low.top()) low.pop(), low.push(u);
+    if (high.size() < k) high.push(u);
+    else if (u > high.top()) high.pop(), high.push(u);
+  }
+};
+
 double rms(const arma::vec& Y) {
   const double m = arma::norm(Y) / std::sqrt(static_cast<double>(Y.n_elem));
   return (m > 0.0 && std::isfinite(m)) ? m : 1.0;
@@ -617,7 +722,26 @@ PairwiseErmFit fit_pairwise_erm(const arma::mat& X, const arma::vec& Y, int N, c
     if (k == 0 && !options.init_U.is_empty()) {
       run.U = options.init_U;
       run.V = options.init_V;
+      run.start = "init_U/init_V";
+    } else if (k == 0 && options.start == ErmStart::moment) {
+      // Scale is irrelevant (R(cU, V) = R(U, V)); singular values below 1e-2 s_1 are raised to
+      // it: a zero column of U and V is a stationary direction of R, the start must not sit on it.
+      double xs = 1.0, ysc = 1.0;
+      const arma::mat C = scaled_cross_moment(X, Y, N, xs, ysc);
+      arma::mat W, Z;
+      arma::vec sv;
+      if (C.is_finite() && arma::svd(W, sv, Z, C) && sv[0] > 0.0 && std::isfinite(sv[0])) {
+        const arma::vec root = arma::sqrt(arma::clamp(sv.head(r), 1e-2 * sv[0], sv[0]));
+        run.U = W.head_cols(r) * arma::diagmat(root);
+        run.V = Z.head_cols(r) * arma::diagmat(root);
+        run.start = "moment";
+      } else {
+        run.start = "random (moment estimate zero or not finite)";
+      }
     } else {
+      run.start = "random";
+    }
+    if (run.U.is_empty()) {
       Rng rng(derive_seed(options.seed, {static_cast<std::uint64_t>(k)}));
       run.U.set_size(d, r);
       run.V.set_size(d, r);
@@ -637,6 +761,7 @@ PairwiseErmFit fit_pairwise_erm(const arma::mat& X, const arma::vec& Y, int N, c
   for (const Run& run : runs) {
     ErmRestartReport rep;
     rep.restart = run.restart;
+    rep.start = run.start;
     rep.iterations = run.iterations;
     rep.risk = run.ev.finite ? run.ev.risk * ys * ys : kInf;
     rep.stop_reason = run.stopped ? run.stop_reason : "screened (another restart was continued)";
@@ -660,16 +785,92 @@ PairwiseErmFit fit_pairwise_erm(const arma::mat& X, const arma::vec& Y, int N, c
   if (run.ev.risk > 0.0)
     diag.relative_gradient = arma::norm(pack(run.U, run.V)) * arma::norm(pack(run.ev.gU, run.ev.gV)) / run.ev.risk;
   diag.degenerate_range = run.ev.degenerate;
-  diag.phi_step = run.ev.sol;
+  diag.train_risk_untrimmed = run.ev.risk * ys * ys;
+  diag.untrimmed_a = run.ev.a;
+  diag.untrimmed_b = run.ev.b;
+  diag.coef_untrimmed = run.ev.coef * ys;
+  const Eval* final_ev = &run.ev;
+  Eval refit;
+  if (options.refit_trim > 0) {
+    // Final phi-step on the trimmed training range at the returned (U, V).
+    const auto [ta, tb] = trimmed_interaction_range(X, N, run.U, run.V, options.refit_trim);
+    std::size_t clamped = 0;
+    refit = f.evaluate_on(run.U, run.V, ta, tb, clamped);
+    if (refit.finite) {
+      final_ev = &refit;
+      diag.refit_trim = options.refit_trim;
+      diag.refit_clamped = clamped;
+    } else {
+      diag.stop_reason += "; trimmed refit not finite, the ERM's own phi-step is returned";
+    }
+  }
+  const Eval& ev = *final_ev;
+  diag.degenerate_range = ev.degenerate;
+  diag.phi_step = ev.sol;
   diag.phi_step.coef *= ys;
   diag.phi_step.train_mse *= ys * ys;
   return PairwiseErmFit{run.U * run.V.t(),
                         run.U,
                         run.V,
-                        BSplineBasis(run.ev.a, run.ev.b, options.pieces, options.degree),
-                        run.ev.coef * ys,
-                        run.ev.risk * ys * ys,
+                        BSplineBasis(ev.a, ev.b, options.pieces, options.degree),
+                        ev.coef * ys,
+                        ev.risk * ys * ys,
                         std::move(diag)};
+}
+
+std::pair<arma::mat, arma::mat> moment_init_A(const arma::mat& X, const arma::vec& Y, int N, int r) {
+  check_moment_input("moment_init_A", X, Y, N, r);
+  double xs = 1.0, ys = 1.0;
+  const arma::mat C = scaled_cross_moment(X, Y, N, xs, ys);
+  return truncated_factors(C, r, xs * std::sqrt(ys));  // U V^T = C_r (xs^2 ys)
+}
+
+std::pair<double, double> trimmed_interaction_range(const arma::mat& X, int N, const arma::mat& U,
+                                                    const arma::mat& V, std::size_t trim) {
+  const std::string w = "trimmed_interaction_range: ";
+  if (N < 2) throw InputError(w + "tokens per sample N must be >= 2, got " + std::to_string(N));
+  if (X.n_rows < 1 || X.n_cols == 0 || X.n_cols % static_cast<arma::uword>(N) != 0)
+    throw InputError(w + "X must be d x (M N) with d, M >= 1 and N = " + std::to_string(N) + ", got " +
+                     std::to_string(X.n_rows) + " x " + std::to_string(X.n_cols));
+  if (U.n_rows != X.n_rows || V.n_rows != X.n_rows || U.n_cols != V.n_cols || U.n_cols < 1)
+    throw InputError(w + "U and V must both be d x r with d = " + std::to_string(X.n_rows) + " and r >= 1, got " +
+                     std::to_string(U.n_rows) + " x " + std::to_string(U.n_cols) + " and " +
+                     std::to_string(V.n_rows) + " x " + std::to_string(V.n_cols));
+  if (!X.is_finite() || !U.is_finite() || !V.is_finite())
+    throw InputError(w + "X, U and V must be finite");
+  const std::size_t n = X.n_cols * static_cast<std::size_t>(N - 1);
+  if (trim > (n - 1) / 2)
+    throw InputError(w + "trim must satisfy 2 trim < M N (N-1) = " + std::to_string(n) + ", got " +
+                     std::to_string(trim));
+  const int r = static_cast<int>(U.n_cols);
+  const arma::uword M = X.n_cols / N;
+  const arma::mat UVt = arma::join_rows(U, V).t();
+  ExtremeValues ext{trim + 1, {}, {}};
+  constexpr arma::uword B = 256;
+  for (arma::uword first = 0; first < M; first += B) {
+    const arma::uword count = std::min(B, M - first), c0 = first * N;
+    const arma::mat PQ = UVt * X.cols(c0, c0 + count * N - 1);
+    for (arma::uword t0 = 0; t0 < count * N; t0 += N)
+      for (int i = 0; i < N; ++i)
+        for (int j = 0; j < N; ++j)
+          if (j != i) ext.push(interaction(PQ.colptr(t0 + i), PQ.colptr(t0 + j) + r, r));
+  }
+  return {ext.low.top(), ext.high.top()};
+}
+
+std::pair<double, double> training_interaction_range(const arma::mat& X, int N, const arma::mat& U,
+                                                     const arma::mat& V, double tail) {
+  if (!(tail >= 0.0 && tail < 0.5))
+    throw InputError("training_interaction_range: tail (fraction cut at each end) must be in [0, 0.5), got " +
+                     std::to_string(tail));
+  if (N < 2 || X.n_cols == 0 || X.n_cols % static_cast<arma::uword>(N) != 0)
+    throw InputError("training_interaction_range: X must be d x (M N) with M >= 1 and N >= 2, got N = " +
+                     std::to_string(N) + " and " + std::to_string(X.n_cols) + " columns");
+  const std::size_t n = X.n_cols * static_cast<std::size_t>(N - 1);
+  // ceil((1 - tail)(n-1)) = (n-1) - floor(tail (n-1)) exactly, so one count serves both ends.
+  const double x = tail * static_cast<double>(n - 1), xr = std::round(x);
+  const double k = std::abs(x - xr) <= 1e-12 * std::max(1.0, x) ? xr : std::floor(x);
+  return trimmed_interaction_range(X, N, U, V, static_cast<std::size_t>(k));
 }
 
 PairwiseErmFit fit_pairwise_erm(const SampleBlockSource& source, std::size_t M, int N, int d,

@@ -39,13 +39,32 @@
 // Outputs Y are divided by their RMS inside the passes (no overflow for huge Y); reported risks,
 // gradients and coefficients are in the units of Y.
 //
+// Start of restart 0 (ErmOptions::start, when init_U/init_V are not given). `moment` (default):
+// the moment estimate of A (moment_init_A below). Its expectation is E[phi(x^T A y) x y^T] for an
+// independent token pair: Sigma A Sigma for a linear phi; for centred Gaussian tokens and any
+// phi, Stein's identity (in x given y, and in y given x) puts its column space in that of
+// Sigma A and its row space in that of A^T Sigma (for r = 1 it is c Sigma A Sigma). Random starts
+// miss that basin increasingly often as d grows. The moment carries no information when the
+// Stein weight vanishes (e.g. an even phi with symmetric tokens): then it is a noise matrix and
+// the random restarts must do the work.
+// If the estimate is zero or not finite, restart 0 falls back to its random start (reported).
+//
+// Trimmed refit (ErmOptions::refit_trim = t > 0). With [min u, max u] the outer spline pieces
+// carry a handful of interactions and their coefficients fit noise; the composed error can be
+// dominated by them. After the ERM the phi-step is therefore redone at the returned (U, V) on the
+// knot interval [u_(t), u_(n-1-t)] (order statistics of the n = M N (N-1) training interactions,
+// 0-based: the t smallest and t largest are cut; interactions outside are clamped to the ends,
+// as phi_hat does). A fixed count, not a fixed quantile, lets the clamped region shrink with M
+// (no bias floor). The returned basis, coef, train_risk and diagnostics.phi_step are the refit's;
+// diagnostics.train_risk_untrimmed is the ERM's own training risk on [min u, max u].
+//
 // Outer optimiser: our own L-BFGS (memory 8) with a backtracking Armijo line search (safeguarded
 // quadratic interpolation). Own code rather than NLopt because (i) trial points with a
 // non-finite risk or a min-norm phi-step (when the current point had a regular one) must be
 // rejected, counted and backtracked, which NLopt's L-BFGS cannot express, (ii) the gauge
 // re-balancing resets the memory, (iii) no extra link dependency. Seeded restarts: restart k
-// starts from U, V with iid N(0, 1) entries from Rng(derive_seed(seed, {k})) (restart 0 from
-// init_U, init_V when given). Screening: every restart runs screen_iterations iterations, then the
+// starts from U, V with iid N(0, 1) entries from Rng(derive_seed(seed, {k})), except restart 0:
+// from init_U, init_V when given, else from the moment estimate (start = moment, the default). Screening: every restart runs screen_iterations iterations, then the
 // one with the lowest training risk (first on ties) continues up to max_iterations; with
 // screen_iterations >= max_iterations each restart runs to its own stop and the best is kept.
 // Stop rules: relative risk decrease (R_old - R_new)/R_old < rel_tol on an accepted step, the
@@ -58,12 +77,19 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "estimators/bspline.hpp"
 #include "estimators/pairwise_lse.hpp"
 
 namespace attnrate {
+
+/// How restart 0 starts when init_U/init_V are not given (restarts >= 1 are always random).
+enum class ErmStart {
+  random,  ///< iid N(0, 1) entries from Rng(derive_seed(seed, {0})), like the other restarts
+  moment,  ///< the moment estimate of A (moment_init_A)
+};
 
 struct ErmOptions {
   int rank = 1;                     ///< r, 1 <= r <= d
@@ -79,12 +105,17 @@ struct ErmOptions {
   std::size_t block_samples = 256;  ///< samples per streaming block (fixed: part of the result's definition)
   int threads = 0;                  ///< OpenMP threads; 0 = omp_get_max_threads()
   double rcond_floor = 1e-12;       ///< phi-step: below this reciprocal condition, min-norm solve (reported)
-  arma::mat init_U, init_V;         ///< optional start of restart 0 (both d x r, or both empty)
+  arma::mat init_U, init_V;         ///< optional start of restart 0 (both d x r, or both empty); overrides `start`
+  ErmStart start = ErmStart::moment;///< start of restart 0 when init_U/init_V are empty
+  /// Training interactions cut at each end for the final phi-step (0 = none: the ERM's own
+  /// [min u, max u] fit is returned). Must satisfy 2 refit_trim < M N (N-1).
+  std::size_t refit_trim = 0;
 };
 
 /// One restart's run (screening phase plus continuation if it was the chosen one).
 struct ErmRestartReport {
   int restart = 0;
+  std::string start;        ///< "init_U/init_V", "moment", "random" or "random (moment estimate ...)"
   int iterations = 0;       ///< accepted steps
   double risk = 0.0;        ///< training risk at its end (+inf if its start had no finite risk)
   std::string stop_reason;  ///< "screened" when it stopped only because another restart was kept
@@ -105,17 +136,24 @@ struct ErmDiagnostics {
   /// ||(U, V)||_F ||(dR/dU, dR/dV)||_F / R at the returned point (0 if R = 0): scale-free, since
   /// the raw gradient scales like Y^2 / ||U|| and can overflow for extreme data.
   double relative_gradient = 0.0;
-  bool degenerate_range = false;///< all training interactions (nearly) equal; interval widened
-  LseSolution phi_step;         ///< the final phi-step (solver, rcond, fallback, rank)
+  bool degenerate_range = false;///< the returned knot interval was (nearly) a point and was widened
+  LseSolution phi_step;         ///< the final phi-step (the trimmed refit's when refit_trim > 0)
+  std::size_t refit_trim = 0;   ///< interactions cut at each end for the final phi-step (0 = no refit)
+  double train_risk_untrimmed = 0.0; ///< the ERM's training risk on [min u, max u] (= train_risk if no refit)
+  std::size_t refit_clamped = 0;///< training interactions outside the refit's interval (>= 2 refit_trim minus ties)
+  /// The ERM's own phi_hat (knots on [untrimmed_a, untrimmed_b] = [min u, max u], K + s
+  /// coefficients in units of Y): equal to the returned basis and coef when refit_trim = 0.
+  double untrimmed_a = 0.0, untrimmed_b = 0.0;
+  arma::vec coef_untrimmed;
   std::vector<ErmRestartReport> per_restart;
 };
 
 struct PairwiseErmFit {
   arma::mat A;             ///< d x d, A = U V^T
   arma::mat U, V;          ///< d x r, canonical gauge (see header comment)
-  BSplineBasis basis;      ///< knots on the training range of u under A
+  BSplineBasis basis;      ///< knots on the training range of u under A (trimmed if refit_trim > 0)
   arma::vec coef;          ///< K + s spline coefficients, in units of Y
-  double train_risk = 0.0; ///< 1/(MN) sum (Y - Yhat)^2, from the residuals
+  double train_risk = 0.0; ///< 1/(MN) sum (Y - Yhat)^2 of the returned (A, phi_hat), from the residuals
   ErmDiagnostics diagnostics;
 
   double phi_hat(double u) const noexcept { return basis.value(coef, u); }
@@ -146,5 +184,29 @@ struct ReducedRisk {
 };
 ReducedRisk reduced_risk(const arma::mat& X, const arma::vec& Y, int N, const arma::mat& U, const arma::mat& V,
                          const ErmOptions& options = {});
+
+/// Moment estimate of A up to scale: the rank-r truncated SVD of
+///   C = 1/(M N) sum_{m, i} Y_mi X_mi (sum_{j != i} X_mj)^T,
+/// returned as (U, V) = (W_r S_r^{1/2}, Z_r S_r^{1/2}) with C = W S Z^T (so U V^T = C_r, the best
+/// rank-r approximation in Frobenius norm). For centred tokens with covariance Sigma and
+/// phi(u) = u, E C = Sigma A Sigma exactly (terms with two different partners vanish), so the span
+/// of U (V) is that of Sigma A (A^T Sigma). X is d x (M N). Computed on X / max|X| and Y / max|Y|
+/// and scaled back (intermediate overflow cannot occur; the result itself overflows only if C
+/// does). Throws InputError for bad sizes, r outside 1..d or non-finite data.
+std::pair<arma::mat, arma::mat> moment_init_A(const arma::mat& X, const arma::vec& Y, int N, int r);
+
+/// [u_(lo), u_(hi)]: order statistics (0-based, of the sorted values) lo = floor(tail (n-1)) and
+/// hi = ceil((1-tail)(n-1)) of the n = M N (N-1) training interactions u_mij = X_mi^T U V^T X_mj,
+/// i != j. tail in [0, 0.5); tail = 0 gives [min u, max u]. A product tail (n-1) within 1e-9 of an
+/// integer k is taken as k, so tail = k / (n-1) cuts exactly k interactions at each end whatever
+/// the rounding of the division. Throws InputError for bad sizes or tail.
+std::pair<double, double> training_interaction_range(const arma::mat& X, int N, const arma::mat& U,
+                                                     const arma::mat& V, double tail);
+
+/// [u_(trim), u_(n-1-trim)]: the training interaction range with exactly `trim` interactions cut at
+/// each end (what ErmOptions::refit_trim uses). Streams over samples keeping the trim+1 extreme
+/// values at each end (memory O(trim), not O(n)). Requires 2 trim < n, else InputError.
+std::pair<double, double> trimmed_interaction_range(const arma::mat& X, int N, const arma::mat& U,
+                                                    const arma::mat& V, std::size_t trim);
 
 }  // namespace attnrate

@@ -53,6 +53,10 @@ std::vector<KeySpec> fit_keys() {
       {"rank", "", "rank r (1 <= r <= d): learn A and phi jointly (instead of --A)"},
       {"restarts", "4", "seeded restarts of the joint fit (--rank) (>= 1)"},
       {"seed", "1", "seed of the joint fit's restarts (--rank)"},
+      {"start", "moment", "start of the joint fit's first restart (--rank): moment (moment estimate of A) or random"},
+      {"refit-trim", "0",
+       "joint fit (--rank): training interactions cut at each end of the knot interval for the final phi-step "
+       "(0 = none; 2 trim < M N (N-1))"},
       {"degree", "auto", "spline degree 0..10 (auto: floor(beta) with --beta, else 3)"},
       {"knots", "auto", "number of pieces K >= 1"},
       {"beta", "auto", "smoothness b > 0: K = round(M^(1/(2b+1))) when --knots is not given"},
@@ -149,6 +153,11 @@ int cmd_fit_pairwise_joint(const Settings& s, const PairwiseData& data, const st
   opt.restarts = static_cast<int>(s.get_int("restarts", 1, 1000));
   opt.seed = s.get_seed("seed");
   opt.threads = threads;
+  const std::string start = s.raw("start");
+  if (start == "moment") opt.start = ErmStart::moment;
+  else if (start == "random") opt.start = ErmStart::random;
+  else throw InputError(s.source("start") + " must be moment or random, got '" + start + "'");
+  opt.refit_trim = static_cast<std::size_t>(s.get_int("refit-trim", 0, 1000000000000LL));
   if (s.raw("range") != "auto")
     throw InputError("--range is not used with --rank: the knot interval follows the range of u = x^T A y");
   if (s.get_double("ridge", 0.0, std::numeric_limits<double>::infinity()) != 0.0)
@@ -171,6 +180,10 @@ int cmd_fit_pairwise_joint(const Settings& s, const PairwiseData& data, const st
                       {"stop_reason", fit.diagnostics.stop_reason},
                       {"rejected_steps", fit.diagnostics.rejected_steps},
                       {"relative_gradient", fit.diagnostics.relative_gradient},
+                      {"start", opt.start == ErmStart::moment ? "moment" : "random"},
+                      {"refit_trim", opt.refit_trim},
+                      {"train_risk_untrimmed", fit.diagnostics.train_risk_untrimmed},
+                      {"phi_step_rcond", fit.diagnostics.phi_step.rcond},
                       {"degenerate_range", fit.diagnostics.degenerate_range}};
   j["identifiability"] = "only g(x, y) = phi(x^T A y) is identified: (phi(c u), A / c) gives the same g";
   j["M"] = data.M;
@@ -194,6 +207,8 @@ int cmd_fit_pairwise(Settings& s, const std::string& out, int threads) {
   if (!joint && s.raw("A").empty()) throw InputError("give --A A.csv (A known) or --rank r (learn A and phi jointly)");
   const PairwiseData data = read_pairwise_csv(s.raw("data"));
   if (joint) return cmd_fit_pairwise_joint(s, data, out, threads);
+  for (const char* key : {"restarts", "seed", "start", "refit-trim"})
+    if (s.given(key)) throw InputError(s.source(key) + " is an option of the joint fit; it needs --rank r, not --A");
   const arma::mat A = read_matrix_csv(s.raw("A"), data.d);
   const auto [degree, K] = degree_and_pieces(s, data.M, 0);
   const double ridge = s.get_double("ridge", 0.0, std::numeric_limits<double>::infinity());

@@ -9,6 +9,7 @@
 #include <iostream>
 #include <limits>
 #include <map>
+#include <optional>
 #include <sstream>
 
 #include "estimators/input_error.hpp"
@@ -25,54 +26,6 @@
 namespace attnrate {
 
 // ---------------------------------------------------------------- helpers
-
-std::pair<arma::mat, arma::mat> moment_init_A(const arma::mat& X, const arma::vec& Y, int N, int r) {
-  const arma::uword d = X.n_rows;
-  if (N < 2 || X.n_cols % static_cast<arma::uword>(N) != 0 || Y.n_elem != X.n_cols || r < 1 ||
-      static_cast<arma::uword>(r) > d)
-    throw InputError("moment_init_A: X must be d x (M N) with N >= 2, Y of length M N and 1 <= r <= d");
-  const arma::uword M = X.n_cols / N;
-  // sum_i Y_i X_i (S - X_i)^T with S = sum_j X_j: per sample (X diag(Y)) (1 S^T - X^T) as GEMMs.
-  arma::mat C(d, d, arma::fill::zeros);
-  for (arma::uword m = 0; m < M; ++m) {
-    const arma::mat Xm = X.cols(m * N, m * N + N - 1);
-    const arma::vec y = Y.subvec(m * N, m * N + N - 1);
-    const arma::vec S = arma::sum(Xm, 1);
-    const arma::mat XY = Xm.each_row() % y.t();
-    C += arma::sum(XY, 1) * S.t() - XY * Xm.t();
-  }
-  C /= static_cast<double>(M * N);
-  arma::mat W, Z;
-  arma::vec sv;
-  if (!arma::svd(W, sv, Z, C)) throw InputError("moment_init_A: SVD failed (non-finite data?)");
-  const arma::vec root = arma::sqrt(sv.head(r));
-  return {W.head_cols(r) * arma::diagmat(root), Z.head_cols(r) * arma::diagmat(root)};
-}
-
-std::pair<double, double> training_interaction_range(const arma::mat& X, int N, const arma::mat& U,
-                                                     const arma::mat& V, double tail) {
-  if (!(tail >= 0.0 && tail < 0.5)) throw InputError("refit tail must be in [0, 0.5), got " + std::to_string(tail));
-  if (N < 2 || X.n_cols % static_cast<arma::uword>(N) != 0 || U.n_rows != X.n_rows || V.n_rows != X.n_rows ||
-      U.n_cols != V.n_cols)
-    throw InputError("training_interaction_range: X must be d x (M N), U and V d x r");
-  const arma::mat P = U.t() * X, Q = V.t() * X;
-  const arma::uword M = X.n_cols / N;
-  std::vector<double> u;
-  u.reserve(M * N * (N - 1));
-  for (arma::uword m = 0; m < M; ++m) {
-    const arma::mat G = P.cols(m * N, m * N + N - 1).t() * Q.cols(m * N, m * N + N - 1);  // u_ij = G(i, j)
-    for (int i = 0; i < N; ++i)
-      for (int j = 0; j < N; ++j)
-        if (i != j) u.push_back(G(i, j));
-  }
-  const std::size_t n = u.size();
-  const auto lo = static_cast<std::size_t>(std::floor(tail * static_cast<double>(n - 1)));
-  const auto hi = static_cast<std::size_t>(std::ceil((1.0 - tail) * static_cast<double>(n - 1)));
-  std::nth_element(u.begin(), u.begin() + lo, u.end());
-  const double a = u[lo];
-  std::nth_element(u.begin(), u.begin() + hi, u.end());
-  return {a, u[hi]};
-}
 
 std::pair<double, double> mean_and_se(const std::vector<double>& v) {
   if (v.size() < 2) throw InputError("mean_and_se needs at least two values");
@@ -258,6 +211,7 @@ struct Cell {
   std::size_t M = 0;
   int rep = 0, K = 0;
   double error = 0, error_se = 0, error_erm = 0, error_erm_se = 0, train_mse = 0, a = 0, b = 0, seconds = 0;
+  double rcond = 0;  // reciprocal condition estimate of the (final) phi-step's normal matrix
   int iterations = 0, evaluations = 0, rejected = 0;
   std::string stop, solver, status;
 };
@@ -270,29 +224,30 @@ nlohmann::json to_json(const Cell& c) {
           {"a", c.a},          {"b", c.b},
           {"seconds", c.seconds}, {"iterations", c.iterations},
           {"evaluations", c.evaluations}, {"rejected", c.rejected},
-          {"stop", c.stop},    {"solver", c.solver},
+          {"stop", c.stop},    {"solver", c.solver}, {"rcond", c.rcond},
           {"status", c.status}};
 }
 
 Cell cell_from_json(const nlohmann::json& j) {
   Cell c;
-  c.M = j.at("M");
-  c.rep = j.at("rep");
-  c.K = j.at("K");
-  c.error = j.at("error");
-  c.error_se = j.at("error_se");
-  c.error_erm = j.at("error_erm");
-  c.error_erm_se = j.at("error_erm_se");
-  c.train_mse = j.at("train_mse");
-  c.a = j.at("a");
-  c.b = j.at("b");
-  c.seconds = j.at("seconds");
-  c.iterations = j.at("iterations");
-  c.evaluations = j.at("evaluations");
-  c.rejected = j.at("rejected");
-  c.stop = j.at("stop");
-  c.solver = j.at("solver");
-  c.status = j.at("status");
+  read_checkpoint_field(j, "M", c.M);
+  read_checkpoint_field(j, "rep", c.rep);
+  read_checkpoint_field(j, "K", c.K);
+  read_checkpoint_field(j, "error", c.error);
+  read_checkpoint_field(j, "error_se", c.error_se);
+  read_checkpoint_field(j, "error_erm", c.error_erm);
+  read_checkpoint_field(j, "error_erm_se", c.error_erm_se);
+  read_checkpoint_field(j, "train_mse", c.train_mse);
+  read_checkpoint_field(j, "a", c.a);
+  read_checkpoint_field(j, "b", c.b);
+  read_checkpoint_field(j, "rcond", c.rcond);
+  read_checkpoint_field(j, "seconds", c.seconds);
+  read_checkpoint_field(j, "iterations", c.iterations);
+  read_checkpoint_field(j, "evaluations", c.evaluations);
+  read_checkpoint_field(j, "rejected", c.rejected);
+  read_checkpoint_field(j, "stop", c.stop);
+  read_checkpoint_field(j, "solver", c.solver);
+  read_checkpoint_field(j, "status", c.status);
   return c;
 }
 
@@ -349,6 +304,7 @@ Cell run_cell(const Series& s, const PairwiseModel& model, const EstimatorConfig
     r.error_erm_se = r.error_se;
     r.train_mse = fit.solution.train_mse;
     r.solver = fit.solution.solver;
+    r.rcond = fit.solution.rcond;
     r.a = basis.a();
     r.b = basis.b();
     r.stop = "A known";
@@ -363,34 +319,31 @@ Cell run_cell(const Series& s, const PairwiseModel& model, const EstimatorConfig
     o.max_iterations = c.max_iterations;
     o.seed = derive_seed(c.seed, {hash_name("erm"), skey, M, static_cast<std::uint64_t>(rep)});
     o.threads = threads;
-    std::tie(o.init_U, o.init_V) = moment_init_A(X, Y, N, o.rank);
+    o.start = ErmStart::moment;
+    // The trimmed refit of the phi-step, when the sample has enough interactions for it.
+    const std::size_t n_int = M * static_cast<std::size_t>(N) * (N - 1);
+    o.refit_trim = 2 * static_cast<std::size_t>(c.refit_trim) < n_int ? static_cast<std::size_t>(c.refit_trim) : 0;
     const PairwiseErmFit fit = fit_pairwise_erm(X, Y, N, o);
     const auto& dg = fit.diagnostics;
     r.iterations = dg.iterations;
     r.evaluations = dg.evaluations;
     r.rejected = dg.rejected_steps;
     r.stop = dg.stop_reason;
-    std::tie(r.error_erm, r.error_erm_se) = composed_error(model, pairs, fit.U, fit.V, fit.basis, fit.coef, threads);
-    const double n_int = static_cast<double>(M) * N * (N - 1);
-    if (c.refit_trim > 0 && 2.0 * c.refit_trim < n_int - 1) {
-      const auto [a, b] = training_interaction_range(X, N, fit.U, fit.V, c.refit_trim / (n_int - 1.0));
-      const BSplineBasis basis(a, b, r.K, s.degree);
-      const PairwiseLseFit lse = fit_pairwise_lse(basis, fit.A, N, d, M, in_memory_source(X, Y, N), lopt);
-      std::tie(r.error, r.error_se) = composed_error(model, pairs, fit.U, fit.V, basis, lse.solution.coef, threads);
-      r.train_mse = lse.solution.train_mse;
-      r.solver = lse.solution.solver;
-      r.a = a;
-      r.b = b;
-      r.status = lse.solution.fallback ? "rank-deficient" : "ok";
+    std::tie(r.error, r.error_se) = composed_error(model, pairs, fit.U, fit.V, fit.basis, fit.coef, threads);
+    if (o.refit_trim > 0) {  // also score the ERM's own phi (untrimmed interval)
+      const BSplineBasis untrimmed(dg.untrimmed_a, dg.untrimmed_b, r.K, s.degree);
+      std::tie(r.error_erm, r.error_erm_se) =
+          composed_error(model, pairs, fit.U, fit.V, untrimmed, dg.coef_untrimmed, threads);
     } else {
-      r.error = r.error_erm;
-      r.error_se = r.error_erm_se;
-      r.train_mse = fit.train_risk;
-      r.solver = dg.phi_step.solver;
-      r.a = fit.basis.a();
-      r.b = fit.basis.b();
-      r.status = dg.phi_step.fallback ? "rank-deficient" : "ok";
+      r.error_erm = r.error;
+      r.error_erm_se = r.error_se;
     }
+    r.train_mse = fit.train_risk;
+    r.solver = dg.phi_step.solver;
+    r.rcond = dg.phi_step.rcond;
+    r.a = fit.basis.a();
+    r.b = fit.basis.b();
+    r.status = dg.phi_step.fallback ? "rank-deficient" : "ok";
   }
   nonfinite = !std::isfinite(r.error) || !(r.error > 0) || !std::isfinite(r.error_erm);
   if (nonfinite) r.status = "non-finite";
@@ -423,58 +376,69 @@ std::vector<SeriesResult> run_series(const std::string& study, const std::vector
       seen[model_key(s)] = true;
       total += s.M.size() * c.seeds;
     }
-  Progress progress(study, total, ctx.progress);
-  std::map<std::string, SeriesResult> done;
-  std::vector<SeriesResult> out;
+  // Cells of the distinct series in loop order; under MPI this rank computes (or reuses) only
+  // its own, then every rank receives all of them (studies/distributed.hpp).
+  Progress progress = ctx.progress_of(study, total);
+  std::vector<std::optional<nlohmann::json>> own(total);
+  std::map<std::string, SeriesResult> done;  // cells filled in after the exchange
+  std::map<std::string, std::pair<std::size_t, std::size_t>> cell_range;  // key -> first cell, count
+  std::exception_ptr failure;
   const std::uint64_t model_seed = derive_seed(c.seed, {hash_name("model")});
-  for (const auto& s : series) {
-    const std::string key = model_key(s);
-    if (done.count(key)) {
-      SeriesResult copy = done.at(key);
-      copy.series = s;
-      out.push_back(copy);
-      continue;
-    }
-    SeriesResult res;
-    res.series = s;
-    const PairwiseModel model(s.model, model_seed);
-    if (s.a_known) res.known_range = interaction_range(model, derive_seed(c.seed, {hash_name("range")}), 1000000, 1e-4);
-    const std::string fingerprint =
-        std::to_string(mix64(hash_name(params.dump()) ^ hash_name(key) ^ hash_name(rev)));
-    const std::string stem = std::to_string(hash_name(key));
-    for (std::size_t M : s.M)
-      for (int rep = 0; rep < c.seeds; ++rep) {
-        const auto path =
-            ctx.out / "cells" / ("s" + stem + "-M" + std::to_string(M) + "-rep" + std::to_string(rep) + ".json");
-        bool reused = false;
-        if (ctx.resume && std::filesystem::exists(path)) {
-          try {
-            std::ifstream in(path);
-            const nlohmann::json j = nlohmann::json::parse(in);
-            if (j.at("fingerprint") == fingerprint) {
-              res.cells.push_back(cell_from_json(j.at("cell")));
-              reused = true;
-            } else {
-              std::cerr << "attnrate: " << path.string() << " was written with other parameters or code; recomputing\n";
+  try {
+    std::size_t cell = 0;
+    for (const auto& s : series) {
+      const std::string key = model_key(s);
+      if (done.count(key)) continue;
+      SeriesResult res;
+      res.series = s;
+      const PairwiseModel model(s.model, model_seed);
+      if (s.a_known) res.known_range = interaction_range(model, derive_seed(c.seed, {hash_name("range")}), 1000000, 1e-4);
+      const std::string fingerprint =
+          std::to_string(mix64(hash_name(params.dump()) ^ hash_name(key) ^ hash_name(rev)));
+      const std::string stem = std::to_string(hash_name(key));
+      cell_range[key] = {cell, s.M.size() * static_cast<std::size_t>(c.seeds)};
+      for (std::size_t M : s.M)
+        for (int rep = 0; rep < c.seeds; ++rep, ++cell) {
+          if (!ctx.share.owns(cell)) continue;
+          const auto path =
+              ctx.out / "cells" / ("s" + stem + "-M" + std::to_string(M) + "-rep" + std::to_string(rep) + ".json");
+          if (ctx.resume && std::filesystem::exists(path)) {
+            try {
+              std::ifstream in(path);
+              const nlohmann::json j = nlohmann::json::parse(in);
+              if (j.at("fingerprint") == fingerprint) {
+                own[cell] = to_json(cell_from_json(j.at("cell")));
+              } else {
+                std::cerr << "attnrate: " << path.string() << " was written with other parameters or code; recomputing\n";
+              }
+            } catch (const std::exception& e) {
+              std::cerr << "attnrate: corrupt checkpoint " << path.string() << " (" << e.what() << "); recomputing\n";
             }
-          } catch (const std::exception& e) {
-            std::cerr << "attnrate: corrupt checkpoint " << path.string() << " (" << e.what() << "); recomputing\n";
           }
+          if (!own[cell]) {
+            own[cell] = to_json(run_cell(s, model, c, res.known_range, M, rep, threads));
+            write_file_atomic(path, nlohmann::json{{"fingerprint", fingerprint}, {"series", key}, {"cell", *own[cell]}}
+                                        .dump(1));
+          }
+          progress.done_one();
+          throw_if_interrupted();
         }
-        if (!reused) {
-          res.cells.push_back(run_cell(s, model, c, res.known_range, M, rep, threads));
-          write_file_atomic(path, nlohmann::json{{"fingerprint", fingerprint},
-                                                 {"series", key},
-                                                 {"cell", to_json(res.cells.back())}}
-                                      .dump(1));
-        }
-        progress.done_one();
-        throw_if_interrupted();
-      }
-    done[key] = res;
-    out.push_back(res);
+      done[key] = res;
+    }
+  } catch (...) {
+    failure = std::current_exception();
   }
   progress.finish();
+  const std::vector<nlohmann::json> cells = gather_cells(ctx.share, std::move(own), failure);
+  std::vector<SeriesResult> out;
+  for (const auto& s : series) {
+    const std::string key = model_key(s);
+    SeriesResult res = done.at(key);
+    res.series = s;
+    const auto [first, count] = cell_range.at(key);
+    for (std::size_t k = 0; k < count; ++k) res.cells.push_back(cell_from_json(cells[first + k]));
+    out.push_back(std::move(res));
+  }
   return out;
 }
 
@@ -482,7 +446,7 @@ void write_cells_csv(const std::vector<SeriesResult>& results, const EstimatorCo
   CsvTable t;
   t.columns = {"factor", "value", "activation", "tokens", "N", "d", "r", "sigma", "A", "degree", "cK", "refit_trim",
                "M", "rep", "seed", "K", "a", "b", "error", "error_se", "error_erm", "error_erm_se", "train_mse",
-               "iterations", "evaluations", "rejected_steps", "stop", "solver", "status", "seconds"};
+               "iterations", "evaluations", "rejected_steps", "stop", "solver", "rcond", "status", "seconds"};
   for (const auto& sr : results) {
     const Series& s = sr.series;
     for (const auto& r : sr.cells)
@@ -493,7 +457,7 @@ void write_cells_csv(const std::vector<SeriesResult>& results, const EstimatorCo
                         std::to_string(c.seed), std::to_string(r.K), format_double(r.a), format_double(r.b),
                         format_double(r.error), format_double(r.error_se), format_double(r.error_erm),
                         format_double(r.error_erm_se), format_double(r.train_mse), std::to_string(r.iterations),
-                        std::to_string(r.evaluations), std::to_string(r.rejected), r.stop, r.solver, r.status,
+                        std::to_string(r.evaluations), std::to_string(r.rejected), r.stop, r.solver, format_double(r.rcond), r.status,
                         format_double(r.seconds)});
   }
   write_file_atomic(out / "cells.csv", t.str());
@@ -713,7 +677,7 @@ nlohmann::json run_dimension_free(const Settings& settings, const StudyContext& 
   }
   const nlohmann::json params = params_json(settings);
   const auto results = run_series("dimension-free", series, c, params, ctx);
-  write_cells_csv(results, c, ctx.out);
+  if (ctx.share.root()) write_cells_csv(results, c, ctx.out);
 
   nlohmann::json summary;
   summary["study"] = "dimension-free";
@@ -770,7 +734,7 @@ nlohmann::json run_dimension_free(const Settings& settings, const StudyContext& 
       if (fig.series.empty()) continue;
       fig.note = note.str() + " tolerance " + fmt(c.tolerance);
       const std::string stem = "convergence-" + file_tag(act) + "-" + factor_name;
-      write_convergence_figure(fig, ctx.out / stem);
+      if (ctx.share.root()) write_convergence_figure(fig, ctx.out / stem);
       figures.push_back(stem + ".png");
     }
   summary["figures"] = figures;
@@ -789,7 +753,7 @@ nlohmann::json run_dimension_free(const Settings& settings, const StudyContext& 
   summary["cells_excluded"] = excluded;
   summary["wall_seconds"] = seconds_since(t0);
   summary["build"] = build_info();
-  write_file_atomic(ctx.out / "summary.json", summary.dump(2) + "\n");
+  if (ctx.share.root()) write_file_atomic(ctx.out / "summary.json", summary.dump(2) + "\n");
   return summary;
 }
 
@@ -853,7 +817,7 @@ nlohmann::json run_smoothness(const Settings& settings, const StudyContext& ctx)
   for (const auto& a : known_acts) add(a, true);
   const nlohmann::json params = params_json(settings);
   const auto results = run_series("smoothness", series, c, params, ctx);
-  write_cells_csv(results, c, ctx.out);
+  if (ctx.share.root()) write_cells_csv(results, c, ctx.out);
 
   nlohmann::json summary;
   summary["study"] = "smoothness";
@@ -891,8 +855,10 @@ nlohmann::json run_smoothness(const Settings& settings, const StudyContext& ctx)
   if (!known_pts.points.empty()) sfig.series.push_back(known_pts);
   if (!sfig.series.empty()) {
     sfig.note = "bars: hull of t and bootstrap 95% intervals; tolerance " + fmt(c.tolerance);
-    write_slope_figure(sfig, ctx.out / "slopes");
-    write_convergence_figure(cfig, ctx.out / "convergence");
+    if (ctx.share.root()) {
+      write_slope_figure(sfig, ctx.out / "slopes");
+      write_convergence_figure(cfig, ctx.out / "convergence");
+    }
     summary["figure"] = "slopes.png";
     summary["figures"] = {"slopes.png", "convergence.png"};
   }
@@ -900,7 +866,7 @@ nlohmann::json run_smoothness(const Settings& settings, const StudyContext& ctx)
   summary["cells_excluded"] = excluded;
   summary["wall_seconds"] = seconds_since(t0);
   summary["build"] = build_info();
-  write_file_atomic(ctx.out / "summary.json", summary.dump(2) + "\n");
+  if (ctx.share.root()) write_file_atomic(ctx.out / "summary.json", summary.dump(2) + "\n");
   return summary;
 }
 
@@ -953,41 +919,75 @@ nlohmann::json run_coercivity(const Settings& settings, const StudyContext& ctx)
   ConvergenceFigure fig;
   fig.title = "coercivity: lambda_min(G, Gamma) vs M";
   fig.y_label = "lambda_min of G relative to the L2(rho) Gram matrix";
-  Progress progress("coercivity", laws.size() * Ms.size() * seeds, ctx.progress);
-  for (const auto& law : laws) {
-    PairwiseModelSpec m = base;
-    m.tokens = law;
-    m.activation = "tanh";  // G does not depend on phi
-    validate(m);
-    const PairwiseModel model(m, derive_seed(seed, {hash_name("model")}));
-    const auto [a, b] = interaction_range(model, derive_seed(seed, {hash_name("range"), hash_name(law)}), 1000000, 1e-4);
-    const BSplineBasis basis(a, b, K, degree);
-    const arma::vec u = model.draw_pair_interactions(derive_seed(seed, {hash_name("gram"), hash_name(law)}), gram_pairs);
-    const arma::mat Gamma = basis_gram(basis, u);
+  // Cells in (law, M, rep) order; under MPI this rank computes only its own (a cell is one
+  // normal-matrix accumulation, not checkpointed), then every rank receives all of them.
+  struct Law {
+    PairwiseModelSpec m;
+    double a = 0, b = 0;
+    std::string name;
+  };
+  std::vector<Law> law_info;
+  std::vector<std::optional<nlohmann::json>> own(laws.size() * Ms.size() * seeds);
+  std::exception_ptr failure;
+  Progress progress = ctx.progress_of("coercivity", own.size());
+  try {
+    std::size_t cell = 0;
+    for (const auto& law : laws) {
+      PairwiseModelSpec m = base;
+      m.tokens = law;
+      m.activation = "tanh";  // G does not depend on phi
+      validate(m);
+      const PairwiseModel model(m, derive_seed(seed, {hash_name("model")}));
+      const auto [a, b] = interaction_range(model, derive_seed(seed, {hash_name("range"), hash_name(law)}), 1000000, 1e-4);
+      law_info.push_back({m, a, b, model.tokens().name()});
+      const BSplineBasis basis(a, b, K, degree);
+      std::optional<arma::mat> Gamma;  // only where this rank owns cells of the law
+      for (std::size_t M : Ms)
+        for (int rep = 0; rep < seeds; ++rep, ++cell) {
+          if (!ctx.share.owns(cell)) continue;
+          const auto c0 = std::chrono::steady_clock::now();
+          if (!Gamma)
+            Gamma = basis_gram(basis, model.draw_pair_interactions(
+                                          derive_seed(seed, {hash_name("gram"), hash_name(law)}), gram_pairs));
+          const std::uint64_t ds =
+              derive_seed(seed, {hash_name("data"), hash_name(law), M, static_cast<std::uint64_t>(rep)});
+          SampleBlockSource src = [&model, ds](std::size_t f, std::size_t n, double* X, double* Y) {
+            model.draw_samples(ds, f, n, X, Y);
+          };
+          LseOptions lo;
+          lo.threads = threads;
+          const NormalEquations ne = accumulate_normal_equations(basis, model.A(), m.N, m.d, M, src, lo);
+          const double l = generalized_min_eigenvalue(ne.G, *Gamma);
+          own[cell] = nlohmann::json{{"lambda_min", l}, {"seconds", seconds_since(c0)}};
+          progress.done_one();
+          throw_if_interrupted();
+        }
+    }
+  } catch (...) {
+    failure = std::current_exception();
+  }
+  progress.finish();
+  const std::vector<nlohmann::json> cells = gather_cells(ctx.share, std::move(own), failure);
+  std::size_t cell = 0;
+  for (const Law& info : law_info) {
+    const PairwiseModelSpec& m = info.m;
+    const std::string& law = m.tokens;
+    const double a = info.a, b = info.b;
     ConvergenceSeries cs;
-    cs.label = model.tokens().name();
+    cs.label = info.name;
     cs.draw_theory = false;
     std::vector<double> last;
     for (std::size_t M : Ms) {
       std::vector<double> lam;
-      for (int rep = 0; rep < seeds; ++rep) {
-        const auto c0 = std::chrono::steady_clock::now();
-        const std::uint64_t ds = derive_seed(seed, {hash_name("data"), hash_name(law), M, static_cast<std::uint64_t>(rep)});
-        SampleBlockSource src = [&model, ds](std::size_t f, std::size_t n, double* X, double* Y) {
-          model.draw_samples(ds, f, n, X, Y);
-        };
-        LseOptions lo;
-        lo.threads = threads;
-        const NormalEquations ne = accumulate_normal_equations(basis, model.A(), m.N, m.d, M, src, lo);
-        const double l = generalized_min_eigenvalue(ne.G, Gamma);
+      for (int rep = 0; rep < seeds; ++rep, ++cell) {
+        const double l = cells[cell].at("lambda_min");
         lam.push_back(l);
         cs.x.push_back(static_cast<double>(M));
         cs.y.push_back(std::max(l, 1e-300));
-        table.rows.push_back({model.tokens().name(), std::to_string(m.N), std::to_string(m.d), std::to_string(m.r),
+        table.rows.push_back({info.name, std::to_string(m.N), std::to_string(m.d), std::to_string(m.r),
                               std::to_string(K), std::to_string(degree), format_double(a), format_double(b),
-                              std::to_string(M), std::to_string(rep), format_double(l), format_double(seconds_since(c0))});
-        progress.done_one();
-        throw_if_interrupted();
+                              std::to_string(M), std::to_string(rep), format_double(l),
+                              format_double(cells[cell].at("seconds").get<double>())});
       }
       last = lam;
     }
@@ -1003,7 +1003,7 @@ nlohmann::json run_coercivity(const Settings& settings, const StudyContext& ctx)
     fig.series.push_back(cs);
     nlohmann::json j;
     j["id"] = "coercivity." + file_tag(law);
-    j["statement"] = "The normal matrix of the A-known least squares is coercive in L2(rho) for " + model.tokens().name() +
+    j["statement"] = "The normal matrix of the A-known least squares is coercive in L2(rho) for " + info.name +
                      " tokens (N = " + std::to_string(m.N) + ", d = " + std::to_string(m.d) + ", K = " +
                      std::to_string(K) + ", degree " + std::to_string(degree) + "): lambda_min(G, Gamma) > " + fmt(cmin);
     j["quantity"] = "coercivity constant";
@@ -1022,14 +1022,15 @@ nlohmann::json run_coercivity(const Settings& settings, const StudyContext& ctx)
     j["figure"] = "coercivity.png";
     summary["claims"].push_back(j);
   }
-  progress.finish();
   fig.note = "slope in the legend: drift of lambda_min with M (0 = converged)";
-  write_file_atomic(ctx.out / "cells.csv", table.str());
-  write_convergence_figure(fig, ctx.out / "coercivity");
+  if (ctx.share.root()) {
+    write_file_atomic(ctx.out / "cells.csv", table.str());
+    write_convergence_figure(fig, ctx.out / "coercivity");
+  }
   summary["figure"] = "coercivity.png";
   summary["wall_seconds"] = seconds_since(t0);
   summary["build"] = build_info();
-  write_file_atomic(ctx.out / "summary.json", summary.dump(2) + "\n");
+  if (ctx.share.root()) write_file_atomic(ctx.out / "summary.json", summary.dump(2) + "\n");
   return summary;
 }
 
@@ -1082,7 +1083,7 @@ nlohmann::json run_rank_condition(const Settings& settings, const StudyContext& 
   }
   const nlohmann::json params = params_json(settings);
   const auto results = run_series("rank-condition", series, c, params, ctx);
-  write_cells_csv(results, c, ctx.out);
+  if (ctx.share.root()) write_cells_csv(results, c, ctx.out);
   std::vector<double> below, x_above, y_above, all_rd, all_med;
   std::vector<const SeriesResult*> below_group;
   for (const auto& sr : results) {
@@ -1151,7 +1152,7 @@ nlohmann::json run_rank_condition(const Settings& settings, const StudyContext& 
     cs.fit_intercept = f.intercept;
     fig.series.push_back(cs);
     fig.note = "predicted knee at r d = " + fmt(knee);
-    write_convergence_figure(fig, ctx.out / "rank");
+    if (ctx.share.root()) write_convergence_figure(fig, ctx.out / "rank");
     summary["figure"] = "rank.png";
     for (auto& j : summary["claims"]) j["figure"] = "rank.png";
   }
@@ -1159,7 +1160,7 @@ nlohmann::json run_rank_condition(const Settings& settings, const StudyContext& 
   for (std::size_t i = 0; i < all_rd.size(); ++i) summary["median_error_by_rd"].push_back({all_rd[i], all_med[i]});
   summary["wall_seconds"] = seconds_since(t0);
   summary["build"] = build_info();
-  write_file_atomic(ctx.out / "summary.json", summary.dump(2) + "\n");
+  if (ctx.share.root()) write_file_atomic(ctx.out / "summary.json", summary.dump(2) + "\n");
   return summary;
 }
 

@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "estimators/bspline.hpp"
+#include "estimators/pairwise_erm.hpp"
 #include "studies/settings.hpp"
 #include "studies/study.hpp"
 
@@ -46,18 +47,7 @@ nlohmann::json run_rank_condition(const Settings& settings, const StudyContext& 
 
 // ---- helpers (exposed for tests) ----
 
-/// Moment estimate of A up to scale: the rank-r truncated SVD of
-///   C = 1/(M N) sum_{m, i} Y_mi X_mi (sum_{j != i} X_mj)^T,
-/// returned as (U, V) = (W_r S_r^{1/2}, Z_r S_r^{1/2}) with C = W S Z^T. For centred tokens with
-/// covariance Sigma and phi(u) = u, E C = Sigma A Sigma exactly (the terms with two different
-/// partners vanish), so the span of U (V) is that of Sigma A (A^T Sigma). X is d x (M N).
-std::pair<arma::mat, arma::mat> moment_init_A(const arma::mat& X, const arma::vec& Y, int N, int r);
-
-/// [q_tail, q_{1-tail}] (order statistics floor(tail (n-1)) and ceil((1-tail)(n-1)) of the sorted
-/// values) of the n = M N (N-1) training interactions u_mij = X_mi^T U V^T X_mj, i != j.
-/// tail in [0, 0.5); tail = 0 gives [min u, max u].
-std::pair<double, double> training_interaction_range(const arma::mat& X, int N, const arma::mat& U,
-                                                     const arma::mat& V, double tail);
+// moment_init_A and training_interaction_range: estimators/pairwise_erm.hpp.
 
 /// Mean and Monte Carlo standard error of T values (the composed error and its SE).
 std::pair<double, double> mean_and_se(const std::vector<double>& values);

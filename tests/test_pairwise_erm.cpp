@@ -1,6 +1,10 @@
 // Joint fit (A unknown): reduced-risk gradient against finite differences and the invariance
-// identities, exact recovery of noiseless spline data, thread invariance, pathological input.
+// identities, exact recovery of noiseless spline data (random and moment starts), thread
+// invariance, pathological input; the moment estimate of A against a brute-force loop and its
+// expectation; the (trimmed) interaction range against sorting; the trimmed refit against the
+// A-known least squares on the trimmed range.
 #include <catch2/catch.hpp>
+#include <algorithm>
 #include <cmath>
 
 #include "estimators/input_error.hpp"
@@ -139,7 +143,8 @@ TEST_CASE("reduced-risk gradient matches central finite differences", "[erm]") {
   CHECK(arma::abs(U.t() * R.grad_U - R.grad_V.t() * V).max() < 1e-12 * gnorm * arma::norm(U, "fro") * arma::norm(V, "fro"));
 }
 
-TEST_CASE("noiseless rank-1 data from a spline in the space is recovered from random starts", "[erm]") {
+TEST_CASE("noiseless rank-1 data from a spline in the space is recovered from random and moment starts", "[erm]") {
+  for (const ErmStart start : {ErmStart::random, ErmStart::moment})
   for (int d : {2, 3}) {
     const int N = 4, K = 4, s = 3;
     const std::size_t M = 2000;
@@ -149,16 +154,21 @@ TEST_CASE("noiseless rank-1 data from a spline in the space is recovered from ra
     opt.pieces = K;
     opt.degree = s;
     opt.seed = 5;
+    opt.start = start;
     const PairwiseErmFit fit = fit_pairwise_erm(data.X, data.Y, N, opt);
     const double err = composed_error(fit, truth, d, 100000, 77);
     const ErmDiagnostics& dg = fit.diagnostics;
-    INFO("d " << d << ": composed error " << err << ", risk " << fit.train_risk << ", stop '" << dg.stop_reason
+    INFO("start " << (start == ErmStart::moment ? "moment" : "random") << ", d " << d << ": composed error " << err << ", risk " << fit.train_risk << ", stop '" << dg.stop_reason
               << "', iterations " << dg.iterations << ", evaluations " << dg.evaluations << ", best restart "
               << dg.best_restart);
     CHECK(err < 1e-6);
     CHECK(fit.train_risk < 1e-8);
     CHECK(dg.restarts == 4);
-    CHECK(dg.per_restart.size() == 4u);
+    REQUIRE(dg.per_restart.size() == 4u);
+    CHECK(dg.per_restart[0].start == (start == ErmStart::moment ? "moment" : "random"));
+    CHECK(dg.per_restart[1].start == "random");
+    CHECK(dg.refit_trim == 0u);
+    CHECK(dg.train_risk_untrimmed == fit.train_risk);
     CHECK_FALSE(dg.stop_reason.empty());
     CHECK(fit.A.is_finite());
     CHECK(arma::approx_equal(fit.A, fit.U * fit.V.t(), "absdiff", 0.0));
@@ -177,6 +187,7 @@ TEST_CASE("joint fit is bit-identical for 1 and 2 threads", "[erm][reproducibili
   one.max_iterations = 25;
   one.screen_iterations = 5;
   one.threads = 1;
+  one.refit_trim = 20;
   ErmOptions two = one;
   two.threads = 2;
   const PairwiseErmFit f1 = fit_pairwise_erm(data.X, data.Y, N, one);
@@ -188,6 +199,7 @@ TEST_CASE("joint fit is bit-identical for 1 and 2 threads", "[erm][reproducibili
   CHECK(f1.basis.b() == f2.basis.b());
   CHECK(f1.diagnostics.iterations == f2.diagnostics.iterations);
   CHECK(f1.diagnostics.evaluations == f2.diagnostics.evaluations);
+  CHECK(f1.diagnostics.train_risk_untrimmed == f2.diagnostics.train_risk_untrimmed);
 }
 
 TEST_CASE("stop rules and restarts are applied and reported", "[erm]") {
@@ -305,4 +317,247 @@ TEST_CASE("bad input to the joint fit is rejected", "[erm]") {
     CHECK(std::string(e.what()).find("rank") != std::string::npos);
     CHECK(std::string(e.what()).find("7") != std::string::npos);
   }
+}
+
+namespace {
+
+// u_mij = X_mi^T A X_mj, i != j, by a plain loop, sorted.
+std::vector<double> sorted_interactions(const arma::mat& X, int N, const arma::mat& A) {
+  std::vector<double> u;
+  const std::size_t M = X.n_cols / N;
+  for (std::size_t m = 0; m < M; ++m)
+    for (int i = 0; i < N; ++i)
+      for (int j = 0; j < N; ++j)
+        if (i != j) u.push_back(arma::as_scalar(X.col(m * N + i).t() * A * X.col(m * N + j)));
+  std::sort(u.begin(), u.end());
+  return u;
+}
+
+}  // namespace
+
+TEST_CASE("moment_init_A is the truncated SVD of the cross moment summed by a plain loop", "[erm]") {
+  const int d = 5, N = 4, M = 60;
+  const arma::mat X = uniform_tokens(d, M * N, 41);
+  Rng rng(42);
+  arma::vec Y(M * N);
+  for (auto& v : Y) v = rng.normal();
+  arma::mat C(d, d, arma::fill::zeros);  // C = 1/(MN) sum_{m,i} sum_{j != i} Y_mi X_mi X_mj^T, entrywise
+  for (int m = 0; m < M; ++m)
+    for (int i = 0; i < N; ++i)
+      for (int j = 0; j < N; ++j)
+        if (i != j)
+          for (int k = 0; k < d; ++k)
+            for (int l = 0; l < d; ++l) C(k, l) += Y[m * N + i] * X(k, m * N + i) * X(l, m * N + j);
+  C /= static_cast<double>(M * N);
+  arma::mat W, Z;
+  arma::vec s;
+  REQUIRE(arma::svd(W, s, Z, C));
+  REQUIRE(s.min() > 1e-3 * s.max());  // distinct, nonzero singular values: C_r is unique
+  // Scaled data check the internal rescaling: C scales by xs^2 ys.
+  for (const double xs : {1.0, 1e100})
+    for (const double ys : {1.0, 1e-80})
+      for (int r : {1, 2, d}) {
+        const auto [U, V] = moment_init_A(X * xs, Y * ys, N, r);
+        REQUIRE(U.n_rows == static_cast<arma::uword>(d));
+        REQUIRE(U.n_cols == static_cast<arma::uword>(r));
+        REQUIRE(V.n_cols == static_cast<arma::uword>(r));
+        const arma::mat Cr = W.head_cols(r) * arma::diagmat(s.head(r)) * Z.head_cols(r).t();
+        const double scale = xs * xs * ys;
+        INFO("xs " << xs << ", ys " << ys << ", r " << r);
+        CHECK(arma::norm(U * V.t() / scale - Cr, "fro") < 1e-12 * arma::norm(C, "fro"));
+        // Balanced factors: U^T U = V^T V = diag(s_1..s_r) (times the scale).
+        const arma::mat D = arma::diagmat(s.head(r)) * scale;
+        CHECK(arma::abs(U.t() * U - D).max() < 1e-12 * D.max());
+        CHECK(arma::abs(V.t() * V - D).max() < 1e-12 * D.max());
+      }
+  CHECK_THROWS_AS(moment_init_A(X, Y, N, 0), InputError);
+  CHECK_THROWS_AS(moment_init_A(X, Y, N, d + 1), InputError);
+  CHECK_THROWS_AS(moment_init_A(X, Y.head(10), N, 1), InputError);
+  CHECK_THROWS_AS(moment_init_A(X, Y, 7, 1), InputError);  // 240 columns are not M * 7
+  arma::vec Ynan = Y;
+  Ynan[5] = NAN;
+  CHECK_THROWS_AS(moment_init_A(X, Ynan, N, 1), InputError);
+}
+
+TEST_CASE("moment_init_A converges to A for a linear phi and standard Gaussian tokens", "[erm][claims]") {
+  // Y_i = 1/(N-1) sum_{j != i} X_i^T A X_j + sigma eps, tokens N(0, I): E C = Sigma A Sigma = A.
+  // C is the mean of iid per-sample matrices Z_m = 1/N sum_i Y_mi X_mi (S_m - X_mi)^T, so its
+  // Monte Carlo standard error is estimated from their spread; it shrinks like 1/sqrt(M).
+  const int d = 4, N = 4, r = 2;
+  const double sigma = 0.5;
+  arma::mat A = normal_matrix(d, r, 51) * normal_matrix(d, r, 52).t();
+  A /= arma::norm(A, "fro");
+  double previous_error = INFINITY, previous_se = INFINITY;
+  for (const std::size_t M : {2000u, 32000u}) {
+    Rng rng(derive_seed(53, {M}));
+    arma::mat X(d, M * N);
+    for (auto& v : X) v = rng.normal();
+    arma::vec Y(M * N, arma::fill::zeros);
+    arma::mat Zsum(d, d, arma::fill::zeros), Zsq(d, d, arma::fill::zeros);
+    for (std::size_t m = 0; m < M; ++m) {
+      const arma::mat Xm = X.cols(m * N, m * N + N - 1);
+      const arma::mat G = Xm.t() * A * Xm;  // G(i, j) = X_i^T A X_j
+      arma::mat Zm(d, d, arma::fill::zeros);
+      for (int i = 0; i < N; ++i) {
+        double y = sigma * rng.normal();
+        for (int j = 0; j < N; ++j)
+          if (j != i) y += G(i, j) / (N - 1);
+        Y[m * N + i] = y;
+        for (int j = 0; j < N; ++j)
+          if (j != i) Zm += y * Xm.col(i) * Xm.col(j).t() / N;
+      }
+      Zsum += Zm;
+      Zsq += arma::square(Zm);
+    }
+    const arma::mat Cbar = Zsum / M;
+    const arma::mat se = arma::sqrt((Zsq / M - arma::square(Cbar)) * (1.0 / (M - 1)));  // entrywise
+    const double se_F = arma::norm(se, "fro");  // ~ sqrt(E ||C - A||_F^2)
+    // Full rank: C itself; every entry within 4.5 standard errors of A (16 entries, two-sided
+    // Gaussian tail 7e-6 each; a bias of a few standard errors fails).
+    const auto [Ud, Vd] = moment_init_A(X, Y, N, d);
+    const arma::mat z = (Ud * Vd.t() - A) / se;
+    // Rank r: ||C_r - A||_F <= ||C_r - C||_F + ||C - A||_F <= 2 ||C - A||_F (Eckart-Young, rank A = r),
+    // and ||C - A||_F^2 / se_F^2 is about chi^2_16 / 16, below 9 with overwhelming probability.
+    const auto [U, V] = moment_init_A(X, Y, N, r);
+    const double err = arma::norm(U * V.t() - A, "fro");
+    INFO("M " << M << ": max |z| " << arma::abs(z).max() << ", rank-r error " << err << ", se_F " << se_F);
+    CHECK(arma::abs(z).max() < 4.5);
+    CHECK(err < 2.0 * 3.0 * se_F);
+    CHECK(se_F < 0.3);  // the check above is informative (relative to ||A||_F = 1)
+    // 16 times the samples: standard error 1/4, and the error follows.
+    if (std::isfinite(previous_se)) {
+      CHECK(se_F == Approx(previous_se / 4.0).epsilon(0.15));
+      CHECK(err < previous_error);
+    }
+    previous_error = err;
+    previous_se = se_F;
+  }
+}
+
+TEST_CASE("interaction ranges are the order statistics of the sorted training interactions", "[erm]") {
+  const int d = 3, N = 5, M = 300, r = 2;  // 300 samples: two blocks of the streaming pass
+  const arma::mat X = uniform_tokens(d, M * N, 61);
+  const arma::mat U = normal_matrix(d, r, 62), V = normal_matrix(d, r, 63);
+  const std::vector<double> u = sorted_interactions(X, N, U * V.t());
+  const std::size_t n = u.size();
+  REQUIRE(n == static_cast<std::size_t>(M) * N * (N - 1));
+  const double tol = 1e-12 * std::max(std::abs(u.front()), std::abs(u.back()));
+  for (std::size_t k : {std::size_t{0}, std::size_t{1}, std::size_t{7}, std::size_t{50}, n / 2 - 1}) {
+    const auto [lo, hi] = trimmed_interaction_range(X, N, U, V, k);
+    INFO("trim " << k);
+    CHECK(std::abs(lo - u[k]) <= tol);
+    CHECK(std::abs(hi - u[n - 1 - k]) <= tol);
+  }
+  // Fractional tail: floor(tail (n-1)) and ceil((1-tail)(n-1)); tail = k/(n-1) is exactly k even
+  // when the division rounds so that tail (n-1) < k.
+  int rounded_below = 0;
+  for (std::size_t k = 0; k < 200; ++k) {
+    const double tail = static_cast<double>(k) / static_cast<double>(n - 1);
+    rounded_below += tail * static_cast<double>(n - 1) < static_cast<double>(k);
+    const auto [lo, hi] = training_interaction_range(X, N, U, V, tail);
+    INFO("k " << k);
+    CHECK(std::abs(lo - u[k]) <= tol);
+    CHECK(std::abs(hi - u[n - 1 - k]) <= tol);
+  }
+  INFO("k/(n-1) rounded below k for " << rounded_below << " of 200 k");
+  CHECK(rounded_below > 0);  // the rounding case is exercised
+  for (const double tail : {0.1, 0.25, 0.4999}) {
+    const auto [lo, hi] = training_interaction_range(X, N, U, V, tail);
+    const double x = tail * static_cast<double>(n - 1);
+    CHECK(std::abs(lo - u[static_cast<std::size_t>(std::floor(x))]) <= tol);
+    CHECK(std::abs(hi - u[static_cast<std::size_t>(std::ceil(static_cast<double>(n - 1) - x))]) <= tol);
+  }
+  CHECK_THROWS_AS(trimmed_interaction_range(X, N, U, V, n / 2), InputError);
+  CHECK_THROWS_AS(training_interaction_range(X, N, U, V, 0.5), InputError);
+  CHECK_THROWS_AS(training_interaction_range(X, N, U, V, -0.1), InputError);
+  CHECK_THROWS_AS(trimmed_interaction_range(X, N, U, V.head_rows(2), 0), InputError);
+  CHECK_THROWS_AS(trimmed_interaction_range(X, N, U, V.head_cols(1), 0), InputError);
+  CHECK_THROWS_AS(trimmed_interaction_range(X, 7, U, V, 0), InputError);
+}
+
+TEST_CASE("trimmed refit: knots on the trimmed training range, phi-step as the A-known least squares", "[erm]") {
+  const int d = 3, N = 4, K = 6, s = 3;
+  const std::size_t M = 400, trim = 25;
+  auto [truth, data] = make_problem(d, N, M, K, s, 0.3, 71);
+  ErmOptions opt;
+  opt.rank = 1;
+  opt.pieces = K;
+  opt.degree = s;
+  opt.restarts = 2;
+  opt.max_iterations = 60;
+  opt.screen_iterations = 10;
+  const PairwiseErmFit plain = fit_pairwise_erm(data.X, data.Y, N, opt);
+  opt.refit_trim = trim;
+  const PairwiseErmFit fit = fit_pairwise_erm(data.X, data.Y, N, opt);
+  const ErmDiagnostics& dg = fit.diagnostics;
+  // The ERM itself is unchanged; only the final phi-step differs.
+  CHECK(arma::approx_equal(fit.A, plain.A, "absdiff", 0.0));
+  CHECK(dg.train_risk_untrimmed == plain.train_risk);
+  CHECK(dg.refit_trim == trim);
+  CHECK(dg.untrimmed_a == plain.basis.a());
+  CHECK(dg.untrimmed_b == plain.basis.b());
+  CHECK(arma::approx_equal(dg.coef_untrimmed, plain.coef, "absdiff", 0.0));
+  CHECK(arma::approx_equal(plain.diagnostics.coef_untrimmed, plain.coef, "absdiff", 0.0));
+  CHECK(plain.diagnostics.refit_trim == 0u);
+  // Knot interval: the trim-th smallest and largest training interactions under the returned A.
+  const std::vector<double> u = sorted_interactions(data.X, N, fit.A);
+  const double tol = 1e-12 * std::max(std::abs(u.front()), std::abs(u.back()));
+  CHECK(std::abs(fit.basis.a() - u[trim]) <= tol);
+  CHECK(std::abs(fit.basis.b() - u[u.size() - 1 - trim]) <= tol);
+  CHECK(plain.basis.a() == Approx(u.front()).epsilon(1e-12));
+  CHECK(plain.basis.b() == Approx(u.back()).epsilon(1e-12));
+  CHECK(fit.basis.pieces() == K);
+  CHECK(fit.basis.degree() == s);
+  CHECK(dg.refit_clamped == 2 * trim);  // no ties in continuous data
+  // Coefficients and risk: the A-known least squares (estimators/pairwise_lse) on that basis.
+  const PairwiseLseFit lse = fit_pairwise_lse(fit.basis, fit.A, N, d, M, in_memory_source(data.X, data.Y, N));
+  CHECK(lse.normal_equations.clamped == 2 * trim);
+  CHECK(arma::abs(fit.coef - lse.solution.coef).max() < 1e-9 * arma::abs(lse.solution.coef).max());
+  CHECK(fit.train_risk == Approx(lse.solution.train_mse).epsilon(1e-9));
+  CHECK(arma::approx_equal(dg.phi_step.coef, fit.coef, "absdiff", 0.0));
+  CHECK(dg.phi_step.solver == "cholesky");
+
+  // Validation: 2 trim < M N (N-1) interactions.
+  const std::size_t n = M * N * (N - 1);
+  ErmOptions quick = opt;
+  quick.max_iterations = 2;
+  quick.restarts = 1;
+  quick.refit_trim = n / 2 - 1;  // the largest allowed: a two-point interval
+  CHECK_NOTHROW(fit_pairwise_erm(data.X, data.Y, N, quick));
+  quick.refit_trim = n / 2;
+  CHECK_THROWS_AS(fit_pairwise_erm(data.X, data.Y, N, quick), InputError);
+  try {
+    fit_pairwise_erm(data.X, data.Y, N, quick);
+    FAIL("no exception");
+  } catch (const InputError& e) {
+    const std::string what = e.what();
+    CHECK(what.find("refit_trim") != std::string::npos);
+    CHECK(what.find(std::to_string(n / 2)) != std::string::npos);
+    CHECK(what.find(std::to_string(n / 2 - 1)) != std::string::npos);  // the largest allowed value
+  }
+}
+
+TEST_CASE("restart 0's start is reported and falls back to random when the moment is zero", "[erm]") {
+  const int d = 3, N = 4;
+  auto [truth, data] = make_problem(d, N, 100, 4, 3, 0.1, 81);
+  ErmOptions opt;
+  opt.rank = 1;
+  opt.restarts = 2;
+  opt.max_iterations = 5;
+  opt.screen_iterations = 2;
+  CHECK(fit_pairwise_erm(data.X, data.Y, N, opt).diagnostics.per_restart[0].start == "moment");
+  opt.start = ErmStart::random;
+  CHECK(fit_pairwise_erm(data.X, data.Y, N, opt).diagnostics.per_restart[0].start == "random");
+  ErmOptions init = opt;
+  init.start = ErmStart::moment;
+  init.init_U = arma::ones(d, 1);
+  init.init_V = arma::ones(d, 1);
+  CHECK(fit_pairwise_erm(data.X, data.Y, N, init).diagnostics.per_restart[0].start == "init_U/init_V");
+  // Y = 0: the cross moment is zero; restart 0 draws the same random start as with start = random.
+  const arma::vec Y0(data.Y.n_elem, arma::fill::zeros);
+  opt.start = ErmStart::moment;
+  const PairwiseErmFit zero = fit_pairwise_erm(data.X, Y0, N, opt);
+  CHECK(zero.diagnostics.per_restart[0].start.rfind("random (moment", 0) == 0);
+  CHECK(zero.A.is_finite());
+  CHECK(zero.train_risk == 0.0);
 }
