@@ -20,6 +20,15 @@ BSplineBasis::BSplineBasis(double a, double b, int pieces, int degree)
     throw InputError("spline degree (--degree) must be in 0.." + std::to_string(max_degree) + ", got " +
                      std::to_string(degree));
   h_ = (b - a) / pieces;
+  // The interval must be representable piece by piece: b - a finite (no overflow) and every
+  // interior knot strictly between its neighbours (no collapse at the resolution of a double).
+  if (!std::isfinite(b - a) || !(h_ > 0.0) || !std::isfinite(1.0 / h_) || !(a + (b - a) / pieces > a) ||
+      !(a + (pieces - 1) * (b - a) / pieces < b)) {
+    std::ostringstream m;
+    m << "spline range [" << a << ", " << b << "] cannot be cut into " << pieces
+      << " pieces in double precision (too wide: b - a overflows, or too narrow: the knots coincide)";
+    throw InputError(m.str());
+  }
   knots_.reserve(static_cast<std::size_t>(pieces + 2 * degree + 1));
   for (int q = 0; q <= degree; ++q) knots_.push_back(a);
   for (int k = 1; k < pieces; ++k) knots_.push_back(a + k * (b - a) / pieces);

@@ -33,9 +33,15 @@ struct Workspace {
 void activate(arma::mat& ST, RfaActivation act) {
   const double invN = 1.0 / static_cast<double>(ST.n_rows);
   switch (act) {
-    case RfaActivation::relu:
-      ST.transform([invN](double v) { return v > 0.0 ? v * invN : 0.0; });
+    case RfaActivation::relu: {
+      // Branch-free: the signs of the scores are random, so a branch per entry mispredicts half
+      // the time (that cost more than the two GEMMs of the sample). max(0, v/N) in this order is
+      // (0 < v/N) ? v/N : +0, one maxpd: the same bits as v > 0 ? v/N : 0 (also for -0 and NaN).
+      double* x = ST.memptr();
+      const arma::uword n = ST.n_elem;
+      for (arma::uword i = 0; i < n; ++i) x[i] = std::max(0.0, x[i] * invN);
       return;
+    }
     case RfaActivation::exp:
       ST.transform([invN](double v) { return std::exp(v) * invN; });
       return;
@@ -205,6 +211,53 @@ RidgeFit RandomFeatureAttention::fit_features(const arma::mat& Phi, const arma::
     throw InputError("RandomFeatureAttention::fit_features: feature matrix has " + std::to_string(Phi.n_cols) +
                      " columns; this model has M(d+1) = " + std::to_string(feature_count()));
   RidgeFit f = ridge_fit(Phi, y, ridge);
+  coef_ = f.solution.w;
+  return f;
+}
+
+void RandomFeatureAttention::feature_block(const AttentionInputs& in, std::size_t first, std::size_t count,
+                                           double* PhiT) const {
+  // Shapes and the block's own tokens only: a whole-data check per block would cost O(n) each time.
+  const std::string w = "RandomFeatureAttention::feature_block";
+  if (in.d != d_ || static_cast<int>(in.query.n_rows) != d_ || static_cast<int>(in.keys.n_rows) != d_)
+    throw InputError(w + ": inputs have d = " + std::to_string(in.d) + " (query rows " +
+                     std::to_string(in.query.n_rows) + ", key rows " + std::to_string(in.keys.n_rows) +
+                     ") but the model was built for d = " + std::to_string(d_));
+  if (in.N < 1) throw InputError(w + ": N = " + std::to_string(in.N) + " keys per sample; need N >= 1");
+  if (in.keys.n_cols != in.n() * static_cast<std::size_t>(in.N))
+    throw InputError(w + ": keys has " + std::to_string(in.keys.n_cols) + " columns; need n*N = " +
+                     std::to_string(in.n() * static_cast<std::size_t>(in.N)));
+  if (count == 0 || first > in.n() || count > in.n() - first)
+    throw InputError(w + ": samples [" + std::to_string(first) + ", " + std::to_string(first + count) +
+                     ") are not a non-empty range of the " + std::to_string(in.n()) + " samples");
+  const std::size_t N = in.N;
+  if (!in.query.cols(first, first + count - 1).is_finite() ||
+      !in.keys.cols(first * N, (first + count) * N - 1).is_finite())
+    throw InputError(w + ": samples [" + std::to_string(first) + ", " + std::to_string(first + count) +
+                     ") contain NaN or infinite values; all must be finite");
+  Workspace ws;
+  rfa_block(Wstack_, d_, options_.heads, options_.activation, in, first, count, PhiT, ws);
+}
+
+RidgeFit RandomFeatureAttention::fit_streaming(std::size_t n, const SampleSource& source, const RidgeFitOptions& ridge,
+                                               const StreamingRidgeOptions& stream) {
+  if (!source) throw InputError("RandomFeatureAttention::fit_streaming: the sample source is empty");
+  StreamingRidgeOptions so = stream;
+  if (so.threads == 0) so.threads = options_.threads;
+  const std::size_t P = feature_count();
+  const FeatureBlockSource features = [&](std::size_t first, std::size_t count, double* PhiT, double* y) {
+    AttentionInputs block;
+    arma::vec yb;
+    source(first, count, block, yb);
+    if (block.n() != count || yb.n_elem != count)
+      throw InputError("RandomFeatureAttention::fit_streaming: the source returned " + std::to_string(block.n()) +
+                       " samples and " + std::to_string(yb.n_elem) + " responses for samples [" +
+                       std::to_string(first) + ", " + std::to_string(first + count) + "); need " +
+                       std::to_string(count) + " of each");
+    feature_block(block, 0, count, PhiT);
+    std::copy(yb.begin(), yb.end(), y);
+  };
+  RidgeFit f = ridge_fit_streaming(n, P, features, ridge, so);
   coef_ = f.solution.w;
   return f;
 }

@@ -21,13 +21,18 @@
 // GEMM the weighted key sums. Blocks run in parallel (OpenMP), each writing its own rows with
 // BLAS pinned to one thread, so the features are bit-identical for any thread count.
 // features() and predict() call pin_blas_to_one_thread() (SPEC §7), which stays in effect.
+// fit_streaming() never stores the n x M(d+1) feature matrix: samples come block by block from a
+// source and only the normal equations are kept (estimators/ridge_streaming.hpp, memory
+// O((M(d+1))^2 + block)).
 #include <armadillo>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <string_view>
 
 #include "estimators/attention_inputs.hpp"
 #include "estimators/ridge.hpp"
+#include "estimators/ridge_streaming.hpp"
 
 namespace attnrate {
 
@@ -77,6 +82,22 @@ class RandomFeatureAttention {
   RidgeFit fit(const AttentionInputs& inputs, const arma::vec& y, const RidgeFitOptions& ridge = {});
   /// Same, on a feature matrix already computed by features() (to reuse it across targets).
   RidgeFit fit_features(const arma::mat& features, const arma::vec& y, const RidgeFitOptions& ridge = {});
+  /// Samples [first, first + count) of the data set as a block: block.n() == count samples of this
+  /// model's d (any N >= 1), and y their responses (count entries). Called concurrently from
+  /// several threads, and twice per block with the residual pass: thread-safe and a pure function
+  /// of (first, count).
+  using SampleSource = std::function<void(std::size_t first, std::size_t count, AttentionInputs& block, arma::vec& y)>;
+  /// Streaming ridge fit of the value vectors on n samples from `source` (primal form, rule fixed
+  /// or gcv; see ridge_fit_streaming). stream.threads = 0 takes this model's `threads` option.
+  /// Bit-identical for any thread count; equal to fit() on the same samples up to rounding.
+  RidgeFit fit_streaming(std::size_t n, const SampleSource& source, const RidgeFitOptions& ridge = {},
+                         const StreamingRidgeOptions& stream = {});
+  /// Features of samples [first, first + count) of `inputs` as the columns of PhiT (M(d+1) x count,
+  /// column-major): column s is row first + s of features(inputs) (bit for bit when the range is
+  /// one of features()' blocks, else up to the rounding of the block GEMM). Runs on the calling thread
+  /// (call pin_blas_to_one_thread() first for thread-independent bits); checks the shapes and
+  /// that the block's tokens are finite.
+  void feature_block(const AttentionInputs& inputs, std::size_t first, std::size_t count, double* PhiT) const;
   /// f(x_0, X) for every sample, streamed in blocks (the full feature matrix is never stored).
   arma::vec predict(const AttentionInputs& inputs) const;
 

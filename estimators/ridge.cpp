@@ -2,25 +2,19 @@
 
 #include <algorithm>
 #include <cmath>
-#include <limits>
-#include <sstream>
 #include <utility>
 #include <vector>
 
 #include "estimators/input_error.hpp"
 #include "estimators/random.hpp"
+#include "estimators/ridge_detail.hpp"
 
 namespace attnrate {
 namespace {
 
-using arma::blas_int;
-constexpr double kEps = std::numeric_limits<double>::epsilon();
-
-std::string num(double v) {
-  std::ostringstream os;
-  os << v;
-  return os.str();
-}
+using detail::check_lambda;
+using detail::format_value;
+using detail::GramSpectrum;
 
 void check_problem(const arma::mat& Phi, const arma::vec& y, const char* where) {
   if (Phi.n_rows == 0 || Phi.n_cols == 0)
@@ -37,19 +31,6 @@ void check_problem(const arma::mat& Phi, const arma::vec& y, const char* where) 
                      "finite");
 }
 
-void check_lambda(double lambda, const char* where) {
-  if (!(lambda >= 0.0) || !std::isfinite(lambda))
-    throw InputError(std::string(where) + ": lambda = " + num(lambda) + " is not allowed; need a finite lambda >= 0");
-}
-
-void check_grid(const arma::vec& grid, const char* where) {
-  if (grid.is_empty()) throw InputError(std::string(where) + ": the lambda grid is empty; give at least one value");
-  for (double g : grid)
-    if (!(g > 0.0) || !std::isfinite(g))
-      throw InputError(std::string(where) + ": lambda grid value " + num(g) +
-                       " is not allowed; grid values must be finite and > 0");
-}
-
 RidgeForm resolve(RidgeForm form, std::size_t n, std::size_t p) {
   if (form != RidgeForm::automatic) return form;
   return p <= n ? RidgeForm::primal : RidgeForm::dual;
@@ -57,123 +38,40 @@ RidgeForm resolve(RidgeForm form, std::size_t n, std::size_t p) {
 
 // Gram matrix of the form (full symmetric; Armadillo maps A.t()*A and A*A.t() to syrk).
 arma::mat gram(const arma::mat& Phi, RidgeForm form) {
-  return form == RidgeForm::primal ? arma::mat(Phi.t() * Phi) : arma::mat(Phi * Phi.t());
-}
-
-double one_norm_symmetric(const arma::mat& A) {
-  double best = 0.0;
-  for (arma::uword j = 0; j < A.n_cols; ++j) best = std::max(best, arma::accu(arma::abs(A.col(j))));
-  return best;
-}
-
-// Cholesky of A (overwritten with its factor), rcond estimate, then b <- A^{-1} b.
-// Returns false (b untouched) when A is not numerically positive definite or rcond < floor.
-bool cholesky_solve_inplace(arma::mat& A, arma::vec& b, double floor, double& rcond) {
-  char uplo = 'U';
-  blas_int n = static_cast<blas_int>(A.n_rows), info = 0, nrhs = 1;
-  const double anorm = one_norm_symmetric(A);
-  arma::lapack::potrf(&uplo, &n, A.memptr(), &n, &info);
-  rcond = 0.0;
-  if (info != 0) return false;
-  std::vector<double> work(3 * static_cast<std::size_t>(n));
-  std::vector<blas_int> iwork(n);
-  arma::lapack::pocon(&uplo, &n, A.memptr(), &n, &anorm, &rcond, work.data(), iwork.data(), &info);
-  if (info != 0 || !(rcond >= floor)) return false;
-  arma::lapack::potrs(&uplo, &n, &nrhs, A.memptr(), &n, b.memptr(), &n, &info);
-  return info == 0;
-}
-
-// Symmetric eigendecomposition in place (A becomes the eigenvectors), eigenvalues ascending.
-void eig_sym_inplace(arma::mat& A, arma::vec& s) {
-  char jobz = 'V', uplo = 'U';
-  blas_int n = static_cast<blas_int>(A.n_rows), info = 0, lwork = -1, liwork = -1, iwq = 0;
-  s.set_size(A.n_rows);
-  double wq = 0.0;
-  arma::lapack::syevd(&jobz, &uplo, &n, A.memptr(), &n, s.memptr(), &wq, &lwork, &iwq, &liwork, &info);
-  lwork = static_cast<blas_int>(wq);
-  liwork = iwq;
-  std::vector<double> work(static_cast<std::size_t>(std::max<blas_int>(lwork, 1)));
-  std::vector<blas_int> iwork(static_cast<std::size_t>(std::max<blas_int>(liwork, 1)));
-  arma::lapack::syevd(&jobz, &uplo, &n, A.memptr(), &n, s.memptr(), work.data(), &lwork, iwork.data(), &liwork,
-                      &info);
-  if (info != 0) throw std::runtime_error("ridge: LAPACK dsyevd failed (info " + std::to_string(info) + ")");
+  arma::mat G = form == RidgeForm::primal ? arma::mat(Phi.t() * Phi) : arma::mat(Phi * Phi.t());
+  // Finite features whose products overflow (|feature| > ~1e154): say so, rather than let LAPACK
+  // fail on infinities further down.
+  if (!G.is_finite())
+    throw InputError("ridge: the Gram matrix of the features overflows (largest |feature| = " +
+                     std::to_string(arma::abs(Phi).max()) + "); rescale the features or the inputs");
+  return G;
 }
 
 // Eigendecomposition of the Gram matrix of one form, with y projected on its eigenvectors.
-struct Spectral {
-  RidgeForm form = RidgeForm::primal;
-  std::size_t n = 0;
-  arma::vec s;           // eigenvalues, ascending, clamped at 0
-  arma::mat E;           // eigenvectors: U (n x n, dual) or V (p x p, primal)
-  arma::vec proj;        // dual: U^T y; primal: V^T Phi^T y
-  arma::uword first = 0; // eigen-directions j >= first have s_j > tol (the numerical range)
-  double r_perp = 0.0;   // ||y - projection of y on the range of Phi||^2 (only when requested)
-  arma::uword rank() const { return s.n_elem - first; }
-};
-
-Spectral spectral(const arma::mat& Phi, const arma::vec& y, RidgeForm form, bool need_residual) {
-  Spectral sp;
-  sp.form = form;
-  sp.n = Phi.n_rows;
-  sp.E = gram(Phi, form);
-  eig_sym_inplace(sp.E, sp.s);
-  sp.s.transform([](double v) { return v > 0.0 ? v : 0.0; });
-  const double tol = static_cast<double>(sp.s.n_elem) * kEps * (sp.s.n_elem ? sp.s.max() : 0.0);
-  while (sp.first < sp.s.n_elem && !(sp.s[sp.first] > tol)) ++sp.first;
-  if (form == RidgeForm::dual) {
-    sp.proj = sp.E.t() * y;
-    if (need_residual)
-      for (arma::uword j = 0; j < sp.first; ++j) sp.r_perp += sp.proj[j] * sp.proj[j];
-  } else {
-    sp.proj = sp.E.t() * (Phi.t() * y);
-    if (need_residual) {
-      const arma::uword r = sp.rank(), p = sp.s.n_elem;
-      arma::vec w_ls(Phi.n_cols, arma::fill::zeros);
-      if (r > 0)
-        w_ls = sp.E.cols(sp.first, p - 1) * (sp.proj.subvec(sp.first, p - 1) / sp.s.subvec(sp.first, p - 1));
-      sp.r_perp = arma::accu(arma::square(y - Phi * w_ls));
-    }
-  }
-  return sp;
+GramSpectrum spectral(const arma::mat& Phi, const arma::vec& y, RidgeForm form) {
+  arma::mat K = gram(Phi, form);
+  return detail::gram_spectrum(std::move(K), form == RidgeForm::dual ? y : arma::vec(Phi.t() * y), Phi.n_rows, form);
 }
 
-double gcv_score(const Spectral& sp, double lambda) {
-  const double nl = static_cast<double>(sp.n) * lambda;
-  double res = sp.r_perp, den = static_cast<double>(sp.n - sp.rank());  // null directions: H-eigenvalue 0
-  for (arma::uword j = sp.first; j < sp.s.n_elem; ++j) {
-    const double shrink = nl / (sp.s[j] + nl);  // 1 - H-eigenvalue
-    const double c2 = sp.form == RidgeForm::dual ? sp.proj[j] * sp.proj[j] : sp.proj[j] * sp.proj[j] / sp.s[j];
-    res += shrink * shrink * c2;
-    den += shrink;
-  }
-  den /= static_cast<double>(sp.n);
-  return res / static_cast<double>(sp.n) / (den * den);
+// ||y - projection of y on the range of Phi||^2: the null directions of U^T y in the dual; the
+// least-squares residual computed directly (not by cancellation) in the primal.
+double range_residual(const GramSpectrum& sp, const arma::mat& Phi, const arma::vec& y) {
+  if (sp.form == RidgeForm::primal) return arma::accu(arma::square(y - Phi * detail::range_least_squares(sp)));
+  double r_perp = 0.0;
+  for (arma::uword j = 0; j < sp.first; ++j) r_perp += sp.proj[j] * sp.proj[j];
+  return r_perp;
 }
 
 // Ridge solution from the spectrum, on the numerical range only (minimum norm for lambda = 0).
-RidgeSolution spectral_solve(const Spectral& sp, const arma::mat& Phi, double lambda) {
-  const double nl = static_cast<double>(sp.n) * lambda;
-  const arma::uword m = sp.s.n_elem, r = sp.rank();
-  RidgeSolution sol;
-  sol.lambda = lambda;
-  sol.form = sp.form;
-  sol.rank = r;
-  sol.rcond = m ? (sp.s[0] + nl) / (sp.s[m - 1] + nl) : 0.0;
-  if (!(sol.rcond >= 0.0)) sol.rcond = 0.0;  // 0/0 when Phi = 0 and lambda = 0
-  sol.w.zeros(Phi.n_cols);
-  if (r == 0) return sol;
-  const arma::vec coef = sp.proj.subvec(sp.first, m - 1) / (sp.s.subvec(sp.first, m - 1) + nl);
-  const arma::vec t = sp.E.cols(sp.first, m - 1) * coef;
-  sol.w = sp.form == RidgeForm::dual ? arma::vec(Phi.t() * t) : t;
+RidgeSolution spectral_solve(const GramSpectrum& sp, const arma::mat& Phi, double lambda) {
+  RidgeSolution sol = detail::spectral_solution(sp, lambda);
+  if (sp.form == RidgeForm::dual)  // sol.w holds the dual coefficients
+    sol.w = sol.rank == 0 ? arma::vec(Phi.n_cols, arma::fill::zeros) : arma::vec(Phi.t() * sol.w);
   return sol;
 }
 
 void finish(RidgeSolution& sol, const arma::mat& Phi, const arma::vec& y) {
   sol.train_mse = arma::accu(arma::square(y - Phi * sol.w)) / static_cast<double>(y.n_elem);
-}
-
-std::string min_norm_name(arma::uword rank, arma::uword m) {
-  return "min-norm (rank " + std::to_string(rank) + " of " + std::to_string(m) + ")";
 }
 
 }  // namespace
@@ -211,7 +109,7 @@ RidgeSolution ridge_solve(const arma::mat& Phi, const arma::vec& y, double lambd
     A.diag() += nl;
     arma::vec b = form == RidgeForm::primal ? arma::vec(Phi.t() * y) : y;
     double rcond = 0.0;
-    if (cholesky_solve_inplace(A, b, options.rcond_floor, rcond)) {
+    if (detail::cholesky_solve_inplace(A, b, options.rcond_floor, rcond)) {
       sol.w = form == RidgeForm::primal ? std::move(b) : arma::vec(Phi.t() * b);
       sol.lambda = lambda;
       sol.form = form;
@@ -224,9 +122,9 @@ RidgeSolution ridge_solve(const arma::mat& Phi, const arma::vec& y, double lambd
     sol.rcond = rcond;
   }
   const double rcond_chol = sol.rcond;
-  const Spectral sp = spectral(Phi, y, form, false);
+  const GramSpectrum sp = spectral(Phi, y, form);
   sol = spectral_solve(sp, Phi, lambda);
-  sol.solver = min_norm_name(sp.rank(), sp.s.n_elem);
+  sol.solver = detail::min_norm_solver_name(sp.rank(), sp.s.n_elem);
   sol.fallback = true;
   if (rcond_chol > 0.0) sol.rcond = std::min(sol.rcond, rcond_chol);
   finish(sol, Phi, y);
@@ -235,7 +133,7 @@ RidgeSolution ridge_solve(const arma::mat& Phi, const arma::vec& y, double lambd
 
 arma::vec log_lambda_grid(double lo, double hi, std::size_t points) {
   if (!(lo > 0.0) || !std::isfinite(lo) || !(hi >= lo) || !std::isfinite(hi))
-    throw InputError("log_lambda_grid: range [" + num(lo) + ", " + num(hi) +
+    throw InputError("log_lambda_grid: range [" + format_value(lo) + ", " + format_value(hi) +
                      "] is not allowed; need finite 0 < lo <= hi");
   if (points == 0) throw InputError("log_lambda_grid: points = 0; need at least 1");
   arma::vec g(points);
@@ -249,16 +147,9 @@ arma::vec log_lambda_grid(double lo, double hi, std::size_t points) {
 
 LambdaSelection select_lambda_gcv(const arma::mat& Phi, const arma::vec& y, const arma::vec& grid, RidgeForm form) {
   check_problem(Phi, y, "select_lambda_gcv");
-  check_grid(grid, "select_lambda_gcv");
-  const Spectral sp = spectral(Phi, y, resolve(form, Phi.n_rows, Phi.n_cols), true);
-  LambdaSelection sel;
-  sel.rule = LambdaRule::gcv;
-  sel.grid = grid;
-  sel.scores.set_size(grid.n_elem);
-  for (arma::uword t = 0; t < grid.n_elem; ++t) sel.scores[t] = gcv_score(sp, grid[t]);
-  sel.best = sel.scores.index_min();
-  sel.lambda = grid[sel.best];
-  return sel;
+  detail::check_lambda_grid(grid, "select_lambda_gcv");
+  const GramSpectrum sp = spectral(Phi, y, resolve(form, Phi.n_rows, Phi.n_cols));
+  return detail::gcv_selection(sp, range_residual(sp, Phi, y), grid);
 }
 
 arma::uvec kfold_assignment(std::size_t n, int k, std::uint64_t seed) {
@@ -277,7 +168,7 @@ arma::uvec kfold_assignment(std::size_t n, int k, std::uint64_t seed) {
 LambdaSelection select_lambda_kfold(const arma::mat& Phi, const arma::vec& y, const arma::vec& grid, int k,
                                     std::uint64_t seed, RidgeForm form_in) {
   check_problem(Phi, y, "select_lambda_kfold");
-  check_grid(grid, "select_lambda_kfold");
+  detail::check_lambda_grid(grid, "select_lambda_kfold");
   const std::size_t n = Phi.n_rows;
   const arma::uvec fold = kfold_assignment(n, k, seed);
   const RidgeForm form = resolve(form_in, n, Phi.n_cols);
@@ -294,13 +185,13 @@ LambdaSelection select_lambda_kfold(const arma::mat& Phi, const arma::vec& y, co
     arma::mat B;  // maps coefficients in the eigenbasis to held-out predictions
     if (form == RidgeForm::dual) {
       E = K.submat(tr, tr);
-      eig_sym_inplace(E, s);
+      detail::eig_sym_inplace(E, s);
       proj = E.t() * ytr;
       B = K.submat(te, tr) * E;
     } else {
       const arma::mat Ptr = Phi.rows(tr);
       E = Ptr.t() * Ptr;
-      eig_sym_inplace(E, s);
+      detail::eig_sym_inplace(E, s);
       proj = E.t() * (Ptr.t() * ytr);
       B = Phi.rows(te) * E;
     }
@@ -325,20 +216,13 @@ RidgeFit ridge_fit(const arma::mat& Phi, const arma::vec& y, const RidgeFitOptio
   switch (options.rule) {
     case LambdaRule::fixed:
       fit.solution = ridge_solve(Phi, y, options.lambda, options.solve);
-      fit.selection.rule = LambdaRule::fixed;
-      fit.selection.grid = arma::vec{options.lambda};
-      fit.selection.lambda = options.lambda;
+      fit.selection = detail::fixed_selection(options.lambda);
       return fit;
     case LambdaRule::gcv: {
       check_problem(Phi, y, "ridge_fit");
-      check_grid(grid, "ridge_fit");
-      const Spectral sp = spectral(Phi, y, resolve(options.solve.form, Phi.n_rows, Phi.n_cols), true);
-      fit.selection.rule = LambdaRule::gcv;
-      fit.selection.grid = grid;
-      fit.selection.scores.set_size(grid.n_elem);
-      for (arma::uword t = 0; t < grid.n_elem; ++t) fit.selection.scores[t] = gcv_score(sp, grid[t]);
-      fit.selection.best = fit.selection.scores.index_min();
-      fit.selection.lambda = grid[fit.selection.best];
+      detail::check_lambda_grid(grid, "ridge_fit");
+      const GramSpectrum sp = spectral(Phi, y, resolve(options.solve.form, Phi.n_rows, Phi.n_cols));
+      fit.selection = detail::gcv_selection(sp, range_residual(sp, Phi, y), grid);
       fit.solution = spectral_solve(sp, Phi, fit.selection.lambda);
       fit.solution.solver = "spectral";
       finish(fit.solution, Phi, y);

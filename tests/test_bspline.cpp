@@ -460,5 +460,7 @@ TEST_CASE("constructor rejects invalid ranges, piece counts and degrees", "[bspl
   // The limits themselves are valid.
   CHECK_NOTHROW(BSplineBasis(0.0, 1.0, 1, 0));
   CHECK_NOTHROW(BSplineBasis(0.0, 1.0, 1, BSplineBasis::max_degree));
-  CHECK_NOTHROW(BSplineBasis(0.0, std::nextafter(0.0, 1.0), 1, 1));
+  CHECK_NOTHROW(BSplineBasis(0.0, 1e-300, 1, 1));
+  // ... but not a range so narrow that 1/h overflows (the hot loops multiply by pieces/(b-a)).
+  CHECK_THROWS_WITH(BSplineBasis(0.0, std::nextafter(0.0, 1.0), 1, 1), Catch::Contains("too narrow"));
 }
