@@ -11,6 +11,8 @@ packages=(
   libgnuplot-iostream-dev gnuplot-nox
   catch2 libbenchmark-dev
   libtomlplusplus-dev nlohmann-json3-dev libcli11-dev libnlopt-cxx-dev
+  libopenmpi-dev openmpi-bin   # MPI scale-out of study cells (optional component, tested in CI)
+  time                         # /usr/bin/time -v for the peak-RSS measurements
 )
 # Extra packages a caller may ask for (e.g. chromium for the report screenshot).
 packages+=("$@")

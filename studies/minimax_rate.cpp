@@ -7,6 +7,7 @@
 #include <fstream>
 #include <iostream>
 #include <limits>
+#include <optional>
 
 #include "estimators/input_error.hpp"
 #include "estimators/pairwise_lse.hpp"
@@ -121,19 +122,19 @@ nlohmann::json to_json(const CellResult& c) {
 
 CellResult from_json(const nlohmann::json& j) {
   CellResult c;
-  c.M = j.at("M");
-  c.rep = j.at("rep");
-  c.K = j.at("K");
-  c.error = j.at("error");
-  c.error_se = j.at("error_se");
-  c.train_mse = j.at("train_mse");
-  c.rcond = j.at("rcond");
-  c.seconds = j.at("seconds");
-  c.solver = j.at("solver");
-  c.status = j.at("status");
-  c.clamped = j.at("clamped");
-  c.interactions = j.at("interactions");
-  c.test_clamped = j.at("test_clamped");
+  read_checkpoint_field(j, "M", c.M);
+  read_checkpoint_field(j, "rep", c.rep);
+  read_checkpoint_field(j, "K", c.K);
+  read_checkpoint_field(j, "error", c.error);
+  read_checkpoint_field(j, "error_se", c.error_se);
+  read_checkpoint_field(j, "train_mse", c.train_mse);
+  read_checkpoint_field(j, "rcond", c.rcond);
+  read_checkpoint_field(j, "seconds", c.seconds);
+  read_checkpoint_field(j, "solver", c.solver);
+  read_checkpoint_field(j, "status", c.status);
+  read_checkpoint_field(j, "clamped", c.clamped);
+  read_checkpoint_field(j, "interactions", c.interactions);
+  read_checkpoint_field(j, "test_clamped", c.test_clamped);
   return c;
 }
 
@@ -178,9 +179,11 @@ CellResult run_cell(const Config& c, const PairwiseModel& model, double a, doubl
   double ss = 0.0;
   for (double v : sq) ss += (v - r.error) * (v - r.error);
   r.error_se = std::sqrt(ss / (T - 1.0) / T);
-  r.status = !std::isfinite(r.error) || !(r.error > 0) ? "non-finite"
-             : fit.solution.fallback                   ? "rank-deficient"
-                                                       : "ok";
+  // A zero error cannot enter a log-log fit either; it is excluded under its own name.
+  r.status = !std::isfinite(r.error)    ? "non-finite"
+             : !(r.error > 0)           ? "zero-error"
+             : fit.solution.fallback    ? "rank-deficient"
+                                        : "ok";
   r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return r;
 }
@@ -210,34 +213,43 @@ nlohmann::json run_minimax_rate(const Settings& settings, const StudyContext& ct
   const std::string fingerprint = std::to_string(
       mix64(hash_name(params.dump()) ^ hash_name(build_info().at("git_revision").get<std::string>())));
 
-  std::vector<CellResult> cells;
-  Progress progress("minimax-rate " + model.phi().name(), c.M.size() * c.seeds, ctx.progress);
-  for (std::size_t M : c.M)
-    for (int rep = 0; rep < c.seeds; ++rep) {
-      const auto path = ctx.out / "cells" / ("M" + std::to_string(M) + "-rep" + std::to_string(rep) + ".json");
-      bool reused = false;
-      if (ctx.resume && std::filesystem::exists(path)) {
-        try {
-          std::ifstream in(path);
-          const nlohmann::json j = nlohmann::json::parse(in);
-          if (j.at("fingerprint") == fingerprint) {
-            cells.push_back(from_json(j.at("cell")));
-            reused = true;
-          } else {
-            std::cerr << "attnrate: " << path.string() << " was written with other parameters or code; recomputing\n";
+  // Cells in (M, rep) order; under MPI this rank computes (or reuses) only its own, then every
+  // rank receives all of them (studies/distributed.hpp).
+  std::vector<std::optional<nlohmann::json>> own(c.M.size() * c.seeds);
+  std::exception_ptr failure;
+  Progress progress = ctx.progress_of("minimax-rate " + model.phi().name(), own.size());
+  try {
+    std::size_t cell = 0;
+    for (std::size_t M : c.M)
+      for (int rep = 0; rep < c.seeds; ++rep, ++cell) {
+        if (!ctx.share.owns(cell)) continue;
+        const auto path = ctx.out / "cells" / ("M" + std::to_string(M) + "-rep" + std::to_string(rep) + ".json");
+        if (ctx.resume && std::filesystem::exists(path)) {
+          try {
+            std::ifstream in(path);
+            const nlohmann::json j = nlohmann::json::parse(in);
+            if (j.at("fingerprint") == fingerprint) {
+              own[cell] = to_json(from_json(j.at("cell")));
+            } else {
+              std::cerr << "attnrate: " << path.string() << " was written with other parameters or code; recomputing\n";
+            }
+          } catch (const std::exception& e) {
+            std::cerr << "attnrate: corrupt checkpoint " << path.string() << " (" << e.what() << "); recomputing\n";
           }
-        } catch (const std::exception& e) {
-          std::cerr << "attnrate: corrupt checkpoint " << path.string() << " (" << e.what() << "); recomputing\n";
         }
+        if (!own[cell]) {
+          own[cell] = to_json(run_cell(c, model, a, b, M, rep, threads));
+          write_file_atomic(path, nlohmann::json{{"fingerprint", fingerprint}, {"cell", *own[cell]}}.dump(1));
+        }
+        progress.done_one();
+        throw_if_interrupted();
       }
-      if (!reused) {
-        cells.push_back(run_cell(c, model, a, b, M, rep, threads));
-        write_file_atomic(path, nlohmann::json{{"fingerprint", fingerprint}, {"cell", to_json(cells.back())}}.dump(1));
-      }
-      progress.done_one();
-      throw_if_interrupted();
-    }
+  } catch (...) {
+    failure = std::current_exception();
+  }
   progress.finish();
+  std::vector<CellResult> cells;
+  for (const auto& j : gather_cells(ctx.share, std::move(own), failure)) cells.push_back(from_json(j));
 
   // cells.csv
   CsvTable table;
@@ -254,7 +266,7 @@ nlohmann::json run_minimax_rate(const Settings& settings, const StudyContext& ct
                           format_finite(r.error_se), format_finite(r.train_mse), r.solver, format_finite(r.rcond),
                           std::to_string(r.clamped), std::to_string(r.interactions), std::to_string(r.test_clamped),
                           r.status, format_double(r.seconds)});
-  write_file_atomic(ctx.out / "cells.csv", table.str());
+  if (ctx.share.root()) write_file_atomic(ctx.out / "cells.csv", table.str());
 
   // Slope over the cells that are usable; the others are counted, never silently dropped.
   std::vector<double> x, y, xM;
@@ -330,15 +342,17 @@ nlohmann::json run_minimax_rate(const Settings& settings, const StudyContext& ct
     summary["wall_seconds"] =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     summary["build"] = build_info();
-    write_file_atomic(ctx.out / "summary.json", summary.dump(2) + "\n");
-    write_convergence_figure(fig, ctx.out / "convergence");
+    if (ctx.share.root()) {
+      write_file_atomic(ctx.out / "summary.json", summary.dump(2) + "\n");
+      write_convergence_figure(fig, ctx.out / "convergence");
+    }
     summary["figure"] = "convergence.png";
   } else {
     summary["error"] = "fewer than 3 usable cells: no slope fitted";
   }
   summary["wall_seconds"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   summary["build"] = build_info();
-  write_file_atomic(ctx.out / "summary.json", summary.dump(2) + "\n");
+  if (ctx.share.root()) write_file_atomic(ctx.out / "summary.json", summary.dump(2) + "\n");
   return summary;
 }
 

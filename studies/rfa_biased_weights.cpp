@@ -191,7 +191,7 @@ nlohmann::json run_biased_weights(const Settings& settings, const StudyContext& 
                             format_double(r.at("error")), format_double(r.at("error_se")),
                             format_double(r.at("lambda")), r.at("solver"), format_double(r.at("seconds"))});
     }
-  write_file_atomic(ctx.out / "cells.csv", table.str());
+  if (ctx.share.root()) write_file_atomic(ctx.out / "cells.csv", table.str());
 
   nlohmann::json summary;
   summary["study"] = "biased-weights";
@@ -271,13 +271,13 @@ nlohmann::json run_biased_weights(const Settings& settings, const StudyContext& 
       if (!cu.n.empty()) fig.curves.push_back(cu);
     }
     const std::string stem = "biased-weights-" + file_stem(t.name());
-    write_sample_complexity_figure(fig, ctx.out / stem);
+    if (ctx.share.root()) write_sample_complexity_figure(fig, ctx.out / stem);
     figures.push_back(stem + ".png");
   }
   summary["figures"] = figures;
   summary["wall_seconds"] = seconds_since(t_start);
   summary["build"] = build_info();
-  write_file_atomic(ctx.out / "summary.json", summary.dump(2) + "\n");
+  if (ctx.share.root()) write_file_atomic(ctx.out / "summary.json", summary.dump(2) + "\n");
   return summary;
 }
 

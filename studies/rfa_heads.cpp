@@ -230,7 +230,7 @@ nlohmann::json run_heads(const Settings& settings, const StudyContext& ctx) {
       err_series.x.push_back(static_cast<double>(M));
       err_series.y.push_back(r.at("error"));
     }
-  write_file_atomic(ctx.out / "cells.csv", table.str());
+  if (ctx.share.root()) write_file_atomic(ctx.out / "cells.csv", table.str());
 
   nlohmann::json summary;
   summary["study"] = "heads";
@@ -282,14 +282,14 @@ nlohmann::json run_heads(const Settings& settings, const StudyContext& ctx) {
     err_series.fit_intercept = ef.intercept;
     err_series.draw_theory = false;
     fig.series.push_back(err_series);
-    write_convergence_figure(fig, ctx.out / "heads");
+    if (ctx.share.root()) write_convergence_figure(fig, ctx.out / "heads");
     summary["figure"] = "heads.png";
   } else {
     summary["error"] = "fewer than 3 usable cells: no slope fitted";
   }
   summary["wall_seconds"] = seconds_since(t_start);
   summary["build"] = build_info();
-  write_file_atomic(ctx.out / "summary.json", summary.dump(2) + "\n");
+  if (ctx.share.root()) write_file_atomic(ctx.out / "summary.json", summary.dump(2) + "\n");
   return summary;
 }
 

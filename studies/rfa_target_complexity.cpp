@@ -199,12 +199,14 @@ nlohmann::json run_target_complexity(const Settings& settings, const StudyContex
                             format_double(r.at("error")), format_double(r.at("error_se")),
                             format_double(r.at("lambda")), r.at("solver"), format_double(r.at("seconds"))});
     }
-  write_file_atomic(ctx.out / "cells.csv", table.str());
+  if (ctx.share.root()) write_file_atomic(ctx.out / "cells.csv", table.str());
 
   const std::vector<double> ns(c.n.begin(), c.n.end());
   std::map<std::pair<std::string, std::size_t>, std::vector<Crossing>> cross;
   nlohmann::json neps = nlohmann::json::array();
-  for (const auto& [key, reps] : err) {
+  for (const auto& entry : err) {
+    const auto& key = entry.first;  // not a structured binding: the lambda below captures it
+    const auto& reps = entry.second;
     std::vector<double> v;
     int left = 0, right = 0;
     for (const auto& curve : reps) {
@@ -312,7 +314,7 @@ nlohmann::json run_target_complexity(const Settings& settings, const StudyContex
       }
     fig.note = std::to_string(censored) + " censored repetitions (n_eps outside the n grid) not drawn; see summary.json";
     if (!fig.curves.empty()) {
-      write_sample_complexity_figure(fig, ctx.out / "n-eps-vs-p");
+      if (ctx.share.root()) write_sample_complexity_figure(fig, ctx.out / "n-eps-vs-p");
       figures.push_back("n-eps-vs-p.png");
     } else {
       summary["figure_note"] = "every n_eps is censored: no n_eps-vs-p figure";
@@ -336,13 +338,13 @@ nlohmann::json run_target_complexity(const Settings& settings, const StudyContex
         if (!cu.n.empty()) fig.curves.push_back(cu);
       }
     const std::string stem = "target-complexity-d" + std::to_string(d);
-    write_sample_complexity_figure(fig, ctx.out / stem);
+    if (ctx.share.root()) write_sample_complexity_figure(fig, ctx.out / stem);
     figures.push_back(stem + ".png");
   }
   summary["figures"] = figures;
   summary["wall_seconds"] = seconds_since(t_start);
   summary["build"] = build_info();
-  write_file_atomic(ctx.out / "summary.json", summary.dump(2) + "\n");
+  if (ctx.share.root()) write_file_atomic(ctx.out / "summary.json", summary.dump(2) + "\n");
   return summary;
 }
 

@@ -120,16 +120,16 @@ nlohmann::json to_json(const Row& r) {
 }
 Row from_json(const nlohmann::json& j) {
   Row r;
-  r.N = j.at("N");
-  r.n = j.at("n");
-  r.rep = j.at("rep");
-  r.target = j.at("target");
-  r.model = j.at("model");
-  r.error = j.at("error");
-  r.error_se = j.at("error_se");
-  r.lambda = j.at("lambda");
-  r.seconds = j.at("seconds");
-  r.solver = j.at("solver");
+  read_checkpoint_field(j, "N", r.N);
+  read_checkpoint_field(j, "n", r.n);
+  read_checkpoint_field(j, "rep", r.rep);
+  read_checkpoint_field(j, "target", r.target);
+  read_checkpoint_field(j, "model", r.model);
+  read_checkpoint_field(j, "error", r.error);
+  read_checkpoint_field(j, "error_se", r.error_se);
+  read_checkpoint_field(j, "lambda", r.lambda);
+  read_checkpoint_field(j, "seconds", r.seconds);
+  read_checkpoint_field(j, "solver", r.solver);
   return r;
 }
 
@@ -263,7 +263,7 @@ nlohmann::json run_rfa_vs_mlp(const Settings& settings, const StudyContext& ctx)
                           std::to_string(r.rep), std::to_string(c.seed), std::to_string(c.test_n),
                           format_double(r.error), format_double(r.error_se), format_double(r.lambda), r.solver,
                           format_double(r.seconds)});
-  write_file_atomic(ctx.out / "cells.csv", table.str());
+  if (ctx.share.root()) write_file_atomic(ctx.out / "cells.csv", table.str());
 
   const Curves cv = build_curves(c, rows);
   nlohmann::json summary;
@@ -465,13 +465,13 @@ nlohmann::json run_rfa_vs_mlp(const Settings& settings, const StudyContext& ctx)
         if (!cu.n.empty()) fig.curves.push_back(cu);
       }
     const std::string stem = "rfa-vs-mlp-" + file_stem(t.name());
-    write_sample_complexity_figure(fig, ctx.out / stem);
+    if (ctx.share.root()) write_sample_complexity_figure(fig, ctx.out / stem);
     figures.push_back(stem + ".png");
   }
   summary["figures"] = figures;
   summary["wall_seconds"] = seconds_since(t_start);
   summary["build"] = build_info();
-  write_file_atomic(ctx.out / "summary.json", summary.dump(2) + "\n");
+  if (ctx.share.root()) write_file_atomic(ctx.out / "summary.json", summary.dump(2) + "\n");
   return summary;
 }
 

@@ -53,6 +53,12 @@ void Progress::done_one() {
   else std::cerr << line << "\n";
 }
 
+Progress StudyContext::progress_of(const std::string& label, std::size_t total) const {
+  if (share.size == 1) return Progress(label, total, progress);
+  return Progress(label + " (rank 0 of " + std::to_string(share.size) + ", own cells)", share.owned_count(total),
+                  progress && share.root());
+}
+
 void Progress::finish() {
   if (enabled_ && tty_) std::cerr << "\n";
 }

@@ -9,16 +9,10 @@
 #include <string>
 #include <vector>
 
+#include "studies/distributed.hpp"
 #include "studies/rate_fit.hpp"
 
 namespace attnrate {
-
-struct StudyContext {
-  std::filesystem::path out;  ///< output directory (created)
-  int threads = 0;            ///< 0 = all cores
-  bool resume = false;        ///< reuse finished cells whose fingerprint matches
-  bool progress = true;       ///< progress lines on stderr
-};
 
 /// One line per finished cell on stderr: a single updating line on a terminal, plain lines
 /// every few seconds otherwise (CI logs).
@@ -33,6 +27,18 @@ class Progress {
   std::size_t total_, done_ = 0;
   bool enabled_, tty_;
   std::chrono::steady_clock::time_point start_, last_print_;
+};
+
+struct StudyContext {
+  std::filesystem::path out;  ///< output directory (created)
+  int threads = 0;            ///< 0 = all cores
+  bool resume = false;        ///< reuse finished cells whose fingerprint matches
+  bool progress = true;       ///< progress lines on stderr
+  /// The cells this process computes; under MPI only rank 0 writes the outputs and prints
+  /// progress (over its own cells). {0, 1} when not run under mpirun.
+  CellShare share = world_share();
+  /// Progress of this process's own cells of a sweep of `total` cells (shown on rank 0 only).
+  Progress progress_of(const std::string& label, std::size_t total) const;
 };
 
 /// Raised between cells after SIGINT: the finished cells are checkpointed, the run can resume.

@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "estimators/input_error.hpp"
+#include "studies/distributed.hpp"
 #include "studies/output.hpp"
 #include "studies/registry.hpp"
 #include "theory/claims.hpp"
@@ -175,9 +176,15 @@ nlohmann::json run_verify(const VerifyOptions& opt) {
     summary["claims"].push_back(entry);
   }
   summary["wall_seconds"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  write_file_atomic(opt.out / "summary.json", summary.dump(2) + "\n");
-  write_file_atomic(opt.out / "report.md", verify_report_markdown(summary));
-  write_file_atomic(opt.out / "report.html", verify_report_html(summary, opt.out));
+  // Under MPI every rank holds the same claims; rank 0 writes the reports, once every rank is
+  // done writing (the HTML report embeds the studies' figures).
+  const CellShare share = world_share();
+  barrier(share);
+  if (share.root()) {
+    write_file_atomic(opt.out / "summary.json", summary.dump(2) + "\n");
+    write_file_atomic(opt.out / "report.md", verify_report_markdown(summary));
+    write_file_atomic(opt.out / "report.html", verify_report_html(summary, opt.out));
+  }
   return summary;
 }
 
