@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <fstream>
+#include <iterator>
 #include <sstream>
 #include <toml++/toml.h>
 
@@ -79,9 +81,25 @@ void Settings::set(const std::string& key, std::string value, std::string source
 }
 
 void Settings::load_toml(const std::filesystem::path& path) {
+  // Read the bytes ourselves: study files must be ASCII (toml++ 3.3, Debian 12, has undefined
+  // behaviour on some non-ASCII code points; found by fuzzing).
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw InputError("cannot read study file " + path.string());
+  const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::size_t line = 1, column = 1;
+  for (unsigned char ch : bytes) {
+    if (ch >= 0x80) {
+      std::ostringstream m;
+      m << path.string() << ":" << line << ":" << column << ": non-ASCII byte 0x" << std::hex << int(ch)
+        << "; study files must be plain ASCII";
+      throw InputError(m.str());
+    }
+    if (ch == '\n') ++line, column = 1;
+    else ++column;
+  }
   toml::table table;
   try {
-    table = toml::parse_file(path.string());
+    table = toml::parse(bytes, path.string());
   } catch (const toml::parse_error& e) {
     std::ostringstream m;
     m << path.string() << ":" << e.source().begin.line << ":" << e.source().begin.column << ": " << e.description();
@@ -198,6 +216,10 @@ std::vector<std::size_t> Settings::get_sizes(const std::string& key, std::size_t
     if (!parse_number(parts[2].substr(1), factor) || !(factor > 1.0))
       throw InputError(name + " grid factor must be > 1, got '" + parts[2] + "'");
     if (last < first) throw InputError(name + " grid needs FIRST <= LAST, got '" + text + "'");
+    // Bound the number of steps before taking them: a factor within a few ulps of 1 would
+    // otherwise loop ~1e15 times producing the same rounded sizes.
+    if (std::log(static_cast<double>(last) / static_cast<double>(first)) / std::log(factor) > 10000.0)
+      throw InputError(name + " grid " + text + " would take more than 10000 steps (factor too close to 1)");
     for (double m = static_cast<double>(first); m <= last * (1 + 1e-9); m *= factor) {
       const auto v = static_cast<std::size_t>(std::llround(m));
       if (out.empty() || v != out.back()) out.push_back(v);
