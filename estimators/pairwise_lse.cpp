@@ -37,11 +37,12 @@ using v4i = int __attribute__((vector_size(16)));
 
 struct FeatureScratch {
   int padded_tokens = 0;                  // N rounded up to a multiple of 4
-  std::vector<double> xt, axt, u, tau;    // xt, axt: d x padded_tokens, lanes j >= N stay 0
+  std::vector<double> xt, axt, u, tau;    // xt, axt: d x padded_tokens, lanes j >= N stay 0;
+                                          // u, tau, piece: two tokens' rows of padded_tokens
   std::vector<int> piece;
   FeatureScratch(int N, int d)
       : padded_tokens((N + 3) / 4 * 4), xt(static_cast<std::size_t>(d) * padded_tokens, 0.0),
-        axt(xt.size(), 0.0), u(padded_tokens), tau(padded_tokens), piece(padded_tokens) {}
+        axt(xt.size(), 0.0), u(2 * padded_tokens), tau(2 * padded_tokens), piece(2 * padded_tokens) {}
 };
 
 template <int S>
@@ -64,8 +65,22 @@ template <int S>
     // (A X_s) with tokens along the vectors: axt[r][j] = sum_k A(r, k) x_j[k], left to right in k.
     for (int j = 0; j < N; ++j)
       for (int k = 0; k < d; ++k) xt[static_cast<std::size_t>(k) * Np + j] = x[static_cast<std::size_t>(j) * d + k];
-    for (int r = 0; r < d; ++r)
-      for (int jb = 0; jb < Np; jb += 4) {
+    // Four rows at a time: four independent chains of adds instead of one (latency, not
+    // throughput, bounds a single chain); each lane still sums k = 0..d-1 left to right.
+    for (int jb = 0; jb < Np; jb += 4) {
+      int r = 0;
+      for (; r + 3 < d; r += 4) {
+        v4d acc[4], c;
+        std::memcpy(&c, xt + jb, sizeof(v4d));
+        for (int q = 0; q < 4; ++q) acc[q] = v4d{A[r + q], A[r + q], A[r + q], A[r + q]} * c;
+        for (int k = 1; k < d; ++k) {
+          const double* ak = A + static_cast<std::size_t>(k) * d + r;
+          std::memcpy(&c, xt + static_cast<std::size_t>(k) * Np + jb, sizeof(v4d));
+          for (int q = 0; q < 4; ++q) acc[q] = acc[q] + v4d{ak[q], ak[q], ak[q], ak[q]} * c;
+        }
+        for (int q = 0; q < 4; ++q) std::memcpy(axt + static_cast<std::size_t>(r + q) * Np + jb, &acc[q], sizeof(v4d));
+      }
+      for (; r < d; ++r) {
         v4d acc, c;
         std::memcpy(&c, xt + jb, sizeof(v4d));
         acc = v4d{A[r], A[r], A[r], A[r]} * c;
@@ -76,35 +91,50 @@ template <int S>
         }
         std::memcpy(axt + static_cast<std::size_t>(r) * Np + jb, &acc, sizeof(v4d));
       }
-    for (int i = 0; i < N; ++i) {
-      double* __restrict col = PsiT + (s * N + i) * static_cast<std::size_t>(p);
-      const double* xi = x + static_cast<std::size_t>(i) * d;
+    }
+    // u_ij for two tokens i at a time (again two independent chains), then clamp and locate.
+    for (int i0 = 0; i0 < N; i0 += 2) {
+      const int rows = std::min(2, N - i0);
+      const double* x0 = x + static_cast<std::size_t>(i0) * d;
+      const double* x1 = rows == 2 ? x0 + d : x0;  // a lone last token computes its row twice
       for (int jb = 0; jb < Np; jb += 4) {
-        v4d acc, c;
+        v4d acc[2], c;
         std::memcpy(&c, axt + jb, sizeof(v4d));
-        acc = v4d{xi[0], xi[0], xi[0], xi[0]} * c;
+        acc[0] = v4d{x0[0], x0[0], x0[0], x0[0]} * c;
+        acc[1] = v4d{x1[0], x1[0], x1[0], x1[0]} * c;
         for (int r = 1; r < d; ++r) {
           std::memcpy(&c, axt + static_cast<std::size_t>(r) * Np + jb, sizeof(v4d));
-          acc = acc + v4d{xi[r], xi[r], xi[r], xi[r]} * c;
+          acc[0] = acc[0] + v4d{x0[r], x0[r], x0[r], x0[r]} * c;
+          acc[1] = acc[1] + v4d{x1[r], x1[r], x1[r], x1[r]} * c;
         }
-        std::memcpy(u + jb, &acc, sizeof(v4d));
-        if constexpr (S > 0) {  // degree 0 needs locate's knot fix-up: scalar below
-          v4d uc = acc >= va ? acc : va;  // NaN -> a, as locate_clamped
-          uc = uc > vb ? vb : uc;
-          const v4d xx = (uc - va) * vih;
-          v4i jj = __builtin_convertvector(xx, v4i);  // truncation, as static_cast<int>
-          jj = jj < zero ? zero : jj;
-          jj = jj > kmax ? kmax : jj;
-          const v4d t = xx - __builtin_convertvector(jj, v4d) - vhalf;
-          std::memcpy(piece + jb, &jj, sizeof(v4i));
-          std::memcpy(tau + jb, &t, sizeof(v4d));
+        for (int q = 0; q < 2; ++q) {
+          const std::size_t o = static_cast<std::size_t>(q) * Np + jb;
+          std::memcpy(u + o, &acc[q], sizeof(v4d));
+          if constexpr (S > 0) {  // degree 0 needs locate's knot fix-up: scalar below
+            v4d uc = acc[q] >= va ? acc[q] : va;  // NaN -> a, as locate_clamped
+            uc = uc > vb ? vb : uc;
+            const v4d xx = (uc - va) * vih;
+            v4i jj = __builtin_convertvector(xx, v4i);  // truncation, as static_cast<int>
+            jj = jj < zero ? zero : jj;
+            jj = jj > kmax ? kmax : jj;
+            const v4d t = xx - __builtin_convertvector(jj, v4d) - vhalf;
+            std::memcpy(piece + o, &jj, sizeof(v4i));
+            std::memcpy(tau + o, &t, sizeof(v4d));
+          }
         }
       }
-      for (int j = 0; j < N; ++j) {
-        if (j == i) continue;
-        if constexpr (S > 0) clamped += !(u[j] >= a) || u[j] > b;
-        else clamped += basis.locate_clamped(u[j], piece[j], tau[j]);
-        basis.add_values_fixed<S>(piece[j], tau[j], col);
+      for (int q = 0; q < rows; ++q) {
+        const int i = i0 + q;
+        double* __restrict col = PsiT + (s * N + i) * static_cast<std::size_t>(p);
+        double* uq = u + static_cast<std::size_t>(q) * Np;
+        double* tq = tau + static_cast<std::size_t>(q) * Np;
+        int* pq = piece + static_cast<std::size_t>(q) * Np;
+        for (int j = 0; j < N; ++j) {
+          if (j == i) continue;
+          if constexpr (S > 0) clamped += !(uq[j] >= a) || uq[j] > b;
+          else clamped += basis.locate_clamped(uq[j], pq[j], tq[j]);
+          basis.add_values_fixed<S>(pq[j], tq[j], col);
+        }
       }
     }
   }
