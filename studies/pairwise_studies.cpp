@@ -611,8 +611,8 @@ std::vector<KeySpec> dimension_free_keys() {
       {"r", "1", "rank of A of the d and N series (clipped to d)"},
       {"sigma", "0.5", "noise standard deviation (>= 0)"},
       {"d-values", "1,5,30", "d of the d series (comma list)"},
-      {"N-values", "8", "N of the N series at d (comma list; one value = no N series)"},
-      {"r-values", "1", "r of the r series at d (comma list; one value = no r series)"},
+      {"N-values", "4,8,16", "N of the N series at d (comma list; one value = no N series)"},
+      {"r-values", "1,2,4", "r of the r series at d (comma list; one value = no r series)"},
       {"ratio-factor", "2", "stated factor for the spread of errors across d (N, r) at the largest M (>= 1)"},
   };
   for (auto& e : estimator_keys("500:8000:x2", "4")) k.push_back(e);

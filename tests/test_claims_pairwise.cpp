@@ -16,6 +16,8 @@ TEST_CASE("dimension-free, A unknown: slopes for d = 1, 5 consistent with -0.8, 
   Settings s(dimension_free_keys());
   s.set("activations", "bspline:3", "test");
   s.set("d-values", "1,5", "test");
+  s.set("N-values", "8", "test");  // the d series only
+  s.set("r-values", "1", "test");
   s.set("M", "500:8000:x2", "test");
   s.set("seeds", "4", "test");
   s.set("test-pairs", "20000", "test");
