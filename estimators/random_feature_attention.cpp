@@ -140,7 +140,7 @@ RandomFeatureAttention::RandomFeatureAttention(int d, const RfaOptions& options)
   for (arma::uword m = 0; m < M; ++m) Wstack_.rows(m * d1, m * d1 + d1 - 1) = W_.slice(m).t();
 }
 
-void RandomFeatureAttention::check_inputs(const AttentionInputs& in, const char* where) const {
+void RandomFeatureAttention::check_inputs(const AttentionInputs& in, const char* where, bool values) const {
   const std::string w = std::string("RandomFeatureAttention::") + where;
   if (in.d != d_ || static_cast<int>(in.query.n_rows) != d_ || static_cast<int>(in.keys.n_rows) != d_)
     throw InputError(w + ": inputs have d = " + std::to_string(in.d) + " (query rows " +
@@ -150,7 +150,7 @@ void RandomFeatureAttention::check_inputs(const AttentionInputs& in, const char*
   if (in.keys.n_cols != in.n() * static_cast<std::size_t>(in.N))
     throw InputError(w + ": keys has " + std::to_string(in.keys.n_cols) + " columns; need n*N = " +
                      std::to_string(in.n() * static_cast<std::size_t>(in.N)));
-  if (!in.query.is_finite() || !in.keys.is_finite())
+  if (values && (!in.query.is_finite() || !in.keys.is_finite()))
     throw InputError(w + ": inputs contain NaN or infinite values; all must be finite");
 }
 
@@ -219,14 +219,7 @@ void RandomFeatureAttention::feature_block(const AttentionInputs& in, std::size_
                                            double* PhiT) const {
   // Shapes and the block's own tokens only: a whole-data check per block would cost O(n) each time.
   const std::string w = "RandomFeatureAttention::feature_block";
-  if (in.d != d_ || static_cast<int>(in.query.n_rows) != d_ || static_cast<int>(in.keys.n_rows) != d_)
-    throw InputError(w + ": inputs have d = " + std::to_string(in.d) + " (query rows " +
-                     std::to_string(in.query.n_rows) + ", key rows " + std::to_string(in.keys.n_rows) +
-                     ") but the model was built for d = " + std::to_string(d_));
-  if (in.N < 1) throw InputError(w + ": N = " + std::to_string(in.N) + " keys per sample; need N >= 1");
-  if (in.keys.n_cols != in.n() * static_cast<std::size_t>(in.N))
-    throw InputError(w + ": keys has " + std::to_string(in.keys.n_cols) + " columns; need n*N = " +
-                     std::to_string(in.n() * static_cast<std::size_t>(in.N)));
+  check_inputs(in, "feature_block", false);
   if (count == 0 || first > in.n() || count > in.n() - first)
     throw InputError(w + ": samples [" + std::to_string(first) + ", " + std::to_string(first + count) +
                      ") are not a non-empty range of the " + std::to_string(in.n()) + " samples");

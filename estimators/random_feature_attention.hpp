@@ -106,7 +106,8 @@ class RandomFeatureAttention {
   const arma::vec& coefficients() const noexcept { return coef_; }
 
  private:
-  void check_inputs(const AttentionInputs& inputs, const char* where) const;
+  // Shapes and (values = true) finiteness of the inputs; throws InputError naming `where`.
+  void check_inputs(const AttentionInputs& inputs, const char* where, bool values = true) const;
 
   int d_ = 0;
   RfaOptions options_;

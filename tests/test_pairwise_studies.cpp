@@ -11,88 +11,9 @@
 
 using namespace attnrate;
 
-namespace {
 
-arma::mat uniform_tokens(int d, std::size_t n, std::uint64_t seed) {
-  Rng rng(seed);
-  arma::mat X(d, n);
-  for (auto& v : X) v = rng.uniform(-1.0, 1.0);
-  return X;
-}
-
-}  // namespace
-
-TEST_CASE("moment_init_A equals the truncated SVD of the brute-force cross moment", "[pairwise_study]") {
-  const int d = 4, N = 3, M = 50;
-  const arma::mat X = uniform_tokens(d, M * N, 11);
-  Rng rng(12);
-  arma::vec Y(M * N);
-  for (auto& v : Y) v = rng.normal();
-  arma::mat C(d, d, arma::fill::zeros);  // triple loop, no GEMM tricks
-  for (int m = 0; m < M; ++m)
-    for (int i = 0; i < N; ++i)
-      for (int j = 0; j < N; ++j)
-        if (i != j)
-          for (int k = 0; k < d; ++k)
-            for (int l = 0; l < d; ++l) C(k, l) += Y[m * N + i] * X(k, m * N + i) * X(l, m * N + j);
-  C /= static_cast<double>(M * N);
-  for (int r : {1, 2, 4}) {
-    const auto [U, V] = moment_init_A(X, Y, N, r);
-    REQUIRE(U.n_rows == d);
-    REQUIRE(U.n_cols == static_cast<arma::uword>(r));
-    arma::mat W, Z;
-    arma::vec s;
-    arma::svd(W, s, Z, C);
-    const arma::mat Cr = W.head_cols(r) * arma::diagmat(s.head(r)) * Z.head_cols(r).t();
-    CHECK(arma::norm(U * V.t() - Cr, "fro") < 1e-12 * arma::norm(C, "fro"));
-    CHECK(arma::norm(U, "fro") == Approx(arma::norm(V, "fro")).epsilon(1e-12));  // balanced
-  }
-  CHECK_THROWS_AS(moment_init_A(X, Y, N, 5), InputError);
-  CHECK_THROWS_AS(moment_init_A(X, Y.head(10), N, 1), InputError);
-}
-
-TEST_CASE("moment_init_A recovers Sigma A Sigma for a linear phi", "[pairwise_study]") {
-  // Y_i = 1/(N-1) sum_{j != i} X_i^T A X_j with uniform tokens (Sigma = I/3): E C = A / 9.
-  const int d = 3, N = 4;
-  const std::size_t M = 40000;
-  const arma::mat X = uniform_tokens(d, M * N, 21);
-  const arma::vec a = {1.0, -0.5, 0.25}, b = {0.3, 0.9, -0.6};
-  const arma::mat A = a * b.t();
-  arma::vec Y(M * N, arma::fill::zeros);
-  for (std::size_t m = 0; m < M; ++m)
-    for (int i = 0; i < N; ++i)
-      for (int j = 0; j < N; ++j)
-        if (i != j) Y[m * N + i] += arma::as_scalar(X.col(m * N + i).t() * A * X.col(m * N + j)) / (N - 1);
-  const auto [U, V] = moment_init_A(X, Y, N, 1);
-  const arma::mat est = U * V.t();
-  // Monte Carlo error ~ 1/sqrt(M N) relative: 2% is > 5 standard errors, A/3 is 200% off.
-  CHECK(arma::norm(est - A / 9.0, "fro") < 0.02 * arma::norm(A / 9.0, "fro"));
-  CHECK(arma::norm(est - A / 3.0, "fro") > 0.5 * arma::norm(A / 3.0, "fro"));
-}
-
-TEST_CASE("training_interaction_range gives the brute-force order statistics", "[pairwise_study]") {
-  const int d = 3, N = 5, M = 40, r = 2;
-  const arma::mat X = uniform_tokens(d, M * N, 31);
-  Rng rng(32);
-  arma::mat U(d, r), V(d, r);
-  for (auto& v : U) v = rng.normal();
-  for (auto& v : V) v = rng.normal();
-  const arma::mat A = U * V.t();
-  std::vector<double> u;
-  for (int m = 0; m < M; ++m)
-    for (int i = 0; i < N; ++i)
-      for (int j = 0; j < N; ++j)
-        if (i != j) u.push_back(arma::as_scalar(X.col(m * N + i).t() * A * X.col(m * N + j)));
-  std::sort(u.begin(), u.end());
-  const auto [lo0, hi0] = training_interaction_range(X, N, U, V, 0.0);
-  CHECK(lo0 == Approx(u.front()).epsilon(1e-12));
-  CHECK(hi0 == Approx(u.back()).epsilon(1e-12));
-  const double n1 = static_cast<double>(u.size() - 1);
-  const auto [lo, hi] = training_interaction_range(X, N, U, V, 7.0 / n1);
-  CHECK(lo == Approx(u[7]).epsilon(1e-12));
-  CHECK(hi == Approx(u[u.size() - 1 - 7]).epsilon(1e-12));
-  CHECK_THROWS_AS(training_interaction_range(X, N, U, V, 0.5), InputError);
-}
+// moment_init_A and training_interaction_range moved to estimators/pairwise_erm: tested in
+// tests/test_pairwise_erm.cpp.
 
 TEST_CASE("generalized_min_eigenvalue: closed form and LAPACK's generalised eigensolver", "[pairwise_study]") {
   const arma::mat Gamma = arma::diagmat(arma::vec{1.0, 2.0, 4.0});
