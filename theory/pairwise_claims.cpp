@@ -65,6 +65,29 @@ ClaimSpec coercivity(const std::string& law) {
   return c;
 }
 
+// The rank condition r d <= (M / log M)^(1/(2b+1)) at the study's defaults (M = 4000, bspline:3,
+// d in {1..32}, r = 1; about 10 s): both profiles run the defaults.
+ClaimSpec rank_condition(bool below) {
+  ClaimSpec c;
+  c.study = "rank-condition";
+  c.source = std::string(kSource) + ", condition r d <= (M / log M)^(1/(2b+1))";
+  if (below) {
+    c.id = "rank.below-knee.ratio";
+    c.statement = "Below the knee (M / log M)^(1/(2b+1)) the composed error grows with r d by at most a factor 2";
+    c.quantity = "ratio";
+    c.theory_value = 2.0;
+  } else {
+    c.id = "rank.above-knee.growth";
+    c.statement = "Above the knee the parametric term r d log M / M takes over: the error grows with r d "
+                  "(slope of log error on log(r d) > 0)";
+    c.quantity = "slope";
+    c.theory_value = 1.0;
+  }
+  c.quick = {};
+  c.full = {};
+  return c;
+}
+
 }  // namespace
 
 void append_pairwise_claims(std::vector<ClaimSpec>& claims) {
@@ -72,6 +95,8 @@ void append_pairwise_claims(std::vector<ClaimSpec>& claims) {
   claims.push_back(dimfree_slope(5));
   claims.push_back(dimfree_ratio());
   for (const char* law : {"uniform", "gaussian", "exchangeable"}) claims.push_back(coercivity(law));
+  claims.push_back(rank_condition(true));
+  claims.push_back(rank_condition(false));
 }
 
 }  // namespace attnrate
