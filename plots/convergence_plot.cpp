@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <sstream>
 #include <stdexcept>
 
@@ -31,6 +32,10 @@ void validate(const ConvergenceFigure& figure) {
     if (s.draw_theory && !std::isfinite(s.theory_slope))
       throw std::invalid_argument(name + ": theory_slope must be finite when draw_theory is set");
   }
+  for (double x : figure.marks_x)
+    if (!(std::isfinite(x) && x > 0.0))
+      throw std::invalid_argument("convergence figure '" + figure.title + "': marks_x must be finite and > 0, got " +
+                                  gnuplot_number(x));
 }
 
 // exp(log_y0 + slope (log x - log_x0)): a line on log-log axes; it must be drawable at x.
@@ -108,6 +113,14 @@ std::string convergence_figure_script(const ConvergenceFigure& figure, const std
     }
   }
 
+  // Vertical marks from the bottom to the top of the plot, within the data's x range.
+  double lo_x = std::numeric_limits<double>::infinity(), hi_x = 0.0;
+  for (const ConvergenceSeries& s : figure.series)
+    for (double x : s.x) lo_x = std::min(lo_x, x), hi_x = std::max(hi_x, x);
+  for (double x : figure.marks_x)
+    if (x >= lo_x && x <= hi_x)
+      out << "set arrow from " << gnuplot_number(x) << ", graph 0 to " << gnuplot_number(x)
+          << ", graph 1 nohead dt 3 lw 2 lc rgb '#555555' back\n";
   out << loglog_axes_and_plot(extent, figure.title, figure.note, figure.x_label, figure.y_label, plot_items);
   return out.str();
 }

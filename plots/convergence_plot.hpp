@@ -23,6 +23,9 @@ struct ConvergenceFigure {
   std::string y_label = "composed L2(rho) error";
   std::string note;                  ///< small text under the title (e.g. tolerance, verdict)
   std::vector<ConvergenceSeries> series;
+  /// x positions marked by a dotted vertical line across the plot (e.g. a predicted knee); each
+  /// finite and > 0 (log axis). Not drawn outside the range of the data.
+  std::vector<double> marks_x;
 };
 
 /// Writes stem.png and stem.svg. For each series: the cells (light markers), the median per

@@ -1151,7 +1151,8 @@ nlohmann::json run_rank_condition(const Settings& settings, const StudyContext& 
     cs.fit_slope = f.slope;
     cs.fit_intercept = f.intercept;
     fig.series.push_back(cs);
-    fig.note = "predicted knee at r d = " + fmt(knee);
+    fig.note = "predicted knee at r d = " + fmt(knee) + " (dotted line)";
+    fig.marks_x = {knee};
     if (ctx.share.root()) write_convergence_figure(fig, ctx.out / "rank");
     summary["figure"] = "rank.png";
     for (auto& j : summary["claims"]) j["figure"] = "rank.png";

@@ -293,6 +293,23 @@ TEST_CASE("convergence figure rejects empty or non-positive input", "[plots]") {
   CHECK(fs::is_empty(dir.path));
 }
 
+TEST_CASE("convergence figure: vertical marks inside the data range only, validated", "[plots]") {
+  ConvergenceFigure f = example_figure();
+  const auto [lo, hi] = std::minmax_element(f.series[0].x.begin(), f.series[0].x.end());
+  const double inside = std::sqrt(*lo * *hi), outside = *hi * 10.0;
+  f.marks_x = {inside, outside};
+  const std::string script = convergence_figure_script(f, "pngcairo", "f.png");
+  CHECK(script.find("set arrow from " + gnuplot_number(inside) + ", graph 0 to " + gnuplot_number(inside) +
+                    ", graph 1 nohead") != std::string::npos);
+  CHECK(script.find("set arrow from " + gnuplot_number(outside)) == std::string::npos);
+  // Before the plot command, so gnuplot draws them.
+  CHECK(script.find("set arrow") < script.find("\nplot "));
+  f.marks_x = {0.0};
+  CHECK_THROWS_WITH(convergence_figure_script(f, "pngcairo", "f.png"), Catch::Contains("marks_x"));
+  f.marks_x = {std::nan("")};
+  CHECK_THROWS_AS(convergence_figure_script(f, "pngcairo", "f.png"), std::invalid_argument);
+}
+
 TEST_CASE("convergence figure: real PNG and SVG files", "[plots]") {
   if (!gnuplot_available()) {
     WARN("gnuplot is not on PATH: skipping the rendering checks");
