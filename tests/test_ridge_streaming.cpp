@@ -33,7 +33,7 @@ double rel(double a, double b) { return std::abs(a - b) / std::max(std::abs(b), 
 
 bool same_bits(const arma::mat& a, const arma::mat& b) {
   return a.n_rows == b.n_rows && a.n_cols == b.n_cols &&
-         std::memcmp(a.memptr(), b.memptr(), a.n_elem * sizeof(double)) == 0;
+         (a.n_elem == 0 || std::memcmp(a.memptr(), b.memptr(), a.n_elem * sizeof(double)) == 0);  // no null to memcmp
 }
 
 // Rows of an in-memory Phi served as feature blocks (columns of PhiT).
