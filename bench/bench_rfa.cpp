@@ -156,46 +156,10 @@ void BM_RfaSolve(benchmark::State& state) {
   state.SetLabel(solver);
 }
 
-void BM_RfaStreamingFit(benchmark::State& state) {
-  const int threads = static_cast<int>(state.range(0));
-  const Data& D = stream_data();
-  RandomFeatureAttention rfa = make_model(kHeads, threads);
-  const RandomFeatureAttention::SampleSource source = [&D](std::size_t first, std::size_t count,
-                                                           AttentionInputs& blk, arma::vec& y) {
-    blk.d = kD;
-    blk.N = kKeys;
-    blk.query = D.inputs.query.cols(first, first + count - 1);
-    blk.keys = D.inputs.keys.cols(first * kKeys, (first + count) * kKeys - 1);
-    y = D.y.subvec(first, first + count - 1);
-  };
-  RidgeFitOptions fo;
-  fo.lambda = 1e-3;
-  StreamingRidgeOptions so;
-  so.block_samples = kBlock;
-  std::string solver;
-  FlopTimer t;
-  for (auto _ : state) {
-    t.start();
-    const RidgeFit f = rfa.fit_streaming(kStreamN, source, fo, so);
-    t.stop();
-    solver = f.solution.solver;
-    benchmark::DoNotOptimize(f.solution.w.memptr());
-  }
-  t.report(state, streaming_fit_flops(kStreamN, kP));
-  state.SetLabel(solver + ", p = " + std::to_string(kP));
-}
-
-// Streaming fit on samples drawn block by block (nothing of size n in memory): for peak RSS.
-void BM_RfaStreamingFitGenerated(benchmark::State& state) {
-  constexpr int heads = 64;
-  const std::size_t n = static_cast<std::size_t>(state.range(0)), p = static_cast<std::size_t>(heads) * kD1;
-  RandomFeatureAttention rfa = make_model(heads, 2);
-  const RandomFeatureAttention::SampleSource source = [](std::size_t first, std::size_t count, AttentionInputs& blk,
-                                                         arma::vec& y) {
-    const std::uint64_t seed = derive_seed(7, {first});
-    blk = AttentionLaw{}.sample(kD, kKeys, count, seed);
-    y = target(blk, seed + 1);
-  };
+// The timed loop of both streaming-fit cases (lambda 1e-3, blocks of kBlock samples): reports
+// GFLOP/s of streaming_fit_flops(n, p) and returns the solver's name.
+std::string time_streaming_fit(benchmark::State& state, RandomFeatureAttention& rfa, std::size_t n,
+                               std::size_t p, const RandomFeatureAttention::SampleSource& source) {
   RidgeFitOptions fo;
   fo.lambda = 1e-3;
   StreamingRidgeOptions so;
@@ -210,6 +174,37 @@ void BM_RfaStreamingFitGenerated(benchmark::State& state) {
     benchmark::DoNotOptimize(f.solution.w.memptr());
   }
   t.report(state, streaming_fit_flops(n, p));
+  return solver;
+}
+
+void BM_RfaStreamingFit(benchmark::State& state) {
+  const int threads = static_cast<int>(state.range(0));
+  const Data& D = stream_data();
+  RandomFeatureAttention rfa = make_model(kHeads, threads);
+  const RandomFeatureAttention::SampleSource source = [&D](std::size_t first, std::size_t count,
+                                                           AttentionInputs& blk, arma::vec& y) {
+    blk.d = kD;
+    blk.N = kKeys;
+    blk.query = D.inputs.query.cols(first, first + count - 1);
+    blk.keys = D.inputs.keys.cols(first * kKeys, (first + count) * kKeys - 1);
+    y = D.y.subvec(first, first + count - 1);
+  };
+  const std::string solver = time_streaming_fit(state, rfa, kStreamN, kP, source);
+  state.SetLabel(solver + ", p = " + std::to_string(kP));
+}
+
+// Streaming fit on samples drawn block by block (nothing of size n in memory): for peak RSS.
+void BM_RfaStreamingFitGenerated(benchmark::State& state) {
+  constexpr int heads = 64;
+  const std::size_t n = static_cast<std::size_t>(state.range(0)), p = static_cast<std::size_t>(heads) * kD1;
+  RandomFeatureAttention rfa = make_model(heads, 2);
+  const RandomFeatureAttention::SampleSource source = [](std::size_t first, std::size_t count, AttentionInputs& blk,
+                                                         arma::vec& y) {
+    const std::uint64_t seed = derive_seed(7, {first});
+    blk = AttentionLaw{}.sample(kD, kKeys, count, seed);
+    y = target(blk, seed + 1);
+  };
+  const std::string solver = time_streaming_fit(state, rfa, n, p, source);
   rusage ru{};
   getrusage(RUSAGE_SELF, &ru);
   state.counters["maxrss_MiB"] = static_cast<double>(ru.ru_maxrss) / 1024.0;
