@@ -6,13 +6,8 @@ set -u
 bin="$1"
 tmp=$(mktemp -d)
 trap 'kill -9 $(jobs -p) 2>/dev/null; rm -rf "$tmp"' EXIT
-fail=0
-pass=0
-check() {  # check DESCRIPTION COMMAND...
-  local what=$1
-  shift
-  if "$@"; then pass=$((pass + 1)); else echo "FAIL: $what"; fail=$((fail + 1)); fi
-}
+# shellcheck source=tests/lib/check.sh
+source "$(dirname "$0")/lib/check.sh"  # check, check_summary
 # cells.csv without its last column (wall-clock seconds per cell).
 cells() { sed -E 's/,[^,]*$//' "$1/cells.csv"; }
 claims() { grep -E '"(slope|ci_t|ci_boot|verdict|measured)"' -A2 "$1/summary.json"; }
@@ -70,5 +65,4 @@ check "SIGINT prints the resume hint" grep -q -- "--resume" "$tmp/i.out"
 "$bin" "${slow[@]}" --out "$tmp/i" --resume >/dev/null 2>&1
 check "resumed after SIGINT: cells identical" diff <(cells "$tmp/ref") <(cells "$tmp/i")
 
-echo "$pass passed, $fail failed"
-[[ $fail -eq 0 ]]
+check_summary

@@ -10,13 +10,8 @@ bin="$1"
 mpiexec="${2:-mpirun}"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-fail=0
-pass=0
-check() {  # check DESCRIPTION COMMAND...
-  local what=$1
-  shift
-  if "$@"; then pass=$((pass + 1)); else echo "FAIL: $what"; fail=$((fail + 1)); fi
-}
+# shellcheck source=tests/lib/check.sh
+source "$(dirname "$0")/../lib/check.sh"  # check, check_summary
 # Open MPI refuses root unless told; CI runs as root. Oversubscribe: 2 ranks on any core count.
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 mpi=("$mpiexec" -np 2 --oversubscribe --bind-to none)
@@ -81,5 +76,4 @@ rc=$?
 check "bad input under mpirun exits 2 (got $rc)" test "$rc" -eq 2
 check "bad input message printed once" test "$(grep -c 'attnrate: error:' "$tmp/bad.err")" -eq 1
 
-echo "$pass passed, $fail failed"
-[[ $fail -eq 0 ]]
+check_summary
