@@ -9,6 +9,7 @@
 #include <deque>
 #include <functional>
 #include <limits>
+#include <memory>
 #include <queue>
 #include <sstream>
 #include <utility>
@@ -62,9 +63,10 @@ struct Eval {
 
 class Evaluator {
  public:
-  Evaluator(const arma::mat& X, const arma::vec& Y, int N, const ErmOptions& o, double inv_ys)
-      : X_(X), Y_(Y), N_(N), d_(static_cast<int>(X.n_rows)), r_(o.rank), M_(X.n_cols / N), K_(o.pieces),
-        s_(o.degree), p_(o.pieces + o.degree), B_(o.block_samples), inv_ys_(inv_ys), rcond_floor_(o.rcond_floor) {
+  // `pieces` rather than o.pieces: the continuation in K builds one evaluator per stage.
+  Evaluator(const arma::mat& X, const arma::vec& Y, int N, const ErmOptions& o, int pieces, double inv_ys)
+      : X_(X), Y_(Y), N_(N), d_(static_cast<int>(X.n_rows)), r_(o.rank), M_(X.n_cols / N), K_(pieces),
+        s_(o.degree), p_(pieces + o.degree), B_(o.block_samples), inv_ys_(inv_ys), rcond_floor_(o.rcond_floor) {
     blocks_ = (M_ + B_ - 1) / B_;
     chunks_ = chunk_count(p_, blocks_);
     threads_ = o.threads > 0 ? o.threads : omp_get_max_threads();
@@ -354,6 +356,9 @@ void validate(const arma::mat& X, const arma::vec& Y, int N, const ErmOptions& o
          " (the A-step needs phi'), got " + std::to_string(o.degree));
   if (o.restarts < 1) fail("restarts must be >= 1, got " + std::to_string(o.restarts));
   if (o.max_iterations < 0) fail("max_iterations must be >= 0, got " + std::to_string(o.max_iterations));
+  if (o.coarse_pieces < 0)
+    fail("coarse_pieces (--coarse-pieces) must be >= 0 (0 = no continuation in K), got " +
+         std::to_string(o.coarse_pieces));
   if (o.screen_iterations < 0) fail("screen_iterations must be >= 0, got " + std::to_string(o.screen_iterations));
   if (!(o.rel_tol >= 0.0) || !std::isfinite(o.rel_tol))
     fail("rel_tol must be finite and >= 0, got " + std::to_string(o.rel_tol));
@@ -423,7 +428,22 @@ struct Run {
 class Optimiser {
  public:
   Optimiser(Evaluator& f, const ErmOptions& o, double tau, ErmDiagnostics& diag)
-      : f_(f), o_(o), tau_(tau), diag_(diag) {}
+      : f_(&f), o_(o), tau_(tau), diag_(diag) {}
+
+  // Next stage of the continuation in K: a new reduced risk, so the run restarts its step count
+  // and L-BFGS memory at its current (U, V).
+  void restage(Run& run, Evaluator& f) {
+    f_ = &f;
+    run.memory.clear();
+    run.iterations = 0;
+    run.stopped = false;
+    run.stop_reason.clear();
+    run.ev = evaluate(run.U, run.V);
+    if (!run.ev.finite) {
+      ++diag_.rejected_nonfinite;
+      stop(run, "non-finite risk at the warm start of a continuation stage");
+    }
+  }
 
   void start(Run& run) {
     if (!balance(run.U, run.V, tau_)) {
@@ -524,7 +544,7 @@ class Optimiser {
  private:
   Eval evaluate(const arma::mat& U, const arma::mat& V) {
     ++diag_.evaluations;
-    return f_.evaluate(U, V);
+    return f_->evaluate(U, V);
   }
 
   static void stop(Run& run, const std::string& why) {
@@ -575,7 +595,7 @@ class Optimiser {
     run.balanced_product = arma::norm(run.U, "fro") * arma::norm(run.V, "fro");
   }
 
-  Evaluator& f_;
+  Evaluator* f_;
   const ErmOptions& o_;
   double tau_;
   ErmDiagnostics& diag_;
@@ -646,6 +666,15 @@ struct ExtremeValues {
   }
 };
 
+// K of each stage: coarse_pieces, 2 coarse_pieces, ... (while below pieces), then pieces.
+std::vector<int> continuation_pieces(const ErmOptions& o) {
+  std::vector<int> ladder;
+  if (o.coarse_pieces > 0)
+    for (long k = o.coarse_pieces; k < o.pieces; k *= 2) ladder.push_back(static_cast<int>(k));
+  ladder.push_back(o.pieces);
+  return ladder;
+}
+
 double rms(const arma::vec& Y) {
   const double m = arma::norm(Y) / std::sqrt(static_cast<double>(Y.n_elem));
   return (m > 0.0 && std::isfinite(m)) ? m : 1.0;
@@ -679,7 +708,7 @@ ReducedRisk reduced_risk(const arma::mat& X, const arma::vec& Y, int N, const ar
     throw InputError("pairwise ERM: U and V must be d x r = " + std::to_string(X.n_rows) + " x " +
                      std::to_string(options.rank));
   const double ys = rms_scale_robust(Y);
-  Evaluator f(X, Y, N, options, 1.0 / ys);
+  Evaluator f(X, Y, N, options, options.pieces, 1.0 / ys);
   const Eval ev = f.evaluate(U, V);
   ReducedRisk out;
   out.finite = ev.finite;
@@ -712,9 +741,10 @@ PairwiseErmFit fit_pairwise_erm(const arma::mat& X, const arma::vec& Y, int N, c
   }
   const double tau = (mean_sq > 0.0 && std::isfinite(mean_sq)) ? 1.0 / mean_sq : 1.0;
 
-  Evaluator f(X, Y, N, options, 1.0 / ys);
+  const std::vector<int> ladder = continuation_pieces(options);
+  auto f = std::make_unique<Evaluator>(X, Y, N, options, ladder.front(), 1.0 / ys);
   ErmDiagnostics diag;
-  Optimiser opt(f, options, tau, diag);
+  Optimiser opt(*f, options, tau, diag);
   std::vector<Run> runs(options.restarts);
   for (int k = 0; k < options.restarts; ++k) {
     Run& run = runs[k];
@@ -767,6 +797,20 @@ PairwiseErmFit fit_pairwise_erm(const arma::mat& X, const arma::vec& Y, int N, c
     rep.stop_reason = run.stopped ? run.stop_reason : "screened (another restart was continued)";
     diag.per_restart.push_back(rep);
   }
+  if (best >= 0) {
+    Run& run = runs[best];
+    const auto record_stage = [&](int pieces) {
+      diag.stages.push_back({pieces, run.iterations, run.ev.finite ? run.ev.risk * ys * ys : kInf, run.stop_reason});
+    };
+    record_stage(ladder.front());
+    for (std::size_t k = 1; k < ladder.size() && run.ev.finite; ++k) {
+      f = std::make_unique<Evaluator>(X, Y, N, options, ladder[k], 1.0 / ys);
+      opt.restage(run, *f);
+      opt.advance(run, options.max_iterations);
+      record_stage(ladder[k]);
+    }
+    if (!run.ev.finite) best = -1;
+  }
 
   if (best < 0) {
     // No restart had a finite risk: return phi = 0 on a unit interval, never NaN.
@@ -775,7 +819,9 @@ PairwiseErmFit fit_pairwise_erm(const arma::mat& X, const arma::vec& Y, int N, c
                        arma::zeros(options.pieces + options.degree), arma::mean(arma::square(Y / ys)) * ys * ys,
                        std::move(diag)};
     fit.diagnostics.best_restart = -1;
-    fit.diagnostics.stop_reason = "no restart had a finite risk";
+    fit.diagnostics.stop_reason = fit.diagnostics.stages.empty()
+                                      ? "no restart had a finite risk"
+                                      : "no restart had a finite risk (" + fit.diagnostics.stages.back().stop_reason + ")";
     fit.diagnostics.phi_step.solver = "none";
     return fit;
   }
@@ -795,7 +841,7 @@ PairwiseErmFit fit_pairwise_erm(const arma::mat& X, const arma::vec& Y, int N, c
     // Final phi-step on the trimmed training range at the returned (U, V).
     const auto [ta, tb] = trimmed_interaction_range(X, N, run.U, run.V, options.refit_trim);
     std::size_t clamped = 0;
-    refit = f.evaluate_on(run.U, run.V, ta, tb, clamped);
+    refit = f->evaluate_on(run.U, run.V, ta, tb, clamped);
     if (refit.finite) {
       final_ev = &refit;
       diag.refit_trim = options.refit_trim;

@@ -57,6 +57,9 @@ std::vector<KeySpec> fit_keys() {
       {"refit-trim", "0",
        "joint fit (--rank): training interactions cut at each end of the knot interval for the final phi-step "
        "(0 = none; 2 trim < M N (N-1))"},
+      {"coarse-pieces", "4",
+       "joint fit (--rank): continuation in K, restarts with this many pieces, then doubled up to K, warm-started "
+       "(0 = off)"},
       {"degree", "auto", "spline degree 0..10 (auto: floor(beta) with --beta, else 3)"},
       {"knots", "auto", "number of pieces K >= 1"},
       {"beta", "auto", "smoothness b > 0: K = round(M^(1/(2b+1))) when --knots is not given"},
@@ -158,6 +161,7 @@ int cmd_fit_pairwise_joint(const Settings& s, const PairwiseData& data, const st
   else if (start == "random") opt.start = ErmStart::random;
   else throw InputError(s.source("start") + " must be moment or random, got '" + start + "'");
   opt.refit_trim = static_cast<std::size_t>(s.get_int("refit-trim", 0, 1000000000000LL));
+  opt.coarse_pieces = static_cast<int>(s.get_int("coarse-pieces", 0, 1000000));
   if (s.raw("range") != "auto")
     throw InputError("--range is not used with --rank: the knot interval follows the range of u = x^T A y");
   if (s.get_double("ridge", 0.0, std::numeric_limits<double>::infinity()) != 0.0)
@@ -185,6 +189,9 @@ int cmd_fit_pairwise_joint(const Settings& s, const PairwiseData& data, const st
                       {"train_risk_untrimmed", fit.diagnostics.train_risk_untrimmed},
                       {"phi_step_rcond", fit.diagnostics.phi_step.rcond},
                       {"degenerate_range", fit.diagnostics.degenerate_range}};
+  for (const ErmStageReport& st : fit.diagnostics.stages)
+    j["diagnostics"]["stages"].push_back(
+        {{"pieces", st.pieces}, {"iterations", st.iterations}, {"risk", st.risk}, {"stop_reason", st.stop_reason}});
   j["identifiability"] = "only g(x, y) = phi(x^T A y) is identified: (phi(c u), A / c) gives the same g";
   j["M"] = data.M;
   j["N"] = data.N;
@@ -207,7 +214,7 @@ int cmd_fit_pairwise(Settings& s, const std::string& out, int threads) {
   if (!joint && s.raw("A").empty()) throw InputError("give --A A.csv (A known) or --rank r (learn A and phi jointly)");
   const PairwiseData data = read_pairwise_csv(s.raw("data"));
   if (joint) return cmd_fit_pairwise_joint(s, data, out, threads);
-  for (const char* key : {"restarts", "seed", "start", "refit-trim"})
+  for (const char* key : {"restarts", "seed", "start", "refit-trim", "coarse-pieces"})
     if (s.given(key)) throw InputError(s.source(key) + " is an option of the joint fit; it needs --rank r, not --A");
   const arma::mat A = read_matrix_csv(s.raw("A"), data.d);
   const auto [degree, K] = degree_and_pieces(s, data.M, 0);

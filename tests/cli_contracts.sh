@@ -39,6 +39,11 @@ for key in degree knots coefficients range A train_mse solver diagnostics; do
   grep -q "\"$key\"" "$tmp/joint/fit.json" || { echo "FAIL: joint fit.json lacks $key"; fail=$((fail + 1)); }
 done
 [[ $(wc -l <"$tmp/joint/phi.csv") -eq 1002 ]] || { echo "FAIL: joint phi.csv should have 1001 rows + header"; fail=$((fail + 1)); }
+# Continuation in K (--coarse-pieces): K = 8 from 2 pieces runs stages 2, 4, 8, reported in fit.json.
+expect 0 "joint fit: rank 1" -- "$bin" fit pairwise --data "$tmp/data.csv" --rank 1 --degree 3 --knots 8 --coarse-pieces 2 --restarts 2 --out "$tmp/joint2/fit.json"
+[[ $(grep -c '"pieces": [248],\?$' "$tmp/joint2/fit.json") -eq 4 ]] || { echo "FAIL: joint fit.json should report stages with 2, 4, 8 pieces (and pieces 8)"; fail=$((fail + 1)); }
+expect 2 "--coarse-pieces must be" -- "$bin" fit pairwise --data "$tmp/data.csv" --rank 1 --knots 8 --coarse-pieces -1 --out "$tmp/f.json"
+expect 2 "--coarse-pieces is an option of the joint fit" -- "$bin" fit pairwise --data "$tmp/data.csv" --A "$tmp/A.csv" --knots 4 --coarse-pieces 2 --out "$tmp/f.json"
 expect 2 "--rank must be in 1..3" -- "$bin" fit pairwise --data "$tmp/data.csv" --rank 4 --knots 4 --out "$tmp/f.json"
 expect 2 "either --A" -- "$bin" fit pairwise --data "$tmp/data.csv" --A "$tmp/A.csv" --rank 1 --knots 4 --out "$tmp/f.json"
 expect 2 "give --A A.csv .* or --rank" -- "$bin" fit pairwise --data "$tmp/data.csv" --knots 4 --out "$tmp/f.json"

@@ -561,3 +561,60 @@ TEST_CASE("restart 0's start is reported and falls back to random when the momen
   CHECK(zero.A.is_finite());
   CHECK(zero.train_risk == 0.0);
 }
+
+TEST_CASE("continuation in K: stage ladder, reports, off switch and noiseless recovery", "[erm]") {
+  const int d = 3, N = 4, s = 3;
+  auto [truth, data] = make_problem(d, N, 1500, 8, s, 0.0, 31);
+  ErmOptions plain;
+  plain.rank = 1;
+  plain.pieces = 8;
+  plain.degree = s;
+  plain.restarts = 2;
+  plain.seed = 4;
+  const PairwiseErmFit base = fit_pairwise_erm(data.X, data.Y, N, plain);
+  REQUIRE(base.diagnostics.stages.size() == 1u);
+  CHECK(base.diagnostics.stages[0].pieces == 8);
+  CHECK(base.diagnostics.stages[0].risk == base.train_risk);
+  CHECK(base.diagnostics.stages[0].stop_reason == base.diagnostics.stop_reason);
+  // coarse_pieces >= pieces switches the continuation off: the very same computation.
+  for (int off : {8, 9, 100}) {
+    ErmOptions o = plain;
+    o.coarse_pieces = off;
+    const PairwiseErmFit f = fit_pairwise_erm(data.X, data.Y, N, o);
+    CHECK(arma::approx_equal(f.A, base.A, "absdiff", 0.0));
+    CHECK(arma::approx_equal(f.coef, base.coef, "absdiff", 0.0));
+    CHECK(f.diagnostics.stages.size() == 1u);
+  }
+  // Ladders: 2, 4, 8 and 3, 6, 8 (the last stage is always `pieces`).
+  for (const auto& [coarse, ladder] : {std::pair{2, std::vector<int>{2, 4, 8}}, std::pair{3, std::vector<int>{3, 6, 8}}}) {
+    ErmOptions o = plain;
+    o.coarse_pieces = coarse;
+    const PairwiseErmFit f = fit_pairwise_erm(data.X, data.Y, N, o);
+    const ErmDiagnostics& dg = f.diagnostics;
+    REQUIRE(dg.stages.size() == ladder.size());
+    int stage_iterations = 0;
+    for (std::size_t k = 0; k < ladder.size(); ++k) {
+      CHECK(dg.stages[k].pieces == ladder[k]);
+      CHECK_FALSE(dg.stages[k].stop_reason.empty());
+      stage_iterations += dg.stages[k].iterations;
+    }
+    // The restarts run at the first stage only; per_restart reports that stage.
+    CHECK(dg.per_restart[dg.best_restart].risk == dg.stages[0].risk);
+    CHECK(dg.per_restart[dg.best_restart].iterations == dg.stages[0].iterations);
+    int other = 0;
+    for (const ErmRestartReport& rep : dg.per_restart)
+      if (rep.restart != dg.best_restart) other += rep.iterations;
+    CHECK(dg.iterations == stage_iterations + other);
+    CHECK(dg.stages.back().risk == f.train_risk);
+    CHECK(dg.stop_reason == dg.stages.back().stop_reason);
+    CHECK(f.basis.pieces() == 8);
+    CHECK(f.coef.n_elem == 8u + s);
+    // Noiseless data from a spline in the final space: recovered through the coarse stages.
+    const double err = composed_error(f, truth, d, 100000, 78);
+    INFO("coarse " << coarse << ": composed error " << err << ", risk " << f.train_risk);
+    CHECK(err < 1e-6);
+  }
+  ErmOptions bad = plain;
+  bad.coarse_pieces = -1;
+  CHECK_THROWS_AS(fit_pairwise_erm(data.X, data.Y, N, bad), InputError);
+}
