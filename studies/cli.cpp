@@ -394,7 +394,7 @@ void print_claims(const nlohmann::json& summary) {
     return s.str();
   };
   for (const auto& c : summary.at("claims"))
-    std::cout << std::left << std::setw(40) << c.at("id").get<std::string>() << " theory " << number(c, "theory_value")
+    std::cout << std::left << std::setw(40) << c.at("id").get<std::string>() << " theory " << claim_theory_text(c)
               << "  measured " << number(c, "measured") << "  CI_t " << interval(c, "ci_t") << "  CI_boot "
               << interval(c, "ci_boot") << "  tolerance " << number(c, "tolerance") << "  -> "
               << c.at("verdict").get<std::string>() << "\n";

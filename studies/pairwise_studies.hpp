@@ -9,11 +9,12 @@
 //                   grows, for uniform, gaussian and exchangeable tokens.
 //   rank-condition  error vs r d at fixed M, against the knee (M / log M)^(1/(2b+1)).
 //
-// The A-unknown estimator of these studies ("erm+refit") is estimators/pairwise_erm with two
-// additions that live here because they are choices of the study, not of the ERM:
-//  * restart 0 starts from the moment estimate of A (moment_init_A below); the other restarts
-//    are the ERM's seeded random starts. From random starts the ERM at d = 30 stays at the
-//    noise floor (measured: error 0.076 vs 0.011 from the moment start at M = 4000).
+// The A-unknown estimator of these studies ("erm+refit") is estimators/pairwise_erm with the
+// options the studies set (--restarts, --coarse-pieces, --refit-trim):
+//  * restart 0 starts from the moment estimate of A, the others from seeded random draws; all
+//    run with --coarse-pieces (default 4) pieces and the best is refined by the continuation in
+//    K up to K_M (ErmOptions::coarse_pieces: at K = K_M the reduced risk of a rough phi has local
+//    minima that the restarts alone did not escape);
 //  * after the ERM, the phi-step is redone with A_hat on the range of the training interactions
 //    with refit-trim (default 50) of them cut at each end, instead of the ERM's [min u, max u]:
 //    with min/max the outer pieces carry a handful of interactions, their coefficients fit noise
@@ -21,6 +22,12 @@
 //    ERM-only errors up to 1e3 at d = 5, 30 where the refit gives 1e-2). A fixed count (not a
 //    fixed quantile) lets the clamped region shrink with M, so it adds no bias floor.
 //    Both errors are in cells.csv (error = after the refit, error_erm = the ERM's own g_hat).
+//
+// Rank condition. The rate M^(-2b/(2b+1)) is proved for r d <= (M / log M)^(1/(2b+1)) (the knee);
+// beyond it the bound adds r d log M / M. An A-unknown slope claim whose r d exceeds the knee at
+// the sweep's largest M is therefore judged against the slope range [-1, -2b/(2b+1)]
+// (judge_range) and says so in its statement, "rank_condition" and "theory_range"; spread claims
+// list the members outside the condition ("outside_rank_condition").
 #include <armadillo>
 #include <nlohmann/json.hpp>
 #include <utility>

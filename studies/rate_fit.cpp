@@ -173,10 +173,17 @@ std::string to_string(Verdict v) {
 }
 
 Verdict judge(double theory, double lo, double hi, double tolerance, double max_width) {
-  if (!std::isfinite(theory) || !std::isfinite(lo) || !std::isfinite(hi) || lo > hi) {
+  return judge_range(theory, theory, lo, hi, tolerance, max_width);
+}
+
+Verdict judge_range(double theory_lo, double theory_hi, double lo, double hi, double tolerance, double max_width) {
+  if (!std::isfinite(theory_lo) || !std::isfinite(theory_hi) || theory_lo > theory_hi || !std::isfinite(lo) ||
+      !std::isfinite(hi) || lo > hi) {
     std::ostringstream m;
-    m << "judge: need a finite theory value and a finite interval lo <= hi, got theory = " << theory << ", [" << lo
-      << ", " << hi << "]";
+    m << "judge: need a finite theory value (or range lo <= hi) and a finite interval lo <= hi, got theory = ";
+    if (theory_lo == theory_hi) m << theory_lo;
+    else m << "[" << theory_lo << ", " << theory_hi << "]";
+    m << ", [" << lo << ", " << hi << "]";
     throw InputError(m.str());
   }
   if (!(tolerance >= 0.0)) {
@@ -190,7 +197,7 @@ Verdict judge(double theory, double lo, double hi, double tolerance, double max_
     throw InputError(m.str());
   }
   if (hi - lo > max_width) return Verdict::inconclusive;
-  if (lo - tolerance <= theory && theory <= hi + tolerance) return Verdict::consistent;
+  if (lo - tolerance <= theory_hi && theory_lo <= hi + tolerance) return Verdict::consistent;
   return Verdict::inconsistent;
 }
 

@@ -52,6 +52,13 @@ std::string to_string(Verdict v);
 /// hi + tolerance; inconsistent otherwise.
 Verdict judge(double theory, double lo, double hi, double tolerance, double max_width);
 
+/// The same rule against a theory range [theory_lo, theory_hi] (a bound with two terms whose
+/// local slopes differ, e.g. the pairwise rate outside its rank condition): inconclusive if
+/// hi - lo > max_width; otherwise consistent if [lo - tolerance, hi + tolerance] meets the
+/// range; inconsistent otherwise. judge(t, ...) == judge_range(t, t, ...). Throws InputError if
+/// theory_lo > theory_hi or either is not finite (and as judge).
+Verdict judge_range(double theory_lo, double theory_hi, double lo, double hi, double tolerance, double max_width);
+
 /// The interval a slope claim is judged on: the hull of the t-interval and the bootstrap
 /// interval (a verdict must survive both ways of measuring the uncertainty).
 inline std::pair<double, double> judged_interval(const SlopeFit& f) {

@@ -67,6 +67,14 @@ std::string interval(const nlohmann::json& c, const char* key) {
   return "[" + num(c.at(key)[0]) + ", " + num(c.at(key)[1]) + "]";
 }
 
+}  // namespace
+
+std::string claim_theory_text(const nlohmann::json& c) {
+  return c.contains("theory_range") ? interval(c, "theory_range") : num(c.value("theory_value", nlohmann::json()));
+}
+
+namespace {
+
 std::string shell_quote(const std::string& s) {
   if (s.find_first_of(" \t'\"$`\\*?") == std::string::npos && !s.empty()) return s;
   std::string o = "'";
@@ -205,7 +213,7 @@ std::string verify_report_markdown(const nlohmann::json& s) {
   o << "|---|---|---|---|---|---|---|---|\n";
   for (const auto& c : s.at("claims"))
     o << "| " << c.at("id").get<std::string>() << " | " << c.value("quantity", "") << " | "
-      << num(c.value("theory_value", nlohmann::json())) << " | " << num(c.value("measured", nlohmann::json())) << " | "
+      << claim_theory_text(c) << " | " << num(c.value("measured", nlohmann::json())) << " | "
       << interval(c, "ci_t") << " | " << interval(c, "ci_boot") << " | " << num(c.value("tolerance", nlohmann::json()))
       << " | **" << c.at("verdict").get<std::string>() << "** |\n";
   o << "\n";
@@ -215,7 +223,7 @@ std::string verify_report_markdown(const nlohmann::json& s) {
     o << "- source: " << c.at("source").get<std::string>() << "\n";
     o << "- verdict: **" << c.at("verdict").get<std::string>() << "**";
     if (c.contains("verdict_rule")) o << " (" << c.at("verdict_rule").get<std::string>() << ")";
-    o << "\n- theory " << num(c.value("theory_value", nlohmann::json())) << ", measured "
+    o << "\n- theory " << claim_theory_text(c) << ", measured "
       << num(c.value("measured", nlohmann::json())) << ", CI_t " << interval(c, "ci_t") << ", CI_boot "
       << interval(c, "ci_boot") << ", tolerance " << num(c.value("tolerance", nlohmann::json())) << ", max CI width "
       << num(c.value("max_ci_width", nlohmann::json())) << "\n";
@@ -249,7 +257,7 @@ std::string verify_report_html(const nlohmann::json& s, const std::filesystem::p
   for (const auto& c : s.at("claims"))
     o << "<tr><td><a href=\"#" << html_escape(c.at("id").get<std::string>()) << "\">"
       << html_escape(c.at("id").get<std::string>()) << "</a></td><td>" << html_escape(c.value("quantity", ""))
-      << "</td><td>" << num(c.value("theory_value", nlohmann::json())) << "</td><td>"
+      << "</td><td>" << claim_theory_text(c) << "</td><td>"
       << num(c.value("measured", nlohmann::json())) << "</td><td>" << interval(c, "ci_t") << "</td><td>"
       << interval(c, "ci_boot") << "</td><td>" << num(c.value("tolerance", nlohmann::json())) << "</td><td>"
       << badge(c.at("verdict").get<std::string>()) << "</td></tr>\n";
@@ -259,7 +267,7 @@ std::string verify_report_html(const nlohmann::json& s, const std::filesystem::p
     o << "<section id=\"" << html_escape(id) << "\"><h2>" << html_escape(id) << " " << badge(c.at("verdict")) << "</h2>\n";
     o << "<p>" << html_escape(c.at("statement").get<std::string>()) << "</p><ul>";
     o << "<li>source: " << html_escape(c.at("source").get<std::string>()) << "</li>";
-    o << "<li>theory " << num(c.value("theory_value", nlohmann::json())) << ", measured "
+    o << "<li>theory " << claim_theory_text(c) << ", measured "
       << num(c.value("measured", nlohmann::json())) << ", CI<sub>t</sub> " << interval(c, "ci_t") << ", CI<sub>boot</sub> "
       << interval(c, "ci_boot") << ", tolerance " << num(c.value("tolerance", nlohmann::json())) << ", max CI width "
       << num(c.value("max_ci_width", nlohmann::json())) << "</li>";

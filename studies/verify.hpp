@@ -26,6 +26,10 @@ nlohmann::json run_verify(const VerifyOptions& options);
 int verify_exit_code(const nlohmann::json& summary);
 
 /// The Markdown and HTML reports of a verify summary (exposed for tests).
+/// A claim's theory as the reports show it: "[lo, hi]" for a claim judged against a theory range
+/// (its "theory_range"), else its "theory_value".
+std::string claim_theory_text(const nlohmann::json& claim);
+
 std::string verify_report_markdown(const nlohmann::json& summary);
 std::string verify_report_html(const nlohmann::json& summary, const std::filesystem::path& out);
 

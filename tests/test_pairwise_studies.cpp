@@ -1,13 +1,18 @@
 // Helpers of the pairwise studies (studies/pairwise_studies.hpp), each against an independent
-// truth: a brute-force loop, a closed form, LAPACK's generalised eigensolver, an identity.
+// truth: a brute-force loop, a closed form, LAPACK's generalised eigensolver, an identity; and the
+// rank-condition rule of the A-unknown slope claims against judge/judge_range on their intervals.
+#include <unistd.h>
+
 #include <catch2/catch.hpp>
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
 
 #include "estimators/bspline.hpp"
 #include "estimators/input_error.hpp"
 #include "estimators/random.hpp"
 #include "studies/pairwise_studies.hpp"
+#include "studies/rate_fit.hpp"
 
 using namespace attnrate;
 
@@ -55,4 +60,52 @@ TEST_CASE("rank_knee and mean_and_se closed forms", "[pairwise_study]") {
   const auto [m, se] = mean_and_se({1.0, 2.0, 3.0, 4.0});
   CHECK(m == Approx(2.5).epsilon(1e-15));
   CHECK(se == Approx(std::sqrt(5.0 / 3.0 / 4.0)).epsilon(1e-14));  // sample variance 5/3
+}
+
+TEST_CASE("dimension-free: a series outside the rank condition is judged against the range [-1, -2b/(2b+1)]",
+          "[pairwise_study]") {
+  Settings s(dimension_free_keys());
+  s.set("activations", "bspline:3", "test");
+  s.set("d-values", "1,30", "test");  // knee at M = 400, b = 2: (400 / log 400)^(1/5) = 2.28
+  s.set("N-values", "8", "test");
+  s.set("r-values", "1", "test");
+  s.set("M", "100,200,400", "test");
+  s.set("seeds", "2", "test");
+  s.set("restarts", "1", "test");
+  s.set("test-pairs", "1000", "test");
+  s.set("max-ci-width", "100", "test");  // decisive whatever the spread of this tiny sweep
+  const auto dir = std::filesystem::temp_directory_path() / ("attnrate-rank-regime-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  const nlohmann::json summary = run_dimension_free(s, StudyContext{dir, 0, false, false});
+  std::filesystem::remove_all(dir);
+  const double knee = rank_knee(400.0, 2.0);
+  int seen = 0;
+  for (const auto& c : summary.at("claims")) {
+    const std::string id = c.at("id");
+    INFO(id << ": " << c.dump());
+    if (id == "dimfree.bspline.P3.d.ratio") {
+      CHECK(c.at("outside_rank_condition") == nlohmann::json::array({30}));
+      CHECK(c.at("statement").get<std::string>().find("outside the theorem's condition") != std::string::npos);
+      ++seen;
+      continue;
+    }
+    const bool outside = id == "dimfree.bspline.P3.d30.slope";
+    REQUIRE((outside || id == "dimfree.bspline.P3.d1.slope"));
+    const auto& rc = c.at("rank_condition");
+    CHECK(rc.at("r_d") == (outside ? 30 : 1));
+    CHECK(rc.at("knee_at_largest_M").get<double>() == Approx(knee).epsilon(1e-14));
+    CHECK(rc.at("M") == 400);
+    CHECK(rc.at("holds") == !outside);
+    CHECK(c.contains("theory_range") == outside);
+    CHECK((c.at("statement").get<std::string>().find("outside the theorem's condition") != std::string::npos) ==
+          outside);
+    // The verdict is the documented rule applied to the claim's own intervals.
+    const double lo = std::min(c.at("ci_t")[0].get<double>(), c.at("ci_boot")[0].get<double>());
+    const double hi = std::max(c.at("ci_t")[1].get<double>(), c.at("ci_boot")[1].get<double>());
+    const Verdict v = outside ? judge_range(-1.0, -0.8, lo, hi, 0.05, 100.0) : judge(-0.8, lo, hi, 0.05, 100.0);
+    CHECK(c.at("verdict") == to_string(v));
+    if (outside) CHECK(c.at("theory_range") == nlohmann::json::array({-1.0, c.at("theory_value").get<double>()}));
+    ++seen;
+  }
+  CHECK(seen == 3);
 }

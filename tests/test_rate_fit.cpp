@@ -282,6 +282,21 @@ TEST_CASE("judge: the three verdicts and their boundaries", "[rate_fit]") {
     CHECK(judge(5.0, lo, hi, tol, 0.25 - eps) == Verdict::inconclusive);
     CHECK(judge(5.0, lo, hi, tol, HUGE_VAL) == Verdict::inconsistent);  // no maximum
   }
+  SECTION("a theory range: consistent when the widened interval meets it, exact at both edges") {
+    // Range [0.625, 1]: touches hi + tol = 0.625 exactly; a range below lo - tol = 0.125 too.
+    CHECK(judge_range(0.625, 1.0, lo, hi, tol, 1.0) == Verdict::consistent);
+    CHECK(judge_range(0.625 + eps, 1.0, lo, hi, tol, 1.0) == Verdict::inconsistent);
+    CHECK(judge_range(-1.0, 0.125, lo, hi, tol, 1.0) == Verdict::consistent);
+    CHECK(judge_range(-1.0, 0.125 - eps, lo, hi, tol, 1.0) == Verdict::inconsistent);
+    CHECK(judge_range(-1.0, 2.0, lo, hi, 0.0, 1.0) == Verdict::consistent);  // range contains the interval
+    CHECK(judge_range(0.3, 0.4, lo, hi, 0.0, 1.0) == Verdict::consistent);   // interval contains the range
+    CHECK(judge_range(-1.0, 2.0, lo, hi, tol, 0.25 - eps) == Verdict::inconclusive);
+    // A point range is judge itself.
+    for (double t : {-3.0, 0.125 - eps, 0.125, 0.375, 0.625, 0.625 + eps})
+      CHECK(judge_range(t, t, lo, hi, tol, 1.0) == judge(t, lo, hi, tol, 1.0));
+    CHECK_THROWS_AS(judge_range(1.0, 0.5, lo, hi, tol, 1.0), InputError);
+    CHECK_THROWS_AS(judge_range(-HUGE_VAL, 0.5, lo, hi, tol, 1.0), InputError);
+  }
   SECTION("names") {
     CHECK(to_string(Verdict::consistent) == "consistent");
     CHECK(to_string(Verdict::inconclusive) == "inconclusive");
