@@ -70,7 +70,7 @@
 // 8000 (4 seeds each): from the moment start alone 5 of the 8 fits ended 10-12% above the
 // training risk of a fit started at the true A; with K0 = 4, 7 of 8 ended within 0.1% of it, and
 // with 8 restarts at K0 so did all four at M = 2000 (tests/test_erm_continuation.cpp). At K0 the
-// restarts are cheap and useful; at K = K_M they were not (README, "Joint fit").
+// restarts are cheap and useful; at K = K_M they were not (README, "A unknown").
 //
 // Outer optimiser: our own L-BFGS (memory 8) with a backtracking Armijo line search (safeguarded
 // quadratic interpolation). Own code rather than NLopt because (i) trial points with a

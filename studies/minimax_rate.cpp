@@ -8,6 +8,7 @@
 #include <iostream>
 #include <limits>
 #include <optional>
+#include <sstream>
 
 #include "estimators/input_error.hpp"
 #include "estimators/pairwise_lse.hpp"
@@ -30,6 +31,19 @@ PairwiseModelSpec read_pairwise_model_spec(const Settings& s) {
   spec.activation = s.get_string("activation");
   validate(spec);
   return spec;
+}
+
+void check_rate_activation(const Settings& s, const std::string& key, const Activation& phi, bool joint) {
+  if (!(phi.claimed_smoothness() > 0)) {
+    std::ostringstream m;
+    m << s.source(key) << ": " << phi.name() << " has claimed smoothness b = " << phi.claimed_smoothness() << " ("
+      << phi.smoothness_convention() << "): no rate to measure; use e.g. bspline:P with P >= 2 or weierstrass:b";
+    throw InputError(m.str());
+  }
+  if (joint && phi.default_degree() < 1)
+    throw InputError(s.source(key) + ": " + phi.name() + " is fitted with spline degree floor(b) = " +
+                     std::to_string(phi.default_degree()) +
+                     ", but the joint fit (A unknown) needs degree >= 1 (its A-step uses phi'); use b >= 1");
 }
 
 std::vector<KeySpec> minimax_rate_keys() {
@@ -83,6 +97,8 @@ Config read_config(const Settings& s) {
   c.schedule = parse_schedule(s.get_string("schedule"));
   c.cK = s.get_double("cK", 0.0, std::numeric_limits<double>::infinity(), false);
   c.knots = s.raw("knots") == "auto" ? 0 : static_cast<int>(s.get_int("knots", 1, std::numeric_limits<long long>::max()));
+  // The K_M schedule (knots auto) needs a positive smoothness; a fixed --knots K does not.
+  if (c.knots == 0) check_rate_activation(s, "activation", phi, false);
   c.fixed_range = s.get_range("range", c.a, c.b);
   c.ridge = s.get_double("ridge", 0.0, std::numeric_limits<double>::infinity());
   c.M = s.get_sizes("M", 2);

@@ -18,6 +18,7 @@
 #include "estimators/random.hpp"
 #include "plots/convergence_plot.hpp"
 #include "plots/slope_plot.hpp"
+#include "studies/minimax_rate.hpp"
 #include "studies/output.hpp"
 #include "studies/rate_fit.hpp"
 #include "theory/pairwise_model.hpp"
@@ -107,14 +108,19 @@ std::vector<int> int_list(const Settings& s, const std::string& key, int lo, int
   return out;
 }
 
-std::vector<std::string> activation_list(const Settings& s, const std::string& key) {
+std::vector<std::string> activation_list(const Settings& s, const std::string& key, bool joint) {
   std::vector<std::string> out;
-  for (const auto& t : split_list(s.raw(key))) {
+  const auto parse = [&](const std::string& t) {
     try {
-      out.push_back(Activation::parse(t).name());
+      return Activation::parse(t);
     } catch (const InputError& e) {
       throw InputError(s.source(key) + ": " + e.what());
     }
+  };
+  for (const auto& t : split_list(s.raw(key))) {
+    const Activation phi = parse(t);
+    check_rate_activation(s, key, phi, joint);
+    out.push_back(phi.name());
   }
   if (out.empty()) throw InputError(s.source(key) + " must list at least one activation");
   return out;
@@ -668,7 +674,7 @@ std::vector<KeySpec> dimension_free_keys() {
 nlohmann::json run_dimension_free(const Settings& settings, const StudyContext& ctx) {
   const auto t0 = std::chrono::steady_clock::now();
   const EstimatorConfig c = read_estimator(settings);
-  const auto acts = activation_list(settings, "activations");
+  const auto acts = activation_list(settings, "activations", true);
   PairwiseModelSpec base;
   base.tokens = settings.get_string("tokens");
   base.N = static_cast<int>(settings.get_int("N", 2, 100000));
@@ -834,10 +840,10 @@ nlohmann::json run_smoothness(const Settings& settings, const StudyContext& ctx)
   const auto t0 = std::chrono::steady_clock::now();
   const EstimatorConfig c = read_estimator(settings);
   const auto erm_acts = split_list(settings.raw("erm-activations")).empty() ? std::vector<std::string>{}
-                                                                            : activation_list(settings, "erm-activations");
+                                                                            : activation_list(settings, "erm-activations", true);
   const auto known_acts = split_list(settings.raw("known-activations")).empty()
                               ? std::vector<std::string>{}
-                              : activation_list(settings, "known-activations");
+                              : activation_list(settings, "known-activations", false);
   if (erm_acts.empty() && known_acts.empty())
     throw InputError("smoothness: --erm-activations and --known-activations are both empty");
   PairwiseModelSpec base;
@@ -1116,6 +1122,7 @@ nlohmann::json run_rank_condition(const Settings& settings, const StudyContext& 
   const auto dv = int_list(settings, "d-values", 1, 100000);
   const double factor = settings.get_double("ratio-factor", 1.0, kInf);
   const Activation phi = Activation::parse(base.activation);
+  check_rate_activation(settings, "activation", phi, true);
   const double b = std::min(phi.claimed_smoothness(), phi.default_degree() + 1.0);
   const double M = static_cast<double>(c.M.front());
   const double knee = rank_knee(M, b);

@@ -81,6 +81,11 @@ expect 2 "--seeds must be >= 1" -- "$bin" study minimax-rate --seeds 0 --out "$t
 expect 2 "--M entries must be >= 2" -- "$bin" study minimax-rate --M 1,100 --out "$tmp/s"
 expect 2 "did you mean 'sigma'" -- bash -c "printf 'sigmaa = 1\n' > '$tmp/s.toml' && '$bin' study minimax-rate --config '$tmp/s.toml' --out '$tmp/s'"
 expect 2 "required|--out" -- "$bin" study minimax-rate
+# Rate studies refuse activations without a rate (b <= 0) or, with A unknown, without phi' (degree 0).
+expect 2 "bspline:1 has claimed smoothness b = 0" -- "$bin" study minimax-rate --activation bspline:1 --out "$tmp/s"
+expect 2 "--activations: bspline:1 has claimed smoothness b = 0" -- "$bin" study dimension-free --activations bspline:1 --out "$tmp/s"
+expect 2 "weierstrass:0.5 is fitted with spline degree floor\(b\) = 0" -- "$bin" study dimension-free --activations weierstrass:0.5 --out "$tmp/s"
+expect 2 "--activation: weierstrass:0.5 is fitted" -- "$bin" study rank-condition --activation weierstrass:0.5 --out "$tmp/s"
 expect 2 "" -- "$bin" frobnicate
 
 # Data file validation (exit 2, file:line:column).
