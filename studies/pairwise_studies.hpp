@@ -23,11 +23,12 @@
 //    fixed quantile) lets the clamped region shrink with M, so it adds no bias floor.
 //    Both errors are in cells.csv (error = after the refit, error_erm = the ERM's own g_hat).
 //
-// Rank condition. The rate M^(-2b/(2b+1)) is proved for r d <= (M / log M)^(1/(2b+1)) (the knee);
-// beyond it the bound adds r d log M / M. An A-unknown slope claim whose r d exceeds the knee at
-// the sweep's largest M is therefore judged against the slope range [-1, -2b/(2b+1)]
-// (judge_range) and says so in its statement, "rank_condition" and "theory_range"; spread claims
-// list the members outside the condition ("outside_rank_condition").
+// Rank condition. The rate M^(-2b/(2b+1)) is proved for r d <= (M / log M)^(1/(2b+1)) (the knee,
+// growing with M); beyond it the bound adds r d log M / M. An A-unknown slope claim whose r d
+// exceeds the knee anywhere on its sweep (at its smallest M) is therefore judged against the slope
+// range [-1, -2b/(2b+1)] (judge_range) and says so in its statement, "rank_condition" and
+// "theory_range"; spread claims list the members outside the condition at the largest M
+// ("outside_rank_condition").
 #include <armadillo>
 #include <nlohmann/json.hpp>
 #include <utility>

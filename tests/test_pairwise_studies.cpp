@@ -66,7 +66,9 @@ TEST_CASE("dimension-free: a series outside the rank condition is judged against
           "[pairwise_study]") {
   Settings s(dimension_free_keys());
   s.set("activations", "bspline:3", "test");
-  s.set("d-values", "1,30", "test");  // knee at M = 400, b = 2: (400 / log 400)^(1/5) = 2.28
+  // Knee at M = 100 and 400 (b = 2): 1.85 and 2.28. d = 1 is inside at every M, d = 2 only at the
+  // largest (its fitted slope straddles the knee), d = 30 nowhere.
+  s.set("d-values", "1,2,30", "test");
   s.set("N-values", "8", "test");
   s.set("r-values", "1", "test");
   s.set("M", "100,200,400", "test");
@@ -78,7 +80,7 @@ TEST_CASE("dimension-free: a series outside the rank condition is judged against
   std::filesystem::remove_all(dir);
   const nlohmann::json summary = run_dimension_free(s, StudyContext{dir, 0, false, false});
   std::filesystem::remove_all(dir);
-  const double knee = rank_knee(400.0, 2.0);
+  const double knee_min = rank_knee(100.0, 2.0), knee_max = rank_knee(400.0, 2.0);  // 1.85, 2.28
   int seen = 0;
   for (const auto& c : summary.at("claims")) {
     const std::string id = c.at("id");
@@ -89,13 +91,17 @@ TEST_CASE("dimension-free: a series outside the rank condition is judged against
       ++seen;
       continue;
     }
-    const bool outside = id == "dimfree.bspline.P3.d30.slope";
-    REQUIRE((outside || id == "dimfree.bspline.P3.d1.slope"));
+    const int d = id == "dimfree.bspline.P3.d1.slope" ? 1 : id == "dimfree.bspline.P3.d2.slope" ? 2 : 30;
+    if (d == 30) REQUIRE(id == "dimfree.bspline.P3.d30.slope");
+    const bool outside = d > 1;
     const auto& rc = c.at("rank_condition");
-    CHECK(rc.at("r_d") == (outside ? 30 : 1));
-    CHECK(rc.at("knee_at_largest_M").get<double>() == Approx(knee).epsilon(1e-14));
-    CHECK(rc.at("M") == 400);
-    CHECK(rc.at("holds") == !outside);
+    CHECK(rc.at("r_d") == d);
+    CHECK(rc.at("knee_at_smallest_M").get<double>() == Approx(knee_min).epsilon(1e-14));
+    CHECK(rc.at("knee_at_largest_M").get<double>() == Approx(knee_max).epsilon(1e-14));
+    CHECK(rc.at("M_smallest") == 100);
+    CHECK(rc.at("M_largest") == 400);
+    CHECK(rc.at("holds_at_every_M") == !outside);
+    CHECK(rc.at("holds_at_largest_M") == (d <= 2));
     CHECK(c.contains("theory_range") == outside);
     CHECK((c.at("statement").get<std::string>().find("outside the theorem's condition") != std::string::npos) ==
           outside);
@@ -107,5 +113,5 @@ TEST_CASE("dimension-free: a series outside the rank condition is judged against
     if (outside) CHECK(c.at("theory_range") == nlohmann::json::array({-1.0, c.at("theory_value").get<double>()}));
     ++seen;
   }
-  CHECK(seen == 3);
+  CHECK(seen == 4);
 }
