@@ -665,18 +665,30 @@ TEST_CASE("exp activation with a huge A: outputs overflow; the LSE must not retu
                     Catch::Contains("outputs Y are not finite"));
 }
 
+// The A-known problem of the two scaled-output tests below: Gaussian outputs on uniform tokens and
+// its ordinary fit `base`, against which c * Y is compared.
+struct ScaledOutputsProblem {
+  static constexpr int N = 3, d = 2;
+  static constexpr std::size_t M = 100;
+  const arma::mat A{{0.6, 0.2}, {-0.1, 0.7}};
+  const arma::mat X = uniform_tokens(d, M * N, 71);
+  const arma::vec Y = [] {
+    Rng rng(72);
+    arma::vec y(M * N);
+    for (auto& v : y) v = rng.normal();
+    return y;
+  }();
+  const BSplineBasis basis{-1.0, 1.0, 3, 2};
+  const PairwiseLseFit base = fit_pairwise_lse(basis, A, N, d, M, in_memory_source(X, Y, N));
+};
+
 TEST_CASE("huge finite outputs (1e200): LSE refuses them instead of reporting train_mse 0", "[extreme]") {
   // Its training risk c^2 mse overflows for c = 1e200; the honest outcome is a named refusal
   // (before this was fixed, train_mse came back as 0).
-  const int N = 3, d = 2;
-  const std::size_t M = 100;
-  const arma::mat A{{0.6, 0.2}, {-0.1, 0.7}};
-  const arma::mat X = uniform_tokens(d, M * N, 71);
-  Rng rng(72);
-  arma::vec Y(M * N);
-  for (auto& v : Y) v = rng.normal();
-  const BSplineBasis basis(-1.0, 1.0, 3, 2);
-  const PairwiseLseFit base = fit_pairwise_lse(basis, A, N, d, M, in_memory_source(X, Y, N));
+  const ScaledOutputsProblem p;
+  const auto& [A, X, Y, basis, base] = p;
+  constexpr int N = ScaledOutputsProblem::N, d = ScaledOutputsProblem::d;
+  constexpr std::size_t M = ScaledOutputsProblem::M;
   REQUIRE(base.solution.train_mse > 0.0);
   const double c = 1e200;
   const arma::vec Yc = c * Y;
@@ -686,15 +698,10 @@ TEST_CASE("huge finite outputs (1e200): LSE refuses them instead of reporting tr
 }
 
 TEST_CASE("huge but representable outputs (1e150): LSE train_mse scales by 1e300", "[extreme]") {
-  const int N = 3, d = 2;
-  const std::size_t M = 100;
-  const arma::mat A{{0.6, 0.2}, {-0.1, 0.7}};
-  const arma::mat X = uniform_tokens(d, M * N, 71);
-  Rng rng(72);
-  arma::vec Y(M * N);
-  for (auto& v : Y) v = rng.normal();
-  const BSplineBasis basis(-1.0, 1.0, 3, 2);
-  const PairwiseLseFit base = fit_pairwise_lse(basis, A, N, d, M, in_memory_source(X, Y, N));
+  const ScaledOutputsProblem p;
+  const auto& [A, X, Y, basis, base] = p;
+  constexpr int N = ScaledOutputsProblem::N, d = ScaledOutputsProblem::d;
+  constexpr std::size_t M = ScaledOutputsProblem::M;
   const double c = 1e150;
   const arma::vec Yc = c * Y;
   const PairwiseLseFit big = fit_pairwise_lse(basis, A, N, d, M, in_memory_source(X, Yc, N));
