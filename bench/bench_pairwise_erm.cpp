@@ -34,10 +34,10 @@
 #include <vector>
 
 #include "bench/flop_timer.hpp"
-#include "estimators/blas.hpp"
-#include "estimators/pairwise_erm.hpp"
-#include "estimators/random.hpp"
-#include "theory/pairwise_model.hpp"
+#include "estimators/common/blas.hpp"
+#include "estimators/pairwise_erm/pairwise_erm.hpp"
+#include "estimators/common/random.hpp"
+#include "theory/pairwise/pairwise_model.hpp"
 
 extern "C" void openblas_set_num_threads(int num_threads);
 

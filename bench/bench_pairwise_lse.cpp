@@ -4,9 +4,9 @@
 #include <benchmark/benchmark.h>
 #include <omp.h>
 
-#include "estimators/blas.hpp"
-#include "estimators/pairwise_lse.hpp"
-#include "estimators/random.hpp"
+#include "estimators/common/blas.hpp"
+#include "estimators/pairwise_lse/pairwise_lse.hpp"
+#include "estimators/common/random.hpp"
 
 using namespace attnrate;
 

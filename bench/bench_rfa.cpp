@@ -45,13 +45,13 @@
 #include <string>
 
 #include "bench/flop_timer.hpp"
-#include "estimators/attention_inputs.hpp"
-#include "estimators/blas.hpp"
-#include "estimators/random.hpp"
-#include "estimators/random_feature_attention.hpp"
-#include "estimators/ridge.hpp"
-#include "estimators/ridge_streaming.hpp"
-#include "theory/attention_law.hpp"
+#include "estimators/random_features/attention_inputs.hpp"
+#include "estimators/common/blas.hpp"
+#include "estimators/common/random.hpp"
+#include "estimators/random_features/random_feature_attention.hpp"
+#include "estimators/ridge/ridge.hpp"
+#include "estimators/ridge/ridge_streaming.hpp"
+#include "theory/rfa/attention_law.hpp"
 
 extern "C" void openblas_set_num_threads(int num_threads);
 

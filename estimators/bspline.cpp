@@ -4,7 +4,7 @@
 #include <cmath>
 #include <sstream>
 
-#include "estimators/input_error.hpp"
+#include "estimators/common/input_error.hpp"
 
 namespace attnrate {
 

@@ -1,9 +1,9 @@
 #include "studies/registry.hpp"
 
-#include "estimators/input_error.hpp"
-#include "studies/minimax_rate.hpp"
-#include "studies/pairwise_studies.hpp"
-#include "studies/rfa_studies.hpp"
+#include "estimators/common/input_error.hpp"
+#include "studies/pairwise/minimax_rate.hpp"
+#include "studies/pairwise/pairwise_studies.hpp"
+#include "studies/rfa/rfa_studies.hpp"
 
 namespace attnrate {
 

@@ -8,8 +8,8 @@
 #include <string>
 #include <vector>
 
-#include "studies/settings.hpp"
-#include "studies/study.hpp"
+#include "studies/io/settings.hpp"
+#include "studies/sweep/study.hpp"
 
 namespace attnrate {
 

@@ -11,8 +11,8 @@
 #include <vector>
 
 #include "estimators/bspline.hpp"
-#include "estimators/input_error.hpp"
-#include "estimators/random.hpp"
+#include "estimators/common/input_error.hpp"
+#include "estimators/common/random.hpp"
 
 using namespace attnrate;
 

@@ -6,7 +6,7 @@
 #include <catch2/catch.hpp>
 #include <filesystem>
 
-#include "studies/minimax_rate.hpp"
+#include "studies/pairwise/minimax_rate.hpp"
 
 using namespace attnrate;
 

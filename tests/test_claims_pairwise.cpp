@@ -7,7 +7,7 @@
 #include <catch2/catch.hpp>
 #include <filesystem>
 
-#include "studies/pairwise_studies.hpp"
+#include "studies/pairwise/pairwise_studies.hpp"
 
 using namespace attnrate;
 

@@ -8,8 +8,8 @@
 #include <catch2/catch.hpp>
 #include <filesystem>
 
-#include "studies/rfa_studies.hpp"
-#include "theory/claims.hpp"
+#include "studies/rfa/rfa_studies.hpp"
+#include "theory/claims/old_claims.hpp"
 
 using namespace attnrate;
 

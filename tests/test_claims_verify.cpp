@@ -7,8 +7,8 @@
 #include <filesystem>
 #include <fstream>
 
-#include "studies/verify.hpp"
-#include "theory/claims.hpp"
+#include "studies/verify/verify.hpp"
+#include "theory/claims/old_claims.hpp"
 
 using namespace attnrate;
 

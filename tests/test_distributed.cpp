@@ -10,10 +10,10 @@
 #include <limits>
 #include <stdexcept>
 
-#include "estimators/input_error.hpp"
-#include "estimators/random.hpp"
-#include "studies/distributed.hpp"
-#include "studies/study.hpp"
+#include "estimators/common/input_error.hpp"
+#include "estimators/common/random.hpp"
+#include "studies/sweep/distributed.hpp"
+#include "studies/sweep/study.hpp"
 
 namespace {
 using attnrate::CellShare;

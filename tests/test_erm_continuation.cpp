@@ -5,8 +5,8 @@
 #include <catch2/catch.hpp>
 #include <cmath>
 
-#include "estimators/pairwise_erm.hpp"
-#include "theory/pairwise_model.hpp"
+#include "estimators/pairwise_erm/pairwise_erm.hpp"
+#include "theory/pairwise/pairwise_model.hpp"
 
 using namespace attnrate;
 

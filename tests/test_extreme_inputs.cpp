@@ -19,16 +19,16 @@
 #include <vector>
 
 #include "estimators/bspline.hpp"
-#include "estimators/input_error.hpp"
-#include "estimators/pairwise_erm.hpp"
-#include "estimators/pairwise_lse.hpp"
-#include "estimators/random.hpp"
-#include "estimators/random_feature_attention.hpp"
-#include "estimators/ridge.hpp"
-#include "studies/minimax_rate.hpp"
+#include "estimators/common/input_error.hpp"
+#include "estimators/pairwise_erm/pairwise_erm.hpp"
+#include "estimators/pairwise_lse/pairwise_lse.hpp"
+#include "estimators/common/random.hpp"
+#include "estimators/random_features/random_feature_attention.hpp"
+#include "estimators/ridge/ridge.hpp"
+#include "studies/pairwise/minimax_rate.hpp"
 #include "studies/registry.hpp"
-#include "theory/activation.hpp"
-#include "theory/pairwise_model.hpp"
+#include "theory/pairwise/activation.hpp"
+#include "theory/pairwise/pairwise_model.hpp"
 
 using namespace attnrate;
 

@@ -5,10 +5,10 @@
 #include <limits>
 #include <numbers>
 
-#include "estimators/input_error.hpp"
-#include "studies/settings.hpp"
-#include "theory/pairwise_model.hpp"
-#include "theory/schedule.hpp"
+#include "estimators/common/input_error.hpp"
+#include "studies/io/settings.hpp"
+#include "theory/pairwise/pairwise_model.hpp"
+#include "theory/pairwise/schedule.hpp"
 
 using namespace attnrate;
 

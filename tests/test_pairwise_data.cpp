@@ -15,9 +15,9 @@
 #include <limits>
 #include <string>
 
-#include "estimators/input_error.hpp"
-#include "estimators/random.hpp"
-#include "studies/pairwise_data.hpp"
+#include "estimators/common/input_error.hpp"
+#include "estimators/common/random.hpp"
+#include "studies/io/pairwise_data.hpp"
 
 using namespace attnrate;
 namespace fs = std::filesystem;

@@ -7,10 +7,10 @@
 #include <algorithm>
 #include <cmath>
 
-#include "estimators/input_error.hpp"
-#include "estimators/pairwise_erm.hpp"
-#include "estimators/pairwise_lse.hpp"
-#include "estimators/random.hpp"
+#include "estimators/common/input_error.hpp"
+#include "estimators/pairwise_erm/pairwise_erm.hpp"
+#include "estimators/pairwise_lse/pairwise_lse.hpp"
+#include "estimators/common/random.hpp"
 
 using namespace attnrate;
 

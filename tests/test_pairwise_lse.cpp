@@ -3,9 +3,9 @@
 
 #include <catch2/catch.hpp>
 
-#include "estimators/pairwise_lse.hpp"
-#include "estimators/random.hpp"
-#include "theory/pairwise_model.hpp"
+#include "estimators/pairwise_lse/pairwise_lse.hpp"
+#include "estimators/common/random.hpp"
+#include "theory/pairwise/pairwise_model.hpp"
 
 using namespace attnrate;
 

@@ -9,10 +9,10 @@
 #include <filesystem>
 
 #include "estimators/bspline.hpp"
-#include "estimators/input_error.hpp"
-#include "estimators/random.hpp"
-#include "studies/pairwise_studies.hpp"
-#include "studies/rate_fit.hpp"
+#include "estimators/common/input_error.hpp"
+#include "estimators/common/random.hpp"
+#include "studies/pairwise/pairwise_studies.hpp"
+#include "studies/stats/rate_fit.hpp"
 
 using namespace attnrate;
 

@@ -4,7 +4,7 @@
 #include <limits>
 
 #include "estimators/piecewise_basis.hpp"
-#include "estimators/random.hpp"
+#include "estimators/common/random.hpp"
 
 using namespace attnrate;
 

@@ -15,7 +15,7 @@
 #include <set>
 #include <vector>
 
-#include "estimators/random.hpp"
+#include "estimators/common/random.hpp"
 
 using namespace attnrate;
 

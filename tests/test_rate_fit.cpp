@@ -8,9 +8,9 @@
 
 #include <catch2/catch.hpp>
 
-#include "estimators/input_error.hpp"
-#include "estimators/random.hpp"
-#include "studies/rate_fit.hpp"
+#include "estimators/common/input_error.hpp"
+#include "estimators/common/random.hpp"
+#include "studies/stats/rate_fit.hpp"
 
 using namespace attnrate;
 

@@ -11,11 +11,11 @@
 #include <stdexcept>
 #include <vector>
 
-#include "estimators/attention_inputs.hpp"
-#include "estimators/input_error.hpp"
-#include "estimators/random.hpp"
-#include "estimators/random_feature_attention.hpp"
-#include "estimators/random_feature_mlp.hpp"
+#include "estimators/random_features/attention_inputs.hpp"
+#include "estimators/common/input_error.hpp"
+#include "estimators/common/random.hpp"
+#include "estimators/random_features/random_feature_attention.hpp"
+#include "estimators/random_features/random_feature_mlp.hpp"
 
 using namespace attnrate;
 

@@ -4,11 +4,11 @@
 #include <catch2/catch.hpp>
 #include <cmath>
 
-#include "estimators/input_error.hpp"
-#include "estimators/random.hpp"
-#include "studies/rfa_common.hpp"
-#include "studies/rfa_studies.hpp"
-#include "theory/claims.hpp"
+#include "estimators/common/input_error.hpp"
+#include "estimators/common/random.hpp"
+#include "studies/rfa/rfa_common.hpp"
+#include "studies/rfa/rfa_studies.hpp"
+#include "theory/claims/old_claims.hpp"
 
 using namespace attnrate;
 

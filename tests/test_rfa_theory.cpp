@@ -10,11 +10,11 @@
 #include <numeric>
 #include <vector>
 
-#include "estimators/input_error.hpp"
-#include "estimators/random.hpp"
-#include "theory/attention_law.hpp"
-#include "theory/rfa_kernel.hpp"
-#include "theory/rfa_targets.hpp"
+#include "estimators/common/input_error.hpp"
+#include "estimators/common/random.hpp"
+#include "theory/rfa/attention_law.hpp"
+#include "theory/rfa/rfa_kernel.hpp"
+#include "theory/rfa/rfa_targets.hpp"
 
 using namespace attnrate;
 

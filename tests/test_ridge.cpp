@@ -5,9 +5,9 @@
 #include <cmath>
 #include <limits>
 
-#include "estimators/input_error.hpp"
-#include "estimators/random.hpp"
-#include "estimators/ridge.hpp"
+#include "estimators/common/input_error.hpp"
+#include "estimators/common/random.hpp"
+#include "estimators/ridge/ridge.hpp"
 
 using namespace attnrate;
 

@@ -10,12 +10,12 @@
 #include <limits>
 #include <stdexcept>
 
-#include "estimators/attention_inputs.hpp"
-#include "estimators/input_error.hpp"
-#include "estimators/random.hpp"
-#include "estimators/random_feature_attention.hpp"
-#include "estimators/ridge.hpp"
-#include "estimators/ridge_streaming.hpp"
+#include "estimators/random_features/attention_inputs.hpp"
+#include "estimators/common/input_error.hpp"
+#include "estimators/common/random.hpp"
+#include "estimators/random_features/random_feature_attention.hpp"
+#include "estimators/ridge/ridge.hpp"
+#include "estimators/ridge/ridge_streaming.hpp"
 
 using namespace attnrate;
 

@@ -19,8 +19,8 @@
 #include <string>
 #include <vector>
 
-#include "studies/rfa_common.hpp"
-#include "studies/study.hpp"
+#include "studies/rfa/rfa_common.hpp"
+#include "studies/sweep/study.hpp"
 #include "tests/fuzz/fuzz_util.hpp"
 
 namespace {

@@ -13,8 +13,8 @@
 #include <string>
 #include <string_view>
 
-#include "estimators/input_error.hpp"
-#include "studies/pairwise_data.hpp"
+#include "estimators/common/input_error.hpp"
+#include "studies/io/pairwise_data.hpp"
 #include "tests/fuzz/fuzz_util.hpp"
 
 namespace {

@@ -15,9 +15,9 @@
 #include <string>
 #include <vector>
 
-#include "estimators/input_error.hpp"
+#include "estimators/common/input_error.hpp"
 #include "studies/registry.hpp"
-#include "studies/settings.hpp"
+#include "studies/io/settings.hpp"
 #include "tests/fuzz/fuzz_util.hpp"
 
 namespace {

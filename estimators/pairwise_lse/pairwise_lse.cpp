@@ -1,0 +1,351 @@
+#include "estimators/pairwise_lse/pairwise_lse.hpp"
+
+#include <omp.h>
+
+#include <algorithm>
+#include <cstring>
+#include <sstream>
+#include <tuple>
+#include <vector>
+
+#include "estimators/common/blas.hpp"
+#include "estimators/common/input_error.hpp"
+#include "estimators/piecewise_basis.hpp"
+
+namespace attnrate {
+namespace {
+
+// Number of partial sums: a function of p only (never of the thread count), so the reduction
+// tree and hence every bit of G is the same for any number of threads; at most 64 and at most
+// about 64 MiB of partial sums.
+std::size_t chunk_count(int p) {
+  const std::size_t per = static_cast<std::size_t>(p) * p * sizeof(double);
+  return std::clamp<std::size_t>((std::size_t{64} << 20) / std::max<std::size_t>(per, 1), 2, 64);
+}
+
+// Features of one block into PsiT (p x count*N, zeroed by the caller): unscaled sums
+// sum_{j != i} B_k(u_ij), the 1/(N-1) is applied once to G and h.
+//
+// Per sample the interactions u_ij = x_i . (A x_j) are computed four j at a time (plain
+// left-to-right sums over the coordinates in every lane, A x_j first), then clamped to
+// [a, b] and located (piece, tau) four at a time with exactly the operations of
+// PiecewiseBasis::locate; the s+1 basis values follow by the vectorised Horner scheme of
+// add_values_fixed. Every lane does the same IEEE operations whether the vectors are AVX or
+// pairs of SSE2 registers, so both compiled variants below give the same bits.
+using v4d = double __attribute__((vector_size(32)));
+using v4i = int __attribute__((vector_size(16)));
+
+struct FeatureScratch {
+  int padded_tokens = 0;                  // N rounded up to a multiple of 4
+  std::vector<double> xt, axt, u, tau;    // xt, axt: d x padded_tokens, lanes j >= N stay 0;
+                                          // u, tau, piece: two tokens' rows of padded_tokens
+  std::vector<int> piece;
+  FeatureScratch(int N, int d)
+      : padded_tokens((N + 3) / 4 * 4), xt(static_cast<std::size_t>(d) * padded_tokens, 0.0),
+        axt(xt.size(), 0.0), u(2 * padded_tokens), tau(2 * padded_tokens), piece(2 * padded_tokens) {}
+};
+
+template <int S>
+[[gnu::always_inline]] inline std::size_t block_features_t(const PiecewiseBasis& basis, int p,
+                                                           const double* __restrict A, const double* __restrict X,
+                                                           int N, int d, std::size_t count, double* __restrict PsiT,
+                                                           FeatureScratch& w) {
+  const int Np = w.padded_tokens;
+  double* __restrict xt = w.xt.data();
+  double* __restrict axt = w.axt.data();
+  double* __restrict u = w.u.data();
+  double* __restrict tau = w.tau.data();
+  int* __restrict piece = w.piece.data();
+  const double a = basis.a(), b = basis.b(), ih = basis.inv_h();
+  const v4d va = {a, a, a, a}, vb = {b, b, b, b}, vih = {ih, ih, ih, ih}, vhalf = {0.5, 0.5, 0.5, 0.5};
+  const v4i zero = {0, 0, 0, 0}, kmax = v4i{1, 1, 1, 1} * (basis.pieces() - 1);
+  std::size_t clamped = 0;
+  for (std::size_t s = 0; s < count; ++s) {
+    const double* x = X + s * static_cast<std::size_t>(N) * d;
+    // (A X_s) with tokens along the vectors: axt[r][j] = sum_k A(r, k) x_j[k], left to right in k.
+    for (int j = 0; j < N; ++j)
+      for (int k = 0; k < d; ++k) xt[static_cast<std::size_t>(k) * Np + j] = x[static_cast<std::size_t>(j) * d + k];
+    // Four rows at a time: four independent chains of adds instead of one (latency, not
+    // throughput, bounds a single chain); each lane still sums k = 0..d-1 left to right.
+    for (int jb = 0; jb < Np; jb += 4) {
+      int r = 0;
+      for (; r + 3 < d; r += 4) {
+        v4d acc[4], c;
+        std::memcpy(&c, xt + jb, sizeof(v4d));
+        for (int q = 0; q < 4; ++q) acc[q] = v4d{A[r + q], A[r + q], A[r + q], A[r + q]} * c;
+        for (int k = 1; k < d; ++k) {
+          const double* ak = A + static_cast<std::size_t>(k) * d + r;
+          std::memcpy(&c, xt + static_cast<std::size_t>(k) * Np + jb, sizeof(v4d));
+          for (int q = 0; q < 4; ++q) acc[q] = acc[q] + v4d{ak[q], ak[q], ak[q], ak[q]} * c;
+        }
+        for (int q = 0; q < 4; ++q) std::memcpy(axt + static_cast<std::size_t>(r + q) * Np + jb, &acc[q], sizeof(v4d));
+      }
+      for (; r < d; ++r) {
+        v4d acc, c;
+        std::memcpy(&c, xt + jb, sizeof(v4d));
+        acc = v4d{A[r], A[r], A[r], A[r]} * c;
+        for (int k = 1; k < d; ++k) {
+          const double ark = A[static_cast<std::size_t>(k) * d + r];
+          std::memcpy(&c, xt + static_cast<std::size_t>(k) * Np + jb, sizeof(v4d));
+          acc = acc + v4d{ark, ark, ark, ark} * c;
+        }
+        std::memcpy(axt + static_cast<std::size_t>(r) * Np + jb, &acc, sizeof(v4d));
+      }
+    }
+    // u_ij for two tokens i at a time (again two independent chains), then clamp and locate.
+    for (int i0 = 0; i0 < N; i0 += 2) {
+      const int rows = std::min(2, N - i0);
+      const double* x0 = x + static_cast<std::size_t>(i0) * d;
+      const double* x1 = rows == 2 ? x0 + d : x0;  // a lone last token computes its row twice
+      for (int jb = 0; jb < Np; jb += 4) {
+        v4d acc[2], c;
+        std::memcpy(&c, axt + jb, sizeof(v4d));
+        acc[0] = v4d{x0[0], x0[0], x0[0], x0[0]} * c;
+        acc[1] = v4d{x1[0], x1[0], x1[0], x1[0]} * c;
+        for (int r = 1; r < d; ++r) {
+          std::memcpy(&c, axt + static_cast<std::size_t>(r) * Np + jb, sizeof(v4d));
+          acc[0] = acc[0] + v4d{x0[r], x0[r], x0[r], x0[r]} * c;
+          acc[1] = acc[1] + v4d{x1[r], x1[r], x1[r], x1[r]} * c;
+        }
+        for (int q = 0; q < 2; ++q) {
+          const std::size_t o = static_cast<std::size_t>(q) * Np + jb;
+          std::memcpy(u + o, &acc[q], sizeof(v4d));
+          if constexpr (S > 0) {  // degree 0 needs locate's knot fix-up: scalar below
+            v4d uc = acc[q] >= va ? acc[q] : va;  // NaN -> a, as locate_clamped
+            uc = uc > vb ? vb : uc;
+            const v4d xx = (uc - va) * vih;
+            v4i jj = __builtin_convertvector(xx, v4i);  // truncation, as static_cast<int>
+            jj = jj < zero ? zero : jj;
+            jj = jj > kmax ? kmax : jj;
+            const v4d t = xx - __builtin_convertvector(jj, v4d) - vhalf;
+            std::memcpy(piece + o, &jj, sizeof(v4i));
+            std::memcpy(tau + o, &t, sizeof(v4d));
+          }
+        }
+      }
+      for (int q = 0; q < rows; ++q) {
+        const int i = i0 + q;
+        double* __restrict col = PsiT + (s * N + i) * static_cast<std::size_t>(p);
+        double* uq = u + static_cast<std::size_t>(q) * Np;
+        double* tq = tau + static_cast<std::size_t>(q) * Np;
+        int* pq = piece + static_cast<std::size_t>(q) * Np;
+        for (int j = 0; j < N; ++j) {
+          if (j == i) continue;
+          if constexpr (S > 0) clamped += !(uq[j] >= a) || uq[j] > b;
+          else clamped += basis.locate_clamped(uq[j], pq[j], tq[j]);
+          basis.add_values_fixed<S>(pq[j], tq[j], col);
+        }
+      }
+    }
+  }
+  return clamped;
+}
+
+// One body, two compiled variants: AVX2 where the CPU has it (chosen at run time), SSE2 (the
+// x86-64 baseline) otherwise. No FMA in either (ISO C++ mode does not contract a*b+c), so both
+// give the same bits; a test checks it through LseOptions::allow_avx2.
+#define ATTNRATE_BLOCK_FEATURES_BODY                                                              \
+  switch (basis.degree()) {                                                                       \
+    case 0: return block_features_t<0>(basis, p, A, X, N, d, count, PsiT, w);                    \
+    case 1: return block_features_t<1>(basis, p, A, X, N, d, count, PsiT, w);                    \
+    case 2: return block_features_t<2>(basis, p, A, X, N, d, count, PsiT, w);                    \
+    case 3: return block_features_t<3>(basis, p, A, X, N, d, count, PsiT, w);                    \
+    case 4: return block_features_t<4>(basis, p, A, X, N, d, count, PsiT, w);                    \
+    case 5: return block_features_t<5>(basis, p, A, X, N, d, count, PsiT, w);                    \
+    case 6: return block_features_t<6>(basis, p, A, X, N, d, count, PsiT, w);                    \
+    case 7: return block_features_t<7>(basis, p, A, X, N, d, count, PsiT, w);                    \
+    case 8: return block_features_t<8>(basis, p, A, X, N, d, count, PsiT, w);                    \
+    case 9: return block_features_t<9>(basis, p, A, X, N, d, count, PsiT, w);                    \
+    default: return block_features_t<10>(basis, p, A, X, N, d, count, PsiT, w);                  \
+  }
+
+std::size_t block_features_baseline(const PiecewiseBasis& basis, int p, const double* A, const double* X, int N,
+                                     int d, std::size_t count, double* PsiT, FeatureScratch& w) {
+  ATTNRATE_BLOCK_FEATURES_BODY
+}
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define ATTNRATE_HAVE_AVX2_VARIANT 1
+[[gnu::target("avx2")]] std::size_t block_features_avx2(const PiecewiseBasis& basis, int p, const double* A,
+                                                         const double* X, int N, int d, std::size_t count,
+                                                         double* PsiT, FeatureScratch& w) {
+  ATTNRATE_BLOCK_FEATURES_BODY
+}
+#endif
+#undef ATTNRATE_BLOCK_FEATURES_BODY
+
+using BlockFeatures = std::size_t (*)(const PiecewiseBasis&, int, const double*, const double*, int, int,
+                                      std::size_t, double*, FeatureScratch&);
+
+BlockFeatures select_block_features(bool allow_avx2) {
+#ifdef ATTNRATE_HAVE_AVX2_VARIANT
+  if (allow_avx2 && __builtin_cpu_supports("avx2")) return block_features_avx2;
+#endif
+  (void)allow_avx2;
+  return block_features_baseline;
+}
+
+// Sparse path for large p: each feature row has at most (N-1)(s+1) nonzeros, so adding its
+// outer product directly costs nnz^2 instead of the p^2 of a dense syrk.
+void sparse_accumulate(const double* PsiT, int p, std::size_t cols, double* G, std::vector<int>& touched) {
+  for (std::size_t t = 0; t < cols; ++t) {
+    const double* col = PsiT + t * static_cast<std::size_t>(p);
+    touched.clear();
+    for (int k = 0; k < p; ++k)
+      if (col[k] != 0.0) touched.push_back(k);
+    for (std::size_t x = 0; x < touched.size(); ++x) {
+      const int kb = touched[x];
+      const double vb = col[kb];
+      double* Gcol = G + static_cast<std::size_t>(kb) * p;
+      for (std::size_t y = 0; y <= x; ++y) Gcol[touched[y]] += col[touched[y]] * vb;
+    }
+  }
+}
+
+}  // namespace
+
+void add_feature_outer_products(const double* PsiT, int p, std::size_t cols, bool sparse, double* G,
+                                std::vector<int>& touched) noexcept {
+  if (sparse) sparse_accumulate(PsiT, p, cols, G, touched);
+  else syrk_upper_add(PsiT, p, static_cast<int>(cols), 1.0, G);
+}
+
+NormalEquations reduce_normal_equations(const std::vector<PartialNormalEquations>& parts, int p, std::size_t M,
+                                        int N, double feature_scale) {
+  NormalEquations ne;
+  ne.G.zeros(p, p);
+  ne.h.zeros(p);
+  for (const PartialNormalEquations& part : parts) {  // fixed order
+    ne.G += part.G;
+    ne.h += part.h;
+    ne.yy += part.yy;
+    ne.clamped += part.clamped;
+  }
+  symmetrise_from_upper(ne.G);
+  const double scale = 1.0 / (static_cast<double>(M) * N);
+  ne.G *= scale * feature_scale * feature_scale;
+  ne.h *= scale * feature_scale;
+  ne.yy *= scale;
+  ne.tokens = M * N;
+  ne.interactions = M * N * static_cast<std::size_t>(N - 1);
+  return ne;
+}
+
+bool uses_sparse_accumulation(int p, int N, int degree) noexcept { return p > 3 * (N - 1) * (degree + 1); }
+
+NormalEquations accumulate_normal_equations(const BSplineBasis& basis, const arma::mat& A, int N, int d,
+                                            std::size_t M, const SampleBlockSource& source,
+                                            const LseOptions& options) {
+  const int p = basis.size();
+  const std::size_t B = std::max<std::size_t>(1, options.block_samples);
+  const std::size_t blocks = (M + B - 1) / B;
+  const std::size_t chunks = std::min(chunk_count(p), blocks);
+  const int threads = options.threads > 0 ? options.threads : omp_get_max_threads();
+  pin_blas_to_one_thread();
+  const bool sparse = uses_sparse_accumulation(p, N, basis.degree());
+  const PiecewiseBasis poly(basis);
+  const BlockFeatures block_features = select_block_features(options.allow_avx2);
+
+  std::vector<PartialNormalEquations> sums(chunks);
+#pragma omp parallel num_threads(threads)
+  {
+    std::vector<double> X(B * N * d), Y(B * N), PsiT(B * N * static_cast<std::size_t>(p));
+    std::vector<int> touched;
+    FeatureScratch scratch(N, d);
+#pragma omp for schedule(dynamic, 1)
+    for (std::size_t c = 0; c < chunks; ++c) {
+      PartialNormalEquations& cs = sums[c];
+      cs.G.zeros(p, p);
+      cs.h.zeros(p);
+      // Chunk c covers blocks [c*blocks/chunks, (c+1)*blocks/chunks).
+      const std::size_t b0 = c * blocks / chunks, b1 = (c + 1) * blocks / chunks;
+      for (std::size_t b = b0; b < b1; ++b) {
+        const std::size_t first = b * B, count = std::min(B, M - first);
+        const std::size_t cols = count * N;
+        const double* Xb = X.data();
+        const double* Yb = Y.data();
+        if (source.in_memory()) std::tie(Xb, Yb) = source.block(first);  // read in place
+        else source(first, count, X.data(), Y.data());
+        std::fill(PsiT.begin(), PsiT.begin() + cols * p, 0.0);
+        cs.clamped += block_features(poly, p, A.memptr(), Xb, N, d, count, PsiT.data(), scratch);
+        add_feature_outer_products(PsiT.data(), p, cols, sparse, cs.G.memptr(), touched);
+        const arma::mat Psi(PsiT.data(), p, cols, false, true);
+        const arma::vec y(const_cast<double*>(Yb), cols, false, true);
+        cs.h += Psi * y;
+        for (std::size_t t = 0; t < cols; ++t) cs.yy += Yb[t] * Yb[t];
+      }
+    }
+  }
+  NormalEquations ne = reduce_normal_equations(sums, p, M, N, 1.0 / (N - 1));
+  // Non-finite outputs (or |Y| so large that Y^2 overflows) make every quantity below
+  // meaningless: refuse them here, where the cause can still be named.
+  if (!std::isfinite(ne.yy) || !ne.h.is_finite() || !ne.G.is_finite())
+    throw InputError("pairwise least squares: the outputs Y are not finite (inf or NaN) or so large that their "
+                     "squares overflow (|Y| > ~1e154); check the data or the activation's range (1/(MN) sum Y^2 = " +
+                     std::to_string(ne.yy) + ")");
+  return ne;
+}
+
+LseSolution solve_normal_equations(const NormalEquations& ne, double ridge, double rcond_floor) {
+  const arma::uword p = ne.G.n_rows;
+  LseSolution sol;
+  sol.coef.zeros(p);
+  // Basis functions that no training interaction touches have G_kk = 0 and h_k = 0: their
+  // rows and columns decouple, every least-squares solution leaves them free, and the
+  // minimum-norm one sets them to 0. Solve on the observed ones only.
+  std::vector<arma::uword> seen;
+  for (arma::uword k = 0; k < p; ++k)
+    if (ne.G(k, k) > 0.0) seen.push_back(k);
+  sol.unobserved = p - seen.size();
+  const arma::uvec idx(seen);
+  arma::mat Gr = ne.G.submat(idx, idx);
+  if (ridge > 0.0) Gr.diag() += ridge;
+  const arma::vec h = ne.h.elem(idx);
+  const arma::uword q = idx.n_elem;
+  arma::mat R;
+  const bool chol_ok = q > 0 && Gr.is_finite() && arma::chol(R, Gr);
+  sol.rcond = chol_ok ? arma::rcond(Gr) : 0.0;
+  std::ostringstream name;
+  if (chol_ok && sol.rcond >= rcond_floor) {
+    sol.coef.elem(idx) = arma::solve(arma::trimatu(R), arma::solve(arma::trimatl(R.t()), h));
+    name << "cholesky";
+    sol.rank = q;
+  } else {
+    arma::mat Uu, Vv;
+    arma::vec sv;
+    if (q > 0) arma::svd(Uu, sv, Vv, Gr, "dc");
+    const double tol = static_cast<double>(q) * (sv.n_elem ? sv[0] : 0.0) * std::numeric_limits<double>::epsilon();
+    arma::vec c(q, arma::fill::zeros);
+    arma::uword rank = 0;
+    for (arma::uword k = 0; k < sv.n_elem; ++k)
+      if (sv[k] > tol) {
+        c += Vv.col(k) * (arma::dot(Uu.col(k), h) / sv[k]);
+        ++rank;
+      }
+    if (q > 0) sol.coef.elem(idx) = c;
+    sol.rank = rank;
+    sol.fallback = true;
+    if (sv.n_elem && sv[0] > 0) sol.rcond = sv[sv.n_elem - 1] / sv[0];
+    name << "min-norm (rank " << rank << " of " << q << ")";
+  }
+  if (sol.unobserved > 0) name << ", " << sol.unobserved << " basis functions without data set to 0";
+  sol.solver = name.str();
+  // Training risk 1/(MN) sum (Y - psi^T c)^2 = c^T G c - 2 c^T h + yy (ridge term excluded).
+  // Clamp rounding below 0, but never turn a NaN into 0.
+  const double mse = arma::as_scalar(sol.coef.t() * ne.G * sol.coef) - 2.0 * arma::dot(sol.coef, ne.h) + ne.yy;
+  sol.train_mse = mse < 0.0 ? 0.0 : mse;
+  return sol;
+}
+
+PairwiseLseFit fit_pairwise_lse(const BSplineBasis& basis, const arma::mat& A, int N, int d, std::size_t M,
+                                const SampleBlockSource& source, const LseOptions& options) {
+  NormalEquations ne = accumulate_normal_equations(basis, A, N, d, M, source, options);
+  LseSolution sol = solve_normal_equations(ne, options.ridge, options.rcond_floor);
+  return PairwiseLseFit{basis, std::move(sol), std::move(ne)};
+}
+
+SampleBlockSource in_memory_source(const arma::mat& X, const arma::vec& Y, int N) {
+  return SampleBlockSource::in_memory(X.memptr(), Y.memptr(), N, static_cast<int>(X.n_rows));
+}
+
+}  // namespace attnrate

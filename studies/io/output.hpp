@@ -1,0 +1,72 @@
+#pragma once
+// Writing study outputs: atomic files, CSV tables, number formatting, build information.
+#include <cstdint>
+#include <filesystem>
+#include <limits>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "estimators/common/input_error.hpp"
+
+namespace attnrate {
+
+/// Writes `content` to a temporary file beside `path`, fsyncs it and renames it over `path`,
+/// so a reader (or a resumed run) never sees a half-written file.
+void write_file_atomic(const std::filesystem::path& path, const std::string& content);
+
+/// Shortest decimal that round-trips to the same double ("nan"/"inf" never reach outputs:
+/// callers mark such cells instead).
+std::string format_double(double v);
+
+/// format_double for finite values; an empty field for NaN or infinity (the cell's status
+/// column says why), so no output file ever contains "nan" or "inf".
+std::string format_finite(double v);
+
+/// A CSV table with a header; cells are already formatted strings.
+struct CsvTable {
+  std::vector<std::string> columns;
+  std::vector<std::vector<std::string>> rows;
+  std::string str() const;
+};
+
+/// Git revision, attnrate version, compiler, Armadillo, Boost and OpenBLAS versions.
+nlohmann::json build_info();
+
+/// Reads field `key` of a checkpoint (cells/*.json) into `out`, type-checked, so that a corrupt
+/// file is detected (InputError, then the cell is recomputed) instead of converted with undefined
+/// behaviour (e.g. 1e300 into a size_t): integral T needs an integer in T's range; floating T a
+/// number, or null for NaN (JSON has no NaN; nlohmann writes it as null); other T via get<T>().
+template <class T>
+void read_checkpoint_field(const nlohmann::json& j, const char* key, T& out) {
+  const nlohmann::json& v = j.at(key);
+  const auto bad = [key](const char* what) {
+    throw InputError(std::string("checkpoint field '") + key + "' must be " + what);
+  };
+  if constexpr (std::is_same_v<T, bool>) {
+    if (!v.is_boolean()) bad("true or false");
+    out = v.get<bool>();
+  } else if constexpr (std::is_integral_v<T>) {
+    if (v.is_number_unsigned()) {
+      const auto u = v.get<std::uint64_t>();
+      if (!std::in_range<T>(u)) bad("an integer in range");
+      out = static_cast<T>(u);
+    } else if (v.is_number_integer()) {
+      const auto i = v.get<std::int64_t>();
+      if (!std::in_range<T>(i)) bad("an integer in range");
+      out = static_cast<T>(i);
+    } else {
+      bad("an integer");
+    }
+  } else if constexpr (std::is_floating_point_v<T>) {
+    if (v.is_null()) out = std::numeric_limits<T>::quiet_NaN();
+    else if (v.is_number()) out = v.get<T>();
+    else bad("a number");
+  } else {
+    out = v.get<T>();
+  }
+}
+
+}  // namespace attnrate

@@ -1,0 +1,256 @@
+#include "studies/io/settings.hpp"
+
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <fstream>
+#include <iterator>
+#include <sstream>
+#include <toml++/toml.h>
+
+#include "estimators/common/input_error.hpp"
+
+namespace attnrate {
+namespace {
+
+std::size_t edit_distance(const std::string& a, const std::string& b) {
+  std::vector<std::size_t> prev(b.size() + 1), cur(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) prev[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    cur[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j)
+      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
+    std::swap(prev, cur);
+  }
+  return prev[b.size()];
+}
+
+std::string trim(std::string s) {
+  const auto b = s.find_first_not_of(" \t");
+  const auto e = s.find_last_not_of(" \t");
+  return b == std::string::npos ? std::string() : s.substr(b, e - b + 1);
+}
+
+template <class T>
+bool parse_number(const std::string& text, T& out) {
+  const std::string t = trim(text);
+  const auto [ptr, ec] = std::from_chars(t.data(), t.data() + t.size(), out);
+  return ec == std::errc() && ptr == t.data() + t.size() && !t.empty();
+}
+
+std::vector<std::string> split(const std::string& s, char sep) {
+  std::vector<std::string> parts;
+  std::string cur;
+  std::istringstream in(s);
+  while (std::getline(in, cur, sep)) parts.push_back(trim(cur));
+  if (!s.empty() && s.back() == sep) parts.emplace_back();
+  return parts;
+}
+
+}  // namespace
+
+std::string closest_match(const std::string& word, const std::vector<std::string>& candidates) {
+  std::string best;
+  std::size_t best_d = std::max<std::size_t>(3, word.size() / 2) + 1;
+  for (const auto& c : candidates) {
+    const std::size_t d = edit_distance(word, c);
+    if (d < best_d) {
+      best_d = d;
+      best = c;
+    }
+  }
+  return best;
+}
+
+Settings::Settings(std::vector<KeySpec> keys) : keys_(std::move(keys)) {
+  for (const auto& k : keys_) values_[k.key] = Value{k.default_value, "--" + k.key + " (default)", false};
+}
+
+bool Settings::has_key(const std::string& key) const { return values_.count(key) != 0; }
+
+void Settings::set(const std::string& key, std::string value, std::string source) {
+  auto it = values_.find(key);
+  if (it == values_.end()) {
+    std::vector<std::string> names;
+    for (const auto& k : keys_) names.push_back(k.key);
+    const std::string hint = closest_match(key, names);
+    throw InputError(source + ": unknown key '" + key + "'" + (hint.empty() ? "" : "; did you mean '" + hint + "'?"));
+  }
+  it->second = Value{std::move(value), std::move(source), true};
+}
+
+void Settings::load_toml(const std::filesystem::path& path) {
+  // Read the bytes ourselves: study files must be ASCII (toml++ 3.3, Debian 12, has undefined
+  // behaviour on some non-ASCII code points; found by fuzzing).
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw InputError("cannot read study file " + path.string());
+  const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::size_t line = 1, column = 1;
+  for (unsigned char ch : bytes) {
+    if (ch >= 0x80) {
+      std::ostringstream m;
+      m << path.string() << ":" << line << ":" << column << ": non-ASCII byte 0x" << std::hex << int(ch)
+        << "; study files must be plain ASCII";
+      throw InputError(m.str());
+    }
+    if (ch == '\n') ++line, column = 1;
+    else ++column;
+  }
+  toml::table table;
+  try {
+    table = toml::parse(bytes, path.string());
+  } catch (const toml::parse_error& e) {
+    std::ostringstream m;
+    m << path.string() << ":" << e.source().begin.line << ":" << e.source().begin.column << ": " << e.description();
+    throw InputError(m.str());
+  }
+  for (auto&& [k, node] : table) {
+    const std::string key(k.str());
+    const std::string where = path.filename().string() + ": " + key;
+    std::ostringstream v;
+    auto scalar = [&](const toml::node& n) -> std::string {
+      std::ostringstream s;
+      s.precision(17);
+      if (auto x = n.as_integer()) s << x->get();
+      else if (auto y = n.as_floating_point()) s << y->get();
+      else if (auto z = n.as_string()) s << z->get();
+      else if (auto b = n.as_boolean()) s << (b->get() ? "true" : "false");
+      else throw InputError(where + ": value must be a number, string, boolean or array of those");
+      return s.str();
+    };
+    if (auto arr = node.as_array()) {
+      bool first = true;
+      for (auto&& el : *arr) {
+        v << (first ? "" : ",") << scalar(el);
+        first = false;
+      }
+    } else {
+      v << scalar(node);
+    }
+    set(key, v.str(), where);
+  }
+}
+
+void Settings::add_to_cli(CLI::App& app) {
+  for (const auto& k : keys_) {
+    app.add_option("--" + k.key, cli_sink_[k.key], k.help + " [default: " + k.default_value + "]");
+    cli_app_[k.key] = &app;
+  }
+}
+
+void Settings::apply_cli() {
+  for (const auto& k : keys_) {
+    auto it = cli_app_.find(k.key);
+    if (it == cli_app_.end()) continue;
+    if (it->second->count("--" + k.key) > 0) set(k.key, cli_sink_[k.key], "--" + k.key);
+  }
+}
+
+const std::string& Settings::raw(const std::string& key) const { return values_.at(key).value; }
+const std::string& Settings::source(const std::string& key) const { return values_.at(key).source; }
+bool Settings::given(const std::string& key) const { return values_.at(key).given; }
+
+namespace {
+std::string label(const Settings& s, const std::string& key) {
+  const std::string& src = s.source(key);
+  const auto pos = src.find(" (default)");
+  return pos == std::string::npos ? src : src.substr(0, pos);
+}
+}  // namespace
+
+long long Settings::get_int(const std::string& key, long long min, long long max) const {
+  long long v = 0;
+  if (!parse_number(raw(key), v))
+    throw InputError(label(*this, key) + " must be an integer, got '" + raw(key) + "'");
+  if (v < min || v > max) {
+    std::ostringstream m;
+    m << label(*this, key) << " must be ";
+    if (max == std::numeric_limits<long long>::max()) m << ">= " << min;
+    else m << "in " << min << ".." << max;
+    m << ", got " << raw(key);
+    throw InputError(m.str());
+  }
+  return v;
+}
+
+double Settings::get_double(const std::string& key, double min, double max, bool min_inclusive) const {
+  double v = 0;
+  if (!parse_number(raw(key), v) || !std::isfinite(v))
+    throw InputError(label(*this, key) + " must be a finite number, got '" + raw(key) + "'");
+  const bool low_ok = min_inclusive ? v >= min : v > min;
+  if (!low_ok || v > max) {
+    std::ostringstream m;
+    m << label(*this, key) << " must be " << (min_inclusive ? ">= " : "> ") << min;
+    if (max != std::numeric_limits<double>::infinity()) m << " and <= " << max;
+    m << ", got " << raw(key);
+    throw InputError(m.str());
+  }
+  return v;
+}
+
+std::uint64_t Settings::get_seed(const std::string& key) const {
+  std::uint64_t v = 0;
+  if (!parse_number(raw(key), v))
+    throw InputError(label(*this, key) + " must be a non-negative integer, got '" + raw(key) + "'");
+  return v;
+}
+
+std::vector<std::size_t> Settings::get_sizes(const std::string& key, std::size_t min) const {
+  const std::string& text = raw(key);
+  const std::string name = label(*this, key);
+  std::vector<std::size_t> out;
+  auto number = [&](const std::string& t) {
+    unsigned long long v = 0;
+    if (!parse_number(t, v))
+      throw InputError(name + " must be a list 500,1000 or a log grid 500:64000:x2 of integers, got '" + text + "'");
+    if (v < min) throw InputError(name + " entries must be >= " + std::to_string(min) + ", got " + t);
+    return static_cast<std::size_t>(v);
+  };
+  if (text.find(':') != std::string::npos) {
+    const auto parts = split(text, ':');
+    if (parts.size() != 3 || parts[2].empty() || parts[2][0] != 'x')
+      throw InputError(name + " log grid must be FIRST:LAST:xFACTOR (e.g. 500:64000:x2), got '" + text + "'");
+    const std::size_t first = number(parts[0]), last = number(parts[1]);
+    double factor = 0;
+    if (!parse_number(parts[2].substr(1), factor) || !(factor > 1.0))
+      throw InputError(name + " grid factor must be > 1, got '" + parts[2] + "'");
+    if (last < first) throw InputError(name + " grid needs FIRST <= LAST, got '" + text + "'");
+    // Bound the number of steps before taking them: a factor within a few ulps of 1 would
+    // otherwise loop ~1e15 times producing the same rounded sizes.
+    if (std::log(static_cast<double>(last) / static_cast<double>(first)) / std::log(factor) > 10000.0)
+      throw InputError(name + " grid " + text + " would take more than 10000 steps (factor too close to 1)");
+    for (double m = static_cast<double>(first); m <= last * (1 + 1e-9); m *= factor) {
+      const auto v = static_cast<std::size_t>(std::llround(m));
+      if (out.empty() || v != out.back()) out.push_back(v);
+      if (out.size() > 10000) throw InputError(name + " grid has more than 10000 points: '" + text + "'");
+    }
+  } else {
+    for (const auto& p : split(text, ',')) out.push_back(number(p));
+    std::vector<std::size_t> sorted = out;
+    std::sort(sorted.begin(), sorted.end());
+    if (std::adjacent_find(sorted.begin(), sorted.end()) != sorted.end())
+      throw InputError(name + " has repeated entries: '" + text + "'");
+  }
+  if (out.empty()) throw InputError(name + " is empty");
+  return out;
+}
+
+bool Settings::get_range(const std::string& key, double& a, double& b) const {
+  const std::string& text = raw(key);
+  if (trim(text) == "auto") return false;
+  const auto parts = split(text, ',');
+  if (parts.size() != 2 || !parse_number(parts[0], a) || !parse_number(parts[1], b) || !std::isfinite(a) ||
+      !std::isfinite(b))
+    throw InputError(label(*this, key) + " must be 'a,b' (two finite numbers) or 'auto', got '" + text + "'");
+  if (!(a < b)) throw InputError(label(*this, key) + " needs a < b, got '" + text + "'");
+  return true;
+}
+
+std::vector<std::pair<std::string, std::string>> Settings::all() const {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const auto& k : keys_) out.emplace_back(k.key, values_.at(k.key).value);
+  return out;
+}
+
+}  // namespace attnrate

@@ -1,7 +1,0 @@
-#include "studies/cli.hpp"
-#include "studies/distributed.hpp"
-
-int main(int argc, char** argv) {
-  attnrate::MpiSession mpi(argc, argv);  // no-op unless built with MPI and started by mpirun
-  return mpi.finish(attnrate::run_cli(argc, argv));
-}

@@ -1,0 +1,284 @@
+// `attnrate study biased-weights` (issue 4): zero-mean against biased query-key weights
+// (W = mu diag(I_d, 0) + noise) on inner-product and key-only targets (studies/rfa_studies.hpp).
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <limits>
+#include <map>
+#include <sstream>
+
+#include "estimators/common/input_error.hpp"
+#include "estimators/common/random.hpp"
+#include "estimators/random_features/random_feature_attention.hpp"
+#include "plots/sample_complexity_plot.hpp"
+#include "studies/io/output.hpp"
+#include "studies/rfa/rfa_common.hpp"
+#include "studies/rfa/rfa_studies.hpp"
+
+namespace attnrate {
+
+std::vector<KeySpec> biased_weights_keys() {
+  return {
+      {"inputs", "sphere", "input law of query and keys: sphere | gaussian"},
+      {"N", "8", "keys per sample (>= 1)"},
+      {"d", "8", "token dimension (>= 1)"},
+      {"heads", "64", "RFA heads M (>= 1)"},
+      {"sigma-act", "relu", "RFA score activation: relu | exp | softmax"},
+      {"tau", "0.5", "query-key weight noise standard deviation (> 0)"},
+      {"mu", "1,2,4", "mean scales of the biased law W = mu diag(I_d, 0) + noise (list, each > 0)"},
+      {"target", "inner-poly:2,inner-poly:3,cos-inner,key-poly:2",
+       "targets (list); inner-poly:p and cos-inner are the inner-product targets, the others the controls"},
+      {"sigma", "0.1", "noise standard deviation sigma_eps (targets have unit variance; >= 0)"},
+      {"lambda", "gcv", "ridge penalty: gcv | kfold[:K] | number >= 0 (chosen on training data only)"},
+      {"n", "250:8000:x2", "training sample sizes: list or log grid FIRST:LAST:xFACTOR (each >= 10)"},
+      {"claim-from", "1000", "the claims are judged at every grid n >= this (>= 1)"},
+      {"seeds", "10", "repetitions (>= 2)"},
+      {"seed", "1", "base seed"},
+      {"test-n", "10000", "fresh test inputs for the normalised error (>= 10000)"},
+      {"tolerance", "0.05", "relative tolerance of the control claim (ratio >= 1 - tolerance); the advantage claim uses 0"},
+      {"max-ci-width", "1", "maximum judged-interval width, log(hi/lo), before inconclusive (> 0)"},
+      {"bootstrap", "2000", "seed-bootstrap resamples (>= 100)"},
+  };
+}
+
+namespace {
+
+struct Config {
+  AttentionLaw law;
+  int N = 8, d = 8, heads = 64;
+  RfaActivation act = RfaActivation::relu;
+  double tau = 0.5, sigma = 0.1, tolerance = 0.05, max_width = 1;
+  std::vector<double> mu;
+  std::vector<std::string> targets;
+  RidgeFitOptions ridge;
+  std::vector<std::size_t> n;
+  std::size_t claim_from = 1000, test_n = 10000;
+  int seeds = 5, bootstrap = 2000;
+  std::uint64_t seed = 1;
+};
+
+Config read_config(const Settings& s) {
+  Config c;
+  c.law = AttentionLaw::parse(s.get_string("inputs"));
+  c.N = static_cast<int>(s.get_int("N", 1, 1000000));
+  c.d = static_cast<int>(s.get_int("d", 1, 10000));
+  c.heads = static_cast<int>(s.get_int("heads", 1, 1000000));
+  c.act = parse_rfa_activation(s.get_string("sigma-act"));
+  c.tau = s.get_double("tau", 0.0, 1e6, false);
+  c.mu = get_double_list(s, "mu", 1e-12, 1e6);
+  c.targets = get_string_list(s, "target");
+  c.sigma = s.get_double("sigma", 0.0, 1e6);
+  c.ridge = parse_lambda(s, "lambda");
+  c.n = s.get_sizes("n", 10);
+  std::sort(c.n.begin(), c.n.end());
+  c.n.erase(std::unique(c.n.begin(), c.n.end()), c.n.end());
+  c.claim_from = static_cast<std::size_t>(s.get_int("claim-from", 1, std::numeric_limits<long long>::max()));
+  c.seeds = static_cast<int>(s.get_int("seeds", 2, 100000));
+  c.seed = s.get_seed("seed");
+  c.test_n = static_cast<std::size_t>(s.get_int("test-n", 10000, 100000000));
+  c.tolerance = s.get_double("tolerance", 0.0, 1.0);
+  c.max_width = s.get_double("max-ci-width", 0.0, 1e6, false);
+  c.bootstrap = static_cast<int>(s.get_int("bootstrap", 100, 1000000));
+  if (c.n.back() < c.claim_from)
+    throw InputError(s.source("claim-from") + " = " + s.raw("claim-from") + " exceeds every n of '" + s.raw("n") +
+                     "': no n to judge the claims at");
+  for (const auto& t : c.targets) StudyTarget(t, c.d, c.law, 0);
+  return c;
+}
+
+bool is_inner_product_target(const std::string& name) {
+  return name.rfind("inner-poly", 0) == 0 || name.rfind("cos-inner", 0) == 0;
+}
+
+std::string law_label(double mu) {
+  if (mu == 0) return "zero-mean";
+  std::ostringstream s;
+  s << "biased mu=" << mu;
+  return s.str();
+}
+
+// One group: one weight law (mu = 0: zero-mean) and one repetition; rows per (n, target).
+nlohmann::json run_group(const Config& c, const std::vector<StudyTarget>& targets, double mu, int rep) {
+  const auto urep = static_cast<std::uint64_t>(rep);
+  RfaOptions ro;
+  ro.heads = c.heads;
+  ro.activation = c.act;
+  ro.law = mu == 0 ? WeightLaw::zero_mean : WeightLaw::biased;
+  ro.mu = mu == 0 ? 1.0 : mu;
+  ro.tau = c.tau;
+  ro.seed = derive_seed(c.seed, {hash_name("rfa-weights"), hash_name(law_label(mu)), urep});
+  ro.threads = 1;
+  RandomFeatureAttention rfa(c.d, ro);
+  // Inputs and noise do not depend on the law: the laws are compared on the same data.
+  const AttentionInputs test = c.law.sample(c.d, c.N, c.test_n, derive_seed(c.seed, {hash_name("test"), urep}));
+  const arma::mat test_features = rfa.features(test);
+  nlohmann::json rows = nlohmann::json::array();
+  for (std::size_t n : c.n) {
+    const AttentionInputs train = c.law.sample(c.d, c.N, n, derive_seed(c.seed, {hash_name("train"), urep, n}));
+    auto t0 = std::chrono::steady_clock::now();
+    const arma::mat F = rfa.features(train);
+    const double feat = seconds_since(t0);
+    for (const auto& t : targets) {
+      t0 = std::chrono::steady_clock::now();
+      arma::vec y = t.evaluate(train);
+      add_noise(y, c.sigma, derive_seed(c.seed, {hash_name("noise"), urep, n, hash_name(t.name())}));
+      RidgeFitOptions ridge = c.ridge;
+      ridge.fold_seed = derive_seed(c.seed, {hash_name("folds"), urep, n});
+      const RidgeFit fit = rfa.fit_features(F, y, ridge);
+      const TestError e = normalised_test_error(test_features * fit.solution.w, t.evaluate(test));
+      rows.push_back({{"mu", mu},
+                      {"law", law_label(mu)},
+                      {"rep", rep},
+                      {"n", n},
+                      {"target", t.name()},
+                      {"error", e.error},
+                      {"error_se", e.se},
+                      {"lambda", fit.solution.lambda},
+                      {"solver", fit.solution.solver},
+                      {"seconds", seconds_since(t0) + feat / static_cast<double>(targets.size())}});
+    }
+  }
+  return rows;
+}
+
+}  // namespace
+
+nlohmann::json run_biased_weights(const Settings& settings, const StudyContext& ctx) {
+  const auto t_start = std::chrono::steady_clock::now();
+  const Config c = read_config(settings);
+  std::vector<StudyTarget> targets;
+  for (const auto& t : c.targets) targets.emplace_back(t, c.d, c.law, derive_seed(c.seed, {hash_name("target")}));
+
+  std::filesystem::create_directories(ctx.out);
+  nlohmann::json params;
+  for (const auto& [k, v] : settings.all()) params[k] = v;
+  params["noise"] = "y = f* + sigma * N(0, 1), f* of unit variance";
+  params["error"] = "mean (f_hat - f*)^2 / Var f* over test-n fresh noiseless inputs";
+  params["pairing"] = "every law sees the same training inputs, noise and test inputs in a repetition";
+  const std::string fingerprint = run_fingerprint(params);
+
+  std::vector<double> laws = {0.0};
+  for (double m : c.mu) laws.push_back(m);
+  std::vector<std::string> names;
+  std::vector<std::pair<double, int>> groups;
+  for (double mu : laws)
+    for (int rep = 0; rep < c.seeds; ++rep) {
+      groups.emplace_back(mu, rep);
+      names.push_back(file_stem(mu == 0 ? "zero-mean" : "mu" + format_short(mu)) + "-rep" + std::to_string(rep));
+    }
+  const auto results = run_groups(ctx, "biased-weights", fingerprint, names, [&](std::size_t g) {
+    return run_group(c, targets, groups[g].first, groups[g].second);
+  });
+
+  // error[(target, mu)][rep][n]
+  std::map<std::pair<std::string, double>, std::vector<std::map<std::size_t, double>>> err;
+  CsvTable table;
+  table.columns = {"target", "law", "mu", "tau", "inputs", "N", "d", "heads", "sigma_act", "sigma", "lambda_rule",
+                   "n", "rep", "seed", "test_n", "error", "error_se", "lambda", "solver", "seconds"};
+  std::size_t cells = 0;
+  for (const auto& group : results)
+    for (const auto& r : group) {
+      ++cells;
+      const std::string t = r.at("target");
+      const double mu = r.at("mu");
+      auto& e = err[{t, mu}];
+      if (e.empty()) e.resize(c.seeds);
+      e[r.at("rep").get<int>()][r.at("n").get<std::size_t>()] = r.at("error");
+      table.rows.push_back({t, r.at("law"), format_double(mu), format_double(c.tau), c.law.name(), std::to_string(c.N),
+                            std::to_string(c.d), std::to_string(c.heads), to_string(c.act), format_double(c.sigma),
+                            settings.raw("lambda"), std::to_string(r.at("n").get<std::size_t>()),
+                            std::to_string(r.at("rep").get<int>()), std::to_string(c.seed), std::to_string(c.test_n),
+                            format_double(r.at("error")), format_double(r.at("error_se")),
+                            format_double(r.at("lambda")), r.at("solver"), format_double(r.at("seconds"))});
+    }
+  if (ctx.share.root()) write_file_atomic(ctx.out / "cells.csv", table.str());
+
+  nlohmann::json summary;
+  summary["study"] = "biased-weights";
+  summary["parameters"] = params;
+  summary["cells_total"] = cells;
+  nlohmann::json claims = nlohmann::json::array();
+  const std::uint64_t boot_seed = derive_seed(c.seed, {hash_name("bootstrap")});
+  for (const auto& t : targets) {
+    const bool inner = is_inner_product_target(t.name());
+    for (double mu : c.mu) {
+      const Direction dir = inner ? Direction::at_most : Direction::at_least;
+      const double tol = inner ? 0.0 : c.tolerance;
+      nlohmann::json per_n = nlohmann::json::array();
+      bool all_consistent = true, any_inconsistent = false;
+      MeanCi worst;
+      std::size_t worst_n = 0;
+      bool have_worst = false;
+      for (std::size_t n : c.n) {
+        if (n < c.claim_from) continue;
+        std::vector<double> lr;
+        for (int r = 0; r < c.seeds; ++r) lr.push_back(std::log(err.at({t.name(), mu})[r].at(n) / err.at({t.name(), 0.0})[r].at(n)));
+        const MeanCi m = mean_ci(lr, 0.95, c.bootstrap, boot_seed);
+        const Verdict v = judge_direction(1.0, dir, std::exp(m.lo()), std::exp(m.hi()), tol, c.max_width, true);
+        all_consistent = all_consistent && v == Verdict::consistent;
+        any_inconsistent = any_inconsistent || v == Verdict::inconsistent;
+        per_n.push_back({{"n", n}, {"ratio", std::exp(m.mean)}, {"ci_t", {std::exp(m.t_lo), std::exp(m.t_hi)}},
+                         {"ci_boot", {std::exp(m.boot_lo), std::exp(m.boot_hi)}}, {"verdict", to_string(v)}});
+        // The least favourable n for the claim: the highest upper bound (advantage) or the lowest lower bound.
+        const bool worse = !have_worst || (inner ? m.hi() > worst.hi() : m.lo() < worst.lo());
+        if (worse) {
+          worst = m;
+          worst_n = n;
+          have_worst = true;
+        }
+      }
+      const Verdict v = any_inconsistent ? Verdict::inconsistent : all_consistent ? Verdict::consistent : Verdict::inconclusive;
+      const std::string id = "biased-weights." + t.name() + ".mu" + format_short(mu) + (inner ? ".lower-error" : ".no-advantage");
+      const std::string statement =
+          inner ? "On the inner-product target " + t.name() + " the biased law (mu = " + format_short(mu) +
+                      ") reaches a lower error than the zero-mean law at every n >= " + std::to_string(c.claim_from)
+                : "On " + t.name() + " the biased law (mu = " + format_short(mu) +
+                      ") gives no advantage: its error is not below the zero-mean error at any n >= " +
+                      std::to_string(c.claim_from) + " (within tolerance)";
+      nlohmann::json j = directional_claim_json(id, statement,
+                                                "error(biased) / error(zero-mean), geometric mean over repetitions, at "
+                                                "the least favourable n (see per_n)",
+                                                1.0, dir, std::exp(worst.mean), std::exp(worst.t_lo),
+                                                std::exp(worst.t_hi), std::exp(worst.boot_lo), std::exp(worst.boot_hi),
+                                                tol, c.max_width, true, v, CensorTally{});
+      j["n_judged"] = worst_n;
+      j["per_n"] = per_n;
+      j["verdict_rule_over_n"] = "consistent if every n >= claim-from is consistent, inconsistent if any is, "
+                                 "inconclusive otherwise";
+      j["source"] = "Fu, Guo, Bai, Mei (NeurIPS 2023): non-zero-mean query-key weights help targets of <x_0, x_i>";
+      claims.push_back(j);
+    }
+  }
+  summary["claims"] = claims;
+
+  nlohmann::json figures = nlohmann::json::array();
+  for (const auto& t : targets) {
+    SampleComplexityFigure fig;
+    fig.title = "biased-weights: " + t.name() + ", N = " + std::to_string(c.N) + ", d = " + std::to_string(c.d) +
+                ", M = " + std::to_string(c.heads) + ", tau = " + format_short(c.tau);
+    fig.note = "sigma = " + format_short(c.sigma) + ", lambda " + settings.raw("lambda") + ", " + std::to_string(c.seeds) +
+               " repetitions, paired data across laws";
+    for (double mu : laws) {
+      SampleComplexityCurve cu;
+      cu.label = law_label(mu);
+      const auto& e = err.at({t.name(), mu});
+      for (const auto& rep : e)
+        for (const auto& [n, v] : rep)
+          if (v > 0) {
+            cu.n.push_back(static_cast<double>(n));
+            cu.error.push_back(v);
+          }
+      if (!cu.n.empty()) fig.curves.push_back(cu);
+    }
+    const std::string stem = "biased-weights-" + file_stem(t.name());
+    if (ctx.share.root()) write_sample_complexity_figure(fig, ctx.out / stem);
+    figures.push_back(stem + ".png");
+  }
+  summary["figures"] = figures;
+  summary["wall_seconds"] = seconds_since(t_start);
+  summary["build"] = build_info();
+  if (ctx.share.root()) write_file_atomic(ctx.out / "summary.json", summary.dump(2) + "\n");
+  return summary;
+}
+
+}  // namespace attnrate

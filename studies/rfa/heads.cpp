@@ -1,0 +1,296 @@
+// `attnrate study heads` (issue 4): RFA with M heads against its infinite-width kernel limit
+// (studies/rfa_studies.hpp). With features not scaled by 1/sqrt(M), sum_m <phi_m, phi_m'> ~ M K,
+// so RFA ridge with penalty lambda has the predictor K_M (K_M + n lambda I)^{-1} y ->
+// K (K + n (lambda/M) I)^{-1} y: RFA with lambda = M lambda_K tends to kernel ridge with lambda_K.
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <limits>
+#include <map>
+#include <sstream>
+
+#include "estimators/common/input_error.hpp"
+#include "estimators/common/random.hpp"
+#include "estimators/random_features/random_feature_attention.hpp"
+#include "plots/convergence_plot.hpp"
+#include "studies/io/output.hpp"
+#include "studies/rfa/rfa_common.hpp"
+#include "studies/rfa/rfa_studies.hpp"
+#include "theory/rfa/rfa_kernel.hpp"
+
+namespace attnrate {
+
+std::vector<KeySpec> heads_keys() {
+  return {
+      {"inputs", "sphere", "input law of query and keys: sphere | gaussian"},
+      {"N", "4", "keys per sample (>= 1)"},
+      {"d", "8", "token dimension (>= 1)"},
+      {"heads", "256:2048:x2", "numbers of heads M: list or log grid FIRST:LAST:xFACTOR (each >= 1)"},
+      {"sigma-act", "relu", "score activation (the kernel limit is implemented for relu only)"},
+      {"weights", "zero-mean", "query-key weight law: zero-mean | biased (the biased kernel is ~30x slower)"},
+      {"mu", "1", "mean scale of the biased law (>= 0)"},
+      {"tau", "0.5", "query-key weight noise standard deviation (> 0)"},
+      {"target", "key-poly:2", "target: inner-poly:p | key-poly:p | mixed:p | cos-inner[:w] | first-key | first-key-poly:p"},
+      {"sigma", "0.1", "noise standard deviation sigma_eps (targets have unit variance; >= 0)"},
+      {"n", "1000", "training sample size (>= 10)"},
+      {"lambda", "gcv", "kernel ridge penalty lambda_K: gcv (on the training kernel matrix) | number > 0; "
+                        "RFA with M heads uses M lambda_K"},
+      {"seeds", "5", "repetitions (>= 2)"},
+      {"seed", "1", "base seed"},
+      {"test-n", "10000", "fresh test inputs (>= 10000)"},
+      {"tolerance", "0.1", "tolerance of the slope claim (>= 0)"},
+      {"max-ci-width", "0.3", "maximum CI width before the verdict is inconclusive (> 0)"},
+      {"bootstrap", "2000", "seed-bootstrap resamples (>= 100)"},
+  };
+}
+
+namespace {
+
+struct Config {
+  AttentionLaw law;
+  int N = 4, d = 8;
+  std::vector<std::size_t> heads;
+  WeightLaw weights = WeightLaw::zero_mean;
+  double mu = 1, tau = 0.5, sigma = 0.1, lambda = 0, tolerance = 0.1, max_width = 0.3;
+  bool gcv = true;
+  std::string target;
+  std::size_t n = 1000, test_n = 10000;
+  int seeds = 5, bootstrap = 2000;
+  std::uint64_t seed = 1;
+};
+
+Config read_config(const Settings& s) {
+  Config c;
+  c.law = AttentionLaw::parse(s.get_string("inputs"));
+  c.N = static_cast<int>(s.get_int("N", 1, 1000000));
+  c.d = static_cast<int>(s.get_int("d", 1, 10000));
+  c.heads = s.get_sizes("heads", 1);
+  std::sort(c.heads.begin(), c.heads.end());
+  c.heads.erase(std::unique(c.heads.begin(), c.heads.end()), c.heads.end());
+  if (c.heads.size() < 2) throw InputError(s.source("heads") + " needs at least two distinct head counts to fit a rate");
+  if (parse_rfa_activation(s.get_string("sigma-act")) != RfaActivation::relu)
+    throw InputError(s.source("sigma-act") + " = " + s.raw("sigma-act") +
+                     ": the infinite-width kernel is implemented for relu only");
+  c.weights = parse_weight_law(s.get_string("weights"));
+  c.mu = s.get_double("mu", 0.0, 1e6);
+  c.tau = s.get_double("tau", 0.0, 1e6, false);
+  c.target = s.get_string("target");
+  c.sigma = s.get_double("sigma", 0.0, 1e6);
+  c.n = static_cast<std::size_t>(s.get_int("n", 10, 1000000));
+  if (s.raw("lambda") == "gcv") {
+    c.gcv = true;
+  } else {
+    c.gcv = false;
+    c.lambda = s.get_double("lambda", 0.0, 1e12, false);
+  }
+  c.seeds = static_cast<int>(s.get_int("seeds", 2, 100000));
+  c.seed = s.get_seed("seed");
+  c.test_n = static_cast<std::size_t>(s.get_int("test-n", 10000, 100000000));
+  c.tolerance = s.get_double("tolerance", 0.0, 1e6);
+  c.max_width = s.get_double("max-ci-width", 0.0, 1e6, false);
+  c.bootstrap = static_cast<int>(s.get_int("bootstrap", 100, 1000000));
+  StudyTarget(c.target, c.d, c.law, 0);
+  return c;
+}
+
+}  // namespace
+
+double kernel_gcv_lambda(const arma::mat& K, const arma::vec& y, const arma::vec& grid, arma::vec* scores) {
+  arma::vec s;
+  arma::mat U;
+  if (!arma::eig_sym(s, U, K)) throw std::runtime_error("kernel_gcv_lambda: eigendecomposition failed");
+  s.transform([](double v) { return v > 0 ? v : 0.0; });
+  const arma::vec c = U.t() * y;
+  const double n = static_cast<double>(y.n_elem);
+  arma::vec sc(grid.n_elem);
+  for (arma::uword g = 0; g < grid.n_elem; ++g) {
+    const double nl = n * grid[g];
+    double rss = 0, resid_trace = 0;  // resid_trace = n - tr(H), summed without cancellation
+    for (arma::uword j = 0; j < s.n_elem; ++j) {
+      const double r = nl / (s[j] + nl);
+      rss += r * r * c[j] * c[j];
+      resid_trace += r;
+    }
+    sc[g] = (rss / n) / std::pow(resid_trace / n, 2);
+  }
+  if (scores) *scores = sc;
+  return grid[sc.index_min()];
+}
+
+namespace {
+
+nlohmann::json run_group(const Config& c, const StudyTarget& target, int rep) {
+  const auto urep = static_cast<std::uint64_t>(rep);
+  const AttentionInputs train = c.law.sample(c.d, c.N, c.n, derive_seed(c.seed, {hash_name("train"), urep}));
+  const AttentionInputs test = c.law.sample(c.d, c.N, c.test_n, derive_seed(c.seed, {hash_name("test"), urep}));
+  arma::vec y = target.evaluate(train);
+  add_noise(y, c.sigma, derive_seed(c.seed, {hash_name("noise"), urep}));
+  const arma::vec truth = target.evaluate(test);
+
+  auto t0 = std::chrono::steady_clock::now();
+  const RfaKernel kernel(c.tau, c.weights == WeightLaw::biased ? c.mu : 0.0);
+  const arma::mat K = kernel.gram(train);
+  double lambda_K = c.lambda;
+  if (c.gcv) lambda_K = kernel_gcv_lambda(K, y, log_lambda_grid(1e-10, 10.0, 45), nullptr);
+  std::string solver;
+  const arma::vec alpha = kernel_ridge_coefficients(K, y, lambda_K, &solver);
+  const arma::vec f_inf = kernel.gram(test, train) * alpha;
+  const TestError kernel_error = normalised_test_error(f_inf, truth);
+  const double kernel_seconds = seconds_since(t0);
+  double var = arma::var(truth);
+
+  nlohmann::json rows = nlohmann::json::array();
+  for (std::size_t M : c.heads) {
+    t0 = std::chrono::steady_clock::now();
+    RfaOptions ro;
+    ro.heads = static_cast<int>(M);
+    ro.law = c.weights;
+    ro.mu = c.mu;
+    ro.tau = c.tau;
+    ro.seed = derive_seed(c.seed, {hash_name("rfa-weights"), M, urep});
+    ro.threads = 1;
+    RandomFeatureAttention rfa(c.d, ro);
+    RidgeFitOptions ridge;
+    ridge.rule = LambdaRule::fixed;
+    ridge.lambda = static_cast<double>(M) * lambda_K;
+    const RidgeFit fit = rfa.fit(train, y, ridge);
+    const arma::vec pred = rfa.predict(test);
+    const TestError e = normalised_test_error(pred, truth);
+    const TestError gap = normalised_test_error(pred, f_inf);  // normalised by Var f_inf; rescale below
+    const double gap_value = gap.error * arma::var(f_inf) / var;
+    const double gap_se = gap.se * arma::var(f_inf) / var;
+    rows.push_back({{"rep", rep},
+                    {"M", M},
+                    {"lambda_K", lambda_K},
+                    {"lambda", ridge.lambda},
+                    {"error", e.error},
+                    {"error_se", e.se},
+                    {"kernel_error", kernel_error.error},
+                    {"kernel_error_se", kernel_error.se},
+                    {"gap", gap_value},
+                    {"gap_se", gap_se},
+                    {"solver", fit.solution.solver},
+                    {"form", to_string(fit.solution.form)},
+                    {"kernel_solver", solver},
+                    {"kernel_seconds", kernel_seconds},
+                    {"seconds", seconds_since(t0)}});
+  }
+  return rows;
+}
+
+}  // namespace
+
+nlohmann::json run_heads(const Settings& settings, const StudyContext& ctx) {
+  const auto t_start = std::chrono::steady_clock::now();
+  const Config c = read_config(settings);
+  const StudyTarget target(c.target, c.d, c.law, derive_seed(c.seed, {hash_name("target")}));
+
+  std::filesystem::create_directories(ctx.out);
+  nlohmann::json params;
+  for (const auto& [k, v] : settings.all()) params[k] = v;
+  params["noise"] = "y = f* + sigma * N(0, 1), f* of unit variance";
+  params["gap"] = "mean over test inputs of (f_M - f_inf)^2 / Var f*, f_inf = kernel ridge with lambda_K, f_M = RFA "
+                  "ridge with M heads and lambda = M lambda_K on the same training data";
+  const std::string fingerprint = run_fingerprint(params);
+
+  std::vector<std::string> names;
+  for (int rep = 0; rep < c.seeds; ++rep) names.push_back("rep" + std::to_string(rep));
+  const auto results =
+      run_groups(ctx, "heads", fingerprint, names, [&](std::size_t g) { return run_group(c, target, static_cast<int>(g)); });
+
+  CsvTable table;
+  table.columns = {"target", "inputs", "N", "d", "weights", "mu", "tau", "sigma", "n", "M", "rep", "seed", "test_n",
+                   "lambda_K", "lambda", "error", "error_se", "kernel_error", "kernel_error_se", "gap", "gap_se",
+                   "solver", "form", "kernel_solver", "kernel_seconds", "seconds"};
+  std::vector<double> x, y;
+  std::size_t excluded = 0, cells = 0;
+  ConvergenceSeries gap_series, err_series;
+  for (const auto& group : results)
+    for (const auto& r : group) {
+      ++cells;
+      const std::size_t M = r.at("M");
+      const double gap = r.at("gap");
+      table.rows.push_back({target.name(), c.law.name(), std::to_string(c.N), std::to_string(c.d),
+                            to_string(c.weights), format_double(c.mu), format_double(c.tau), format_double(c.sigma),
+                            std::to_string(c.n), std::to_string(M), std::to_string(r.at("rep").get<int>()),
+                            std::to_string(c.seed), std::to_string(c.test_n), format_double(r.at("lambda_K")),
+                            format_double(r.at("lambda")), format_double(r.at("error")),
+                            format_double(r.at("error_se")), format_double(r.at("kernel_error")),
+                            format_double(r.at("kernel_error_se")), format_double(gap), format_double(r.at("gap_se")),
+                            r.at("solver"), r.at("form"), r.at("kernel_solver"), format_double(r.at("kernel_seconds")),
+                            format_double(r.at("seconds"))});
+      if (!(gap > 0) || !std::isfinite(gap)) {
+        ++excluded;
+        continue;
+      }
+      x.push_back(std::log(static_cast<double>(M)));
+      y.push_back(std::log(gap));
+      gap_series.x.push_back(static_cast<double>(M));
+      gap_series.y.push_back(gap);
+      err_series.x.push_back(static_cast<double>(M));
+      err_series.y.push_back(r.at("error"));
+    }
+  if (ctx.share.root()) write_file_atomic(ctx.out / "cells.csv", table.str());
+
+  nlohmann::json summary;
+  summary["study"] = "heads";
+  summary["parameters"] = params;
+  summary["cells_total"] = cells;
+  summary["cells_excluded"] = excluded;
+  nlohmann::json kernel_errors = nlohmann::json::array();
+  for (const auto& group : results) kernel_errors.push_back(group.at(0).at("kernel_error"));
+  summary["kernel_error_per_rep"] = kernel_errors;
+  summary["claims"] = nlohmann::json::array();
+  if (x.size() >= 3) {
+    const SlopeFit fit = fit_slope(x, y, 0.95, c.bootstrap, derive_seed(c.seed, {hash_name("bootstrap")}));
+    const auto [lo, hi] = judged_interval(fit);
+    const Verdict v = judge(-1.0, lo, hi, c.tolerance, c.max_width);
+    nlohmann::json claim = slope_claim_json(
+        "heads." + target.name() + ".gap-slope",
+        "RFA ridge with M heads (penalty M lambda_K) converges to infinite-width kernel ridge (penalty lambda_K) with "
+        "squared L2 gap ~ 1/M (random-features variance)",
+        -1.0, fit, c.tolerance, c.max_width, v);
+    claim["abscissa"] = "log M";
+    claim["source"] = "Random-features approximation (Rahimi & Recht 2008); infinite-width limit of Fu, Guo, Bai, Mei";
+    claim["cells_excluded"] = excluded;
+    summary["claims"].push_back(claim);
+
+    ConvergenceFigure fig;
+    fig.title = "heads: RFA -> kernel ridge, " + target.name() + ", n = " + std::to_string(c.n) + ", N = " +
+                std::to_string(c.N) + ", d = " + std::to_string(c.d) + ", " + to_string(c.weights);
+    fig.x_label = "M (heads)";
+    fig.y_label = "||f_M - f_inf||^2 / Var f*  (and test error)";
+    std::ostringstream note;
+    note.precision(3);
+    note << "gap slope " << fit.slope << ", verdict " << to_string(v) << " (theory -1, tolerance " << c.tolerance
+         << ", CI [" << lo << ", " << hi << "]); mean kernel-ridge test error "
+         << arma::mean(arma::vec(kernel_errors.get<std::vector<double>>()));
+    fig.note = note.str();
+    gap_series.label = "gap to kernel limit";
+    gap_series.fit_slope = fit.slope;
+    gap_series.fit_intercept = fit.intercept;
+    gap_series.theory_slope = -1.0;
+    fig.series.push_back(gap_series);
+    std::vector<double> lx, ly;
+    for (std::size_t i = 0; i < err_series.x.size(); ++i) {
+      lx.push_back(std::log(err_series.x[i]));
+      ly.push_back(std::log(err_series.y[i]));
+    }
+    const SlopeFit ef = fit_slope(lx, ly, 0.95, 100, 1);
+    err_series.label = "RFA test error";
+    err_series.fit_slope = ef.slope;
+    err_series.fit_intercept = ef.intercept;
+    err_series.draw_theory = false;
+    fig.series.push_back(err_series);
+    if (ctx.share.root()) write_convergence_figure(fig, ctx.out / "heads");
+    summary["figure"] = "heads.png";
+  } else {
+    summary["error"] = "fewer than 3 usable cells: no slope fitted";
+  }
+  summary["wall_seconds"] = seconds_since(t_start);
+  summary["build"] = build_info();
+  if (ctx.share.root()) write_file_atomic(ctx.out / "summary.json", summary.dump(2) + "\n");
+  return summary;
+}
+
+}  // namespace attnrate

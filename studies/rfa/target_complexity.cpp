@@ -1,0 +1,351 @@
+// `attnrate study target-complexity` (issue 4): error vs n and the sample complexity n_eps of
+// key-poly:p and inner-poly:p against the degree p and the dimension d (studies/rfa_studies.hpp).
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <limits>
+#include <map>
+#include <sstream>
+
+#include "estimators/common/input_error.hpp"
+#include "estimators/common/random.hpp"
+#include "estimators/random_features/random_feature_attention.hpp"
+#include "plots/sample_complexity_plot.hpp"
+#include "studies/io/output.hpp"
+#include "studies/rfa/rfa_common.hpp"
+#include "studies/rfa/rfa_studies.hpp"
+
+namespace attnrate {
+
+std::vector<KeySpec> target_complexity_keys() {
+  return {
+      {"inputs", "sphere", "input law of query and keys: sphere | gaussian"},
+      {"N", "4", "keys per sample (>= 1)"},
+      {"d", "4,8,16", "token dimensions (list, each >= 1)"},
+      {"heads", "64", "RFA heads M (>= 1)"},
+      {"sigma-act", "relu", "RFA score activation: relu | exp | softmax"},
+      {"weights", "zero-mean", "query-key weight law: zero-mean | biased"},
+      {"mu", "1", "mean scale of the biased law (>= 0)"},
+      {"tau", "0.5", "query-key weight noise standard deviation (> 0)"},
+      {"p", "1,2,3,4", "polynomial degrees (list, each 1..10)"},
+      {"family", "key-poly,inner-poly", "target families (list): key-poly | inner-poly"},
+      {"sigma", "0.1", "noise standard deviation sigma_eps (targets have unit variance; >= 0)"},
+      {"lambda", "gcv", "ridge penalty: gcv | kfold[:K] | number >= 0 (chosen on training data only)"},
+      {"n", "32:8192:x2", "training sample sizes: list or log grid FIRST:LAST:xFACTOR (each >= 10)"},
+      {"seeds", "4", "repetitions (>= 2)"},
+      {"seed", "1", "base seed"},
+      {"test-n", "10000", "fresh test inputs for the normalised error (>= 10000)"},
+      {"eps", "0.5", "error level defining n_eps (in (0, 1))"},
+      {"max-ci-width", "3", "maximum judged-interval width, log(hi/lo), before inconclusive (> 0)"},
+      {"bootstrap", "2000", "seed-bootstrap resamples (>= 100)"},
+  };
+}
+
+namespace {
+
+struct Config {
+  AttentionLaw law;
+  int N = 4, heads = 64;
+  std::vector<std::size_t> d, p;
+  std::vector<std::string> families;
+  RfaActivation act = RfaActivation::relu;
+  WeightLaw weights = WeightLaw::zero_mean;
+  double mu = 1, tau = 0.5, sigma = 0.1, eps = 0.5, max_width = 3;
+  RidgeFitOptions ridge;
+  std::vector<std::size_t> n;
+  std::size_t test_n = 10000;
+  int seeds = 3, bootstrap = 2000;
+  std::uint64_t seed = 1;
+};
+
+template <class T>
+void sort_unique(std::vector<T>& v) {
+  std::sort(v.begin(), v.end());
+  v.erase(std::unique(v.begin(), v.end()), v.end());
+}
+
+Config read_config(const Settings& s) {
+  Config c;
+  c.law = AttentionLaw::parse(s.get_string("inputs"));
+  c.N = static_cast<int>(s.get_int("N", 1, 1000000));
+  c.d = s.get_sizes("d", 1);
+  c.heads = static_cast<int>(s.get_int("heads", 1, 1000000));
+  c.act = parse_rfa_activation(s.get_string("sigma-act"));
+  c.weights = parse_weight_law(s.get_string("weights"));
+  c.mu = s.get_double("mu", 0.0, 1e6);
+  c.tau = s.get_double("tau", 0.0, 1e6, false);
+  c.p = s.get_sizes("p", 1);
+  for (auto p : c.p)
+    if (p > 10) throw InputError(s.source("p") + ": degrees must be in 1..10, got " + std::to_string(p));
+  c.families = get_string_list(s, "family");
+  for (const auto& f : c.families)
+    if (f != "key-poly" && f != "inner-poly")
+      throw InputError(s.source("family") + ": unknown family '" + f + "'; valid: key-poly, inner-poly");
+  c.sigma = s.get_double("sigma", 0.0, 1e6);
+  c.ridge = parse_lambda(s, "lambda");
+  c.n = s.get_sizes("n", 10);
+  c.seeds = static_cast<int>(s.get_int("seeds", 2, 100000));
+  c.seed = s.get_seed("seed");
+  c.test_n = static_cast<std::size_t>(s.get_int("test-n", 10000, 100000000));
+  c.eps = s.get_double("eps", 0.0, 1.0, false);
+  if (c.eps >= 1.0) throw InputError(s.source("eps") + " must be in (0, 1), got " + s.raw("eps"));
+  c.max_width = s.get_double("max-ci-width", 0.0, 1e6, false);
+  c.bootstrap = static_cast<int>(s.get_int("bootstrap", 100, 1000000));
+  sort_unique(c.d);
+  sort_unique(c.p);
+  sort_unique(c.n);
+  if (c.n.size() < 2) throw InputError(s.source("n") + " needs at least two distinct sample sizes");
+  return c;
+}
+
+std::string target_name(const std::string& family, std::size_t p) { return family + ":" + std::to_string(p); }
+
+// One group: one d and one repetition; the RFA features are shared by every target.
+nlohmann::json run_group(const Config& c, std::size_t d, int rep) {
+  const auto urep = static_cast<std::uint64_t>(rep);
+  const int di = static_cast<int>(d);
+  std::vector<StudyTarget> targets;
+  for (const auto& f : c.families)
+    for (std::size_t p : c.p)
+      targets.emplace_back(target_name(f, p), di, c.law, derive_seed(c.seed, {hash_name("target"), d}));
+  RfaOptions ro;
+  ro.heads = c.heads;
+  ro.activation = c.act;
+  ro.law = c.weights;
+  ro.mu = c.mu;
+  ro.tau = c.tau;
+  ro.seed = derive_seed(c.seed, {hash_name("rfa-weights"), d, urep});
+  ro.threads = 1;
+  RandomFeatureAttention rfa(di, ro);
+  const AttentionInputs test = c.law.sample(di, c.N, c.test_n, derive_seed(c.seed, {hash_name("test"), d, urep}));
+  const arma::mat test_features = rfa.features(test);
+  std::vector<arma::vec> truth;
+  for (const auto& t : targets) truth.push_back(t.evaluate(test));
+  nlohmann::json rows = nlohmann::json::array();
+  for (std::size_t n : c.n) {
+    const AttentionInputs train = c.law.sample(di, c.N, n, derive_seed(c.seed, {hash_name("train"), d, urep, n}));
+    auto t0 = std::chrono::steady_clock::now();
+    const arma::mat F = rfa.features(train);
+    const double feat = seconds_since(t0);
+    for (std::size_t k = 0; k < targets.size(); ++k) {
+      t0 = std::chrono::steady_clock::now();
+      arma::vec y = targets[k].evaluate(train);
+      add_noise(y, c.sigma, derive_seed(c.seed, {hash_name("noise"), d, urep, n, hash_name(targets[k].name())}));
+      RidgeFitOptions ridge = c.ridge;
+      ridge.fold_seed = derive_seed(c.seed, {hash_name("folds"), d, urep, n});
+      const RidgeFit fit = rfa.fit_features(F, y, ridge);
+      const TestError e = normalised_test_error(test_features * fit.solution.w, truth[k]);
+      rows.push_back({{"d", d},
+                      {"rep", rep},
+                      {"n", n},
+                      {"target", targets[k].name()},
+                      {"error", e.error},
+                      {"error_se", e.se},
+                      {"lambda", fit.solution.lambda},
+                      {"solver", fit.solution.solver},
+                      {"seconds", seconds_since(t0) + feat / static_cast<double>(targets.size())}});
+    }
+  }
+  return rows;
+}
+
+}  // namespace
+
+nlohmann::json run_target_complexity(const Settings& settings, const StudyContext& ctx) {
+  const auto t_start = std::chrono::steady_clock::now();
+  const Config c = read_config(settings);
+  for (std::size_t d : c.d)  // validate every target before any work
+    for (const auto& f : c.families)
+      for (std::size_t p : c.p) StudyTarget(target_name(f, p), static_cast<int>(d), c.law, 0);
+
+  std::filesystem::create_directories(ctx.out);
+  nlohmann::json params;
+  for (const auto& [k, v] : settings.all()) params[k] = v;
+  params["noise"] = "y = f* + sigma * N(0, 1), f* of unit variance";
+  params["error"] = "mean (f_hat - f*)^2 / Var f* over test-n fresh noiseless inputs";
+  const std::string fingerprint = run_fingerprint(params);
+
+  std::vector<std::string> names;
+  std::vector<std::pair<std::size_t, int>> groups;
+  for (std::size_t d : c.d)
+    for (int rep = 0; rep < c.seeds; ++rep) {
+      groups.emplace_back(d, rep);
+      names.push_back("d" + std::to_string(d) + "-rep" + std::to_string(rep));
+    }
+  const auto results = run_groups(ctx, "target-complexity", fingerprint, names, [&](std::size_t g) {
+    return run_group(c, groups[g].first, groups[g].second);
+  });
+
+  // error[(target, d)][rep][n index]
+  std::map<std::size_t, std::size_t> n_index;
+  for (std::size_t i = 0; i < c.n.size(); ++i) n_index[c.n[i]] = i;
+  std::map<std::pair<std::string, std::size_t>, std::vector<std::vector<double>>> err;
+  CsvTable table;
+  table.columns = {"target", "inputs", "N", "d", "heads", "sigma_act", "weights", "mu", "tau", "sigma", "lambda_rule",
+                   "n", "rep", "seed", "test_n", "error", "error_se", "lambda", "solver", "seconds"};
+  std::size_t cells = 0;
+  for (const auto& group : results)
+    for (const auto& r : group) {
+      ++cells;
+      const std::string t = r.at("target");
+      const std::size_t d = r.at("d"), n = r.at("n");
+      auto& e = err[{t, d}];
+      if (e.empty()) e.assign(c.seeds, std::vector<double>(c.n.size(), std::numeric_limits<double>::quiet_NaN()));
+      e[r.at("rep").get<int>()][n_index.at(n)] = r.at("error");
+      table.rows.push_back({t, c.law.name(), std::to_string(c.N), std::to_string(d), std::to_string(c.heads),
+                            to_string(c.act), to_string(c.weights), format_double(c.mu), format_double(c.tau),
+                            format_double(c.sigma), settings.raw("lambda"), std::to_string(n),
+                            std::to_string(r.at("rep").get<int>()), std::to_string(c.seed), std::to_string(c.test_n),
+                            format_double(r.at("error")), format_double(r.at("error_se")),
+                            format_double(r.at("lambda")), r.at("solver"), format_double(r.at("seconds"))});
+    }
+  if (ctx.share.root()) write_file_atomic(ctx.out / "cells.csv", table.str());
+
+  const std::vector<double> ns(c.n.begin(), c.n.end());
+  std::map<std::pair<std::string, std::size_t>, std::vector<Crossing>> cross;
+  nlohmann::json neps = nlohmann::json::array();
+  for (const auto& entry : err) {
+    const auto& key = entry.first;  // not a structured binding: the lambda below captures it
+    const auto& reps = entry.second;
+    std::vector<double> v;
+    int left = 0, right = 0;
+    for (const auto& curve : reps) {
+      cross[key].push_back(crossing_n(ns, curve, c.eps));
+      v.push_back(cross[key].back().n);
+      left += cross[key].back().censoring == Censoring::left;
+      right += cross[key].back().censoring == Censoring::right;
+    }
+    neps.push_back({{"target", key.first}, {"d", key.second}, {"n_eps_per_rep", v},
+                    {"n_eps_geometric_mean", geometric_mean(v)}, {"left_censored", left}, {"right_censored", right},
+                    {"error_at_largest_n_per_rep", [&] {
+                       std::vector<double> l;
+                       for (const auto& cu : reps) l.push_back(cu.back());
+                       return l;
+                     }()}});
+  }
+
+  nlohmann::json summary;
+  summary["study"] = "target-complexity";
+  summary["parameters"] = params;
+  summary["cells_total"] = cells;
+  summary["eps"] = c.eps;
+  summary["n_eps"] = neps;
+
+  // Claim per (family, d): n_eps does not decrease with the degree, every consecutive pair of p
+  // judged (ratio n_eps(p')/n_eps(p) >= 1 with tolerance 0); a right-censored n_eps(p') only
+  // makes the ratio larger (conservative), a right-censored n_eps(p) is anti-conservative.
+  nlohmann::json claims = nlohmann::json::array();
+  const std::uint64_t boot_seed = derive_seed(c.seed, {hash_name("bootstrap")});
+  if (c.p.size() >= 2) {
+    for (const auto& f : c.families)
+      for (std::size_t d : c.d) {
+        nlohmann::json per_pair = nlohmann::json::array();
+        bool all_consistent = true, any_inconsistent = false;
+        MeanCi worst;
+        bool have = false;
+        CensorTally worst_tally;
+        for (std::size_t i = 0; i + 1 < c.p.size(); ++i) {
+          const auto& a = cross.at({target_name(f, c.p[i]), d});
+          const auto& b = cross.at({target_name(f, c.p[i + 1]), d});
+          std::vector<double> lr;
+          CensorTally tally;
+          for (int r = 0; r < c.seeds; ++r) {
+            lr.push_back(std::log(b[r].n / a[r].n));
+            tally.add(b[r].censoring, +1, Direction::at_least);
+            tally.add(a[r].censoring, -1, Direction::at_least);
+          }
+          const MeanCi m = mean_ci(lr, 0.95, c.bootstrap, boot_seed);
+          const Verdict v = censored_verdict(
+              judge_direction(1.0, Direction::at_least, std::exp(m.lo()), std::exp(m.hi()), 0.0, c.max_width, true),
+              tally);
+          all_consistent = all_consistent && v == Verdict::consistent;
+          any_inconsistent = any_inconsistent || v == Verdict::inconsistent;
+          per_pair.push_back({{"p", c.p[i]}, {"p_next", c.p[i + 1]}, {"ratio", std::exp(m.mean)},
+                              {"ci_t", {std::exp(m.t_lo), std::exp(m.t_hi)}},
+                              {"ci_boot", {std::exp(m.boot_lo), std::exp(m.boot_hi)}},
+                              {"censored_conservative", tally.conservative},
+                              {"censored_anticonservative", tally.anti}, {"verdict", to_string(v)}});
+          if (!have || m.lo() < worst.lo()) {
+            worst = m;
+            worst_tally = tally;
+            have = true;
+          }
+        }
+        const Verdict v = any_inconsistent ? Verdict::inconsistent : all_consistent ? Verdict::consistent : Verdict::inconclusive;
+        nlohmann::json j = directional_claim_json(
+            "target-complexity." + f + ".d" + std::to_string(d) + ".n-eps-increasing-in-p",
+            "For " + f + ":p targets at d = " + std::to_string(d) + ", N = " + std::to_string(c.N) +
+                ", the samples RFA needs to reach error " + format_short(c.eps) + " do not decrease as the degree p grows",
+            "n_eps(p+1) / n_eps(p), geometric mean over repetitions, least favourable consecutive pair (see per_pair)",
+            1.0, Direction::at_least, std::exp(worst.mean), std::exp(worst.t_lo), std::exp(worst.t_hi),
+            std::exp(worst.boot_lo), std::exp(worst.boot_hi), 0.0, c.max_width, true, v, worst_tally);
+        j["per_pair"] = per_pair;
+        j["verdict_rule_over_pairs"] = "consistent if every consecutive pair is consistent, inconsistent if any is";
+        j["source"] = "attnrate (report): higher-degree targets need more samples; not a theorem of the paper";
+        claims.push_back(j);
+      }
+  }
+  summary["claims"] = claims;
+
+  // Figures: n_eps against p (curves per family and d, uncensored repetitions only) and the
+  // error curves per d.
+  nlohmann::json figures = nlohmann::json::array();
+  {
+    SampleComplexityFigure fig;
+    fig.title = "target-complexity: n_eps (error " + format_short(c.eps) + ") against degree p, N = " + std::to_string(c.N) +
+                ", M = " + std::to_string(c.heads);
+    fig.x_label = "degree p";
+    fig.y_label = "n_eps (training samples to reach error " + format_short(c.eps) + ")";
+    int censored = 0;
+    for (const auto& f : c.families)
+      for (std::size_t d : c.d) {
+        SampleComplexityCurve cu;
+        cu.label = f + ", d = " + std::to_string(d);
+        for (std::size_t p : c.p)
+          for (const auto& x : cross.at({target_name(f, p), d})) {
+            if (x.censoring != Censoring::none) {
+              ++censored;
+              continue;
+            }
+            cu.n.push_back(static_cast<double>(p));
+            cu.error.push_back(x.n);
+          }
+        if (!cu.n.empty()) fig.curves.push_back(cu);
+      }
+    fig.note = std::to_string(censored) + " censored repetitions (n_eps outside the n grid) not drawn; see summary.json";
+    if (!fig.curves.empty()) {
+      if (ctx.share.root()) write_sample_complexity_figure(fig, ctx.out / "n-eps-vs-p");
+      figures.push_back("n-eps-vs-p.png");
+    } else {
+      summary["figure_note"] = "every n_eps is censored: no n_eps-vs-p figure";
+    }
+  }
+  for (std::size_t d : c.d) {
+    SampleComplexityFigure fig;
+    fig.title = "target-complexity: error vs n, d = " + std::to_string(d) + ", N = " + std::to_string(c.N) +
+                ", M = " + std::to_string(c.heads);
+    fig.note = "sigma = " + format_short(c.sigma) + ", lambda " + settings.raw("lambda") + ", " + to_string(c.weights);
+    for (const auto& f : c.families)
+      for (std::size_t p : c.p) {
+        SampleComplexityCurve cu;
+        cu.label = target_name(f, p);
+        for (const auto& curve : err.at({target_name(f, p), d}))
+          for (std::size_t i = 0; i < c.n.size(); ++i)
+            if (curve[i] > 0) {
+              cu.n.push_back(static_cast<double>(c.n[i]));
+              cu.error.push_back(curve[i]);
+            }
+        if (!cu.n.empty()) fig.curves.push_back(cu);
+      }
+    const std::string stem = "target-complexity-d" + std::to_string(d);
+    if (ctx.share.root()) write_sample_complexity_figure(fig, ctx.out / stem);
+    figures.push_back(stem + ".png");
+  }
+  summary["figures"] = figures;
+  summary["wall_seconds"] = seconds_since(t_start);
+  summary["build"] = build_info();
+  if (ctx.share.root()) write_file_atomic(ctx.out / "summary.json", summary.dump(2) + "\n");
+  return summary;
+}
+
+}  // namespace attnrate

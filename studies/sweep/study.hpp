@@ -1,0 +1,67 @@
+#pragma once
+// What every study shares: where it writes, how many threads, resume, progress, and the
+// claim record of summary.json (SPEC §4, §5).
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "studies/sweep/distributed.hpp"
+#include "studies/stats/rate_fit.hpp"
+
+namespace attnrate {
+
+/// One line per finished cell on stderr: a single updating line on a terminal, plain lines
+/// every few seconds otherwise (CI logs).
+class Progress {
+ public:
+  Progress(std::string label, std::size_t total, bool enabled);
+  void done_one();
+  void finish();
+
+ private:
+  std::string label_;
+  std::size_t total_, done_ = 0;
+  bool enabled_, tty_;
+  std::chrono::steady_clock::time_point start_, last_print_;
+};
+
+struct StudyContext {
+  std::filesystem::path out;  ///< output directory (created)
+  int threads = 0;            ///< 0 = all cores
+  bool resume = false;        ///< reuse finished cells whose fingerprint matches
+  bool progress = true;       ///< progress lines on stderr
+  /// The cells this process computes; under MPI only rank 0 writes the outputs and prints
+  /// progress (over its own cells). {0, 1} when not run under mpirun.
+  CellShare share = world_share();
+  /// Progress of this process's own cells of a sweep of `total` cells (shown on rank 0 only).
+  Progress progress_of(const std::string& label, std::size_t total) const;
+};
+
+/// Raised between cells after SIGINT: the finished cells are checkpointed, the run can resume.
+class Interrupted : public std::runtime_error {
+ public:
+  Interrupted() : std::runtime_error("interrupted") {}
+};
+
+/// Installs a SIGINT handler that only sets a flag (the current cell finishes and is written).
+void install_interrupt_handler();
+/// Throws Interrupted if SIGINT arrived; sweeps call it after each checkpoint write.
+void throw_if_interrupted();
+/// Whether SIGINT arrived (for parallel loops, which must not throw out of a worker).
+bool interrupt_requested() noexcept;
+
+/// Wall-clock seconds since t0.
+double seconds_since(std::chrono::steady_clock::time_point t0);
+
+/// A slope claim: theory value, the fit, both intervals, tolerance and the verdict.
+nlohmann::json slope_claim_json(const std::string& id, const std::string& statement, double theory_slope,
+                                const SlopeFit& fit, double tolerance, double max_ci_width, Verdict verdict);
+
+/// Exit status for a set of claims: 0 if all consistent, 1 otherwise.
+int claims_exit_code(const nlohmann::json& claims);
+
+}  // namespace attnrate

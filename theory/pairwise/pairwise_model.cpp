@@ -1,0 +1,132 @@
+#include "theory/pairwise/pairwise_model.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+#include "estimators/common/input_error.hpp"
+
+namespace attnrate {
+namespace {
+
+double bilinear(const arma::mat& A, const double* x, const double* y, int d) noexcept {
+  double s = 0.0;
+  for (int c = 0; c < d; ++c) {
+    const double* col = A.colptr(c);
+    double t = 0.0;
+    for (int r = 0; r < d; ++r) t += x[r] * col[r];
+    s += t * y[c];
+  }
+  return s;
+}
+
+}  // namespace
+
+void validate(const PairwiseModelSpec& s) {
+  if (s.N < 2) throw InputError("--N must be >= 2 (tokens per sample), got " + std::to_string(s.N));
+  if (s.d < 1) throw InputError("--d must be >= 1 (token dimension), got " + std::to_string(s.d));
+  if (s.r < 1 || s.r > s.d)
+    throw InputError("--r must satisfy 1 <= r <= d = " + std::to_string(s.d) + ", got " + std::to_string(s.r));
+  if (!(s.sigma >= 0.0) || !std::isfinite(s.sigma))
+    throw InputError("--sigma must be >= 0 and finite, got " + std::to_string(s.sigma));
+  (void)TokenLaw::parse(s.tokens);
+  (void)Activation::parse(s.activation);
+}
+
+arma::mat draw_low_rank_A(const TokenLaw& law, int d, int r, Rng& rng) {
+  arma::mat U(d, r), V(d, r);
+  for (auto& v : U) v = rng.normal();
+  for (auto& v : V) v = rng.normal();
+  arma::mat A = U * V.t();
+  constexpr std::size_t pilot = 20000;
+  std::vector<double> absu(pilot);
+  std::vector<double> tokens(2 * static_cast<std::size_t>(d));
+  for (std::size_t t = 0; t < pilot; ++t) {
+    law.draw_sample(rng, 2, d, tokens.data());
+    absu[t] = std::abs(bilinear(A, tokens.data(), tokens.data() + d, d));
+  }
+  const std::size_t k = static_cast<std::size_t>(std::ceil(0.99 * pilot)) - 1;
+  std::nth_element(absu.begin(), absu.begin() + static_cast<std::ptrdiff_t>(k), absu.end());
+  const double q99 = absu[k];
+  if (!(q99 > 0.0)) throw std::runtime_error("draw_low_rank_A: degenerate A (0.99-quantile of |u| is 0)");
+  return A / q99;
+}
+
+PairwiseModel::PairwiseModel(const PairwiseModelSpec& spec, std::uint64_t model_seed)
+    : spec_(spec), tokens_(TokenLaw::parse(spec.tokens)), phi_(Activation::parse(spec.activation, model_seed)) {
+  validate(spec);
+  Rng rng(derive_seed(model_seed, {hash_name("A")}));
+  A_ = draw_low_rank_A(tokens_, spec.d, spec.r, rng);
+}
+
+PairwiseModel::PairwiseModel(const PairwiseModelSpec& spec, std::uint64_t model_seed, const arma::mat& A)
+    : spec_(spec), tokens_(TokenLaw::parse(spec.tokens)), phi_(Activation::parse(spec.activation, model_seed)), A_(A) {
+  validate(spec);
+  if (A.n_rows != static_cast<arma::uword>(spec.d) || A.n_cols != static_cast<arma::uword>(spec.d))
+    throw InputError("A must be d x d = " + std::to_string(spec.d) + " x " + std::to_string(spec.d) + ", got " +
+                     std::to_string(A.n_rows) + " x " + std::to_string(A.n_cols));
+  if (!A.is_finite()) throw InputError("A has non-finite entries");
+}
+
+double PairwiseModel::g(const double* x, const double* y) const noexcept {
+  return phi_(bilinear(A_, x, y, spec_.d));
+}
+
+void PairwiseModel::draw_samples(std::uint64_t data_seed, std::size_t first, std::size_t count, double* X,
+                                 double* Y) const {
+  const int N = spec_.N, d = spec_.d;
+  const double inv = 1.0 / (N - 1);
+  std::vector<double> AX(static_cast<std::size_t>(d) * N);
+  std::vector<double> phiu(static_cast<std::size_t>(N) * N);
+  for (std::size_t s = 0; s < count; ++s) {
+    Rng rng(derive_seed(data_seed, {first + s}));
+    double* x = X + s * static_cast<std::size_t>(N) * d;
+    double* y = Y + s * static_cast<std::size_t>(N);
+    tokens_.draw_sample(rng, N, d, x);
+    // AX = A * X (d x N), then u_ij = X_i^T (A X_j).
+    for (int j = 0; j < N; ++j)
+      for (int r = 0; r < d; ++r) {
+        double t = 0.0;
+        for (int c = 0; c < d; ++c) t += A_(r, c) * x[j * d + c];
+        AX[j * d + r] = t;
+      }
+    for (int i = 0; i < N; ++i)
+      for (int j = 0; j < N; ++j) {
+        if (i == j) continue;
+        double u = 0.0;
+        for (int r = 0; r < d; ++r) u += x[i * d + r] * AX[j * d + r];
+        phiu[i * N + j] = phi_(u);
+      }
+    for (int i = 0; i < N; ++i) {
+      double sum = 0.0;
+      for (int j = 0; j < N; ++j)
+        if (j != i) sum += phiu[i * N + j];
+      y[i] = inv * sum + spec_.sigma * rng.normal();
+    }
+  }
+}
+
+arma::mat PairwiseModel::draw_token_pairs(std::uint64_t seed, std::size_t T) const {
+  const int d = spec_.d;
+  arma::mat pairs(d, 2 * T);
+  Rng rng(seed);
+  for (std::size_t t = 0; t < T; ++t) tokens_.draw_sample(rng, 2, d, pairs.colptr(2 * t));
+  return pairs;
+}
+
+arma::vec PairwiseModel::draw_pair_interactions(std::uint64_t seed, std::size_t T) const {
+  const int d = spec_.d;
+  const arma::mat pairs = draw_token_pairs(seed, T);
+  arma::vec u(T);
+  for (std::size_t t = 0; t < T; ++t) u[t] = bilinear(A_, pairs.colptr(2 * t), pairs.colptr(2 * t + 1), d);
+  return u;
+}
+
+std::pair<double, double> interaction_range(const PairwiseModel& model, std::uint64_t seed, std::size_t pairs,
+                                            double tail) {
+  arma::vec u = arma::sort(model.draw_pair_interactions(seed, pairs));
+  const auto k = static_cast<arma::uword>(std::floor(tail * static_cast<double>(pairs - 1)));
+  return {u[k], u[u.n_elem - 1 - k]};
+}
+
+}  // namespace attnrate

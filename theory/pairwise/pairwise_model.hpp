@@ -1,0 +1,82 @@
+#pragma once
+// The data-generating model of the minimax paper (SPEC §2):
+//   Y_i = 1/(N-1) sum_{j != i} phi(X_i^T A X_j) + eta_i,   eta_i ~ N(0, sigma^2) iid,
+// with tokens X_1..X_N in R^d from a TokenLaw and A = U V^T of rank r.
+//
+// Randomness: the model (A, bspline coefficients) comes from one seed; sample m of a data
+// stream comes from Rng(derive_seed(data_seed, {m})) alone, so any block of samples can be
+// generated independently, in any order, by any thread, with identical results.
+#include <armadillo>
+#include <cstdint>
+#include <string>
+#include <utility>
+
+#include "theory/pairwise/activation.hpp"
+#include "theory/pairwise/token_law.hpp"
+
+namespace attnrate {
+
+struct PairwiseModelSpec {
+  std::string tokens = "uniform";
+  int N = 8;
+  int d = 5;
+  int r = 2;
+  double sigma = 0.5;
+  std::string activation = "weierstrass:1";
+};
+
+/// Throws InputError naming the option (--N, --d, --r, --sigma, ...) when a value is out of range:
+/// N >= 2, d >= 1, 1 <= r <= d, sigma >= 0 and finite, valid token law and activation.
+void validate(const PairwiseModelSpec& spec);
+
+/// A = U V^T, U and V in R^{d x r} with iid N(0,1) entries, rescaled so that the 0.99-quantile
+/// of |X_1^T A X_2| under the token law is 1 (estimated on 20000 pairs drawn from `rng`).
+arma::mat draw_low_rank_A(const TokenLaw& law, int d, int r, Rng& rng);
+
+class PairwiseModel {
+ public:
+  /// Draws A (and the bspline coefficients) from `model_seed`. Validates the spec.
+  PairwiseModel(const PairwiseModelSpec& spec, std::uint64_t model_seed);
+  /// A given (e.g. read from A.csv): d x d, finite.
+  PairwiseModel(const PairwiseModelSpec& spec, std::uint64_t model_seed, const arma::mat& A);
+
+  const PairwiseModelSpec& spec() const noexcept { return spec_; }
+  const TokenLaw& tokens() const noexcept { return tokens_; }
+  const Activation& phi() const noexcept { return phi_; }
+  const arma::mat& A() const noexcept { return A_; }
+  int N() const noexcept { return spec_.N; }
+  int d() const noexcept { return spec_.d; }
+
+  /// g(x, y) = phi(x^T A y), the only identifiable object.
+  double g(const double* x, const double* y) const noexcept;
+
+  /// Samples [first, first + count) of the stream `data_seed`: X is d x (count*N) (token i of
+  /// sample first+s in column s*N+i), Y has count*N outputs. Thread-safe.
+  void draw_samples(std::uint64_t data_seed, std::size_t first, std::size_t count, double* X, double* Y) const;
+
+  /// T fresh token pairs (X_1, X_2) from the law rho of SPEC §2.2 (the first two tokens of a
+  /// sample, so dependent for exchangeable tokens), from Rng(seed) alone: d x 2T, pair t in
+  /// columns 2t and 2t+1.
+  arma::mat draw_token_pairs(std::uint64_t seed, std::size_t T) const;
+
+  /// T interactions u = X_1^T A X_2 of fresh token pairs (the law rho of SPEC §2.2: the first two
+  /// tokens of a sample, so dependent for exchangeable tokens), from Rng(seed) alone.
+  arma::vec draw_pair_interactions(std::uint64_t seed, std::size_t T) const;
+
+ private:
+  PairwiseModelSpec spec_;
+  TokenLaw tokens_;
+  Activation phi_;
+  arma::mat A_;
+};
+
+/// [q_tail, q_{1-tail}] of u = X_1^T A X_2, empirical quantiles over `pairs` pairs drawn from
+/// Rng(seed) (tail = 0: min and max). The default spline range of the studies: fixed by the
+/// model, not by M, so the mesh shrinks only through K; and cut at tiny tail quantiles because
+/// pieces carrying almost no probability cannot be estimated (their coefficients are
+/// determined by a handful of noisy outputs) while contributing nothing to the L2(rho) error
+/// but Monte Carlo outliers. Interactions outside are clamped and counted.
+std::pair<double, double> interaction_range(const PairwiseModel& model, std::uint64_t seed, std::size_t pairs,
+                                            double tail = 0.0);
+
+}  // namespace attnrate

@@ -1,0 +1,29 @@
+#include "theory/pairwise/schedule.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include "estimators/common/input_error.hpp"
+
+namespace attnrate {
+
+Schedule parse_schedule(std::string_view s) {
+  if (s == "plain") return Schedule::plain;
+  if (s == "paper") return Schedule::paper;
+  throw InputError("--schedule must be plain or paper, got '" + std::string(s) + "'");
+}
+
+std::string to_string(Schedule s) { return s == Schedule::plain ? "plain" : "paper"; }
+
+int schedule_pieces(Schedule s, double beta_eff, double c_K, std::size_t M) {
+  const double m = static_cast<double>(M);
+  const double base = s == Schedule::plain ? m : m / std::log(m);
+  return std::max(1, static_cast<int>(std::lround(c_K * std::pow(base, 1.0 / (2.0 * beta_eff + 1.0)))));
+}
+
+double rate_abscissa(Schedule s, std::size_t M) {
+  const double m = static_cast<double>(M);
+  return s == Schedule::plain ? std::log(m) : std::log(m / std::log(m));
+}
+
+}  // namespace attnrate

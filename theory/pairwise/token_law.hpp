@@ -1,0 +1,29 @@
+#pragma once
+// Token laws of the pairwise-interaction model (SPEC §2). Parsed from "NAME[:PARAM]":
+//   uniform            X_i iid uniform on [-1, 1]^d (per-coordinate variance 1/3)
+//   gaussian           X_i iid N(0, I_d / 3) (same per-coordinate variance as uniform)
+//   exchangeable[:rho] X_i = sqrt(1-rho) Z_i + sqrt(rho) S, Z_i and S iid uniform on [-1,1]^d,
+//                      S shared by the tokens of one sample (dependent, exchangeable); rho in
+//                      [0, 1), default 0.5.
+#include <string>
+#include <string_view>
+
+#include "estimators/common/random.hpp"
+
+namespace attnrate {
+
+struct TokenLaw {
+  enum class Kind { uniform, gaussian, exchangeable };
+  Kind kind = Kind::uniform;
+  double rho = 0.5;  ///< exchangeable only
+
+  /// Throws InputError for an unknown name or rho outside [0, 1).
+  static TokenLaw parse(std::string_view spec);
+  std::string name() const;
+
+  /// Draws the N tokens of one sample into `out` (d x N, column-major: token i is
+  /// out[i*d .. i*d+d-1]), consuming `rng` in a fixed order.
+  void draw_sample(Rng& rng, int N, int d, double* out) const;
+};
+
+}  // namespace attnrate
