@@ -1,68 +1,139 @@
-// Claim regression through `attnrate verify --profile quick` (issue 5): every registered claim
-// is run with its quick settings and must be consistent; a claim that breaks fails here with
-// its measured value and intervals in the message.
+// `attnrate verify` on claims as data: the built-in claims files are valid and each runs at its
+// quick profile with the verdict its file promises (consistent when quick-decisive, never
+// inconsistent otherwise); a claim selects exactly one measurement or says why not.
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <fstream>
 
+#include "estimators/common/input_error.hpp"
+#include "studies/registry.hpp"
 #include "studies/verify/verify.hpp"
-#include "theory/claims/old_claims.hpp"
+#include "theory/claims/builtin_claims.hpp"
 
 using namespace attnrate;
 
-TEST_CASE("verify --profile quick: every decisive claim is consistent, none inconsistent", "[claims][verify]") {
-  const auto dir = std::filesystem::temp_directory_path() / ("attnrate-verify-" + std::to_string(::getpid()));
+namespace {
+
+// Runs the built-in claims of one file at the quick profile and checks their verdicts.
+void verify_builtin_file(const std::string& file) {
+  std::size_t count = 0;
+  for (const auto& c : builtin_claims()) count += c.place.file == file;
+  REQUIRE(count > 0);
+  const auto dir = std::filesystem::temp_directory_path() /
+                   ("attnrate-verify-" + std::filesystem::path(file).stem().string() + "-" + std::to_string(::getpid()));
   std::filesystem::remove_all(dir);
   VerifyOptions opt;
   opt.profile = "quick";
   opt.out = dir;
   opt.progress = false;
   opt.command_line = "attnrate verify --profile quick";
-  const nlohmann::json summary = run_verify(opt);
-  REQUIRE(summary.at("claims").size() == claim_registry().size());
-  for (const auto& c : summary.at("claims")) {
+  // Each built-in file's ids share a prefix per study; select this file's claims by id.
+  std::vector<std::string> ids;
+  for (const auto& c : builtin_claims())
+    if (c.place.file == file) ids.push_back(c.id);
+  std::size_t judged = 0;
+  for (const auto& id : ids) {
+    opt.only = id;
+    const nlohmann::json summary = run_verify(opt);
+    REQUIRE(summary.at("claims").size() == 1);
+    const auto& c = summary.at("claims")[0];
     bool decisive = true;
-    for (const auto& spec : claim_registry())
-      if (spec.id == c.at("id")) decisive = spec.quick_decisive;
-    INFO(c.at("id").get<std::string>() << ": theory " << c.value("theory_value", nlohmann::json()).dump()
-                                       << ", measured " << c.value("measured", nlohmann::json()).dump() << ", CI_t "
-                                       << c.value("ci_t", nlohmann::json()).dump() << ", CI_boot "
-                                       << c.value("ci_boot", nlohmann::json()).dump() << ", tolerance "
-                                       << c.value("tolerance", nlohmann::json()).dump() << ", rerun: "
-                                       << c.at("rerun").get<std::string>());
+    for (const auto& spec : builtin_claims())
+      if (spec.id == id) decisive = spec.quick_decisive;
+    INFO(id << " (" << c.value("defined_at", "") << "): " << c.value("rule", "") << "; measured "
+            << c.value("measured", nlohmann::json()).dump() << ", CI_t " << c.value("ci_t", nlohmann::json()).dump()
+            << ", CI_boot " << c.value("ci_boot", nlohmann::json()).dump() << "; " << c.value("reason", "")
+            << c.value("error", "") << "; rerun: " << c.at("rerun").get<std::string>());
     if (decisive) CHECK(c.at("verdict") == "consistent");
     else CHECK((c.at("verdict") == "consistent" || c.at("verdict") == "inconclusive"));
+    ++judged;
+    // The reports exist; the HTML starts with the verdict table and embeds the claim's figure.
+    std::ifstream html(dir / "report.html");
+    const std::string page((std::istreambuf_iterator<char>(html)), std::istreambuf_iterator<char>());
+    CHECK(page.find("<table id=\"verdicts\">") != std::string::npos);
+    CHECK(c.contains("figure"));
+    CHECK(page.find("data:image/png;base64,") != std::string::npos);
   }
-  // The reports exist, the HTML embeds every figure and starts with the verdict table.
-  std::ifstream html(dir / "report.html");
-  const std::string page((std::istreambuf_iterator<char>(html)), std::istreambuf_iterator<char>());
-  CHECK(page.find("<table id=\"verdicts\">") != std::string::npos);
-  std::size_t images = 0;
-  for (auto pos = page.find("data:image/png;base64,"); pos != std::string::npos;
-       pos = page.find("data:image/png;base64,", pos + 1))
-    ++images;
-  std::size_t figures = 0;
-  for (const auto& c : summary.at("claims")) figures += c.contains("figure");
-  CHECK(images == figures);
-  CHECK(figures == summary.at("claims").size());
-  CHECK(std::filesystem::file_size(dir / "report.md") > 0);
+  CHECK(judged == count);
   std::filesystem::remove_all(dir);
 }
 
-TEST_CASE("verify selects claims by glob and rejects bad options", "[verify-options]") {
-  CHECK(glob_match("minimax.*", "minimax.weierstrass.b1.slope"));
-  CHECK(glob_match("*b1.slope", "minimax.weierstrass.b1.slope"));
-  CHECK_FALSE(glob_match("*b1.slope", "minimax.weierstrass.b1.5.slope"));
-  CHECK(glob_match("minimax.weierstrass.b?.slope", "minimax.weierstrass.b1.slope"));
-  CHECK(select_claims("").size() == claim_registry().size());
-  CHECK(select_claims("nothing-matches-this*").empty());
+nlohmann::json slope_record(const std::string& quantity, std::map<std::string, std::string> select, double lo,
+                            double hi) {
+  Measurement m;
+  m.quantity = quantity;
+  m.select = std::move(select);
+  m.value = (lo + hi) / 2;
+  m.ci_t_lo = m.ci_boot_lo = lo;
+  m.ci_t_hi = m.ci_boot_hi = hi;
+  return to_json(m);
+}
+
+}  // namespace
+
+TEST_CASE("the built-in claims files are valid: ids unique, studies, quantities and options known", "[verify-options]") {
+  const auto claims = builtin_claims();
+  CHECK(claims.size() >= 3);
+  CHECK_NOTHROW(check_claim_options(claims, "quick"));
+  CHECK_NOTHROW(check_claim_options(claims, "full"));
+  for (const auto& f : builtin_claims_files()) CHECK(std::string(f.file).rfind("theory/claims/", 0) == 0);
+}
+
+TEST_CASE("judge_claim: a claim selects exactly one measurement", "[verify-options]") {
+  Claim c;
+  c.id = "t.slope";
+  c.study = "dimension-free";
+  c.quantity = "slope";
+  c.rule.bound = Bound::equal;
+  c.rule.theory_lo = c.rule.theory_hi = -0.75;
+  c.rule.tolerance = 0.0;
+  nlohmann::json summary;
+  summary["quantities"] = {slope_record("slope", {{"d", "1"}, {"N", "8"}}, -0.875, -0.625),
+                           slope_record("slope", {{"d", "5"}, {"N", "8"}}, -0.5, -0.25),
+                           slope_record("spread", {{"series", "d"}}, 1.0, 2.0)};
+  c.select = {{"d", "5"}};
+  nlohmann::json e = judge_claim(c, "full", summary);
+  CHECK(e.at("verdict") == "inconsistent");
+  CHECK(e.at("measured").get<double>() == -0.375);
+  c.select = {{"d", "1"}};
+  CHECK(judge_claim(c, "full", summary).at("verdict") == "consistent");
+  c.select = {{"N", "8"}};
+  e = judge_claim(c, "full", summary);
+  CHECK(e.at("verdict") == "ambiguous");
+  CHECK_THAT(e.at("error").get<std::string>(), Catch::Contains("N = 8, d = 1") && Catch::Contains("N = 8, d = 5"));
+  c.select = {{"d", "30"}};
+  e = judge_claim(c, "full", summary);
+  CHECK(e.at("verdict") == "missing");
+  CHECK_THAT(e.at("error").get<std::string>(), Catch::Contains("it reported:"));
+  c.quantity = "gap";
+  CHECK(judge_claim(c, "full", nlohmann::json{{"quantities", nlohmann::json::array()}, {"error", "no cells"}})
+            .at("error")
+            .get<std::string>()
+            .find("no cells") != std::string::npos);
+}
+
+TEST_CASE("verify rejects bad options before running anything", "[verify-options]") {
   VerifyOptions opt;
-  opt.out = std::filesystem::temp_directory_path() / "attnrate-verify-bad";
+  opt.out = std::filesystem::temp_directory_path() / ("attnrate-verify-bad-" + std::to_string(::getpid()));
   opt.profile = "medium";
   CHECK_THROWS_WITH(run_verify(opt), Catch::Contains("--profile must be quick or full"));
   opt.profile = "quick";
   opt.only = "nothing-matches-this*";
   CHECK_THROWS_WITH(run_verify(opt), Catch::Contains("matches no claim"));
+  // A claim whose option value is invalid for its study is refused with its file:line.
+  const auto file = opt.out.string() + ".toml";
+  std::ofstream(file) << "[[claim]]\nid = \"bad\"\nstatement = \"s\"\nsource = \"s\"\nstudy = \"minimax-rate\"\n"
+                         "quantity = \"slope\"\ntheory = -0.5\nbound = \"equal\"\ntolerance = 0.05\n"
+                         "[claim.params]\nseeds = 0\n";
+  opt.only.clear();
+  opt.claims_paths = {file};
+  CHECK_THROWS_WITH(run_verify(opt), Catch::Contains(file + ":11: seeds") && Catch::Contains("claim 'bad'"));
+  CHECK_FALSE(std::filesystem::exists(opt.out));
+  std::filesystem::remove(file);
+}
+
+TEST_CASE("verify --profile quick: the built-in minimax claims", "[claims][verify][minimax]") {
+  verify_builtin_file("theory/claims/minimax.toml");
 }

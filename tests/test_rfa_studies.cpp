@@ -8,7 +8,6 @@
 #include "estimators/common/random.hpp"
 #include "studies/rfa/rfa_common.hpp"
 #include "studies/rfa/rfa_studies.hpp"
-#include "theory/claims/old_claims.hpp"
 
 using namespace attnrate;
 
@@ -190,15 +189,3 @@ TEST_CASE("RFA study settings are validated with actionable messages", "[rfa_stu
   CHECK_FALSE(std::filesystem::exists(ctx.out / "cells.csv"));
 }
 
-TEST_CASE("the RFA claims are registered with quick and full profiles of their study", "[rfa_study]") {
-  int found = 0;
-  for (const auto& c : claim_registry()) {
-    if (c.id.rfind("rfa-vs-mlp.", 0) != 0 && c.id.rfind("biased-weights.", 0) != 0 && c.id.rfind("heads.", 0) != 0)
-      continue;
-    ++found;
-    Settings s(c.study == "rfa-vs-mlp" ? rfa_vs_mlp_keys() : c.study == "biased-weights" ? biased_weights_keys() : heads_keys());
-    for (const auto& [k, v] : c.quick) CHECK_NOTHROW(s.set(k, v, "quick"));
-    for (const auto& [k, v] : c.full) CHECK_NOTHROW(s.set(k, v, "full"));
-  }
-  CHECK(found >= 8);
-}

@@ -1,6 +1,8 @@
 #include "studies/cli/cli.hpp"
 
 #include <CLI/CLI.hpp>
+#include <csignal>
+#include <new>
 #include <algorithm>
 #include <functional>
 #include <cmath>
@@ -21,7 +23,7 @@
 #include "studies/registry.hpp"
 #include "studies/verify/verify.hpp"
 #include "theory/rfa/attention_law.hpp"
-#include "theory/claims/old_claims.hpp"
+#include "studies/verify/report.hpp"
 #include "theory/rfa/rfa_targets.hpp"
 #include "studies/pairwise/minimax_rate.hpp"
 #include "studies/io/output.hpp"
@@ -377,27 +379,41 @@ int cmd_fit_rfa(Settings& s, const std::string& out, int threads) {
   return 0;
 }
 
+std::string number_text(const nlohmann::json& c, const char* key) {
+  std::ostringstream s;
+  s << std::setprecision(4);
+  if (c.contains(key) && c.at(key).is_number()) s << c.at(key).get<double>();
+  else s << "-";
+  return s.str();
+}
+
+std::string interval_text(const nlohmann::json& c, const char* key) {
+  std::ostringstream s;
+  s << std::setprecision(4);
+  if (c.contains(key) && c.at(key).is_array() && c.at(key).size() == 2 && c.at(key)[0].is_number() &&
+      c.at(key)[1].is_number())
+    s << "[" << c.at(key)[0].get<double>() << ", " << c.at(key)[1].get<double>() << "]";
+  else s << "-";
+  return s.str();
+}
+
 void print_claims(const nlohmann::json& summary) {
-  auto number = [](const nlohmann::json& c, const char* key) {
-    std::ostringstream s;
-    s << std::setprecision(4);
-    if (c.contains(key) && c.at(key).is_number()) s << c.at(key).get<double>();
-    else s << "-";
-    return s.str();
-  };
-  auto interval = [](const nlohmann::json& c, const char* key) {
-    std::ostringstream s;
-    s << std::setprecision(4);
-    if (c.contains(key) && c.at(key).is_array() && c.at(key).size() == 2 && c.at(key)[0].is_number())
-      s << "[" << c.at(key)[0].get<double>() << ", " << c.at(key)[1].get<double>() << "]";
-    else s << "-";
-    return s.str();
-  };
   for (const auto& c : summary.at("claims"))
-    std::cout << std::left << std::setw(40) << c.at("id").get<std::string>() << " theory " << claim_theory_text(c)
-              << "  measured " << number(c, "measured") << "  CI_t " << interval(c, "ci_t") << "  CI_boot "
-              << interval(c, "ci_boot") << "  tolerance " << number(c, "tolerance") << "  -> "
+    std::cout << std::left << std::setw(44) << c.at("id").get<std::string>() << " " << claim_theory_text(c)
+              << "  measured " << number_text(c, "measured") << "  CI_t " << interval_text(c, "ci_t") << "  CI_boot "
+              << interval_text(c, "ci_boot") << "  tolerance " << number_text(c, "tolerance") << "  -> "
               << c.at("verdict").get<std::string>() << "\n";
+}
+
+// What a study measured, one line per measurement.
+void print_quantities(const nlohmann::json& summary) {
+  for (const auto& q : summary.value("quantities", nlohmann::json::array())) {
+    std::string select;
+    for (const auto& [k, v] : q.at("select").items()) select += (select.empty() ? "" : ", ") + k + "=" + v.get<std::string>();
+    std::cout << std::left << std::setw(20) << q.at("quantity").get<std::string>() << std::setw(40)
+              << (select.empty() ? "-" : select) << " " << number_text(q, "value") << "  CI_t " << interval_text(q, "ci_t")
+              << "  CI_boot " << interval_text(q, "ci_boot") << "\n";
+  }
 }
 
 std::string joined_command_line(int argc, char** argv) {
@@ -406,17 +422,33 @@ std::string joined_command_line(int argc, char** argv) {
   return line;
 }
 
-int cmd_list() {
-  std::cout << "studies:\n";
+int cmd_list(const std::vector<std::filesystem::path>& claims_paths, const std::string& quantities_of) {
+  if (!quantities_of.empty()) {
+    const StudyDefinition& def = find_study(quantities_of);
+    std::cout << "quantities of study " << def.name << " (a claim's `quantity`; its [claim.select] keys):\n";
+    for (const auto& q : def.quantities) {
+      std::string keys;
+      for (const auto& k : q.select) keys += (keys.empty() ? "" : ", ") + k;
+      std::cout << "  " << std::left << std::setw(20) << q.name << std::setw(36) << (keys.empty() ? "(one measurement)" : keys)
+                << q.description << "\n";
+    }
+    std::cout << "\noptions (a claim's [claim.params] and [claim.quick] keys):\n";
+    for (const auto& k : def.keys())
+      std::cout << "  " << std::left << std::setw(20) << k.key << std::setw(20) << k.default_value << k.help << "\n";
+    return 0;
+  }
+  std::cout << "studies (attnrate list --quantities STUDY for what each reports):\n";
   for (const auto& s : all_studies()) std::cout << "  " << std::left << std::setw(20) << s.name << s.description << "\n";
-  std::cout << "\nclaims (attnrate verify):\n";
-  std::cout << "  " << std::left << std::setw(50) << "id" << std::setw(16) << "study" << std::setw(22) << "quantity"
-            << std::setw(10) << "theory" << std::setw(11) << "tolerance" << "statement\n";
-  for (const auto& c : claim_registry()) {
+  std::cout << "\nclaims (" << (claims_paths.empty() ? std::string("built in") : std::string("--claims")) << "):\n";
+  std::cout << "  " << std::left << std::setw(46) << "id" << std::setw(16) << "study" << std::setw(18) << "quantity"
+            << std::setw(24) << "bound theory" << std::setw(11) << "tolerance" << "defined at\n";
+  for (const auto& c : load_claims(claims_paths)) {
     std::ostringstream theory;
-    theory << std::setprecision(4) << c.theory_value;
-    std::cout << "  " << std::left << std::setw(50) << c.id << std::setw(16) << c.study << std::setw(22) << c.quantity
-              << std::setw(10) << theory.str() << std::setw(11) << c.tolerance << c.statement << "\n";
+    theory << std::setprecision(4) << to_string(c.rule.bound) << " ";
+    if (c.rule.bound == Bound::within) theory << "[" << c.rule.theory_lo << ", " << c.rule.theory_hi << "]";
+    else theory << c.rule.theory_lo;
+    std::cout << "  " << std::left << std::setw(46) << c.id << std::setw(16) << c.study << std::setw(18) << c.quantity
+              << std::setw(24) << theory.str() << std::setw(11) << c.rule.tolerance << c.place.str() << "\n";
   }
   return 0;
 }
@@ -428,7 +460,8 @@ int run_cli(int argc, char** argv) {
   CLI::App app{"attnrate: statistical learning theory of attention layers, checked against experiment"};
   app.require_subcommand(1);
   int threads = 0;
-  std::string out, config, profile = "full", only;
+  std::string out, config, profile = "full", only, quantities_of;
+  std::vector<std::string> claims_paths;
   bool resume = false;
 
   auto* simulate = app.add_subcommand("simulate", "simulate data from a model");
@@ -471,14 +504,17 @@ int run_cli(int argc, char** argv) {
     study_commands.emplace_back(sc, std::move(settings));
   }
 
-  auto* verify = app.add_subcommand("verify", "check every registered claim; write report.md, report.html, summary.json");
+  auto* verify = app.add_subcommand("verify", "check claims (built in, or --claims); write report.md, report.html, summary.json");
+  verify->add_option("--claims", claims_paths, "claims file or folder of *.toml files (repeatable); default: the built-in claims");
   verify->add_option("--profile", profile, "quick (seconds) or full (README sizes) [default: full]");
   verify->add_option("--only", only, "glob over claim ids, e.g. 'minimax.*'");
   verify->add_option("--out", out, "output directory")->required();
   verify->add_option("--threads", threads, "threads (0 = all cores)")->check(CLI::NonNegativeNumber);
   verify->add_flag("--resume", resume, "reuse finished cells whose parameters and code revision match");
 
-  auto* list = app.add_subcommand("list", "list studies and claims with their theory");
+  auto* list = app.add_subcommand("list", "list studies and claims; --quantities STUDY: what a study reports");
+  list->add_option("--claims", claims_paths, "claims file or folder of *.toml files (repeatable); default: the built-in claims");
+  list->add_option("--quantities", quantities_of, "a study: its quantities, their select keys and its options");
 
   try {
     app.parse(argc, argv);
@@ -515,14 +551,20 @@ int run_cli(int argc, char** argv) {
       settings->apply_cli();
       StudyContext ctx{out, threads, resume, true};
       const nlohmann::json summary = find_study(sc->get_name()).run(*settings, ctx);
-      print_claims(summary);
+      print_quantities(summary);
       std::cout << "results in " << out << "/ (summary.json, cells.csv, figures)\n";
-      return claims_exit_code(summary.at("claims"));
+      if (summary.value("quantities", nlohmann::json::array()).empty()) {
+        std::cerr << "attnrate: no quantity could be measured"
+                  << (summary.contains("error") ? ": " + summary.at("error").get<std::string>() : std::string()) << "\n";
+        return 1;
+      }
+      return 0;
     }
     if (*verify) {
       VerifyOptions vo;
       vo.profile = profile;
       vo.only = only;
+      for (const auto& p : claims_paths) vo.claims_paths.emplace_back(p);
       vo.out = out;
       vo.threads = threads;
       vo.resume = resume;
@@ -538,16 +580,21 @@ int run_cli(int argc, char** argv) {
       std::cout << "report: " << (std::filesystem::path(out) / "report.html").string() << " (and report.md, summary.json)\n";
       return verify_exit_code(summary);
     }
-    if (*list) return cmd_list();
+    if (*list) return cmd_list(std::vector<std::filesystem::path>(claims_paths.begin(), claims_paths.end()), quantities_of);
   } catch (const Interrupted&) {
-    std::cerr << "\nattnrate: interrupted; finished cells are saved. Rerun the same command with --resume to continue.\n";
-    return 130;
+    const int signal = interrupt_signal();
+    std::cerr << "\nattnrate: interrupted (" << (signal == SIGTERM ? "SIGTERM" : "SIGINT")
+              << "); finished cells are saved. Rerun the same command with --resume to continue.\n";
+    return 128 + signal;
   } catch (const InputError& e) {
     std::cerr << "attnrate: error: " << e.what() << "\n";
     return 2;
+  } catch (const std::bad_alloc&) {
+    std::cerr << "attnrate: failed: out of memory; reduce the sizes of the run (see README, validated inputs)\n";
+    return 3;
   } catch (const std::exception& e) {
     std::cerr << "attnrate: failed: " << e.what() << "\n";
-    return 1;
+    return 3;
   }
   return 2;
 }

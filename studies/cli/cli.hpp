@@ -1,6 +1,10 @@
 #pragma once
-// The attnrate command line (SPEC §5). Returns the process exit code: 0 success (and every
-// claim consistent), 1 a claim not consistent or a run-time failure, 2 usage or input errors.
+// The attnrate command line: parses, calls the library, writes. Exit codes (README):
+//   0    success: every judged claim consistent (verify), quantities measured (study), done
+//   1    some claim not consistent, or no verdict / no measurement could be formed
+//   2    bad input: options, data, config or claims files (message names the option or file:line)
+//   3    a run failed: I/O, out of memory, internal error
+//   130  interrupted by SIGINT, 143 by SIGTERM: finished cells are saved; rerun with --resume
 namespace attnrate {
 int run_cli(int argc, char** argv);
 }

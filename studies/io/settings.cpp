@@ -1,5 +1,7 @@
 #include "studies/io/settings.hpp"
 
+#include "estimators/common/did_you_mean.hpp"
+
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <charconv>
@@ -13,18 +15,6 @@
 
 namespace attnrate {
 namespace {
-
-std::size_t edit_distance(const std::string& a, const std::string& b) {
-  std::vector<std::size_t> prev(b.size() + 1), cur(b.size() + 1);
-  for (std::size_t j = 0; j <= b.size(); ++j) prev[j] = j;
-  for (std::size_t i = 1; i <= a.size(); ++i) {
-    cur[0] = i;
-    for (std::size_t j = 1; j <= b.size(); ++j)
-      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
-    std::swap(prev, cur);
-  }
-  return prev[b.size()];
-}
 
 std::string trim(std::string s) {
   const auto b = s.find_first_not_of(" \t");
@@ -49,19 +39,6 @@ std::vector<std::string> split(const std::string& s, char sep) {
 }
 
 }  // namespace
-
-std::string closest_match(const std::string& word, const std::vector<std::string>& candidates) {
-  std::string best;
-  std::size_t best_d = std::max<std::size_t>(3, word.size() / 2) + 1;
-  for (const auto& c : candidates) {
-    const std::size_t d = edit_distance(word, c);
-    if (d < best_d) {
-      best_d = d;
-      best = c;
-    }
-  }
-  return best;
-}
 
 Settings::Settings(std::vector<KeySpec> keys) : keys_(std::move(keys)) {
   for (const auto& k : keys_) values_[k.key] = Value{k.default_value, "--" + k.key + " (default)", false};

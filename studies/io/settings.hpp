@@ -69,7 +69,5 @@ class Settings {
   std::map<std::string, CLI::App*> cli_app_;
 };
 
-/// Closest string by edit distance (for "did you mean"); empty if nothing is close.
-std::string closest_match(const std::string& word, const std::vector<std::string>& candidates);
 
 }  // namespace attnrate

@@ -1,7 +1,6 @@
 #include "studies/pairwise/minimax_rate.hpp"
 
-#include <omp.h>
-
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <fstream>
@@ -16,6 +15,7 @@
 #include "plots/convergence_plot.hpp"
 #include "studies/io/output.hpp"
 #include "studies/stats/rate_fit.hpp"
+#include "studies/sweep/sweep.hpp"
 #include "theory/pairwise/pairwise_model.hpp"
 #include "theory/pairwise/schedule.hpp"
 
@@ -64,8 +64,6 @@ std::vector<KeySpec> minimax_rate_keys() {
       {"seeds", "8", "repetitions per M (>= 1)"},
       {"seed", "1", "base seed of the study (model, data, test pairs)"},
       {"test-pairs", "100000", "fresh pairs for the composed L2(rho) error (>= 1000)"},
-      {"tolerance", "0.05", "tolerance delta of the slope claim (>= 0)"},
-      {"max-ci-width", "0.3", "maximum CI width before the verdict is inconclusive (> 0)"},
       {"bootstrap", "2000", "seed-bootstrap resamples (>= 100)"},
   };
 }
@@ -85,7 +83,6 @@ struct Config {
   int seeds = 8;
   std::uint64_t seed = 1;
   std::size_t test_pairs = 100000;
-  double tolerance = 0.05, max_ci_width = 0.3;
   int bootstrap = 2000;
 };
 
@@ -105,19 +102,9 @@ Config read_config(const Settings& s) {
   c.seeds = static_cast<int>(s.get_int("seeds", 1, std::numeric_limits<long long>::max()));
   c.seed = s.get_seed("seed");
   c.test_pairs = static_cast<std::size_t>(s.get_int("test-pairs", 1000, 1000000000));
-  c.tolerance = s.get_double("tolerance", 0.0, std::numeric_limits<double>::infinity());
-  c.max_ci_width = s.get_double("max-ci-width", 0.0, std::numeric_limits<double>::infinity(), false);
   c.bootstrap = static_cast<int>(s.get_int("bootstrap", 100, 1000000));
   if (c.M.size() < 2) throw InputError(s.source("M") + " needs at least two distinct sample sizes to fit a rate");
   return c;
-}
-
-std::string claim_id(const Activation& phi) {
-  std::string n = phi.name();
-  const auto colon = n.find(':');
-  if (colon == std::string::npos) return "minimax." + n + ".slope";
-  const std::string family = n.substr(0, colon), param = n.substr(colon + 1);
-  return "minimax." + family + "." + (family == "bspline" ? "P" : "b") + param + ".slope";
 }
 
 struct CellResult {
@@ -204,18 +191,28 @@ CellResult run_cell(const Config& c, const PairwiseModel& model, double a, doubl
   return r;
 }
 
+
+// A checkpointed cell must be a result this study could have produced.
+void validate_cell(const nlohmann::json& j) {
+  const CellResult r = from_json(j);
+  if (r.status != "ok" && r.status != "rank-deficient" && r.status != "non-finite" && r.status != "zero-error")
+    throw InputError("unknown status '" + r.status + "'");
+  if (r.status == "ok" && !(std::isfinite(r.error) && r.error > 0)) throw InputError("error must be finite and > 0");
+  if (!(r.K >= 1) || !(r.M >= 2)) throw InputError("K and M out of range");
+}
+
 }  // namespace
+
+void check_minimax_rate(const Settings& settings) { (void)read_config(settings); }
 
 nlohmann::json run_minimax_rate(const Settings& settings, const StudyContext& ctx) {
   const auto t0 = std::chrono::steady_clock::now();
   const Config c = read_config(settings);
-  const int threads = ctx.threads > 0 ? ctx.threads : omp_get_max_threads();
   const std::uint64_t model_seed = derive_seed(c.seed, {hash_name("model")});
   const PairwiseModel model(c.model, model_seed);
   double a = c.a, b = c.b;
   if (!c.fixed_range) std::tie(a, b) = interaction_range(model, derive_seed(c.seed, {hash_name("range")}), 1000000, 1e-4);
 
-  std::filesystem::create_directories(ctx.out / "cells");
   nlohmann::json params;
   for (const auto& [k, v] : settings.all()) params[k] = v;
   params["degree_used"] = c.degree;
@@ -226,46 +223,26 @@ nlohmann::json run_minimax_rate(const Settings& settings, const StudyContext& ct
     for (arma::uword j = 0; j < model.A().n_cols; ++j) row[j] = model.A()(i, j);
     params["A"].push_back(row);
   }
-  const std::string fingerprint = std::to_string(
-      mix64(hash_name(params.dump()) ^ hash_name(build_info().at("git_revision").get<std::string>())));
 
-  // Cells in (M, rep) order; under MPI this rank computes (or reuses) only its own, then every
-  // rank receives all of them (studies/distributed.hpp).
-  std::vector<std::optional<nlohmann::json>> own(c.M.size() * c.seeds);
-  std::exception_ptr failure;
-  Progress progress = ctx.progress_of("minimax-rate " + model.phi().name(), own.size());
-  try {
-    std::size_t cell = 0;
-    for (std::size_t M : c.M)
-      for (int rep = 0; rep < c.seeds; ++rep, ++cell) {
-        if (!ctx.share.owns(cell)) continue;
-        const auto path = ctx.out / "cells" / ("M" + std::to_string(M) + "-rep" + std::to_string(rep) + ".json");
-        if (ctx.resume && std::filesystem::exists(path)) {
-          try {
-            std::ifstream in(path);
-            const nlohmann::json j = nlohmann::json::parse(in);
-            if (j.at("fingerprint") == fingerprint) {
-              own[cell] = to_json(from_json(j.at("cell")));
-            } else {
-              std::cerr << "attnrate: " << path.string() << " was written with other parameters or code; recomputing\n";
-            }
-          } catch (const std::exception& e) {
-            std::cerr << "attnrate: corrupt checkpoint " << path.string() << " (" << e.what() << "); recomputing\n";
-          }
-        }
-        if (!own[cell]) {
-          own[cell] = to_json(run_cell(c, model, a, b, M, rep, threads));
-          write_file_atomic(path, nlohmann::json{{"fingerprint", fingerprint}, {"cell", *own[cell]}}.dump(1));
-        }
-        progress.done_one();
-        throw_if_interrupted();
-      }
-  } catch (...) {
-    failure = std::current_exception();
-  }
-  progress.finish();
+  // Cells in (M, rep) order, one after another, each with every thread (the accumulation of
+  // the normal equations is parallel and its result does not depend on the thread count).
+  SweepSpec sweep;
+  sweep.study = "minimax-rate";
+  sweep.label = "minimax-rate " + model.phi().name();
+  sweep.fingerprint = run_fingerprint(params);
+  sweep.parallelism = CellParallelism::within_cells;
+  std::vector<std::pair<std::size_t, int>> coords;
+  for (std::size_t M : c.M)
+    for (int rep = 0; rep < c.seeds; ++rep) {
+      coords.emplace_back(M, rep);
+      sweep.names.push_back("M" + std::to_string(M) + "-rep" + std::to_string(rep));
+    }
+  const auto values = run_sweep(
+      ctx, sweep,
+      [&](std::size_t i, int threads) { return to_json(run_cell(c, model, a, b, coords[i].first, coords[i].second, threads)); },
+      validate_cell);
   std::vector<CellResult> cells;
-  for (const auto& j : gather_cells(ctx.share, std::move(own), failure)) cells.push_back(from_json(j));
+  for (const auto& j : values) cells.push_back(from_json(j));
 
   // cells.csv
   CsvTable table;
@@ -297,7 +274,8 @@ nlohmann::json run_minimax_rate(const Settings& settings, const StudyContext& ct
     y.push_back(std::log(r.error));
   }
   const double beta = model.phi().claimed_smoothness();
-  const double theory = -minimax_exponent(beta, c.degree);
+  // The reference line of the figure; claims state their own theory value.
+  const double reference = -minimax_exponent(beta, c.degree);
   nlohmann::json summary;
   summary["study"] = "minimax-rate";
   summary["parameters"] = params;
@@ -309,38 +287,34 @@ nlohmann::json run_minimax_rate(const Settings& settings, const StudyContext& ct
                            {"convention", model.phi().smoothness_convention()}};
   summary["cells_total"] = cells.size();
   summary["cells_excluded"] = excluded;
-  summary["claims"] = nlohmann::json::array();
-  if (x.size() >= 3) {
+  summary["quantities"] = nlohmann::json::array();
+  std::vector<double> xs = x;
+  std::sort(xs.begin(), xs.end());
+  if (x.size() >= 3 && std::unique(xs.begin(), xs.end()) - xs.begin() >= 2) {
     const SlopeFit fit = fit_slope(x, y, 0.95, c.bootstrap, derive_seed(c.seed, {hash_name("bootstrap")}));
-    const auto [lo, hi] = judged_interval(fit);
-    const Verdict v = judge(theory, lo, hi, c.tolerance, c.max_ci_width);
-    std::ostringstream st;
-    st << "With A known, the least-squares spline estimator's composed L2(rho) error decays like M^"
-       << theory << " (-2b/(2b+1), b = " << std::min(beta, c.degree + 1.0) << ") for phi = " << model.phi().name();
-    nlohmann::json claim = slope_claim_json(claim_id(model.phi()), st.str(), theory, fit, c.tolerance,
-                                            c.max_ci_width, v);
-    claim["abscissa"] = c.schedule == Schedule::plain ? "log M" : "log(M / log M)";
-    claim["source"] = "Zucker, Wang, Lu, Seroussi: minimax rate of learning pairwise interactions (main theorem)";
+    Measurement m = slope_measurement(fit, "slope");
+    m.details["abscissa"] = c.schedule == Schedule::plain ? "log M" : "log(M / log M)";
+    m.details["cells_excluded"] = excluded;
+    m.details["reference_slope"] = reference;
     if (c.schedule == Schedule::paper) {
       const SlopeFit f2 = fit_slope(xM, y, 0.95, c.bootstrap, derive_seed(c.seed, {hash_name("bootstrap")}));
-      claim["slope_vs_log_M"] = f2.slope;
+      m.details["slope_vs_log_M"] = f2.slope;
     } else {
       std::vector<double> xl;
       for (const auto& r : cells)
         if (r.status == "ok") xl.push_back(rate_abscissa(Schedule::paper, r.M));
       const SlopeFit f2 = fit_slope(xl, y, 0.95, c.bootstrap, derive_seed(c.seed, {hash_name("bootstrap")}));
-      claim["slope_vs_log_M_over_log_M"] = f2.slope;
+      m.details["slope_vs_log_M_over_log_M"] = f2.slope;
     }
-    claim["cells_excluded"] = excluded;
-    summary["claims"].push_back(claim);
+    summary["quantities"].push_back(to_json(m));
 
     ConvergenceFigure fig;
     fig.title = "minimax-rate: " + model.phi().name() + ", A known, N=" + std::to_string(c.model.N) +
                 ", d=" + std::to_string(c.model.d) + ", r=" + std::to_string(c.model.r);
     std::ostringstream note;
     note.precision(3);
-    note << "verdict: " << to_string(v) << " (tolerance " << c.tolerance << ", 95% CI [" << lo << ", " << hi
-         << "]), " << excluded << " cells excluded";
+    note << "slope " << fit.slope << ", 95% CI [" << m.lo() << ", " << m.hi() << "]; dashed: -2b/(2b+1) = "
+         << reference << "; " << excluded << " cells excluded";
     fig.note = note.str();
     if (c.schedule == Schedule::paper) fig.x_label = "M (slope fitted against log(M / log M))";
     ConvergenceSeries series;
@@ -353,20 +327,15 @@ nlohmann::json run_minimax_rate(const Settings& settings, const StudyContext& ct
     const SlopeFit fm = c.schedule == Schedule::plain ? fit : fit_slope(xM, y, 0.95, 100, 1);
     series.fit_slope = fm.slope;
     series.fit_intercept = fm.intercept;
-    series.theory_slope = theory;
+    series.theory_slope = reference;
     fig.series.push_back(series);
-    summary["wall_seconds"] =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    summary["build"] = build_info();
-    if (ctx.share.root()) {
-      write_file_atomic(ctx.out / "summary.json", summary.dump(2) + "\n");
-      write_convergence_figure(fig, ctx.out / "convergence");
-    }
+    if (ctx.share.root()) write_convergence_figure(fig, ctx.out / "convergence");
     summary["figure"] = "convergence.png";
   } else {
-    summary["error"] = "fewer than 3 usable cells: no slope fitted";
+    summary["error"] = "fewer than 3 usable cells at two or more sizes (" + std::to_string(excluded) +
+                       " of " + std::to_string(cells.size()) + " excluded): no slope fitted";
   }
-  summary["wall_seconds"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  summary["wall_seconds"] = seconds_since(t0);
   summary["build"] = build_info();
   if (ctx.share.root()) write_file_atomic(ctx.out / "summary.json", summary.dump(2) + "\n");
   return summary;

@@ -24,6 +24,9 @@ void check_rate_activation(const Settings& settings, const std::string& key, con
 /// Keys (with defaults) of the minimax-rate study; also the TOML keys.
 std::vector<KeySpec> minimax_rate_keys();
 
+/// Validates the options as run_minimax_rate does, without doing any work; throws InputError.
+void check_minimax_rate(const Settings& settings);
+
 /// Runs the sweep, writes summary.json, cells.csv, convergence.png/.svg and cells/ checkpoints
 /// into ctx.out, and returns the summary. Invalid settings throw InputError before any work.
 nlohmann::json run_minimax_rate(const Settings& settings, const StudyContext& ctx);

@@ -305,7 +305,6 @@ double geometric_mean(const std::vector<double>& v) {
 
 }  // namespace attnrate
 
-#include <omp.h>
 
 #include <exception>
 #include <fstream>
@@ -313,90 +312,20 @@ double geometric_mean(const std::vector<double>& v) {
 #include <optional>
 
 #include "studies/io/output.hpp"
+#include "studies/sweep/sweep.hpp"
 
 namespace attnrate {
 
-std::string run_fingerprint(const nlohmann::json& parameters) {
-  return std::to_string(
-      mix64(hash_name(parameters.dump()) ^ hash_name(build_info().at("git_revision").get<std::string>())));
-}
-
-int study_threads(const StudyContext& ctx) { return ctx.threads > 0 ? ctx.threads : omp_get_max_threads(); }
-
-namespace {
-// A reused checkpoint's rows must be objects whose counters (sizes, repetition) are integers in
-// range: the studies convert them to integers, and a corrupt value (e.g. 1e300) must send the
-// group back to be recomputed rather than into an undefined conversion.
-void check_checkpoint_rows(const nlohmann::json& rows) {
-  if (!rows.is_array()) throw InputError("checkpoint 'rows' must be an array");
-  for (const auto& row : rows) {
-    if (!row.is_object()) throw InputError("checkpoint rows must be objects");
-    for (const char* key : {"M", "n", "N", "d", "rep", "heads"})
-      if (row.contains(key)) {
-        std::uint32_t v = 0;
-        read_checkpoint_field(row, key, v);
-      }
-  }
-}
-}  // namespace
-
+// Transitional: the RFA studies' groups through the one sweep engine.
 std::vector<nlohmann::json> run_groups(const StudyContext& ctx, const std::string& label, const std::string& fingerprint,
                                        const std::vector<std::string>& names,
                                        const std::function<nlohmann::json(std::size_t)>& run) {
-  std::filesystem::create_directories(ctx.out / "cells");
-  std::vector<nlohmann::json> results(names.size());
-  std::vector<char> done(names.size(), 0);
-  // Under MPI this rank runs (or reuses) only the groups it owns; gather_cells hands every rank
-  // all of them.
-  if (ctx.resume) {
-    for (std::size_t g = 0; g < names.size(); ++g) {
-      const auto path = ctx.out / "cells" / (names[g] + ".json");
-      if (!ctx.share.owns(g) || !std::filesystem::exists(path)) continue;
-      try {
-        std::ifstream in(path);
-        const nlohmann::json j = nlohmann::json::parse(in);
-        if (j.at("fingerprint") == fingerprint) {
-          check_checkpoint_rows(j.at("rows"));
-          results[g] = j.at("rows");
-          done[g] = 1;
-        } else {
-          std::cerr << "attnrate: " << path.string() << " was written with other parameters or code; recomputing\n";
-        }
-      } catch (const std::exception& e) {
-        std::cerr << "attnrate: corrupt checkpoint " << path.string() << " (" << e.what() << "); recomputing\n";
-      }
-    }
-  }
-  Progress progress = ctx.progress_of(label, names.size());
-  for (char d : done)
-    if (d) progress.done_one();
-  std::exception_ptr failure;
-  const int threads = study_threads(ctx);
-#pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
-  for (std::size_t g = 0; g < names.size(); ++g) {
-    if (!ctx.share.owns(g) || done[g] || interrupt_requested()) continue;  // checkpointed; resume does the rest
-    bool skip = false;
-#pragma omp critical(attnrate_rfa_failure)
-    skip = static_cast<bool>(failure);
-    if (skip) continue;
-    try {
-      results[g] = run(g);
-      write_file_atomic(ctx.out / "cells" / (names[g] + ".json"),
-                        nlohmann::json{{"fingerprint", fingerprint}, {"rows", results[g]}}.dump(1));
-      done[g] = 1;
-#pragma omp critical(attnrate_rfa_progress)
-      progress.done_one();
-    } catch (...) {
-#pragma omp critical(attnrate_rfa_failure)
-      if (!failure) failure = std::current_exception();
-    }
-  }
-  progress.finish();
-  if (!failure && interrupt_requested()) failure = std::make_exception_ptr(Interrupted());
-  std::vector<std::optional<nlohmann::json>> own(names.size());
-  for (std::size_t g = 0; g < names.size(); ++g)
-    if (done[g]) own[g] = std::move(results[g]);
-  return gather_cells(ctx.share, std::move(own), failure);
+  SweepSpec spec;
+  spec.study = label;
+  spec.label = label;
+  spec.fingerprint = fingerprint;
+  spec.names = names;
+  return run_sweep(ctx, spec, [&](std::size_t g, int) { return run(g); });
 }
 
 }  // namespace attnrate

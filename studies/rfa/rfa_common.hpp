@@ -15,6 +15,7 @@
 #include "studies/stats/rate_fit.hpp"
 #include "studies/io/settings.hpp"
 #include "studies/sweep/study.hpp"
+#include "studies/sweep/sweep.hpp"
 #include "theory/rfa/attention_law.hpp"
 #include "theory/rfa/rfa_targets.hpp"
 
@@ -140,9 +141,6 @@ std::string file_stem(std::string s);
 /// Geometric mean.
 double geometric_mean(const std::vector<double>& v);
 
-/// Fingerprint of a run for checkpoint reuse: hash of the parameters and the code revision.
-std::string run_fingerprint(const nlohmann::json& parameters);
-
 /// Runs groups 0..names.size()-1 of a study, in parallel over groups (ctx.threads; 0 = all
 /// cores, schedule dynamic), each group returning its result rows as JSON. Each finished group
 /// is checkpointed atomically to ctx.out/cells/<names[g]>.json with the fingerprint; with
@@ -160,8 +158,5 @@ std::vector<nlohmann::json> run_groups(const StudyContext& ctx, const std::strin
 /// the same criterion as select_lambda_gcv for the kernel (K + n lambda I)^{-1}. Returns the
 /// first minimiser over `grid` (all > 0); `scores` receives every score when not null.
 double kernel_gcv_lambda(const arma::mat& K, const arma::vec& y, const arma::vec& grid, arma::vec* scores);
-
-/// Threads to use for ctx.threads (0 = omp_get_max_threads()).
-int study_threads(const StudyContext& ctx);
 
 }  // namespace attnrate

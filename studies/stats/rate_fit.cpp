@@ -163,13 +163,19 @@ SlopeFit fit_slope(const std::vector<double>& x, const std::vector<double>& y, d
   return f;
 }
 
-std::string to_string(Verdict v) {
-  switch (v) {
-    case Verdict::consistent: return "consistent";
-    case Verdict::inconclusive: return "inconclusive";
-    case Verdict::inconsistent: return "inconsistent";
-  }
-  return "unknown";
+Measurement slope_measurement(const SlopeFit& f, std::string quantity, std::map<std::string, std::string> select) {
+  Measurement m;
+  m.quantity = std::move(quantity);
+  m.select = std::move(select);
+  m.value = f.slope;
+  m.ci_t_lo = f.ci_t_lo;
+  m.ci_t_hi = f.ci_t_hi;
+  m.ci_boot_lo = f.ci_boot_lo;
+  m.ci_boot_hi = f.ci_boot_hi;
+  m.details = {{"intercept", f.intercept},       {"slope_se", f.slope_se},
+               {"cells_used", f.n},              {"distinct_sizes", f.distinct_x},
+               {"ci_level", f.level},            {"bootstrap_resamples", f.bootstrap_resamples}};
+  return m;
 }
 
 Verdict judge(double theory, double lo, double hi, double tolerance, double max_width) {

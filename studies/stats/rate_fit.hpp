@@ -5,6 +5,10 @@
 #include <utility>
 #include <string>
 #include <vector>
+#include <map>
+
+#include "theory/claims/judge.hpp"
+#include "theory/claims/measurement.hpp"
 
 namespace attnrate {
 
@@ -44,8 +48,9 @@ SlopeFit fit_slope(const std::vector<double>& x, const std::vector<double>& y, d
 /// a NaN value or p outside [0, 1].
 double quantile_type7(std::vector<double> values, double p);
 
-enum class Verdict { consistent, inconclusive, inconsistent };
-std::string to_string(Verdict v);
+/// The slope as a measurement for claims: value = slope, the t and bootstrap intervals, and the
+/// fit's intercept, standard error, cell count and resamples in details.
+Measurement slope_measurement(const SlopeFit& fit, std::string quantity, std::map<std::string, std::string> select = {});
 
 /// SPEC §4 with the interval [lo, hi] that the claim is judged on:
 /// inconclusive if hi - lo > max_width; otherwise consistent if lo - tolerance <= theory <=

@@ -11,15 +11,16 @@
 namespace attnrate {
 namespace {
 volatile std::sig_atomic_t g_interrupted = 0;
-extern "C" void on_sigint(int) { g_interrupted = 1; }
+extern "C" void on_signal(int signal) { g_interrupted = signal; }
 }  // namespace
 
 void install_interrupt_handler() {
   struct sigaction sa {};
-  sa.sa_handler = on_sigint;
+  sa.sa_handler = on_signal;
   sigemptyset(&sa.sa_mask);
   sa.sa_flags = 0;
   sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
 }
 
 double seconds_since(std::chrono::steady_clock::time_point t0) {
@@ -27,6 +28,8 @@ double seconds_since(std::chrono::steady_clock::time_point t0) {
 }
 
 bool interrupt_requested() noexcept { return g_interrupted != 0; }
+
+int interrupt_signal() noexcept { return g_interrupted ? static_cast<int>(g_interrupted) : SIGINT; }
 
 void throw_if_interrupted() {
   if (g_interrupted) throw Interrupted();

@@ -41,18 +41,22 @@ struct StudyContext {
   Progress progress_of(const std::string& label, std::size_t total) const;
 };
 
-/// Raised between cells after SIGINT: the finished cells are checkpointed, the run can resume.
+/// Raised between cells after SIGINT or SIGTERM: the finished cells are checkpointed, the run
+/// can resume.
 class Interrupted : public std::runtime_error {
  public:
   Interrupted() : std::runtime_error("interrupted") {}
 };
 
-/// Installs a SIGINT handler that only sets a flag (the current cell finishes and is written).
+/// Installs SIGINT and SIGTERM handlers that only set a flag (the running cells finish and are
+/// written; the sweep then throws Interrupted).
 void install_interrupt_handler();
-/// Throws Interrupted if SIGINT arrived; sweeps call it after each checkpoint write.
+/// Throws Interrupted if SIGINT or SIGTERM arrived.
 void throw_if_interrupted();
-/// Whether SIGINT arrived (for parallel loops, which must not throw out of a worker).
+/// Whether SIGINT or SIGTERM arrived (for parallel loops, which must not throw out of a worker).
 bool interrupt_requested() noexcept;
+/// The signal that interrupted the run (SIGINT or SIGTERM); SIGINT when none did.
+int interrupt_signal() noexcept;
 
 /// Wall-clock seconds since t0.
 double seconds_since(std::chrono::steady_clock::time_point t0);

@@ -1,36 +1,53 @@
 #pragma once
-// `attnrate verify` (issue 5): runs every registered claim's study with the claim's profile
-// settings, collects the verdicts, and writes report.md, a self-contained report.html (figures
-// embedded) and summary.json into one directory.
+// `attnrate verify`: reads claims (the built-in claims files, or the files given with
+// --claims), checks every claim against the study registry before anything runs, runs each
+// study once per distinct set of options, judges every claim on the measurement it selects
+// (theory/claims/judge.hpp), and writes summary.json, report.md and a self-contained
+// report.html (figures embedded) into one directory. Report rendering: verify/report.hpp.
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
+
+#include "theory/claims/claim.hpp"
 
 namespace attnrate {
 
 struct VerifyOptions {
-  std::string profile = "full";  ///< "quick" or "full"
-  std::string only;              ///< glob over claim ids; empty = all
+  std::string profile = "full";                     ///< "quick" or "full"
+  std::string only;                                 ///< glob over claim ids; empty = all
+  std::vector<std::filesystem::path> claims_paths;  ///< claims files or folders; empty = built-in
   std::filesystem::path out;
   int threads = 0;
   bool resume = false;
   bool progress = true;
-  std::string command_line;      ///< recorded in the report
+  std::string command_line;  ///< recorded in the report
 };
 
+/// The built-in claims (theory/claims/*.toml as compiled into the program), validated.
+std::vector<Claim> builtin_claims();
+
+/// The claims of `paths` (each a file or a folder of *.toml files), or the built-in claims when
+/// `paths` is empty; validated against the study registry, ids unique across all files.
+/// Throws InputError with file:line messages.
+std::vector<Claim> load_claims(const std::vector<std::filesystem::path>& paths);
+
+/// Checks that every claim's options are valid for its study in `profile` (the study's own
+/// option checks, without running it). Throws InputError listing every bad claim by file:line.
+void check_claim_options(const std::vector<Claim>& claims, const std::string& profile);
+
 /// Runs the claims and writes the reports; returns the summary ({"claims": [...], ...}).
-/// Throws InputError for an unknown profile or a pattern that selects no claim.
+/// Throws InputError for an unknown profile, a bad claims file, or a pattern that selects no
+/// claim, before any study runs.
 nlohmann::json run_verify(const VerifyOptions& options);
+
+/// Judges `claim` on the measurements of its study's summary ("quantities"): the one whose
+/// quantity is the claim's and whose select keys match. Returns the claim's entry of verify's
+/// summary.json (docs/formats.md): verdict "missing" when no measurement matches, "ambiguous"
+/// when several do (with the candidates' select keys in "error"), else the judge's verdict.
+nlohmann::json judge_claim(const Claim& claim, const std::string& profile, const nlohmann::json& study_summary);
 
 /// Exit code of a verify summary: 0 when every claim is consistent, 1 otherwise.
 int verify_exit_code(const nlohmann::json& summary);
-
-/// The Markdown and HTML reports of a verify summary (exposed for tests).
-/// A claim's theory as the reports show it: "[lo, hi]" for a claim judged against a theory range
-/// (its "theory_range"), else its "theory_value".
-std::string claim_theory_text(const nlohmann::json& claim);
-
-std::string verify_report_markdown(const nlohmann::json& summary);
-std::string verify_report_html(const nlohmann::json& summary, const std::filesystem::path& out);
 
 }  // namespace attnrate

@@ -1,0 +1,139 @@
+#include "studies/sweep/sweep.hpp"
+
+#include <omp.h>
+
+#include <cstdio>
+#include <exception>
+#include <fstream>
+#include <iostream>
+#include <optional>
+#include <set>
+
+#include "estimators/common/input_error.hpp"
+#include "estimators/common/random.hpp"
+#include "studies/io/output.hpp"
+#include "studies/sweep/distributed.hpp"
+
+namespace attnrate {
+
+std::string run_fingerprint(const nlohmann::json& parameters) {
+  return std::to_string(
+      mix64(hash_name(parameters.dump()) ^ hash_name(build_info().at("git_revision").get<std::string>())));
+}
+
+std::string checkpoint_checksum(const nlohmann::json& value) {
+  std::uint64_t h = 0xcbf29ce484222325ULL;
+  for (unsigned char c : value.dump()) {
+    h ^= c;
+    h *= 0x100000001b3ULL;
+  }
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
+  return buf;
+}
+
+int study_threads(const StudyContext& ctx) { return ctx.threads > 0 ? ctx.threads : omp_get_max_threads(); }
+
+namespace {
+
+// The value of a checkpoint if it proves to hold cell `name` of this run; nullopt (with the
+// reason on stderr) otherwise.
+std::optional<nlohmann::json> read_checkpoint(const std::filesystem::path& path, const SweepSpec& spec,
+                                              const std::string& name, const CellValidator& validate) {
+  std::error_code ec;
+  const auto status = std::filesystem::symlink_status(path, ec);
+  if (ec || status.type() == std::filesystem::file_type::not_found) return std::nullopt;
+  const auto warn = [&](const std::string& why) {
+    std::cerr << "attnrate: checkpoint " << path.string() << " " << why << "; recomputing\n";
+    return std::nullopt;
+  };
+  if (status.type() != std::filesystem::file_type::regular) return warn("is not a regular file");
+  const auto size = std::filesystem::file_size(path, ec);
+  if (ec || size > kMaxCheckpointBytes) return warn("is too large or unreadable");
+  try {
+    std::ifstream in(path, std::ios::binary);
+    const nlohmann::json j = nlohmann::json::parse(in);
+    if (!j.is_object()) return warn("is not a JSON object");
+    if (j.value("fingerprint", std::string()) != spec.fingerprint)
+      return warn("was written with other parameters or code");
+    if (j.value("study", std::string()) != spec.study || j.value("cell", std::string()) != name)
+      return warn("holds another cell (" + j.value("study", std::string("?")) + " " +
+                  j.value("cell", std::string("?")) + ")");
+    if (!j.contains("value") || j.value("checksum", std::string()) != checkpoint_checksum(j.at("value")))
+      return warn("fails its checksum");
+    if (validate) validate(j.at("value"));
+    return j.at("value");
+  } catch (const std::exception& e) {
+    return warn(std::string("is corrupt (") + e.what() + ")");
+  }
+}
+
+}  // namespace
+
+std::vector<nlohmann::json> run_sweep(const StudyContext& ctx, const SweepSpec& spec, const CellFunction& run,
+                                      const CellValidator& validate) {
+  const std::size_t n = spec.names.size();
+  {
+    std::set<std::string> unique(spec.names.begin(), spec.names.end());
+    if (unique.size() != n) throw InputError("run_sweep: cell names of study " + spec.study + " are not unique");
+  }
+  const auto dir = ctx.out / "cells";
+  std::filesystem::create_directories(dir);
+  std::vector<std::optional<nlohmann::json>> own(n);
+  if (ctx.resume)
+    for (std::size_t i = 0; i < n; ++i)
+      if (ctx.share.owns(i)) own[i] = read_checkpoint(dir / (spec.names[i] + ".json"), spec, spec.names[i], validate);
+
+  Progress progress = ctx.progress_of(spec.label, n);
+  for (std::size_t i = 0; i < n; ++i)
+    if (own[i]) progress.done_one();
+  std::exception_ptr failure;
+  const int threads = study_threads(ctx);
+  const auto compute = [&](std::size_t i, int cell_threads) {
+    nlohmann::json value = run(i, cell_threads);
+    const nlohmann::json record{{"study", spec.study},
+                                {"cell", spec.names[i]},
+                                {"fingerprint", spec.fingerprint},
+                                {"value", value},
+                                {"checksum", checkpoint_checksum(value)}};
+    write_file_atomic(dir / (spec.names[i] + ".json"), record.dump(1));
+    return value;
+  };
+  if (spec.parallelism == CellParallelism::within_cells) {
+    try {
+      for (std::size_t i = 0; i < n; ++i) {
+        if (!ctx.share.owns(i) || own[i]) continue;
+        if (interrupt_requested()) break;
+        own[i] = compute(i, threads);
+        progress.done_one();
+      }
+    } catch (...) {
+      failure = std::current_exception();
+    }
+  } else {
+#pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
+    for (std::size_t i = 0; i < n; ++i) {
+      if (!ctx.share.owns(i) || own[i] || interrupt_requested()) continue;
+      bool skip = false;
+#pragma omp critical(attnrate_sweep_failure)
+      skip = static_cast<bool>(failure);
+      if (skip) continue;
+      try {
+        nlohmann::json value = compute(i, 1);
+#pragma omp critical(attnrate_sweep_progress)
+        {
+          own[i] = std::move(value);
+          progress.done_one();
+        }
+      } catch (...) {
+#pragma omp critical(attnrate_sweep_failure)
+        if (!failure) failure = std::current_exception();
+      }
+    }
+  }
+  progress.finish();
+  if (!failure && interrupt_requested()) failure = std::make_exception_ptr(Interrupted());
+  return gather_cells(ctx.share, std::move(own), failure);
+}
+
+}  // namespace attnrate

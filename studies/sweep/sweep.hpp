@@ -1,0 +1,65 @@
+#pragma once
+// The one sweep engine of attnrate: runs the cells of a study (its parameter points times
+// repetitions, in a fixed order) with per-cell seeds, a thread pool, atomic checkpoints,
+// --resume, SIGINT/SIGTERM, MPI distribution and a progress line. Every study runs its cells
+// through run_sweep; a study is its options, a cell function and a summary function.
+//
+// Reproducibility: a cell's result may depend only on the study's settings and the cell's
+// index (every random stream is derive_seed(study seed, cell coordinates)), never on the
+// thread count, the rank that computed it, or whether it came from a checkpoint.
+//
+// Checkpoints. Cell i is written to <out>/cells/<names[i]>.json as
+//   {"study": S, "cell": names[i], "fingerprint": F, "value": V, "checksum": C}
+// with F the run's fingerprint (parameters and code revision, run_fingerprint) and C the
+// FNV-1a hash of V's compact JSON text. With --resume a checkpoint is reused only when it is a
+// regular file of at most kMaxCheckpointBytes whose study, cell name, fingerprint and checksum
+// all match and whose value passes the study's `validate`; anything else is reported on stderr
+// and recomputed.
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "studies/sweep/study.hpp"
+
+namespace attnrate {
+
+/// Largest checkpoint file read back on --resume.
+inline constexpr std::uintmax_t kMaxCheckpointBytes = 64u << 20;
+
+enum class CellParallelism {
+  across_cells,  ///< cells run concurrently, one thread each (schedule dynamic)
+  within_cells   ///< cells run one after another, each given every thread
+};
+
+struct SweepSpec {
+  std::string study;               ///< the study's name, recorded in each checkpoint
+  std::string label;               ///< shown on the progress line
+  std::string fingerprint;         ///< run_fingerprint(parameters)
+  std::vector<std::string> names;  ///< checkpoint file stem of each cell, unique, in sweep order
+  CellParallelism parallelism = CellParallelism::across_cells;
+};
+
+/// Computes cell i with `threads` threads and returns its result.
+using CellFunction = std::function<nlohmann::json(std::size_t cell, int threads)>;
+/// Throws (any std::exception) when a checkpointed value is not a valid result of this study.
+using CellValidator = std::function<void(const nlohmann::json& value)>;
+
+/// Runs (or reuses) every cell and returns all results in cell order, on every MPI rank.
+/// Throws the first exception a cell threw (after the running cells finish), Interrupted after
+/// SIGINT or SIGTERM (finished cells are checkpointed), InputError when names are not unique.
+std::vector<nlohmann::json> run_sweep(const StudyContext& ctx, const SweepSpec& spec, const CellFunction& run,
+                                      const CellValidator& validate = {});
+
+/// Fingerprint of a run for checkpoint reuse: hash of the parameters and the code revision.
+std::string run_fingerprint(const nlohmann::json& parameters);
+
+/// The checksum stored in checkpoints: 64-bit FNV-1a of value.dump(), as 16 hex digits.
+std::string checkpoint_checksum(const nlohmann::json& value);
+
+/// Threads to use for ctx.threads (0 = omp_get_max_threads()).
+int study_threads(const StudyContext& ctx);
+
+}  // namespace attnrate

@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# A user's claims file, never seen by the code, through `attnrate verify --claims`: a true claim
+# is consistent, a deliberately false one inconsistent, an at-most claim is judged one-sided,
+# and the run exits 1; a file naming an unknown study exits 2 with file:line before anything runs.
+set -u
+bin="$1"
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+source "$(dirname "$0")/lib/check.sh"
+
+# One study run (the three claims share their options): weierstrass:1, A known, small sweep.
+cat >"$tmp/mine.toml" <<'TOML'
+[[claim]]
+id = "mine.true"
+statement = "the minimax slope -2/3"
+source = "test"
+study = "minimax-rate"
+quantity = "slope"
+theory = -0.6667
+bound = "equal"
+tolerance = 0.1
+max-ci-width = 1.0
+[claim.params]
+activation = "weierstrass:1"
+M = "1000:8000:x2"
+seeds = 4
+test-pairs = 20000
+
+[[claim]]
+id = "mine.false"
+statement = "a wrong rate M^-0.2"
+source = "test"
+study = "minimax-rate"
+quantity = "slope"
+theory = -0.2
+bound = "equal"
+tolerance = 0.05
+[claim.params]
+activation = "weierstrass:1"
+M = "1000:8000:x2"
+seeds = 4
+test-pairs = 20000
+
+[[claim]]
+id = "mine.upper"
+statement = "the error falls at least like M^-0.2 (an upper bound on the slope)"
+source = "test"
+study = "minimax-rate"
+quantity = "slope"
+theory = -0.2
+bound = "at-most"
+tolerance = 0.05
+[claim.params]
+activation = "weierstrass:1"
+M = "1000:8000:x2"
+seeds = 4
+test-pairs = 20000
+TOML
+
+out=$("$bin" verify --claims "$tmp/mine.toml" --profile full --threads 2 --out "$tmp/v" 2>&1)
+rc=$?
+verdict() { python3 -c "import json,sys; print({c['id']: c['verdict'] for c in json.load(open('$tmp/v/summary.json'))['claims']}['$1'])"; }
+check "verify exits 1 when a claim is not consistent (got $rc)" test "$rc" -eq 1
+check "the true claim is consistent" test "$(verdict mine.true)" = consistent
+check "the false claim is inconsistent" test "$(verdict mine.false)" = inconsistent
+check "the at-most claim with the same theory is consistent (one-sided)" test "$(verdict mine.upper)" = consistent
+check "the three claims share one study run" test "$(ls "$tmp/v/claims" | wc -l)" -eq 1
+check "the report is written" test -s "$tmp/v/report.html"
+check "the output names the verdicts" grep -q "1 inconsistent" <<<"$out"
+
+# Only the true claim: exit 0.
+"$bin" verify --claims "$tmp/mine.toml" --only mine.true --profile full --threads 2 --out "$tmp/v" >/dev/null 2>&1
+rc=$?
+check "verify exits 0 when every claim is consistent (got $rc)" test "$rc" -eq 0
+
+# A bad file: exit 2, file:line and a did-you-mean, nothing run.
+sed 's/study = "minimax-rate"/study = "minmax-rate"/' "$tmp/mine.toml" >"$tmp/bad.toml"
+out=$("$bin" verify --claims "$tmp/bad.toml" --out "$tmp/bad" 2>&1)
+rc=$?
+check "a claims file with an unknown study exits 2 (got $rc)" test "$rc" -eq 2
+check "the message has file:line and a did-you-mean" grep -q "bad.toml:5: unknown study 'minmax-rate'; did you mean 'minimax-rate'?" <<<"$out"
+check "nothing ran" test ! -e "$tmp/bad"
+
+# list shows the claims of a file and the quantities of a study.
+check "list --claims names the claims" grep -q "mine.upper" <<<"$("$bin" list --claims "$tmp/mine.toml")"
+check "list --quantities names the quantity" grep -q "^  slope" <<<"$("$bin" list --quantities minimax-rate)"
+out=$("$bin" list --quantities minmax-rate 2>&1)
+check "list --quantities of an unknown study exits 2 with a did-you-mean" grep -q "did you mean 'minimax-rate'" <<<"$out"
+
+check_summary
