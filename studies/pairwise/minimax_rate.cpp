@@ -235,7 +235,9 @@ nlohmann::json run_minimax_rate(const Settings& settings, const StudyContext& ct
   for (std::size_t M : c.M)
     for (int rep = 0; rep < c.seeds; ++rep) {
       coords.emplace_back(M, rep);
-      sweep.names.push_back("M" + std::to_string(M) + "-rep" + std::to_string(rep));
+      std::string name = "M";
+      name.append(std::to_string(M)).append("-rep").append(std::to_string(rep));
+      sweep.names.push_back(std::move(name));
     }
   const auto values = run_sweep(
       ctx, sweep,

@@ -1,0 +1,131 @@
+// The sweep engine (studies/sweep/sweep.hpp): results in cell order whatever the thread count
+// and parallelism, checkpoints reused only when they prove what they hold (study, cell name,
+// fingerprint, checksum, the study's validation), and everything else recomputed.
+#include <unistd.h>
+#include <sys/stat.h>
+
+#include <atomic>
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <fstream>
+
+#include "estimators/common/input_error.hpp"
+#include "estimators/common/random.hpp"
+#include "studies/sweep/sweep.hpp"
+
+using namespace attnrate;
+
+namespace {
+
+struct Fixture {
+  std::filesystem::path dir =
+      std::filesystem::temp_directory_path() / ("attnrate-sweep-" + std::to_string(::getpid()));
+  SweepSpec spec;
+  std::atomic<int> computed{0};
+  Fixture() {
+    std::filesystem::remove_all(dir);
+    spec.study = "toy";
+    spec.label = "toy";
+    spec.fingerprint = "fp-1";
+    for (int i = 0; i < 12; ++i) spec.names.push_back("cell" + std::to_string(i));
+  }
+  ~Fixture() { std::filesystem::remove_all(dir); }
+  // A cell's value depends only on its index (its own seeded stream).
+  nlohmann::json cell(std::size_t i) {
+    ++computed;
+    Rng rng(derive_seed(7, {i}));
+    return {{"i", i}, {"x", rng.normal()}};
+  }
+  std::vector<nlohmann::json> run(int threads, bool resume, const CellValidator& validate = {}) {
+    StudyContext ctx{dir, threads, resume, false};
+    return run_sweep(ctx, spec, [this](std::size_t i, int) { return cell(i); }, validate);
+  }
+  std::filesystem::path path(int i) const { return dir / "cells" / ("cell" + std::to_string(i) + ".json"); }
+};
+
+}  // namespace
+
+TEST_CASE("run_sweep: results in cell order, identical at any thread count and parallelism", "[sweep]") {
+  Fixture f;
+  const auto one = f.run(1, false);
+  REQUIRE(one.size() == 12);
+  for (std::size_t i = 0; i < one.size(); ++i) CHECK(one[i].at("i") == i);
+  CHECK(f.run(2, false) == one);
+  f.spec.parallelism = CellParallelism::within_cells;
+  CHECK(f.run(2, false) == one);
+  // The checkpoint records what it holds.
+  std::ifstream in(f.path(3));
+  const auto j = nlohmann::json::parse(in);
+  CHECK(j.at("study") == "toy");
+  CHECK(j.at("cell") == "cell3");
+  CHECK(j.at("fingerprint") == "fp-1");
+  CHECK(j.at("value") == one[3]);
+  CHECK(j.at("checksum") == checkpoint_checksum(one[3]));
+}
+
+TEST_CASE("run_sweep --resume reuses valid checkpoints and recomputes everything else", "[sweep]") {
+  Fixture f;
+  const auto first = f.run(2, false);
+  f.computed = 0;
+  CHECK(f.run(2, true) == first);
+  CHECK(f.computed == 0);  // all reused
+
+  // A checkpoint copied over another cell's name (the cell name inside does not match).
+  std::filesystem::copy_file(f.path(5), f.path(4), std::filesystem::copy_options::overwrite_existing);
+  // An edited value (the checksum no longer matches).
+  {
+    std::ifstream in(f.path(6));
+    auto j = nlohmann::json::parse(in);
+    in.close();
+    j["value"]["x"] = 1e300;
+    std::ofstream(f.path(6)) << j.dump();
+  }
+  // A checkpoint of another run (fingerprint) and a truncated one.
+  {
+    std::ifstream in(f.path(7));
+    auto j = nlohmann::json::parse(in);
+    in.close();
+    j["fingerprint"] = "fp-other";
+    std::ofstream(f.path(7)) << j.dump();
+    std::ofstream(f.path(8)) << "{\"study\": \"toy\", \"cel";
+  }
+  // A FIFO in place of a checkpoint is not opened (a read would block).
+  std::filesystem::remove(f.path(9));
+  REQUIRE(::mkfifo(f.path(9).c_str(), 0600) == 0);
+  f.computed = 0;
+  const auto again = f.run(2, true);
+  CHECK(again == first);
+  CHECK(f.computed == 5);  // cells 4, 6, 7, 8 and 9 recomputed
+  std::filesystem::remove(f.path(9));
+}
+
+TEST_CASE("run_sweep: a checkpoint the study's validation rejects is recomputed", "[sweep]") {
+  Fixture f;
+  const auto first = f.run(1, false);
+  f.computed = 0;
+  int rejected = 0;
+  const auto again = f.run(1, true, [&](const nlohmann::json& v) {
+    if (v.at("i") == 2) {
+      ++rejected;
+      throw InputError("cell 2 rejected");
+    }
+  });
+  CHECK(again == first);
+  CHECK(rejected == 1);
+  CHECK(f.computed == 1);
+}
+
+TEST_CASE("run_sweep: the first failure is rethrown, names must be unique", "[sweep]") {
+  Fixture f;
+  StudyContext ctx{f.dir, 2, false, false};
+  CHECK_THROWS_WITH(run_sweep(ctx, f.spec,
+                              [](std::size_t i, int) -> nlohmann::json {
+                                if (i == 5) throw std::runtime_error("cell 5 failed");
+                                return i;
+                              }),
+                    "cell 5 failed");
+  f.spec.names[1] = f.spec.names[0];
+  CHECK_THROWS_AS(run_sweep(ctx, f.spec, [](std::size_t i, int) -> nlohmann::json { return i; }), InputError);
+  CHECK(checkpoint_checksum(nlohmann::json{{"a", 1}}) != checkpoint_checksum(nlohmann::json{{"a", 2}}));
+  CHECK(checkpoint_checksum(nlohmann::json{{"a", 1}}).size() == 16);
+}
