@@ -2,6 +2,7 @@
 
 #include "estimators/common/did_you_mean.hpp"
 #include "estimators/common/input_error.hpp"
+#include "studies/pairwise/approximation.hpp"
 #include "studies/pairwise/minimax_rate.hpp"
 #include "studies/pairwise/pairwise_studies.hpp"
 #include "studies/rfa/rfa_studies.hpp"
@@ -16,6 +17,12 @@ const std::vector<StudyDefinition>& all_studies() {
        {{"slope", "slope of log error on log M (on log(M / log M) with --schedule paper)", {}}},
        check_minimax_rate,
        run_minimax_rate},
+      {"approximation",
+       "noiseless, A known: spline approximation error vs K, the L2 smoothness of phi measured",
+       approximation_keys,
+       {{"smoothness", "b_approx = -slope/2 of log error on log K (squared L2 error ~ K^(-2 b_approx))", {"activation"}}},
+       check_approximation,
+       run_approximation},
       {"dimension-free", "A unknown: error vs M for d (N, r); slopes vs -2b/(2b+1), spread across d within a factor",
        dimension_free_keys, {}, nullptr, run_dimension_free},
       {"smoothness", "fitted slope vs b: bspline:3, bspline:8 (A unknown, b = P-1), weierstrass:b (A known)",

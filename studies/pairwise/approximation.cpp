@@ -1,0 +1,277 @@
+#include "studies/pairwise/approximation.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <limits>
+#include <sstream>
+
+#include "estimators/common/input_error.hpp"
+#include "estimators/common/random.hpp"
+#include "estimators/pairwise_lse/pairwise_lse.hpp"
+#include "plots/convergence_plot.hpp"
+#include "studies/io/output.hpp"
+#include "studies/stats/rate_fit.hpp"
+#include "studies/sweep/sweep.hpp"
+#include "theory/pairwise/activation.hpp"
+#include "theory/pairwise/pairwise_model.hpp"
+
+namespace attnrate {
+
+std::vector<KeySpec> approximation_keys() {
+  return {
+      {"activations", "weierstrass:1,weierstrass:1.5,weierstrass:2,kink:1.5,bspline:3",
+       "comma list of phi: bspline:P | weierstrass:b | kink:b | tanh | softplus | gelu | exp"},
+      {"degree", "auto", "spline degree 0..10 (auto: max(3, ceil of phi's Hoelder smoothness), at most 10)"},
+      {"knots", "32:256:x2", "numbers of pieces K: list or log grid FIRST:LAST:xFACTOR (each >= 2, at least two)"},
+      {"tokens", "uniform", "token law: uniform | gaussian | exchangeable[:rho]"},
+      {"N", "4", "tokens per sample (>= 2)"},
+      {"d", "2", "token dimension (>= 1)"},
+      {"r", "1", "rank of A (1 <= r <= d)"},
+      {"M", "20000", "samples per fit (>= 2); large, so the finite-sample deviation is negligible"},
+      {"seeds", "3", "repetitions per K (>= 1)"},
+      {"seed", "1", "base seed (model, data, test pairs)"},
+      {"test-pairs", "100000", "fresh pairs for the L2(rho) error (>= 1000)"},
+      {"bootstrap", "2000", "seed-bootstrap resamples (>= 100)"},
+  };
+}
+
+namespace {
+
+// Relative squared error below which a fit is at the precision of the solve (the Gram matrix of
+// the pairwise features squares the basis' condition number), not at its approximation error.
+constexpr double kPrecisionFloor = 1e-10;
+
+struct Config {
+  std::vector<std::string> activations;
+  std::vector<int> degrees;  // per activation
+  std::vector<std::size_t> K;
+  PairwiseModelSpec model;
+  std::size_t M = 0;
+  int seeds = 3;
+  std::uint64_t seed = 1;
+  std::size_t test_pairs = 100000;
+  int bootstrap = 2000;
+};
+
+std::vector<std::string> split_list(const Settings& s, const std::string& key) {
+  std::vector<std::string> out;
+  std::stringstream in(s.raw(key));
+  std::string item;
+  while (std::getline(in, item, ',')) {
+    item.erase(0, item.find_first_not_of(" \t"));
+    item.erase(item.find_last_not_of(" \t") + 1);
+    if (item.empty()) throw InputError(s.source(key) + " must be a comma list without empty entries, got '" + s.raw(key) + "'");
+    out.push_back(item);
+  }
+  if (out.empty()) throw InputError(s.source(key) + " must name at least one activation");
+  return out;
+}
+
+Config read_config(const Settings& s) {
+  Config c;
+  c.activations = split_list(s, "activations");
+  const bool auto_degree = s.raw("degree") == "auto";
+  const int fixed_degree = auto_degree ? 0 : static_cast<int>(s.get_int("degree", 0, 10));
+  for (const auto& a : c.activations) {
+    Activation phi = [&] {
+      try {
+        return Activation::parse(a);
+      } catch (const InputError& e) {
+        throw InputError(s.source("activations") + ": " + e.what());
+      }
+    }();
+    const double holder = phi.holder_smoothness();
+    c.degrees.push_back(auto_degree ? (std::isinf(holder) ? 3 : std::clamp(static_cast<int>(std::ceil(holder)), 3, 10))
+                                    : fixed_degree);
+  }
+  c.K = s.get_sizes("knots", 2);
+  if (c.K.size() < 2) throw InputError(s.source("knots") + " needs at least two numbers of pieces to fit an exponent");
+  c.model.tokens = s.get_string("tokens");
+  c.model.N = static_cast<int>(s.get_int("N", 2, 100000));
+  c.model.d = static_cast<int>(s.get_int("d", 1, 100000));
+  c.model.r = static_cast<int>(s.get_int("r", 1, c.model.d));
+  c.model.sigma = 0.0;
+  c.model.activation = c.activations.front();
+  validate(c.model);
+  const auto M = s.get_sizes("M", 2);
+  if (M.size() != 1) throw InputError(s.source("M") + " takes one sample size, got '" + s.raw("M") + "'");
+  c.M = M.front();
+  c.seeds = static_cast<int>(s.get_int("seeds", 1, 1000));
+  c.seed = s.get_seed("seed");
+  c.test_pairs = static_cast<std::size_t>(s.get_int("test-pairs", 1000, 100000000));
+  c.bootstrap = static_cast<int>(s.get_int("bootstrap", 100, 1000000));
+  for (std::size_t K : c.K)
+    if (K > c.M) throw InputError(s.source("knots") + ": K = " + std::to_string(K) + " pieces exceed M = " + std::to_string(c.M) + " samples");
+  return c;
+}
+
+struct Cell {
+  std::size_t activation = 0, K = 0;
+  int rep = 0;
+  double error = 0;
+  std::string status;
+};
+
+nlohmann::json to_json(const Cell& c) {
+  return {{"activation", c.activation}, {"K", c.K}, {"rep", c.rep}, {"error", c.error}, {"status", c.status}};
+}
+
+Cell from_json(const nlohmann::json& j) {
+  Cell c;
+  read_checkpoint_field(j, "activation", c.activation);
+  read_checkpoint_field(j, "K", c.K);
+  read_checkpoint_field(j, "rep", c.rep);
+  read_checkpoint_field(j, "error", c.error);
+  read_checkpoint_field(j, "status", c.status);
+  if (c.status != "ok" && c.status != "rank-deficient" && c.status != "zero-error" && c.status != "non-finite" &&
+      c.status != "precision-floor")
+    throw InputError("unknown status '" + c.status + "'");
+  if (c.status == "ok" && !(std::isfinite(c.error) && c.error > 0)) throw InputError("error must be finite and > 0");
+  return c;
+}
+
+}  // namespace
+
+void check_approximation(const Settings& settings) { (void)read_config(settings); }
+
+nlohmann::json run_approximation(const Settings& settings, const StudyContext& ctx) {
+  const auto t0 = std::chrono::steady_clock::now();
+  const Config c = read_config(settings);
+  // One model per activation (same A for all: the model seed does not depend on phi).
+  std::vector<PairwiseModel> models;
+  std::vector<std::pair<double, double>> ranges, central;
+  for (const auto& a : c.activations) {
+    PairwiseModelSpec spec = c.model;
+    spec.activation = a;
+    models.emplace_back(spec, derive_seed(c.seed, {hash_name("model")}));
+    ranges.push_back(interaction_range(models.back(), derive_seed(c.seed, {hash_name("range")}), 1000000, 1e-5));
+    central.push_back(interaction_range(models.back(), derive_seed(c.seed, {hash_name("range")}), 1000000, 0.01));
+  }
+  nlohmann::json params;
+  for (const auto& [k, v] : settings.all()) params[k] = v;
+  params["degrees_used"] = c.degrees;
+  SweepSpec sweep;
+  sweep.study = "approximation";
+  sweep.label = "approximation";
+  sweep.fingerprint = run_fingerprint(params);
+  std::vector<Cell> coords;
+  for (std::size_t a = 0; a < c.activations.size(); ++a)
+    for (std::size_t K : c.K)
+      for (int rep = 0; rep < c.seeds; ++rep) {
+        coords.push_back({a, K, rep, 0.0, ""});
+        std::string name = "a";
+        name.append(std::to_string(a)).append("-K").append(std::to_string(K)).append("-rep").append(std::to_string(rep));
+        sweep.names.push_back(std::move(name));
+      }
+  const auto values = run_sweep(
+      ctx, sweep,
+      [&](std::size_t i, int threads) {
+        Cell cell = coords[i];
+        const PairwiseModel& model = models[cell.activation];
+        const auto [a, b] = ranges[cell.activation];
+        const BSplineBasis basis(a, b, static_cast<int>(cell.K), c.degrees[cell.activation]);
+        // Data and test pairs depend on the repetition only: the K of one repetition are paired.
+        const std::uint64_t data_seed = derive_seed(c.seed, {hash_name("data"), static_cast<std::uint64_t>(cell.rep)});
+        SampleBlockSource source = [&model, data_seed](std::size_t first, std::size_t count, double* X, double* Y) {
+          model.draw_samples(data_seed, first, count, X, Y);
+        };
+        LseOptions opt;
+        opt.threads = threads;
+        const PairwiseLseFit fit = fit_pairwise_lse(basis, model.A(), model.N(), model.d(), c.M, source, opt);
+        const arma::vec u =
+            model.draw_pair_interactions(derive_seed(c.seed, {hash_name("test"), static_cast<std::uint64_t>(cell.rep)}),
+                                         c.test_pairs);
+        // The error on the central interval of u: beyond the spline's interval the fit is the
+        // clamped end value, and its outermost pieces see few interactions; neither says
+        // anything about approximation by K pieces.
+        const auto [lo, hi] = central[cell.activation];
+        double sum = 0.0, power = 0.0;
+        std::size_t inside = 0;
+        for (double v : u) {
+          if (v < lo || v > hi) continue;
+          const double f = model.phi()(v), e = fit.phi_hat(v) - f;
+          sum += e * e;
+          power += f * f;
+          ++inside;
+        }
+        cell.error = inside ? sum / static_cast<double>(inside) : std::numeric_limits<double>::quiet_NaN();
+        // Below this the normal equations' rounding, not the approximation, sets the error.
+        const double floor = kPrecisionFloor * power / static_cast<double>(std::max<std::size_t>(inside, 1));
+        cell.status = !std::isfinite(cell.error) ? "non-finite"
+                      : !(cell.error > 0)        ? "zero-error"
+                      : cell.error < floor       ? "precision-floor"
+                      : fit.solution.fallback    ? "rank-deficient"
+                                                 : "ok";
+        return to_json(cell);
+      },
+      [](const nlohmann::json& j) { (void)from_json(j); });
+  std::vector<Cell> cells;
+  for (const auto& j : values) cells.push_back(from_json(j));
+
+  CsvTable table;
+  table.columns = {"activation", "degree", "K", "rep", "M", "error", "status"};
+  for (const auto& r : cells)
+    table.rows.push_back({c.activations[r.activation], std::to_string(c.degrees[r.activation]), std::to_string(r.K),
+                          std::to_string(r.rep), std::to_string(c.M), format_finite(r.error), r.status});
+  if (ctx.share.root()) write_file_atomic(ctx.out / "cells.csv", table.str());
+
+  nlohmann::json summary;
+  summary["study"] = "approximation";
+  summary["parameters"] = params;
+  summary["quantities"] = nlohmann::json::array();
+  ConvergenceFigure fig;
+  fig.title = "approximation: noiseless, A known, M = " + std::to_string(c.M);
+  fig.x_label = "K (pieces)";
+  fig.note = "dashed: K^(-2b) with b the Hoelder exponent (reference)";
+  for (std::size_t a = 0; a < c.activations.size(); ++a) {
+    std::vector<double> x, y;
+    std::size_t excluded = 0;
+    ConvergenceSeries series;
+    series.label = c.activations[a] + ", degree " + std::to_string(c.degrees[a]);
+    for (const auto& r : cells) {
+      if (r.activation != a) continue;
+      if (r.status != "ok") {
+        ++excluded;
+        continue;
+      }
+      x.push_back(std::log(static_cast<double>(r.K)));
+      y.push_back(std::log(r.error));
+      series.x.push_back(static_cast<double>(r.K));
+      series.y.push_back(r.error);
+    }
+    std::vector<double> xs = x;
+    std::sort(xs.begin(), xs.end());
+    if (x.size() < 3 || std::unique(xs.begin(), xs.end()) - xs.begin() < 2) continue;
+    const SlopeFit f = fit_slope(x, y, 0.95, c.bootstrap, derive_seed(c.seed, {hash_name("bootstrap"), a}));
+    // b_approx = -slope / 2: the intervals map endpoint by endpoint (decreasing map).
+    Measurement m = slope_measurement(f, "smoothness", {{"activation", c.activations[a]}});
+    m.value = -f.slope / 2;
+    m.ci_t_lo = -f.ci_t_hi / 2;
+    m.ci_t_hi = -f.ci_t_lo / 2;
+    m.ci_boot_lo = -f.ci_boot_hi / 2;
+    m.ci_boot_hi = -f.ci_boot_lo / 2;
+    const Activation phi = models[a].phi();
+    m.details["slope_vs_log_K"] = f.slope;
+    m.details["degree"] = c.degrees[a];
+    m.details["holder"] = std::isinf(phi.holder_smoothness()) ? nlohmann::json("infinity") : nlohmann::json(phi.holder_smoothness());
+    m.details["cells_excluded"] = excluded;
+    summary["quantities"].push_back(to_json(m));
+    series.fit_slope = f.slope;
+    series.fit_intercept = f.intercept;
+    series.theory_slope = std::isinf(phi.holder_smoothness()) ? f.slope : -2.0 * phi.holder_smoothness();
+    fig.series.push_back(series);
+  }
+  if (!fig.series.empty()) {
+    if (ctx.share.root()) write_convergence_figure(fig, ctx.out / "approximation");
+    summary["figure"] = "approximation.png";
+  } else {
+    summary["error"] = "no activation had usable cells at two or more K";
+  }
+  summary["wall_seconds"] = seconds_since(t0);
+  summary["build"] = build_info();
+  if (ctx.share.root()) write_file_atomic(ctx.out / "summary.json", summary.dump(2) + "\n");
+  return summary;
+}
+
+}  // namespace attnrate

@@ -1,0 +1,31 @@
+#pragma once
+// `attnrate study approximation`: the smoothness of phi measured on its own, not assumed.
+//
+// Noiseless data (sigma = 0) from the pairwise model with A known and a large M, so the
+// estimator's error is the squared L2(rho) approximation error of phi by degree-s splines with K
+// pieces (the variance term is absent and the finite-M deviation from the projection is small
+// against it). For a phi of L2 approximation order b_approx the error decays like K^(-2 b_approx);
+// the study fits the slope of log error on log K over a grid of K (cells: activation x K x seed)
+// and reports b_approx = -slope / 2 with both 95% intervals. The splines span the 1e-5 and
+// 1 - 1e-5 quantiles of u; the error is taken over the test interactions between the 1% and 99%
+// quantiles: beyond the interval the fit is the clamped end value, and the outermost pieces see
+// few interactions, so neither measures approximation by K pieces. Cells whose relative error is
+// below 1e-10 (the precision of the solve) are excluded as "precision-floor". Expected: b for weierstrass:b (the
+// same roughness everywhere), b + 1/2 for kink:b and P + 1/2 for bspline:P (one singular point,
+// resp. finitely many knots: only O(1) pieces see the singularity, each of length 1/K), provided
+// the fitted degree s >= b_approx - 1/2.
+#include <nlohmann/json.hpp>
+#include <vector>
+
+#include "studies/io/settings.hpp"
+#include "studies/sweep/study.hpp"
+
+namespace attnrate {
+
+std::vector<KeySpec> approximation_keys();
+/// Validates the options as run_approximation does, without work; throws InputError.
+void check_approximation(const Settings& settings);
+/// Runs the sweep; summary["quantities"] holds one "smoothness" measurement per activation.
+nlohmann::json run_approximation(const Settings& settings, const StudyContext& ctx);
+
+}  // namespace attnrate
