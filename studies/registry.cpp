@@ -3,6 +3,7 @@
 #include "estimators/common/did_you_mean.hpp"
 #include "estimators/common/input_error.hpp"
 #include "studies/pairwise/approximation.hpp"
+#include "studies/rfa/kernel_limit.hpp"
 #include "studies/pairwise/minimax_rate.hpp"
 #include "studies/pairwise/pairwise_studies.hpp"
 #include "studies/rfa/rfa_studies.hpp"
@@ -35,6 +36,14 @@ const std::vector<StudyDefinition>& all_studies() {
       {"biased-weights", "zero-mean vs biased query-key weights: biased lower error on inner-product targets",
        biased_weights_keys, {}, nullptr, run_biased_weights},
       {"target-complexity", "n_eps of key-poly:p and inner-poly:p against p and d", target_complexity_keys, {}, nullptr, run_target_complexity},
+      {"kernel-limit",
+       "RFA vs RF-MLP as kernel ridge with their infinite-width kernels: n_eps ratio per N and its growth",
+       kernel_limit_keys,
+       {{"n-ratio", "MLP/RFA ratio of n_eps (geometric mean over repetitions)", {"N"}},
+        {"ratio-growth", "n-ratio at to-N over n-ratio at from-N (paired repetitions)", {"from-N", "to-N"}},
+        {"n-eps", "n_eps of one model (geometric mean over repetitions)", {"model", "N"}}},
+       check_kernel_limit,
+       run_kernel_limit},
       {"heads", "RFA error vs heads M -> infinite-width kernel ridge; gap slope vs -1", heads_keys, {}, nullptr, run_heads},
   };
   return studies;

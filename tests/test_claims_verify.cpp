@@ -145,3 +145,7 @@ TEST_CASE("verify --profile quick: the built-in minimax claims", "[claims][verif
 TEST_CASE("verify --profile quick: the built-in approximation claims", "[claims][verify][approximation]") {
   verify_builtin_file("theory/claims/approximation.toml");
 }
+
+TEST_CASE("verify --profile quick: the built-in kernel-limit claims", "[claims][verify][kernel_limit]") {
+  verify_builtin_file("theory/claims/kernel_limit.toml");
+}

@@ -1,0 +1,343 @@
+#include "studies/rfa/kernel_limit.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <limits>
+#include <sstream>
+
+#include "estimators/common/blas.hpp"
+#include "estimators/common/input_error.hpp"
+#include "estimators/common/random.hpp"
+#include "plots/sample_complexity_plot.hpp"
+#include "studies/io/output.hpp"
+#include "studies/rfa/rfa_common.hpp"
+#include "studies/sweep/sweep.hpp"
+#include "theory/rfa/attention_law.hpp"
+#include "theory/rfa/mlp_kernel.hpp"
+#include "theory/rfa/rfa_kernel.hpp"
+
+namespace attnrate {
+
+std::vector<KeySpec> kernel_limit_keys() {
+  return {
+      {"inputs", "sphere", "input law of query and keys: sphere | gaussian"},
+      {"N", "2,4,8,16", "numbers of keys (list, each >= 1)"},
+      {"d", "8", "token dimension (>= 1)"},
+      {"tau", "0.5", "RFA query-key weight standard deviation (> 0; zero-mean law)"},
+      {"target", "key-poly:2", "target: inner-poly:p | key-poly:p | mixed:p | cos-inner[:w] | first-key-poly:p"},
+      {"sigma", "0.1", "noise standard deviation (targets have unit variance; >= 0)"},
+      {"n", "64:4096:x2", "training sample sizes: list or log grid FIRST:LAST:xFACTOR (each >= 20)"},
+      {"validation", "0.25", "fraction of the n training samples that chooses lambda (in (0, 0.5])"},
+      {"lambda-grid", "1e-7:1:x10", "penalties tried (log grid FIRST:LAST:xFACTOR or a list; each > 0)"},
+      {"seeds", "5", "repetitions (>= 2)"},
+      {"seed", "1", "base seed"},
+      {"test-n", "2000", "fresh test inputs for the normalised error (>= 500)"},
+      {"eps", "0.2", "error level defining the sample complexity n_eps (in (0, 1))"},
+      {"bootstrap", "2000", "seed-bootstrap resamples (>= 100)"},
+  };
+}
+
+namespace {
+
+struct Config {
+  AttentionLaw law;
+  std::vector<std::size_t> N, n;
+  int d = 8;
+  double tau = 0.5, sigma = 0.1, validation = 0.25, eps = 0.2;
+  std::vector<double> lambdas;
+  std::string target;
+  int seeds = 5;
+  std::uint64_t seed = 1;
+  std::size_t test_n = 2000;
+  int bootstrap = 2000;
+};
+
+std::vector<double> read_lambda_grid(const Settings& s) {
+  const std::string& v = s.raw("lambda-grid");
+  std::vector<double> out;
+  const auto colon = v.find(':');
+  if (colon != std::string::npos) {
+    const auto second = v.find(":x", colon + 1);
+    double first = 0, last = 0, factor = 0;
+    try {
+      first = std::stod(v.substr(0, colon));
+      last = std::stod(v.substr(colon + 1, second - colon - 1));
+      factor = std::stod(v.substr(second + 2));
+    } catch (const std::exception&) {
+      first = -1;
+    }
+    if (second == std::string::npos || !(first > 0) || !(last >= first) || !(factor > 1) || !std::isfinite(last))
+      throw InputError(s.source("lambda-grid") + " must be FIRST:LAST:xFACTOR with 0 < FIRST <= LAST and FACTOR > 1, got '" + v + "'");
+    for (double l = first; l <= last * (1 + 1e-9) && out.size() < 200; l *= factor) out.push_back(l);
+  } else {
+    out = get_double_list(s, "lambda-grid", std::numeric_limits<double>::min(), std::numeric_limits<double>::max());
+  }
+  if (out.empty() || out.size() >= 200) throw InputError(s.source("lambda-grid") + " must give 1 to 199 penalties");
+  return out;
+}
+
+Config read_config(const Settings& s) {
+  Config c;
+  c.law = AttentionLaw::parse(s.get_string("inputs"));
+  c.N = s.get_sizes("N", 1);
+  c.d = static_cast<int>(s.get_int("d", 1, 10000));
+  c.tau = s.get_double("tau", 0.0, 1e6, false);
+  c.target = s.get_string("target");
+  c.sigma = s.get_double("sigma", 0.0, 1e6);
+  c.n = s.get_sizes("n", 20);
+  if (c.n.size() < 2) throw InputError(s.source("n") + " needs at least two training sizes");
+  c.validation = s.get_double("validation", 0.0, 0.5, false);
+  c.lambdas = read_lambda_grid(s);
+  c.seeds = static_cast<int>(s.get_int("seeds", 2, 10000));
+  c.seed = s.get_seed("seed");
+  c.test_n = static_cast<std::size_t>(s.get_int("test-n", 500, 1000000));
+  c.eps = s.get_double("eps", 0.0, 1.0, false);
+  if (!(c.eps < 1)) throw InputError(s.source("eps") + " must be < 1");
+  c.bootstrap = static_cast<int>(s.get_int("bootstrap", 100, 1000000));
+  // The target must parse for every N (checked once with the smallest).
+  (void)StudyTarget(c.target, c.d, c.law, 1);
+  return c;
+}
+
+AttentionInputs first_samples(const AttentionInputs& in, std::size_t n) {
+  AttentionInputs out;
+  out.d = in.d;
+  out.N = in.N;
+  out.query = in.query.cols(0, n - 1);
+  out.keys = in.keys.cols(0, n * static_cast<std::size_t>(in.N) - 1);
+  return out;
+}
+
+// Predictions K_xs alpha in a fixed summation order (thread-invariant).
+arma::vec predict(const arma::mat& K, const arma::vec& alpha) {
+  arma::vec f(K.n_rows);
+  for (arma::uword s = 0; s < K.n_rows; ++s) {
+    double v = 0.0;
+    for (arma::uword t = 0; t < K.n_cols; ++t) v += K(s, t) * alpha[t];
+    f[s] = v;
+  }
+  return f;
+}
+
+// One model's error curve over the n grid, stopping after the first n with error <= eps.
+template <class Kernel>
+nlohmann::json error_curve(const Kernel& kernel, const Config& c, const AttentionInputs& train, const arma::vec& y,
+                           const AttentionInputs& test, const arma::vec& truth) {
+  nlohmann::json curve = {{"n", nlohmann::json::array()}, {"error", nlohmann::json::array()},
+                          {"lambda", nlohmann::json::array()}};
+  for (std::size_t n : c.n) {
+    const AttentionInputs tr = first_samples(train, n);
+    const arma::vec yn = y.head(n);
+    const arma::mat K = kernel.gram(tr);
+    // lambda on the validation split: fit on the first n_fit, score on the rest.
+    const std::size_t n_val = std::max<std::size_t>(1, static_cast<std::size_t>(std::llround(c.validation * n)));
+    const std::size_t n_fit = n - n_val;
+    const arma::mat K_fit = K.submat(0, 0, n_fit - 1, n_fit - 1);
+    const arma::mat K_val = K.submat(n_fit, 0, n - 1, n_fit - 1);
+    double best = std::numeric_limits<double>::infinity(), lambda = c.lambdas.front();
+    for (double l : c.lambdas) {
+      const arma::vec a = kernel_ridge_coefficients(K_fit, yn.head(n_fit), l);
+      const arma::vec r = predict(K_val, a) - yn.tail(n_val);
+      const double mse = arma::dot(r, r) / static_cast<double>(n_val);
+      if (mse < best) {  // first minimiser: ties keep the smaller penalty
+        best = mse;
+        lambda = l;
+      }
+    }
+    const arma::vec alpha = kernel_ridge_coefficients(K, yn, lambda);
+    const double error = normalised_test_error(predict(kernel.gram(test, tr), alpha), truth).error;
+    curve["n"].push_back(n);
+    curve["error"].push_back(error);
+    curve["lambda"].push_back(lambda);
+    if (error <= c.eps) break;
+  }
+  return curve;
+}
+
+Crossing curve_crossing(const nlohmann::json& curve, double eps) {
+  std::vector<double> n, e;
+  for (const auto& v : curve.at("n")) n.push_back(v.get<double>());
+  for (const auto& v : curve.at("error")) e.push_back(v.get<double>());
+  return crossing_n(n, e, eps);
+}
+
+void validate_curve(const nlohmann::json& curve) {
+  const auto& n = curve.at("n");
+  const auto& e = curve.at("error");
+  if (!n.is_array() || !e.is_array() || n.size() != e.size() || n.empty())
+    throw InputError("a curve needs as many errors as sizes");
+  for (const auto& v : e)
+    if (!v.is_number() || !std::isfinite(v.get<double>()) || v.get<double>() < 0)
+      throw InputError("errors must be finite and >= 0");
+}
+
+// Where the truth of a ratio num/den may lie, given the censoring of its parts: a right-censored
+// n_eps is a lower bound of the truth, a left-censored one an upper bound.
+void flag_censoring(Censoring numerator, Censoring denominator, bool& may_be_higher, bool& may_be_lower) {
+  if (numerator == Censoring::right || denominator == Censoring::left) may_be_higher = true;
+  if (numerator == Censoring::left || denominator == Censoring::right) may_be_lower = true;
+}
+
+// A mean of logs as a ratio measurement: exp of the mean and of both interval ends.
+Measurement ratio_measurement(const std::string& quantity, std::map<std::string, std::string> select,
+                              const std::vector<double>& logs, const Config& c, std::uint64_t boot_seed) {
+  const MeanCi m = mean_ci(logs, 0.95, c.bootstrap, boot_seed);
+  Measurement r;
+  r.quantity = quantity;
+  r.select = std::move(select);
+  r.value = std::exp(m.mean);
+  r.ci_t_lo = std::exp(m.t_lo);
+  r.ci_t_hi = std::exp(m.t_hi);
+  r.ci_boot_lo = std::exp(m.boot_lo);
+  r.ci_boot_hi = std::exp(m.boot_hi);
+  r.width_scale = WidthScale::log;
+  r.details["repetitions"] = logs.size();
+  r.details["per_repetition"] = nlohmann::json::array();
+  for (double v : logs) r.details["per_repetition"].push_back(std::exp(v));
+  r.details["figure"] = "kernel-limit.png";
+  return r;
+}
+
+}  // namespace
+
+void check_kernel_limit(const Settings& settings) { (void)read_config(settings); }
+
+nlohmann::json run_kernel_limit(const Settings& settings, const StudyContext& ctx) {
+  const auto t0 = std::chrono::steady_clock::now();
+  const Config c = read_config(settings);
+  pin_blas_to_one_thread();
+  nlohmann::json params;
+  for (const auto& [k, v] : settings.all()) params[k] = v;
+  SweepSpec sweep;
+  sweep.study = "kernel-limit";
+  sweep.label = "kernel-limit " + c.target;
+  sweep.fingerprint = run_fingerprint(params);
+  std::vector<std::pair<std::size_t, int>> coords;
+  for (std::size_t N : c.N)
+    for (int rep = 0; rep < c.seeds; ++rep) {
+      coords.emplace_back(N, rep);
+      std::string name = "N";
+      name.append(std::to_string(N)).append("-rep").append(std::to_string(rep));
+      sweep.names.push_back(std::move(name));
+    }
+  const RfaKernel rfa(c.tau, 0.0);
+  const MlpKernel mlp;
+  const auto cells = run_sweep(
+      ctx, sweep,
+      [&](std::size_t i, int) {
+        const auto [N, rep] = coords[i];
+        const auto urep = static_cast<std::uint64_t>(rep), uN = static_cast<std::uint64_t>(N);
+        const int n_keys = static_cast<int>(N);
+        const StudyTarget target(c.target, c.d, c.law, derive_seed(c.seed, {hash_name("target"), uN, urep}));
+        const AttentionInputs train = c.law.sample(c.d, n_keys, c.n.back(), derive_seed(c.seed, {hash_name("train"), uN, urep}));
+        const AttentionInputs test = c.law.sample(c.d, n_keys, c.test_n, derive_seed(c.seed, {hash_name("test"), uN, urep}));
+        arma::vec y = target.evaluate(train);
+        add_noise(y, c.sigma, derive_seed(c.seed, {hash_name("noise"), uN, urep}));
+        const arma::vec truth = target.evaluate(test);
+        return nlohmann::json{{"N", N},
+                              {"rep", rep},
+                              {"rfa", error_curve(rfa, c, train, y, test, truth)},
+                              {"mlp", error_curve(mlp, c, train, y, test, truth)}};
+      },
+      [](const nlohmann::json& j) {
+        validate_curve(j.at("rfa"));
+        validate_curve(j.at("mlp"));
+      });
+
+  // cells.csv: one row per (N, rep, model, n).
+  CsvTable table;
+  table.columns = {"target", "N", "rep", "model", "n", "error", "lambda"};
+  SampleComplexityFigure fig;
+  fig.title = "kernel-limit: infinite-width RFA and RF-MLP kernel ridge, " + c.target;
+  fig.note = "eps = " + format_short(c.eps) + ": n_eps is the first crossing of this error level";
+  std::map<std::size_t, std::vector<Crossing>> rfa_n, mlp_n;
+  for (const auto& cell : cells) {
+    const auto N = cell.at("N").get<std::size_t>();
+    for (const char* model : {"rfa", "mlp"}) {
+      const auto& curve = cell.at(model);
+      for (std::size_t k = 0; k < curve.at("n").size(); ++k)
+        table.rows.push_back({c.target, std::to_string(N), std::to_string(cell.at("rep").get<int>()), model,
+                              std::to_string(curve.at("n")[k].get<std::size_t>()),
+                              format_double(curve.at("error")[k].get<double>()),
+                              format_double(curve.at("lambda")[k].get<double>())});
+      (std::string(model) == "rfa" ? rfa_n : mlp_n)[N].push_back(curve_crossing(curve, c.eps));
+    }
+  }
+  for (std::size_t N : c.N)
+    for (const char* model : {"rfa", "mlp"}) {
+      SampleComplexityCurve sc;
+      sc.label = std::string(model) == "rfa" ? "RFA kernel, N = " + std::to_string(N) : "MLP kernel, N = " + std::to_string(N);
+      for (const auto& cell : cells)
+        if (cell.at("N").get<std::size_t>() == N)
+          for (std::size_t k = 0; k < cell.at(model).at("n").size(); ++k) {
+            sc.n.push_back(cell.at(model).at("n")[k].get<double>());
+            sc.error.push_back(std::max(cell.at(model).at("error")[k].get<double>(), 1e-300));
+          }
+      fig.curves.push_back(sc);
+    }
+
+  nlohmann::json summary;
+  summary["study"] = "kernel-limit";
+  summary["parameters"] = params;
+  summary["quantities"] = nlohmann::json::array();
+  std::map<std::size_t, std::vector<double>> log_ratio;
+  for (std::size_t N : c.N) {
+    bool higher = false, lower = false, rfa_higher = false, rfa_lower = false, mlp_higher = false, mlp_lower = false;
+    std::vector<double> logs, rfa_logs, mlp_logs;
+    for (std::size_t r = 0; r < rfa_n[N].size(); ++r) {
+      logs.push_back(std::log(mlp_n[N][r].n / rfa_n[N][r].n));
+      rfa_logs.push_back(std::log(rfa_n[N][r].n));
+      mlp_logs.push_back(std::log(mlp_n[N][r].n));
+      flag_censoring(mlp_n[N][r].censoring, rfa_n[N][r].censoring, higher, lower);
+      flag_censoring(rfa_n[N][r].censoring, Censoring::none, rfa_higher, rfa_lower);
+      flag_censoring(mlp_n[N][r].censoring, Censoring::none, mlp_higher, mlp_lower);
+    }
+    log_ratio[N] = logs;
+    const std::string sN = std::to_string(N);
+    Measurement m = ratio_measurement("n-ratio", {{"N", sN}}, logs, c, derive_seed(c.seed, {hash_name("boot-ratio"), N}));
+    m.may_be_higher = higher;
+    m.may_be_lower = lower;
+    summary["quantities"].push_back(to_json(m));
+    for (const auto& [model, l, h, lo] : {std::tuple{"rfa", &rfa_logs, rfa_higher, rfa_lower},
+                                          std::tuple{"mlp", &mlp_logs, mlp_higher, mlp_lower}}) {
+      Measurement e = ratio_measurement("n-eps", {{"model", model}, {"N", sN}}, *l, c,
+                                        derive_seed(c.seed, {hash_name("boot-n"), hash_name(model), N}));
+      e.may_be_higher = h;
+      e.may_be_lower = lo;
+      summary["quantities"].push_back(to_json(e));
+    }
+  }
+  // Growth of the ratio between every pair of N (repetitions paired by index).
+  for (std::size_t a = 0; a < c.N.size(); ++a)
+    for (std::size_t b = a + 1; b < c.N.size(); ++b) {
+      const std::size_t Na = c.N[a], Nb = c.N[b];
+      std::vector<double> logs;
+      bool higher = false, lower = false;
+      for (std::size_t r = 0; r < log_ratio[Na].size(); ++r) {
+        logs.push_back(log_ratio[Nb][r] - log_ratio[Na][r]);
+        // growth = ratio(Nb) / ratio(Na): ratio(Nb)'s uncertainty enters as a numerator.
+        bool bh = false, bl = false, ah = false, al = false;
+        flag_censoring(mlp_n[Nb][r].censoring, rfa_n[Nb][r].censoring, bh, bl);
+        flag_censoring(mlp_n[Na][r].censoring, rfa_n[Na][r].censoring, ah, al);
+        higher = higher || bh || al;
+        lower = lower || bl || ah;
+      }
+      Measurement g = ratio_measurement("ratio-growth", {{"from-N", std::to_string(Na)}, {"to-N", std::to_string(Nb)}},
+                                        logs, c, derive_seed(c.seed, {hash_name("boot-growth"), Na, Nb}));
+      g.may_be_higher = higher;
+      g.may_be_lower = lower;
+      summary["quantities"].push_back(to_json(g));
+    }
+  if (ctx.share.root()) {
+    write_file_atomic(ctx.out / "cells.csv", table.str());
+    write_sample_complexity_figure(fig, ctx.out / "kernel-limit");
+  }
+  summary["figure"] = "kernel-limit.png";
+  summary["wall_seconds"] = seconds_since(t0);
+  summary["build"] = build_info();
+  if (ctx.share.root()) write_file_atomic(ctx.out / "summary.json", summary.dump(2) + "\n");
+  return summary;
+}
+
+}  // namespace attnrate
