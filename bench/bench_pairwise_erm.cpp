@@ -1,4 +1,4 @@
-// Joint fit (issue 3, item 4; issue 6, item 4): M = 64000 samples, N = 8, d = 30, r = 2,
+// Joint fit: M = 64000 samples, N = 8, d = 30, r = 2,
 // phi = bspline:3 (the dimension-free study's choice), estimator K = 9 pieces (plain schedule at
 // beta = 2), degree s = 3, so p = K + s = 12 spline coefficients; T = M N = 512000 tokens and
 // P = M N (N-1) = 3584000 ordered pairs.

@@ -1,4 +1,4 @@
-// Streaming normal-equation accumulation (issue 2): M = 10^5 samples, N = 8, d = 8, K = 32,
+// Streaming normal-equation accumulation: M = 10^5 samples, N = 8, d = 8, K = 32,
 // degree 3, against a plain dsyrk over feature blocks of the same shape. Both report
 // sample-tokens per second (items_per_second) and GFLOP/s of the rank-k update.
 #include <benchmark/benchmark.h>

@@ -1,4 +1,4 @@
-// Random-feature attention (issue 6, item 4): the feature kernel, the ridge solve and the fused
+// Random-feature attention : the feature kernel, the ridge solve and the fused
 // streaming fit (features + normal equations + solve, estimators/ridge_streaming.hpp), each with
 // its achieved GFLOP/s next to OpenBLAS dgemm/dsyrk on the same shapes in the same run.
 //

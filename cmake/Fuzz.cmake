@@ -1,4 +1,4 @@
-# Fuzz harnesses for the input readers (issue 6): tests/fuzz/fuzz_<name>.cpp, each defining
+# Fuzz harnesses for the input readers: tests/fuzz/fuzz_<name>.cpp, each defining
 # LLVMFuzzerTestOneInput, with a seed corpus in tests/fuzz/corpus/<name>/.
 #
 # - Always (with ATTNRATE_BUILD_TESTS, any compiler): fuzz_replay_<name> = harness + the replay

@@ -1,4 +1,4 @@
-# MPI scale-out of study cells (issue 6, studies/distributed.hpp): `mpirun -np P attnrate
+# MPI scale-out of study cells (studies/sweep/distributed.hpp): `mpirun -np P attnrate
 # verify|study ...` spreads the cells over the ranks and gathers them, results bit-identical to a
 # single process. Optional: ATTNRATE_MPI=AUTO (default) uses MPI when found (Debian:
 # libopenmpi-dev openmpi-bin), ON requires it, OFF builds without it. Without MPI the same

@@ -1,5 +1,5 @@
 #pragma once
-// Clamped uniform B-spline basis on [a, b] (SPEC §2.1).
+// Clamped uniform B-spline basis on [a, b].
 //
 // Knot vector: a repeated s+1 times, a + k (b-a)/K for k = 1..K-1, b repeated s+1 times,
 // hence K + s basis functions B_0..B_{K+s-1} of degree s, a partition of unity on [a, b].

@@ -1,5 +1,5 @@
 #pragma once
-// Convergence figures (SPEC §6): log-log error vs size, written as PNG and SVG with gnuplot
+// Convergence figures: log-log error vs size, written as PNG and SVG with gnuplot
 // (pngcairo / svg terminals, headless) through gnuplot-iostream.
 #include <filesystem>
 #include <string>

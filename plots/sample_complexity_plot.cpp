@@ -1,6 +1,7 @@
 #include "plots/sample_complexity_plot.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <sstream>
 #include <stdexcept>
 
@@ -23,6 +24,10 @@ void validate(const SampleComplexityFigure& figure) {
                                 "': no curves to draw (add at least one SampleComplexityCurve)");
   for (std::size_t i = 0; i < figure.curves.size(); ++i)
     require_loglog_cells(curve_name(figure.curves[i], i), figure.curves[i].n, figure.curves[i].error);
+  for (double y : figure.marks_y)
+    if (!(std::isfinite(y) && y > 0.0))
+      throw std::invalid_argument("sample-complexity figure '" + figure.title + "': marks_y must be finite and > 0, got " +
+                                  gnuplot_number(y));
 }
 
 }  // namespace
@@ -56,6 +61,11 @@ std::string sample_complexity_figure_script(const SampleComplexityFigure& figure
                          gnuplot_quote("median, IQR: " + label));
   }
 
+  for (double y : figure.marks_y) {
+    extent.cover({{extent.empty ? 1.0 : extent.x_lo, y}});  // keep the line inside the axes
+    out << "set arrow from graph 0, first " << gnuplot_number(y) << " to graph 1, first " << gnuplot_number(y)
+        << " nohead dt 3 lw 2 lc rgb '#555555' back\n";
+  }
   out << loglog_axes_and_plot(extent, figure.title, figure.note, figure.x_label, figure.y_label, plot_items);
   return out.str();
 }

@@ -1,5 +1,5 @@
 #pragma once
-// Sample-complexity figure (SPEC §6, e.g. RFA vs MLP): test error against the number of
+// Sample-complexity figure (e.g. RFA vs RF-MLP): test error against the number of
 // training samples n, several curves, log-log; PNG and SVG via gnuplot.
 #include <filesystem>
 #include <string>
@@ -19,6 +19,9 @@ struct SampleComplexityFigure {
   std::string y_label = "test excess risk / Var f*";
   std::string note;                  ///< small text under the title
   std::vector<SampleComplexityCurve> curves;
+  /// Error levels marked by a dotted horizontal line (e.g. the eps that defines n_eps); each
+  /// finite and > 0 (log axis).
+  std::vector<double> marks_y;
 };
 
 /// Writes stem.png and stem.svg: per curve (distinct colours), the cells as light markers and

@@ -1,5 +1,5 @@
 #pragma once
-// Slope-vs-smoothness figure (SPEC §6): the fitted convergence exponent with its confidence
+// Slope-vs-smoothness figure: the fitted convergence exponent with its confidence
 // interval at each smoothness b, against the minimax exponent -2b/(2b+1); PNG and SVG via gnuplot.
 #include <filesystem>
 #include <string>

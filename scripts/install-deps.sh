@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs the Debian packages attnrate needs (SPEC §1), only those missing.
+# Installs the Debian packages attnrate needs, only those missing.
 # Idempotent: prints nothing when everything is present. Runs `apt-get update`
 # once, and only when something has to be installed.
 set -euo pipefail

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Reproducibility and interruption (issue 5): the same seed gives identical cells with 1 and 2
+# Reproducibility and interruption: the same seed gives identical cells with 1 and 2
 # threads; a sweep killed with SIGKILL (or stopped with SIGINT) and resumed gives exactly the
 # uninterrupted results; corrupt checkpoints are reported and recomputed.
 set -u

@@ -1,5 +1,5 @@
 // Clamped uniform B-spline basis (estimators/bspline.hpp) against independent truths:
-// the SPEC §2.1 knot layout, a brute-force Cox–de Boor table (0/0 := 0), polynomial
+// the clamped uniform knot layout, a brute-force Cox–de Boor table (0/0 := 0), polynomial
 // reproduction by least squares, finite differences, and Boost.Math's cardinal B-splines.
 #include <boost/math/special_functions/cardinal_b_spline.hpp>
 
@@ -117,7 +117,7 @@ std::vector<double> interior_points(const BSplineBasis& B) {
 
 }  // namespace
 
-TEST_CASE("knot vector is the clamped uniform layout of SPEC 2.1", "[bspline]") {
+TEST_CASE("knot vector is the clamped uniform layout", "[bspline]") {
   struct Case {
     double a, b;
     int K, s;

@@ -439,6 +439,15 @@ TEST_CASE("sample-complexity figure: curves, medians, rejection, rendering", "[p
   CHECK(contains(script, series_colour(0)));
   CHECK(contains(script, series_colour(1)));
 
+  // A threshold line (eps) below every cell is drawn, and the y range reaches it.
+  SampleComplexityFigure marked = fig;
+  marked.marks_y = {1e-4};
+  const std::string with_mark = sample_complexity_figure_script(marked, "svg", "sc.svg");
+  CHECK(contains(with_mark, "set arrow from graph 0, first 0.0001 to graph 1, first 0.0001 nohead dt 3"));
+  CHECK_FALSE(contains(script, "set arrow"));
+  marked.marks_y = {-1.0};
+  CHECK_THROWS_WITH(sample_complexity_figure_script(marked, "svg", "s.svg"), Catch::Contains("marks_y"));
+
   SampleComplexityFigure bad = fig;
   bad.curves[1].error[4] = 0.0;
   CHECK_THROWS_WITH(sample_complexity_figure_script(bad, "svg", "s.svg"), Catch::Contains("cell 4"));

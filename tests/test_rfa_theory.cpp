@@ -1,4 +1,4 @@
-// Theory side of random-feature attention (SPEC §3): the input law, the targets (unit variance,
+// Theory side of random-feature attention: the input law, the targets (unit variance,
 // permutation invariance) and the infinite-width ReLU kernel (closed forms against Monte Carlo
 // and quadrature, PSD, kernel ridge).
 #include <omp.h>

@@ -1,6 +1,6 @@
 #pragma once
 // The few raw BLAS calls Armadillo does not expose directly, and the thread pinning that makes
-// every result independent of the thread count (SPEC §7: OpenBLAS level-2/3 results differ
+// every result independent of the thread count (OpenBLAS level-2/3 results differ
 // bitwise between 1 and 2 BLAS threads, so BLAS runs single-threaded and attnrate threads
 // over blocks itself with a fixed reduction order).
 #include <armadillo>

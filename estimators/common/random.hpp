@@ -4,7 +4,7 @@
 // Every random draw in attnrate comes from an Rng built by derive_seed(study seed, key...),
 // where the keys name what is drawn (the model, one cell, one sample, the test set).
 // Draws therefore depend only on (seed, key), never on thread count or evaluation order.
-// We do not use Armadillo's randn/randu (thread-dependent with OpenMP, SPEC §7).
+// We do not use Armadillo's randn/randu (thread-dependent with OpenMP).
 #include <cmath>
 #include <cstdint>
 #include <initializer_list>

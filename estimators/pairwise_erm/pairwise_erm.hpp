@@ -1,5 +1,5 @@
 #pragma once
-// Joint fit of the pairwise-interaction model with A unknown (SPEC §2.1, "joint fit"):
+// Joint fit of the pairwise-interaction model with A unknown:
 // empirical risk minimisation over g(x, y) = phi(x^T A y) with phi in the clamped B-spline
 // space of degree s with K equal pieces and A = U V^T of rank r (U, V in R^{d x r}).
 //
@@ -23,8 +23,7 @@
 // Horner schemes.
 //
 // Knot interval and the scale ambiguity. The knot interval is [a, b] = [min u, max u] over the
-// training pairs at the current (U, V) (SPEC: "the knot interval follows the current range of
-// u"), so no training interaction is ever clamped. Because uniform clamped knots on [a, b] are
+// training pairs at the current (U, V), so no training interaction is ever clamped. Because uniform clamped knots on [a, b] are
 // the affine image of those on [0, 1], phi(u) = f((u - a)/(b - a)), and R(cU, V) = R(U, V) for
 // every c > 0 exactly: the scale of A carries no information. The gradient therefore includes the
 // derivative through a and b (a = u at the arg-min pair, b at the arg-max pair):

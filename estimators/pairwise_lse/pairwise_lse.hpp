@@ -1,5 +1,5 @@
 #pragma once
-// Least squares for the pairwise-interaction model with A known (SPEC §2.1).
+// Least squares for the pairwise-interaction model with A known.
 //
 // Hypothesis space: phi(u) = sum_k c_k B_k(u), B_k the clamped B-spline basis. Features
 //   psi_{m,i,k} = 1/(N-1) sum_{j != i} B_k(X_i^T A X_j),

@@ -1,5 +1,5 @@
 #pragma once
-// Inputs of a single attention layer (SPEC §3): n samples, each a query x_0 in R^d and N keys
+// Inputs of a single attention layer: n samples, each a query x_0 in R^d and N keys
 // x_1..x_N in R^d. Stored column-wise so a block of samples is a contiguous column range.
 #include <armadillo>
 #include <cstddef>

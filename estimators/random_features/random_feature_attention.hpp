@@ -1,5 +1,5 @@
 #pragma once
-// Random-feature attention (SPEC §3; Fu, Guo, Bai, Mei 2023): M heads with frozen random
+// Random-feature attention (Fu, Guo, Bai, Mei 2023): M heads with frozen random
 // query-key matrices W_m in R^{(d+1)x(d+1)} and trained value vectors v_m in R^{d+1},
 //
 //     f(x_0, X; V) = sum_{m=1}^{M} <v_m, phi_m(x_0, X)>,
@@ -20,7 +20,7 @@
 // (stacked W_m^T, M(d+1) x (d+1)), then per sample one GEMM gives the N x M scores and one
 // GEMM the weighted key sums. Blocks run in parallel (OpenMP), each writing its own rows with
 // BLAS pinned to one thread, so the features are bit-identical for any thread count.
-// features() and predict() call pin_blas_to_one_thread() (SPEC §7), which stays in effect.
+// features() and predict() call pin_blas_to_one_thread(), which stays in effect.
 // fit_streaming() never stores the n x M(d+1) feature matrix: samples come block by block from a
 // source and only the normal equations are kept (estimators/ridge_streaming.hpp, memory
 // O((M(d+1))^2 + block)).

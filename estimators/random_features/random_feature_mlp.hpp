@@ -1,5 +1,5 @@
 #pragma once
-// Random-feature two-layer network on the concatenated tokens: the baseline of SPEC §3.
+// Random-feature two-layer network on the concatenated tokens: the baseline that random-feature attention is compared with.
 //
 //     f(x_0, X) = sum_{k=1}^{P} a_k sigma(<w_k, z>),   z = [x_0; x_1; ...; x_N; 1] in R^{(N+1)d+1},
 //

@@ -1,5 +1,5 @@
 #pragma once
-// Ridge regression on a dense feature matrix, shared by the random-feature models (SPEC §3).
+// Ridge regression on a dense feature matrix, shared by the random-feature models.
 //
 // For Phi (n x p) and y (n) the estimate minimises
 //     (1/n) ||y - Phi w||^2 + lambda ||w||^2,

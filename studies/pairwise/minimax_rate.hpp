@@ -1,5 +1,5 @@
 #pragma once
-// `attnrate study minimax-rate` (issue 2, SPEC §2, §4): A known, least squares over clamped
+// `attnrate study minimax-rate` A known, least squares over clamped
 // B-splines with K from a schedule, composed L2(rho) error against M, slope vs -2b/(2b+1).
 #include <nlohmann/json.hpp>
 #include <string>

@@ -250,7 +250,8 @@ nlohmann::json run_kernel_limit(const Settings& settings, const StudyContext& ct
   table.columns = {"target", "N", "rep", "model", "n", "error", "lambda"};
   SampleComplexityFigure fig;
   fig.title = "kernel-limit: infinite-width RFA and RF-MLP kernel ridge, " + c.target;
-  fig.note = "eps = " + format_short(c.eps) + ": n_eps is the first crossing of this error level";
+  fig.note = "dotted: eps = " + format_short(c.eps) + "; n_eps is the first crossing of this error level";
+  fig.marks_y = {c.eps};
   std::map<std::size_t, std::vector<Crossing>> rfa_n, mlp_n;
   for (const auto& cell : cells) {
     const auto N = cell.at("N").get<std::size_t>();

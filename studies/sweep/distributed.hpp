@@ -1,5 +1,5 @@
 #pragma once
-// Scale-out of study cells over MPI ranks (issue 6). Every cell is seeded by itself
+// Scale-out of study cells over MPI ranks. Every cell is seeded by itself
 // (derive_seed of the study seed and the cell's coordinates), so which process computes a cell
 // does not change its result. Rank r computes the cells whose index i (the cell's position in
 // the sweep's fixed order) has i % size == r, then all ranks exchange their cells (serialised as

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# MPI scale-out (issue 6): `mpirun -np 2 attnrate study|verify ...` gives exactly the results of
+# MPI scale-out: `mpirun -np 2 attnrate study|verify ...` gives exactly the results of
 # a single process: summary.json (timing fields removed) and cells.csv (seconds column removed)
 # byte for byte, the same checkpoints, the same exit code, output printed once; --resume of a
 # single-process run under mpirun recomputes nothing; bad input exits 2 with one message.

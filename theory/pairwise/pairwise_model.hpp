@@ -1,5 +1,5 @@
 #pragma once
-// The data-generating model of the minimax paper (SPEC §2):
+// The data-generating model of the minimax paper (docs/model.md):
 //   Y_i = 1/(N-1) sum_{j != i} phi(X_i^T A X_j) + eta_i,   eta_i ~ N(0, sigma^2) iid,
 // with tokens X_1..X_N in R^d from a TokenLaw and A = U V^T of rank r.
 //
@@ -54,12 +54,12 @@ class PairwiseModel {
   /// sample first+s in column s*N+i), Y has count*N outputs. Thread-safe.
   void draw_samples(std::uint64_t data_seed, std::size_t first, std::size_t count, double* X, double* Y) const;
 
-  /// T fresh token pairs (X_1, X_2) from the law rho of SPEC §2.2 (the first two tokens of a
+  /// T fresh token pairs (X_1, X_2) from the law rho (docs/model.md; the first two tokens of a
   /// sample, so dependent for exchangeable tokens), from Rng(seed) alone: d x 2T, pair t in
   /// columns 2t and 2t+1.
   arma::mat draw_token_pairs(std::uint64_t seed, std::size_t T) const;
 
-  /// T interactions u = X_1^T A X_2 of fresh token pairs (the law rho of SPEC §2.2: the first two
+  /// T interactions u = X_1^T A X_2 of fresh token pairs (the law rho: the first two
   /// tokens of a sample, so dependent for exchangeable tokens), from Rng(seed) alone.
   arma::vec draw_pair_interactions(std::uint64_t seed, std::size_t T) const;
 

@@ -1,5 +1,5 @@
 #pragma once
-// K_M schedules (SPEC §2.1): the number of spline pieces as a function of the sample size.
+// K_M schedules: the number of spline pieces as a function of the sample size.
 //   plain: K_M = max(1, round(c_K M^{1/(2 beta + 1)}))
 //   paper: K_M = max(1, round(c_K (M / log M)^{1/(2 beta + 1)}))  (the theorem's choice)
 // beta is the effective smoothness min(beta, degree + 1).

@@ -1,5 +1,5 @@
 #pragma once
-// Token laws of the pairwise-interaction model (SPEC §2). Parsed from "NAME[:PARAM]":
+// Token laws of the pairwise-interaction model. Parsed from "NAME[:PARAM]":
 //   uniform            X_i iid uniform on [-1, 1]^d (per-coordinate variance 1/3)
 //   gaussian           X_i iid N(0, I_d / 3) (same per-coordinate variance as uniform)
 //   exchangeable[:rho] X_i = sqrt(1-rho) Z_i + sqrt(rho) S, Z_i and S iid uniform on [-1,1]^d,

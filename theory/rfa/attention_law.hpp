@@ -1,5 +1,5 @@
 #pragma once
-// Input law of the random-feature attention experiments (SPEC §3): n iid samples, each a query
+// Input law of the random-feature attention experiments: n iid samples, each a query
 // x_0 and N keys x_1..x_N, all N+1 tokens iid. Parsed from a name:
 //   sphere    uniform on the unit sphere S^{d-1} (default): a standard normal vector divided by
 //             its norm. Then sqrt(d) <u, x> has mean 0 and variance 1 for any unit u.

@@ -1,5 +1,5 @@
 #pragma once
-// Infinite-width limit of random-feature attention with ReLU scores (SPEC §3).
+// Infinite-width limit of random-feature attention with ReLU scores (docs/model.md).
 //
 // With xt = [x; 1] in R^{d+1} and W in R^{(d+1)x(d+1)} drawn from the weight law
 //   zero-mean  W_ab iid N(0, tau^2)                       (mu = 0)

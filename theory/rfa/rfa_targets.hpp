@@ -1,5 +1,5 @@
 #pragma once
-// Targets f*(x_0, x_1..x_N) of the random-feature attention experiments (SPEC §3). Parsed from
+// Targets f*(x_0, x_1..x_N) of the random-feature attention experiments. Parsed from
 // "NAME[:PARAM]"; He_p is the probabilists' Hermite polynomial (He_{k+1} = x He_k - k He_{k-1}):
 //   inner-poly:p  (1/N) sum_i He_p(sqrt(d) <x_0, x_i>) / sqrt(p!)
 //   key-poly:p    (1/N) sum_i He_p(sqrt(d) <b, x_i>) / sqrt(p!), b a unit vector drawn from `seed`
