@@ -6,7 +6,10 @@
 #include "studies/rfa/kernel_limit.hpp"
 #include "studies/pairwise/minimax_rate.hpp"
 #include "studies/pairwise/pairwise_studies.hpp"
-#include "studies/rfa/rfa_studies.hpp"
+#include "studies/rfa/biased_weights.hpp"
+#include "studies/rfa/heads.hpp"
+#include "studies/rfa/rfa_vs_mlp.hpp"
+#include "studies/rfa/target_complexity.hpp"
 
 namespace attnrate {
 
@@ -31,11 +34,33 @@ const std::vector<StudyDefinition>& all_studies() {
       {"coercivity", "lambda_min of the normal matrix relative to the L2(rho) Gram matrix vs M, per token law",
        coercivity_keys, {}, nullptr, run_coercivity},
       {"rank-condition", "A unknown: error vs r d at fixed M, knee (M/log M)^(1/(2b+1))", rank_condition_keys, {}, nullptr, run_rank_condition},
-      {"rfa-vs-mlp", "RFA vs RF-MLP: n to reach error eps, ratio >= 4 and growing with N; non-invariant control",
-       rfa_vs_mlp_keys, {}, nullptr, run_rfa_vs_mlp},
-      {"biased-weights", "zero-mean vs biased query-key weights: biased lower error on inner-product targets",
-       biased_weights_keys, {}, nullptr, run_biased_weights},
-      {"target-complexity", "n_eps of key-poly:p and inner-poly:p against p and d", target_complexity_keys, {}, nullptr, run_target_complexity},
+      {"rfa-vs-mlp",
+       "RFA vs RF-MLP with as many trainable parameters: n to reach error eps per target and N, their ratio, its "
+       "growth with N, RFA's spread across N, errors at the largest n (non-invariant controls)",
+       rfa_vs_mlp_keys,
+       {{"n-ratio", "n_eps(RF-MLP) / n_eps(RFA), geometric mean over repetitions", {"target", "N"}},
+        {"ratio-growth", "n-ratio at to-N / n-ratio at from-N (consecutive N), geometric mean over repetitions",
+         {"target", "from-N", "to-N"}},
+        {"rfa-n-spread", "max / min over N of RFA's geometric-mean n_eps", {"target"}},
+        {"rfa-error", "RFA's mean normalised test error at the largest n (details: invariant_floor)", {"target", "N"}},
+        {"mlp-error", "the RF-MLP's mean normalised test error at the largest n (details: invariant_floor)",
+         {"target", "N"}}},
+       check_rfa_vs_mlp,
+       run_rfa_vs_mlp},
+      {"biased-weights",
+       "zero-mean vs biased query-key weights: error ratio biased / zero-mean per target, mu and n",
+       biased_weights_keys,
+       {{"error-ratio", "error(biased) / error(zero-mean) at one n, geometric mean over repetitions", {"target", "mu", "n"}},
+        {"error-ratio-max", "error-ratio at the n >= from-n whose interval reaches highest", {"target", "mu"}},
+        {"error-ratio-min", "error-ratio at the n >= from-n whose interval reaches lowest", {"target", "mu"}}},
+       check_biased_weights,
+       run_biased_weights},
+      {"target-complexity",
+       "n_eps of key-poly:p and inner-poly:p against p and d",
+       target_complexity_keys,
+       {{"n-eps-ratio", "n_eps(next p) / n_eps(p), geometric mean over repetitions", {"family", "d", "p"}}},
+       check_target_complexity,
+       run_target_complexity},
       {"kernel-limit",
        "RFA vs RF-MLP as kernel ridge with their infinite-width kernels: n_eps ratio per N and its growth",
        kernel_limit_keys,
@@ -44,7 +69,12 @@ const std::vector<StudyDefinition>& all_studies() {
         {"n-eps", "n_eps of one model (geometric mean over repetitions)", {"model", "N"}}},
        check_kernel_limit,
        run_kernel_limit},
-      {"heads", "RFA error vs heads M -> infinite-width kernel ridge; gap slope vs -1", heads_keys, {}, nullptr, run_heads},
+      {"heads",
+       "RFA error vs heads M -> infinite-width kernel ridge; slope of the gap against M",
+       heads_keys,
+       {{"gap-slope", "slope of log(||f_M - f_inf||^2 / Var f*) on log M", {}}},
+       check_heads,
+       run_heads},
   };
   return studies;
 }

@@ -1,13 +1,23 @@
-// Unit tests of the RFA study helpers (studies/rfa_common.hpp): n_eps interpolation and
-// censoring, mean intervals, directional verdicts, censoring bookkeeping, the normalised
-// error, the study-level control target, kernel GCV, and settings parsing.
+// Unit tests of the RFA study helpers: n_eps interpolation and censoring and the side on which
+// censoring puts the truth of a ratio (studies/stats/sample_complexity.hpp), mean intervals
+// (studies/stats/mean_ci.hpp), the normalised error, the study-level control target, kernel
+// GCV, settings parsing (studies/rfa/rfa_common.hpp), and checkpoint validation on --resume.
+#include <unistd.h>
+
 #include <catch2/catch.hpp>
 #include <cmath>
+#include <fstream>
 
 #include "estimators/common/input_error.hpp"
 #include "estimators/common/random.hpp"
+#include "studies/rfa/biased_weights.hpp"
+#include "studies/rfa/heads.hpp"
 #include "studies/rfa/rfa_common.hpp"
-#include "studies/rfa/rfa_studies.hpp"
+#include "studies/rfa/rfa_vs_mlp.hpp"
+#include "studies/rfa/target_complexity.hpp"
+#include "studies/stats/mean_ci.hpp"
+#include "studies/stats/sample_complexity.hpp"
+#include "studies/sweep/sweep.hpp"
 
 using namespace attnrate;
 
@@ -81,37 +91,63 @@ TEST_CASE("mean_ci: the t interval covers the true mean at about its level", "[r
   CHECK(covered / double(trials) == Approx(0.95).margin(0.02));
 }
 
-TEST_CASE("judge_direction: one-sided verdicts with relative tolerance and width", "[rfa_study]") {
-  using D = Direction;
-  CHECK(judge_direction(4, D::at_least, 5, 9, 0.0, 2, true) == Verdict::consistent);
-  CHECK(judge_direction(4, D::at_least, 3.7, 9, 0.1, 2, true) == Verdict::consistent);   // bound 3.6
-  CHECK(judge_direction(4, D::at_least, 3.5, 9, 0.1, 2, true) == Verdict::inconclusive);
-  CHECK(judge_direction(4, D::at_least, 1, 3.5, 0.1, 2, true) == Verdict::inconsistent);
-  CHECK(judge_direction(4, D::at_least, 5, 50, 0.0, 2, true) == Verdict::inconclusive);  // log width 2.3 > 2
-  CHECK(judge_direction(1, D::at_most, 0.5, 0.9, 0.0, 1, true) == Verdict::consistent);
-  CHECK(judge_direction(1, D::at_most, 0.5, 1.01, 0.0, 1, true) == Verdict::inconclusive);
-  CHECK(judge_direction(1, D::at_most, 1.2, 1.5, 0.1, 1, true) == Verdict::inconsistent);
-  CHECK(judge_direction(0.5, D::at_most, 0.2, 0.3, 0.0, 0.05, false) == Verdict::inconclusive);  // linear width 0.1
-  CHECK_THROWS_AS(judge_direction(1, D::at_most, 2, 1, 0, 1, false), InputError);
+TEST_CASE("exp_mean_measurement: geometric mean of ratios with exponentiated intervals and a log width", "[rfa_study]") {
+  const MeanCi m = mean_ci({std::log(2.0), std::log(8.0), std::log(4.0)}, 0.95, 500, 3);
+  const Measurement r = exp_mean_measurement(m, "n-ratio", {{"N", "8"}});
+  CHECK(r.value == Approx(4.0).epsilon(1e-12));  // (2 * 8 * 4)^(1/3)
+  CHECK(r.width_scale == WidthScale::log);
+  CHECK(r.ci_t_lo < 4.0);
+  CHECK(r.ci_t_hi > 4.0);
+  CHECK(r.ci_t_lo * r.ci_t_hi == Approx(16.0).epsilon(1e-12));  // symmetric on the log scale around log 4
+  CHECK(r.ci_boot_lo >= 2.0);
+  CHECK(r.ci_boot_hi <= 8.0);
+  CHECK(r.select.at("N") == "8");
+  CHECK_FALSE(r.may_be_higher);
+  CHECK_FALSE(r.may_be_lower);
+  const Measurement e = mean_measurement(mean_ci({0.5, 0.7}, 0.95, 100, 1), "rfa-error", {}, WidthScale::log);
+  CHECK(e.value == Approx(0.6));
 }
 
-TEST_CASE("CensorTally: which substitutions favour a claim", "[rfa_study]") {
-  // ratio = n_mlp / n_rfa >= 4: a right-censored n_mlp (truth larger) or a left-censored n_rfa
-  // (truth smaller) can only make the true ratio larger: conservative.
-  CensorTally t;
-  t.add(Censoring::right, +1, Direction::at_least);
-  t.add(Censoring::left, -1, Direction::at_least);
-  t.add(Censoring::none, +1, Direction::at_least);
-  CHECK(t.conservative == 2);
-  CHECK(t.anti == 0);
-  CHECK(censored_verdict(Verdict::consistent, t) == Verdict::consistent);
-  CHECK(censored_verdict(Verdict::inconsistent, t) == Verdict::inconclusive);
-  CensorTally u;
-  u.add(Censoring::right, -1, Direction::at_least);  // n_rfa right-censored: true ratio smaller
-  u.add(Censoring::right, +1, Direction::at_most);
-  CHECK(u.anti == 2);
-  CHECK(censored_verdict(Verdict::consistent, u) == Verdict::inconclusive);
-  CHECK(censored_verdict(Verdict::inconsistent, u) == Verdict::inconsistent);
+TEST_CASE("add_censoring: the flagged side is where the true ratio of two n_eps lies", "[rfa_study]") {
+  // Curves e = C n^-a cross eps at n* = (C/eps)^(1/a). A grid that ends before n* right-censors
+  // the curve, one that starts after n* left-censors it; the true ratio n*_num / n*_den is then
+  // compared with the measured one.
+  const double eps = 0.2, a = 0.8;
+  const auto curve = [&](double C, Censoring wanted) {
+    const double n_true = std::pow(C / eps, 1.0 / a);
+    const double first = wanted == Censoring::left ? 2 * n_true : wanted == Censoring::right ? n_true / 64 : n_true / 6;
+    std::vector<double> n, e;
+    for (double x = first; n.size() < 4; x *= 2) {
+      n.push_back(x);
+      e.push_back(C * std::pow(x, -a));
+    }
+    const Crossing c = crossing_n(n, e, eps);
+    REQUIRE(c.censoring == wanted);
+    return std::pair{c, n_true};
+  };
+  for (Censoring num : {Censoring::none, Censoring::left, Censoring::right})
+    for (Censoring den : {Censoring::none, Censoring::left, Censoring::right}) {
+      INFO("numerator " << to_string(num) << ", denominator " << to_string(den));
+      const auto [cn, tn] = curve(40.0, num);
+      const auto [cd, td] = curve(3.0, den);
+      Measurement m;
+      add_censoring(m, cn.censoring, +1);
+      add_censoring(m, cd.censoring, -1);
+      CHECK(m.may_be_higher == (num == Censoring::right || den == Censoring::left));
+      CHECK(m.may_be_lower == (num == Censoring::left || den == Censoring::right));
+      const double measured = cn.n / cd.n, truth = tn / td;
+      if (truth > measured * (1 + 1e-9)) CHECK(m.may_be_higher);
+      if (truth < measured * (1 - 1e-9)) CHECK(m.may_be_lower);
+      if (num == Censoring::none && den == Censoring::none) CHECK(truth == Approx(measured).epsilon(1e-9));
+    }
+  // Flags accumulate over several n's, and only +1 and -1 are exponents.
+  Measurement both;
+  add_censoring(both, Censoring::right, +1);
+  add_censoring(both, Censoring::none, -1);
+  add_censoring(both, Censoring::right, -1);
+  CHECK(both.may_be_higher);
+  CHECK(both.may_be_lower);
+  CHECK_THROWS_AS(add_censoring(both, Censoring::left, 0), InputError);
 }
 
 TEST_CASE("normalised_test_error: 0 for the truth, (T-1)/T for the mean", "[rfa_study]") {
@@ -189,3 +225,69 @@ TEST_CASE("RFA study settings are validated with actionable messages", "[rfa_stu
   CHECK_FALSE(std::filesystem::exists(ctx.out / "cells.csv"));
 }
 
+
+TEST_CASE("the RFA studies take no verdict options", "[rfa_study]") {
+  for (const auto& keys : {rfa_vs_mlp_keys(), biased_weights_keys(), target_complexity_keys(), heads_keys()})
+    for (const auto& k : keys) {
+      INFO(k.key);
+      CHECK(k.key.find("tolerance") == std::string::npos);
+      CHECK(k.key.find("threshold") == std::string::npos);
+      CHECK(k.key.find("max-ci-width") == std::string::npos);
+      CHECK(k.key.find("claim") == std::string::npos);
+    }
+  Settings b(biased_weights_keys());
+  b.set("n", "250,500", "test");
+  CHECK_THROWS_WITH(check_biased_weights(b), Catch::Contains("from-n"));
+  Settings t(target_complexity_keys());
+  t.set("p", "1,11", "test");
+  CHECK_THROWS_AS(check_target_complexity(t), InputError);
+  Settings h(heads_keys());
+  h.set("sigma-act", "exp", "test");
+  CHECK_THROWS_WITH(check_heads(h), Catch::Contains("relu only"));
+  CHECK_NOTHROW(check_rfa_vs_mlp(Settings(rfa_vs_mlp_keys())));
+}
+
+TEST_CASE("heads --resume reuses valid checkpoints and recomputes one whose value fails validation", "[rfa_study]") {
+  Settings s(heads_keys());
+  s.set("heads", "8,16,32", "test");
+  s.set("n", "100", "test");
+  s.set("seeds", "2", "test");
+  s.set("bootstrap", "100", "test");
+  const auto dir = std::filesystem::temp_directory_path() / ("attnrate-heads-resume-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  StudyContext ctx{dir, 1, false, false};
+  const nlohmann::json first = run_heads(s, ctx);
+  REQUIRE(first.at("quantities").size() == 1);
+  const Measurement m = measurement_from_json(first.at("quantities")[0]);
+  CHECK(m.quantity == "gap-slope");
+  CHECK(m.details.at("figure") == "heads.png");
+  CHECK(std::filesystem::exists(dir / "heads.png"));
+
+  // A checkpoint whose checksum is right but whose error is negative is not a result of this
+  // study: it must be recomputed, and the results must not change.
+  const auto cell = dir / "cells" / "rep1.json";
+  nlohmann::json record;
+  std::ifstream(cell) >> record;
+  CHECK(record.at("study") == "heads");
+  CHECK(record.at("cell") == "rep1");
+  nlohmann::json forged = record;
+  forged["value"][0]["error"] = -1.0;
+  forged["checksum"] = checkpoint_checksum(forged["value"]);
+  std::ofstream(cell) << forged.dump(1);
+  SweepSpec spec;
+  spec.study = "heads";
+  spec.fingerprint = record.at("fingerprint");
+  CHECK(read_checkpoint(cell, spec, "rep1", nullptr).has_value());  // the engine alone accepts it
+  ctx.resume = true;
+  const nlohmann::json second = run_heads(s, ctx);
+  CHECK(second.at("quantities") == first.at("quantities"));
+  nlohmann::json rewritten;
+  std::ifstream(cell) >> rewritten;
+  // Recomputed: equal to the original up to the timings.
+  const auto untimed = [](nlohmann::json rows) {
+    for (auto& r : rows) r.erase("seconds"), r.erase("kernel_seconds");
+    return rows;
+  };
+  CHECK(untimed(rewritten.at("value")) == untimed(record.at("value")));
+  std::filesystem::remove_all(dir);
+}

@@ -1,10 +1,11 @@
-// `attnrate study biased-weights` (issue 4): zero-mean against biased query-key weights
-// (W = mu diag(I_d, 0) + noise) on inner-product and key-only targets (studies/rfa_studies.hpp).
+#include "studies/rfa/biased_weights.hpp"
+
 #include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <limits>
 #include <map>
+#include <optional>
 #include <sstream>
 
 #include "estimators/common/input_error.hpp"
@@ -13,7 +14,8 @@
 #include "plots/sample_complexity_plot.hpp"
 #include "studies/io/output.hpp"
 #include "studies/rfa/rfa_common.hpp"
-#include "studies/rfa/rfa_studies.hpp"
+#include "studies/stats/mean_ci.hpp"
+#include "studies/sweep/sweep.hpp"
 
 namespace attnrate {
 
@@ -31,12 +33,10 @@ std::vector<KeySpec> biased_weights_keys() {
       {"sigma", "0.1", "noise standard deviation sigma_eps (targets have unit variance; >= 0)"},
       {"lambda", "gcv", "ridge penalty: gcv | kfold[:K] | number >= 0 (chosen on training data only)"},
       {"n", "250:8000:x2", "training sample sizes: list or log grid FIRST:LAST:xFACTOR (each >= 10)"},
-      {"claim-from", "1000", "the claims are judged at every grid n >= this (>= 1)"},
+      {"from-n", "1000", "error-ratio-max and -min are taken over the grid n >= this (>= 1)"},
       {"seeds", "10", "repetitions (>= 2)"},
       {"seed", "1", "base seed"},
       {"test-n", "10000", "fresh test inputs for the normalised error (>= 10000)"},
-      {"tolerance", "0.05", "relative tolerance of the control claim (ratio >= 1 - tolerance); the advantage claim uses 0"},
-      {"max-ci-width", "1", "maximum judged-interval width, log(hi/lo), before inconclusive (> 0)"},
       {"bootstrap", "2000", "seed-bootstrap resamples (>= 100)"},
   };
 }
@@ -47,12 +47,12 @@ struct Config {
   AttentionLaw law;
   int N = 8, d = 8, heads = 64;
   RfaActivation act = RfaActivation::relu;
-  double tau = 0.5, sigma = 0.1, tolerance = 0.05, max_width = 1;
+  double tau = 0.5, sigma = 0.1;
   std::vector<double> mu;
   std::vector<std::string> targets;
   RidgeFitOptions ridge;
   std::vector<std::size_t> n;
-  std::size_t claim_from = 1000, test_n = 10000;
+  std::size_t from_n = 1000, test_n = 10000;
   int seeds = 5, bootstrap = 2000;
   std::uint64_t seed = 1;
 };
@@ -72,22 +72,16 @@ Config read_config(const Settings& s) {
   c.n = s.get_sizes("n", 10);
   std::sort(c.n.begin(), c.n.end());
   c.n.erase(std::unique(c.n.begin(), c.n.end()), c.n.end());
-  c.claim_from = static_cast<std::size_t>(s.get_int("claim-from", 1, std::numeric_limits<long long>::max()));
+  c.from_n = static_cast<std::size_t>(s.get_int("from-n", 1, std::numeric_limits<long long>::max()));
   c.seeds = static_cast<int>(s.get_int("seeds", 2, 100000));
   c.seed = s.get_seed("seed");
   c.test_n = static_cast<std::size_t>(s.get_int("test-n", 10000, 100000000));
-  c.tolerance = s.get_double("tolerance", 0.0, 1.0);
-  c.max_width = s.get_double("max-ci-width", 0.0, 1e6, false);
   c.bootstrap = static_cast<int>(s.get_int("bootstrap", 100, 1000000));
-  if (c.n.back() < c.claim_from)
-    throw InputError(s.source("claim-from") + " = " + s.raw("claim-from") + " exceeds every n of '" + s.raw("n") +
-                     "': no n to judge the claims at");
+  if (c.n.back() < c.from_n)
+    throw InputError(s.source("from-n") + " = " + s.raw("from-n") + " exceeds every n of '" + s.raw("n") +
+                     "': no n to measure error-ratio-max and -min at");
   for (const auto& t : c.targets) StudyTarget(t, c.d, c.law, 0);
   return c;
-}
-
-bool is_inner_product_target(const std::string& name) {
-  return name.rfind("inner-poly", 0) == 0 || name.rfind("cos-inner", 0) == 0;
 }
 
 std::string law_label(double mu) {
@@ -141,7 +135,45 @@ nlohmann::json run_group(const Config& c, const std::vector<StudyTarget>& target
   return rows;
 }
 
+// A checkpointed cell must be the rows run_group writes, in its order, with finite errors.
+void validate_group(const Config& c, const std::vector<StudyTarget>& targets, const std::vector<double>& laws,
+                    const nlohmann::json& value) {
+  check_rows(value, c.n.size() * targets.size());
+  double mu = 0;
+  int rep = 0;
+  read_checkpoint_field(value[0], "mu", mu);
+  read_checkpoint_field(value[0], "rep", rep);
+  if (std::find(laws.begin(), laws.end(), mu) == laws.end() || rep < 0 || rep >= c.seeds)
+    throw InputError("mu or rep of a cell out of range");
+  std::size_t k = 0;
+  for (std::size_t n : c.n)
+    for (const auto& t : targets) {
+      const nlohmann::json& row = value[k++];
+      double row_mu = 0, error = 0, error_se = 0, lambda = 0;
+      int row_rep = 0;
+      std::size_t row_n = 0;
+      std::string law, target;
+      read_checkpoint_field(row, "mu", row_mu);
+      read_checkpoint_field(row, "rep", row_rep);
+      read_checkpoint_field(row, "n", row_n);
+      read_checkpoint_field(row, "law", law);
+      read_checkpoint_field(row, "target", target);
+      if (row_mu != mu || row_rep != rep || row_n != n || law != law_label(mu) || target != t.name())
+        throw InputError("row " + std::to_string(k) + " of a cell is not the expected (mu, rep, n, target)");
+      read_checkpoint_field(row, "error", error);
+      read_checkpoint_field(row, "error_se", error_se);
+      read_checkpoint_field(row, "lambda", lambda);
+      check_nonnegative(error, "error");
+      check_nonnegative(error_se, "error_se");
+      check_nonnegative(lambda, "lambda");
+      (void)row.at("solver").get<std::string>();
+      (void)row.at("seconds").get<double>();
+    }
+}
+
 }  // namespace
+
+void check_biased_weights(const Settings& settings) { (void)read_config(settings); }
 
 nlohmann::json run_biased_weights(const Settings& settings, const StudyContext& ctx) {
   const auto t_start = std::chrono::steady_clock::now();
@@ -155,20 +187,22 @@ nlohmann::json run_biased_weights(const Settings& settings, const StudyContext& 
   params["noise"] = "y = f* + sigma * N(0, 1), f* of unit variance";
   params["error"] = "mean (f_hat - f*)^2 / Var f* over test-n fresh noiseless inputs";
   params["pairing"] = "every law sees the same training inputs, noise and test inputs in a repetition";
-  const std::string fingerprint = run_fingerprint(params);
 
   std::vector<double> laws = {0.0};
   for (double m : c.mu) laws.push_back(m);
-  std::vector<std::string> names;
+  SweepSpec sweep;
+  sweep.study = "biased-weights";
+  sweep.label = "biased-weights";
+  sweep.fingerprint = run_fingerprint(params);
   std::vector<std::pair<double, int>> groups;
   for (double mu : laws)
     for (int rep = 0; rep < c.seeds; ++rep) {
       groups.emplace_back(mu, rep);
-      names.push_back(file_stem(mu == 0 ? "zero-mean" : "mu" + format_short(mu)) + "-rep" + std::to_string(rep));
+      sweep.names.push_back(file_stem(mu == 0 ? "zero-mean" : "mu" + format_short(mu)) + "-rep" + std::to_string(rep));
     }
-  const auto results = run_groups(ctx, "biased-weights", fingerprint, names, [&](std::size_t g) {
-    return run_group(c, targets, groups[g].first, groups[g].second);
-  });
+  const auto results = run_sweep(
+      ctx, sweep, [&](std::size_t g, int) { return run_group(c, targets, groups[g].first, groups[g].second); },
+      [&](const nlohmann::json& value) { validate_group(c, targets, laws, value); });
 
   // error[(target, mu)][rep][n]
   std::map<std::pair<std::string, double>, std::vector<std::map<std::size_t, double>>> err;
@@ -197,59 +231,38 @@ nlohmann::json run_biased_weights(const Settings& settings, const StudyContext& 
   summary["study"] = "biased-weights";
   summary["parameters"] = params;
   summary["cells_total"] = cells;
-  nlohmann::json claims = nlohmann::json::array();
+  // The error ratio per n, and at the n >= from-n whose interval reaches highest and lowest.
   const std::uint64_t boot_seed = derive_seed(c.seed, {hash_name("bootstrap")});
+  summary["quantities"] = nlohmann::json::array();
   for (const auto& t : targets) {
-    const bool inner = is_inner_product_target(t.name());
+    const std::string figure = "biased-weights-" + file_stem(t.name()) + ".png";
     for (double mu : c.mu) {
-      const Direction dir = inner ? Direction::at_most : Direction::at_least;
-      const double tol = inner ? 0.0 : c.tolerance;
+      const std::string mu_text = format_short(mu);
       nlohmann::json per_n = nlohmann::json::array();
-      bool all_consistent = true, any_inconsistent = false;
-      MeanCi worst;
-      std::size_t worst_n = 0;
-      bool have_worst = false;
+      std::optional<std::pair<MeanCi, std::size_t>> highest, lowest;
       for (std::size_t n : c.n) {
-        if (n < c.claim_from) continue;
         std::vector<double> lr;
         for (int r = 0; r < c.seeds; ++r) lr.push_back(std::log(err.at({t.name(), mu})[r].at(n) / err.at({t.name(), 0.0})[r].at(n)));
         const MeanCi m = mean_ci(lr, 0.95, c.bootstrap, boot_seed);
-        const Verdict v = judge_direction(1.0, dir, std::exp(m.lo()), std::exp(m.hi()), tol, c.max_width, true);
-        all_consistent = all_consistent && v == Verdict::consistent;
-        any_inconsistent = any_inconsistent || v == Verdict::inconsistent;
-        per_n.push_back({{"n", n}, {"ratio", std::exp(m.mean)}, {"ci_t", {std::exp(m.t_lo), std::exp(m.t_hi)}},
-                         {"ci_boot", {std::exp(m.boot_lo), std::exp(m.boot_hi)}}, {"verdict", to_string(v)}});
-        // The least favourable n for the claim: the highest upper bound (advantage) or the lowest lower bound.
-        const bool worse = !have_worst || (inner ? m.hi() > worst.hi() : m.lo() < worst.lo());
-        if (worse) {
-          worst = m;
-          worst_n = n;
-          have_worst = true;
-        }
+        Measurement at_n = exp_mean_measurement(m, "error-ratio", {{"target", t.name()}, {"mu", mu_text}, {"n", std::to_string(n)}});
+        at_n.details["figure"] = figure;
+        summary["quantities"].push_back(to_json(at_n));
+        if (n < c.from_n) continue;
+        per_n.push_back({{"n", n}, {"ratio", at_n.value}, {"ci_t", {at_n.ci_t_lo, at_n.ci_t_hi}},
+                         {"ci_boot", {at_n.ci_boot_lo, at_n.ci_boot_hi}}});
+        if (!highest || m.hi() > highest->first.hi()) highest = {m, n};
+        if (!lowest || m.lo() < lowest->first.lo()) lowest = {m, n};
       }
-      const Verdict v = any_inconsistent ? Verdict::inconsistent : all_consistent ? Verdict::consistent : Verdict::inconclusive;
-      const std::string id = "biased-weights." + t.name() + ".mu" + format_short(mu) + (inner ? ".lower-error" : ".no-advantage");
-      const std::string statement =
-          inner ? "On the inner-product target " + t.name() + " the biased law (mu = " + format_short(mu) +
-                      ") reaches a lower error than the zero-mean law at every n >= " + std::to_string(c.claim_from)
-                : "On " + t.name() + " the biased law (mu = " + format_short(mu) +
-                      ") gives no advantage: its error is not below the zero-mean error at any n >= " +
-                      std::to_string(c.claim_from) + " (within tolerance)";
-      nlohmann::json j = directional_claim_json(id, statement,
-                                                "error(biased) / error(zero-mean), geometric mean over repetitions, at "
-                                                "the least favourable n (see per_n)",
-                                                1.0, dir, std::exp(worst.mean), std::exp(worst.t_lo),
-                                                std::exp(worst.t_hi), std::exp(worst.boot_lo), std::exp(worst.boot_hi),
-                                                tol, c.max_width, true, v, CensorTally{});
-      j["n_judged"] = worst_n;
-      j["per_n"] = per_n;
-      j["verdict_rule_over_n"] = "consistent if every n >= claim-from is consistent, inconsistent if any is, "
-                                 "inconclusive otherwise";
-      j["source"] = "Fu, Guo, Bai, Mei (NeurIPS 2023): non-zero-mean query-key weights help targets of <x_0, x_i>";
-      claims.push_back(j);
+      for (const auto& [quantity, extreme] : {std::pair{"error-ratio-max", highest}, std::pair{"error-ratio-min", lowest}}) {
+        Measurement e = exp_mean_measurement(extreme->first, quantity, {{"target", t.name()}, {"mu", mu_text}});
+        e.details["n"] = extreme->second;
+        e.details["from_n"] = c.from_n;
+        e.details["per_n"] = per_n;
+        e.details["figure"] = figure;
+        summary["quantities"].push_back(to_json(e));
+      }
     }
   }
-  summary["claims"] = claims;
 
   nlohmann::json figures = nlohmann::json::array();
   for (const auto& t : targets) {

@@ -1,5 +1,6 @@
-// `attnrate study heads` (issue 4): RFA with M heads against its infinite-width kernel limit
-// (studies/rfa_studies.hpp). With features not scaled by 1/sqrt(M), sum_m <phi_m, phi_m'> ~ M K,
+#include "studies/rfa/heads.hpp"
+
+// With features not scaled by 1/sqrt(M), sum_m <phi_m, phi_m'> ~ M K,
 // so RFA ridge with penalty lambda has the predictor K_M (K_M + n lambda I)^{-1} y ->
 // K (K + n (lambda/M) I)^{-1} y: RFA with lambda = M lambda_K tends to kernel ridge with lambda_K.
 #include <algorithm>
@@ -15,7 +16,8 @@
 #include "plots/convergence_plot.hpp"
 #include "studies/io/output.hpp"
 #include "studies/rfa/rfa_common.hpp"
-#include "studies/rfa/rfa_studies.hpp"
+#include "studies/stats/rate_fit.hpp"
+#include "studies/sweep/sweep.hpp"
 #include "theory/rfa/rfa_kernel.hpp"
 
 namespace attnrate {
@@ -38,8 +40,6 @@ std::vector<KeySpec> heads_keys() {
       {"seeds", "5", "repetitions (>= 2)"},
       {"seed", "1", "base seed"},
       {"test-n", "10000", "fresh test inputs (>= 10000)"},
-      {"tolerance", "0.1", "tolerance of the slope claim (>= 0)"},
-      {"max-ci-width", "0.3", "maximum CI width before the verdict is inconclusive (> 0)"},
       {"bootstrap", "2000", "seed-bootstrap resamples (>= 100)"},
   };
 }
@@ -51,7 +51,7 @@ struct Config {
   int N = 4, d = 8;
   std::vector<std::size_t> heads;
   WeightLaw weights = WeightLaw::zero_mean;
-  double mu = 1, tau = 0.5, sigma = 0.1, lambda = 0, tolerance = 0.1, max_width = 0.3;
+  double mu = 1, tau = 0.5, sigma = 0.1, lambda = 0;
   bool gcv = true;
   std::string target;
   std::size_t n = 1000, test_n = 10000;
@@ -86,8 +86,6 @@ Config read_config(const Settings& s) {
   c.seeds = static_cast<int>(s.get_int("seeds", 2, 100000));
   c.seed = s.get_seed("seed");
   c.test_n = static_cast<std::size_t>(s.get_int("test-n", 10000, 100000000));
-  c.tolerance = s.get_double("tolerance", 0.0, 1e6);
-  c.max_width = s.get_double("max-ci-width", 0.0, 1e6, false);
   c.bootstrap = static_cast<int>(s.get_int("bootstrap", 100, 1000000));
   StudyTarget(c.target, c.d, c.law, 0);
   return c;
@@ -178,7 +176,33 @@ nlohmann::json run_group(const Config& c, const StudyTarget& target, int rep) {
   return rows;
 }
 
+// A checkpointed cell must be the rows run_group writes, one per M in order, with finite errors.
+void validate_group(const Config& c, const nlohmann::json& value) {
+  check_rows(value, c.heads.size());
+  int rep = 0;
+  read_checkpoint_field(value[0], "rep", rep);
+  if (rep < 0 || rep >= c.seeds) throw InputError("rep of a cell out of range");
+  for (std::size_t k = 0; k < c.heads.size(); ++k) {
+    const nlohmann::json& row = value[k];
+    int row_rep = 0;
+    std::size_t M = 0;
+    read_checkpoint_field(row, "rep", row_rep);
+    read_checkpoint_field(row, "M", M);
+    if (row_rep != rep || M != c.heads[k])
+      throw InputError("row " + std::to_string(k + 1) + " of a cell is not the expected (rep, M)");
+    for (const char* field : {"lambda_K", "lambda", "error", "error_se", "kernel_error", "kernel_error_se", "gap", "gap_se",
+                              "kernel_seconds", "seconds"}) {
+      double v = 0;
+      read_checkpoint_field(row, field, v);
+      check_nonnegative(v, field);
+    }
+    for (const char* field : {"solver", "form", "kernel_solver"}) (void)row.at(field).get<std::string>();
+  }
+}
+
 }  // namespace
+
+void check_heads(const Settings& settings) { (void)read_config(settings); }
 
 nlohmann::json run_heads(const Settings& settings, const StudyContext& ctx) {
   const auto t_start = std::chrono::steady_clock::now();
@@ -191,12 +215,14 @@ nlohmann::json run_heads(const Settings& settings, const StudyContext& ctx) {
   params["noise"] = "y = f* + sigma * N(0, 1), f* of unit variance";
   params["gap"] = "mean over test inputs of (f_M - f_inf)^2 / Var f*, f_inf = kernel ridge with lambda_K, f_M = RFA "
                   "ridge with M heads and lambda = M lambda_K on the same training data";
-  const std::string fingerprint = run_fingerprint(params);
-
-  std::vector<std::string> names;
-  for (int rep = 0; rep < c.seeds; ++rep) names.push_back("rep" + std::to_string(rep));
-  const auto results =
-      run_groups(ctx, "heads", fingerprint, names, [&](std::size_t g) { return run_group(c, target, static_cast<int>(g)); });
+  SweepSpec sweep;
+  sweep.study = "heads";
+  sweep.label = "heads";
+  sweep.fingerprint = run_fingerprint(params);
+  for (int rep = 0; rep < c.seeds; ++rep) sweep.names.push_back("rep" + std::to_string(rep));
+  const auto results = run_sweep(
+      ctx, sweep, [&](std::size_t g, int) { return run_group(c, target, static_cast<int>(g)); },
+      [&](const nlohmann::json& value) { validate_group(c, value); });
 
   CsvTable table;
   table.columns = {"target", "inputs", "N", "d", "weights", "mu", "tau", "sigma", "n", "M", "rep", "seed", "test_n",
@@ -240,20 +266,16 @@ nlohmann::json run_heads(const Settings& settings, const StudyContext& ctx) {
   nlohmann::json kernel_errors = nlohmann::json::array();
   for (const auto& group : results) kernel_errors.push_back(group.at(0).at("kernel_error"));
   summary["kernel_error_per_rep"] = kernel_errors;
-  summary["claims"] = nlohmann::json::array();
+  summary["quantities"] = nlohmann::json::array();
   if (x.size() >= 3) {
     const SlopeFit fit = fit_slope(x, y, 0.95, c.bootstrap, derive_seed(c.seed, {hash_name("bootstrap")}));
-    const auto [lo, hi] = judged_interval(fit);
-    const Verdict v = judge(-1.0, lo, hi, c.tolerance, c.max_width);
-    nlohmann::json claim = slope_claim_json(
-        "heads." + target.name() + ".gap-slope",
-        "RFA ridge with M heads (penalty M lambda_K) converges to infinite-width kernel ridge (penalty lambda_K) with "
-        "squared L2 gap ~ 1/M (random-features variance)",
-        -1.0, fit, c.tolerance, c.max_width, v);
-    claim["abscissa"] = "log M";
-    claim["source"] = "Random-features approximation (Rahimi & Recht 2008); infinite-width limit of Fu, Guo, Bai, Mei";
-    claim["cells_excluded"] = excluded;
-    summary["claims"].push_back(claim);
+    Measurement m = slope_measurement(fit, "gap-slope");
+    m.details["abscissa"] = "log M";
+    m.details["cells_excluded"] = excluded;
+    m.details["target"] = target.name();
+    m.details["reference_slope"] = -1.0;
+    m.details["figure"] = "heads.png";
+    summary["quantities"].push_back(to_json(m));
 
     ConvergenceFigure fig;
     fig.title = "heads: RFA -> kernel ridge, " + target.name() + ", n = " + std::to_string(c.n) + ", N = " +
@@ -262,8 +284,8 @@ nlohmann::json run_heads(const Settings& settings, const StudyContext& ctx) {
     fig.y_label = "||f_M - f_inf||^2 / Var f*  (and test error)";
     std::ostringstream note;
     note.precision(3);
-    note << "gap slope " << fit.slope << ", verdict " << to_string(v) << " (theory -1, tolerance " << c.tolerance
-         << ", CI [" << lo << ", " << hi << "]); mean kernel-ridge test error "
+    note << "gap slope " << fit.slope << ", 95% CI [" << m.lo() << ", " << m.hi()
+         << "]; dashed: reference slope -1 (random-features variance); mean kernel-ridge test error "
          << arma::mean(arma::vec(kernel_errors.get<std::vector<double>>()));
     fig.note = note.str();
     gap_series.label = "gap to kernel limit";

@@ -12,6 +12,8 @@
 #include "plots/sample_complexity_plot.hpp"
 #include "studies/io/output.hpp"
 #include "studies/rfa/rfa_common.hpp"
+#include "studies/stats/mean_ci.hpp"
+#include "studies/stats/sample_complexity.hpp"
 #include "studies/sweep/sweep.hpp"
 #include "theory/rfa/attention_law.hpp"
 #include "theory/rfa/mlp_kernel.hpp"
@@ -172,26 +174,10 @@ void validate_curve(const nlohmann::json& curve) {
       throw InputError("errors must be finite and >= 0");
 }
 
-// Where the truth of a ratio num/den may lie, given the censoring of its parts: a right-censored
-// n_eps is a lower bound of the truth, a left-censored one an upper bound.
-void flag_censoring(Censoring numerator, Censoring denominator, bool& may_be_higher, bool& may_be_lower) {
-  if (numerator == Censoring::right || denominator == Censoring::left) may_be_higher = true;
-  if (numerator == Censoring::left || denominator == Censoring::right) may_be_lower = true;
-}
-
 // A mean of logs as a ratio measurement: exp of the mean and of both interval ends.
 Measurement ratio_measurement(const std::string& quantity, std::map<std::string, std::string> select,
                               const std::vector<double>& logs, const Config& c, std::uint64_t boot_seed) {
-  const MeanCi m = mean_ci(logs, 0.95, c.bootstrap, boot_seed);
-  Measurement r;
-  r.quantity = quantity;
-  r.select = std::move(select);
-  r.value = std::exp(m.mean);
-  r.ci_t_lo = std::exp(m.t_lo);
-  r.ci_t_hi = std::exp(m.t_hi);
-  r.ci_boot_lo = std::exp(m.boot_lo);
-  r.ci_boot_hi = std::exp(m.boot_hi);
-  r.width_scale = WidthScale::log;
+  Measurement r = exp_mean_measurement(mean_ci(logs, 0.95, c.bootstrap, boot_seed), quantity, std::move(select));
   r.details["repetitions"] = logs.size();
   r.details["per_repetition"] = nlohmann::json::array();
   for (double v : logs) r.details["per_repetition"].push_back(std::exp(v));
@@ -284,50 +270,42 @@ nlohmann::json run_kernel_limit(const Settings& settings, const StudyContext& ct
   summary["quantities"] = nlohmann::json::array();
   std::map<std::size_t, std::vector<double>> log_ratio;
   for (std::size_t N : c.N) {
-    bool higher = false, lower = false, rfa_higher = false, rfa_lower = false, mlp_higher = false, mlp_lower = false;
     std::vector<double> logs, rfa_logs, mlp_logs;
     for (std::size_t r = 0; r < rfa_n[N].size(); ++r) {
       logs.push_back(std::log(mlp_n[N][r].n / rfa_n[N][r].n));
       rfa_logs.push_back(std::log(rfa_n[N][r].n));
       mlp_logs.push_back(std::log(mlp_n[N][r].n));
-      flag_censoring(mlp_n[N][r].censoring, rfa_n[N][r].censoring, higher, lower);
-      flag_censoring(rfa_n[N][r].censoring, Censoring::none, rfa_higher, rfa_lower);
-      flag_censoring(mlp_n[N][r].censoring, Censoring::none, mlp_higher, mlp_lower);
     }
     log_ratio[N] = logs;
     const std::string sN = std::to_string(N);
     Measurement m = ratio_measurement("n-ratio", {{"N", sN}}, logs, c, derive_seed(c.seed, {hash_name("boot-ratio"), N}));
-    m.may_be_higher = higher;
-    m.may_be_lower = lower;
-    summary["quantities"].push_back(to_json(m));
-    for (const auto& [model, l, h, lo] : {std::tuple{"rfa", &rfa_logs, rfa_higher, rfa_lower},
-                                          std::tuple{"mlp", &mlp_logs, mlp_higher, mlp_lower}}) {
-      Measurement e = ratio_measurement("n-eps", {{"model", model}, {"N", sN}}, *l, c,
-                                        derive_seed(c.seed, {hash_name("boot-n"), hash_name(model), N}));
-      e.may_be_higher = h;
-      e.may_be_lower = lo;
-      summary["quantities"].push_back(to_json(e));
+    Measurement e_rfa = ratio_measurement("n-eps", {{"model", "rfa"}, {"N", sN}}, rfa_logs, c,
+                                          derive_seed(c.seed, {hash_name("boot-n"), hash_name("rfa"), N}));
+    Measurement e_mlp = ratio_measurement("n-eps", {{"model", "mlp"}, {"N", sN}}, mlp_logs, c,
+                                          derive_seed(c.seed, {hash_name("boot-n"), hash_name("mlp"), N}));
+    for (std::size_t r = 0; r < rfa_n[N].size(); ++r) {
+      add_censoring(m, mlp_n[N][r].censoring, +1);
+      add_censoring(m, rfa_n[N][r].censoring, -1);
+      add_censoring(e_rfa, rfa_n[N][r].censoring, +1);
+      add_censoring(e_mlp, mlp_n[N][r].censoring, +1);
     }
+    for (const Measurement* q : {&m, &e_rfa, &e_mlp}) summary["quantities"].push_back(to_json(*q));
   }
-  // Growth of the ratio between every pair of N (repetitions paired by index).
+  // Growth of the ratio between every pair of N (repetitions paired by index):
+  // growth = (mlp(Nb) / rfa(Nb)) / (mlp(Na) / rfa(Na)).
   for (std::size_t a = 0; a < c.N.size(); ++a)
     for (std::size_t b = a + 1; b < c.N.size(); ++b) {
       const std::size_t Na = c.N[a], Nb = c.N[b];
       std::vector<double> logs;
-      bool higher = false, lower = false;
-      for (std::size_t r = 0; r < log_ratio[Na].size(); ++r) {
-        logs.push_back(log_ratio[Nb][r] - log_ratio[Na][r]);
-        // growth = ratio(Nb) / ratio(Na): ratio(Nb)'s uncertainty enters as a numerator.
-        bool bh = false, bl = false, ah = false, al = false;
-        flag_censoring(mlp_n[Nb][r].censoring, rfa_n[Nb][r].censoring, bh, bl);
-        flag_censoring(mlp_n[Na][r].censoring, rfa_n[Na][r].censoring, ah, al);
-        higher = higher || bh || al;
-        lower = lower || bl || ah;
-      }
+      for (std::size_t r = 0; r < log_ratio[Na].size(); ++r) logs.push_back(log_ratio[Nb][r] - log_ratio[Na][r]);
       Measurement g = ratio_measurement("ratio-growth", {{"from-N", std::to_string(Na)}, {"to-N", std::to_string(Nb)}},
                                         logs, c, derive_seed(c.seed, {hash_name("boot-growth"), Na, Nb}));
-      g.may_be_higher = higher;
-      g.may_be_lower = lower;
+      for (std::size_t r = 0; r < log_ratio[Na].size(); ++r) {
+        add_censoring(g, mlp_n[Nb][r].censoring, +1);
+        add_censoring(g, rfa_n[Nb][r].censoring, -1);
+        add_censoring(g, mlp_n[Na][r].censoring, -1);
+        add_censoring(g, rfa_n[Na][r].censoring, +1);
+      }
       summary["quantities"].push_back(to_json(g));
     }
   if (ctx.share.root()) {

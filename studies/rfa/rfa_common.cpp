@@ -1,7 +1,6 @@
 #include "studies/rfa/rfa_common.hpp"
 
 #include <algorithm>
-#include <boost/math/distributions/students_t.hpp>
 #include <cctype>
 #include <cmath>
 #include <limits>
@@ -11,140 +10,6 @@
 #include "estimators/common/random.hpp"
 
 namespace attnrate {
-
-const char* to_string(Censoring c) noexcept {
-  switch (c) {
-    case Censoring::none: return "none";
-    case Censoring::left: return "left";
-    case Censoring::right: return "right";
-  }
-  return "?";
-}
-
-const char* to_string(Direction d) noexcept { return d == Direction::at_least ? ">=" : "<="; }
-
-Crossing crossing_n(const std::vector<double>& n, const std::vector<double>& error, double eps) {
-  if (n.empty() || n.size() != error.size())
-    throw InputError("crossing_n: need as many errors as sample sizes (got " + std::to_string(n.size()) + " sizes and " +
-                     std::to_string(error.size()) + " errors), at least one");
-  if (!(eps > 0) || !std::isfinite(eps)) throw InputError("crossing_n: eps must be finite and > 0");
-  for (std::size_t k = 0; k < n.size(); ++k) {
-    if (!(n[k] > 0) || !std::isfinite(n[k]) || (k > 0 && !(n[k] > n[k - 1])))
-      throw InputError("crossing_n: sample sizes must be finite, > 0 and strictly increasing");
-    if (!std::isfinite(error[k])) throw InputError("crossing_n: errors must be finite");
-  }
-  for (std::size_t k = 0; k < n.size(); ++k) {
-    if (error[k] > eps) continue;
-    if (k == 0) return {n[0], Censoring::left};
-    const double e0 = std::log(error[k - 1]), e1 = std::log(std::max(error[k], 1e-300));
-    const double l0 = std::log(n[k - 1]), l1 = std::log(n[k]);
-    const double t = (std::log(eps) - e0) / (e1 - e0);  // in (0, 1]: e0 > log eps >= e1
-    return {std::exp(l0 + t * (l1 - l0)), Censoring::none};
-  }
-  return {n.back(), Censoring::right};
-}
-
-MeanCi mean_ci(const std::vector<double>& values, double level, int resamples, std::uint64_t seed) {
-  if (values.empty()) throw InputError("mean_ci: no values");
-  if (!(level > 0 && level < 1)) throw InputError("mean_ci: level must be in (0, 1)");
-  if (resamples < 1) throw InputError("mean_ci: resamples must be >= 1");
-  for (double v : values)
-    if (!std::isfinite(v)) throw InputError("mean_ci: values must be finite");
-  MeanCi r;
-  r.count = values.size();
-  const double k = static_cast<double>(r.count);
-  double sum = 0.0;
-  for (double v : values) sum += v;
-  r.mean = sum / k;
-  if (r.count == 1) {
-    r.t_lo = r.t_hi = r.boot_lo = r.boot_hi = r.mean;
-    return r;
-  }
-  double ss = 0.0;
-  for (double v : values) ss += (v - r.mean) * (v - r.mean);
-  r.sd = std::sqrt(ss / (k - 1.0));
-  const double alpha = 1.0 - level;
-  const double tq = boost::math::quantile(boost::math::complement(boost::math::students_t(k - 1.0), alpha / 2.0));
-  r.t_lo = r.mean - tq * r.sd / std::sqrt(k);
-  r.t_hi = r.mean + tq * r.sd / std::sqrt(k);
-  Rng rng(seed);
-  std::vector<double> means(static_cast<std::size_t>(resamples));
-  for (auto& m : means) {
-    double s = 0.0;
-    for (std::size_t j = 0; j < r.count; ++j) s += values[rng.below(r.count)];
-    m = s / k;
-  }
-  r.boot_lo = quantile_type7(means, alpha / 2.0);
-  r.boot_hi = quantile_type7(means, 1.0 - alpha / 2.0);
-  return r;
-}
-
-Verdict judge_direction(double threshold, Direction dir, double lo, double hi, double tolerance, double max_width,
-                        bool log_width) {
-  if (!(lo <= hi)) throw InputError("judge_direction: need lo <= hi");
-  if (log_width && !(lo > 0)) throw InputError("judge_direction: a log-scale width needs lo > 0");
-  const double width = log_width ? std::log(hi / lo) : hi - lo;
-  if (width > max_width) return Verdict::inconclusive;
-  if (dir == Direction::at_least) {
-    const double b = threshold * (1.0 - tolerance);
-    if (lo >= b) return Verdict::consistent;
-    if (hi < b) return Verdict::inconsistent;
-  } else {
-    const double b = threshold * (1.0 + tolerance);
-    if (hi <= b) return Verdict::consistent;
-    if (lo > b) return Verdict::inconsistent;
-  }
-  return Verdict::inconclusive;
-}
-
-void CensorTally::add(Censoring c, int sign, Direction claimed) {
-  if (c == Censoring::none) return;
-  // A right-censored n is a lower bound of the truth (true >= substituted), a left-censored one
-  // an upper bound. Entering log(statistic) with `sign`, the truth lies on the claimed side of
-  // the computed value exactly when (right and sign * dir > 0) or (left and sign * dir < 0).
-  const int dir = claimed == Direction::at_least ? 1 : -1;
-  const int direction_of_truth = (c == Censoring::right ? 1 : -1) * sign;
-  if (direction_of_truth * dir > 0) ++conservative;
-  else ++anti;
-}
-
-Verdict censored_verdict(Verdict v, const CensorTally& t) {
-  if (v == Verdict::consistent && t.anti > 0) return Verdict::inconclusive;
-  if (v == Verdict::inconsistent && t.conservative > 0) return Verdict::inconclusive;
-  return v;
-}
-
-nlohmann::json directional_claim_json(const std::string& id, const std::string& statement, const std::string& quantity,
-                                      double threshold, Direction dir, double measured, double t_lo, double t_hi,
-                                      double boot_lo, double boot_hi, double tolerance, double max_width,
-                                      bool log_width, Verdict verdict, const CensorTally& censor) {
-  nlohmann::json c;
-  c["id"] = id;
-  c["statement"] = statement;
-  c["quantity"] = quantity;
-  c["theory_value"] = threshold;
-  c["direction"] = to_string(dir);
-  c["measured"] = measured;
-  c["ci_t"] = {t_lo, t_hi};
-  c["ci_boot"] = {boot_lo, boot_hi};
-  c["ci_level"] = 0.95;
-  c["judged_interval"] = {std::min(t_lo, boot_lo), std::max(t_hi, boot_hi)};
-  c["tolerance"] = tolerance;
-  c["max_ci_width"] = max_width;
-  c["width_scale"] = log_width ? "log(hi/lo)" : "hi-lo";
-  c["censored_conservative"] = censor.conservative;
-  c["censored_anticonservative"] = censor.anti;
-  std::ostringstream rule;
-  rule << "judged on the hull of ci_t and ci_boot; bound = theory_value * (1 " << (dir == Direction::at_least ? "-" : "+")
-       << " tolerance); inconclusive if the width (" << (log_width ? "log(hi/lo)" : "hi-lo")
-       << ") exceeds max_ci_width; consistent if the whole interval is on the claimed side (" << to_string(dir)
-       << ") of the bound, inconsistent if it is wholly on the other side, inconclusive otherwise; a censored n_eps "
-          "(curve not crossing eps inside the n grid, replaced by the grid end) that could favour the claim forbids "
-          "'consistent', one that can only work against it forbids 'inconsistent'";
-  c["verdict_rule"] = rule.str();
-  c["verdict"] = to_string(verdict);
-  return c;
-}
 
 void add_noise(arma::vec& y, double sigma, std::uint64_t seed) {
   Rng noise(seed);
@@ -303,29 +168,15 @@ double geometric_mean(const std::vector<double>& v) {
   return std::exp(s / static_cast<double>(v.size()));
 }
 
-}  // namespace attnrate
+void check_rows(const nlohmann::json& value, std::size_t count) {
+  if (!value.is_array() || value.size() != count)
+    throw InputError("a cell must be an array of " + std::to_string(count) + " rows");
+  for (const auto& row : value)
+    if (!row.is_object()) throw InputError("every row of a cell must be an object");
+}
 
-
-#include <exception>
-#include <fstream>
-#include <iostream>
-#include <optional>
-
-#include "studies/io/output.hpp"
-#include "studies/sweep/sweep.hpp"
-
-namespace attnrate {
-
-// Transitional: the RFA studies' groups through the one sweep engine.
-std::vector<nlohmann::json> run_groups(const StudyContext& ctx, const std::string& label, const std::string& fingerprint,
-                                       const std::vector<std::string>& names,
-                                       const std::function<nlohmann::json(std::size_t)>& run) {
-  SweepSpec spec;
-  spec.study = label;
-  spec.label = label;
-  spec.fingerprint = fingerprint;
-  spec.names = names;
-  return run_sweep(ctx, spec, [&](std::size_t g, int) { return run(g); });
+void check_nonnegative(double v, const char* field) {
+  if (!(std::isfinite(v) && v >= 0)) throw InputError(std::string("checkpoint field '") + field + "' must be finite and >= 0");
 }
 
 }  // namespace attnrate

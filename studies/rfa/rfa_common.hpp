@@ -1,21 +1,35 @@
 #pragma once
-// Shared pieces of the random-feature attention studies (issue 4, SPEC §3-§5): the sample
-// complexity n_eps read off an error curve (with censoring), confidence intervals of a mean
-// over seeds (Student t and seed bootstrap), directional verdicts for "at least" / "at most"
-// claims, the normalised test error, and parsing of the list-valued settings.
+// Shared pieces of the random-feature attention studies (rfa-vs-mlp, biased-weights,
+// target-complexity, heads): the normalised test error, the study-level targets, parsing of the
+// list-valued settings and checkpoint checks of their cells.
+//
+// Conventions of the four studies:
+//  - Inputs: query and N keys iid on the unit sphere S^{d-1} (`inputs`, or gaussian).
+//  - Training responses y = f*(x) + sigma * xi, xi iid N(0, 1); f* has unit variance under the
+//    input law, so sigma is the noise-to-signal standard deviation ratio (default 0.1).
+//  - Error: normalised test error mean (f_hat - f*)^2 / Var f* on `test-n` (>= 10^4) fresh
+//    noiseless inputs, Var f* the empirical variance of the test targets (1 = predicting the
+//    mean). Its Monte Carlo standard error is recorded.
+//  - lambda: "gcv" (default), "kfold[:K]" or a fixed number, always chosen on the training data
+//    only (estimators/ridge/ridge.hpp).
+//  - Seeding: a cell = (parameter point, repetition) derives every stream from (seed, names,
+//    parameter, rep): frozen weights, training inputs per n, noise per (n, target), test inputs.
+//    The training and test inputs of a repetition are shared by the models (and weight laws) it
+//    compares, so comparisons are paired by repetition. Results do not depend on threads.
+//  - n_eps: per repetition, the first crossing of eps by the error curve, interpolated
+//    log-log between grid points; a curve that never crosses (or crosses before the first grid
+//    point) is censored and flagged in the measurements built from it, never extrapolated
+//    (studies/stats/sample_complexity.hpp).
+//  - Ratios are averaged over repetitions on the log scale (studies/stats/mean_ci.hpp).
 #include <cstddef>
 #include <cstdint>
-#include <functional>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
 #include "estimators/random_features/attention_inputs.hpp"
 #include "estimators/ridge/ridge.hpp"
-#include "studies/stats/rate_fit.hpp"
 #include "studies/io/settings.hpp"
-#include "studies/sweep/study.hpp"
-#include "studies/sweep/sweep.hpp"
 #include "theory/rfa/attention_law.hpp"
 #include "theory/rfa/rfa_targets.hpp"
 
@@ -23,84 +37,19 @@
 
 namespace attnrate {
 
-/// Where an error curve first reaches eps.
-///   none   the curve crosses eps between two grid points; n is the log-log interpolation
-///   left   the first grid point is already <= eps: the true n_eps is <= n (n = first grid n)
-///   right  no grid point is <= eps: the true n_eps is > n (n = last grid n)
-enum class Censoring { none, left, right };
-const char* to_string(Censoring c) noexcept;
-
-struct Crossing {
-  double n = 0.0;
-  Censoring censoring = Censoring::none;
-};
-
-/// n_eps of one curve: grid n (strictly increasing, > 0) and errors (same length, >= 1 point).
-/// Takes the first k with error[k] <= eps; for k > 0 interpolates linearly in (log n, log error)
-/// between points k-1 and k (error[k-1] > eps >= error[k], so the crossing lies between them;
-/// an error <= 0 is treated as 1e-300). Throws InputError on bad shapes or eps <= 0.
-Crossing crossing_n(const std::vector<double>& n, const std::vector<double>& error, double eps);
-
-/// Mean of per-seed values with a Student-t interval (mean +- t_{k-1} sd / sqrt k) and a
-/// percentile bootstrap interval (resample the k values with replacement, `resamples` times,
-/// Rng(seed), type-7 quantiles). k = 1 gives the degenerate interval [mean, mean] for both.
-struct MeanCi {
-  double mean = 0.0, sd = 0.0;
-  std::size_t count = 0;
-  double t_lo = 0.0, t_hi = 0.0, boot_lo = 0.0, boot_hi = 0.0;
-  double lo() const noexcept { return t_lo < boot_lo ? t_lo : boot_lo; }  ///< hull of both intervals
-  double hi() const noexcept { return t_hi > boot_hi ? t_hi : boot_hi; }
-};
-/// Throws InputError on empty or non-finite values, level outside (0, 1) or resamples < 1.
-MeanCi mean_ci(const std::vector<double>& values, double level = 0.95, int resamples = 2000,
-               std::uint64_t seed = 0x5eed);
-
-/// Direction of a one-sided claim "quantity >= threshold" or "quantity <= threshold".
-enum class Direction { at_least, at_most };
-const char* to_string(Direction d) noexcept;
-
-/// Directional verdict on the judged interval [lo, hi] (hull of the t and bootstrap intervals).
-/// The tolerance is relative: the bound is b = threshold (1 - tol) for at_least and
-/// threshold (1 + tol) for at_most (thresholds > 0). width = log(hi/lo) when log_width (ratios,
-/// n's; lo > 0), else hi - lo.
-///   inconclusive  width > max_width
-///   consistent    the whole interval is on the claimed side of b (lo >= b, resp. hi <= b)
-///   inconsistent  the whole interval is on the other side (hi < b, resp. lo > b)
-///   inconclusive  otherwise (the interval contains b)
-Verdict judge_direction(double threshold, Direction dir, double lo, double hi, double tolerance, double max_width,
-                        bool log_width);
-
-/// Censoring of a statistic built from censored n's: `conservative` when at least one censored
-/// value entered and every one of them can only have moved the statistic against the claimed
-/// direction; `anti` when some censored value may have moved it towards the claim.
-struct CensorTally {
-  int conservative = 0, anti = 0;
-  /// A value with censoring c entering the log of the statistic with sign +1 (numerator) or -1.
-  void add(Censoring c, int sign, Direction claimed);
-};
-/// A verdict adjusted for censoring: an anti-conservative substitution forbids "consistent",
-/// a conservative one forbids "inconsistent" (both become inconclusive).
-Verdict censored_verdict(Verdict v, const CensorTally& t);
-
-/// JSON record of a directional claim (SPEC §5 fields plus direction, judged interval, width
-/// rule, censoring counts). measured and the intervals are on the quantity's own scale.
-nlohmann::json directional_claim_json(const std::string& id, const std::string& statement, const std::string& quantity,
-                                      double threshold, Direction dir, double measured, double t_lo, double t_hi,
-                                      double boot_lo, double boot_hi, double tolerance, double max_width,
-                                      bool log_width, Verdict verdict, const CensorTally& censor);
-
 /// Normalised test error mean((pred - truth)^2) / Var(truth) (empirical variance of the test
 /// targets, so 1 = predicting their mean) and its Monte Carlo standard error.
+/// Throws InputError unless both have the same length >= 2.
 struct TestError {
   double error = 0.0, se = 0.0;
 };
+TestError normalised_test_error(const arma::vec& prediction, const arma::vec& truth);
+
 /// y += sigma * N(0, 1) noise drawn from Rng(seed) (the studies' noisy training targets).
 void add_noise(arma::vec& y, double sigma, std::uint64_t seed);
 
-/// Default ostream formatting of a number (6 significant digits), for labels and claim ids.
+/// Default ostream formatting of a number (6 significant digits), for labels and select values.
 std::string format_short(double v);
-
-TestError normalised_test_error(const arma::vec& prediction, const arma::vec& truth);
 
 /// Comma-separated list of strings (trimmed, non-empty entries), e.g. targets.
 std::vector<std::string> get_string_list(const Settings& s, const std::string& key);
@@ -141,22 +90,10 @@ std::string file_stem(std::string s);
 /// Geometric mean.
 double geometric_mean(const std::vector<double>& v);
 
-/// Runs groups 0..names.size()-1 of a study, in parallel over groups (ctx.threads; 0 = all
-/// cores, schedule dynamic), each group returning its result rows as JSON. Each finished group
-/// is checkpointed atomically to ctx.out/cells/<names[g]>.json with the fingerprint; with
-/// ctx.resume a checkpoint with the same fingerprint is reused instead of recomputed. The
-/// results are returned in group order, so outputs do not depend on the thread count (run()
-/// must itself be deterministic given g). The first exception thrown by a group is rethrown
-/// after the loop.
-std::vector<nlohmann::json> run_groups(const StudyContext& ctx, const std::string& label, const std::string& fingerprint,
-                                       const std::vector<std::string>& names,
-                                       const std::function<nlohmann::json(std::size_t)>& run);
-
-/// GCV choice of the kernel ridge penalty on the training kernel matrix K (n x n) and y: with
-/// K = U diag(s) U^T (negative eigenvalues floored at 0) and c = U^T y,
-///   GCV(lambda) = (1/n) sum_j (n lambda/(s_j + n lambda))^2 c_j^2 / ((1/n) sum_j n lambda/(s_j + n lambda))^2,
-/// the same criterion as select_lambda_gcv for the kernel (K + n lambda I)^{-1}. Returns the
-/// first minimiser over `grid` (all > 0); `scores` receives every score when not null.
-double kernel_gcv_lambda(const arma::mat& K, const arma::vec& y, const arma::vec& grid, arma::vec* scores);
+/// Checkpoint validation of the RFA studies, whose cells are arrays of result rows: throws
+/// InputError unless `value` is an array of exactly `count` objects.
+void check_rows(const nlohmann::json& value, std::size_t count);
+/// Checkpoint validation: throws InputError naming `field` unless v is finite and >= 0.
+void check_nonnegative(double v, const char* field);
 
 }  // namespace attnrate

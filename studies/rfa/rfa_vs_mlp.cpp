@@ -1,11 +1,12 @@
-// `attnrate study rfa-vs-mlp` (issue 4): sample complexity of random-feature attention against
-// a random-feature MLP with the same number of trainable parameters (see studies/rfa_studies.hpp).
+#include "studies/rfa/rfa_vs_mlp.hpp"
+
 #include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <limits>
 #include <map>
 #include <sstream>
+#include <tuple>
 
 #include "estimators/common/input_error.hpp"
 #include "estimators/common/random.hpp"
@@ -14,7 +15,10 @@
 #include "plots/sample_complexity_plot.hpp"
 #include "studies/io/output.hpp"
 #include "studies/rfa/rfa_common.hpp"
-#include "studies/rfa/rfa_studies.hpp"
+#include "studies/stats/mean_ci.hpp"
+#include "studies/stats/rate_fit.hpp"
+#include "studies/stats/sample_complexity.hpp"
+#include "studies/sweep/sweep.hpp"
 
 namespace attnrate {
 
@@ -38,12 +42,6 @@ std::vector<KeySpec> rfa_vs_mlp_keys() {
       {"seed", "1", "base seed"},
       {"test-n", "10000", "fresh test inputs for the normalised error (>= 10000)"},
       {"eps", "0.2", "error level defining the sample complexity n_eps (in (0, 1))"},
-      {"claim-N", "8", "N at which the MLP/RFA n_eps ratio is claimed >= ratio-threshold (must be in N)"},
-      {"control-N", "2", "N at which the non-invariant controls are judged (must be in N)"},
-      {"ratio-threshold", "4", "claimed lower bound of n_eps(MLP)/n_eps(RFA) at claim-N (> 0)"},
-      {"spread-threshold", "2", "claimed upper bound of RFA's n_eps max/min over N (>= 1)"},
-      {"tolerance", "0.1", "relative tolerance of the thresholds (growth claims use 0) (>= 0)"},
-      {"max-ci-width", "2", "maximum judged-interval width, log(hi/lo), before inconclusive (> 0)"},
       {"bootstrap", "2000", "seed-bootstrap resamples (>= 100)"},
   };
 }
@@ -64,8 +62,6 @@ struct Config {
   int seeds = 5;
   std::uint64_t seed = 1;
   std::size_t test_n = 10000;
-  std::size_t claim_N = 8, control_N = 2;
-  double ratio_threshold = 4, spread_threshold = 2, tolerance = 0.1, max_width = 2;
   int bootstrap = 2000;
 };
 
@@ -89,12 +85,6 @@ Config read_config(const Settings& s) {
   c.test_n = static_cast<std::size_t>(s.get_int("test-n", 10000, 100000000));
   c.eps = s.get_double("eps", 0.0, 1.0, false);
   if (c.eps >= 1.0) throw InputError(s.source("eps") + " must be in (0, 1), got " + s.raw("eps"));
-  c.claim_N = static_cast<std::size_t>(s.get_int("claim-N", 1, 1000000));
-  c.control_N = static_cast<std::size_t>(s.get_int("control-N", 1, 1000000));
-  c.ratio_threshold = s.get_double("ratio-threshold", 0.0, 1e12, false);
-  c.spread_threshold = s.get_double("spread-threshold", 1.0, 1e12);
-  c.tolerance = s.get_double("tolerance", 0.0, 1.0);
-  c.max_width = s.get_double("max-ci-width", 0.0, 1e6, false);
   c.bootstrap = static_cast<int>(s.get_int("bootstrap", 100, 1000000));
   std::sort(c.N.begin(), c.N.end());
   c.N.erase(std::unique(c.N.begin(), c.N.end()), c.N.end());
@@ -217,13 +207,105 @@ Curves build_curves(const Config& c, const std::vector<Row>& rows) {
   return cv;
 }
 
+// A checkpointed cell must be the rows run_group writes, in its order, with finite errors.
+void validate_group(const Config& c, const std::vector<StudyTarget>& targets, const nlohmann::json& value) {
+  check_rows(value, c.n.size() * targets.size() * 2);
+  const Row first = from_json(value[0]);
+  if (std::find(c.N.begin(), c.N.end(), first.N) == c.N.end() || first.rep < 0 || first.rep >= c.seeds)
+    throw InputError("N or rep of a cell out of range");
+  std::size_t k = 0;
+  for (std::size_t n : c.n)
+    for (const auto& t : targets)
+      for (const char* model : {"rfa", "mlp"}) {
+        const Row r = from_json(value[k++]);
+        if (r.N != first.N || r.rep != first.rep || r.n != n || r.target != t.name() || r.model != model)
+          throw InputError("row " + std::to_string(k) + " of a cell is not the expected (N, rep, n, target, model)");
+        check_nonnegative(r.error, "error");
+        check_nonnegative(r.error_se, "error_se");
+        check_nonnegative(r.lambda, "lambda");
+      }
+}
+
+// The mean over repetitions of per-repetition log ratios of n_eps as a ratio measurement; the
+// per-repetition ratios go to details.
+Measurement log_ratio_measurement(const Config& c, const std::string& quantity, std::map<std::string, std::string> select,
+                                  const std::vector<double>& log_values) {
+  const MeanCi m = mean_ci(log_values, 0.95, c.bootstrap, derive_seed(c.seed, {hash_name("bootstrap")}));
+  Measurement r = exp_mean_measurement(m, quantity, std::move(select));
+  r.details["per_rep"] = nlohmann::json::array();
+  for (double x : log_values) r.details["per_rep"].push_back(std::exp(x));
+  r.details["eps"] = c.eps;
+  return r;
+}
+
+// RFA's spread of n_eps across N: max over N / min over N of the geometric means. Its t-interval
+// is that of the log ratio for the (argmax, argmin) pair, repetitions paired by index, clamped at
+// 1 (the spread is >= 1 by construction); its bootstrap resamples repetitions within each N and
+// recomputes the spread.
+Measurement spread_measurement(const Config& c, const Curves& cv, const std::string& target) {
+  std::vector<std::vector<double>> logs;
+  std::vector<std::vector<Censoring>> cens;
+  for (std::size_t N : c.N) {
+    logs.emplace_back();
+    cens.emplace_back();
+    for (const auto& x : cv.crossing.at({target, N, "rfa"})) {
+      logs.back().push_back(std::log(x.n));
+      cens.back().push_back(x.censoring);
+    }
+  }
+  auto spread = [](const std::vector<std::vector<double>>& L, std::size_t* imax, std::size_t* imin) {
+    std::vector<double> means;
+    for (const auto& l : L) {
+      double s = 0;
+      for (double x : l) s += x;
+      means.push_back(s / static_cast<double>(l.size()));
+    }
+    const auto mx = std::max_element(means.begin(), means.end()), mn = std::min_element(means.begin(), means.end());
+    if (imax) *imax = static_cast<std::size_t>(mx - means.begin());
+    if (imin) *imin = static_cast<std::size_t>(mn - means.begin());
+    return *mx - *mn;
+  };
+  std::size_t imax = 0, imin = 0;
+  const double s_log = spread(logs, &imax, &imin);
+  const std::uint64_t boot_seed = derive_seed(c.seed, {hash_name("bootstrap")});
+  std::vector<double> diff;
+  for (int r = 0; r < c.seeds; ++r) diff.push_back(logs[imax][r] - logs[imin][r]);
+  const MeanCi m = mean_ci(diff, 0.95, 1, boot_seed);
+  Rng rng(boot_seed);
+  std::vector<double> boot;
+  for (int b = 0; b < c.bootstrap; ++b) {
+    std::vector<std::vector<double>> L = logs;
+    for (std::size_t i = 0; i < L.size(); ++i)
+      for (auto& x : L[i]) x = logs[i][rng.below(logs[i].size())];
+    boot.push_back(spread(L, nullptr, nullptr));
+  }
+  Measurement r;
+  r.quantity = "rfa-n-spread";
+  r.select = {{"target", target}};
+  r.value = std::exp(s_log);
+  r.ci_t_lo = std::exp(std::max(0.0, m.t_lo));
+  r.ci_t_hi = std::exp(std::max(0.0, m.t_hi));
+  r.ci_boot_lo = std::exp(quantile_type7(boot, 0.025));
+  r.ci_boot_hi = std::exp(quantile_type7(boot, 0.975));
+  r.width_scale = WidthScale::log;
+  for (int k = 0; k < c.seeds; ++k) {
+    add_censoring(r, cens[imax][k], +1);
+    add_censoring(r, cens[imin][k], -1);
+  }
+  r.details["N_max"] = c.N[imax];
+  r.details["N_min"] = c.N[imin];
+  r.details["ci_t_note"] = "t-interval of the log ratio for the (N_max, N_min) pair, repetitions paired by index, clamped at 1";
+  r.details["eps"] = c.eps;
+  return r;
+}
+
 }  // namespace
+
+void check_rfa_vs_mlp(const Settings& settings) { (void)read_config(settings); }
 
 nlohmann::json run_rfa_vs_mlp(const Settings& settings, const StudyContext& ctx) {
   const auto t_start = std::chrono::steady_clock::now();
   const Config c = read_config(settings);
-  const bool has_claim_N = std::find(c.N.begin(), c.N.end(), c.claim_N) != c.N.end();
-  const bool has_control_N = std::find(c.N.begin(), c.N.end(), c.control_N) != c.N.end();
 
   std::vector<StudyTarget> targets;
   for (const auto& t : c.targets) targets.emplace_back(t, c.d, c.law, derive_seed(c.seed, {hash_name("target")}));
@@ -234,18 +316,20 @@ nlohmann::json run_rfa_vs_mlp(const Settings& settings, const StudyContext& ctx)
   params["mlp_width"] = static_cast<std::size_t>(c.heads) * (c.d + 1);
   params["noise"] = "y = f* + sigma * N(0, 1), f* of unit variance";
   params["error"] = "mean (f_hat - f*)^2 / Var f* over test-n fresh noiseless inputs";
-  const std::string fingerprint = run_fingerprint(params);
 
-  std::vector<std::string> names;
+  SweepSpec sweep;
+  sweep.study = "rfa-vs-mlp";
+  sweep.label = "rfa-vs-mlp";
+  sweep.fingerprint = run_fingerprint(params);
   std::vector<std::pair<std::size_t, int>> groups;
   for (std::size_t N : c.N)
     for (int rep = 0; rep < c.seeds; ++rep) {
       groups.emplace_back(N, rep);
-      names.push_back("N" + std::to_string(N) + "-rep" + std::to_string(rep));
+      sweep.names.push_back("N" + std::to_string(N) + "-rep" + std::to_string(rep));
     }
-  const auto results = run_groups(ctx, "rfa-vs-mlp", fingerprint, names, [&](std::size_t g) {
-    return run_group(c, targets, groups[g].first, groups[g].second);
-  });
+  const auto results = run_sweep(
+      ctx, sweep, [&](std::size_t g, int) { return run_group(c, targets, groups[g].first, groups[g].second); },
+      [&](const nlohmann::json& value) { validate_group(c, targets, value); });
   std::vector<Row> rows;
   for (const auto& group : results)
     for (const auto& j : group) rows.push_back(from_json(j));
@@ -288,162 +372,64 @@ nlohmann::json run_rfa_vs_mlp(const Settings& settings, const StudyContext& ctx)
   summary["eps"] = c.eps;
   summary["n_eps"] = neps;
 
-  nlohmann::json claims = nlohmann::json::array();
-  const std::uint64_t boot_seed = derive_seed(c.seed, {hash_name("bootstrap")});
-  auto log_ratio_claim = [&](const std::string& id, const std::string& statement, const std::string& quantity,
-                             double threshold, Direction dir, double tol, const std::vector<double>& log_values,
-                             const CensorTally& tally) {
-    const MeanCi m = mean_ci(log_values, 0.95, c.bootstrap, boot_seed);
-    Verdict v = judge_direction(threshold, dir, std::exp(m.lo()), std::exp(m.hi()), tol, c.max_width, true);
-    v = censored_verdict(v, tally);
-    nlohmann::json j = directional_claim_json(id, statement, quantity, threshold, dir, std::exp(m.mean),
-                                              std::exp(m.t_lo), std::exp(m.t_hi), std::exp(m.boot_lo),
-                                              std::exp(m.boot_hi), tol, c.max_width, true, v, tally);
-    j["per_rep"] = nlohmann::json::array();
-    for (double x : log_values) j["per_rep"].push_back(std::exp(x));
-    return j;
-  };
-
+  std::vector<Measurement> measured;
   for (const auto& t : targets) {
     const std::string& tn = t.name();
-    if (t.is_permutation_invariant()) {
-      // (a) MLP/RFA n_eps ratio at claim-N.
-      if (has_claim_N) {
-        const auto& mlp = cv.crossing.at({tn, c.claim_N, "mlp"});
-        const auto& rfa = cv.crossing.at({tn, c.claim_N, "rfa"});
-        std::vector<double> lr;
-        CensorTally tally;
-        for (int r = 0; r < c.seeds; ++r) {
-          lr.push_back(std::log(mlp[r].n / rfa[r].n));
-          tally.add(mlp[r].censoring, +1, Direction::at_least);
-          tally.add(rfa[r].censoring, -1, Direction::at_least);
-        }
-        auto j = log_ratio_claim("rfa-vs-mlp." + tn + ".N" + std::to_string(c.claim_N) + ".n-ratio",
-                                 "On the permutation-invariant target " + tn + " with N = " + std::to_string(c.claim_N) +
-                                     " keys, the RF-MLP needs at least " + format_short(c.ratio_threshold) +
-                                     "x more samples than RFA (same number of trainable parameters) to reach error " +
-                                     format_short(c.eps),
-                                 "n_eps(RF-MLP) / n_eps(RFA), geometric mean over repetitions", c.ratio_threshold,
-                                 Direction::at_least, c.tolerance, lr, tally);
-        j["source"] = "Fu, Guo, Bai, Mei (NeurIPS 2023): sample-complexity advantage of random-feature attention";
-        claims.push_back(j);
+    const std::string figure = "rfa-vs-mlp-" + file_stem(tn) + ".png";
+    const std::size_t first = measured.size();
+    // The MLP/RFA n_eps ratio at each N.
+    for (std::size_t N : c.N) {
+      const auto& mlp = cv.crossing.at({tn, N, "mlp"});
+      const auto& rfa = cv.crossing.at({tn, N, "rfa"});
+      std::vector<double> lr;
+      for (int r = 0; r < c.seeds; ++r) lr.push_back(std::log(mlp[r].n / rfa[r].n));
+      Measurement m = log_ratio_measurement(c, "n-ratio", {{"target", tn}, {"N", std::to_string(N)}}, lr);
+      for (int r = 0; r < c.seeds; ++r) {
+        add_censoring(m, mlp[r].censoring, +1);
+        add_censoring(m, rfa[r].censoring, -1);
       }
-      // (a') the ratio grows with N.
-      for (std::size_t i = 0; i + 1 < c.N.size(); ++i) {
-        const std::size_t Na = c.N[i], Nb = c.N[i + 1];
-        std::vector<double> lr;
-        CensorTally tally;
-        for (int r = 0; r < c.seeds; ++r) {
-          const auto& ma = cv.crossing.at({tn, Na, "mlp"})[r];
-          const auto& ra = cv.crossing.at({tn, Na, "rfa"})[r];
-          const auto& mb = cv.crossing.at({tn, Nb, "mlp"})[r];
-          const auto& rb = cv.crossing.at({tn, Nb, "rfa"})[r];
-          lr.push_back(std::log(mb.n / rb.n) - std::log(ma.n / ra.n));
-          tally.add(mb.censoring, +1, Direction::at_least);
-          tally.add(rb.censoring, -1, Direction::at_least);
-          tally.add(ma.censoring, -1, Direction::at_least);
-          tally.add(ra.censoring, +1, Direction::at_least);
-        }
-        auto j = log_ratio_claim(
-            "rfa-vs-mlp." + tn + ".ratio-growth.N" + std::to_string(Na) + "-N" + std::to_string(Nb),
-            "On " + tn + " the RF-MLP/RFA sample-complexity ratio grows from N = " + std::to_string(Na) + " to N = " +
-                std::to_string(Nb) + " keys",
-            "[n_eps(MLP)/n_eps(RFA)](N=" + std::to_string(Nb) + ") / [same](N=" + std::to_string(Na) + ")", 1.0,
-            Direction::at_least, 0.0, lr, tally);
-        j["source"] = "Fu, Guo, Bai, Mei (NeurIPS 2023): the advantage grows with the number of keys";
-        claims.push_back(j);
+      measured.push_back(m);
+    }
+    // Its growth between consecutive N: [n_mlp / n_rfa](Nb) / [n_mlp / n_rfa](Na).
+    for (std::size_t i = 0; i + 1 < c.N.size(); ++i) {
+      const std::size_t Na = c.N[i], Nb = c.N[i + 1];
+      const auto& ma = cv.crossing.at({tn, Na, "mlp"});
+      const auto& ra = cv.crossing.at({tn, Na, "rfa"});
+      const auto& mb = cv.crossing.at({tn, Nb, "mlp"});
+      const auto& rb = cv.crossing.at({tn, Nb, "rfa"});
+      std::vector<double> lr;
+      for (int r = 0; r < c.seeds; ++r) lr.push_back(std::log(mb[r].n / rb[r].n) - std::log(ma[r].n / ra[r].n));
+      Measurement m = log_ratio_measurement(
+          c, "ratio-growth", {{"target", tn}, {"from-N", std::to_string(Na)}, {"to-N", std::to_string(Nb)}}, lr);
+      for (int r = 0; r < c.seeds; ++r) {
+        add_censoring(m, mb[r].censoring, +1);
+        add_censoring(m, rb[r].censoring, -1);
+        add_censoring(m, ma[r].censoring, -1);
+        add_censoring(m, ra[r].censoring, +1);
       }
-      // (b) RFA's n_eps is nearly independent of N.
-      if (c.N.size() >= 2) {
-        std::vector<std::vector<double>> logs;
-        std::vector<std::vector<Censoring>> cens;
-        for (std::size_t N : c.N) {
-          logs.emplace_back();
-          cens.emplace_back();
-          for (const auto& x : cv.crossing.at({tn, N, "rfa"})) {
-            logs.back().push_back(std::log(x.n));
-            cens.back().push_back(x.censoring);
-          }
-        }
-        auto spread = [](const std::vector<std::vector<double>>& L, std::size_t* imax, std::size_t* imin) {
-          std::vector<double> means;
-          for (const auto& l : L) {
-            double s = 0;
-            for (double x : l) s += x;
-            means.push_back(s / static_cast<double>(l.size()));
-          }
-          const auto mx = std::max_element(means.begin(), means.end()), mn = std::min_element(means.begin(), means.end());
-          if (imax) *imax = static_cast<std::size_t>(mx - means.begin());
-          if (imin) *imin = static_cast<std::size_t>(mn - means.begin());
-          return *mx - *mn;
-        };
-        std::size_t imax = 0, imin = 0;
-        const double s_log = spread(logs, &imax, &imin);
-        // t-interval: the (argmax, argmin) pair, repetitions paired by index.
-        std::vector<double> diff;
-        for (int r = 0; r < c.seeds; ++r) diff.push_back(logs[imax][r] - logs[imin][r]);
-        const MeanCi m = mean_ci(diff, 0.95, 1, boot_seed);
-        // Bootstrap: resample repetitions within each N, recompute the spread.
-        Rng rng(boot_seed);
-        std::vector<double> boot;
-        for (int b = 0; b < c.bootstrap; ++b) {
-          std::vector<std::vector<double>> L = logs;
-          for (std::size_t i = 0; i < L.size(); ++i)
-            for (auto& x : L[i]) x = logs[i][rng.below(logs[i].size())];
-          boot.push_back(spread(L, nullptr, nullptr));
-        }
-        const double blo = quantile_type7(boot, 0.025), bhi = quantile_type7(boot, 0.975);
-        CensorTally tally;
-        for (int r = 0; r < c.seeds; ++r) {
-          tally.add(cens[imax][r], +1, Direction::at_most);
-          tally.add(cens[imin][r], -1, Direction::at_most);
-        }
-        // The spread is >= 1 by construction; the t-interval is clamped to it.
-        const double tlo = std::exp(std::max(0.0, m.t_lo)), thi = std::exp(std::max(0.0, m.t_hi));
-        const double lo = std::min(tlo, std::exp(blo)), hi = std::max(thi, std::exp(bhi));
-        Verdict v = judge_direction(c.spread_threshold, Direction::at_most, lo, hi, c.tolerance, c.max_width, true);
-        v = censored_verdict(v, tally);
-        auto j = directional_claim_json(
-            "rfa-vs-mlp." + tn + ".rfa-N-spread",
-            "RFA's sample complexity on " + tn + " is nearly independent of N: n_eps varies by at most a factor " +
-                format_short(c.spread_threshold) + " across N",
-            "max_N / min_N of RFA's geometric-mean n_eps", c.spread_threshold, Direction::at_most, std::exp(s_log),
-            tlo, thi, std::exp(blo), std::exp(bhi), c.tolerance, c.max_width, true, v, tally);
-        j["N_max"] = c.N[imax];
-        j["N_min"] = c.N[imin];
-        j["ci_t_note"] = "t-interval of the log ratio for the (N_max, N_min) pair, repetitions paired by index, clamped at 1";
-        j["source"] = "Fu, Guo, Bai, Mei (NeurIPS 2023): RFA's sample complexity does not grow with N";
-        claims.push_back(j);
-      }
-    } else if (has_control_N) {
-      // (c) the non-invariant control at control-N.
-      const double floor = t.invariant_floor(static_cast<int>(c.control_N));
+      measured.push_back(m);
+    }
+    if (c.N.size() >= 2) measured.push_back(spread_measurement(c, cv, tn));
+    // The errors at the largest n; for a non-invariant target, compare with the best
+    // permutation-invariant error.
+    for (std::size_t N : c.N)
       for (const std::string model : {"rfa", "mlp"}) {
-        const auto& curves = cv.error.at({tn, c.control_N, model});
         std::vector<double> last;
-        for (const auto& cu : curves) last.push_back(cu.back());
-        const MeanCi m = mean_ci(last, 0.95, c.bootstrap, boot_seed);
-        const Direction dir = model == "rfa" ? Direction::at_least : Direction::at_most;
-        const Verdict v = judge_direction(floor, dir, std::max(m.lo(), 1e-12), std::max(m.hi(), 1e-12), c.tolerance,
-                                          c.max_width, true);
-        const std::string nmax = std::to_string(c.n.back()), Ns = std::to_string(c.control_N);
-        auto j = directional_claim_json(
-            "rfa-vs-mlp." + tn + ".N" + Ns + (model == "rfa" ? ".rfa-cannot" : ".mlp-can"),
-            model == "rfa"
-                ? "RFA cannot learn the non-invariant control " + tn + ": at n = " + nmax + ", N = " + Ns +
-                      " its error stays at or above the best permutation-invariant error 1 - 1/N = " + format_short(floor)
-                : "The RF-MLP learns the non-invariant control " + tn + ": at n = " + nmax + ", N = " + Ns +
-                      " its error is below the best permutation-invariant error " + format_short(floor) +
-                      " (the comparison is not rigged)",
-            "mean normalised test error at the largest n", floor, dir, m.mean, m.t_lo, m.t_hi, m.boot_lo, m.boot_hi,
-            c.tolerance, c.max_width, true, v, CensorTally{});
-        j["per_rep"] = last;
-        j["source"] = "Fu, Guo, Bai, Mei (NeurIPS 2023): attention learns permutation-invariant targets";
-        claims.push_back(j);
+        for (const auto& cu : cv.error.at({tn, N, model})) last.push_back(cu.back());
+        const MeanCi e = mean_ci(last, 0.95, c.bootstrap, derive_seed(c.seed, {hash_name("bootstrap")}));
+        Measurement m = mean_measurement(e, model + "-error", {{"target", tn}, {"N", std::to_string(N)}}, WidthScale::log);
+        m.details["n"] = c.n.back();
+        m.details["per_rep"] = last;
+        if (!t.is_permutation_invariant()) m.details["invariant_floor"] = t.invariant_floor(static_cast<int>(N));
+        measured.push_back(m);
       }
+    for (std::size_t k = first; k < measured.size(); ++k) {
+      measured[k].details["permutation_invariant"] = t.is_permutation_invariant();
+      measured[k].details["figure"] = figure;
     }
   }
-  summary["claims"] = claims;
+  summary["quantities"] = nlohmann::json::array();
+  for (const auto& m : measured) summary["quantities"].push_back(to_json(m));
 
   // Figures: one per target, curves per (model, N).
   nlohmann::json figures = nlohmann::json::array();

@@ -1,5 +1,5 @@
-// `attnrate study target-complexity` (issue 4): error vs n and the sample complexity n_eps of
-// key-poly:p and inner-poly:p against the degree p and the dimension d (studies/rfa_studies.hpp).
+#include "studies/rfa/target_complexity.hpp"
+
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -13,7 +13,9 @@
 #include "plots/sample_complexity_plot.hpp"
 #include "studies/io/output.hpp"
 #include "studies/rfa/rfa_common.hpp"
-#include "studies/rfa/rfa_studies.hpp"
+#include "studies/stats/mean_ci.hpp"
+#include "studies/stats/sample_complexity.hpp"
+#include "studies/sweep/sweep.hpp"
 
 namespace attnrate {
 
@@ -36,7 +38,6 @@ std::vector<KeySpec> target_complexity_keys() {
       {"seed", "1", "base seed"},
       {"test-n", "10000", "fresh test inputs for the normalised error (>= 10000)"},
       {"eps", "0.5", "error level defining n_eps (in (0, 1))"},
-      {"max-ci-width", "3", "maximum judged-interval width, log(hi/lo), before inconclusive (> 0)"},
       {"bootstrap", "2000", "seed-bootstrap resamples (>= 100)"},
   };
 }
@@ -50,7 +51,7 @@ struct Config {
   std::vector<std::string> families;
   RfaActivation act = RfaActivation::relu;
   WeightLaw weights = WeightLaw::zero_mean;
-  double mu = 1, tau = 0.5, sigma = 0.1, eps = 0.5, max_width = 3;
+  double mu = 1, tau = 0.5, sigma = 0.1, eps = 0.5;
   RidgeFitOptions ridge;
   std::vector<std::size_t> n;
   std::size_t test_n = 10000;
@@ -63,6 +64,8 @@ void sort_unique(std::vector<T>& v) {
   std::sort(v.begin(), v.end());
   v.erase(std::unique(v.begin(), v.end()), v.end());
 }
+
+std::string target_name(const std::string& family, std::size_t p) { return family + ":" + std::to_string(p); }
 
 Config read_config(const Settings& s) {
   Config c;
@@ -89,16 +92,16 @@ Config read_config(const Settings& s) {
   c.test_n = static_cast<std::size_t>(s.get_int("test-n", 10000, 100000000));
   c.eps = s.get_double("eps", 0.0, 1.0, false);
   if (c.eps >= 1.0) throw InputError(s.source("eps") + " must be in (0, 1), got " + s.raw("eps"));
-  c.max_width = s.get_double("max-ci-width", 0.0, 1e6, false);
   c.bootstrap = static_cast<int>(s.get_int("bootstrap", 100, 1000000));
   sort_unique(c.d);
   sort_unique(c.p);
   sort_unique(c.n);
   if (c.n.size() < 2) throw InputError(s.source("n") + " needs at least two distinct sample sizes");
+  for (std::size_t d : c.d)
+    for (const auto& f : c.families)
+      for (std::size_t p : c.p) StudyTarget(target_name(f, p), static_cast<int>(d), c.law, 0);
   return c;
 }
-
-std::string target_name(const std::string& family, std::size_t p) { return family + ":" + std::to_string(p); }
 
 // One group: one d and one repetition; the RFA features are shared by every target.
 nlohmann::json run_group(const Config& c, std::size_t d, int rep) {
@@ -149,32 +152,67 @@ nlohmann::json run_group(const Config& c, std::size_t d, int rep) {
   return rows;
 }
 
+// A checkpointed cell must be the rows run_group writes, in its order, with finite errors.
+void validate_group(const Config& c, const nlohmann::json& value) {
+  check_rows(value, c.n.size() * c.families.size() * c.p.size());
+  std::size_t d = 0;
+  int rep = 0;
+  read_checkpoint_field(value[0], "d", d);
+  read_checkpoint_field(value[0], "rep", rep);
+  if (std::find(c.d.begin(), c.d.end(), d) == c.d.end() || rep < 0 || rep >= c.seeds)
+    throw InputError("d or rep of a cell out of range");
+  std::size_t k = 0;
+  for (std::size_t n : c.n)
+    for (const auto& f : c.families)
+      for (std::size_t p : c.p) {
+        const nlohmann::json& row = value[k++];
+        std::size_t row_d = 0, row_n = 0;
+        int row_rep = 0;
+        std::string target;
+        double error = 0, error_se = 0, lambda = 0;
+        read_checkpoint_field(row, "d", row_d);
+        read_checkpoint_field(row, "rep", row_rep);
+        read_checkpoint_field(row, "n", row_n);
+        read_checkpoint_field(row, "target", target);
+        if (row_d != d || row_rep != rep || row_n != n || target != target_name(f, p))
+          throw InputError("row " + std::to_string(k) + " of a cell is not the expected (d, rep, n, target)");
+        read_checkpoint_field(row, "error", error);
+        read_checkpoint_field(row, "error_se", error_se);
+        read_checkpoint_field(row, "lambda", lambda);
+        check_nonnegative(error, "error");
+        check_nonnegative(error_se, "error_se");
+        check_nonnegative(lambda, "lambda");
+        (void)row.at("solver").get<std::string>();
+        (void)row.at("seconds").get<double>();
+      }
+}
+
 }  // namespace
+
+void check_target_complexity(const Settings& settings) { (void)read_config(settings); }
 
 nlohmann::json run_target_complexity(const Settings& settings, const StudyContext& ctx) {
   const auto t_start = std::chrono::steady_clock::now();
   const Config c = read_config(settings);
-  for (std::size_t d : c.d)  // validate every target before any work
-    for (const auto& f : c.families)
-      for (std::size_t p : c.p) StudyTarget(target_name(f, p), static_cast<int>(d), c.law, 0);
 
   std::filesystem::create_directories(ctx.out);
   nlohmann::json params;
   for (const auto& [k, v] : settings.all()) params[k] = v;
   params["noise"] = "y = f* + sigma * N(0, 1), f* of unit variance";
   params["error"] = "mean (f_hat - f*)^2 / Var f* over test-n fresh noiseless inputs";
-  const std::string fingerprint = run_fingerprint(params);
-
-  std::vector<std::string> names;
+  SweepSpec sweep;
+  sweep.study = "target-complexity";
+  sweep.label = "target-complexity";
+  sweep.fingerprint = run_fingerprint(params);
   std::vector<std::pair<std::size_t, int>> groups;
   for (std::size_t d : c.d)
     for (int rep = 0; rep < c.seeds; ++rep) {
       groups.emplace_back(d, rep);
-      names.push_back("d" + std::to_string(d) + "-rep" + std::to_string(rep));
+      sweep.names.push_back("d" + std::to_string(d) + "-rep" + std::to_string(rep));
     }
-  const auto results = run_groups(ctx, "target-complexity", fingerprint, names, [&](std::size_t g) {
-    return run_group(c, groups[g].first, groups[g].second);
-  });
+  const auto results = run_sweep(
+      ctx, sweep, [&](std::size_t g, int) { return run_group(c, groups[g].first, groups[g].second); },
+      [&](const nlohmann::json& value) { validate_group(c, value); });
 
   // error[(target, d)][rep][n index]
   std::map<std::size_t, std::size_t> n_index;
@@ -231,61 +269,33 @@ nlohmann::json run_target_complexity(const Settings& settings, const StudyContex
   summary["eps"] = c.eps;
   summary["n_eps"] = neps;
 
-  // Claim per (family, d): n_eps does not decrease with the degree, every consecutive pair of p
-  // judged (ratio n_eps(p')/n_eps(p) >= 1 with tolerance 0); a right-censored n_eps(p') only
-  // makes the ratio larger (conservative), a right-censored n_eps(p) is anti-conservative.
-  nlohmann::json claims = nlohmann::json::array();
+  // n_eps(p') / n_eps(p) for each family, d and consecutive pair of degrees p < p'.
   const std::uint64_t boot_seed = derive_seed(c.seed, {hash_name("bootstrap")});
-  if (c.p.size() >= 2) {
-    for (const auto& f : c.families)
-      for (std::size_t d : c.d) {
-        nlohmann::json per_pair = nlohmann::json::array();
-        bool all_consistent = true, any_inconsistent = false;
-        MeanCi worst;
-        bool have = false;
-        CensorTally worst_tally;
-        for (std::size_t i = 0; i + 1 < c.p.size(); ++i) {
-          const auto& a = cross.at({target_name(f, c.p[i]), d});
-          const auto& b = cross.at({target_name(f, c.p[i + 1]), d});
-          std::vector<double> lr;
-          CensorTally tally;
-          for (int r = 0; r < c.seeds; ++r) {
-            lr.push_back(std::log(b[r].n / a[r].n));
-            tally.add(b[r].censoring, +1, Direction::at_least);
-            tally.add(a[r].censoring, -1, Direction::at_least);
-          }
-          const MeanCi m = mean_ci(lr, 0.95, c.bootstrap, boot_seed);
-          const Verdict v = censored_verdict(
-              judge_direction(1.0, Direction::at_least, std::exp(m.lo()), std::exp(m.hi()), 0.0, c.max_width, true),
-              tally);
-          all_consistent = all_consistent && v == Verdict::consistent;
-          any_inconsistent = any_inconsistent || v == Verdict::inconsistent;
-          per_pair.push_back({{"p", c.p[i]}, {"p_next", c.p[i + 1]}, {"ratio", std::exp(m.mean)},
-                              {"ci_t", {std::exp(m.t_lo), std::exp(m.t_hi)}},
-                              {"ci_boot", {std::exp(m.boot_lo), std::exp(m.boot_hi)}},
-                              {"censored_conservative", tally.conservative},
-                              {"censored_anticonservative", tally.anti}, {"verdict", to_string(v)}});
-          if (!have || m.lo() < worst.lo()) {
-            worst = m;
-            worst_tally = tally;
-            have = true;
-          }
+  const bool figure_drawn = std::any_of(cross.begin(), cross.end(), [](const auto& entry) {
+    return std::any_of(entry.second.begin(), entry.second.end(),
+                       [](const Crossing& x) { return x.censoring == Censoring::none; });
+  });
+  summary["quantities"] = nlohmann::json::array();
+  for (const auto& f : c.families)
+    for (std::size_t d : c.d)
+      for (std::size_t i = 0; i + 1 < c.p.size(); ++i) {
+        const auto& a = cross.at({target_name(f, c.p[i]), d});
+        const auto& b = cross.at({target_name(f, c.p[i + 1]), d});
+        std::vector<double> lr;
+        for (int r = 0; r < c.seeds; ++r) lr.push_back(std::log(b[r].n / a[r].n));
+        Measurement m = exp_mean_measurement(mean_ci(lr, 0.95, c.bootstrap, boot_seed), "n-eps-ratio",
+                                             {{"family", f}, {"d", std::to_string(d)}, {"p", std::to_string(c.p[i])}});
+        for (int r = 0; r < c.seeds; ++r) {
+          add_censoring(m, b[r].censoring, +1);
+          add_censoring(m, a[r].censoring, -1);
         }
-        const Verdict v = any_inconsistent ? Verdict::inconsistent : all_consistent ? Verdict::consistent : Verdict::inconclusive;
-        nlohmann::json j = directional_claim_json(
-            "target-complexity." + f + ".d" + std::to_string(d) + ".n-eps-increasing-in-p",
-            "For " + f + ":p targets at d = " + std::to_string(d) + ", N = " + std::to_string(c.N) +
-                ", the samples RFA needs to reach error " + format_short(c.eps) + " do not decrease as the degree p grows",
-            "n_eps(p+1) / n_eps(p), geometric mean over repetitions, least favourable consecutive pair (see per_pair)",
-            1.0, Direction::at_least, std::exp(worst.mean), std::exp(worst.t_lo), std::exp(worst.t_hi),
-            std::exp(worst.boot_lo), std::exp(worst.boot_hi), 0.0, c.max_width, true, v, worst_tally);
-        j["per_pair"] = per_pair;
-        j["verdict_rule_over_pairs"] = "consistent if every consecutive pair is consistent, inconsistent if any is";
-        j["source"] = "attnrate (report): higher-degree targets need more samples; not a theorem of the paper";
-        claims.push_back(j);
+        m.details["p_next"] = c.p[i + 1];
+        m.details["eps"] = c.eps;
+        m.details["per_rep"] = nlohmann::json::array();
+        for (double x : lr) m.details["per_rep"].push_back(std::exp(x));
+        m.details["figure"] = figure_drawn ? "n-eps-vs-p.png" : "target-complexity-d" + std::to_string(d) + ".png";
+        summary["quantities"].push_back(to_json(m));
       }
-  }
-  summary["claims"] = claims;
 
   // Figures: n_eps against p (curves per family and d, uncensored repetitions only) and the
   // error curves per d.

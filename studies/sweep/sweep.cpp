@@ -34,10 +34,6 @@ std::string checkpoint_checksum(const nlohmann::json& value) {
 
 int study_threads(const StudyContext& ctx) { return ctx.threads > 0 ? ctx.threads : omp_get_max_threads(); }
 
-namespace {
-
-// The value of a checkpoint if it proves to hold cell `name` of this run; nullopt (with the
-// reason on stderr) otherwise.
 std::optional<nlohmann::json> read_checkpoint(const std::filesystem::path& path, const SweepSpec& spec,
                                               const std::string& name, const CellValidator& validate) {
   std::error_code ec;
@@ -67,8 +63,6 @@ std::optional<nlohmann::json> read_checkpoint(const std::filesystem::path& path,
     return warn(std::string("is corrupt (") + e.what() + ")");
   }
 }
-
-}  // namespace
 
 std::vector<nlohmann::json> run_sweep(const StudyContext& ctx, const SweepSpec& spec, const CellFunction& run,
                                       const CellValidator& validate) {

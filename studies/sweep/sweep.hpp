@@ -17,8 +17,10 @@
 // and recomputed.
 #include <cstddef>
 #include <cstdint>
+#include <filesystem>
 #include <functional>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -52,6 +54,13 @@ using CellValidator = std::function<void(const nlohmann::json& value)>;
 /// SIGINT or SIGTERM (finished cells are checkpointed), InputError when names are not unique.
 std::vector<nlohmann::json> run_sweep(const StudyContext& ctx, const SweepSpec& spec, const CellFunction& run,
                                       const CellValidator& validate = {});
+
+/// The value of the checkpoint at `path` if it proves to hold cell `name` of the run `spec` (the
+/// rules above: a regular file of at most kMaxCheckpointBytes, study, cell name, fingerprint and
+/// checksum matching, value accepted by `validate` when set); nullopt otherwise, with the reason
+/// on stderr unless the file does not exist. Never throws for any file content.
+std::optional<nlohmann::json> read_checkpoint(const std::filesystem::path& path, const SweepSpec& spec,
+                                              const std::string& name, const CellValidator& validate);
 
 /// Fingerprint of a run for checkpoint reuse: hash of the parameters and the code revision.
 std::string run_fingerprint(const nlohmann::json& parameters);

@@ -1,0 +1,31 @@
+#pragma once
+// `attnrate study heads`: RFA ridge with M heads and penalty M lambda_K against kernel ridge with
+// the infinite-width kernel (theory/rfa/rfa_kernel.hpp) and penalty lambda_K, on the same
+// training data (conventions in studies/rfa/rfa_common.hpp). The gap is the mean over test inputs
+// of (f_M - f_inf)^2 / Var f*. Writes summary.json, cells.csv, the figure heads.png and cells/
+// checkpoints into ctx.out. Measurement:
+//   gap-slope  OLS slope of log gap on log M with its t and seed-bootstrap intervals (no select)
+#include <armadillo>
+#include <nlohmann/json.hpp>
+#include <vector>
+
+#include "studies/io/settings.hpp"
+#include "studies/sweep/study.hpp"
+
+namespace attnrate {
+
+/// Keys (with defaults) of the study; also its TOML keys.
+std::vector<KeySpec> heads_keys();
+/// Validates the options as run_heads does, without doing any work; throws InputError.
+void check_heads(const Settings& settings);
+/// Runs the sweep and returns the summary. Invalid settings throw InputError before any work.
+nlohmann::json run_heads(const Settings& settings, const StudyContext& ctx);
+
+/// GCV choice of the kernel ridge penalty on the training kernel matrix K (n x n) and y: with
+/// K = U diag(s) U^T (negative eigenvalues floored at 0) and c = U^T y,
+///   GCV(lambda) = (1/n) sum_j (n lambda/(s_j + n lambda))^2 c_j^2 / ((1/n) sum_j n lambda/(s_j + n lambda))^2,
+/// the same criterion as select_lambda_gcv for the kernel (K + n lambda I)^{-1}. Returns the
+/// first minimiser over `grid` (all > 0); `scores` receives every score when not null.
+double kernel_gcv_lambda(const arma::mat& K, const arma::vec& y, const arma::vec& grid, arma::vec* scores);
+
+}  // namespace attnrate
