@@ -48,7 +48,7 @@ TEST_CASE("dimension-free, A unknown: slopes for d = 1, 5 consistent with their 
   CHECK(summary.at("cells_excluded").get<int>() * 10 <= summary.at("cells_total").get<int>());
   std::set<std::string> judged;
   for (const Claim& claim : pairwise_claims()) {
-    if (claim.id.rfind("dimfree.bspline.P3.", 0) != 0) continue;
+    if (claim.id.rfind("dimfree.bspline.p3.", 0) != 0) continue;
     const nlohmann::json e = judge_claim(claim, "full", summary);
     INFO(claim.id << ": " << e.value("rule", "") << "; measured " << e.value("measured", nlohmann::json()).dump()
                   << ", CI_t " << e.value("ci_t", nlohmann::json()).dump() << ", CI_boot "
@@ -58,8 +58,8 @@ TEST_CASE("dimension-free, A unknown: slopes for d = 1, 5 consistent with their 
     else CHECK((e.at("verdict") == "consistent" || e.at("verdict") == "inconclusive"));
     judged.insert(claim.id);
   }
-  CHECK(judged == std::set<std::string>{"dimfree.bspline.P3.d1.slope", "dimfree.bspline.P3.d5.slope",
-                                        "dimfree.bspline.P3.d.ratio"});
+  CHECK(judged == std::set<std::string>{"dimfree.bspline.p3.d1.slope", "dimfree.bspline.p3.d5.slope",
+                                        "dimfree.bspline.p3.d.ratio"});
 }
 
 TEST_CASE("verify --profile quick: the built-in pairwise claims", "[claims][verify][pairwise]") {
