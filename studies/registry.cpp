@@ -5,7 +5,10 @@
 #include "studies/pairwise/approximation.hpp"
 #include "studies/rfa/kernel_limit.hpp"
 #include "studies/pairwise/minimax_rate.hpp"
-#include "studies/pairwise/pairwise_studies.hpp"
+#include "studies/pairwise/coercivity.hpp"
+#include "studies/pairwise/dimension_free.hpp"
+#include "studies/pairwise/rank_condition.hpp"
+#include "studies/pairwise/smoothness.hpp"
 #include "studies/rfa/biased_weights.hpp"
 #include "studies/rfa/heads.hpp"
 #include "studies/rfa/rfa_vs_mlp.hpp"
@@ -27,13 +30,32 @@ const std::vector<StudyDefinition>& all_studies() {
        {{"smoothness", "b_approx = -slope/2 of log error on log K (squared L2 error ~ K^(-2 b_approx))", {"activation"}}},
        check_approximation,
        run_approximation},
-      {"dimension-free", "A unknown: error vs M for d (N, r); slopes vs -2b/(2b+1), spread across d within a factor",
-       dimension_free_keys, {}, nullptr, run_dimension_free},
+      {"dimension-free",
+       "A unknown: error vs M for several d (and N, r); slope per series, spread of the errors at the largest M",
+       dimension_free_keys,
+       {{"slope", "slope of log error on log M of one series (A unknown, error after the trimmed refit)",
+         {"activation", "series", "d", "N", "r"}},
+        {"slope-erm", "the same slope with the ERM's own error (no trimmed refit)", {"activation", "series", "d", "N", "r"}},
+        {"spread", "largest over smallest median error at the largest M across the series of one activation and factor",
+         {"activation", "series"}}},
+       check_dimension_free,
+       run_dimension_free},
       {"smoothness", "fitted slope vs b: bspline:3, bspline:8 (A unknown, b = P-1), weierstrass:b (A known)",
-       smoothness_keys, {}, nullptr, run_smoothness},
+       smoothness_keys,
+       {{"slope", "slope of log error on log M of one activation", {"activation", "A"}}},
+       check_smoothness,
+       run_smoothness},
       {"coercivity", "lambda_min of the normal matrix relative to the L2(rho) Gram matrix vs M, per token law",
-       coercivity_keys, {}, nullptr, run_coercivity},
-      {"rank-condition", "A unknown: error vs r d at fixed M, knee (M/log M)^(1/(2b+1))", rank_condition_keys, {}, nullptr, run_rank_condition},
+       coercivity_keys,
+       {{"coercivity", "mean lambda_min(G, Gamma) over the seeds at the largest M", {"tokens"}}},
+       check_coercivity,
+       run_coercivity},
+      {"rank-condition", "A unknown: error vs r d at fixed M, knee (M/log M)^(1/(2b+1))",
+       rank_condition_keys,
+       {{"below-knee-spread", "largest over smallest median error across the r d below the knee", {}},
+        {"above-knee-slope", "slope of log error on log(r d) above the knee", {}}},
+       check_rank_condition,
+       run_rank_condition},
       {"rfa-vs-mlp",
        "RFA vs RF-MLP with as many trainable parameters: n to reach error eps per target and N, their ratio, its "
        "growth with N, RFA's spread across N, errors at the largest n (non-invariant controls)",

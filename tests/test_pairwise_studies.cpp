@@ -1,24 +1,120 @@
-// Helpers of the pairwise studies (studies/pairwise_studies.hpp), each against an independent
-// truth: a brute-force loop, a closed form, LAPACK's generalised eigensolver, an identity; and the
-// rank-condition rule of the A-unknown slope claims against judge/judge_range on their intervals.
+// The pairwise studies dimension-free, smoothness, coercivity and rank-condition, each against an
+// independent truth: helpers against a closed form, LAPACK's generalised eigensolver or an
+// identity; every measurement against the same quantity recomputed here from the study's
+// cells.csv (OLS slope, ratio of medians, mean +- 1.96 SE) and the rank-condition knee against its
+// formula; the option checks against invalid options, before any work.
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
 
 #include "estimators/bspline.hpp"
 #include "estimators/common/input_error.hpp"
 #include "estimators/common/random.hpp"
-#include "studies/pairwise/pairwise_studies.hpp"
-#include "studies/stats/rate_fit.hpp"
+#include "studies/pairwise/coercivity.hpp"
+#include "studies/pairwise/dimension_free.hpp"
+#include "studies/pairwise/pairwise_series.hpp"
+#include "studies/pairwise/rank_condition.hpp"
+#include "studies/pairwise/smoothness.hpp"
+#include "studies/registry.hpp"
 
 using namespace attnrate;
 
+namespace {
 
-// moment_init_A and training_interaction_range moved to estimators/pairwise_erm: tested in
-// tests/test_pairwise_erm.cpp.
+// A fresh output folder, removed when the test ends.
+struct TempDir {
+  std::filesystem::path path;
+  explicit TempDir(const std::string& name)
+      : path(std::filesystem::temp_directory_path() / ("attnrate-" + name + "-" + std::to_string(::getpid()))) {
+    std::filesystem::remove_all(path);
+  }
+  ~TempDir() { std::filesystem::remove_all(path); }
+};
+
+// One CSV line split into fields ("" quotes a field, "" inside it is a quote).
+std::vector<std::string> csv_fields(const std::string& line) {
+  std::vector<std::string> out(1);
+  bool quoted = false;
+  for (std::size_t i = 0; i < line.size(); ++i) {
+    const char ch = line[i];
+    if (quoted && ch == '"' && i + 1 < line.size() && line[i + 1] == '"') {
+      out.back() += '"';
+      ++i;
+    } else if (ch == '"') {
+      quoted = !quoted;
+    } else if (ch == ',' && !quoted) {
+      out.emplace_back();
+    } else {
+      out.back() += ch;
+    }
+  }
+  return out;
+}
+
+// cells.csv as rows of column -> text.
+std::vector<std::map<std::string, std::string>> read_cells(const std::filesystem::path& file) {
+  std::ifstream in(file);
+  std::string line;
+  std::getline(in, line);
+  const std::vector<std::string> header = csv_fields(line);
+  std::vector<std::map<std::string, std::string>> rows;
+  while (std::getline(in, line)) {
+    const std::vector<std::string> f = csv_fields(line);
+    REQUIRE(f.size() == header.size());
+    std::map<std::string, std::string> row;
+    for (std::size_t i = 0; i < f.size(); ++i) row[header[i]] = f[i];
+    rows.push_back(row);
+  }
+  return rows;
+}
+
+// Textbook OLS slope of y on x.
+double ols_slope(const std::vector<double>& x, const std::vector<double>& y) {
+  const double n = static_cast<double>(x.size());
+  double sx = 0, sy = 0, sxx = 0, sxy = 0;
+  for (std::size_t i = 0; i < x.size(); ++i) {
+    sx += x[i];
+    sy += y[i];
+    sxx += x[i] * x[i];
+    sxy += x[i] * y[i];
+  }
+  return (n * sxy - sx * sy) / (n * sxx - sx * sx);
+}
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  const std::size_t n = v.size();
+  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+std::vector<nlohmann::json> quantities_named(const nlohmann::json& summary, const std::string& quantity) {
+  std::vector<nlohmann::json> out;
+  for (const auto& q : summary.at("quantities"))
+    if (q.at("quantity") == quantity) out.push_back(q);
+  return out;
+}
+
+// A study never judges: no claim, theory value, tolerance or verdict anywhere in its summary.
+void check_no_verdicts(const nlohmann::json& summary) {
+  const std::string text = summary.dump();
+  CHECK_FALSE(summary.contains("claims"));
+  for (const char* word : {"verdict", "theory_value", "tolerance", "max_ci_width", "consistent"})
+    CHECK(text.find(word) == std::string::npos);
+}
+
+std::vector<std::string> registered_quantities(const std::string& study) {
+  std::vector<std::string> out;
+  for (const auto& q : find_study(study).quantities) out.push_back(q.name);
+  return out;
+}
+
+}  // namespace
 
 TEST_CASE("generalized_min_eigenvalue: closed form and LAPACK's generalised eigensolver", "[pairwise_study]") {
   const arma::mat Gamma = arma::diagmat(arma::vec{1.0, 2.0, 4.0});
@@ -62,7 +158,48 @@ TEST_CASE("rank_knee and mean_and_se closed forms", "[pairwise_study]") {
   CHECK(se == Approx(std::sqrt(5.0 / 3.0 / 4.0)).epsilon(1e-14));  // sample variance 5/3
 }
 
-TEST_CASE("dimension-free: a series outside the rank condition is judged against the range [-1, -2b/(2b+1)]",
+TEST_CASE("pairwise studies: invalid options are refused by check and by run, before any work", "[pairwise_study]") {
+  TempDir dir("pairwise-checks");
+  const StudyContext ctx{dir.path, 1, false, false};
+  struct Case {
+    std::string study, key, value, message;
+  };
+  const std::vector<Case> cases = {
+      {"dimension-free", "d-values", "1,5,1", "listed twice"},
+      {"dimension-free", "r-values", "1,9", "exceeds d"},
+      {"dimension-free", "M", "1000", "at least two distinct sample sizes"},
+      {"dimension-free", "activations", "bspline:3,bspline:3", "listed twice"},
+      {"smoothness", "M-known", "1000", "at least two distinct sample sizes"},
+      {"smoothness", "known-activations", "weierstrass:0", "weierstrass"},
+      {"coercivity", "token-laws", "uniform,cauchy", "--token-laws"},
+      {"coercivity", "seeds", "1", "--seeds"},
+      {"rank-condition", "M", "1000,2000", "single sample size"},
+      {"rank-condition", "activation", "weierstrass:0.5", "--activation"},
+  };
+  for (const auto& c : cases) {
+    INFO(c.study << " --" << c.key << " " << c.value);
+    const StudyDefinition& def = find_study(c.study);
+    Settings s(def.keys());
+    s.set(c.key, c.value, "--" + c.key);
+    REQUIRE(def.check);
+    CHECK_THROWS_WITH(def.check(s), Catch::Contains(c.message));
+    CHECK_THROWS_WITH(def.run(s, ctx), Catch::Contains(c.message));
+    CHECK_FALSE(std::filesystem::exists(dir.path));
+  }
+  // The options that only fed verdicts are gone.
+  for (const auto& [study, key] : std::vector<std::pair<std::string, std::string>>{{"dimension-free", "tolerance"},
+                                                                                   {"dimension-free", "max-ci-width"},
+                                                                                   {"dimension-free", "ratio-factor"},
+                                                                                   {"smoothness", "tolerance"},
+                                                                                   {"coercivity", "min-coercivity"},
+                                                                                   {"rank-condition", "ratio-factor"}}) {
+    INFO(study << " --" << key);
+    Settings s(find_study(study).keys());
+    CHECK_THROWS_AS(s.set(key, "1", "--" + key), InputError);
+  }
+}
+
+TEST_CASE("dimension-free: slopes and spreads are those of the cells, with the rank condition of each series",
           "[pairwise_study]") {
   Settings s(dimension_free_keys());
   s.set("activations", "bspline:3", "test");
@@ -75,43 +212,189 @@ TEST_CASE("dimension-free: a series outside the rank condition is judged against
   s.set("seeds", "2", "test");
   s.set("restarts", "1", "test");
   s.set("test-pairs", "1000", "test");
-  s.set("max-ci-width", "100", "test");  // decisive whatever the spread of this tiny sweep
-  const auto dir = std::filesystem::temp_directory_path() / ("attnrate-rank-regime-" + std::to_string(::getpid()));
-  std::filesystem::remove_all(dir);
-  const nlohmann::json summary = run_dimension_free(s, StudyContext{dir, 0, false, false});
-  std::filesystem::remove_all(dir);
-  const double knee_min = rank_knee(100.0, 2.0), knee_max = rank_knee(400.0, 2.0);  // 1.85, 2.28
-  int seen = 0;
-  for (const auto& c : summary.at("claims")) {
-    const std::string id = c.at("id");
-    INFO(id << ": " << c.dump());
-    if (id == "dimfree.bspline.P3.d.ratio") {
-      CHECK(c.at("outside_rank_condition") == nlohmann::json::array({30}));
-      CHECK(c.at("statement").get<std::string>().find("outside the theorem's condition") != std::string::npos);
-      ++seen;
-      continue;
+  TempDir dir("dimfree-measurements");
+  const nlohmann::json summary = run_dimension_free(s, StudyContext{dir.path, 0, false, false});
+  check_no_verdicts(summary);
+  const auto cells = read_cells(dir.path / "cells.csv");
+  REQUIRE(cells.size() == 3 * 3 * 2);
+  const double knee_min = std::pow(100.0 / std::log(100.0), 0.2), knee_max = std::pow(400.0 / std::log(400.0), 0.2);
+  const auto quantities = registered_quantities("dimension-free");
+  for (const auto& q : summary.at("quantities"))
+    CHECK(std::find(quantities.begin(), quantities.end(), q.at("quantity").get<std::string>()) != quantities.end());
+
+  std::map<int, double> median_at_largest;
+  for (const std::string quantity : {"slope", "slope-erm"}) {
+    const auto slopes = quantities_named(summary, quantity);
+    REQUIRE(slopes.size() == 3);
+    std::set<int> seen;
+    for (const auto& q : slopes) {
+      INFO(q.dump());
+      const auto& sel = q.at("select");
+      CHECK(sel.at("activation") == "bspline:3");
+      CHECK(sel.at("series") == "d");
+      CHECK(sel.at("N") == "8");
+      CHECK(sel.at("r") == "1");
+      const int d = std::stoi(sel.at("d").get<std::string>());
+      seen.insert(d);
+      std::vector<double> x, y, at_largest;
+      for (const auto& c : cells)
+        if (c.at("d") == std::to_string(d) && c.at("status") == "ok") {
+          x.push_back(std::log(std::stod(c.at("M"))));
+          y.push_back(std::log(std::stod(c.at(quantity == "slope" ? "error" : "error_erm"))));
+          if (c.at("M") == "400") at_largest.push_back(std::stod(c.at("error")));
+        }
+      REQUIRE(x.size() >= 3);
+      CHECK(q.at("value").get<double>() == Approx(ols_slope(x, y)).epsilon(1e-9));
+      CHECK(q.at("ci_t")[0].get<double>() < q.at("value").get<double>());
+      CHECK(q.at("ci_t")[1].get<double>() > q.at("value").get<double>());
+      const auto& det = q.at("details");
+      CHECK(det.at("figure") == "convergence-bspline-3-d.png");
+      CHECK(det.at("reference_slope").get<double>() == Approx(-0.8).epsilon(1e-12));
+      CHECK(det.at("cells_excluded") == 6 - x.size());
+      const auto& rc = det.at("rank_condition");
+      CHECK(rc.at("r_d") == d);
+      CHECK(rc.at("knee_at_smallest_M").get<double>() == Approx(knee_min).epsilon(1e-14));
+      CHECK(rc.at("knee_at_largest_M").get<double>() == Approx(knee_max).epsilon(1e-14));
+      CHECK(rc.at("M_smallest") == 100);
+      CHECK(rc.at("M_largest") == 400);
+      CHECK(rc.at("holds_at_every_M") == (d <= knee_min));
+      CHECK(rc.at("holds_at_largest_M") == (d <= knee_max));
+      if (!at_largest.empty()) median_at_largest[d] = median(at_largest);
     }
-    const int d = id == "dimfree.bspline.P3.d1.slope" ? 1 : id == "dimfree.bspline.P3.d2.slope" ? 2 : 30;
-    if (d == 30) REQUIRE(id == "dimfree.bspline.P3.d30.slope");
-    const bool outside = d > 1;
-    const auto& rc = c.at("rank_condition");
-    CHECK(rc.at("r_d") == d);
-    CHECK(rc.at("knee_at_smallest_M").get<double>() == Approx(knee_min).epsilon(1e-14));
-    CHECK(rc.at("knee_at_largest_M").get<double>() == Approx(knee_max).epsilon(1e-14));
-    CHECK(rc.at("M_smallest") == 100);
-    CHECK(rc.at("M_largest") == 400);
-    CHECK(rc.at("holds_at_every_M") == !outside);
-    CHECK(rc.at("holds_at_largest_M") == (d <= 2));
-    CHECK(c.contains("theory_range") == outside);
-    CHECK((c.at("statement").get<std::string>().find("outside the theorem's condition") != std::string::npos) ==
-          outside);
-    // The verdict is the documented rule applied to the claim's own intervals.
-    const double lo = std::min(c.at("ci_t")[0].get<double>(), c.at("ci_boot")[0].get<double>());
-    const double hi = std::max(c.at("ci_t")[1].get<double>(), c.at("ci_boot")[1].get<double>());
-    const Verdict v = outside ? judge_range(-1.0, -0.8, lo, hi, 0.05, 100.0) : judge(-0.8, lo, hi, 0.05, 100.0);
-    CHECK(c.at("verdict") == to_string(v));
-    if (outside) CHECK(c.at("theory_range") == nlohmann::json::array({-1.0, c.at("theory_value").get<double>()}));
-    ++seen;
+    CHECK(seen == std::set<int>{1, 2, 30});
   }
-  CHECK(seen == 4);
+  CHECK(std::filesystem::file_size(dir.path / "convergence-bspline-3-d.png") > 1000);
+
+  const auto spreads = quantities_named(summary, "spread");
+  REQUIRE(spreads.size() == 1);
+  const auto& q = spreads[0];
+  INFO(q.dump());
+  CHECK(q.at("select") == nlohmann::json{{"activation", "bspline:3"}, {"series", "d"}});
+  REQUIRE(median_at_largest.size() == 3);
+  double lo = INFINITY, hi = 0;
+  for (const auto& [d, m] : median_at_largest) {
+    lo = std::min(lo, m);
+    hi = std::max(hi, m);
+  }
+  CHECK(q.at("value").get<double>() == Approx(hi / lo).epsilon(1e-12));
+  CHECK(q.at("width_scale") == "log(hi/lo)");
+  CHECK(q.at("ci_t") == q.at("ci_boot"));  // a ratio of medians has only its bootstrap interval
+  CHECK(q.at("ci_boot")[0].get<double>() >= 1.0);
+  CHECK(q.at("details").at("M") == 400);
+  CHECK(q.at("details").at("members") == nlohmann::json::array({1, 2, 30}));
+  CHECK(q.at("details").at("outside_rank_condition") == nlohmann::json::array({30}));
+}
+
+TEST_CASE("smoothness: one slope per activation, that of its cells, with A in the select keys", "[pairwise_study]") {
+  Settings s(smoothness_keys());
+  s.set("erm-activations", "", "test");
+  s.set("known-activations", "weierstrass:1,weierstrass:2", "test");
+  s.set("M-known", "200,400,800", "test");
+  s.set("seeds", "2", "test");
+  s.set("test-pairs", "2000", "test");
+  TempDir dir("smoothness-measurements");
+  const nlohmann::json summary = run_smoothness(s, StudyContext{dir.path, 0, false, false});
+  check_no_verdicts(summary);
+  const auto cells = read_cells(dir.path / "cells.csv");
+  const auto slopes = quantities_named(summary, "slope");
+  REQUIRE(slopes.size() == 2);
+  REQUIRE(summary.at("quantities").size() == 2);
+  for (const auto& q : slopes) {
+    INFO(q.dump());
+    const std::string act = q.at("select").at("activation");
+    CHECK(q.at("select").at("A") == "known");
+    std::vector<double> x, y;
+    for (const auto& c : cells)
+      if (c.at("activation") == act && c.at("status") == "ok") {
+        x.push_back(std::log(std::stod(c.at("M"))));
+        y.push_back(std::log(std::stod(c.at("error"))));
+      }
+    REQUIRE(x.size() >= 3);
+    CHECK(q.at("value").get<double>() == Approx(ols_slope(x, y)).epsilon(1e-9));
+    const double b = act == "weierstrass:1" ? 1.0 : 2.0;
+    CHECK(q.at("details").at("reference_slope").get<double>() == Approx(-2 * b / (2 * b + 1)).epsilon(1e-12));
+    CHECK(q.at("details").at("smoothness").at("claimed").get<double>() == b);
+    CHECK_FALSE(q.at("details").contains("rank_condition"));  // A known: no rank condition
+  }
+  CHECK(summary.at("figure") == "slopes.png");
+  CHECK(std::filesystem::file_size(dir.path / "slopes.png") > 1000);
+}
+
+TEST_CASE("coercivity: the mean of lambda_min at the largest M with mean +- 1.96 SE", "[pairwise_study]") {
+  Settings s(coercivity_keys());
+  s.set("token-laws", "uniform,exchangeable:0.3", "test");
+  s.set("M", "250,1000", "test");
+  s.set("seeds", "3", "test");
+  s.set("gram-pairs", "20000", "test");
+  TempDir dir("coercivity-measurements");
+  const nlohmann::json summary = run_coercivity(s, StudyContext{dir.path, 0, false, false});
+  check_no_verdicts(summary);
+  const auto cells = read_cells(dir.path / "cells.csv");
+  REQUIRE(cells.size() == 2 * 2 * 3);
+  const auto qs = quantities_named(summary, "coercivity");
+  REQUIRE(qs.size() == 2);
+  for (const auto& q : qs) {
+    INFO(q.dump());
+    const std::string law = q.at("select").at("tokens");
+    const std::string name = law == "uniform" ? "uniform" : "exchangeable:0.3";
+    CHECK(q.at("details").at("token_law") == name);
+    std::vector<double> v;
+    for (const auto& c : cells)
+      if (c.at("tokens") == name && c.at("M") == "1000") v.push_back(std::stod(c.at("lambda_min")));
+    REQUIRE(v.size() == 3);
+    const double mean = (v[0] + v[1] + v[2]) / 3;
+    double ss = 0;
+    for (double x : v) ss += (x - mean) * (x - mean);
+    const double se = std::sqrt(ss / 2 / 3);
+    CHECK(q.at("value").get<double>() == Approx(mean).epsilon(1e-12));
+    CHECK(q.at("details").at("mc_se").get<double>() == Approx(se).epsilon(1e-9));
+    CHECK(q.at("ci_t")[0].get<double>() == Approx(mean - 1.96 * se).epsilon(1e-9));
+    CHECK(q.at("ci_t")[1].get<double>() == Approx(mean + 1.96 * se).epsilon(1e-9));
+    CHECK(q.at("ci_boot") == q.at("ci_t"));
+    CHECK(q.at("details").at("M") == 1000);
+    // lambda_min(G, Gamma) of a positive semidefinite G relative to Gamma lies in [0, max eigenvalue].
+    for (double x : v) CHECK(x >= -1e-12);
+  }
+}
+
+TEST_CASE("rank-condition: the spread below the knee and the slope above it are those of the cells",
+          "[pairwise_study]") {
+  Settings s(rank_condition_keys());
+  // Knee at M = 400 (bspline:3, b = 2): (400 / log 400)^(1/5) = 2.32; r d = d.
+  s.set("d-values", "1,2,8,16", "test");
+  s.set("M", "400", "test");
+  s.set("seeds", "3", "test");
+  s.set("restarts", "1", "test");
+  s.set("test-pairs", "2000", "test");
+  TempDir dir("rank-measurements");
+  const nlohmann::json summary = run_rank_condition(s, StudyContext{dir.path, 0, false, false});
+  check_no_verdicts(summary);
+  const double knee = std::pow(400.0 / std::log(400.0), 0.2);
+  CHECK(summary.at("knee").get<double>() == Approx(knee).epsilon(1e-14));
+  const auto cells = read_cells(dir.path / "cells.csv");
+  std::map<int, std::vector<double>> errors;
+  std::vector<double> x, y;
+  for (const auto& c : cells) {
+    if (c.at("status") != "ok") continue;
+    const int d = std::stoi(c.at("d"));
+    errors[d].push_back(std::stod(c.at("error")));
+    if (d > knee) {
+      x.push_back(std::log(static_cast<double>(d)));
+      y.push_back(std::log(std::stod(c.at("error"))));
+    }
+  }
+  const auto below = quantities_named(summary, "below-knee-spread");
+  REQUIRE(below.size() == 1);
+  REQUIRE(errors.count(1));
+  REQUIRE(errors.count(2));
+  const double m1 = median(errors[1]), m2 = median(errors[2]);
+  CHECK(below[0].at("value").get<double>() == Approx(std::max(m1, m2) / std::min(m1, m2)).epsilon(1e-12));
+  CHECK(below[0].at("select").empty());
+  CHECK(below[0].at("details").at("r_d_values") == nlohmann::json::array({1, 2}));
+  const auto above = quantities_named(summary, "above-knee-slope");
+  REQUIRE(above.size() == 1);
+  REQUIRE(x.size() >= 3);
+  CHECK(above[0].at("value").get<double>() == Approx(ols_slope(x, y)).epsilon(1e-9));
+  CHECK(above[0].at("details").at("r_d_values") == nlohmann::json::array({8, 16}));
+  CHECK(summary.at("figure") == "rank.png");
 }

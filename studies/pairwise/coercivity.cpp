@@ -1,0 +1,267 @@
+#include "studies/pairwise/coercivity.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <tuple>
+
+#include "estimators/common/input_error.hpp"
+#include "estimators/common/random.hpp"
+#include "estimators/pairwise_lse/pairwise_lse.hpp"
+#include "plots/convergence_plot.hpp"
+#include "studies/io/output.hpp"
+#include "studies/pairwise/pairwise_series.hpp"
+#include "studies/stats/rate_fit.hpp"
+#include "studies/sweep/sweep.hpp"
+#include "theory/pairwise/pairwise_model.hpp"
+#include "theory/pairwise/token_law.hpp"
+
+namespace attnrate {
+
+double generalized_min_eigenvalue(const arma::mat& G, const arma::mat& Gamma) {
+  if (G.n_rows != G.n_cols || Gamma.n_rows != Gamma.n_cols || G.n_rows != Gamma.n_rows || G.is_empty())
+    throw InputError("generalized_min_eigenvalue: G and Gamma must be square of the same size");
+  arma::mat L;
+  if (!arma::chol(L, arma::symmatu(Gamma), "lower"))
+    throw InputError("generalized_min_eigenvalue: the Gram matrix Gamma is not positive definite "
+                     "(a basis function without mass under rho: narrow the range or use fewer pieces)");
+  const arma::mat Li = arma::inv(arma::trimatl(L));
+  const arma::mat S = Li * arma::symmatu(G) * Li.t();
+  const arma::vec ev = arma::eig_sym(arma::symmatu(S));
+  return ev.min();
+}
+
+arma::mat basis_gram(const BSplineBasis& basis, const arma::vec& u) {
+  const int p = basis.size(), s = basis.degree();
+  arma::mat Gamma(p, p, arma::fill::zeros);
+  std::vector<double> val(s + 1);
+  for (double x : u) {
+    const BasisSpan sp = basis.evaluate(x, val.data());
+    for (int q = 0; q <= s; ++q)
+      for (int k = 0; k <= s; ++k) Gamma(sp.first + q, sp.first + k) += val[q] * val[k];
+  }
+  return Gamma / static_cast<double>(u.n_elem);
+}
+
+std::vector<KeySpec> coercivity_keys() {
+  return {
+      {"token-laws", "uniform,gaussian,exchangeable", "token laws compared (comma list)"},
+      {"N", "8", "tokens per sample (>= 2)"},
+      {"d", "5", "token dimension (>= 1)"},
+      {"r", "2", "rank of A (1 <= r <= d)"},
+      {"knots", "8", "pieces K of the spline space (>= 1)"},
+      {"degree", "2", "spline degree (0..10)"},
+      {"M", "250:16000:x4", "sample sizes (each >= 16)"},
+      {"seeds", "8", "repetitions per M (>= 2)"},
+      {"seed", "1", "base seed"},
+      {"gram-pairs", "200000", "fresh pairs for the L2(rho) Gram matrix Gamma (>= 1000)"},
+  };
+}
+
+namespace {
+
+struct Plan {
+  std::vector<std::string> laws;      // as listed in --token-laws
+  std::vector<PairwiseModelSpec> models;  // one per law
+  int K = 8, degree = 2;
+  std::vector<std::size_t> M;
+  int seeds = 8;
+  std::uint64_t seed = 1;
+  std::size_t gram_pairs = 200000;
+};
+
+Plan read_plan(const Settings& settings) {
+  Plan p;
+  p.laws = split_list(settings.raw("token-laws"));
+  if (p.laws.empty()) throw InputError(settings.source("token-laws") + " must list at least one token law");
+  PairwiseModelSpec base;
+  base.N = static_cast<int>(settings.get_int("N", 2, 100000));
+  base.d = static_cast<int>(settings.get_int("d", 1, 100000));
+  base.r = static_cast<int>(settings.get_int("r", 1, base.d));
+  p.K = static_cast<int>(settings.get_int("knots", 1, 100000));
+  p.degree = static_cast<int>(settings.get_int("degree", 0, 10));
+  p.M = settings.get_sizes("M", 16);
+  p.seeds = static_cast<int>(settings.get_int("seeds", 2, 100000));
+  p.seed = settings.get_seed("seed");
+  p.gram_pairs = static_cast<std::size_t>(settings.get_int("gram-pairs", 1000, 1000000000));
+  for (std::size_t i = 0; i < p.laws.size(); ++i) {
+    if (std::find(p.laws.begin(), p.laws.begin() + static_cast<long>(i), p.laws[i]) != p.laws.begin() + static_cast<long>(i))
+      throw InputError(settings.source("token-laws") + ": " + p.laws[i] + " is listed twice");
+    PairwiseModelSpec m = base;
+    m.tokens = p.laws[i];
+    m.activation = "tanh";  // G does not depend on phi
+    try {
+      validate(m);
+    } catch (const InputError& e) {
+      throw InputError(settings.source("token-laws") + ": " + e.what());
+    }
+    p.models.push_back(m);
+  }
+  return p;
+}
+
+// A checkpointed cell must be a result this study could have produced.
+void validate_cell(const nlohmann::json& j) {
+  double lambda = 0, seconds = 0;
+  read_checkpoint_field(j, "lambda_min", lambda);
+  read_checkpoint_field(j, "seconds", seconds);
+  if (!std::isfinite(lambda)) throw InputError("lambda_min must be finite");
+}
+
+}  // namespace
+
+void check_coercivity(const Settings& settings) { (void)read_plan(settings); }
+
+nlohmann::json run_coercivity(const Settings& settings, const StudyContext& ctx) {
+  const auto t0 = std::chrono::steady_clock::now();
+  const Plan p = read_plan(settings);
+  const nlohmann::json params = parameters_json(settings);
+
+  // Per law: the model, the range of the spline space, and Gamma (drawn once, on first use, so
+  // that a rank or a resumed run that computes no cell of the law does not draw it).
+  struct Law {
+    std::unique_ptr<PairwiseModel> model;
+    double a = 0, b = 0;
+    std::string name;  // canonical, e.g. exchangeable:0.5
+    std::once_flag gamma_once;
+    arma::mat Gamma;
+  };
+  std::vector<std::unique_ptr<Law>> laws;
+  for (std::size_t i = 0; i < p.laws.size(); ++i) {
+    auto law = std::make_unique<Law>();
+    law->model = std::make_unique<PairwiseModel>(p.models[i], derive_seed(p.seed, {hash_name("model")}));
+    std::tie(law->a, law->b) =
+        interaction_range(*law->model, derive_seed(p.seed, {hash_name("range"), hash_name(p.laws[i])}), 1000000, 1e-4);
+    law->name = law->model->tokens().name();
+    laws.push_back(std::move(law));
+  }
+
+  // Cells in (law, M, rep) order, one after another, each with every thread (the accumulation of
+  // the normal equations is parallel and its result does not depend on the thread count).
+  SweepSpec sweep;
+  sweep.study = "coercivity";
+  sweep.label = "coercivity";
+  sweep.fingerprint = run_fingerprint(params);
+  sweep.parallelism = CellParallelism::within_cells;
+  struct CellRef {
+    std::size_t law, M;
+    int rep;
+  };
+  std::vector<CellRef> refs;
+  for (std::size_t l = 0; l < p.laws.size(); ++l)
+    for (std::size_t M : p.M)
+      for (int rep = 0; rep < p.seeds; ++rep) {
+        refs.push_back({l, M, rep});
+        sweep.names.push_back(file_tag(p.laws[l]) + "-M" + std::to_string(M) + "-rep" + std::to_string(rep));
+      }
+  const auto cells = run_sweep(
+      ctx, sweep,
+      [&](std::size_t i, int threads) {
+        const auto c0 = std::chrono::steady_clock::now();
+        const CellRef& ref = refs[i];
+        Law& law = *laws[ref.law];
+        const std::string& name = p.laws[ref.law];
+        const BSplineBasis basis(law.a, law.b, p.K, p.degree);
+        std::call_once(law.gamma_once, [&] {
+          law.Gamma = basis_gram(basis, law.model->draw_pair_interactions(
+                                            derive_seed(p.seed, {hash_name("gram"), hash_name(name)}), p.gram_pairs));
+        });
+        const std::uint64_t ds =
+            derive_seed(p.seed, {hash_name("data"), hash_name(name), ref.M, static_cast<std::uint64_t>(ref.rep)});
+        const PairwiseModel& model = *law.model;
+        SampleBlockSource src = [&model, ds](std::size_t f, std::size_t n, double* X, double* Y) {
+          model.draw_samples(ds, f, n, X, Y);
+        };
+        LseOptions lo;
+        lo.threads = threads;
+        const PairwiseModelSpec& m = p.models[ref.law];
+        const NormalEquations ne = accumulate_normal_equations(basis, model.A(), m.N, m.d, ref.M, src, lo);
+        const double l = generalized_min_eigenvalue(ne.G, law.Gamma);
+        return nlohmann::json{{"lambda_min", l}, {"seconds", seconds_since(c0)}};
+      },
+      validate_cell);
+
+  nlohmann::json summary;
+  summary["study"] = "coercivity";
+  summary["parameters"] = params;
+  summary["quantities"] = nlohmann::json::array();
+  summary["definition"] =
+      "lambda_min of G v = lambda Gamma v: G the normal matrix (1/(MN)) sum psi psi^T of the A-known least squares, "
+      "Gamma_kl = E_rho[B_k(u) B_l(u)] on fresh pairs; 1 = as well posed as direct regression on (u, phi(u))";
+  CsvTable table;
+  table.columns = {"tokens", "N", "d", "r", "K", "degree", "a", "b", "M", "rep", "lambda_min", "seconds"};
+  ConvergenceFigure fig;
+  fig.title = "coercivity: lambda_min(G, Gamma) vs M";
+  fig.y_label = "lambda_min of G relative to the L2(rho) Gram matrix";
+  std::size_t cell = 0;
+  for (std::size_t l = 0; l < p.laws.size(); ++l) {
+    const Law& law = *laws[l];
+    const PairwiseModelSpec& m = p.models[l];
+    ConvergenceSeries cs;
+    cs.label = law.name;
+    cs.draw_theory = false;
+    const std::size_t M_largest = *std::max_element(p.M.begin(), p.M.end());
+    std::vector<double> last;  // lambda_min of the seeds at the largest M
+    for (std::size_t M : p.M) {
+      std::vector<double> lam;
+      for (int rep = 0; rep < p.seeds; ++rep, ++cell) {
+        const double v = cells[cell].at("lambda_min");
+        lam.push_back(v);
+        cs.x.push_back(static_cast<double>(M));
+        cs.y.push_back(std::max(v, 1e-300));
+        table.rows.push_back({law.name, std::to_string(m.N), std::to_string(m.d), std::to_string(m.r),
+                              std::to_string(p.K), std::to_string(p.degree), format_double(law.a),
+                              format_double(law.b), std::to_string(M), std::to_string(rep), format_double(v),
+                              format_double(cells[cell].at("seconds").get<double>())});
+      }
+      if (M == M_largest) last = lam;
+    }
+    const auto [mean, se] = mean_and_se(last);
+    std::vector<double> x, y;
+    for (std::size_t i = 0; i < cs.x.size(); ++i) {
+      x.push_back(std::log(cs.x[i]));
+      y.push_back(std::log(cs.y[i]));
+    }
+    // The drift of lambda_min with M, for the figure and the details (one size: no drift fitted).
+    std::optional<SlopeFit> drift;
+    if (p.M.size() >= 2) drift = fit_slope(x, y, 0.95, 200, 1);
+    if (drift) {
+      cs.fit_slope = drift->slope;
+      cs.fit_intercept = drift->intercept;
+    }
+    fig.series.push_back(cs);
+    Measurement q;
+    q.quantity = "coercivity";
+    q.select = {{"tokens", p.laws[l]}};
+    q.value = mean;
+    q.ci_t_lo = q.ci_boot_lo = mean - 1.96 * se;
+    q.ci_t_hi = q.ci_boot_hi = mean + 1.96 * se;
+    q.details = {{"token_law", law.name},
+                 {"mc_se", se},
+                 {"M", M_largest},
+                 {"seeds", p.seeds},
+                 {"slope_vs_M", drift ? nlohmann::json(drift->slope) : nlohmann::json()},
+                 {"N", m.N},
+                 {"d", m.d},
+                 {"r", m.r},
+                 {"K", p.K},
+                 {"degree", p.degree},
+                 {"intervals", "both intervals are mean +- 1.96 SE over the seeds at M (normal approximation)"}};
+    summary["quantities"].push_back(to_json(q));
+  }
+  fig.note = "slope in the legend: drift of lambda_min with M (0 = converged)";
+  if (ctx.share.root()) {
+    write_file_atomic(ctx.out / "cells.csv", table.str());
+    write_convergence_figure(fig, ctx.out / "coercivity");
+  }
+  summary["figure"] = "coercivity.png";
+  summary["wall_seconds"] = seconds_since(t0);
+  summary["build"] = build_info();
+  if (ctx.share.root()) write_file_atomic(ctx.out / "summary.json", summary.dump(2) + "\n");
+  return summary;
+}
+
+}  // namespace attnrate

@@ -1,0 +1,37 @@
+#pragma once
+// `attnrate study coercivity`: the smallest generalised eigenvalue of (G, Gamma), G the normal
+// matrix of the A-known least squares and Gamma the L2(rho) Gram matrix of the same B-spline
+// basis, as M grows, for each token law. 1 means as well posed as direct regression on
+// (u, phi(u)); the coercivity condition asks that it stay away from 0. Quantity:
+//   coercivity  one per token law (select tokens, as written in --token-laws): the mean of
+//               lambda_min over the seeds at the largest M, with mean +- 1.96 SE over the seeds as
+//               both intervals; details: mc_se, M, slope_vs_M (the drift of lambda_min with M).
+#include <armadillo>
+#include <nlohmann/json.hpp>
+#include <vector>
+
+#include "estimators/bspline.hpp"
+#include "studies/io/settings.hpp"
+#include "studies/sweep/study.hpp"
+
+namespace attnrate {
+
+/// Keys (with defaults) of the study; also its TOML keys.
+std::vector<KeySpec> coercivity_keys();
+
+/// Validates the options as run_coercivity does, without doing any work; throws InputError.
+void check_coercivity(const Settings& settings);
+
+/// Runs the sweep; writes summary.json (its "quantities"), cells.csv, coercivity.png and cells/
+/// checkpoints into ctx.out; returns the summary. Invalid settings throw InputError before any work.
+nlohmann::json run_coercivity(const Settings& settings, const StudyContext& ctx);
+
+/// Smallest eigenvalue of the pencil G v = lambda Gamma v (Gamma symmetric positive definite):
+/// lambda_min(L^{-1} G L^{-T}), Gamma = L L^T. The coercivity constant of the normal matrix in
+/// the L2(rho) geometry. Throws InputError if Gamma is not positive definite or sizes differ.
+double generalized_min_eigenvalue(const arma::mat& G, const arma::mat& Gamma);
+
+/// Gram matrix of a basis in L2(rho) from interactions u_t: Gamma_kl = 1/T sum_t B_k(u_t) B_l(u_t).
+arma::mat basis_gram(const BSplineBasis& basis, const arma::vec& u);
+
+}  // namespace attnrate

@@ -1,0 +1,210 @@
+#include "studies/pairwise/dimension_free.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <limits>
+#include <sstream>
+
+#include "estimators/common/input_error.hpp"
+#include "plots/convergence_plot.hpp"
+#include "studies/io/output.hpp"
+#include "studies/pairwise/pairwise_series.hpp"
+#include "theory/pairwise/activation.hpp"
+
+namespace attnrate {
+
+std::vector<KeySpec> dimension_free_keys() {
+  std::vector<KeySpec> k = {
+      {"activations", "bspline:3,weierstrass:2", "phi for each family of series (comma list)"},
+      {"tokens", "uniform", "token law: uniform | gaussian | exchangeable[:rho]"},
+      {"N", "8", "tokens per sample of the d and r series (>= 2)"},
+      {"d", "5", "token dimension of the N and r series (>= 1)"},
+      {"r", "1", "rank of A of the d and N series (clipped to d)"},
+      {"sigma", "2", "noise standard deviation (>= 0)"},
+      {"d-values", "1,5,30", "d of the d series (comma list)"},
+      {"N-values", "4,8,16", "N of the N series at d (comma list; one value = no N series)"},
+      {"r-values", "1,2,4", "r of the r series at d (comma list; one value = no r series)"},
+  };
+  for (auto& e : estimator_keys("500:8000:x2", "4")) k.push_back(e);
+  return k;
+}
+
+namespace {
+
+struct Plan {
+  EstimatorConfig c;
+  std::vector<std::string> activations;
+  std::vector<Series> series;  // per activation: the d series, then N, then r
+};
+
+Plan read_plan(const Settings& settings) {
+  Plan p;
+  p.c = read_estimator(settings);
+  p.activations = activation_list(settings, "activations", true);
+  PairwiseModelSpec base;
+  base.tokens = settings.get_string("tokens");
+  base.N = static_cast<int>(settings.get_int("N", 2, 100000));
+  base.d = static_cast<int>(settings.get_int("d", 1, 100000));
+  base.r = static_cast<int>(settings.get_int("r", 1, 100000));
+  base.sigma = settings.get_double("sigma", 0.0, std::numeric_limits<double>::infinity());
+  const auto dv = int_list(settings, "d-values", 1, 100000);
+  const auto Nv = int_list(settings, "N-values", 2, 100000);
+  const auto rv = int_list(settings, "r-values", 1, 100000);
+  if (base.r > base.d) throw InputError(settings.source("r") + " must be <= d = " + std::to_string(base.d));
+  for (int r : rv)
+    if (r > base.d)
+      throw InputError(settings.source("r-values") + ": r = " + std::to_string(r) + " exceeds d = " +
+                       std::to_string(base.d));
+  if (p.c.M.size() < 2) throw InputError(settings.source("M") + " needs at least two distinct sample sizes");
+  for (const auto& act : p.activations) {
+    const int degree = Activation::parse(act).default_degree();
+    auto add = [&](const std::string& factor, int value, PairwiseModelSpec m) {
+      m.activation = act;
+      validate(m);
+      Series s;
+      s.factor = factor;
+      s.value = value;
+      s.label = act + ", " + factor + " = " + std::to_string(value);
+      s.model = m;
+      s.degree = degree;
+      s.cK = p.c.cK;
+      s.M = p.c.M;
+      p.series.push_back(s);
+    };
+    for (int d : dv) {
+      PairwiseModelSpec m = base;
+      m.d = d;
+      m.r = std::min(base.r, d);
+      add("d", d, m);
+    }
+    if (Nv.size() > 1)
+      for (int N : Nv) {
+        PairwiseModelSpec m = base;
+        m.N = N;
+        add("N", N, m);
+      }
+    if (rv.size() > 1)
+      for (int r : rv) {
+        PairwiseModelSpec m = base;
+        m.r = r;
+        add("r", r, m);
+      }
+  }
+  return p;
+}
+
+// The label of a series' bootstrap streams (kept from earlier versions, which used it as an id,
+// so that the intervals stay reproducible): dimfree.<activation tag>.<factor><value>.slope.
+std::string slope_stream(const Series& s) {
+  return "dimfree." + activation_tag(s.model.activation) + "." + s.factor + std::to_string(static_cast<int>(s.value)) +
+         ".slope";
+}
+
+}  // namespace
+
+void check_dimension_free(const Settings& settings) { (void)read_plan(settings); }
+
+nlohmann::json run_dimension_free(const Settings& settings, const StudyContext& ctx) {
+  const auto t0 = std::chrono::steady_clock::now();
+  const Plan plan = read_plan(settings);
+  const EstimatorConfig& c = plan.c;
+  const nlohmann::json params = parameters_json(settings);
+  const auto results = run_series("dimension-free", plan.series, c, params, ctx);
+  if (ctx.share.root()) write_series_csv(results, c, ctx.out);
+
+  nlohmann::json summary;
+  summary["study"] = "dimension-free";
+  summary["parameters"] = params;
+  summary["estimator"] =
+      "A unknown: pairwise_erm (variable projection, L-BFGS) started from the moment estimate of A, then the "
+      "phi-step redone on the training interactions under A_hat with refit-trim of them cut at each end";
+  summary["smoothness"] = nlohmann::json::array();
+  for (const auto& a : plan.activations) summary["smoothness"].push_back(smoothness_json(a));
+  summary["quantities"] = nlohmann::json::array();
+  std::size_t total = 0, excluded = 0;
+  std::vector<std::string> figures;
+  for (const auto& act : plan.activations)
+    for (const std::string factor : {"d", "N", "r"}) {
+      std::vector<const SeriesResult*> group;
+      for (const auto& sr : results)
+        if (sr.series.model.activation == act && sr.series.factor == factor) group.push_back(&sr);
+      if (group.empty()) continue;
+      const std::string stem = "convergence-" + file_tag(act) + "-" + factor;
+      ConvergenceFigure fig;
+      fig.title = "dimension-free: " + act + ", A unknown, by " + factor;
+      std::ostringstream note;
+      double reference = 0;
+      for (const SeriesResult* sr : group) {
+        const auto& m = sr->series.model;
+        const std::map<std::string, std::string> select = {{"activation", act},
+                                                           {"series", factor},
+                                                           {"d", std::to_string(m.d)},
+                                                           {"N", std::to_string(m.N)},
+                                                           {"r", std::to_string(m.r)}};
+        const std::string stream = slope_stream(sr->series);
+        const SeriesSlope s = series_slope(*sr, c, stream);
+        const SeriesSlope erm = series_slope(*sr, c, stream + ".erm-only", true);
+        if (factor == "d" || group.size() > 1) {
+          total += sr->cells.size();
+          excluded += s.excluded;
+        }
+        if (!s.fit) continue;
+        Measurement ms = series_slope_measurement(*sr, s, "slope", select);
+        ms.details["figure"] = stem + ".png";
+        summary["quantities"].push_back(to_json(ms));
+        if (erm.fit) {
+          Measurement me = series_slope_measurement(*sr, erm, "slope-erm", select);
+          me.details["error"] = "the ERM's own g_hat (no trimmed refit of the phi-step); the figure shows the refit's";
+          me.details["figure"] = stem + ".png";
+          summary["quantities"].push_back(to_json(me));
+        }
+        ConvergenceSeries cs;
+        cs.label = sr->series.label;
+        for (const auto& r : sr->cells)
+          if (r.status == "ok") {
+            cs.x.push_back(static_cast<double>(r.M));
+            cs.y.push_back(r.error);
+          }
+        cs.fit_slope = s.fit->slope;
+        cs.fit_intercept = s.fit->intercept;
+        cs.theory_slope = s.reference;
+        reference = s.reference;
+        fig.series.push_back(cs);
+        note << factor << "=" << sr->series.value << ": slope " << short_number(s.fit->slope) << "; ";
+      }
+      if (group.size() > 1) {
+        std::optional<Measurement> spread =
+            spread_measurement(group, c, "dimfree." + activation_tag(act) + "." + factor + ".ratio", "spread",
+                               {{"activation", act}, {"series", factor}});
+        if (spread) {
+          // The members outside the rank condition at the largest M, where the bound adds r d log M / M.
+          nlohmann::json outside = nlohmann::json::array();
+          for (const SeriesResult* sr : group)
+            if (!rank_regime(sr->series, Activation::parse(act).claimed_smoothness()).holds_at_largest())
+              outside.push_back(sr->series.value);
+          spread->details["outside_rank_condition"] = outside;
+          spread->details["figure"] = stem + ".png";
+          note << "spread at the largest M " << short_number(spread->value) << "; ";
+          summary["quantities"].push_back(to_json(*spread));
+        } else {
+          note << "no spread (a member has no usable cell at the largest M); ";
+        }
+      }
+      if (fig.series.empty()) continue;
+      fig.note = note.str() + "dashed: reference -2b/(2b+1) = " + short_number(reference);
+      if (ctx.share.root()) write_convergence_figure(fig, ctx.out / stem);
+      figures.push_back(stem + ".png");
+    }
+  summary["figures"] = figures;
+  if (!figures.empty()) summary["figure"] = figures.front();
+  summary["cells_total"] = total;
+  summary["cells_excluded"] = excluded;
+  if (summary["quantities"].empty())
+    summary["error"] = "no series has 3 usable cells at two or more sizes: nothing measured";
+  summary["wall_seconds"] = seconds_since(t0);
+  summary["build"] = build_info();
+  if (ctx.share.root()) write_file_atomic(ctx.out / "summary.json", summary.dump(2) + "\n");
+  return summary;
+}
+
+}  // namespace attnrate

@@ -1,0 +1,544 @@
+#include "studies/pairwise/pairwise_series.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <limits>
+#include <map>
+#include <memory>
+#include <set>
+#include <sstream>
+
+#include "estimators/bspline.hpp"
+#include "estimators/common/input_error.hpp"
+#include "estimators/common/random.hpp"
+#include "estimators/pairwise_erm/pairwise_erm.hpp"
+#include "estimators/pairwise_lse/pairwise_lse.hpp"
+#include "studies/io/output.hpp"
+#include "studies/pairwise/minimax_rate.hpp"
+#include "studies/sweep/sweep.hpp"
+#include "theory/pairwise/activation.hpp"
+#include "theory/pairwise/schedule.hpp"
+
+namespace attnrate {
+
+namespace {
+constexpr double kInf = std::numeric_limits<double>::infinity();
+}
+
+// ---------------------------------------------------------------- option lists
+
+std::vector<std::string> split_list(const std::string& s) {
+  std::vector<std::string> out;
+  std::string cur;
+  for (char ch : s) {
+    if (ch == ',') {
+      if (!cur.empty()) out.push_back(cur);
+      cur.clear();
+    } else if (ch != ' ') {
+      cur += ch;
+    }
+  }
+  if (!cur.empty()) out.push_back(cur);
+  return out;
+}
+
+std::vector<int> int_list(const Settings& s, const std::string& key, int lo, int hi) {
+  std::vector<int> out;
+  for (const auto& t : split_list(s.raw(key))) {
+    std::size_t pos = 0;
+    long v = 0;
+    try {
+      v = std::stol(t, &pos);
+    } catch (...) {
+      pos = 0;
+    }
+    if (pos != t.size() || v < lo || v > hi)
+      throw InputError(s.source(key) + ": '" + t + "' is not an integer in [" + std::to_string(lo) + ", " +
+                       std::to_string(hi) + "] (expected a comma list, e.g. 1,5,30)");
+    if (std::find(out.begin(), out.end(), static_cast<int>(v)) != out.end())
+      throw InputError(s.source(key) + ": " + t + " is listed twice");
+    out.push_back(static_cast<int>(v));
+  }
+  if (out.empty()) throw InputError(s.source(key) + " must list at least one value");
+  return out;
+}
+
+std::vector<std::string> activation_list(const Settings& s, const std::string& key, bool joint) {
+  std::vector<std::string> out;
+  const auto parse = [&](const std::string& t) {
+    try {
+      return Activation::parse(t);
+    } catch (const InputError& e) {
+      throw InputError(s.source(key) + ": " + e.what());
+    }
+  };
+  for (const auto& t : split_list(s.raw(key))) {
+    const Activation phi = parse(t);
+    check_rate_activation(s, key, phi, joint);
+    if (std::find(out.begin(), out.end(), phi.name()) != out.end())
+      throw InputError(s.source(key) + ": " + phi.name() + " is listed twice");
+    out.push_back(phi.name());
+  }
+  if (out.empty()) throw InputError(s.source(key) + " must list at least one activation");
+  return out;
+}
+
+// ---------------------------------------------------------------- estimator options
+
+std::vector<KeySpec> estimator_keys(const std::string& M_default, const std::string& seeds_default) {
+  return {
+      {"cK", "8", "schedule constant: K_M = max(1, round(c_K M^(1/(2b+1)))) (> 0)"},
+      {"refit-trim", "50",
+       "final phi-step on the training interactions under A_hat with this many cut at each end (their order "
+       "statistics; 0 = keep the ERM's own [min u, max u]) (>= 0)"},
+      {"restarts", "8",
+       "ERM starts: the moment estimate of A, then seeded random starts; all run with --coarse-pieces pieces and the "
+       "best is continued (>= 1)"},
+      {"coarse-pieces", "4",
+       "continuation in K: restarts with this many pieces, then doubled up to K_M, warm-started (0 = off) (>= 0)"},
+      {"rel-tol", "1e-8", "ERM stop rule: relative risk decrease of an accepted step (>= 0)"},
+      {"max-iterations", "200", "ERM step cap (>= 1)"},
+      {"M", M_default, "sample sizes: list 500,1000 or log grid FIRST:LAST:xFACTOR (each >= 16)"},
+      {"seeds", seeds_default, "repetitions per M (>= 1)"},
+      {"seed", "1", "base seed of the study (model, data, test pairs, restarts)"},
+      {"test-pairs", "100000", "fresh pairs for the composed L2(rho) error (>= 1000)"},
+      {"bootstrap", "2000", "seed-bootstrap resamples (>= 100)"},
+  };
+}
+
+EstimatorConfig read_estimator(const Settings& s) {
+  EstimatorConfig c;
+  c.cK = s.get_double("cK", 0.0, kInf, false);
+  c.refit_trim = static_cast<int>(s.get_int("refit-trim", 0, 1000000000));
+  c.restarts = static_cast<int>(s.get_int("restarts", 1, 1000));
+  c.coarse_pieces = static_cast<int>(s.get_int("coarse-pieces", 0, 1000000));
+  c.rel_tol = s.get_double("rel-tol", 0.0, kInf);
+  c.max_iterations = static_cast<int>(s.get_int("max-iterations", 1, 1000000));
+  c.M = s.get_sizes("M", 16);
+  c.seeds = static_cast<int>(s.get_int("seeds", 1, 100000));
+  c.seed = s.get_seed("seed");
+  c.test_pairs = static_cast<std::size_t>(s.get_int("test-pairs", 1000, 1000000000));
+  c.bootstrap = static_cast<int>(s.get_int("bootstrap", 100, 1000000));
+  return c;
+}
+
+nlohmann::json parameters_json(const Settings& settings) {
+  nlohmann::json p;
+  for (const auto& [k, v] : settings.all()) p[k] = v;
+  return p;
+}
+
+// ---------------------------------------------------------------- small helpers
+
+std::pair<double, double> mean_and_se(const std::vector<double>& v) {
+  if (v.size() < 2) throw InputError("mean_and_se needs at least two values");
+  double sum = 0.0;
+  for (double x : v) sum += x;  // fixed order
+  const double T = static_cast<double>(v.size()), mean = sum / T;
+  double ss = 0.0;
+  for (double x : v) ss += (x - mean) * (x - mean);
+  return {mean, std::sqrt(ss / (T - 1.0) / T)};
+}
+
+double rank_knee(double M, double b) {
+  if (!(M > std::exp(1.0)) || !(b > 0)) throw InputError("rank_knee needs M > e and b > 0");
+  return std::pow(M / std::log(M), 1.0 / (2.0 * b + 1.0));
+}
+
+std::string activation_tag(const std::string& name) {
+  const auto colon = name.find(':');
+  if (colon == std::string::npos) return name;
+  const std::string fam = name.substr(0, colon);
+  return fam + "." + (fam == "bspline" ? "P" : "b") + name.substr(colon + 1);
+}
+
+std::string file_tag(const std::string& s) {
+  std::string o;
+  for (char ch : s) o += std::isalnum(static_cast<unsigned char>(ch)) ? ch : (ch == '.' ? 'p' : '-');
+  return o;
+}
+
+std::string short_number(double v, int precision) {
+  std::ostringstream o;
+  o.precision(precision);
+  o << v;
+  return o.str();
+}
+
+nlohmann::json smoothness_json(const std::string& activation) {
+  const Activation phi = Activation::parse(activation);
+  auto num = [](double v) { return std::isinf(v) ? nlohmann::json("infinity") : nlohmann::json(v); };
+  return {{"activation", phi.name()},
+          {"holder", num(phi.holder_smoothness())},
+          {"claimed", num(phi.claimed_smoothness())},
+          {"convention", phi.smoothness_convention()}};
+}
+
+// ---------------------------------------------------------------- cells
+
+namespace {
+
+// The model and estimator of a series as text; its hash is part of every seed of its cells.
+// The trailing "|K0" (no fixed piece count) is kept so that the seeds stay those of earlier
+// versions.
+std::string model_key(const Series& s) {
+  std::ostringstream o;
+  o << s.model.activation << "|" << s.model.tokens << "|N" << s.model.N << "|d" << s.model.d << "|r" << s.model.r
+    << "|sigma" << s.model.sigma << "|" << (s.a_known ? "known" : "erm") << "|s" << s.degree << "|cK" << s.cK
+    << "|K0";
+  return o.str();
+}
+
+nlohmann::json to_json(const SeriesCell& c) {
+  return {{"M", c.M},          {"rep", c.rep},
+          {"K", c.K},          {"error", c.error},
+          {"error_se", c.error_se}, {"error_erm", c.error_erm},
+          {"error_erm_se", c.error_erm_se}, {"train_mse", c.train_mse},
+          {"a", c.a},          {"b", c.b},
+          {"seconds", c.seconds}, {"iterations", c.iterations},
+          {"evaluations", c.evaluations}, {"rejected", c.rejected},
+          {"stop", c.stop},    {"solver", c.solver}, {"rcond", c.rcond},
+          {"status", c.status}};
+}
+
+SeriesCell cell_from_json(const nlohmann::json& j) {
+  SeriesCell c;
+  read_checkpoint_field(j, "M", c.M);
+  read_checkpoint_field(j, "rep", c.rep);
+  read_checkpoint_field(j, "K", c.K);
+  read_checkpoint_field(j, "error", c.error);
+  read_checkpoint_field(j, "error_se", c.error_se);
+  read_checkpoint_field(j, "error_erm", c.error_erm);
+  read_checkpoint_field(j, "error_erm_se", c.error_erm_se);
+  read_checkpoint_field(j, "train_mse", c.train_mse);
+  read_checkpoint_field(j, "a", c.a);
+  read_checkpoint_field(j, "b", c.b);
+  read_checkpoint_field(j, "rcond", c.rcond);
+  read_checkpoint_field(j, "seconds", c.seconds);
+  read_checkpoint_field(j, "iterations", c.iterations);
+  read_checkpoint_field(j, "evaluations", c.evaluations);
+  read_checkpoint_field(j, "rejected", c.rejected);
+  read_checkpoint_field(j, "stop", c.stop);
+  read_checkpoint_field(j, "solver", c.solver);
+  read_checkpoint_field(j, "status", c.status);
+  return c;
+}
+
+// A checkpointed cell must be a result run_cell could have produced.
+void validate_cell(const nlohmann::json& j) {
+  const SeriesCell c = cell_from_json(j);
+  if (c.status != "ok" && c.status != "rank-deficient" && c.status != "non-finite")
+    throw InputError("unknown status '" + c.status + "'");
+  if (c.status != "non-finite" && !(std::isfinite(c.error) && c.error > 0 && std::isfinite(c.error_erm)))
+    throw InputError("error must be finite and > 0");
+  if (!(c.K >= 1) || !(c.M >= 16) || !(c.rep >= 0)) throw InputError("K, M or rep out of range");
+}
+
+// Composed error on fresh pairs for g_hat(x, y) = phi_hat(x^T U V^T y).
+std::pair<double, double> composed_error(const PairwiseModel& model, const arma::mat& pairs, const arma::mat& U,
+                                         const arma::mat& V, const BSplineBasis& basis, const arma::vec& coef,
+                                         int threads) {
+  const arma::uword T = pairs.n_cols / 2;
+  const arma::mat P = U.t() * pairs, Q = V.t() * pairs;
+  std::vector<double> sq(T);
+#pragma omp parallel for schedule(static) num_threads(threads)
+  for (arma::uword t = 0; t < T; ++t) {
+    const double u = arma::dot(P.col(2 * t), Q.col(2 * t + 1));
+    const double e = basis.value(coef, u) - model.g(pairs.colptr(2 * t), pairs.colptr(2 * t + 1));
+    sq[t] = e * e;
+  }
+  return mean_and_se(sq);
+}
+
+SeriesCell run_cell(const Series& s, const std::string& key, const PairwiseModel& model, const EstimatorConfig& c,
+                    std::pair<double, double> known_range, std::size_t M, int rep, int threads) {
+  const auto t0 = std::chrono::steady_clock::now();
+  SeriesCell r;
+  r.M = M;
+  r.rep = rep;
+  const double beta_eff = std::min(model.phi().claimed_smoothness(), s.degree + 1.0);
+  r.K = schedule_pieces(Schedule::plain, beta_eff, s.cK, M);
+  const std::uint64_t skey = hash_name(key);
+  const std::uint64_t data_seed = derive_seed(c.seed, {hash_name("data"), skey, M, static_cast<std::uint64_t>(rep)});
+  const std::uint64_t test_seed = derive_seed(c.seed, {hash_name("test"), skey, M, static_cast<std::uint64_t>(rep)});
+  const int N = model.N(), d = model.d();
+  arma::mat X(d, M * N);
+  arma::vec Y(M * N);
+  model.draw_samples(data_seed, 0, M, X.memptr(), Y.memptr());
+  const arma::mat pairs = model.draw_token_pairs(test_seed, c.test_pairs);
+  LseOptions lopt;
+  lopt.threads = threads;
+  if (s.a_known) {
+    const BSplineBasis basis(known_range.first, known_range.second, r.K, s.degree);
+    const PairwiseLseFit fit = fit_pairwise_lse(basis, model.A(), N, d, M, in_memory_source(X, Y, N), lopt);
+    arma::mat U, V;
+    arma::vec sv;
+    arma::svd_econ(U, sv, V, model.A());
+    const int rr = model.spec().r;
+    const arma::mat Ur = U.head_cols(rr) * arma::diagmat(sv.head(rr)), Vr = V.head_cols(rr);
+    std::tie(r.error, r.error_se) = composed_error(model, pairs, Ur, Vr, basis, fit.solution.coef, threads);
+    r.error_erm = r.error;
+    r.error_erm_se = r.error_se;
+    r.train_mse = fit.solution.train_mse;
+    r.solver = fit.solution.solver;
+    r.rcond = fit.solution.rcond;
+    r.a = basis.a();
+    r.b = basis.b();
+    r.stop = "A known";
+    r.status = fit.solution.fallback ? "rank-deficient" : "ok";
+  } else {
+    ErmOptions o;
+    o.rank = model.spec().r;
+    o.pieces = r.K;
+    o.degree = s.degree;
+    o.restarts = c.restarts;
+    o.coarse_pieces = c.coarse_pieces;
+    o.rel_tol = c.rel_tol;
+    o.max_iterations = c.max_iterations;
+    o.seed = derive_seed(c.seed, {hash_name("erm"), skey, M, static_cast<std::uint64_t>(rep)});
+    o.threads = threads;
+    o.start = ErmStart::moment;
+    // The trimmed refit of the phi-step, when the sample has enough interactions for it.
+    const std::size_t n_int = M * static_cast<std::size_t>(N) * (N - 1);
+    o.refit_trim = 2 * static_cast<std::size_t>(c.refit_trim) < n_int ? static_cast<std::size_t>(c.refit_trim) : 0;
+    const PairwiseErmFit fit = fit_pairwise_erm(X, Y, N, o);
+    const auto& dg = fit.diagnostics;
+    r.iterations = dg.iterations;
+    r.evaluations = dg.evaluations;
+    r.rejected = dg.rejected_steps;
+    r.stop = dg.stop_reason;
+    std::tie(r.error, r.error_se) = composed_error(model, pairs, fit.U, fit.V, fit.basis, fit.coef, threads);
+    if (o.refit_trim > 0) {  // also score the ERM's own phi (untrimmed interval)
+      const BSplineBasis untrimmed(dg.untrimmed_a, dg.untrimmed_b, r.K, s.degree);
+      std::tie(r.error_erm, r.error_erm_se) =
+          composed_error(model, pairs, fit.U, fit.V, untrimmed, dg.coef_untrimmed, threads);
+    } else {
+      r.error_erm = r.error;
+      r.error_erm_se = r.error_se;
+    }
+    r.train_mse = fit.train_risk;
+    r.solver = dg.phi_step.solver;
+    r.rcond = dg.phi_step.rcond;
+    r.a = fit.basis.a();
+    r.b = fit.basis.b();
+    r.status = dg.phi_step.fallback ? "rank-deficient" : "ok";
+  }
+  if (!std::isfinite(r.error) || !(r.error > 0) || !std::isfinite(r.error_erm)) r.status = "non-finite";
+  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return r;
+}
+
+}  // namespace
+
+std::vector<SeriesResult> run_series(const std::string& study, const std::vector<Series>& series,
+                                     const EstimatorConfig& c, const nlohmann::json& parameters,
+                                     const StudyContext& ctx) {
+  // The distinct series in order of first appearance, each with its model (and, with A known,
+  // the interaction range of its spline space).
+  struct Distinct {
+    const Series* series;
+    std::string key;
+    std::unique_ptr<PairwiseModel> model;
+    std::pair<double, double> known_range{0, 0};
+    std::size_t first = 0;  // its first cell
+  };
+  std::vector<Distinct> distinct;
+  std::map<std::string, std::size_t> index;  // model key -> distinct
+  const std::uint64_t model_seed = derive_seed(c.seed, {hash_name("model")});
+  SweepSpec sweep;
+  sweep.study = study;
+  sweep.label = study;
+  sweep.fingerprint = run_fingerprint(parameters);
+  sweep.parallelism = CellParallelism::within_cells;
+  struct CellRef {
+    std::size_t distinct, M;
+    int rep;
+  };
+  std::vector<CellRef> refs;
+  for (const auto& s : series) {
+    const std::string key = model_key(s);
+    if (index.count(key)) continue;
+    index[key] = distinct.size();
+    Distinct d{&s, key, std::make_unique<PairwiseModel>(s.model, model_seed), {0, 0}, refs.size()};
+    if (s.a_known)
+      d.known_range = interaction_range(*d.model, derive_seed(c.seed, {hash_name("range")}), 1000000, 1e-4);
+    const std::string stem = "s" + std::to_string(hash_name(key));
+    for (std::size_t M : s.M)
+      for (int rep = 0; rep < c.seeds; ++rep) {
+        refs.push_back({distinct.size(), M, rep});
+        sweep.names.push_back(stem + "-M" + std::to_string(M) + "-rep" + std::to_string(rep));
+      }
+    distinct.push_back(std::move(d));
+  }
+  const auto values = run_sweep(
+      ctx, sweep,
+      [&](std::size_t i, int threads) {
+        const CellRef& ref = refs[i];
+        const Distinct& d = distinct[ref.distinct];
+        return to_json(run_cell(*d.series, d.key, *d.model, c, d.known_range, ref.M, ref.rep, threads));
+      },
+      validate_cell);
+  std::vector<SeriesResult> out;
+  for (const auto& s : series) {
+    const Distinct& d = distinct[index.at(model_key(s))];
+    SeriesResult res;
+    res.series = s;
+    const std::size_t count = s.M.size() * static_cast<std::size_t>(c.seeds);
+    for (std::size_t k = 0; k < count; ++k) res.cells.push_back(cell_from_json(values[d.first + k]));
+    out.push_back(std::move(res));
+  }
+  return out;
+}
+
+void write_series_csv(const std::vector<SeriesResult>& results, const EstimatorConfig& c,
+                      const std::filesystem::path& out) {
+  CsvTable t;
+  t.columns = {"factor", "value", "activation", "tokens", "N", "d", "r", "sigma", "A", "degree", "cK", "refit_trim",
+               "M", "rep", "seed", "K", "a", "b", "error", "error_se", "error_erm", "error_erm_se", "train_mse",
+               "iterations", "evaluations", "rejected_steps", "stop", "solver", "rcond", "status", "seconds"};
+  for (const auto& sr : results) {
+    const Series& s = sr.series;
+    for (const auto& r : sr.cells)
+      t.rows.push_back({s.factor, format_double(s.value), s.model.activation, s.model.tokens, std::to_string(s.model.N),
+                        std::to_string(s.model.d), std::to_string(s.model.r), format_double(s.model.sigma),
+                        s.a_known ? "known" : "unknown", std::to_string(s.degree), format_double(s.cK),
+                        std::to_string(s.a_known ? 0 : c.refit_trim), std::to_string(r.M), std::to_string(r.rep),
+                        std::to_string(c.seed), std::to_string(r.K), format_double(r.a), format_double(r.b),
+                        format_double(r.error), format_double(r.error_se), format_double(r.error_erm),
+                        format_double(r.error_erm_se), format_double(r.train_mse), std::to_string(r.iterations),
+                        std::to_string(r.evaluations), std::to_string(r.rejected), r.stop, r.solver,
+                        format_double(r.rcond), r.status, format_double(r.seconds)});
+  }
+  write_file_atomic(out / "cells.csv", t.str());
+}
+
+// ---------------------------------------------------------------- measurements
+
+RankRegime rank_regime(const Series& s, double b) {
+  RankRegime g;
+  g.rd = s.model.r * s.model.d;
+  g.M_min = *std::min_element(s.M.begin(), s.M.end());
+  g.M_max = *std::max_element(s.M.begin(), s.M.end());
+  g.knee_min = rank_knee(static_cast<double>(g.M_min), b);
+  g.knee_max = rank_knee(static_cast<double>(g.M_max), b);
+  return g;
+}
+
+SeriesSlope series_slope(const SeriesResult& sr, const EstimatorConfig& c, const std::string& stream,
+                         bool use_erm_error) {
+  SeriesSlope o;
+  const Activation phi = Activation::parse(sr.series.model.activation);
+  o.reference = -minimax_exponent(phi.claimed_smoothness(), sr.series.degree);
+  std::vector<double> x, y;
+  for (const auto& r : sr.cells) {
+    if (r.status != "ok") {
+      ++o.excluded;
+      continue;
+    }
+    x.push_back(std::log(static_cast<double>(r.M)));
+    y.push_back(std::log(use_erm_error ? r.error_erm : r.error));
+  }
+  std::vector<double> xs = x;
+  std::sort(xs.begin(), xs.end());
+  if (x.size() < 3 || std::unique(xs.begin(), xs.end()) - xs.begin() < 2) return o;
+  o.fit = fit_slope(x, y, 0.95, c.bootstrap, derive_seed(c.seed, {hash_name("bootstrap"), hash_name(stream)}));
+  return o;
+}
+
+Measurement series_slope_measurement(const SeriesResult& sr, const SeriesSlope& s, std::string quantity,
+                                     std::map<std::string, std::string> select) {
+  Measurement m = slope_measurement(s.fit.value(), std::move(quantity), std::move(select));
+  const Activation phi = Activation::parse(sr.series.model.activation);
+  m.details["abscissa"] = "log M";
+  m.details["cells_excluded"] = s.excluded;
+  m.details["reference_slope"] = s.reference;
+  m.details["smoothness_convention"] = phi.smoothness_convention();
+  if (!sr.series.a_known) {
+    const RankRegime g = rank_regime(sr.series, phi.claimed_smoothness());
+    m.details["rank_condition"] = {{"r_d", g.rd},
+                                   {"M_smallest", g.M_min},
+                                   {"knee_at_smallest_M", g.knee_min},
+                                   {"M_largest", g.M_max},
+                                   {"knee_at_largest_M", g.knee_max},
+                                   {"holds_at_every_M", g.holds_everywhere()},
+                                   {"holds_at_largest_M", g.holds_at_largest()}};
+  }
+  return m;
+}
+
+namespace {
+
+// Median of the ok errors of a series at size M over the reps `draws` (indices into those
+// cells; all of them when null). NaN if there are none.
+double median_of(const SeriesResult& sr, std::size_t M, const std::vector<int>* draws) {
+  std::vector<double> v;
+  for (const auto& r : sr.cells)
+    if (r.M == M && r.status == "ok") v.push_back(r.error);
+  if (draws) {
+    std::vector<double> w;
+    for (int k : *draws)
+      if (k < static_cast<int>(v.size())) w.push_back(v[k]);
+    v = w;
+  }
+  if (v.empty()) return std::numeric_limits<double>::quiet_NaN();
+  return quantile_type7(v, 0.5);
+}
+
+}  // namespace
+
+double median_error_at(const SeriesResult& sr, std::size_t M) { return median_of(sr, M, nullptr); }
+
+std::optional<Measurement> spread_measurement(const std::vector<const SeriesResult*>& group,
+                                              const EstimatorConfig& c, const std::string& stream,
+                                              std::string quantity, std::map<std::string, std::string> select) {
+  if (group.empty()) return std::nullopt;
+  std::size_t Mmax = 0;
+  for (std::size_t M : group.front()->series.M) Mmax = std::max(Mmax, M);
+  for (const SeriesResult* sr : group)
+    if (std::isnan(median_error_at(*sr, Mmax))) return std::nullopt;
+  auto ratio_of = [&](const std::vector<std::vector<int>>* draws) {
+    double lo = kInf, hi = 0;
+    for (std::size_t g = 0; g < group.size(); ++g) {
+      const double m = median_of(*group[g], Mmax, draws ? &(*draws)[g] : nullptr);
+      lo = std::min(lo, m);
+      hi = std::max(hi, m);
+    }
+    return hi / lo;
+  };
+  Measurement m;
+  m.quantity = std::move(quantity);
+  m.select = std::move(select);
+  m.width_scale = WidthScale::log;
+  m.value = ratio_of(nullptr);
+  Rng rng(derive_seed(c.seed, {hash_name("spread"), hash_name(stream)}));
+  std::vector<double> boot;
+  for (int b = 0; b < c.bootstrap; ++b) {
+    std::vector<std::vector<int>> draws(group.size());
+    for (std::size_t g = 0; g < group.size(); ++g) {
+      std::size_t n = 0;
+      for (const auto& r : group[g]->cells) n += r.M == Mmax && r.status == "ok";
+      for (std::size_t k = 0; k < n; ++k) draws[g].push_back(static_cast<int>(rng.below(n)));
+    }
+    const double v = ratio_of(&draws);
+    if (std::isfinite(v)) boot.push_back(v);
+  }
+  double lo = m.value, hi = m.value;
+  if (!boot.empty()) {
+    lo = quantile_type7(boot, 0.025);
+    hi = quantile_type7(boot, 0.975);
+  }
+  m.ci_t_lo = m.ci_boot_lo = lo;
+  m.ci_t_hi = m.ci_boot_hi = hi;
+  nlohmann::json members = nlohmann::json::array();
+  for (const SeriesResult* sr : group) members.push_back(sr->series.value);
+  m.details = {{"M", Mmax},
+               {"members", members},
+               {"bootstrap_resamples", boot.size()},
+               {"definition", "largest over smallest median error at M across the members"},
+               {"intervals", "both intervals are the 95% percentile seed-bootstrap interval (reps resampled within "
+                             "each member); a ratio of medians has no t-interval"}};
+  return m;
+}
+
+}  // namespace attnrate

@@ -1,0 +1,161 @@
+#include "studies/pairwise/smoothness.hpp"
+
+#include <chrono>
+#include <limits>
+#include <sstream>
+
+#include "estimators/common/input_error.hpp"
+#include "plots/convergence_plot.hpp"
+#include "plots/slope_plot.hpp"
+#include "studies/io/output.hpp"
+#include "studies/pairwise/pairwise_series.hpp"
+#include "theory/pairwise/activation.hpp"
+
+namespace attnrate {
+
+std::vector<KeySpec> smoothness_keys() {
+  std::vector<KeySpec> k = {
+      {"erm-activations", "bspline:3,bspline:8", "phi fitted with A unknown (the paper's P_true = P_est)"},
+      {"known-activations", "weierstrass:0.5,weierstrass:1,weierstrass:1.5,weierstrass:2,weierstrass:3",
+       "phi fitted with A known (least squares, as minimax-rate)"},
+      {"tokens", "uniform", "token law"},
+      {"N", "8", "tokens per sample (>= 2)"},
+      {"d", "5", "token dimension (>= 1)"},
+      {"r", "1", "rank of A (1 <= r <= d)"},
+      {"sigma", "2", "noise level of the A-unknown series (>= 0; see README: variance-dominated regime)"},
+      {"sigma-known", "2", "noise level of the A-known series (>= 0; see README: variance-dominated regime)"},
+      {"M-known", "500:32000:x2", "sample sizes of the A-known series"},
+      {"cK-known", "4", "schedule constant of the A-known series (README: tuned for sigma = 2; > 0)"},
+  };
+  for (auto& e : estimator_keys("500:8000:x2", "4")) k.push_back(e);
+  return k;
+}
+
+namespace {
+
+constexpr double kInf = std::numeric_limits<double>::infinity();
+
+struct Plan {
+  EstimatorConfig c;
+  std::vector<Series> series;  // the A-unknown series, then the A-known ones
+};
+
+Plan read_plan(const Settings& settings) {
+  Plan p;
+  p.c = read_estimator(settings);
+  const auto erm_acts = split_list(settings.raw("erm-activations")).empty()
+                            ? std::vector<std::string>{}
+                            : activation_list(settings, "erm-activations", true);
+  const auto known_acts = split_list(settings.raw("known-activations")).empty()
+                              ? std::vector<std::string>{}
+                              : activation_list(settings, "known-activations", false);
+  if (erm_acts.empty() && known_acts.empty())
+    throw InputError("smoothness: --erm-activations and --known-activations are both empty");
+  PairwiseModelSpec base;
+  base.tokens = settings.get_string("tokens");
+  base.N = static_cast<int>(settings.get_int("N", 2, 100000));
+  base.d = static_cast<int>(settings.get_int("d", 1, 100000));
+  base.r = static_cast<int>(settings.get_int("r", 1, base.d));
+  const double sigma = settings.get_double("sigma", 0.0, kInf);
+  const double sigma_known = settings.get_double("sigma-known", 0.0, kInf);
+  const auto M_known = settings.get_sizes("M-known", 16);
+  const double cK_known = settings.get_double("cK-known", 0.0, kInf, false);
+  // A slope needs two sizes.
+  if (!erm_acts.empty() && p.c.M.size() < 2)
+    throw InputError(settings.source("M") + " needs at least two distinct sample sizes");
+  if (!known_acts.empty() && M_known.size() < 2)
+    throw InputError(settings.source("M-known") + " needs at least two distinct sample sizes");
+  auto add = [&](const std::string& act, bool known) {
+    Series s;
+    s.factor = "b";
+    s.model = base;
+    s.model.activation = act;
+    s.model.sigma = known ? sigma_known : sigma;
+    validate(s.model);
+    const Activation phi = Activation::parse(act);
+    s.value = phi.claimed_smoothness();
+    s.degree = phi.default_degree();
+    s.a_known = known;
+    s.cK = known ? cK_known : p.c.cK;
+    s.M = known ? M_known : p.c.M;
+    s.label = act + (known ? " (A known)" : " (A unknown)");
+    p.series.push_back(s);
+  };
+  for (const auto& a : erm_acts) add(a, false);
+  for (const auto& a : known_acts) add(a, true);
+  return p;
+}
+
+}  // namespace
+
+void check_smoothness(const Settings& settings) { (void)read_plan(settings); }
+
+nlohmann::json run_smoothness(const Settings& settings, const StudyContext& ctx) {
+  const auto t0 = std::chrono::steady_clock::now();
+  const Plan plan = read_plan(settings);
+  const EstimatorConfig& c = plan.c;
+  const nlohmann::json params = parameters_json(settings);
+  const auto results = run_series("smoothness", plan.series, c, params, ctx);
+  if (ctx.share.root()) write_series_csv(results, c, ctx.out);
+
+  nlohmann::json summary;
+  summary["study"] = "smoothness";
+  summary["parameters"] = params;
+  summary["smoothness"] = nlohmann::json::array();
+  summary["quantities"] = nlohmann::json::array();
+  SlopeFigure sfig;
+  sfig.title = "smoothness: fitted slope vs b (bspline: paper's b = P-1, A unknown; weierstrass: Hoelder b, A known)";
+  SlopeSeries erm_pts{"bspline:P, A unknown (b = P-1)", {}}, known_pts{"weierstrass:b, A known", {}};
+  ConvergenceFigure cfig;
+  cfig.title = "smoothness: composed error vs M";
+  std::size_t total = 0, excluded = 0;
+  for (const auto& sr : results) {
+    const auto& s = sr.series;
+    const std::string A = s.a_known ? "known" : "unknown";
+    nlohmann::json sm = smoothness_json(s.model.activation);
+    sm["A"] = A;
+    sm["degree"] = s.degree;
+    summary["smoothness"].push_back(sm);
+    // The bootstrap stream label of earlier versions (their claim id), kept for reproducibility.
+    const SeriesSlope o = series_slope(sr, c, "smoothness." + activation_tag(s.model.activation) + ".slope");
+    total += sr.cells.size();
+    excluded += o.excluded;
+    if (!o.fit) continue;
+    Measurement m = series_slope_measurement(sr, o, "slope", {{"activation", s.model.activation}, {"A", A}});
+    m.details["smoothness"] = sm;
+    summary["quantities"].push_back(to_json(m));
+    (s.a_known ? known_pts : erm_pts).points.push_back({s.value, o.fit->slope, m.lo(), m.hi()});
+    ConvergenceSeries cs;
+    cs.label = s.label;
+    for (const auto& r : sr.cells)
+      if (r.status == "ok") {
+        cs.x.push_back(static_cast<double>(r.M));
+        cs.y.push_back(r.error);
+      }
+    cs.fit_slope = o.fit->slope;
+    cs.fit_intercept = o.fit->intercept;
+    cs.theory_slope = o.reference;
+    cfig.series.push_back(cs);
+  }
+  if (!erm_pts.points.empty()) sfig.series.push_back(erm_pts);
+  if (!known_pts.points.empty()) sfig.series.push_back(known_pts);
+  if (!sfig.series.empty()) {
+    sfig.note = "bars: hull of t and bootstrap 95% intervals; dashed: reference -2b/(2b+1)";
+    if (ctx.share.root()) {
+      write_slope_figure(sfig, ctx.out / "slopes");
+      write_convergence_figure(cfig, ctx.out / "convergence");
+    }
+    summary["figure"] = "slopes.png";
+    summary["figures"] = {"slopes.png", "convergence.png"};
+  } else {
+    summary["error"] = "no series has 3 usable cells at two or more sizes: nothing measured";
+  }
+  summary["cells_total"] = total;
+  summary["cells_excluded"] = excluded;
+  summary["wall_seconds"] = seconds_since(t0);
+  summary["build"] = build_info();
+  if (ctx.share.root()) write_file_atomic(ctx.out / "summary.json", summary.dump(2) + "\n");
+  return summary;
+}
+
+}  // namespace attnrate
