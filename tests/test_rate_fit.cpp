@@ -236,9 +236,13 @@ TEST_CASE("fit_slope: bootstrap interval contains the slope, is reproducible and
   CHECK(ratio >= 0.5);
   CHECK(ratio <= 2.0);
 
-  const auto [lo, hi] = judged_interval(a);
-  CHECK(lo == std::min(a.ci_t_lo, a.ci_boot_lo));
-  CHECK(hi == std::max(a.ci_t_hi, a.ci_boot_hi));
+  // As a measurement, the slope is judged on the hull of both intervals.
+  const Measurement m = slope_measurement(a, "slope", {{"d", "5"}});
+  CHECK(m.value == a.slope);
+  CHECK(m.lo() == std::min(a.ci_t_lo, a.ci_boot_lo));
+  CHECK(m.hi() == std::max(a.ci_t_hi, a.ci_boot_hi));
+  CHECK(m.select.at("d") == "5");
+  CHECK(m.details.at("cells_used") == a.n);
 }
 
 TEST_CASE("fit_slope: rejects bad input with InputError", "[rate_fit]") {
@@ -262,55 +266,3 @@ TEST_CASE("fit_slope: rejects bad input with InputError", "[rate_fit]") {
   CHECK_NOTHROW(fit_slope({1, 2, 2}, {0, 1, 1.5}, 0.95, 1));              // the minimum: 3 cells, 2 sizes
 }
 
-TEST_CASE("judge: the three verdicts and their boundaries", "[rate_fit]") {
-  // Dyadic numbers so the boundary comparisons are exact: interval [0.25, 0.5], tolerance 1/8.
-  const double lo = 0.25, hi = 0.5, tol = 0.125, eps = 0x1.0p-30;
-  SECTION("consistent inside, on the tolerance edges, inconsistent just outside") {
-    CHECK(judge(0.375, lo, hi, tol, 1.0) == Verdict::consistent);
-    CHECK(judge(0.125, lo, hi, tol, 1.0) == Verdict::consistent);  // lo - tol
-    CHECK(judge(0.625, lo, hi, tol, 1.0) == Verdict::consistent);  // hi + tol
-    CHECK(judge(0.125 - eps, lo, hi, tol, 1.0) == Verdict::inconsistent);
-    CHECK(judge(0.625 + eps, lo, hi, tol, 1.0) == Verdict::inconsistent);
-    CHECK(judge(-3.0, lo, hi, tol, 1.0) == Verdict::inconsistent);
-    CHECK(judge(0.25 - eps, lo, hi, 0.0, 1.0) == Verdict::inconsistent);  // zero tolerance
-    CHECK(judge(0.25, lo, hi, 0.0, 1.0) == Verdict::consistent);
-  }
-  SECTION("inconclusive only when strictly wider than the maximum, whatever the theory value") {
-    CHECK(judge(0.375, lo, hi, tol, 0.25) == Verdict::consistent);     // width == max: judged
-    CHECK(judge(5.0, lo, hi, tol, 0.25) == Verdict::inconsistent);
-    CHECK(judge(0.375, lo, hi, tol, 0.25 - eps) == Verdict::inconclusive);
-    CHECK(judge(5.0, lo, hi, tol, 0.25 - eps) == Verdict::inconclusive);
-    CHECK(judge(5.0, lo, hi, tol, HUGE_VAL) == Verdict::inconsistent);  // no maximum
-  }
-  SECTION("a theory range: consistent when the widened interval meets it, exact at both edges") {
-    // Range [0.625, 1]: touches hi + tol = 0.625 exactly; a range below lo - tol = 0.125 too.
-    CHECK(judge_range(0.625, 1.0, lo, hi, tol, 1.0) == Verdict::consistent);
-    CHECK(judge_range(0.625 + eps, 1.0, lo, hi, tol, 1.0) == Verdict::inconsistent);
-    CHECK(judge_range(-1.0, 0.125, lo, hi, tol, 1.0) == Verdict::consistent);
-    CHECK(judge_range(-1.0, 0.125 - eps, lo, hi, tol, 1.0) == Verdict::inconsistent);
-    CHECK(judge_range(-1.0, 2.0, lo, hi, 0.0, 1.0) == Verdict::consistent);  // range contains the interval
-    CHECK(judge_range(0.3, 0.4, lo, hi, 0.0, 1.0) == Verdict::consistent);   // interval contains the range
-    CHECK(judge_range(-1.0, 2.0, lo, hi, tol, 0.25 - eps) == Verdict::inconclusive);
-    // A point range is judge itself.
-    for (double t : {-3.0, 0.125 - eps, 0.125, 0.375, 0.625, 0.625 + eps})
-      CHECK(judge_range(t, t, lo, hi, tol, 1.0) == judge(t, lo, hi, tol, 1.0));
-    CHECK_THROWS_AS(judge_range(1.0, 0.5, lo, hi, tol, 1.0), InputError);
-    CHECK_THROWS_AS(judge_range(-HUGE_VAL, 0.5, lo, hi, tol, 1.0), InputError);
-  }
-  SECTION("names") {
-    CHECK(to_string(Verdict::consistent) == "consistent");
-    CHECK(to_string(Verdict::inconclusive) == "inconclusive");
-    CHECK(to_string(Verdict::inconsistent) == "inconsistent");
-  }
-  SECTION("bad input") {
-    const double nan = std::nan("");
-    CHECK_THROWS_AS(judge(nan, lo, hi, tol, 1.0), InputError);
-    CHECK_THROWS_AS(judge(0.3, nan, hi, tol, 1.0), InputError);
-    CHECK_THROWS_AS(judge(0.3, lo, HUGE_VAL, tol, 1.0), InputError);
-    CHECK_THROWS_AS(judge(0.3, hi, lo, tol, 1.0), InputError);  // lo > hi
-    CHECK_THROWS_AS(judge(0.3, lo, hi, -0.01, 1.0), InputError);
-    CHECK_THROWS_AS(judge(0.3, lo, hi, nan, 1.0), InputError);
-    CHECK_THROWS_AS(judge(0.3, lo, hi, tol, 0.0), InputError);
-    CHECK_THROWS_AS(judge(0.3, lo, hi, tol, nan), InputError);
-  }
-}

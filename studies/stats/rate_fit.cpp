@@ -178,33 +178,4 @@ Measurement slope_measurement(const SlopeFit& f, std::string quantity, std::map<
   return m;
 }
 
-Verdict judge(double theory, double lo, double hi, double tolerance, double max_width) {
-  return judge_range(theory, theory, lo, hi, tolerance, max_width);
-}
-
-Verdict judge_range(double theory_lo, double theory_hi, double lo, double hi, double tolerance, double max_width) {
-  if (!std::isfinite(theory_lo) || !std::isfinite(theory_hi) || theory_lo > theory_hi || !std::isfinite(lo) ||
-      !std::isfinite(hi) || lo > hi) {
-    std::ostringstream m;
-    m << "judge: need a finite theory value (or range lo <= hi) and a finite interval lo <= hi, got theory = ";
-    if (theory_lo == theory_hi) m << theory_lo;
-    else m << "[" << theory_lo << ", " << theory_hi << "]";
-    m << ", [" << lo << ", " << hi << "]";
-    throw InputError(m.str());
-  }
-  if (!(tolerance >= 0.0)) {
-    std::ostringstream m;
-    m << "judge: tolerance must be >= 0, got " << tolerance;
-    throw InputError(m.str());
-  }
-  if (!(max_width > 0.0)) {
-    std::ostringstream m;
-    m << "judge: maximum interval width must be > 0 (infinity allowed), got " << max_width;
-    throw InputError(m.str());
-  }
-  if (hi - lo > max_width) return Verdict::inconclusive;
-  if (lo - tolerance <= theory_hi && theory_lo <= hi + tolerance) return Verdict::consistent;
-  return Verdict::inconsistent;
-}
-
 }  // namespace attnrate

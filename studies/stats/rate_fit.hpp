@@ -1,13 +1,13 @@
 #pragma once
-// Empirical rates: OLS slope of log(error) on log(size) with confidence intervals, and the
-// verdict that compares a fitted slope with a theoretical exponent (SPEC §4).
+// Empirical rates: OLS slope of log(error) on log(size) with a Student-t and a seed-bootstrap
+// confidence interval, and the slope as a measurement for claims (docs/statistics.md). Verdicts
+// are theory/claims/judge.hpp's.
 #include <cstdint>
 #include <utility>
 #include <string>
 #include <vector>
 #include <map>
 
-#include "theory/claims/judge.hpp"
 #include "theory/claims/measurement.hpp"
 
 namespace attnrate {
@@ -51,23 +51,5 @@ double quantile_type7(std::vector<double> values, double p);
 /// The slope as a measurement for claims: value = slope, the t and bootstrap intervals, and the
 /// fit's intercept, standard error, cell count and resamples in details.
 Measurement slope_measurement(const SlopeFit& fit, std::string quantity, std::map<std::string, std::string> select = {});
-
-/// SPEC §4 with the interval [lo, hi] that the claim is judged on:
-/// inconclusive if hi - lo > max_width; otherwise consistent if lo - tolerance <= theory <=
-/// hi + tolerance; inconsistent otherwise.
-Verdict judge(double theory, double lo, double hi, double tolerance, double max_width);
-
-/// The same rule against a theory range [theory_lo, theory_hi] (a bound with two terms whose
-/// local slopes differ, e.g. the pairwise rate outside its rank condition): inconclusive if
-/// hi - lo > max_width; otherwise consistent if [lo - tolerance, hi + tolerance] meets the
-/// range; inconsistent otherwise. judge(t, ...) == judge_range(t, t, ...). Throws InputError if
-/// theory_lo > theory_hi or either is not finite (and as judge).
-Verdict judge_range(double theory_lo, double theory_hi, double lo, double hi, double tolerance, double max_width);
-
-/// The interval a slope claim is judged on: the hull of the t-interval and the bootstrap
-/// interval (a verdict must survive both ways of measuring the uncertainty).
-inline std::pair<double, double> judged_interval(const SlopeFit& f) {
-  return {f.ci_t_lo < f.ci_boot_lo ? f.ci_t_lo : f.ci_boot_lo, f.ci_t_hi > f.ci_boot_hi ? f.ci_t_hi : f.ci_boot_hi};
-}
 
 }  // namespace attnrate

@@ -66,36 +66,4 @@ void Progress::finish() {
   if (enabled_ && tty_) std::cerr << "\n";
 }
 
-nlohmann::json slope_claim_json(const std::string& id, const std::string& statement, double theory_slope,
-                                const SlopeFit& fit, double tolerance, double max_ci_width, Verdict verdict) {
-  nlohmann::json c;
-  c["id"] = id;
-  c["statement"] = statement;
-  c["quantity"] = "slope";
-  c["theory_value"] = theory_slope;
-  c["theory_slope"] = theory_slope;
-  c["measured"] = fit.slope;
-  c["slope"] = fit.slope;
-  c["intercept"] = fit.intercept;
-  c["slope_se"] = fit.slope_se;
-  c["ci_t"] = {fit.ci_t_lo, fit.ci_t_hi};
-  c["ci_boot"] = {fit.ci_boot_lo, fit.ci_boot_hi};
-  c["ci_level"] = fit.level;
-  c["bootstrap_resamples"] = fit.bootstrap_resamples;
-  c["cells_used"] = fit.n;
-  c["tolerance"] = tolerance;
-  c["max_ci_width"] = max_ci_width;
-  c["verdict_rule"] =
-      "judged on the hull of ci_t and ci_boot: inconclusive if wider than max_ci_width, consistent if the theory "
-      "value lies within tolerance of it, inconsistent otherwise";
-  c["verdict"] = to_string(verdict);
-  return c;
-}
-
-int claims_exit_code(const nlohmann::json& claims) {
-  for (const auto& c : claims)
-    if (c.at("verdict") != "consistent") return 1;
-  return 0;
-}
-
 }  // namespace attnrate

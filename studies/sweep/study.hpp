@@ -1,6 +1,6 @@
 #pragma once
 // What every study shares: where it writes, how many threads, resume, progress, and the
-// claim record of summary.json (SPEC §4, §5).
+// interruption by SIGINT or SIGTERM.
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
@@ -60,12 +60,5 @@ int interrupt_signal() noexcept;
 
 /// Wall-clock seconds since t0.
 double seconds_since(std::chrono::steady_clock::time_point t0);
-
-/// A slope claim: theory value, the fit, both intervals, tolerance and the verdict.
-nlohmann::json slope_claim_json(const std::string& id, const std::string& statement, double theory_slope,
-                                const SlopeFit& fit, double tolerance, double max_ci_width, Verdict verdict);
-
-/// Exit status for a set of claims: 0 if all consistent, 1 otherwise.
-int claims_exit_code(const nlohmann::json& claims);
 
 }  // namespace attnrate
