@@ -40,12 +40,13 @@ run() {
   check "$what: message /$pattern/, got: $out" grep -qE -- "$pattern" <<<"$out"
   check "$what: nothing outside $output changed" test "$before" == "$after"
   [[ $code -eq 0 ]] || check "$what: refused in $ms ms, want < 1000" test "$ms" -lt 1000
+  [[ $output != "$none" ]] || check "$what: no output created" test ! -e "$none"
 }
 
 mkdir -p "$tmp/in" "$tmp/out"
 "$bin" simulate pairwise --M 300 --N 4 --d 3 --r 1 --seed 3 --out "$tmp/in/data.csv" >/dev/null
 data=(--data "$tmp/in/data.csv" --A "$tmp/in/data.A.csv")
-none="$tmp/out/none"  # an output no refused command may create
+none="$tmp/out/none"  # an output no refused command may create (checked by run)
 
 # a. Sizes: refused, never truncated; memory checked before allocation.
 run 2 "--knots must be in 1..2147483637, got 4294967297" "$none" -- \
@@ -169,10 +170,14 @@ wait "$holder"
 rc=$?
 check "the holder was interrupted (exit $rc, want 130)" test "$rc" -eq 130
 run 0 "results in" "$locked" -- "$bin" study minimax-rate "${S[@]}" --out "$locked"
+check "the lock file stays in a used folder" test -f "$locked/.attnrate.lock"
 start_holder
 kill -9 "$holder"
 wait "$holder" 2>/dev/null
 run 0 "results in" "$locked" -- "$bin" study minimax-rate "${S[@]}" --out "$locked"
+
+printf '[[claim]]\nid = "x"\n' >"$tmp/in/bad_claims.toml"
+run 2 "bad_claims.toml:1: claim is missing the field" "$none" -- "$bin" verify --claims "$tmp/in/bad_claims.toml" --out "$none"
 
 # f. A study's --out must be a folder.
 printf 'keep\n' >"$tmp/in/existing"

@@ -238,7 +238,7 @@ TEST_CASE("atomic writes: only over regular files, through symlinks, temp files 
   CHECK(sidecar_path("fit.json", ".phi.csv") == fs::path("fit.phi.csv"));
 }
 
-TEST_CASE("output lock: one run per folder, released when the holder ends", "[hostile]") {
+TEST_CASE("output lock: one run per folder, released when the holder ends, no empty folder left", "[hostile]") {
   Scratch tmp;
   const fs::path out = tmp.dir / "results";
   {
@@ -248,7 +248,14 @@ TEST_CASE("output lock: one run per folder, released when the holder ends", "[ho
                Contains("--out " + out.string() + " is in use by another attnrate run (pid " + std::to_string(::getpid()) +
                         ")"));
   }
+  CHECK(!fs::exists(out));  // created by the lock and left empty: removed again
+  {
+    OutputLock lock(out);
+    tmp.file("results/summary.json", "{}");
+  }
+  CHECK(fs::is_regular_file(out / "summary.json"));  // a folder with outputs stays
   CHECK_NOTHROW(OutputLock(out));
+  CHECK(fs::exists(out / OutputLock::kFileName));
   const fs::path file = tmp.file("plain", "x");
   CHECK_THAT(input_error_of([&] { OutputLock lock(file); }), Contains("is a regular file; it must be a folder"));
 }
