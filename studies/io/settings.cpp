@@ -9,6 +9,7 @@
 #include <limits>
 #include <sstream>
 #include <toml++/toml.h>
+#include <type_traits>
 
 #include "estimators/common/input_error.hpp"
 #include "studies/io/byte_size.hpp"
@@ -141,14 +142,21 @@ template <class T>
 T checked_integer(const Settings& s, const std::string& key, T min, T max) {
   T v = 0;
   const std::string t = trim(s.raw(key));
-  const auto [ptr, ec] = std::from_chars(t.data(), t.data() + t.size(), v);
-  const bool whole = !t.empty() && ptr == t.data() + t.size();
-  if (!whole || (ec != std::errc() && ec != std::errc::result_out_of_range))
+  std::from_chars_result r = std::from_chars(t.data(), t.data() + t.size(), v);
+  if constexpr (std::is_unsigned_v<T>) {
+    // "-1" for an unsigned target is a number out of range, not a syntax error.
+    long long negative = 0;
+    if (r.ec == std::errc::invalid_argument && (r = std::from_chars(t.data(), t.data() + t.size(), negative)).ec ==
+                                                   std::errc())
+      r.ec = std::errc::result_out_of_range;
+  }
+  const bool whole = !t.empty() && r.ptr == t.data() + t.size();
+  if (!whole || (r.ec != std::errc() && r.ec != std::errc::result_out_of_range))
     throw InputError(label(s, key) + " must be an integer, got '" + s.raw(key) + "'");
-  if (ec == std::errc::result_out_of_range || v < min || v > max) {
+  if (r.ec == std::errc::result_out_of_range || v < min || v > max) {
     std::ostringstream m;
     m << label(s, key) << " must be ";
-    if (ec != std::errc::result_out_of_range && v < min && max == std::numeric_limits<T>::max()) m << ">= " << min;
+    if (r.ec != std::errc::result_out_of_range && v < min && max == std::numeric_limits<T>::max()) m << ">= " << min;
     else m << "in " << min << ".." << max;
     m << ", got " << s.raw(key);
     throw InputError(m.str());
@@ -167,11 +175,6 @@ int Settings::get_count(const std::string& key, int min, int max) const {
 }
 
 std::uint64_t Settings::get_size(const std::string& key, std::uint64_t min, std::uint64_t max) const {
-  if (trim(raw(key)).starts_with('-')) {  // from_chars reads "-1" as not a number for unsigned types
-    std::ostringstream m;
-    m << label(*this, key) << " must be in " << min << ".." << max << ", got " << raw(key);
-    throw InputError(m.str());
-  }
   return checked_integer(*this, key, min, max);
 }
 
