@@ -104,6 +104,11 @@ TEST_CASE("settings: integer getters refuse values outside the target type inste
   s.set("seeds", "0", "--seeds");
   CHECK_THAT(input_error_of([&] { s.get_int("seeds", 1, std::numeric_limits<long long>::max()); }),
              Contains("--seeds must be >= 1, got 0"));
+  s.set("M", "2:18446744073709551615:x2", "--M");
+  CHECK_THAT(input_error_of([&] { s.get_sizes("M", 2); }), Contains("--M entries must be <= 9007199254740992"));
+  s.set("M", "5,3000000000", "--M");
+  CHECK_THAT(input_error_of([&] { s.get_sizes("M", 2, 2147483647); }),
+             Contains("--M entries must be <= 2147483647, got 3000000000"));
   s.set("max-memory", "8G", "--max-memory");
   CHECK(s.get_bytes("max-memory") == (std::uint64_t{8} << 30));
   CHECK(memory_budget(s).bytes == 8.0 * (1 << 30));

@@ -202,7 +202,7 @@ std::uint64_t Settings::get_seed(const std::string& key) const {
   return v;
 }
 
-std::vector<std::size_t> Settings::get_sizes(const std::string& key, std::size_t min) const {
+std::vector<std::size_t> Settings::get_sizes(const std::string& key, std::size_t min, std::size_t max) const {
   const std::string& text = raw(key);
   const std::string name = label(*this, key);
   std::vector<std::size_t> out;
@@ -211,6 +211,7 @@ std::vector<std::size_t> Settings::get_sizes(const std::string& key, std::size_t
     if (!parse_number(t, v))
       throw InputError(name + " must be a list 500,1000 or a log grid 500:64000:x2 of integers, got '" + text + "'");
     if (v < min) throw InputError(name + " entries must be >= " + std::to_string(min) + ", got " + t);
+    if (v > max) throw InputError(name + " entries must be <= " + std::to_string(max) + ", got " + t);
     return static_cast<std::size_t>(v);
   };
   if (text.find(':') != std::string::npos) {

@@ -61,8 +61,10 @@ class Settings {
   double get_double(const std::string& key, double min, double max, bool min_inclusive = true) const;
   std::uint64_t get_seed(const std::string& key) const;
   /// "500,1000,4000" or a log grid "500:64000:x2" (first, last, factor > 1; last included when
-  /// hit exactly up to rounding). Every entry must be >= min.
-  std::vector<std::size_t> get_sizes(const std::string& key, std::size_t min) const;
+  /// hit exactly up to rounding). Every entry must be in [min, max]; the default max 2^53 keeps
+  /// grid points exact in double (pass INT_MAX for entries used as int).
+  std::vector<std::size_t> get_sizes(const std::string& key, std::size_t min,
+                                     std::size_t max = std::size_t{1} << 53) const;
   /// "a,b" with a < b, or "auto" (returns false).
   bool get_range(const std::string& key, double& a, double& b) const;
 

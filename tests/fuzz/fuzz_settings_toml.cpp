@@ -82,7 +82,7 @@ void check_getters(const attnrate::Settings& s, const std::string& key) {
     const std::vector<std::size_t> v = s.get_sizes(key, 1);
     if (v.empty()) finding("get_sizes returned an empty list");
     for (std::size_t x : v)
-      if (x < 1) finding("get_sizes returned an entry below min");
+      if (x < 1 || x > (std::size_t{1} << 53)) finding("get_sizes returned an entry outside [min, 2^53]");
     if (s.raw(key).find(':') == std::string::npos && std::set<std::size_t>(v.begin(), v.end()).size() != v.size())
       finding("get_sizes returned repeated entries for a comma list");
   });
