@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
-# Fuzzes the input readers (issue 6) with libFuzzer + AddressSanitizer/LeakSanitizer + UBSan:
-# the data CSV readers, the TOML study loader and the checkpoint reader (tests/fuzz/fuzz_*.cpp).
+# Fuzzes the input readers with libFuzzer + AddressSanitizer/LeakSanitizer + UBSan: the data CSV
+# readers, the TOML study loader, the claims file reader and the checkpoint reader
+# (tests/fuzz/fuzz_*.cpp).
 #
 #   scripts/fuzz.sh [--runs N] [--time S] [--corpus-only] [--only NAME]
 #
 #   --runs N        executions per harness (default 100000)
 #   --time S        stop each harness after S seconds instead (with --runs too: whichever first)
 #   --corpus-only   only replay the seed corpus (libFuzzer -runs=0)
-#   --only NAME     run one harness (data_csv, settings_toml, checkpoint)
+#   --only NAME     run one harness (data_csv, settings_toml, claims_toml, checkpoint)
 #
 # Installs what is missing (clang, its runtime libraries, libomp), configures build-fuzz with
 # clang and -DATTNRATE_FUZZ=ON, builds the fuzz targets only and runs each over a scratch copy of
@@ -23,7 +24,7 @@ TIME=""
 CORPUS_ONLY=0
 ONLY=""
 RUNS_GIVEN=0
-usage() { sed -n '5,11p' "$0" | sed 's/^# \{0,1\}//' >&2; exit "${1:-2}"; }
+usage() { sed -n '6,12p' "$0" | sed 's/^# \{0,1\}//' >&2; exit "${1:-2}"; }
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --runs) [[ $# -ge 2 && "$2" =~ ^[0-9]+$ ]] || usage; RUNS=$2; RUNS_GIVEN=1; shift 2 ;;

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# CLI contracts (SPEC §5, issue 2 item 7-8): simulate -> fit round trip, exit code 2 with an
-# actionable message for every invalid option or data file.
+# CLI contracts: simulate -> fit round trip, exit code 2 with an actionable message for every
+# invalid option or data file. Hostile paths and sizes: tests/hostile_input.sh.
 set -u
 bin="$1"
 tmp=$(mktemp -d)
@@ -23,30 +23,31 @@ expect() {  # expect CODE PATTERN -- command...
 }
 
 # Round trip: simulate noiseless data from a spline-representable model is not possible with
-# weierstrass, so check the contract: files, JSON keys, phi.csv size.
+# weierstrass, so check the contract: files (sidecars named after --out), JSON keys, phi size.
 expect 0 "wrote" -- "$bin" simulate pairwise --M 300 --N 4 --d 3 --r 1 --sigma 0.1 --seed 3 --out "$tmp/data.csv"
-[[ -f "$tmp/A.csv" ]] || { echo "FAIL: A.csv not written"; fail=$((fail + 1)); }
+[[ -f "$tmp/data.A.csv" ]] || { echo "FAIL: data.A.csv not written"; fail=$((fail + 1)); }
+[[ -f "$tmp/data.truth.json" ]] || { echo "FAIL: data.truth.json not written"; fail=$((fail + 1)); }
 head -1 "$tmp/data.csv" | grep -qx "sample,token,x1,x2,x3,y" || { echo "FAIL: data header"; fail=$((fail + 1)); }
-expect 0 "solver = cholesky" -- "$bin" fit pairwise --data "$tmp/data.csv" --A "$tmp/A.csv" --degree 1 --knots 6 --ridge 0 --out "$tmp/fit.json"
+expect 0 "solver = cholesky" -- "$bin" fit pairwise --data "$tmp/data.csv" --A "$tmp/data.A.csv" --degree 1 --knots 6 --ridge 0 --out "$tmp/fit.json"
 for key in degree knots coefficients range A train_mse solver; do
   grep -q "\"$key\"" "$tmp/fit.json" || { echo "FAIL: fit.json lacks $key"; fail=$((fail + 1)); }
 done
-[[ $(wc -l <"$tmp/phi.csv") -eq 1002 ]] || { echo "FAIL: phi.csv should have 1001 rows + header"; fail=$((fail + 1)); }
+[[ $(wc -l <"$tmp/fit.phi.csv") -eq 1002 ]] || { echo "FAIL: fit.phi.csv should have 1001 rows + header"; fail=$((fail + 1)); }
 
 # Joint fit (A unknown): learned A, knots, coefficients and training risk in fit.json.
 expect 0 "joint fit: rank 1" -- "$bin" fit pairwise --data "$tmp/data.csv" --rank 1 --degree 3 --knots 4 --restarts 2 --out "$tmp/joint/fit.json"
 for key in degree knots coefficients range A train_mse solver diagnostics; do
   grep -q "\"$key\"" "$tmp/joint/fit.json" || { echo "FAIL: joint fit.json lacks $key"; fail=$((fail + 1)); }
 done
-[[ $(wc -l <"$tmp/joint/phi.csv") -eq 1002 ]] || { echo "FAIL: joint phi.csv should have 1001 rows + header"; fail=$((fail + 1)); }
+[[ $(wc -l <"$tmp/joint/fit.phi.csv") -eq 1002 ]] || { echo "FAIL: joint fit.phi.csv should have 1001 rows + header"; fail=$((fail + 1)); }
 # Continuation in K (--coarse-pieces): K = 8 from 2 pieces runs stages 2, 4, 8, reported in fit.json.
 expect 0 "joint fit: rank 1" -- "$bin" fit pairwise --data "$tmp/data.csv" --rank 1 --degree 3 --knots 8 --coarse-pieces 2 --restarts 2 --out "$tmp/joint2/fit.json"
 [[ $(grep -c '"pieces": [248],\?$' "$tmp/joint2/fit.json") -eq 4 ]] || { echo "FAIL: joint fit.json should report stages with 2, 4, 8 pieces (and pieces 8)"; fail=$((fail + 1)); }
 expect 2 "--coarse-pieces must be" -- "$bin" fit pairwise --data "$tmp/data.csv" --rank 1 --knots 8 --coarse-pieces -1 --out "$tmp/f.json"
-expect 2 "--coarse-pieces is an option of the joint fit" -- "$bin" fit pairwise --data "$tmp/data.csv" --A "$tmp/A.csv" --knots 4 --coarse-pieces 2 --out "$tmp/f.json"
+expect 2 "--coarse-pieces is an option of the joint fit" -- "$bin" fit pairwise --data "$tmp/data.csv" --A "$tmp/data.A.csv" --knots 4 --coarse-pieces 2 --out "$tmp/f.json"
 expect 2 "--rank must be in 1..3" -- "$bin" fit pairwise --data "$tmp/data.csv" --rank 4 --knots 4 --out "$tmp/f.json"
-expect 2 "either --A" -- "$bin" fit pairwise --data "$tmp/data.csv" --A "$tmp/A.csv" --rank 1 --knots 4 --out "$tmp/f.json"
-expect 2 "give --A A.csv .* or --rank" -- "$bin" fit pairwise --data "$tmp/data.csv" --knots 4 --out "$tmp/f.json"
+expect 2 "either --A" -- "$bin" fit pairwise --data "$tmp/data.csv" --A "$tmp/data.A.csv" --rank 1 --knots 4 --out "$tmp/f.json"
+expect 2 "give --A FILE .* or --rank" -- "$bin" fit pairwise --data "$tmp/data.csv" --knots 4 --out "$tmp/f.json"
 
 # Random-feature attention: simulate -> fit, and its validation.
 expect 0 "wrote" -- "$bin" simulate rfa --n 300 --N 4 --d 3 --target key-poly:2 --seed 2 --out "$tmp/rfa/data.csv"
@@ -72,11 +73,11 @@ expect 2 "weierstrass:b needs b > 0" -- "$bin" simulate pairwise --activation we
 expect 2 "unknown --activation" -- "$bin" simulate pairwise --activation relu --out "$tmp/x.csv"
 expect 2 "unknown --tokens" -- "$bin" simulate pairwise --tokens cauchy --out "$tmp/x.csv"
 expect 2 "must be an integer" -- "$bin" simulate pairwise --N eight --out "$tmp/x.csv"
-expect 2 "degree.*0..10" -- "$bin" fit pairwise --data "$tmp/data.csv" --A "$tmp/A.csv" --degree 11 --knots 4 --out "$tmp/f.json"
-expect 2 "--knots must be >= 1" -- "$bin" fit pairwise --data "$tmp/data.csv" --A "$tmp/A.csv" --knots 0 --out "$tmp/f.json"
-expect 2 "--beta must be > 0" -- "$bin" fit pairwise --data "$tmp/data.csv" --A "$tmp/A.csv" --beta 0 --out "$tmp/f.json"
-expect 2 "a < b" -- "$bin" fit pairwise --data "$tmp/data.csv" --A "$tmp/A.csv" --knots 4 --range 1,1 --out "$tmp/f.json"
-expect 2 "--ridge must be >= 0" -- "$bin" fit pairwise --data "$tmp/data.csv" --A "$tmp/A.csv" --knots 4 --ridge -1 --out "$tmp/f.json"
+expect 2 "degree.*0..10" -- "$bin" fit pairwise --data "$tmp/data.csv" --A "$tmp/data.A.csv" --degree 11 --knots 4 --out "$tmp/f.json"
+expect 2 "--knots must be in 1\.\.2147483637, got 0" -- "$bin" fit pairwise --data "$tmp/data.csv" --A "$tmp/data.A.csv" --knots 0 --out "$tmp/f.json"
+expect 2 "--beta must be > 0" -- "$bin" fit pairwise --data "$tmp/data.csv" --A "$tmp/data.A.csv" --beta 0 --out "$tmp/f.json"
+expect 2 "a < b" -- "$bin" fit pairwise --data "$tmp/data.csv" --A "$tmp/data.A.csv" --knots 4 --range 1,1 --out "$tmp/f.json"
+expect 2 "--ridge must be >= 0" -- "$bin" fit pairwise --data "$tmp/data.csv" --A "$tmp/data.A.csv" --knots 4 --ridge -1 --out "$tmp/f.json"
 expect 2 "--seeds must be >= 1" -- "$bin" study minimax-rate --seeds 0 --out "$tmp/s"
 expect 2 "--M entries must be >= 2" -- "$bin" study minimax-rate --M 1,100 --out "$tmp/s"
 expect 2 "did you mean 'sigma'" -- bash -c "printf 'sigmaa = 1\n' > '$tmp/s.toml' && '$bin' study minimax-rate --config '$tmp/s.toml' --out '$tmp/s'"
@@ -90,16 +91,16 @@ expect 2 "" -- "$bin" frobnicate
 
 # Data file validation (exit 2, file:line:column).
 printf 'sample,token,x1,y\n0,0,0.5,1\n0,1,abc,2\n1,0,0.1,1\n1,1,0.2,1\n' >"$tmp/bad.csv"
-expect 2 "bad.csv:3:3" -- "$bin" fit pairwise --data "$tmp/bad.csv" --A "$tmp/A.csv" --knots 4 --out "$tmp/f.json"
+expect 2 "bad.csv:3:3" -- "$bin" fit pairwise --data "$tmp/bad.csv" --A "$tmp/data.A.csv" --knots 4 --out "$tmp/f.json"
 printf 'sample,token,x1,y\n0,0,0.5,1\n0,1,nan,2\n1,0,0.1,1\n1,1,0.2,1\n' >"$tmp/nan.csv"
-expect 2 "nan.csv:3:3" -- "$bin" fit pairwise --data "$tmp/nan.csv" --A "$tmp/A.csv" --knots 4 --out "$tmp/f.json"
+expect 2 "nan.csv:3:3" -- "$bin" fit pairwise --data "$tmp/nan.csv" --A "$tmp/data.A.csv" --knots 4 --out "$tmp/f.json"
 printf 'sample,token,x1,y\n0,0,0.5,1\n0,1,0.5\n' >"$tmp/short.csv"
-expect 2 "short.csv:3" -- "$bin" fit pairwise --data "$tmp/short.csv" --A "$tmp/A.csv" --knots 4 --out "$tmp/f.json"
+expect 2 "short.csv:3" -- "$bin" fit pairwise --data "$tmp/short.csv" --A "$tmp/data.A.csv" --knots 4 --out "$tmp/f.json"
 printf 'sample,token,x1,y\n0,0,0.5,1\n0,1,0.5,1\n1,0,0.1,1\n' >"$tmp/ragged.csv"
-expect 2 "ragged.csv" -- "$bin" fit pairwise --data "$tmp/ragged.csv" --A "$tmp/A.csv" --knots 4 --out "$tmp/f.json"
+expect 2 "ragged.csv" -- "$bin" fit pairwise --data "$tmp/ragged.csv" --A "$tmp/data.A.csv" --knots 4 --out "$tmp/f.json"
 printf '1,0\n0,1\n' >"$tmp/A2.csv"
 expect 2 "A2.csv" -- "$bin" fit pairwise --data "$tmp/data.csv" --A "$tmp/A2.csv" --knots 4 --out "$tmp/f.json"
-expect 2 "missing.csv" -- "$bin" fit pairwise --data "$tmp/missing.csv" --A "$tmp/A.csv" --knots 4 --out "$tmp/f.json"
+expect 2 "missing.csv" -- "$bin" fit pairwise --data "$tmp/missing.csv" --A "$tmp/data.A.csv" --knots 4 --out "$tmp/f.json"
 
 echo "$pass passed, $fail failed"
 [[ $fail -eq 0 ]]

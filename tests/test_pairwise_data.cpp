@@ -269,7 +269,7 @@ TEST_CASE("pairwise data: header errors", "[data]") {
   }
   SECTION("a directory") {
     const std::string msg = input_error_of([&] { read_pairwise_csv(tmp.dir); });
-    CHECK_THAT(msg, Catch::Matchers::Contains("cannot open"));
+    CHECK_THAT(msg, Catch::Matchers::Contains(tmp.dir.string() + ": a directory, not a file to read"));
   }
 }
 
@@ -342,10 +342,20 @@ TEST_CASE("pairwise data: the writer refuses data the reader would reject", "[da
     data.M = 3;
     CHECK_THROWS_AS(write_pairwise_csv(p, data), std::invalid_argument);
   }
-  SECTION("unwritable path") {
-    const fs::path bad = tmp.dir / "no_such_dir" / "w.csv";
+  SECTION("missing folders are created") {
+    const fs::path deep = tmp.dir / "new_dir" / "w.csv";
+    CHECK_NOTHROW(write_pairwise_csv(deep, data));
+    CHECK(fs::is_regular_file(deep));
+  }
+  SECTION("a folder that cannot be created") {
+    const fs::path file = tmp.write("plain_file", "x");
+    const fs::path bad = file / "w.csv";
     CHECK_THAT(input_error_of([&] { write_pairwise_csv(bad, data); }),
-               Catch::Matchers::Contains(bad.string() + ": cannot open"));
+               Catch::Matchers::Contains(file.string() + ": cannot create the folder for w.csv"));
+  }
+  SECTION("a directory as target") {
+    CHECK_THAT(input_error_of([&] { write_pairwise_csv(tmp.dir, data); }),
+               Catch::Matchers::Contains(tmp.dir.string() + ": a directory; attnrate writes only regular files"));
   }
 }
 

@@ -4,11 +4,16 @@
 #include <unistd.h>
 
 #include <armadillo>
+#include <atomic>
+#include <cerrno>
+#include <cstring>
 #include <boost/version.hpp>
 #include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <stdexcept>
+
+#include "studies/io/input_file.hpp"
 
 #ifndef ATTNRATE_GIT_REVISION
 #define ATTNRATE_GIT_REVISION "unknown"
@@ -21,22 +26,111 @@ extern "C" char* openblas_get_config();
 
 namespace attnrate {
 
-void write_file_atomic(const std::filesystem::path& path, const std::string& content) {
-  if (path.has_parent_path()) std::filesystem::create_directories(path.parent_path());
-  const std::filesystem::path tmp = path.string() + ".tmp." + std::to_string(::getpid());
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  if (fd < 0) throw std::runtime_error("cannot write " + tmp.string());
-  std::size_t done = 0;
-  while (done < content.size()) {
-    const ssize_t n = ::write(fd, content.data() + done, content.size() - done);
-    if (n <= 0) {
-      ::close(fd);
-      throw std::runtime_error("write failed: " + tmp.string());
-    }
-    done += static_cast<std::size_t>(n);
+namespace {
+
+std::atomic<unsigned> temp_counter{0};
+
+}  // namespace
+
+std::filesystem::path output_target(const std::filesystem::path& path) {
+  std::error_code ec;
+  const auto status = std::filesystem::symlink_status(path, ec);
+  if (status.type() == std::filesystem::file_type::not_found) return path;
+  if (ec) throw InputError(path.string() + ": cannot inspect the output path (" + ec.message() + ")");
+  if (status.type() == std::filesystem::file_type::regular) return path;
+  if (status.type() == std::filesystem::file_type::symlink) {
+    const auto real = std::filesystem::canonical(path, ec);
+    if (ec || std::filesystem::status(real, ec).type() != std::filesystem::file_type::regular)
+      throw InputError(path.string() + ": a symbolic link that does not lead to a regular file; attnrate replaces only "
+                                       "regular files, give another output name");
+    return real;
   }
-  if (::fsync(fd) != 0 || ::close(fd) != 0) throw std::runtime_error("fsync/close failed: " + tmp.string());
-  std::filesystem::rename(tmp, path);
+  throw InputError(path.string() + ": " + file_type_name(status.type()) +
+                   "; attnrate writes only regular files, give the name of a file to write");
+}
+
+AtomicFile::AtomicFile(const std::filesystem::path& path) : target_(output_target(path)) {
+  if (target_.has_parent_path()) {
+    std::error_code ec;
+    std::filesystem::create_directories(target_.parent_path(), ec);
+    if (ec)
+      throw InputError(target_.parent_path().string() + ": cannot create the folder for " +
+                       target_.filename().string() + " (" + ec.message() + ")");
+  }
+  const std::filesystem::path tmp =
+      target_.string() + ".tmp." + std::to_string(::getpid()) + "." + std::to_string(temp_counter++);
+  fd_ = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  if (fd_ < 0) fail("cannot create a file beside", errno);
+  tmp_ = tmp;
+}
+
+AtomicFile::~AtomicFile() {
+  if (fd_ >= 0) ::close(fd_);
+  if (!tmp_.empty()) ::unlink(tmp_.c_str());
+}
+
+void AtomicFile::fail(const std::string& what, int error) {
+  if (fd_ >= 0) ::close(fd_);
+  fd_ = -1;
+  if (!tmp_.empty()) ::unlink(tmp_.c_str());
+  tmp_.clear();
+  if (error == ENOSPC || error == EDQUOT) throw std::runtime_error("disk full: " + target_.string());
+  throw std::runtime_error(what + " " + target_.string() + " (" + std::strerror(error) + ")");
+}
+
+void AtomicFile::write(std::string_view bytes) {
+  while (!bytes.empty()) {
+    const ssize_t n = ::write(fd_, bytes.data(), bytes.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) fail("cannot write", n < 0 ? errno : ENOSPC);
+    bytes.remove_prefix(static_cast<std::size_t>(n));
+  }
+}
+
+void AtomicFile::commit() {
+  if (::fsync(fd_) != 0) fail("cannot write", errno);
+  const int fd = fd_;
+  fd_ = -1;
+  if (::close(fd) != 0) fail("cannot write", errno);
+  // The target may have changed since the constructor looked: never rename over a non-file.
+  try {
+    (void)output_target(target_);
+  } catch (...) {
+    ::unlink(tmp_.c_str());
+    tmp_.clear();
+    throw;
+  }
+  if (::rename(tmp_.c_str(), target_.c_str()) != 0) fail("cannot replace", errno);
+  tmp_.clear();
+  // Make the rename itself durable (best effort: some file systems refuse fsync on folders).
+  const std::filesystem::path dir = target_.has_parent_path() ? target_.parent_path() : ".";
+  const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd >= 0) {
+    (void)::fsync(dfd);
+    ::close(dfd);
+  }
+}
+
+void write_file_atomic(const std::filesystem::path& path, const std::string& content) {
+  AtomicFile file(path);
+  file.write(content);
+  file.commit();
+}
+
+std::filesystem::path sidecar_path(const std::filesystem::path& out, const std::string& suffix) {
+  return out.parent_path() / (out.stem().string() + suffix);
+}
+
+void check_outputs(const std::vector<NamedPath>& outputs, const std::vector<NamedPath>& inputs) {
+  for (const NamedPath& out : outputs) {
+    const std::filesystem::path target = output_target(out.path);
+    std::error_code ec;
+    if (!std::filesystem::exists(target, ec)) continue;
+    for (const NamedPath& in : inputs)
+      if (std::filesystem::equivalent(target, in.path, ec))
+        throw InputError(out.option + " " + out.path.string() + " is the same file as " + in.option + " " +
+                         in.path.string() + ": the run would overwrite its own input; choose another output name");
+  }
 }
 
 std::string format_double(double v) {

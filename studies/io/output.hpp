@@ -5,6 +5,7 @@
 #include <limits>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <string_view>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -13,9 +14,53 @@
 
 namespace attnrate {
 
-/// Writes `content` to a temporary file beside `path`, fsyncs it and renames it over `path`,
-/// so a reader (or a resumed run) never sees a half-written file.
+/// Where a write to `path` lands: `path` itself when nothing is there or a regular file is; the
+/// regular file a symlink resolves to (the link stays). Throws InputError for a directory, a
+/// device, a FIFO, a socket or a symlink that does not end at a regular file: writers never
+/// replace anything but regular files.
+std::filesystem::path output_target(const std::filesystem::path& path);
+
+/// A file written under a temporary name beside its target (`<target>.tmp.<pid>.<n>`) and renamed
+/// over the target by commit() after fsync, so a reader (or a resumed run) never sees a
+/// half-written file and a failed run leaves the old file as it was. The temporary file is removed
+/// on every failure path (and by the destructor when commit() was not reached). A full disk
+/// (ENOSPC, EDQUOT) throws std::runtime_error "disk full: <target>"; other I/O errors
+/// std::runtime_error naming the file; a bad target InputError (output_target).
+class AtomicFile {
+ public:
+  explicit AtomicFile(const std::filesystem::path& path);
+  ~AtomicFile();
+  AtomicFile(const AtomicFile&) = delete;
+  AtomicFile& operator=(const AtomicFile&) = delete;
+
+  void write(std::string_view bytes);
+  /// fsync, close, rename over the target, fsync the folder.
+  void commit();
+  const std::filesystem::path& target() const noexcept { return target_; }
+
+ private:
+  [[noreturn]] void fail(const std::string& what, int error);
+  std::filesystem::path target_, tmp_;
+  int fd_ = -1;
+};
+
+/// AtomicFile with one write.
 void write_file_atomic(const std::filesystem::path& path, const std::string& content);
+
+/// A file written beside `out` whose name derives from out's: sidecar_path("run/data.csv",
+/// ".A.csv") is "run/data.A.csv".
+std::filesystem::path sidecar_path(const std::filesystem::path& out, const std::string& suffix);
+
+/// A file named by an option, for the checks below: {"--out", path}.
+struct NamedPath {
+  std::string option;
+  std::filesystem::path path;
+};
+
+/// Before any work: every output must be a writable target (output_target) and none may be the
+/// same file as an input of the run (after symlinks and hard links), e.g. --out equal to --data.
+/// Throws InputError naming both options.
+void check_outputs(const std::vector<NamedPath>& outputs, const std::vector<NamedPath>& inputs);
 
 /// Shortest decimal that round-trips to the same double ("nan"/"inf" never reach outputs:
 /// callers mark such cells instead).

@@ -5,7 +5,6 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
-#include <fstream>
 #include <limits>
 #include <stdexcept>
 #include <string>
@@ -14,6 +13,7 @@
 #include <vector>
 
 #include "estimators/common/input_error.hpp"
+#include "studies/io/output.hpp"
 
 namespace attnrate {
 
@@ -24,13 +24,11 @@ constexpr std::size_t kMaxQuoted = 60;                        // longer offendin
 
 // Splits a file into lines without per-line stream overhead: reads 1 MiB blocks and cuts at
 // '\n'. A final '\n' does not start an empty line (a trailing newline is fine); a trailing '\r'
-// is removed (CRLF files); a UTF-8 byte order mark at the start of the file is skipped.
+// is removed (CRLF files); a UTF-8 byte order mark at the start of the file is skipped. The file
+// and its lines are bounded by the ReadLimits (input_file.hpp).
 class LineReader {
  public:
-  explicit LineReader(const std::filesystem::path& path) : path_(path), in_(path, std::ios::binary) {
-    std::error_code ec;
-    if (!in_ || std::filesystem::is_directory(path, ec))
-      throw InputError(path.string() + ": cannot open the file for reading (does it exist and is it readable?)");
+  LineReader(const std::filesystem::path& path, const ReadLimits& limits) : in_(path, limits) {
     buf_.resize(kBufferBytes);
   }
 
@@ -40,10 +38,12 @@ class LineReader {
       const char* nl = static_cast<const char*>(std::memchr(buf_.data() + pos_, '\n', end_ - pos_));
       if (nl != nullptr) {
         const std::size_t n = static_cast<std::size_t>(nl - (buf_.data() + pos_));
+        check_length(n);
         line = finish(std::string_view(buf_.data() + pos_, n));
         pos_ += n + 1;
         return true;
       }
+      check_length(end_ - pos_);
       if (eof_) {
         if (pos_ == end_) return false;
         line = finish(std::string_view(buf_.data() + pos_, end_ - pos_));
@@ -57,28 +57,33 @@ class LineReader {
   std::size_t line_number() const { return line_no_; }
 
  private:
+  // The line being read is already longer than the limit (with room for its "\r"): refuse it
+  // before the buffer grows further.
+  void check_length(std::size_t bytes) const {
+    if (bytes > in_.limits().max_line_bytes + 1) refuse_long_line(in_.path(), line_no_ + 1, in_.limits());
+  }
+
   std::string_view finish(std::string_view s) {
     ++line_no_;
     if (line_no_ == 1 && s.substr(0, 3) == "\xEF\xBB\xBF") s.remove_prefix(3);
     if (!s.empty() && s.back() == '\r') s.remove_suffix(1);
+    if (s.size() > in_.limits().max_line_bytes) refuse_long_line(in_.path(), line_no_, in_.limits());
     return s;
   }
 
-  // Moves the unfinished line to the front (growing the buffer for very long lines) and reads on.
+  // Moves the unfinished line to the front (growing the buffer for long lines) and reads on.
   void refill() {
     const std::size_t rest = end_ - pos_;
     if (pos_ > 0) std::memmove(buf_.data(), buf_.data() + pos_, rest);
     pos_ = 0;
     end_ = rest;
     if (buf_.size() - end_ < kBufferBytes / 2) buf_.resize(buf_.size() * 2);
-    in_.read(buf_.data() + end_, static_cast<std::streamsize>(buf_.size() - end_));
-    end_ += static_cast<std::size_t>(in_.gcount());
-    if (in_.bad()) throw InputError(path_.string() + ": read error");
-    if (in_.eof()) eof_ = true;
+    const std::size_t got = in_.read(buf_.data() + end_, buf_.size() - end_);
+    end_ += got;
+    if (got == 0) eof_ = true;
   }
 
-  std::filesystem::path path_;
-  std::ifstream in_;
+  InputFile in_;
   std::vector<char> buf_;
   std::size_t pos_ = 0, end_ = 0, line_no_ = 0;
   bool eof_ = false;
@@ -143,14 +148,12 @@ std::string header_spec(const std::string& idx, int d) {
                 : "sample," + idx + ",x1,...,xd,y";
 }
 
-// Buffered output: values are formatted with std::to_chars (shortest representation that
-// round-trips, at most 17 significant digits) into a block written out every 1 MiB.
+// Buffered output into an AtomicFile: values are formatted with std::to_chars (shortest
+// representation that round-trips, at most 17 significant digits) into a block written out every
+// 1 MiB; commit() renames the finished file over the target.
 class BlockWriter {
  public:
-  explicit BlockWriter(const std::filesystem::path& path) : path_(path), out_(path, std::ios::binary | std::ios::trunc) {
-    if (!out_) throw InputError(path.string() + ": cannot open the file for writing (does the directory exist?)");
-    buf_.reserve(kBufferBytes + 256);
-  }
+  explicit BlockWriter(const std::filesystem::path& path) : file_(path) { buf_.reserve(kBufferBytes + 256); }
   void put(double v) {
     char tmp[64];
     const auto r = std::to_chars(tmp, tmp + sizeof tmp, v);
@@ -167,27 +170,66 @@ class BlockWriter {
     buf_.push_back('\n');
     if (buf_.size() >= kBufferBytes) flush();
   }
-  void close() {
+  void commit() {
     flush();
-    out_.close();
-    if (!out_) throw std::runtime_error(path_.string() + ": write failed (disk full?)");
+    file_.commit();
   }
 
  private:
   void flush() {
-    out_.write(buf_.data(), static_cast<std::streamsize>(buf_.size()));
-    if (!out_) throw std::runtime_error(path_.string() + ": write failed (disk full?)");
+    file_.write(buf_);
     buf_.clear();
   }
-  std::filesystem::path path_;
-  std::ofstream out_;
+  AtomicFile file_;
   std::string buf_;
 };
 
+// Writes the long format from column-major X (d x M*T) and Y (M*T) without copying them; refuses
+// what the reader would reject.
+void write_long_rows(const std::filesystem::path& path, const std::string& idx, int d, int T, std::size_t M,
+                     const arma::mat& X, const arma::vec& Y) {
+  const std::string where = "write_long_csv(" + path.string() + "): ";
+  if (d < 1 || T < 1 || X.n_rows != static_cast<arma::uword>(d) || X.n_cols != M * static_cast<std::size_t>(T) ||
+      Y.n_elem != X.n_cols)
+    throw std::invalid_argument(where + "inconsistent table (X must be d x (M*T), Y of length M*T)");
+  if (T < 2) throw InputError(where + "need N >= 2 " + idx + "s per sample, got N = " + std::to_string(T));
+  if (M < 2) throw InputError(where + "need M >= 2 samples, got M = " + std::to_string(M));
+  if (!X.is_finite() || !Y.is_finite())
+    throw InputError(where + "the data contain NaN or infinite values (the activation overflowed?)");
+
+  BlockWriter w(path);
+  w.put(std::string_view("sample,"));
+  w.put(std::string_view(idx));
+  w.put(',');
+  for (int k = 1; k <= d; ++k) {
+    w.put('x');
+    w.put(static_cast<std::uint64_t>(k));
+    w.put(',');
+  }
+  w.put('y');
+  w.end_line();
+  const double* x = X.memptr();
+  for (std::size_t m = 0; m < M; ++m)
+    for (int i = 0; i < T; ++i) {
+      const std::size_t col = m * static_cast<std::size_t>(T) + static_cast<std::size_t>(i);
+      w.put(static_cast<std::uint64_t>(m));
+      w.put(',');
+      w.put(static_cast<std::uint64_t>(i));
+      for (int k = 0; k < d; ++k) {
+        w.put(',');
+        w.put(x[col * static_cast<std::size_t>(d) + static_cast<std::size_t>(k)]);
+      }
+      w.put(',');
+      w.put(Y[col]);
+      w.end_line();
+    }
+  w.commit();
+}
+
 }  // namespace
 
-LongTable read_long_csv(const std::filesystem::path& path, const std::string& idx) {
-  LineReader reader(path);
+LongTable read_long_csv(const std::filesystem::path& path, const std::string& idx, const ReadLimits& limits) {
+  LineReader reader(path, limits);
   std::string_view line;
   std::vector<std::string_view> f;
 
@@ -292,8 +334,8 @@ LongTable read_long_csv(const std::filesystem::path& path, const std::string& id
   return data;
 }
 
-PairwiseData read_pairwise_csv(const std::filesystem::path& path) {
-  LongTable t = read_long_csv(path, "token");
+PairwiseData read_pairwise_csv(const std::filesystem::path& path, const ReadLimits& limits) {
+  LongTable t = read_long_csv(path, "token", limits);
   PairwiseData data;
   data.N = t.T;
   data.d = t.d;
@@ -303,60 +345,16 @@ PairwiseData read_pairwise_csv(const std::filesystem::path& path) {
   return data;
 }
 
-
-
 void write_long_csv(const std::filesystem::path& path, const std::string& idx, const LongTable& data) {
-  const std::string where = "write_long_csv(" + path.string() + "): ";
-  if (data.d < 1 || data.T < 1 || data.X.n_rows != static_cast<arma::uword>(data.d) ||
-      data.X.n_cols != data.M * static_cast<std::size_t>(data.T) || data.Y.n_elem != data.X.n_cols)
-    throw std::invalid_argument(where + "inconsistent table (X must be d x (M*T), Y of length M*T)");
-  // Refuse to write a file that read_pairwise_csv would reject.
-  if (data.T < 2) throw InputError(where + "need N >= 2 " + idx + "s per sample, got N = " + std::to_string(data.T));
-  if (data.M < 2) throw InputError(where + "need M >= 2 samples, got M = " + std::to_string(data.M));
-  if (!data.X.is_finite() || !data.Y.is_finite())
-    throw InputError(where + "the data contain NaN or infinite values (the activation overflowed?)");
-
-  BlockWriter w(path);
-  w.put(std::string_view("sample,"));
-  w.put(std::string_view(idx));
-  w.put(',');
-  for (int k = 1; k <= data.d; ++k) {
-    w.put('x');
-    w.put(static_cast<std::uint64_t>(k));
-    w.put(',');
-  }
-  w.put('y');
-  w.end_line();
-  const double* x = data.X.memptr();
-  for (std::size_t m = 0; m < data.M; ++m)
-    for (int i = 0; i < data.T; ++i) {
-      const std::size_t col = m * static_cast<std::size_t>(data.T) + static_cast<std::size_t>(i);
-      w.put(static_cast<std::uint64_t>(m));
-      w.put(',');
-      w.put(static_cast<std::uint64_t>(i));
-      for (int k = 0; k < data.d; ++k) {
-        w.put(',');
-        w.put(x[col * static_cast<std::size_t>(data.d) + static_cast<std::size_t>(k)]);
-      }
-      w.put(',');
-      w.put(data.Y[col]);
-      w.end_line();
-    }
-  w.close();
+  write_long_rows(path, idx, data.d, data.T, data.M, data.X, data.Y);
 }
 
 void write_pairwise_csv(const std::filesystem::path& path, const PairwiseData& data) {
-  LongTable t;
-  t.T = data.N;
-  t.d = data.d;
-  t.M = data.M;
-  t.X = data.X;
-  t.Y = data.Y;
-  write_long_csv(path, "token", t);
+  write_long_rows(path, "token", data.d, data.N, data.M, data.X, data.Y);
 }
 
-arma::mat read_matrix_csv(const std::filesystem::path& path, int expected_dim) {
-  LineReader reader(path);
+arma::mat read_matrix_csv(const std::filesystem::path& path, int expected_dim, const ReadLimits& limits) {
+  LineReader reader(path, limits);
   std::string_view line;
   std::vector<std::string_view> f;
   std::vector<double> values;  // row-major while reading
@@ -409,7 +407,7 @@ void write_matrix_csv(const std::filesystem::path& path, const arma::mat& A) {
     }
     w.end_line();
   }
-  w.close();
+  w.commit();
 }
 
 }  // namespace attnrate

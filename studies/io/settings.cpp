@@ -6,12 +6,13 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
-#include <fstream>
-#include <iterator>
+#include <limits>
 #include <sstream>
 #include <toml++/toml.h>
+#include <type_traits>
 
 #include "estimators/common/input_error.hpp"
+#include "studies/io/byte_size.hpp"
 
 namespace attnrate {
 namespace {
@@ -57,12 +58,10 @@ void Settings::set(const std::string& key, std::string value, std::string source
   it->second = Value{std::move(value), std::move(source), true};
 }
 
-void Settings::load_toml(const std::filesystem::path& path) {
-  // Read the bytes ourselves: study files must be ASCII (toml++ 3.3, Debian 12, has undefined
-  // behaviour on some non-ASCII code points; found by fuzzing).
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw InputError("cannot read study file " + path.string());
-  const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+void Settings::load_toml(const std::filesystem::path& path, const ReadLimits& limits) {
+  // Read the bytes ourselves, bounded: study files must be ASCII (toml++ 3.3, Debian 12, has
+  // undefined behaviour on some non-ASCII code points; found by fuzzing).
+  const std::string bytes = read_text_file(path, limits);
   std::size_t line = 1, column = 1;
   for (unsigned char ch : bytes) {
     if (ch >= 0x80) {
@@ -136,20 +135,50 @@ std::string label(const Settings& s, const std::string& key) {
 }
 }  // namespace
 
-long long Settings::get_int(const std::string& key, long long min, long long max) const {
-  long long v = 0;
-  if (!parse_number(raw(key), v))
-    throw InputError(label(*this, key) + " must be an integer, got '" + raw(key) + "'");
-  if (v < min || v > max) {
+namespace {
+
+// The value of `key` as an integer in [min, max] (of T's range), or a message naming the range.
+template <class T>
+T checked_integer(const Settings& s, const std::string& key, T min, T max) {
+  T v = 0;
+  const std::string t = trim(s.raw(key));
+  std::from_chars_result r = std::from_chars(t.data(), t.data() + t.size(), v);
+  if constexpr (std::is_unsigned_v<T>) {
+    // "-1" for an unsigned target is a number out of range, not a syntax error.
+    long long negative = 0;
+    if (r.ec == std::errc::invalid_argument && (r = std::from_chars(t.data(), t.data() + t.size(), negative)).ec ==
+                                                   std::errc())
+      r.ec = std::errc::result_out_of_range;
+  }
+  const bool whole = !t.empty() && r.ptr == t.data() + t.size();
+  if (!whole || (r.ec != std::errc() && r.ec != std::errc::result_out_of_range))
+    throw InputError(label(s, key) + " must be an integer, got '" + s.raw(key) + "'");
+  if (r.ec == std::errc::result_out_of_range || v < min || v > max) {
     std::ostringstream m;
-    m << label(*this, key) << " must be ";
-    if (max == std::numeric_limits<long long>::max()) m << ">= " << min;
+    m << label(s, key) << " must be ";
+    if (r.ec != std::errc::result_out_of_range && v < min && max == std::numeric_limits<T>::max()) m << ">= " << min;
     else m << "in " << min << ".." << max;
-    m << ", got " << raw(key);
+    m << ", got " << s.raw(key);
     throw InputError(m.str());
   }
   return v;
 }
+
+}  // namespace
+
+long long Settings::get_int(const std::string& key, long long min, long long max) const {
+  return checked_integer(*this, key, min, max);
+}
+
+int Settings::get_count(const std::string& key, int min, int max) const {
+  return checked_integer(*this, key, min, max);
+}
+
+std::uint64_t Settings::get_size(const std::string& key, std::uint64_t min, std::uint64_t max) const {
+  return checked_integer(*this, key, min, max);
+}
+
+std::uint64_t Settings::get_bytes(const std::string& key) const { return parse_byte_size(raw(key), label(*this, key)); }
 
 double Settings::get_double(const std::string& key, double min, double max, bool min_inclusive) const {
   double v = 0;
@@ -173,7 +202,7 @@ std::uint64_t Settings::get_seed(const std::string& key) const {
   return v;
 }
 
-std::vector<std::size_t> Settings::get_sizes(const std::string& key, std::size_t min) const {
+std::vector<std::size_t> Settings::get_sizes(const std::string& key, std::size_t min, std::size_t max) const {
   const std::string& text = raw(key);
   const std::string name = label(*this, key);
   std::vector<std::size_t> out;
@@ -182,6 +211,7 @@ std::vector<std::size_t> Settings::get_sizes(const std::string& key, std::size_t
     if (!parse_number(t, v))
       throw InputError(name + " must be a list 500,1000 or a log grid 500:64000:x2 of integers, got '" + text + "'");
     if (v < min) throw InputError(name + " entries must be >= " + std::to_string(min) + ", got " + t);
+    if (v > max) throw InputError(name + " entries must be <= " + std::to_string(max) + ", got " + t);
     return static_cast<std::size_t>(v);
   };
   if (text.find(':') != std::string::npos) {

@@ -1,14 +1,17 @@
 #pragma once
-// Study parameters as named settings (SPEC §5): every key has a default, may be set in a TOML
+// Study and command parameters as named settings: every key has a default, may be set in a TOML
 // file (same key without dashes) and on the command line (--key); the command line wins over
 // the file, the file over the default. Typed getters validate and name the source in their
 // messages ("--sigma must be >= 0, got -1" or "study.toml: sigma must be >= 0, got -1").
 #include <cstddef>
+#include <cstdint>
 #include <filesystem>
 #include <map>
 #include <string>
 #include <utility>
 #include <vector>
+
+#include "studies/io/input_file.hpp"
 
 namespace CLI {
 class App;
@@ -33,8 +36,9 @@ class Settings {
   /// with the closest valid key ("did you mean ...").
   void set(const std::string& key, std::string value, std::string source);
   /// Reads a TOML file: top-level key = value pairs (numbers, strings, booleans, arrays of
-  /// numbers which become comma lists). Unknown keys and malformed files throw InputError.
-  void load_toml(const std::filesystem::path& path);
+  /// numbers which become comma lists). Unknown keys and malformed files throw InputError, as do
+  /// paths that are not a regular file or FIFO and files beyond `limits` (input_file.hpp).
+  void load_toml(const std::filesystem::path& path, const ReadLimits& limits = kConfigReadLimits);
   /// Registers --key string options on `app` (with defaults in the help text).
   void add_to_cli(CLI::App& app);
   /// After CLI parsing: applies the options that were given on the command line.
@@ -46,12 +50,21 @@ class Settings {
   bool given(const std::string& key) const;  ///< set by file or CLI (not the default)
 
   std::string get_string(const std::string& key) const { return raw(key); }
+  /// An integer in [min, max]; values outside (also beyond 64 bits) are refused, never truncated.
   long long get_int(const std::string& key, long long min, long long max) const;
+  /// get_int for an int target (counts such as N, d, knots, heads): [min, max] within int.
+  int get_count(const std::string& key, int min, int max) const;
+  /// get_int for 64-bit unsigned sizes (sample counts): [min, max].
+  std::uint64_t get_size(const std::string& key, std::uint64_t min, std::uint64_t max) const;
+  /// A byte size such as 512M or 8G (byte_size.hpp).
+  std::uint64_t get_bytes(const std::string& key) const;
   double get_double(const std::string& key, double min, double max, bool min_inclusive = true) const;
   std::uint64_t get_seed(const std::string& key) const;
   /// "500,1000,4000" or a log grid "500:64000:x2" (first, last, factor > 1; last included when
-  /// hit exactly up to rounding). Every entry must be >= min.
-  std::vector<std::size_t> get_sizes(const std::string& key, std::size_t min) const;
+  /// hit exactly up to rounding). Every entry must be in [min, max]; the default max 2^53 keeps
+  /// grid points exact in double (pass INT_MAX for entries used as int).
+  std::vector<std::size_t> get_sizes(const std::string& key, std::size_t min,
+                                     std::size_t max = std::size_t{1} << 53) const;
   /// "a,b" with a < b, or "auto" (returns false).
   bool get_range(const std::string& key, double& a, double& b) const;
 
@@ -68,6 +81,5 @@ class Settings {
   std::map<std::string, std::string> cli_sink_;
   std::map<std::string, CLI::App*> cli_app_;
 };
-
 
 }  // namespace attnrate

@@ -1,5 +1,6 @@
-// Fuzz harness: the data readers of studies/pairwise_data.hpp (read_pairwise_csv, read_long_csv
-// with idx "key", read_matrix_csv with and without an expected dimension).
+// Fuzz harness: the data readers of studies/io/pairwise_data.hpp (read_pairwise_csv, read_long_csv
+// with idx "key", read_matrix_csv with and without an expected dimension, and with tight
+// ReadLimits, so the size and line-length refusals are exercised too).
 //
 // Besides crashes, leaks and undefined behaviour (the sanitizers), it checks the documented
 // contracts: every rejected file throws InputError (any other exception is a finding); an
@@ -81,6 +82,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (!A.is_finite()) finding("read_matrix_csv accepted non-finite entries");
     attnrate::write_matrix_csv(copy, A);
     if (!same_bits(attnrate::read_matrix_csv(copy), A)) finding("read_matrix_csv(write_matrix_csv(A)) differs from A");
+  });
+
+  // Tight limits: the input is refused or read exactly as without them.
+  expect_input_error_only("read_matrix_csv(limits)", [&] {
+    const attnrate::ReadLimits tight{512, 24};
+    const arma::mat A = attnrate::read_matrix_csv(path, 0, tight);
+    if (size > tight.max_bytes) finding("read_matrix_csv accepted a file over max_bytes");
+    if (!same_bits(A, attnrate::read_matrix_csv(path))) finding("read_matrix_csv with limits read other values");
   });
 
   // With an expected dimension the reader runs the same code and then checks the size.

@@ -1,6 +1,7 @@
-// Fuzz harness: the TOML study loader (Settings::load_toml, studies/settings.hpp) and the typed
-// getters that turn the loaded text into study parameters (get_int, get_double, get_seed,
-// get_sizes, get_range), over the keys of every registered study (all_studies()).
+// Fuzz harness: the TOML study loader (Settings::load_toml, studies/io/settings.hpp) and the typed
+// getters that turn the loaded text into study parameters (get_int, get_count, get_size,
+// get_bytes, get_double, get_seed, get_sizes, get_range), over the keys of every registered
+// study (all_studies()).
 //
 // Besides crashes, leaks, undefined behaviour and hangs (libFuzzer -timeout), it checks the
 // documented contracts: a malformed file or value throws InputError (any other exception is a
@@ -56,6 +57,18 @@ void check_getters(const attnrate::Settings& s, const std::string& key) {
     const long long v = s.get_int(key, 1, 100);
     if (v < 1 || v > 100) finding("get_int returned a value outside [1, 100]");
   });
+  expect_input_error_only("get_count[-5,7]" + of, [&] {
+    const int v = s.get_count(key, -5, 7);
+    if (v < -5 || v > 7) finding("get_count returned a value outside [-5, 7]");
+  });
+  expect_input_error_only("get_size[2,2^53]" + of, [&] {
+    const std::uint64_t v = s.get_size(key, 2, std::uint64_t{1} << 53);
+    if (v < 2 || v > (std::uint64_t{1} << 53)) finding("get_size returned a value outside [2, 2^53]");
+  });
+  expect_input_error_only("get_bytes" + of, [&] {
+    const std::uint64_t v = s.get_bytes(key);
+    if (v < 1 || v > (std::uint64_t{1} << 63)) finding("get_bytes returned a value outside [1, 2^63]");
+  });
   expect_input_error_only("get_double" + of, [&] {
     const double v = s.get_double(key, -kInf, kInf);
     if (!std::isfinite(v)) finding("get_double returned a non-finite value");
@@ -69,7 +82,7 @@ void check_getters(const attnrate::Settings& s, const std::string& key) {
     const std::vector<std::size_t> v = s.get_sizes(key, 1);
     if (v.empty()) finding("get_sizes returned an empty list");
     for (std::size_t x : v)
-      if (x < 1) finding("get_sizes returned an entry below min");
+      if (x < 1 || x > (std::size_t{1} << 53)) finding("get_sizes returned an entry outside [min, 2^53]");
     if (s.raw(key).find(':') == std::string::npos && std::set<std::size_t>(v.begin(), v.end()).size() != v.size())
       finding("get_sizes returned repeated entries for a comma list");
   });

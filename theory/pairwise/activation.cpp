@@ -12,7 +12,16 @@ namespace attnrate {
 namespace {
 
 constexpr const char* kValidActivations =
-    "bspline:P (P integer 0..10), weierstrass:b (b > 0), kink:b (b > 0), tanh, softplus, gelu, exp";
+    "bspline:P (P integer 0..10), weierstrass:b (0.16 <= b <= 127), kink:b (0 < b <= 64), tanh, softplus, gelu, exp";
+
+// Weierstrass series: the finest frequency 3 sqrt(2)^J must stay below 2^52 (beyond, adjacent
+// doubles u of order 1 are more than a radian apart in f u), so J <= 100, i.e. b >= 16/100.
+constexpr int kMaxWeierstrassTerms = 100;
+constexpr double kMinWeierstrassB = 0.16;
+// The finest amplitude sqrt(2)^(-16 b) = 2^(-8 b) must be a normal double: 8 b <= 1022.
+constexpr double kMaxWeierstrassB = 127.0;
+// |u - 0.25|^b <= DBL_MAX for |u - 0.25| < 2^16 needs 16 b <= 1024.
+constexpr double kMaxKinkB = 64.0;
 
 double parse_param(std::string_view name, std::string_view text) {
   double v = 0.0;
@@ -66,6 +75,16 @@ Activation Activation::parse(std::string_view spec, std::uint64_t seed) {
   } else if (name == "weierstrass") {
     const double b = need_param();
     if (!(b > 0)) throw InputError("--activation weierstrass:b needs b > 0, got " + std::string(ptext));
+    if (b < kMinWeierstrassB)
+      throw InputError("--activation weierstrass:b needs b >= 0.16, got " + std::string(ptext) +
+                       ": the series needs ceil(16/b) terms for a tail below 2^-8, and beyond " +
+                       std::to_string(kMaxWeierstrassTerms) +
+                       " terms its finest frequency 3 sqrt(2)^J exceeds 2^52, where cos(f u) is not resolved in "
+                       "double precision");
+    if (b > kMaxWeierstrassB)
+      throw InputError("--activation weierstrass:b needs b <= 127, got " + std::string(ptext) +
+                       ": the finest term's amplitude 2^(-8 b) underflows a double beyond that, and the series "
+                       "collapses to fewer cosines");
     a.kind_ = Kind::weierstrass;
     a.param_ = b;
     a.name_ = "weierstrass:" + format_param(b);
@@ -73,7 +92,7 @@ Activation Activation::parse(std::string_view spec, std::uint64_t seed) {
     // Frequency ratio sqrt(2) rather than 2: two components per octave damp the
     // log-periodic oscillation of the approximation constant that a dyadic series shows.
     const double lambda = std::numbers::sqrt2, w0 = 3.0;
-    const int J = static_cast<int>(std::ceil(2.0 * std::max(8.0, 8.0 / b)));
+    const int J = static_cast<int>(std::ceil(2.0 * std::max(8.0, 8.0 / b)));  // <= 100 for b >= 0.16
     const double golden = (std::sqrt(5.0) - 1.0) / 2.0;
     for (int j = 0; j <= J; ++j) {
       a.amplitude_.push_back(std::pow(lambda, -j * b));
@@ -84,6 +103,9 @@ Activation Activation::parse(std::string_view spec, std::uint64_t seed) {
   } else if (name == "kink") {
     const double b = need_param();
     if (!(b > 0)) throw InputError("--activation kink:b needs b > 0, got " + std::string(ptext));
+    if (b > kMaxKinkB)
+      throw InputError("--activation kink:b needs b <= 64, got " + std::string(ptext) +
+                       ": beyond that |u - 0.25|^b overflows a double for |u - 0.25| >= 2^16");
     a.kind_ = Kind::kink;
     a.param_ = b;
     a.name_ = "kink:" + format_param(b);
@@ -134,7 +156,7 @@ std::string Activation::smoothness_convention() const {
 int Activation::default_degree() const noexcept {
   if (kind_ == Kind::bspline) return static_cast<int>(param_);
   if (std::isinf(holder_)) return 3;
-  return std::min(BSplineBasis::max_degree, static_cast<int>(std::floor(holder_)));
+  return static_cast<int>(std::min<double>(BSplineBasis::max_degree, std::floor(holder_)));
 }
 
 double minimax_exponent(double beta, int degree) {

@@ -1,16 +1,22 @@
 #pragma once
-// Activation families phi of the pairwise-interaction model (SPEC §2), each with its declared
-// smoothness. Parsed from "NAME[:PARAM]":
-//   bspline:P        degree-P B-spline with seeded N(0,1) coefficients on 12 uniform pieces of
-//                    [-3, 3]; the first and last P coefficients are zero, so phi and its first
-//                    P-1 derivatives vanish at +-3 and phi = 0 outside: C^(P-1) on the line.
-//                    Hoelder smoothness P (bounded P-th derivative); the minimax paper uses P-1.
-//   weierstrass:b    sum_{j=0}^{J} L^(-j b) cos(3 L^j u + theta_j), L = sqrt(2),
+// Activation families phi of the pairwise-interaction model, each with its declared smoothness.
+// Parsed from "NAME[:PARAM]"; the parameter ranges are what the code can represent in double
+// precision (parse refuses anything else, saying why):
+//   bspline:P        P integer in 0..10. Degree-P B-spline with seeded N(0,1) coefficients on 12
+//                    uniform pieces of [-3, 3]; the first and last P coefficients are zero, so phi
+//                    and its first P-1 derivatives vanish at +-3 and phi = 0 outside: C^(P-1) on
+//                    the line. Hoelder smoothness P (bounded P-th derivative); the minimax paper
+//                    uses P-1.
+//   weierstrass:b    b in [0.16, 127]. sum_{j=0}^{J} L^(-j b) cos(3 L^j u + theta_j), L = sqrt(2),
 //                    theta_j = 2 pi frac(j (sqrt5-1)/2), J = ceil(2 max(8, 8/b)) so the truncated
 //                    tail is below 2^-8 in amplitude and the finest frequency (>= 768) far beyond
 //                    any estimator mesh. Exactly b-Hoelder (b not an integer); L2 spline
-//                    approximation error ~ K^-b.
-//   kink:b           |u - 0.25|^b, one singular point (b-Hoelder for non-even-integer b).
+//                    approximation error ~ K^-b. b >= 0.16 keeps J <= 100 and so the finest
+//                    frequency 3 L^J below 2^52, where cos(f u) is still resolved in double
+//                    precision; b <= 127 keeps the finest amplitude L^(-J b) = 2^(-8 b) a normal
+//                    double (above, the series collapses to fewer cosines).
+//   kink:b           b in (0, 64]. |u - 0.25|^b, one singular point (b-Hoelder for
+//                    non-even-integer b); b <= 64 keeps phi finite for |u - 0.25| < 2^16.
 //   tanh, softplus, gelu, exp: analytic (smoothness infinite).
 #include <armadillo>
 #include <cstdint>
@@ -29,7 +35,8 @@ class Activation {
   enum class Kind { bspline, weierstrass, kink, tanh, softplus, gelu, exp };
 
   /// Parses "NAME[:PARAM]". `seed` draws the coefficients of bspline:P (ignored otherwise).
-  /// Throws InputError naming the valid forms for an unknown name or a bad parameter.
+  /// Throws InputError naming the valid forms for an unknown name, and the range and its reason
+  /// for a parameter outside it.
   static Activation parse(std::string_view spec, std::uint64_t seed = 0);
 
   double operator()(double u) const noexcept;
@@ -45,7 +52,8 @@ class Activation {
   std::string smoothness_convention() const;
   /// Default estimator degree: floor(beta) for finite beta (approximation order s+1 > beta,
   /// which avoids the log factor a Weierstrass-type function picks up when s+1 = beta),
-  /// P for bspline:P (the paper's P_est = P_true), 3 for analytic activations.
+  /// P for bspline:P (the paper's P_est = P_true), 3 for analytic activations; at most
+  /// BSplineBasis::max_degree.
   int default_degree() const noexcept;
 
  private:

@@ -1,0 +1,20 @@
+#pragma once
+// `attnrate simulate pairwise`: data from the pairwise-interaction model with a drawn A.
+#include <filesystem>
+#include <vector>
+
+#include "studies/commands/command.hpp"
+
+namespace attnrate {
+
+/// Its options: the model (tokens, N, d, r, sigma, activation), M, seed, --max-memory.
+std::vector<KeySpec> simulate_pairwise_keys();
+
+/// Draws the model from --seed and M samples, and writes the data CSV to `out`, A to
+/// `<stem>.A.csv` and what recomputes g(x, y) = phi(x^T A y) (activation, the seed of its
+/// coefficients, the model options) to `<stem>.truth.json` beside it (sidecar_path), so two
+/// simulations in one folder keep their own A. Refuses (InputError) bad options, output targets
+/// that are not regular files, and sizes beyond the memory budget, before any work.
+CommandReport simulate_pairwise(const Settings& s, const std::filesystem::path& out);
+
+}  // namespace attnrate

@@ -1,0 +1,197 @@
+#!/usr/bin/env bash
+# Hostile input, whole program: every case checks the exit code, the message and that no file
+# outside the run's output changed (paths, types, inodes, modes and contents of everything else
+# in the scratch folder); refusals must come within a second. Cases that need root (a device
+# node made with mknod, a small tmpfs for "disk full") are skipped, and said so, without it.
+set -u
+bin="$1"
+tmp=$(mktemp -d)
+small="$tmp/small"
+cleanup() {
+  kill -9 $(jobs -p) 2>/dev/null
+  mountpoint -q "$small" && umount "$small"
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+# shellcheck source=tests/lib/check.sh
+source "$(dirname "$0")/lib/check.sh"  # check, check_summary
+S=(--M 200,400 --seeds 2 --test-pairs 1000 --bootstrap 100 --threads 1)
+
+# Everything under $tmp except the output $1 (and what is below it).
+snapshot() {
+  find "$tmp" -path "$1" -prune -o -printf '%p %y %i %m\n' | sort
+  find "$tmp" -path "$1" -prune -o -type f -print0 | sort -z | xargs -0 -r md5sum
+}
+
+# run CODE PATTERN OUTPUT -- command...: exit CODE, output matching PATTERN, nothing outside
+# OUTPUT changed, done within a second unless CODE is 0.
+run() {
+  local code=$1 pattern=$2 output=$3
+  shift 4
+  local before after out rc start ms
+  before=$(snapshot "$output")
+  start=$(date +%s%N)
+  out=$(timeout -s KILL 60 "$@" 2>&1)
+  rc=$?
+  ms=$((($(date +%s%N) - start) / 1000000))
+  after=$(snapshot "$output")
+  local what="${*:2:4} ..."
+  check "$what: exit $rc, want $code ($out)" test "$rc" -eq "$code"
+  check "$what: message /$pattern/, got: $out" grep -qE -- "$pattern" <<<"$out"
+  check "$what: nothing outside $output changed" test "$before" == "$after"
+  [[ $code -eq 0 ]] || check "$what: refused in $ms ms, want < 1000" test "$ms" -lt 1000
+  [[ $output != "$none" ]] || check "$what: no output created" test ! -e "$none"
+}
+
+mkdir -p "$tmp/in" "$tmp/out"
+"$bin" simulate pairwise --M 300 --N 4 --d 3 --r 1 --seed 3 --out "$tmp/in/data.csv" >/dev/null
+data=(--data "$tmp/in/data.csv" --A "$tmp/in/data.A.csv")
+none="$tmp/out/none"  # an output no refused command may create (checked by run)
+
+# a. Sizes: refused, never truncated; memory checked before allocation.
+run 2 "--knots must be in 1..2147483637, got 4294967297" "$none" -- \
+  "$bin" fit pairwise "${data[@]}" --knots 4294967297 --degree 1 --out "$none"
+run 0 "degree = 10" "$tmp/out/beta" -- "$bin" fit pairwise "${data[@]}" --beta 1e10 --out "$tmp/out/beta/fit.json"
+run 2 "weierstrass:b needs b <= 127, got 1e308: the finest term's amplitude" "$none" -- \
+  "$bin" study minimax-rate --activation weierstrass:1e308 "${S[@]}" --out "$none"
+out=$("$bin" fit pairwise "${data[@]}" --knots 4 --threads -1 --out "$none" 2>&1)
+check "--threads -1: exit 2 with a short message ($out)" test $? -eq 2 -a "${#out}" -lt 120
+check "--threads -1: names the range" grep -q -- "--threads: Value -1 not in range 0 to 4096" <<<"$out"
+run 2 "fit pairwise needs about 2.04 TiB of memory .*basis size 200003.*raise --max-memory" "$none" -- \
+  "$bin" fit pairwise "${data[@]}" --knots 200000 --out "$none"
+run 2 "needs about .*more than the budget of 10 MiB \(--max-memory 10M\); lower --knots" "$none" -- \
+  "$bin" fit pairwise "${data[@]}" --knots 2000 --max-memory 10M --out "$none"
+run 2 "--max-memory must be a size in bytes .*got 'lots'" "$none" -- \
+  "$bin" fit pairwise "${data[@]}" --knots 4 --max-memory lots --out "$none"
+run 2 "simulate pairwise needs about .* EiB of memory" "$none" -- \
+  "$bin" simulate pairwise --M 9007199254740992 --out "$none"
+run 2 "--M must be in 2..9007199254740992, got 9007199254740993" "$none" -- \
+  "$bin" simulate pairwise --M 9007199254740993 --out "$none"
+run 2 "simulate rfa needs about" "$none" -- "$bin" simulate rfa --n 100000000000 --out "$none"
+
+# b. Activation parameters within what double precision represents.
+run 2 "weierstrass:b needs b >= 0.16, got 1e-300: .*2\^52" "$none" -- \
+  "$bin" simulate pairwise --activation weierstrass:1e-300 --out "$none"
+run 2 "weierstrass:b needs b >= 0.16, got 1e-8" "$none" -- "$bin" simulate pairwise --activation weierstrass:1e-8 --out "$none"
+run 2 "kink:b needs b <= 64" "$none" -- "$bin" simulate pairwise --activation kink:1000 --out "$none"
+
+# c. Bounded readers: regular files or FIFOs only, size and line limits.
+run 2 "/dev/zero: a character device, not a file to read" "$none" -- \
+  "$bin" fit pairwise --data /dev/zero --A "$tmp/in/data.A.csv" --knots 4 --out "$none"
+run 2 "/dev/zero: a character device" "$none" -- \
+  "$bin" fit pairwise --data "$tmp/in/data.csv" --A /dev/zero --knots 4 --out "$none"
+run 2 "/dev/zero: a character device" "$none" -- "$bin" study minimax-rate --config /dev/zero "${S[@]}" --out "$none"
+run 2 "in: a directory, not a file to read" "$none" -- "$bin" study minimax-rate --config "$tmp/in" "${S[@]}" --out "$none"
+run 2 "data.csv: larger than 1 KiB, .*--max-input-size" "$none" -- \
+  "$bin" fit pairwise "${data[@]}" --knots 4 --max-input-size 1K --out "$none"
+run 2 "data.csv:2: line longer than 30 bytes, .*--max-line-length" "$none" -- \
+  "$bin" fit pairwise "${data[@]}" --knots 4 --max-line-length 30 --out "$none"
+printf 'sigma = 1\n' >"$tmp/in/study.toml"
+run 2 "study.toml: larger than 4 bytes" "$none" -- \
+  "$bin" study minimax-rate --config "$tmp/in/study.toml" --max-input-size 4 "${S[@]}" --out "$none"
+mkfifo "$tmp/in/pipe"
+timeout 60 cat "$tmp/in/data.csv" >"$tmp/in/pipe" &
+run 0 "fit: K = 4" "$tmp/out/fifo" -- \
+  "$bin" fit pairwise --data "$tmp/in/pipe" --A "$tmp/in/data.A.csv" --knots 4 --out "$tmp/out/fifo/fit.json"
+wait
+
+# d. Writers never destroy: regular files only, never an input, temp files always removed.
+if [[ $(id -u) -eq 0 ]] && mknod "$tmp/in/null" c 1 3 2>/dev/null; then
+  run 2 "null: a character device; attnrate writes only regular files" "$none" -- \
+    "$bin" fit pairwise "${data[@]}" --knots 4 --out "$tmp/in/null"
+  check "the device node is still a device" test -c "$tmp/in/null"
+else
+  echo "skip: device node target (needs root for mknod)"
+fi
+run 2 "pipe: a FIFO \(named pipe\); attnrate writes only regular files" "$none" -- \
+  "$bin" simulate pairwise --M 300 --out "$tmp/in/pipe"
+run 2 "--out .*data.csv is the same file as --data" "$none" -- "$bin" fit pairwise "${data[@]}" --knots 4 --out "$tmp/in/data.csv"
+ln -s data.csv "$tmp/in/alias.csv"
+run 2 "is the same file as --data" "$none" -- "$bin" fit pairwise "${data[@]}" --knots 4 --out "$tmp/in/alias.csv"
+run 2 "is the same file as --A" "$none" -- "$bin" fit pairwise "${data[@]}" --knots 4 --out "$tmp/in/data.A.csv"
+cp "$tmp/in/data.A.csv" "$tmp/in/m.phi.csv"
+run 2 "--out \(phi beside it\) .*m.phi.csv is the same file as --A" "$none" -- \
+  "$bin" fit pairwise --data "$tmp/in/data.csv" --A "$tmp/in/m.phi.csv" --knots 4 --out "$tmp/in/m.json"
+run 2 "in: a directory; attnrate writes only regular files" "$none" -- "$bin" fit pairwise "${data[@]}" --knots 4 --out "$tmp/in"
+check "no temp file beside a refused folder target" test -z "$(ls -d "$tmp"/in.tmp.* 2>/dev/null)"
+ln -s nowhere "$tmp/in/dangling.json"
+run 2 "dangling.json: a symbolic link that does not lead to a regular file" "$none" -- \
+  "$bin" fit pairwise "${data[@]}" --knots 4 --out "$tmp/in/dangling.json"
+mkdir -p "$tmp/out/link"
+printf 'old\n' >"$tmp/out/link/real.json"
+ln -s real.json "$tmp/out/link/fit.json"
+run 0 "wrote" "$tmp/out/link" -- "$bin" fit pairwise "${data[@]}" --knots 4 --out "$tmp/out/link/fit.json"
+check "a symlinked output stays a symlink" test -L "$tmp/out/link/fit.json"
+check "a symlinked output's target is replaced" grep -q '"pieces": 4' "$tmp/out/link/real.json"
+
+# Sidecars are named after the output: two simulations in one folder keep their own A.
+two="$tmp/out/two"
+run 0 "wrote .*a.csv .*a.A.csv \(A\) and .*a.truth.json" "$two" -- "$bin" simulate pairwise --M 300 --seed 1 --out "$two/a.csv"
+cp "$two/a.A.csv" "$tmp/a.A.before"
+run 0 "b.A.csv" "$two" -- "$bin" simulate pairwise --M 300 --seed 2 --out "$two/b.csv"
+check "the first simulation's A is kept" cmp -s "$two/a.A.csv" "$tmp/a.A.before"
+check "the second simulation has its own A" test -f "$two/b.A.csv" -a -f "$two/b.truth.json"
+check "no A.csv without a prefix" test ! -e "$two/A.csv"
+check "truth.json names the activation and its seed" grep -q '"activation_seed"' "$two/a.truth.json"
+run 0 "wrote .*fit.json and .*fit.phi.csv" "$two" -- \
+  "$bin" fit pairwise --data "$two/a.csv" --A "$two/a.A.csv" --knots 4 --out "$two/fit.json"
+check "fit.phi.csv written beside fit.json" test "$(wc -l <"$two/fit.phi.csv")" -eq 1002
+
+# Disk full: a 64 KiB tmpfs; the message names the file, nothing half-written stays.
+mkdir -p "$small"
+if [[ $(id -u) -eq 0 ]] && mount -t tmpfs -o size=64k tmpfs "$small" 2>/dev/null; then
+  run 3 "disk full: .*small/data.csv" "$small" -- "$bin" simulate pairwise --M 20000 --out "$small/data.csv"
+  check "nothing left on the full disk ($(ls -A "$small"))" test -z "$(ls -A "$small")"
+  umount "$small"
+else
+  echo "skip: disk full (needs root to mount a small tmpfs)"
+fi
+
+# e. One run per output folder: a second run stops at once; the lock goes with its holder, however
+# it ends (SIGINT: the destructor; SIGKILL: the kernel).
+locked="$tmp/out/locked"
+slow=(study minimax-rate --M 500:64000:x2 --seeds 8 --test-pairs 1000 --bootstrap 100 --threads 1)
+start_holder() {  # a slow study on $locked, stopped once it holds the lock
+  "$bin" "${slow[@]}" --out "$locked" >/dev/null 2>&1 &
+  holder=$!
+  for _ in $(seq 1 1000); do
+    [[ -s "$locked/.attnrate.lock" ]] && break
+    sleep 0.01
+  done
+  kill -STOP "$holder"
+}
+start_holder
+run 2 "--out .*locked is in use by another attnrate run \(pid $holder\); wait for it to finish or choose another --out" \
+  "$locked" -- "$bin" study minimax-rate "${S[@]}" --out "$locked"
+run 2 "is in use by another attnrate run \(pid $holder\)" "$locked" -- "$bin" verify --profile quick --out "$locked"
+kill -INT "$holder"
+kill -CONT "$holder"
+wait "$holder"
+rc=$?
+check "the holder was interrupted (exit $rc, want 130)" test "$rc" -eq 130
+run 0 "results in" "$locked" -- "$bin" study minimax-rate "${S[@]}" --out "$locked"
+check "the lock file stays in a used folder" test -f "$locked/.attnrate.lock"
+start_holder
+kill -9 "$holder"
+wait "$holder" 2>/dev/null
+run 0 "results in" "$locked" -- "$bin" study minimax-rate "${S[@]}" --out "$locked"
+
+printf '[[claim]]\nid = "x"\n' >"$tmp/in/bad_claims.toml"
+run 2 "bad_claims.toml:1: claim is missing the field" "$none" -- "$bin" verify --claims "$tmp/in/bad_claims.toml" --out "$none"
+
+# f. A study's --out must be a folder.
+printf 'keep\n' >"$tmp/in/existing"
+run 2 "--out .*existing is a regular file; it must be a folder for the outputs" "$none" -- \
+  "$bin" study minimax-rate "${S[@]}" --out "$tmp/in/existing"
+
+# g. Unknown commands, studies and options are named with the closest valid one.
+run 2 "unknown study 'minmax-rate'; did you mean 'minimax-rate'\?" "$none" -- "$bin" study minmax-rate --out "$none"
+run 2 "unknown command 'verfy'; did you mean 'verify'\?" "$none" -- "$bin" verfy --out "$none"
+run 2 "unknown option '--knts' of 'attnrate fit pairwise'; did you mean '--knots'\?" "$none" -- \
+  "$bin" fit pairwise "${data[@]}" --knts 4 --out "$none"
+run 2 "unknown option '--seedz' of 'attnrate study minimax-rate'; did you mean '--seeds'\?" "$none" -- \
+  "$bin" study minimax-rate --seedz=2 --out "$none"
+run 2 "unknown model 'pairwsie'; did you mean 'pairwise'\?" "$none" -- "$bin" fit pairwsie --out "$none"
+run 2 "'attnrate study' needs one of: minimax-rate" "$none" -- "$bin" study
+
+check_summary
