@@ -44,7 +44,7 @@ check "resumed after SIGKILL: claims identical" diff <(claims "$tmp/ref") <(clai
 echo '{"fingerprint": "x", "cell": {' >"$tmp/k/cells/M500-rep0.json"
 sed -i 's/"fingerprint": "[0-9]*"/"fingerprint": "123"/' "$tmp/k/cells/M1000-rep1.json"
 out=$("$bin" "${slow[@]}" --out "$tmp/k" --resume 2>&1 >/dev/null)
-check "corrupt checkpoint reported" grep -q "corrupt checkpoint .*M500-rep0.json" <<<"$out"
+check "corrupt checkpoint reported" grep -q "checkpoint .*M500-rep0.json is corrupt" <<<"$out"
 check "foreign checkpoint reported" grep -q "M1000-rep1.json was written with other parameters" <<<"$out"
 check "only the two damaged checkpoints recomputed" test "$(grep -c recomputing <<<"$out")" -eq 2
 check "recomputed cells identical" diff <(cells "$tmp/ref") <(cells "$tmp/k")

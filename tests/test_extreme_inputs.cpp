@@ -221,9 +221,9 @@ void check_output_contract(const StudyOutput& o) {
   }
   CHECK(o.summary_file.at("cells_total").get<std::size_t>() == o.cells.size());
   CHECK(o.summary_file.at("cells_excluded").get<std::size_t>() == not_ok);
-  for (const auto& claim : o.summary_file.at("claims")) {
-    CHECK(claim.at("cells_excluded").get<std::size_t>() == not_ok);
-    CHECK(claim.at("cells_used").get<std::size_t>() == o.cells.size() - not_ok);
+  for (const auto& q : o.summary_file.at("quantities")) {
+    CHECK(q.at("details").at("cells_excluded").get<std::size_t>() == not_ok);
+    CHECK(q.at("details").at("cells_used").get<std::size_t>() == o.cells.size() - not_ok);
   }
 }
 
@@ -588,11 +588,11 @@ TEST_CASE("minimax-rate with K = 64 on tiny M: cells marked rank-deficient, excl
       CHECK(finite_or_empty(row.at("error")));
     }
     CHECK(o.summary_file.at("cells_excluded") == 6);
-    CHECK(o.summary_file.at("claims").empty());
+    CHECK(o.summary_file.at("quantities").empty());
     REQUIRE(o.summary_file.contains("error"));
     CHECK(o.summary_file.at("error").get<std::string>().find("usable") != std::string::npos);
   }
-  SECTION("mixed: tiny M excluded, large M fitted, the claim says how many were excluded") {
+  SECTION("mixed: tiny M excluded, large M fitted, the measurement says how many were excluded") {
     const StudyOutput o = run_study("minimax-rate",
                                     {{"N", "3"}, {"d", "2"}, {"r", "1"}, {"sigma", "0.5"}, {"activation", "tanh"},
                                      {"knots", "12"}, {"M", "2,400,800,1600"}, {"seeds", "1"},
@@ -604,9 +604,9 @@ TEST_CASE("minimax-rate with K = 64 on tiny M: cells marked rank-deficient, excl
     CHECK(o.cells[0].at("status") == "rank-deficient");
     for (std::size_t t = 1; t < 4; ++t) CHECK(o.cells[t].at("status") == "ok");
     CHECK(o.summary_file.at("cells_excluded") == 1);
-    REQUIRE(o.summary_file.at("claims").size() == 1);
-    CHECK(o.summary_file.at("claims")[0].at("cells_excluded") == 1);
-    CHECK(o.summary_file.at("claims")[0].at("cells_used") == 3);
+    REQUIRE(o.summary_file.at("quantities").size() == 1);
+    CHECK(o.summary_file.at("quantities")[0].at("details").at("cells_excluded") == 1);
+    CHECK(o.summary_file.at("quantities")[0].at("details").at("cells_used") == 3);
   }
 }
 
