@@ -1,4 +1,4 @@
-// Numerical honesty on extreme inputs (issue 6, item 3): sigma = 0, the smallest sizes (d = 1,
+// Numerical honesty on extreme inputs: sigma = 0, the smallest sizes (d = 1,
 // N = 2), more spline pieces than the data can support, activations and data with a huge range,
 // and the condition estimate every solve reports. Each property is checked against an
 // independent truth (dense design matrix, pseudo-inverse, explicit inverse, a symmetry of the
