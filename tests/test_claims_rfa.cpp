@@ -15,7 +15,7 @@ TEST_CASE("verify --profile quick: the built-in rfa claims", "[claims][verify][r
   std::map<std::string, bool> decisive;
   for (const auto& c : builtin_claims())
     if (c.place.file == "theory/claims/rfa.toml") decisive[c.id] = c.quick_decisive;
-  REQUIRE(decisive.size() == 10);
+  REQUIRE(decisive.size() == 9);
   VerifyOptions opt;
   opt.profile = "quick";
   opt.out = std::filesystem::temp_directory_path() / ("attnrate-verify-rfa-" + std::to_string(::getpid()));

@@ -85,6 +85,14 @@ std::vector<nlohmann::json> run_sweep(const StudyContext& ctx, const SweepSpec& 
   const int threads = study_threads(ctx);
   const auto compute = [&](std::size_t i, int cell_threads) {
     nlohmann::json value = run(i, cell_threads);
+    // cells/ is the engine's own folder: what stands where a checkpoint belongs but is no regular
+    // file (a FIFO, a link to a device) was reported and is replaced, never written through.
+    const auto path = dir / (spec.names[i] + ".json");
+    std::error_code ec;
+    const auto type = std::filesystem::symlink_status(path, ec).type();
+    if (!ec && type != std::filesystem::file_type::not_found && type != std::filesystem::file_type::regular &&
+        type != std::filesystem::file_type::directory)
+      std::filesystem::remove(path, ec);
     const nlohmann::json record{{"study", spec.study},
                                 {"cell", spec.names[i]},
                                 {"fingerprint", spec.fingerprint},
