@@ -213,7 +213,7 @@ int run_cli(int argc, char** argv) {
   fit_rfa_cmd->add_option("--out", out, "fit.json to write")->required();
   add_threads(fit_rfa_cmd);
 
-  auto* study = app.add_subcommand("study", "run a named study (sweep, rate fit, verdicts, figures)");
+  auto* study = app.add_subcommand("study", "run a named study (sweep, measurements, figures)");
   study->require_subcommand(1);
   std::vector<std::pair<CLI::App*, std::unique_ptr<Settings>>> study_commands;
   for (const auto& def : all_studies()) {
@@ -231,7 +231,7 @@ int run_cli(int argc, char** argv) {
 
   auto* verify = app.add_subcommand("verify", "check claims (built in, or --claims); write report.md, report.html, summary.json");
   verify->add_option("--claims", claims_paths, "claims file or folder of *.toml files (repeatable); default: the built-in claims");
-  verify->add_option("--profile", profile, "quick (seconds) or full (README sizes) [default: full]");
+  verify->add_option("--profile", profile, "quick (seconds) or full (the claims' [claim.params] sizes) [default: full]");
   verify->add_option("--only", only, "glob over claim ids, e.g. 'minimax.*'");
   verify->add_option("--out", out, "output directory")->required();
   add_threads(verify);
