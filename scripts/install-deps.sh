@@ -10,7 +10,7 @@ packages=(
   libboost-math-dev libboost-iostreams-dev libboost-filesystem-dev
   libgnuplot-iostream-dev gnuplot-nox
   catch2 libbenchmark-dev
-  libtomlplusplus-dev nlohmann-json3-dev libcli11-dev libnlopt-cxx-dev
+  libtomlplusplus-dev nlohmann-json3-dev libcli11-dev
   libopenmpi-dev openmpi-bin   # MPI scale-out of study cells (optional component, tested in CI)
   time                         # /usr/bin/time -v for the peak-RSS measurements
 )
