@@ -194,12 +194,12 @@ TEST_CASE("kernel GCV equals ridge GCV with the linear kernel", "[rfa_study]") {
   for (auto& v : y) v = rng.normal();
   y += Phi.col(0);
   const arma::vec grid = log_lambda_grid(1e-6, 10.0, 20);
-  arma::vec scores;
-  const double lambda = kernel_gcv_lambda(Phi * Phi.t(), y, grid, &scores);
+  const LambdaSelection sel = kernel_gcv_lambda(Phi * Phi.t(), y, grid);
   const LambdaSelection ref = select_lambda_gcv(Phi, y, grid, RidgeForm::dual);
-  REQUIRE(scores.n_elem == ref.scores.n_elem);
-  for (arma::uword i = 0; i < grid.n_elem; ++i) CHECK(scores[i] == Approx(ref.scores[i]).epsilon(1e-8));
-  CHECK(lambda == ref.lambda);
+  REQUIRE(sel.scores.n_elem == ref.scores.n_elem);
+  for (arma::uword i = 0; i < sel.grid.n_elem; ++i) CHECK(sel.scores[i] == Approx(ref.scores[i]).epsilon(1e-8));
+  CHECK(sel.lambda == ref.lambda);
+  CHECK(sel.at_edge == ref.at_edge);
 }
 
 TEST_CASE("RFA study settings are validated with actionable messages", "[rfa_study]") {

@@ -131,6 +131,17 @@ RidgeSolution ridge_solve(const arma::mat& Phi, const arma::vec& y, double lambd
   return sol;
 }
 
+LambdaSelection lambda_selection(LambdaRule rule, GridMinimum m) {
+  LambdaSelection sel;
+  sel.rule = rule;
+  sel.grid = std::move(m.grid);
+  sel.scores = std::move(m.scores);
+  sel.best = m.best;
+  sel.lambda = m.lambda;
+  sel.at_edge = m.at_edge;
+  return sel;
+}
+
 arma::vec log_lambda_grid(double lo, double hi, std::size_t points) {
   if (!(lo > 0.0) || !std::isfinite(lo) || !(hi >= lo) || !std::isfinite(hi))
     throw InputError("log_lambda_grid: range [" + format_value(lo) + ", " + format_value(hi) +
@@ -172,42 +183,47 @@ LambdaSelection select_lambda_kfold(const arma::mat& Phi, const arma::vec& y, co
   const std::size_t n = Phi.n_rows;
   const arma::uvec fold = kfold_assignment(n, k, seed);
   const RidgeForm form = resolve(form_in, n, Phi.n_cols);
-  arma::vec sse(grid.n_elem, arma::fill::zeros);
+  // Each fold's training Gram eigendecomposition, kept so that any lambda (the grid and its
+  // extension past an end) is scored without refitting.
+  struct Fold {
+    arma::vec s, proj, yte;
+    arma::mat B;  // maps coefficients in the eigenbasis to held-out predictions
+    double ntr = 0.0;
+  };
+  std::vector<Fold> folds(static_cast<std::size_t>(k));
   arma::mat K;
   if (form == RidgeForm::dual) K = gram(Phi, form);  // every fold's kernels are submatrices of K
   for (int f = 0; f < k; ++f) {
+    Fold& F = folds[static_cast<std::size_t>(f)];
     const arma::uvec te = arma::find(fold == static_cast<arma::uword>(f));
     const arma::uvec tr = arma::find(fold != static_cast<arma::uword>(f));
-    const double ntr = static_cast<double>(tr.n_elem);
-    const arma::vec ytr = y.elem(tr), yte = y.elem(te);
+    F.ntr = static_cast<double>(tr.n_elem);
+    const arma::vec ytr = y.elem(tr);
+    F.yte = y.elem(te);
     arma::mat E;  // eigenvectors of the training Gram matrix
-    arma::vec s, proj;
-    arma::mat B;  // maps coefficients in the eigenbasis to held-out predictions
     if (form == RidgeForm::dual) {
       E = K.submat(tr, tr);
-      detail::eig_sym_inplace(E, s);
-      proj = E.t() * ytr;
-      B = K.submat(te, tr) * E;
+      detail::eig_sym_inplace(E, F.s);
+      F.proj = E.t() * ytr;
+      F.B = K.submat(te, tr) * E;
     } else {
       const arma::mat Ptr = Phi.rows(tr);
       E = Ptr.t() * Ptr;
-      detail::eig_sym_inplace(E, s);
-      proj = E.t() * (Ptr.t() * ytr);
-      B = Phi.rows(te) * E;
+      detail::eig_sym_inplace(E, F.s);
+      F.proj = E.t() * (Ptr.t() * ytr);
+      F.B = Phi.rows(te) * E;
     }
-    s.transform([](double v) { return v > 0.0 ? v : 0.0; });
-    for (arma::uword t = 0; t < grid.n_elem; ++t) {
-      const arma::vec pred = B * (proj / (s + ntr * grid[t]));
-      sse[t] += arma::accu(arma::square(yte - pred));
-    }
+    F.s.transform([](double v) { return v > 0.0 ? v : 0.0; });
   }
-  LambdaSelection sel;
-  sel.rule = LambdaRule::kfold;
-  sel.grid = grid;
-  sel.scores = sse / static_cast<double>(n);
-  sel.best = sel.scores.index_min();
-  sel.lambda = grid[sel.best];
-  return sel;
+  const auto score = [&](double lambda) {
+    double sse = 0.0;
+    for (const Fold& F : folds) {
+      const arma::vec pred = F.B * (F.proj / (F.s + F.ntr * lambda));
+      sse += arma::accu(arma::square(F.yte - pred));
+    }
+    return sse / static_cast<double>(n);
+  };
+  return lambda_selection(LambdaRule::kfold, minimise_on_grid(grid, score));
 }
 
 RidgeFit ridge_fit(const arma::mat& Phi, const arma::vec& y, const RidgeFitOptions& options) {

@@ -29,11 +29,15 @@
 //  - k-fold cross-validation: folds from a seeded permutation (Rng), score = mean squared
 //    prediction error over all held-out points; each training fold is fitted with its own
 //    size: (1/n_train) ||y_tr - Phi_tr w||^2 + lambda ||w||^2. One eigendecomposition per fold.
-// Ties in a score pick the first (smallest) lambda of the grid.
+// Ties in a score pick the first (smallest) lambda of the grid. A choice at an end of the grid
+// extends the grid past that end, up to 4 decades (estimators/ridge/lambda_search.hpp); a choice
+// still at an end is flagged (LambdaSelection::at_edge).
 #include <armadillo>
 #include <cstddef>
 #include <cstdint>
 #include <string>
+
+#include "estimators/ridge/lambda_search.hpp"
 
 namespace attnrate {
 
@@ -75,7 +79,11 @@ struct LambdaSelection {
   arma::vec scores;     ///< GCV score, or k-fold mean held-out squared error, per grid point
   arma::uword best = 0; ///< index of the chosen lambda (first minimum)
   double lambda = 0.0;  ///< grid[best]
+  bool at_edge = false; ///< the choice is an end of the grid even after extending it (see lambda_search.hpp)
 };
+
+/// The selection record of `rule` from a grid minimum.
+LambdaSelection lambda_selection(LambdaRule rule, GridMinimum m);
 
 /// GCV scores on `grid` (all > 0) by the eigendecomposition shortcut; `form` picks the Gram
 /// matrix (automatic: the smaller one). Any form gives the same scores.

@@ -5,6 +5,7 @@
 #include <limits>
 #include <sstream>
 #include <stdexcept>
+#include <utility>
 #include <vector>
 
 #include "estimators/common/input_error.hpp"
@@ -111,14 +112,8 @@ double gcv_score(const GramSpectrum& sp, double r_perp, double lambda) {
 }
 
 LambdaSelection gcv_selection(const GramSpectrum& sp, double r_perp, const arma::vec& grid) {
-  LambdaSelection sel;
-  sel.rule = LambdaRule::gcv;
-  sel.grid = grid;
-  sel.scores.set_size(grid.n_elem);
-  for (arma::uword t = 0; t < grid.n_elem; ++t) sel.scores[t] = gcv_score(sp, r_perp, grid[t]);
-  sel.best = sel.scores.index_min();
-  sel.lambda = grid[sel.best];
-  return sel;
+  return lambda_selection(LambdaRule::gcv,
+                          minimise_on_grid(grid, [&](double lambda) { return gcv_score(sp, r_perp, lambda); }));
 }
 
 LambdaSelection fixed_selection(double lambda) {

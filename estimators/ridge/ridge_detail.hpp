@@ -75,7 +75,7 @@ std::pair<double, double> gcv_parts(const GramSpectrum& sp, double r_perp, doubl
 /// GCV(lambda) = (1/n) ||(I - H) y||^2 / (1 - tr(H)/n)^2 from gcv_parts.
 double gcv_score(const GramSpectrum& sp, double r_perp, double lambda);
 
-/// GCV selection on `grid` (first minimum on ties).
+/// GCV selection on `grid` (first minimum on ties), extended at an end by minimise_on_grid.
 LambdaSelection gcv_selection(const GramSpectrum& sp, double r_perp, const arma::vec& grid);
 
 /// The selection record of a fixed lambda: rule fixed, grid {lambda}, no scores.

@@ -93,26 +93,24 @@ Config read_config(const Settings& s) {
 
 }  // namespace
 
-double kernel_gcv_lambda(const arma::mat& K, const arma::vec& y, const arma::vec& grid, arma::vec* scores) {
+LambdaSelection kernel_gcv_lambda(const arma::mat& K, const arma::vec& y, const arma::vec& grid) {
   arma::vec s;
   arma::mat U;
   if (!arma::eig_sym(s, U, K)) throw std::runtime_error("kernel_gcv_lambda: eigendecomposition failed");
   s.transform([](double v) { return v > 0 ? v : 0.0; });
   const arma::vec c = U.t() * y;
   const double n = static_cast<double>(y.n_elem);
-  arma::vec sc(grid.n_elem);
-  for (arma::uword g = 0; g < grid.n_elem; ++g) {
-    const double nl = n * grid[g];
+  const auto gcv = [&](double lambda) {
+    const double nl = n * lambda;
     double rss = 0, resid_trace = 0;  // resid_trace = n - tr(H), summed without cancellation
     for (arma::uword j = 0; j < s.n_elem; ++j) {
       const double r = nl / (s[j] + nl);
       rss += r * r * c[j] * c[j];
       resid_trace += r;
     }
-    sc[g] = (rss / n) / std::pow(resid_trace / n, 2);
-  }
-  if (scores) *scores = sc;
-  return grid[sc.index_min()];
+    return (rss / n) / std::pow(resid_trace / n, 2);
+  };
+  return lambda_selection(LambdaRule::gcv, minimise_on_grid(grid, gcv));
 }
 
 namespace {
@@ -129,7 +127,7 @@ nlohmann::json run_group(const Config& c, const StudyTarget& target, int rep) {
   const RfaKernel kernel(c.tau, c.weights == WeightLaw::biased ? c.mu : 0.0);
   const arma::mat K = kernel.gram(train);
   double lambda_K = c.lambda;
-  if (c.gcv) lambda_K = kernel_gcv_lambda(K, y, log_lambda_grid(1e-10, 10.0, 45), nullptr);
+  if (c.gcv) lambda_K = kernel_gcv_lambda(K, y, log_lambda_grid(1e-10, 10.0, 45)).lambda;
   std::string solver;
   const arma::vec alpha = kernel_ridge_coefficients(K, y, lambda_K, &solver);
   const arma::vec f_inf = kernel.gram(test, train) * alpha;

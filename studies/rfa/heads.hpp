@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <vector>
 
+#include "estimators/ridge/ridge.hpp"
 #include "studies/io/settings.hpp"
 #include "studies/sweep/study.hpp"
 
@@ -24,8 +25,8 @@ nlohmann::json run_heads(const Settings& settings, const StudyContext& ctx);
 /// GCV choice of the kernel ridge penalty on the training kernel matrix K (n x n) and y: with
 /// K = U diag(s) U^T (negative eigenvalues floored at 0) and c = U^T y,
 ///   GCV(lambda) = (1/n) sum_j (n lambda/(s_j + n lambda))^2 c_j^2 / ((1/n) sum_j n lambda/(s_j + n lambda))^2,
-/// the same criterion as select_lambda_gcv for the kernel (K + n lambda I)^{-1}. Returns the
-/// first minimiser over `grid` (all > 0); `scores` receives every score when not null.
-double kernel_gcv_lambda(const arma::mat& K, const arma::vec& y, const arma::vec& grid, arma::vec* scores);
+/// the same criterion as select_lambda_gcv for the kernel (K + n lambda I)^{-1}: the first
+/// minimiser over `grid` (increasing, all > 0), extended at an end as in lambda_search.hpp.
+LambdaSelection kernel_gcv_lambda(const arma::mat& K, const arma::vec& y, const arma::vec& grid);
 
 }  // namespace attnrate

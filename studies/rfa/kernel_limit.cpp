@@ -76,6 +76,9 @@ std::vector<double> read_lambda_grid(const Settings& s) {
     out = get_double_list(s, "lambda-grid", std::numeric_limits<double>::min(), std::numeric_limits<double>::max());
   }
   if (out.empty() || out.size() >= 200) throw InputError(s.source("lambda-grid") + " must give 1 to 199 penalties");
+  for (std::size_t i = 1; i < out.size(); ++i)
+    if (!(out[i] > out[i - 1]))
+      throw InputError(s.source("lambda-grid") + " must list penalties in increasing order, got '" + v + "'");
   return out;
 }
 
@@ -127,7 +130,7 @@ template <class Kernel>
 nlohmann::json error_curve(const Kernel& kernel, const Config& c, const AttentionInputs& train, const arma::vec& y,
                            const AttentionInputs& test, const arma::vec& truth) {
   nlohmann::json curve = {{"n", nlohmann::json::array()}, {"error", nlohmann::json::array()},
-                          {"lambda", nlohmann::json::array()}};
+                          {"lambda", nlohmann::json::array()}, {"lambda_at_edge", nlohmann::json::array()}};
   for (std::size_t n : c.n) {
     const AttentionInputs tr = first_samples(train, n);
     const arma::vec yn = y.head(n);
@@ -137,21 +140,19 @@ nlohmann::json error_curve(const Kernel& kernel, const Config& c, const Attentio
     const std::size_t n_fit = n - n_val;
     const arma::mat K_fit = K.submat(0, 0, n_fit - 1, n_fit - 1);
     const arma::mat K_val = K.submat(n_fit, 0, n - 1, n_fit - 1);
-    double best = std::numeric_limits<double>::infinity(), lambda = c.lambdas.front();
-    for (double l : c.lambdas) {
+    const auto validation_mse = [&](double l) {
       const arma::vec a = kernel_ridge_coefficients(K_fit, yn.head(n_fit), l);
       const arma::vec r = predict(K_val, a) - yn.tail(n_val);
-      const double mse = arma::dot(r, r) / static_cast<double>(n_val);
-      if (mse < best) {  // first minimiser: ties keep the smaller penalty
-        best = mse;
-        lambda = l;
-      }
-    }
+      return arma::dot(r, r) / static_cast<double>(n_val);
+    };
+    const GridMinimum choice = minimise_on_grid(arma::vec(c.lambdas), validation_mse);
+    const double lambda = choice.lambda;
     const arma::vec alpha = kernel_ridge_coefficients(K, yn, lambda);
     const double error = normalised_test_error(predict(kernel.gram(test, tr), alpha), truth).error;
     curve["n"].push_back(n);
     curve["error"].push_back(error);
     curve["lambda"].push_back(lambda);
+    curve["lambda_at_edge"].push_back(choice.at_edge);
     if (error <= c.eps) break;
   }
   return curve;
@@ -172,6 +173,10 @@ void validate_curve(const nlohmann::json& curve) {
   for (const auto& v : e)
     if (!v.is_number() || !std::isfinite(v.get<double>()) || v.get<double>() < 0)
       throw InputError("errors must be finite and >= 0");
+  const auto& edge = curve.at("lambda_at_edge");
+  if (!edge.is_array() || edge.size() != n.size()) throw InputError("a curve needs a lambda_at_edge flag per size");
+  for (const auto& v : edge)
+    if (!v.is_boolean()) throw InputError("lambda_at_edge flags must be true or false");
 }
 
 // A mean of logs as a ratio measurement: exp of the mean and of both interval ends.
@@ -233,7 +238,8 @@ nlohmann::json run_kernel_limit(const Settings& settings, const StudyContext& ct
 
   // cells.csv: one row per (N, rep, model, n).
   CsvTable table;
-  table.columns = {"target", "N", "rep", "model", "n", "error", "lambda"};
+  table.columns = {"target", "N", "rep", "model", "n", "error", "lambda", "lambda_at_edge"};
+  std::size_t choices = 0, at_edge = 0;  // validation-split lambdas, and those at an end of the extended grid
   SampleComplexityFigure fig;
   fig.title = "kernel-limit: infinite-width RFA and RF-MLP kernel ridge, " + c.target;
   fig.note = "dotted: eps = " + format_short(c.eps) + "; n_eps is the first crossing of this error level";
@@ -247,7 +253,10 @@ nlohmann::json run_kernel_limit(const Settings& settings, const StudyContext& ct
         table.rows.push_back({c.target, std::to_string(N), std::to_string(cell.at("rep").get<int>()), model,
                               std::to_string(curve.at("n")[k].get<std::size_t>()),
                               format_double(curve.at("error")[k].get<double>()),
-                              format_double(curve.at("lambda")[k].get<double>())});
+                              format_double(curve.at("lambda")[k].get<double>()),
+                              curve.at("lambda_at_edge")[k].get<bool>() ? "1" : "0"});
+      for (const auto& e : curve.at("lambda_at_edge")) at_edge += e.get<bool>() ? 1 : 0;
+      choices += curve.at("lambda_at_edge").size();
       (std::string(model) == "rfa" ? rfa_n : mlp_n)[N].push_back(curve_crossing(curve, c.eps));
     }
   }
@@ -313,6 +322,7 @@ nlohmann::json run_kernel_limit(const Settings& settings, const StudyContext& ct
     write_sample_complexity_figure(fig, ctx.out / "kernel-limit");
   }
   summary["figure"] = "kernel-limit.png";
+  summary["lambda_at_grid_edge"] = {{"choices", choices}, {"at_edge", at_edge}};
   summary["wall_seconds"] = seconds_since(t0);
   summary["build"] = build_info();
   if (ctx.share.root()) write_file_atomic(ctx.out / "summary.json", summary.dump(2) + "\n");
