@@ -71,7 +71,7 @@ std::vector<nlohmann::json> run_sweep(const StudyContext& ctx, const SweepSpec& 
     std::set<std::string> unique(spec.names.begin(), spec.names.end());
     if (unique.size() != n) throw InputError("run_sweep: cell names of study " + spec.study + " are not unique");
   }
-  const auto dir = ctx.out / "cells";
+  const auto dir = ctx.checkpoint_dir();
   std::filesystem::create_directories(dir);
   std::vector<std::optional<nlohmann::json>> own(n);
   if (ctx.resume)
