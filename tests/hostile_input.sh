@@ -273,4 +273,33 @@ check "verify with failing figures: exit $rc, want 3 ($out)" test "$rc" -eq 3
 check "verify with failing figures: names gnuplot" grep -q "gnuplot failed" <<<"$out"
 check "verify with failing figures: reports and study outputs unchanged" test "$vbefore" == "$(set_state "$vset")"
 
+# i. Study sizes are weighed against the memory budget before anything is allocated.
+run 2 "study minimax-rate: --test-pairs 1000000000 with --d 5 needs about 82 GiB of fresh token pairs .*the memory budget is 1 GiB \(--max-memory 1G\); lower --test-pairs, or raise --max-memory" \
+  "$none" -- "$bin" study minimax-rate --test-pairs 1000000000 --max-memory 1G --out "$none"
+run 2 "study minimax-rate: --knots 1000000000 needs about .* EiB of normal equations" "$none" -- \
+  "$bin" study minimax-rate --knots 1000000000 --out "$none"
+run 2 "study minimax-rate: --M 1000000000000 with --N 8, --d 5 needs about .* of training tokens" "$none" -- \
+  "$bin" study minimax-rate --M 1000,1000000000000 --out "$none"
+run 2 "study approximation: --M 100000000000 with --N 4, --d 2 needs about .* of training tokens" "$none" -- \
+  "$bin" study approximation --M 100000000000 --out "$none"
+run 2 "study coercivity: --gram-pairs 1000000000 with --d 5 needs about .* of fresh token pairs" "$none" -- \
+  "$bin" study coercivity --gram-pairs 1000000000 --max-memory 4G --out "$none"
+run 2 "study dimension-free: --M 1000000000000 with --N 8, --d-values up to 30 needs about" "$none" -- \
+  "$bin" study dimension-free --M 1000,1000000000000 --out "$none"
+run 2 "study smoothness: --M 1000000000000 with --N 8, --d 5 needs about .*lower --M or --M-known" "$none" -- \
+  "$bin" study smoothness --M-known 1000,1000000000000 --out "$none"
+run 2 "study rank-condition: --M 10000000000 with --N 8, --d-values up to 32 needs about" "$none" -- \
+  "$bin" study rank-condition --M 10000000000 --out "$none"
+run 2 "study rfa-vs-mlp: --heads 1000000 with --d 8, --n 16000, --test-n 10000 needs about .* of feature matrices" "$none" -- \
+  "$bin" study rfa-vs-mlp --heads 1000000 --out "$none"
+run 2 "study biased-weights: --heads 100000 with --d 8, --n 8000, --test-n 100000000 needs about" "$none" -- \
+  "$bin" study biased-weights --heads 100000 --test-n 100000000 --out "$none"
+run 2 "study target-complexity: --n 10000000 and --test-n 10000 with --N 1000000, --d 16 needs about .* of attention inputs" "$none" -- \
+  "$bin" study target-complexity --N 1000000 --n 32,10000000 --out "$none"
+run 2 "study kernel-limit: --n 100000000 with --test-n 2000 needs about .* of kernel matrices" "$none" -- \
+  "$bin" study kernel-limit --n 64,100000000 --out "$none"
+run 2 "study heads: --n 1000000 with --test-n 10000 needs about .* of kernel matrices" "$none" -- \
+  "$bin" study heads --n 1000000 --out "$none"
+run 2 "--max-memory must be a size in bytes .*got 'lots'" "$none" -- "$bin" study heads --max-memory lots --out "$none"
+
 check_summary

@@ -1,6 +1,7 @@
 // Hostile inputs at the library boundary: sizes and limits refused instead of truncated,
 // activation parameters outside what double precision represents, bounded readers, writers that
-// never replace anything but regular files, the output-folder lock and outputs written as one set. The whole-program
+// never replace anything but regular files, the output-folder lock, outputs written as one set, and
+// study sizes weighed against the memory budget. The whole-program
 // counterparts (exit codes, messages, untouched files) are in tests/hostile_input.sh.
 #include <sys/stat.h>
 #include <unistd.h>
@@ -19,6 +20,7 @@
 #include "studies/io/output.hpp"
 #include "studies/io/output_lock.hpp"
 #include "studies/io/output_set.hpp"
+#include "studies/io/study_memory.hpp"
 #include "studies/io/pairwise_data.hpp"
 #include "studies/io/settings.hpp"
 #include "theory/pairwise/activation.hpp"
@@ -352,4 +354,28 @@ TEST_CASE("output set: the new set replaces the old one whole, or the old one st
 TEST_CASE("output set: list entries", "[hostile]") {
   CHECK(parse_output_manifest("a.png\n../x\n/etc/passwd\n.hidden\ncells/c.json\nsub/b.csv\n\nq/../r\n") ==
         std::vector<std::string>{"a.png", "sub/b.csv"});
+}
+
+TEST_CASE("study sizes: weighed against the memory budget before the run", "[hostile]") {
+  const auto settings = [](const std::string& study, std::vector<std::pair<std::string, std::string>> opts) {
+    std::vector<KeySpec> keys;
+    for (const auto& [k, v] : opts) keys.push_back({k, v, ""});
+    keys.push_back(study_memory_key());
+    Settings st(keys);
+    (void)study;
+    return st;
+  };
+  Settings small = settings("minimax-rate", {{"N", "8"}, {"d", "5"}, {"M", "500:64000:x2"}, {"test-pairs", "100000"},
+                                             {"knots", "auto"}});
+  small.set("max-memory", "1G", "--max-memory");
+  CHECK_NOTHROW(check_study_memory("minimax-rate", small));
+  small.set("test-pairs", "1000000000", "--test-pairs");
+  CHECK_THAT(input_error_of([&] { check_study_memory("minimax-rate", small); }),
+             Contains("study minimax-rate: --test-pairs 1000000000 with --d 5 needs about 82") &&
+                 Contains("the memory budget is 1 GiB (--max-memory 1G); lower --test-pairs, or raise --max-memory"));
+  Settings heads = settings("heads", {{"N", "4"}, {"d", "8"}, {"heads", "256:2048:x2"}, {"n", "1000000"},
+                                      {"test-n", "10000"}});
+  heads.set("max-memory", "64G", "--max-memory");
+  CHECK_THAT(input_error_of([&] { check_study_memory("heads", heads); }),
+             Contains("--n 1000000 with --test-n 10000 needs about 14.6 TiB of kernel matrices"));
 }

@@ -17,8 +17,11 @@
 namespace attnrate {
 
 std::string run_fingerprint(const nlohmann::json& parameters) {
+  // --max-memory limits the run, it does not change a cell: resuming under another budget reuses the cells.
+  nlohmann::json identity = parameters;
+  if (identity.is_object()) identity.erase("max-memory");
   return std::to_string(
-      mix64(hash_name(parameters.dump()) ^ hash_name(build_info().at("git_revision").get<std::string>())));
+      mix64(hash_name(identity.dump()) ^ hash_name(build_info().at("git_revision").get<std::string>())));
 }
 
 std::string checkpoint_checksum(const nlohmann::json& value) {
