@@ -1,20 +1,21 @@
 #!/usr/bin/env bash
 # Fuzzes the input readers with libFuzzer + AddressSanitizer/LeakSanitizer + UBSan: the data CSV
-# readers, the TOML study loader, the claims file reader and the checkpoint reader
-# (tests/fuzz/fuzz_*.cpp).
+# readers, the TOML study loader, the claims file reader, the sweep engine's checkpoint reader and
+# every study's per-cell checkpoint validator (tests/fuzz/fuzz_*.cpp).
 #
 #   scripts/fuzz.sh [--runs N] [--time S] [--corpus-only] [--only NAME]
 #
 #   --runs N        executions per harness (default 100000)
 #   --time S        stop each harness after S seconds instead (with --runs too: whichever first)
 #   --corpus-only   only replay the seed corpus (libFuzzer -runs=0)
-#   --only NAME     run one harness (data_csv, settings_toml, claims_toml, checkpoint)
+#   --only NAME     run one harness (data_csv, settings_toml, claims_toml, checkpoint, cell_<study>)
 #
 # Installs what is missing (clang, its runtime libraries, libomp), configures build-fuzz with
 # clang and -DATTNRATE_FUZZ=ON, builds the fuzz targets only and runs each over a scratch copy of
 # tests/fuzz/corpus/<name> (new inputs never go into the repository). Crash, leak, UB and
 # timeout reproducers go to build-fuzz/fuzz-artifacts/<name>/; each harness's log to
-# build-fuzz/fuzz-logs/<name>.log. Exit status: 0 if no harness found anything, 1 otherwise,
+# build-fuzz/fuzz-logs/<name>.log. The build and the harnesses run under nice, the build as a single
+# job (ATTNRATE_FUZZ_JOBS to change), so fuzzing does not crowd out other work on the machine. Exit status: 0 if no harness found anything, 1 otherwise,
 # 2 on a usage error.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -58,7 +59,7 @@ if [[ ${#names[@]} -eq 0 ]]; then
 fi
 targets=()
 for n in "${names[@]}"; do targets+=("fuzz_$n"); done
-cmake --build "$BUILD" --parallel "$(nproc)" --target "${targets[@]}"
+nice -n 19 cmake --build "$BUILD" --parallel "${ATTNRATE_FUZZ_JOBS:-1}" --target "${targets[@]}"
 
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
@@ -86,7 +87,7 @@ for n in "${names[@]}"; do
   seeds=$(find "$corpus" -type f | wc -l)
   start=$(date +%s%N)
   rc=0
-  "$BUILD/fuzz_$n" "${args[@]}" "$corpus" >"$log" 2>&1 || rc=$?
+  nice -n 19 "$BUILD/fuzz_$n" "${args[@]}" "$corpus" >"$log" 2>&1 || rc=$?
   seconds=$(awk -v a="$start" -v b="$(date +%s%N)" 'BEGIN { printf "%.1f", (b - a) / 1e9 }')
   execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
   after=$(find "$corpus" -type f | wc -l)

@@ -2,6 +2,7 @@
 
 #include "estimators/common/did_you_mean.hpp"
 #include "estimators/common/input_error.hpp"
+#include "studies/io/study_memory.hpp"
 #include "studies/pairwise/approximation.hpp"
 #include "studies/rfa/kernel_limit.hpp"
 #include "studies/pairwise/minimax_rate.hpp"
@@ -15,9 +16,28 @@
 #include "studies/rfa/target_complexity.hpp"
 
 namespace attnrate {
+namespace {
+
+// Every study gets --max-memory, and its check also weighs its sizes against that budget.
+std::vector<StudyDefinition> with_memory_checks(std::vector<StudyDefinition> studies) {
+  for (auto& def : studies) {
+    def.keys = [keys = def.keys] {
+      auto k = keys();
+      k.push_back(study_memory_key());
+      return k;
+    };
+    def.check = [check = def.check, name = def.name](const Settings& s) {
+      if (check) check(s);
+      check_study_memory(name, s);
+    };
+  }
+  return studies;
+}
+
+}  // namespace
 
 const std::vector<StudyDefinition>& all_studies() {
-  static const std::vector<StudyDefinition> studies = {
+  static const std::vector<StudyDefinition> studies = with_memory_checks({
       {"minimax-rate",
        "A known: composed L2(rho) error vs M and its slope",
        minimax_rate_keys,
@@ -97,7 +117,7 @@ const std::vector<StudyDefinition>& all_studies() {
        {{"gap-slope", "slope of log(||f_M - f_inf||^2 / Var f*) on log M", {}}},
        check_heads,
        run_heads},
-  };
+  });
   return studies;
 }
 

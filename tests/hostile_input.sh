@@ -194,4 +194,112 @@ run 2 "unknown option '--seedz' of 'attnrate study minimax-rate'; did you mean '
 run 2 "unknown model 'pairwsie'; did you mean 'pairwise'\?" "$none" -- "$bin" fit pairwsie --out "$none"
 run 2 "'attnrate study' needs one of: minimax-rate" "$none" -- "$bin" study
 
+# h. A study's outputs are one set: a run that fails after its cells (here: at its figures, with a
+# gnuplot that fails) leaves the previous summary, table and figures byte for byte; its finished
+# cells stay for --resume. A successful rerun with other options leaves no figure of the old set.
+set_state() {  # the outputs of folder $1 (not its checkpoints): names and contents
+  (cd "$1" && find . -path ./cells -prune -o -type f -print | sort && find . -path ./cells -prune -o -type f -print0 |
+    sort -z | xargs -0 -r md5sum)
+}
+mkdir -p "$tmp/badbin"
+printf '#!/bin/sh\ncat >/dev/null\necho "fake gnuplot: cannot draw" >&2\nexit 1\n' >"$tmp/badbin/gnuplot"
+chmod +x "$tmp/badbin/gnuplot"
+R=(study rfa-vs-mlp --N 2,4 --heads 4 --n 20,40 --seeds 2 --test-n 10000 --bootstrap 100 --lambda 0.01 --threads 1)
+sets="$tmp/out/sets"
+"$bin" "${R[@]}" --target key-poly:2,mixed:2 --out "$sets" >/dev/null 2>&1
+check "first set: a figure per target" test -f "$sets/rfa-vs-mlp-key-poly-2.png" -a -f "$sets/rfa-vs-mlp-mixed-2.png"
+before_set=$(set_state "$sets")
+cells_first=$(cd "$sets/cells" && md5sum ./*)
+before=$(snapshot "$sets")
+out=$(PATH="$tmp/badbin:$PATH" "$bin" "${R[@]}" --target key-poly:2,first-key --out "$sets" 2>&1)
+rc=$?
+check "failing figures: exit $rc, want 3 ($out)" test "$rc" -eq 3
+check "failing figures: names gnuplot's message ($out)" grep -q "gnuplot failed while writing .*fake gnuplot: cannot draw" <<<"$out"
+check "failing figures: the previous set is byte-identical" test "$before_set" == "$(set_state "$sets")"
+check "failing figures: nothing outside the output changed" test "$before" == "$(snapshot "$sets")"
+check "failing figures: no staging folder left" test ! -e "$sets/.attnrate-staging" -a ! -e "$sets/.attnrate-commit"
+cells_failed=$(cd "$sets/cells" && md5sum ./*)
+check "failing figures: the failed run's cells are saved for --resume" test "$cells_failed" != "$cells_first"
+run 0 "results in" "$sets" -- "$bin" "${R[@]}" --target key-poly:2,first-key --resume --out "$sets"
+check "rerun with --resume: the saved cells are reused" test "$cells_failed" == "$(cd "$sets/cells" && md5sum ./*)"
+check "rerun: the new target's figure" test -f "$sets/rfa-vs-mlp-first-key.png" -a -f "$sets/rfa-vs-mlp-first-key.svg"
+check "rerun: no figure of the old set's other target" test ! -e "$sets/rfa-vs-mlp-mixed-2.png" -a ! -e "$sets/rfa-vs-mlp-mixed-2.svg"
+check "rerun: the output list names the new set" grep -qx "rfa-vs-mlp-first-key.png" "$sets/.attnrate-outputs"
+check "rerun: summary and figures agree" grep -q "rfa-vs-mlp-first-key.png" "$sets/summary.json"
+# A run that died after staging (SIGKILL) leaves a staging folder; the next run discards it.
+mkdir -p "$sets/.attnrate-staging" && printf 'half\n' >"$sets/.attnrate-staging/summary.json"
+run 0 "results in" "$sets" -- "$bin" "${R[@]}" --target key-poly:2,first-key --resume --out "$sets"
+check "a dead run's staging folder is discarded" test ! -e "$sets/.attnrate-staging"
+check "...and never committed" test "$(head -c 4 "$sets/summary.json")" != "half"
+# The output list is never followed out of --out: entries with '..', absolute or through a link.
+printf 'keep\n' >"$tmp/in/outside"
+ln -s "$tmp/in" "$sets/link"
+printf '../in/outside\n%s\nlink/outside\nsummary.json\n' "$tmp/in/outside" >"$sets/.attnrate-outputs"
+run 0 "results in" "$sets" -- "$bin" "${R[@]}" --target key-poly:2,first-key --resume --out "$sets"
+check "a hostile output list removes nothing outside --out" test -f "$tmp/in/outside"
+rm "$sets/link"
+# verify: reports and the claims' study outputs are one set as well.
+vset="$tmp/out/vset"
+cat >"$tmp/in/small_claims.toml" <<'TOML'
+[[claim]]
+id = "small.n-ratio"
+statement = "a small run for the output-set test"
+source = "tests/hostile_input.sh"
+study = "rfa-vs-mlp"
+quantity = "n-ratio"
+bound = "at-least"
+theory = 1
+tolerance = 0.1
+[claim.select]
+target = "key-poly:2"
+N = 2
+[claim.params]
+target = "key-poly:2"
+N = "2,4"
+heads = 4
+n = "20,40"
+seeds = 2
+test-n = 10000
+bootstrap = 100
+lambda = "0.01"
+TOML
+V=(verify --claims "$tmp/in/small_claims.toml" --profile full --threads 1)
+"$bin" "${V[@]}" --out "$vset" >/dev/null 2>&1
+check "verify: a first set" test -f "$vset/report.html" -a -f "$vset/claims/small.n-ratio/summary.json"
+vbefore=$(set_state "$vset")
+out=$(PATH="$tmp/badbin:$PATH" "$bin" "${V[@]}" --resume --out "$vset" 2>&1)
+rc=$?
+check "verify with failing figures: exit $rc, want 3 ($out)" test "$rc" -eq 3
+check "verify with failing figures: names gnuplot" grep -q "gnuplot failed" <<<"$out"
+check "verify with failing figures: reports and study outputs unchanged" test "$vbefore" == "$(set_state "$vset")"
+
+# i. Study sizes are weighed against the memory budget before anything is allocated.
+run 2 "study minimax-rate: --test-pairs 1000000000 with --d 5 needs about 82 GiB of fresh token pairs .*the memory budget is 1 GiB \(--max-memory 1G\); lower --test-pairs, or raise --max-memory" \
+  "$none" -- "$bin" study minimax-rate --test-pairs 1000000000 --max-memory 1G --out "$none"
+run 2 "study minimax-rate: --knots 1000000000 needs about .* EiB of normal equations" "$none" -- \
+  "$bin" study minimax-rate --knots 1000000000 --out "$none"
+run 2 "study minimax-rate: --M 1000000000000 with --N 8, --d 5 needs about .* of training tokens" "$none" -- \
+  "$bin" study minimax-rate --M 1000,1000000000000 --out "$none"
+run 2 "study approximation: --M 100000000000 with --N 4, --d 2 needs about .* of training tokens" "$none" -- \
+  "$bin" study approximation --M 100000000000 --out "$none"
+run 2 "study coercivity: --gram-pairs 1000000000 with --d 5 needs about .* of fresh token pairs" "$none" -- \
+  "$bin" study coercivity --gram-pairs 1000000000 --max-memory 4G --out "$none"
+run 2 "study dimension-free: --M 1000000000000 with --N 8, --d-values up to 30 needs about" "$none" -- \
+  "$bin" study dimension-free --M 1000,1000000000000 --out "$none"
+run 2 "study smoothness: --M 1000000000000 with --N 8, --d 5 needs about .*lower --M or --M-known" "$none" -- \
+  "$bin" study smoothness --M-known 1000,1000000000000 --out "$none"
+run 2 "study rank-condition: --M 10000000000 with --N 8, --d-values up to 32 needs about" "$none" -- \
+  "$bin" study rank-condition --M 10000000000 --out "$none"
+run 2 "study rfa-vs-mlp: --heads 1000000 with --d 8, --n 16000, --test-n 10000 needs about .* of feature matrices" "$none" -- \
+  "$bin" study rfa-vs-mlp --heads 1000000 --out "$none"
+run 2 "study biased-weights: --heads 100000 with --d 8, --n 8000, --test-n 100000000 needs about" "$none" -- \
+  "$bin" study biased-weights --heads 100000 --test-n 100000000 --out "$none"
+run 2 "study target-complexity: --n 10000000 and --test-n 10000 with --N 1000000, --d 16 needs about .* of attention inputs" "$none" -- \
+  "$bin" study target-complexity --N 1000000 --n 32,10000000 --out "$none"
+run 2 "study kernel-limit: --n 100000000 with --test-n 2000 needs about .* of kernel matrices" "$none" -- \
+  "$bin" study kernel-limit --n 64,100000000 --out "$none"
+run 2 "study heads: --n 1000000 with --test-n 10000 needs about .* of kernel matrices" "$none" -- \
+  "$bin" study heads --n 1000000 --out "$none"
+run 2 "--max-memory must be a size in bytes .*got 'lots'" "$none" -- "$bin" study heads --max-memory lots --out "$none"
+
 check_summary

@@ -1,6 +1,7 @@
 // Hostile inputs at the library boundary: sizes and limits refused instead of truncated,
 // activation parameters outside what double precision represents, bounded readers, writers that
-// never replace anything but regular files, and the output-folder lock. The whole-program
+// never replace anything but regular files, the output-folder lock, outputs written as one set, and
+// study sizes weighed against the memory budget. The whole-program
 // counterparts (exit codes, messages, untouched files) are in tests/hostile_input.sh.
 #include <sys/stat.h>
 #include <unistd.h>
@@ -18,6 +19,8 @@
 #include "studies/io/memory_budget.hpp"
 #include "studies/io/output.hpp"
 #include "studies/io/output_lock.hpp"
+#include "studies/io/output_set.hpp"
+#include "studies/io/study_memory.hpp"
 #include "studies/io/pairwise_data.hpp"
 #include "studies/io/settings.hpp"
 #include "theory/pairwise/activation.hpp"
@@ -263,4 +266,116 @@ TEST_CASE("output lock: one run per folder, released when the holder ends, no em
   CHECK(fs::exists(out / OutputLock::kFileName));
   const fs::path file = tmp.file("plain", "x");
   CHECK_THAT(input_error_of([&] { OutputLock lock(file); }), Contains("is a regular file; it must be a folder"));
+}
+
+TEST_CASE("output set: the new set replaces the old one whole, or the old one stays", "[hostile]") {
+  Scratch s;
+  const fs::path out = s.dir / "run";
+  fs::create_directories(out / "cells");
+  std::ofstream(out / "cells" / "c0.json") << "checkpoint";
+  {
+    OutputSet set(out);
+    write_file_atomic(set.staging() / "summary.json", "old summary");
+    write_file_atomic(set.staging() / "old.png", "old figure");
+    write_file_atomic(set.staging() / "sub" / "x.csv", "old table");
+    set.commit();
+  }
+  CHECK(slurp(out / "summary.json") == "old summary");
+  CHECK(slurp(out / "sub" / "x.csv") == "old table");
+  CHECK(slurp(out / OutputSet::kManifestName) == "old.png\nsub/x.csv\nsummary.json\n");
+  CHECK_FALSE(fs::exists(out / OutputSet::kStagingName));
+
+  SECTION("a run that fails before commit leaves the old set and no staging folder") {
+    try {
+      OutputSet set(out);
+      write_file_atomic(set.staging() / "summary.json", "new summary");
+      write_file_atomic(set.staging() / "new.png", "half");
+      throw std::runtime_error("plot failed");
+    } catch (const std::runtime_error&) {
+    }
+    CHECK(slurp(out / "summary.json") == "old summary");
+    CHECK(slurp(out / "old.png") == "old figure");
+    CHECK_FALSE(fs::exists(out / "new.png"));
+    CHECK_FALSE(fs::exists(out / OutputSet::kStagingName));
+    CHECK(slurp(out / "cells" / "c0.json") == "checkpoint");
+  }
+  SECTION("a commit removes what the old set had and the new one lacks, never checkpoints") {
+    OutputSet set(out);
+    write_file_atomic(set.staging() / "summary.json", "new summary");
+    write_file_atomic(set.staging() / "new.png", "new figure");
+    set.commit();
+    CHECK(slurp(out / "summary.json") == "new summary");
+    CHECK(slurp(out / "new.png") == "new figure");
+    CHECK_FALSE(fs::exists(out / "old.png"));
+    CHECK_FALSE(fs::exists(out / "sub" / "x.csv"));
+    CHECK(slurp(out / "cells" / "c0.json") == "checkpoint");
+    CHECK_FALSE(fs::exists(out / OutputSet::kCommitName));
+  }
+  SECTION("a commit that died after its commit point is completed by the next run") {
+    fs::create_directories(out / OutputSet::kCommitName);
+    std::ofstream(out / OutputSet::kCommitName / "summary.json") << "new summary";
+    std::ofstream(out / OutputSet::kCommitName / OutputSet::kManifestName) << "new.png\nsummary.json\n";
+    std::ofstream(out / "new.png") << "new figure";  // moved before the crash
+    OutputSet next(out);
+    CHECK(slurp(out / "summary.json") == "new summary");
+    CHECK(slurp(out / "new.png") == "new figure");
+    CHECK_FALSE(fs::exists(out / "old.png"));
+    CHECK_FALSE(fs::exists(out / OutputSet::kCommitName));
+  }
+  SECTION("a staging folder of a run that died is discarded") {
+    fs::create_directories(out / OutputSet::kStagingName);
+    std::ofstream(out / OutputSet::kStagingName / "summary.json") << "half";
+    recover_output_set(out);
+    CHECK_FALSE(fs::exists(out / OutputSet::kStagingName));
+    CHECK(slurp(out / "summary.json") == "old summary");
+  }
+  SECTION("a folder where a file goes is refused before anything moves") {
+    fs::remove(out / "old.png");
+    fs::create_directories(out / "new.png");
+    OutputSet set(out);
+    write_file_atomic(set.staging() / "summary.json", "new summary");
+    write_file_atomic(set.staging() / "new.png", "new figure");
+    CHECK_THAT(input_error_of([&] { set.commit(); }), Contains("new.png: a directory"));
+    CHECK(slurp(out / "summary.json") == "old summary");
+  }
+  SECTION("a hostile output list never reaches outside the folder") {
+    const fs::path outside = s.file("outside", "keep");
+    fs::create_directory_symlink(s.dir, out / "link");
+    std::ofstream(out / OutputSet::kManifestName)
+        << "../outside\n" << outside.string() << "\nlink/outside\n.attnrate.lock\ncells/c0.json\n";
+    OutputSet set(out);
+    write_file_atomic(set.staging() / "summary.json", "new summary");
+    set.commit();
+    CHECK(slurp(outside) == "keep");
+    CHECK(slurp(out / "cells" / "c0.json") == "checkpoint");
+  }
+}
+
+TEST_CASE("output set: list entries", "[hostile]") {
+  CHECK(parse_output_manifest("a.png\n../x\n/etc/passwd\n.hidden\ncells/c.json\nsub/b.csv\n\nq/../r\n") ==
+        std::vector<std::string>{"a.png", "sub/b.csv"});
+}
+
+TEST_CASE("study sizes: weighed against the memory budget before the run", "[hostile]") {
+  const auto settings = [](const std::string& study, std::vector<std::pair<std::string, std::string>> opts) {
+    std::vector<KeySpec> keys;
+    for (const auto& [k, v] : opts) keys.push_back({k, v, ""});
+    keys.push_back(study_memory_key());
+    Settings st(keys);
+    (void)study;
+    return st;
+  };
+  Settings small = settings("minimax-rate", {{"N", "8"}, {"d", "5"}, {"M", "500:64000:x2"}, {"test-pairs", "100000"},
+                                             {"knots", "auto"}});
+  small.set("max-memory", "1G", "--max-memory");
+  CHECK_NOTHROW(check_study_memory("minimax-rate", small));
+  small.set("test-pairs", "1000000000", "--test-pairs");
+  CHECK_THAT(input_error_of([&] { check_study_memory("minimax-rate", small); }),
+             Contains("study minimax-rate: --test-pairs 1000000000 with --d 5 needs about 82") &&
+                 Contains("the memory budget is 1 GiB (--max-memory 1G); lower --test-pairs, or raise --max-memory"));
+  Settings heads = settings("heads", {{"N", "4"}, {"d", "8"}, {"heads", "256:2048:x2"}, {"n", "1000000"},
+                                      {"test-n", "10000"}});
+  heads.set("max-memory", "64G", "--max-memory");
+  CHECK_THAT(input_error_of([&] { check_study_memory("heads", heads); }),
+             Contains("--n 1000000 with --test-n 10000 needs about 14.6 TiB of kernel matrices"));
 }

@@ -19,6 +19,7 @@
 #include "studies/commands/simulate_rfa.hpp"
 #include "studies/io/byte_size.hpp"
 #include "studies/io/output_lock.hpp"
+#include "studies/io/output_set.hpp"
 #include "studies/io/settings.hpp"
 #include "studies/registry.hpp"
 #include "studies/sweep/distributed.hpp"
@@ -285,8 +286,11 @@ int run_cli(int argc, char** argv) {
       const StudyDefinition& def = find_study(sc->get_name());
       if (def.check) def.check(*settings);  // refuse bad options before the folder is locked
       const auto lock = lock_output(out);
-      StudyContext ctx{out, threads, resume, true};
+      OutputSet outputs(out, world_share().root());  // summary, cells.csv and figures: one set
+      StudyContext ctx{outputs.staging(), threads, resume, true};
+      ctx.checkpoints = std::filesystem::path(out) / "cells";
       const nlohmann::json summary = def.run(*settings, ctx);
+      outputs.commit();
       print_quantities(summary);
       std::cout << "results in " << out << "/ (summary.json, cells.csv, figures)\n";
       if (summary.value("quantities", nlohmann::json::array()).empty()) {

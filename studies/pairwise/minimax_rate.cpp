@@ -93,13 +93,13 @@ Config read_config(const Settings& s) {
   c.degree = s.raw("degree") == "auto" ? phi.default_degree() : static_cast<int>(s.get_int("degree", 0, 10));
   c.schedule = parse_schedule(s.get_string("schedule"));
   c.cK = s.get_double("cK", 0.0, std::numeric_limits<double>::infinity(), false);
-  c.knots = s.raw("knots") == "auto" ? 0 : static_cast<int>(s.get_int("knots", 1, std::numeric_limits<long long>::max()));
+  c.knots = s.raw("knots") == "auto" ? 0 : s.get_count("knots", 1, 2147483637);
   // The K_M schedule (knots auto) needs a positive smoothness; a fixed --knots K does not.
   if (c.knots == 0) check_rate_activation(s, "activation", phi, false);
   c.fixed_range = s.get_range("range", c.a, c.b);
   c.ridge = s.get_double("ridge", 0.0, std::numeric_limits<double>::infinity());
   c.M = s.get_sizes("M", 2);
-  c.seeds = static_cast<int>(s.get_int("seeds", 1, std::numeric_limits<long long>::max()));
+  c.seeds = s.get_count("seeds", 1, 100000);
   c.seed = s.get_seed("seed");
   c.test_pairs = static_cast<std::size_t>(s.get_int("test-pairs", 1000, 1000000000));
   c.bootstrap = static_cast<int>(s.get_int("bootstrap", 100, 1000000));

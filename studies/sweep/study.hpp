@@ -30,13 +30,20 @@ class Progress {
 };
 
 struct StudyContext {
-  std::filesystem::path out;  ///< output directory (created)
+  /// Where the study writes summary.json, cells.csv and figures (created). Under `study` and
+  /// `verify` this is the staging folder of an OutputSet (studies/io/output_set.hpp), moved into
+  /// --out as one set when the run succeeds.
+  std::filesystem::path out;
   int threads = 0;            ///< 0 = all cores
   bool resume = false;        ///< reuse finished cells whose fingerprint matches
   bool progress = true;       ///< progress lines on stderr
   /// The cells this process computes; under MPI only rank 0 writes the outputs and prints
   /// progress (over its own cells). {0, 1} when not run under mpirun.
   CellShare share = world_share();
+  /// Folder of the per-cell checkpoints; empty: out / "cells". Kept outside the staging folder
+  /// (in --out/cells) so that a failed run's finished cells remain for --resume.
+  std::filesystem::path checkpoints = {};
+  std::filesystem::path checkpoint_dir() const { return checkpoints.empty() ? out / "cells" : checkpoints; }
   /// Progress of this process's own cells of a sweep of `total` cells (shown on rank 0 only).
   Progress progress_of(const std::string& label, std::size_t total) const;
 };

@@ -17,8 +17,11 @@
 namespace attnrate {
 
 std::string run_fingerprint(const nlohmann::json& parameters) {
+  // --max-memory limits the run, it does not change a cell: resuming under another budget reuses the cells.
+  nlohmann::json identity = parameters;
+  if (identity.is_object()) identity.erase("max-memory");
   return std::to_string(
-      mix64(hash_name(parameters.dump()) ^ hash_name(build_info().at("git_revision").get<std::string>())));
+      mix64(hash_name(identity.dump()) ^ hash_name(build_info().at("git_revision").get<std::string>())));
 }
 
 std::string checkpoint_checksum(const nlohmann::json& value) {
@@ -71,7 +74,7 @@ std::vector<nlohmann::json> run_sweep(const StudyContext& ctx, const SweepSpec& 
     std::set<std::string> unique(spec.names.begin(), spec.names.end());
     if (unique.size() != n) throw InputError("run_sweep: cell names of study " + spec.study + " are not unique");
   }
-  const auto dir = ctx.out / "cells";
+  const auto dir = ctx.checkpoint_dir();
   std::filesystem::create_directories(dir);
   std::vector<std::optional<nlohmann::json>> own(n);
   if (ctx.resume)

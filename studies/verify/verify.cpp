@@ -6,6 +6,7 @@
 
 #include "estimators/common/input_error.hpp"
 #include "studies/io/output.hpp"
+#include "studies/io/output_set.hpp"
 #include "studies/registry.hpp"
 #include "studies/sweep/distributed.hpp"
 #include "studies/verify/report.hpp"
@@ -155,6 +156,9 @@ nlohmann::json run_verify(const VerifyOptions& opt) {
   check_claim_options(claims, opt.profile);
   const auto t0 = std::chrono::steady_clock::now();
   std::filesystem::create_directories(opt.out);
+  // The reports and every claim's study outputs form one set (checkpoints stay in place).
+  const CellShare share = world_share();
+  OutputSet outputs(opt.out, share.root());
 
   // Claims measured by the same study with the same options share one run.
   struct Run {
@@ -181,7 +185,9 @@ nlohmann::json run_verify(const VerifyOptions& opt) {
     const StudyDefinition& def = find_study(r.study);
     Settings settings(def.keys());
     for (const auto& [k, v] : r.options) settings.set(k, v, "claim option " + k);
-    StudyContext ctx{r.dir, opt.threads, opt.resume, opt.progress};
+    StudyContext ctx{outputs.staging() / std::filesystem::relative(r.dir, opt.out), opt.threads, opt.resume,
+                     opt.progress};
+    ctx.checkpoints = r.dir / "cells";
     const auto s0 = std::chrono::steady_clock::now();
     r.summary = def.run(settings, ctx);
     r.seconds = seconds_since(s0);
@@ -223,12 +229,12 @@ nlohmann::json run_verify(const VerifyOptions& opt) {
   summary["wall_seconds"] = seconds_since(t0);
   // Under MPI every rank holds the same claims; rank 0 writes the reports once every rank is
   // done writing (the HTML report embeds the studies' figures).
-  const CellShare share = world_share();
   barrier(share);
   if (share.root()) {
-    write_file_atomic(opt.out / "summary.json", summary.dump(2) + "\n");
-    write_file_atomic(opt.out / "report.md", verify_report_markdown(summary));
-    write_file_atomic(opt.out / "report.html", verify_report_html(summary, opt.out));
+    write_file_atomic(outputs.staging() / "summary.json", summary.dump(2) + "\n");
+    write_file_atomic(outputs.staging() / "report.md", verify_report_markdown(summary));
+    write_file_atomic(outputs.staging() / "report.html", verify_report_html(summary, outputs.staging()));
+    outputs.commit();
   }
   return summary;
 }

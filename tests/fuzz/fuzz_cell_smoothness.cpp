@@ -1,0 +1,4 @@
+// Fuzz harness: the per-cell checkpoint reader of study smoothness (tests/fuzz/study_checkpoint.hpp).
+#define ATTNRATE_FUZZ_STUDY "smoothness"
+#define ATTNRATE_FUZZ_OPTIONS {{"erm-activations", "bspline:3"}, {"known-activations", "weierstrass:1"}, {"M", "200,400"}, {"M-known", "200,400"}, {"seeds", "2"}, {"test-pairs", "1000"}, {"bootstrap", "100"}, {"restarts", "1"}, {"max-iterations", "5"}}
+#include "tests/fuzz/study_checkpoint.hpp"
