@@ -78,7 +78,7 @@ expect 2 "--knots must be in 1\.\.2147483637, got 0" -- "$bin" fit pairwise --da
 expect 2 "--beta must be > 0" -- "$bin" fit pairwise --data "$tmp/data.csv" --A "$tmp/data.A.csv" --beta 0 --out "$tmp/f.json"
 expect 2 "a < b" -- "$bin" fit pairwise --data "$tmp/data.csv" --A "$tmp/data.A.csv" --knots 4 --range 1,1 --out "$tmp/f.json"
 expect 2 "--ridge must be >= 0" -- "$bin" fit pairwise --data "$tmp/data.csv" --A "$tmp/data.A.csv" --knots 4 --ridge -1 --out "$tmp/f.json"
-expect 2 "--seeds must be >= 1" -- "$bin" study minimax-rate --seeds 0 --out "$tmp/s"
+expect 2 "--seeds must be in 1..100000, got 0" -- "$bin" study minimax-rate --seeds 0 --out "$tmp/s"
 expect 2 "--M entries must be >= 2" -- "$bin" study minimax-rate --M 1,100 --out "$tmp/s"
 expect 2 "did you mean 'sigma'" -- bash -c "printf 'sigmaa = 1\n' > '$tmp/s.toml' && '$bin' study minimax-rate --config '$tmp/s.toml' --out '$tmp/s'"
 expect 2 "required|--out" -- "$bin" study minimax-rate

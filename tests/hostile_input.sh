@@ -197,9 +197,9 @@ run 2 "'attnrate study' needs one of: minimax-rate" "$none" -- "$bin" study
 # h. A study's outputs are one set: a run that fails after its cells (here: at its figures, with a
 # gnuplot that fails) leaves the previous summary, table and figures byte for byte; its finished
 # cells stay for --resume. A successful rerun with other options leaves no figure of the old set.
-set_state() {  # the outputs of folder $1 (not its checkpoints): names and contents
-  (cd "$1" && find . -path ./cells -prune -o -type f -print | sort && find . -path ./cells -prune -o -type f -print0 |
-    sort -z | xargs -0 -r md5sum)
+set_state() {  # the outputs of folder $1 (not its checkpoints, nor the lock, which holds the pid): names and contents
+  (cd "$1" && find . \( -path ./cells -o -name .attnrate.lock \) -prune -o -type f -print | sort &&
+    find . \( -path ./cells -o -name .attnrate.lock \) -prune -o -type f -print0 | sort -z | xargs -0 -r md5sum)
 }
 mkdir -p "$tmp/badbin"
 printf '#!/bin/sh\ncat >/dev/null\necho "fake gnuplot: cannot draw" >&2\nexit 1\n' >"$tmp/badbin/gnuplot"
