@@ -15,6 +15,7 @@
 #include "estimators/common/input_error.hpp"
 #include "studies/commands/fit_pairwise.hpp"
 #include "studies/commands/fit_rfa.hpp"
+#include "studies/commands/rate.hpp"
 #include "studies/commands/simulate_pairwise.hpp"
 #include "studies/commands/simulate_rfa.hpp"
 #include "studies/io/byte_size.hpp"
@@ -213,6 +214,11 @@ int run_cli(int argc, char** argv) {
   fit_rfa_cmd->add_option("--out", out, "fit.json to write")->required();
   add_threads(fit_rfa_cmd);
 
+  auto* rate_cmd = app.add_subcommand("rate", "fit (and judge) the convergence rate of your own error table");
+  Settings rate_settings(rate_keys());
+  rate_settings.add_to_cli(*rate_cmd);
+  rate_cmd->add_option("--out", out, "output directory for summary.json and the figure (optional)");
+
   auto* study = app.add_subcommand("study", "run a named study (sweep, measurements, figures)");
   study->require_subcommand(1);
   std::vector<std::pair<CLI::App*, std::unique_ptr<Settings>>> study_commands;
@@ -275,6 +281,12 @@ int run_cli(int argc, char** argv) {
       fit_rfa_settings.apply_cli();
       print_report(fit_rfa(fit_rfa_settings, out, threads));
       return 0;
+    }
+    if (*rate_cmd) {
+      rate_settings.apply_cli();
+      const RateOutcome outcome = rate(rate_settings, out);
+      print_report(outcome.report);
+      return outcome.exit_code;
     }
     for (auto& [sc, settings] : study_commands) {
       if (!*sc) continue;
