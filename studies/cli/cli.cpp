@@ -13,6 +13,7 @@
 #include "estimators/common/blas.hpp"
 #include "estimators/common/did_you_mean.hpp"
 #include "estimators/common/input_error.hpp"
+#include "studies/cli/version.hpp"
 #include "studies/commands/fit_pairwise.hpp"
 #include "studies/commands/fit_rfa.hpp"
 #include "studies/commands/rate.hpp"
@@ -174,6 +175,7 @@ int run_cli(int argc, char** argv) {
   pin_blas_to_one_thread();
   CLI::App app{"attnrate: statistical learning theory of attention layers, checked against experiment"};
   app.require_subcommand(1);
+  app.set_version_flag("--version", std::string(), "print the version, git revision and library versions, then exit");
   int threads = 0;
   std::string out, config, profile = "full", only, quantities_of;
   std::string config_size = byte_size_text(kConfigReadLimits.max_bytes),
@@ -253,6 +255,9 @@ int run_cli(int argc, char** argv) {
     return app.exit(e);
   } catch (const CLI::CallForAllHelp& e) {
     return app.exit(e);
+  } catch (const CLI::CallForVersion&) {
+    std::cout << version_text();
+    return 0;
   } catch (const CLI::ParseError& e) {
     const std::string better = explain_parse_error(app, argc, argv);
     if (better.empty()) app.exit(e);
