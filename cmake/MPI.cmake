@@ -19,6 +19,7 @@ else()
     set(ATTNRATE_WITH_MPI ON)
     target_link_libraries(attnrate_studies PUBLIC MPI::MPI_CXX)
     target_compile_definitions(attnrate_studies PRIVATE ATTNRATE_WITH_MPI)
+    target_compile_definitions(attnrate PRIVATE ATTNRATE_WITH_MPI)  # --version names the MPI library
     message(STATUS "attnrate: MPI scale-out on (MPI ${MPI_CXX_VERSION}, launcher ${MPIEXEC_EXECUTABLE})")
   else()
     message(STATUS "attnrate: MPI scale-out off (no MPI found; Debian: libopenmpi-dev openmpi-bin)")

@@ -22,6 +22,12 @@ expect() {  # expect CODE PATTERN -- command...
   fi
 }
 
+# --version: version and git revision (or "unknown" outside git), then one line per library.
+expect 0 "^attnrate [0-9]+\.[0-9]+\.[0-9]+ \(git ([0-9a-f]{12}|unknown)\)" -- "$bin" --version
+for lib in "Armadillo:" "BLAS/LAPACK:" "CLI11:" "toml\+\+:" "nlohmann json:" "Boost:" "MPI:"; do
+  expect 0 "^$lib +[^ ]" -- "$bin" --version
+done
+
 # Round trip: simulate noiseless data from a spline-representable model is not possible with
 # weierstrass, so check the contract: files (sidecars named after --out), JSON keys, phi size.
 expect 0 "wrote" -- "$bin" simulate pairwise --M 300 --N 4 --d 3 --r 1 --sigma 0.1 --seed 3 --out "$tmp/data.csv"

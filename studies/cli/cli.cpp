@@ -13,8 +13,10 @@
 #include "estimators/common/blas.hpp"
 #include "estimators/common/did_you_mean.hpp"
 #include "estimators/common/input_error.hpp"
+#include "studies/cli/version.hpp"
 #include "studies/commands/fit_pairwise.hpp"
 #include "studies/commands/fit_rfa.hpp"
+#include "studies/commands/rate.hpp"
 #include "studies/commands/simulate_pairwise.hpp"
 #include "studies/commands/simulate_rfa.hpp"
 #include "studies/io/byte_size.hpp"
@@ -174,6 +176,7 @@ int run_cli(int argc, char** argv) {
   pin_blas_to_one_thread();
   CLI::App app{"attnrate: statistical learning theory of attention layers, checked against experiment"};
   app.require_subcommand(1);
+  app.set_version_flag("--version", std::string(), "print the version, git revision and library versions, then exit");
   int threads = 0;
   std::string out, config, profile = "full", only, quantities_of;
   std::string config_size = byte_size_text(kConfigReadLimits.max_bytes),
@@ -214,6 +217,11 @@ int run_cli(int argc, char** argv) {
   fit_rfa_cmd->add_option("--out", out, "fit.json to write")->required();
   add_threads(fit_rfa_cmd);
 
+  auto* rate_cmd = app.add_subcommand("rate", "fit (and judge) the convergence rate of your own error table");
+  Settings rate_settings(rate_keys());
+  rate_settings.add_to_cli(*rate_cmd);
+  rate_cmd->add_option("--out", out, "output directory for summary.json and the figure (optional)");
+
   auto* study = app.add_subcommand("study", "run a named study (sweep, measurements, figures)");
   study->require_subcommand(1);
   std::vector<std::pair<CLI::App*, std::unique_ptr<Settings>>> study_commands;
@@ -248,6 +256,9 @@ int run_cli(int argc, char** argv) {
     return app.exit(e);
   } catch (const CLI::CallForAllHelp& e) {
     return app.exit(e);
+  } catch (const CLI::CallForVersion&) {
+    std::cout << version_text();
+    return 0;
   } catch (const CLI::ParseError& e) {
     const std::string better = explain_parse_error(app, argc, argv);
     if (better.empty()) app.exit(e);
@@ -276,6 +287,12 @@ int run_cli(int argc, char** argv) {
       fit_rfa_settings.apply_cli();
       print_report(fit_rfa(fit_rfa_settings, out, threads));
       return 0;
+    }
+    if (*rate_cmd) {
+      rate_settings.apply_cli();
+      const RateOutcome outcome = rate(rate_settings, out);
+      print_report(outcome.report);
+      return outcome.exit_code;
     }
     for (auto& [sc, settings] : study_commands) {
       if (!*sc) continue;

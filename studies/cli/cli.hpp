@@ -1,7 +1,8 @@
 #pragma once
 // The attnrate command line: parses, calls the library, writes. Exit codes (README):
-//   0    success: every judged claim consistent (verify), quantities measured (study), done
-//   1    some claim not consistent, or no verdict / no measurement could be formed
+//   0    success: every judged claim consistent (verify), quantities measured (study), the slope
+//        consistent with --theory or not judged (rate), done
+//   1    some claim (or rate's slope) not consistent, or no verdict / no measurement could be formed
 //   2    bad input: options, data, config or claims files (message names the option or file:line)
 //   3    a run failed: I/O, out of memory, internal error
 //   130  interrupted by SIGINT, 143 by SIGTERM: finished cells are saved; rerun with --resume
