@@ -7,6 +7,9 @@
 #include <numbers>
 #include <sstream>
 
+#if !defined(__x86_64__) || !defined(__SSE2__)
+#error "the activation kernels use SLEEF's x86-64 SSE2 functions (see activation.hpp)"
+#endif
 #include <emmintrin.h>  // SSE2, part of every x86-64 CPU
 #include <sleef.h>
 
