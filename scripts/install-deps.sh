@@ -11,6 +11,7 @@ packages=(
   libgnuplot-iostream-dev gnuplot-nox
   catch2 libbenchmark-dev
   libtomlplusplus-dev nlohmann-json3-dev libcli11-dev
+  libsleef-dev                 # SLEEF vector math: the activations' kernels
   libopenmpi-dev openmpi-bin   # MPI scale-out of study cells (optional component, tested in CI)
   time                         # /usr/bin/time -v for the peak-RSS measurements
 )

@@ -188,9 +188,12 @@ nlohmann::json run_approximation(const Settings& settings, const StudyContext& c
         const auto [lo, hi] = central[cell.activation];
         double sum = 0.0, power = 0.0;
         std::size_t inside = 0;
-        for (double v : u) {
+        arma::vec phi_u(u.n_elem);
+        model.phi().evaluate(u, phi_u);  // one block (SIMD); same values as phi(v) one by one
+        for (arma::uword k = 0; k < u.n_elem; ++k) {
+          const double v = u[k];
           if (v < lo || v > hi) continue;
-          const double f = model.phi()(v), e = fit.phi_hat(v) - f;
+          const double f = phi_u[k], e = fit.phi_hat(v) - f;
           sum += e * e;
           power += f * f;
           ++inside;

@@ -1,9 +1,17 @@
 #include "theory/pairwise/activation.hpp"
 
+#include <algorithm>
+#include <cassert>
 #include <charconv>
 #include <cmath>
 #include <numbers>
 #include <sstream>
+
+#if !defined(__x86_64__) || !defined(__SSE2__)
+#error "the activation kernels use SLEEF's x86-64 SSE2 functions (see activation.hpp)"
+#endif
+#include <emmintrin.h>  // SSE2, part of every x86-64 CPU
+#include <sleef.h>
 
 #include "estimators/common/input_error.hpp"
 #include "estimators/common/random.hpp"
@@ -121,7 +129,97 @@ Activation Activation::parse(std::string_view spec, std::uint64_t seed) {
   return a;
 }
 
+// ---- SIMD evaluation -------------------------------------------------------------------------
+// Every elementary function comes from SLEEF's deterministic ("cinz": no FMA, each lane computed
+// from its own element only) 2-lane SSE2 variants, which every x86-64 CPU has. The arithmetic
+// around them mirrors evaluate_libm() operation for operation (mul, add, sub in the same order;
+// no FMA), so the only difference from the C library values is the elementary functions.
+namespace {
+
+using V = __m128d;
+constexpr std::size_t kLanes = 2;
+
+inline V vabs(V x) noexcept { return _mm_andnot_pd(_mm_set1_pd(-0.0), x); }
+
+// What the vector kernels read of an activation.
+struct Params {
+  std::span<const double> amp, freq, phase;  // weierstrass terms
+  double b = 0.0;                            // kink exponent
+};
+
+// Activation of one full vector of interactions.
+template <Activation::Kind K>
+inline V eval_vector(const Params& p, V u) noexcept {
+  if constexpr (K == Activation::Kind::weierstrass) {
+    V s = _mm_setzero_pd();
+    for (std::size_t j = 0; j < p.amp.size(); ++j) {
+      const V arg = _mm_add_pd(_mm_mul_pd(_mm_set1_pd(p.freq[j]), u), _mm_set1_pd(p.phase[j]));
+      s = _mm_add_pd(s, _mm_mul_pd(_mm_set1_pd(p.amp[j]), Sleef_cinz_cosd2_u10sse2(arg)));
+    }
+    return s;
+  } else if constexpr (K == Activation::Kind::kink) {
+    return Sleef_cinz_powd2_u10sse2(vabs(_mm_sub_pd(u, _mm_set1_pd(0.25))), _mm_set1_pd(p.b));
+  } else if constexpr (K == Activation::Kind::tanh) {
+    return Sleef_cinz_tanhd2_u10sse2(u);
+  } else if constexpr (K == Activation::Kind::softplus) {
+    const V big = _mm_cmpgt_pd(u, _mm_set1_pd(30.0));  // u > 30 (false for NaN, as in the scalar code)
+    const V lp = Sleef_cinz_log1pd2_u10sse2(Sleef_cinz_expd2_u10sse2(u));
+    return _mm_or_pd(_mm_and_pd(big, u), _mm_andnot_pd(big, lp));
+  } else if constexpr (K == Activation::Kind::gelu) {
+    const V x = _mm_div_pd(_mm_xor_pd(u, _mm_set1_pd(-0.0)), _mm_set1_pd(std::numbers::sqrt2));
+    return _mm_mul_pd(_mm_mul_pd(_mm_set1_pd(0.5), u), Sleef_cinz_erfcd2_u15sse2(x));
+  } else {
+    static_assert(K == Activation::Kind::exp);
+    return Sleef_cinz_expd2_u10sse2(u);
+  }
+}
+
+// Full vectors, then the tail padded with copies of its last element into one more vector:
+// every element goes through the same vector code whatever its position.
+template <Activation::Kind K>
+void eval_block(const Params& p, const double* u, double* out, std::size_t n) noexcept {
+  std::size_t k = 0;
+  for (; k + kLanes <= n; k += kLanes) _mm_storeu_pd(out + k, eval_vector<K>(p, _mm_loadu_pd(u + k)));
+  if (k < n) {
+    alignas(16) double in[kLanes], res[kLanes];
+    for (std::size_t l = 0; l < kLanes; ++l) in[l] = u[std::min(k + l, n - 1)];
+    _mm_store_pd(res, eval_vector<K>(p, _mm_load_pd(in)));
+    for (std::size_t l = 0; k + l < n; ++l) out[k + l] = res[l];
+  }
+}
+
+}  // namespace
+
+void Activation::evaluate(std::span<const double> u, std::span<double> out) const noexcept {
+  assert(u.size() == out.size());
+  const std::size_t n = std::min(u.size(), out.size());
+  const Params p{amplitude_, frequency_, phase_, param_};
+  switch (kind_) {
+    case Kind::bspline:  // no elementary functions: the scalar spline evaluation
+      for (std::size_t k = 0; k < n; ++k) out[k] = evaluate_libm(u[k]);
+      return;
+    case Kind::weierstrass:
+      return eval_block<Kind::weierstrass>(p, u.data(), out.data(), n);
+    case Kind::kink:
+      return eval_block<Kind::kink>(p, u.data(), out.data(), n);
+    case Kind::tanh:
+      return eval_block<Kind::tanh>(p, u.data(), out.data(), n);
+    case Kind::softplus:
+      return eval_block<Kind::softplus>(p, u.data(), out.data(), n);
+    case Kind::gelu:
+      return eval_block<Kind::gelu>(p, u.data(), out.data(), n);
+    case Kind::exp:
+      return eval_block<Kind::exp>(p, u.data(), out.data(), n);
+  }
+}
+
 double Activation::operator()(double u) const noexcept {
+  double v = 0.0;
+  evaluate(std::span<const double>(&u, 1), std::span<double>(&v, 1));
+  return v;
+}
+
+double Activation::evaluate_libm(double u) const noexcept {
   switch (kind_) {
     case Kind::bspline:
       if (u <= basis_->a() || u >= basis_->b()) return 0.0;  // coefficients vanish at the ends

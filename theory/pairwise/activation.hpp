@@ -18,10 +18,26 @@
 //   kink:b           b in (0, 64]. |u - 0.25|^b, one singular point (b-Hoelder for
 //                    non-even-integer b); b <= 64 keeps phi finite for |u - 0.25| < 2^16.
 //   tanh, softplus, gelu, exp: analytic (smoothness infinite).
+//
+// Evaluation (operator() and evaluate()) runs on SLEEF 3.5 vector functions, the deterministic
+// 2-lane SSE2 variants Sleef_cinz_*d2_u10sse2 (erfc: _u15sse2): each lane is computed from its
+// own element only, without FMA, so a value does not depend on its neighbours in a block, on the
+// block's length or split, nor on the CPU (every x86-64 has SSE2; SLEEF's deterministic variants
+// of other widths give the same bits, tests/test_activation_simd.cpp checks). SLEEF documents the
+// error bounds (elementwise, for finite arguments; cos for |x| <= 1e299):
+//   cos, exp, pow, tanh, log1p: 1.0 ulp;  erfc: 1.5 ulp.
+// The arithmetic around them is the same sequence of IEEE operations as evaluate_libm(), so per
+// activation, against the exact value of the same formula on the same rounded arguments:
+//   kink, tanh, exp: 1 ulp;  softplus: 3 ulp (exp's relative error passes through log1p with a
+//   factor <= 1, plus log1p's ulp);  gelu: 3.5 ulp (erfc's 1.5 ulp of relative error, twice in
+//   ulps of the product, plus its rounding);  bspline: no elementary function, same bits as before;
+//   weierstrass: |error| <= (J + 3) 2^-53 sum_j L^(-j b) |cos(theta_j)| to first order (1 ulp per
+//   cosine, one rounding per product and per addition of the J + 1 terms).
 #include <armadillo>
 #include <cstdint>
 #include <limits>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -39,7 +55,27 @@ class Activation {
   /// for a parameter outside it.
   static Activation parse(std::string_view spec, std::uint64_t seed = 0);
 
+  /// phi(u): the same bits as evaluate() gives u in any block (a vector of its own, padded).
   double operator()(double u) const noexcept;
+
+  /// out[k] = phi(u[k]) for k < u.size(); needs out.size() == u.size(), and out either is u
+  /// (in place) or does not overlap it. Each value is bit-identical to operator()(u[k]) whatever
+  /// the block's length, u[k]'s offset in it, or how a larger array is split into blocks (and so
+  /// among threads): full vectors, then the tail padded into one more vector, never a scalar
+  /// fallback. Thread-safe (const, no state).
+  void evaluate(std::span<const double> u, std::span<double> out) const noexcept;
+
+  /// phi(u) through the C library (std::cos, std::pow, ...): the values before SLEEF, kept as the
+  /// reference of tests/test_activation_simd.cpp and the scalar baseline of the benchmarks.
+  double evaluate_libm(double u) const noexcept;
+
+  /// Weierstrass series terms (empty for the other families): phi(u) = sum_j amplitude[j]
+  /// cos(frequency[j] u + phase[j]); the tests derive the series' error bound from them.
+  std::span<const double> weierstrass_amplitudes() const noexcept { return amplitude_; }
+  std::span<const double> weierstrass_frequencies() const noexcept { return frequency_; }
+  std::span<const double> weierstrass_phases() const noexcept { return phase_; }
+  /// The NAME:PARAM parameter (b, or P for bspline; 0 without one).
+  double parameter() const noexcept { return param_; }
 
   /// Canonical "NAME[:PARAM]" string.
   const std::string& name() const noexcept { return name_; }

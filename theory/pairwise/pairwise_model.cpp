@@ -77,7 +77,8 @@ void PairwiseModel::draw_samples(std::uint64_t data_seed, std::size_t first, std
   const int N = spec_.N, d = spec_.d;
   const double inv = 1.0 / (N - 1);
   std::vector<double> AX(static_cast<std::size_t>(d) * N);
-  std::vector<double> phiu(static_cast<std::size_t>(N) * N);
+  // u_ij for j != i, row by row (sample i's N-1 interactions contiguous), then phi over the block.
+  std::vector<double> phiu(static_cast<std::size_t>(N) * (N - 1));
   for (std::size_t s = 0; s < count; ++s) {
     Rng rng(derive_seed(data_seed, {first + s}));
     double* x = X + s * static_cast<std::size_t>(N) * d;
@@ -90,17 +91,18 @@ void PairwiseModel::draw_samples(std::uint64_t data_seed, std::size_t first, std
         for (int c = 0; c < d; ++c) t += A_(r, c) * x[j * d + c];
         AX[j * d + r] = t;
       }
+    std::size_t m = 0;
     for (int i = 0; i < N; ++i)
       for (int j = 0; j < N; ++j) {
         if (i == j) continue;
         double u = 0.0;
         for (int r = 0; r < d; ++r) u += x[i * d + r] * AX[j * d + r];
-        phiu[i * N + j] = phi_(u);
+        phiu[m++] = u;
       }
+    phi_.evaluate(phiu, phiu);
     for (int i = 0; i < N; ++i) {
-      double sum = 0.0;
-      for (int j = 0; j < N; ++j)
-        if (j != i) sum += phiu[i * N + j];
+      double sum = 0.0;  // over j != i in increasing j, as before
+      for (int j = 0; j < N - 1; ++j) sum += phiu[static_cast<std::size_t>(i) * (N - 1) + j];
       y[i] = inv * sum + spec_.sigma * rng.normal();
     }
   }
