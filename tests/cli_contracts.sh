@@ -5,22 +5,8 @@ set -u
 bin="$1"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-fail=0
-pass=0
-
-expect() {  # expect CODE PATTERN -- command...
-  local code=$1 pattern=$2
-  shift 3
-  local out rc
-  out=$("$@" 2>&1)
-  rc=$?
-  if [[ $rc -ne $code ]] || ! grep -qE -- "$pattern" <<<"$out"; then
-    echo "FAIL: $* -> exit $rc (want $code), output: $out (want /$pattern/)"
-    fail=$((fail + 1))
-  else
-    pass=$((pass + 1))
-  fi
-}
+# shellcheck source=tests/lib/check.sh
+source "$(dirname "$0")/lib/check.sh"  # check, expect, check_summary
 
 # --version: version and git revision (or "unknown" outside git), then one line per library.
 expect 0 "^attnrate [0-9]+\.[0-9]+\.[0-9]+ \(git ([0-9a-f]{12}|unknown)\)" -- "$bin" --version
@@ -108,5 +94,4 @@ printf '1,0\n0,1\n' >"$tmp/A2.csv"
 expect 2 "A2.csv" -- "$bin" fit pairwise --data "$tmp/data.csv" --A "$tmp/A2.csv" --knots 4 --out "$tmp/f.json"
 expect 2 "missing.csv" -- "$bin" fit pairwise --data "$tmp/missing.csv" --A "$tmp/data.A.csv" --knots 4 --out "$tmp/f.json"
 
-echo "$pass passed, $fail failed"
-[[ $fail -eq 0 ]]
+check_summary

@@ -7,27 +7,8 @@ set -u
 bin="$1"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-fail=0
-pass=0
-
-expect() {  # expect CODE PATTERN -- command...
-  local code=$1 pattern=$2
-  shift 3
-  local out rc
-  out=$("$@" 2>&1)
-  rc=$?
-  if [[ $rc -ne $code ]] || ! grep -qE -- "$pattern" <<<"$out"; then
-    echo "FAIL: $* -> exit $rc (want $code), output: $out (want /$pattern/)"
-    fail=$((fail + 1))
-  else
-    pass=$((pass + 1))
-  fi
-}
-check() {  # check DESCRIPTION command...
-  local what=$1
-  shift
-  if "$@"; then pass=$((pass + 1)); else echo "FAIL: $what"; fail=$((fail + 1)); fi
-}
+# shellcheck source=tests/lib/check.sh
+source "$(dirname "$0")/lib/check.sh"  # check, expect, check_summary
 
 # error = 3 size^-0.8 times a deterministic multiplicative wobble, 8 sizes x 5 seeds.
 awk 'BEGIN { print "size,error,seed"; for (k = 0; k < 8; k++) for (s = 1; s <= 5; s++) {
@@ -98,5 +79,4 @@ expect 2 "--out .*errors.csv is a regular file" -- "$bin" rate --data "$tmp/erro
 mkdir -p "$tmp/self" && cp "$tmp/errors.csv" "$tmp/self/summary.json"
 expect 2 "same file as --data" -- "$bin" rate --data "$tmp/self/summary.json" --out "$tmp/self"
 
-echo "$pass passed, $fail failed"
-[[ $fail -eq 0 ]]
+check_summary

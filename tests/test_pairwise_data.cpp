@@ -18,33 +18,14 @@
 #include "estimators/common/input_error.hpp"
 #include "estimators/common/random.hpp"
 #include "studies/io/pairwise_data.hpp"
+#include "tests/lib/temp_dir.hpp"
 
 using namespace attnrate;
 namespace fs = std::filesystem;
 
 namespace {
 
-// A fresh directory under the system temp dir, removed with everything in it at scope exit.
-struct TempDir {
-  fs::path dir;
-  TempDir() {
-    static std::atomic<int> counter{0};
-    dir = fs::temp_directory_path() /
-          ("attnrate_test_data_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
-    fs::remove_all(dir);
-    fs::create_directories(dir);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(dir, ec);
-  }
-  fs::path write(const std::string& name, const std::string& content) const {
-    const fs::path p = dir / name;
-    std::ofstream out(p, std::ios::binary);
-    out << content;
-    return p;
-  }
-};
+using test::TempDir;
 
 std::string read_text(const fs::path& p) {
   std::ifstream in(p, std::ios::binary);
@@ -100,7 +81,7 @@ const std::string kHeader = "sample,token,x1,y\n";
 }  // namespace
 
 TEST_CASE("pairwise data: write then read is bit-exact", "[data]") {
-  TempDir tmp;
+  TempDir tmp("data");
   Rng rng(derive_seed(11, {1}));
   PairwiseData in;
   in.N = 3;
@@ -133,7 +114,7 @@ TEST_CASE("pairwise data: write then read is bit-exact", "[data]") {
 }
 
 TEST_CASE("pairwise data: rows longer than the read buffer and files spanning many buffers", "[data]") {
-  TempDir tmp;
+  TempDir tmp("data");
   Rng rng(derive_seed(11, {2}));
   SECTION("d = 60000: every row is over 1 MiB") {
     PairwiseData in;
@@ -173,7 +154,7 @@ TEST_CASE("pairwise data: rows longer than the read buffer and files spanning ma
 }
 
 TEST_CASE("pairwise data: a hand-written file parses to its values and layout", "[data]") {
-  TempDir tmp;
+  TempDir tmp("data");
   // BOM, CRLF, spaces and tabs around fields, exponent forms, no final newline.
   const fs::path p = tmp.write("hand.csv",
                                "\xEF\xBB\xBFsample, token ,x1,x2,y\r\n"
@@ -192,7 +173,7 @@ TEST_CASE("pairwise data: a hand-written file parses to its values and layout", 
 }
 
 TEST_CASE("pairwise data: malformed numbers and rows are located exactly", "[data]") {
-  TempDir tmp;
+  TempDir tmp("data");
   const std::string ok0 = "0,0,0.5,1\n";
   const std::string tail = "1,0,0.1,1\n1,1,0.2,1\n";
   const std::string long_field = std::string(1, 'x') + std::string(100, '7');  // not a number, 101 chars
@@ -238,7 +219,7 @@ TEST_CASE("pairwise data: malformed numbers and rows are located exactly", "[dat
 }
 
 TEST_CASE("pairwise data: header errors", "[data]") {
-  TempDir tmp;
+  TempDir tmp("data");
   const std::string body = "0,0,0.5,1\n0,1,0.5,1\n1,0,0.1,1\n1,1,0.2,1\n";
   const std::vector<BadCase> cases = {
       {"empty file", "", 1, 1, "", "empty file"},
@@ -274,7 +255,7 @@ TEST_CASE("pairwise data: header errors", "[data]") {
 }
 
 TEST_CASE("pairwise data: sample and token structure", "[data]") {
-  TempDir tmp;
+  TempDir tmp("data");
   const auto row = [](int s, int t) { return std::to_string(s) + "," + std::to_string(t) + ",0.5,1\n"; };
   const std::vector<BadCase> cases = {
       {"first sample id not 0", kHeader + row(1, 0) + row(1, 1), 2, 1, "1", "sample ids must start at 0"},
@@ -315,7 +296,7 @@ TEST_CASE("pairwise data: sample and token structure", "[data]") {
 }
 
 TEST_CASE("pairwise data: the writer refuses data the reader would reject", "[data]") {
-  TempDir tmp;
+  TempDir tmp("data");
   PairwiseData data;
   data.N = 2;
   data.d = 1;
@@ -360,7 +341,7 @@ TEST_CASE("pairwise data: the writer refuses data the reader would reject", "[da
 }
 
 TEST_CASE("matrix csv: round trip and orientation", "[data]") {
-  TempDir tmp;
+  TempDir tmp("data");
   SECTION("hand-written file: row i of the file is row i of A") {
     const fs::path p = tmp.write("A.csv", "1,2,3\n4, 5 ,6\r\n7,8,-9e-1");
     const arma::mat A = read_matrix_csv(p, 3);
@@ -390,7 +371,7 @@ TEST_CASE("matrix csv: round trip and orientation", "[data]") {
 }
 
 TEST_CASE("matrix csv: errors", "[data]") {
-  TempDir tmp;
+  TempDir tmp("data");
   const std::vector<BadCase> cases = {
       {"empty file", "", 1, 1, "", "empty file"},
       {"ragged row", "1,0,0\n0,1\n0,0,1\n", 2, 1, "0,1", "row has 2 numbers but row 1 has 3"},

@@ -19,31 +19,14 @@
 #include "studies/commands/rate.hpp"
 #include "studies/commands/rate_table.hpp"
 #include "studies/io/output.hpp"
+#include "tests/lib/temp_dir.hpp"
 
 using namespace attnrate;
 namespace fs = std::filesystem;
 
 namespace {
 
-struct TempDir {
-  fs::path dir;
-  TempDir() {
-    static std::atomic<int> counter{0};
-    dir = fs::temp_directory_path() /
-          ("attnrate_test_rate_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
-    fs::remove_all(dir);
-    fs::create_directories(dir);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(dir, ec);
-  }
-  fs::path write(const std::string& name, const std::string& content) const {
-    const fs::path p = dir / name;
-    std::ofstream(p) << content;
-    return p;
-  }
-};
+using test::TempDir;
 
 // error = c * size^b * exp(sigma * N(0, 1)) at sizes 100 * 2^k, `seeds` cells per size.
 std::string power_law_table(double c, double b, double sigma, int sizes, int seeds, std::uint64_t seed) {
@@ -78,7 +61,7 @@ std::string refusal(const fs::path& table, const RateColumns& columns = {}) {
 }  // namespace
 
 TEST_CASE("rate recovers a known exponent within its intervals", "[rate]") {
-  TempDir tmp;
+  TempDir tmp("rate");
   const fs::path data = tmp.write("errors.csv", power_law_table(3.0, -0.8, 0.15, 8, 6, 20240501));
   const RateTable table = read_rate_table(data);
   REQUIRE(table.rows.size() == 48);
@@ -109,7 +92,7 @@ TEST_CASE("rate recovers a known exponent within its intervals", "[rate]") {
 }
 
 TEST_CASE("rate: medians and local rates per size are exact on a noiseless power law", "[rate]") {
-  TempDir tmp;
+  TempDir tmp("rate");
   // Two cells per size, 1.5x and 0.5x around 2 size^-1/2: the median is 2 size^-1/2 itself.
   std::string t = "n,mse\n";
   for (double n : {10.0, 40.0, 160.0, 2560.0}) {
@@ -131,7 +114,7 @@ TEST_CASE("rate: medians and local rates per size are exact on a noiseless power
 }
 
 TEST_CASE("rate judges the slope in the direction of the bound", "[rate]") {
-  TempDir tmp;
+  TempDir tmp("rate");
   const fs::path data = tmp.write("errors.csv", power_law_table(3.0, -0.8, 0.15, 8, 6, 7));
   const auto verdict = [&](std::initializer_list<std::pair<const char*, const char*>> options) {
     const RateOutcome o = rate(rate_settings(data, options), {});
@@ -159,7 +142,7 @@ TEST_CASE("rate judges the slope in the direction of the bound", "[rate]") {
 }
 
 TEST_CASE("rate writes summary.json with numbers, only inside --out", "[rate]") {
-  TempDir tmp;
+  TempDir tmp("rate");
   const fs::path data = tmp.write("errors.csv", power_law_table(3.0, -0.8, 0.15, 5, 4, 11));
   const fs::path out = tmp.dir / "out";
   const RateOutcome o = rate(rate_settings(data, {{"theory", "-0.8"}, {"tolerance", "0.05"}}), out);
@@ -183,7 +166,7 @@ TEST_CASE("rate writes summary.json with numbers, only inside --out", "[rate]") 
 }
 
 TEST_CASE("rate refuses bad tables naming the file, line and column", "[rate]") {
-  TempDir tmp;
+  TempDir tmp("rate");
   const std::string ok = "size,error\n100,0.5\n200,0.3\n";
   CHECK_THAT(refusal(tmp.write("a.csv", ok + "400,abc\n")),
              Catch::Contains("a.csv:4:2: error is not a number, got 'abc'"));
@@ -217,7 +200,7 @@ TEST_CASE("rate refuses bad tables naming the file, line and column", "[rate]") 
 }
 
 TEST_CASE("rate refuses bad options before reading anything", "[rate]") {
-  TempDir tmp;
+  TempDir tmp("rate");
   const fs::path data = tmp.write("errors.csv", "size,error\n100,0.5\n200,0.3\n400,0.2\n");
   const auto message = [&](std::initializer_list<std::pair<const char*, const char*>> options) {
     try {

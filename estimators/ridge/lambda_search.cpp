@@ -2,9 +2,9 @@
 
 #include <cmath>
 #include <deque>
-#include <string>
 
 #include "estimators/common/input_error.hpp"
+#include "estimators/ridge/ridge_detail.hpp"
 
 namespace attnrate {
 
@@ -18,13 +18,13 @@ bool better(double a, double b) { return !std::isnan(a) && (std::isnan(b) || a <
 GridMinimum minimise_on_grid(const arma::vec& grid, const std::function<double(double)>& score, double max_decades) {
   if (grid.is_empty()) throw InputError("lambda grid is empty; give at least one value");
   if (!(max_decades >= 0.0) || !std::isfinite(max_decades))
-    throw InputError("lambda grid extension must be a finite number of decades >= 0, got " + std::to_string(max_decades));
+    throw InputError("lambda grid extension must be a finite number of decades >= 0, got " + detail::format_value(max_decades));
   for (arma::uword t = 0; t < grid.n_elem; ++t) {
     if (!(grid[t] > 0.0) || !std::isfinite(grid[t]))
-      throw InputError("lambda grid value " + std::to_string(grid[t]) + " is not allowed; values must be finite and > 0");
+      throw InputError("lambda grid value " + detail::format_value(grid[t]) + " is not allowed; values must be finite and > 0");
     if (t > 0 && !(grid[t] > grid[t - 1]))
-      throw InputError("lambda grid must be strictly increasing; value " + std::to_string(grid[t]) + " follows " +
-                       std::to_string(grid[t - 1]));
+      throw InputError("lambda grid must be strictly increasing; value " + detail::format_value(grid[t]) + " follows " +
+                       detail::format_value(grid[t - 1]));
   }
   std::deque<double> g(grid.begin(), grid.end()), s;
   for (double l : g) s.push_back(score(l));

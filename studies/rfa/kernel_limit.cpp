@@ -31,7 +31,7 @@ std::vector<KeySpec> kernel_limit_keys() {
       {"sigma", "0.1", "noise standard deviation (targets have unit variance; >= 0)"},
       {"n", "64:4096:x2", "training sample sizes: list or log grid FIRST:LAST:xFACTOR (each >= 20)"},
       {"validation", "0.25", "fraction of the n training samples that chooses lambda (in (0, 0.5])"},
-      {"lambda-grid", "1e-7:1:x10", "penalties tried (log grid FIRST:LAST:xFACTOR or a list; each > 0)"},
+      {"lambda-grid", "1e-7:1:x10", "penalties tried (log grid FIRST:LAST:xFACTOR or an increasing list; each > 0)"},
       {"seeds", "5", "repetitions (>= 2)"},
       {"seed", "1", "base seed"},
       {"test-n", "2000", "fresh test inputs for the normalised error (>= 500)"},
