@@ -8,6 +8,7 @@
 #include "estimators/common/input_error.hpp"
 #include "plots/convergence_plot.hpp"
 #include "studies/io/output.hpp"
+#include "studies/sweep/study_summary.hpp"
 #include "studies/pairwise/pairwise_series.hpp"
 #include "theory/pairwise/activation.hpp"
 
@@ -112,15 +113,12 @@ nlohmann::json run_dimension_free(const Settings& settings, const StudyContext& 
   const auto results = run_series("dimension-free", plan.series, c, params, ctx);
   if (ctx.share.root()) write_series_csv(results, c, ctx.out);
 
-  nlohmann::json summary;
-  summary["study"] = "dimension-free";
-  summary["parameters"] = params;
+  nlohmann::json summary = start_summary("dimension-free", params);
   summary["estimator"] =
       "A unknown: pairwise_erm (variable projection, L-BFGS) started from the moment estimate of A, then the "
       "phi-step redone on the training interactions under A_hat with refit-trim of them cut at each end";
   summary["smoothness"] = nlohmann::json::array();
   for (const auto& a : plan.activations) summary["smoothness"].push_back(smoothness_json(a));
-  summary["quantities"] = nlohmann::json::array();
   std::size_t total = 0, excluded = 0;
   std::vector<std::string> figures;
   for (const auto& act : plan.activations)
@@ -201,10 +199,7 @@ nlohmann::json run_dimension_free(const Settings& settings, const StudyContext& 
   summary["cells_excluded"] = excluded;
   if (summary["quantities"].empty())
     summary["error"] = "no series has 3 usable cells at two or more sizes: nothing measured";
-  summary["wall_seconds"] = seconds_since(t0);
-  summary["build"] = build_info();
-  if (ctx.share.root()) write_file_atomic(ctx.out / "summary.json", summary.dump(2) + "\n");
-  return summary;
+  return finish_summary(std::move(summary), t0, ctx);
 }
 
 }  // namespace attnrate

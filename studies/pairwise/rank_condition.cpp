@@ -9,6 +9,7 @@
 #include "estimators/common/random.hpp"
 #include "plots/convergence_plot.hpp"
 #include "studies/io/output.hpp"
+#include "studies/sweep/study_summary.hpp"
 #include "studies/pairwise/minimax_rate.hpp"
 #include "studies/pairwise/pairwise_series.hpp"
 #include "theory/pairwise/activation.hpp"
@@ -106,13 +107,10 @@ nlohmann::json run_rank_condition(const Settings& settings, const StudyContext& 
         }
     }
   }
-  nlohmann::json summary;
-  summary["study"] = "rank-condition";
-  summary["parameters"] = params;
+  nlohmann::json summary = start_summary("rank-condition", params);
   summary["knee"] = knee;
   summary["knee_formula"] = "(M / log M)^(1/(2b+1))";
   summary["smoothness"] = smoothness_json(plan.base.activation);
-  summary["quantities"] = nlohmann::json::array();
   nlohmann::json notes = nlohmann::json::array();
   // The bootstrap stream labels are those of earlier versions, kept for reproducibility.
   std::optional<Measurement> below;
@@ -173,10 +171,7 @@ nlohmann::json run_rank_condition(const Settings& settings, const StudyContext& 
   summary["median_error_by_rd"] = nlohmann::json::array();
   for (std::size_t i = 0; i < all_rd.size(); ++i) summary["median_error_by_rd"].push_back({all_rd[i], all_med[i]});
   if (summary["quantities"].empty()) summary["error"] = "nothing measured: " + notes.dump();
-  summary["wall_seconds"] = seconds_since(t0);
-  summary["build"] = build_info();
-  if (ctx.share.root()) write_file_atomic(ctx.out / "summary.json", summary.dump(2) + "\n");
-  return summary;
+  return finish_summary(std::move(summary), t0, ctx);
 }
 
 }  // namespace attnrate

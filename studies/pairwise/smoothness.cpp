@@ -8,6 +8,7 @@
 #include "plots/convergence_plot.hpp"
 #include "plots/slope_plot.hpp"
 #include "studies/io/output.hpp"
+#include "studies/sweep/study_summary.hpp"
 #include "studies/pairwise/pairwise_series.hpp"
 #include "theory/pairwise/activation.hpp"
 
@@ -98,11 +99,8 @@ nlohmann::json run_smoothness(const Settings& settings, const StudyContext& ctx)
   const auto results = run_series("smoothness", plan.series, c, params, ctx);
   if (ctx.share.root()) write_series_csv(results, c, ctx.out);
 
-  nlohmann::json summary;
-  summary["study"] = "smoothness";
-  summary["parameters"] = params;
+  nlohmann::json summary = start_summary("smoothness", params);
   summary["smoothness"] = nlohmann::json::array();
-  summary["quantities"] = nlohmann::json::array();
   SlopeFigure sfig;
   sfig.title = "smoothness: fitted slope vs b (bspline: paper's b = P-1, A unknown; weierstrass: Hoelder b, A known)";
   SlopeSeries erm_pts{"bspline:P, A unknown (b = P-1)", {}}, known_pts{"weierstrass:b, A known", {}};
@@ -152,10 +150,7 @@ nlohmann::json run_smoothness(const Settings& settings, const StudyContext& ctx)
   }
   summary["cells_total"] = total;
   summary["cells_excluded"] = excluded;
-  summary["wall_seconds"] = seconds_since(t0);
-  summary["build"] = build_info();
-  if (ctx.share.root()) write_file_atomic(ctx.out / "summary.json", summary.dump(2) + "\n");
-  return summary;
+  return finish_summary(std::move(summary), t0, ctx);
 }
 
 }  // namespace attnrate

@@ -15,6 +15,7 @@
 #include "studies/io/output.hpp"
 #include "studies/rfa/rfa_common.hpp"
 #include "studies/stats/mean_ci.hpp"
+#include "studies/sweep/study_summary.hpp"
 #include "studies/sweep/sweep.hpp"
 
 namespace attnrate {
@@ -182,24 +183,17 @@ nlohmann::json run_biased_weights(const Settings& settings, const StudyContext& 
   for (const auto& t : c.targets) targets.emplace_back(t, c.d, c.law, derive_seed(c.seed, {hash_name("target")}));
 
   std::filesystem::create_directories(ctx.out);
-  nlohmann::json params;
-  for (const auto& [k, v] : settings.all()) params[k] = v;
+  nlohmann::json params = parameters_json(settings);
   params["noise"] = "y = f* + sigma * N(0, 1), f* of unit variance";
   params["error"] = "mean (f_hat - f*)^2 / Var f* over test-n fresh noiseless inputs";
   params["pairing"] = "every law sees the same training inputs, noise and test inputs in a repetition";
 
   std::vector<double> laws = {0.0};
   for (double m : c.mu) laws.push_back(m);
-  SweepSpec sweep;
-  sweep.study = "biased-weights";
-  sweep.label = "biased-weights";
-  sweep.fingerprint = run_fingerprint(params);
-  std::vector<std::pair<double, int>> groups;
-  for (double mu : laws)
-    for (int rep = 0; rep < c.seeds; ++rep) {
-      groups.emplace_back(mu, rep);
-      sweep.names.push_back(file_stem(mu == 0 ? "zero-mean" : "mu" + format_short(mu)) + "-rep" + std::to_string(rep));
-    }
+  SweepSpec sweep = sweep_spec("biased-weights", params);
+  const auto groups = add_repeated_cells(sweep, laws, c.seeds, [](double mu) {
+    return file_stem(mu == 0 ? "zero-mean" : std::string("mu").append(format_short(mu)));
+  });
   const auto results = run_sweep(
       ctx, sweep, [&](std::size_t g, int) { return run_group(c, targets, groups[g].first, groups[g].second); },
       [&](const nlohmann::json& value) { validate_group(c, targets, laws, value); });
@@ -225,15 +219,12 @@ nlohmann::json run_biased_weights(const Settings& settings, const StudyContext& 
                             format_double(r.at("error")), format_double(r.at("error_se")),
                             format_double(r.at("lambda")), r.at("solver"), format_double(r.at("seconds"))});
     }
-  if (ctx.share.root()) write_file_atomic(ctx.out / "cells.csv", table.str());
+  write_cells_csv(table, ctx);
 
-  nlohmann::json summary;
-  summary["study"] = "biased-weights";
-  summary["parameters"] = params;
+  nlohmann::json summary = start_summary("biased-weights", params);
   summary["cells_total"] = cells;
   // The error ratio per n, and at the n >= from-n whose interval reaches highest and lowest.
   const std::uint64_t boot_seed = derive_seed(c.seed, {hash_name("bootstrap")});
-  summary["quantities"] = nlohmann::json::array();
   for (const auto& t : targets) {
     const std::string figure = "biased-weights-" + file_stem(t.name()) + ".png";
     for (double mu : c.mu) {
@@ -288,10 +279,7 @@ nlohmann::json run_biased_weights(const Settings& settings, const StudyContext& 
     figures.push_back(stem + ".png");
   }
   summary["figures"] = figures;
-  summary["wall_seconds"] = seconds_since(t_start);
-  summary["build"] = build_info();
-  if (ctx.share.root()) write_file_atomic(ctx.out / "summary.json", summary.dump(2) + "\n");
-  return summary;
+  return finish_summary(std::move(summary), t_start, ctx);
 }
 
 }  // namespace attnrate

@@ -17,6 +17,7 @@
 #include "studies/io/output.hpp"
 #include "studies/rfa/rfa_common.hpp"
 #include "studies/stats/rate_fit.hpp"
+#include "studies/sweep/study_summary.hpp"
 #include "studies/sweep/sweep.hpp"
 #include "theory/rfa/rfa_kernel.hpp"
 
@@ -210,15 +211,11 @@ nlohmann::json run_heads(const Settings& settings, const StudyContext& ctx) {
   const StudyTarget target(c.target, c.d, c.law, derive_seed(c.seed, {hash_name("target")}));
 
   std::filesystem::create_directories(ctx.out);
-  nlohmann::json params;
-  for (const auto& [k, v] : settings.all()) params[k] = v;
+  nlohmann::json params = parameters_json(settings);
   params["noise"] = "y = f* + sigma * N(0, 1), f* of unit variance";
   params["gap"] = "mean over test inputs of (f_M - f_inf)^2 / Var f*, f_inf = kernel ridge with lambda_K, f_M = RFA "
                   "ridge with M heads and lambda = M lambda_K on the same training data";
-  SweepSpec sweep;
-  sweep.study = "heads";
-  sweep.label = "heads";
-  sweep.fingerprint = run_fingerprint(params);
+  SweepSpec sweep = sweep_spec("heads", params);
   for (int rep = 0; rep < c.seeds; ++rep) sweep.names.push_back("rep" + std::to_string(rep));
   const auto results = run_sweep(
       ctx, sweep, [&](std::size_t g, int) { return run_group(c, target, static_cast<int>(g)); },
@@ -256,17 +253,14 @@ nlohmann::json run_heads(const Settings& settings, const StudyContext& ctx) {
       err_series.x.push_back(static_cast<double>(M));
       err_series.y.push_back(r.at("error"));
     }
-  if (ctx.share.root()) write_file_atomic(ctx.out / "cells.csv", table.str());
+  write_cells_csv(table, ctx);
 
-  nlohmann::json summary;
-  summary["study"] = "heads";
-  summary["parameters"] = params;
+  nlohmann::json summary = start_summary("heads", params);
   summary["cells_total"] = cells;
   summary["cells_excluded"] = excluded;
   nlohmann::json kernel_errors = nlohmann::json::array();
   for (const auto& group : results) kernel_errors.push_back(group.at(0).at("kernel_error"));
   summary["kernel_error_per_rep"] = kernel_errors;
-  summary["quantities"] = nlohmann::json::array();
   if (x.size() >= 3) {
     const SlopeFit fit = fit_slope(x, y, 0.95, c.bootstrap, derive_seed(c.seed, {hash_name("bootstrap")}));
     Measurement m = slope_measurement(fit, "gap-slope");
@@ -309,10 +303,7 @@ nlohmann::json run_heads(const Settings& settings, const StudyContext& ctx) {
   } else {
     summary["error"] = "fewer than 3 usable cells: no slope fitted";
   }
-  summary["wall_seconds"] = seconds_since(t_start);
-  summary["build"] = build_info();
-  if (ctx.share.root()) write_file_atomic(ctx.out / "summary.json", summary.dump(2) + "\n");
-  return summary;
+  return finish_summary(std::move(summary), t_start, ctx);
 }
 
 }  // namespace attnrate

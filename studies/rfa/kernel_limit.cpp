@@ -14,6 +14,7 @@
 #include "studies/rfa/rfa_common.hpp"
 #include "studies/stats/mean_ci.hpp"
 #include "studies/stats/sample_complexity.hpp"
+#include "studies/sweep/study_summary.hpp"
 #include "studies/sweep/sweep.hpp"
 #include "theory/rfa/attention_law.hpp"
 #include "theory/rfa/mlp_kernel.hpp"
@@ -193,20 +194,10 @@ nlohmann::json run_kernel_limit(const Settings& settings, const StudyContext& ct
   const auto t0 = std::chrono::steady_clock::now();
   const Config c = read_config(settings);
   pin_blas_to_one_thread();
-  nlohmann::json params;
-  for (const auto& [k, v] : settings.all()) params[k] = v;
-  SweepSpec sweep;
-  sweep.study = "kernel-limit";
-  sweep.label = "kernel-limit " + c.target;
-  sweep.fingerprint = run_fingerprint(params);
-  std::vector<std::pair<std::size_t, int>> coords;
-  for (std::size_t N : c.N)
-    for (int rep = 0; rep < c.seeds; ++rep) {
-      coords.emplace_back(N, rep);
-      std::string name = "N";
-      name.append(std::to_string(N)).append("-rep").append(std::to_string(rep));
-      sweep.names.push_back(std::move(name));
-    }
+  nlohmann::json params = parameters_json(settings);
+  SweepSpec sweep = sweep_spec("kernel-limit", params, "kernel-limit " + c.target);
+  const auto coords =
+      add_repeated_cells(sweep, c.N, c.seeds, [](std::size_t N) { return std::string("N").append(std::to_string(N)); });
   const RfaKernel rfa(c.tau, 0.0);
   const MlpKernel mlp;
   const auto cells = run_sweep(
@@ -264,10 +255,7 @@ nlohmann::json run_kernel_limit(const Settings& settings, const StudyContext& ct
       fig.curves.push_back(sc);
     }
 
-  nlohmann::json summary;
-  summary["study"] = "kernel-limit";
-  summary["parameters"] = params;
-  summary["quantities"] = nlohmann::json::array();
+  nlohmann::json summary = start_summary("kernel-limit", params);
   std::map<std::size_t, std::vector<double>> log_ratio;
   for (std::size_t N : c.N) {
     std::vector<double> logs, rfa_logs, mlp_logs;
@@ -308,15 +296,10 @@ nlohmann::json run_kernel_limit(const Settings& settings, const StudyContext& ct
       }
       summary["quantities"].push_back(to_json(g));
     }
-  if (ctx.share.root()) {
-    write_file_atomic(ctx.out / "cells.csv", table.str());
-    write_sample_complexity_figure(fig, ctx.out / "kernel-limit");
-  }
+  write_cells_csv(table, ctx);
+  if (ctx.share.root()) write_sample_complexity_figure(fig, ctx.out / "kernel-limit");
   summary["figure"] = "kernel-limit.png";
-  summary["wall_seconds"] = seconds_since(t0);
-  summary["build"] = build_info();
-  if (ctx.share.root()) write_file_atomic(ctx.out / "summary.json", summary.dump(2) + "\n");
-  return summary;
+  return finish_summary(std::move(summary), t0, ctx);
 }
 
 }  // namespace attnrate

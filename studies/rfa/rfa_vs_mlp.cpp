@@ -18,6 +18,7 @@
 #include "studies/stats/mean_ci.hpp"
 #include "studies/stats/rate_fit.hpp"
 #include "studies/stats/sample_complexity.hpp"
+#include "studies/sweep/study_summary.hpp"
 #include "studies/sweep/sweep.hpp"
 
 namespace attnrate {
@@ -311,22 +312,14 @@ nlohmann::json run_rfa_vs_mlp(const Settings& settings, const StudyContext& ctx)
   for (const auto& t : c.targets) targets.emplace_back(t, c.d, c.law, derive_seed(c.seed, {hash_name("target")}));
 
   std::filesystem::create_directories(ctx.out);
-  nlohmann::json params;
-  for (const auto& [k, v] : settings.all()) params[k] = v;
+  nlohmann::json params = parameters_json(settings);
   params["mlp_width"] = static_cast<std::size_t>(c.heads) * (c.d + 1);
   params["noise"] = "y = f* + sigma * N(0, 1), f* of unit variance";
   params["error"] = "mean (f_hat - f*)^2 / Var f* over test-n fresh noiseless inputs";
 
-  SweepSpec sweep;
-  sweep.study = "rfa-vs-mlp";
-  sweep.label = "rfa-vs-mlp";
-  sweep.fingerprint = run_fingerprint(params);
-  std::vector<std::pair<std::size_t, int>> groups;
-  for (std::size_t N : c.N)
-    for (int rep = 0; rep < c.seeds; ++rep) {
-      groups.emplace_back(N, rep);
-      sweep.names.push_back("N" + std::to_string(N) + "-rep" + std::to_string(rep));
-    }
+  SweepSpec sweep = sweep_spec("rfa-vs-mlp", params);
+  const auto groups =
+      add_repeated_cells(sweep, c.N, c.seeds, [](std::size_t N) { return std::string("N").append(std::to_string(N)); });
   const auto results = run_sweep(
       ctx, sweep, [&](std::size_t g, int) { return run_group(c, targets, groups[g].first, groups[g].second); },
       [&](const nlohmann::json& value) { validate_group(c, targets, value); });
@@ -347,12 +340,10 @@ nlohmann::json run_rfa_vs_mlp(const Settings& settings, const StudyContext& ctx)
                           std::to_string(r.rep), std::to_string(c.seed), std::to_string(c.test_n),
                           format_double(r.error), format_double(r.error_se), format_double(r.lambda), r.solver,
                           format_double(r.seconds)});
-  if (ctx.share.root()) write_file_atomic(ctx.out / "cells.csv", table.str());
+  write_cells_csv(table, ctx);
 
   const Curves cv = build_curves(c, rows);
-  nlohmann::json summary;
-  summary["study"] = "rfa-vs-mlp";
-  summary["parameters"] = params;
+  nlohmann::json summary = start_summary("rfa-vs-mlp", params);
   summary["cells_total"] = rows.size();
 
   // n_eps table per (target, N, model).
@@ -428,7 +419,6 @@ nlohmann::json run_rfa_vs_mlp(const Settings& settings, const StudyContext& ctx)
       measured[k].details["figure"] = figure;
     }
   }
-  summary["quantities"] = nlohmann::json::array();
   for (const auto& m : measured) summary["quantities"].push_back(to_json(m));
 
   // Figures: one per target, curves per (model, N).
@@ -455,10 +445,7 @@ nlohmann::json run_rfa_vs_mlp(const Settings& settings, const StudyContext& ctx)
     figures.push_back(stem + ".png");
   }
   summary["figures"] = figures;
-  summary["wall_seconds"] = seconds_since(t_start);
-  summary["build"] = build_info();
-  if (ctx.share.root()) write_file_atomic(ctx.out / "summary.json", summary.dump(2) + "\n");
-  return summary;
+  return finish_summary(std::move(summary), t_start, ctx);
 }
 
 }  // namespace attnrate

@@ -15,6 +15,7 @@
 #include "studies/rfa/rfa_common.hpp"
 #include "studies/stats/mean_ci.hpp"
 #include "studies/stats/sample_complexity.hpp"
+#include "studies/sweep/study_summary.hpp"
 #include "studies/sweep/sweep.hpp"
 
 namespace attnrate {
@@ -196,20 +197,12 @@ nlohmann::json run_target_complexity(const Settings& settings, const StudyContex
   const Config c = read_config(settings);
 
   std::filesystem::create_directories(ctx.out);
-  nlohmann::json params;
-  for (const auto& [k, v] : settings.all()) params[k] = v;
+  nlohmann::json params = parameters_json(settings);
   params["noise"] = "y = f* + sigma * N(0, 1), f* of unit variance";
   params["error"] = "mean (f_hat - f*)^2 / Var f* over test-n fresh noiseless inputs";
-  SweepSpec sweep;
-  sweep.study = "target-complexity";
-  sweep.label = "target-complexity";
-  sweep.fingerprint = run_fingerprint(params);
-  std::vector<std::pair<std::size_t, int>> groups;
-  for (std::size_t d : c.d)
-    for (int rep = 0; rep < c.seeds; ++rep) {
-      groups.emplace_back(d, rep);
-      sweep.names.push_back("d" + std::to_string(d) + "-rep" + std::to_string(rep));
-    }
+  SweepSpec sweep = sweep_spec("target-complexity", params);
+  const auto groups =
+      add_repeated_cells(sweep, c.d, c.seeds, [](std::size_t d) { return std::string("d").append(std::to_string(d)); });
   const auto results = run_sweep(
       ctx, sweep, [&](std::size_t g, int) { return run_group(c, groups[g].first, groups[g].second); },
       [&](const nlohmann::json& value) { validate_group(c, value); });
@@ -237,7 +230,7 @@ nlohmann::json run_target_complexity(const Settings& settings, const StudyContex
                             format_double(r.at("error")), format_double(r.at("error_se")),
                             format_double(r.at("lambda")), r.at("solver"), format_double(r.at("seconds"))});
     }
-  if (ctx.share.root()) write_file_atomic(ctx.out / "cells.csv", table.str());
+  write_cells_csv(table, ctx);
 
   const std::vector<double> ns(c.n.begin(), c.n.end());
   std::map<std::pair<std::string, std::size_t>, std::vector<Crossing>> cross;
@@ -262,9 +255,7 @@ nlohmann::json run_target_complexity(const Settings& settings, const StudyContex
                      }()}});
   }
 
-  nlohmann::json summary;
-  summary["study"] = "target-complexity";
-  summary["parameters"] = params;
+  nlohmann::json summary = start_summary("target-complexity", params);
   summary["cells_total"] = cells;
   summary["eps"] = c.eps;
   summary["n_eps"] = neps;
@@ -275,7 +266,6 @@ nlohmann::json run_target_complexity(const Settings& settings, const StudyContex
     return std::any_of(entry.second.begin(), entry.second.end(),
                        [](const Crossing& x) { return x.censoring == Censoring::none; });
   });
-  summary["quantities"] = nlohmann::json::array();
   for (const auto& f : c.families)
     for (std::size_t d : c.d)
       for (std::size_t i = 0; i + 1 < c.p.size(); ++i) {
@@ -352,10 +342,7 @@ nlohmann::json run_target_complexity(const Settings& settings, const StudyContex
     figures.push_back(stem + ".png");
   }
   summary["figures"] = figures;
-  summary["wall_seconds"] = seconds_since(t_start);
-  summary["build"] = build_info();
-  if (ctx.share.root()) write_file_atomic(ctx.out / "summary.json", summary.dump(2) + "\n");
-  return summary;
+  return finish_summary(std::move(summary), t_start, ctx);
 }
 
 }  // namespace attnrate
