@@ -19,6 +19,8 @@
 
 namespace attnrate {
 
+namespace {
+
 std::vector<KeySpec> approximation_keys() {
   return {
       {"activations", "weierstrass:1,weierstrass:1.5,weierstrass:2,kink:1.5,bspline:3",
@@ -36,8 +38,6 @@ std::vector<KeySpec> approximation_keys() {
       {"bootstrap", "2000", "seed-bootstrap resamples (>= 100)"},
   };
 }
-
-namespace {
 
 // Relative squared error below which a fit is at the precision of the solve (the Gram matrix of
 // the pairwise features squares the basis' condition number), not at its approximation error.
@@ -131,8 +131,6 @@ Cell from_json(const nlohmann::json& j) {
   if (c.status == "ok" && !(std::isfinite(c.error) && c.error > 0)) throw InputError("error must be finite and > 0");
   return c;
 }
-
-}  // namespace
 
 void check_approximation(const Settings& settings) { (void)read_config(settings); }
 
@@ -261,6 +259,17 @@ nlohmann::json run_approximation(const Settings& settings, const StudyContext& c
     summary["error"] = "no activation had usable cells at two or more K";
   }
   return finish_summary(std::move(summary), t0, ctx);
+}
+
+}  // namespace
+
+StudyDefinition approximation_study() {
+  return {"approximation",
+          "noiseless, A known: spline approximation error vs K, the L2 smoothness of phi measured",
+          approximation_keys,
+          {{"smoothness", "b_approx = -slope/2 of log error on log K (squared L2 error ~ K^(-2 b_approx))", {"activation"}}},
+          check_approximation,
+          run_approximation};
 }
 
 }  // namespace attnrate

@@ -47,6 +47,8 @@ arma::mat basis_gram(const BSplineBasis& basis, const arma::vec& u) {
   return Gamma / static_cast<double>(u.n_elem);
 }
 
+namespace {
+
 std::vector<KeySpec> coercivity_keys() {
   return {
       {"token-laws", "uniform,gaussian,exchangeable", "token laws compared (comma list)"},
@@ -61,8 +63,6 @@ std::vector<KeySpec> coercivity_keys() {
       {"gram-pairs", "200000", "fresh pairs for the L2(rho) Gram matrix Gamma (>= 1000)"},
   };
 }
-
-namespace {
 
 struct Plan {
   std::vector<std::string> laws;      // as listed in --token-laws
@@ -111,8 +111,6 @@ void validate_cell(const nlohmann::json& j) {
   read_checkpoint_field(j, "seconds", seconds);
   if (!std::isfinite(lambda)) throw InputError("lambda_min must be finite");
 }
-
-}  // namespace
 
 void check_coercivity(const Settings& settings) { (void)read_plan(settings); }
 
@@ -250,6 +248,17 @@ nlohmann::json run_coercivity(const Settings& settings, const StudyContext& ctx)
   if (ctx.share.root()) write_convergence_figure(fig, ctx.out / "coercivity");
   summary["figure"] = "coercivity.png";
   return finish_summary(std::move(summary), t0, ctx);
+}
+
+}  // namespace
+
+StudyDefinition coercivity_study() {
+  return {"coercivity",
+          "lambda_min of the normal matrix relative to the L2(rho) Gram matrix vs M, per token law",
+          coercivity_keys,
+          {{"coercivity", "mean lambda_min(G, Gamma) over the seeds at the largest M", {"tokens"}}},
+          check_coercivity,
+          run_coercivity};
 }
 
 }  // namespace attnrate

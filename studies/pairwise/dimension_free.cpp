@@ -14,6 +14,8 @@
 
 namespace attnrate {
 
+namespace {
+
 std::vector<KeySpec> dimension_free_keys() {
   std::vector<KeySpec> k = {
       {"activations", "bspline:3,weierstrass:2", "phi for each family of series (comma list)"},
@@ -29,8 +31,6 @@ std::vector<KeySpec> dimension_free_keys() {
   for (auto& e : estimator_keys("500:8000:x2", "4")) k.push_back(e);
   return k;
 }
-
-namespace {
 
 struct Plan {
   EstimatorConfig c;
@@ -100,8 +100,6 @@ std::string slope_stream(const Series& s) {
   return "dimfree." + activation_tag(s.model.activation) + "." + s.factor + std::to_string(static_cast<int>(s.value)) +
          ".slope";
 }
-
-}  // namespace
 
 void check_dimension_free(const Settings& settings) { (void)read_plan(settings); }
 
@@ -200,6 +198,21 @@ nlohmann::json run_dimension_free(const Settings& settings, const StudyContext& 
   if (summary["quantities"].empty())
     summary["error"] = "no series has 3 usable cells at two or more sizes: nothing measured";
   return finish_summary(std::move(summary), t0, ctx);
+}
+
+}  // namespace
+
+StudyDefinition dimension_free_study() {
+  return {"dimension-free",
+          "A unknown: error vs M for several d (and N, r); slope per series, spread of the errors at the largest M",
+          dimension_free_keys,
+          {{"slope", "slope of log error on log M of one series (A unknown, error after the trimmed refit)",
+            {"activation", "series", "d", "N", "r"}},
+           {"slope-erm", "the same slope with the ERM's own error (no trimmed refit)", {"activation", "series", "d", "N", "r"}},
+           {"spread", "largest over smallest median error at the largest M across the series of one activation and factor",
+            {"activation", "series"}}},
+          check_dimension_free,
+          run_dimension_free};
 }
 
 }  // namespace attnrate

@@ -47,6 +47,8 @@ void check_rate_activation(const Settings& s, const std::string& key, const Acti
                      ", but the joint fit (A unknown) needs degree >= 1 (its A-step uses phi'); use b >= 1");
 }
 
+namespace {
+
 std::vector<KeySpec> minimax_rate_keys() {
   return {
       {"tokens", "uniform", "token law: uniform | gaussian | exchangeable[:rho]"},
@@ -68,8 +70,6 @@ std::vector<KeySpec> minimax_rate_keys() {
       {"bootstrap", "2000", "seed-bootstrap resamples (>= 100)"},
   };
 }
-
-namespace {
 
 struct Config {
   PairwiseModelSpec model;
@@ -192,7 +192,6 @@ CellResult run_cell(const Config& c, const PairwiseModel& model, double a, doubl
   return r;
 }
 
-
 // A checkpointed cell must be a result this study could have produced.
 void validate_cell(const nlohmann::json& j) {
   const CellResult r = from_json(j);
@@ -201,8 +200,6 @@ void validate_cell(const nlohmann::json& j) {
   if (r.status == "ok" && !(std::isfinite(r.error) && r.error > 0)) throw InputError("error must be finite and > 0");
   if (!(r.K >= 1) || !(r.M >= 2)) throw InputError("K and M out of range");
 }
-
-}  // namespace
 
 void check_minimax_rate(const Settings& settings) { (void)read_config(settings); }
 
@@ -326,6 +323,17 @@ nlohmann::json run_minimax_rate(const Settings& settings, const StudyContext& ct
                        " of " + std::to_string(cells.size()) + " excluded): no slope fitted";
   }
   return finish_summary(std::move(summary), t0, ctx);
+}
+
+}  // namespace
+
+StudyDefinition minimax_rate_study() {
+  return {"minimax-rate",
+          "A known: composed L2(rho) error vs M and its slope",
+          minimax_rate_keys,
+          {{"slope", "slope of log error on log M (on log(M / log M) with --schedule paper)", {}}},
+          check_minimax_rate,
+          run_minimax_rate};
 }
 
 }  // namespace attnrate

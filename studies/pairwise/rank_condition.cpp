@@ -16,6 +16,8 @@
 
 namespace attnrate {
 
+namespace {
+
 std::vector<KeySpec> rank_condition_keys() {
   std::vector<KeySpec> k = {
       {"activation", "bspline:3", "phi"},
@@ -28,8 +30,6 @@ std::vector<KeySpec> rank_condition_keys() {
   for (auto& e : estimator_keys("4000", "4")) k.push_back(e);
   return k;
 }
-
-namespace {
 
 struct Plan {
   EstimatorConfig c;
@@ -75,8 +75,6 @@ Plan read_plan(const Settings& settings) {
   }
   return p;
 }
-
-}  // namespace
 
 void check_rank_condition(const Settings& settings) { (void)read_plan(settings); }
 
@@ -172,6 +170,18 @@ nlohmann::json run_rank_condition(const Settings& settings, const StudyContext& 
   for (std::size_t i = 0; i < all_rd.size(); ++i) summary["median_error_by_rd"].push_back({all_rd[i], all_med[i]});
   if (summary["quantities"].empty()) summary["error"] = "nothing measured: " + notes.dump();
   return finish_summary(std::move(summary), t0, ctx);
+}
+
+}  // namespace
+
+StudyDefinition rank_condition_study() {
+  return {"rank-condition",
+          "A unknown: error vs r d at fixed M, knee (M/log M)^(1/(2b+1))",
+          rank_condition_keys,
+          {{"below-knee-spread", "largest over smallest median error across the r d below the knee", {}},
+           {"above-knee-slope", "slope of log error on log(r d) above the knee", {}}},
+          check_rank_condition,
+          run_rank_condition};
 }
 
 }  // namespace attnrate

@@ -14,6 +14,8 @@
 
 namespace attnrate {
 
+namespace {
+
 std::vector<KeySpec> smoothness_keys() {
   std::vector<KeySpec> k = {
       {"erm-activations", "bspline:3,bspline:8", "phi fitted with A unknown (the paper's P_true = P_est)"},
@@ -31,8 +33,6 @@ std::vector<KeySpec> smoothness_keys() {
   for (auto& e : estimator_keys("500:8000:x2", "4")) k.push_back(e);
   return k;
 }
-
-namespace {
 
 constexpr double kInf = std::numeric_limits<double>::infinity();
 
@@ -86,8 +86,6 @@ Plan read_plan(const Settings& settings) {
   for (const auto& a : known_acts) add(a, true);
   return p;
 }
-
-}  // namespace
 
 void check_smoothness(const Settings& settings) { (void)read_plan(settings); }
 
@@ -151,6 +149,17 @@ nlohmann::json run_smoothness(const Settings& settings, const StudyContext& ctx)
   summary["cells_total"] = total;
   summary["cells_excluded"] = excluded;
   return finish_summary(std::move(summary), t0, ctx);
+}
+
+}  // namespace
+
+StudyDefinition smoothness_study() {
+  return {"smoothness",
+          "fitted slope vs b: bspline:3, bspline:8 (A unknown, b = P-1), weierstrass:b (A known)",
+          smoothness_keys,
+          {{"slope", "slope of log error on log M of one activation", {"activation", "A"}}},
+          check_smoothness,
+          run_smoothness};
 }
 
 }  // namespace attnrate

@@ -20,6 +20,8 @@
 
 namespace attnrate {
 
+namespace {
+
 std::vector<KeySpec> biased_weights_keys() {
   return {
       {"inputs", "sphere", "input law of query and keys: sphere | gaussian"},
@@ -41,8 +43,6 @@ std::vector<KeySpec> biased_weights_keys() {
       {"bootstrap", "2000", "seed-bootstrap resamples (>= 100)"},
   };
 }
-
-namespace {
 
 struct Config {
   AttentionLaw law;
@@ -172,8 +172,6 @@ void validate_group(const Config& c, const std::vector<StudyTarget>& targets, co
     }
 }
 
-}  // namespace
-
 void check_biased_weights(const Settings& settings) { (void)read_config(settings); }
 
 nlohmann::json run_biased_weights(const Settings& settings, const StudyContext& ctx) {
@@ -280,6 +278,19 @@ nlohmann::json run_biased_weights(const Settings& settings, const StudyContext& 
   }
   summary["figures"] = figures;
   return finish_summary(std::move(summary), t_start, ctx);
+}
+
+}  // namespace
+
+StudyDefinition biased_weights_study() {
+  return {"biased-weights",
+          "zero-mean vs biased query-key weights: error ratio biased / zero-mean per target, mu and n",
+          biased_weights_keys,
+          {{"error-ratio", "error(biased) / error(zero-mean) at one n, geometric mean over repetitions", {"target", "mu", "n"}},
+           {"error-ratio-max", "error-ratio at the n >= from-n whose interval reaches highest", {"target", "mu"}},
+           {"error-ratio-min", "error-ratio at the n >= from-n whose interval reaches lowest", {"target", "mu"}}},
+          check_biased_weights,
+          run_biased_weights};
 }
 
 }  // namespace attnrate

@@ -23,6 +23,8 @@
 
 namespace attnrate {
 
+namespace {
+
 std::vector<KeySpec> heads_keys() {
   return {
       {"inputs", "sphere", "input law of query and keys: sphere | gaussian"},
@@ -44,8 +46,6 @@ std::vector<KeySpec> heads_keys() {
       {"bootstrap", "2000", "seed-bootstrap resamples (>= 100)"},
   };
 }
-
-namespace {
 
 struct Config {
   AttentionLaw law;
@@ -201,8 +201,6 @@ void validate_group(const Config& c, const nlohmann::json& value) {
   }
 }
 
-}  // namespace
-
 void check_heads(const Settings& settings) { (void)read_config(settings); }
 
 nlohmann::json run_heads(const Settings& settings, const StudyContext& ctx) {
@@ -304,6 +302,17 @@ nlohmann::json run_heads(const Settings& settings, const StudyContext& ctx) {
     summary["error"] = "fewer than 3 usable cells: no slope fitted";
   }
   return finish_summary(std::move(summary), t_start, ctx);
+}
+
+}  // namespace
+
+StudyDefinition heads_study() {
+  return {"heads",
+          "RFA error vs heads M -> infinite-width kernel ridge; slope of the gap against M",
+          heads_keys,
+          {{"gap-slope", "slope of log(||f_M - f_inf||^2 / Var f*) on log M", {}}},
+          check_heads,
+          run_heads};
 }
 
 }  // namespace attnrate

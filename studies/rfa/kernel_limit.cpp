@@ -22,6 +22,8 @@
 
 namespace attnrate {
 
+namespace {
+
 std::vector<KeySpec> kernel_limit_keys() {
   return {
       {"inputs", "sphere", "input law of query and keys: sphere | gaussian"},
@@ -40,8 +42,6 @@ std::vector<KeySpec> kernel_limit_keys() {
       {"bootstrap", "2000", "seed-bootstrap resamples (>= 100)"},
   };
 }
-
-namespace {
 
 struct Config {
   AttentionLaw law;
@@ -186,8 +186,6 @@ Measurement ratio_measurement(const std::string& quantity, std::map<std::string,
   return r;
 }
 
-}  // namespace
-
 void check_kernel_limit(const Settings& settings) { (void)read_config(settings); }
 
 nlohmann::json run_kernel_limit(const Settings& settings, const StudyContext& ctx) {
@@ -300,6 +298,19 @@ nlohmann::json run_kernel_limit(const Settings& settings, const StudyContext& ct
   if (ctx.share.root()) write_sample_complexity_figure(fig, ctx.out / "kernel-limit");
   summary["figure"] = "kernel-limit.png";
   return finish_summary(std::move(summary), t0, ctx);
+}
+
+}  // namespace
+
+StudyDefinition kernel_limit_study() {
+  return {"kernel-limit",
+          "RFA vs RF-MLP as kernel ridge with their infinite-width kernels: n_eps ratio per N and its growth",
+          kernel_limit_keys,
+          {{"n-ratio", "MLP/RFA ratio of n_eps (geometric mean over repetitions)", {"N"}},
+           {"ratio-growth", "n-ratio at to-N over n-ratio at from-N (paired repetitions)", {"from-N", "to-N"}},
+           {"n-eps", "n_eps of one model (geometric mean over repetitions)", {"model", "N"}}},
+          check_kernel_limit,
+          run_kernel_limit};
 }
 
 }  // namespace attnrate

@@ -23,6 +23,8 @@
 
 namespace attnrate {
 
+namespace {
+
 std::vector<KeySpec> rfa_vs_mlp_keys() {
   return {
       {"inputs", "sphere", "input law of query and keys: sphere | gaussian"},
@@ -46,8 +48,6 @@ std::vector<KeySpec> rfa_vs_mlp_keys() {
       {"bootstrap", "2000", "seed-bootstrap resamples (>= 100)"},
   };
 }
-
-namespace {
 
 struct Config {
   AttentionLaw law;
@@ -300,8 +300,6 @@ Measurement spread_measurement(const Config& c, const Curves& cv, const std::str
   return r;
 }
 
-}  // namespace
-
 void check_rfa_vs_mlp(const Settings& settings) { (void)read_config(settings); }
 
 nlohmann::json run_rfa_vs_mlp(const Settings& settings, const StudyContext& ctx) {
@@ -446,6 +444,24 @@ nlohmann::json run_rfa_vs_mlp(const Settings& settings, const StudyContext& ctx)
   }
   summary["figures"] = figures;
   return finish_summary(std::move(summary), t_start, ctx);
+}
+
+}  // namespace
+
+StudyDefinition rfa_vs_mlp_study() {
+  return {"rfa-vs-mlp",
+          "RFA vs RF-MLP with as many trainable parameters: n to reach error eps per target and N, their ratio, its "
+          "growth with N, RFA's spread across N, errors at the largest n (non-invariant controls)",
+          rfa_vs_mlp_keys,
+          {{"n-ratio", "n_eps(RF-MLP) / n_eps(RFA), geometric mean over repetitions", {"target", "N"}},
+           {"ratio-growth", "n-ratio at to-N / n-ratio at from-N (consecutive N), geometric mean over repetitions",
+            {"target", "from-N", "to-N"}},
+           {"rfa-n-spread", "max / min over N of RFA's geometric-mean n_eps", {"target"}},
+           {"rfa-error", "RFA's mean normalised test error at the largest n (details: invariant_floor)", {"target", "N"}},
+           {"mlp-error", "the RF-MLP's mean normalised test error at the largest n (details: invariant_floor)",
+            {"target", "N"}}},
+          check_rfa_vs_mlp,
+          run_rfa_vs_mlp};
 }
 
 }  // namespace attnrate

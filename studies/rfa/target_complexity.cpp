@@ -20,6 +20,8 @@
 
 namespace attnrate {
 
+namespace {
+
 std::vector<KeySpec> target_complexity_keys() {
   return {
       {"inputs", "sphere", "input law of query and keys: sphere | gaussian"},
@@ -42,8 +44,6 @@ std::vector<KeySpec> target_complexity_keys() {
       {"bootstrap", "2000", "seed-bootstrap resamples (>= 100)"},
   };
 }
-
-namespace {
 
 struct Config {
   AttentionLaw law;
@@ -187,8 +187,6 @@ void validate_group(const Config& c, const nlohmann::json& value) {
         (void)row.at("seconds").get<double>();
       }
 }
-
-}  // namespace
 
 void check_target_complexity(const Settings& settings) { (void)read_config(settings); }
 
@@ -343,6 +341,17 @@ nlohmann::json run_target_complexity(const Settings& settings, const StudyContex
   }
   summary["figures"] = figures;
   return finish_summary(std::move(summary), t_start, ctx);
+}
+
+}  // namespace
+
+StudyDefinition target_complexity_study() {
+  return {"target-complexity",
+          "n_eps of key-poly:p and inner-poly:p against p and d",
+          target_complexity_keys,
+          {{"n-eps-ratio", "n_eps(next p) / n_eps(p), geometric mean over repetitions", {"family", "d", "p"}}},
+          check_target_complexity,
+          run_target_complexity};
 }
 
 }  // namespace attnrate
