@@ -150,7 +150,7 @@ void validate_group(const Config& c, const std::vector<StudyTarget>& targets, co
   for (std::size_t n : c.n)
     for (const auto& t : targets) {
       const nlohmann::json& row = value[k++];
-      double row_mu = 0, error = 0, error_se = 0, lambda = 0;
+      double row_mu = 0;
       int row_rep = 0;
       std::size_t row_n = 0;
       std::string law, target;
@@ -161,14 +161,7 @@ void validate_group(const Config& c, const std::vector<StudyTarget>& targets, co
       read_checkpoint_field(row, "target", target);
       if (row_mu != mu || row_rep != rep || row_n != n || law != law_label(mu) || target != t.name())
         throw InputError("row " + std::to_string(k) + " of a cell is not the expected (mu, rep, n, target)");
-      read_checkpoint_field(row, "error", error);
-      read_checkpoint_field(row, "error_se", error_se);
-      read_checkpoint_field(row, "lambda", lambda);
-      check_nonnegative(error, "error");
-      check_nonnegative(error_se, "error_se");
-      check_nonnegative(lambda, "lambda");
-      (void)row.at("solver").get<std::string>();
-      (void)row.at("seconds").get<double>();
+      check_fit_fields(row);
     }
 }
 
@@ -181,9 +174,7 @@ nlohmann::json run_biased_weights(const Settings& settings, const StudyContext& 
   for (const auto& t : c.targets) targets.emplace_back(t, c.d, c.law, derive_seed(c.seed, {hash_name("target")}));
 
   std::filesystem::create_directories(ctx.out);
-  nlohmann::json params = parameters_json(settings);
-  params["noise"] = "y = f* + sigma * N(0, 1), f* of unit variance";
-  params["error"] = "mean (f_hat - f*)^2 / Var f* over test-n fresh noiseless inputs";
+  nlohmann::json params = ridge_study_parameters(settings);
   params["pairing"] = "every law sees the same training inputs, noise and test inputs in a repetition";
 
   std::vector<double> laws = {0.0};

@@ -310,10 +310,8 @@ nlohmann::json run_rfa_vs_mlp(const Settings& settings, const StudyContext& ctx)
   for (const auto& t : c.targets) targets.emplace_back(t, c.d, c.law, derive_seed(c.seed, {hash_name("target")}));
 
   std::filesystem::create_directories(ctx.out);
-  nlohmann::json params = parameters_json(settings);
+  nlohmann::json params = ridge_study_parameters(settings);
   params["mlp_width"] = static_cast<std::size_t>(c.heads) * (c.d + 1);
-  params["noise"] = "y = f* + sigma * N(0, 1), f* of unit variance";
-  params["error"] = "mean (f_hat - f*)^2 / Var f* over test-n fresh noiseless inputs";
 
   SweepSpec sweep = sweep_spec("rfa-vs-mlp", params);
   const auto groups =

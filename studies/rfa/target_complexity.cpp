@@ -170,21 +170,13 @@ void validate_group(const Config& c, const nlohmann::json& value) {
         std::size_t row_d = 0, row_n = 0;
         int row_rep = 0;
         std::string target;
-        double error = 0, error_se = 0, lambda = 0;
         read_checkpoint_field(row, "d", row_d);
         read_checkpoint_field(row, "rep", row_rep);
         read_checkpoint_field(row, "n", row_n);
         read_checkpoint_field(row, "target", target);
         if (row_d != d || row_rep != rep || row_n != n || target != target_name(f, p))
           throw InputError("row " + std::to_string(k) + " of a cell is not the expected (d, rep, n, target)");
-        read_checkpoint_field(row, "error", error);
-        read_checkpoint_field(row, "error_se", error_se);
-        read_checkpoint_field(row, "lambda", lambda);
-        check_nonnegative(error, "error");
-        check_nonnegative(error_se, "error_se");
-        check_nonnegative(lambda, "lambda");
-        (void)row.at("solver").get<std::string>();
-        (void)row.at("seconds").get<double>();
+        check_fit_fields(row);
       }
 }
 
@@ -195,9 +187,7 @@ nlohmann::json run_target_complexity(const Settings& settings, const StudyContex
   const Config c = read_config(settings);
 
   std::filesystem::create_directories(ctx.out);
-  nlohmann::json params = parameters_json(settings);
-  params["noise"] = "y = f* + sigma * N(0, 1), f* of unit variance";
-  params["error"] = "mean (f_hat - f*)^2 / Var f* over test-n fresh noiseless inputs";
+  nlohmann::json params = ridge_study_parameters(settings);
   SweepSpec sweep = sweep_spec("target-complexity", params);
   const auto groups =
       add_repeated_cells(sweep, c.d, c.seeds, [](std::size_t d) { return std::string("d").append(std::to_string(d)); });
