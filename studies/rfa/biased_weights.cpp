@@ -14,6 +14,7 @@
 #include "plots/sample_complexity_plot.hpp"
 #include "studies/io/output.hpp"
 #include "studies/rfa/rfa_common.hpp"
+#include "studies/rfa/rfa_options.hpp"
 #include "studies/stats/mean_ci.hpp"
 #include "studies/sweep/study_summary.hpp"
 #include "studies/sweep/sweep.hpp"
@@ -23,25 +24,22 @@ namespace attnrate {
 namespace {
 
 std::vector<KeySpec> biased_weights_keys() {
-  return {
-      {"inputs", "sphere", "input law of query and keys: sphere | gaussian"},
+  std::vector<KeySpec> k = {
+      inputs_key(),
       {"N", "8", "keys per sample (>= 1)"},
-      {"d", "8", "token dimension (>= 1)"},
+      dimension_key(),
       {"heads", "64", "RFA heads M (>= 1)"},
-      {"sigma-act", "relu", "RFA score activation: relu | exp | softmax"},
-      {"tau", "0.5", "query-key weight noise standard deviation (> 0)"},
+      score_activation_key(),
+      weight_noise_key(),
       {"mu", "1,2,4", "mean scales of the biased law W = mu diag(I_d, 0) + noise (list, each > 0)"},
       {"target", "inner-poly:2,inner-poly:3,cos-inner,key-poly:2",
        "targets (list); inner-poly:p and cos-inner are the inner-product targets, the others the controls"},
-      {"sigma", "0.1", "noise standard deviation sigma_eps (targets have unit variance; >= 0)"},
-      {"lambda", "gcv", "ridge penalty: gcv | kfold[:K] | number >= 0 (chosen on training data only)"},
-      {"n", "250:8000:x2", "training sample sizes: list or log grid FIRST:LAST:xFACTOR (each >= 10)"},
-      {"from-n", "1000", "error-ratio-max and -min are taken over the grid n >= this (>= 1)"},
-      {"seeds", "10", "repetitions (>= 2)"},
-      {"seed", "1", "base seed"},
-      {"test-n", "10000", "fresh test inputs for the normalised error (>= 10000)"},
-      {"bootstrap", "2000", "seed-bootstrap resamples (>= 100)"},
   };
+  for (auto& e : ridge_training_keys("250:8000:x2")) k.push_back(e);
+  k.push_back({"from-n", "1000", "error-ratio-max and -min are taken over the grid n >= this (>= 1)"});
+  for (auto& e : ridge_repetition_keys("10")) k.push_back(e);
+  k.push_back(bootstrap_key());
+  return k;
 }
 
 struct Config {

@@ -16,6 +16,7 @@
 #include "plots/convergence_plot.hpp"
 #include "studies/io/output.hpp"
 #include "studies/rfa/rfa_common.hpp"
+#include "studies/rfa/rfa_options.hpp"
 #include "studies/stats/rate_fit.hpp"
 #include "studies/sweep/study_summary.hpp"
 #include "studies/sweep/sweep.hpp"
@@ -27,23 +28,23 @@ namespace {
 
 std::vector<KeySpec> heads_keys() {
   return {
-      {"inputs", "sphere", "input law of query and keys: sphere | gaussian"},
+      inputs_key(),
       {"N", "4", "keys per sample (>= 1)"},
-      {"d", "8", "token dimension (>= 1)"},
+      dimension_key(),
       {"heads", "256:2048:x2", "numbers of heads M: list or log grid FIRST:LAST:xFACTOR (each >= 1)"},
       {"sigma-act", "relu", "score activation (the kernel limit is implemented for relu only)"},
       {"weights", "zero-mean", "query-key weight law: zero-mean | biased (the biased kernel is ~30x slower)"},
-      {"mu", "1", "mean scale of the biased law (>= 0)"},
-      {"tau", "0.5", "query-key weight noise standard deviation (> 0)"},
+      bias_scale_key(),
+      weight_noise_key(),
       {"target", "key-poly:2", "target: inner-poly:p | key-poly:p | mixed:p | cos-inner[:w] | first-key | first-key-poly:p"},
-      {"sigma", "0.1", "noise standard deviation sigma_eps (targets have unit variance; >= 0)"},
+      target_noise_key(),
       {"n", "1000", "training sample size (>= 10)"},
       {"lambda", "gcv", "kernel ridge penalty lambda_K: gcv (on the training kernel matrix) | number > 0; "
                         "RFA with M heads uses M lambda_K"},
       {"seeds", "5", "repetitions (>= 2)"},
-      {"seed", "1", "base seed"},
+      base_seed_key(),
       {"test-n", "10000", "fresh test inputs (>= 10000)"},
-      {"bootstrap", "2000", "seed-bootstrap resamples (>= 100)"},
+      bootstrap_key(),
   };
 }
 

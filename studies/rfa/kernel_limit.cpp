@@ -12,6 +12,7 @@
 #include "plots/sample_complexity_plot.hpp"
 #include "studies/io/output.hpp"
 #include "studies/rfa/rfa_common.hpp"
+#include "studies/rfa/rfa_options.hpp"
 #include "studies/stats/mean_ci.hpp"
 #include "studies/stats/sample_complexity.hpp"
 #include "studies/sweep/study_summary.hpp"
@@ -26,9 +27,9 @@ namespace {
 
 std::vector<KeySpec> kernel_limit_keys() {
   return {
-      {"inputs", "sphere", "input law of query and keys: sphere | gaussian"},
+      inputs_key(),
       {"N", "2,4,8,16", "numbers of keys (list, each >= 1)"},
-      {"d", "8", "token dimension (>= 1)"},
+      dimension_key(),
       {"tau", "0.5", "RFA query-key weight standard deviation (> 0; zero-mean law)"},
       {"target", "key-poly:2", "target: inner-poly:p | key-poly:p | mixed:p | cos-inner[:w] | first-key-poly:p"},
       {"sigma", "0.1", "noise standard deviation (targets have unit variance; >= 0)"},
@@ -36,10 +37,10 @@ std::vector<KeySpec> kernel_limit_keys() {
       {"validation", "0.25", "fraction of the n training samples that chooses lambda (in (0, 0.5])"},
       {"lambda-grid", "1e-7:1:x10", "penalties tried (log grid FIRST:LAST:xFACTOR or a list; each > 0)"},
       {"seeds", "5", "repetitions (>= 2)"},
-      {"seed", "1", "base seed"},
+      base_seed_key(),
       {"test-n", "2000", "fresh test inputs for the normalised error (>= 500)"},
       {"eps", "0.2", "error level defining the sample complexity n_eps (in (0, 1))"},
-      {"bootstrap", "2000", "seed-bootstrap resamples (>= 100)"},
+      bootstrap_key(),
   };
 }
 

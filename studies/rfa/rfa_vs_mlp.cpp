@@ -15,6 +15,7 @@
 #include "plots/sample_complexity_plot.hpp"
 #include "studies/io/output.hpp"
 #include "studies/rfa/rfa_common.hpp"
+#include "studies/rfa/rfa_options.hpp"
 #include "studies/stats/mean_ci.hpp"
 #include "studies/stats/rate_fit.hpp"
 #include "studies/stats/sample_complexity.hpp"
@@ -26,27 +27,24 @@ namespace attnrate {
 namespace {
 
 std::vector<KeySpec> rfa_vs_mlp_keys() {
-  return {
-      {"inputs", "sphere", "input law of query and keys: sphere | gaussian"},
+  std::vector<KeySpec> k = {
+      inputs_key(),
       {"N", "2,8,32", "numbers of keys (list, each >= 1)"},
-      {"d", "8", "token dimension (>= 1)"},
+      dimension_key(),
       {"heads", "64", "RFA heads M (>= 1); the RF-MLP gets M(d+1) neurons"},
-      {"sigma-act", "relu", "RFA score activation: relu | exp | softmax"},
+      score_activation_key(),
       {"mlp-act", "relu", "RF-MLP activation: relu | exp"},
       {"weights", "zero-mean", "RFA query-key weight law: zero-mean | biased"},
-      {"mu", "1", "mean scale of the biased law (>= 0)"},
-      {"tau", "0.5", "query-key weight noise standard deviation (> 0)"},
+      bias_scale_key(),
+      weight_noise_key(),
       {"target", "key-poly:2,mixed:2,first-key,first-key-poly:2",
        "targets (list): inner-poly:p | key-poly:p | mixed:p | cos-inner[:w] | first-key | first-key-poly:p"},
-      {"sigma", "0.1", "noise standard deviation sigma_eps (targets have unit variance; >= 0)"},
-      {"lambda", "gcv", "ridge penalty: gcv | kfold[:K] | number >= 0 (chosen on training data only)"},
-      {"n", "250:16000:x2", "training sample sizes: list or log grid FIRST:LAST:xFACTOR (each >= 10)"},
-      {"seeds", "10", "repetitions (>= 2)"},
-      {"seed", "1", "base seed"},
-      {"test-n", "10000", "fresh test inputs for the normalised error (>= 10000)"},
-      {"eps", "0.2", "error level defining the sample complexity n_eps (in (0, 1))"},
-      {"bootstrap", "2000", "seed-bootstrap resamples (>= 100)"},
   };
+  for (auto& e : ridge_training_keys("250:16000:x2")) k.push_back(e);
+  for (auto& e : ridge_repetition_keys("10")) k.push_back(e);
+  k.push_back({"eps", "0.2", "error level defining the sample complexity n_eps (in (0, 1))"});
+  k.push_back(bootstrap_key());
+  return k;
 }
 
 struct Config {

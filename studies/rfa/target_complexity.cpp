@@ -13,6 +13,7 @@
 #include "plots/sample_complexity_plot.hpp"
 #include "studies/io/output.hpp"
 #include "studies/rfa/rfa_common.hpp"
+#include "studies/rfa/rfa_options.hpp"
 #include "studies/stats/mean_ci.hpp"
 #include "studies/stats/sample_complexity.hpp"
 #include "studies/sweep/study_summary.hpp"
@@ -23,26 +24,23 @@ namespace attnrate {
 namespace {
 
 std::vector<KeySpec> target_complexity_keys() {
-  return {
-      {"inputs", "sphere", "input law of query and keys: sphere | gaussian"},
+  std::vector<KeySpec> k = {
+      inputs_key(),
       {"N", "4", "keys per sample (>= 1)"},
       {"d", "4,8,16", "token dimensions (list, each >= 1)"},
       {"heads", "64", "RFA heads M (>= 1)"},
-      {"sigma-act", "relu", "RFA score activation: relu | exp | softmax"},
+      score_activation_key(),
       {"weights", "zero-mean", "query-key weight law: zero-mean | biased"},
-      {"mu", "1", "mean scale of the biased law (>= 0)"},
-      {"tau", "0.5", "query-key weight noise standard deviation (> 0)"},
+      bias_scale_key(),
+      weight_noise_key(),
       {"p", "1,2,3,4", "polynomial degrees (list, each 1..10)"},
       {"family", "key-poly,inner-poly", "target families (list): key-poly | inner-poly"},
-      {"sigma", "0.1", "noise standard deviation sigma_eps (targets have unit variance; >= 0)"},
-      {"lambda", "gcv", "ridge penalty: gcv | kfold[:K] | number >= 0 (chosen on training data only)"},
-      {"n", "32:8192:x2", "training sample sizes: list or log grid FIRST:LAST:xFACTOR (each >= 10)"},
-      {"seeds", "4", "repetitions (>= 2)"},
-      {"seed", "1", "base seed"},
-      {"test-n", "10000", "fresh test inputs for the normalised error (>= 10000)"},
-      {"eps", "0.5", "error level defining n_eps (in (0, 1))"},
-      {"bootstrap", "2000", "seed-bootstrap resamples (>= 100)"},
   };
+  for (auto& e : ridge_training_keys("32:8192:x2")) k.push_back(e);
+  for (auto& e : ridge_repetition_keys("4")) k.push_back(e);
+  k.push_back({"eps", "0.5", "error level defining n_eps (in (0, 1))"});
+  k.push_back(bootstrap_key());
+  return k;
 }
 
 struct Config {
