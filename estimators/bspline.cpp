@@ -8,6 +8,39 @@
 
 namespace attnrate {
 
+namespace {
+
+// u clamped to [a, b] (NaN to a); `clamped` is set when u moved.
+double clamp_to_range(double u, double a, double b, bool& clamped) noexcept {
+  if (!(u >= a)) {
+    clamped = true;
+    return a;
+  }
+  if (u > b) {
+    clamped = true;
+    return b;
+  }
+  return u;
+}
+
+// One step of de Boor's triangle on knot span i: values[0..r-1], the degree r-1 functions
+// nonzero there, become the degree r ones values[0..r]; left and right keep the knot distances
+// that later steps reuse.
+void raise_degree(const std::vector<double>& knots, int i, double u, int r, double* values, double* left,
+                  double* right) noexcept {
+  left[r] = u - knots[i + 1 - r];
+  right[r] = knots[i + r] - u;
+  double saved = 0.0;
+  for (int q = 0; q < r; ++q) {
+    const double temp = values[q] / (right[q + 1] + left[r - q]);
+    values[q] = saved + right[q + 1] * temp;
+    saved = left[r - q] * temp;
+  }
+  values[r] = saved;
+}
+
+}  // namespace
+
 BSplineBasis::BSplineBasis(double a, double b, int pieces, int degree)
     : a_(a), b_(b), h_(0.0), pieces_(pieces), degree_(degree) {
   if (!std::isfinite(a) || !std::isfinite(b) || !(a < b)) {
@@ -48,30 +81,14 @@ int BSplineBasis::span_of(double u) const noexcept {
 
 BasisSpan BSplineBasis::evaluate(double u, double* values) const noexcept {
   BasisSpan span;
-  if (!(u >= a_)) {  // also catches NaN, mapped to a (flagged)
-    u = a_;
-    span.clamped = true;
-  } else if (u > b_) {
-    u = b_;
-    span.clamped = true;
-  }
+  u = clamp_to_range(u, a_, b_, span.clamped);  // also catches NaN, mapped to a (flagged)
   const int p = degree_;
   const int j = span_of(u);
   const int i = p + j;  // knot span index: knots_[i] <= u < knots_[i+1]
   span.first = j;
   double left[max_degree + 1], right[max_degree + 1];
   values[0] = 1.0;
-  for (int r = 1; r <= p; ++r) {
-    left[r] = u - knots_[i + 1 - r];
-    right[r] = knots_[i + r] - u;
-    double saved = 0.0;
-    for (int q = 0; q < r; ++q) {
-      const double temp = values[q] / (right[q + 1] + left[r - q]);
-      values[q] = saved + right[q + 1] * temp;
-      saved = left[r - q] * temp;
-    }
-    values[r] = saved;
-  }
+  for (int r = 1; r <= p; ++r) raise_degree(knots_, i, u, r, values, left, right);
   return span;
 }
 
@@ -85,13 +102,7 @@ BasisSpan BSplineBasis::evaluate_with_derivative(double u, double* values, doubl
   // Degree p-1 functions on the same span: with a lower-degree basis object on the same
   // knots we would shift indices; instead run the triangle one step short.
   BasisSpan span;
-  if (!(u >= a_)) {
-    u = a_;
-    span.clamped = true;
-  } else if (u > b_) {
-    u = b_;
-    span.clamped = true;
-  }
+  u = clamp_to_range(u, a_, b_, span.clamped);
   const int j = span_of(u);
   const int i = p + j;
   span.first = j;
@@ -99,15 +110,7 @@ BasisSpan BSplineBasis::evaluate_with_derivative(double u, double* values, doubl
   values[0] = 1.0;
   for (int r = 1; r <= p; ++r) {
     if (r == p) std::copy(values, values + p, lower);  // N_{i-p+1+q, p-1}, q = 0..p-1
-    left[r] = u - knots_[i + 1 - r];
-    right[r] = knots_[i + r] - u;
-    double saved = 0.0;
-    for (int q = 0; q < r; ++q) {
-      const double temp = values[q] / (right[q + 1] + left[r - q]);
-      values[q] = saved + right[q + 1] * temp;
-      saved = left[r - q] * temp;
-    }
-    values[r] = saved;
+    raise_degree(knots_, i, u, r, values, left, right);
   }
   // B'_{k,p} = p (B_{k,p-1}/(t_{k+p}-t_k) - B_{k+1,p-1}/(t_{k+p+1}-t_{k+1})), k = i-p+q.
   for (int q = 0; q <= p; ++q) {

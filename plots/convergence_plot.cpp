@@ -7,6 +7,7 @@
 #include <stdexcept>
 
 #include "plots/cell_summary.hpp"
+#include "plots/figure_checks.hpp"
 #include "plots/gnuplot_script.hpp"
 
 namespace attnrate {
@@ -16,13 +17,11 @@ namespace {
 using Rows = std::vector<std::vector<double>>;
 
 std::string series_name(const ConvergenceSeries& s, std::size_t i) {
-  return "convergence series " + std::to_string(i) + (s.label.empty() ? "" : " ('" + s.label + "')");
+  return figure_item_name("convergence series", i, s.label);
 }
 
 void validate(const ConvergenceFigure& figure) {
-  if (figure.series.empty())
-    throw std::invalid_argument("convergence figure '" + figure.title +
-                                "': no series to draw (add at least one ConvergenceSeries)");
+  require_items("convergence", figure.title, figure.series.size(), "series", "ConvergenceSeries");
   for (std::size_t i = 0; i < figure.series.size(); ++i) {
     const ConvergenceSeries& s = figure.series[i];
     const std::string name = series_name(s, i);
@@ -32,10 +31,7 @@ void validate(const ConvergenceFigure& figure) {
     if (s.draw_theory && !std::isfinite(s.theory_slope))
       throw std::invalid_argument(name + ": theory_slope must be finite when draw_theory is set");
   }
-  for (double x : figure.marks_x)
-    if (!(std::isfinite(x) && x > 0.0))
-      throw std::invalid_argument("convergence figure '" + figure.title + "': marks_x must be finite and > 0, got " +
-                                  gnuplot_number(x));
+  require_log_marks("convergence", figure.title, figure.marks_x, "marks_x");
 }
 
 // exp(log_y0 + slope (log x - log_x0)): a line on log-log axes; it must be drawable at x.
@@ -126,13 +122,11 @@ std::string convergence_figure_script(const ConvergenceFigure& figure, const std
 }
 
 void write_convergence_figure(const ConvergenceFigure& figure, const std::filesystem::path& stem) {
-  if (stem.empty()) throw std::invalid_argument("write_convergence_figure: the output stem is empty");
-  validate(figure);  // before touching any file
-  std::filesystem::path png = stem, svg = stem;
-  png += ".png";
-  svg += ".svg";
-  run_gnuplot_script(convergence_figure_script(figure, "pngcairo", png), png);
-  run_gnuplot_script(convergence_figure_script(figure, "svg", svg), svg);
+  // The script validates the figure before any file is touched.
+  write_png_and_svg(stem, "write_convergence_figure",
+                    [&figure](const std::string& terminal, const std::filesystem::path& output) {
+                      return convergence_figure_script(figure, terminal, output);
+                    });
 }
 
 }  // namespace attnrate

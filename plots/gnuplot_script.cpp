@@ -268,4 +268,13 @@ std::string loglog_axes_and_plot(const DataExtent& extent, const std::string& ti
   return out.str();
 }
 
+void write_png_and_svg(const std::filesystem::path& stem, const std::string& writer, const FigureScript& script) {
+  if (stem.empty()) throw std::invalid_argument(writer + ": the output stem is empty");
+  std::filesystem::path png = stem, svg = stem;
+  png += ".png";
+  svg += ".svg";
+  run_gnuplot_script(script("pngcairo", png), png);
+  run_gnuplot_script(script("svg", svg), svg);
+}
+
 }  // namespace attnrate

@@ -4,6 +4,7 @@
 // (via gnuplot-iostream) with the checks gnuplot-iostream itself does not make.
 #include <cstddef>
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -80,5 +81,11 @@ bool gnuplot_available();
 /// reported an error (its GPVAL_ERRNO, with its stderr in the message), or when `output` is
 /// missing or empty afterwards.
 void run_gnuplot_script(const std::string& script, const std::filesystem::path& output);
+
+/// The script of a figure for a gnuplot terminal and output file.
+using FigureScript = std::function<std::string(const std::string& terminal, const std::filesystem::path& output)>;
+/// Writes <stem>.png (pngcairo) and then <stem>.svg with run_gnuplot_script. Throws
+/// std::invalid_argument "<writer>: the output stem is empty" before anything else.
+void write_png_and_svg(const std::filesystem::path& stem, const std::string& writer, const FigureScript& script);
 
 }  // namespace attnrate

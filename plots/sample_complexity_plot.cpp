@@ -6,6 +6,7 @@
 #include <stdexcept>
 
 #include "plots/cell_summary.hpp"
+#include "plots/figure_checks.hpp"
 #include "plots/gnuplot_script.hpp"
 
 namespace attnrate {
@@ -14,20 +15,13 @@ namespace {
 
 using Rows = std::vector<std::vector<double>>;
 
-std::string curve_name(const SampleComplexityCurve& c, std::size_t i) {
-  return "sample-complexity curve " + std::to_string(i) + (c.label.empty() ? "" : " ('" + c.label + "')");
-}
-
 void validate(const SampleComplexityFigure& figure) {
-  if (figure.curves.empty())
-    throw std::invalid_argument("sample-complexity figure '" + figure.title +
-                                "': no curves to draw (add at least one SampleComplexityCurve)");
-  for (std::size_t i = 0; i < figure.curves.size(); ++i)
-    require_loglog_cells(curve_name(figure.curves[i], i), figure.curves[i].n, figure.curves[i].error);
-  for (double y : figure.marks_y)
-    if (!(std::isfinite(y) && y > 0.0))
-      throw std::invalid_argument("sample-complexity figure '" + figure.title + "': marks_y must be finite and > 0, got " +
-                                  gnuplot_number(y));
+  require_items("sample-complexity", figure.title, figure.curves.size(), "curves", "SampleComplexityCurve");
+  for (std::size_t i = 0; i < figure.curves.size(); ++i) {
+    const SampleComplexityCurve& c = figure.curves[i];
+    require_loglog_cells(figure_item_name("sample-complexity curve", i, c.label), c.n, c.error);
+  }
+  require_log_marks("sample-complexity", figure.title, figure.marks_y, "marks_y");
 }
 
 }  // namespace
@@ -72,14 +66,11 @@ std::string sample_complexity_figure_script(const SampleComplexityFigure& figure
 
 void write_sample_complexity_figure(const SampleComplexityFigure& figure,
                                     const std::filesystem::path& stem) {
-  if (stem.empty())
-    throw std::invalid_argument("write_sample_complexity_figure: the output stem is empty");
-  validate(figure);
-  std::filesystem::path png = stem, svg = stem;
-  png += ".png";
-  svg += ".svg";
-  run_gnuplot_script(sample_complexity_figure_script(figure, "pngcairo", png), png);
-  run_gnuplot_script(sample_complexity_figure_script(figure, "svg", svg), svg);
+  // The script validates the figure before any file is touched.
+  write_png_and_svg(stem, "write_sample_complexity_figure",
+                    [&figure](const std::string& terminal, const std::filesystem::path& output) {
+                      return sample_complexity_figure_script(figure, terminal, output);
+                    });
 }
 
 }  // namespace attnrate

@@ -5,6 +5,7 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "plots/figure_checks.hpp"
 #include "plots/gnuplot_script.hpp"
 
 namespace attnrate {
@@ -16,13 +17,10 @@ namespace {
 using Rows = std::vector<std::vector<double>>;
 
 void validate(const SlopeFigure& figure) {
-  if (figure.series.empty())
-    throw std::invalid_argument("slope figure '" + figure.title +
-                                "': no series to draw (add at least one SlopeSeries)");
+  require_items("slope", figure.title, figure.series.size(), "series", "SlopeSeries");
   for (std::size_t i = 0; i < figure.series.size(); ++i) {
     const SlopeSeries& s = figure.series[i];
-    const std::string name =
-        "slope series " + std::to_string(i) + (s.label.empty() ? "" : " ('" + s.label + "')");
+    const std::string name = figure_item_name("slope series", i, s.label);
     if (s.points.empty()) throw std::invalid_argument(name + ": no points");
     for (std::size_t k = 0; k < s.points.size(); ++k) {
       const SlopePoint& p = s.points[k];
@@ -99,13 +97,11 @@ std::string slope_figure_script(const SlopeFigure& figure, const std::string& te
 }
 
 void write_slope_figure(const SlopeFigure& figure, const std::filesystem::path& stem) {
-  if (stem.empty()) throw std::invalid_argument("write_slope_figure: the output stem is empty");
-  validate(figure);
-  std::filesystem::path png = stem, svg = stem;
-  png += ".png";
-  svg += ".svg";
-  run_gnuplot_script(slope_figure_script(figure, "pngcairo", png), png);
-  run_gnuplot_script(slope_figure_script(figure, "svg", svg), svg);
+  // The script validates the figure before any file is touched.
+  write_png_and_svg(stem, "write_slope_figure",
+                    [&figure](const std::string& terminal, const std::filesystem::path& output) {
+                      return slope_figure_script(figure, terminal, output);
+                    });
 }
 
 }  // namespace attnrate

@@ -11,12 +11,12 @@
 using namespace attnrate;
 
 TEST_CASE("approximation: weierstrass:1.5 gives b_approx = 1.5 within 0.1", "[pairwise_study]") {
-  Settings s(approximation_keys());
+  Settings s(approximation_study().keys());
   s.set("activations", "weierstrass:1.5", "test");
   s.set("seeds", "2", "test");
   const auto dir = std::filesystem::temp_directory_path() / ("attnrate-approx-" + std::to_string(::getpid()));
   std::filesystem::remove_all(dir);
-  const nlohmann::json summary = run_approximation(s, StudyContext{dir, 0, false, false});
+  const nlohmann::json summary = approximation_study().run(s, StudyContext{dir, 0, false, false});
   REQUIRE(summary.at("quantities").size() == 1);
   const auto& q = summary.at("quantities")[0];
   INFO(q.dump());
@@ -29,13 +29,13 @@ TEST_CASE("approximation: weierstrass:1.5 gives b_approx = 1.5 within 0.1", "[pa
 }
 
 TEST_CASE("approximation: options are checked before any work", "[pairwise_study]") {
-  Settings s(approximation_keys());
+  Settings s(approximation_study().keys());
   s.set("knots", "64", "--knots");
-  CHECK_THROWS_WITH(check_approximation(s), Catch::Contains("--knots needs at least two"));
-  Settings t(approximation_keys());
+  CHECK_THROWS_WITH(approximation_study().check(s), Catch::Contains("--knots needs at least two"));
+  Settings t(approximation_study().keys());
   t.set("activations", "weierstrass:1,,kink:1.5", "--activations");
-  CHECK_THROWS_AS(check_approximation(t), InputError);
-  Settings u(approximation_keys());
+  CHECK_THROWS_AS(approximation_study().check(t), InputError);
+  Settings u(approximation_study().keys());
   u.set("knots", "8,100000", "--knots");
-  CHECK_THROWS_WITH(check_approximation(u), Catch::Contains("exceed M"));
+  CHECK_THROWS_WITH(approximation_study().check(u), Catch::Contains("exceed M"));
 }

@@ -25,13 +25,13 @@ const nlohmann::json& find(const nlohmann::json& summary, const std::string& qua
 }  // namespace
 
 TEST_CASE("kernel-limit: ratios, growth and censoring are consistent with the per-model n_eps", "[rfa_study]") {
-  Settings s(kernel_limit_keys());
+  Settings s(kernel_limit_study().keys());
   for (const auto& [k, v] : std::vector<std::pair<std::string, std::string>>{
            {"N", "2,4"}, {"d", "4"}, {"n", "32:256:x2"}, {"seeds", "2"}, {"test-n", "500"}, {"eps", "0.3"}})
     s.set(k, v, "test");
   const auto dir = std::filesystem::temp_directory_path() / ("attnrate-kernel-limit-" + std::to_string(::getpid()));
   std::filesystem::remove_all(dir);
-  const nlohmann::json summary = run_kernel_limit(s, StudyContext{dir, 0, false, false});
+  const nlohmann::json summary = kernel_limit_study().run(s, StudyContext{dir, 0, false, false});
   std::map<std::string, std::vector<double>> ratio;
   for (const std::string N : {"2", "4"}) {
     const auto& r = find(summary, "n-ratio", {{"N", N}});
@@ -59,13 +59,13 @@ TEST_CASE("kernel-limit: ratios, growth and censoring are consistent with the pe
 }
 
 TEST_CASE("kernel-limit: options are checked before any work", "[rfa_study]") {
-  Settings s(kernel_limit_keys());
+  Settings s(kernel_limit_study().keys());
   s.set("lambda-grid", "1:1e-3:x10", "--lambda-grid");
-  CHECK_THROWS_WITH(check_kernel_limit(s), Catch::Contains("--lambda-grid must be FIRST:LAST:xFACTOR"));
-  Settings t(kernel_limit_keys());
+  CHECK_THROWS_WITH(kernel_limit_study().check(s), Catch::Contains("--lambda-grid must be FIRST:LAST:xFACTOR"));
+  Settings t(kernel_limit_study().keys());
   t.set("validation", "0.9", "--validation");
-  CHECK_THROWS_AS(check_kernel_limit(t), InputError);
-  Settings u(kernel_limit_keys());
+  CHECK_THROWS_AS(kernel_limit_study().check(t), InputError);
+  Settings u(kernel_limit_study().keys());
   u.set("target", "key-poly:zz", "--target");
-  CHECK_THROWS_AS(check_kernel_limit(u), InputError);
+  CHECK_THROWS_AS(kernel_limit_study().check(u), InputError);
 }

@@ -201,7 +201,7 @@ TEST_CASE("pairwise studies: invalid options are refused by check and by run, be
 
 TEST_CASE("dimension-free: slopes and spreads are those of the cells, with the rank condition of each series",
           "[pairwise_study]") {
-  Settings s(dimension_free_keys());
+  Settings s(dimension_free_study().keys());
   s.set("activations", "bspline:3", "test");
   // Knee at M = 100 and 400 (b = 2): 1.85 and 2.28. d = 1 is inside at every M, d = 2 only at the
   // largest (its fitted slope straddles the knee), d = 30 nowhere.
@@ -213,7 +213,7 @@ TEST_CASE("dimension-free: slopes and spreads are those of the cells, with the r
   s.set("restarts", "1", "test");
   s.set("test-pairs", "1000", "test");
   TempDir dir("dimfree-measurements");
-  const nlohmann::json summary = run_dimension_free(s, StudyContext{dir.path, 0, false, false});
+  const nlohmann::json summary = dimension_free_study().run(s, StudyContext{dir.path, 0, false, false});
   check_no_verdicts(summary);
   const auto cells = read_cells(dir.path / "cells.csv");
   REQUIRE(cells.size() == 3 * 3 * 2);
@@ -286,14 +286,14 @@ TEST_CASE("dimension-free: slopes and spreads are those of the cells, with the r
 }
 
 TEST_CASE("smoothness: one slope per activation, that of its cells, with A in the select keys", "[pairwise_study]") {
-  Settings s(smoothness_keys());
+  Settings s(smoothness_study().keys());
   s.set("erm-activations", "", "test");
   s.set("known-activations", "weierstrass:1,weierstrass:2", "test");
   s.set("M-known", "200,400,800", "test");
   s.set("seeds", "2", "test");
   s.set("test-pairs", "2000", "test");
   TempDir dir("smoothness-measurements");
-  const nlohmann::json summary = run_smoothness(s, StudyContext{dir.path, 0, false, false});
+  const nlohmann::json summary = smoothness_study().run(s, StudyContext{dir.path, 0, false, false});
   check_no_verdicts(summary);
   const auto cells = read_cells(dir.path / "cells.csv");
   const auto slopes = quantities_named(summary, "slope");
@@ -321,13 +321,13 @@ TEST_CASE("smoothness: one slope per activation, that of its cells, with A in th
 }
 
 TEST_CASE("coercivity: the mean of lambda_min at the largest M with mean +- 1.96 SE", "[pairwise_study]") {
-  Settings s(coercivity_keys());
+  Settings s(coercivity_study().keys());
   s.set("token-laws", "uniform,exchangeable:0.3", "test");
   s.set("M", "250,1000", "test");
   s.set("seeds", "3", "test");
   s.set("gram-pairs", "20000", "test");
   TempDir dir("coercivity-measurements");
-  const nlohmann::json summary = run_coercivity(s, StudyContext{dir.path, 0, false, false});
+  const nlohmann::json summary = coercivity_study().run(s, StudyContext{dir.path, 0, false, false});
   check_no_verdicts(summary);
   const auto cells = read_cells(dir.path / "cells.csv");
   REQUIRE(cells.size() == 2 * 2 * 3);
@@ -359,7 +359,7 @@ TEST_CASE("coercivity: the mean of lambda_min at the largest M with mean +- 1.96
 
 TEST_CASE("rank-condition: the spread below the knee and the slope above it are those of the cells",
           "[pairwise_study]") {
-  Settings s(rank_condition_keys());
+  Settings s(rank_condition_study().keys());
   // Knee at M = 400 (bspline:3, b = 2): (400 / log 400)^(1/5) = 2.32; r d = d.
   s.set("d-values", "1,2,8,16", "test");
   s.set("M", "400", "test");
@@ -367,7 +367,7 @@ TEST_CASE("rank-condition: the spread below the knee and the slope above it are 
   s.set("restarts", "1", "test");
   s.set("test-pairs", "2000", "test");
   TempDir dir("rank-measurements");
-  const nlohmann::json summary = run_rank_condition(s, StudyContext{dir.path, 0, false, false});
+  const nlohmann::json summary = rank_condition_study().run(s, StudyContext{dir.path, 0, false, false});
   check_no_verdicts(summary);
   const double knee = std::pow(400.0 / std::log(400.0), 0.2);
   CHECK(summary.at("knee").get<double>() == Approx(knee).epsilon(1e-14));

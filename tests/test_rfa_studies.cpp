@@ -203,7 +203,7 @@ TEST_CASE("kernel GCV equals ridge GCV with the linear kernel", "[rfa_study]") {
 }
 
 TEST_CASE("RFA study settings are validated with actionable messages", "[rfa_study]") {
-  Settings s(rfa_vs_mlp_keys());
+  Settings s(rfa_vs_mlp_study().keys());
   s.set("lambda", "kfold:3", "test");
   CHECK(parse_lambda(s, "lambda").rule == LambdaRule::kfold);
   CHECK(parse_lambda(s, "lambda").folds == 3);
@@ -213,21 +213,21 @@ TEST_CASE("RFA study settings are validated with actionable messages", "[rfa_stu
   CHECK_THROWS_AS(parse_lambda(s, "lambda"), InputError);
   s.set("target", "key-poly:2,,mixed:2", "test");
   CHECK_THROWS_AS(get_string_list(s, "target"), InputError);
-  Settings b(biased_weights_keys());
+  Settings b(biased_weights_study().keys());
   CHECK(get_double_list(b, "mu", 0.0, 10.0) == std::vector<double>{1.0, 2.0, 4.0});
   b.set("mu", "1,x", "test");
   CHECK_THROWS_AS(get_double_list(b, "mu", 0.0, 10.0), InputError);
   // A bad target fails before any work.
-  Settings r(rfa_vs_mlp_keys());
+  Settings r(rfa_vs_mlp_study().keys());
   r.set("target", "key-poly:99", "test");
   StudyContext ctx{std::filesystem::temp_directory_path() / "attnrate-rfa-never-written", 1, false, false};
-  CHECK_THROWS_AS(run_rfa_vs_mlp(r, ctx), InputError);
+  CHECK_THROWS_AS(rfa_vs_mlp_study().run(r, ctx), InputError);
   CHECK_FALSE(std::filesystem::exists(ctx.out / "cells.csv"));
 }
 
 
 TEST_CASE("the RFA studies take no verdict options", "[rfa_study]") {
-  for (const auto& keys : {rfa_vs_mlp_keys(), biased_weights_keys(), target_complexity_keys(), heads_keys()})
+  for (const auto& keys : {rfa_vs_mlp_study().keys(), biased_weights_study().keys(), target_complexity_study().keys(), heads_study().keys()})
     for (const auto& k : keys) {
       INFO(k.key);
       CHECK(k.key.find("tolerance") == std::string::npos);
@@ -235,20 +235,20 @@ TEST_CASE("the RFA studies take no verdict options", "[rfa_study]") {
       CHECK(k.key.find("max-ci-width") == std::string::npos);
       CHECK(k.key.find("claim") == std::string::npos);
     }
-  Settings b(biased_weights_keys());
+  Settings b(biased_weights_study().keys());
   b.set("n", "250,500", "test");
-  CHECK_THROWS_WITH(check_biased_weights(b), Catch::Contains("from-n"));
-  Settings t(target_complexity_keys());
+  CHECK_THROWS_WITH(biased_weights_study().check(b), Catch::Contains("from-n"));
+  Settings t(target_complexity_study().keys());
   t.set("p", "1,11", "test");
-  CHECK_THROWS_AS(check_target_complexity(t), InputError);
-  Settings h(heads_keys());
+  CHECK_THROWS_AS(target_complexity_study().check(t), InputError);
+  Settings h(heads_study().keys());
   h.set("sigma-act", "exp", "test");
-  CHECK_THROWS_WITH(check_heads(h), Catch::Contains("relu only"));
-  CHECK_NOTHROW(check_rfa_vs_mlp(Settings(rfa_vs_mlp_keys())));
+  CHECK_THROWS_WITH(heads_study().check(h), Catch::Contains("relu only"));
+  CHECK_NOTHROW(rfa_vs_mlp_study().check(Settings(rfa_vs_mlp_study().keys())));
 }
 
 TEST_CASE("heads --resume reuses valid checkpoints and recomputes one whose value fails validation", "[rfa_study]") {
-  Settings s(heads_keys());
+  Settings s(heads_study().keys());
   s.set("heads", "8,16,32", "test");
   s.set("n", "100", "test");
   s.set("seeds", "2", "test");
@@ -256,7 +256,7 @@ TEST_CASE("heads --resume reuses valid checkpoints and recomputes one whose valu
   const auto dir = std::filesystem::temp_directory_path() / ("attnrate-heads-resume-" + std::to_string(::getpid()));
   std::filesystem::remove_all(dir);
   StudyContext ctx{dir, 1, false, false};
-  const nlohmann::json first = run_heads(s, ctx);
+  const nlohmann::json first = heads_study().run(s, ctx);
   REQUIRE(first.at("quantities").size() == 1);
   const Measurement m = measurement_from_json(first.at("quantities")[0]);
   CHECK(m.quantity == "gap-slope");
@@ -279,7 +279,7 @@ TEST_CASE("heads --resume reuses valid checkpoints and recomputes one whose valu
   spec.fingerprint = record.at("fingerprint");
   CHECK(read_checkpoint(cell, spec, "rep1", nullptr).has_value());  // the engine alone accepts it
   ctx.resume = true;
-  const nlohmann::json second = run_heads(s, ctx);
+  const nlohmann::json second = heads_study().run(s, ctx);
   CHECK(second.at("quantities") == first.at("quantities"));
   nlohmann::json rewritten;
   std::ifstream(cell) >> rewritten;

@@ -82,6 +82,29 @@ void rfa_block(const arma::mat& Wstack, int d, int M, RfaActivation act, const A
 
 std::size_t block_count(std::size_t n, std::size_t B) { return (n + B - 1) / B; }
 
+// Calls use(first, count, Fb) for every block of at most o.block_samples samples, Fb the P x count
+// features of samples [first, first+count); blocks are spread over the threads, each with its own
+// workspace, so `use` must write only what belongs to its block.
+template <class Use>
+void for_each_feature_block(const arma::mat& Wstack, int d, const RfaOptions& o, const AttentionInputs& in,
+                            std::size_t P, const Use& use) {
+  const std::size_t n = in.n(), B = o.block_samples;
+  const std::size_t blocks = block_count(n, B);
+  const int threads = o.threads > 0 ? o.threads : omp_get_max_threads();
+  pin_blas_to_one_thread();
+#pragma omp parallel num_threads(threads)
+  {
+    Workspace ws;
+    arma::mat F(P, B, arma::fill::none);
+#pragma omp for schedule(dynamic, 1)
+    for (std::size_t b = 0; b < blocks; ++b) {
+      const std::size_t first = b * B, count = std::min(B, n - first);
+      rfa_block(Wstack, d, o.heads, o.activation, in, first, count, F.memptr(), ws);
+      use(first, count, arma::mat(F.memptr(), P, count, false, true));
+    }
+  }
+}
+
 }  // namespace
 
 RfaActivation parse_rfa_activation(std::string_view name) {
@@ -156,23 +179,11 @@ void RandomFeatureAttention::check_inputs(const AttentionInputs& in, const char*
 
 arma::mat RandomFeatureAttention::features(const AttentionInputs& in) const {
   check_inputs(in, "features");
-  const std::size_t n = in.n(), P = feature_count(), B = options_.block_samples;
-  const std::size_t blocks = block_count(n, B);
-  arma::mat Phi(n, P, arma::fill::none);
-  const int threads = options_.threads > 0 ? options_.threads : omp_get_max_threads();
-  pin_blas_to_one_thread();
-#pragma omp parallel num_threads(threads)
-  {
-    Workspace ws;
-    arma::mat F(P, B, arma::fill::none);
-#pragma omp for schedule(dynamic, 1)
-    for (std::size_t b = 0; b < blocks; ++b) {
-      const std::size_t first = b * B, count = std::min(B, n - first);
-      rfa_block(Wstack_, d_, options_.heads, options_.activation, in, first, count, F.memptr(), ws);
-      const arma::mat Fb(F.memptr(), P, count, false, true);
-      Phi.rows(first, first + count - 1) = Fb.t();  // this block's rows only
-    }
-  }
+  arma::mat Phi(in.n(), feature_count(), arma::fill::none);
+  for_each_feature_block(Wstack_, d_, options_, in, feature_count(),
+                         [&Phi](std::size_t first, std::size_t count, const arma::mat& Fb) {
+                           Phi.rows(first, first + count - 1) = Fb.t();
+                         });
   return Phi;
 }
 
@@ -258,23 +269,11 @@ RidgeFit RandomFeatureAttention::fit_streaming(std::size_t n, const SampleSource
 arma::vec RandomFeatureAttention::predict(const AttentionInputs& in) const {
   if (!fitted()) throw std::logic_error("RandomFeatureAttention::predict called before fit");
   check_inputs(in, "predict");
-  const std::size_t n = in.n(), P = feature_count(), B = options_.block_samples;
-  const std::size_t blocks = block_count(n, B);
-  arma::vec out(n);
-  const int threads = options_.threads > 0 ? options_.threads : omp_get_max_threads();
-  pin_blas_to_one_thread();
-#pragma omp parallel num_threads(threads)
-  {
-    Workspace ws;
-    arma::mat F(P, B, arma::fill::none);
-#pragma omp for schedule(dynamic, 1)
-    for (std::size_t b = 0; b < blocks; ++b) {
-      const std::size_t first = b * B, count = std::min(B, n - first);
-      rfa_block(Wstack_, d_, options_.heads, options_.activation, in, first, count, F.memptr(), ws);
-      const arma::mat Fb(F.memptr(), P, count, false, true);
-      out.subvec(first, first + count - 1) = Fb.t() * coef_;
-    }
-  }
+  arma::vec out(in.n());
+  for_each_feature_block(Wstack_, d_, options_, in, feature_count(),
+                         [this, &out](std::size_t first, std::size_t count, const arma::mat& Fb) {
+                           out.subvec(first, first + count - 1) = Fb.t() * coef_;
+                         });
   return out;
 }
 

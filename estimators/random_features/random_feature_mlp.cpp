@@ -37,6 +37,27 @@ void mlp_block(const arma::mat& W, MlpActivation act, const AttentionInputs& in,
   else T.transform([](double v) { return std::exp(v); });
 }
 
+// Calls use(first, count, T) for every block of at most o.block_samples samples, T the count x P
+// features of samples [first, first+count); blocks are spread over the threads, each with its own
+// buffers, so `use` must write only what belongs to its block.
+template <class Use>
+void for_each_feature_block(const arma::mat& W, const RfMlpOptions& o, const AttentionInputs& in, const Use& use) {
+  const std::size_t n = in.n(), B = o.block_samples;
+  const std::size_t blocks = (n + B - 1) / B;
+  const int threads = o.threads > 0 ? o.threads : omp_get_max_threads();
+  pin_blas_to_one_thread();
+#pragma omp parallel num_threads(threads)
+  {
+    arma::mat Z, T;
+#pragma omp for schedule(dynamic, 1)
+    for (std::size_t b = 0; b < blocks; ++b) {
+      const std::size_t first = b * B, count = std::min(B, n - first);
+      mlp_block(W, o.activation, in, first, count, Z, T);
+      use(first, count, T);
+    }
+  }
+}
+
 }  // namespace
 
 MlpActivation parse_mlp_activation(std::string_view name) {
@@ -90,21 +111,10 @@ void RandomFeatureMlp::check_inputs(const AttentionInputs& in, const char* where
 
 arma::mat RandomFeatureMlp::features(const AttentionInputs& in) const {
   check_inputs(in, "features");
-  const std::size_t n = in.n(), P = feature_count(), B = options_.block_samples;
-  const std::size_t blocks = (n + B - 1) / B;
-  arma::mat Phi(n, P, arma::fill::none);
-  const int threads = options_.threads > 0 ? options_.threads : omp_get_max_threads();
-  pin_blas_to_one_thread();
-#pragma omp parallel num_threads(threads)
-  {
-    arma::mat Z, T;
-#pragma omp for schedule(dynamic, 1)
-    for (std::size_t b = 0; b < blocks; ++b) {
-      const std::size_t first = b * B, count = std::min(B, n - first);
-      mlp_block(W_, options_.activation, in, first, count, Z, T);
-      Phi.rows(first, first + count - 1) = T;  // this block's rows only
-    }
-  }
+  arma::mat Phi(in.n(), feature_count(), arma::fill::none);
+  for_each_feature_block(W_, options_, in, [&Phi](std::size_t first, std::size_t count, const arma::mat& T) {
+    Phi.rows(first, first + count - 1) = T;
+  });
   return Phi;
 }
 
@@ -127,21 +137,11 @@ RidgeFit RandomFeatureMlp::fit_features(const arma::mat& Phi, const arma::vec& y
 arma::vec RandomFeatureMlp::predict(const AttentionInputs& in) const {
   if (!fitted()) throw std::logic_error("RandomFeatureMlp::predict called before fit");
   check_inputs(in, "predict");
-  const std::size_t n = in.n(), B = options_.block_samples;
-  const std::size_t blocks = (n + B - 1) / B;
-  arma::vec out(n);
-  const int threads = options_.threads > 0 ? options_.threads : omp_get_max_threads();
-  pin_blas_to_one_thread();
-#pragma omp parallel num_threads(threads)
-  {
-    arma::mat Z, T;
-#pragma omp for schedule(dynamic, 1)
-    for (std::size_t b = 0; b < blocks; ++b) {
-      const std::size_t first = b * B, count = std::min(B, n - first);
-      mlp_block(W_, options_.activation, in, first, count, Z, T);
-      out.subvec(first, first + count - 1) = T * coef_;
-    }
-  }
+  arma::vec out(in.n());
+  for_each_feature_block(W_, options_, in,
+                         [this, &out](std::size_t first, std::size_t count, const arma::mat& T) {
+                           out.subvec(first, first + count - 1) = T * coef_;
+                         });
   return out;
 }
 

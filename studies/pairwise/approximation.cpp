@@ -12,11 +12,14 @@
 #include "plots/convergence_plot.hpp"
 #include "studies/io/output.hpp"
 #include "studies/stats/rate_fit.hpp"
+#include "studies/sweep/study_summary.hpp"
 #include "studies/sweep/sweep.hpp"
 #include "theory/pairwise/activation.hpp"
 #include "theory/pairwise/pairwise_model.hpp"
 
 namespace attnrate {
+
+namespace {
 
 std::vector<KeySpec> approximation_keys() {
   return {
@@ -35,8 +38,6 @@ std::vector<KeySpec> approximation_keys() {
       {"bootstrap", "2000", "seed-bootstrap resamples (>= 100)"},
   };
 }
-
-namespace {
 
 // Relative squared error below which a fit is at the precision of the solve (the Gram matrix of
 // the pairwise features squares the basis' condition number), not at its approximation error.
@@ -131,8 +132,6 @@ Cell from_json(const nlohmann::json& j) {
   return c;
 }
 
-}  // namespace
-
 void check_approximation(const Settings& settings) { (void)read_config(settings); }
 
 nlohmann::json run_approximation(const Settings& settings, const StudyContext& ctx) {
@@ -148,22 +147,16 @@ nlohmann::json run_approximation(const Settings& settings, const StudyContext& c
     ranges.push_back(interaction_range(models.back(), derive_seed(c.seed, {hash_name("range")}), 1000000, 1e-5));
     central.push_back(interaction_range(models.back(), derive_seed(c.seed, {hash_name("range")}), 1000000, 0.01));
   }
-  nlohmann::json params;
-  for (const auto& [k, v] : settings.all()) params[k] = v;
+  nlohmann::json params = parameters_json(settings);
   params["degrees_used"] = c.degrees;
-  SweepSpec sweep;
-  sweep.study = "approximation";
-  sweep.label = "approximation";
-  sweep.fingerprint = run_fingerprint(params);
+  SweepSpec sweep = sweep_spec("approximation", params);
   std::vector<Cell> coords;
-  for (std::size_t a = 0; a < c.activations.size(); ++a)
-    for (std::size_t K : c.K)
-      for (int rep = 0; rep < c.seeds; ++rep) {
-        coords.push_back({a, K, rep, 0.0, ""});
-        std::string name = "a";
-        name.append(std::to_string(a)).append("-K").append(std::to_string(K)).append("-rep").append(std::to_string(rep));
-        sweep.names.push_back(std::move(name));
-      }
+  for (std::size_t a = 0; a < c.activations.size(); ++a) {
+    const auto stem = [a](std::size_t K) {
+      return std::string("a").append(std::to_string(a)).append("-K").append(std::to_string(K));
+    };
+    for (const auto& [K, rep] : add_repeated_cells(sweep, c.K, c.seeds, stem)) coords.push_back({a, K, rep, 0.0, ""});
+  }
   const auto values = run_sweep(
       ctx, sweep,
       [&](std::size_t i, int threads) {
@@ -217,12 +210,9 @@ nlohmann::json run_approximation(const Settings& settings, const StudyContext& c
   for (const auto& r : cells)
     table.rows.push_back({c.activations[r.activation], std::to_string(c.degrees[r.activation]), std::to_string(r.K),
                           std::to_string(r.rep), std::to_string(c.M), format_finite(r.error), r.status});
-  if (ctx.share.root()) write_file_atomic(ctx.out / "cells.csv", table.str());
+  write_cells_csv(table, ctx);
 
-  nlohmann::json summary;
-  summary["study"] = "approximation";
-  summary["parameters"] = params;
-  summary["quantities"] = nlohmann::json::array();
+  nlohmann::json summary = start_summary("approximation", params);
   ConvergenceFigure fig;
   fig.title = "approximation: noiseless, A known, M = " + std::to_string(c.M);
   fig.x_label = "K (pieces)";
@@ -271,10 +261,18 @@ nlohmann::json run_approximation(const Settings& settings, const StudyContext& c
   } else {
     summary["error"] = "no activation had usable cells at two or more K";
   }
-  summary["wall_seconds"] = seconds_since(t0);
-  summary["build"] = build_info();
-  if (ctx.share.root()) write_file_atomic(ctx.out / "summary.json", summary.dump(2) + "\n");
-  return summary;
+  return finish_summary(std::move(summary), t0, ctx);
+}
+
+}  // namespace
+
+StudyDefinition approximation_study() {
+  return {"approximation",
+          "noiseless, A known: spline approximation error vs K, the L2 smoothness of phi measured",
+          approximation_keys,
+          {{"smoothness", "b_approx = -slope/2 of log error on log K (squared L2 error ~ K^(-2 b_approx))", {"activation"}}},
+          check_approximation,
+          run_approximation};
 }
 
 }  // namespace attnrate

@@ -14,18 +14,12 @@
 // same roughness everywhere), b + 1/2 for kink:b and P + 1/2 for bspline:P (one singular point,
 // resp. finitely many knots: only O(1) pieces see the singularity, each of length 1/K), provided
 // the fitted degree s >= b_approx - 1/2.
-#include <nlohmann/json.hpp>
-#include <vector>
 
-#include "studies/io/settings.hpp"
-#include "studies/sweep/study.hpp"
+#include "studies/study_definition.hpp"
 
 namespace attnrate {
 
-std::vector<KeySpec> approximation_keys();
-/// Validates the options as run_approximation does, without work; throws InputError.
-void check_approximation(const Settings& settings);
-/// Runs the sweep; summary["quantities"] holds one "smoothness" measurement per activation.
-nlohmann::json run_approximation(const Settings& settings, const StudyContext& ctx);
+/// The study: its options, quantities, check and runner (studies/study_definition.hpp).
+StudyDefinition approximation_study();
 
 }  // namespace attnrate

@@ -15,6 +15,7 @@
 #include "studies/io/output.hpp"
 #include "studies/pairwise/pairwise_series.hpp"
 #include "studies/stats/rate_fit.hpp"
+#include "studies/sweep/study_summary.hpp"
 #include "studies/sweep/sweep.hpp"
 #include "theory/pairwise/pairwise_model.hpp"
 #include "theory/pairwise/token_law.hpp"
@@ -46,6 +47,8 @@ arma::mat basis_gram(const BSplineBasis& basis, const arma::vec& u) {
   return Gamma / static_cast<double>(u.n_elem);
 }
 
+namespace {
+
 std::vector<KeySpec> coercivity_keys() {
   return {
       {"token-laws", "uniform,gaussian,exchangeable", "token laws compared (comma list)"},
@@ -60,8 +63,6 @@ std::vector<KeySpec> coercivity_keys() {
       {"gram-pairs", "200000", "fresh pairs for the L2(rho) Gram matrix Gamma (>= 1000)"},
   };
 }
-
-namespace {
 
 struct Plan {
   std::vector<std::string> laws;      // as listed in --token-laws
@@ -111,8 +112,6 @@ void validate_cell(const nlohmann::json& j) {
   if (!std::isfinite(lambda)) throw InputError("lambda_min must be finite");
 }
 
-}  // namespace
-
 void check_coercivity(const Settings& settings) { (void)read_plan(settings); }
 
 nlohmann::json run_coercivity(const Settings& settings, const StudyContext& ctx) {
@@ -141,22 +140,17 @@ nlohmann::json run_coercivity(const Settings& settings, const StudyContext& ctx)
 
   // Cells in (law, M, rep) order, one after another, each with every thread (the accumulation of
   // the normal equations is parallel and its result does not depend on the thread count).
-  SweepSpec sweep;
-  sweep.study = "coercivity";
-  sweep.label = "coercivity";
-  sweep.fingerprint = run_fingerprint(params);
+  SweepSpec sweep = sweep_spec("coercivity", params);
   sweep.parallelism = CellParallelism::within_cells;
   struct CellRef {
     std::size_t law, M;
     int rep;
   };
   std::vector<CellRef> refs;
-  for (std::size_t l = 0; l < p.laws.size(); ++l)
-    for (std::size_t M : p.M)
-      for (int rep = 0; rep < p.seeds; ++rep) {
-        refs.push_back({l, M, rep});
-        sweep.names.push_back(file_tag(p.laws[l]) + "-M" + std::to_string(M) + "-rep" + std::to_string(rep));
-      }
+  for (std::size_t l = 0; l < p.laws.size(); ++l) {
+    const auto stem = [&](std::size_t M) { return file_tag(p.laws[l]).append("-M").append(std::to_string(M)); };
+    for (const auto& [M, rep] : add_repeated_cells(sweep, p.M, p.seeds, stem)) refs.push_back({l, M, rep});
+  }
   const auto cells = run_sweep(
       ctx, sweep,
       [&](std::size_t i, int threads) {
@@ -184,10 +178,7 @@ nlohmann::json run_coercivity(const Settings& settings, const StudyContext& ctx)
       },
       validate_cell);
 
-  nlohmann::json summary;
-  summary["study"] = "coercivity";
-  summary["parameters"] = params;
-  summary["quantities"] = nlohmann::json::array();
+  nlohmann::json summary = start_summary("coercivity", params);
   summary["definition"] =
       "lambda_min of G v = lambda Gamma v: G the normal matrix (1/(MN)) sum psi psi^T of the A-known least squares, "
       "Gamma_kl = E_rho[B_k(u) B_l(u)] on fresh pairs; 1 = as well posed as direct regression on (u, phi(u))";
@@ -253,15 +244,21 @@ nlohmann::json run_coercivity(const Settings& settings, const StudyContext& ctx)
     summary["quantities"].push_back(to_json(q));
   }
   fig.note = "slope in the legend: drift of lambda_min with M (0 = converged)";
-  if (ctx.share.root()) {
-    write_file_atomic(ctx.out / "cells.csv", table.str());
-    write_convergence_figure(fig, ctx.out / "coercivity");
-  }
+  write_cells_csv(table, ctx);
+  if (ctx.share.root()) write_convergence_figure(fig, ctx.out / "coercivity");
   summary["figure"] = "coercivity.png";
-  summary["wall_seconds"] = seconds_since(t0);
-  summary["build"] = build_info();
-  if (ctx.share.root()) write_file_atomic(ctx.out / "summary.json", summary.dump(2) + "\n");
-  return summary;
+  return finish_summary(std::move(summary), t0, ctx);
+}
+
+}  // namespace
+
+StudyDefinition coercivity_study() {
+  return {"coercivity",
+          "lambda_min of the normal matrix relative to the L2(rho) Gram matrix vs M, per token law",
+          coercivity_keys,
+          {{"coercivity", "mean lambda_min(G, Gamma) over the seeds at the largest M", {"tokens"}}},
+          check_coercivity,
+          run_coercivity};
 }
 
 }  // namespace attnrate

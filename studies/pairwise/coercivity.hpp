@@ -7,24 +7,15 @@
 //               lambda_min over the seeds at the largest M, with mean +- 1.96 SE over the seeds as
 //               both intervals; details: mc_se, M, slope_vs_M (the drift of lambda_min with M).
 #include <armadillo>
-#include <nlohmann/json.hpp>
 #include <vector>
 
 #include "estimators/bspline.hpp"
-#include "studies/io/settings.hpp"
-#include "studies/sweep/study.hpp"
+#include "studies/study_definition.hpp"
 
 namespace attnrate {
 
-/// Keys (with defaults) of the study; also its TOML keys.
-std::vector<KeySpec> coercivity_keys();
-
-/// Validates the options as run_coercivity does, without doing any work; throws InputError.
-void check_coercivity(const Settings& settings);
-
-/// Runs the sweep; writes summary.json (its "quantities"), cells.csv, coercivity.png and cells/
-/// checkpoints into ctx.out; returns the summary. Invalid settings throw InputError before any work.
-nlohmann::json run_coercivity(const Settings& settings, const StudyContext& ctx);
+/// The study: its options, quantities, check and runner (studies/study_definition.hpp).
+StudyDefinition coercivity_study();
 
 /// Smallest eigenvalue of the pencil G v = lambda Gamma v (Gamma symmetric positive definite):
 /// lambda_min(L^{-1} G L^{-T}), Gamma = L L^T. The coercivity constant of the normal matrix in

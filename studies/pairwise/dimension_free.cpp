@@ -8,10 +8,13 @@
 #include "estimators/common/input_error.hpp"
 #include "plots/convergence_plot.hpp"
 #include "studies/io/output.hpp"
+#include "studies/sweep/study_summary.hpp"
 #include "studies/pairwise/pairwise_series.hpp"
 #include "theory/pairwise/activation.hpp"
 
 namespace attnrate {
+
+namespace {
 
 std::vector<KeySpec> dimension_free_keys() {
   std::vector<KeySpec> k = {
@@ -28,8 +31,6 @@ std::vector<KeySpec> dimension_free_keys() {
   for (auto& e : estimator_keys("500:8000:x2", "4")) k.push_back(e);
   return k;
 }
-
-namespace {
 
 struct Plan {
   EstimatorConfig c;
@@ -100,8 +101,6 @@ std::string slope_stream(const Series& s) {
          ".slope";
 }
 
-}  // namespace
-
 void check_dimension_free(const Settings& settings) { (void)read_plan(settings); }
 
 nlohmann::json run_dimension_free(const Settings& settings, const StudyContext& ctx) {
@@ -112,15 +111,12 @@ nlohmann::json run_dimension_free(const Settings& settings, const StudyContext& 
   const auto results = run_series("dimension-free", plan.series, c, params, ctx);
   if (ctx.share.root()) write_series_csv(results, c, ctx.out);
 
-  nlohmann::json summary;
-  summary["study"] = "dimension-free";
-  summary["parameters"] = params;
+  nlohmann::json summary = start_summary("dimension-free", params);
   summary["estimator"] =
       "A unknown: pairwise_erm (variable projection, L-BFGS) started from the moment estimate of A, then the "
       "phi-step redone on the training interactions under A_hat with refit-trim of them cut at each end";
   summary["smoothness"] = nlohmann::json::array();
   for (const auto& a : plan.activations) summary["smoothness"].push_back(smoothness_json(a));
-  summary["quantities"] = nlohmann::json::array();
   std::size_t total = 0, excluded = 0;
   std::vector<std::string> figures;
   for (const auto& act : plan.activations)
@@ -201,10 +197,22 @@ nlohmann::json run_dimension_free(const Settings& settings, const StudyContext& 
   summary["cells_excluded"] = excluded;
   if (summary["quantities"].empty())
     summary["error"] = "no series has 3 usable cells at two or more sizes: nothing measured";
-  summary["wall_seconds"] = seconds_since(t0);
-  summary["build"] = build_info();
-  if (ctx.share.root()) write_file_atomic(ctx.out / "summary.json", summary.dump(2) + "\n");
-  return summary;
+  return finish_summary(std::move(summary), t0, ctx);
+}
+
+}  // namespace
+
+StudyDefinition dimension_free_study() {
+  return {"dimension-free",
+          "A unknown: error vs M for several d (and N, r); slope per series, spread of the errors at the largest M",
+          dimension_free_keys,
+          {{"slope", "slope of log error on log M of one series (A unknown, error after the trimmed refit)",
+            {"activation", "series", "d", "N", "r"}},
+           {"slope-erm", "the same slope with the ERM's own error (no trimmed refit)", {"activation", "series", "d", "N", "r"}},
+           {"spread", "largest over smallest median error at the largest M across the series of one activation and factor",
+            {"activation", "series"}}},
+          check_dimension_free,
+          run_dimension_free};
 }
 
 }  // namespace attnrate

@@ -15,6 +15,7 @@
 #include "plots/convergence_plot.hpp"
 #include "studies/io/output.hpp"
 #include "studies/stats/rate_fit.hpp"
+#include "studies/sweep/study_summary.hpp"
 #include "studies/sweep/sweep.hpp"
 #include "theory/pairwise/pairwise_model.hpp"
 #include "theory/pairwise/schedule.hpp"
@@ -46,6 +47,8 @@ void check_rate_activation(const Settings& s, const std::string& key, const Acti
                      ", but the joint fit (A unknown) needs degree >= 1 (its A-step uses phi'); use b >= 1");
 }
 
+namespace {
+
 std::vector<KeySpec> minimax_rate_keys() {
   return {
       {"tokens", "uniform", "token law: uniform | gaussian | exchangeable[:rho]"},
@@ -67,8 +70,6 @@ std::vector<KeySpec> minimax_rate_keys() {
       {"bootstrap", "2000", "seed-bootstrap resamples (>= 100)"},
   };
 }
-
-namespace {
 
 struct Config {
   PairwiseModelSpec model;
@@ -196,7 +197,6 @@ CellResult run_cell(const Config& c, const PairwiseModel& model, double a, doubl
   return r;
 }
 
-
 // A checkpointed cell must be a result this study could have produced.
 void validate_cell(const nlohmann::json& j) {
   const CellResult r = from_json(j);
@@ -205,8 +205,6 @@ void validate_cell(const nlohmann::json& j) {
   if (r.status == "ok" && !(std::isfinite(r.error) && r.error > 0)) throw InputError("error must be finite and > 0");
   if (!(r.K >= 1) || !(r.M >= 2)) throw InputError("K and M out of range");
 }
-
-}  // namespace
 
 void check_minimax_rate(const Settings& settings) { (void)read_config(settings); }
 
@@ -218,8 +216,7 @@ nlohmann::json run_minimax_rate(const Settings& settings, const StudyContext& ct
   double a = c.a, b = c.b;
   if (!c.fixed_range) std::tie(a, b) = interaction_range(model, derive_seed(c.seed, {hash_name("range")}), 1000000, 1e-4);
 
-  nlohmann::json params;
-  for (const auto& [k, v] : settings.all()) params[k] = v;
+  nlohmann::json params = parameters_json(settings);
   params["degree_used"] = c.degree;
   params["range_used"] = {a, b};
   params["A"] = nlohmann::json::array();
@@ -231,19 +228,10 @@ nlohmann::json run_minimax_rate(const Settings& settings, const StudyContext& ct
 
   // Cells in (M, rep) order, one after another, each with every thread (the accumulation of
   // the normal equations is parallel and its result does not depend on the thread count).
-  SweepSpec sweep;
-  sweep.study = "minimax-rate";
-  sweep.label = "minimax-rate " + model.phi().name();
-  sweep.fingerprint = run_fingerprint(params);
+  SweepSpec sweep = sweep_spec("minimax-rate", params, "minimax-rate " + model.phi().name());
   sweep.parallelism = CellParallelism::within_cells;
-  std::vector<std::pair<std::size_t, int>> coords;
-  for (std::size_t M : c.M)
-    for (int rep = 0; rep < c.seeds; ++rep) {
-      coords.emplace_back(M, rep);
-      std::string name = "M";
-      name.append(std::to_string(M)).append("-rep").append(std::to_string(rep));
-      sweep.names.push_back(std::move(name));
-    }
+  const auto coords =
+      add_repeated_cells(sweep, c.M, c.seeds, [](std::size_t M) { return std::string("M").append(std::to_string(M)); });
   const auto values = run_sweep(
       ctx, sweep,
       [&](std::size_t i, int threads) { return to_json(run_cell(c, model, a, b, coords[i].first, coords[i].second, threads)); },
@@ -266,7 +254,7 @@ nlohmann::json run_minimax_rate(const Settings& settings, const StudyContext& ct
                           format_finite(r.error_se), format_finite(r.train_mse), r.solver, format_finite(r.rcond),
                           std::to_string(r.clamped), std::to_string(r.interactions), std::to_string(r.test_clamped),
                           r.status, format_double(r.seconds)});
-  if (ctx.share.root()) write_file_atomic(ctx.out / "cells.csv", table.str());
+  write_cells_csv(table, ctx);
 
   // Slope over the cells that are usable; the others are counted, never silently dropped.
   std::vector<double> x, y, xM;
@@ -283,9 +271,7 @@ nlohmann::json run_minimax_rate(const Settings& settings, const StudyContext& ct
   const double beta = model.phi().claimed_smoothness();
   // The reference line of the figure; claims state their own theory value.
   const double reference = -minimax_exponent(beta, c.degree);
-  nlohmann::json summary;
-  summary["study"] = "minimax-rate";
-  summary["parameters"] = params;
+  nlohmann::json summary = start_summary("minimax-rate", params);
   summary["smoothness"] = {{"activation", model.phi().name()},
                            {"holder", std::isinf(model.phi().holder_smoothness())
                                           ? nlohmann::json("infinity")
@@ -294,7 +280,6 @@ nlohmann::json run_minimax_rate(const Settings& settings, const StudyContext& ct
                            {"convention", model.phi().smoothness_convention()}};
   summary["cells_total"] = cells.size();
   summary["cells_excluded"] = excluded;
-  summary["quantities"] = nlohmann::json::array();
   std::vector<double> xs = x;
   std::sort(xs.begin(), xs.end());
   if (x.size() >= 3 && std::unique(xs.begin(), xs.end()) - xs.begin() >= 2) {
@@ -342,10 +327,18 @@ nlohmann::json run_minimax_rate(const Settings& settings, const StudyContext& ct
     summary["error"] = "fewer than 3 usable cells at two or more sizes (" + std::to_string(excluded) +
                        " of " + std::to_string(cells.size()) + " excluded): no slope fitted";
   }
-  summary["wall_seconds"] = seconds_since(t0);
-  summary["build"] = build_info();
-  if (ctx.share.root()) write_file_atomic(ctx.out / "summary.json", summary.dump(2) + "\n");
-  return summary;
+  return finish_summary(std::move(summary), t0, ctx);
+}
+
+}  // namespace
+
+StudyDefinition minimax_rate_study() {
+  return {"minimax-rate",
+          "A known: composed L2(rho) error vs M and its slope",
+          minimax_rate_keys,
+          {{"slope", "slope of log error on log M (on log(M / log M) with --schedule paper)", {}}},
+          check_minimax_rate,
+          run_minimax_rate};
 }
 
 }  // namespace attnrate

@@ -123,12 +123,6 @@ EstimatorConfig read_estimator(const Settings& s) {
   return c;
 }
 
-nlohmann::json parameters_json(const Settings& settings) {
-  nlohmann::json p;
-  for (const auto& [k, v] : settings.all()) p[k] = v;
-  return p;
-}
-
 // ---------------------------------------------------------------- small helpers
 
 std::pair<double, double> mean_and_se(const std::vector<double>& v) {
@@ -346,10 +340,7 @@ std::vector<SeriesResult> run_series(const std::string& study, const std::vector
   std::vector<Distinct> distinct;
   std::map<std::string, std::size_t> index;  // model key -> distinct
   const std::uint64_t model_seed = derive_seed(c.seed, {hash_name("model")});
-  SweepSpec sweep;
-  sweep.study = study;
-  sweep.label = study;
-  sweep.fingerprint = run_fingerprint(parameters);
+  SweepSpec sweep = sweep_spec(study, parameters);
   sweep.parallelism = CellParallelism::within_cells;
   struct CellRef {
     std::size_t distinct, M;
@@ -364,11 +355,8 @@ std::vector<SeriesResult> run_series(const std::string& study, const std::vector
     if (s.a_known)
       d.known_range = interaction_range(*d.model, derive_seed(c.seed, {hash_name("range")}), 1000000, 1e-4);
     const std::string stem = "s" + std::to_string(hash_name(key));
-    for (std::size_t M : s.M)
-      for (int rep = 0; rep < c.seeds; ++rep) {
-        refs.push_back({distinct.size(), M, rep});
-        sweep.names.push_back(stem + "-M" + std::to_string(M) + "-rep" + std::to_string(rep));
-      }
+    const auto cell_stem = [&stem](std::size_t M) { return std::string(stem).append("-M").append(std::to_string(M)); };
+    for (const auto& [M, rep] : add_repeated_cells(sweep, s.M, c.seeds, cell_stem)) refs.push_back({distinct.size(), M, rep});
     distinct.push_back(std::move(d));
   }
   const auto values = run_sweep(

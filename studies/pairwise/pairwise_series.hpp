@@ -110,9 +110,6 @@ std::vector<SeriesResult> run_series(const std::string& study, const std::vector
 void write_series_csv(const std::vector<SeriesResult>& results, const EstimatorConfig& c,
                       const std::filesystem::path& out);
 
-/// The parameters of summary.json: every option as given or defaulted.
-nlohmann::json parameters_json(const Settings& settings);
-
 // ---- small helpers
 
 /// Mean and Monte Carlo standard error of T >= 2 values (the composed error and its SE).

@@ -9,11 +9,14 @@
 #include "estimators/common/random.hpp"
 #include "plots/convergence_plot.hpp"
 #include "studies/io/output.hpp"
+#include "studies/sweep/study_summary.hpp"
 #include "studies/pairwise/minimax_rate.hpp"
 #include "studies/pairwise/pairwise_series.hpp"
 #include "theory/pairwise/activation.hpp"
 
 namespace attnrate {
+
+namespace {
 
 std::vector<KeySpec> rank_condition_keys() {
   std::vector<KeySpec> k = {
@@ -27,8 +30,6 @@ std::vector<KeySpec> rank_condition_keys() {
   for (auto& e : estimator_keys("4000", "4")) k.push_back(e);
   return k;
 }
-
-namespace {
 
 struct Plan {
   EstimatorConfig c;
@@ -75,8 +76,6 @@ Plan read_plan(const Settings& settings) {
   return p;
 }
 
-}  // namespace
-
 void check_rank_condition(const Settings& settings) { (void)read_plan(settings); }
 
 nlohmann::json run_rank_condition(const Settings& settings, const StudyContext& ctx) {
@@ -106,13 +105,10 @@ nlohmann::json run_rank_condition(const Settings& settings, const StudyContext& 
         }
     }
   }
-  nlohmann::json summary;
-  summary["study"] = "rank-condition";
-  summary["parameters"] = params;
+  nlohmann::json summary = start_summary("rank-condition", params);
   summary["knee"] = knee;
   summary["knee_formula"] = "(M / log M)^(1/(2b+1))";
   summary["smoothness"] = smoothness_json(plan.base.activation);
-  summary["quantities"] = nlohmann::json::array();
   nlohmann::json notes = nlohmann::json::array();
   // The bootstrap stream labels are those of earlier versions, kept for reproducibility.
   std::optional<Measurement> below;
@@ -173,10 +169,19 @@ nlohmann::json run_rank_condition(const Settings& settings, const StudyContext& 
   summary["median_error_by_rd"] = nlohmann::json::array();
   for (std::size_t i = 0; i < all_rd.size(); ++i) summary["median_error_by_rd"].push_back({all_rd[i], all_med[i]});
   if (summary["quantities"].empty()) summary["error"] = "nothing measured: " + notes.dump();
-  summary["wall_seconds"] = seconds_since(t0);
-  summary["build"] = build_info();
-  if (ctx.share.root()) write_file_atomic(ctx.out / "summary.json", summary.dump(2) + "\n");
-  return summary;
+  return finish_summary(std::move(summary), t0, ctx);
+}
+
+}  // namespace
+
+StudyDefinition rank_condition_study() {
+  return {"rank-condition",
+          "A unknown: error vs r d at fixed M, knee (M/log M)^(1/(2b+1))",
+          rank_condition_keys,
+          {{"below-knee-spread", "largest over smallest median error across the r d below the knee", {}},
+           {"above-knee-slope", "slope of log error on log(r d) above the knee", {}}},
+          check_rank_condition,
+          run_rank_condition};
 }
 
 }  // namespace attnrate

@@ -6,22 +6,12 @@
 //                      (spread_measurement; width scale log); needs two such r d.
 //   above-knee-slope   OLS slope of log error on log(r d) over the ok cells with r d > knee; the
 //                      parametric term r d log M / M, when it dominates, gives slope 1.
-#include <nlohmann/json.hpp>
-#include <vector>
 
-#include "studies/io/settings.hpp"
-#include "studies/sweep/study.hpp"
+#include "studies/study_definition.hpp"
 
 namespace attnrate {
 
-/// Keys (with defaults) of the study; also its TOML keys.
-std::vector<KeySpec> rank_condition_keys();
-
-/// Validates the options as run_rank_condition does, without doing any work; throws InputError.
-void check_rank_condition(const Settings& settings);
-
-/// Runs the sweep; writes summary.json (its "quantities"), cells.csv, rank.png and cells/
-/// checkpoints into ctx.out; returns the summary. Invalid settings throw InputError before any work.
-nlohmann::json run_rank_condition(const Settings& settings, const StudyContext& ctx);
+/// The study: its options, quantities, check and runner (studies/study_definition.hpp).
+StudyDefinition rank_condition_study();
 
 }  // namespace attnrate

@@ -8,10 +8,13 @@
 #include "plots/convergence_plot.hpp"
 #include "plots/slope_plot.hpp"
 #include "studies/io/output.hpp"
+#include "studies/sweep/study_summary.hpp"
 #include "studies/pairwise/pairwise_series.hpp"
 #include "theory/pairwise/activation.hpp"
 
 namespace attnrate {
+
+namespace {
 
 std::vector<KeySpec> smoothness_keys() {
   std::vector<KeySpec> k = {
@@ -30,8 +33,6 @@ std::vector<KeySpec> smoothness_keys() {
   for (auto& e : estimator_keys("500:8000:x2", "4")) k.push_back(e);
   return k;
 }
-
-namespace {
 
 constexpr double kInf = std::numeric_limits<double>::infinity();
 
@@ -86,8 +87,6 @@ Plan read_plan(const Settings& settings) {
   return p;
 }
 
-}  // namespace
-
 void check_smoothness(const Settings& settings) { (void)read_plan(settings); }
 
 nlohmann::json run_smoothness(const Settings& settings, const StudyContext& ctx) {
@@ -98,11 +97,8 @@ nlohmann::json run_smoothness(const Settings& settings, const StudyContext& ctx)
   const auto results = run_series("smoothness", plan.series, c, params, ctx);
   if (ctx.share.root()) write_series_csv(results, c, ctx.out);
 
-  nlohmann::json summary;
-  summary["study"] = "smoothness";
-  summary["parameters"] = params;
+  nlohmann::json summary = start_summary("smoothness", params);
   summary["smoothness"] = nlohmann::json::array();
-  summary["quantities"] = nlohmann::json::array();
   SlopeFigure sfig;
   sfig.title = "smoothness: fitted slope vs b (bspline: paper's b = P-1, A unknown; weierstrass: Hoelder b, A known)";
   SlopeSeries erm_pts{"bspline:P, A unknown (b = P-1)", {}}, known_pts{"weierstrass:b, A known", {}};
@@ -152,10 +148,18 @@ nlohmann::json run_smoothness(const Settings& settings, const StudyContext& ctx)
   }
   summary["cells_total"] = total;
   summary["cells_excluded"] = excluded;
-  summary["wall_seconds"] = seconds_since(t0);
-  summary["build"] = build_info();
-  if (ctx.share.root()) write_file_atomic(ctx.out / "summary.json", summary.dump(2) + "\n");
-  return summary;
+  return finish_summary(std::move(summary), t0, ctx);
+}
+
+}  // namespace
+
+StudyDefinition smoothness_study() {
+  return {"smoothness",
+          "fitted slope vs b: bspline:3, bspline:8 (A unknown, b = P-1), weierstrass:b (A known)",
+          smoothness_keys,
+          {{"slope", "slope of log error on log M of one activation", {"activation", "A"}}},
+          check_smoothness,
+          run_smoothness};
 }
 
 }  // namespace attnrate

@@ -14,34 +14,33 @@
 #include "plots/sample_complexity_plot.hpp"
 #include "studies/io/output.hpp"
 #include "studies/rfa/rfa_common.hpp"
+#include "studies/rfa/rfa_options.hpp"
 #include "studies/stats/mean_ci.hpp"
+#include "studies/sweep/study_summary.hpp"
 #include "studies/sweep/sweep.hpp"
 
 namespace attnrate {
 
+namespace {
+
 std::vector<KeySpec> biased_weights_keys() {
-  return {
-      {"inputs", "sphere", "input law of query and keys: sphere | gaussian"},
+  std::vector<KeySpec> k = {
+      inputs_key(),
       {"N", "8", "keys per sample (>= 1)"},
-      {"d", "8", "token dimension (>= 1)"},
+      dimension_key(),
       {"heads", "64", "RFA heads M (>= 1)"},
-      {"sigma-act", "relu", "RFA score activation: relu | exp | softmax"},
-      {"tau", "0.5", "query-key weight noise standard deviation (> 0)"},
+      score_activation_key(),
+      weight_noise_key(),
       {"mu", "1,2,4", "mean scales of the biased law W = mu diag(I_d, 0) + noise (list, each > 0)"},
       {"target", "inner-poly:2,inner-poly:3,cos-inner,key-poly:2",
        "targets (list); inner-poly:p and cos-inner are the inner-product targets, the others the controls"},
-      {"sigma", "0.1", "noise standard deviation sigma_eps (targets have unit variance; >= 0)"},
-      {"lambda", "gcv", "ridge penalty: gcv | kfold[:K] | number >= 0 (chosen on training data only)"},
-      {"n", "250:8000:x2", "training sample sizes: list or log grid FIRST:LAST:xFACTOR (each >= 10)"},
-      {"from-n", "1000", "error-ratio-max and -min are taken over the grid n >= this (>= 1)"},
-      {"seeds", "10", "repetitions (>= 2)"},
-      {"seed", "1", "base seed"},
-      {"test-n", "10000", "fresh test inputs for the normalised error (>= 10000)"},
-      {"bootstrap", "2000", "seed-bootstrap resamples (>= 100)"},
   };
+  for (auto& e : ridge_training_keys("250:8000:x2")) k.push_back(e);
+  k.push_back({"from-n", "1000", "error-ratio-max and -min are taken over the grid n >= this (>= 1)"});
+  for (auto& e : ridge_repetition_keys("10")) k.push_back(e);
+  k.push_back(bootstrap_key());
+  return k;
 }
-
-namespace {
 
 struct Config {
   AttentionLaw law;
@@ -149,7 +148,7 @@ void validate_group(const Config& c, const std::vector<StudyTarget>& targets, co
   for (std::size_t n : c.n)
     for (const auto& t : targets) {
       const nlohmann::json& row = value[k++];
-      double row_mu = 0, error = 0, error_se = 0, lambda = 0;
+      double row_mu = 0;
       int row_rep = 0;
       std::size_t row_n = 0;
       std::string law, target;
@@ -160,18 +159,9 @@ void validate_group(const Config& c, const std::vector<StudyTarget>& targets, co
       read_checkpoint_field(row, "target", target);
       if (row_mu != mu || row_rep != rep || row_n != n || law != law_label(mu) || target != t.name())
         throw InputError("row " + std::to_string(k) + " of a cell is not the expected (mu, rep, n, target)");
-      read_checkpoint_field(row, "error", error);
-      read_checkpoint_field(row, "error_se", error_se);
-      read_checkpoint_field(row, "lambda", lambda);
-      check_nonnegative(error, "error");
-      check_nonnegative(error_se, "error_se");
-      check_nonnegative(lambda, "lambda");
-      (void)row.at("solver").get<std::string>();
-      (void)row.at("seconds").get<double>();
+      check_fit_fields(row);
     }
 }
-
-}  // namespace
 
 void check_biased_weights(const Settings& settings) { (void)read_config(settings); }
 
@@ -182,24 +172,15 @@ nlohmann::json run_biased_weights(const Settings& settings, const StudyContext& 
   for (const auto& t : c.targets) targets.emplace_back(t, c.d, c.law, derive_seed(c.seed, {hash_name("target")}));
 
   std::filesystem::create_directories(ctx.out);
-  nlohmann::json params;
-  for (const auto& [k, v] : settings.all()) params[k] = v;
-  params["noise"] = "y = f* + sigma * N(0, 1), f* of unit variance";
-  params["error"] = "mean (f_hat - f*)^2 / Var f* over test-n fresh noiseless inputs";
+  nlohmann::json params = ridge_study_parameters(settings);
   params["pairing"] = "every law sees the same training inputs, noise and test inputs in a repetition";
 
   std::vector<double> laws = {0.0};
   for (double m : c.mu) laws.push_back(m);
-  SweepSpec sweep;
-  sweep.study = "biased-weights";
-  sweep.label = "biased-weights";
-  sweep.fingerprint = run_fingerprint(params);
-  std::vector<std::pair<double, int>> groups;
-  for (double mu : laws)
-    for (int rep = 0; rep < c.seeds; ++rep) {
-      groups.emplace_back(mu, rep);
-      sweep.names.push_back(file_stem(mu == 0 ? "zero-mean" : "mu" + format_short(mu)) + "-rep" + std::to_string(rep));
-    }
+  SweepSpec sweep = sweep_spec("biased-weights", params);
+  const auto groups = add_repeated_cells(sweep, laws, c.seeds, [](double mu) {
+    return file_stem(mu == 0 ? "zero-mean" : std::string("mu").append(format_short(mu)));
+  });
   const auto results = run_sweep(
       ctx, sweep, [&](std::size_t g, int) { return run_group(c, targets, groups[g].first, groups[g].second); },
       [&](const nlohmann::json& value) { validate_group(c, targets, laws, value); });
@@ -225,15 +206,12 @@ nlohmann::json run_biased_weights(const Settings& settings, const StudyContext& 
                             format_double(r.at("error")), format_double(r.at("error_se")),
                             format_double(r.at("lambda")), r.at("solver"), format_double(r.at("seconds"))});
     }
-  if (ctx.share.root()) write_file_atomic(ctx.out / "cells.csv", table.str());
+  write_cells_csv(table, ctx);
 
-  nlohmann::json summary;
-  summary["study"] = "biased-weights";
-  summary["parameters"] = params;
+  nlohmann::json summary = start_summary("biased-weights", params);
   summary["cells_total"] = cells;
   // The error ratio per n, and at the n >= from-n whose interval reaches highest and lowest.
   const std::uint64_t boot_seed = derive_seed(c.seed, {hash_name("bootstrap")});
-  summary["quantities"] = nlohmann::json::array();
   for (const auto& t : targets) {
     const std::string figure = "biased-weights-" + file_stem(t.name()) + ".png";
     for (double mu : c.mu) {
@@ -288,10 +266,20 @@ nlohmann::json run_biased_weights(const Settings& settings, const StudyContext& 
     figures.push_back(stem + ".png");
   }
   summary["figures"] = figures;
-  summary["wall_seconds"] = seconds_since(t_start);
-  summary["build"] = build_info();
-  if (ctx.share.root()) write_file_atomic(ctx.out / "summary.json", summary.dump(2) + "\n");
-  return summary;
+  return finish_summary(std::move(summary), t_start, ctx);
+}
+
+}  // namespace
+
+StudyDefinition biased_weights_study() {
+  return {"biased-weights",
+          "zero-mean vs biased query-key weights: error ratio biased / zero-mean per target, mu and n",
+          biased_weights_keys,
+          {{"error-ratio", "error(biased) / error(zero-mean) at one n, geometric mean over repetitions", {"target", "mu", "n"}},
+           {"error-ratio-max", "error-ratio at the n >= from-n whose interval reaches highest", {"target", "mu"}},
+           {"error-ratio-min", "error-ratio at the n >= from-n whose interval reaches lowest", {"target", "mu"}}},
+          check_biased_weights,
+          run_biased_weights};
 }
 
 }  // namespace attnrate

@@ -9,19 +9,12 @@
 //                    n on ties): the least favourable n for "lower at every n"  select: target, mu
 //   error-ratio-min  the ratio at the n >= from-n whose interval reaches lowest: the least
 //                    favourable n for "not lower at any n"                select: target, mu
-#include <nlohmann/json.hpp>
-#include <vector>
 
-#include "studies/io/settings.hpp"
-#include "studies/sweep/study.hpp"
+#include "studies/study_definition.hpp"
 
 namespace attnrate {
 
-/// Keys (with defaults) of the study; also its TOML keys.
-std::vector<KeySpec> biased_weights_keys();
-/// Validates the options as run_biased_weights does, without doing any work; throws InputError.
-void check_biased_weights(const Settings& settings);
-/// Runs the sweep and returns the summary. Invalid settings throw InputError before any work.
-nlohmann::json run_biased_weights(const Settings& settings, const StudyContext& ctx);
+/// The study: its options, quantities, check and runner (studies/study_definition.hpp).
+StudyDefinition biased_weights_study();
 
 }  // namespace attnrate

@@ -16,35 +16,37 @@
 #include "plots/convergence_plot.hpp"
 #include "studies/io/output.hpp"
 #include "studies/rfa/rfa_common.hpp"
+#include "studies/rfa/rfa_options.hpp"
 #include "studies/stats/rate_fit.hpp"
+#include "studies/sweep/study_summary.hpp"
 #include "studies/sweep/sweep.hpp"
 #include "theory/rfa/rfa_kernel.hpp"
 
 namespace attnrate {
 
+namespace {
+
 std::vector<KeySpec> heads_keys() {
   return {
-      {"inputs", "sphere", "input law of query and keys: sphere | gaussian"},
+      inputs_key(),
       {"N", "4", "keys per sample (>= 1)"},
-      {"d", "8", "token dimension (>= 1)"},
+      dimension_key(),
       {"heads", "256:2048:x2", "numbers of heads M: list or log grid FIRST:LAST:xFACTOR (each >= 1)"},
       {"sigma-act", "relu", "score activation (the kernel limit is implemented for relu only)"},
       {"weights", "zero-mean", "query-key weight law: zero-mean | biased (the biased kernel is ~30x slower)"},
-      {"mu", "1", "mean scale of the biased law (>= 0)"},
-      {"tau", "0.5", "query-key weight noise standard deviation (> 0)"},
+      bias_scale_key(),
+      weight_noise_key(),
       {"target", "key-poly:2", "target: inner-poly:p | key-poly:p | mixed:p | cos-inner[:w] | first-key | first-key-poly:p"},
-      {"sigma", "0.1", "noise standard deviation sigma_eps (targets have unit variance; >= 0)"},
+      target_noise_key(),
       {"n", "1000", "training sample size (>= 10)"},
       {"lambda", "gcv", "kernel ridge penalty lambda_K: gcv (on the training kernel matrix) | number > 0; "
                         "RFA with M heads uses M lambda_K"},
       {"seeds", "5", "repetitions (>= 2)"},
-      {"seed", "1", "base seed"},
+      base_seed_key(),
       {"test-n", "10000", "fresh test inputs (>= 10000)"},
-      {"bootstrap", "2000", "seed-bootstrap resamples (>= 100)"},
+      bootstrap_key(),
   };
 }
-
-namespace {
 
 struct Config {
   AttentionLaw law;
@@ -198,8 +200,6 @@ void validate_group(const Config& c, const nlohmann::json& value) {
   }
 }
 
-}  // namespace
-
 void check_heads(const Settings& settings) { (void)read_config(settings); }
 
 nlohmann::json run_heads(const Settings& settings, const StudyContext& ctx) {
@@ -208,15 +208,11 @@ nlohmann::json run_heads(const Settings& settings, const StudyContext& ctx) {
   const StudyTarget target(c.target, c.d, c.law, derive_seed(c.seed, {hash_name("target")}));
 
   std::filesystem::create_directories(ctx.out);
-  nlohmann::json params;
-  for (const auto& [k, v] : settings.all()) params[k] = v;
+  nlohmann::json params = parameters_json(settings);
   params["noise"] = "y = f* + sigma * N(0, 1), f* of unit variance";
   params["gap"] = "mean over test inputs of (f_M - f_inf)^2 / Var f*, f_inf = kernel ridge with lambda_K, f_M = RFA "
                   "ridge with M heads and lambda = M lambda_K on the same training data";
-  SweepSpec sweep;
-  sweep.study = "heads";
-  sweep.label = "heads";
-  sweep.fingerprint = run_fingerprint(params);
+  SweepSpec sweep = sweep_spec("heads", params);
   for (int rep = 0; rep < c.seeds; ++rep) sweep.names.push_back("rep" + std::to_string(rep));
   const auto results = run_sweep(
       ctx, sweep, [&](std::size_t g, int) { return run_group(c, target, static_cast<int>(g)); },
@@ -254,17 +250,14 @@ nlohmann::json run_heads(const Settings& settings, const StudyContext& ctx) {
       err_series.x.push_back(static_cast<double>(M));
       err_series.y.push_back(r.at("error"));
     }
-  if (ctx.share.root()) write_file_atomic(ctx.out / "cells.csv", table.str());
+  write_cells_csv(table, ctx);
 
-  nlohmann::json summary;
-  summary["study"] = "heads";
-  summary["parameters"] = params;
+  nlohmann::json summary = start_summary("heads", params);
   summary["cells_total"] = cells;
   summary["cells_excluded"] = excluded;
   nlohmann::json kernel_errors = nlohmann::json::array();
   for (const auto& group : results) kernel_errors.push_back(group.at(0).at("kernel_error"));
   summary["kernel_error_per_rep"] = kernel_errors;
-  summary["quantities"] = nlohmann::json::array();
   if (x.size() >= 3) {
     const SlopeFit fit = fit_slope(x, y, 0.95, c.bootstrap, derive_seed(c.seed, {hash_name("bootstrap")}));
     Measurement m = slope_measurement(fit, "gap-slope");
@@ -307,10 +300,18 @@ nlohmann::json run_heads(const Settings& settings, const StudyContext& ctx) {
   } else {
     summary["error"] = "fewer than 3 usable cells: no slope fitted";
   }
-  summary["wall_seconds"] = seconds_since(t_start);
-  summary["build"] = build_info();
-  if (ctx.share.root()) write_file_atomic(ctx.out / "summary.json", summary.dump(2) + "\n");
-  return summary;
+  return finish_summary(std::move(summary), t_start, ctx);
+}
+
+}  // namespace
+
+StudyDefinition heads_study() {
+  return {"heads",
+          "RFA error vs heads M -> infinite-width kernel ridge; slope of the gap against M",
+          heads_keys,
+          {{"gap-slope", "slope of log(||f_M - f_inf||^2 / Var f*) on log M", {}}},
+          check_heads,
+          run_heads};
 }
 
 }  // namespace attnrate

@@ -6,21 +6,15 @@
 // checkpoints into ctx.out. Measurement:
 //   gap-slope  OLS slope of log gap on log M with its t and seed-bootstrap intervals (no select)
 #include <armadillo>
-#include <nlohmann/json.hpp>
 #include <vector>
 
 #include "estimators/ridge/ridge.hpp"
-#include "studies/io/settings.hpp"
-#include "studies/sweep/study.hpp"
+#include "studies/study_definition.hpp"
 
 namespace attnrate {
 
-/// Keys (with defaults) of the study; also its TOML keys.
-std::vector<KeySpec> heads_keys();
-/// Validates the options as run_heads does, without doing any work; throws InputError.
-void check_heads(const Settings& settings);
-/// Runs the sweep and returns the summary. Invalid settings throw InputError before any work.
-nlohmann::json run_heads(const Settings& settings, const StudyContext& ctx);
+/// The study: its options, quantities, check and runner (studies/study_definition.hpp).
+StudyDefinition heads_study();
 
 /// GCV choice of the kernel ridge penalty on the training kernel matrix K (n x n) and y: with
 /// K = U diag(s) U^T (negative eigenvalues floored at 0) and c = U^T y,

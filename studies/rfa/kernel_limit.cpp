@@ -12,8 +12,10 @@
 #include "plots/sample_complexity_plot.hpp"
 #include "studies/io/output.hpp"
 #include "studies/rfa/rfa_common.hpp"
+#include "studies/rfa/rfa_options.hpp"
 #include "studies/stats/mean_ci.hpp"
 #include "studies/stats/sample_complexity.hpp"
+#include "studies/sweep/study_summary.hpp"
 #include "studies/sweep/sweep.hpp"
 #include "theory/rfa/attention_law.hpp"
 #include "theory/rfa/mlp_kernel.hpp"
@@ -21,11 +23,13 @@
 
 namespace attnrate {
 
+namespace {
+
 std::vector<KeySpec> kernel_limit_keys() {
   return {
-      {"inputs", "sphere", "input law of query and keys: sphere | gaussian"},
+      inputs_key(),
       {"N", "2,4,8,16", "numbers of keys (list, each >= 1)"},
-      {"d", "8", "token dimension (>= 1)"},
+      dimension_key(),
       {"tau", "0.5", "RFA query-key weight standard deviation (> 0; zero-mean law)"},
       {"target", "key-poly:2", "target: inner-poly:p | key-poly:p | mixed:p | cos-inner[:w] | first-key-poly:p"},
       {"sigma", "0.1", "noise standard deviation (targets have unit variance; >= 0)"},
@@ -33,14 +37,12 @@ std::vector<KeySpec> kernel_limit_keys() {
       {"validation", "0.25", "fraction of the n training samples that chooses lambda (in (0, 0.5])"},
       {"lambda-grid", "1e-7:1:x10", "penalties tried (log grid FIRST:LAST:xFACTOR or an increasing list; each > 0)"},
       {"seeds", "5", "repetitions (>= 2)"},
-      {"seed", "1", "base seed"},
+      base_seed_key(),
       {"test-n", "2000", "fresh test inputs for the normalised error (>= 500)"},
       {"eps", "0.2", "error level defining the sample complexity n_eps (in (0, 1))"},
-      {"bootstrap", "2000", "seed-bootstrap resamples (>= 100)"},
+      bootstrap_key(),
   };
 }
-
-namespace {
 
 struct Config {
   AttentionLaw law;
@@ -190,28 +192,16 @@ Measurement ratio_measurement(const std::string& quantity, std::map<std::string,
   return r;
 }
 
-}  // namespace
-
 void check_kernel_limit(const Settings& settings) { (void)read_config(settings); }
 
 nlohmann::json run_kernel_limit(const Settings& settings, const StudyContext& ctx) {
   const auto t0 = std::chrono::steady_clock::now();
   const Config c = read_config(settings);
   pin_blas_to_one_thread();
-  nlohmann::json params;
-  for (const auto& [k, v] : settings.all()) params[k] = v;
-  SweepSpec sweep;
-  sweep.study = "kernel-limit";
-  sweep.label = "kernel-limit " + c.target;
-  sweep.fingerprint = run_fingerprint(params);
-  std::vector<std::pair<std::size_t, int>> coords;
-  for (std::size_t N : c.N)
-    for (int rep = 0; rep < c.seeds; ++rep) {
-      coords.emplace_back(N, rep);
-      std::string name = "N";
-      name.append(std::to_string(N)).append("-rep").append(std::to_string(rep));
-      sweep.names.push_back(std::move(name));
-    }
+  nlohmann::json params = parameters_json(settings);
+  SweepSpec sweep = sweep_spec("kernel-limit", params, "kernel-limit " + c.target);
+  const auto coords =
+      add_repeated_cells(sweep, c.N, c.seeds, [](std::size_t N) { return std::string("N").append(std::to_string(N)); });
   const RfaKernel rfa(c.tau, 0.0);
   const MlpKernel mlp;
   const auto cells = run_sweep(
@@ -273,10 +263,7 @@ nlohmann::json run_kernel_limit(const Settings& settings, const StudyContext& ct
       fig.curves.push_back(sc);
     }
 
-  nlohmann::json summary;
-  summary["study"] = "kernel-limit";
-  summary["parameters"] = params;
-  summary["quantities"] = nlohmann::json::array();
+  nlohmann::json summary = start_summary("kernel-limit", params);
   std::map<std::size_t, std::vector<double>> log_ratio;
   for (std::size_t N : c.N) {
     std::vector<double> logs, rfa_logs, mlp_logs;
@@ -317,16 +304,24 @@ nlohmann::json run_kernel_limit(const Settings& settings, const StudyContext& ct
       }
       summary["quantities"].push_back(to_json(g));
     }
-  if (ctx.share.root()) {
-    write_file_atomic(ctx.out / "cells.csv", table.str());
-    write_sample_complexity_figure(fig, ctx.out / "kernel-limit");
-  }
+  write_cells_csv(table, ctx);
+  if (ctx.share.root()) write_sample_complexity_figure(fig, ctx.out / "kernel-limit");
   summary["figure"] = "kernel-limit.png";
   summary["lambda_at_grid_edge"] = {{"choices", choices}, {"at_edge", at_edge}};
-  summary["wall_seconds"] = seconds_since(t0);
-  summary["build"] = build_info();
-  if (ctx.share.root()) write_file_atomic(ctx.out / "summary.json", summary.dump(2) + "\n");
-  return summary;
+  return finish_summary(std::move(summary), t0, ctx);
+}
+
+}  // namespace
+
+StudyDefinition kernel_limit_study() {
+  return {"kernel-limit",
+          "RFA vs RF-MLP as kernel ridge with their infinite-width kernels: n_eps ratio per N and its growth",
+          kernel_limit_keys,
+          {{"n-ratio", "MLP/RFA ratio of n_eps (geometric mean over repetitions)", {"N"}},
+           {"ratio-growth", "n-ratio at to-N over n-ratio at from-N (paired repetitions)", {"from-N", "to-N"}},
+           {"n-eps", "n_eps of one model (geometric mean over repetitions)", {"model", "N"}}},
+          check_kernel_limit,
+          run_kernel_limit};
 }
 
 }  // namespace attnrate

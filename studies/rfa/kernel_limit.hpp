@@ -13,17 +13,12 @@
 // the MLP/RFA ratio of n_eps and its growth between two N, with t and seed-bootstrap intervals of
 // the mean log over repetitions, reported on the ratio scale (log width); censored values are
 // flagged on the side where the truth may lie.
-#include <nlohmann/json.hpp>
-#include <vector>
 
-#include "studies/io/settings.hpp"
-#include "studies/sweep/study.hpp"
+#include "studies/study_definition.hpp"
 
 namespace attnrate {
 
-std::vector<KeySpec> kernel_limit_keys();
-/// Validates the options as run_kernel_limit does, without work; throws InputError.
-void check_kernel_limit(const Settings& settings);
-nlohmann::json run_kernel_limit(const Settings& settings, const StudyContext& ctx);
+/// The study: its options, quantities, check and runner (studies/study_definition.hpp).
+StudyDefinition kernel_limit_study();
 
 }  // namespace attnrate

@@ -8,6 +8,8 @@
 
 #include "estimators/common/input_error.hpp"
 #include "estimators/common/random.hpp"
+#include "studies/io/output.hpp"
+#include "studies/sweep/study_summary.hpp"
 
 namespace attnrate {
 
@@ -177,6 +179,25 @@ void check_rows(const nlohmann::json& value, std::size_t count) {
 
 void check_nonnegative(double v, const char* field) {
   if (!(std::isfinite(v) && v >= 0)) throw InputError(std::string("checkpoint field '") + field + "' must be finite and >= 0");
+}
+
+void check_fit_fields(const nlohmann::json& row) {
+  double error = 0, error_se = 0, lambda = 0;
+  read_checkpoint_field(row, "error", error);
+  read_checkpoint_field(row, "error_se", error_se);
+  read_checkpoint_field(row, "lambda", lambda);
+  check_nonnegative(error, "error");
+  check_nonnegative(error_se, "error_se");
+  check_nonnegative(lambda, "lambda");
+  (void)row.at("solver").get<std::string>();
+  (void)row.at("seconds").get<double>();
+}
+
+nlohmann::json ridge_study_parameters(const Settings& settings) {
+  nlohmann::json params = parameters_json(settings);
+  params["noise"] = "y = f* + sigma * N(0, 1), f* of unit variance";
+  params["error"] = "mean (f_hat - f*)^2 / Var f* over test-n fresh noiseless inputs";
+  return params;
 }
 
 }  // namespace attnrate

@@ -95,5 +95,13 @@ double geometric_mean(const std::vector<double>& v);
 void check_rows(const nlohmann::json& value, std::size_t count);
 /// Checkpoint validation: throws InputError naming `field` unless v is finite and >= 0.
 void check_nonnegative(double v, const char* field);
+/// Checkpoint validation of the fit fields of a result row: error, error_se and lambda finite
+/// and >= 0, solver a string, seconds a number. Throws InputError (or nlohmann's exception for a
+/// missing solver or seconds) naming the first bad field.
+void check_fit_fields(const nlohmann::json& row);
+
+/// The parameters of summary.json of a ridge-fitted RFA study: every option, plus how the
+/// training targets and the error are defined (the conventions above).
+nlohmann::json ridge_study_parameters(const Settings& settings);
 
 }  // namespace attnrate

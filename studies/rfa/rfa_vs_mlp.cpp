@@ -15,38 +15,37 @@
 #include "plots/sample_complexity_plot.hpp"
 #include "studies/io/output.hpp"
 #include "studies/rfa/rfa_common.hpp"
+#include "studies/rfa/rfa_options.hpp"
 #include "studies/stats/mean_ci.hpp"
 #include "studies/stats/rate_fit.hpp"
 #include "studies/stats/sample_complexity.hpp"
+#include "studies/sweep/study_summary.hpp"
 #include "studies/sweep/sweep.hpp"
 
 namespace attnrate {
 
+namespace {
+
 std::vector<KeySpec> rfa_vs_mlp_keys() {
-  return {
-      {"inputs", "sphere", "input law of query and keys: sphere | gaussian"},
+  std::vector<KeySpec> k = {
+      inputs_key(),
       {"N", "2,8,32", "numbers of keys (list, each >= 1)"},
-      {"d", "8", "token dimension (>= 1)"},
+      dimension_key(),
       {"heads", "64", "RFA heads M (>= 1); the RF-MLP gets M(d+1) neurons"},
-      {"sigma-act", "relu", "RFA score activation: relu | exp | softmax"},
+      score_activation_key(),
       {"mlp-act", "relu", "RF-MLP activation: relu | exp"},
       {"weights", "zero-mean", "RFA query-key weight law: zero-mean | biased"},
-      {"mu", "1", "mean scale of the biased law (>= 0)"},
-      {"tau", "0.5", "query-key weight noise standard deviation (> 0)"},
+      bias_scale_key(),
+      weight_noise_key(),
       {"target", "key-poly:2,mixed:2,first-key,first-key-poly:2",
        "targets (list): inner-poly:p | key-poly:p | mixed:p | cos-inner[:w] | first-key | first-key-poly:p"},
-      {"sigma", "0.1", "noise standard deviation sigma_eps (targets have unit variance; >= 0)"},
-      {"lambda", "gcv", "ridge penalty: gcv | kfold[:K] | number >= 0 (chosen on training data only)"},
-      {"n", "250:16000:x2", "training sample sizes: list or log grid FIRST:LAST:xFACTOR (each >= 10)"},
-      {"seeds", "10", "repetitions (>= 2)"},
-      {"seed", "1", "base seed"},
-      {"test-n", "10000", "fresh test inputs for the normalised error (>= 10000)"},
-      {"eps", "0.2", "error level defining the sample complexity n_eps (in (0, 1))"},
-      {"bootstrap", "2000", "seed-bootstrap resamples (>= 100)"},
   };
+  for (auto& e : ridge_training_keys("250:16000:x2")) k.push_back(e);
+  for (auto& e : ridge_repetition_keys("10")) k.push_back(e);
+  k.push_back({"eps", "0.2", "error level defining the sample complexity n_eps (in (0, 1))"});
+  k.push_back(bootstrap_key());
+  return k;
 }
-
-namespace {
 
 struct Config {
   AttentionLaw law;
@@ -299,8 +298,6 @@ Measurement spread_measurement(const Config& c, const Curves& cv, const std::str
   return r;
 }
 
-}  // namespace
-
 void check_rfa_vs_mlp(const Settings& settings) { (void)read_config(settings); }
 
 nlohmann::json run_rfa_vs_mlp(const Settings& settings, const StudyContext& ctx) {
@@ -311,22 +308,12 @@ nlohmann::json run_rfa_vs_mlp(const Settings& settings, const StudyContext& ctx)
   for (const auto& t : c.targets) targets.emplace_back(t, c.d, c.law, derive_seed(c.seed, {hash_name("target")}));
 
   std::filesystem::create_directories(ctx.out);
-  nlohmann::json params;
-  for (const auto& [k, v] : settings.all()) params[k] = v;
+  nlohmann::json params = ridge_study_parameters(settings);
   params["mlp_width"] = static_cast<std::size_t>(c.heads) * (c.d + 1);
-  params["noise"] = "y = f* + sigma * N(0, 1), f* of unit variance";
-  params["error"] = "mean (f_hat - f*)^2 / Var f* over test-n fresh noiseless inputs";
 
-  SweepSpec sweep;
-  sweep.study = "rfa-vs-mlp";
-  sweep.label = "rfa-vs-mlp";
-  sweep.fingerprint = run_fingerprint(params);
-  std::vector<std::pair<std::size_t, int>> groups;
-  for (std::size_t N : c.N)
-    for (int rep = 0; rep < c.seeds; ++rep) {
-      groups.emplace_back(N, rep);
-      sweep.names.push_back("N" + std::to_string(N) + "-rep" + std::to_string(rep));
-    }
+  SweepSpec sweep = sweep_spec("rfa-vs-mlp", params);
+  const auto groups =
+      add_repeated_cells(sweep, c.N, c.seeds, [](std::size_t N) { return std::string("N").append(std::to_string(N)); });
   const auto results = run_sweep(
       ctx, sweep, [&](std::size_t g, int) { return run_group(c, targets, groups[g].first, groups[g].second); },
       [&](const nlohmann::json& value) { validate_group(c, targets, value); });
@@ -347,12 +334,10 @@ nlohmann::json run_rfa_vs_mlp(const Settings& settings, const StudyContext& ctx)
                           std::to_string(r.rep), std::to_string(c.seed), std::to_string(c.test_n),
                           format_double(r.error), format_double(r.error_se), format_double(r.lambda), r.solver,
                           format_double(r.seconds)});
-  if (ctx.share.root()) write_file_atomic(ctx.out / "cells.csv", table.str());
+  write_cells_csv(table, ctx);
 
   const Curves cv = build_curves(c, rows);
-  nlohmann::json summary;
-  summary["study"] = "rfa-vs-mlp";
-  summary["parameters"] = params;
+  nlohmann::json summary = start_summary("rfa-vs-mlp", params);
   summary["cells_total"] = rows.size();
 
   // n_eps table per (target, N, model).
@@ -428,7 +413,6 @@ nlohmann::json run_rfa_vs_mlp(const Settings& settings, const StudyContext& ctx)
       measured[k].details["figure"] = figure;
     }
   }
-  summary["quantities"] = nlohmann::json::array();
   for (const auto& m : measured) summary["quantities"].push_back(to_json(m));
 
   // Figures: one per target, curves per (model, N).
@@ -455,10 +439,25 @@ nlohmann::json run_rfa_vs_mlp(const Settings& settings, const StudyContext& ctx)
     figures.push_back(stem + ".png");
   }
   summary["figures"] = figures;
-  summary["wall_seconds"] = seconds_since(t_start);
-  summary["build"] = build_info();
-  if (ctx.share.root()) write_file_atomic(ctx.out / "summary.json", summary.dump(2) + "\n");
-  return summary;
+  return finish_summary(std::move(summary), t_start, ctx);
+}
+
+}  // namespace
+
+StudyDefinition rfa_vs_mlp_study() {
+  return {"rfa-vs-mlp",
+          "RFA vs RF-MLP with as many trainable parameters: n to reach error eps per target and N, their ratio, its "
+          "growth with N, RFA's spread across N, errors at the largest n (non-invariant controls)",
+          rfa_vs_mlp_keys,
+          {{"n-ratio", "n_eps(RF-MLP) / n_eps(RFA), geometric mean over repetitions", {"target", "N"}},
+           {"ratio-growth", "n-ratio at to-N / n-ratio at from-N (consecutive N), geometric mean over repetitions",
+            {"target", "from-N", "to-N"}},
+           {"rfa-n-spread", "max / min over N of RFA's geometric-mean n_eps", {"target"}},
+           {"rfa-error", "RFA's mean normalised test error at the largest n (details: invariant_floor)", {"target", "N"}},
+           {"mlp-error", "the RF-MLP's mean normalised test error at the largest n (details: invariant_floor)",
+            {"target", "N"}}},
+          check_rfa_vs_mlp,
+          run_rfa_vs_mlp};
 }
 
 }  // namespace attnrate

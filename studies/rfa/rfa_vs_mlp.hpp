@@ -11,19 +11,12 @@
 //   mlp-error     the same for the RF-MLP                            select: target, N
 // Ratios are geometric means over repetitions (paired by repetition); the errors' details carry
 // the best permutation-invariant error (invariant_floor) of the non-invariant targets.
-#include <nlohmann/json.hpp>
-#include <vector>
 
-#include "studies/io/settings.hpp"
-#include "studies/sweep/study.hpp"
+#include "studies/study_definition.hpp"
 
 namespace attnrate {
 
-/// Keys (with defaults) of the study; also its TOML keys.
-std::vector<KeySpec> rfa_vs_mlp_keys();
-/// Validates the options as run_rfa_vs_mlp does, without doing any work; throws InputError.
-void check_rfa_vs_mlp(const Settings& settings);
-/// Runs the sweep and returns the summary. Invalid settings throw InputError before any work.
-nlohmann::json run_rfa_vs_mlp(const Settings& settings, const StudyContext& ctx);
+/// The study: its options, quantities, check and runner (studies/study_definition.hpp).
+StudyDefinition rfa_vs_mlp_study();
 
 }  // namespace attnrate

@@ -13,36 +13,35 @@
 #include "plots/sample_complexity_plot.hpp"
 #include "studies/io/output.hpp"
 #include "studies/rfa/rfa_common.hpp"
+#include "studies/rfa/rfa_options.hpp"
 #include "studies/stats/mean_ci.hpp"
 #include "studies/stats/sample_complexity.hpp"
+#include "studies/sweep/study_summary.hpp"
 #include "studies/sweep/sweep.hpp"
 
 namespace attnrate {
 
+namespace {
+
 std::vector<KeySpec> target_complexity_keys() {
-  return {
-      {"inputs", "sphere", "input law of query and keys: sphere | gaussian"},
+  std::vector<KeySpec> k = {
+      inputs_key(),
       {"N", "4", "keys per sample (>= 1)"},
       {"d", "4,8,16", "token dimensions (list, each >= 1)"},
       {"heads", "64", "RFA heads M (>= 1)"},
-      {"sigma-act", "relu", "RFA score activation: relu | exp | softmax"},
+      score_activation_key(),
       {"weights", "zero-mean", "query-key weight law: zero-mean | biased"},
-      {"mu", "1", "mean scale of the biased law (>= 0)"},
-      {"tau", "0.5", "query-key weight noise standard deviation (> 0)"},
+      bias_scale_key(),
+      weight_noise_key(),
       {"p", "1,2,3,4", "polynomial degrees (list, each 1..10)"},
       {"family", "key-poly,inner-poly", "target families (list): key-poly | inner-poly"},
-      {"sigma", "0.1", "noise standard deviation sigma_eps (targets have unit variance; >= 0)"},
-      {"lambda", "gcv", "ridge penalty: gcv | kfold[:K] | number >= 0 (chosen on training data only)"},
-      {"n", "32:8192:x2", "training sample sizes: list or log grid FIRST:LAST:xFACTOR (each >= 10)"},
-      {"seeds", "4", "repetitions (>= 2)"},
-      {"seed", "1", "base seed"},
-      {"test-n", "10000", "fresh test inputs for the normalised error (>= 10000)"},
-      {"eps", "0.5", "error level defining n_eps (in (0, 1))"},
-      {"bootstrap", "2000", "seed-bootstrap resamples (>= 100)"},
   };
+  for (auto& e : ridge_training_keys("32:8192:x2")) k.push_back(e);
+  for (auto& e : ridge_repetition_keys("4")) k.push_back(e);
+  k.push_back({"eps", "0.5", "error level defining n_eps (in (0, 1))"});
+  k.push_back(bootstrap_key());
+  return k;
 }
-
-namespace {
 
 struct Config {
   AttentionLaw law;
@@ -169,25 +168,15 @@ void validate_group(const Config& c, const nlohmann::json& value) {
         std::size_t row_d = 0, row_n = 0;
         int row_rep = 0;
         std::string target;
-        double error = 0, error_se = 0, lambda = 0;
         read_checkpoint_field(row, "d", row_d);
         read_checkpoint_field(row, "rep", row_rep);
         read_checkpoint_field(row, "n", row_n);
         read_checkpoint_field(row, "target", target);
         if (row_d != d || row_rep != rep || row_n != n || target != target_name(f, p))
           throw InputError("row " + std::to_string(k) + " of a cell is not the expected (d, rep, n, target)");
-        read_checkpoint_field(row, "error", error);
-        read_checkpoint_field(row, "error_se", error_se);
-        read_checkpoint_field(row, "lambda", lambda);
-        check_nonnegative(error, "error");
-        check_nonnegative(error_se, "error_se");
-        check_nonnegative(lambda, "lambda");
-        (void)row.at("solver").get<std::string>();
-        (void)row.at("seconds").get<double>();
+        check_fit_fields(row);
       }
 }
-
-}  // namespace
 
 void check_target_complexity(const Settings& settings) { (void)read_config(settings); }
 
@@ -196,20 +185,10 @@ nlohmann::json run_target_complexity(const Settings& settings, const StudyContex
   const Config c = read_config(settings);
 
   std::filesystem::create_directories(ctx.out);
-  nlohmann::json params;
-  for (const auto& [k, v] : settings.all()) params[k] = v;
-  params["noise"] = "y = f* + sigma * N(0, 1), f* of unit variance";
-  params["error"] = "mean (f_hat - f*)^2 / Var f* over test-n fresh noiseless inputs";
-  SweepSpec sweep;
-  sweep.study = "target-complexity";
-  sweep.label = "target-complexity";
-  sweep.fingerprint = run_fingerprint(params);
-  std::vector<std::pair<std::size_t, int>> groups;
-  for (std::size_t d : c.d)
-    for (int rep = 0; rep < c.seeds; ++rep) {
-      groups.emplace_back(d, rep);
-      sweep.names.push_back("d" + std::to_string(d) + "-rep" + std::to_string(rep));
-    }
+  nlohmann::json params = ridge_study_parameters(settings);
+  SweepSpec sweep = sweep_spec("target-complexity", params);
+  const auto groups =
+      add_repeated_cells(sweep, c.d, c.seeds, [](std::size_t d) { return std::string("d").append(std::to_string(d)); });
   const auto results = run_sweep(
       ctx, sweep, [&](std::size_t g, int) { return run_group(c, groups[g].first, groups[g].second); },
       [&](const nlohmann::json& value) { validate_group(c, value); });
@@ -237,7 +216,7 @@ nlohmann::json run_target_complexity(const Settings& settings, const StudyContex
                             format_double(r.at("error")), format_double(r.at("error_se")),
                             format_double(r.at("lambda")), r.at("solver"), format_double(r.at("seconds"))});
     }
-  if (ctx.share.root()) write_file_atomic(ctx.out / "cells.csv", table.str());
+  write_cells_csv(table, ctx);
 
   const std::vector<double> ns(c.n.begin(), c.n.end());
   std::map<std::pair<std::string, std::size_t>, std::vector<Crossing>> cross;
@@ -262,9 +241,7 @@ nlohmann::json run_target_complexity(const Settings& settings, const StudyContex
                      }()}});
   }
 
-  nlohmann::json summary;
-  summary["study"] = "target-complexity";
-  summary["parameters"] = params;
+  nlohmann::json summary = start_summary("target-complexity", params);
   summary["cells_total"] = cells;
   summary["eps"] = c.eps;
   summary["n_eps"] = neps;
@@ -275,7 +252,6 @@ nlohmann::json run_target_complexity(const Settings& settings, const StudyContex
     return std::any_of(entry.second.begin(), entry.second.end(),
                        [](const Crossing& x) { return x.censoring == Censoring::none; });
   });
-  summary["quantities"] = nlohmann::json::array();
   for (const auto& f : c.families)
     for (std::size_t d : c.d)
       for (std::size_t i = 0; i + 1 < c.p.size(); ++i) {
@@ -352,10 +328,18 @@ nlohmann::json run_target_complexity(const Settings& settings, const StudyContex
     figures.push_back(stem + ".png");
   }
   summary["figures"] = figures;
-  summary["wall_seconds"] = seconds_since(t_start);
-  summary["build"] = build_info();
-  if (ctx.share.root()) write_file_atomic(ctx.out / "summary.json", summary.dump(2) + "\n");
-  return summary;
+  return finish_summary(std::move(summary), t_start, ctx);
+}
+
+}  // namespace
+
+StudyDefinition target_complexity_study() {
+  return {"target-complexity",
+          "n_eps of key-poly:p and inner-poly:p against p and d",
+          target_complexity_keys,
+          {{"n-eps-ratio", "n_eps(next p) / n_eps(p), geometric mean over repetitions", {"family", "d", "p"}}},
+          check_target_complexity,
+          run_target_complexity};
 }
 
 }  // namespace attnrate

@@ -6,6 +6,7 @@
 
 #include "estimators/common/input_error.hpp"
 #include "estimators/common/random.hpp"
+#include "studies/stats/interval_measurement.hpp"
 #include "studies/stats/rate_fit.hpp"
 
 namespace attnrate {
@@ -47,14 +48,8 @@ MeanCi mean_ci(const std::vector<double>& values, double level, int resamples, s
 
 Measurement mean_measurement(const MeanCi& m, std::string quantity, std::map<std::string, std::string> select,
                              WidthScale scale) {
-  Measurement r;
-  r.quantity = std::move(quantity);
-  r.select = std::move(select);
-  r.value = m.mean;
-  r.ci_t_lo = m.t_lo;
-  r.ci_t_hi = m.t_hi;
-  r.ci_boot_lo = m.boot_lo;
-  r.ci_boot_hi = m.boot_hi;
+  Measurement r =
+      interval_measurement(std::move(quantity), std::move(select), {m.mean, m.t_lo, m.t_hi, m.boot_lo, m.boot_hi});
   r.width_scale = scale;
   r.details["seeds"] = m.count;
   return r;

@@ -11,6 +11,7 @@
 
 #include "estimators/common/input_error.hpp"
 #include "estimators/common/random.hpp"
+#include "studies/stats/interval_measurement.hpp"
 
 namespace attnrate {
 namespace {
@@ -164,14 +165,8 @@ SlopeFit fit_slope(const std::vector<double>& x, const std::vector<double>& y, d
 }
 
 Measurement slope_measurement(const SlopeFit& f, std::string quantity, std::map<std::string, std::string> select) {
-  Measurement m;
-  m.quantity = std::move(quantity);
-  m.select = std::move(select);
-  m.value = f.slope;
-  m.ci_t_lo = f.ci_t_lo;
-  m.ci_t_hi = f.ci_t_hi;
-  m.ci_boot_lo = f.ci_boot_lo;
-  m.ci_boot_hi = f.ci_boot_hi;
+  Measurement m = interval_measurement(std::move(quantity), std::move(select),
+                                       {f.slope, f.ci_t_lo, f.ci_t_hi, f.ci_boot_lo, f.ci_boot_hi});
   m.details = {{"intercept", f.intercept},       {"slope_se", f.slope_se},
                {"cells_used", f.n},              {"distinct_sizes", f.distinct_x},
                {"ci_level", f.level},            {"bootstrap_resamples", f.bootstrap_resamples}};

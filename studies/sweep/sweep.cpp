@@ -16,6 +16,14 @@
 
 namespace attnrate {
 
+SweepSpec sweep_spec(const std::string& study, const nlohmann::json& parameters, const std::string& label) {
+  SweepSpec spec;
+  spec.study = study;
+  spec.label = label.empty() ? study : label;
+  spec.fingerprint = run_fingerprint(parameters);
+  return spec;
+}
+
 std::string run_fingerprint(const nlohmann::json& parameters) {
   // --max-memory limits the run, it does not change a cell: resuming under another budget reuses the cells.
   nlohmann::json identity = parameters;

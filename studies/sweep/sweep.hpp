@@ -22,6 +22,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "studies/sweep/study.hpp"
@@ -43,6 +44,28 @@ struct SweepSpec {
   std::vector<std::string> names;  ///< checkpoint file stem of each cell, unique, in sweep order
   CellParallelism parallelism = CellParallelism::across_cells;
 };
+
+/// A sweep of `study` whose checkpoints carry run_fingerprint(parameters), shown as `label` on
+/// the progress line (empty: the study's name); names and parallelism are left to the caller.
+SweepSpec sweep_spec(const std::string& study, const nlohmann::json& parameters, const std::string& label = {});
+
+/// The cells of a sweep over `values` with `seeds` repetitions of each, value-major: returns the
+/// (value, rep) pairs and appends their checkpoint names <stem(value)>-rep<rep> to sweep.names.
+template <class T, class Stem>
+std::vector<std::pair<T, int>> add_repeated_cells(SweepSpec& sweep, const std::vector<T>& values, int seeds,
+                                                  const Stem& stem) {
+  std::vector<std::pair<T, int>> cells;
+  for (const T& v : values) {
+    const std::string s = stem(v);
+    for (int rep = 0; rep < seeds; ++rep) {
+      cells.emplace_back(v, rep);
+      std::string name = s;
+      name.append("-rep").append(std::to_string(rep));
+      sweep.names.push_back(std::move(name));
+    }
+  }
+  return cells;
+}
 
 /// Computes cell i with `threads` threads and returns its result.
 using CellFunction = std::function<nlohmann::json(std::size_t cell, int threads)>;

@@ -58,6 +58,36 @@ void check_rule(const JudgeRule& r) {
   if (r.max_ci_width && !(*r.max_ci_width > 0)) throw InputError("judge: max-ci-width must be > 0");
 }
 
+// A one-sided bound b (theory + tolerance for at-most, `upper`; theory - tolerance for at-least):
+// the hull wholly on the claimed side of b is consistent, wholly beyond it inconsistent, across it
+// inconclusive. Censored values that may carry the truth across b make a verdict inconclusive.
+void judge_one_sided(Judgement& j, const std::string& hull, double b, bool upper, const Measurement& m) {
+  const std::string claimed = upper ? "below" : "above", beyond = upper ? "above" : "below";
+  std::string bound = upper ? "theory + tolerance = " : "theory - tolerance = ";
+  bound.append(fmt(b));
+  j.reason = hull;
+  if (upper ? j.hi <= b : j.lo >= b) {
+    j.verdict = Verdict::consistent;
+    j.reason.append(" lies at or ").append(claimed).append(" ").append(bound);
+  } else if (upper ? j.lo > b : j.hi < b) {
+    j.verdict = Verdict::inconsistent;
+    j.reason.append(" lies ").append(beyond).append(" ").append(bound);
+  } else {
+    j.verdict = Verdict::inconclusive;
+    j.reason.append(" contains ").append(bound);
+  }
+  const bool may_move_beyond = upper ? m.may_be_higher : m.may_be_lower;
+  const bool may_move_back = upper ? m.may_be_lower : m.may_be_higher;
+  if (j.verdict == Verdict::consistent && may_move_beyond) {
+    j.verdict = Verdict::inconclusive;
+    j.reason.append(", but censored values may put the truth ").append(beyond).append(" it");
+  }
+  if (j.verdict == Verdict::inconsistent && may_move_back) {
+    j.verdict = Verdict::inconclusive;
+    j.reason.append(", but censored values may put the truth ").append(claimed).append(" it");
+  }
+}
+
 }  // namespace
 
 Judgement judge(const JudgeRule& r, const Measurement& m) {
@@ -77,8 +107,6 @@ Judgement judge(const JudgeRule& r, const Measurement& m) {
     return j;
   }
   const double tol = r.tolerance;
-  // Which side of the theory the truth may lie on, beyond what was measured.
-  bool toward_higher_ok = false, toward_lower_ok = false;  // censoring that can only help the claim
   switch (r.bound) {
     case Bound::equal:
     case Bound::within: {
@@ -102,53 +130,12 @@ Judgement judge(const JudgeRule& r, const Measurement& m) {
       }
       return j;
     }
-    case Bound::at_most: {
-      const double b = r.theory_hi + tol;
-      if (j.hi <= b) {
-        j.verdict = Verdict::consistent;
-        j.reason = hull + " lies at or below theory + tolerance = " + fmt(b);
-      } else if (j.lo > b) {
-        j.verdict = Verdict::inconsistent;
-        j.reason = hull + " lies above theory + tolerance = " + fmt(b);
-      } else {
-        j.verdict = Verdict::inconclusive;
-        j.reason = hull + " contains theory + tolerance = " + fmt(b);
-      }
-      toward_lower_ok = m.may_be_lower;
-      toward_higher_ok = false;
-      if (j.verdict == Verdict::consistent && m.may_be_higher) {
-        j.verdict = Verdict::inconclusive;
-        j.reason += ", but censored values may put the truth above it";
-      }
-      if (j.verdict == Verdict::inconsistent && toward_lower_ok) {
-        j.verdict = Verdict::inconclusive;
-        j.reason += ", but censored values may put the truth below it";
-      }
+    case Bound::at_most:
+      judge_one_sided(j, hull, r.theory_hi + tol, true, m);
       return j;
-    }
-    case Bound::at_least: {
-      const double b = r.theory_lo - tol;
-      if (j.lo >= b) {
-        j.verdict = Verdict::consistent;
-        j.reason = hull + " lies at or above theory - tolerance = " + fmt(b);
-      } else if (j.hi < b) {
-        j.verdict = Verdict::inconsistent;
-        j.reason = hull + " lies below theory - tolerance = " + fmt(b);
-      } else {
-        j.verdict = Verdict::inconclusive;
-        j.reason = hull + " contains theory - tolerance = " + fmt(b);
-      }
-      toward_higher_ok = m.may_be_higher;
-      if (j.verdict == Verdict::consistent && m.may_be_lower) {
-        j.verdict = Verdict::inconclusive;
-        j.reason += ", but censored values may put the truth below it";
-      }
-      if (j.verdict == Verdict::inconsistent && toward_higher_ok) {
-        j.verdict = Verdict::inconclusive;
-        j.reason += ", but censored values may put the truth above it";
-      }
+    case Bound::at_least:
+      judge_one_sided(j, hull, r.theory_lo - tol, false, m);
       return j;
-    }
   }
   return j;
 }

@@ -1,0 +1,39 @@
+#include "studies/rfa/rfa_options.hpp"
+
+namespace attnrate {
+
+KeySpec inputs_key() { return {"inputs", "sphere", "input law of query and keys: sphere | gaussian"}; }
+
+KeySpec dimension_key() { return {"d", "8", "token dimension (>= 1)"}; }
+
+KeySpec score_activation_key() { return {"sigma-act", "relu", "RFA score activation: relu | exp | softmax"}; }
+
+KeySpec bias_scale_key() { return {"mu", "1", "mean scale of the biased law (>= 0)"}; }
+
+KeySpec weight_noise_key() { return {"tau", "0.5", "query-key weight noise standard deviation (> 0)"}; }
+
+KeySpec target_noise_key() {
+  return {"sigma", "0.1", "noise standard deviation sigma_eps (targets have unit variance; >= 0)"};
+}
+
+KeySpec base_seed_key() { return {"seed", "1", "base seed"}; }
+
+KeySpec bootstrap_key() { return {"bootstrap", "2000", "seed-bootstrap resamples (>= 100)"}; }
+
+std::vector<KeySpec> ridge_training_keys(const std::string& n_default) {
+  return {
+      target_noise_key(),
+      {"lambda", "gcv", "ridge penalty: gcv | kfold[:K] | number >= 0 (chosen on training data only)"},
+      {"n", n_default, "training sample sizes: list or log grid FIRST:LAST:xFACTOR (each >= 10)"},
+  };
+}
+
+std::vector<KeySpec> ridge_repetition_keys(const std::string& seeds_default) {
+  return {
+      {"seeds", seeds_default, "repetitions (>= 2)"},
+      base_seed_key(),
+      {"test-n", "10000", "fresh test inputs for the normalised error (>= 10000)"},
+  };
+}
+
+}  // namespace attnrate

@@ -1,0 +1,35 @@
+#pragma once
+// The options that mean the same in the RFA studies (rfa-vs-mlp, biased-weights,
+// target-complexity, kernel-limit, heads): one name, default and help text each, so that a study
+// lists the option rather than restating it. Conventions in studies/rfa/rfa_common.hpp.
+#include <string>
+#include <vector>
+
+#include "studies/io/settings.hpp"
+
+namespace attnrate {
+
+/// inputs: the law of query and keys (sphere | gaussian).
+KeySpec inputs_key();
+/// d: the token dimension, one value.
+KeySpec dimension_key();
+/// sigma-act: the RFA score activation.
+KeySpec score_activation_key();
+/// mu: the mean scale of the biased weight law.
+KeySpec bias_scale_key();
+/// tau: the standard deviation of the query-key weight noise.
+KeySpec weight_noise_key();
+/// sigma: the noise of the unit-variance training targets.
+KeySpec target_noise_key();
+/// seed: the base seed of the study.
+KeySpec base_seed_key();
+/// bootstrap: the number of seed-bootstrap resamples.
+KeySpec bootstrap_key();
+
+/// The training options of the ridge-fitted studies (rfa-vs-mlp, biased-weights,
+/// target-complexity), in this order: sigma, lambda, n (default `n_default`).
+std::vector<KeySpec> ridge_training_keys(const std::string& n_default);
+/// Their repetition options, in this order: seeds (default `seeds_default`), seed, test-n.
+std::vector<KeySpec> ridge_repetition_keys(const std::string& seeds_default);
+
+}  // namespace attnrate

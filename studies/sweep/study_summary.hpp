@@ -1,0 +1,29 @@
+#pragma once
+// The files every study writes the same way: the parameters it records, cells.csv and
+// summary.json. Only rank 0 writes (StudyContext::share); every rank returns the same summary.
+#include <chrono>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "studies/io/output.hpp"
+#include "studies/io/settings.hpp"
+#include "studies/sweep/study.hpp"
+
+namespace attnrate {
+
+/// Every option as given or defaulted: summary.json's "parameters" and the input of the run's
+/// fingerprint.
+nlohmann::json parameters_json(const Settings& settings);
+
+/// A summary's fixed part: {"study": study, "parameters": parameters, "quantities": []}.
+nlohmann::json start_summary(const std::string& study, const nlohmann::json& parameters);
+
+/// Writes the table as ctx.out/cells.csv.
+void write_cells_csv(const CsvTable& table, const StudyContext& ctx);
+
+/// Adds "wall_seconds" (since t0) and "build" to the summary, writes it as ctx.out/summary.json
+/// and returns it.
+nlohmann::json finish_summary(nlohmann::json summary, std::chrono::steady_clock::time_point t0,
+                              const StudyContext& ctx);
+
+}  // namespace attnrate
