@@ -122,11 +122,7 @@ std::string convergence_figure_script(const ConvergenceFigure& figure, const std
 }
 
 void write_convergence_figure(const ConvergenceFigure& figure, const std::filesystem::path& stem) {
-  // The script validates the figure before any file is touched.
-  write_png_and_svg(stem, "write_convergence_figure",
-                    [&figure](const std::string& terminal, const std::filesystem::path& output) {
-                      return convergence_figure_script(figure, terminal, output);
-                    });
+  write_figure_files(figure, stem, "write_convergence_figure", convergence_figure_script);
 }
 
 }  // namespace attnrate

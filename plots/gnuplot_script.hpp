@@ -88,4 +88,15 @@ using FigureScript = std::function<std::string(const std::string& terminal, cons
 /// std::invalid_argument "<writer>: the output stem is empty" before anything else.
 void write_png_and_svg(const std::filesystem::path& stem, const std::string& writer, const FigureScript& script);
 
+/// write_png_and_svg for a figure type and its script function, e.g.
+/// write_figure_files(figure, stem, "write_slope_figure", slope_figure_script). The script
+/// validates the figure, so nothing is touched for an invalid one.
+template <class Figure>
+void write_figure_files(const Figure& figure, const std::filesystem::path& stem, const std::string& writer,
+                        std::string (*script)(const Figure&, const std::string&, const std::filesystem::path&)) {
+  write_png_and_svg(stem, writer, [&figure, script](const std::string& terminal, const std::filesystem::path& output) {
+    return script(figure, terminal, output);
+  });
+}
+
 }  // namespace attnrate

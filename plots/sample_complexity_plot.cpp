@@ -64,13 +64,8 @@ std::string sample_complexity_figure_script(const SampleComplexityFigure& figure
   return out.str();
 }
 
-void write_sample_complexity_figure(const SampleComplexityFigure& figure,
-                                    const std::filesystem::path& stem) {
-  // The script validates the figure before any file is touched.
-  write_png_and_svg(stem, "write_sample_complexity_figure",
-                    [&figure](const std::string& terminal, const std::filesystem::path& output) {
-                      return sample_complexity_figure_script(figure, terminal, output);
-                    });
+void write_sample_complexity_figure(const SampleComplexityFigure& figure, const std::filesystem::path& stem) {
+  write_figure_files(figure, stem, "write_sample_complexity_figure", sample_complexity_figure_script);
 }
 
 }  // namespace attnrate

@@ -3,6 +3,7 @@
 // training samples n, several curves, log-log; PNG and SVG via gnuplot.
 #include <filesystem>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace attnrate {
@@ -11,6 +12,11 @@ namespace attnrate {
 struct SampleComplexityCurve {
   std::string label;                 ///< legend text, e.g. "RFA, M = 64" or "RF-MLP"
   std::vector<double> n, error;      ///< n > 0, error > 0 (finite)
+
+  /// Adds the cell (n, error) when error > 0: a zero error cannot stand on the log axis.
+  void add(double n_cell, double error_cell) {
+    if (error_cell > 0) n.push_back(n_cell), error.push_back(error_cell);
+  }
 };
 
 struct SampleComplexityFigure {
@@ -22,6 +28,11 @@ struct SampleComplexityFigure {
   /// Error levels marked by a dotted horizontal line (e.g. the eps that defines n_eps); each
   /// finite and > 0 (log axis).
   std::vector<double> marks_y;
+
+  /// Adds the curve unless it has no cells.
+  void add_curve(SampleComplexityCurve curve) {
+    if (!curve.n.empty()) curves.push_back(std::move(curve));
+  }
 };
 
 /// Writes stem.png and stem.svg: per curve (distinct colours), the cells as light markers and

@@ -97,11 +97,7 @@ std::string slope_figure_script(const SlopeFigure& figure, const std::string& te
 }
 
 void write_slope_figure(const SlopeFigure& figure, const std::filesystem::path& stem) {
-  // The script validates the figure before any file is touched.
-  write_png_and_svg(stem, "write_slope_figure",
-                    [&figure](const std::string& terminal, const std::filesystem::path& output) {
-                      return slope_figure_script(figure, terminal, output);
-                    });
+  write_figure_files(figure, stem, "write_slope_figure", slope_figure_script);
 }
 
 }  // namespace attnrate

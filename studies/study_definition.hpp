@@ -2,6 +2,7 @@
 // What a study is to the rest of attnrate: its name, options, quantities, a check of the options
 // and its runner. Each study file defines one (e.g. minimax_rate_study()); studies/registry.cpp
 // lists them.
+#include <chrono>
 #include <functional>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -9,6 +10,7 @@
 
 #include "studies/io/settings.hpp"
 #include "studies/sweep/study.hpp"
+#include "studies/sweep/study_summary.hpp"
 
 namespace attnrate {
 
@@ -32,5 +34,24 @@ struct StudyDefinition {
   /// and returns the summary. Invalid settings throw InputError before any work.
   std::function<nlohmann::json(const Settings&, const StudyContext&)> run;
 };
+
+/// A study from its parts. `read` validates the options and returns what the study runs on
+/// (it is the study's check, and the first step of a run); `run` does the work and returns the
+/// content of summary.json, to which the wall time (from before `read`) and the build are added
+/// before it is written (finish_summary).
+template <class Config>
+StudyDefinition define_study(std::string name, std::string description, std::function<std::vector<KeySpec>()> keys,
+                             std::vector<QuantitySpec> quantities, Config (*read)(const Settings&),
+                             nlohmann::json (*run)(const Config&, const Settings&, const StudyContext&)) {
+  return {std::move(name),
+          std::move(description),
+          std::move(keys),
+          std::move(quantities),
+          [read](const Settings& s) { (void)read(s); },
+          [read, run](const Settings& s, const StudyContext& ctx) {
+            const auto t0 = std::chrono::steady_clock::now();
+            return finish_summary(run(read(s), s, ctx), t0, ctx);
+          }};
+}
 
 }  // namespace attnrate

@@ -9,8 +9,10 @@
 #include <string>
 
 #include "estimators/common/blas.hpp"
+#include "estimators/common/enum_names.hpp"
 #include "estimators/common/input_error.hpp"
 #include "estimators/common/random.hpp"
+#include "estimators/random_features/feature_ridge.hpp"
 
 namespace attnrate {
 namespace {
@@ -107,35 +109,25 @@ void for_each_feature_block(const arma::mat& Wstack, int d, const RfaOptions& o,
 
 }  // namespace
 
+namespace {
+constexpr auto rfa_activation_names = enum_names<RfaActivation>({"relu", "exp", "softmax"});
+constexpr auto weight_law_names = enum_names<WeightLaw>({"zero-mean", "biased"});
+}  // namespace
+
 RfaActivation parse_rfa_activation(std::string_view name) {
-  if (name == "relu") return RfaActivation::relu;
-  if (name == "exp") return RfaActivation::exp;
-  if (name == "softmax") return RfaActivation::softmax;
-  throw InputError("attention activation '" + std::string(name) + "' is not known; allowed: relu, exp, softmax");
+  if (const auto a = rfa_activation_names.find(name)) return *a;
+  throw InputError("attention activation '" + std::string(name) +
+                   "' is not known; allowed: " + rfa_activation_names.list());
 }
 
 WeightLaw parse_weight_law(std::string_view name) {
-  if (name == "zero-mean") return WeightLaw::zero_mean;
-  if (name == "biased") return WeightLaw::biased;
-  throw InputError("weight law '" + std::string(name) + "' is not known; allowed: zero-mean, biased");
+  if (const auto law = weight_law_names.find(name)) return *law;
+  throw InputError("weight law '" + std::string(name) + "' is not known; allowed: " + weight_law_names.list());
 }
 
-const char* to_string(RfaActivation a) noexcept {
-  switch (a) {
-    case RfaActivation::relu: return "relu";
-    case RfaActivation::exp: return "exp";
-    case RfaActivation::softmax: return "softmax";
-  }
-  return "?";
-}
+const char* to_string(RfaActivation a) noexcept { return rfa_activation_names.name(a); }
 
-const char* to_string(WeightLaw law) noexcept {
-  switch (law) {
-    case WeightLaw::zero_mean: return "zero-mean";
-    case WeightLaw::biased: return "biased";
-  }
-  return "?";
-}
+const char* to_string(WeightLaw law) noexcept { return weight_law_names.name(law); }
 
 RandomFeatureAttention::RandomFeatureAttention(int d, const RfaOptions& options) : d_(d), options_(options) {
   if (d < 1) throw InputError("RandomFeatureAttention: d = " + std::to_string(d) + " is not allowed; need d >= 1");
@@ -211,19 +203,12 @@ arma::mat RandomFeatureAttention::attention_weights(const AttentionInputs& in, s
 }
 
 RidgeFit RandomFeatureAttention::fit(const AttentionInputs& in, const arma::vec& y, const RidgeFitOptions& ridge) {
-  if (y.n_elem != in.n())
-    throw InputError("RandomFeatureAttention::fit: y has " + std::to_string(y.n_elem) + " entries for " +
-                     std::to_string(in.n()) + " samples; need one per sample");
+  require_one_target_per_sample("RandomFeatureAttention::fit", y, in.n());
   return fit_features(features(in), y, ridge);
 }
 
 RidgeFit RandomFeatureAttention::fit_features(const arma::mat& Phi, const arma::vec& y, const RidgeFitOptions& ridge) {
-  if (Phi.n_cols != feature_count())
-    throw InputError("RandomFeatureAttention::fit_features: feature matrix has " + std::to_string(Phi.n_cols) +
-                     " columns; this model has M(d+1) = " + std::to_string(feature_count()));
-  RidgeFit f = ridge_fit(Phi, y, ridge);
-  coef_ = f.solution.w;
-  return f;
+  return fit_feature_ridge("RandomFeatureAttention::fit_features", Phi, feature_count(), "M(d+1)", y, ridge, coef_);
 }
 
 void RandomFeatureAttention::feature_block(const AttentionInputs& in, std::size_t first, std::size_t count,

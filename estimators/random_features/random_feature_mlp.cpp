@@ -11,6 +11,7 @@
 #include "estimators/common/blas.hpp"
 #include "estimators/common/input_error.hpp"
 #include "estimators/common/random.hpp"
+#include "estimators/random_features/feature_ridge.hpp"
 
 namespace attnrate {
 namespace {
@@ -119,19 +120,12 @@ arma::mat RandomFeatureMlp::features(const AttentionInputs& in) const {
 }
 
 RidgeFit RandomFeatureMlp::fit(const AttentionInputs& in, const arma::vec& y, const RidgeFitOptions& ridge) {
-  if (y.n_elem != in.n())
-    throw InputError("RandomFeatureMlp::fit: y has " + std::to_string(y.n_elem) + " entries for " +
-                     std::to_string(in.n()) + " samples; need one per sample");
+  require_one_target_per_sample("RandomFeatureMlp::fit", y, in.n());
   return fit_features(features(in), y, ridge);
 }
 
 RidgeFit RandomFeatureMlp::fit_features(const arma::mat& Phi, const arma::vec& y, const RidgeFitOptions& ridge) {
-  if (Phi.n_cols != feature_count())
-    throw InputError("RandomFeatureMlp::fit_features: feature matrix has " + std::to_string(Phi.n_cols) +
-                     " columns; this model has P = " + std::to_string(feature_count()));
-  RidgeFit f = ridge_fit(Phi, y, ridge);
-  coef_ = f.solution.w;
-  return f;
+  return fit_feature_ridge("RandomFeatureMlp::fit_features", Phi, feature_count(), "P", y, ridge, coef_);
 }
 
 arma::vec RandomFeatureMlp::predict(const AttentionInputs& in) const {

@@ -5,6 +5,7 @@
 #include <utility>
 #include <vector>
 
+#include "estimators/common/enum_names.hpp"
 #include "estimators/common/input_error.hpp"
 #include "estimators/common/random.hpp"
 #include "estimators/ridge/ridge_detail.hpp"
@@ -77,21 +78,13 @@ void finish(RidgeSolution& sol, const arma::mat& Phi, const arma::vec& y) {
 }  // namespace
 
 const char* to_string(RidgeForm form) noexcept {
-  switch (form) {
-    case RidgeForm::automatic: return "automatic";
-    case RidgeForm::primal: return "primal";
-    case RidgeForm::dual: return "dual";
-  }
-  return "?";
+  static constexpr auto names = enum_names<RidgeForm>({"automatic", "primal", "dual"});
+  return names.name(form);
 }
 
 const char* to_string(LambdaRule rule) noexcept {
-  switch (rule) {
-    case LambdaRule::fixed: return "fixed";
-    case LambdaRule::gcv: return "gcv";
-    case LambdaRule::kfold: return "kfold";
-  }
-  return "?";
+  static constexpr auto names = enum_names<LambdaRule>({"fixed", "gcv", "kfold"});
+  return names.name(rule);
 }
 
 RidgeSolution ridge_solve(const arma::mat& Phi, const arma::vec& y, double lambda, const RidgeOptions& options) {

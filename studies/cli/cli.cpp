@@ -2,6 +2,8 @@
 
 #include <CLI/CLI.hpp>
 #include <csignal>
+#include <filesystem>
+#include <functional>
 #include <iomanip>
 #include <iostream>
 #include <map>
@@ -188,34 +190,41 @@ int run_cli(int argc, char** argv) {
         ->check(CLI::Range(0, kMaxThreads));
   };
 
+  // The data commands: one row each (group, name, description, options, --out help, runner).
+  struct DataCommand {
+    const char* group;
+    const char* name;
+    const char* description;
+    std::vector<KeySpec> (*keys)();
+    const char* out_help;
+    bool threaded;
+    std::function<CommandReport(const Settings&, const std::filesystem::path&, int threads)> run;
+  };
+  const std::vector<DataCommand> data_commands = {
+      {"simulate", "pairwise", "pairwise-interaction model (writes the data CSV, its A and its truth)",
+       simulate_pairwise_keys, "data CSV to write (NAME.csv; NAME.A.csv and NAME.truth.json beside it)", false,
+       [](const Settings& s, const std::filesystem::path& o, int) { return simulate_pairwise(s, o); }},
+      {"simulate", "rfa", "attention inputs and a target (writes sample,key,x1..xd,y)", simulate_rfa_keys,
+       "data CSV to write", false,
+       [](const Settings& s, const std::filesystem::path& o, int) { return simulate_rfa(s, o); }},
+      {"fit", "pairwise", "least squares over B-splines: A known (--A) or learned (--rank)", fit_pairwise_keys,
+       "fit JSON to write (NAME.json; NAME.phi.csv beside it)", true, fit_pairwise},
+      {"fit", "rfa", "random-feature attention: frozen random W_m, ridge on the value vectors", fit_rfa_keys,
+       "fit.json to write", true, fit_rfa},
+  };
   auto* simulate = app.add_subcommand("simulate", "simulate data from a model");
   simulate->require_subcommand(1);
-  auto* sim_pairwise =
-      simulate->add_subcommand("pairwise", "pairwise-interaction model (writes the data CSV, its A and its truth)");
-  Settings sim_settings(simulate_pairwise_keys());
-  sim_settings.add_to_cli(*sim_pairwise);
-  sim_pairwise->add_option("--out", out, "data CSV to write (NAME.csv; NAME.A.csv and NAME.truth.json beside it)")
-      ->required();
-
-  auto* sim_rfa = simulate->add_subcommand("rfa", "attention inputs and a target (writes sample,key,x1..xd,y)");
-  Settings sim_rfa_settings(simulate_rfa_keys());
-  sim_rfa_settings.add_to_cli(*sim_rfa);
-  sim_rfa->add_option("--out", out, "data CSV to write")->required();
-
   auto* fit = app.add_subcommand("fit", "fit an estimator to data");
   fit->require_subcommand(1);
-  auto* fit_pairwise_cmd =
-      fit->add_subcommand("pairwise", "least squares over B-splines: A known (--A) or learned (--rank)");
-  Settings fit_settings(fit_pairwise_keys());
-  fit_settings.add_to_cli(*fit_pairwise_cmd);
-  fit_pairwise_cmd->add_option("--out", out, "fit JSON to write (NAME.json; NAME.phi.csv beside it)")->required();
-  add_threads(fit_pairwise_cmd);
-
-  auto* fit_rfa_cmd = fit->add_subcommand("rfa", "random-feature attention: frozen random W_m, ridge on the value vectors");
-  Settings fit_rfa_settings(fit_rfa_keys());
-  fit_rfa_settings.add_to_cli(*fit_rfa_cmd);
-  fit_rfa_cmd->add_option("--out", out, "fit.json to write")->required();
-  add_threads(fit_rfa_cmd);
+  std::vector<std::pair<CLI::App*, std::unique_ptr<Settings>>> data_subcommands;
+  for (const auto& c : data_commands) {
+    auto* sc = (std::string(c.group) == "fit" ? fit : simulate)->add_subcommand(c.name, c.description);
+    auto settings = std::make_unique<Settings>(c.keys());
+    settings->add_to_cli(*sc);
+    sc->add_option("--out", out, c.out_help)->required();
+    if (c.threaded) add_threads(sc);
+    data_subcommands.emplace_back(sc, std::move(settings));
+  }
 
   auto* rate_cmd = app.add_subcommand("rate", "fit (and judge) the convergence rate of your own error table");
   Settings rate_settings(rate_keys());
@@ -268,24 +277,11 @@ int run_cli(int argc, char** argv) {
 
   install_interrupt_handler();
   try {
-    if (*sim_pairwise) {
-      sim_settings.apply_cli();
-      print_report(simulate_pairwise(sim_settings, out));
-      return 0;
-    }
-    if (*fit_pairwise_cmd) {
-      fit_settings.apply_cli();
-      print_report(fit_pairwise(fit_settings, out, threads));
-      return 0;
-    }
-    if (*sim_rfa) {
-      sim_rfa_settings.apply_cli();
-      print_report(simulate_rfa(sim_rfa_settings, out));
-      return 0;
-    }
-    if (*fit_rfa_cmd) {
-      fit_rfa_settings.apply_cli();
-      print_report(fit_rfa(fit_rfa_settings, out, threads));
+    for (std::size_t k = 0; k < data_commands.size(); ++k) {
+      auto& [sc, settings] = data_subcommands[k];
+      if (!*sc) continue;
+      settings->apply_cli();
+      print_report(data_commands[k].run(*settings, out, threads));
       return 0;
     }
     if (*rate_cmd) {

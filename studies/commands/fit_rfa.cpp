@@ -12,6 +12,7 @@
 #include "studies/io/memory_budget.hpp"
 #include "studies/io/output.hpp"
 #include "studies/io/pairwise_data.hpp"
+#include "studies/rfa/rfa_options.hpp"
 
 namespace attnrate {
 
@@ -20,9 +21,9 @@ std::vector<KeySpec> fit_rfa_keys() {
       {
           {"data", "", "attention data CSV (sample,key,x1..xd,y; key 0 is the query)"},
           {"heads", "64", "number of heads M (1..1000000, within --max-memory)"},
-          {"sigma-act", "relu", "score activation: relu | exp | softmax"},
+          score_activation_key(),
           {"weights", "zero-mean", "law of the frozen W_m: zero-mean | biased"},
-          {"mu", "1", "mean scale of the biased law (W_m = mu diag(I_d, 0) + noise)"},
+          {"mu", "1", "mean scale of the biased law (W_m = mu diag(I_d, 0) + noise; any finite number)"},
           {"tau", "0.5", "standard deviation of the entries of W_m (>= 0)"},
           {"lambda", "gcv", "ridge lambda: a number > 0, or gcv, or kfold (chosen on the training data)"},
           {"seed", "1", "seed of the frozen W_m (and of the k-fold split)"},

@@ -7,6 +7,7 @@
 #include "studies/io/output.hpp"
 #include "studies/io/pairwise_data.hpp"
 #include "studies/pairwise/minimax_rate.hpp"
+#include "studies/pairwise/pairwise_options.hpp"
 #include "theory/pairwise/pairwise_model.hpp"
 
 namespace attnrate {
@@ -14,12 +15,12 @@ namespace attnrate {
 std::vector<KeySpec> simulate_pairwise_keys() {
   return with_resource_keys(
       {
-          {"tokens", "uniform", "token law: uniform | gaussian | exchangeable[:rho]"},
-          {"N", "8", "tokens per sample (2..100000)"},
-          {"d", "5", "token dimension (1..100000)"},
-          {"r", "2", "rank of A (1 <= r <= d)"},
+          token_law_key(),
+          tokens_per_sample_key("8"),
+          token_dimension_key("5"),
+          interaction_rank_key("2"),
           {"sigma", "0.5", "noise standard deviation (>= 0)"},
-          {"activation", "weierstrass:1", "phi: bspline:P | weierstrass:b | kink:b | tanh | softplus | gelu | exp"},
+          activation_key("weierstrass:1"),
           {"M", "2000", "number of samples (2..2^53, within --max-memory)"},
           {"seed", "7", "seed of the model (A) and the data"},
       },

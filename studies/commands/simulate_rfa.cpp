@@ -7,6 +7,7 @@
 #include "studies/io/memory_budget.hpp"
 #include "studies/io/output.hpp"
 #include "studies/io/pairwise_data.hpp"
+#include "studies/rfa/rfa_options.hpp"
 #include "theory/rfa/attention_law.hpp"
 #include "theory/rfa/rfa_targets.hpp"
 
@@ -19,7 +20,7 @@ std::vector<KeySpec> simulate_rfa_keys() {
           {"N", "8", "keys per sample (1..100000)"},
           {"d", "8", "token dimension (1..100000)"},
           {"target", "key-poly:2", "target: inner-poly:p | key-poly:p | mixed:p | cos-inner[:w] | first-key"},
-          {"inputs", "sphere", "input law: sphere (uniform on S^(d-1)) | gaussian (N(0, I/d))"},
+          inputs_key(),
           {"sigma-eps", "0.1", "noise standard deviation added to the unit-variance target (>= 0)"},
           {"seed", "7", "seed of the inputs, the target's random directions and the noise"},
       },

@@ -12,6 +12,7 @@
 #include <type_traits>
 
 #include "estimators/common/input_error.hpp"
+#include "estimators/common/plain_ascii.hpp"
 #include "studies/io/byte_size.hpp"
 
 namespace attnrate {
@@ -59,20 +60,9 @@ void Settings::set(const std::string& key, std::string value, std::string source
 }
 
 void Settings::load_toml(const std::filesystem::path& path, const ReadLimits& limits) {
-  // Read the bytes ourselves, bounded: study files must be ASCII (toml++ 3.3, Debian 12, has
-  // undefined behaviour on some non-ASCII code points; found by fuzzing).
+  // Read the bytes ourselves, bounded, and check them before toml++ sees them.
   const std::string bytes = read_text_file(path, limits);
-  std::size_t line = 1, column = 1;
-  for (unsigned char ch : bytes) {
-    if (ch >= 0x80) {
-      std::ostringstream m;
-      m << path.string() << ":" << line << ":" << column << ": non-ASCII byte 0x" << std::hex << int(ch)
-        << "; study files must be plain ASCII";
-      throw InputError(m.str());
-    }
-    if (ch == '\n') ++line, column = 1;
-    else ++column;
-  }
+  require_plain_ascii(bytes, path.string(), "study files");
   toml::table table;
   try {
     table = toml::parse(bytes, path.string());

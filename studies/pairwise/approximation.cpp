@@ -11,7 +11,10 @@
 #include "estimators/pairwise_lse/pairwise_lse.hpp"
 #include "plots/convergence_plot.hpp"
 #include "studies/io/output.hpp"
+#include "studies/pairwise/pairwise_options.hpp"
 #include "studies/stats/rate_fit.hpp"
+#include "studies/sweep/study_figures.hpp"
+#include "studies/sweep/study_options.hpp"
 #include "studies/sweep/study_summary.hpp"
 #include "studies/sweep/sweep.hpp"
 #include "theory/pairwise/activation.hpp"
@@ -27,15 +30,15 @@ std::vector<KeySpec> approximation_keys() {
        "comma list of phi: bspline:P | weierstrass:b | kink:b | tanh | softplus | gelu | exp"},
       {"degree", "auto", "spline degree 0..10 (auto: max(3, ceil of phi's Hoelder smoothness), at most 10)"},
       {"knots", "32:256:x2", "numbers of pieces K: list or log grid FIRST:LAST:xFACTOR (each >= 2, at least two)"},
-      {"tokens", "uniform", "token law: uniform | gaussian | exchangeable[:rho]"},
-      {"N", "4", "tokens per sample (>= 2)"},
-      {"d", "2", "token dimension (>= 1)"},
-      {"r", "1", "rank of A (1 <= r <= d)"},
+      token_law_key(),
+      tokens_per_sample_key("4"),
+      token_dimension_key("2"),
+      interaction_rank_key("1"),
       {"M", "20000", "samples per fit (>= 2); large, so the finite-sample deviation is negligible"},
-      {"seeds", "3", "repetitions per K (>= 1)"},
-      {"seed", "1", "base seed (model, data, test pairs)"},
-      {"test-pairs", "100000", "fresh pairs for the L2(rho) error (>= 1000)"},
-      {"bootstrap", "2000", "seed-bootstrap resamples (>= 100)"},
+      {"seeds", "3", "repetitions per K (1..1000)"},
+      base_seed_key(),
+      {"test-pairs", "100000", "fresh pairs for the L2(rho) error of phi (1000..10^8)"},
+      bootstrap_key(),
   };
 }
 
@@ -89,9 +92,7 @@ Config read_config(const Settings& s) {
   c.K = s.get_sizes("knots", 2);
   if (c.K.size() < 2) throw InputError(s.source("knots") + " needs at least two numbers of pieces to fit an exponent");
   c.model.tokens = s.get_string("tokens");
-  c.model.N = static_cast<int>(s.get_int("N", 2, 100000));
-  c.model.d = static_cast<int>(s.get_int("d", 1, 100000));
-  c.model.r = static_cast<int>(s.get_int("r", 1, c.model.d));
+  read_token_shape(s, c.model);
   c.model.sigma = 0.0;
   c.model.activation = c.activations.front();
   validate(c.model);
@@ -132,11 +133,7 @@ Cell from_json(const nlohmann::json& j) {
   return c;
 }
 
-void check_approximation(const Settings& settings) { (void)read_config(settings); }
-
-nlohmann::json run_approximation(const Settings& settings, const StudyContext& ctx) {
-  const auto t0 = std::chrono::steady_clock::now();
-  const Config c = read_config(settings);
+nlohmann::json run_approximation(const Config& c, const Settings& settings, const StudyContext& ctx) {
   // One model per activation (same A for all: the model seed does not depend on phi).
   std::vector<PairwiseModel> models;
   std::vector<std::pair<double, double>> ranges, central;
@@ -256,23 +253,23 @@ nlohmann::json run_approximation(const Settings& settings, const StudyContext& c
     fig.series.push_back(series);
   }
   if (!fig.series.empty()) {
-    if (ctx.share.root()) write_convergence_figure(fig, ctx.out / "approximation");
-    summary["figure"] = "approximation.png";
+    summary["figure"] = write_study_figure(fig, "approximation", ctx);
   } else {
     summary["error"] = "no activation had usable cells at two or more K";
   }
-  return finish_summary(std::move(summary), t0, ctx);
+  return summary;
 }
 
 }  // namespace
 
 StudyDefinition approximation_study() {
-  return {"approximation",
-          "noiseless, A known: spline approximation error vs K, the L2 smoothness of phi measured",
-          approximation_keys,
-          {{"smoothness", "b_approx = -slope/2 of log error on log K (squared L2 error ~ K^(-2 b_approx))", {"activation"}}},
-          check_approximation,
-          run_approximation};
+  return define_study("approximation",
+                      "noiseless, A known: spline approximation error vs K, the L2 smoothness of phi measured",
+                      approximation_keys,
+                      {{"smoothness",
+                        "b_approx = -slope/2 of log error on log K (squared L2 error ~ K^(-2 b_approx))",
+                        {"activation"}}},
+                      read_config, run_approximation);
 }
 
 }  // namespace attnrate

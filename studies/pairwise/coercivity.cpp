@@ -13,8 +13,11 @@
 #include "estimators/pairwise_lse/pairwise_lse.hpp"
 #include "plots/convergence_plot.hpp"
 #include "studies/io/output.hpp"
+#include "studies/pairwise/pairwise_options.hpp"
 #include "studies/pairwise/pairwise_series.hpp"
 #include "studies/stats/rate_fit.hpp"
+#include "studies/sweep/study_figures.hpp"
+#include "studies/sweep/study_options.hpp"
 #include "studies/sweep/study_summary.hpp"
 #include "studies/sweep/sweep.hpp"
 #include "theory/pairwise/pairwise_model.hpp"
@@ -52,14 +55,14 @@ namespace {
 std::vector<KeySpec> coercivity_keys() {
   return {
       {"token-laws", "uniform,gaussian,exchangeable", "token laws compared (comma list)"},
-      {"N", "8", "tokens per sample (>= 2)"},
-      {"d", "5", "token dimension (>= 1)"},
-      {"r", "2", "rank of A (1 <= r <= d)"},
-      {"knots", "8", "pieces K of the spline space (>= 1)"},
+      tokens_per_sample_key("8"),
+      token_dimension_key("5"),
+      interaction_rank_key("2"),
+      {"knots", "8", "pieces K of the spline space (1..100000)"},
       {"degree", "2", "spline degree (0..10)"},
       {"M", "250:16000:x4", "sample sizes (each >= 16)"},
-      {"seeds", "8", "repetitions per M (>= 2)"},
-      {"seed", "1", "base seed"},
+      {"seeds", "8", "repetitions per M (2..100000)"},
+      base_seed_key(),
       {"gram-pairs", "200000", "fresh pairs for the L2(rho) Gram matrix Gamma (>= 1000)"},
   };
 }
@@ -79,9 +82,7 @@ Plan read_plan(const Settings& settings) {
   p.laws = split_list(settings.raw("token-laws"));
   if (p.laws.empty()) throw InputError(settings.source("token-laws") + " must list at least one token law");
   PairwiseModelSpec base;
-  base.N = static_cast<int>(settings.get_int("N", 2, 100000));
-  base.d = static_cast<int>(settings.get_int("d", 1, 100000));
-  base.r = static_cast<int>(settings.get_int("r", 1, base.d));
+  read_token_shape(settings, base);
   p.K = static_cast<int>(settings.get_int("knots", 1, 100000));
   p.degree = static_cast<int>(settings.get_int("degree", 0, 10));
   p.M = settings.get_sizes("M", 16);
@@ -112,11 +113,7 @@ void validate_cell(const nlohmann::json& j) {
   if (!std::isfinite(lambda)) throw InputError("lambda_min must be finite");
 }
 
-void check_coercivity(const Settings& settings) { (void)read_plan(settings); }
-
-nlohmann::json run_coercivity(const Settings& settings, const StudyContext& ctx) {
-  const auto t0 = std::chrono::steady_clock::now();
-  const Plan p = read_plan(settings);
+nlohmann::json run_coercivity(const Plan& p, const Settings& settings, const StudyContext& ctx) {
   const nlohmann::json params = parameters_json(settings);
 
   // Per law: the model, the range of the spline space, and Gamma (drawn once, on first use, so
@@ -245,20 +242,17 @@ nlohmann::json run_coercivity(const Settings& settings, const StudyContext& ctx)
   }
   fig.note = "slope in the legend: drift of lambda_min with M (0 = converged)";
   write_cells_csv(table, ctx);
-  if (ctx.share.root()) write_convergence_figure(fig, ctx.out / "coercivity");
-  summary["figure"] = "coercivity.png";
-  return finish_summary(std::move(summary), t0, ctx);
+  summary["figure"] = write_study_figure(fig, "coercivity", ctx);
+  return summary;
 }
 
 }  // namespace
 
 StudyDefinition coercivity_study() {
-  return {"coercivity",
-          "lambda_min of the normal matrix relative to the L2(rho) Gram matrix vs M, per token law",
-          coercivity_keys,
-          {{"coercivity", "mean lambda_min(G, Gamma) over the seeds at the largest M", {"tokens"}}},
-          check_coercivity,
-          run_coercivity};
+  return define_study(
+      "coercivity", "lambda_min of the normal matrix relative to the L2(rho) Gram matrix vs M, per token law",
+      coercivity_keys, {{"coercivity", "mean lambda_min(G, Gamma) over the seeds at the largest M", {"tokens"}}},
+      read_plan, run_coercivity);
 }
 
 }  // namespace attnrate

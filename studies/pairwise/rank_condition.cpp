@@ -9,6 +9,9 @@
 #include "estimators/common/random.hpp"
 #include "plots/convergence_plot.hpp"
 #include "studies/io/output.hpp"
+#include "studies/pairwise/pairwise_options.hpp"
+#include "studies/sweep/study_figures.hpp"
+#include "studies/sweep/study_options.hpp"
 #include "studies/sweep/study_summary.hpp"
 #include "studies/pairwise/minimax_rate.hpp"
 #include "studies/pairwise/pairwise_series.hpp"
@@ -20,10 +23,10 @@ namespace {
 
 std::vector<KeySpec> rank_condition_keys() {
   std::vector<KeySpec> k = {
-      {"activation", "bspline:3", "phi"},
-      {"tokens", "uniform", "token law"},
-      {"N", "8", "tokens per sample (>= 2)"},
-      {"r", "1", "rank of A"},
+      activation_key("bspline:3"),
+      token_law_key(),
+      tokens_per_sample_key("8"),
+      interaction_rank_key("1"),
       {"d-values", "1,2,4,8,16,32", "token dimensions (r d spans the knee)"},
       {"sigma", "0.5", "noise level (>= 0)"},
   };
@@ -76,11 +79,7 @@ Plan read_plan(const Settings& settings) {
   return p;
 }
 
-void check_rank_condition(const Settings& settings) { (void)read_plan(settings); }
-
-nlohmann::json run_rank_condition(const Settings& settings, const StudyContext& ctx) {
-  const auto t0 = std::chrono::steady_clock::now();
-  const Plan plan = read_plan(settings);
+nlohmann::json run_rank_condition(const Plan& plan, const Settings& settings, const StudyContext& ctx) {
   const EstimatorConfig& c = plan.c;
   const double knee = plan.knee;
   const std::size_t M = c.M.front();
@@ -163,25 +162,22 @@ nlohmann::json run_rank_condition(const Settings& settings, const StudyContext& 
     fig.series.push_back(cs);
     fig.note = "predicted knee at r d = " + short_number(knee) + " (dotted line)";
     fig.marks_x = {knee};
-    if (ctx.share.root()) write_convergence_figure(fig, ctx.out / "rank");
-    summary["figure"] = "rank.png";
+    summary["figure"] = write_study_figure(fig, "rank", ctx);
   }
   summary["median_error_by_rd"] = nlohmann::json::array();
   for (std::size_t i = 0; i < all_rd.size(); ++i) summary["median_error_by_rd"].push_back({all_rd[i], all_med[i]});
   if (summary["quantities"].empty()) summary["error"] = "nothing measured: " + notes.dump();
-  return finish_summary(std::move(summary), t0, ctx);
+  return summary;
 }
 
 }  // namespace
 
 StudyDefinition rank_condition_study() {
-  return {"rank-condition",
-          "A unknown: error vs r d at fixed M, knee (M/log M)^(1/(2b+1))",
-          rank_condition_keys,
-          {{"below-knee-spread", "largest over smallest median error across the r d below the knee", {}},
-           {"above-knee-slope", "slope of log error on log(r d) above the knee", {}}},
-          check_rank_condition,
-          run_rank_condition};
+  return define_study("rank-condition", "A unknown: error vs r d at fixed M, knee (M/log M)^(1/(2b+1))",
+                      rank_condition_keys,
+                      {{"below-knee-spread", "largest over smallest median error across the r d below the knee", {}},
+                       {"above-knee-slope", "slope of log error on log(r d) above the knee", {}}},
+                      read_plan, run_rank_condition);
 }
 
 }  // namespace attnrate

@@ -8,6 +8,9 @@
 #include "plots/convergence_plot.hpp"
 #include "plots/slope_plot.hpp"
 #include "studies/io/output.hpp"
+#include "studies/pairwise/pairwise_options.hpp"
+#include "studies/sweep/study_figures.hpp"
+#include "studies/sweep/study_options.hpp"
 #include "studies/sweep/study_summary.hpp"
 #include "studies/pairwise/pairwise_series.hpp"
 #include "theory/pairwise/activation.hpp"
@@ -21,10 +24,10 @@ std::vector<KeySpec> smoothness_keys() {
       {"erm-activations", "bspline:3,bspline:8", "phi fitted with A unknown (the paper's P_true = P_est)"},
       {"known-activations", "weierstrass:0.5,weierstrass:1,weierstrass:1.5,weierstrass:2,weierstrass:3",
        "phi fitted with A known (least squares, as minimax-rate)"},
-      {"tokens", "uniform", "token law"},
-      {"N", "8", "tokens per sample (>= 2)"},
-      {"d", "5", "token dimension (>= 1)"},
-      {"r", "1", "rank of A (1 <= r <= d)"},
+      token_law_key(),
+      tokens_per_sample_key("8"),
+      token_dimension_key("5"),
+      interaction_rank_key("1"),
       {"sigma", "2", "noise level of the A-unknown series (>= 0; see README: variance-dominated regime)"},
       {"sigma-known", "2", "noise level of the A-known series (>= 0; see README: variance-dominated regime)"},
       {"M-known", "500:32000:x2", "sample sizes of the A-known series"},
@@ -54,9 +57,7 @@ Plan read_plan(const Settings& settings) {
     throw InputError("smoothness: --erm-activations and --known-activations are both empty");
   PairwiseModelSpec base;
   base.tokens = settings.get_string("tokens");
-  base.N = static_cast<int>(settings.get_int("N", 2, 100000));
-  base.d = static_cast<int>(settings.get_int("d", 1, 100000));
-  base.r = static_cast<int>(settings.get_int("r", 1, base.d));
+  read_token_shape(settings, base);
   const double sigma = settings.get_double("sigma", 0.0, kInf);
   const double sigma_known = settings.get_double("sigma-known", 0.0, kInf);
   const auto M_known = settings.get_sizes("M-known", 16);
@@ -87,11 +88,7 @@ Plan read_plan(const Settings& settings) {
   return p;
 }
 
-void check_smoothness(const Settings& settings) { (void)read_plan(settings); }
-
-nlohmann::json run_smoothness(const Settings& settings, const StudyContext& ctx) {
-  const auto t0 = std::chrono::steady_clock::now();
-  const Plan plan = read_plan(settings);
+nlohmann::json run_smoothness(const Plan& plan, const Settings& settings, const StudyContext& ctx) {
   const EstimatorConfig& c = plan.c;
   const nlohmann::json params = parameters_json(settings);
   const auto results = run_series("smoothness", plan.series, c, params, ctx);
@@ -137,29 +134,23 @@ nlohmann::json run_smoothness(const Settings& settings, const StudyContext& ctx)
   if (!known_pts.points.empty()) sfig.series.push_back(known_pts);
   if (!sfig.series.empty()) {
     sfig.note = "bars: hull of t and bootstrap 95% intervals; dashed: reference -2b/(2b+1)";
-    if (ctx.share.root()) {
-      write_slope_figure(sfig, ctx.out / "slopes");
-      write_convergence_figure(cfig, ctx.out / "convergence");
-    }
-    summary["figure"] = "slopes.png";
-    summary["figures"] = {"slopes.png", "convergence.png"};
+    summary["figure"] = write_study_figure(sfig, "slopes", ctx);
+    summary["figures"] = {summary["figure"], write_study_figure(cfig, "convergence", ctx)};
   } else {
     summary["error"] = "no series has 3 usable cells at two or more sizes: nothing measured";
   }
   summary["cells_total"] = total;
   summary["cells_excluded"] = excluded;
-  return finish_summary(std::move(summary), t0, ctx);
+  return summary;
 }
 
 }  // namespace
 
 StudyDefinition smoothness_study() {
-  return {"smoothness",
-          "fitted slope vs b: bspline:3, bspline:8 (A unknown, b = P-1), weierstrass:b (A known)",
-          smoothness_keys,
-          {{"slope", "slope of log error on log M of one activation", {"activation", "A"}}},
-          check_smoothness,
-          run_smoothness};
+  return define_study(
+      "smoothness", "fitted slope vs b: bspline:3, bspline:8 (A unknown, b = P-1), weierstrass:b (A known)",
+      smoothness_keys, {{"slope", "slope of log error on log M of one activation", {"activation", "A"}}}, read_plan,
+      run_smoothness);
 }
 
 }  // namespace attnrate

@@ -2,7 +2,7 @@
 
 namespace attnrate {
 
-KeySpec inputs_key() { return {"inputs", "sphere", "input law of query and keys: sphere | gaussian"}; }
+KeySpec inputs_key() { return {"inputs", "sphere", "input law of query and keys: sphere (uniform on S^(d-1)) | gaussian (N(0, I/d))"}; }
 
 KeySpec dimension_key() { return {"d", "8", "token dimension (>= 1)"}; }
 
@@ -15,10 +15,6 @@ KeySpec weight_noise_key() { return {"tau", "0.5", "query-key weight noise stand
 KeySpec target_noise_key() {
   return {"sigma", "0.1", "noise standard deviation sigma_eps (targets have unit variance; >= 0)"};
 }
-
-KeySpec base_seed_key() { return {"seed", "1", "base seed"}; }
-
-KeySpec bootstrap_key() { return {"bootstrap", "2000", "seed-bootstrap resamples (>= 100)"}; }
 
 std::vector<KeySpec> ridge_training_keys(const std::string& n_default) {
   return {

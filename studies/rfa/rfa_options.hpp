@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "studies/io/settings.hpp"
+#include "studies/sweep/study_options.hpp"
 
 namespace attnrate {
 
@@ -21,10 +22,6 @@ KeySpec bias_scale_key();
 KeySpec weight_noise_key();
 /// sigma: the noise of the unit-variance training targets.
 KeySpec target_noise_key();
-/// seed: the base seed of the study.
-KeySpec base_seed_key();
-/// bootstrap: the number of seed-bootstrap resamples.
-KeySpec bootstrap_key();
 
 /// The training options of the ridge-fitted studies (rfa-vs-mlp, biased-weights,
 /// target-complexity), in this order: sigma, lambda, n (default `n_default`).

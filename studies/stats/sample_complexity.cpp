@@ -4,17 +4,14 @@
 #include <cmath>
 #include <string>
 
+#include "estimators/common/enum_names.hpp"
 #include "estimators/common/input_error.hpp"
 
 namespace attnrate {
 
 const char* to_string(Censoring c) noexcept {
-  switch (c) {
-    case Censoring::none: return "none";
-    case Censoring::left: return "left";
-    case Censoring::right: return "right";
-  }
-  return "?";
+  static constexpr auto names = enum_names<Censoring>({"none", "left", "right"});
+  return names.name(c);
 }
 
 Crossing crossing_n(const std::vector<double>& n, const std::vector<double>& error, double eps) {

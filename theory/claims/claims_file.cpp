@@ -10,6 +10,7 @@
 
 #include "estimators/common/did_you_mean.hpp"
 #include "estimators/common/input_error.hpp"
+#include "estimators/common/plain_ascii.hpp"
 
 namespace attnrate {
 
@@ -322,19 +323,7 @@ Claim read_claim(const toml::table& t, int table_line, const std::string& file, 
 
 std::vector<Claim> parse_claims(std::string_view text, const std::string& file, const StudyCatalog& catalog) {
   Problems problems(file);
-  {
-    int line = 1, column = 1;
-    for (unsigned char ch : text) {
-      if (ch >= 0x80 || ch == 0) {
-        std::ostringstream m;
-        m << file << ":" << line << ":" << column << ": " << (ch ? "non-ASCII byte" : "NUL byte")
-          << "; claims files must be plain ASCII text";
-        throw InputError(m.str());
-      }
-      if (ch == '\n') ++line, column = 1;
-      else ++column;
-    }
-  }
+  require_plain_ascii(text, file, "claims files");
   toml::table root;
   try {
     root = toml::parse(text, file);

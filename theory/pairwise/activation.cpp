@@ -194,23 +194,17 @@ void Activation::evaluate(std::span<const double> u, std::span<double> out) cons
   assert(u.size() == out.size());
   const std::size_t n = std::min(u.size(), out.size());
   const Params p{amplitude_, frequency_, phase_, param_};
-  switch (kind_) {
-    case Kind::bspline:  // no elementary functions: the scalar spline evaluation
-      for (std::size_t k = 0; k < n; ++k) out[k] = evaluate_libm(u[k]);
-      return;
-    case Kind::weierstrass:
-      return eval_block<Kind::weierstrass>(p, u.data(), out.data(), n);
-    case Kind::kink:
-      return eval_block<Kind::kink>(p, u.data(), out.data(), n);
-    case Kind::tanh:
-      return eval_block<Kind::tanh>(p, u.data(), out.data(), n);
-    case Kind::softplus:
-      return eval_block<Kind::softplus>(p, u.data(), out.data(), n);
-    case Kind::gelu:
-      return eval_block<Kind::gelu>(p, u.data(), out.data(), n);
-    case Kind::exp:
-      return eval_block<Kind::exp>(p, u.data(), out.data(), n);
+  if (kind_ == Kind::bspline) {  // no elementary functions: the scalar spline evaluation
+    for (std::size_t k = 0; k < n; ++k) out[k] = evaluate_libm(u[k]);
+    return;
   }
+  // One SIMD block evaluator per kind, in the order of Kind (bspline's entry is never used).
+  using BlockFn = void (*)(const Params&, const double*, double*, std::size_t) noexcept;
+  static constexpr BlockFn block[] = {nullptr, eval_block<Kind::weierstrass>, eval_block<Kind::kink>,
+                                      eval_block<Kind::tanh>, eval_block<Kind::softplus>, eval_block<Kind::gelu>,
+                                      eval_block<Kind::exp>};
+  static_assert(std::size(block) == static_cast<std::size_t>(Kind::exp) + 1);
+  block[static_cast<std::size_t>(kind_)](p, u.data(), out.data(), n);
 }
 
 double Activation::operator()(double u) const noexcept {

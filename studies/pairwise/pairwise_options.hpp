@@ -1,0 +1,31 @@
+#pragma once
+// The options that mean the same wherever the pairwise-interaction model is simulated or fitted
+// (the pairwise studies, simulate pairwise, fit pairwise): one name, help text and valid range
+// each, so that a study lists the option with its own default rather than restating it. The
+// model is in theory/pairwise/pairwise_model.hpp.
+#include <string>
+
+#include "studies/io/settings.hpp"
+#include "theory/pairwise/pairwise_model.hpp"
+
+namespace attnrate {
+
+/// tokens: the token law, uniform | gaussian | exchangeable[:rho].
+KeySpec token_law_key(const std::string& default_value = "uniform");
+/// N: tokens per sample (2..100000). `detail`, when given, follows "tokens per sample", e.g.
+/// "of the d and r series".
+KeySpec tokens_per_sample_key(const std::string& default_value, const std::string& detail = "");
+/// d: the token dimension (1..100000).
+KeySpec token_dimension_key(const std::string& default_value, const std::string& detail = "");
+/// r: the rank of A (1 <= r <= d).
+KeySpec interaction_rank_key(const std::string& default_value, const std::string& detail = "");
+/// activation: one phi, by name.
+KeySpec activation_key(const std::string& default_value);
+/// test-pairs: fresh pairs for the composed L2(rho) error (1000..10^9).
+KeySpec test_pairs_key(const std::string& default_value = "100000");
+
+/// Reads N, d and r into `spec` with the ranges above (r at most d); throws InputError naming the
+/// option.
+void read_token_shape(const Settings& s, PairwiseModelSpec& spec);
+
+}  // namespace attnrate
