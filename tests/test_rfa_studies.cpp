@@ -6,7 +6,10 @@
 
 #include <catch2/catch.hpp>
 #include <cmath>
+#include <algorithm>
 #include <fstream>
+#include <sstream>
+#include <tuple>
 
 #include "estimators/common/input_error.hpp"
 #include "estimators/common/random.hpp"
@@ -290,4 +293,48 @@ TEST_CASE("heads --resume reuses valid checkpoints and recomputes one whose valu
   };
   CHECK(untimed(rewritten.at("value")) == untimed(record.at("value")));
   std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("rfa-vs-mlp records every data-driven lambda choice and counts those at a grid end", "[rfa_study]") {
+  const auto run = [](const std::string& lambda, const std::string& tag) {
+    Settings s(rfa_vs_mlp_study().keys());
+    s.set("N", "2", "test");
+    s.set("heads", "8", "test");
+    s.set("target", "key-poly:2", "test");
+    s.set("n", "50,100", "test");
+    s.set("seeds", "2", "test");
+    s.set("bootstrap", "100", "test");
+    s.set("lambda", lambda, "test");
+    const auto dir = std::filesystem::temp_directory_path() /
+                     ("attnrate-lambda-edge-" + tag + "-" + std::to_string(::getpid()));
+    std::filesystem::remove_all(dir);
+    const nlohmann::json summary = rfa_vs_mlp_study().run(s, StudyContext{dir, 1, false, false});
+    // cells.csv: the flags, one per row, read back by column name.
+    std::ifstream csv(dir / "cells.csv");
+    std::string line;
+    std::getline(csv, line);
+    std::vector<std::string> header;
+    for (std::stringstream h(line); std::getline(h, line, ',');) header.push_back(line);
+    const auto col = std::find(header.begin(), header.end(), "lambda_at_edge") - header.begin();
+    REQUIRE(col < static_cast<long>(header.size()));
+    std::size_t rows = 0, flagged = 0;
+    while (std::getline(csv, line)) {
+      std::vector<std::string> f;
+      for (std::stringstream r(line); std::getline(r, line, ',');) f.push_back(line);
+      ++rows;
+      flagged += f.at(static_cast<std::size_t>(col)) == "1";
+    }
+    std::filesystem::remove_all(dir);
+    return std::tuple{summary.at("lambda_at_grid_edge"), rows, flagged};
+  };
+  // 2 models x 1 N x 2 sizes x 1 target x 2 repetitions.
+  const auto [gcv, gcv_rows, gcv_flagged] = run("gcv", "gcv");
+  CHECK(gcv_rows == 8);
+  CHECK(gcv.at("choices") == 8);
+  CHECK(gcv.at("at_edge") == gcv_flagged);
+  const auto [fixed, fixed_rows, fixed_flagged] = run("0.001", "fixed");
+  CHECK(fixed_rows == 8);
+  CHECK(fixed.at("choices") == 0);  // a fixed penalty is not a choice
+  CHECK(fixed.at("at_edge") == 0);
+  CHECK(fixed_flagged == 0);
 }

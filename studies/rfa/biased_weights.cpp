@@ -16,6 +16,7 @@
 #include "studies/rfa/rfa_common.hpp"
 #include "studies/rfa/rfa_options.hpp"
 #include "studies/stats/mean_ci.hpp"
+#include "studies/sweep/study_figures.hpp"
 #include "studies/sweep/study_summary.hpp"
 #include "studies/sweep/sweep.hpp"
 
@@ -127,6 +128,7 @@ nlohmann::json run_group(const Config& c, const std::vector<StudyTarget>& target
                       {"error", e.error},
                       {"error_se", e.se},
                       {"lambda", fit.solution.lambda},
+                      {"lambda_at_edge", fit.selection.at_edge},
                       {"solver", fit.solution.solver},
                       {"seconds", seconds_since(t0) + feat / static_cast<double>(targets.size())}});
     }
@@ -163,11 +165,7 @@ void validate_group(const Config& c, const std::vector<StudyTarget>& targets, co
     }
 }
 
-void check_biased_weights(const Settings& settings) { (void)read_config(settings); }
-
-nlohmann::json run_biased_weights(const Settings& settings, const StudyContext& ctx) {
-  const auto t_start = std::chrono::steady_clock::now();
-  const Config c = read_config(settings);
+nlohmann::json run_biased_weights(const Config& c, const Settings& settings, const StudyContext& ctx) {
   std::vector<StudyTarget> targets;
   for (const auto& t : c.targets) targets.emplace_back(t, c.d, c.law, derive_seed(c.seed, {hash_name("target")}));
 
@@ -189,8 +187,9 @@ nlohmann::json run_biased_weights(const Settings& settings, const StudyContext& 
   std::map<std::pair<std::string, double>, std::vector<std::map<std::size_t, double>>> err;
   CsvTable table;
   table.columns = {"target", "law", "mu", "tau", "inputs", "N", "d", "heads", "sigma_act", "sigma", "lambda_rule",
-                   "n", "rep", "seed", "test_n", "error", "error_se", "lambda", "solver", "seconds"};
+                   "n", "rep", "seed", "test_n", "error", "error_se", "lambda", "lambda_at_edge", "solver", "seconds"};
   std::size_t cells = 0;
+  LambdaEdgeCount edges;
   for (const auto& group : results)
     for (const auto& r : group) {
       ++cells;
@@ -199,12 +198,14 @@ nlohmann::json run_biased_weights(const Settings& settings, const StudyContext& 
       auto& e = err[{t, mu}];
       if (e.empty()) e.resize(c.seeds);
       e[r.at("rep").get<int>()][r.at("n").get<std::size_t>()] = r.at("error");
+      edges.add(c.ridge.rule != LambdaRule::fixed, r.at("lambda_at_edge").get<bool>());
       table.rows.push_back({t, r.at("law"), format_double(mu), format_double(c.tau), c.law.name(), std::to_string(c.N),
                             std::to_string(c.d), std::to_string(c.heads), to_string(c.act), format_double(c.sigma),
                             settings.raw("lambda"), std::to_string(r.at("n").get<std::size_t>()),
                             std::to_string(r.at("rep").get<int>()), std::to_string(c.seed), std::to_string(c.test_n),
                             format_double(r.at("error")), format_double(r.at("error_se")),
-                            format_double(r.at("lambda")), r.at("solver"), format_double(r.at("seconds"))});
+                            format_double(r.at("lambda")), r.at("lambda_at_edge").get<bool>() ? "1" : "0",
+                            r.at("solver"), format_double(r.at("seconds"))});
     }
   write_cells_csv(table, ctx);
 
@@ -254,32 +255,28 @@ nlohmann::json run_biased_weights(const Settings& settings, const StudyContext& 
       cu.label = law_label(mu);
       const auto& e = err.at({t.name(), mu});
       for (const auto& rep : e)
-        for (const auto& [n, v] : rep)
-          if (v > 0) {
-            cu.n.push_back(static_cast<double>(n));
-            cu.error.push_back(v);
-          }
-      if (!cu.n.empty()) fig.curves.push_back(cu);
+        for (const auto& [n, v] : rep) cu.add(static_cast<double>(n), v);
+      fig.add_curve(std::move(cu));
     }
-    const std::string stem = "biased-weights-" + file_stem(t.name());
-    if (ctx.share.root()) write_sample_complexity_figure(fig, ctx.out / stem);
-    figures.push_back(stem + ".png");
+    figures.push_back(write_study_figure(fig, "biased-weights-" + file_stem(t.name()), ctx));
   }
   summary["figures"] = figures;
-  return finish_summary(std::move(summary), t_start, ctx);
+  summary["lambda_at_grid_edge"] = edges.to_json();
+  return summary;
 }
 
 }  // namespace
 
 StudyDefinition biased_weights_study() {
-  return {"biased-weights",
-          "zero-mean vs biased query-key weights: error ratio biased / zero-mean per target, mu and n",
-          biased_weights_keys,
-          {{"error-ratio", "error(biased) / error(zero-mean) at one n, geometric mean over repetitions", {"target", "mu", "n"}},
-           {"error-ratio-max", "error-ratio at the n >= from-n whose interval reaches highest", {"target", "mu"}},
-           {"error-ratio-min", "error-ratio at the n >= from-n whose interval reaches lowest", {"target", "mu"}}},
-          check_biased_weights,
-          run_biased_weights};
+  return define_study(
+      "biased-weights", "zero-mean vs biased query-key weights: error ratio biased / zero-mean per target, mu and n",
+      biased_weights_keys,
+      {{"error-ratio",
+        "error(biased) / error(zero-mean) at one n, geometric mean over repetitions",
+        {"target", "mu", "n"}},
+       {"error-ratio-max", "error-ratio at the n >= from-n whose interval reaches highest", {"target", "mu"}},
+       {"error-ratio-min", "error-ratio at the n >= from-n whose interval reaches lowest", {"target", "mu"}}},
+      read_config, run_biased_weights);
 }
 
 }  // namespace attnrate

@@ -18,6 +18,7 @@
 #include "studies/rfa/rfa_common.hpp"
 #include "studies/rfa/rfa_options.hpp"
 #include "studies/stats/rate_fit.hpp"
+#include "studies/sweep/study_figures.hpp"
 #include "studies/sweep/study_summary.hpp"
 #include "studies/sweep/sweep.hpp"
 #include "theory/rfa/rfa_kernel.hpp"
@@ -129,7 +130,12 @@ nlohmann::json run_group(const Config& c, const StudyTarget& target, int rep) {
   const RfaKernel kernel(c.tau, c.weights == WeightLaw::biased ? c.mu : 0.0);
   const arma::mat K = kernel.gram(train);
   double lambda_K = c.lambda;
-  if (c.gcv) lambda_K = kernel_gcv_lambda(K, y, log_lambda_grid(1e-10, 10.0, 45)).lambda;
+  bool lambda_K_at_edge = false;
+  if (c.gcv) {
+    const LambdaSelection choice = kernel_gcv_lambda(K, y, log_lambda_grid(1e-10, 10.0, 45));
+    lambda_K = choice.lambda;
+    lambda_K_at_edge = choice.at_edge;
+  }
   std::string solver;
   const arma::vec alpha = kernel_ridge_coefficients(K, y, lambda_K, &solver);
   const arma::vec f_inf = kernel.gram(test, train) * alpha;
@@ -160,6 +166,7 @@ nlohmann::json run_group(const Config& c, const StudyTarget& target, int rep) {
     rows.push_back({{"rep", rep},
                     {"M", M},
                     {"lambda_K", lambda_K},
+                    {"lambda_K_at_edge", lambda_K_at_edge},
                     {"lambda", ridge.lambda},
                     {"error", e.error},
                     {"error_se", e.se},
@@ -197,14 +204,12 @@ void validate_group(const Config& c, const nlohmann::json& value) {
       check_nonnegative(v, field);
     }
     for (const char* field : {"solver", "form", "kernel_solver"}) (void)row.at(field).get<std::string>();
+    bool at_edge = false;
+    read_checkpoint_field(row, "lambda_K_at_edge", at_edge);
   }
 }
 
-void check_heads(const Settings& settings) { (void)read_config(settings); }
-
-nlohmann::json run_heads(const Settings& settings, const StudyContext& ctx) {
-  const auto t_start = std::chrono::steady_clock::now();
-  const Config c = read_config(settings);
+nlohmann::json run_heads(const Config& c, const Settings& settings, const StudyContext& ctx) {
   const StudyTarget target(c.target, c.d, c.law, derive_seed(c.seed, {hash_name("target")}));
 
   std::filesystem::create_directories(ctx.out);
@@ -220,10 +225,13 @@ nlohmann::json run_heads(const Settings& settings, const StudyContext& ctx) {
 
   CsvTable table;
   table.columns = {"target", "inputs", "N", "d", "weights", "mu", "tau", "sigma", "n", "M", "rep", "seed", "test_n",
-                   "lambda_K", "lambda", "error", "error_se", "kernel_error", "kernel_error_se", "gap", "gap_se",
+                   "lambda_K", "lambda_K_at_edge", "lambda", "error", "error_se", "kernel_error", "kernel_error_se", "gap", "gap_se",
                    "solver", "form", "kernel_solver", "kernel_seconds", "seconds"};
   std::vector<double> x, y;
   std::size_t excluded = 0, cells = 0;
+  LambdaEdgeCount edges;  // one kernel GCV choice per repetition, shared by its rows
+  for (const auto& group : results)
+    if (!group.empty()) edges.add(c.gcv, group.front().at("lambda_K_at_edge").get<bool>());
   ConvergenceSeries gap_series, err_series;
   for (const auto& group : results)
     for (const auto& r : group) {
@@ -234,7 +242,7 @@ nlohmann::json run_heads(const Settings& settings, const StudyContext& ctx) {
                             to_string(c.weights), format_double(c.mu), format_double(c.tau), format_double(c.sigma),
                             std::to_string(c.n), std::to_string(M), std::to_string(r.at("rep").get<int>()),
                             std::to_string(c.seed), std::to_string(c.test_n), format_double(r.at("lambda_K")),
-                            format_double(r.at("lambda")), format_double(r.at("error")),
+                            r.at("lambda_K_at_edge").get<bool>() ? "1" : "0", format_double(r.at("lambda")), format_double(r.at("error")),
                             format_double(r.at("error_se")), format_double(r.at("kernel_error")),
                             format_double(r.at("kernel_error_se")), format_double(gap), format_double(r.at("gap_se")),
                             r.at("solver"), r.at("form"), r.at("kernel_solver"), format_double(r.at("kernel_seconds")),
@@ -295,23 +303,20 @@ nlohmann::json run_heads(const Settings& settings, const StudyContext& ctx) {
     err_series.fit_intercept = ef.intercept;
     err_series.draw_theory = false;
     fig.series.push_back(err_series);
-    if (ctx.share.root()) write_convergence_figure(fig, ctx.out / "heads");
-    summary["figure"] = "heads.png";
+    summary["figure"] = write_study_figure(fig, "heads", ctx);
   } else {
     summary["error"] = "fewer than 3 usable cells: no slope fitted";
   }
-  return finish_summary(std::move(summary), t_start, ctx);
+  summary["lambda_at_grid_edge"] = edges.to_json();
+  return summary;
 }
 
 }  // namespace
 
 StudyDefinition heads_study() {
-  return {"heads",
-          "RFA error vs heads M -> infinite-width kernel ridge; slope of the gap against M",
-          heads_keys,
-          {{"gap-slope", "slope of log(||f_M - f_inf||^2 / Var f*) on log M", {}}},
-          check_heads,
-          run_heads};
+  return define_study("heads", "RFA error vs heads M -> infinite-width kernel ridge; slope of the gap against M",
+                      heads_keys, {{"gap-slope", "slope of log(||f_M - f_inf||^2 / Var f*) on log M", {}}}, read_config,
+                      run_heads);
 }
 
 }  // namespace attnrate

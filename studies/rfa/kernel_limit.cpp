@@ -15,6 +15,7 @@
 #include "studies/rfa/rfa_options.hpp"
 #include "studies/stats/mean_ci.hpp"
 #include "studies/stats/sample_complexity.hpp"
+#include "studies/sweep/study_figures.hpp"
 #include "studies/sweep/study_summary.hpp"
 #include "studies/sweep/sweep.hpp"
 #include "theory/rfa/attention_law.hpp"
@@ -192,11 +193,7 @@ Measurement ratio_measurement(const std::string& quantity, std::map<std::string,
   return r;
 }
 
-void check_kernel_limit(const Settings& settings) { (void)read_config(settings); }
-
-nlohmann::json run_kernel_limit(const Settings& settings, const StudyContext& ctx) {
-  const auto t0 = std::chrono::steady_clock::now();
-  const Config c = read_config(settings);
+nlohmann::json run_kernel_limit(const Config& c, const Settings& settings, const StudyContext& ctx) {
   pin_blas_to_one_thread();
   nlohmann::json params = parameters_json(settings);
   SweepSpec sweep = sweep_spec("kernel-limit", params, "kernel-limit " + c.target);
@@ -305,23 +302,22 @@ nlohmann::json run_kernel_limit(const Settings& settings, const StudyContext& ct
       summary["quantities"].push_back(to_json(g));
     }
   write_cells_csv(table, ctx);
-  if (ctx.share.root()) write_sample_complexity_figure(fig, ctx.out / "kernel-limit");
-  summary["figure"] = "kernel-limit.png";
+  summary["figure"] = write_study_figure(fig, "kernel-limit", ctx);
   summary["lambda_at_grid_edge"] = {{"choices", choices}, {"at_edge", at_edge}};
-  return finish_summary(std::move(summary), t0, ctx);
+  return summary;
 }
 
 }  // namespace
 
 StudyDefinition kernel_limit_study() {
-  return {"kernel-limit",
-          "RFA vs RF-MLP as kernel ridge with their infinite-width kernels: n_eps ratio per N and its growth",
-          kernel_limit_keys,
-          {{"n-ratio", "MLP/RFA ratio of n_eps (geometric mean over repetitions)", {"N"}},
-           {"ratio-growth", "n-ratio at to-N over n-ratio at from-N (paired repetitions)", {"from-N", "to-N"}},
-           {"n-eps", "n_eps of one model (geometric mean over repetitions)", {"model", "N"}}},
-          check_kernel_limit,
-          run_kernel_limit};
+  return define_study(
+      "kernel-limit",
+      "RFA vs RF-MLP as kernel ridge with their infinite-width kernels: n_eps ratio per N and its growth",
+      kernel_limit_keys,
+      {{"n-ratio", "MLP/RFA ratio of n_eps (geometric mean over repetitions)", {"N"}},
+       {"ratio-growth", "n-ratio at to-N over n-ratio at from-N (paired repetitions)", {"from-N", "to-N"}},
+       {"n-eps", "n_eps of one model (geometric mean over repetitions)", {"model", "N"}}},
+      read_config, run_kernel_limit);
 }
 
 }  // namespace attnrate

@@ -189,6 +189,8 @@ void check_fit_fields(const nlohmann::json& row) {
   check_nonnegative(error, "error");
   check_nonnegative(error_se, "error_se");
   check_nonnegative(lambda, "lambda");
+  bool at_edge = false;
+  read_checkpoint_field(row, "lambda_at_edge", at_edge);
   (void)row.at("solver").get<std::string>();
   (void)row.at("seconds").get<double>();
 }

@@ -96,9 +96,21 @@ void check_rows(const nlohmann::json& value, std::size_t count);
 /// Checkpoint validation: throws InputError naming `field` unless v is finite and >= 0.
 void check_nonnegative(double v, const char* field);
 /// Checkpoint validation of the fit fields of a result row: error, error_se and lambda finite
-/// and >= 0, solver a string, seconds a number. Throws InputError (or nlohmann's exception for a
-/// missing solver or seconds) naming the first bad field.
+/// and >= 0, lambda_at_edge a boolean, solver a string, seconds a number. Throws InputError (or
+/// nlohmann's exception for a missing solver or seconds) naming the first bad field.
 void check_fit_fields(const nlohmann::json& row);
+
+/// The penalties a study chose from the data (GCV, k-fold, a validation split) and how many of
+/// them are still at an end of the grid after it was extended (estimators/ridge/lambda_search.hpp):
+/// summary.json's "lambda_at_grid_edge" {"choices", "at_edge"}. Fixed penalties are not counted.
+struct LambdaEdgeCount {
+  std::size_t choices = 0, at_edge = 0;
+  void add(bool chosen_from_data, bool edge) {
+    choices += chosen_from_data ? 1 : 0;
+    at_edge += chosen_from_data && edge ? 1 : 0;
+  }
+  nlohmann::json to_json() const { return {{"choices", choices}, {"at_edge", at_edge}}; }
+};
 
 /// The parameters of summary.json of a ridge-fitted RFA study: every option, plus how the
 /// training targets and the error are defined (the conventions above).

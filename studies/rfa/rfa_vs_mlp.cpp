@@ -19,6 +19,7 @@
 #include "studies/stats/mean_ci.hpp"
 #include "studies/stats/rate_fit.hpp"
 #include "studies/stats/sample_complexity.hpp"
+#include "studies/sweep/study_figures.hpp"
 #include "studies/sweep/study_summary.hpp"
 #include "studies/sweep/sweep.hpp"
 
@@ -99,13 +100,14 @@ struct Row {
   int rep = 0;
   std::string target, model;
   double error = 0, error_se = 0, lambda = 0, seconds = 0;
+  bool lambda_at_edge = false;
   std::string solver;
 };
 
 nlohmann::json to_json(const Row& r) {
   return {{"N", r.N},         {"n", r.n},           {"rep", r.rep},       {"target", r.target},
           {"model", r.model}, {"error", r.error},   {"error_se", r.error_se}, {"lambda", r.lambda},
-          {"seconds", r.seconds}, {"solver", r.solver}};
+          {"lambda_at_edge", r.lambda_at_edge}, {"seconds", r.seconds}, {"solver", r.solver}};
 }
 Row from_json(const nlohmann::json& j) {
   Row r;
@@ -117,6 +119,7 @@ Row from_json(const nlohmann::json& j) {
   read_checkpoint_field(j, "error", r.error);
   read_checkpoint_field(j, "error_se", r.error_se);
   read_checkpoint_field(j, "lambda", r.lambda);
+  read_checkpoint_field(j, "lambda_at_edge", r.lambda_at_edge);
   read_checkpoint_field(j, "seconds", r.seconds);
   read_checkpoint_field(j, "solver", r.solver);
   return r;
@@ -174,6 +177,7 @@ nlohmann::json run_group(const Config& c, const std::vector<StudyTarget>& target
         r.error = e.error;
         r.error_se = e.se;
         r.lambda = fit.solution.lambda;
+        r.lambda_at_edge = fit.selection.at_edge;
         r.solver = fit.solution.solver;
         r.seconds = seconds_since(t0) + (model == 0 ? feat_rfa : feat_mlp) / static_cast<double>(targets.size());
         rows.push_back(to_json(r));
@@ -298,11 +302,7 @@ Measurement spread_measurement(const Config& c, const Curves& cv, const std::str
   return r;
 }
 
-void check_rfa_vs_mlp(const Settings& settings) { (void)read_config(settings); }
-
-nlohmann::json run_rfa_vs_mlp(const Settings& settings, const StudyContext& ctx) {
-  const auto t_start = std::chrono::steady_clock::now();
-  const Config c = read_config(settings);
+nlohmann::json run_rfa_vs_mlp(const Config& c, const Settings& settings, const StudyContext& ctx) {
 
   std::vector<StudyTarget> targets;
   for (const auto& t : c.targets) targets.emplace_back(t, c.d, c.law, derive_seed(c.seed, {hash_name("target")}));
@@ -324,16 +324,16 @@ nlohmann::json run_rfa_vs_mlp(const Settings& settings, const StudyContext& ctx)
   // cells.csv
   CsvTable table;
   table.columns = {"target", "model", "inputs", "N", "d", "heads", "params", "sigma_act", "mlp_act", "weights", "mu",
-                   "tau", "sigma", "lambda_rule", "n", "rep", "seed", "test_n", "error", "error_se", "lambda", "solver",
-                   "seconds"};
+                   "tau", "sigma", "lambda_rule", "n", "rep", "seed", "test_n", "error", "error_se", "lambda",
+                   "lambda_at_edge", "solver", "seconds"};
   for (const auto& r : rows)
     table.rows.push_back({r.target, r.model, c.law.name(), std::to_string(r.N), std::to_string(c.d),
                           std::to_string(c.heads), std::to_string(static_cast<std::size_t>(c.heads) * (c.d + 1)),
                           to_string(c.act), to_string(c.mlp_act), to_string(c.weights), format_double(c.mu),
                           format_double(c.tau), format_double(c.sigma), settings.raw("lambda"), std::to_string(r.n),
                           std::to_string(r.rep), std::to_string(c.seed), std::to_string(c.test_n),
-                          format_double(r.error), format_double(r.error_se), format_double(r.lambda), r.solver,
-                          format_double(r.seconds)});
+                          format_double(r.error), format_double(r.error_se), format_double(r.lambda),
+                          r.lambda_at_edge ? "1" : "0", r.solver, format_double(r.seconds)});
   write_cells_csv(table, ctx);
 
   const Curves cv = build_curves(c, rows);
@@ -421,43 +421,44 @@ nlohmann::json run_rfa_vs_mlp(const Settings& settings, const StudyContext& ctx)
     SampleComplexityFigure fig;
     fig.title = "rfa-vs-mlp: " + t.name() + ", d = " + std::to_string(c.d) + ", M = " + std::to_string(c.heads) +
                 " heads vs RF-MLP width " + std::to_string(c.heads * (c.d + 1));
-    fig.note = "eps = " + format_short(c.eps) + ", sigma = " + format_short(c.sigma) + ", lambda " + settings.raw("lambda") + ", " +
+    fig.note = "dotted: eps = " + format_short(c.eps) + ", sigma = " + format_short(c.sigma) + ", lambda " + settings.raw("lambda") + ", " +
                std::to_string(c.seeds) + " repetitions";
     for (const std::string model : {"rfa", "mlp"})
       for (std::size_t N : c.N) {
         SampleComplexityCurve cu;
         cu.label = std::string(model == "rfa" ? "RFA" : "RF-MLP") + ", N = " + std::to_string(N);
         for (const auto& r : rows)
-          if (r.target == t.name() && r.model == model && r.N == N && r.error > 0) {
-            cu.n.push_back(static_cast<double>(r.n));
-            cu.error.push_back(r.error);
-          }
-        if (!cu.n.empty()) fig.curves.push_back(cu);
+          if (r.target == t.name() && r.model == model && r.N == N) cu.add(static_cast<double>(r.n), r.error);
+        fig.add_curve(std::move(cu));
       }
-    const std::string stem = "rfa-vs-mlp-" + file_stem(t.name());
-    if (ctx.share.root()) write_sample_complexity_figure(fig, ctx.out / stem);
-    figures.push_back(stem + ".png");
+    fig.marks_y = {c.eps};
+    figures.push_back(write_study_figure(fig, "rfa-vs-mlp-" + file_stem(t.name()), ctx));
   }
   summary["figures"] = figures;
-  return finish_summary(std::move(summary), t_start, ctx);
+  LambdaEdgeCount edges;
+  for (const auto& r : rows) edges.add(c.ridge.rule != LambdaRule::fixed, r.lambda_at_edge);
+  summary["lambda_at_grid_edge"] = edges.to_json();
+  return summary;
 }
 
 }  // namespace
 
 StudyDefinition rfa_vs_mlp_study() {
-  return {"rfa-vs-mlp",
-          "RFA vs RF-MLP with as many trainable parameters: n to reach error eps per target and N, their ratio, its "
-          "growth with N, RFA's spread across N, errors at the largest n (non-invariant controls)",
-          rfa_vs_mlp_keys,
-          {{"n-ratio", "n_eps(RF-MLP) / n_eps(RFA), geometric mean over repetitions", {"target", "N"}},
-           {"ratio-growth", "n-ratio at to-N / n-ratio at from-N (consecutive N), geometric mean over repetitions",
-            {"target", "from-N", "to-N"}},
-           {"rfa-n-spread", "max / min over N of RFA's geometric-mean n_eps", {"target"}},
-           {"rfa-error", "RFA's mean normalised test error at the largest n (details: invariant_floor)", {"target", "N"}},
-           {"mlp-error", "the RF-MLP's mean normalised test error at the largest n (details: invariant_floor)",
-            {"target", "N"}}},
-          check_rfa_vs_mlp,
-          run_rfa_vs_mlp};
+  return define_study(
+      "rfa-vs-mlp",
+      "RFA vs RF-MLP with as many trainable parameters: n to reach error eps per target and N, their ratio, its "
+      "growth with N, RFA's spread across N, errors at the largest n (non-invariant controls)",
+      rfa_vs_mlp_keys,
+      {{"n-ratio", "n_eps(RF-MLP) / n_eps(RFA), geometric mean over repetitions", {"target", "N"}},
+       {"ratio-growth",
+        "n-ratio at to-N / n-ratio at from-N (consecutive N), geometric mean over repetitions",
+        {"target", "from-N", "to-N"}},
+       {"rfa-n-spread", "max / min over N of RFA's geometric-mean n_eps", {"target"}},
+       {"rfa-error", "RFA's mean normalised test error at the largest n (details: invariant_floor)", {"target", "N"}},
+       {"mlp-error",
+        "the RF-MLP's mean normalised test error at the largest n (details: invariant_floor)",
+        {"target", "N"}}},
+      read_config, run_rfa_vs_mlp);
 }
 
 }  // namespace attnrate

@@ -16,6 +16,7 @@
 #include "studies/rfa/rfa_options.hpp"
 #include "studies/stats/mean_ci.hpp"
 #include "studies/stats/sample_complexity.hpp"
+#include "studies/sweep/study_figures.hpp"
 #include "studies/sweep/study_summary.hpp"
 #include "studies/sweep/sweep.hpp"
 
@@ -144,6 +145,7 @@ nlohmann::json run_group(const Config& c, std::size_t d, int rep) {
                       {"error", e.error},
                       {"error_se", e.se},
                       {"lambda", fit.solution.lambda},
+                      {"lambda_at_edge", fit.selection.at_edge},
                       {"solver", fit.solution.solver},
                       {"seconds", seconds_since(t0) + feat / static_cast<double>(targets.size())}});
     }
@@ -178,11 +180,7 @@ void validate_group(const Config& c, const nlohmann::json& value) {
       }
 }
 
-void check_target_complexity(const Settings& settings) { (void)read_config(settings); }
-
-nlohmann::json run_target_complexity(const Settings& settings, const StudyContext& ctx) {
-  const auto t_start = std::chrono::steady_clock::now();
-  const Config c = read_config(settings);
+nlohmann::json run_target_complexity(const Config& c, const Settings& settings, const StudyContext& ctx) {
 
   std::filesystem::create_directories(ctx.out);
   nlohmann::json params = ridge_study_parameters(settings);
@@ -199,11 +197,13 @@ nlohmann::json run_target_complexity(const Settings& settings, const StudyContex
   std::map<std::pair<std::string, std::size_t>, std::vector<std::vector<double>>> err;
   CsvTable table;
   table.columns = {"target", "inputs", "N", "d", "heads", "sigma_act", "weights", "mu", "tau", "sigma", "lambda_rule",
-                   "n", "rep", "seed", "test_n", "error", "error_se", "lambda", "solver", "seconds"};
+                   "n", "rep", "seed", "test_n", "error", "error_se", "lambda", "lambda_at_edge", "solver", "seconds"};
   std::size_t cells = 0;
+  LambdaEdgeCount edges;
   for (const auto& group : results)
     for (const auto& r : group) {
       ++cells;
+      edges.add(c.ridge.rule != LambdaRule::fixed, r.at("lambda_at_edge").get<bool>());
       const std::string t = r.at("target");
       const std::size_t d = r.at("d"), n = r.at("n");
       auto& e = err[{t, d}];
@@ -214,7 +214,8 @@ nlohmann::json run_target_complexity(const Settings& settings, const StudyContex
                             format_double(c.sigma), settings.raw("lambda"), std::to_string(n),
                             std::to_string(r.at("rep").get<int>()), std::to_string(c.seed), std::to_string(c.test_n),
                             format_double(r.at("error")), format_double(r.at("error_se")),
-                            format_double(r.at("lambda")), r.at("solver"), format_double(r.at("seconds"))});
+                            format_double(r.at("lambda")), r.at("lambda_at_edge").get<bool>() ? "1" : "0",
+                            r.at("solver"), format_double(r.at("seconds"))});
     }
   write_cells_csv(table, ctx);
 
@@ -293,15 +294,13 @@ nlohmann::json run_target_complexity(const Settings& settings, const StudyContex
               ++censored;
               continue;
             }
-            cu.n.push_back(static_cast<double>(p));
-            cu.error.push_back(x.n);
+            cu.add(static_cast<double>(p), x.n);
           }
-        if (!cu.n.empty()) fig.curves.push_back(cu);
+        fig.add_curve(std::move(cu));
       }
     fig.note = std::to_string(censored) + " censored repetitions (n_eps outside the n grid) not drawn; see summary.json";
     if (!fig.curves.empty()) {
-      if (ctx.share.root()) write_sample_complexity_figure(fig, ctx.out / "n-eps-vs-p");
-      figures.push_back("n-eps-vs-p.png");
+      figures.push_back(write_study_figure(fig, "n-eps-vs-p", ctx));
     } else {
       summary["figure_note"] = "every n_eps is censored: no n_eps-vs-p figure";
     }
@@ -310,36 +309,30 @@ nlohmann::json run_target_complexity(const Settings& settings, const StudyContex
     SampleComplexityFigure fig;
     fig.title = "target-complexity: error vs n, d = " + std::to_string(d) + ", N = " + std::to_string(c.N) +
                 ", M = " + std::to_string(c.heads);
-    fig.note = "sigma = " + format_short(c.sigma) + ", lambda " + settings.raw("lambda") + ", " + to_string(c.weights);
+    fig.note = "dotted: eps = " + format_short(c.eps) + ", sigma = " + format_short(c.sigma) + ", lambda " + settings.raw("lambda") + ", " + to_string(c.weights);
     for (const auto& f : c.families)
       for (std::size_t p : c.p) {
         SampleComplexityCurve cu;
         cu.label = target_name(f, p);
         for (const auto& curve : err.at({target_name(f, p), d}))
-          for (std::size_t i = 0; i < c.n.size(); ++i)
-            if (curve[i] > 0) {
-              cu.n.push_back(static_cast<double>(c.n[i]));
-              cu.error.push_back(curve[i]);
-            }
-        if (!cu.n.empty()) fig.curves.push_back(cu);
+          for (std::size_t i = 0; i < c.n.size(); ++i) cu.add(static_cast<double>(c.n[i]), curve[i]);
+        fig.add_curve(std::move(cu));
       }
-    const std::string stem = "target-complexity-d" + std::to_string(d);
-    if (ctx.share.root()) write_sample_complexity_figure(fig, ctx.out / stem);
-    figures.push_back(stem + ".png");
+    fig.marks_y = {c.eps};
+    figures.push_back(write_study_figure(fig, "target-complexity-d" + std::to_string(d), ctx));
   }
   summary["figures"] = figures;
-  return finish_summary(std::move(summary), t_start, ctx);
+  summary["lambda_at_grid_edge"] = edges.to_json();
+  return summary;
 }
 
 }  // namespace
 
 StudyDefinition target_complexity_study() {
-  return {"target-complexity",
-          "n_eps of key-poly:p and inner-poly:p against p and d",
-          target_complexity_keys,
-          {{"n-eps-ratio", "n_eps(next p) / n_eps(p), geometric mean over repetitions", {"family", "d", "p"}}},
-          check_target_complexity,
-          run_target_complexity};
+  return define_study(
+      "target-complexity", "n_eps of key-poly:p and inner-poly:p against p and d", target_complexity_keys,
+      {{"n-eps-ratio", "n_eps(next p) / n_eps(p), geometric mean over repetitions", {"family", "d", "p"}}}, read_config,
+      run_target_complexity);
 }
 
 }  // namespace attnrate
