@@ -149,3 +149,37 @@ TEST_CASE("verify --profile quick: the built-in approximation claims", "[claims]
 TEST_CASE("verify --profile quick: the built-in kernel-limit claims", "[claims][verify][kernel_limit]") {
   verify_builtin_file("theory/claims/kernel_limit.toml");
 }
+
+TEST_CASE("verify --seed replaces every claim's seed, in both profiles, and is range-checked", "[verify-options]") {
+  const auto base = std::filesystem::temp_directory_path() / ("attnrate-verify-seed-" + std::to_string(::getpid()));
+  const auto file = base.string() + ".toml";
+  std::ofstream(file) << "[[claim]]\nid = \"small.n-ratio\"\nstatement = \"s\"\nsource = \"s\"\nstudy = \"rfa-vs-mlp\"\n"
+                         "quantity = \"n-ratio\"\nbound = \"at-least\"\ntheory = 1\ntolerance = 0.1\n"
+                         "[claim.select]\ntarget = \"key-poly:2\"\nN = 2\n"
+                         "[claim.params]\ntarget = \"key-poly:2\"\nN = \"2,4\"\nheads = 4\nn = \"20,40\"\nseeds = 2\n"
+                         "test-n = 10000\nbootstrap = 100\nlambda = \"0.01\"\nseed = 11\n"
+                         "[claim.quick]\nseed = 12\n";
+  VerifyOptions opt;
+  opt.claims_paths = {file};
+  opt.threads = 1;
+  opt.progress = false;
+  const auto seed_of = [&](const std::string& profile, const std::string& seed) {
+    opt.profile = profile;
+    opt.seed = seed;
+    opt.out = base / (profile + "-" + (seed.empty() ? "own" : seed));
+    const nlohmann::json summary = run_verify(opt);
+    const nlohmann::json& study = nlohmann::json::parse(std::ifstream(opt.out / "claims" / "small.n-ratio" / "summary.json"));
+    CHECK(summary.contains("seed") == !seed.empty());
+    return study.at("parameters").at("seed").get<std::string>();
+  };
+  CHECK(seed_of("full", "") == "11");
+  CHECK(seed_of("quick", "") == "12");
+  CHECK(seed_of("full", "3") == "3");
+  CHECK(seed_of("quick", "3") == "3");
+  opt.seed = "-1";
+  opt.out = base / "bad";
+  CHECK_THROWS_WITH(run_verify(opt), Catch::Contains("--seed"));
+  CHECK_FALSE(std::filesystem::exists(opt.out));
+  std::filesystem::remove_all(base);
+  std::filesystem::remove(file);
+}

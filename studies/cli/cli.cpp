@@ -180,7 +180,7 @@ int run_cli(int argc, char** argv) {
   app.require_subcommand(1);
   app.set_version_flag("--version", std::string(), "print the version, git revision and library versions, then exit");
   int threads = 0;
-  std::string out, config, profile = "full", only, quantities_of;
+  std::string out, config, profile = "full", only, quantities_of, verify_seed;
   std::string config_size = byte_size_text(kConfigReadLimits.max_bytes),
               config_line = byte_size_text(kConfigReadLimits.max_line_bytes);
   std::vector<std::string> claims_paths;
@@ -251,6 +251,8 @@ int run_cli(int argc, char** argv) {
   verify->add_option("--claims", claims_paths, "claims file or folder of *.toml files (repeatable); default: the built-in claims");
   verify->add_option("--profile", profile, "quick (seconds) or full (the claims' [claim.params] sizes) [default: full]");
   verify->add_option("--only", only, "glob over claim ids, e.g. 'minimax.*'");
+  verify->add_option("--seed", verify_seed,
+                     "base seed of every claim's study, replacing the claims' own seeds (default: theirs)");
   verify->add_option("--out", out, "output directory")->required();
   add_threads(verify);
   verify->add_flag("--resume", resume, "reuse finished cells whose parameters and code revision match");
@@ -317,6 +319,7 @@ int run_cli(int argc, char** argv) {
       VerifyOptions vo;
       vo.profile = profile;
       vo.only = only;
+      vo.seed = verify_seed;
       for (const auto& p : claims_paths) vo.claims_paths.emplace_back(p);
       vo.out = out;
       vo.threads = threads;

@@ -9,6 +9,7 @@
 #include "studies/io/output_set.hpp"
 #include "studies/registry.hpp"
 #include "studies/sweep/distributed.hpp"
+#include "studies/sweep/study_options.hpp"
 #include "studies/verify/report.hpp"
 #include "theory/claims/builtin_claims.hpp"
 #include "theory/claims/claims_file.hpp"
@@ -153,6 +154,16 @@ nlohmann::json run_verify(const VerifyOptions& opt) {
   if (claims.empty())
     throw InputError("--only '" + opt.only + "' matches no claim; see `attnrate list`" +
                      (opt.claims_paths.empty() ? "" : " --claims ..."));
+  if (!opt.seed.empty()) {
+    Settings seed({base_seed_key()});
+    seed.set("seed", opt.seed, "--seed");
+    (void)seed.get_seed("seed");  // the range check, with the option named
+    for (auto& c : claims) {
+      std::erase_if(c.params, [](const auto& kv) { return kv.first == "seed"; });
+      std::erase_if(c.quick, [](const auto& kv) { return kv.first == "seed"; });
+      c.params.emplace_back("seed", opt.seed);
+    }
+  }
   check_claim_options(claims, opt.profile);
   const auto t0 = std::chrono::steady_clock::now();
   std::filesystem::create_directories(opt.out);
@@ -196,6 +207,7 @@ nlohmann::json run_verify(const VerifyOptions& opt) {
   nlohmann::json summary;
   summary["profile"] = opt.profile;
   summary["only"] = opt.only;
+  if (!opt.seed.empty()) summary["seed"] = opt.seed;
   summary["claims_files"] = nlohmann::json::array();
   for (const auto& p : opt.claims_paths) summary["claims_files"].push_back(p.string());
   summary["command_line"] = opt.command_line;

@@ -16,6 +16,9 @@ namespace attnrate {
 struct VerifyOptions {
   std::string profile = "full";                     ///< "quick" or "full"
   std::string only;                                 ///< glob over claim ids; empty = all
+  /// Base seed of every claim's study run (--seed), replacing the claims' own `seed` in both
+  /// profiles; empty = the claims' seeds (or the studies' defaults).
+  std::string seed;
   std::vector<std::filesystem::path> claims_paths;  ///< claims files or folders; empty = built-in
   std::filesystem::path out;
   int threads = 0;
