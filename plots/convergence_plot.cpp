@@ -30,8 +30,13 @@ void validate(const ConvergenceFigure& figure) {
       throw std::invalid_argument(name + ": fit_slope and fit_intercept must be finite");
     if (s.draw_theory && !std::isfinite(s.theory_slope))
       throw std::invalid_argument(name + ": theory_slope must be finite when draw_theory is set");
+    const bool lo_ok = s.fit_x_lo == 0.0 || (std::isfinite(s.fit_x_lo) && s.fit_x_lo > 0.0);
+    const bool hi_ok = s.fit_x_hi == 0.0 || (std::isfinite(s.fit_x_hi) && s.fit_x_hi > 0.0);
+    if (!lo_ok || !hi_ok || (s.fit_x_lo > 0.0 && s.fit_x_hi > 0.0 && s.fit_x_lo > s.fit_x_hi))
+      throw std::invalid_argument(name + ": fit_x_lo and fit_x_hi must be 0 or finite and > 0, lo <= hi");
   }
   require_log_marks("convergence", figure.title, figure.marks_x, "marks_x");
+  require_log_marks("convergence", figure.title, figure.marks_y, "marks_y");
 }
 
 // exp(log_y0 + slope (log x - log_x0)): a line on log-log axes; it must be drawable at x.
@@ -78,13 +83,19 @@ std::string convergence_figure_script(const ConvergenceFigure& figure, const std
     Rows medians;
     for (const CellSummary& c : summarise_cells(s.x, s.y)) medians.push_back({c.x, c.median, c.q1, c.q3});
     out << gnuplot_datablock("median" + id, medians);
-    plot_items.push_back("$median" + id + " using 1:2:3:4 with yerrorbars pt 5 ps 1.1 lw 1.5 lc rgb " +
-                         colour + (first ? " title \"median, interquartile range\"" : " notitle"));
+    // Without a fit line (whose legend names the series), the medians name it.
+    const std::string median_title = !s.draw_fit ? " title " + gnuplot_quote("median, interquartile range" + suffix)
+                                     : first     ? " title \"median, interquartile range\""
+                                                 : " notitle";
+    plot_items.push_back("$median" + id + " using 1:2:3:4 with yerrorbars pt 5 ps 1.1 lw 1.5 lc rgb " + colour +
+                         median_title);
 
-    // Fitted line log y = a + b log x over the range of x.
+    if (!s.draw_fit) continue;
+    // Fitted line log y = a + b log x over the x range of the cells it was fitted to.
     const double a = s.fit_intercept, b = s.fit_slope;
-    const Rows fit = {{*xmin, loglog_line(a, b, 0.0, *xmin, name + ": the fitted line")},
-                      {*xmax, loglog_line(a, b, 0.0, *xmax, name + ": the fitted line")}};
+    const double fit_lo = s.fit_x_lo > 0.0 ? s.fit_x_lo : *xmin, fit_hi = s.fit_x_hi > 0.0 ? s.fit_x_hi : *xmax;
+    const Rows fit = {{fit_lo, loglog_line(a, b, 0.0, fit_lo, name + ": the fitted line")},
+                      {fit_hi, loglog_line(a, b, 0.0, fit_hi, name + ": the fitted line")}};
     out << gnuplot_datablock("fit" + id, fit);
     extent.cover(fit);
     // Thick translucent band, so a dashed theory line lying on it stays visible.
@@ -117,6 +128,12 @@ std::string convergence_figure_script(const ConvergenceFigure& figure, const std
     if (x >= lo_x && x <= hi_x)
       out << "set arrow from " << gnuplot_number(x) << ", graph 0 to " << gnuplot_number(x)
           << ", graph 1 nohead dt 3 lw 2 lc rgb '#555555' back\n";
+  // Horizontal marks across the plot; the y range grows to hold them.
+  for (double y : figure.marks_y) {
+    extent.cover({{lo_x, y}});
+    out << "set arrow from graph 0, first " << gnuplot_number(y) << " to graph 1, first " << gnuplot_number(y)
+        << " nohead dt 3 lw 2 lc rgb '#555555' back\n";
+  }
   out << loglog_axes_and_plot(extent, figure.title, figure.note, figure.x_label, figure.y_label, plot_items);
   return out.str();
 }

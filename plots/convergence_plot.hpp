@@ -15,6 +15,12 @@ struct ConvergenceSeries {
   double fit_intercept = 0.0;
   double theory_slope = 0.0;         ///< dashed line with this slope, through the fitted line at the geometric mean of x
   bool draw_theory = true;
+  /// false: no fitted line and no theory line (for a quantity that converges to a level rather
+  /// than following a power law).
+  bool draw_fit = true;
+  /// The x range the fitted line spans: that of the cells the fit used (e.g. only those above a
+  /// knee). 0 (the default) stands for the smallest or largest x of the series.
+  double fit_x_lo = 0.0, fit_x_hi = 0.0;
 };
 
 struct ConvergenceFigure {
@@ -26,6 +32,8 @@ struct ConvergenceFigure {
   /// x positions marked by a dotted vertical line across the plot (e.g. a predicted knee); each
   /// finite and > 0 (log axis). Not drawn outside the range of the data.
   std::vector<double> marks_x;
+  /// y levels marked by a dotted horizontal line (e.g. a claim's threshold); each finite and > 0.
+  std::vector<double> marks_y;
 };
 
 /// Writes stem.png and stem.svg. For each series: the cells (light markers), the median per

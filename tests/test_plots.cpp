@@ -310,6 +310,41 @@ TEST_CASE("convergence figure: vertical marks inside the data range only, valida
   CHECK_THROWS_AS(convergence_figure_script(f, "pngcairo", "f.png"), std::invalid_argument);
 }
 
+TEST_CASE("convergence figure: horizontal marks, no fit line, a fit line over part of the cells", "[plots]") {
+  ConvergenceFigure f = example_figure();
+  f.marks_y = {0.01};
+  const std::string marked = convergence_figure_script(f, "pngcairo", "f.png");
+  CHECK(contains(marked, "set arrow from graph 0, first " + gnuplot_number(0.01) + " to graph 1, first " +
+                             gnuplot_number(0.01) + " nohead"));
+  CHECK(marked.find("set arrow") < marked.find("\nplot "));
+  // The y range reaches down to the mark, far below every cell (about 0.3 and above).
+  const std::size_t yr = marked.find("set yrange [");
+  REQUIRE(yr != std::string::npos);
+  CHECK(std::stod(marked.substr(yr + 12)) <= 0.01);
+  f.marks_y = {-1.0};
+  CHECK_THROWS_WITH(convergence_figure_script(f, "pngcairo", "f.png"), Catch::Contains("marks_y"));
+  f.marks_y.clear();
+
+  ConvergenceFigure no_fit = f;
+  no_fit.series[0].draw_fit = false;
+  const std::string nf = convergence_figure_script(no_fit, "pngcairo", "f.png");
+  CHECK(!contains(nf, "$fit0"));
+  CHECK(!contains(nf, "$theory0"));  // the theory line is anchored on the fit
+  CHECK(contains(nf, "$median0"));
+  CHECK(contains(nf, "median, interquartile range (" + no_fit.series[0].label + ")"));  // the series is named
+
+  ConvergenceFigure part = f;
+  part.series[0].fit_x_lo = 200.0;
+  const ConvergenceSeries& s = part.series[0];
+  const Rows fit = datablock_rows(convergence_figure_script(part, "pngcairo", "f.png"), "fit0");
+  REQUIRE(fit.size() == 2);
+  CHECK(fit[0][0] == 200.0);
+  CHECK(fit[1][0] == 800.0);
+  CHECK(fit[0][1] == Approx(std::exp(s.fit_intercept) * std::pow(200.0, s.fit_slope)).epsilon(1e-13));
+  part.series[0].fit_x_hi = 100.0;  // lo > hi
+  CHECK_THROWS_WITH(convergence_figure_script(part, "pngcairo", "f.png"), Catch::Contains("fit_x_lo"));
+}
+
 TEST_CASE("convergence figure: real PNG and SVG files", "[plots]") {
   if (!gnuplot_available()) {
     WARN("gnuplot is not on PATH: skipping the rendering checks");

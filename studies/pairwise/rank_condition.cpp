@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cmath>
 #include <limits>
+#include <optional>
 
 #include "estimators/common/input_error.hpp"
 #include "estimators/common/random.hpp"
@@ -122,8 +123,10 @@ nlohmann::json run_rank_condition(const Plan& plan, const Settings& settings, co
   }
   std::vector<double> xs = x_above;
   std::sort(xs.begin(), xs.end());
+  std::optional<SlopeFit> above_fit;  // also the figure's fit line, over the same cells
   if (x_above.size() >= 3 && std::unique(xs.begin(), xs.end()) - xs.begin() >= 2) {
     const SlopeFit f = fit_slope(x_above, y_above, 0.95, c.bootstrap, derive_seed(c.seed, {hash_name("rank-boot")}));
+    above_fit = f;
     Measurement m = slope_measurement(f, "above-knee-slope");
     m.details["abscissa"] = "log(r d)";
     m.details["knee"] = knee;
@@ -148,19 +151,17 @@ nlohmann::json run_rank_condition(const Plan& plan, const Settings& settings, co
         cs.y.push_back(cl.error);
       }
   cs.draw_theory = false;
-  std::vector<double> lx, ly;
-  for (std::size_t i = 0; i < cs.x.size(); ++i) {
-    lx.push_back(std::log(cs.x[i]));
-    ly.push_back(std::log(cs.y[i]));
-  }
-  std::vector<double> ux = lx;
-  std::sort(ux.begin(), ux.end());
-  if (lx.size() >= 3 && std::unique(ux.begin(), ux.end()) - ux.begin() >= 2) {
-    const SlopeFit f = fit_slope(lx, ly, 0.95, 100, 1);
-    cs.fit_slope = f.slope;
-    cs.fit_intercept = f.intercept;
+  if (!cs.x.empty()) {
+    // The line is the above-knee-slope fit, drawn over the r d it was fitted to.
+    cs.draw_fit = above_fit.has_value();
+    if (above_fit) {
+      cs.fit_slope = above_fit->slope;
+      cs.fit_intercept = above_fit->intercept;
+      cs.fit_x_lo = std::exp(*std::min_element(x_above.begin(), x_above.end()));
+      cs.fit_x_hi = std::exp(*std::max_element(x_above.begin(), x_above.end()));
+    }
     fig.series.push_back(cs);
-    fig.note = "predicted knee at r d = " + short_number(knee) + " (dotted line)";
+    fig.note = "dotted: the predicted knee at r d = " + short_number(knee) + "; the line: the above-knee fit";
     fig.marks_x = {knee};
     summary["figure"] = write_study_figure(fig, "rank", ctx);
   }
