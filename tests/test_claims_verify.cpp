@@ -149,3 +149,7 @@ TEST_CASE("verify --profile quick: the built-in approximation claims", "[claims]
 TEST_CASE("verify --profile quick: the built-in kernel-limit claims", "[claims][verify][kernel_limit]") {
   verify_builtin_file("theory/claims/kernel_limit.toml");
 }
+
+TEST_CASE("verify --profile quick: the built-in adaptive-schedule claims", "[claims][verify][adaptive]") {
+  verify_builtin_file("theory/claims/adaptive.toml");
+}
