@@ -183,3 +183,7 @@ TEST_CASE("verify --seed replaces every claim's seed, in both profiles, and is r
   std::filesystem::remove_all(base);
   std::filesystem::remove(file);
 }
+
+TEST_CASE("verify --profile quick: the built-in adaptive-schedule claims", "[claims][verify][adaptive]") {
+  verify_builtin_file("theory/claims/adaptive.toml");
+}

@@ -12,6 +12,7 @@
 
 #include "estimators/common/input_error.hpp"
 #include "estimators/pairwise_erm/pairwise_erm.hpp"
+#include "estimators/pairwise_lse/adaptive_spline.hpp"
 #include "estimators/pairwise_lse/pairwise_lse.hpp"
 #include "studies/io/memory_budget.hpp"
 #include "studies/io/output.hpp"
@@ -41,6 +42,12 @@ std::vector<KeySpec> fit_pairwise_keys() {
           {"beta", "auto", "smoothness b > 0: K = round(M^(1/(2b+1))) when --knots is not given"},
           {"range", "auto", "spline interval a,b (auto: the range of u = X_i^T A X_j in the data)"},
           {"ridge", "0", "ridge lambda (>= 0)"},
+          {"schedule", "fixed",
+           "A known (--A): fixed (K from --knots or --beta) | adaptive (degree and K selected from the data, b unused)"},
+          {"select", "cv", "--schedule adaptive: selection rule cv (k-fold cross-validation) | penalty (BIC-type)"},
+          {"folds", "5", "--schedule adaptive: cross-validation folds (2..100, <= M)"},
+          {"max-degree", "3", "--schedule adaptive: candidate degrees 0..max-degree (0..10)"},
+          {"max-knots", "auto", "--schedule adaptive: largest K of the grid 1, 2, 4, ... (auto: M / ln(M)^2)"},
       },
       true);
 }
@@ -119,8 +126,34 @@ struct FitPlan {
 
 constexpr const char* kReduceFit = "lower --knots (or raise --beta), or fit less data";
 
+// The adaptive schedule's options; InputError naming the option when one is given without it.
+bool read_adaptive(const Settings& s, AdaptiveSplineOptions& o) {
+  const std::string schedule = s.raw("schedule");
+  if (schedule != "fixed" && schedule != "adaptive")
+    throw InputError(s.source("schedule") + " must be fixed or adaptive, got '" + schedule + "'");
+  if (schedule == "fixed") {
+    for (const char* key : {"select", "folds", "max-degree", "max-knots"})
+      if (s.given(key)) throw InputError(s.source(key) + " is an option of --schedule adaptive");
+    return false;
+  }
+  for (const char* key : {"degree", "knots", "beta"})
+    if (s.raw(key) != "auto")
+      throw InputError(s.source(key) + " " + s.raw(key) +
+                       " has no effect with --schedule adaptive (degree and K are selected from the data); leave it auto");
+  o.rule = parse_selection_rule(s.raw("select"));
+  o.folds = s.get_count("folds", 2, 100);
+  o.max_degree = s.get_count("max-degree", 0, BSplineBasis::max_degree);
+  o.max_pieces = s.raw("max-knots") == "auto" ? 0 : s.get_count("max-knots", 1, 1 << 20);
+  return true;
+}
+
 CommandReport fit_joint(const Settings& s, const PairwiseData& data, const FitPlan& plan) {
   const int threads = plan.threads;
+  if (s.raw("schedule") != "fixed")
+    throw InputError(s.source("schedule") + " " + s.raw("schedule") +
+                     " is available with --A (A known) only; the joint fit (--rank) takes --knots or --beta");
+  for (const char* key : {"select", "folds", "max-degree", "max-knots"})
+    if (s.given(key)) throw InputError(s.source(key) + " is an option of --schedule adaptive (with --A)");
   ErmOptions opt;
   opt.rank = s.get_count("rank", 1, data.d);
   std::tie(opt.degree, opt.pieces) = degree_and_pieces(s, data.M, 1);
@@ -179,12 +212,102 @@ CommandReport fit_joint(const Settings& s, const PairwiseData& data, const FitPl
   return {m.str(), {}};
 }
 
+nlohmann::json candidate_json(const SplineCandidate& c) {
+  return {{"degree", c.degree},       {"pieces", c.pieces},     {"p", c.p},
+          {"train_risk", c.train_risk}, {"cv_risk", c.cv_risk}, {"penalised", c.penalised},
+          {"criterion", c.criterion}, {"flagged", c.flagged},   {"solver", c.solver}};
+}
+
+// A known, the space selected from the data; b_hat from the selected K on the first M / 2^j
+// samples (j = 0..3, each at least --folds samples): K_hat ~ M^(1/(2b+1)), so with s the OLS
+// slope of log K_hat on log M, b_hat = (1/s - 1)/2 (reported when s > 0).
+CommandReport fit_adaptive(const PairwiseData& data, const arma::mat& A, double a, double b,
+                           const AdaptiveSplineOptions& opt, const FitPlan& plan) {
+  const SampleBlockSource source = in_memory_source(data.X, data.Y, data.N);
+  const AdaptiveSplineFit fit = fit_adaptive_spline(a, b, A, data.N, data.d, data.M, source, opt);
+  const SplineCandidate& sel = fit.candidates[fit.selected];
+  nlohmann::json j;
+  j["schedule"] = "adaptive";
+  j["select"] = to_string(opt.rule);
+  j["folds"] = opt.folds;
+  j["degree"] = sel.degree;
+  j["pieces"] = sel.pieces;
+  j["knots"] = fit.basis(fit.selected).knots();
+  j["coefficients"] = std::vector<double>(sel.coef.begin(), sel.coef.end());
+  j["range"] = {a, b};
+  write_matrix_json(j["A"], A);
+  j["train_mse"] = sel.train_risk;
+  j["solver"] = sel.solver;
+  j["flagged"] = sel.flagged;
+  j["sigma2_hat"] = fit.sigma2_hat;
+  j["clamped_interactions"] = fit.clamped;
+  j["candidates"] = nlohmann::json::array();
+  for (const auto& c : fit.candidates) j["candidates"].push_back(candidate_json(c));
+  // b_hat by subsampling M.
+  std::vector<double> lm, lk;
+  nlohmann::json sub = nlohmann::json::array();
+  for (int k = 0; k < 4; ++k) {
+    const std::size_t Mk = data.M >> k;
+    if (Mk < static_cast<std::size_t>(opt.folds) || Mk < 2) break;
+    const AdaptiveSplineFit fk = k == 0 ? fit : fit_adaptive_spline(a, b, A, data.N, data.d, Mk, source, opt);
+    const SplineCandidate& sk = fk.candidates[fk.selected];
+    sub.push_back({{"M", Mk}, {"degree", sk.degree}, {"pieces", sk.pieces}});
+    lm.push_back(std::log(static_cast<double>(Mk)));
+    lk.push_back(std::log(static_cast<double>(sk.pieces)));
+  }
+  nlohmann::json bh = {{"subsamples", sub},
+                       {"note", "from the selected K on the first M / 2^j samples, K_hat ~ M^(1/(2b+1)); K_hat moves "
+                                "on a dyadic grid, so this is a rough check, not a measurement of b"}};
+  double b_hat = std::numeric_limits<double>::quiet_NaN();
+  if (lm.size() >= 3) {
+    const double mx = arma::mean(arma::vec(lm)), my = arma::mean(arma::vec(lk));
+    double sxy = 0, sxx = 0;
+    for (std::size_t i = 0; i < lm.size(); ++i) {
+      sxy += (lm[i] - mx) * (lk[i] - my);
+      sxx += (lm[i] - mx) * (lm[i] - mx);
+    }
+    const double slope = sxy / sxx;
+    bh["slope_log_K_on_log_M"] = slope;
+    // Clipped to [0, 100] as in minimax-rate's b-hat (a K growing faster than M means b near 0).
+    if (slope > 0) b_hat = std::clamp((1.0 / slope - 1.0) / 2.0, 0.0, 100.0);
+    else bh["why_no_value"] = "the selected K does not grow with M";
+  } else {
+    bh["why_no_value"] = "fewer than 3 subsample sizes with at least --folds samples";
+  }
+  bh["value"] = b_hat;
+  j["b_hat"] = bh;
+  j["M"] = data.M;
+  j["N"] = data.N;
+  j["d"] = data.d;
+  j["build"] = build_info();
+  write_file_atomic(plan.out, j.dump(2) + "\n");
+  write_phi_csv(plan.phi_path, a, b, [&fit](double u) { return fit.value(fit.selected, u); });
+  std::ostringstream m;
+  m << "adaptive fit (" << to_string(opt.rule) << ", " << fit.candidates.size() << " candidates): K = " << sel.pieces
+    << ", degree = " << sel.degree << ", train_mse = " << sel.train_risk;
+  if (std::isfinite(b_hat)) m << ", b_hat = " << b_hat << " (rough: selected K over subsamples)";
+  m << "\nwrote " << plan.out.string() << " and " << plan.phi_path.string() << "\n";
+  CommandReport report{m.str(), {}};
+  if (sel.flagged) report.warnings.push_back("the selected space's normal matrix is singular or ill-conditioned; the minimum-norm solution was used");
+  return report;
+}
+
 CommandReport fit_known_A(const Settings& s, const PairwiseData& data, const FitPlan& plan) {
   const int threads = plan.threads;
   for (const char* key : {"restarts", "seed", "start", "refit-trim", "coarse-pieces"})
     if (s.given(key)) throw InputError(s.source(key) + " is an option of the joint fit; it needs --rank r, not --A");
   const arma::mat A = read_matrix_csv(s.raw("A"), data.d, plan.limits);
-  const auto [degree, K] = degree_and_pieces(s, data.M, 0);
+  AdaptiveSplineOptions adapt;
+  const bool adaptive = read_adaptive(s, adapt);
+  if (adaptive && data.M < static_cast<std::size_t>(adapt.folds))
+    throw InputError("--schedule adaptive: the data hold M = " + std::to_string(data.M) + " samples, fewer than --folds " +
+                     std::to_string(adapt.folds));
+  // Adaptive: the memory of the largest candidate (degree max-degree, the top of the K grid), per fold.
+  const int top_K = adaptive ? adaptive_pieces_grid(1, adapt.max_pieces > 0 ? adapt.max_pieces
+                                                                             : adaptive_max_pieces(data.M))
+                                   .back()
+                             : 0;
+  const auto [degree, K] = adaptive ? std::pair<int, int>{adapt.max_degree, top_K} : degree_and_pieces(s, data.M, 0);
   const double ridge = s.get_double("ridge", 0.0, std::numeric_limits<double>::infinity());
   double a = 0, b = 0;
   const bool auto_range = !s.get_range("range", a, b);
@@ -202,6 +325,11 @@ CommandReport fit_known_A(const Settings& s, const PairwiseData& data, const Fit
           b = std::max(b, u);
         }
     if (!(a < b)) throw InputError("all interactions u = X_i^T A X_j in the data are equal; give --range a,b");
+  }
+  if (adaptive) {
+    adapt.lse.ridge = ridge;
+    adapt.lse.threads = threads;
+    return fit_adaptive(data, A, a, b, adapt, plan);
   }
   const BSplineBasis basis(a, b, K, degree);
   LseOptions opt;

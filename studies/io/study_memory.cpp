@@ -93,6 +93,16 @@ std::vector<Need> pairwise_known(const std::string& study, const Settings& s) {
   out.push_back(pairwise_samples(largest(s, "M"), N, d, nd));
   out.push_back(token_pairs("test-pairs", count(s, "test-pairs"), d));
   if (s.raw("knots") != "auto") out.push_back(spline_normal_equations(largest(s, "knots")));
+  if (study == "minimax-rate" && s.has_key("schedule") && s.raw("schedule") == "adaptive") {
+    // One system per fold at the top of the K grid (at most max-knots, auto M / ln(M)^2), plus the
+    // combined ones and a solve's copies.
+    const double M = largest(s, "M");
+    const double top = s.raw("max-knots") != "auto" ? count(s, "max-knots")
+                                                     : std::max(1.0, std::floor(M / (std::log(M) * std::log(M))));
+    const double p = top + kExtraBasis;
+    out.push_back({"--M " + num(M) + " with --schedule adaptive (K up to " + num(top) + ")",
+                   "per-fold normal equations", kDouble * (count(s, "folds") + 4) * p * p, "--max-knots or --M"});
+  }
   return out;
 }
 

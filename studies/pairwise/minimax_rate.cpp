@@ -10,10 +10,13 @@
 #include <sstream>
 
 #include "estimators/common/input_error.hpp"
+#include "estimators/pairwise_lse/adaptive_spline.hpp"
 #include "estimators/pairwise_lse/pairwise_lse.hpp"
 #include "estimators/common/random.hpp"
 #include "plots/convergence_plot.hpp"
 #include "studies/io/output.hpp"
+#include "studies/stats/interval_measurement.hpp"
+#include "studies/stats/mean_ci.hpp"
 #include "studies/stats/rate_fit.hpp"
 #include "studies/sweep/study_summary.hpp"
 #include "studies/sweep/sweep.hpp"
@@ -57,9 +60,10 @@ std::vector<KeySpec> minimax_rate_keys() {
       {"r", "2", "rank of A (1 <= r <= d)"},
       {"sigma", "2", "noise standard deviation (>= 0)"},
       {"activation", "weierstrass:1", "phi: bspline:P | weierstrass:b | kink:b | tanh | softplus | gelu | exp"},
-      {"degree", "auto", "spline degree 0..10 (auto: floor(b), P for bspline:P, 3 if smooth)"},
-      {"schedule", "plain", "K_M schedule: plain (c_K M^(1/(2b+1))) | paper (c_K (M/log M)^(1/(2b+1)))"},
-      {"cK", "4", "schedule constant c_K (> 0)"},
+      {"degree", "auto", "spline degree 0..10 (auto: floor(b), P for bspline:P, 3 if smooth); must be auto with --schedule adaptive"},
+      {"schedule", "plain",
+       "K_M schedule: plain (c_K M^(1/(2b+1))) | paper (c_K (M/log M)^(1/(2b+1))) | adaptive (degree and K selected from the data, b unused)"},
+      {"cK", "4", "schedule constant c_K (> 0); with --schedule adaptive, of the known-b comparison (plain)"},
       {"knots", "auto", "explicit number of pieces K (>= 1), overrides the schedule"},
       {"range", "auto", "spline interval a,b (auto: 1e-4 and 1-1e-4 quantiles of u over 10^6 model pairs)"},
       {"ridge", "0", "ridge lambda (>= 0)"},
@@ -68,6 +72,11 @@ std::vector<KeySpec> minimax_rate_keys() {
       {"seed", "1", "base seed of the study (model, data, test pairs)"},
       {"test-pairs", "100000", "fresh pairs for the composed L2(rho) error (>= 1000)"},
       {"bootstrap", "2000", "seed-bootstrap resamples (>= 100)"},
+      {"select", "cv", "adaptive schedule: selection rule cv (k-fold cross-validation) | penalty (BIC-type)"},
+      {"folds", "5", "adaptive schedule: cross-validation folds (2..100, <= every M)"},
+      {"max-degree", "3", "adaptive schedule: candidate degrees 0..max-degree (0..10)"},
+      {"max-knots", "auto", "adaptive schedule: largest K of the grid 1, 2, 4, ... (auto: M / ln(M)^2; >= 1)"},
+      {"penalty", "1", "adaptive schedule: c_pen of the penalty rule (> 0)"},
   };
 }
 
@@ -85,18 +94,42 @@ struct Config {
   std::uint64_t seed = 1;
   std::size_t test_pairs = 100000;
   int bootstrap = 2000;
+  bool adaptive = false;
+  AdaptiveSplineOptions adapt;  // the adaptive schedule's options (its lse part is set per cell)
+  bool known_b = false;         // adaptive: also fit the plain known-b schedule (phi has a smoothness)
 };
 
 Config read_config(const Settings& s) {
   Config c;
   c.model = read_pairwise_model_spec(s);
   const Activation phi = Activation::parse(c.model.activation);
-  c.degree = s.raw("degree") == "auto" ? phi.default_degree() : static_cast<int>(s.get_int("degree", 0, 10));
   c.schedule = parse_schedule(s.get_string("schedule"));
+  c.adaptive = c.schedule == Schedule::adaptive;
   c.cK = s.get_double("cK", 0.0, std::numeric_limits<double>::infinity(), false);
-  c.knots = s.raw("knots") == "auto" ? 0 : s.get_count("knots", 1, 2147483637);
-  // The K_M schedule (knots auto) needs a positive smoothness; a fixed --knots K does not.
-  if (c.knots == 0) check_rate_activation(s, "activation", phi, false);
+  if (c.adaptive) {
+    // The adaptive estimator selects degree and K itself: a fixed one would silently be ignored.
+    if (s.raw("degree") != "auto")
+      throw InputError(s.source("degree") + ": --degree " + s.raw("degree") +
+                       " has no effect with --schedule adaptive (the degree is selected from the data, 0.."
+                       "--max-degree); leave it auto");
+    if (s.raw("knots") != "auto")
+      throw InputError(s.source("knots") + ": --knots " + s.raw("knots") +
+                       " has no effect with --schedule adaptive (K is selected from the data, up to --max-knots); "
+                       "leave it auto");
+    c.adapt.rule = parse_selection_rule(s.get_string("select"));
+    c.adapt.folds = s.get_count("folds", 2, 100);
+    c.adapt.max_degree = s.get_count("max-degree", 0, BSplineBasis::max_degree);
+    c.adapt.max_pieces = s.raw("max-knots") == "auto" ? 0 : s.get_count("max-knots", 1, 1 << 20);
+    c.adapt.penalty = s.get_double("penalty", 0.0, std::numeric_limits<double>::infinity(), false);
+    // The comparison with the known-b schedule needs a smoothness; the adaptive fit does not.
+    c.known_b = phi.claimed_smoothness() > 0;
+    c.degree = c.known_b ? phi.default_degree() : 0;
+  } else {
+    c.degree = s.raw("degree") == "auto" ? phi.default_degree() : static_cast<int>(s.get_int("degree", 0, 10));
+    c.knots = s.raw("knots") == "auto" ? 0 : s.get_count("knots", 1, 2147483637);
+    // The K_M schedule (knots auto) needs a positive smoothness; a fixed --knots K does not.
+    if (c.knots == 0) check_rate_activation(s, "activation", phi, false);
+  }
   c.fixed_range = s.get_range("range", c.a, c.b);
   c.ridge = s.get_double("ridge", 0.0, std::numeric_limits<double>::infinity());
   c.M = s.get_sizes("M", 2);
@@ -105,6 +138,11 @@ Config read_config(const Settings& s) {
   c.test_pairs = static_cast<std::size_t>(s.get_int("test-pairs", 1000, 1000000000));
   c.bootstrap = static_cast<int>(s.get_int("bootstrap", 100, 1000000));
   if (c.M.size() < 2) throw InputError(s.source("M") + " needs at least two distinct sample sizes to fit a rate");
+  if (c.adaptive)
+    for (std::size_t M : c.M)
+      if (M < static_cast<std::size_t>(c.adapt.folds))
+        throw InputError(s.source("M") + ": M = " + std::to_string(M) + " is smaller than --folds " +
+                         std::to_string(c.adapt.folds) + " (every cross-validation fold needs a sample)");
   return c;
 }
 
@@ -114,18 +152,50 @@ struct CellResult {
   double error = 0, error_se = 0, train_mse = 0, rcond = 0, seconds = 0;
   std::string solver, status;
   std::size_t clamped = 0, interactions = 0, test_clamped = 0;
+  // Adaptive schedule only: K and `degree` are the selected space, `error` its test error.
+  int degree = 0, candidates = 0;
+  bool flagged = false;  // the selected candidate's fit (or a fold's) used the min-norm fallback
+  double oracle_error = 0, sigma2_hat = 0;
+  int oracle_degree = 0, oracle_K = 0;
+  double known_error = 0;  // NaN when phi has no smoothness (no known-b fit)
+  int known_degree = 0, known_K = 0;
 };
 
-nlohmann::json to_json(const CellResult& c) {
-  return {{"M", c.M},         {"rep", c.rep},          {"K", c.K},
-          {"error", c.error}, {"error_se", c.error_se}, {"train_mse", c.train_mse},
-          {"rcond", c.rcond}, {"seconds", c.seconds},   {"solver", c.solver},
-          {"status", c.status}, {"clamped", c.clamped}, {"interactions", c.interactions},
-          {"test_clamped", c.test_clamped}};
+nlohmann::json to_json(const CellResult& c, bool adaptive) {
+  nlohmann::json j = {{"M", c.M},         {"rep", c.rep},          {"K", c.K},
+                      {"error", c.error}, {"error_se", c.error_se}, {"train_mse", c.train_mse},
+                      {"rcond", c.rcond}, {"seconds", c.seconds},   {"solver", c.solver},
+                      {"status", c.status}, {"clamped", c.clamped}, {"interactions", c.interactions},
+                      {"test_clamped", c.test_clamped}};
+  if (adaptive) {
+    j["degree"] = c.degree;
+    j["candidates"] = c.candidates;
+    j["flagged"] = c.flagged;
+    j["oracle_error"] = c.oracle_error;
+    j["sigma2_hat"] = c.sigma2_hat;
+    j["oracle_degree"] = c.oracle_degree;
+    j["oracle_K"] = c.oracle_K;
+    j["known_error"] = c.known_error;
+    j["known_degree"] = c.known_degree;
+    j["known_K"] = c.known_K;
+  }
+  return j;
 }
 
-CellResult from_json(const nlohmann::json& j) {
+CellResult from_json(const nlohmann::json& j, bool adaptive) {
   CellResult c;
+  if (adaptive) {
+    read_checkpoint_field(j, "degree", c.degree);
+    read_checkpoint_field(j, "candidates", c.candidates);
+    read_checkpoint_field(j, "flagged", c.flagged);
+    read_checkpoint_field(j, "oracle_error", c.oracle_error);
+    read_checkpoint_field(j, "sigma2_hat", c.sigma2_hat);
+    read_checkpoint_field(j, "oracle_degree", c.oracle_degree);
+    read_checkpoint_field(j, "oracle_K", c.oracle_K);
+    read_checkpoint_field(j, "known_error", c.known_error);
+    read_checkpoint_field(j, "known_degree", c.known_degree);
+    read_checkpoint_field(j, "known_K", c.known_K);
+  }
   read_checkpoint_field(j, "M", c.M);
   read_checkpoint_field(j, "rep", c.rep);
   read_checkpoint_field(j, "K", c.K);
@@ -140,6 +210,107 @@ CellResult from_json(const nlohmann::json& j) {
   read_checkpoint_field(j, "interactions", c.interactions);
   read_checkpoint_field(j, "test_clamped", c.test_clamped);
   return c;
+}
+
+// phi at the test interactions, over blocks of 512 (SIMD; values independent of the split).
+arma::vec phi_at(const PairwiseModel& model, const arma::vec& u, int threads) {
+  arma::vec v(u.n_elem);
+  constexpr arma::uword block = 512;
+#pragma omp parallel for schedule(static) num_threads(threads)
+  for (arma::uword t0 = 0; t0 < u.n_elem; t0 += block) {
+    const arma::uword n = std::min(block, u.n_elem - t0);
+    model.phi().evaluate({u.memptr() + t0, n}, {v.memptr() + t0, n});
+  }
+  return v;
+}
+
+// Mean of (phi_hat(u) - phi(u))^2 over the test pairs (summed in a fixed order) and its
+// standard error.
+template <class PhiHat>
+std::pair<double, double> test_error(const arma::vec& u, const arma::vec& phi_u, const PhiHat& phi_hat, int threads) {
+  arma::vec sq(u.n_elem);
+#pragma omp parallel for schedule(static) num_threads(threads)
+  for (arma::uword t = 0; t < u.n_elem; ++t) {
+    const double e = phi_hat(u[t]) - phi_u[t];
+    sq[t] = e * e;
+  }
+  const double T = static_cast<double>(u.n_elem);
+  double sum = 0.0;
+  for (double v : sq) sum += v;
+  const double error = sum / T;
+  double ss = 0.0;
+  for (double v : sq) ss += (v - error) * (v - error);
+  return {error, std::sqrt(ss / (T - 1.0) / T)};
+}
+
+std::string cell_status(double error, bool fallback) {
+  // A zero error cannot enter a log-log fit either; it is excluded under its own name.
+  return !std::isfinite(error) ? "non-finite" : !(error > 0) ? "zero-error" : fallback ? "rank-deficient" : "ok";
+}
+
+// The adaptive schedule's cell: every candidate space fitted on the same data as the plain
+// schedule's cell (same seeds), the selected one's error, the oracle (the candidate with the
+// smallest test error: it uses the test pairs, so it is reported, never selected) and, when phi
+// has a smoothness, the plain known-b schedule's fit on the same data.
+CellResult run_adaptive_cell(const Config& c, const PairwiseModel& model, double a, double b, std::size_t M,
+                             int rep, int threads) {
+  const auto t0 = std::chrono::steady_clock::now();
+  CellResult r;
+  r.M = M;
+  r.rep = rep;
+  const std::uint64_t data_seed = derive_seed(c.seed, {hash_name("data"), M, static_cast<std::uint64_t>(rep)});
+  SampleBlockSource source = [&model, data_seed](std::size_t first, std::size_t count, double* X, double* Y) {
+    model.draw_samples(data_seed, first, count, X, Y);
+  };
+  AdaptiveSplineOptions opt = c.adapt;
+  opt.lse.ridge = c.ridge;
+  opt.lse.threads = threads;
+  const AdaptiveSplineFit fit = fit_adaptive_spline(a, b, model.A(), model.N(), model.d(), M, source, opt);
+  const std::uint64_t test_seed = derive_seed(c.seed, {hash_name("test"), M, static_cast<std::uint64_t>(rep)});
+  const arma::vec u = model.draw_pair_interactions(test_seed, c.test_pairs);
+  const arma::vec phi_u = phi_at(model, u, threads);
+  std::vector<double> errors;
+  std::vector<double> ses;
+  for (std::size_t i = 0; i < fit.candidates.size(); ++i) {
+    const BSplineBasis basis = fit.basis(i);
+    const arma::vec& coef = fit.candidates[i].coef;
+    const auto [e, se] = test_error(u, phi_u, [&](double v) { return basis.value(coef, v); }, threads);
+    errors.push_back(e);
+    ses.push_back(se);
+  }
+  const SplineCandidate& sel = fit.candidates[fit.selected];
+  r.K = sel.pieces;
+  r.degree = sel.degree;
+  r.candidates = static_cast<int>(fit.candidates.size());
+  r.flagged = sel.flagged;
+  r.error = errors[fit.selected];
+  r.error_se = ses[fit.selected];
+  r.train_mse = sel.train_risk;
+  r.solver = sel.solver;
+  r.rcond = std::numeric_limits<double>::quiet_NaN();  // not kept per candidate
+  r.sigma2_hat = fit.sigma2_hat;
+  r.clamped = fit.clamped;
+  r.interactions = fit.interactions;
+  for (double v : u) r.test_clamped += !(v >= a && v <= b);
+  // Oracle: the smallest test error (first in (p, degree) order on exact ties).
+  std::size_t o = errors.size();
+  for (std::size_t i = 0; i < errors.size(); ++i)
+    if (std::isfinite(errors[i]) && (o == errors.size() || errors[i] < errors[o])) o = i;
+  r.oracle_error = o < errors.size() ? errors[o] : std::numeric_limits<double>::quiet_NaN();
+  r.oracle_degree = o < errors.size() ? fit.candidates[o].degree : 0;
+  r.oracle_K = o < errors.size() ? fit.candidates[o].pieces : 0;
+  r.known_error = std::numeric_limits<double>::quiet_NaN();
+  if (c.known_b) {
+    const double beta_eff = std::min(model.phi().claimed_smoothness(), c.degree + 1.0);
+    r.known_degree = c.degree;
+    r.known_K = schedule_pieces(Schedule::plain, beta_eff, c.cK, M);
+    const BSplineBasis basis(a, b, r.known_K, c.degree);
+    const PairwiseLseFit kf = fit_pairwise_lse(basis, model.A(), model.N(), model.d(), M, source, opt.lse);
+    r.known_error = test_error(u, phi_u, [&](double v) { return kf.phi_hat(v); }, threads).first;
+  }
+  r.status = cell_status(r.error, sel.flagged);
+  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return r;
 }
 
 CellResult run_cell(const Config& c, const PairwiseModel& model, double a, double b, std::size_t M, int rep,
@@ -197,13 +368,136 @@ CellResult run_cell(const Config& c, const PairwiseModel& model, double a, doubl
   return r;
 }
 
+// log-log points of the ok cells (error > 0) for one of a cell's errors.
+template <class Get>
+void log_points(const std::vector<CellResult>& cells, const Get& get, std::vector<double>& x, std::vector<double>& y) {
+  for (const auto& r : cells)
+    if (r.status == "ok" && get(r) > 0 && std::isfinite(get(r))) {
+      x.push_back(std::log(static_cast<double>(r.M)));
+      y.push_back(std::log(get(r)));
+    }
+}
+
+bool fittable(const std::vector<double>& x) {
+  std::vector<double> xs = x;
+  std::sort(xs.begin(), xs.end());
+  return x.size() >= 3 && std::unique(xs.begin(), xs.end()) - xs.begin() >= 2;
+}
+
+// b from a slope by a map decreasing on the slope's valid range, intervals mapped end to end
+// and clipped to [0, 100] (beyond 100 a smoothness is not told apart from infinity).
+Measurement b_hat_measurement(const SlopeFit& f, double (*to_b)(double), const std::string& from) {
+  const auto b = [to_b](double slope) { return std::clamp(to_b(slope), 0.0, 100.0); };
+  IntervalEstimate e;
+  e.value = b(f.slope);
+  e.t_lo = b(f.ci_t_hi);
+  e.t_hi = b(f.ci_t_lo);
+  e.boot_lo = b(f.ci_boot_hi);
+  e.boot_hi = b(f.ci_boot_lo);
+  Measurement m = interval_measurement("b-hat", {{"from", from}}, e);
+  m.details["slope"] = f.slope;
+  m.details["slope_ci_t"] = {f.ci_t_lo, f.ci_t_hi};
+  m.details["slope_ci_boot"] = {f.ci_boot_lo, f.ci_boot_hi};
+  m.details["clipped_to"] = {0.0, 100.0};
+  return m;
+}
+
+// K_hat ~ M^(1/(2b+1)): b = (1/slope - 1) / 2 (decreasing for slope > 0; slope <= 0 means no
+// growth of K, b beyond any bound).
+double b_from_pieces_slope(double slope) { return slope > 0 ? (1.0 / slope - 1.0) / 2.0 : 100.0; }
+// error ~ M^(-2b/(2b+1)): b = -s / (2 (1 + s)) (decreasing on (-1, 0)).
+double b_from_error_slope(double slope) {
+  return slope >= 0 ? 0.0 : slope <= -1 ? 100.0 : -slope / (2.0 * (1.0 + slope));
+}
+
+// The adaptive schedule's further quantities: the oracle's and the known-b schedule's slopes,
+// the oracle ratio at the largest M and the two estimates of b.
+void add_adaptive_quantities(const Config& c, const std::vector<CellResult>& cells, const SlopeFit& error_fit,
+                             nlohmann::json& summary) {
+  const std::uint64_t boot = derive_seed(c.seed, {hash_name("bootstrap")});
+  std::vector<double> x, y;
+  log_points(cells, [](const CellResult& r) { return r.oracle_error; }, x, y);
+  if (fittable(x)) {
+    Measurement m = slope_measurement(fit_slope(x, y, 0.95, c.bootstrap, boot), "oracle-slope");
+    m.details["abscissa"] = "log M";
+    summary["quantities"].push_back(to_json(m));
+  }
+  if (c.known_b) {
+    x.clear();
+    y.clear();
+    log_points(cells, [](const CellResult& r) { return r.known_error; }, x, y);
+    if (fittable(x)) {
+      Measurement m = slope_measurement(fit_slope(x, y, 0.95, c.bootstrap, boot), "known-b-slope");
+      m.details["abscissa"] = "log M";
+      m.details["schedule"] = "plain, degree floor(b), c_K = " + format_double(c.cK);
+      summary["quantities"].push_back(to_json(m));
+    }
+  }
+  // Oracle ratio at the largest M: geometric mean over the repetitions of error / oracle error.
+  std::size_t top = 0;
+  for (const auto& r : cells)
+    if (r.status == "ok") top = std::max(top, r.M);
+  std::vector<double> logs;
+  for (const auto& r : cells)
+    if (r.status == "ok" && r.M == top && r.oracle_error > 0) logs.push_back(std::log(r.error / r.oracle_error));
+  if (!logs.empty()) {
+    Measurement m = exp_mean_measurement(mean_ci(logs, 0.95, c.bootstrap, boot), "oracle-ratio", {});
+    m.details["M"] = top;
+    m.details["per_rep"] = nlohmann::json::array();
+    for (double v : logs) m.details["per_rep"].push_back(std::exp(v));
+    summary["quantities"].push_back(to_json(m));
+  }
+  // b-hat from the selected pieces (log K_hat on log M) and from the adaptive error's slope.
+  x.clear();
+  y.clear();
+  log_points(cells, [](const CellResult& r) { return static_cast<double>(r.K); }, x, y);
+  if (fittable(x)) {
+    const SlopeFit fk = fit_slope(x, y, 0.95, c.bootstrap, boot);
+    Measurement m = b_hat_measurement(fk, b_from_pieces_slope, "pieces");
+    m.details["note"] = "K_hat on a dyadic grid: log2 K_hat moves in unit steps";
+    summary["quantities"].push_back(to_json(m));
+  }
+  summary["quantities"].push_back(to_json(b_hat_measurement(error_fit, b_from_error_slope, "error-slope")));
+}
+
+// The oracle's and the known-b schedule's errors beside the adaptive one.
+void add_adaptive_series(const Config& c, const std::vector<CellResult>& cells, ConvergenceFigure& fig) {
+  const auto add = [&](const std::string& label, auto get) {
+    std::vector<double> x, y;
+    log_points(cells, get, x, y);
+    if (!fittable(x)) return;
+    const SlopeFit f = fit_slope(x, y, 0.95, 100, 1);
+    ConvergenceSeries s;
+    s.label = label;
+    for (std::size_t i = 0; i < x.size(); ++i) {
+      s.x.push_back(std::exp(x[i]));
+      s.y.push_back(std::exp(y[i]));
+    }
+    s.fit_slope = f.slope;
+    s.fit_intercept = f.intercept;
+    s.draw_theory = false;
+    fig.series.push_back(s);
+  };
+  add("oracle (best candidate by test error)", [](const CellResult& r) { return r.oracle_error; });
+  if (c.known_b) add("known b (plain schedule)", [](const CellResult& r) { return r.known_error; });
+}
+
 // A checkpointed cell must be a result this study could have produced.
-void validate_cell(const nlohmann::json& j) {
-  const CellResult r = from_json(j);
+void validate_cell(const nlohmann::json& j, const Config& c) {
+  const CellResult r = from_json(j, c.adaptive);
   if (r.status != "ok" && r.status != "rank-deficient" && r.status != "non-finite" && r.status != "zero-error")
     throw InputError("unknown status '" + r.status + "'");
   if (r.status == "ok" && !(std::isfinite(r.error) && r.error > 0)) throw InputError("error must be finite and > 0");
   if (!(r.K >= 1) || !(r.M >= 2)) throw InputError("K and M out of range");
+  if (!c.adaptive) return;
+  if (r.degree < 0 || r.degree > c.adapt.max_degree || r.oracle_degree < 0 || r.oracle_degree > c.adapt.max_degree)
+    throw InputError("degree out of range");
+  if (!(r.oracle_K >= 1) || r.candidates < 1) throw InputError("oracle K or candidate count out of range");
+  // The oracle is the smallest test error over the candidates, the selected one among them.
+  if (r.status == "ok" && !(r.oracle_error > 0 && r.oracle_error <= r.error))
+    throw InputError("oracle error must be in (0, error]");
+  if (c.known_b != (r.known_K >= 1)) throw InputError("known-b fit present iff phi has a smoothness");
+  if (c.known_b && !(r.known_error >= 0)) throw InputError("known-b error must be >= 0");
 }
 
 void check_minimax_rate(const Settings& settings) { (void)read_config(settings); }
@@ -217,7 +511,8 @@ nlohmann::json run_minimax_rate(const Settings& settings, const StudyContext& ct
   if (!c.fixed_range) std::tie(a, b) = interaction_range(model, derive_seed(c.seed, {hash_name("range")}), 1000000, 1e-4);
 
   nlohmann::json params = parameters_json(settings);
-  params["degree_used"] = c.degree;
+  if (c.adaptive) params["degree_used"] = "selected per cell";
+  else params["degree_used"] = c.degree;
   params["range_used"] = {a, b};
   params["A"] = nlohmann::json::array();
   for (arma::uword i = 0; i < model.A().n_rows; ++i) {
@@ -234,10 +529,15 @@ nlohmann::json run_minimax_rate(const Settings& settings, const StudyContext& ct
       add_repeated_cells(sweep, c.M, c.seeds, [](std::size_t M) { return std::string("M").append(std::to_string(M)); });
   const auto values = run_sweep(
       ctx, sweep,
-      [&](std::size_t i, int threads) { return to_json(run_cell(c, model, a, b, coords[i].first, coords[i].second, threads)); },
-      validate_cell);
+      [&](std::size_t i, int threads) {
+        const auto [M, rep] = coords[i];
+        return to_json(c.adaptive ? run_adaptive_cell(c, model, a, b, M, rep, threads)
+                                  : run_cell(c, model, a, b, M, rep, threads),
+                       c.adaptive);
+      },
+      [&c](const nlohmann::json& j) { validate_cell(j, c); });
   std::vector<CellResult> cells;
-  for (const auto& j : values) cells.push_back(from_json(j));
+  for (const auto& j : values) cells.push_back(from_json(j, c.adaptive));
 
   // cells.csv
   CsvTable table;
@@ -254,6 +554,23 @@ nlohmann::json run_minimax_rate(const Settings& settings, const StudyContext& ct
                           format_finite(r.error_se), format_finite(r.train_mse), r.solver, format_finite(r.rcond),
                           std::to_string(r.clamped), std::to_string(r.interactions), std::to_string(r.test_clamped),
                           r.status, format_double(r.seconds)});
+  if (c.adaptive) {
+    // The degree column is the selected degree; the known-b fit's degree and K have their own.
+    for (const char* col : {"select", "candidates", "flagged", "sigma2_hat", "oracle_error", "oracle_degree",
+                            "oracle_K", "known_error", "known_degree", "known_K"})
+      table.columns.push_back(col);
+    for (std::size_t i = 0; i < cells.size(); ++i) {
+      const CellResult& r = cells[i];
+      auto& row = table.rows[i];
+      row[6] = std::to_string(r.degree);
+      for (std::string v : {to_string(c.adapt.rule), std::to_string(r.candidates), std::string(r.flagged ? "1" : "0"),
+                            format_finite(r.sigma2_hat), format_finite(r.oracle_error), std::to_string(r.oracle_degree),
+                            std::to_string(r.oracle_K), format_finite(r.known_error),
+                            c.known_b ? std::to_string(r.known_degree) : std::string(),
+                            c.known_b ? std::to_string(r.known_K) : std::string()})
+        row.push_back(v);
+    }
+  }
   write_cells_csv(table, ctx);
 
   // Slope over the cells that are usable; the others are counted, never silently dropped.
@@ -270,7 +587,8 @@ nlohmann::json run_minimax_rate(const Settings& settings, const StudyContext& ct
   }
   const double beta = model.phi().claimed_smoothness();
   // The reference line of the figure; claims state their own theory value.
-  const double reference = -minimax_exponent(beta, c.degree);
+  // (adaptive: the best degree on offer, max-degree, bounds the rate)
+  const double reference = -minimax_exponent(beta, c.adaptive ? c.adapt.max_degree : c.degree);
   nlohmann::json summary = start_summary("minimax-rate", params);
   summary["smoothness"] = {{"activation", model.phi().name()},
                            {"holder", std::isinf(model.phi().holder_smoothness())
@@ -285,7 +603,8 @@ nlohmann::json run_minimax_rate(const Settings& settings, const StudyContext& ct
   if (x.size() >= 3 && std::unique(xs.begin(), xs.end()) - xs.begin() >= 2) {
     const SlopeFit fit = fit_slope(x, y, 0.95, c.bootstrap, derive_seed(c.seed, {hash_name("bootstrap")}));
     Measurement m = slope_measurement(fit, "slope");
-    m.details["abscissa"] = c.schedule == Schedule::plain ? "log M" : "log(M / log M)";
+    m.details["abscissa"] = c.schedule == Schedule::paper ? "log(M / log M)" : "log M";
+    if (c.adaptive) m.details["error"] = "adaptive (selected space, --select " + to_string(c.adapt.rule) + ")";
     m.details["cells_excluded"] = excluded;
     m.details["reference_slope"] = reference;
     if (c.schedule == Schedule::paper) {
@@ -299,6 +618,7 @@ nlohmann::json run_minimax_rate(const Settings& settings, const StudyContext& ct
       m.details["slope_vs_log_M_over_log_M"] = f2.slope;
     }
     summary["quantities"].push_back(to_json(m));
+    if (c.adaptive) add_adaptive_quantities(c, cells, fit, summary);
 
     ConvergenceFigure fig;
     fig.title = "minimax-rate: " + model.phi().name() + ", A known, N=" + std::to_string(c.model.N) +
@@ -316,11 +636,18 @@ nlohmann::json run_minimax_rate(const Settings& settings, const StudyContext& ct
         series.x.push_back(static_cast<double>(r.M));
         series.y.push_back(r.error);
       }
-    const SlopeFit fm = c.schedule == Schedule::plain ? fit : fit_slope(xM, y, 0.95, 100, 1);
+    const SlopeFit fm = c.schedule != Schedule::paper ? fit : fit_slope(xM, y, 0.95, 100, 1);
     series.fit_slope = fm.slope;
     series.fit_intercept = fm.intercept;
     series.theory_slope = reference;
-    fig.series.push_back(series);
+    series.draw_theory = !c.adaptive || beta > 0;
+    if (c.adaptive) {
+      series.label = model.phi().name() + ": adaptive (" + to_string(c.adapt.rule) + ")";
+      fig.series.push_back(series);
+      add_adaptive_series(c, cells, fig);
+    } else {
+      fig.series.push_back(series);
+    }
     if (ctx.share.root()) write_convergence_figure(fig, ctx.out / "convergence");
     summary["figure"] = "convergence.png";
   } else {
@@ -336,7 +663,11 @@ StudyDefinition minimax_rate_study() {
   return {"minimax-rate",
           "A known: composed L2(rho) error vs M and its slope",
           minimax_rate_keys,
-          {{"slope", "slope of log error on log M (on log(M / log M) with --schedule paper)", {}}},
+          {{"slope", "slope of log error on log M (on log(M / log M) with --schedule paper; of the selected space's error with --schedule adaptive)", {}},
+           {"oracle-slope", "--schedule adaptive: slope of the oracle's log error on log M (the best candidate by test error)", {}},
+           {"known-b-slope", "--schedule adaptive: slope of the plain known-b schedule's log error on log M, same data", {}},
+           {"oracle-ratio", "--schedule adaptive: adaptive error / oracle error at the largest M, geometric mean over seeds", {}},
+           {"b-hat", "--schedule adaptive: smoothness estimated from the slope of log K_hat (from = pieces) or of the log error (from = error-slope)", {"from"}}},
           check_minimax_rate,
           run_minimax_rate};
 }

@@ -1,6 +1,9 @@
 #pragma once
 // `attnrate study minimax-rate` A known, least squares over clamped
 // B-splines with K from a schedule, composed L2(rho) error against M, slope vs -2b/(2b+1).
+// With --schedule adaptive the degree and K are selected from the data per cell
+// (estimators/pairwise_lse/adaptive_spline.hpp); the oracle and the known-b schedule are
+// reported beside it.
 #include <string>
 #include <vector>
 

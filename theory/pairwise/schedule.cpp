@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <stdexcept>
 
 #include "estimators/common/input_error.hpp"
 
@@ -10,12 +11,21 @@ namespace attnrate {
 Schedule parse_schedule(std::string_view s) {
   if (s == "plain") return Schedule::plain;
   if (s == "paper") return Schedule::paper;
-  throw InputError("--schedule must be plain or paper, got '" + std::string(s) + "'");
+  if (s == "adaptive") return Schedule::adaptive;
+  throw InputError("--schedule must be plain, paper or adaptive, got '" + std::string(s) + "'");
 }
 
-std::string to_string(Schedule s) { return s == Schedule::plain ? "plain" : "paper"; }
+std::string to_string(Schedule s) {
+  switch (s) {
+    case Schedule::plain: return "plain";
+    case Schedule::paper: return "paper";
+    case Schedule::adaptive: return "adaptive";
+  }
+  return "plain";
+}
 
 int schedule_pieces(Schedule s, double beta_eff, double c_K, std::size_t M) {
+  if (s == Schedule::adaptive) throw std::logic_error("schedule_pieces: the adaptive schedule selects K from the data");
   const double m = static_cast<double>(M);
   const double base = s == Schedule::plain ? m : m / std::log(m);
   return std::max(1, static_cast<int>(std::lround(c_K * std::pow(base, 1.0 / (2.0 * beta_eff + 1.0)))));
@@ -23,7 +33,7 @@ int schedule_pieces(Schedule s, double beta_eff, double c_K, std::size_t M) {
 
 double rate_abscissa(Schedule s, std::size_t M) {
   const double m = static_cast<double>(M);
-  return s == Schedule::plain ? std::log(m) : std::log(m / std::log(m));
+  return s == Schedule::paper ? std::log(m / std::log(m)) : std::log(m);
 }
 
 }  // namespace attnrate

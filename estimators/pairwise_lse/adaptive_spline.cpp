@@ -1,0 +1,191 @@
+#include "estimators/pairwise_lse/adaptive_spline.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <sstream>
+
+#include "estimators/common/input_error.hpp"
+#include "estimators/knot_insertion.hpp"
+
+namespace attnrate {
+
+SelectionRule parse_selection_rule(std::string_view s) {
+  if (s == "cv") return SelectionRule::cv;
+  if (s == "penalty") return SelectionRule::penalty;
+  throw InputError("--select must be cv or penalty, got '" + std::string(s) + "'");
+}
+
+std::string to_string(SelectionRule r) { return r == SelectionRule::cv ? "cv" : "penalty"; }
+
+int adaptive_max_pieces(std::size_t M) {
+  const double n = static_cast<double>(M);
+  const double l = std::log(n);
+  const double k = n > 1.0 ? std::floor(n / (l * l)) : 1.0;
+  return static_cast<int>(std::clamp(k, 1.0, 1e9));
+}
+
+std::vector<int> adaptive_pieces_grid(int min_pieces, int max_pieces) {
+  std::vector<int> grid{min_pieces};
+  while (static_cast<long long>(grid.back()) * 2 <= max_pieces) grid.push_back(grid.back() * 2);
+  return grid;
+}
+
+double AdaptiveSplineFit::value(std::size_t i, double u) const { return basis(i).value(candidates[i].coef, u); }
+
+std::size_t select_candidate(const std::vector<double>& criteria, double floor) {
+  double best = std::numeric_limits<double>::infinity();
+  bool any = false;
+  for (double v : criteria)
+    if (std::isfinite(v)) {
+      best = std::min(best, v);
+      any = true;
+    }
+  if (!any) return criteria.size();
+  const double tol = std::max(1e-9 * std::abs(best), floor);
+  for (std::size_t i = 0; i < criteria.size(); ++i)
+    if (std::isfinite(criteria[i]) && criteria[i] <= best + tol) return i;
+  return criteria.size();  // unreachable
+}
+
+namespace {
+
+// Samples [offset, offset + count) of `src` as samples [0, count).
+SampleBlockSource offset_source(const SampleBlockSource& src, std::size_t offset, int N, int d) {
+  if (src.in_memory()) {
+    const auto [X, Y] = src.block(offset);
+    return SampleBlockSource::in_memory(X, Y, N, d);
+  }
+  return [&src, offset](std::size_t first, std::size_t count, double* X, double* Y) {
+    src(first + offset, count, X, Y);
+  };
+}
+
+// sum_f w_f (G_f, h_f, yy_f) / sum_f w_f over the folds with use[f], in fold order.
+NormalEquations combine(const std::vector<NormalEquations>& folds, const std::vector<double>& w,
+                        const std::vector<bool>& use) {
+  NormalEquations ne;
+  const arma::uword p = folds[0].G.n_rows;
+  ne.G.zeros(p, p);
+  ne.h.zeros(p);
+  double total = 0.0;
+  for (std::size_t f = 0; f < folds.size(); ++f)
+    if (use[f]) {
+      ne.G += w[f] * folds[f].G;
+      ne.h += w[f] * folds[f].h;
+      ne.yy += w[f] * folds[f].yy;
+      total += w[f];
+      ne.tokens += folds[f].tokens;
+      ne.interactions += folds[f].interactions;
+      ne.clamped += folds[f].clamped;
+    }
+  ne.G /= total;
+  ne.h /= total;
+  ne.yy /= total;
+  return ne;
+}
+
+double risk(const arma::vec& c, const NormalEquations& ne) {
+  return arma::as_scalar(c.t() * ne.G * c) - 2.0 * arma::dot(c, ne.h) + ne.yy;
+}
+
+}  // namespace
+
+AdaptiveSplineFit fit_adaptive_spline(double a, double b, const arma::mat& A, int N, int d, std::size_t M,
+                                      const SampleBlockSource& source, const AdaptiveSplineOptions& o) {
+  if (o.folds < 2 || static_cast<std::size_t>(o.folds) > M)
+    throw InputError("--folds must be in 2..M (every fold needs a sample), got " + std::to_string(o.folds) +
+                     " with M = " + std::to_string(M));
+  if (o.max_degree < 0 || o.max_degree > BSplineBasis::max_degree)
+    throw InputError("--max-degree must be in 0.." + std::to_string(BSplineBasis::max_degree) + ", got " +
+                     std::to_string(o.max_degree));
+  if (o.min_pieces < 1) throw InputError("the smallest number of pieces must be >= 1, got " + std::to_string(o.min_pieces));
+  if (!(o.penalty > 0.0) || !std::isfinite(o.penalty)) {
+    std::ostringstream m;
+    m << "--penalty must be finite and > 0, got " << o.penalty;
+    throw InputError(m.str());
+  }
+  const int k_max = std::max(o.min_pieces, o.max_pieces > 0 ? o.max_pieces : adaptive_max_pieces(M));
+  const std::vector<int> grid = adaptive_pieces_grid(o.min_pieces, k_max);
+  const int top = grid.back();
+  const int k = o.folds;
+
+  AdaptiveSplineFit fit;
+  fit.a = a;
+  fit.b = b;
+  fit.rule = o.rule;
+  fit.outputs = M * static_cast<std::size_t>(N);
+  const double n = static_cast<double>(fit.outputs);
+  std::vector<double> w(k);
+  std::vector<std::size_t> start(k + 1);
+  for (int f = 0; f <= k; ++f) start[f] = static_cast<std::size_t>(f) * M / k;
+  for (int f = 0; f < k; ++f) w[f] = static_cast<double>(start[f + 1] - start[f]) * N;
+  const std::vector<bool> all(k, true);
+
+  for (int s = 0; s <= o.max_degree; ++s) {
+    const BSplineBasis fine(a, b, top, s);
+    std::vector<NormalEquations> fine_folds;
+    for (int f = 0; f < k; ++f)
+      fine_folds.push_back(accumulate_normal_equations(fine, A, N, d, start[f + 1] - start[f],
+                                                       offset_source(source, start[f], N, d), o.lse));
+    if (s == 0) {
+      const NormalEquations full = combine(fine_folds, w, all);
+      fit.clamped = full.clamped;
+      fit.yy = full.yy;
+      fit.interactions = full.interactions;
+    }
+    for (int K : grid) {
+      const BSplineBasis coarse(a, b, K, s);
+      std::vector<NormalEquations> folds;
+      if (K == top) folds = fine_folds;
+      else {
+        const arma::mat R = refinement_matrix(coarse, fine);
+        for (const auto& ff : fine_folds) folds.push_back(restrict_normal_equations(ff, R));
+      }
+      SplineCandidate c;
+      c.degree = s;
+      c.pieces = K;
+      c.p = coarse.size();
+      const NormalEquations full = combine(folds, w, all);
+      const LseSolution sol = solve_normal_equations(full, o.lse.ridge, o.lse.rcond_floor);
+      c.coef = sol.coef;
+      c.solver = sol.solver;
+      c.flagged = sol.fallback;
+      c.train_risk = sol.train_mse;
+      double cv = 0.0;
+      for (int f = 0; f < k; ++f) {
+        std::vector<bool> use = all;
+        use[f] = false;
+        const LseSolution sf = solve_normal_equations(combine(folds, w, use), o.lse.ridge, o.lse.rcond_floor);
+        c.flagged = c.flagged || sf.fallback;
+        cv += w[f] * risk(sf.coef, folds[f]);
+      }
+      c.cv_risk = cv / n;
+      fit.candidates.push_back(std::move(c));
+      // sigma2_hat from the largest candidate (max degree, K_top), rank-corrected.
+      if (s == o.max_degree && K == top)
+        fit.sigma2_hat = n > static_cast<double>(sol.rank) ? n * sol.train_mse / (n - static_cast<double>(sol.rank))
+                                                           : std::numeric_limits<double>::quiet_NaN();
+    }
+  }
+  std::stable_sort(fit.candidates.begin(), fit.candidates.end(), [](const SplineCandidate& x, const SplineCandidate& y) {
+    return x.p != y.p ? x.p < y.p : x.degree < y.degree;
+  });
+  if (o.rule == SelectionRule::penalty && !std::isfinite(fit.sigma2_hat))
+    throw InputError("--select penalty: the residual variance is undefined (the largest candidate has as many "
+                     "functions as the " + std::to_string(fit.outputs) +
+                     " outputs); use more samples, a smaller --max-degree or --select cv");
+  std::vector<double> crit;
+  for (auto& c : fit.candidates) {
+    c.penalised = c.train_risk + o.penalty * fit.sigma2_hat * c.p * std::log(n) / n;
+    c.criterion = o.rule == SelectionRule::cv ? c.cv_risk : c.penalised;
+    crit.push_back(c.criterion);
+  }
+  // Below 1e-10 yy a risk is rounding (the risk formula cancels yy).
+  fit.selected = select_candidate(crit, 1e-10 * fit.yy);
+  if (fit.selected == crit.size())
+    throw InputError("adaptive spline selection: no candidate has a finite criterion (non-finite data?)");
+  return fit;
+}
+
+}  // namespace attnrate

@@ -1,0 +1,102 @@
+#pragma once
+// Least squares for the pairwise model with A known, the spline space chosen from the data
+// (no smoothness b given): candidates S(s, K) = clamped uniform B-splines of degree s and K
+// pieces on [a, b], p = K + s functions, for
+//   s = 0..max_degree,   K in {K_min 2^j : j = 0, 1, ..., K_min 2^j <= K_max},
+//   K_max = max(K_min, floor(M / (ln M)^2)) unless given, M the number of samples
+// (K_max grows faster than every M^(1/(2b+1)), so the grid eventually holds the rate-optimal
+// K of every b > 0, while the top of the grid, which costs most, stays far below M).
+//
+// One streamed pass per degree at the finest K (K_top, the largest grid value) per fold gives
+// the fine normal equations; every coarser K of the grid divides K_top, so its system is
+// R^T G R, R^T h (knot insertion, estimators/knot_insertion.hpp). Folds are contiguous sample
+// ranges F_f = [floor(f M / k), floor((f+1) M / k)), f = 0..k-1, n_f = |F_f| N outputs, with
+// normalised systems (G_f, h_f, yy_f). The full system is sum_f n_f (G_f, h_f, yy_f) / n
+// (summed in fold order: bit-identical for any thread count).
+//
+// Rules (both computed for every candidate; `rule` chooses which one selects):
+//  * cv: c_{-f} solves the system of the other folds, sum_{g != f} n_g (G_g, h_g) / sum n_g;
+//        its validation risk on fold f is V_f = c^T G_f c - 2 c^T h_f + yy_f (the mean squared
+//        error on F_f's outputs, exactly, from the fold statistics); CV = sum_f n_f V_f / n.
+//  * penalty: with c the full-data fit and R_emp = c^T G c - 2 c^T h + yy its training risk,
+//        PEN = R_emp + c_pen sigma2_hat p ln(n) / n,
+//        sigma2_hat = n R_emp(largest) / (n - rank(largest)), the residual variance of the
+//        candidate with the most functions (max degree, K_top), degrees of freedom corrected.
+//        c_pen = 1 is BIC with a plug-in variance (RSS / sigma^2 + p ln n, divided by n): it is
+//        consistent when phi lies in a candidate space, and its ln n makes the selected K of a
+//        b-smooth phi ~ (n / ln n)^(1/(2b+1)), the rate up to the log factor of the paper's schedule.
+//
+// Selection: best = the smallest finite criterion; candidates within
+// tol = max(1e-9 |best|, 1e-10 yy) of it are ties (below 1e-10 yy a risk is rounding: the
+// risk formula cancels yy), and among ties the candidate first in (p, degree) order wins.
+// A candidate whose full or any fold solve fell back to the minimum-norm solution is allowed
+// but flagged.
+#include <armadillo>
+#include <cstddef>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "estimators/bspline.hpp"
+#include "estimators/pairwise_lse/pairwise_lse.hpp"
+
+namespace attnrate {
+
+enum class SelectionRule { cv, penalty };
+
+/// Throws InputError unless "cv" or "penalty".
+SelectionRule parse_selection_rule(std::string_view s);
+std::string to_string(SelectionRule r);
+
+struct AdaptiveSplineOptions {
+  SelectionRule rule = SelectionRule::cv;
+  int max_degree = 3;    ///< degrees 0..max_degree (<= BSplineBasis::max_degree)
+  int min_pieces = 1;    ///< K_min >= 1
+  int max_pieces = 0;    ///< K_max; 0 = max(K_min, floor(M / (ln M)^2))
+  int folds = 5;         ///< k >= 2, at most M
+  double penalty = 1.0;  ///< c_pen > 0
+  LseOptions lse;        ///< ridge (same for every candidate), block size, threads
+};
+
+/// floor(M / (ln M)^2), at least 1.
+int adaptive_max_pieces(std::size_t M);
+
+/// The pieces grid K_min 2^j <= K_max (just K_min when K_min >= K_max), increasing.
+std::vector<int> adaptive_pieces_grid(int min_pieces, int max_pieces);
+
+struct SplineCandidate {
+  int degree = 0, pieces = 0, p = 0;
+  double train_risk = 0.0;  ///< R_emp of the full-data fit
+  double cv_risk = 0.0;     ///< CV
+  double penalised = 0.0;   ///< PEN
+  double criterion = 0.0;   ///< the selecting rule's value (cv_risk or penalised)
+  bool flagged = false;     ///< some solve (full or fold) used the min-norm fallback
+  std::string solver;       ///< the full-data solve's solver
+  arma::vec coef;           ///< full-data coefficients
+};
+
+struct AdaptiveSplineFit {
+  double a = 0.0, b = 1.0;
+  SelectionRule rule = SelectionRule::cv;
+  std::vector<SplineCandidate> candidates;  ///< in (p, degree) order
+  std::size_t selected = 0;
+  double sigma2_hat = 0.0;  ///< NaN when the largest candidate has rank >= n
+  std::size_t outputs = 0;  ///< n = M N
+  double yy = 0.0;          ///< 1/n sum Y^2
+  std::size_t clamped = 0, interactions = 0;
+
+  BSplineBasis basis(std::size_t i) const { return {a, b, candidates[i].pieces, candidates[i].degree}; }
+  /// The candidate's spline at u (clamped to [a, b]).
+  double value(std::size_t i, double u) const;
+};
+
+/// Fits every candidate and selects one. Throws InputError on bad options (folds < 2 or > M,
+/// degrees, pieces, c_pen) and, for the penalty rule, when sigma2_hat is undefined.
+AdaptiveSplineFit fit_adaptive_spline(double a, double b, const arma::mat& A, int N, int d, std::size_t M,
+                                      const SampleBlockSource& source, const AdaptiveSplineOptions& options);
+
+/// The selection rule on given criteria (candidates in (p, degree) order): the first within
+/// max(1e-9 |best|, floor) of the smallest finite value; candidates.size() when none is finite.
+std::size_t select_candidate(const std::vector<double>& criteria, double floor);
+
+}  // namespace attnrate

@@ -1,0 +1,190 @@
+// The adaptive spline estimator: the pieces grid, the fold statistics (CV from per-fold normal
+// equations equals CV computed by brute force on the samples), the selection of an exact spline
+// space from noiseless data by both rules, and bit-identical selections at 1 and 2 threads.
+#include <catch2/catch.hpp>
+
+#include "estimators/common/input_error.hpp"
+#include "estimators/pairwise_lse/adaptive_spline.hpp"
+#include "theory/pairwise/pairwise_model.hpp"
+
+using namespace attnrate;
+
+namespace {
+
+// Tokens from the model, outputs Y_i = 1/(N-1) sum_{j != i} S(X_i^T A X_j) (+ sigma noise) with
+// S a given spline (evaluated clamped, like the features).
+struct SplineData {
+  arma::mat X;
+  arma::vec Y;
+};
+
+SplineData spline_data(const PairwiseModel& model, int N, int d, std::size_t M, const BSplineBasis& basis,
+                       const arma::vec& coef, double sigma, std::uint64_t seed) {
+  SplineData data;
+  data.X.set_size(d, M * N);
+  data.Y.set_size(M * N);
+  model.draw_samples(seed, 0, M, data.X.memptr(), data.Y.memptr());
+  arma::arma_rng::set_seed(seed);
+  const arma::vec noise = arma::randn(M * N);
+  for (std::size_t m = 0; m < M; ++m)
+    for (int i = 0; i < N; ++i) {
+      double y = 0.0;
+      for (int j = 0; j < N; ++j)
+        if (j != i) {
+          const double u = arma::dot(data.X.col(m * N + i), model.A() * data.X.col(m * N + j));
+          y += basis.value(coef, u);
+        }
+      data.Y[m * N + i] = y / (N - 1) + sigma * noise[m * N + i];
+    }
+  return data;
+}
+
+}  // namespace
+
+TEST_CASE("adaptive spline: the pieces grid and K_max", "[adaptive]") {
+  CHECK(adaptive_pieces_grid(1, 20) == std::vector<int>{1, 2, 4, 8, 16});
+  CHECK(adaptive_pieces_grid(3, 24) == std::vector<int>{3, 6, 12, 24});
+  CHECK(adaptive_pieces_grid(5, 2) == std::vector<int>{5});
+  CHECK(adaptive_max_pieces(8000) == static_cast<int>(std::floor(8000 / std::pow(std::log(8000.0), 2))));
+  CHECK(adaptive_max_pieces(8000) == 99);
+  CHECK(adaptive_max_pieces(2) == 4);  // 2 / ln(2)^2 = 4.16
+  CHECK(adaptive_max_pieces(1) == 1);
+  CHECK(parse_selection_rule("cv") == SelectionRule::cv);
+  CHECK(parse_selection_rule("penalty") == SelectionRule::penalty);
+  CHECK_THROWS_AS(parse_selection_rule("aic"), InputError);
+}
+
+TEST_CASE("adaptive spline: selection ties go to the smallest p", "[adaptive]") {
+  CHECK(select_candidate({3.0, 1.0, 1.0, 2.0}, 0.0) == 1);
+  CHECK(select_candidate({1.0 + 1e-12, 1.0, 5.0}, 0.0) == 0);  // within 1e-9 relative
+  CHECK(select_candidate({1e-14, 1e-16, 2.0}, 1e-12) == 0);     // both below the rounding floor
+  CHECK(select_candidate({std::nan(""), 2.0}, 0.0) == 1);
+  CHECK(select_candidate({std::nan("")}, 0.0) == 1);
+}
+
+TEST_CASE("adaptive spline: CV from fold statistics equals brute-force CV on the samples", "[adaptive]") {
+  PairwiseModelSpec spec;
+  const int N = spec.N, d = spec.d;
+  const PairwiseModel model(spec, 7);
+  const double a = -2.0, b = 2.0;
+  const std::size_t M = 103;  // folds of unequal size
+  const BSplineBasis truth(a, b, 3, 1);
+  const SplineData data = spline_data(model, N, d, M, truth, arma::vec{0.5, -1.0, 2.0, 0.3}, 0.3, 21);
+  const SampleBlockSource source = in_memory_source(data.X, data.Y, N);
+  AdaptiveSplineOptions opt;
+  opt.max_degree = 2;
+  opt.max_pieces = 8;
+  opt.folds = 4;
+  const AdaptiveSplineFit fit = fit_adaptive_spline(a, b, model.A(), N, d, M, source, opt);
+  REQUIRE(fit.candidates.size() == 3 * 4);
+  for (const auto& c : fit.candidates) {
+    // Brute force: refit on the other folds' samples by a direct pass, score each held-out output.
+    const BSplineBasis basis(a, b, c.pieces, c.degree);
+    double sse = 0.0;
+    for (int f = 0; f < opt.folds; ++f) {
+      const std::size_t s0 = f * M / opt.folds, s1 = (f + 1) * M / opt.folds;
+      arma::uvec keep;
+      for (std::size_t m = 0; m < M; ++m)
+        if (m < s0 || m >= s1) keep.insert_rows(keep.n_elem, arma::regspace<arma::uvec>(m * N, m * N + N - 1));
+      const arma::mat Xt = data.X.cols(keep);
+      const arma::vec Yt = data.Y.elem(keep);
+      const PairwiseLseFit train =
+          fit_pairwise_lse(basis, model.A(), N, d, M - (s1 - s0), in_memory_source(Xt, Yt, N));
+      for (std::size_t m = s0; m < s1; ++m)
+        for (int i = 0; i < N; ++i) {
+          double yhat = 0.0;
+          for (int j = 0; j < N; ++j)
+            if (j != i) yhat += train.phi_hat(arma::dot(data.X.col(m * N + i), model.A() * data.X.col(m * N + j)));
+          const double e = data.Y[m * N + i] - yhat / (N - 1);
+          sse += e * e;
+        }
+    }
+    INFO("degree " << c.degree << ", K " << c.pieces);
+    CHECK(c.cv_risk == Approx(sse / (M * N)).epsilon(1e-9));
+    const PairwiseLseFit full = fit_pairwise_lse(basis, model.A(), N, d, M, source);
+    CHECK(c.train_risk == Approx(full.solution.train_mse).epsilon(1e-9));
+  }
+}
+
+TEST_CASE("adaptive spline: noiseless data from S(2, 4) select S(2, 4) under both rules", "[adaptive]") {
+  // phi is a degree-2 spline with K = 4 pieces on [a, b] (generic coefficients, so it lies in no
+  // space of lower degree or fewer pieces, nor in S(3, K) for any K: the cubic candidates are
+  // C^2 at the knots, phi is only C^1). Its supersets among the candidates are S(2, 8) and
+  // S(2, 16): they fit as exactly (criteria tie at the rounding level) but have more functions,
+  // so the tie rule (cv) or the penalty, increasing in p, must pick S(2, 4). Every candidate that
+  // does not contain phi must have a criterion clearly above the rounding floor (here: 100 times
+  // the tie floor 1e-10 yy).
+  PairwiseModelSpec spec;
+  const int N = spec.N, d = spec.d;
+  const PairwiseModel model(spec, 3);
+  const double a = -2.5, b = 2.5;
+  const BSplineBasis truth(a, b, 4, 2);
+  const arma::vec coef{1.0, -0.7, 0.4, 1.3, -0.2, 0.9};
+  const std::size_t M = 400;
+  const SplineData data = spline_data(model, N, d, M, truth, coef, 0.0, 5);
+  const SampleBlockSource source = in_memory_source(data.X, data.Y, N);
+  for (SelectionRule rule : {SelectionRule::cv, SelectionRule::penalty}) {
+    AdaptiveSplineOptions opt;
+    opt.rule = rule;
+    opt.max_pieces = 16;
+    const AdaptiveSplineFit fit = fit_adaptive_spline(a, b, model.A(), N, d, M, source, opt);
+    REQUIRE(fit.candidates.size() == 4 * 5);
+    const SplineCandidate& sel = fit.candidates[fit.selected];
+    INFO("rule " << to_string(rule) << ": selected degree " << sel.degree << ", K " << sel.pieces);
+    CHECK(sel.degree == 2);
+    CHECK(sel.pieces == 4);
+    CHECK(!sel.flagged);
+    CHECK(arma::abs(sel.coef - coef).max() < 1e-8);
+    for (const auto& c : fit.candidates) {
+      const bool contains = c.degree == 2 && c.pieces >= 4;
+      INFO("degree " << c.degree << ", K " << c.pieces << ": criterion " << c.criterion);
+      // Fitted exactly: risks at rounding level. (The penalty adds sigma2_hat p ln(n) / n, with
+      // sigma2_hat > 0 from the misfit of the largest candidate S(3, 16), so it grows with p.)
+      if (contains) {
+        CHECK(c.train_risk <= 1e-10 * fit.yy);
+        CHECK(c.cv_risk <= 1e-10 * fit.yy);
+      }
+      else CHECK(c.criterion > 1e-8 * fit.yy);  // 100 times the tie floor
+    }
+  }
+}
+
+TEST_CASE("adaptive spline: the selection is bit-identical at 1 and 2 threads", "[adaptive][reproducibility]") {
+  PairwiseModelSpec spec;
+  spec.activation = "weierstrass:1";
+  const PairwiseModel model(spec, 17);
+  SampleBlockSource source = [&model](std::size_t first, std::size_t count, double* X, double* Y) {
+    model.draw_samples(99, first, count, X, Y);
+  };
+  for (SelectionRule rule : {SelectionRule::cv, SelectionRule::penalty}) {
+    AdaptiveSplineOptions one, two;
+    one.rule = two.rule = rule;
+    one.lse.threads = 1;
+    two.lse.threads = 2;
+    const AdaptiveSplineFit f1 = fit_adaptive_spline(-2.5, 2.5, model.A(), spec.N, spec.d, 2000, source, one);
+    const AdaptiveSplineFit f2 = fit_adaptive_spline(-2.5, 2.5, model.A(), spec.N, spec.d, 2000, source, two);
+    CHECK(f1.selected == f2.selected);
+    REQUIRE(f1.candidates.size() == f2.candidates.size());
+    for (std::size_t i = 0; i < f1.candidates.size(); ++i) {
+      CHECK(f1.candidates[i].criterion == f2.candidates[i].criterion);
+      CHECK(arma::approx_equal(f1.candidates[i].coef, f2.candidates[i].coef, "absdiff", 0.0));
+    }
+    CHECK(f1.sigma2_hat == f2.sigma2_hat);
+  }
+}
+
+TEST_CASE("adaptive spline: bad options are input errors", "[adaptive]") {
+  PairwiseModelSpec spec;
+  const PairwiseModel model(spec, 1);
+  SampleBlockSource source = [&model](std::size_t first, std::size_t count, double* X, double* Y) {
+    model.draw_samples(1, first, count, X, Y);
+  };
+  AdaptiveSplineOptions opt;
+  opt.folds = 6;
+  CHECK_THROWS_AS(fit_adaptive_spline(-1, 1, model.A(), spec.N, spec.d, 5, source, opt), InputError);
+  opt.folds = 1;
+  CHECK_THROWS_AS(fit_adaptive_spline(-1, 1, model.A(), spec.N, spec.d, 50, source, opt), InputError);
+  opt.folds = 5;
+  opt.max_degree = 11;
+  CHECK_THROWS_AS(fit_adaptive_spline(-1, 1, model.A(), spec.N, spec.d, 50, source, opt), InputError);
+}

@@ -1,0 +1,177 @@
+// `minimax-rate --schedule adaptive`: every measurement recomputed from the study's cells.csv
+// (OLS slope of log error on log M, geometric-mean oracle ratio at the largest M, b-hat from the
+// slopes' formulas), the oracle never worse than the selection in any cell, resumed checkpoints
+// giving the same result, and the option checks naming the option.
+#include <catch2/catch.hpp>
+#include <cmath>
+#include <fstream>
+#include <map>
+#include <sstream>
+
+#include "estimators/common/input_error.hpp"
+#include "tests/lib/temp_dir.hpp"
+#include "studies/registry.hpp"
+
+using namespace attnrate;
+
+namespace {
+
+std::vector<std::map<std::string, std::string>> read_cells(const std::filesystem::path& path) {
+  std::ifstream in(path);
+  std::string line;
+  std::getline(in, line);
+  std::vector<std::string> header;
+  {
+    std::stringstream ss(line);
+    std::string f;
+    while (std::getline(ss, f, ',')) header.push_back(f);
+  }
+  std::vector<std::map<std::string, std::string>> rows;
+  while (std::getline(in, line)) {
+    std::stringstream ss(line);
+    std::string f;
+    std::map<std::string, std::string> row;
+    for (const auto& h : header) {
+      std::getline(ss, f, ',');
+      row[h] = f;
+    }
+    rows.push_back(row);
+  }
+  return rows;
+}
+
+nlohmann::json run(const std::vector<std::pair<std::string, std::string>>& set, const std::filesystem::path& out,
+                   bool resume = false) {
+  const StudyDefinition& def = find_study("minimax-rate");
+  Settings s(def.keys());
+  for (const auto& [k, v] : set) s.set(k, v, "--" + k);
+  StudyContext ctx;
+  ctx.out = out;
+  ctx.threads = 2;
+  ctx.resume = resume;
+  ctx.progress = false;
+  return def.run(s, ctx);
+}
+
+const nlohmann::json& quantity(const nlohmann::json& summary, const std::string& name, const std::string& from = "") {
+  for (const auto& q : summary.at("quantities"))
+    if (q.at("quantity") == name && (from.empty() || q.at("select").at("from") == from)) return q;
+  FAIL("no quantity " << name << " " << from);
+  return summary;
+}
+
+double ols_slope(const std::vector<double>& x, const std::vector<double>& y) {
+  double mx = 0, my = 0;
+  for (std::size_t i = 0; i < x.size(); ++i) mx += x[i], my += y[i];
+  mx /= x.size();
+  my /= y.size();
+  double sxy = 0, sxx = 0;
+  for (std::size_t i = 0; i < x.size(); ++i) sxy += (x[i] - mx) * (y[i] - my), sxx += (x[i] - mx) * (x[i] - mx);
+  return sxy / sxx;
+}
+
+const std::vector<std::pair<std::string, std::string>> kSmall = {
+    {"activation", "weierstrass:1.5"}, {"schedule", "adaptive"}, {"M", "200,400,800"}, {"seeds", "2"},
+    {"test-pairs", "2000"},            {"bootstrap", "100"},     {"N", "4"},           {"d", "3"}};
+
+}  // namespace
+
+TEST_CASE("minimax-rate adaptive: measurements are those of the cells", "[minimax][adaptive]") {
+  test::TempDir tmp("adaptive-study");
+  const nlohmann::json summary = run(kSmall, tmp.dir / "out");
+  const auto cells = read_cells(tmp.dir / "out" / "cells.csv");
+  REQUIRE(cells.size() == 6);
+  std::vector<double> x, y, ly, xk, yk;
+  std::map<std::string, std::vector<double>> ratio;
+  for (const auto& r : cells) {
+    INFO("M " << r.at("M") << " rep " << r.at("rep"));
+    CHECK(r.at("schedule") == "adaptive");
+    CHECK(r.at("select") == "cv");
+    REQUIRE(r.at("status") == "ok");
+    const double e = std::stod(r.at("error")), o = std::stod(r.at("oracle_error"));
+    CHECK(o > 0);
+    CHECK(o <= e);  // the selected space is one of the candidates
+    CHECK(std::stoi(r.at("degree")) >= 0);
+    CHECK(std::stoi(r.at("degree")) <= 3);
+    const int K = std::stoi(r.at("K"));
+    CHECK((K & (K - 1)) == 0);  // dyadic grid from 1
+    CHECK(!r.at("known_error").empty());
+    CHECK(r.at("known_degree") == "1");  // floor(1.5)
+    x.push_back(std::log(std::stod(r.at("M"))));
+    y.push_back(std::log(e));
+    ly.push_back(std::log(o));
+    yk.push_back(std::log(static_cast<double>(K)));
+    ratio[r.at("M")].push_back(std::log(e / o));
+  }
+  const double slope = ols_slope(x, y);
+  CHECK(quantity(summary, "slope").at("value").get<double>() == Approx(slope).epsilon(1e-9));
+  CHECK(quantity(summary, "oracle-slope").at("value").get<double>() == Approx(ols_slope(x, ly)).epsilon(1e-9));
+  double mean_log = 0;
+  for (double v : ratio.at("800")) mean_log += v;
+  mean_log /= ratio.at("800").size();
+  CHECK(quantity(summary, "oracle-ratio").at("value").get<double>() == Approx(std::exp(mean_log)).epsilon(1e-9));
+  CHECK(quantity(summary, "oracle-ratio").at("value").get<double>() >= 1.0);
+  const double be = slope < 0 && slope > -1 ? -slope / (2 * (1 + slope)) : (slope >= 0 ? 0.0 : 100.0);
+  CHECK(quantity(summary, "b-hat", "error-slope").at("value").get<double>() == Approx(be).epsilon(1e-9));
+  // K may not change over so small a range: b-hat from pieces is then clipped at 100.
+  bool k_varies = false;
+  for (double v : yk) k_varies = k_varies || v != yk[0];
+  if (k_varies) {
+    const double sk = ols_slope(x, yk);
+    const double bk = sk > 0 ? std::clamp((1 / sk - 1) / 2, 0.0, 100.0) : 100.0;
+    CHECK(quantity(summary, "b-hat", "pieces").at("value").get<double>() == Approx(bk).epsilon(1e-9));
+  }
+  CHECK(std::filesystem::exists(tmp.dir / "out" / "convergence.png"));
+
+  // Resuming from the checkpoints reproduces the summary's measurements exactly.
+  const nlohmann::json again = run(kSmall, tmp.dir / "out", true);
+  CHECK(again.at("quantities") == summary.at("quantities"));
+}
+
+TEST_CASE("minimax-rate adaptive: options are checked and named", "[minimax][adaptive]") {
+  test::TempDir tmp("adaptive-options");
+  const auto with = [](std::vector<std::pair<std::string, std::string>> base, const std::string& k,
+                       const std::string& v) {
+    base.emplace_back(k, v);
+    return base;
+  };
+  const auto message = [&](const std::vector<std::pair<std::string, std::string>>& set) {
+    try {
+      run(set, tmp.dir / "o");
+    } catch (const InputError& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  using Catch::Matchers::Contains;
+  CHECK_THAT(message(with(kSmall, "degree", "2")), Contains("--degree 2") && Contains("--schedule adaptive"));
+  CHECK_THAT(message(with(kSmall, "knots", "8")), Contains("--knots 8") && Contains("auto"));
+  CHECK_THAT(message(with(kSmall, "select", "aic")), Contains("--select must be cv or penalty"));
+  CHECK_THAT(message(with(kSmall, "folds", "1")), Contains("--folds"));
+  CHECK_THAT(message(with(kSmall, "max-degree", "11")), Contains("--max-degree"));
+  CHECK_THAT(message(with(kSmall, "max-knots", "0")), Contains("--max-knots"));
+  CHECK_THAT(message(with(kSmall, "penalty", "0")), Contains("--penalty"));
+  CHECK_THAT(message(with(with(kSmall, "folds", "10"), "M", "8,400")), Contains("smaller than --folds 10"));
+  CHECK_THAT(message(with(kSmall, "schedule", "fast")), Contains("plain, paper or adaptive"));
+  // The adaptive fit needs no smoothness: bspline:1 (claimed b = P - 1 = 0, refused by the plain
+  // schedule) runs, without a known-b fit.
+  CHECK_THAT(message(with(with(kSmall, "activation", "bspline:1"), "schedule", "plain")), Contains("no rate to measure"));
+  run(with(kSmall, "activation", "bspline:1"), tmp.dir / "b1");
+  const auto cells = read_cells(tmp.dir / "b1" / "cells.csv");
+  REQUIRE(cells.size() == 6);
+  for (const auto& r : cells) {
+    CHECK(r.at("known_error").empty());
+    CHECK(r.at("known_K").empty());
+  }
+}
+
+TEST_CASE("minimax-rate adaptive: the penalty rule runs and says so", "[minimax][adaptive]") {
+  test::TempDir tmp("adaptive-penalty");
+  auto set = kSmall;
+  set.emplace_back("select", "penalty");
+  run(set, tmp.dir / "out");
+  for (const auto& r : read_cells(tmp.dir / "out" / "cells.csv")) {
+    CHECK(r.at("select") == "penalty");
+    CHECK(std::stod(r.at("sigma2_hat")) > 0);
+  }
+}
