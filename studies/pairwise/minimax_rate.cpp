@@ -15,9 +15,12 @@
 #include "estimators/common/random.hpp"
 #include "plots/convergence_plot.hpp"
 #include "studies/io/output.hpp"
+#include "studies/pairwise/pairwise_options.hpp"
 #include "studies/stats/interval_measurement.hpp"
 #include "studies/stats/mean_ci.hpp"
 #include "studies/stats/rate_fit.hpp"
+#include "studies/sweep/study_figures.hpp"
+#include "studies/sweep/study_options.hpp"
 #include "studies/sweep/study_summary.hpp"
 #include "studies/sweep/sweep.hpp"
 #include "theory/pairwise/pairwise_model.hpp"
@@ -28,9 +31,7 @@ namespace attnrate {
 PairwiseModelSpec read_pairwise_model_spec(const Settings& s) {
   PairwiseModelSpec spec;
   spec.tokens = s.get_string("tokens");
-  spec.N = static_cast<int>(s.get_int("N", 2, 100000));
-  spec.d = static_cast<int>(s.get_int("d", 1, 100000));
-  spec.r = static_cast<int>(s.get_int("r", 1, spec.d));
+  read_token_shape(s, spec);
   spec.sigma = s.get_double("sigma", 0.0, std::numeric_limits<double>::infinity());
   spec.activation = s.get_string("activation");
   validate(spec);
@@ -54,12 +55,12 @@ namespace {
 
 std::vector<KeySpec> minimax_rate_keys() {
   return {
-      {"tokens", "uniform", "token law: uniform | gaussian | exchangeable[:rho]"},
-      {"N", "8", "tokens per sample (>= 2)"},
-      {"d", "5", "token dimension (>= 1)"},
-      {"r", "2", "rank of A (1 <= r <= d)"},
+      token_law_key(),
+      tokens_per_sample_key("8"),
+      token_dimension_key("5"),
+      interaction_rank_key("2"),
       {"sigma", "2", "noise standard deviation (>= 0)"},
-      {"activation", "weierstrass:1", "phi: bspline:P | weierstrass:b | kink:b | tanh | softplus | gelu | exp"},
+      activation_key("weierstrass:1"),
       {"degree", "auto", "spline degree 0..10 (auto: floor(b), P for bspline:P, 3 if smooth); must be auto with --schedule adaptive"},
       {"schedule", "plain",
        "K_M schedule: plain (c_K M^(1/(2b+1))) | paper (c_K (M/log M)^(1/(2b+1))) | adaptive (degree and K selected from the data, b unused)"},
@@ -69,9 +70,9 @@ std::vector<KeySpec> minimax_rate_keys() {
       {"ridge", "0", "ridge lambda (>= 0)"},
       {"M", "500:64000:x2", "sample sizes: list 500,1000 or log grid FIRST:LAST:xFACTOR (each >= 2)"},
       {"seeds", "8", "repetitions per M (>= 1)"},
-      {"seed", "1", "base seed of the study (model, data, test pairs)"},
-      {"test-pairs", "100000", "fresh pairs for the composed L2(rho) error (>= 1000)"},
-      {"bootstrap", "2000", "seed-bootstrap resamples (>= 100)"},
+      base_seed_key(),
+      test_pairs_key(),
+      bootstrap_key(),
       {"select", "cv", "adaptive schedule: selection rule cv (k-fold cross-validation) | penalty (BIC-type)"},
       {"folds", "5", "adaptive schedule: cross-validation folds (2..100, <= every M)"},
       {"max-degree", "3", "adaptive schedule: candidate degrees 0..max-degree (0..10)"},
@@ -500,11 +501,7 @@ void validate_cell(const nlohmann::json& j, const Config& c) {
   if (c.known_b && !(r.known_error >= 0)) throw InputError("known-b error must be >= 0");
 }
 
-void check_minimax_rate(const Settings& settings) { (void)read_config(settings); }
-
-nlohmann::json run_minimax_rate(const Settings& settings, const StudyContext& ctx) {
-  const auto t0 = std::chrono::steady_clock::now();
-  const Config c = read_config(settings);
+nlohmann::json run_minimax_rate(const Config& c, const Settings& settings, const StudyContext& ctx) {
   const std::uint64_t model_seed = derive_seed(c.seed, {hash_name("model")});
   const PairwiseModel model(c.model, model_seed);
   double a = c.a, b = c.b;
@@ -648,28 +645,37 @@ nlohmann::json run_minimax_rate(const Settings& settings, const StudyContext& ct
     } else {
       fig.series.push_back(series);
     }
-    if (ctx.share.root()) write_convergence_figure(fig, ctx.out / "convergence");
-    summary["figure"] = "convergence.png";
+    summary["figure"] = write_study_figure(fig, "convergence", ctx);
   } else {
     summary["error"] = "fewer than 3 usable cells at two or more sizes (" + std::to_string(excluded) +
                        " of " + std::to_string(cells.size()) + " excluded): no slope fitted";
   }
-  return finish_summary(std::move(summary), t0, ctx);
+  return summary;
 }
 
 }  // namespace
 
 StudyDefinition minimax_rate_study() {
-  return {"minimax-rate",
-          "A known: composed L2(rho) error vs M and its slope",
-          minimax_rate_keys,
-          {{"slope", "slope of log error on log M (on log(M / log M) with --schedule paper; of the selected space's error with --schedule adaptive)", {}},
-           {"oracle-slope", "--schedule adaptive: slope of the oracle's log error on log M (the best candidate by test error)", {}},
-           {"known-b-slope", "--schedule adaptive: slope of the plain known-b schedule's log error on log M, same data", {}},
-           {"oracle-ratio", "--schedule adaptive: adaptive error / oracle error at the largest M, geometric mean over seeds", {}},
-           {"b-hat", "--schedule adaptive: smoothness estimated from the slope of log K_hat (from = pieces) or of the log error (from = error-slope)", {"from"}}},
-          check_minimax_rate,
-          run_minimax_rate};
+  return define_study(
+      "minimax-rate", "A known: composed L2(rho) error vs M and its slope", minimax_rate_keys,
+      {{"slope",
+        "slope of log error on log M (on log(M / log M) with --schedule paper; of the selected space's error with "
+        "--schedule adaptive)",
+        {}},
+       {"oracle-slope",
+        "--schedule adaptive: slope of the oracle's log error on log M (the best candidate by test error)",
+        {}},
+       {"known-b-slope",
+        "--schedule adaptive: slope of the plain known-b schedule's log error on log M, same data",
+        {}},
+       {"oracle-ratio",
+        "--schedule adaptive: adaptive error / oracle error at the largest M, geometric mean over seeds",
+        {}},
+       {"b-hat",
+        "--schedule adaptive: smoothness estimated from the slope of log K_hat (from = pieces) or of the log error "
+        "(from = error-slope)",
+        {"from"}}},
+      read_config, run_minimax_rate);
 }
 
 }  // namespace attnrate
