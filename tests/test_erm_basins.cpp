@@ -1,9 +1,13 @@
 // Restart basins of the joint fit: the grouping of restarts by final risk against groupings worked
 // out by hand, and the coarse stage of every restart (run to its own stop with the continuation in
-// K) against single runs from the same starts.
+// K) against single runs from the same starts; the dimension-free study's basin columns and their
+// sums against cells.csv, and at d = 1 against the symmetry that makes every restart equal.
 #include <catch2/catch.hpp>
 #include <algorithm>
+#include <array>
 #include <cmath>
+#include <fstream>
+#include <map>
 #include <limits>
 #include <string>
 #include <vector>
@@ -12,6 +16,10 @@
 #include "estimators/common/random.hpp"
 #include "estimators/pairwise_erm/pairwise_erm.hpp"
 #include "estimators/pairwise_erm/restart_basins.hpp"
+#include "studies/pairwise/dimension_free.hpp"
+#include "studies/io/settings.hpp"
+#include "studies/sweep/study.hpp"
+#include "tests/lib/temp_dir.hpp"
 #include "theory/pairwise/pairwise_model.hpp"
 
 using namespace attnrate;
@@ -27,6 +35,40 @@ std::vector<ErmRestartReport> reports(const std::vector<double>& risks) {
     out.push_back(r);
   }
   return out;
+}
+
+// cells.csv as rows of column -> text ("" quotes a field).
+std::vector<std::map<std::string, std::string>> read_cells(const std::filesystem::path& file) {
+  const auto fields = [](const std::string& line) {
+    std::vector<std::string> out(1);
+    bool quoted = false;
+    for (std::size_t i = 0; i < line.size(); ++i) {
+      if (line[i] == '"' && quoted && i + 1 < line.size() && line[i + 1] == '"') {
+        out.back() += '"';
+        ++i;
+      } else if (line[i] == '"') {
+        quoted = !quoted;
+      } else if (line[i] == ',' && !quoted) {
+        out.emplace_back();
+      } else {
+        out.back() += line[i];
+      }
+    }
+    return out;
+  };
+  std::ifstream in(file);
+  std::string line;
+  std::getline(in, line);
+  const auto header = fields(line);
+  std::vector<std::map<std::string, std::string>> rows;
+  while (std::getline(in, line)) {
+    const auto f = fields(line);
+    REQUIRE(f.size() == header.size());
+    std::map<std::string, std::string> row;
+    for (std::size_t i = 0; i < f.size(); ++i) row[header[i]] = f[i];
+    rows.push_back(row);
+  }
+  return rows;
 }
 
 }  // namespace
@@ -123,4 +165,57 @@ TEST_CASE("with the continuation every restart runs its coarse stage to its own 
   int n_screened = 0;
   for (const auto& rep : s2.diagnostics.per_restart) n_screened += rep.stop_reason.find("screened") != std::string::npos;
   CHECK(n_screened >= 1);
+}
+
+TEST_CASE("dimension-free: restart basins per cell and their sums per series and M", "[erm][pairwise_study]") {
+  // At d = 1 (r = 1) the reduced risk does not depend on A at all: A is a scalar, R(cA) = R(A) for
+  // c > 0, and A -> -A reflects the knot interval [min u, max u] onto itself with the spline space,
+  // so every restart ends at the same risk and all are in the best basin.
+  Settings s(dimension_free_study().keys());
+  s.set("activations", "weierstrass:2", "test");
+  s.set("d-values", "1,3", "test");
+  s.set("N-values", "8", "test");
+  s.set("r-values", "1", "test");
+  s.set("M", "100,200", "test");
+  s.set("seeds", "2", "test");
+  s.set("restarts", "3", "test");
+  s.set("test-pairs", "1000", "test");
+  test::TempDir dir("dimfree-basins");
+  const nlohmann::json summary = dimension_free_study().run(s, StudyContext{dir.dir, 1, false, false});
+  const auto cells = read_cells(dir.dir / "cells.csv");
+  REQUIRE(cells.size() == 2 * 2 * 2);
+  std::map<std::pair<int, int>, std::array<int, 3>> sums;  // (d, M) -> restarts, in best, all-in-best cells
+  for (const auto& c : cells) {
+    const int restarts = std::stoi(c.at("restarts")), best = std::stoi(c.at("restarts_in_best_basin")),
+              levels = std::stoi(c.at("basin_levels")), d = std::stoi(c.at("d"));
+    CHECK(restarts == 3);
+    CHECK(best >= 1);
+    CHECK(best <= restarts);
+    CHECK(levels >= 1);
+    CHECK(levels <= restarts - best + 1);
+    if (d == 1) {
+      CHECK(best == restarts);
+      CHECK(levels == 1);
+    }
+    auto& t = sums[{d, std::stoi(c.at("M"))}];
+    t[0] += restarts;
+    t[1] += best;
+    t[2] += best == restarts;
+  }
+  const auto& rb = summary.at("restart_basins");
+  CHECK(rb.at("rel_tol").get<double>() == kBasinRelTol);
+  REQUIRE(rb.at("series").size() == 2);
+  for (const auto& sr : rb.at("series")) {
+    CHECK(sr.at("series") == "d");
+    const int d = sr.at("d").get<int>();
+    REQUIRE(sr.at("per_M").size() == 2);
+    for (const auto& pm : sr.at("per_M")) {
+      const auto& t = sums.at({d, pm.at("M").get<int>()});
+      CHECK(pm.at("cells") == 2);
+      CHECK(pm.at("restarts") == t[0]);
+      CHECK(pm.at("in_best_basin") == t[1]);
+      CHECK(pm.at("elsewhere") == t[0] - t[1]);
+      CHECK(pm.at("cells_all_in_best_basin") == t[2]);
+    }
+  }
 }
