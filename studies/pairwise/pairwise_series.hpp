@@ -16,7 +16,10 @@
 //    the outer pieces carry a handful of interactions, their coefficients fit noise and the
 //    composed error is dominated by them. A fixed count (not a fixed quantile) lets the clamped
 //    region shrink with M, so it adds no bias floor. Both errors are in cells.csv (error = after
-//    the refit, error_erm = the ERM's own g_hat).
+//    the refit, error_erm = the ERM's own g_hat);
+//  * each A-unknown cell records how its restarts ended (restarts, restarts_in_best_basin,
+//    basin_levels: estimators/pairwise_erm/restart_basins.hpp), summed per series and M in
+//    summary.json (restart_basin_summary).
 //
 // Rank condition. The rate M^(-2b/(2b+1)) is proved for r d <= (M / log M)^(1/(2b+1)) (the knee,
 // growing with M); beyond it the bound adds r d log M / M, so the local slope of the error lies
