@@ -359,7 +359,8 @@ void validate(const arma::mat& X, const arma::vec& Y, int N, const ErmOptions& o
   if (o.coarse_pieces < 0)
     fail("coarse_pieces (--coarse-pieces) must be >= 0 (0 = no continuation in K), got " +
          std::to_string(o.coarse_pieces));
-  if (o.screen_iterations < 0) fail("screen_iterations must be >= 0, got " + std::to_string(o.screen_iterations));
+  if (o.screen_iterations < -1)
+    fail("screen_iterations must be >= 0 (or -1: automatic), got " + std::to_string(o.screen_iterations));
   if (!(o.rel_tol >= 0.0) || !std::isfinite(o.rel_tol))
     fail("rel_tol must be finite and >= 0, got " + std::to_string(o.rel_tol));
   if (o.lbfgs_memory < 1) fail("lbfgs_memory must be >= 1, got " + std::to_string(o.lbfgs_memory));
@@ -780,8 +781,18 @@ PairwiseErmFit fit_pairwise_erm(const arma::mat& X, const arma::vec& Y, int N, c
     }
     opt.start(run);
   }
-  const bool screening = options.restarts > 1 && options.screen_iterations < options.max_iterations;
-  const int first_limit = screening ? options.screen_iterations : options.max_iterations;
+  // Screening (screen_iterations < 0: automatic). With the continuation every restart runs its
+  // cheap coarse first stage to its own stop, so the restart continued has the lowest converged
+  // risk and each reported risk is that of the local minimum the restart reached
+  // (restart_basins.hpp groups them): screening after a fixed number of steps compares unfinished
+  // runs, and a restart still descending into the best basin can lose to one already settled in
+  // a worse one. Without the continuation the first stage runs at K = pieces, where full runs of
+  // every restart are costly, so 30 screening steps are the default there.
+  const bool continuation = ladder.size() > 1;
+  const int screen = options.screen_iterations >= 0 ? options.screen_iterations
+                                                    : (continuation ? options.max_iterations : 30);
+  const bool screening = options.restarts > 1 && screen < options.max_iterations;
+  const int first_limit = screening ? screen : options.max_iterations;
   for (Run& run : runs) opt.advance(run, first_limit);
   int best = -1;
   for (int k = 0; k < options.restarts; ++k)

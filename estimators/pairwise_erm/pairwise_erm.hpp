@@ -69,7 +69,14 @@
 // 8000 (4 seeds each): from the moment start alone 5 of the 8 fits ended 10-12% above the
 // training risk of a fit started at the true A; with K0 = 4, 7 of 8 ended within 0.1% of it, and
 // with 8 restarts at K0 so did all four at M = 2000 (tests/test_erm_continuation.cpp). At K0 the
-// restarts are cheap and useful; at K = K_M they were not (README, "A unknown").
+// restarts are cheap and useful; at K = K_M they were not (docs/estimators.md, section 3).
+// The continuation has a cost of its own: at K0 the best A for a coarse phi_hat is not the true
+// A, and the finer stages can settle in a nearby local minimum. Measured on weierstrass:2, d = 5,
+// N = 8, r = 1, sigma = 2, M = 500..8000 (80 fits, base seeds 1-4): one fit ended 1.8e-3 above
+// the training risk of a fit started at the true A with K = K_M; a fit started at the true A
+// with the continuation ended at the same point (within 1e-4), and continuing the lowest restart
+// of further coarse basins did not help; all other fits ended within 1e-3 of (or below) the
+// true-A start.
 //
 // Outer optimiser: our own L-BFGS (memory 8) with a backtracking Armijo line search (safeguarded
 // quadratic interpolation). Own code rather than NLopt because (i) trial points with a
@@ -77,9 +84,16 @@
 // rejected, counted and backtracked, which NLopt's L-BFGS cannot express, (ii) the gauge
 // re-balancing resets the memory, (iii) no extra link dependency. Seeded restarts: restart k
 // starts from U, V with iid N(0, 1) entries from Rng(derive_seed(seed, {k})), except restart 0:
-// from init_U, init_V when given, else from the moment estimate (start = moment, the default). Screening: every restart runs screen_iterations iterations, then the
-// one with the lowest training risk (first on ties) continues up to max_iterations; with
-// screen_iterations >= max_iterations each restart runs to its own stop and the best is kept.
+// from init_U, init_V when given, else from the moment estimate (start = moment, the default).
+// Screening: every restart runs screen_iterations iterations, then the one with the lowest
+// training risk (first on ties) continues up to max_iterations; with screen_iterations >=
+// max_iterations each restart runs to its own stop and the best is kept. By default
+// (screen_iterations = -1) the restarts run to their own stop when the continuation in K is on:
+// the coarse stage is cheap, and a fixed screening budget compared unfinished runs, so that a
+// restart still descending into the best basin could lose to one already settled in a worse
+// local minimum. Without the continuation the default is 30 screening iterations (full runs of
+// every restart at K = pieces are costly). The final risks of the restarts' first stage are
+// reported (ErmRestartReport) and grouped into basins by restart_basins.hpp.
 // Stop rules: relative risk decrease (R_old - R_new)/R_old < rel_tol on an accepted step, the
 // step cap, zero risk or gradient, or a line search without an acceptable point.
 //
@@ -110,7 +124,10 @@ struct ErmOptions {
   int degree = 3;                   ///< s in 1..BSplineBasis::max_degree (phi' is needed for the A-step)
   int restarts = 4;                 ///< seeded starts, >= 1
   int max_iterations = 200;         ///< step cap of the run that is continued (per restart without screening)
-  int screen_iterations = 30;       ///< iterations every restart runs before the best one continues
+  /// Iterations every restart runs before the lowest one continues (screening); >= max_iterations:
+  /// every restart runs to its own stop. -1 (automatic): to its own stop with the continuation in
+  /// K (coarse_pieces), 30 without. See the header comment.
+  int screen_iterations = -1;
   double rel_tol = 1e-8;            ///< stop when the relative risk decrease of an accepted step is below
   int lbfgs_memory = 8;             ///< stored (s, y) pairs
   int max_backtracks = 40;          ///< trial points per line search

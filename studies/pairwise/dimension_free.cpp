@@ -115,6 +115,7 @@ nlohmann::json run_dimension_free(const Settings& settings, const StudyContext& 
   summary["estimator"] =
       "A unknown: pairwise_erm (variable projection, L-BFGS) started from the moment estimate of A, then the "
       "phi-step redone on the training interactions under A_hat with refit-trim of them cut at each end";
+  summary["restart_basins"] = restart_basin_summary(results);
   summary["smoothness"] = nlohmann::json::array();
   for (const auto& a : plan.activations) summary["smoothness"].push_back(smoothness_json(a));
   std::size_t total = 0, excluded = 0;

@@ -13,6 +13,7 @@
 #include "estimators/common/input_error.hpp"
 #include "estimators/common/random.hpp"
 #include "estimators/pairwise_erm/pairwise_erm.hpp"
+#include "estimators/pairwise_erm/restart_basins.hpp"
 #include "estimators/pairwise_lse/pairwise_lse.hpp"
 #include "studies/io/output.hpp"
 #include "studies/pairwise/minimax_rate.hpp"
@@ -192,6 +193,8 @@ nlohmann::json to_json(const SeriesCell& c) {
           {"a", c.a},          {"b", c.b},
           {"seconds", c.seconds}, {"iterations", c.iterations},
           {"evaluations", c.evaluations}, {"rejected", c.rejected},
+          {"restarts", c.restarts}, {"restarts_in_best_basin", c.restarts_in_best_basin},
+          {"basin_levels", c.basin_levels},
           {"stop", c.stop},    {"solver", c.solver}, {"rcond", c.rcond},
           {"status", c.status}};
 }
@@ -213,20 +216,31 @@ SeriesCell cell_from_json(const nlohmann::json& j) {
   read_checkpoint_field(j, "iterations", c.iterations);
   read_checkpoint_field(j, "evaluations", c.evaluations);
   read_checkpoint_field(j, "rejected", c.rejected);
+  read_checkpoint_field(j, "restarts", c.restarts);
+  read_checkpoint_field(j, "restarts_in_best_basin", c.restarts_in_best_basin);
+  read_checkpoint_field(j, "basin_levels", c.basin_levels);
   read_checkpoint_field(j, "stop", c.stop);
   read_checkpoint_field(j, "solver", c.solver);
   read_checkpoint_field(j, "status", c.status);
   return c;
 }
 
-// A checkpointed cell must be a result run_cell could have produced.
-void validate_cell(const nlohmann::json& j) {
+// A checkpointed cell must be a result run_cell could have produced (with `restarts` ERM
+// restarts when A is unknown, i.e. unless it stopped with "A known").
+void validate_cell(const nlohmann::json& j, int restarts) {
   const SeriesCell c = cell_from_json(j);
   if (c.status != "ok" && c.status != "rank-deficient" && c.status != "non-finite")
     throw InputError("unknown status '" + c.status + "'");
   if (c.status != "non-finite" && !(std::isfinite(c.error) && c.error > 0 && std::isfinite(c.error_erm)))
     throw InputError("error must be finite and > 0");
   if (!(c.K >= 1) || !(c.M >= 16) || !(c.rep >= 0)) throw InputError("K, M or rep out of range");
+  // Basins: none with A known; else every restart reported, at most one level per restart beyond
+  // the best, and a best basin (of at least the returned restart) exactly when a level exists.
+  const int expected = c.stop == "A known" ? 0 : restarts;
+  if (c.restarts != expected || c.restarts_in_best_basin < 0 || c.restarts_in_best_basin > c.restarts ||
+      c.basin_levels < 0 || (c.basin_levels > 0) != (c.restarts_in_best_basin > 0) ||
+      c.basin_levels > c.restarts - c.restarts_in_best_basin + 1)
+    throw InputError("restart basin counts out of range");
 }
 
 // Composed error on fresh pairs for g_hat(x, y) = phi_hat(x^T U V^T y).
@@ -311,6 +325,10 @@ SeriesCell run_cell(const Series& s, const std::string& key, const PairwiseModel
       r.error_erm = r.error;
       r.error_erm_se = r.error_se;
     }
+    const RestartBasins basins = restart_basins(dg.per_restart);
+    r.restarts = basins.restarts;
+    r.restarts_in_best_basin = basins.in_best;
+    r.basin_levels = basins.levels;
     r.train_mse = fit.train_risk;
     r.solver = dg.phi_step.solver;
     r.rcond = dg.phi_step.rcond;
@@ -366,7 +384,7 @@ std::vector<SeriesResult> run_series(const std::string& study, const std::vector
         const Distinct& d = distinct[ref.distinct];
         return to_json(run_cell(*d.series, d.key, *d.model, c, d.known_range, ref.M, ref.rep, threads));
       },
-      validate_cell);
+      [&c](const nlohmann::json& j) { validate_cell(j, c.restarts); });
   std::vector<SeriesResult> out;
   for (const auto& s : series) {
     const Distinct& d = distinct[index.at(model_key(s))];
@@ -384,7 +402,8 @@ void write_series_csv(const std::vector<SeriesResult>& results, const EstimatorC
   CsvTable t;
   t.columns = {"factor", "value", "activation", "tokens", "N", "d", "r", "sigma", "A", "degree", "cK", "refit_trim",
                "M", "rep", "seed", "K", "a", "b", "error", "error_se", "error_erm", "error_erm_se", "train_mse",
-               "iterations", "evaluations", "rejected_steps", "stop", "solver", "rcond", "status", "seconds"};
+               "iterations", "evaluations", "rejected_steps", "restarts", "restarts_in_best_basin", "basin_levels",
+               "stop", "solver", "rcond", "status", "seconds"};
   for (const auto& sr : results) {
     const Series& s = sr.series;
     for (const auto& r : sr.cells)
@@ -395,10 +414,49 @@ void write_series_csv(const std::vector<SeriesResult>& results, const EstimatorC
                         std::to_string(c.seed), std::to_string(r.K), format_double(r.a), format_double(r.b),
                         format_double(r.error), format_double(r.error_se), format_double(r.error_erm),
                         format_double(r.error_erm_se), format_double(r.train_mse), std::to_string(r.iterations),
-                        std::to_string(r.evaluations), std::to_string(r.rejected), r.stop, r.solver,
+                        std::to_string(r.evaluations), std::to_string(r.rejected), std::to_string(r.restarts),
+                        std::to_string(r.restarts_in_best_basin), std::to_string(r.basin_levels), r.stop, r.solver,
                         format_double(r.rcond), r.status, format_double(r.seconds)});
   }
   write_file_atomic(out / "cells.csv", t.str());
+}
+
+nlohmann::json restart_basin_summary(const std::vector<SeriesResult>& results) {
+  nlohmann::json series = nlohmann::json::array();
+  for (const auto& sr : results) {
+    if (sr.series.a_known) continue;
+    nlohmann::json per_M = nlohmann::json::array();
+    for (std::size_t M : sr.series.M) {
+      int cells = 0, restarts = 0, in_best = 0, all_in_best = 0;
+      for (const auto& c : sr.cells)
+        if (c.M == M) {
+          ++cells;
+          restarts += c.restarts;
+          in_best += c.restarts_in_best_basin;
+          all_in_best += c.restarts > 0 && c.restarts_in_best_basin == c.restarts;
+        }
+      per_M.push_back({{"M", M},
+                       {"cells", cells},
+                       {"restarts", restarts},
+                       {"in_best_basin", in_best},
+                       {"elsewhere", restarts - in_best},
+                       {"cells_all_in_best_basin", all_in_best}});
+    }
+    const auto& m = sr.series.model;
+    series.push_back({{"activation", m.activation},
+                      {"series", sr.series.factor},
+                      {"value", sr.series.value},
+                      {"d", m.d},
+                      {"N", m.N},
+                      {"r", m.r},
+                      {"per_M", per_M}});
+  }
+  if (series.empty()) return series;
+  return {{"definition",
+           "per cell, the ERM restarts whose training risk at the end of the coarse stage is at most (1 + rel_tol) "
+           "times the lowest (the best basin); elsewhere: the other restarts (other local minima, or no finite risk)"},
+          {"rel_tol", kBasinRelTol},
+          {"series", series}};
 }
 
 // ---------------------------------------------------------------- measurements

@@ -16,7 +16,10 @@
 //    the outer pieces carry a handful of interactions, their coefficients fit noise and the
 //    composed error is dominated by them. A fixed count (not a fixed quantile) lets the clamped
 //    region shrink with M, so it adds no bias floor. Both errors are in cells.csv (error = after
-//    the refit, error_erm = the ERM's own g_hat).
+//    the refit, error_erm = the ERM's own g_hat);
+//  * each A-unknown cell records how its restarts ended (restarts, restarts_in_best_basin,
+//    basin_levels: estimators/pairwise_erm/restart_basins.hpp), summed per series and M in
+//    summary.json (restart_basin_summary).
 //
 // Rank condition. The rate M^(-2b/(2b+1)) is proved for r d <= (M / log M)^(1/(2b+1)) (the knee,
 // growing with M); beyond it the bound adds r d log M / M, so the local slope of the error lies
@@ -91,6 +94,9 @@ struct SeriesCell {
   double error = 0, error_se = 0, error_erm = 0, error_erm_se = 0, train_mse = 0, a = 0, b = 0, seconds = 0;
   double rcond = 0;  ///< reciprocal condition estimate of the (final) phi-step's normal matrix
   int iterations = 0, evaluations = 0, rejected = 0;
+  /// A unknown: the ERM's restarts, those in the best basin and the distinct risk levels
+  /// (estimators/pairwise_erm/restart_basins.hpp, relative width kBasinRelTol); 0 with A known.
+  int restarts = 0, restarts_in_best_basin = 0, basin_levels = 0;
   std::string stop, solver, status;  ///< status: ok | rank-deficient | non-finite
 };
 
@@ -109,6 +115,12 @@ std::vector<SeriesResult> run_series(const std::string& study, const std::vector
 /// Writes cells.csv: one row per cell of every series.
 void write_series_csv(const std::vector<SeriesResult>& results, const EstimatorConfig& c,
                       const std::filesystem::path& out);
+
+/// The restart basins of the A-unknown series for summary.json: the definition, then per series
+/// (activation, factor, value, d, N, r) and per M the cells, the restarts they ran, how many of
+/// those ended in their cell's best basin, and the cells whose restarts all did. Series sharing
+/// their cells are listed once per series. An empty array when no series has A unknown.
+nlohmann::json restart_basin_summary(const std::vector<SeriesResult>& results);
 
 // ---- small helpers
 

@@ -106,6 +106,7 @@ nlohmann::json run_rank_condition(const Plan& plan, const Settings& settings, co
     }
   }
   nlohmann::json summary = start_summary("rank-condition", params);
+  summary["restart_basins"] = restart_basin_summary(results);
   summary["knee"] = knee;
   summary["knee_formula"] = "(M / log M)^(1/(2b+1))";
   summary["smoothness"] = smoothness_json(plan.base.activation);
