@@ -17,39 +17,35 @@
 #include "studies/io/memory_budget.hpp"
 #include "studies/io/output.hpp"
 #include "studies/io/pairwise_data.hpp"
+#include "studies/pairwise/pairwise_options.hpp"
 #include "theory/pairwise/schedule.hpp"
 
 namespace attnrate {
 
 std::vector<KeySpec> fit_pairwise_keys() {
-  return with_resource_keys(
-      {
-          {"data", "", "data CSV (sample,token,x1..xd,y)"},
-          {"A", "", "A file (d rows of d numbers, e.g. data.A.csv from simulate): fit with A known"},
-          {"rank", "", "rank r (1 <= r <= d): learn A and phi jointly (instead of --A)"},
-          {"restarts", "4", "seeded restarts of the joint fit (--rank) (1..1000)"},
-          {"seed", "1", "seed of the joint fit's restarts (--rank)"},
-          {"start", "moment",
-           "start of the joint fit's first restart (--rank): moment (moment estimate of A) or random"},
-          {"refit-trim", "0",
-           "joint fit (--rank): training interactions cut at each end of the knot interval for the final phi-step "
-           "(0 = none; 2 trim < M N (N-1))"},
-          {"coarse-pieces", "4",
-           "joint fit (--rank): continuation in K, restarts with this many pieces, then doubled up to K, "
-           "warm-started (0 = off; at most 1000000)"},
-          {"degree", "auto", "spline degree 0..10 (auto: floor(beta) up to 10 with --beta, else 3)"},
-          {"knots", "auto", "number of pieces K (1..2147483637, within --max-memory)"},
-          {"beta", "auto", "smoothness b > 0: K = round(M^(1/(2b+1))) when --knots is not given"},
-          {"range", "auto", "spline interval a,b (auto: the range of u = X_i^T A X_j in the data)"},
-          {"ridge", "0", "ridge lambda (>= 0)"},
-          {"schedule", "fixed",
-           "A known (--A): fixed (K from --knots or --beta) | adaptive (degree and K selected from the data, b unused)"},
-          {"select", "cv", "--schedule adaptive: selection rule cv (k-fold cross-validation) | penalty (BIC-type)"},
-          {"folds", "5", "--schedule adaptive: cross-validation folds (2..100, <= M)"},
-          {"max-degree", "3", "--schedule adaptive: candidate degrees 0..max-degree (0..10)"},
-          {"max-knots", "auto", "--schedule adaptive: largest K of the grid 1, 2, 4, ... (auto: M / ln(M)^2)"},
-      },
-      true);
+  std::vector<KeySpec> k = {
+      {"data", "", "data CSV (sample,token,x1..xd,y)"},
+      {"A", "", "A file (d rows of d numbers, e.g. data.A.csv from simulate): fit with A known"},
+      {"rank", "", "rank r (1 <= r <= d): learn A and phi jointly (instead of --A)"},
+      {"restarts", "4", "seeded restarts of the joint fit (--rank) (1..1000)"},
+      {"seed", "1", "seed of the joint fit's restarts (--rank)"},
+      {"start", "moment", "start of the joint fit's first restart (--rank): moment (moment estimate of A) or random"},
+      {"refit-trim", "0",
+       "joint fit (--rank): training interactions cut at each end of the knot interval for the final phi-step "
+       "(0 = none; 2 trim < M N (N-1))"},
+      {"coarse-pieces", "4",
+       "joint fit (--rank): continuation in K, restarts with this many pieces, then doubled up to K, "
+       "warm-started (0 = off; at most 1000000)"},
+      {"degree", "auto", "spline degree 0..10 (auto: floor(beta) up to 10 with --beta, else 3)"},
+      {"knots", "auto", "number of pieces K (1..2147483637, within --max-memory)"},
+      {"beta", "auto", "smoothness b > 0: K = round(M^(1/(2b+1))) when --knots is not given"},
+      {"range", "auto", "spline interval a,b (auto: the range of u = X_i^T A X_j in the data)"},
+      {"ridge", "0", "ridge lambda (>= 0)"},
+      {"schedule", "fixed",
+       "A known (--A): fixed (K from --knots or --beta) | adaptive (degree and K selected from the data, b unused)"},
+  };
+  for (auto& e : adaptive_selection_keys()) k.push_back(e);
+  return with_resource_keys(std::move(k), true);
 }
 
 int max_pieces() { return std::numeric_limits<int>::max() - BSplineBasis::max_degree; }
@@ -140,10 +136,7 @@ bool read_adaptive(const Settings& s, AdaptiveSplineOptions& o) {
     if (s.raw(key) != "auto")
       throw InputError(s.source(key) + " " + s.raw(key) +
                        " has no effect with --schedule adaptive (degree and K are selected from the data); leave it auto");
-  o.rule = parse_selection_rule(s.raw("select"));
-  o.folds = s.get_count("folds", 2, 100);
-  o.max_degree = s.get_count("max-degree", 0, BSplineBasis::max_degree);
-  o.max_pieces = s.raw("max-knots") == "auto" ? 0 : s.get_count("max-knots", 1, 1 << 20);
+  read_adaptive_selection(s, o);
   return true;
 }
 

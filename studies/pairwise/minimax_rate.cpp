@@ -54,7 +54,7 @@ void check_rate_activation(const Settings& s, const std::string& key, const Acti
 namespace {
 
 std::vector<KeySpec> minimax_rate_keys() {
-  return {
+  std::vector<KeySpec> k = {
       token_law_key(),
       tokens_per_sample_key("8"),
       token_dimension_key("5"),
@@ -73,12 +73,10 @@ std::vector<KeySpec> minimax_rate_keys() {
       base_seed_key(),
       test_pairs_key(),
       bootstrap_key(),
-      {"select", "cv", "adaptive schedule: selection rule cv (k-fold cross-validation) | penalty (BIC-type)"},
-      {"folds", "5", "adaptive schedule: cross-validation folds (2..100, <= every M)"},
-      {"max-degree", "3", "adaptive schedule: candidate degrees 0..max-degree (0..10)"},
-      {"max-knots", "auto", "adaptive schedule: largest K of the grid 1, 2, 4, ... (auto: M / ln(M)^2; >= 1)"},
-      {"penalty", "1", "adaptive schedule: c_pen of the penalty rule (> 0)"},
   };
+  for (auto& e : adaptive_selection_keys()) k.push_back(e);
+  k.push_back({"penalty", "1", "--schedule adaptive: c_pen of the penalty rule (> 0)"});
+  return k;
 }
 
 struct Config {
@@ -117,10 +115,7 @@ Config read_config(const Settings& s) {
       throw InputError(s.source("knots") + ": --knots " + s.raw("knots") +
                        " has no effect with --schedule adaptive (K is selected from the data, up to --max-knots); "
                        "leave it auto");
-    c.adapt.rule = parse_selection_rule(s.get_string("select"));
-    c.adapt.folds = s.get_count("folds", 2, 100);
-    c.adapt.max_degree = s.get_count("max-degree", 0, BSplineBasis::max_degree);
-    c.adapt.max_pieces = s.raw("max-knots") == "auto" ? 0 : s.get_count("max-knots", 1, 1 << 20);
+    read_adaptive_selection(s, c.adapt);
     c.adapt.penalty = s.get_double("penalty", 0.0, std::numeric_limits<double>::infinity(), false);
     // The comparison with the known-b schedule needs a smoothness; the adaptive fit does not.
     c.known_b = phi.claimed_smoothness() > 0;

@@ -33,6 +33,22 @@ KeySpec test_pairs_key(const std::string& default_value) {
   return {"test-pairs", default_value, "fresh pairs for the composed L2(rho) error (1000..10^9)"};
 }
 
+std::vector<KeySpec> adaptive_selection_keys() {
+  return {
+      {"select", "cv", "--schedule adaptive: selection rule cv (k-fold cross-validation) | penalty (BIC-type)"},
+      {"folds", "5", "--schedule adaptive: cross-validation folds (2..100, <= every M)"},
+      {"max-degree", "3", "--schedule adaptive: candidate degrees 0..max-degree (0..10)"},
+      {"max-knots", "auto", "--schedule adaptive: largest K of the grid 1, 2, 4, ... (auto: M / ln(M)^2; >= 1)"},
+  };
+}
+
+void read_adaptive_selection(const Settings& s, AdaptiveSplineOptions& options) {
+  options.rule = parse_selection_rule(s.get_string("select"));
+  options.folds = s.get_count("folds", 2, 100);
+  options.max_degree = s.get_count("max-degree", 0, BSplineBasis::max_degree);
+  options.max_pieces = s.raw("max-knots") == "auto" ? 0 : s.get_count("max-knots", 1, 1 << 20);
+}
+
 void read_token_shape(const Settings& s, PairwiseModelSpec& spec) {
   spec.N = static_cast<int>(s.get_int("N", 2, 100000));
   spec.d = static_cast<int>(s.get_int("d", 1, 100000));

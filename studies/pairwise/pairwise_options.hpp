@@ -4,7 +4,9 @@
 // each, so that a study lists the option with its own default rather than restating it. The
 // model is in theory/pairwise/pairwise_model.hpp.
 #include <string>
+#include <vector>
 
+#include "estimators/pairwise_lse/adaptive_spline.hpp"
 #include "studies/io/settings.hpp"
 #include "theory/pairwise/pairwise_model.hpp"
 
@@ -23,6 +25,13 @@ KeySpec interaction_rank_key(const std::string& default_value, const std::string
 KeySpec activation_key(const std::string& default_value);
 /// test-pairs: fresh pairs for the composed L2(rho) error (1000..10^9).
 KeySpec test_pairs_key(const std::string& default_value = "100000");
+
+/// The options of the adaptive spline space (--schedule adaptive), in this order: select, folds,
+/// max-degree, max-knots (estimators/pairwise_lse/adaptive_spline.hpp).
+std::vector<KeySpec> adaptive_selection_keys();
+/// Reads them into `options` (rule, folds, max_degree, max_pieces); throws InputError naming the
+/// option.
+void read_adaptive_selection(const Settings& s, AdaptiveSplineOptions& options);
 
 /// Reads N, d and r into `spec` with the ranges above (r at most d); throws InputError naming the
 /// option.
