@@ -175,3 +175,19 @@ TEST_CASE("minimax-rate adaptive: the penalty rule runs and says so", "[minimax]
     CHECK(std::stod(r.at("sigma2_hat")) > 0);
   }
 }
+
+TEST_CASE("minimax-rate with M = 2 and 4: log(M / log M) is the same for both, the run still completes",
+          "[minimax][adaptive]") {
+  // 2 / ln 2 = 4 / ln 4, so the slope against log(M / log M) has a single abscissa and is left
+  // out; the slope against log M is measured.
+  for (const std::string schedule : {"plain", "adaptive"}) {
+    test::TempDir tmp("adaptive-m2-" + schedule);
+    const nlohmann::json summary = run({{"schedule", schedule}, {"M", "2,4"}, {"folds", "2"}, {"seeds", "2"},
+                                        {"test-pairs", "10000"}, {"bootstrap", "100"}},
+                                       tmp.dir / "out");
+    const nlohmann::json& slope = quantity(summary, "slope");
+    CHECK(std::isfinite(slope.at("value").get<double>()));
+    CHECK_FALSE(slope.at("details").contains("slope_vs_log_M_over_log_M"));
+    CHECK(std::filesystem::exists(tmp.dir / "out" / "cells.csv"));
+  }
+}

@@ -606,8 +606,11 @@ nlohmann::json run_minimax_rate(const Config& c, const Settings& settings, const
       std::vector<double> xl;
       for (const auto& r : cells)
         if (r.status == "ok") xl.push_back(rate_abscissa(Schedule::paper, r.M));
-      const SlopeFit f2 = fit_slope(xl, y, 0.95, c.bootstrap, derive_seed(c.seed, {hash_name("bootstrap")}));
-      m.details["slope_vs_log_M_over_log_M"] = f2.slope;
+      // M = 2 and 4 share log(M / log M): that abscissa can have a single value.
+      if (fittable(xl)) {
+        const SlopeFit f2 = fit_slope(xl, y, 0.95, c.bootstrap, derive_seed(c.seed, {hash_name("bootstrap")}));
+        m.details["slope_vs_log_M_over_log_M"] = f2.slope;
+      }
     }
     summary["quantities"].push_back(to_json(m));
     if (c.adaptive) add_adaptive_quantities(c, cells, fit, summary);
