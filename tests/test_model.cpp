@@ -174,3 +174,11 @@ TEST_CASE("settings: grids, ranges, sources and did-you-mean", "[settings]") {
   CHECK_THROWS_WITH(s.get_double("sigma", 0.0, std::numeric_limits<double>::infinity()), Catch::Contains("study.toml: sigma must be >= 0, got -1"));
   CHECK_THROWS_WITH(s.set("sigam", "1", "--sigam"), Catch::Contains("did you mean 'sigma'"));
 }
+
+TEST_CASE("smoothness_from_pieces_slope inverts the schedule exponent 1/(2b+1)", "[model]") {
+  for (double b : {0.25, 0.5, 1.0, 1.5, 2.0, 3.0, 8.0})
+    CHECK(attnrate::smoothness_from_pieces_slope(1.0 / (2.0 * b + 1.0)) == Approx(b).epsilon(1e-14));
+  // Pieces growing like M (slope 1) stand for b = 0; slower growth for larger b.
+  CHECK(attnrate::smoothness_from_pieces_slope(1.0) == 0.0);
+  CHECK(attnrate::smoothness_from_pieces_slope(0.1) > attnrate::smoothness_from_pieces_slope(0.2));
+}

@@ -18,6 +18,7 @@
 #include "studies/io/output.hpp"
 #include "studies/io/pairwise_data.hpp"
 #include "studies/pairwise/pairwise_options.hpp"
+#include "studies/stats/rate_fit.hpp"
 #include "theory/pairwise/schedule.hpp"
 
 namespace attnrate {
@@ -253,16 +254,10 @@ CommandReport fit_adaptive(const PairwiseData& data, const arma::mat& A, double 
                                 "on a dyadic grid, so this is a rough check, not a measurement of b"}};
   double b_hat = std::numeric_limits<double>::quiet_NaN();
   if (lm.size() >= 3) {
-    const double mx = arma::mean(arma::vec(lm)), my = arma::mean(arma::vec(lk));
-    double sxy = 0, sxx = 0;
-    for (std::size_t i = 0; i < lm.size(); ++i) {
-      sxy += (lm[i] - mx) * (lk[i] - my);
-      sxx += (lm[i] - mx) * (lm[i] - mx);
-    }
-    const double slope = sxy / sxx;
+    const double slope = fit_slope(lm, lk, 0.95, 1).slope;  // OLS; one cell per size, no bootstrap
     bh["slope_log_K_on_log_M"] = slope;
     // Clipped to [0, 100] as in minimax-rate's b-hat (a K growing faster than M means b near 0).
-    if (slope > 0) b_hat = std::clamp((1.0 / slope - 1.0) / 2.0, 0.0, 100.0);
+    if (slope > 0) b_hat = std::clamp(smoothness_from_pieces_slope(slope), 0.0, 100.0);
     else bh["why_no_value"] = "the selected K does not grow with M";
   } else {
     bh["why_no_value"] = "fewer than 3 subsample sizes with at least --folds samples";

@@ -400,7 +400,7 @@ Measurement b_hat_measurement(const SlopeFit& f, double (*to_b)(double), const s
 
 // K_hat ~ M^(1/(2b+1)): b = (1/slope - 1) / 2 (decreasing for slope > 0; slope <= 0 means no
 // growth of K, b beyond any bound).
-double b_from_pieces_slope(double slope) { return slope > 0 ? (1.0 / slope - 1.0) / 2.0 : 100.0; }
+double b_from_pieces_slope(double slope) { return slope > 0 ? smoothness_from_pieces_slope(slope) : 100.0; }
 // error ~ M^(-2b/(2b+1)): b = -s / (2 (1 + s)) (decreasing on (-1, 0)).
 double b_from_error_slope(double slope) {
   return slope >= 0 ? 0.0 : slope <= -1 ? 100.0 : -slope / (2.0 * (1.0 + slope));

@@ -31,6 +31,8 @@ int schedule_pieces(Schedule s, double beta_eff, double c_K, std::size_t M) {
   return std::max(1, static_cast<int>(std::lround(c_K * std::pow(base, 1.0 / (2.0 * beta_eff + 1.0)))));
 }
 
+double smoothness_from_pieces_slope(double s) { return (1.0 / s - 1.0) / 2.0; }
+
 double rate_abscissa(Schedule s, std::size_t M) {
   const double m = static_cast<double>(M);
   return s == Schedule::paper ? std::log(m / std::log(m)) : std::log(m);

@@ -21,6 +21,10 @@ std::string to_string(Schedule s);
 /// (which has no K_M formula).
 int schedule_pieces(Schedule s, double beta_eff, double c_K, std::size_t M);
 
+/// The smoothness a schedule exponent stands for: K ~ M^(1/(2b+1)) has slope s = 1/(2b+1) of
+/// log K on log M, so b = (1/s - 1)/2 (s > 0; decreasing in s).
+double smoothness_from_pieces_slope(double s);
+
 /// The abscissa the schedule's rate is linear in: log M (plain, adaptive) or log(M / log M) (paper).
 double rate_abscissa(Schedule s, std::size_t M);
 
