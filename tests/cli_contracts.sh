@@ -82,6 +82,11 @@ expect 2 "a < b" -- "$bin" fit pairwise --data "$tmp/data.csv" --A "$tmp/data.A.
 expect 2 "--ridge must be >= 0" -- "$bin" fit pairwise --data "$tmp/data.csv" --A "$tmp/data.A.csv" --knots 4 --ridge -1 --out "$tmp/f.json"
 expect 2 "--seeds must be in 1..100000, got 0" -- "$bin" study minimax-rate --seeds 0 --out "$tmp/s"
 expect 2 "--M entries must be >= 2" -- "$bin" study minimax-rate --M 1,100 --out "$tmp/s"
+# Options of the adaptive schedule, or of its penalty rule, are refused rather than ignored elsewhere.
+expect 2 "--folds is an option of --schedule adaptive" -- "$bin" study minimax-rate --folds 3 --out "$tmp/s"
+expect 2 "--penalty is an option of --schedule adaptive" -- "$bin" study minimax-rate --penalty 2 --out "$tmp/s"
+expect 2 "--penalty is an option of --select penalty" -- "$bin" study minimax-rate --schedule adaptive --penalty 2 --out "$tmp/s"
+expect 2 "--seed must be a non-negative integer, got ''" -- "$bin" verify --profile quick --seed "" --out "$tmp/v"
 expect 2 "did you mean 'sigma'" -- bash -c "printf 'sigmaa = 1\n' > '$tmp/s.toml' && '$bin' study minimax-rate --config '$tmp/s.toml' --out '$tmp/s'"
 expect 2 "required|--out" -- "$bin" study minimax-rate
 # Rate studies refuse activations without a rate (b <= 0) or, with A unknown, without phi' (degree 0).

@@ -6,6 +6,7 @@
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 
 #include "estimators/common/input_error.hpp"
 #include "studies/registry.hpp"
@@ -165,21 +166,23 @@ TEST_CASE("verify --seed replaces every claim's seed, in both profiles, and is r
   opt.progress = false;
   const auto seed_of = [&](const std::string& profile, const std::string& seed) {
     opt.profile = profile;
-    opt.seed = seed;
+    opt.seed = seed.empty() ? std::nullopt : std::optional<std::string>(seed);
     opt.out = base / (profile + "-" + (seed.empty() ? "own" : seed));
     const nlohmann::json summary = run_verify(opt);
     const nlohmann::json& study = nlohmann::json::parse(std::ifstream(opt.out / "claims" / "small.n-ratio" / "summary.json"));
     CHECK(summary.contains("seed") == !seed.empty());
-    return study.at("parameters").at("seed").get<std::string>();
+    return study.at("parameters").at("seed").get<std::uint64_t>();
   };
-  CHECK(seed_of("full", "") == "11");
-  CHECK(seed_of("quick", "") == "12");
-  CHECK(seed_of("full", "3") == "3");
-  CHECK(seed_of("quick", "3") == "3");
-  opt.seed = "-1";
+  CHECK(seed_of("full", "") == 11);
+  CHECK(seed_of("quick", "") == 12);
+  CHECK(seed_of("full", "3") == 3);
+  CHECK(seed_of("quick", "3") == 3);
   opt.out = base / "bad";
-  CHECK_THROWS_WITH(run_verify(opt), Catch::Contains("--seed"));
-  CHECK_FALSE(std::filesystem::exists(opt.out));
+  for (const char* bad : {"-1", ""}) {
+    opt.seed = bad;
+    CHECK_THROWS_WITH(run_verify(opt), Catch::Contains("--seed"));
+    CHECK_FALSE(std::filesystem::exists(opt.out));
+  }
   std::filesystem::remove_all(base);
   std::filesystem::remove(file);
 }

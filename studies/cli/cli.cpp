@@ -25,6 +25,7 @@
 #include "studies/io/output_lock.hpp"
 #include "studies/io/output_set.hpp"
 #include "studies/io/settings.hpp"
+#include "studies/io/shell_quote.hpp"
 #include "studies/registry.hpp"
 #include "studies/sweep/distributed.hpp"
 #include "studies/verify/report.hpp"
@@ -68,12 +69,6 @@ void print_quantities(const nlohmann::json& summary) {
               << (select.empty() ? "-" : select) << " " << number_text(q, "value") << "  CI_t " << interval_text(q, "ci_t")
               << "  CI_boot " << interval_text(q, "ci_boot") << "\n";
   }
-}
-
-std::string joined_command_line(int argc, char** argv) {
-  std::string line;
-  for (int i = 0; i < argc; ++i) line += (i ? " " : "") + std::string(argv[i]);
-  return line;
 }
 
 int cmd_list(const std::vector<std::filesystem::path>& claims_paths, const std::string& quantities_of) {
@@ -187,7 +182,8 @@ int run_cli(int argc, char** argv) {
   bool resume = false;
   const auto add_threads = [&threads](CLI::App* sc) {
     sc->add_option("--threads", threads, "threads (0 = all cores; at most " + std::to_string(kMaxThreads) + ")")
-        ->check(CLI::Range(0, kMaxThreads));
+        ->check(CLI::Range(0, kMaxThreads))
+        ->type_name("INT");
   };
 
   // The data commands: one row each (group, name, description, options, --out help, runner).
@@ -221,7 +217,7 @@ int run_cli(int argc, char** argv) {
     auto* sc = (std::string(c.group) == "fit" ? fit : simulate)->add_subcommand(c.name, c.description);
     auto settings = std::make_unique<Settings>(c.keys());
     settings->add_to_cli(*sc);
-    sc->add_option("--out", out, c.out_help)->required();
+    sc->add_option("--out", out, c.out_help)->required()->type_name("PATH");
     if (c.threaded) add_threads(sc);
     data_subcommands.emplace_back(sc, std::move(settings));
   }
@@ -229,7 +225,7 @@ int run_cli(int argc, char** argv) {
   auto* rate_cmd = app.add_subcommand("rate", "fit (and judge) the convergence rate of your own error table");
   Settings rate_settings(rate_keys());
   rate_settings.add_to_cli(*rate_cmd);
-  rate_cmd->add_option("--out", out, "output directory for summary.json and the figure (optional)");
+  rate_cmd->add_option("--out", out, "output directory for summary.json and the figure (optional)")->type_name("PATH");
 
   auto* study = app.add_subcommand("study", "run a named study (sweep, measurements, figures)");
   study->require_subcommand(1);
@@ -238,28 +234,35 @@ int run_cli(int argc, char** argv) {
     auto* sc = study->add_subcommand(def.name, def.description);
     auto settings = std::make_unique<Settings>(def.keys());
     settings->add_to_cli(*sc);
-    sc->add_option("--config", config, "TOML file with the same keys (command line wins)");
-    sc->add_option("--max-input-size", config_size, "largest --config file read [default: " + config_size + "]");
-    sc->add_option("--max-line-length", config_line, "longest line of the --config file [default: " + config_line + "]");
-    sc->add_option("--out", out, "output directory")->required();
+    sc->add_option("--config", config, "TOML file with the same keys (command line wins)")->type_name("PATH");
+    sc->add_option("--max-input-size", config_size, "largest --config file read [default: " + config_size + "]")
+        ->type_name("SIZE");
+    sc->add_option("--max-line-length", config_line, "longest line of the --config file [default: " + config_line + "]")
+        ->type_name("SIZE");
+    sc->add_option("--out", out, "output directory")->required()->type_name("PATH");
     add_threads(sc);
     sc->add_flag("--resume", resume, "reuse finished cells whose parameters and code revision match");
     study_commands.emplace_back(sc, std::move(settings));
   }
 
   auto* verify = app.add_subcommand("verify", "check claims (built in, or --claims); write report.md, report.html, summary.json");
-  verify->add_option("--claims", claims_paths, "claims file or folder of *.toml files (repeatable); default: the built-in claims");
-  verify->add_option("--profile", profile, "quick (seconds) or full (the claims' [claim.params] sizes) [default: full]");
-  verify->add_option("--only", only, "glob over claim ids, e.g. 'minimax.*'");
+  verify->add_option("--claims", claims_paths, "claims file or folder of *.toml files (repeatable); default: the built-in claims")
+      ->type_name("PATH");
+  verify->add_option("--profile", profile, "quick (seconds) or full (the claims' [claim.params] sizes) [default: full]")
+      ->type_name("NAME");
+  verify->add_option("--only", only, "glob over claim ids, e.g. 'minimax.*'")->type_name("GLOB");
   verify->add_option("--seed", verify_seed,
-                     "base seed of every claim's study, replacing the claims' own seeds (default: theirs)");
-  verify->add_option("--out", out, "output directory")->required();
+                     "base seed of every claim's study, replacing the claims' own seeds (default: theirs)")
+      ->type_name("INT");
+  verify->add_option("--out", out, "output directory")->required()->type_name("PATH");
   add_threads(verify);
   verify->add_flag("--resume", resume, "reuse finished cells whose parameters and code revision match");
 
   auto* list = app.add_subcommand("list", "list studies and claims; --quantities STUDY: what a study reports");
-  list->add_option("--claims", claims_paths, "claims file or folder of *.toml files (repeatable); default: the built-in claims");
-  list->add_option("--quantities", quantities_of, "a study: its quantities, their select keys and its options");
+  list->add_option("--claims", claims_paths, "claims file or folder of *.toml files (repeatable); default: the built-in claims")
+      ->type_name("PATH");
+  list->add_option("--quantities", quantities_of, "a study: its quantities, their select keys and its options")
+      ->type_name("NAME");
 
   try {
     app.parse(argc, argv);
@@ -319,12 +322,12 @@ int run_cli(int argc, char** argv) {
       VerifyOptions vo;
       vo.profile = profile;
       vo.only = only;
-      vo.seed = verify_seed;
+      if (verify->count("--seed") > 0) vo.seed = verify_seed;
       for (const auto& p : claims_paths) vo.claims_paths.emplace_back(p);
       vo.out = out;
       vo.threads = threads;
       vo.resume = resume;
-      vo.command_line = joined_command_line(argc, argv);
+      vo.command_line = shell_command_line(argc, argv);
       const auto lock = lock_output(out);
       const nlohmann::json summary = run_verify(vo);
       print_claims(summary);

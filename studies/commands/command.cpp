@@ -6,11 +6,12 @@ namespace attnrate {
 
 std::vector<KeySpec> with_resource_keys(std::vector<KeySpec> keys, bool reads_files) {
   keys.push_back({"max-memory", "auto",
-                  "memory budget, e.g. 8G (auto: 3/4 of physical memory); larger runs are refused before they start"});
+                  "memory budget, e.g. 8G (auto: 3/4 of physical memory); larger runs are refused before they start",
+                  "SIZE|auto"});
   if (reads_files) {
     keys.push_back({"max-input-size", byte_size_text(kDataReadLimits.max_bytes),
-                    "largest data or A file read (suffixes K, M, G, T)"});
-    keys.push_back({"max-line-length", byte_size_text(kDataReadLimits.max_line_bytes), "longest line of a data or A file"});
+                    "largest data or A file read (suffixes K, M, G, T)", "SIZE"});
+    keys.push_back({"max-line-length", byte_size_text(kDataReadLimits.max_line_bytes), "longest line of a data or A file", "SIZE"});
   }
   return keys;
 }

@@ -25,9 +25,9 @@ namespace attnrate {
 
 std::vector<KeySpec> fit_pairwise_keys() {
   std::vector<KeySpec> k = {
-      {"data", "", "data CSV (sample,token,x1..xd,y)"},
-      {"A", "", "A file (d rows of d numbers, e.g. data.A.csv from simulate): fit with A known"},
-      {"rank", "", "rank r (1 <= r <= d): learn A and phi jointly (instead of --A)"},
+      {"data", "", "data CSV (sample,token,x1..xd,y)", "PATH"},
+      {"A", "", "A file (d rows of d numbers, e.g. data.A.csv from simulate): fit with A known", "PATH"},
+      {"rank", "", "rank r (1 <= r <= d): learn A and phi jointly (instead of --A)", "INT"},
       {"restarts", "4", "seeded restarts of the joint fit (--rank) (1..1000)"},
       {"seed", "1", "seed of the joint fit's restarts (--rank)"},
       {"start", "moment", "start of the joint fit's first restart (--rank): moment (moment estimate of A) or random"},
@@ -37,11 +37,11 @@ std::vector<KeySpec> fit_pairwise_keys() {
       {"coarse-pieces", "4",
        "joint fit (--rank): continuation in K, restarts with this many pieces, then doubled up to K, "
        "warm-started (0 = off; at most 1000000)"},
-      {"degree", "auto", "spline degree 0..10 (auto: floor(beta) up to 10 with --beta, else 3)"},
-      {"knots", "auto", "number of pieces K (1..2147483637, within --max-memory)"},
-      {"beta", "auto", "smoothness b > 0: K = round(M^(1/(2b+1))) when --knots is not given"},
-      {"range", "auto", "spline interval a,b (auto: the range of u = X_i^T A X_j in the data)"},
-      {"ridge", "0", "ridge lambda (>= 0)"},
+      {"degree", "auto", "spline degree 0..10 (auto: floor(beta) up to 10 with --beta, else 3)", "INT|auto"},
+      {"knots", "auto", "number of pieces K (1..2147483637, within --max-memory)", "INT|auto"},
+      {"beta", "auto", "smoothness b > 0: K = round(M^(1/(2b+1))) when --knots is not given", "FLOAT|auto"},
+      {"range", "auto", "spline interval a,b (auto: the range of u = X_i^T A X_j in the data)", "A,B|auto"},
+      {"ridge", "0", "ridge lambda (>= 0)", "FLOAT"},
       {"schedule", "fixed",
        "A known (--A): fixed (K from --knots or --beta) | adaptive (degree and K selected from the data, b unused)"},
   };
@@ -129,8 +129,7 @@ bool read_adaptive(const Settings& s, AdaptiveSplineOptions& o) {
   if (schedule != "fixed" && schedule != "adaptive")
     throw InputError(s.source("schedule") + " must be fixed or adaptive, got '" + schedule + "'");
   if (schedule == "fixed") {
-    for (const char* key : {"select", "folds", "max-degree", "max-knots"})
-      if (s.given(key)) throw InputError(s.source(key) + " is an option of --schedule adaptive");
+    refuse_adaptive_selection(s);
     return false;
   }
   for (const char* key : {"degree", "knots", "beta"})
@@ -146,8 +145,7 @@ CommandReport fit_joint(const Settings& s, const PairwiseData& data, const FitPl
   if (s.raw("schedule") != "fixed")
     throw InputError(s.source("schedule") + " " + s.raw("schedule") +
                      " is available with --A (A known) only; the joint fit (--rank) takes --knots or --beta");
-  for (const char* key : {"select", "folds", "max-degree", "max-knots"})
-    if (s.given(key)) throw InputError(s.source(key) + " is an option of --schedule adaptive (with --A)");
+  refuse_adaptive_selection(s, "(with --A)");
   ErmOptions opt;
   opt.rank = s.get_count("rank", 1, data.d);
   std::tie(opt.degree, opt.pieces) = degree_and_pieces(s, data.M, 1);

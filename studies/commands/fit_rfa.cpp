@@ -19,13 +19,13 @@ namespace attnrate {
 std::vector<KeySpec> fit_rfa_keys() {
   return with_resource_keys(
       {
-          {"data", "", "attention data CSV (sample,key,x1..xd,y; key 0 is the query)"},
+          {"data", "", "attention data CSV (sample,key,x1..xd,y; key 0 is the query)", "PATH"},
           {"heads", "64", "number of heads M (1..1000000, within --max-memory)"},
           score_activation_key(),
           {"weights", "zero-mean", "law of the frozen W_m: zero-mean | biased"},
-          {"mu", "1", "mean scale of the biased law (W_m = mu diag(I_d, 0) + noise; any finite number)"},
+          {"mu", "1", "mean scale of the biased law (W_m = mu diag(I_d, 0) + noise; any finite number)", "FLOAT"},
           {"tau", "0.5", "standard deviation of the entries of W_m (>= 0)"},
-          {"lambda", "gcv", "ridge lambda: a number > 0, or gcv, or kfold (chosen on the training data)"},
+          {"lambda", "gcv", "ridge lambda: a number > 0, or gcv, or kfold (chosen on the training data)", "gcv|kfold[:K]|FLOAT"},
           {"seed", "1", "seed of the frozen W_m (and of the k-fold split)"},
       },
       true);

@@ -201,17 +201,17 @@ nlohmann::json rate_summary(const RateTable& t, const RateAnalysis& a, const std
 
 std::vector<KeySpec> rate_keys() {
   return {
-      {"data", "", "error table CSV with a header (columns size,error[,seed]; other columns ignored)"},
-      {"size-col", "size", "name of the size column (values > 0)"},
-      {"error-col", "error", "name of the error column (values > 0)"},
-      {"seed-col", "auto", "name of the seed column (auto: the column 'seed' if there is one)"},
-      {"theory", "", "predicted slope of log error on log size, e.g. -0.8 (low,high with --bound within)"},
+      {"data", "", "error table CSV with a header (columns size,error[,seed]; other columns ignored)", "PATH"},
+      {"size-col", "size", "name of the size column (values > 0)", "NAME"},
+      {"error-col", "error", "name of the error column (values > 0)", "NAME"},
+      {"seed-col", "auto", "name of the seed column (auto: the column 'seed' if there is one)", "NAME|auto"},
+      {"theory", "", "predicted slope of log error on log size, e.g. -0.8 (low,high with --bound within)", "FLOAT|LOW,HIGH"},
       {"bound", "equal", "what the theory states about the slope: equal, at-most, at-least or within"},
-      {"tolerance", "0", "tolerance of the judgement, in slope units (>= 0)"},
-      {"max-ci-width", "none", "inconclusive when the interval hull is wider than this (> 0; none: no limit)"},
+      {"tolerance", "0", "tolerance of the judgement, in slope units (>= 0)", "FLOAT"},
+      {"max-ci-width", "none", "inconclusive when the interval hull is wider than this (> 0; none: no limit)", "FLOAT|none"},
       {"resamples", "2000", "bootstrap resamples of the slope interval (1..1000000)"},
-      {"max-input-size", byte_size_text(kRateReadLimits.max_bytes), "largest error table read (suffixes K, M, G, T)"},
-      {"max-line-length", byte_size_text(kRateReadLimits.max_line_bytes), "longest line of the error table"},
+      {"max-input-size", byte_size_text(kRateReadLimits.max_bytes), "largest error table read (suffixes K, M, G, T)", "SIZE"},
+      {"max-line-length", byte_size_text(kRateReadLimits.max_line_bytes), "longest line of the error table", "SIZE"},
   };
 }
 

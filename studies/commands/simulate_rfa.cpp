@@ -21,7 +21,7 @@ std::vector<KeySpec> simulate_rfa_keys() {
           {"d", "8", "token dimension (1..100000)"},
           {"target", "key-poly:2", "target: inner-poly:p | key-poly:p | mixed:p | cos-inner[:w] | first-key"},
           inputs_key(),
-          {"sigma-eps", "0.1", "noise standard deviation added to the unit-variance target (>= 0)"},
+          {"sigma", "0.1", "noise standard deviation sigma_eps added to the unit-variance target (>= 0)"},
           {"seed", "7", "seed of the inputs, the target's random directions and the noise"},
       },
       false);
@@ -31,7 +31,7 @@ CommandReport simulate_rfa(const Settings& s, const std::filesystem::path& out) 
   const std::uint64_t n = s.get_size("n", 2, kMaxSamples);
   const int N = s.get_count("N", 1, 100000);
   const int d = s.get_count("d", 1, 100000);
-  const double sigma_eps = s.get_double("sigma-eps", 0.0, std::numeric_limits<double>::infinity());
+  const double sigma_eps = s.get_double("sigma", 0.0, std::numeric_limits<double>::infinity());
   const std::uint64_t seed = s.get_seed("seed");
   const AttentionLaw law = AttentionLaw::parse(s.get_string("inputs"));
   check_outputs({{"--out", out}}, {});

@@ -7,7 +7,7 @@
 
 namespace attnrate {
 
-/// Its options: n, N, d, target, inputs, sigma-eps, seed, --max-memory.
+/// Its options: n, N, d, target, inputs, sigma, seed, --max-memory.
 std::vector<KeySpec> simulate_rfa_keys();
 
 /// Draws n samples and writes them to `out` in the long format with index "key" (key 0 the

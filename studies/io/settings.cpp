@@ -4,6 +4,7 @@
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <cmath>
 #include <limits>
@@ -98,9 +99,25 @@ void Settings::load_toml(const std::filesystem::path& path, const ReadLimits& li
   }
 }
 
+std::string value_type(const KeySpec& spec) {
+  if (!spec.type.empty()) return spec.type;
+  const std::string& d = spec.default_value;
+  const auto all_of = [&](const char* chars) { return !d.empty() && d.find_first_not_of(chars) == std::string::npos; };
+  if (all_of("0123456789") || (d.size() > 1 && d[0] == '-' && d.find_first_not_of("0123456789", 1) == std::string::npos))
+    return "INT";
+  if (all_of("0123456789.eE+-")) return "FLOAT";
+  if (d.find(',') != std::string::npos || (all_of("0123456789.eE+-:x") && d.find(":x") != std::string::npos))
+    return "LIST";
+  if (!d.empty() && std::islower(static_cast<unsigned char>(d[0])) &&
+      d.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789-:.") == std::string::npos)
+    return "NAME";
+  return "TEXT";
+}
+
 void Settings::add_to_cli(CLI::App& app) {
   for (const auto& k : keys_) {
-    app.add_option("--" + k.key, cli_sink_[k.key], k.help + " [default: " + k.default_value + "]");
+    app.add_option("--" + k.key, cli_sink_[k.key], k.help + " [default: " + k.default_value + "]")
+        ->type_name(value_type(k));
     cli_app_[k.key] = &app;
   }
 }

@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "estimators/common/input_error.hpp"
 #include "studies/io/input_file.hpp"
 
 namespace CLI {
@@ -19,11 +20,23 @@ class App;
 
 namespace attnrate {
 
+/// One option: its name (the TOML key; `--key` on the command line), default, help text and the
+/// type of its value as --help shows it. `type` empty: value_type(spec) infers it from the
+/// default; set it where the default does not show the type (a FLOAT whose default is 1, an
+/// `auto` default, a path).
 struct KeySpec {
   std::string key;
   std::string default_value;
   std::string help;
+  std::string type = {};
 };
+
+/// The type name --help shows for `spec`: `spec.type` when set, else from the default value:
+/// INT (an integer), FLOAT (a decimal), LIST (a comma list or a grid FIRST:LAST:xFACTOR), NAME
+/// (a word, optionally with `:parameter`, e.g. weierstrass:1) or TEXT. Names used across the
+/// program: INT, FLOAT, LIST, NAME, SIZE (a byte size with K, M, G, T), PATH, and `X|auto` or
+/// `X|none` for a value with a keyword.
+std::string value_type(const KeySpec& spec);
 
 class Settings {
  public:
@@ -50,6 +63,17 @@ class Settings {
   bool given(const std::string& key) const;  ///< set by file or CLI (not the default)
 
   std::string get_string(const std::string& key) const { return raw(key); }
+  /// parse(raw(key)) for a value a library parser reads (a name, a law, a target): an InputError
+  /// it throws is raised again with the option's source in front ("--inputs: unknown input law
+  /// 'x'; valid: sphere, gaussian").
+  template <class Parse>
+  auto get_parsed(const std::string& key, Parse&& parse) const -> decltype(parse(std::string())) {
+    try {
+      return parse(raw(key));
+    } catch (const InputError& e) {
+      throw InputError(source(key) + ": " + e.what());
+    }
+  }
   /// An integer in [min, max]; values outside (also beyond 64 bits) are refused, never truncated.
   long long get_int(const std::string& key, long long min, long long max) const;
   /// get_int for an int target (counts such as N, d, knots, heads): [min, max] within int.

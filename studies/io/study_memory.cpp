@@ -164,7 +164,8 @@ std::vector<Need> needs_of(const std::string& study, const Settings& s) {
 KeySpec study_memory_key() {
   return {"max-memory", "auto",
           "memory budget, e.g. 8G (auto: 3/4 of physical memory); runs whose largest arrays need more are refused "
-          "before they start"};
+          "before they start",
+          "SIZE|auto"};
 }
 
 void check_study_memory(const std::string& study, const Settings& s) {

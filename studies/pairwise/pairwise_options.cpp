@@ -1,5 +1,7 @@
 #include "studies/pairwise/pairwise_options.hpp"
 
+#include "estimators/common/input_error.hpp"
+
 namespace attnrate {
 namespace {
 
@@ -38,7 +40,7 @@ std::vector<KeySpec> adaptive_selection_keys() {
       {"select", "cv", "--schedule adaptive: selection rule cv (k-fold cross-validation) | penalty (BIC-type)"},
       {"folds", "5", "--schedule adaptive: cross-validation folds (2..100, <= every M)"},
       {"max-degree", "3", "--schedule adaptive: candidate degrees 0..max-degree (0..10)"},
-      {"max-knots", "auto", "--schedule adaptive: largest K of the grid 1, 2, 4, ... (auto: M / ln(M)^2; >= 1)"},
+      {"max-knots", "auto", "--schedule adaptive: largest K of the grid 1, 2, 4, ... (auto: M / ln(M)^2; 1..1048576)", "INT|auto"},
   };
 }
 
@@ -47,6 +49,12 @@ void read_adaptive_selection(const Settings& s, AdaptiveSplineOptions& options) 
   options.folds = s.get_count("folds", 2, 100);
   options.max_degree = s.get_count("max-degree", 0, BSplineBasis::max_degree);
   options.max_pieces = s.raw("max-knots") == "auto" ? 0 : s.get_count("max-knots", 1, 1 << 20);
+}
+
+void refuse_adaptive_selection(const Settings& s, const std::string& context) {
+  for (const auto& k : adaptive_selection_keys())
+    if (s.given(k.key))
+      throw InputError(s.source(k.key) + " is an option of --schedule adaptive" + (context.empty() ? "" : " ") + context);
 }
 
 void read_token_shape(const Settings& s, PairwiseModelSpec& spec) {

@@ -32,6 +32,10 @@ std::vector<KeySpec> adaptive_selection_keys();
 /// Reads them into `options` (rule, folds, max_degree, max_pieces); throws InputError naming the
 /// option.
 void read_adaptive_selection(const Settings& s, AdaptiveSplineOptions& options);
+/// Throws InputError naming the first adaptive selection option given (file or command line)
+/// when the schedule is not adaptive, so that it is not silently ignored; `context` ends the
+/// message (e.g. "(with --A)").
+void refuse_adaptive_selection(const Settings& s, const std::string& context = "");
 
 /// Reads N, d and r into `spec` with the ranges above (r at most d); throws InputError naming the
 /// option.

@@ -1,10 +1,29 @@
 #include "studies/sweep/study_summary.hpp"
 
+#include <charconv>
+#include <cmath>
+#include <cstdint>
+
 namespace attnrate {
+
+nlohmann::json option_value_json(const std::string& text) {
+  const char* first = text.data();
+  const char* last = first + text.size();
+  if (std::int64_t i = 0; !text.empty() && std::from_chars(first, last, i) == std::from_chars_result{last, std::errc{}})
+    return i;
+  if (std::uint64_t u = 0; !text.empty() && std::from_chars(first, last, u) == std::from_chars_result{last, std::errc{}})
+    return u;
+  // Decimal notation only: from_chars would also take "inf", "nan" and hexadecimal floats.
+  const bool decimal = !text.empty() && text.find_first_not_of("0123456789+-.eE") == std::string::npos;
+  if (double x = 0.0; decimal && std::from_chars(first, last, x) == std::from_chars_result{last, std::errc{}} &&
+                      std::isfinite(x))
+    return x;
+  return text;
+}
 
 nlohmann::json parameters_json(const Settings& settings) {
   nlohmann::json p;
-  for (const auto& [k, v] : settings.all()) p[k] = v;
+  for (const auto& [k, v] : settings.all()) p[k] = option_value_json(v);
   return p;
 }
 

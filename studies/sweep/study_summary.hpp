@@ -11,8 +11,13 @@
 
 namespace attnrate {
 
-/// Every option as given or defaulted: summary.json's "parameters" and the input of the run's
-/// fingerprint.
+/// An option's text as JSON: a number when the whole text is one (an integer that fits 64 bits
+/// as an integer, else a finite decimal as a double), otherwise the text ("auto", lists, grids,
+/// names).
+nlohmann::json option_value_json(const std::string& text);
+
+/// Every option as given or defaulted, each through option_value_json: summary.json's
+/// "parameters" and the input of the run's fingerprint.
 nlohmann::json parameters_json(const Settings& settings);
 
 /// A summary's fixed part: {"study": study, "parameters": parameters, "quantities": []}.

@@ -7,9 +7,11 @@
 #include "estimators/common/input_error.hpp"
 #include "studies/io/output.hpp"
 #include "studies/io/output_set.hpp"
+#include "studies/io/shell_quote.hpp"
 #include "studies/registry.hpp"
 #include "studies/sweep/distributed.hpp"
 #include "studies/sweep/study_options.hpp"
+#include "studies/sweep/study_summary.hpp"
 #include "studies/verify/report.hpp"
 #include "theory/claims/builtin_claims.hpp"
 #include "theory/claims/claims_file.hpp"
@@ -40,13 +42,6 @@ std::vector<Claim> load_claims(const std::vector<std::filesystem::path>& paths) 
 }
 
 namespace {
-
-std::string shell_quote(const std::string& s) {
-  if (s.find_first_of(" \t'\"$`\\*?;&|<>()[]{}!#~") == std::string::npos && !s.empty()) return s;
-  std::string o = "'";
-  for (char c : s) o += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return o + "'";
-}
 
 Settings claim_settings(const Claim& c, const std::string& profile, const StudyDefinition& def) {
   Settings s(def.keys());
@@ -154,14 +149,15 @@ nlohmann::json run_verify(const VerifyOptions& opt) {
   if (claims.empty())
     throw InputError("--only '" + opt.only + "' matches no claim; see `attnrate list`" +
                      (opt.claims_paths.empty() ? "" : " --claims ..."));
-  if (!opt.seed.empty()) {
+  std::optional<std::uint64_t> base_seed;
+  if (opt.seed) {
     Settings seed({base_seed_key()});
-    seed.set("seed", opt.seed, "--seed");
-    (void)seed.get_seed("seed");  // the range check, with the option named
+    seed.set("seed", *opt.seed, "--seed");
+    base_seed = seed.get_seed("seed");  // the range check, with the option named
     for (auto& c : claims) {
       std::erase_if(c.params, [](const auto& kv) { return kv.first == "seed"; });
       std::erase_if(c.quick, [](const auto& kv) { return kv.first == "seed"; });
-      c.params.emplace_back("seed", opt.seed);
+      c.params.emplace_back("seed", std::to_string(*base_seed));
     }
   }
   check_claim_options(claims, opt.profile);
@@ -207,7 +203,7 @@ nlohmann::json run_verify(const VerifyOptions& opt) {
   nlohmann::json summary;
   summary["profile"] = opt.profile;
   summary["only"] = opt.only;
-  if (!opt.seed.empty()) summary["seed"] = opt.seed;
+  if (base_seed) summary["seed"] = *base_seed;
   summary["claims_files"] = nlohmann::json::array();
   for (const auto& p : opt.claims_paths) summary["claims_files"].push_back(p.string());
   summary["command_line"] = opt.command_line;
@@ -220,7 +216,7 @@ nlohmann::json run_verify(const VerifyOptions& opt) {
     nlohmann::json params = nlohmann::json::object();
     std::string rerun = "attnrate study " + c.study;
     for (const auto& [k, v] : r.options) {
-      params[k] = v;
+      params[k] = option_value_json(v);
       rerun += " --" + k + " " + shell_quote(v);
     }
     rerun += " --out " + shell_quote(r.dir.string());

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <optional>
 #include <vector>
 
 #include "theory/claims/claim.hpp"
@@ -17,8 +18,9 @@ struct VerifyOptions {
   std::string profile = "full";                     ///< "quick" or "full"
   std::string only;                                 ///< glob over claim ids; empty = all
   /// Base seed of every claim's study run (--seed), replacing the claims' own `seed` in both
-  /// profiles; empty = the claims' seeds (or the studies' defaults).
-  std::string seed;
+  /// profiles; nullopt = the claims' seeds (or the studies' defaults). Given, it must be a valid
+  /// seed (an empty text is refused).
+  std::optional<std::string> seed;
   std::vector<std::filesystem::path> claims_paths;  ///< claims files or folders; empty = built-in
   std::filesystem::path out;
   int threads = 0;
