@@ -129,11 +129,7 @@ std::string convergence_figure_script(const ConvergenceFigure& figure, const std
       out << "set arrow from " << gnuplot_number(x) << ", graph 0 to " << gnuplot_number(x)
           << ", graph 1 nohead dt 3 lw 2 lc rgb '#555555' back\n";
   // Horizontal marks across the plot; the y range grows to hold them.
-  for (double y : figure.marks_y) {
-    extent.cover({{lo_x, y}});
-    out << "set arrow from graph 0, first " << gnuplot_number(y) << " to graph 1, first " << gnuplot_number(y)
-        << " nohead dt 3 lw 2 lc rgb '#555555' back\n";
-  }
+  out << horizontal_mark_lines(figure.marks_y, lo_x, extent);
   out << loglog_axes_and_plot(extent, figure.title, figure.note, figure.x_label, figure.y_label, plot_items);
   return out.str();
 }

@@ -91,6 +91,16 @@ void DataExtent::cover(const std::vector<std::vector<double>>& rows) {
   }
 }
 
+std::string horizontal_mark_lines(const std::vector<double>& ys, double x, DataExtent& extent) {
+  std::string out;
+  for (double y : ys) {
+    extent.cover({{x, y}});
+    out += "set arrow from graph 0, first " + gnuplot_number(y) + " to graph 1, first " + gnuplot_number(y) +
+           " nohead dt 3 lw 2 lc rgb '#555555' back\n";
+  }
+  return out;
+}
+
 std::pair<double, double> padded_log_range(double lo, double hi) {
   const double pad = (hi > lo) ? std::pow(hi / lo, 0.05) : 1.5;
   return {lo / pad, hi * pad};

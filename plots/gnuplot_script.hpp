@@ -42,6 +42,10 @@ struct DataExtent {
   void cover(const std::vector<std::vector<double>>& rows);
 };
 
+/// A dotted grey line across the plot at each level of `ys` (e.g. the error level eps), and
+/// `extent` grown to hold the levels (at abscissa x, inside the data's x range).
+std::string horizontal_mark_lines(const std::vector<double>& ys, double x, DataExtent& extent);
+
 /// [lo, hi] (0 < lo <= hi) widened on a log axis by 5% of its log-width at each end, or by a
 /// factor 1.5 when lo == hi.
 std::pair<double, double> padded_log_range(double lo, double hi);

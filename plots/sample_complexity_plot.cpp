@@ -22,6 +22,16 @@ void validate(const SampleComplexityFigure& figure) {
     require_loglog_cells(figure_item_name("sample-complexity curve", i, c.label), c.n, c.error);
   }
   require_log_marks("sample-complexity", figure.title, figure.marks_y, "marks_y");
+  for (std::size_t i = 0; i < figure.curves.size(); ++i) {
+    const SampleComplexityCurve& c = figure.curves[i];
+    if (std::isnan(c.n_eps)) continue;
+    const std::string name = figure_item_name("sample-complexity curve", i, c.label);
+    if (!(std::isfinite(c.n_eps) && c.n_eps > 0))
+      throw std::invalid_argument(name + ": n_eps must be finite and > 0 (NaN: no marker), got " + gnuplot_number(c.n_eps));
+    if (!(std::isfinite(figure.eps) && figure.eps > 0))
+      throw std::invalid_argument(name + ": an n_eps marker needs the figure's eps finite and > 0, got " +
+                                  gnuplot_number(figure.eps));
+  }
 }
 
 }  // namespace
@@ -55,11 +65,20 @@ std::string sample_complexity_figure_script(const SampleComplexityFigure& figure
                          gnuplot_quote("median, IQR: " + label));
   }
 
-  for (double y : figure.marks_y) {
-    extent.cover({{extent.empty ? 1.0 : extent.x_lo, y}});  // keep the line inside the axes
-    out << "set arrow from graph 0, first " << gnuplot_number(y) << " to graph 1, first " << gnuplot_number(y)
-        << " nohead dt 3 lw 2 lc rgb '#555555' back\n";
+  // The n_eps markers, after the curves so that they stand on top; one legend entry for all.
+  bool marker_titled = false;
+  for (std::size_t i = 0; i < figure.curves.size(); ++i) {
+    const SampleComplexityCurve& c = figure.curves[i];
+    if (std::isnan(c.n_eps)) continue;
+    const std::string id = "neps" + std::to_string(i);
+    out << gnuplot_datablock(id, {{c.n_eps, figure.eps}});
+    extent.cover({{c.n_eps, figure.eps}});
+    plot_items.push_back("$" + id + " using 1:2 with points pt " + (c.n_eps_censored ? "8" : "6") +
+                         " ps 2.5 lw 2 lc rgb " + gnuplot_quote(series_colour(i)) +
+                         (marker_titled ? " notitle" : " title \"n_eps (triangle: censored)\""));
+    marker_titled = true;
   }
+  out << horizontal_mark_lines(figure.marks_y, extent.empty ? 1.0 : extent.x_lo, extent);
   out << loglog_axes_and_plot(extent, figure.title, figure.note, figure.x_label, figure.y_label, plot_items);
   return out.str();
 }

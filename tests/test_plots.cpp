@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <map>
 #include <regex>
 #include <set>
@@ -482,6 +483,24 @@ TEST_CASE("sample-complexity figure: curves, medians, rejection, rendering", "[p
   CHECK_FALSE(contains(script, "set arrow"));
   marked.marks_y = {-1.0};
   CHECK_THROWS_WITH(sample_complexity_figure_script(marked, "svg", "s.svg"), Catch::Contains("marks_y"));
+
+  // n_eps markers: one point per curve that has one, at (n_eps, eps); a censored one a triangle.
+  SampleComplexityFigure with_neps = fig;
+  with_neps.eps = 1e-2;
+  with_neps.curves[0].n_eps = 500.0;
+  with_neps.curves[1].n_eps = 2000.0;
+  with_neps.curves[1].n_eps_censored = true;
+  const std::string neps = sample_complexity_figure_script(with_neps, "svg", "sc.svg");
+  CHECK(datablock_rows(neps, "neps0") == Rows{{500.0, 1e-2}});
+  CHECK(datablock_rows(neps, "neps1") == Rows{{2000.0, 1e-2}});
+  CHECK(contains(neps, "$neps0 using 1:2 with points pt 6"));
+  CHECK(contains(neps, "$neps1 using 1:2 with points pt 8"));
+  CHECK_FALSE(contains(script, "$neps"));
+  with_neps.curves[0].n_eps = -1.0;
+  CHECK_THROWS_WITH(sample_complexity_figure_script(with_neps, "svg", "s.svg"), Catch::Contains("n_eps must be"));
+  with_neps.curves[0].n_eps = 500.0;
+  with_neps.eps = std::numeric_limits<double>::quiet_NaN();
+  CHECK_THROWS_WITH(sample_complexity_figure_script(with_neps, "svg", "s.svg"), Catch::Contains("eps finite"));
 
   SampleComplexityFigure bad = fig;
   bad.curves[1].error[4] = 0.0;

@@ -5,18 +5,22 @@
 #include <limits>
 #include <sstream>
 
+#include "estimators/common/enum_names.hpp"
 #include "estimators/common/input_error.hpp"
 #include "estimators/knot_insertion.hpp"
 
 namespace attnrate {
 
+namespace {
+constexpr auto kSelectionRuleNames = enum_names<SelectionRule>({"cv", "penalty"});
+}  // namespace
+
 SelectionRule parse_selection_rule(std::string_view s) {
-  if (s == "cv") return SelectionRule::cv;
-  if (s == "penalty") return SelectionRule::penalty;
+  if (const auto rule = kSelectionRuleNames.find(s)) return *rule;
   throw InputError("--select must be cv or penalty, got '" + std::string(s) + "'");
 }
 
-std::string to_string(SelectionRule r) { return r == SelectionRule::cv ? "cv" : "penalty"; }
+std::string to_string(SelectionRule r) { return kSelectionRuleNames.name(r); }
 
 int adaptive_max_pieces(std::size_t M) {
   const double n = static_cast<double>(M);

@@ -17,6 +17,7 @@
 #include "studies/sweep/study_options.hpp"
 #include "studies/sweep/study_summary.hpp"
 #include "studies/sweep/sweep.hpp"
+#include "studies/sweep/cell_fields.hpp"
 #include "theory/pairwise/activation.hpp"
 #include "theory/pairwise/pairwise_model.hpp"
 
@@ -28,7 +29,7 @@ std::vector<KeySpec> approximation_keys() {
   return {
       {"activations", "weierstrass:1,weierstrass:1.5,weierstrass:2,kink:1.5,bspline:3",
        "comma list of phi: bspline:P | weierstrass:b | kink:b | tanh | softplus | gelu | exp"},
-      {"degree", "auto", "spline degree 0..10 (auto: max(3, ceil of phi's Hoelder smoothness), at most 10)"},
+      {"degree", "auto", "spline degree 0..10 (auto: max(3, ceil of phi's Hoelder smoothness), at most 10)", "INT|auto"},
       {"knots", "32:256:x2", "numbers of pieces K: list or log grid FIRST:LAST:xFACTOR (each >= 2, at least two)"},
       token_law_key(),
       tokens_per_sample_key("4"),
@@ -115,17 +116,17 @@ struct Cell {
   std::string status;
 };
 
-nlohmann::json to_json(const Cell& c) {
-  return {{"activation", c.activation}, {"K", c.K}, {"rep", c.rep}, {"error", c.error}, {"status", c.status}};
+template <class C>  // Cell or const Cell
+auto fields_of(C& c) {
+  return std::make_tuple(field("activation", c.activation), field("K", c.K), field("rep", c.rep),
+                         field("error", c.error), field("status", c.status));
 }
+
+nlohmann::json to_json(const Cell& c) { return fields_to_json(fields_of(c)); }
 
 Cell from_json(const nlohmann::json& j) {
   Cell c;
-  read_checkpoint_field(j, "activation", c.activation);
-  read_checkpoint_field(j, "K", c.K);
-  read_checkpoint_field(j, "rep", c.rep);
-  read_checkpoint_field(j, "error", c.error);
-  read_checkpoint_field(j, "status", c.status);
+  fields_from_json(j, fields_of(c));
   if (c.status != "ok" && c.status != "rank-deficient" && c.status != "zero-error" && c.status != "non-finite" &&
       c.status != "precision-floor")
     throw InputError("unknown status '" + c.status + "'");

@@ -23,7 +23,7 @@ std::vector<KeySpec> dimension_free_keys() {
       {"N", "8", "tokens per sample of the d and r series (>= 2)"},
       {"d", "5", "token dimension of the N and r series (>= 1)"},
       {"r", "1", "rank of A of the d and N series (clipped to d)"},
-      {"sigma", "2", "noise standard deviation (>= 0)"},
+      {"sigma", "2", "noise standard deviation (>= 0)", "FLOAT"},
       {"d-values", "1,5,30", "d of the d series (comma list)"},
       {"N-values", "4,8,16", "N of the N series at d (comma list; one value = no N series)"},
       {"r-values", "1,2,4", "r of the r series at d (comma list; one value = no r series)"},

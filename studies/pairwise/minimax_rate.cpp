@@ -23,6 +23,7 @@
 #include "studies/sweep/study_options.hpp"
 #include "studies/sweep/study_summary.hpp"
 #include "studies/sweep/sweep.hpp"
+#include "studies/sweep/cell_fields.hpp"
 #include "theory/pairwise/pairwise_model.hpp"
 #include "theory/pairwise/schedule.hpp"
 
@@ -59,15 +60,15 @@ std::vector<KeySpec> minimax_rate_keys() {
       tokens_per_sample_key("8"),
       token_dimension_key("5"),
       interaction_rank_key("2"),
-      {"sigma", "2", "noise standard deviation (>= 0)"},
+      {"sigma", "2", "noise standard deviation (>= 0)", "FLOAT"},
       activation_key("weierstrass:1"),
-      {"degree", "auto", "spline degree 0..10 (auto: floor(b), P for bspline:P, 3 if smooth); must be auto with --schedule adaptive"},
+      {"degree", "auto", "spline degree 0..10 (auto: floor(b), P for bspline:P, 3 if smooth); must be auto with --schedule adaptive", "INT|auto"},
       {"schedule", "plain",
        "K_M schedule: plain (c_K M^(1/(2b+1))) | paper (c_K (M/log M)^(1/(2b+1))) | adaptive (degree and K selected from the data, b unused)"},
-      {"cK", "4", "schedule constant c_K (> 0); with --schedule adaptive, of the known-b comparison (plain)"},
-      {"knots", "auto", "explicit number of pieces K (>= 1), overrides the schedule"},
-      {"range", "auto", "spline interval a,b (auto: 1e-4 and 1-1e-4 quantiles of u over 10^6 model pairs)"},
-      {"ridge", "0", "ridge lambda (>= 0)"},
+      {"cK", "4", "schedule constant c_K (> 0); with --schedule adaptive, of the known-b comparison (plain)", "FLOAT"},
+      {"knots", "auto", "explicit number of pieces K (>= 1), overrides the schedule", "INT|auto"},
+      {"range", "auto", "spline interval a,b (auto: 1e-4 and 1-1e-4 quantiles of u over 10^6 model pairs)", "A,B|auto"},
+      {"ridge", "0", "ridge lambda (>= 0)", "FLOAT"},
       {"M", "500:64000:x2", "sample sizes: list 500,1000 or log grid FIRST:LAST:xFACTOR (each >= 2)"},
       {"seeds", "8", "repetitions per M (>= 1)"},
       base_seed_key(),
@@ -75,7 +76,7 @@ std::vector<KeySpec> minimax_rate_keys() {
       bootstrap_key(),
   };
   for (auto& e : adaptive_selection_keys()) k.push_back(e);
-  k.push_back({"penalty", "1", "--schedule adaptive: c_pen of the penalty rule (> 0)"});
+  k.push_back({"penalty", "1", "--schedule adaptive: c_pen of the penalty rule (> 0)", "FLOAT"});
   return k;
 }
 
@@ -117,10 +118,15 @@ Config read_config(const Settings& s) {
                        "leave it auto");
     read_adaptive_selection(s, c.adapt);
     c.adapt.penalty = s.get_double("penalty", 0.0, std::numeric_limits<double>::infinity(), false);
+    if (c.adapt.rule != SelectionRule::penalty && s.given("penalty"))
+      throw InputError(s.source("penalty") + " is an option of --select penalty (the selection rule is " +
+                       s.raw("select") + ")");
     // The comparison with the known-b schedule needs a smoothness; the adaptive fit does not.
     c.known_b = phi.claimed_smoothness() > 0;
     c.degree = c.known_b ? phi.default_degree() : 0;
   } else {
+    refuse_adaptive_selection(s);
+    if (s.given("penalty")) throw InputError(s.source("penalty") + " is an option of --schedule adaptive");
     c.degree = s.raw("degree") == "auto" ? phi.default_degree() : static_cast<int>(s.get_int("degree", 0, 10));
     c.knots = s.raw("knots") == "auto" ? 0 : s.get_count("knots", 1, 2147483637);
     // The K_M schedule (knots auto) needs a positive smoothness; a fixed --knots K does not.
@@ -157,54 +163,34 @@ struct CellResult {
   int known_degree = 0, known_K = 0;
 };
 
+// Every schedule's fields, and the adaptive schedule's own.
+template <class C>  // CellResult or const CellResult
+auto fields_of(C& c) {
+  return std::make_tuple(field("M", c.M), field("rep", c.rep), field("K", c.K), field("error", c.error),
+                         field("error_se", c.error_se), field("train_mse", c.train_mse), field("rcond", c.rcond),
+                         field("seconds", c.seconds), field("solver", c.solver), field("status", c.status),
+                         field("clamped", c.clamped), field("interactions", c.interactions),
+                         field("test_clamped", c.test_clamped));
+}
+template <class C>
+auto adaptive_fields_of(C& c) {
+  return std::make_tuple(field("degree", c.degree), field("candidates", c.candidates), field("flagged", c.flagged),
+                         field("oracle_error", c.oracle_error), field("sigma2_hat", c.sigma2_hat),
+                         field("oracle_degree", c.oracle_degree), field("oracle_K", c.oracle_K),
+                         field("known_error", c.known_error), field("known_degree", c.known_degree),
+                         field("known_K", c.known_K));
+}
+
 nlohmann::json to_json(const CellResult& c, bool adaptive) {
-  nlohmann::json j = {{"M", c.M},         {"rep", c.rep},          {"K", c.K},
-                      {"error", c.error}, {"error_se", c.error_se}, {"train_mse", c.train_mse},
-                      {"rcond", c.rcond}, {"seconds", c.seconds},   {"solver", c.solver},
-                      {"status", c.status}, {"clamped", c.clamped}, {"interactions", c.interactions},
-                      {"test_clamped", c.test_clamped}};
-  if (adaptive) {
-    j["degree"] = c.degree;
-    j["candidates"] = c.candidates;
-    j["flagged"] = c.flagged;
-    j["oracle_error"] = c.oracle_error;
-    j["sigma2_hat"] = c.sigma2_hat;
-    j["oracle_degree"] = c.oracle_degree;
-    j["oracle_K"] = c.oracle_K;
-    j["known_error"] = c.known_error;
-    j["known_degree"] = c.known_degree;
-    j["known_K"] = c.known_K;
-  }
+  nlohmann::json j = fields_to_json(fields_of(c));
+  if (adaptive) j.update(fields_to_json(adaptive_fields_of(c)));
   return j;
 }
 
 CellResult from_json(const nlohmann::json& j, bool adaptive) {
   CellResult c;
-  if (adaptive) {
-    read_checkpoint_field(j, "degree", c.degree);
-    read_checkpoint_field(j, "candidates", c.candidates);
-    read_checkpoint_field(j, "flagged", c.flagged);
-    read_checkpoint_field(j, "oracle_error", c.oracle_error);
-    read_checkpoint_field(j, "sigma2_hat", c.sigma2_hat);
-    read_checkpoint_field(j, "oracle_degree", c.oracle_degree);
-    read_checkpoint_field(j, "oracle_K", c.oracle_K);
-    read_checkpoint_field(j, "known_error", c.known_error);
-    read_checkpoint_field(j, "known_degree", c.known_degree);
-    read_checkpoint_field(j, "known_K", c.known_K);
-  }
-  read_checkpoint_field(j, "M", c.M);
-  read_checkpoint_field(j, "rep", c.rep);
-  read_checkpoint_field(j, "K", c.K);
-  read_checkpoint_field(j, "error", c.error);
-  read_checkpoint_field(j, "error_se", c.error_se);
-  read_checkpoint_field(j, "train_mse", c.train_mse);
-  read_checkpoint_field(j, "rcond", c.rcond);
-  read_checkpoint_field(j, "seconds", c.seconds);
-  read_checkpoint_field(j, "solver", c.solver);
-  read_checkpoint_field(j, "status", c.status);
-  read_checkpoint_field(j, "clamped", c.clamped);
-  read_checkpoint_field(j, "interactions", c.interactions);
-  read_checkpoint_field(j, "test_clamped", c.test_clamped);
+  if (adaptive) fields_from_json(j, adaptive_fields_of(c));
+  fields_from_json(j, fields_of(c));
   return c;
 }
 

@@ -18,6 +18,7 @@
 #include "studies/io/output.hpp"
 #include "studies/pairwise/minimax_rate.hpp"
 #include "studies/sweep/sweep.hpp"
+#include "studies/sweep/cell_fields.hpp"
 #include "theory/pairwise/activation.hpp"
 #include "theory/pairwise/schedule.hpp"
 
@@ -89,7 +90,7 @@ std::vector<std::string> activation_list(const Settings& s, const std::string& k
 
 std::vector<KeySpec> estimator_keys(const std::string& M_default, const std::string& seeds_default) {
   return {
-      {"cK", "8", "schedule constant: K_M = max(1, round(c_K M^(1/(2b+1)))) (> 0)"},
+      {"cK", "8", "schedule constant: K_M = max(1, round(c_K M^(1/(2b+1)))) (> 0)", "FLOAT"},
       {"refit-trim", "50",
        "final phi-step on the training interactions under A_hat with this many cut at each end (their order "
        "statistics; 0 = keep the ERM's own [min u, max u]) (>= 0)"},
@@ -185,43 +186,24 @@ std::string model_key(const Series& s) {
   return o.str();
 }
 
-nlohmann::json to_json(const SeriesCell& c) {
-  return {{"M", c.M},          {"rep", c.rep},
-          {"K", c.K},          {"error", c.error},
-          {"error_se", c.error_se}, {"error_erm", c.error_erm},
-          {"error_erm_se", c.error_erm_se}, {"train_mse", c.train_mse},
-          {"a", c.a},          {"b", c.b},
-          {"seconds", c.seconds}, {"iterations", c.iterations},
-          {"evaluations", c.evaluations}, {"rejected", c.rejected},
-          {"restarts", c.restarts}, {"restarts_in_best_basin", c.restarts_in_best_basin},
-          {"basin_levels", c.basin_levels},
-          {"stop", c.stop},    {"solver", c.solver}, {"rcond", c.rcond},
-          {"status", c.status}};
+template <class C>  // SeriesCell or const SeriesCell
+auto fields_of(C& c) {
+  return std::make_tuple(field("M", c.M), field("rep", c.rep), field("K", c.K), field("error", c.error),
+                         field("error_se", c.error_se), field("error_erm", c.error_erm),
+                         field("error_erm_se", c.error_erm_se), field("train_mse", c.train_mse), field("a", c.a),
+                         field("b", c.b), field("rcond", c.rcond), field("seconds", c.seconds),
+                         field("iterations", c.iterations), field("evaluations", c.evaluations),
+                         field("rejected", c.rejected), field("restarts", c.restarts),
+                         field("restarts_in_best_basin", c.restarts_in_best_basin),
+                         field("basin_levels", c.basin_levels), field("stop", c.stop), field("solver", c.solver),
+                         field("status", c.status));
 }
+
+nlohmann::json to_json(const SeriesCell& c) { return fields_to_json(fields_of(c)); }
 
 SeriesCell cell_from_json(const nlohmann::json& j) {
   SeriesCell c;
-  read_checkpoint_field(j, "M", c.M);
-  read_checkpoint_field(j, "rep", c.rep);
-  read_checkpoint_field(j, "K", c.K);
-  read_checkpoint_field(j, "error", c.error);
-  read_checkpoint_field(j, "error_se", c.error_se);
-  read_checkpoint_field(j, "error_erm", c.error_erm);
-  read_checkpoint_field(j, "error_erm_se", c.error_erm_se);
-  read_checkpoint_field(j, "train_mse", c.train_mse);
-  read_checkpoint_field(j, "a", c.a);
-  read_checkpoint_field(j, "b", c.b);
-  read_checkpoint_field(j, "rcond", c.rcond);
-  read_checkpoint_field(j, "seconds", c.seconds);
-  read_checkpoint_field(j, "iterations", c.iterations);
-  read_checkpoint_field(j, "evaluations", c.evaluations);
-  read_checkpoint_field(j, "rejected", c.rejected);
-  read_checkpoint_field(j, "restarts", c.restarts);
-  read_checkpoint_field(j, "restarts_in_best_basin", c.restarts_in_best_basin);
-  read_checkpoint_field(j, "basin_levels", c.basin_levels);
-  read_checkpoint_field(j, "stop", c.stop);
-  read_checkpoint_field(j, "solver", c.solver);
-  read_checkpoint_field(j, "status", c.status);
+  fields_from_json(j, fields_of(c));
   return c;
 }
 

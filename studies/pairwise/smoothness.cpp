@@ -28,10 +28,10 @@ std::vector<KeySpec> smoothness_keys() {
       tokens_per_sample_key("8"),
       token_dimension_key("5"),
       interaction_rank_key("1"),
-      {"sigma", "2", "noise level of the A-unknown series (>= 0; see README: variance-dominated regime)"},
-      {"sigma-known", "2", "noise level of the A-known series (>= 0; see README: variance-dominated regime)"},
+      {"sigma", "2", "noise level of the A-unknown series (>= 0; see README: variance-dominated regime)", "FLOAT"},
+      {"sigma-known", "2", "noise level of the A-known series (>= 0; see README: variance-dominated regime)", "FLOAT"},
       {"M-known", "500:32000:x2", "sample sizes of the A-known series"},
-      {"cK-known", "4", "schedule constant of the A-known series (README: tuned for sigma = 2; > 0)"},
+      {"cK-known", "4", "schedule constant of the A-known series (README: tuned for sigma = 2; > 0)", "FLOAT"},
   };
   for (auto& e : estimator_keys("500:8000:x2", "4")) k.push_back(e);
   return k;
@@ -97,7 +97,9 @@ nlohmann::json run_smoothness(const Plan& plan, const Settings& settings, const 
   nlohmann::json summary = start_summary("smoothness", params);
   summary["smoothness"] = nlohmann::json::array();
   SlopeFigure sfig;
-  sfig.title = "smoothness: fitted slope vs b (bspline: paper's b = P-1, A unknown; weierstrass: Hoelder b, A known)";
+  sfig.title = "smoothness: fitted slope of the error against b";
+  // Two conventions of b share the axis; the label says which series uses which.
+  sfig.x_label = "b (weierstrass:b, A known: Hoelder b; bspline:P, A unknown: the paper's b = P-1)";
   SlopeSeries erm_pts{"bspline:P, A unknown (b = P-1)", {}}, known_pts{"weierstrass:b, A known", {}};
   ConvergenceFigure cfig;
   cfig.title = "smoothness: composed error vs M";

@@ -59,11 +59,11 @@ struct Config {
 
 Config read_config(const Settings& s) {
   Config c;
-  c.law = AttentionLaw::parse(s.get_string("inputs"));
+  c.law = s.get_parsed("inputs", AttentionLaw::parse);
   c.N = static_cast<int>(s.get_int("N", 1, 1000000));
   c.d = static_cast<int>(s.get_int("d", 1, 10000));
   c.heads = static_cast<int>(s.get_int("heads", 1, 1000000));
-  c.act = parse_rfa_activation(s.get_string("sigma-act"));
+  c.act = s.get_parsed("sigma-act", parse_rfa_activation);
   c.tau = s.get_double("tau", 0.0, 1e6, false);
   c.mu = get_double_list(s, "mu", 1e-12, 1e6);
   c.targets = get_string_list(s, "target");
@@ -80,7 +80,7 @@ Config read_config(const Settings& s) {
   if (c.n.back() < c.from_n)
     throw InputError(s.source("from-n") + " = " + s.raw("from-n") + " exceeds every n of '" + s.raw("n") +
                      "': no n to measure error-ratio-max and -min at");
-  for (const auto& t : c.targets) StudyTarget(t, c.d, c.law, 0);
+  check_study_targets(s, "target", c.targets, c.d, c.law);
   return c;
 }
 
@@ -105,35 +105,14 @@ nlohmann::json run_group(const Config& c, const std::vector<StudyTarget>& target
   RandomFeatureAttention rfa(c.d, ro);
   // Inputs and noise do not depend on the law: the laws are compared on the same data.
   const AttentionInputs test = c.law.sample(c.d, c.N, c.test_n, derive_seed(c.seed, {hash_name("test"), urep}));
-  const arma::mat test_features = rfa.features(test);
-  nlohmann::json rows = nlohmann::json::array();
-  for (std::size_t n : c.n) {
-    const AttentionInputs train = c.law.sample(c.d, c.N, n, derive_seed(c.seed, {hash_name("train"), urep, n}));
-    auto t0 = std::chrono::steady_clock::now();
-    const arma::mat F = rfa.features(train);
-    const double feat = seconds_since(t0);
-    for (const auto& t : targets) {
-      t0 = std::chrono::steady_clock::now();
-      arma::vec y = t.evaluate(train);
-      add_noise(y, c.sigma, derive_seed(c.seed, {hash_name("noise"), urep, n, hash_name(t.name())}));
-      RidgeFitOptions ridge = c.ridge;
-      ridge.fold_seed = derive_seed(c.seed, {hash_name("folds"), urep, n});
-      const RidgeFit fit = rfa.fit_features(F, y, ridge);
-      const TestError e = normalised_test_error(test_features * fit.solution.w, t.evaluate(test));
-      rows.push_back({{"mu", mu},
-                      {"law", law_label(mu)},
-                      {"rep", rep},
-                      {"n", n},
-                      {"target", t.name()},
-                      {"error", e.error},
-                      {"error_se", e.se},
-                      {"lambda", fit.solution.lambda},
-                      {"lambda_at_edge", fit.selection.at_edge},
-                      {"solver", fit.solution.solver},
-                      {"seconds", seconds_since(t0) + feat / static_cast<double>(targets.size())}});
-    }
-  }
-  return rows;
+  std::vector<arma::vec> truth;
+  for (const auto& t : targets) truth.push_back(t.evaluate(test));
+  const TargetFitSeeds seeds{
+      [&](std::size_t n) { return derive_seed(c.seed, {hash_name("train"), urep, n}); },
+      [&](std::size_t n) { return derive_seed(c.seed, {hash_name("folds"), urep, n}); },
+      [&](std::size_t n, const std::string& t) { return derive_seed(c.seed, {hash_name("noise"), urep, n, hash_name(t)}); }};
+  return fit_targets_over_n(rfa, c.law, c.d, c.N, c.n, targets, rfa.features(test), truth, c.sigma, c.ridge, seeds,
+                            {{"mu", mu}, {"law", law_label(mu)}, {"rep", rep}});
 }
 
 // A checkpointed cell must be the rows run_group writes, in its order, with finite errors.
@@ -149,19 +128,8 @@ void validate_group(const Config& c, const std::vector<StudyTarget>& targets, co
   std::size_t k = 0;
   for (std::size_t n : c.n)
     for (const auto& t : targets) {
-      const nlohmann::json& row = value[k++];
-      double row_mu = 0;
-      int row_rep = 0;
-      std::size_t row_n = 0;
-      std::string law, target;
-      read_checkpoint_field(row, "mu", row_mu);
-      read_checkpoint_field(row, "rep", row_rep);
-      read_checkpoint_field(row, "n", row_n);
-      read_checkpoint_field(row, "law", law);
-      read_checkpoint_field(row, "target", target);
-      if (row_mu != mu || row_rep != rep || row_n != n || law != law_label(mu) || target != t.name())
-        throw InputError("row " + std::to_string(k) + " of a cell is not the expected (mu, rep, n, target)");
-      check_fit_fields(row);
+      check_target_row(value[k], k + 1, {{"mu", mu}, {"law", law_label(mu)}, {"rep", rep}}, n, t.name());
+      ++k;
     }
 }
 

@@ -41,7 +41,7 @@ std::vector<KeySpec> heads_keys() {
       target_noise_key(),
       {"n", "1000", "training sample size (>= 10)"},
       {"lambda", "gcv", "kernel ridge penalty lambda_K: gcv (on the training kernel matrix) | number > 0; "
-                        "RFA with M heads uses M lambda_K"},
+                        "RFA with M heads uses M lambda_K", "gcv|FLOAT"},
       {"seeds", "5", "repetitions (>= 2)"},
       base_seed_key(),
       {"test-n", "10000", "fresh test inputs (>= 10000)"},
@@ -64,17 +64,17 @@ struct Config {
 
 Config read_config(const Settings& s) {
   Config c;
-  c.law = AttentionLaw::parse(s.get_string("inputs"));
+  c.law = s.get_parsed("inputs", AttentionLaw::parse);
   c.N = static_cast<int>(s.get_int("N", 1, 1000000));
   c.d = static_cast<int>(s.get_int("d", 1, 10000));
   c.heads = s.get_sizes("heads", 1);
   std::sort(c.heads.begin(), c.heads.end());
   c.heads.erase(std::unique(c.heads.begin(), c.heads.end()), c.heads.end());
   if (c.heads.size() < 2) throw InputError(s.source("heads") + " needs at least two distinct head counts to fit a rate");
-  if (parse_rfa_activation(s.get_string("sigma-act")) != RfaActivation::relu)
+  if (s.get_parsed("sigma-act", parse_rfa_activation) != RfaActivation::relu)
     throw InputError(s.source("sigma-act") + " = " + s.raw("sigma-act") +
                      ": the infinite-width kernel is implemented for relu only");
-  c.weights = parse_weight_law(s.get_string("weights"));
+  c.weights = s.get_parsed("weights", parse_weight_law);
   c.mu = s.get_double("mu", 0.0, 1e6);
   c.tau = s.get_double("tau", 0.0, 1e6, false);
   c.target = s.get_string("target");
@@ -90,7 +90,7 @@ Config read_config(const Settings& s) {
   c.seed = s.get_seed("seed");
   c.test_n = static_cast<std::size_t>(s.get_int("test-n", 10000, 100000000));
   c.bootstrap = static_cast<int>(s.get_int("bootstrap", 100, 1000000));
-  StudyTarget(c.target, c.d, c.law, 0);
+  check_study_targets(s, "target", {c.target}, c.d, c.law);
   return c;
 }
 

@@ -87,7 +87,7 @@ std::vector<double> read_lambda_grid(const Settings& s) {
 
 Config read_config(const Settings& s) {
   Config c;
-  c.law = AttentionLaw::parse(s.get_string("inputs"));
+  c.law = s.get_parsed("inputs", AttentionLaw::parse);
   c.N = s.get_sizes("N", 1);
   c.d = static_cast<int>(s.get_int("d", 1, 10000));
   c.tau = s.get_double("tau", 0.0, 1e6, false);
@@ -100,11 +100,10 @@ Config read_config(const Settings& s) {
   c.seeds = static_cast<int>(s.get_int("seeds", 2, 10000));
   c.seed = s.get_seed("seed");
   c.test_n = static_cast<std::size_t>(s.get_int("test-n", 500, 1000000));
-  c.eps = s.get_double("eps", 0.0, 1.0, false);
-  if (!(c.eps < 1)) throw InputError(s.source("eps") + " must be < 1");
+  c.eps = read_eps(s);
   c.bootstrap = static_cast<int>(s.get_int("bootstrap", 100, 1000000));
   // The target must parse for every N (checked once with the smallest).
-  (void)StudyTarget(c.target, c.d, c.law, 1);
+  check_study_targets(s, "target", {c.target}, c.d, c.law);
   return c;
 }
 
@@ -229,8 +228,10 @@ nlohmann::json run_kernel_limit(const Config& c, const Settings& settings, const
   std::size_t choices = 0, at_edge = 0;  // validation-split lambdas, and those at an end of the extended grid
   SampleComplexityFigure fig;
   fig.title = "kernel-limit: infinite-width RFA and RF-MLP kernel ridge, " + c.target;
-  fig.note = "dotted: eps = " + format_short(c.eps) + "; n_eps is the first crossing of this error level";
+  fig.note = "dotted: eps = " + format_short(c.eps) +
+             "; n_eps is the first crossing of this error level (open markers: geometric mean over repetitions)";
   fig.marks_y = {c.eps};
+  fig.eps = c.eps;
   std::map<std::size_t, std::vector<Crossing>> rfa_n, mlp_n;
   for (const auto& cell : cells) {
     const auto N = cell.at("N").get<std::size_t>();
@@ -257,6 +258,7 @@ nlohmann::json run_kernel_limit(const Config& c, const Settings& settings, const
             sc.n.push_back(cell.at(model).at("n")[k].get<double>());
             sc.error.push_back(std::max(cell.at(model).at("error")[k].get<double>(), 1e-300));
           }
+      mark_n_eps(sc, (std::string(model) == "rfa" ? rfa_n : mlp_n).at(N));
       fig.curves.push_back(sc);
     }
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <chrono>
 #include <cmath>
 #include <limits>
 #include <sstream>
@@ -168,6 +169,80 @@ double geometric_mean(const std::vector<double>& v) {
   double s = 0.0;
   for (double x : v) s += std::log(x);
   return std::exp(s / static_cast<double>(v.size()));
+}
+
+void check_study_targets(const Settings& s, const std::string& key, const std::vector<std::string>& targets, int d,
+                         const AttentionLaw& law) {
+  for (const auto& t : targets) (void)s.get_parsed(key, [&](const std::string&) { return StudyTarget(t, d, law, 0); });
+}
+
+nlohmann::json fit_targets_over_n(RandomFeatureAttention& rfa, const AttentionLaw& law, int d, int N,
+                                  const std::vector<std::size_t>& sizes, const std::vector<StudyTarget>& targets,
+                                  const arma::mat& test_features, const std::vector<arma::vec>& test_truth,
+                                  double sigma, const RidgeFitOptions& ridge, const TargetFitSeeds& seeds,
+                                  const nlohmann::json& labels) {
+  nlohmann::json rows = nlohmann::json::array();
+  for (std::size_t n : sizes) {
+    const AttentionInputs train = law.sample(d, N, n, seeds.train(n));
+    auto t0 = std::chrono::steady_clock::now();
+    const arma::mat F = rfa.features(train);
+    const double feat = seconds_since(t0);
+    for (std::size_t k = 0; k < targets.size(); ++k) {
+      t0 = std::chrono::steady_clock::now();
+      arma::vec y = targets[k].evaluate(train);
+      add_noise(y, sigma, seeds.noise(n, targets[k].name()));
+      RidgeFitOptions options = ridge;
+      options.fold_seed = seeds.folds(n);
+      const RidgeFit fit = rfa.fit_features(F, y, options);
+      const TestError e = normalised_test_error(test_features * fit.solution.w, test_truth[k]);
+      nlohmann::json row = labels;
+      row.update({{"n", n},
+                  {"target", targets[k].name()},
+                  {"error", e.error},
+                  {"error_se", e.se},
+                  {"lambda", fit.solution.lambda},
+                  {"lambda_at_edge", fit.selection.at_edge},
+                  {"solver", fit.solution.solver},
+                  {"seconds", seconds_since(t0) + feat / static_cast<double>(targets.size())}});
+      rows.push_back(std::move(row));
+    }
+  }
+  return rows;
+}
+
+void check_target_row(const nlohmann::json& row, std::size_t k, const nlohmann::json& labels, std::size_t n,
+                      const std::string& target) {
+  std::size_t row_n = 0;
+  std::string row_target;
+  read_checkpoint_field(row, "n", row_n);
+  read_checkpoint_field(row, "target", row_target);
+  bool same = row_n == n && row_target == target;
+  for (const auto& [key, value] : labels.items()) same = same && row.contains(key) && row.at(key) == value;
+  if (!same) throw InputError("row " + std::to_string(k) + " of a cell is not the expected (" + labels.dump() + ", n " +
+                              std::to_string(n) + ", target " + target + ")");
+  check_fit_fields(row);
+}
+
+nlohmann::json n_eps_record(const std::vector<Crossing>& crossings) {
+  std::vector<double> v;
+  int left = 0, right = 0;
+  for (const auto& x : crossings) {
+    v.push_back(x.n);
+    left += x.censoring == Censoring::left;
+    right += x.censoring == Censoring::right;
+  }
+  return {{"n_eps_per_rep", v}, {"n_eps_geometric_mean", geometric_mean(v)}, {"left_censored", left},
+          {"right_censored", right}};
+}
+
+void mark_n_eps(SampleComplexityCurve& curve, const std::vector<Crossing>& crossings) {
+  std::vector<double> v;
+  curve.n_eps_censored = false;
+  for (const auto& x : crossings) {
+    v.push_back(x.n);
+    curve.n_eps_censored = curve.n_eps_censored || x.censoring != Censoring::none;
+  }
+  if (!v.empty()) curve.n_eps = geometric_mean(v);
 }
 
 void check_rows(const nlohmann::json& value, std::size_t count) {

@@ -23,13 +23,17 @@
 //  - Ratios are averaged over repetitions on the log scale (studies/stats/mean_ci.hpp).
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
 #include "estimators/random_features/attention_inputs.hpp"
+#include "estimators/random_features/random_feature_attention.hpp"
 #include "estimators/ridge/ridge.hpp"
+#include "plots/sample_complexity_plot.hpp"
 #include "studies/io/settings.hpp"
+#include "studies/stats/sample_complexity.hpp"
 #include "theory/rfa/attention_law.hpp"
 #include "theory/rfa/rfa_targets.hpp"
 
@@ -84,6 +88,11 @@ class StudyTarget {
   std::vector<RfaTarget> target_;  // one element (no default constructor)
 };
 
+/// Checks that every name of `targets` is a StudyTarget for dimension d and `law`; throws
+/// InputError with the option `key` named.
+void check_study_targets(const Settings& s, const std::string& key, const std::vector<std::string>& targets, int d,
+                         const AttentionLaw& law);
+
 /// File-name-safe form of a target or label ("key-poly:2" -> "key-poly-2").
 std::string file_stem(std::string s);
 
@@ -99,6 +108,38 @@ void check_nonnegative(double v, const char* field);
 /// and >= 0, lambda_at_edge a boolean, solver a string, seconds a number. Throws InputError (or
 /// nlohmann's exception for a missing solver or seconds) naming the first bad field.
 void check_fit_fields(const nlohmann::json& row);
+
+/// The seeds of one repetition's draws in fit_targets_over_n, by training size n (and target).
+struct TargetFitSeeds {
+  std::function<std::uint64_t(std::size_t n)> train, folds;
+  std::function<std::uint64_t(std::size_t n, const std::string& target)> noise;
+};
+
+/// One repetition of a ridge sample-complexity group (biased-weights, target-complexity): for
+/// each n of `sizes`, draws n training inputs from `law` (seeds.train(n)) and their features
+/// once, then for every target adds noise sigma (seeds.noise) and fits the ridge penalty
+/// (`ridge` with the k-fold seed seeds.folds(n)). Returns one row per (n, target), n outer: the
+/// `labels`, then n, target, error and error_se (normalised test error against
+/// `test_truth[k]` on the features `test_features`), lambda, lambda_at_edge, solver, and seconds
+/// (the fit plus the target's share of the feature time).
+nlohmann::json fit_targets_over_n(RandomFeatureAttention& rfa, const AttentionLaw& law, int d, int N,
+                                  const std::vector<std::size_t>& sizes, const std::vector<StudyTarget>& targets,
+                                  const arma::mat& test_features, const std::vector<arma::vec>& test_truth,
+                                  double sigma, const RidgeFitOptions& ridge, const TargetFitSeeds& seeds,
+                                  const nlohmann::json& labels);
+
+/// Checkpoint validation of row `k` (1-based, for the message) of fit_targets_over_n: its labels
+/// equal `labels`, its n and target are `n` and `target`, and check_fit_fields holds.
+void check_target_row(const nlohmann::json& row, std::size_t k, const nlohmann::json& labels, std::size_t n,
+                      const std::string& target);
+
+/// The n_eps of one curve over repetitions, as summary.json's n_eps entries hold it:
+/// n_eps_per_rep, n_eps_geometric_mean, left_censored and right_censored (counts).
+nlohmann::json n_eps_record(const std::vector<Crossing>& crossings);
+
+/// Gives `curve` the n_eps marker of its figure: the geometric mean of the crossings' n_eps,
+/// censored when any repetition is.
+void mark_n_eps(SampleComplexityCurve& curve, const std::vector<Crossing>& crossings);
 
 /// The penalties a study chose from the data (GCV, k-fold, a validation split) and how many of
 /// them are still at an end of the grid after it was extended (estimators/ridge/lambda_search.hpp):

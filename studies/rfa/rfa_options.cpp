@@ -1,5 +1,7 @@
 #include "studies/rfa/rfa_options.hpp"
 
+#include "estimators/common/input_error.hpp"
+
 namespace attnrate {
 
 KeySpec inputs_key() { return {"inputs", "sphere", "input law of query and keys: sphere (uniform on S^(d-1)) | gaussian (N(0, I/d))"}; }
@@ -8,7 +10,7 @@ KeySpec dimension_key() { return {"d", "8", "token dimension (>= 1)"}; }
 
 KeySpec score_activation_key() { return {"sigma-act", "relu", "RFA score activation: relu | exp | softmax"}; }
 
-KeySpec bias_scale_key() { return {"mu", "1", "mean scale of the biased law (>= 0)"}; }
+KeySpec bias_scale_key() { return {"mu", "1", "mean scale of the biased law (>= 0)", "FLOAT"}; }
 
 KeySpec weight_noise_key() { return {"tau", "0.5", "query-key weight noise standard deviation (> 0)"}; }
 
@@ -19,7 +21,7 @@ KeySpec target_noise_key() {
 std::vector<KeySpec> ridge_training_keys(const std::string& n_default) {
   return {
       target_noise_key(),
-      {"lambda", "gcv", "ridge penalty: gcv | kfold[:K] | number >= 0 (chosen on training data only)"},
+      {"lambda", "gcv", "ridge penalty: gcv | kfold[:K] | number >= 0 (chosen on training data only)", "gcv|kfold[:K]|FLOAT"},
       {"n", n_default, "training sample sizes: list or log grid FIRST:LAST:xFACTOR (each >= 10)"},
   };
 }
@@ -30,6 +32,21 @@ std::vector<KeySpec> ridge_repetition_keys(const std::string& seeds_default) {
       base_seed_key(),
       {"test-n", "10000", "fresh test inputs for the normalised error (>= 10000)"},
   };
+}
+
+std::vector<KeySpec> sample_complexity_keys(const std::string& n_default, const std::string& seeds_default,
+                                            const std::string& eps_default) {
+  std::vector<KeySpec> k = ridge_training_keys(n_default);
+  for (auto& e : ridge_repetition_keys(seeds_default)) k.push_back(e);
+  k.push_back({"eps", eps_default, "error level defining the sample complexity n_eps (in (0, 1))"});
+  k.push_back(bootstrap_key());
+  return k;
+}
+
+double read_eps(const Settings& s) {
+  const double eps = s.get_double("eps", 0.0, 1.0, false);
+  if (eps >= 1.0) throw InputError(s.source("eps") + " must be in (0, 1), got " + s.raw("eps"));
+  return eps;
 }
 
 }  // namespace attnrate

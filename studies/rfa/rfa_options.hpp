@@ -28,5 +28,11 @@ KeySpec target_noise_key();
 std::vector<KeySpec> ridge_training_keys(const std::string& n_default);
 /// Their repetition options, in this order: seeds (default `seeds_default`), seed, test-n.
 std::vector<KeySpec> ridge_repetition_keys(const std::string& seeds_default);
+/// The options that end a sample-complexity study (rfa-vs-mlp, target-complexity): the training
+/// and repetition options above, then eps (default `eps_default`) and bootstrap.
+std::vector<KeySpec> sample_complexity_keys(const std::string& n_default, const std::string& seeds_default,
+                                            const std::string& eps_default);
+/// eps: the error level that defines n_eps, in (0, 1); throws InputError naming the option.
+double read_eps(const Settings& s);
 
 }  // namespace attnrate

@@ -22,6 +22,7 @@
 #include "studies/sweep/study_figures.hpp"
 #include "studies/sweep/study_summary.hpp"
 #include "studies/sweep/sweep.hpp"
+#include "studies/sweep/cell_fields.hpp"
 
 namespace attnrate {
 
@@ -41,10 +42,7 @@ std::vector<KeySpec> rfa_vs_mlp_keys() {
       {"target", "key-poly:2,mixed:2,first-key,first-key-poly:2",
        "targets (list): inner-poly:p | key-poly:p | mixed:p | cos-inner[:w] | first-key | first-key-poly:p"},
   };
-  for (auto& e : ridge_training_keys("250:16000:x2")) k.push_back(e);
-  for (auto& e : ridge_repetition_keys("10")) k.push_back(e);
-  k.push_back({"eps", "0.2", "error level defining the sample complexity n_eps (in (0, 1))"});
-  k.push_back(bootstrap_key());
+  for (auto& e : sample_complexity_keys("250:16000:x2", "10", "0.2")) k.push_back(e);
   return k;
 }
 
@@ -67,13 +65,13 @@ struct Config {
 
 Config read_config(const Settings& s) {
   Config c;
-  c.law = AttentionLaw::parse(s.get_string("inputs"));
+  c.law = s.get_parsed("inputs", AttentionLaw::parse);
   c.N = s.get_sizes("N", 1);
   c.d = static_cast<int>(s.get_int("d", 1, 10000));
   c.heads = static_cast<int>(s.get_int("heads", 1, 1000000));
-  c.act = parse_rfa_activation(s.get_string("sigma-act"));
-  c.mlp_act = parse_mlp_activation(s.get_string("mlp-act"));
-  c.weights = parse_weight_law(s.get_string("weights"));
+  c.act = s.get_parsed("sigma-act", parse_rfa_activation);
+  c.mlp_act = s.get_parsed("mlp-act", parse_mlp_activation);
+  c.weights = s.get_parsed("weights", parse_weight_law);
   c.mu = s.get_double("mu", 0.0, 1e6);
   c.tau = s.get_double("tau", 0.0, 1e6, false);
   c.targets = get_string_list(s, "target");
@@ -83,15 +81,14 @@ Config read_config(const Settings& s) {
   c.seeds = static_cast<int>(s.get_int("seeds", 2, 100000));
   c.seed = s.get_seed("seed");
   c.test_n = static_cast<std::size_t>(s.get_int("test-n", 10000, 100000000));
-  c.eps = s.get_double("eps", 0.0, 1.0, false);
-  if (c.eps >= 1.0) throw InputError(s.source("eps") + " must be in (0, 1), got " + s.raw("eps"));
+  c.eps = read_eps(s);
   c.bootstrap = static_cast<int>(s.get_int("bootstrap", 100, 1000000));
   std::sort(c.N.begin(), c.N.end());
   c.N.erase(std::unique(c.N.begin(), c.N.end()), c.N.end());
   std::sort(c.n.begin(), c.n.end());
   c.n.erase(std::unique(c.n.begin(), c.n.end()), c.n.end());
   if (c.n.size() < 2) throw InputError(s.source("n") + " needs at least two distinct sample sizes, got '" + s.raw("n") + "'");
-  for (const auto& t : c.targets) StudyTarget(t, c.d, c.law, 0);  // validates names and parameters
+  check_study_targets(s, "target", c.targets, c.d, c.law);
   return c;
 }
 
@@ -104,24 +101,19 @@ struct Row {
   std::string solver;
 };
 
-nlohmann::json to_json(const Row& r) {
-  return {{"N", r.N},         {"n", r.n},           {"rep", r.rep},       {"target", r.target},
-          {"model", r.model}, {"error", r.error},   {"error_se", r.error_se}, {"lambda", r.lambda},
-          {"lambda_at_edge", r.lambda_at_edge}, {"seconds", r.seconds}, {"solver", r.solver}};
+template <class R>  // Row or const Row
+auto fields_of(R& r) {
+  return std::make_tuple(field("N", r.N), field("n", r.n), field("rep", r.rep), field("target", r.target),
+                         field("model", r.model), field("error", r.error), field("error_se", r.error_se),
+                         field("lambda", r.lambda), field("lambda_at_edge", r.lambda_at_edge),
+                         field("seconds", r.seconds), field("solver", r.solver));
 }
+
+nlohmann::json to_json(const Row& r) { return fields_to_json(fields_of(r)); }
+
 Row from_json(const nlohmann::json& j) {
   Row r;
-  read_checkpoint_field(j, "N", r.N);
-  read_checkpoint_field(j, "n", r.n);
-  read_checkpoint_field(j, "rep", r.rep);
-  read_checkpoint_field(j, "target", r.target);
-  read_checkpoint_field(j, "model", r.model);
-  read_checkpoint_field(j, "error", r.error);
-  read_checkpoint_field(j, "error_se", r.error_se);
-  read_checkpoint_field(j, "lambda", r.lambda);
-  read_checkpoint_field(j, "lambda_at_edge", r.lambda_at_edge);
-  read_checkpoint_field(j, "seconds", r.seconds);
-  read_checkpoint_field(j, "solver", r.solver);
+  fields_from_json(j, fields_of(r));
   return r;
 }
 
@@ -343,16 +335,9 @@ nlohmann::json run_rfa_vs_mlp(const Config& c, const Settings& settings, const S
   // n_eps table per (target, N, model).
   nlohmann::json neps = nlohmann::json::array();
   for (const auto& [key, cr] : cv.crossing) {
-    std::vector<double> v;
-    int left = 0, right = 0;
-    for (const auto& x : cr) {
-      v.push_back(x.n);
-      left += x.censoring == Censoring::left;
-      right += x.censoring == Censoring::right;
-    }
-    neps.push_back({{"target", std::get<0>(key)}, {"N", std::get<1>(key)}, {"model", std::get<2>(key)},
-                    {"n_eps_per_rep", v}, {"n_eps_geometric_mean", geometric_mean(v)}, {"left_censored", left},
-                    {"right_censored", right}});
+    nlohmann::json entry = {{"target", std::get<0>(key)}, {"N", std::get<1>(key)}, {"model", std::get<2>(key)}};
+    entry.update(n_eps_record(cr));
+    neps.push_back(std::move(entry));
   }
   summary["eps"] = c.eps;
   summary["n_eps"] = neps;
@@ -421,7 +406,7 @@ nlohmann::json run_rfa_vs_mlp(const Config& c, const Settings& settings, const S
     SampleComplexityFigure fig;
     fig.title = "rfa-vs-mlp: " + t.name() + ", d = " + std::to_string(c.d) + ", M = " + std::to_string(c.heads) +
                 " heads vs RF-MLP width " + std::to_string(c.heads * (c.d + 1));
-    fig.note = "dotted: eps = " + format_short(c.eps) + ", sigma = " + format_short(c.sigma) + ", lambda " + settings.raw("lambda") + ", " +
+    fig.note = "dotted: eps = " + format_short(c.eps) + ", open markers: n_eps (geometric mean), sigma = " + format_short(c.sigma) + ", lambda " + settings.raw("lambda") + ", " +
                std::to_string(c.seeds) + " repetitions";
     for (const std::string model : {"rfa", "mlp"})
       for (std::size_t N : c.N) {
@@ -429,9 +414,11 @@ nlohmann::json run_rfa_vs_mlp(const Config& c, const Settings& settings, const S
         cu.label = std::string(model == "rfa" ? "RFA" : "RF-MLP") + ", N = " + std::to_string(N);
         for (const auto& r : rows)
           if (r.target == t.name() && r.model == model && r.N == N) cu.add(static_cast<double>(r.n), r.error);
+        if (const auto it = cv.crossing.find({t.name(), N, model}); it != cv.crossing.end()) mark_n_eps(cu, it->second);
         fig.add_curve(std::move(cu));
       }
     fig.marks_y = {c.eps};
+    fig.eps = c.eps;
     figures.push_back(write_study_figure(fig, "rfa-vs-mlp-" + file_stem(t.name()), ctx));
   }
   summary["figures"] = figures;

@@ -37,10 +37,7 @@ std::vector<KeySpec> target_complexity_keys() {
       {"p", "1,2,3,4", "polynomial degrees (list, each 1..10)"},
       {"family", "key-poly,inner-poly", "target families (list): key-poly | inner-poly"},
   };
-  for (auto& e : ridge_training_keys("32:8192:x2")) k.push_back(e);
-  for (auto& e : ridge_repetition_keys("4")) k.push_back(e);
-  k.push_back({"eps", "0.5", "error level defining n_eps (in (0, 1))"});
-  k.push_back(bootstrap_key());
+  for (auto& e : sample_complexity_keys("32:8192:x2", "4", "0.5")) k.push_back(e);
   return k;
 }
 
@@ -69,12 +66,12 @@ std::string target_name(const std::string& family, std::size_t p) { return famil
 
 Config read_config(const Settings& s) {
   Config c;
-  c.law = AttentionLaw::parse(s.get_string("inputs"));
+  c.law = s.get_parsed("inputs", AttentionLaw::parse);
   c.N = static_cast<int>(s.get_int("N", 1, 1000000));
   c.d = s.get_sizes("d", 1);
   c.heads = static_cast<int>(s.get_int("heads", 1, 1000000));
-  c.act = parse_rfa_activation(s.get_string("sigma-act"));
-  c.weights = parse_weight_law(s.get_string("weights"));
+  c.act = s.get_parsed("sigma-act", parse_rfa_activation);
+  c.weights = s.get_parsed("weights", parse_weight_law);
   c.mu = s.get_double("mu", 0.0, 1e6);
   c.tau = s.get_double("tau", 0.0, 1e6, false);
   c.p = s.get_sizes("p", 1);
@@ -90,8 +87,7 @@ Config read_config(const Settings& s) {
   c.seeds = static_cast<int>(s.get_int("seeds", 2, 100000));
   c.seed = s.get_seed("seed");
   c.test_n = static_cast<std::size_t>(s.get_int("test-n", 10000, 100000000));
-  c.eps = s.get_double("eps", 0.0, 1.0, false);
-  if (c.eps >= 1.0) throw InputError(s.source("eps") + " must be in (0, 1), got " + s.raw("eps"));
+  c.eps = read_eps(s);
   c.bootstrap = static_cast<int>(s.get_int("bootstrap", 100, 1000000));
   sort_unique(c.d);
   sort_unique(c.p);
@@ -121,36 +117,16 @@ nlohmann::json run_group(const Config& c, std::size_t d, int rep) {
   ro.threads = 1;
   RandomFeatureAttention rfa(di, ro);
   const AttentionInputs test = c.law.sample(di, c.N, c.test_n, derive_seed(c.seed, {hash_name("test"), d, urep}));
-  const arma::mat test_features = rfa.features(test);
   std::vector<arma::vec> truth;
   for (const auto& t : targets) truth.push_back(t.evaluate(test));
-  nlohmann::json rows = nlohmann::json::array();
-  for (std::size_t n : c.n) {
-    const AttentionInputs train = c.law.sample(di, c.N, n, derive_seed(c.seed, {hash_name("train"), d, urep, n}));
-    auto t0 = std::chrono::steady_clock::now();
-    const arma::mat F = rfa.features(train);
-    const double feat = seconds_since(t0);
-    for (std::size_t k = 0; k < targets.size(); ++k) {
-      t0 = std::chrono::steady_clock::now();
-      arma::vec y = targets[k].evaluate(train);
-      add_noise(y, c.sigma, derive_seed(c.seed, {hash_name("noise"), d, urep, n, hash_name(targets[k].name())}));
-      RidgeFitOptions ridge = c.ridge;
-      ridge.fold_seed = derive_seed(c.seed, {hash_name("folds"), d, urep, n});
-      const RidgeFit fit = rfa.fit_features(F, y, ridge);
-      const TestError e = normalised_test_error(test_features * fit.solution.w, truth[k]);
-      rows.push_back({{"d", d},
-                      {"rep", rep},
-                      {"n", n},
-                      {"target", targets[k].name()},
-                      {"error", e.error},
-                      {"error_se", e.se},
-                      {"lambda", fit.solution.lambda},
-                      {"lambda_at_edge", fit.selection.at_edge},
-                      {"solver", fit.solution.solver},
-                      {"seconds", seconds_since(t0) + feat / static_cast<double>(targets.size())}});
-    }
-  }
-  return rows;
+  const TargetFitSeeds seeds{
+      [&](std::size_t n) { return derive_seed(c.seed, {hash_name("train"), d, urep, n}); },
+      [&](std::size_t n) { return derive_seed(c.seed, {hash_name("folds"), d, urep, n}); },
+      [&](std::size_t n, const std::string& t) {
+        return derive_seed(c.seed, {hash_name("noise"), d, urep, n, hash_name(t)});
+      }};
+  return fit_targets_over_n(rfa, c.law, di, c.N, c.n, targets, rfa.features(test), truth, c.sigma, c.ridge, seeds,
+                            {{"d", d}, {"rep", rep}});
 }
 
 // A checkpointed cell must be the rows run_group writes, in its order, with finite errors.
@@ -166,17 +142,8 @@ void validate_group(const Config& c, const nlohmann::json& value) {
   for (std::size_t n : c.n)
     for (const auto& f : c.families)
       for (std::size_t p : c.p) {
-        const nlohmann::json& row = value[k++];
-        std::size_t row_d = 0, row_n = 0;
-        int row_rep = 0;
-        std::string target;
-        read_checkpoint_field(row, "d", row_d);
-        read_checkpoint_field(row, "rep", row_rep);
-        read_checkpoint_field(row, "n", row_n);
-        read_checkpoint_field(row, "target", target);
-        if (row_d != d || row_rep != rep || row_n != n || target != target_name(f, p))
-          throw InputError("row " + std::to_string(k) + " of a cell is not the expected (d, rep, n, target)");
-        check_fit_fields(row);
+        check_target_row(value[k], k + 1, {{"d", d}, {"rep", rep}}, n, target_name(f, p));
+        ++k;
       }
 }
 
@@ -222,24 +189,15 @@ nlohmann::json run_target_complexity(const Config& c, const Settings& settings, 
   const std::vector<double> ns(c.n.begin(), c.n.end());
   std::map<std::pair<std::string, std::size_t>, std::vector<Crossing>> cross;
   nlohmann::json neps = nlohmann::json::array();
-  for (const auto& entry : err) {
-    const auto& key = entry.first;  // not a structured binding: the lambda below captures it
-    const auto& reps = entry.second;
-    std::vector<double> v;
-    int left = 0, right = 0;
+  for (const auto& [key, reps] : err) {
+    std::vector<double> at_largest_n;
     for (const auto& curve : reps) {
       cross[key].push_back(crossing_n(ns, curve, c.eps));
-      v.push_back(cross[key].back().n);
-      left += cross[key].back().censoring == Censoring::left;
-      right += cross[key].back().censoring == Censoring::right;
+      at_largest_n.push_back(curve.back());
     }
-    neps.push_back({{"target", key.first}, {"d", key.second}, {"n_eps_per_rep", v},
-                    {"n_eps_geometric_mean", geometric_mean(v)}, {"left_censored", left}, {"right_censored", right},
-                    {"error_at_largest_n_per_rep", [&] {
-                       std::vector<double> l;
-                       for (const auto& cu : reps) l.push_back(cu.back());
-                       return l;
-                     }()}});
+    nlohmann::json entry = {{"target", key.first}, {"d", key.second}, {"error_at_largest_n_per_rep", at_largest_n}};
+    entry.update(n_eps_record(cross[key]));
+    neps.push_back(std::move(entry));
   }
 
   nlohmann::json summary = start_summary("target-complexity", params);
@@ -309,16 +267,18 @@ nlohmann::json run_target_complexity(const Config& c, const Settings& settings, 
     SampleComplexityFigure fig;
     fig.title = "target-complexity: error vs n, d = " + std::to_string(d) + ", N = " + std::to_string(c.N) +
                 ", M = " + std::to_string(c.heads);
-    fig.note = "dotted: eps = " + format_short(c.eps) + ", sigma = " + format_short(c.sigma) + ", lambda " + settings.raw("lambda") + ", " + to_string(c.weights);
+    fig.note = "dotted: eps = " + format_short(c.eps) + ", open markers: n_eps (geometric mean), sigma = " + format_short(c.sigma) + ", lambda " + settings.raw("lambda") + ", " + to_string(c.weights);
     for (const auto& f : c.families)
       for (std::size_t p : c.p) {
         SampleComplexityCurve cu;
         cu.label = target_name(f, p);
         for (const auto& curve : err.at({target_name(f, p), d}))
           for (std::size_t i = 0; i < c.n.size(); ++i) cu.add(static_cast<double>(c.n[i]), curve[i]);
+        mark_n_eps(cu, cross.at({target_name(f, p), d}));
         fig.add_curve(std::move(cu));
       }
     fig.marks_y = {c.eps};
+    fig.eps = c.eps;
     figures.push_back(write_study_figure(fig, "target-complexity-d" + std::to_string(d), ctx));
   }
   summary["figures"] = figures;

@@ -3,34 +3,21 @@
 #include <cmath>
 #include <sstream>
 
+#include "estimators/common/enum_names.hpp"
 #include "estimators/common/input_error.hpp"
 
 namespace attnrate {
 
-std::string to_string(Verdict v) {
-  switch (v) {
-    case Verdict::consistent: return "consistent";
-    case Verdict::inconclusive: return "inconclusive";
-    case Verdict::inconsistent: return "inconsistent";
-  }
-  return "?";
-}
+namespace {
+constexpr auto kVerdictNames = enum_names<Verdict>({"consistent", "inconclusive", "inconsistent"});
+constexpr auto kBoundNames = enum_names<Bound>({"equal", "at-most", "at-least", "within"});
+}  // namespace
 
-std::string to_string(Bound b) {
-  switch (b) {
-    case Bound::equal: return "equal";
-    case Bound::at_most: return "at-most";
-    case Bound::at_least: return "at-least";
-    case Bound::within: return "within";
-  }
-  return "?";
-}
+std::string to_string(Verdict v) { return kVerdictNames.name(v); }
 
-std::optional<Bound> parse_bound(const std::string& s) {
-  for (Bound b : {Bound::equal, Bound::at_most, Bound::at_least, Bound::within})
-    if (to_string(b) == s) return b;
-  return std::nullopt;
-}
+std::string to_string(Bound b) { return kBoundNames.name(b); }
+
+std::optional<Bound> parse_bound(const std::string& s) { return kBoundNames.find(s); }
 
 namespace {
 

@@ -4,25 +4,21 @@
 #include <cmath>
 #include <stdexcept>
 
+#include "estimators/common/enum_names.hpp"
 #include "estimators/common/input_error.hpp"
 
 namespace attnrate {
 
+namespace {
+constexpr auto kScheduleNames = enum_names<Schedule>({"plain", "paper", "adaptive"});
+}  // namespace
+
 Schedule parse_schedule(std::string_view s) {
-  if (s == "plain") return Schedule::plain;
-  if (s == "paper") return Schedule::paper;
-  if (s == "adaptive") return Schedule::adaptive;
+  if (const auto schedule = kScheduleNames.find(s)) return *schedule;
   throw InputError("--schedule must be plain, paper or adaptive, got '" + std::string(s) + "'");
 }
 
-std::string to_string(Schedule s) {
-  switch (s) {
-    case Schedule::plain: return "plain";
-    case Schedule::paper: return "paper";
-    case Schedule::adaptive: return "adaptive";
-  }
-  return "plain";
-}
+std::string to_string(Schedule s) { return kScheduleNames.name(s); }
 
 int schedule_pieces(Schedule s, double beta_eff, double c_K, std::size_t M) {
   if (s == Schedule::adaptive) throw std::logic_error("schedule_pieces: the adaptive schedule selects K from the data");
