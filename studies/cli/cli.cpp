@@ -20,6 +20,7 @@
 #include "studies/commands/fit_rfa.hpp"
 #include "studies/commands/predict.hpp"
 #include "studies/commands/rate.hpp"
+#include "studies/commands/score.hpp"
 #include "studies/commands/simulate_pairwise.hpp"
 #include "studies/commands/simulate_rfa.hpp"
 #include "studies/io/byte_size.hpp"
@@ -216,6 +217,8 @@ int run_cli(int argc, char** argv) {
        fit_rfa_keys, "fit.json to write", true, fit_rfa},
       {"", "predict", "predictions of a fit (fit.json) on a data file", predict_keys,
        "predictions CSV to write (pairwise: sample,token,y_hat; attention: sample,y_hat)", true, predict},
+      {"", "score", "MSE and R^2 of a fit on data; with --truth the composed L2(rho) error of g_hat", score_keys,
+       "score JSON to write (optional; without it nothing is written)", true, score, true},
   };
   auto* simulate = app.add_subcommand("simulate", "simulate data from a model");
   simulate->require_subcommand(1);
