@@ -313,7 +313,7 @@ TEST_CASE("score --truth: the exact truth has composed error 0, a wrong fit the 
     for (arma::uword k = 0; k < 20000; ++k) s += std::pow(model.g(P.colptr(2 * k), P.colptr(2 * k + 1)), 2);
     return s / 20000;
   }();
-  CHECK(sj.at("truth").at("composed_error").get<double>() < 1e-6 * phi2);
+  CHECK(sj.at("truth").at("composed_error").get<double>() < 1e-20 * phi2);
   CHECK(sj.at("truth").at("test_pairs") == 20000);
   CHECK(sj.at("truth").at("seed") == 1);
 
