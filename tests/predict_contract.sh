@@ -50,6 +50,9 @@ run 0 "predicted 400 samples" "$p/pred2.csv" -- "$bin" predict --fit "$p/fit.jso
 check "predictions without phi.csv are the same" cmp -s "$p/pred.csv" "$p/pred2.csv"
 mv "$p/fit.phi.csv.away" "$p/fit.phi.csv"
 run 0 "A learned" "$p/pj.csv" -- "$bin" predict --fit "$p/joint.json" --data "$p/other.csv" --out "$p/pj.csv" --threads 2
+"$bin" fit pairwise --data "$p/train.csv" --A "$p/train.A.csv" --schedule adaptive --folds 3 --out "$p/adaptive.json" >/dev/null
+run 0 "A known, K = [0-9]+ pieces of degree [0-3]" "$p/pa.csv" -- \
+  "$bin" predict --fit "$p/adaptive.json" --data "$p/other.csv" --out "$p/pa.csv"
 
 # Score: printed, nothing written without --out; JSON with it.
 run 0 "MSE = [0-9.e-]+, R\^2 = 0\.[0-9]+" "$p/none" -- "$bin" score --fit "$p/fit.json" --data "$p/other.csv"

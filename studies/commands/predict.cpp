@@ -427,8 +427,7 @@ CommandReport predict(const Settings& s, const std::filesystem::path& out, int t
     w.add("sample,y_hat\n");
     for (std::size_t k = 0; k < y_hat.n_elem; ++k) w.add(std::to_string(k) + "," + format_double(y_hat[k]) + "\n");
     w.commit();
-    m << "predicted " << data.inputs.n() << " samples with the " << fit.describe()
-      << (fit.kind == FitKind::rfa ? " (not stored in the fit)" : " (the weights are not stored in the fit)") << "\n";
+    m << "predicted " << data.inputs.n() << " samples with the " << fit.describe() << " (not stored in the fit)\n";
   }
   m << "wrote " << out.string() << "\n";
   return {m.str(), {}};
