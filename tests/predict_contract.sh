@@ -34,9 +34,13 @@ run() {
 p="$tmp/p"
 mkdir -p "$p"
 "$bin" simulate pairwise --M 400 --N 5 --d 3 --r 2 --sigma 0.3 --seed 4 --out "$p/train.csv" >/dev/null
-"$bin" simulate pairwise --M 200 --N 5 --d 3 --r 2 --sigma 0.3 --seed 4 --out "$p/other.csv" >/dev/null
+"$bin" simulate pairwise --M 200 --N 5 --d 3 --r 2 --sigma 0.3 --seed 4 --data-seed 5 --out "$p/other.csv" >/dev/null
 "$bin" simulate pairwise --M 50 --N 5 --d 4 --r 2 --seed 4 --out "$p/d4.csv" >/dev/null
 check "truth.json names its activation, seed and A" grep -q '"kind": "pairwise-truth"' "$p/train.truth.json"
+check "--data-seed: the same model (A)" cmp -s "$p/train.A.csv" "$p/other.A.csv"
+check "--data-seed: fresh samples" test "$(sed -n 2p "$p/train.csv")" != "$(sed -n 2p "$p/other.csv")"
+check "--data-seed is recorded" grep -q '"data_seed": 5' "$p/other.truth.json"
+expect 2 "--data-seed must be" -- "$bin" simulate pairwise --data-seed -3 --out "$p/none.csv"
 "$bin" fit pairwise --data "$p/train.csv" --A "$p/train.A.csv" --beta 1 --out "$p/fit.json" >/dev/null
 "$bin" fit pairwise --data "$p/train.csv" --rank 2 --knots 4 --restarts 2 --out "$p/joint.json" >/dev/null
 
@@ -125,5 +129,18 @@ check "RFA in-sample MSE $mse is the fit's train_mse $train" \
 run 2 "--sigma-act is an option of --model rfa, not --model mlp" "$p/none" -- \
   "$bin" fit rfa --data "$r/data.csv" --model mlp --sigma-act exp --out "$p/none"
 run 2 "--model must be rfa or mlp, got 'kernel'" "$p/none" -- "$bin" fit rfa --data "$r/data.csv" --model kernel --out "$p/none"
+
+# The README's example (section "Your own data (CLI)"), run as written in a scratch folder.
+readme="$(dirname "$0")/../README.md"
+example=$(awk '/^### Your own data \(CLI\)/ { on = 1 } on && /^```/ { n++; next } on && n == 1 { print } n == 2 { exit }' "$readme")
+check "README example found" test "$(grep -c '^./build/attnrate ' <<<"$example")" -eq 5
+mkdir -p "$tmp/readme"
+abs_bin=$(realpath "$bin")
+out=$(cd "$tmp/readme" && while read -r line; do
+  ${line/.\/build\/attnrate/$abs_bin} || { echo "FAILED: $line"; exit 1; }
+done <<<"$example" 2>&1)
+check "README example runs: $out" test $? -eq 0
+check "README example scores against the truth" grep -q "composed L2(rho) error" <<<"$out"
+check "README example writes its predictions" test -s "$tmp/readme/run/pred.csv"
 
 check_summary
