@@ -18,7 +18,9 @@
 #include "studies/cli/version.hpp"
 #include "studies/commands/fit_pairwise.hpp"
 #include "studies/commands/fit_rfa.hpp"
+#include "studies/commands/predict.hpp"
 #include "studies/commands/rate.hpp"
+#include "studies/commands/score.hpp"
 #include "studies/commands/simulate_pairwise.hpp"
 #include "studies/commands/simulate_rfa.hpp"
 #include "studies/io/byte_size.hpp"
@@ -186,7 +188,8 @@ int run_cli(int argc, char** argv) {
         ->type_name("INT");
   };
 
-  // The data commands: one row each (group, name, description, options, --out help, runner).
+  // The data commands: one row each (group, name, description, options, --out help, runner,
+  // whether --out may be left out); group "" is a command of its own.
   struct DataCommand {
     const char* group;
     const char* name;
@@ -195,6 +198,7 @@ int run_cli(int argc, char** argv) {
     const char* out_help;
     bool threaded;
     std::function<CommandReport(const Settings&, const std::filesystem::path&, int threads)> run;
+    bool out_optional = false;
   };
   const std::vector<DataCommand> data_commands = {
       {"simulate", "pairwise", "pairwise-interaction model (writes the data CSV, its A and its truth)",
@@ -205,8 +209,12 @@ int run_cli(int argc, char** argv) {
        [](const Settings& s, const std::filesystem::path& o, int) { return simulate_rfa(s, o); }},
       {"fit", "pairwise", "least squares over B-splines: A known (--A) or learned (--rank)", fit_pairwise_keys,
        "fit JSON to write (NAME.json; NAME.phi.csv beside it)", true, fit_pairwise},
-      {"fit", "rfa", "random-feature attention: frozen random W_m, ridge on the value vectors", fit_rfa_keys,
-       "fit.json to write", true, fit_rfa},
+      {"fit", "rfa", "random-feature attention (--model mlp: the RF-MLP): frozen random weights, ridge on the rest",
+       fit_rfa_keys, "fit.json to write", true, fit_rfa},
+      {"", "predict", "predictions of a fit (fit.json) on a data file", predict_keys,
+       "predictions CSV to write (pairwise: sample,token,y_hat; attention: sample,y_hat)", true, predict},
+      {"", "score", "MSE and R^2 of a fit on data; with --truth the composed L2(rho) error of g_hat", score_keys,
+       "score JSON to write (optional; without it nothing is written)", true, score, true},
   };
   auto* simulate = app.add_subcommand("simulate", "simulate data from a model");
   simulate->require_subcommand(1);
@@ -214,10 +222,12 @@ int run_cli(int argc, char** argv) {
   fit->require_subcommand(1);
   std::vector<std::pair<CLI::App*, std::unique_ptr<Settings>>> data_subcommands;
   for (const auto& c : data_commands) {
-    auto* sc = (std::string(c.group) == "fit" ? fit : simulate)->add_subcommand(c.name, c.description);
+    const std::string group = c.group;
+    auto* sc = (group == "fit" ? fit : group == "simulate" ? simulate : &app)->add_subcommand(c.name, c.description);
     auto settings = std::make_unique<Settings>(c.keys());
     settings->add_to_cli(*sc);
-    sc->add_option("--out", out, c.out_help)->required()->type_name("PATH");
+    auto* out_option = sc->add_option("--out", out, c.out_help)->type_name("PATH");
+    if (!c.out_optional) out_option->required();
     if (c.threaded) add_threads(sc);
     data_subcommands.emplace_back(sc, std::move(settings));
   }

@@ -166,6 +166,7 @@ CommandReport fit_joint(const Settings& s, const PairwiseData& data, const FitPl
       .check(plan.budget, "fit pairwise", kReduceFit);
   const PairwiseErmFit fit = fit_pairwise_erm(data.X, data.Y, data.N, opt);
   nlohmann::json j;
+  j["kind"] = "pairwise";  // what attnrate predict and score read
   j["degree"] = opt.degree;
   j["pieces"] = opt.pieces;
   j["knots"] = fit.basis.knots();
@@ -219,6 +220,7 @@ CommandReport fit_adaptive(const PairwiseData& data, const arma::mat& A, double 
   const AdaptiveSplineFit fit = fit_adaptive_spline(a, b, A, data.N, data.d, data.M, source, opt);
   const SplineCandidate& sel = fit.candidates[fit.selected];
   nlohmann::json j;
+  j["kind"] = "pairwise";
   j["schedule"] = "adaptive";
   j["select"] = to_string(opt.rule);
   j["folds"] = opt.folds;
@@ -324,6 +326,7 @@ CommandReport fit_known_A(const Settings& s, const PairwiseData& data, const Fit
   const PairwiseLseFit fit =
       fit_pairwise_lse(basis, A, data.N, data.d, data.M, in_memory_source(data.X, data.Y, data.N), opt);
   nlohmann::json j;
+  j["kind"] = "pairwise";
   j["degree"] = degree;
   j["pieces"] = K;
   j["knots"] = basis.knots();

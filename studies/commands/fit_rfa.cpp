@@ -8,7 +8,9 @@
 #include "estimators/common/input_error.hpp"
 #include "estimators/common/random.hpp"
 #include "estimators/random_features/random_feature_attention.hpp"
+#include "estimators/random_features/random_feature_mlp.hpp"
 #include "estimators/ridge/ridge.hpp"
+#include "studies/commands/predict.hpp"
 #include "studies/io/memory_budget.hpp"
 #include "studies/io/output.hpp"
 #include "studies/io/pairwise_data.hpp"
@@ -20,13 +22,15 @@ std::vector<KeySpec> fit_rfa_keys() {
   return with_resource_keys(
       {
           {"data", "", "attention data CSV (sample,key,x1..xd,y; key 0 is the query)", "PATH"},
-          {"heads", "64", "number of heads M (1..1000000, within --max-memory)"},
+          {"model", "rfa", "rfa (random-feature attention) | mlp (the random-feature MLP with heads (d+1) features)"},
+          {"heads", "64", "number of heads M (1..1000000, within --max-memory); --model mlp: width M (d+1)"},
           score_activation_key(),
           {"weights", "zero-mean", "law of the frozen W_m: zero-mean | biased"},
           {"mu", "1", "mean scale of the biased law (W_m = mu diag(I_d, 0) + noise; any finite number)", "FLOAT"},
           {"tau", "0.5", "standard deviation of the entries of W_m (>= 0)"},
+          {"mlp-act", "relu", "--model mlp: activation relu | exp"},
           {"lambda", "gcv", "ridge lambda: a number > 0, or gcv, or kfold (chosen on the training data)", "gcv|kfold[:K]|FLOAT"},
-          {"seed", "1", "seed of the frozen W_m (and of the k-fold split)"},
+          {"seed", "1", "seed of the frozen weights (and of the k-fold split)"},
       },
       true);
 }
@@ -34,11 +38,18 @@ std::vector<KeySpec> fit_rfa_keys() {
 CommandReport fit_rfa(const Settings& s, const std::filesystem::path& out, int threads) {
   if (s.raw("data").empty()) throw InputError("--data is required (the attention data CSV to fit)");
   const std::string data_path = s.raw("data");
+  const std::string model_name = s.get_string("model");
+  if (model_name != "rfa" && model_name != "mlp")
+    throw InputError(s.source("model") + " must be rfa or mlp, got '" + model_name + "'");
+  const bool mlp = model_name == "mlp";
+  for (const char* key : mlp ? std::vector<const char*>{"sigma-act", "weights", "mu", "tau"}
+                             : std::vector<const char*>{"mlp-act"})
+    if (s.given(key))
+      throw InputError(s.source(key) + " is an option of --model " + (mlp ? "rfa" : "mlp") + ", not --model " +
+                       model_name);
   const MemoryBudget budget = memory_budget(s);
   const ReadLimits limits = read_limits(s);
   check_outputs({{"--out", out}}, {{"--data", data_path}});
-  const LongTable t = read_long_csv(data_path, "key", limits);
-  const int N = t.T - 1, d = t.d;
   RfaOptions opt;
   opt.heads = s.get_count("heads", 1, 1000000);
   opt.activation = parse_rfa_activation(s.get_string("sigma-act"));
@@ -47,6 +58,11 @@ CommandReport fit_rfa(const Settings& s, const std::filesystem::path& out, int t
   opt.tau = s.get_double("tau", 0.0, std::numeric_limits<double>::infinity());
   opt.seed = s.get_seed("seed");
   opt.threads = threads;
+  RfMlpOptions mopt;
+  mopt.activation = parse_mlp_activation(s.get_string("mlp-act"));
+  mopt.match_heads = opt.heads;
+  mopt.seed = opt.seed;
+  mopt.threads = threads;
   RidgeFitOptions ridge;
   const std::string lambda = s.get_string("lambda");
   if (lambda == "gcv") ridge.rule = LambdaRule::gcv;
@@ -57,44 +73,46 @@ CommandReport fit_rfa(const Settings& s, const std::filesystem::path& out, int t
     ridge.rule = LambdaRule::fixed;
     ridge.lambda = s.get_double("lambda", 0.0, std::numeric_limits<double>::infinity(), false);
   }
-  const double n = static_cast<double>(t.M), P = static_cast<double>(opt.heads) * (d + 1);
+  const AttentionData data = read_attention_data(data_path, limits);
+  const AttentionInputs& in = data.inputs;
+  const int N = in.N, d = in.d;
+  const double n = static_cast<double>(in.n()), P = static_cast<double>(opt.heads) * (d + 1);
   MemoryEstimate need;
-  need.add("data and inputs of n x (N + 1) = " + std::to_string(t.M) + " x " + std::to_string(t.T) +
+  need.add("data and inputs of n x (N + 1) = " + std::to_string(in.n()) + " x " + std::to_string(N + 1) +
                " tokens in d = " + std::to_string(d),
-           8.0 * n * t.T * (2.0 * d + 1));
-  need.add("frozen weights of " + std::to_string(opt.heads) + " heads", 16.0 * opt.heads * (d + 1.0) * (d + 1.0));
+           8.0 * n * (N + 1) * (2.0 * d + 1));
+  if (mlp) need.add("frozen first layer of width " + format_double(P), 8.0 * P * ((N + 1.0) * d + 1));
+  else need.add("frozen weights of " + std::to_string(opt.heads) + " heads", 16.0 * opt.heads * (d + 1.0) * (d + 1.0));
   need.add("features (n x M(d+1))", 8.0 * n * P);
   need.add("Gram matrix and its eigenvectors", 24.0 * std::min(n, P) * std::min(n, P));
   need.check(budget, "fit rfa", "lower --heads, or fit less data");
 
-  AttentionInputs in;
-  in.d = d;
-  in.N = N;
-  in.query.set_size(d, t.M);
-  in.keys.set_size(d, t.M * N);
-  arma::vec y(t.M);
-  for (std::size_t m = 0; m < t.M; ++m) {
-    in.query.col(m) = t.X.col(m * t.T);
-    y[m] = t.Y[m * t.T];
-    for (int i = 0; i < N; ++i) {
-      in.keys.col(m * N + i) = t.X.col(m * t.T + 1 + i);
-      if (t.Y[m * t.T + 1 + i] != y[m])
-        throw InputError(data_path + ":" + std::to_string(2 + m * t.T + 1 + i) + ":" + std::to_string(d + 3) +
-                         ": y must be the same on every row of a sample (one output per sample), got " +
-                         format_double(t.Y[m * t.T + 1 + i]) + " after " + format_double(y[m]));
-    }
-  }
-  RandomFeatureAttention model(d, opt);
-  const RidgeFit fit = model.fit(in, y, ridge);
   nlohmann::json j;
-  j["model"] = "random-feature attention";
-  j["heads"] = opt.heads;
-  j["sigma_act"] = s.get_string("sigma-act");
-  j["weights"] = s.get_string("weights");
-  j["mu"] = opt.mu;
-  j["tau"] = opt.tau;
+  RidgeFit fit;
+  std::size_t features = 0;
+  if (mlp) {
+    RandomFeatureMlp model(d, N, mopt);
+    fit = model.fit(in, data.y, ridge);
+    features = model.feature_count();
+    j["kind"] = "rf-mlp";
+    j["model"] = "random-feature MLP";
+    j["heads"] = opt.heads;
+    j["width"] = features;
+    j["mlp_act"] = to_string(mopt.activation);
+  } else {
+    RandomFeatureAttention model(d, opt);
+    fit = model.fit(in, data.y, ridge);
+    features = model.feature_count();
+    j["kind"] = "rfa";
+    j["model"] = "random-feature attention";
+    j["heads"] = opt.heads;
+    j["sigma_act"] = s.get_string("sigma-act");
+    j["weights"] = s.get_string("weights");
+    j["mu"] = opt.mu;
+    j["tau"] = opt.tau;
+  }
   j["seed"] = opt.seed;
-  j["n"] = t.M;
+  j["n"] = in.n();
   j["N"] = N;
   j["d"] = d;
   j["lambda_rule"] = to_string(ridge.rule);
@@ -106,12 +124,23 @@ CommandReport fit_rfa(const Settings& s, const std::filesystem::path& out, int t
   j["rcond"] = fit.solution.rcond;
   j["train_mse"] = fit.solution.train_mse;
   j["coefficients"] = std::vector<double>(fit.solution.w.begin(), fit.solution.w.end());
-  j["coefficients_layout"] = "v_m = coefficients[m (d+1) .. m (d+1) + d]; the W_m are redrawn from seed";
+  if (mlp) {
+    j["coefficients_layout"] = "a_k = coefficients[k], k = 0..width-1, the second layer";
+    j["frozen_weights"] =
+        "not stored: attnrate predict redraws the first layer from seed (Rng(seed), neuron by neuron, "
+        "N(0, 1/((N+1)d)) entries), as the fit did";
+  } else {
+    j["coefficients_layout"] = "v_m = coefficients[m (d+1) .. m (d+1) + d]; the W_m are redrawn from seed";
+    j["frozen_weights"] =
+        "not stored: attnrate predict redraws W_m from seed (Rng(seed), heads in order, each W_m column by "
+        "column), as the fit did";
+  }
   j["build"] = build_info();
   write_file_atomic(out, j.dump(2) + "\n");
   std::ostringstream m;
-  m << "RFA fit: M = " << opt.heads << " heads, " << model.feature_count() << " features, lambda = "
-    << fit.solution.lambda << " (" << to_string(ridge.rule) << "), " << to_string(fit.solution.form)
+  if (mlp) m << "RF-MLP fit: width " << features;
+  else m << "RFA fit: M = " << opt.heads << " heads, " << features << " features";
+  m << ", lambda = " << fit.solution.lambda << " (" << to_string(ridge.rule) << "), " << to_string(fit.solution.form)
     << " form, train_mse = " << fit.solution.train_mse << "\nwrote " << out.string() << "\n";
   return {m.str(), {}};
 }

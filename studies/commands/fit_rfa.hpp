@@ -1,5 +1,8 @@
 #pragma once
-// `attnrate fit rfa`: random-feature attention (frozen random W_m, ridge on the value vectors).
+// `attnrate fit rfa`: random-feature attention (frozen random W_m, ridge on the value vectors), or
+// with --model mlp the random-feature MLP with as many parameters (frozen first layer, ridge on the
+// second). fit.json holds the coefficients and the seed of the frozen weights, not the weights:
+// attnrate predict redraws them (studies/commands/predict.hpp).
 #include <filesystem>
 #include <vector>
 
@@ -7,11 +10,13 @@
 
 namespace attnrate {
 
-/// Its options: --data, heads, sigma-act, weights, mu, tau, lambda, seed and the resource limits.
+/// Its options: --data, model, heads, sigma-act, weights, mu, tau (rfa), mlp-act (mlp), lambda, seed
+/// and the resource limits.
 std::vector<KeySpec> fit_rfa_keys();
 
-/// Reads the attention data within the read limits, checks the memory the fit needs (data, the
-/// n x M(d+1) feature matrix and the Gram matrix of the smaller side) against --max-memory, fits
+/// Validates the options, reads the attention data within the read limits, checks the memory the
+/// fit needs (data, the frozen weights, the n x M(d+1) feature matrix and the Gram matrix of the
+/// smaller side) against --max-memory, fits
 /// and writes fit.json to `out`. `threads`: 0 = all cores. Refuses (InputError), before any work,
 /// bad options, an output that is not a regular file or is the data, and fits beyond the budget.
 CommandReport fit_rfa(const Settings& s, const std::filesystem::path& out, int threads);

@@ -23,6 +23,9 @@ std::vector<KeySpec> simulate_pairwise_keys() {
           activation_key("weierstrass:1"),
           {"M", "2000", "number of samples (2..2^53, within --max-memory)"},
           {"seed", "7", "seed of the model (A) and the data"},
+          {"data-seed", "auto",
+           "seed of the samples (auto: --seed); another value draws fresh samples of the same model (a test set)",
+           "INT|auto"},
       },
       false);
 }
@@ -31,6 +34,7 @@ CommandReport simulate_pairwise(const Settings& s, const std::filesystem::path& 
   const PairwiseModelSpec spec = read_pairwise_model_spec(s);
   const std::uint64_t M = s.get_size("M", 2, kMaxSamples);
   const std::uint64_t seed = s.get_seed("seed");
+  const std::uint64_t data_seed = s.raw("data-seed") == "auto" ? seed : s.get_seed("data-seed");
   const std::filesystem::path a_path = sidecar_path(out, ".A.csv"), truth_path = sidecar_path(out, ".truth.json");
   check_outputs({{"--out", out}, {"--out (A beside it)", a_path}, {"--out (truth beside it)", truth_path}}, {});
   MemoryEstimate need;
@@ -47,16 +51,17 @@ CommandReport simulate_pairwise(const Settings& s, const std::filesystem::path& 
   data.M = M;
   data.X.set_size(spec.d, M * spec.N);
   data.Y.set_size(M * spec.N);
-  model.draw_samples(derive_seed(seed, {hash_name("data")}), 0, M, data.X.memptr(), data.Y.memptr());
+  model.draw_samples(derive_seed(data_seed, {hash_name("data")}), 0, M, data.X.memptr(), data.Y.memptr());
   write_pairwise_csv(out, data);
   write_matrix_csv(a_path, model.A());
   nlohmann::json truth;
+  truth["kind"] = "pairwise-truth";  // what attnrate score --truth reads
   truth["model"] = "Y_i = 1/(N-1) sum_{j != i} phi(X_i^T A X_j) + eta_i, eta_i ~ N(0, sigma^2)";
   truth["g"] = "g(x, y) = phi(x^T A y): phi = Activation::parse(activation, activation_seed), A in " +
                a_path.filename().string();
   truth["activation"] = model.phi().name();
   truth["activation_seed"] = model_seed;
-  truth["A"] = a_path.filename().string();
+  truth["A"] = a_path.filename().string();  // beside the truth file
   truth["data"] = out.filename().string();
   truth["tokens"] = spec.tokens;
   truth["N"] = spec.N;
@@ -65,6 +70,7 @@ CommandReport simulate_pairwise(const Settings& s, const std::filesystem::path& 
   truth["sigma"] = spec.sigma;
   truth["M"] = M;
   truth["seed"] = seed;
+  truth["data_seed"] = data_seed;
   truth["build"] = build_info();
   write_file_atomic(truth_path, truth.dump(2) + "\n");
   return {"wrote " + out.string() + " (" + std::to_string(M) + " samples x " + std::to_string(spec.N) +

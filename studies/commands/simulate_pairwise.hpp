@@ -7,13 +7,15 @@
 
 namespace attnrate {
 
-/// Its options: the model (tokens, N, d, r, sigma, activation), M, seed, --max-memory.
+/// Its options: the model (tokens, N, d, r, sigma, activation), M, seed, data-seed, --max-memory.
 std::vector<KeySpec> simulate_pairwise_keys();
 
-/// Draws the model from --seed and M samples, and writes the data CSV to `out`, A to
-/// `<stem>.A.csv` and what recomputes g(x, y) = phi(x^T A y) (activation, the seed of its
-/// coefficients, the model options) to `<stem>.truth.json` beside it (sidecar_path), so two
-/// simulations in one folder keep their own A. Refuses (InputError) bad options, output targets
+/// Draws the model from --seed and M samples from --data-seed (default: --seed; the same --seed
+/// with another --data-seed gives fresh samples of the same model), and writes the data CSV to
+/// `out`, A to `<stem>.A.csv` and what recomputes g(x, y) = phi(x^T A y) and the token law
+/// (activation, the seed of its coefficients, the model options; score.hpp read_truth reads it)
+/// to `<stem>.truth.json` beside it (sidecar_path), so two simulations in one folder keep their
+/// own A. Refuses (InputError) bad options, output targets
 /// that are not regular files, and sizes beyond the memory budget, before any work.
 CommandReport simulate_pairwise(const Settings& s, const std::filesystem::path& out);
 

@@ -1,0 +1,437 @@
+#include "studies/commands/predict.hpp"
+
+#include <omp.h>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <sstream>
+
+#include "estimators/common/blas.hpp"
+#include "estimators/common/input_error.hpp"
+#include "studies/io/input_file.hpp"
+#include "studies/io/memory_budget.hpp"
+#include "studies/io/output.hpp"
+
+namespace attnrate {
+
+const char* to_string(FitKind kind) noexcept {
+  switch (kind) {
+    case FitKind::pairwise:
+      return "pairwise";
+    case FitKind::rfa:
+      return "rfa";
+    case FitKind::rf_mlp:
+      return "rf-mlp";
+  }
+  return "?";
+}
+
+std::string FittedModel::describe() const {
+  std::ostringstream m;
+  if (kind == FitKind::pairwise) {
+    m << "pairwise fit, A " << (pairwise->a_known ? "known" : "learned") << ", K = " << pairwise->basis.pieces()
+      << " pieces of degree " << pairwise->basis.degree() << ", d = " << d;
+  } else if (kind == FitKind::rfa) {
+    m << "RFA fit, " << features->rfa.heads << " heads, d = " << d << ", W_m redrawn from seed " << features->rfa.seed;
+  } else {
+    m << "RF-MLP fit, width " << features->mlp.width << ", d = " << d << ", N = " << N << ", weights redrawn from seed "
+      << features->mlp.seed;
+  }
+  return m.str();
+}
+
+namespace {
+
+// Typed access to fit.json, every problem an InputError naming the file and the key.
+struct FitReader {
+  const nlohmann::json& j;
+  const std::string& source;
+
+  [[noreturn]] void fail(const std::string& what) const { throw InputError(source + ": " + what); }
+  const nlohmann::json& at(const char* key) const {
+    if (!j.contains(key)) fail(std::string("missing key '") + key + "' (a fit.json written by attnrate fit has it)");
+    return j.at(key);
+  }
+  long long integer(const char* key, long long lo, long long hi) const {
+    const nlohmann::json& v = at(key);
+    if (!v.is_number_integer()) fail(std::string("'") + key + "' must be an integer, got " + v.dump());
+    if (v.is_number_unsigned() && v.get<std::uint64_t>() > static_cast<std::uint64_t>(hi))
+      fail(std::string("'") + key + "' must be in " + std::to_string(lo) + ".." + std::to_string(hi) + ", got " +
+           v.dump());
+    const long long x = v.get<long long>();
+    if (x < lo || x > hi)
+      fail(std::string("'") + key + "' must be in " + std::to_string(lo) + ".." + std::to_string(hi) + ", got " +
+           v.dump());
+    return x;
+  }
+  std::uint64_t seed(const char* key) const {
+    const nlohmann::json& v = at(key);
+    if (!v.is_number_unsigned()) fail(std::string("'") + key + "' must be an integer in 0..2^64-1, got " + v.dump());
+    return v.get<std::uint64_t>();
+  }
+  double number(const char* key) const {
+    const nlohmann::json& v = at(key);
+    if (!v.is_number() || !std::isfinite(v.get<double>()))
+      fail(std::string("'") + key + "' must be a finite number, got " + v.dump());
+    return v.get<double>();
+  }
+  std::string text(const char* key) const {
+    const nlohmann::json& v = at(key);
+    if (!v.is_string()) fail(std::string("'") + key + "' must be a string, got " + v.dump());
+    return v.get<std::string>();
+  }
+  arma::vec numbers(const nlohmann::json& v, const std::string& what) const {
+    if (!v.is_array()) fail(what + " must be an array of numbers");
+    arma::vec out(v.size());
+    for (std::size_t k = 0; k < v.size(); ++k) {
+      if (!v[k].is_number() || !std::isfinite(v[k].get<double>()))
+        fail(what + "[" + std::to_string(k) + "] must be a finite number, got " + v[k].dump());
+      out[k] = v[k].get<double>();
+    }
+    return out;
+  }
+  arma::vec numbers(const char* key, std::size_t size) const {
+    arma::vec out = numbers(at(key), std::string("'") + key + "'");
+    if (out.n_elem != size)
+      fail(std::string("'") + key + "' has " + std::to_string(out.n_elem) + " entries; the fit's sizes need " +
+           std::to_string(size));
+    return out;
+  }
+};
+
+FitKind fit_kind(const FitReader& r) {
+  if (r.j.contains("kind")) {
+    const std::string k = r.text("kind");
+    if (k == "pairwise") return FitKind::pairwise;
+    if (k == "rfa") return FitKind::rfa;
+    if (k == "rf-mlp") return FitKind::rf_mlp;
+    r.fail("unknown kind '" + k + "'; attnrate fit writes pairwise, rfa or rf-mlp");
+  }
+  // Fits written before `kind` existed.
+  if (r.j.contains("model") && r.j.at("model") == "random-feature attention") return FitKind::rfa;
+  if (r.j.contains("knots") && r.j.contains("A")) return FitKind::pairwise;
+  r.fail("not a fit written by attnrate fit (no 'kind'; expected pairwise, rfa or rf-mlp)");
+}
+
+PairwiseFitModel parse_pairwise(const FitReader& r, int d) {
+  PairwiseFitModel f;
+  const int degree = static_cast<int>(r.integer("degree", 0, BSplineBasis::max_degree));
+  const int pieces =
+      static_cast<int>(r.integer("pieces", 1, std::numeric_limits<int>::max() - BSplineBasis::max_degree));
+  const arma::vec range = r.numbers(r.at("range"), "'range'");
+  if (range.n_elem != 2 || !(range[0] < range[1]))
+    r.fail("'range' must be [a, b] with a < b, got " + r.at("range").dump());
+  try {
+    f.basis = BSplineBasis(range[0], range[1], pieces, degree);
+  } catch (const InputError& e) {
+    r.fail(std::string("the spline of 'range', 'pieces' and 'degree' cannot be built: ") + e.what());
+  }
+  f.coef = r.numbers("coefficients", static_cast<std::size_t>(f.basis.size()));
+  if (r.j.contains("knots")) {  // written from the basis: must be the same vector, bit for bit
+    const arma::vec knots = r.numbers(r.at("knots"), "'knots'");
+    const std::vector<double>& want = f.basis.knots();
+    if (knots.n_elem != want.size() || !std::equal(want.begin(), want.end(), knots.begin()))
+      r.fail("'knots' do not match 'range', 'pieces' and 'degree' (the file was edited?)");
+  }
+  const nlohmann::json& A = r.at("A");
+  if (!A.is_array() || A.size() != static_cast<std::size_t>(d))
+    r.fail("'A' must be an array of d = " + std::to_string(d) + " rows");
+  f.A.set_size(d, d);
+  for (int i = 0; i < d; ++i) {
+    const arma::vec row = r.numbers(A[i], "'A'[" + std::to_string(i) + "]");
+    if (row.n_elem != static_cast<arma::uword>(d))
+      r.fail("'A'[" + std::to_string(i) + "] has " + std::to_string(row.n_elem) + " entries; d = " + std::to_string(d));
+    f.A.row(i) = row.t();
+  }
+  f.a_known = !r.j.contains("rank");
+  return f;
+}
+
+}  // namespace
+
+FittedModel parse_fit(const nlohmann::json& j, const std::string& source) {
+  const FitReader r{j, source};
+  if (!j.is_object()) r.fail("not a fit.json (a JSON object written by attnrate fit)");
+  FittedModel fit;
+  fit.kind = fit_kind(r);
+  fit.source = source;
+  fit.d = static_cast<int>(r.integer("d", 1, 100000));
+  if (fit.kind == FitKind::pairwise) {
+    fit.N = static_cast<int>(r.integer("N", 2, 100000));
+    fit.pairwise = parse_pairwise(r, fit.d);
+    return fit;
+  }
+  fit.N = static_cast<int>(r.integer("N", 1, 100000));
+  FeatureFitModel f;
+  try {
+    if (fit.kind == FitKind::rfa) {
+      f.rfa.heads = static_cast<int>(r.integer("heads", 1, 1000000));
+      f.rfa.activation = parse_rfa_activation(r.text("sigma_act"));
+      f.rfa.law = parse_weight_law(r.text("weights"));
+      f.rfa.mu = r.number("mu");
+      f.rfa.tau = r.number("tau");
+      if (f.rfa.tau < 0) r.fail("'tau' must be >= 0, got " + r.at("tau").dump());
+      f.rfa.seed = r.seed("seed");
+      f.coef = r.numbers("coefficients", static_cast<std::size_t>(f.rfa.heads) * (fit.d + 1));
+    } else {
+      f.mlp.width = static_cast<std::size_t>(r.integer("width", 1, 1000000000));
+      f.mlp.activation = parse_mlp_activation(r.text("mlp_act"));
+      f.mlp.seed = r.seed("seed");
+      f.coef = r.numbers("coefficients", f.mlp.width);
+    }
+  } catch (const InputError& e) {
+    const std::string what = e.what();
+    if (what.rfind(source + ": ", 0) == 0) throw;
+    r.fail(what);
+  }
+  fit.features = std::move(f);
+  return fit;
+}
+
+FittedModel read_fit(const std::filesystem::path& path, const ReadLimits& limits) {
+  const std::string text = read_text_file(path, limits);
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(text);
+  } catch (const nlohmann::json::parse_error& e) {
+    // Line and column of the byte where parsing stopped (nlohmann counts bytes from 1).
+    const std::size_t at = std::min<std::size_t>(e.byte > 0 ? e.byte - 1 : 0, text.size());
+    std::size_t line = 1, column = 1;
+    for (std::size_t k = 0; k < at; ++k) {
+      if (text[k] == '\n')
+        ++line, column = 1;
+      else
+        ++column;
+    }
+    std::string what = e.what();
+    if (const auto p = what.find("syntax error"); p != std::string::npos) what = what.substr(p);
+    throw InputError(path.string() + ":" + std::to_string(line) + ":" + std::to_string(column) + ": not valid JSON (" +
+                     what + "); give a fit.json written by attnrate fit");
+  }
+  return parse_fit(j, path.string());
+}
+
+double fitted_g(const PairwiseFitModel& fit, const double* x, const double* y) noexcept {
+  const arma::uword d = fit.A.n_rows;
+  double u = 0.0;
+  for (arma::uword i = 0; i < d; ++i) {
+    double ay = 0.0;
+    for (arma::uword k = 0; k < d; ++k) ay += fit.A(i, k) * y[k];
+    u += x[i] * ay;
+  }
+  return fit.basis.value(fit.coef, u);
+}
+
+arma::vec predict_pairwise(const PairwiseFitModel& fit, const PairwiseData& data, int threads) {
+  const int d = static_cast<int>(fit.A.n_rows);
+  if (data.d != d)
+    throw InputError("the data have d = " + std::to_string(data.d) +
+                     " but the fit was made on d = " + std::to_string(d));
+  if (data.N < 2) throw InputError("pairwise data need N >= 2 tokens per sample, got " + std::to_string(data.N));
+  const std::size_t N = data.N;
+  const arma::mat AX = fit.A * data.X;  // column t = A X_t
+  arma::vec out(data.M * N);
+  const double inv = 1.0 / static_cast<double>(N - 1);
+  const int T = threads > 0 ? threads : omp_get_max_threads();
+#pragma omp parallel for schedule(static) num_threads(T)
+  for (std::size_t m = 0; m < data.M; ++m)
+    for (std::size_t i = 0; i < N; ++i) {
+      double acc = 0.0;
+      for (std::size_t j = 0; j < N; ++j) {
+        if (i == j) continue;
+        const double u = arma::dot(data.X.col(m * N + i), AX.col(m * N + j));
+        acc += fit.basis.value(fit.coef, u);
+      }
+      out[m * N + i] = acc * inv;
+    }
+  return out;
+}
+
+arma::vec predict_attention(const FittedModel& fit, const AttentionInputs& in, int threads) {
+  if (!fit.features) throw InputError(fit.source + ": a pairwise fit predicts pairwise data, not attention data");
+  if (in.d != fit.d)
+    throw InputError("the data have d = " + std::to_string(in.d) + " but the fit " + fit.source +
+                     " was made on d = " + std::to_string(fit.d));
+  // Checked here, not in the parallel blocks below (an exception must not leave an OpenMP region).
+  if (in.N < 1 || static_cast<int>(in.query.n_rows) != in.d || static_cast<int>(in.keys.n_rows) != in.d ||
+      in.keys.n_cols != in.n() * static_cast<std::size_t>(in.N))
+    throw InputError("attention inputs: query and keys must have d rows and n and n*N columns, with N >= 1");
+  if (!in.query.is_finite() || !in.keys.is_finite())
+    throw InputError("attention inputs contain NaN or infinite values; all must be finite");
+  if (fit.kind == FitKind::rf_mlp && in.N != fit.N)
+    throw InputError("the data have N = " + std::to_string(in.N) + " keys per sample but the RF-MLP " + fit.source +
+                     " was fitted on N = " + std::to_string(fit.N) + " (its input is the concatenated tokens)");
+  const FeatureFitModel& f = *fit.features;
+  const std::size_t n = in.n();
+  arma::vec out(n);
+  const int T = threads > 0 ? threads : omp_get_max_threads();
+  pin_blas_to_one_thread();
+  if (fit.kind == FitKind::rfa) {
+    RfaOptions o = f.rfa;
+    o.threads = 1;
+    const RandomFeatureAttention model(fit.d, o);  // W_m redrawn from the seed, as in the fit
+    const std::size_t P = model.feature_count(), B = o.block_samples;
+    // The fit's blocks (RandomFeatureAttention::predict): same features, same product, same bits.
+#pragma omp parallel num_threads(T)
+    {
+      arma::mat F(P, B, arma::fill::none);
+#pragma omp for schedule(dynamic, 1)
+      for (std::size_t first = 0; first < n; first += B) {
+        const std::size_t count = std::min(B, n - first);
+        model.feature_block(in, first, count, F.memptr());
+        const arma::mat Fb(F.memptr(), P, count, false, true);
+        out.subvec(first, first + count - 1) = Fb.t() * f.coef;
+      }
+    }
+    return out;
+  }
+  RfMlpOptions o = f.mlp;
+  o.threads = 1;
+  const RandomFeatureMlp model(fit.d, fit.N, o);
+  const std::size_t B = o.block_samples, N = in.N;
+  // Each block of the fit's size is its own AttentionInputs, so features() forms the same single
+  // GEMM the fit formed for those samples.
+#pragma omp parallel num_threads(T)
+  {
+    AttentionInputs block;
+    block.d = in.d;
+    block.N = in.N;
+#pragma omp for schedule(dynamic, 1)
+    for (std::size_t first = 0; first < n; first += B) {
+      const std::size_t count = std::min(B, n - first);
+      block.query = in.query.cols(first, first + count - 1);
+      block.keys = in.keys.cols(first * N, (first + count) * N - 1);
+      const arma::mat Phi = model.features(block);
+      out.subvec(first, first + count - 1) = Phi * f.coef;
+    }
+  }
+  return out;
+}
+
+AttentionData read_attention_data(const std::filesystem::path& path, const ReadLimits& limits) {
+  const LongTable t = read_long_csv(path, "key", limits);
+  AttentionData a;
+  const int N = t.T - 1, d = t.d;
+  a.inputs.d = d;
+  a.inputs.N = N;
+  a.inputs.query.set_size(d, t.M);
+  a.inputs.keys.set_size(d, t.M * N);
+  a.y.set_size(t.M);
+  for (std::size_t m = 0; m < t.M; ++m) {
+    a.inputs.query.col(m) = t.X.col(m * t.T);
+    a.y[m] = t.Y[m * t.T];
+    for (int i = 0; i < N; ++i) {
+      a.inputs.keys.col(m * N + i) = t.X.col(m * t.T + 1 + i);
+      if (t.Y[m * t.T + 1 + i] != a.y[m])
+        throw InputError(path.string() + ":" + std::to_string(2 + m * t.T + 1 + i) + ":" + std::to_string(d + 3) +
+                         ": y must be the same on every row of a sample (one output per sample), got " +
+                         format_double(t.Y[m * t.T + 1 + i]) + " after " + format_double(a.y[m]));
+    }
+  }
+  return a;
+}
+
+std::vector<KeySpec> predict_keys() {
+  return with_resource_keys(
+      {
+          {"fit", "", "fit.json written by attnrate fit pairwise|rfa", "PATH"},
+          {"data", "",
+           "data CSV in the fit's format (pairwise: sample,token,x1..xd,y; rfa: sample,key,x1..xd,y); "
+           "y is not used",
+           "PATH"},
+      },
+      true);
+}
+
+namespace {
+
+// What a fit costs beyond its data, per kind: the redrawn weights and one feature block per
+// thread, or A X for a pairwise fit.
+MemoryEstimate model_memory(const FittedModel& fit, int threads) {
+  const int T = threads > 0 ? threads : omp_get_max_threads();
+  MemoryEstimate need;
+  const double d1 = fit.d + 1.0;
+  if (fit.kind == FitKind::rfa) {
+    const double heads = fit.features->rfa.heads;
+    need.add("frozen weights of " + std::to_string(fit.features->rfa.heads) + " heads", 16.0 * heads * d1 * d1);
+    need.add("feature blocks of " + std::to_string(T) + " threads", 8.0 * T * 32 * heads * d1);
+  } else if (fit.kind == FitKind::rf_mlp) {
+    const double P = static_cast<double>(fit.features->mlp.width), D = (fit.N + 1.0) * fit.d + 1.0;
+    need.add("frozen first layer of width " + std::to_string(fit.features->mlp.width), 8.0 * D * P);
+    need.add("feature blocks of " + std::to_string(T) + " threads", 8.0 * T * 256 * (P + D));
+  }
+  return need;
+}
+
+// Rows of a predictions CSV streamed into the atomic file in 1 MiB pieces.
+class CsvWriter {
+ public:
+  explicit CsvWriter(const std::filesystem::path& out) : file_(out) {}
+  void add(const std::string& row) {
+    buf_ += row;
+    if (buf_.size() > (1u << 20)) flush();
+  }
+  void commit() {
+    flush();
+    file_.commit();
+  }
+
+ private:
+  void flush() {
+    file_.write(buf_);
+    buf_.clear();
+  }
+  AtomicFile file_;
+  std::string buf_;
+};
+
+}  // namespace
+
+CommandReport predict(const Settings& s, const std::filesystem::path& out, int threads) {
+  if (s.raw("fit").empty()) throw InputError("--fit is required (a fit.json written by attnrate fit)");
+  if (s.raw("data").empty()) throw InputError("--data is required (the data CSV to predict on)");
+  const MemoryBudget budget = memory_budget(s);
+  const ReadLimits limits = read_limits(s);
+  check_outputs({{"--out", out}}, {{"--fit", s.raw("fit")}, {"--data", s.raw("data")}});
+  const FittedModel fit = read_fit(s.raw("fit"), limits);
+  model_memory(fit, threads).check(budget, "predict", "predict with a smaller fit, or raise --max-memory");
+  const std::string data_path = s.raw("data");
+  std::ostringstream m;
+  if (fit.kind == FitKind::pairwise) {
+    const PairwiseData data = read_pairwise_csv(data_path, limits);
+    if (data.d != fit.d)
+      throw InputError("--data " + data_path + " has d = " + std::to_string(data.d) + " but --fit " + s.raw("fit") +
+                       " was fitted on d = " + std::to_string(fit.d));
+    MemoryEstimate need;
+    need.add("A X and predictions of M x N = " + std::to_string(data.M) + " x " + std::to_string(data.N) + " tokens",
+             8.0 * static_cast<double>(data.M) * data.N * (data.d + 1.0));
+    need.check(budget, "predict", "predict on less data");
+    const arma::vec y_hat = predict_pairwise(*fit.pairwise, data, threads);
+    CsvWriter w(out);
+    w.add("sample,token,y_hat\n");
+    for (std::size_t k = 0; k < y_hat.n_elem; ++k)
+      w.add(std::to_string(k / data.N) + "," + std::to_string(k % data.N) + "," + format_double(y_hat[k]) + "\n");
+    w.commit();
+    m << "predicted " << data.M << " samples x " << data.N << " tokens with the " << fit.describe() << "\n";
+  } else {
+    const AttentionData data = read_attention_data(data_path, limits);
+    if (data.inputs.d != fit.d)
+      throw InputError("--data " + data_path + " has d = " + std::to_string(data.inputs.d) + " but --fit " +
+                       s.raw("fit") + " was fitted on d = " + std::to_string(fit.d));
+    if (fit.kind == FitKind::rf_mlp && data.inputs.N != fit.N)
+      throw InputError("--data " + data_path + " has N = " + std::to_string(data.inputs.N) +
+                       " keys per sample but the RF-MLP --fit " + s.raw("fit") +
+                       " was fitted on N = " + std::to_string(fit.N));
+    const arma::vec y_hat = predict_attention(fit, data.inputs, threads);
+    CsvWriter w(out);
+    w.add("sample,y_hat\n");
+    for (std::size_t k = 0; k < y_hat.n_elem; ++k) w.add(std::to_string(k) + "," + format_double(y_hat[k]) + "\n");
+    w.commit();
+    m << "predicted " << data.inputs.n() << " samples with the " << fit.describe() << " (not stored in the fit)\n";
+  }
+  m << "wrote " << out.string() << "\n";
+  return {m.str(), {}};
+}
+
+}  // namespace attnrate

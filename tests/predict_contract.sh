@@ -1,0 +1,146 @@
+#!/usr/bin/env bash
+# predict and score, whole program: simulate -> fit -> predict -> score for pairwise (A known and
+# learned), RFA and RF-MLP fits; exit code 2 with a message naming the option, file or
+# file:line:column for every bad input (mismatched d, a missing A file beside the truth, a fit of
+# the wrong kind, broken JSON); and no file outside --out changes (score without --out writes
+# nothing at all).
+set -u
+bin="$1"
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+# shellcheck source=tests/lib/check.sh
+source "$(dirname "$0")/lib/check.sh"  # check, expect, check_summary
+
+# Paths, types, inodes, modes and contents of everything under $tmp except $1.
+snapshot() {
+  find "$tmp" -path "$1" -prune -o -printf '%p %y %i %m\n' | sort
+  find "$tmp" -path "$1" -prune -o -type f -print0 | sort -z | xargs -0 -r md5sum
+}
+# run CODE PATTERN OUTPUT -- command...: exit CODE, output matching PATTERN, nothing outside
+# OUTPUT changed.
+run() {
+  local code=$1 pattern=$2 output=$3
+  shift 4
+  local before after out rc
+  before=$(snapshot "$output")
+  out=$("$@" 2>&1)
+  rc=$?
+  after=$(snapshot "$output")
+  check "${*:2:3} ...: exit $rc, want $code ($out)" test "$rc" -eq "$code"
+  check "${*:2:3} ...: message /$pattern/, got: $out" grep -qE -- "$pattern" <<<"$out"
+  check "${*:2:3} ...: nothing outside $output changed" test "$before" == "$after"
+}
+
+p="$tmp/p"
+mkdir -p "$p"
+"$bin" simulate pairwise --M 400 --N 5 --d 3 --r 2 --sigma 0.3 --seed 4 --out "$p/train.csv" >/dev/null
+"$bin" simulate pairwise --M 200 --N 5 --d 3 --r 2 --sigma 0.3 --seed 4 --data-seed 5 --out "$p/other.csv" >/dev/null
+"$bin" simulate pairwise --M 50 --N 5 --d 4 --r 2 --seed 4 --out "$p/d4.csv" >/dev/null
+check "truth.json names its activation, seed and A" grep -q '"kind": "pairwise-truth"' "$p/train.truth.json"
+check "--data-seed: the same model (A)" cmp -s "$p/train.A.csv" "$p/other.A.csv"
+check "--data-seed: fresh samples" test "$(sed -n 2p "$p/train.csv")" != "$(sed -n 2p "$p/other.csv")"
+check "--data-seed is recorded" grep -q '"data_seed": 5' "$p/other.truth.json"
+expect 2 "--data-seed must be" -- "$bin" simulate pairwise --data-seed -3 --out "$p/none.csv"
+"$bin" fit pairwise --data "$p/train.csv" --A "$p/train.A.csv" --beta 1 --out "$p/fit.json" >/dev/null
+"$bin" fit pairwise --data "$p/train.csv" --rank 2 --knots 4 --restarts 2 --out "$p/joint.json" >/dev/null
+
+# Pairwise: one prediction per token; the phi.csv sidecar is not needed.
+run 0 "predicted 400 samples x 5 tokens with the pairwise fit, A known" "$p/pred.csv" -- \
+  "$bin" predict --fit "$p/fit.json" --data "$p/train.csv" --out "$p/pred.csv"
+check "pairwise predictions header" test "$(head -1 "$p/pred.csv")" = "sample,token,y_hat"
+check "pairwise predictions: one row per token" test "$(wc -l <"$p/pred.csv")" -eq 2001
+mv "$p/fit.phi.csv" "$p/fit.phi.csv.away"
+run 0 "predicted 400 samples" "$p/pred2.csv" -- "$bin" predict --fit "$p/fit.json" --data "$p/train.csv" --out "$p/pred2.csv"
+check "predictions without phi.csv are the same" cmp -s "$p/pred.csv" "$p/pred2.csv"
+mv "$p/fit.phi.csv.away" "$p/fit.phi.csv"
+run 0 "A learned" "$p/pj.csv" -- "$bin" predict --fit "$p/joint.json" --data "$p/other.csv" --out "$p/pj.csv" --threads 2
+"$bin" fit pairwise --data "$p/train.csv" --A "$p/train.A.csv" --schedule adaptive --folds 3 --out "$p/adaptive.json" >/dev/null
+run 0 "A known, K = [0-9]+ pieces of degree [0-3]" "$p/pa.csv" -- \
+  "$bin" predict --fit "$p/adaptive.json" --data "$p/other.csv" --out "$p/pa.csv"
+
+# Score: printed, nothing written without --out; JSON with it.
+run 0 "MSE = [0-9.e-]+, R\^2 = 0\.[0-9]+" "$p/none" -- "$bin" score --fit "$p/fit.json" --data "$p/other.csv"
+check "score without --out writes nothing" test ! -e "$p/none"
+run 0 "composed L2\(rho\) error .* = [0-9.e-]+ \(Monte Carlo SE" "$p/score.json" -- \
+  "$bin" score --fit "$p/fit.json" --data "$p/other.csv" --truth "$p/train.truth.json" --test-pairs 5000 --seed 3 \
+  --out "$p/score.json"
+for key in '"mse"' '"r2"' '"composed_error"' '"composed_error_se"' '"test_pairs": 5000' '"seed": 3'; do
+  check "score.json has $key" grep -q "$key" "$p/score.json"
+done
+run 0 "composed L2" "$p/none" -- "$bin" score --fit "$p/joint.json" --truth "$p/train.truth.json" --test-pairs 1000
+
+# Bad input: exit 2, the option, file or place named, nothing written.
+run 2 "--data .*d4.csv has d = 4 but --fit .*fit.json was fitted on d = 3" "$p/none" -- \
+  "$bin" predict --fit "$p/fit.json" --data "$p/d4.csv" --out "$p/none"
+run 2 "--data .*d4.csv has d = 4" "$p/none" -- "$bin" score --fit "$p/fit.json" --data "$p/d4.csv"
+run 2 "--truth .*d4.truth.json has d = 4 but --fit" "$p/none" -- "$bin" score --fit "$p/fit.json" --truth "$p/d4.truth.json"
+mv "$p/d4.A.csv" "$p/d4.A.away"
+run 2 "d4.truth.json: names the A file .*d4.A.csv, which does not exist" "$p/none" -- \
+  "$bin" score --fit "$p/fit.json" --truth "$p/d4.truth.json"
+mv "$p/d4.A.away" "$p/d4.A.csv"
+run 2 "--fit is required" "$p/none" -- "$bin" predict --data "$p/train.csv" --out "$p/none"
+run 2 "--data is required" "$p/none" -- "$bin" predict --fit "$p/fit.json" --out "$p/none"
+run 2 "--out is required" "$p/none" -- "$bin" predict --fit "$p/fit.json" --data "$p/train.csv"
+run 2 "give --data .* or --truth" "$p/none" -- "$bin" score --fit "$p/fit.json"
+run 2 "--test-pairs is used with --truth only" "$p/none" -- "$bin" score --fit "$p/fit.json" --data "$p/train.csv" --test-pairs 2000
+run 2 "--test-pairs must be in 1000..1000000000, got 10" "$p/none" -- \
+  "$bin" score --fit "$p/fit.json" --truth "$p/train.truth.json" --test-pairs 10
+run 2 "missing.json: cannot open" "$p/none" -- "$bin" predict --fit "$p/missing.json" --data "$p/train.csv" --out "$p/none"
+printf '{\n  "kind": "pairwise",\n  "d": 3,,\n}\n' >"$p/broken.json"
+run 2 "broken.json:3:10: not valid JSON" "$p/none" -- "$bin" predict --fit "$p/broken.json" --data "$p/train.csv" --out "$p/none"
+run 2 "train.truth.json: unknown kind 'pairwise-truth'" "$p/none" -- \
+  "$bin" predict --fit "$p/train.truth.json" --data "$p/train.csv" --out "$p/none"
+awk '/^  "coefficients": \[/ { skip = 1 } !skip { print } skip && /^  \]/ { skip = 0 }' "$p/fit.json" >"$p/nocoef.json"
+run 2 "nocoef.json: missing key 'coefficients'" "$p/none" -- \
+  "$bin" predict --fit "$p/nocoef.json" --data "$p/train.csv" --out "$p/none"
+run 2 "--out .*train.csv is the same file as --data" "$p/none" -- \
+  "$bin" predict --fit "$p/fit.json" --data "$p/train.csv" --out "$p/train.csv"
+run 2 "--out .*fit.json is the same file as --fit" "$p/none" -- \
+  "$bin" score --fit "$p/fit.json" --data "$p/train.csv" --out "$p/fit.json"
+run 2 "a directory" "$p/none" -- "$bin" predict --fit "$p/fit.json" --data "$p/train.csv" --out "$p"
+# Pairwise data for an attention fit and the reverse: the header names the expected column.
+r="$tmp/r"
+mkdir -p "$r"
+"$bin" simulate rfa --n 300 --N 4 --d 3 --seed 2 --out "$r/data.csv" >/dev/null
+"$bin" simulate rfa --n 100 --N 6 --d 3 --seed 3 --out "$r/n6.csv" >/dev/null
+"$bin" fit rfa --data "$r/data.csv" --heads 8 --out "$r/fit.json" >/dev/null
+"$bin" fit rfa --data "$r/data.csv" --model mlp --heads 8 --out "$r/mlp.json" >/dev/null
+run 2 "data.csv:1:2: header field 2 must be 'token'" "$p/none" -- "$bin" predict --fit "$p/fit.json" --data "$r/data.csv" --out "$p/none"
+run 2 "train.csv:1:2: header field 2 must be 'key'" "$p/none" -- "$bin" predict --fit "$r/fit.json" --data "$p/train.csv" --out "$p/none"
+run 2 "--truth is for pairwise fits; --fit .*fit.json is a rfa fit" "$p/none" -- \
+  "$bin" score --fit "$r/fit.json" --truth "$p/train.truth.json"
+
+# RFA and RF-MLP: one prediction per sample; RFA takes any N, the MLP only its own.
+run 0 "W_m redrawn from seed 1 \(not stored in the fit\)" "$r/pred.csv" -- \
+  "$bin" predict --fit "$r/fit.json" --data "$r/data.csv" --out "$r/pred.csv"
+check "attention predictions header" test "$(head -1 "$r/pred.csv")" = "sample,y_hat"
+check "attention predictions: one row per sample" test "$(wc -l <"$r/pred.csv")" -eq 301
+run 0 "predicted 100 samples" "$r/p6.csv" -- "$bin" predict --fit "$r/fit.json" --data "$r/n6.csv" --out "$r/p6.csv"
+run 0 "RF-MLP fit, width 32" "$r/pm.csv" -- "$bin" predict --fit "$r/mlp.json" --data "$r/data.csv" --out "$r/pm.csv"
+run 2 "has N = 6 keys per sample but the RF-MLP --fit .*mlp.json was fitted on N = 4" "$p/none" -- \
+  "$bin" predict --fit "$r/mlp.json" --data "$r/n6.csv" --out "$p/none"
+run 0 "on .*data.csv \(300 samples\): MSE = " "$p/none" -- "$bin" score --fit "$r/mlp.json" --data "$r/data.csv"
+# The in-sample MSE of the predictions is the fit's train_mse (same model, same features).
+mse=$("$bin" score --fit "$r/fit.json" --data "$r/data.csv" --out "$r/score.json" >/dev/null &&
+  grep -o '"mse": [^,]*' "$r/score.json" | cut -d' ' -f2)
+train=$(grep -o '"train_mse": [^,]*' "$r/fit.json" | cut -d' ' -f2)
+check "RFA in-sample MSE $mse is the fit's train_mse $train" \
+  awk -v a="$mse" -v b="$train" 'BEGIN { exit !(a > 0 && (a - b) ^ 2 <= (1e-9 * b) ^ 2) }'
+run 2 "--sigma-act is an option of --model rfa, not --model mlp" "$p/none" -- \
+  "$bin" fit rfa --data "$r/data.csv" --model mlp --sigma-act exp --out "$p/none"
+run 2 "--model must be rfa or mlp, got 'kernel'" "$p/none" -- "$bin" fit rfa --data "$r/data.csv" --model kernel --out "$p/none"
+
+# The README's example (section "Your own data (CLI)"), run as written in a scratch folder.
+readme="$(dirname "$0")/../README.md"
+example=$(awk '/^### Your own data \(CLI\)/ { on = 1 } on && /^```/ { n++; next } on && n == 1 { print } n == 2 { exit }' "$readme")
+check "README example found" test "$(grep -c '^./build/attnrate ' <<<"$example")" -eq 5
+mkdir -p "$tmp/readme"
+abs_bin=$(realpath "$bin")
+out=$(cd "$tmp/readme" && while read -r line; do
+  ${line/.\/build\/attnrate/$abs_bin} || { echo "FAILED: $line"; exit 1; }
+done <<<"$example" 2>&1)
+check "README example runs: $out" test $? -eq 0
+check "README example scores against the truth" grep -q "composed L2(rho) error" <<<"$out"
+check "README example writes its predictions" test -s "$tmp/readme/run/pred.csv"
+
+check_summary
