@@ -17,10 +17,10 @@ namespace attnrate {
 StudyOptions Claim::options(const std::string& profile) const {
   StudyOptions out = params;
   if (profile == "quick")
-    for (const auto& [k, v] : quick) {
-      auto it = std::find_if(out.begin(), out.end(), [&](const auto& p) { return p.first == k; });
-      if (it != out.end()) it->second = v;
-      else out.emplace_back(k, v);
+    for (const auto& kv : quick) {  // not a structured binding: clang 14 cannot capture one
+      auto it = std::find_if(out.begin(), out.end(), [&](const auto& p) { return p.first == kv.first; });
+      if (it != out.end()) it->second = kv.second;
+      else out.push_back(kv);
     }
   return out;
 }
