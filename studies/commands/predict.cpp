@@ -9,7 +9,9 @@
 
 #include "estimators/common/blas.hpp"
 #include "estimators/common/input_error.hpp"
+#include "studies/io/block_writer.hpp"
 #include "studies/io/input_file.hpp"
+#include "studies/io/json_file.hpp"
 #include "studies/io/memory_budget.hpp"
 #include "studies/io/output.hpp"
 
@@ -190,25 +192,7 @@ FittedModel parse_fit(const nlohmann::json& j, const std::string& source) {
 }
 
 FittedModel read_fit(const std::filesystem::path& path, const ReadLimits& limits) {
-  const std::string text = read_text_file(path, limits);
-  nlohmann::json j;
-  try {
-    j = nlohmann::json::parse(text);
-  } catch (const nlohmann::json::parse_error& e) {
-    // Line and column of the byte where parsing stopped (nlohmann counts bytes from 1).
-    const std::size_t at = std::min<std::size_t>(e.byte > 0 ? e.byte - 1 : 0, text.size());
-    std::size_t line = 1, column = 1;
-    for (std::size_t k = 0; k < at; ++k) {
-      if (text[k] == '\n')
-        ++line, column = 1;
-      else
-        ++column;
-    }
-    std::string what = e.what();
-    if (const auto p = what.find("syntax error"); p != std::string::npos) what = what.substr(p);
-    throw InputError(path.string() + ":" + std::to_string(line) + ":" + std::to_string(column) + ": not valid JSON (" +
-                     what + "); give a fit.json written by attnrate fit");
-  }
+  const nlohmann::json j = read_json_file(path, limits, "give a fit.json written by attnrate fit");
   return parse_fit(j, path.string());
 }
 
@@ -364,28 +348,6 @@ MemoryEstimate model_memory(const FittedModel& fit, int threads) {
   return need;
 }
 
-// Rows of a predictions CSV streamed into the atomic file in 1 MiB pieces.
-class CsvWriter {
- public:
-  explicit CsvWriter(const std::filesystem::path& out) : file_(out) {}
-  void add(const std::string& row) {
-    buf_ += row;
-    if (buf_.size() > (1u << 20)) flush();
-  }
-  void commit() {
-    flush();
-    file_.commit();
-  }
-
- private:
-  void flush() {
-    file_.write(buf_);
-    buf_.clear();
-  }
-  AtomicFile file_;
-  std::string buf_;
-};
-
 }  // namespace
 
 CommandReport predict(const Settings& s, const std::filesystem::path& out, int threads) {
@@ -408,10 +370,17 @@ CommandReport predict(const Settings& s, const std::filesystem::path& out, int t
              8.0 * static_cast<double>(data.M) * data.N * (data.d + 1.0));
     need.check(budget, "predict", "predict on less data");
     const arma::vec y_hat = predict_pairwise(*fit.pairwise, data, threads);
-    CsvWriter w(out);
-    w.add("sample,token,y_hat\n");
-    for (std::size_t k = 0; k < y_hat.n_elem; ++k)
-      w.add(std::to_string(k / data.N) + "," + std::to_string(k % data.N) + "," + format_double(y_hat[k]) + "\n");
+    BlockWriter w(out);
+    w.put(std::string_view("sample,token,y_hat"));
+    w.end_line();
+    for (std::size_t k = 0; k < y_hat.n_elem; ++k) {
+      w.put(std::uint64_t{k / data.N});
+      w.put(',');
+      w.put(std::uint64_t{k % data.N});
+      w.put(',');
+      w.put(y_hat[k]);
+      w.end_line();
+    }
     w.commit();
     m << "predicted " << data.M << " samples x " << data.N << " tokens with the " << fit.describe() << "\n";
   } else {
@@ -424,9 +393,15 @@ CommandReport predict(const Settings& s, const std::filesystem::path& out, int t
                        " keys per sample but the RF-MLP --fit " + s.raw("fit") +
                        " was fitted on N = " + std::to_string(fit.N));
     const arma::vec y_hat = predict_attention(fit, data.inputs, threads);
-    CsvWriter w(out);
-    w.add("sample,y_hat\n");
-    for (std::size_t k = 0; k < y_hat.n_elem; ++k) w.add(std::to_string(k) + "," + format_double(y_hat[k]) + "\n");
+    BlockWriter w(out);
+    w.put(std::string_view("sample,y_hat"));
+    w.end_line();
+    for (std::size_t k = 0; k < y_hat.n_elem; ++k) {
+      w.put(std::uint64_t{k});
+      w.put(',');
+      w.put(y_hat[k]);
+      w.end_line();
+    }
     w.commit();
     m << "predicted " << data.inputs.n() << " samples with the " << fit.describe() << " (not stored in the fit)\n";
   }

@@ -13,6 +13,7 @@
 #include "estimators/common/input_error.hpp"
 #include "estimators/common/random.hpp"
 #include "studies/io/input_file.hpp"
+#include "studies/io/json_file.hpp"
 #include "studies/io/memory_budget.hpp"
 #include "studies/io/output.hpp"
 #include "studies/pairwise/pairwise_series.hpp"
@@ -71,22 +72,8 @@ std::string truth_text(const nlohmann::json& j, const std::filesystem::path& pat
 }  // namespace
 
 PairwiseTruth read_truth(const std::filesystem::path& path, const ReadLimits& limits) {
-  const std::string text = read_text_file(path, limits);
-  nlohmann::json j;
-  try {
-    j = nlohmann::json::parse(text);
-  } catch (const nlohmann::json::parse_error& e) {
-    const std::size_t at = std::min<std::size_t>(e.byte > 0 ? e.byte - 1 : 0, text.size());
-    std::size_t line = 1, column = 1;
-    for (std::size_t k = 0; k < at; ++k) {
-      if (text[k] == '\n')
-        ++line, column = 1;
-      else
-        ++column;
-    }
-    throw InputError(path.string() + ":" + std::to_string(line) + ":" + std::to_string(column) +
-                     ": not valid JSON; give a NAME.truth.json written by attnrate simulate pairwise");
-  }
+  const nlohmann::json j =
+      read_json_file(path, limits, "give a NAME.truth.json written by attnrate simulate pairwise");
   if (!j.is_object()) truth_fail(path, "not a truth file (a JSON object written by attnrate simulate pairwise)");
   if (j.contains("kind") && j.at("kind") != "pairwise-truth")
     truth_fail(path, "'kind' is " + j.at("kind").dump() +

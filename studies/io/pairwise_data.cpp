@@ -14,6 +14,7 @@
 
 #include "estimators/common/input_error.hpp"
 #include "studies/io/output.hpp"
+#include "studies/io/block_writer.hpp"
 
 namespace attnrate {
 
@@ -147,42 +148,6 @@ std::string header_spec(const std::string& idx, int d) {
   return d >= 1 ? "sample," + idx + ",x1," + std::string(d > 1 ? "...,x" + std::to_string(d) + "," : "") + "y"
                 : "sample," + idx + ",x1,...,xd,y";
 }
-
-// Buffered output into an AtomicFile: values are formatted with std::to_chars (shortest
-// representation that round-trips, at most 17 significant digits) into a block written out every
-// 1 MiB; commit() renames the finished file over the target.
-class BlockWriter {
- public:
-  explicit BlockWriter(const std::filesystem::path& path) : file_(path) { buf_.reserve(kBufferBytes + 256); }
-  void put(double v) {
-    char tmp[64];
-    const auto r = std::to_chars(tmp, tmp + sizeof tmp, v);
-    buf_.append(tmp, r.ptr);
-  }
-  void put(std::uint64_t v) {
-    char tmp[32];
-    const auto r = std::to_chars(tmp, tmp + sizeof tmp, v);
-    buf_.append(tmp, r.ptr);
-  }
-  void put(char c) { buf_.push_back(c); }
-  void put(std::string_view s) { buf_.append(s); }
-  void end_line() {
-    buf_.push_back('\n');
-    if (buf_.size() >= kBufferBytes) flush();
-  }
-  void commit() {
-    flush();
-    file_.commit();
-  }
-
- private:
-  void flush() {
-    file_.write(buf_);
-    buf_.clear();
-  }
-  AtomicFile file_;
-  std::string buf_;
-};
 
 // Writes the long format from column-major X (d x M*T) and Y (M*T) without copying them; refuses
 // what the reader would reject.
