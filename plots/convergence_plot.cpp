@@ -53,11 +53,8 @@ double loglog_line(double log_y0, double slope, double log_x0, double x, const s
 std::string convergence_figure_script(const ConvergenceFigure& figure, const std::string& terminal,
                                       const std::filesystem::path& output) {
   validate(figure);
-  std::ostringstream out;
-  out << gnuplot_terminal_lines(terminal, output);
-
-  DataExtent extent;
-  std::vector<std::string> plot_items;
+  ScriptParts parts(terminal, output);
+  auto& [out, extent, plot_items] = parts;
   for (std::size_t i = 0; i < figure.series.size(); ++i) {
     const ConvergenceSeries& s = figure.series[i];
     const std::string name = series_name(s, i);
@@ -66,19 +63,11 @@ std::string convergence_figure_script(const ConvergenceFigure& figure, const std
     const std::string suffix = s.label.empty() ? "" : " (" + s.label + ")";
     const bool first = (i == 0);
 
-    Rows cells;
     double mean_log_x = 0.0;
-    for (std::size_t k = 0; k < s.x.size(); ++k) {
-      cells.push_back({s.x[k], s.y[k]});
-      mean_log_x += std::log(s.x[k]);
-    }
+    for (double x : s.x) mean_log_x += std::log(x);
     mean_log_x /= static_cast<double>(s.x.size());
     const auto [xmin, xmax] = std::minmax_element(s.x.begin(), s.x.end());
-    out << gnuplot_datablock("cells" + id, cells);
-    extent.cover(cells);
-    plot_items.push_back("$cells" + id + " using 1:2 with points pt 7 ps 0.6 lc rgb " +
-                         gnuplot_quote(series_colour_transparent(i, 0x99)) +
-                         (first ? " title \"cells\"" : " notitle"));
+    out << cell_points(i, s.x, s.y, extent, plot_items);
 
     Rows medians;
     for (const CellSummary& c : summarise_cells(s.x, s.y)) medians.push_back({c.x, c.median, c.q1, c.q3});

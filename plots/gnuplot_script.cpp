@@ -91,6 +91,18 @@ void DataExtent::cover(const std::vector<std::vector<double>>& rows) {
   }
 }
 
+std::string cell_points(std::size_t index, const std::vector<double>& x, const std::vector<double>& y,
+                        DataExtent& extent, std::vector<std::string>& plot_items) {
+  std::vector<std::vector<double>> cells;
+  for (std::size_t k = 0; k < x.size(); ++k) cells.push_back({x[k], y[k]});
+  extent.cover(cells);
+  const std::string id = "cells" + std::to_string(index);
+  plot_items.push_back("$" + id + " using 1:2 with points pt 7 ps 0.6 lc rgb " +
+                       gnuplot_quote(series_colour_transparent(index, 0x99)) +
+                       (index == 0 ? " title \"cells\"" : " notitle"));
+  return gnuplot_datablock(id, cells);
+}
+
 std::string horizontal_mark_lines(const std::vector<double>& ys, double x, DataExtent& extent) {
   std::string out;
   for (double y : ys) {

@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <filesystem>
 #include <functional>
+#include <sstream>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -41,6 +42,24 @@ struct DataExtent {
   bool empty = true;
   void cover(const std::vector<std::vector<double>>& rows);
 };
+
+/// What a figure's script is built from: its text so far (starting with the terminal lines),
+/// the extent of the data it holds, and its plot items (joined into the final `plot` command).
+/// A figure writer binds the parts by name: `auto& [out, extent, plot_items] = parts;`.
+struct ScriptParts {
+  ScriptParts(const std::string& terminal, const std::filesystem::path& output) {
+    out << gnuplot_terminal_lines(terminal, output);
+  }
+  std::ostringstream out;
+  DataExtent extent;
+  std::vector<std::string> plot_items;
+};
+
+/// The cells of series `index` as light markers in its colour: the datablock $cells<index>
+/// (x y) into the returned script text, its plot item appended to `plot_items` (the first
+/// series' item carries the legend entry "cells"), and `extent` grown to cover the cells.
+std::string cell_points(std::size_t index, const std::vector<double>& x, const std::vector<double>& y,
+                        DataExtent& extent, std::vector<std::string>& plot_items);
 
 /// A dotted grey line across the plot at each level of `ys` (e.g. the error level eps), and
 /// `extent` grown to hold the levels (at abscissa x, inside the data's x range).

@@ -40,25 +40,15 @@ std::string sample_complexity_figure_script(const SampleComplexityFigure& figure
                                             const std::string& terminal,
                                             const std::filesystem::path& output) {
   validate(figure);
-  std::ostringstream out;
-  out << gnuplot_terminal_lines(terminal, output);
-
-  DataExtent extent;
-  std::vector<std::string> plot_items;
+  ScriptParts parts(terminal, output);
+  auto& [out, extent, plot_items] = parts;
   for (std::size_t i = 0; i < figure.curves.size(); ++i) {
     const SampleComplexityCurve& c = figure.curves[i];
     const std::string id = std::to_string(i);
-    Rows cells;
-    for (std::size_t k = 0; k < c.n.size(); ++k) cells.push_back({c.n[k], c.error[k]});
-    out << gnuplot_datablock("cells" + id, cells);
-    extent.cover(cells);
+    out << cell_points(i, c.n, c.error, extent, plot_items);
     Rows medians;
     for (const CellSummary& s : summarise_cells(c.n, c.error)) medians.push_back({s.x, s.median, s.q1, s.q3});
     out << gnuplot_datablock("median" + id, medians);
-
-    plot_items.push_back("$cells" + id + " using 1:2 with points pt 7 ps 0.6 lc rgb " +
-                         gnuplot_quote(series_colour_transparent(i, 0x99)) +
-                         (i == 0 ? " title \"cells\"" : " notitle"));
     const std::string label = c.label.empty() ? "curve " + id : c.label;
     plot_items.push_back("$median" + id + " using 1:2:3:4 with yerrorlines pt 5 ps 1.1 lw 2 lc rgb " +
                          gnuplot_quote(series_colour(i)) + " title " +

@@ -42,10 +42,8 @@ void validate(const SlopeFigure& figure) {
 std::string slope_figure_script(const SlopeFigure& figure, const std::string& terminal,
                                 const std::filesystem::path& output) {
   validate(figure);
-  std::ostringstream out;
-  out << gnuplot_terminal_lines(terminal, output);
-
-  DataExtent extent;
+  ScriptParts parts(terminal, output);
+  auto& [out, extent, plot_items] = parts;
   std::vector<Rows> blocks;
   for (const SlopeSeries& s : figure.series) {
     Rows rows;
@@ -78,20 +76,21 @@ std::string slope_figure_script(const SlopeFigure& figure, const std::string& te
   out << "set key below center vertical maxrows "
       << std::max<std::size_t>(2, (figure.series.size() + 3) / 3) << " noenhanced width 1\n";
   out << "set errorbars small\n";
-  out << "plot ";
   const std::size_t n = blocks.size();
   for (std::size_t i = 0; i < n; ++i) {
     // Sideways dodge so the CI bars of several series at the same b stay apart.
     const double dodge = (static_cast<double>(i) - 0.5 * static_cast<double>(n - 1)) * 0.012 * width;
     const std::string& label = figure.series[i].label;
-    out << (i ? ", \\\n     " : "") << "$slopes" << i << " using ($1+(" << gnuplot_number(dodge)
-        << ")):2:3:4 with yerrorbars pt 7 ps 1.2 lw 1.5 lc rgb "
-        << gnuplot_quote(series_colour(i)) << " title "
-        << gnuplot_quote(label.empty() ? "fitted slope, CI" : "fitted slope, CI (" + label + ")");
+    plot_items.push_back(std::string("$slopes") + std::to_string(i) + " using ($1+(" + gnuplot_number(dodge) +
+                         ")):2:3:4 with yerrorbars pt 7 ps 1.2 lw 1.5 lc rgb " + gnuplot_quote(series_colour(i)) +
+                         " title " +
+                         gnuplot_quote(label.empty() ? "fitted slope, CI" : "fitted slope, CI (" + label + ")"));
   }
   if (figure.draw_theory)
-    out << ", \\\n     $theory using 1:2 with lines lw 2 dt (6,4) lc rgb '#000000' title "
-        << gnuplot_quote("theory -2b/(2b+1)");
+    plot_items.push_back("$theory using 1:2 with lines lw 2 dt (6,4) lc rgb '#000000' title " +
+                         gnuplot_quote("theory -2b/(2b+1)"));
+  out << "plot ";
+  for (std::size_t k = 0; k < plot_items.size(); ++k) out << (k ? ", \\\n     " : "") << plot_items[k];
   out << '\n';
   return out.str();
 }

@@ -89,7 +89,7 @@ check "list --quantities of an unknown study exits 2 with a did-you-mean" grep -
 
 # README's worked example is a valid claims file (its first toml block).
 readme="$(dirname "$0")/../README.md"
-awk '/^```toml$/ {on = 1; next} on && /^```$/ {exit} on' "$readme" >"$tmp/readme.toml"
+awk '/^```toml( |$)/ {on = 1; next} on && /^```$/ {exit} on' "$readme" >"$tmp/readme.toml"
 check "README's claims example is not empty" test -s "$tmp/readme.toml"
 check "README's claims example is valid" "$bin" list --claims "$tmp/readme.toml"
 

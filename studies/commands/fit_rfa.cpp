@@ -52,14 +52,14 @@ CommandReport fit_rfa(const Settings& s, const std::filesystem::path& out, int t
   check_outputs({{"--out", out}}, {{"--data", data_path}});
   RfaOptions opt;
   opt.heads = s.get_count("heads", 1, 1000000);
-  opt.activation = parse_rfa_activation(s.get_string("sigma-act"));
-  opt.law = parse_weight_law(s.get_string("weights"));
+  opt.activation = s.get_parsed("sigma-act", parse_rfa_activation);
+  opt.law = s.get_parsed("weights", parse_weight_law);
   opt.mu = s.get_double("mu", -std::numeric_limits<double>::infinity(), std::numeric_limits<double>::infinity());
   opt.tau = s.get_double("tau", 0.0, std::numeric_limits<double>::infinity());
   opt.seed = s.get_seed("seed");
   opt.threads = threads;
   RfMlpOptions mopt;
-  mopt.activation = parse_mlp_activation(s.get_string("mlp-act"));
+  mopt.activation = s.get_parsed("mlp-act", parse_mlp_activation);
   mopt.match_heads = opt.heads;
   mopt.seed = opt.seed;
   mopt.threads = threads;

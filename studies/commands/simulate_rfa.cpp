@@ -21,7 +21,7 @@ std::vector<KeySpec> simulate_rfa_keys() {
           {"d", "8", "token dimension (1..100000)"},
           {"target", "key-poly:2", "target: inner-poly:p | key-poly:p | mixed:p | cos-inner[:w] | first-key"},
           inputs_key(),
-          {"sigma", "0.1", "noise standard deviation sigma_eps added to the unit-variance target (>= 0)"},
+          target_noise_key(),
           {"seed", "7", "seed of the inputs, the target's random directions and the noise"},
       },
       false);
@@ -31,9 +31,9 @@ CommandReport simulate_rfa(const Settings& s, const std::filesystem::path& out) 
   const std::uint64_t n = s.get_size("n", 2, kMaxSamples);
   const int N = s.get_count("N", 1, 100000);
   const int d = s.get_count("d", 1, 100000);
-  const double sigma_eps = s.get_double("sigma", 0.0, std::numeric_limits<double>::infinity());
+  const double sigma_eps = s.get_double("sigma", 0.0, 1e6);
   const std::uint64_t seed = s.get_seed("seed");
-  const AttentionLaw law = AttentionLaw::parse(s.get_string("inputs"));
+  const AttentionLaw law = s.get_parsed("inputs", AttentionLaw::parse);
   check_outputs({{"--out", out}}, {});
   // The drawn inputs and the long table each hold n (N + 1) tokens.
   MemoryEstimate need;
@@ -42,7 +42,8 @@ CommandReport simulate_rfa(const Settings& s, const std::filesystem::path& out) 
            8.0 * static_cast<double>(n) * (N + 1) * (2.0 * d + 2));
   need.check(memory_budget(s), "simulate rfa", "lower --n, --N or --d");
 
-  const RfaTarget target = RfaTarget::parse(s.get_string("target"), d, law, derive_seed(seed, {hash_name("target")}));
+  const RfaTarget target = s.get_parsed(
+      "target", [&](const std::string& t) { return RfaTarget::parse(t, d, law, derive_seed(seed, {hash_name("target")})); });
   const AttentionInputs in = law.sample(d, N, n, derive_seed(seed, {hash_name("inputs")}));
   arma::vec y = target.evaluate(in);
   Rng noise(derive_seed(seed, {hash_name("noise")}));

@@ -9,6 +9,7 @@
 #include "plots/convergence_plot.hpp"
 #include "studies/io/output.hpp"
 #include "studies/sweep/study_summary.hpp"
+#include "studies/pairwise/pairwise_options.hpp"
 #include "studies/pairwise/pairwise_series.hpp"
 #include "theory/pairwise/activation.hpp"
 
@@ -19,10 +20,10 @@ namespace {
 std::vector<KeySpec> dimension_free_keys() {
   std::vector<KeySpec> k = {
       {"activations", "bspline:3,weierstrass:2", "phi for each family of series (comma list)"},
-      {"tokens", "uniform", "token law: uniform | gaussian | exchangeable[:rho]"},
-      {"N", "8", "tokens per sample of the d and r series (>= 2)"},
-      {"d", "5", "token dimension of the N and r series (>= 1)"},
-      {"r", "1", "rank of A of the d and N series (clipped to d)"},
+      token_law_key(),
+      tokens_per_sample_key("8", "of the d and r series"),
+      token_dimension_key("5", "of the N and r series"),
+      interaction_rank_key("1", "of the d and N series, clipped to each d of the d series"),
       {"sigma", "2", "noise standard deviation (>= 0)", "FLOAT"},
       {"d-values", "1,5,30", "d of the d series (comma list)"},
       {"N-values", "4,8,16", "N of the N series at d (comma list; one value = no N series)"},
@@ -44,14 +45,11 @@ Plan read_plan(const Settings& settings) {
   p.activations = activation_list(settings, "activations", true);
   PairwiseModelSpec base;
   base.tokens = settings.get_string("tokens");
-  base.N = static_cast<int>(settings.get_int("N", 2, 100000));
-  base.d = static_cast<int>(settings.get_int("d", 1, 100000));
-  base.r = static_cast<int>(settings.get_int("r", 1, 100000));
+  read_token_shape(settings, base);
   base.sigma = settings.get_double("sigma", 0.0, std::numeric_limits<double>::infinity());
   const auto dv = int_list(settings, "d-values", 1, 100000);
   const auto Nv = int_list(settings, "N-values", 2, 100000);
   const auto rv = int_list(settings, "r-values", 1, 100000);
-  if (base.r > base.d) throw InputError(settings.source("r") + " must be <= d = " + std::to_string(base.d));
   for (int r : rv)
     if (r > base.d)
       throw InputError(settings.source("r-values") + ": r = " + std::to_string(r) + " exceeds d = " +
@@ -155,18 +153,8 @@ nlohmann::json run_dimension_free(const Settings& settings, const StudyContext& 
           me.details["figure"] = stem + ".png";
           summary["quantities"].push_back(to_json(me));
         }
-        ConvergenceSeries cs;
-        cs.label = sr->series.label;
-        for (const auto& r : sr->cells)
-          if (r.status == "ok") {
-            cs.x.push_back(static_cast<double>(r.M));
-            cs.y.push_back(r.error);
-          }
-        cs.fit_slope = s.fit->slope;
-        cs.fit_intercept = s.fit->intercept;
-        cs.theory_slope = s.reference;
         reference = s.reference;
-        fig.series.push_back(cs);
+        fig.series.push_back(convergence_series(*sr, s));
         note << factor << "=" << sr->series.value << ": slope " << short_number(s.fit->slope) << "; ";
       }
       if (group.size() > 1) {

@@ -453,6 +453,20 @@ RankRegime rank_regime(const Series& s, double b) {
   return g;
 }
 
+ConvergenceSeries convergence_series(const SeriesResult& sr, const SeriesSlope& slope) {
+  ConvergenceSeries cs;
+  cs.label = sr.series.label;
+  for (const auto& r : sr.cells)
+    if (r.status == "ok") {
+      cs.x.push_back(static_cast<double>(r.M));
+      cs.y.push_back(r.error);
+    }
+  cs.fit_slope = slope.fit.value().slope;
+  cs.fit_intercept = slope.fit.value().intercept;
+  cs.theory_slope = slope.reference;
+  return cs;
+}
+
 SeriesSlope series_slope(const SeriesResult& sr, const EstimatorConfig& c, const std::string& stream,
                          bool use_erm_error) {
   SeriesSlope o;

@@ -34,6 +34,7 @@
 #include <utility>
 #include <vector>
 
+#include "plots/convergence_plot.hpp"
 #include "studies/io/settings.hpp"
 #include "studies/stats/rate_fit.hpp"
 #include "studies/sweep/study.hpp"
@@ -168,6 +169,10 @@ struct SeriesSlope {
 /// fixed label per series, so the intervals are reproducible across versions.
 SeriesSlope series_slope(const SeriesResult& sr, const EstimatorConfig& c, const std::string& stream,
                          bool use_erm_error = false);
+
+/// The series' convergence curve for a figure: its ok cells (M, error), the fitted line and the
+/// reference slope. `slope.fit` must hold a fit.
+ConvergenceSeries convergence_series(const SeriesResult& sr, const SeriesSlope& slope);
 
 /// The fitted slope of a series as a measurement (slope_measurement) with details: abscissa,
 /// cells_excluded, reference_slope, smoothness_convention and, for A unknown, rank_condition.

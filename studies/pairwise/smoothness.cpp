@@ -120,17 +120,7 @@ nlohmann::json run_smoothness(const Plan& plan, const Settings& settings, const 
     m.details["smoothness"] = sm;
     summary["quantities"].push_back(to_json(m));
     (s.a_known ? known_pts : erm_pts).points.push_back({s.value, o.fit->slope, m.lo(), m.hi()});
-    ConvergenceSeries cs;
-    cs.label = s.label;
-    for (const auto& r : sr.cells)
-      if (r.status == "ok") {
-        cs.x.push_back(static_cast<double>(r.M));
-        cs.y.push_back(r.error);
-      }
-    cs.fit_slope = o.fit->slope;
-    cs.fit_intercept = o.fit->intercept;
-    cs.theory_slope = o.reference;
-    cfig.series.push_back(cs);
+    cfig.series.push_back(convergence_series(sr, o));
   }
   if (!erm_pts.points.empty()) sfig.series.push_back(erm_pts);
   if (!known_pts.points.empty()) sfig.series.push_back(known_pts);

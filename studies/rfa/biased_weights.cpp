@@ -59,9 +59,7 @@ struct Config {
 
 Config read_config(const Settings& s) {
   Config c;
-  c.law = s.get_parsed("inputs", AttentionLaw::parse);
-  c.N = static_cast<int>(s.get_int("N", 1, 1000000));
-  c.d = static_cast<int>(s.get_int("d", 1, 10000));
+  read_attention_shape(s, c.law, c.N, c.d);
   c.heads = static_cast<int>(s.get_int("heads", 1, 1000000));
   c.act = s.get_parsed("sigma-act", parse_rfa_activation);
   c.tau = s.get_double("tau", 0.0, 1e6, false);
@@ -94,15 +92,9 @@ std::string law_label(double mu) {
 // One group: one weight law (mu = 0: zero-mean) and one repetition; rows per (n, target).
 nlohmann::json run_group(const Config& c, const std::vector<StudyTarget>& targets, double mu, int rep) {
   const auto urep = static_cast<std::uint64_t>(rep);
-  RfaOptions ro;
-  ro.heads = c.heads;
-  ro.activation = c.act;
-  ro.law = mu == 0 ? WeightLaw::zero_mean : WeightLaw::biased;
-  ro.mu = mu == 0 ? 1.0 : mu;
-  ro.tau = c.tau;
-  ro.seed = derive_seed(c.seed, {hash_name("rfa-weights"), hash_name(law_label(mu)), urep});
-  ro.threads = 1;
-  RandomFeatureAttention rfa(c.d, ro);
+  RandomFeatureAttention rfa(
+      c.d, cell_layer(c.heads, c.act, mu == 0 ? WeightLaw::zero_mean : WeightLaw::biased, mu == 0 ? 1.0 : mu, c.tau,
+                      derive_seed(c.seed, {hash_name("rfa-weights"), hash_name(law_label(mu)), urep})));
   // Inputs and noise do not depend on the law: the laws are compared on the same data.
   const AttentionInputs test = c.law.sample(c.d, c.N, c.test_n, derive_seed(c.seed, {hash_name("test"), urep}));
   std::vector<arma::vec> truth;

@@ -64,9 +64,7 @@ struct Config {
 
 Config read_config(const Settings& s) {
   Config c;
-  c.law = s.get_parsed("inputs", AttentionLaw::parse);
-  c.N = static_cast<int>(s.get_int("N", 1, 1000000));
-  c.d = static_cast<int>(s.get_int("d", 1, 10000));
+  read_attention_shape(s, c.law, c.N, c.d);
   c.heads = s.get_sizes("heads", 1);
   std::sort(c.heads.begin(), c.heads.end());
   c.heads.erase(std::unique(c.heads.begin(), c.heads.end()), c.heads.end());
@@ -146,14 +144,8 @@ nlohmann::json run_group(const Config& c, const StudyTarget& target, int rep) {
   nlohmann::json rows = nlohmann::json::array();
   for (std::size_t M : c.heads) {
     t0 = std::chrono::steady_clock::now();
-    RfaOptions ro;
-    ro.heads = static_cast<int>(M);
-    ro.law = c.weights;
-    ro.mu = c.mu;
-    ro.tau = c.tau;
-    ro.seed = derive_seed(c.seed, {hash_name("rfa-weights"), M, urep});
-    ro.threads = 1;
-    RandomFeatureAttention rfa(c.d, ro);
+    RandomFeatureAttention rfa(c.d, cell_layer(static_cast<int>(M), RfaActivation::relu, c.weights, c.mu, c.tau,
+                                               derive_seed(c.seed, {hash_name("rfa-weights"), M, urep})));
     RidgeFitOptions ridge;
     ridge.rule = LambdaRule::fixed;
     ridge.lambda = static_cast<double>(M) * lambda_K;

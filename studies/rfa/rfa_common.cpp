@@ -171,6 +171,18 @@ double geometric_mean(const std::vector<double>& v) {
   return std::exp(s / static_cast<double>(v.size()));
 }
 
+RfaOptions cell_layer(int heads, RfaActivation activation, WeightLaw law, double mu, double tau, std::uint64_t seed) {
+  RfaOptions o;
+  o.heads = heads;
+  o.activation = activation;
+  o.law = law;
+  o.mu = mu;
+  o.tau = tau;
+  o.seed = seed;
+  o.threads = 1;
+  return o;
+}
+
 void check_study_targets(const Settings& s, const std::string& key, const std::vector<std::string>& targets, int d,
                          const AttentionLaw& law) {
   for (const auto& t : targets) (void)s.get_parsed(key, [&](const std::string&) { return StudyTarget(t, d, law, 0); });

@@ -109,6 +109,11 @@ void check_nonnegative(double v, const char* field);
 /// nlohmann's exception for a missing solver or seconds) naming the first bad field.
 void check_fit_fields(const nlohmann::json& row);
 
+/// The options of a study cell's attention layer: `heads` frozen query-key matrices of law `law`
+/// (mu, tau), score activation `activation`, drawn from `seed`; one thread (a study runs its
+/// cells in parallel instead).
+RfaOptions cell_layer(int heads, RfaActivation activation, WeightLaw law, double mu, double tau, std::uint64_t seed);
+
 /// The seeds of one repetition's draws in fit_targets_over_n, by training size n (and target).
 struct TargetFitSeeds {
   std::function<std::uint64_t(std::size_t n)> train, folds;

@@ -18,6 +18,16 @@ KeySpec target_noise_key() {
   return {"sigma", "0.1", "noise standard deviation sigma_eps (targets have unit variance; >= 0)"};
 }
 
+std::vector<KeySpec> attention_layer_keys(const std::string& heads_default, const std::string& heads_detail) {
+  return {
+      {"heads", heads_default, "RFA heads M (>= 1)" + (heads_detail.empty() ? "" : "; " + heads_detail)},
+      score_activation_key(),
+      {"weights", "zero-mean", "RFA query-key weight law: zero-mean | biased"},
+      bias_scale_key(),
+      weight_noise_key(),
+  };
+}
+
 std::vector<KeySpec> ridge_training_keys(const std::string& n_default) {
   return {
       target_noise_key(),
@@ -41,6 +51,12 @@ std::vector<KeySpec> sample_complexity_keys(const std::string& n_default, const 
   k.push_back({"eps", eps_default, "error level defining the sample complexity n_eps (in (0, 1))"});
   k.push_back(bootstrap_key());
   return k;
+}
+
+void read_attention_shape(const Settings& s, AttentionLaw& law, int& N, int& d) {
+  law = s.get_parsed("inputs", AttentionLaw::parse);
+  N = static_cast<int>(s.get_int("N", 1, 1000000));
+  d = static_cast<int>(s.get_int("d", 1, 10000));
 }
 
 double read_eps(const Settings& s) {

@@ -7,6 +7,7 @@
 
 #include "studies/io/settings.hpp"
 #include "studies/sweep/study_options.hpp"
+#include "theory/rfa/attention_law.hpp"
 
 namespace attnrate {
 
@@ -23,6 +24,10 @@ KeySpec weight_noise_key();
 /// sigma: the noise of the unit-variance training targets.
 KeySpec target_noise_key();
 
+/// The options of the attention layer with heads `heads_default` (rfa-vs-mlp, target-complexity),
+/// in this order: heads, sigma-act, weights, mu, tau. `heads_detail` follows "RFA heads M (>= 1)".
+std::vector<KeySpec> attention_layer_keys(const std::string& heads_default, const std::string& heads_detail = "");
+
 /// The training options of the ridge-fitted studies (rfa-vs-mlp, biased-weights,
 /// target-complexity), in this order: sigma, lambda, n (default `n_default`).
 std::vector<KeySpec> ridge_training_keys(const std::string& n_default);
@@ -32,6 +37,9 @@ std::vector<KeySpec> ridge_repetition_keys(const std::string& seeds_default);
 /// and repetition options above, then eps (default `eps_default`) and bootstrap.
 std::vector<KeySpec> sample_complexity_keys(const std::string& n_default, const std::string& seeds_default,
                                             const std::string& eps_default);
+/// inputs, N and d, one value each (heads, biased-weights): the input law, the keys per sample
+/// (1..1000000) and the token dimension (1..10000); throws InputError naming the option.
+void read_attention_shape(const Settings& s, AttentionLaw& law, int& N, int& d);
 /// eps: the error level that defines n_eps, in (0, 1); throws InputError naming the option.
 double read_eps(const Settings& s);
 

@@ -33,15 +33,12 @@ std::vector<KeySpec> rfa_vs_mlp_keys() {
       inputs_key(),
       {"N", "2,8,32", "numbers of keys (list, each >= 1)"},
       dimension_key(),
-      {"heads", "64", "RFA heads M (>= 1); the RF-MLP gets M(d+1) neurons"},
-      score_activation_key(),
       {"mlp-act", "relu", "RF-MLP activation: relu | exp"},
-      {"weights", "zero-mean", "RFA query-key weight law: zero-mean | biased"},
-      bias_scale_key(),
-      weight_noise_key(),
       {"target", "key-poly:2,mixed:2,first-key,first-key-poly:2",
        "targets (list): inner-poly:p | key-poly:p | mixed:p | cos-inner[:w] | first-key | first-key-poly:p"},
   };
+  const auto layer = attention_layer_keys("64", "the RF-MLP gets M(d+1) neurons");
+  k.insert(k.begin() + 3, layer.begin(), layer.end());  // after inputs, N and d
   for (auto& e : sample_complexity_keys("250:16000:x2", "10", "0.2")) k.push_back(e);
   return k;
 }
@@ -119,15 +116,8 @@ Row from_json(const nlohmann::json& j) {
 
 nlohmann::json run_group(const Config& c, const std::vector<StudyTarget>& targets, std::size_t N, int rep) {
   const auto urep = static_cast<std::uint64_t>(rep);
-  RfaOptions ro;
-  ro.heads = c.heads;
-  ro.activation = c.act;
-  ro.law = c.weights;
-  ro.tau = c.tau;
-  ro.mu = c.mu;
-  ro.seed = derive_seed(c.seed, {hash_name("rfa-weights"), N, urep});
-  ro.threads = 1;
-  RandomFeatureAttention rfa(c.d, ro);
+  RandomFeatureAttention rfa(
+      c.d, cell_layer(c.heads, c.act, c.weights, c.mu, c.tau, derive_seed(c.seed, {hash_name("rfa-weights"), N, urep})));
   RfMlpOptions mo;
   mo.match_heads = c.heads;
   mo.activation = c.mlp_act;

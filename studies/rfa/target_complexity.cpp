@@ -29,14 +29,11 @@ std::vector<KeySpec> target_complexity_keys() {
       inputs_key(),
       {"N", "4", "keys per sample (>= 1)"},
       {"d", "4,8,16", "token dimensions (list, each >= 1)"},
-      {"heads", "64", "RFA heads M (>= 1)"},
-      score_activation_key(),
-      {"weights", "zero-mean", "query-key weight law: zero-mean | biased"},
-      bias_scale_key(),
-      weight_noise_key(),
       {"p", "1,2,3,4", "polynomial degrees (list, each 1..10)"},
       {"family", "key-poly,inner-poly", "target families (list): key-poly | inner-poly"},
   };
+  const auto layer = attention_layer_keys("64");
+  k.insert(k.begin() + 3, layer.begin(), layer.end());  // after inputs, N and d
   for (auto& e : sample_complexity_keys("32:8192:x2", "4", "0.5")) k.push_back(e);
   return k;
 }
@@ -107,15 +104,8 @@ nlohmann::json run_group(const Config& c, std::size_t d, int rep) {
   for (const auto& f : c.families)
     for (std::size_t p : c.p)
       targets.emplace_back(target_name(f, p), di, c.law, derive_seed(c.seed, {hash_name("target"), d}));
-  RfaOptions ro;
-  ro.heads = c.heads;
-  ro.activation = c.act;
-  ro.law = c.weights;
-  ro.mu = c.mu;
-  ro.tau = c.tau;
-  ro.seed = derive_seed(c.seed, {hash_name("rfa-weights"), d, urep});
-  ro.threads = 1;
-  RandomFeatureAttention rfa(di, ro);
+  RandomFeatureAttention rfa(
+      di, cell_layer(c.heads, c.act, c.weights, c.mu, c.tau, derive_seed(c.seed, {hash_name("rfa-weights"), d, urep})));
   const AttentionInputs test = c.law.sample(di, c.N, c.test_n, derive_seed(c.seed, {hash_name("test"), d, urep}));
   std::vector<arma::vec> truth;
   for (const auto& t : targets) truth.push_back(t.evaluate(test));
