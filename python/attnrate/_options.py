@@ -1,0 +1,27 @@
+"""Python values as the option text the library reads (the same text as on the command line)."""
+
+import numbers
+
+import numpy as np
+
+
+def option_text(value):
+    """The command-line text of a Python value: numbers in their shortest round-trip form, sequences
+    as comma lists (e.g. ``M=[1000, 2000]`` is ``--M 1000,2000``), booleans as true/false."""
+    if isinstance(value, (bool, np.bool_)):
+        return "true" if value else "false"
+    if isinstance(value, numbers.Integral):
+        return str(int(value))
+    if isinstance(value, numbers.Real):
+        return repr(float(value))
+    if isinstance(value, str):
+        return value
+    if isinstance(value, (list, tuple, np.ndarray)):
+        return ",".join(option_text(v) for v in value)
+    raise ValueError(f"an option value must be a number, a string or a list of them, got {value!r}")
+
+
+def options(pairs):
+    """[(option, value, name the caller used)] for _core, leaving out values that are None (the
+    library's default then applies)."""
+    return [(key, option_text(value), name) for key, value, name in pairs if value is not None]
