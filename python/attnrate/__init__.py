@@ -2,8 +2,8 @@
 
 The library's models, estimators, rates, studies and claims from Python (docs/python.md): numpy in,
 numpy and pandas out, the C++ code called in place. Estimators follow the scikit-learn conventions.
-Importing the module sets OpenBLAS to one thread, as the attnrate program does, so results do not
-depend on the number of threads; the estimators thread over blocks themselves (``threads``).
+While a call runs, OpenBLAS is on one thread, as in the attnrate program, so results do not depend
+on the number of threads; the estimators thread over blocks themselves (``threads``).
 """
 
 from . import _core

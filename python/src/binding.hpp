@@ -63,6 +63,19 @@ Array array_of(const std::vector<double>& v);
 /// keeps the intent readable at the call sites).
 using ReleaseGil = py::gil_scoped_release;
 
+/// OpenBLAS on one thread while any call into the libraries runs, as in the attnrate program (the
+/// results then do not depend on the thread count: docs/design.md, section 3), and the caller's
+/// setting back when the last one returns, so numpy, which shares Debian's OpenBLAS, keeps its
+/// threads. Every function of _core runs under one (py::call_guard<BlasPin>).
+class BlasPin {
+ public:
+  BlasPin();
+  ~BlasPin();
+  BlasPin(const BlasPin&) = delete;
+  BlasPin& operator=(const BlasPin&) = delete;
+};
+using Guard = py::call_guard<BlasPin>;
+
 /// copy.copy and copy.deepcopy of the library objects the package holds (a truth, a fitted model):
 /// the same object, since Python can call only their const members (a refit makes a new object).
 template <class T>

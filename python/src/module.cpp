@@ -1,6 +1,7 @@
 // attnrate._core: the extension module of the Python package attnrate (docs/python.md). It calls
 // the libraries in place: no subprocess, no temporary file.
 #include <cmath>
+#include <mutex>
 #include <sstream>
 
 #include "estimators/common/blas.hpp"
@@ -9,7 +10,29 @@
 #include "studies/io/output.hpp"
 #include "studies/sweep/study.hpp"
 
+extern "C" int openblas_get_num_threads(void);
+extern "C" void openblas_set_num_threads(int num_threads);
+
 namespace attnrate::python {
+
+namespace {
+std::mutex g_blas_mutex;
+int g_blas_calls = 0;    // calls into the libraries running now (several Python threads may call)
+int g_blas_threads = 1;  // the OpenBLAS threads before the first of them
+}  // namespace
+
+BlasPin::BlasPin() {
+  const std::lock_guard<std::mutex> lock(g_blas_mutex);
+  if (g_blas_calls++ == 0) {
+    g_blas_threads = openblas_get_num_threads();
+    pin_blas_to_one_thread();
+  }
+}
+
+BlasPin::~BlasPin() {
+  const std::lock_guard<std::mutex> lock(g_blas_mutex);
+  if (--g_blas_calls == 0) openblas_set_num_threads(g_blas_threads);
+}
 
 Settings settings_of(std::vector<KeySpec> keys, const std::vector<Option>& options) {
   Settings s(std::move(keys));
@@ -94,9 +117,6 @@ PYBIND11_MODULE(_core, m) {
   using namespace attnrate;
   using namespace attnrate::python;
   m.doc() = "attnrate's libraries, called in place (the package attnrate wraps them; see docs/python.md)";
-  // As the attnrate program does at start: OpenBLAS on one thread, attnrate threads over blocks
-  // itself, so that results do not depend on the thread count (docs/design.md, section 3).
-  pin_blas_to_one_thread();
   // Bad input is a ValueError with the library's message; an interrupted sweep a KeyboardInterrupt.
   py::register_exception_translator([](std::exception_ptr p) {
     try {
@@ -109,7 +129,7 @@ PYBIND11_MODULE(_core, m) {
   });
   m.attr("__version__") = ATTNRATE_VERSION;
   m.def(
-      "build_info", [] { return build_info().dump(); }, "Build information (JSON text): version, revision, libraries.");
+      "build_info", [] { return build_info().dump(); }, Guard(), "Build information (JSON text): version, revision, libraries.");
   register_pairwise(m);
   register_random_features(m);
   register_studies(m);

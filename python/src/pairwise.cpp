@@ -379,21 +379,21 @@ void register_pairwise(py::module_& m) {
       .def_property_readonly("smoothness", [](const PairwiseModel& p) { return p.phi().claimed_smoothness(); })
       .def("__copy__", &same<PairwiseModel>)
       .def("__deepcopy__", &same_deep<PairwiseModel>, py::arg("memo"))
-      .def("phi", &truth_phi, py::arg("u"))
-      .def("g", &truth_g, py::arg("x"), py::arg("y"))
-      .def("token_pairs", &token_pairs, py::arg("seed"), py::arg("T"));
-  m.def("simulate_pairwise", &simulate, py::arg("options"));
-  m.def("spline_value", &spline_value, py::arg("a"), py::arg("b"), py::arg("pieces"), py::arg("degree"),
+      .def("phi", &truth_phi, Guard(), py::arg("u"))
+      .def("g", &truth_g, Guard(), py::arg("x"), py::arg("y"))
+      .def("token_pairs", &token_pairs, Guard(), py::arg("seed"), py::arg("T"));
+  m.def("simulate_pairwise", &simulate, Guard(), py::arg("options"));
+  m.def("spline_value", &spline_value, Guard(), py::arg("a"), py::arg("b"), py::arg("pieces"), py::arg("degree"),
         py::arg("coef"), py::arg("u"));
-  m.def("predict_pairwise", &predict, py::arg("X"), py::arg("A"), py::arg("a"), py::arg("b"), py::arg("pieces"),
+  m.def("predict_pairwise", &predict, Guard(), py::arg("X"), py::arg("A"), py::arg("a"), py::arg("b"), py::arg("pieces"),
         py::arg("degree"), py::arg("coef"), py::arg("threads"));
-  m.def("composed_error", &composed_error, py::arg("truth"), py::arg("A"), py::arg("a"), py::arg("b"),
+  m.def("composed_error", &composed_error, Guard(), py::arg("truth"), py::arg("A"), py::arg("a"), py::arg("b"),
         py::arg("pieces"), py::arg("degree"), py::arg("coef"), py::arg("test_pairs"), py::arg("seed"),
         py::arg("threads"));
-  m.def("fit_spline", &fit_spline, py::arg("X"), py::arg("Y"), py::arg("A"), py::arg("options"), py::arg("threads"));
-  m.def("fit_adaptive", &fit_adaptive, py::arg("X"), py::arg("Y"), py::arg("A"), py::arg("options"),
+  m.def("fit_spline", &fit_spline, Guard(), py::arg("X"), py::arg("Y"), py::arg("A"), py::arg("options"), py::arg("threads"));
+  m.def("fit_adaptive", &fit_adaptive, Guard(), py::arg("X"), py::arg("Y"), py::arg("A"), py::arg("options"),
         py::arg("threads"));
-  m.def("fit_joint", &fit_joint, py::arg("X"), py::arg("Y"), py::arg("options"), py::arg("threads"));
+  m.def("fit_joint", &fit_joint, Guard(), py::arg("X"), py::arg("Y"), py::arg("options"), py::arg("threads"));
 }
 
 }  // namespace attnrate::python

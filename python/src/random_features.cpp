@@ -223,8 +223,8 @@ void register_random_features(py::module_& m) {
                              })
       .def("__copy__", &same<RandomFeatureAttention>)
       .def("__deepcopy__", &same_deep<RandomFeatureAttention>, py::arg("memo"))
-      .def("predict", &predict<RandomFeatureAttention>, py::arg("X"))
-      .def("features", &features<RandomFeatureAttention>, py::arg("X"));
+      .def("predict", &predict<RandomFeatureAttention>, Guard(), py::arg("X"))
+      .def("features", &features<RandomFeatureAttention>, Guard(), py::arg("X"));
   py::class_<RandomFeatureMlp, std::shared_ptr<RandomFeatureMlp>>(m, "RandomFeatureMlp")
       .def_property_readonly("d", &RandomFeatureMlp::d)
       .def_property_readonly("N", &RandomFeatureMlp::N)
@@ -233,11 +233,11 @@ void register_random_features(py::module_& m) {
       .def_property_readonly("weights", [](const RandomFeatureMlp& r) { return array_of(r.weights()); })
       .def("__copy__", &same<RandomFeatureMlp>)
       .def("__deepcopy__", &same_deep<RandomFeatureMlp>, py::arg("memo"))
-      .def("predict", &predict<RandomFeatureMlp>, py::arg("X"))
-      .def("features", &features<RandomFeatureMlp>, py::arg("X"));
-  m.def("simulate_rfa", &simulate_rfa_data, py::arg("options"));
-  m.def("fit_rfa", &fit_rfa_model, py::arg("X"), py::arg("y"), py::arg("options"), py::arg("threads"));
-  m.def("fit_mlp", &fit_mlp_model, py::arg("X"), py::arg("y"), py::arg("options"), py::arg("width"),
+      .def("predict", &predict<RandomFeatureMlp>, Guard(), py::arg("X"))
+      .def("features", &features<RandomFeatureMlp>, Guard(), py::arg("X"));
+  m.def("simulate_rfa", &simulate_rfa_data, Guard(), py::arg("options"));
+  m.def("fit_rfa", &fit_rfa_model, Guard(), py::arg("X"), py::arg("y"), py::arg("options"), py::arg("threads"));
+  m.def("fit_mlp", &fit_mlp_model, Guard(), py::arg("X"), py::arg("y"), py::arg("options"), py::arg("width"),
         py::arg("match_heads"), py::arg("sigma"), py::arg("threads"));
 }
 

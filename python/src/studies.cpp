@@ -138,14 +138,14 @@ py::dict rate_table(const std::vector<double>& sizes, const std::vector<double>&
 }  // namespace
 
 void register_studies(py::module_& m) {
-  m.def("run_study", &run_study, py::arg("name"), py::arg("options"), py::arg("out"), py::arg("threads"),
+  m.def("run_study", &run_study, Guard(), py::arg("name"), py::arg("options"), py::arg("out"), py::arg("threads"),
         py::arg("resume"), py::arg("progress"));
-  m.def("verify", &run_verify_in, py::arg("claims"), py::arg("profile"), py::arg("only"), py::arg("seed"),
+  m.def("verify", &run_verify_in, Guard(), py::arg("claims"), py::arg("profile"), py::arg("only"), py::arg("seed"),
         py::arg("out"), py::arg("threads"), py::arg("resume"), py::arg("progress"), py::arg("command_line"));
-  m.def("studies", &studies);
-  m.def("study_options", &study_options, py::arg("name"));
-  m.def("study_quantities", &study_quantities, py::arg("name"));
-  m.def("rate_table", &rate_table, py::arg("sizes"), py::arg("errors"), py::arg("seeds"), py::arg("options"));
+  m.def("studies", &studies, Guard());
+  m.def("study_options", &study_options, Guard(), py::arg("name"));
+  m.def("study_quantities", &study_quantities, Guard(), py::arg("name"));
+  m.def("rate_table", &rate_table, Guard(), py::arg("sizes"), py::arg("errors"), py::arg("seeds"), py::arg("options"));
 }
 
 }  // namespace attnrate::python

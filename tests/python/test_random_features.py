@@ -99,3 +99,22 @@ def test_bad_input_raises_value_error(rfa_data):
     assert rfa.predict(X[:, :3]).shape == (240,)  # attention takes any number of keys
     with pytest.raises(ValueError):
         rfa.predict(X[:, :, :2])
+
+
+def test_openblas_threads_are_restored(rfa_data):
+    ctypes = pytest.importorskip("ctypes")
+    try:
+        blas = ctypes.CDLL("libopenblas.so.0")
+    except OSError:
+        pytest.skip("libopenblas.so.0 not found")
+    before = blas.openblas_get_num_threads()
+    blas.openblas_set_num_threads(2)
+    if blas.openblas_get_num_threads() != 2:
+        blas.openblas_set_num_threads(before)
+        pytest.skip("OpenBLAS runs on one thread only here")
+    try:
+        X, y = rfa_data
+        attnrate.RandomFeatureAttentionRegressor(heads=4).fit(X, y).predict(X)  # pins BLAS to 1 while it runs
+        assert blas.openblas_get_num_threads() == 2
+    finally:
+        blas.openblas_set_num_threads(before)
