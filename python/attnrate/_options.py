@@ -25,3 +25,18 @@ def options(pairs):
     """[(option, value, name the caller used)] for _core, leaving out values that are None (the
     library's default then applies)."""
     return [(key, option_text(value), name) for key, value, name in pairs if value is not None]
+
+
+def threads_of(threads):
+    """The ``threads`` parameter checked: an integer >= 0 (0: all cores)."""
+    if isinstance(threads, bool) or not isinstance(threads, numbers.Integral) or threads < 0:
+        raise ValueError(f"threads must be an integer >= 0 (0 = all cores), got {threads!r}")
+    return int(threads)
+
+
+def float_array(a, name):
+    """``a`` as a C-contiguous float64 array; ValueError naming it when it is not numeric."""
+    try:
+        return np.ascontiguousarray(np.asarray(a, dtype=np.float64))
+    except (TypeError, ValueError) as e:
+        raise ValueError(f"{name} must be an array of numbers: {e}") from None

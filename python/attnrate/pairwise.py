@@ -13,12 +13,12 @@ from sklearn.exceptions import NotFittedError
 from sklearn.metrics import r2_score
 
 from . import _core
-from ._options import options
+from ._options import float_array, options, threads_of
 from .simulate import PairwiseSimulation, _elementwise
 
 
 def _tokens(X):
-    return np.ascontiguousarray(np.asarray(X, dtype=np.float64))
+    return float_array(X, "X")
 
 
 def _truth_of(truth):
@@ -59,11 +59,12 @@ class _PairwiseSpline(RegressorMixin, BaseEstimator):
         if X.ndim == 3 and X.shape[2] != d:
             raise ValueError(f"X must have tokens in d = {d} dimensions as in fit, got shape {X.shape}")
         a, b = self.range_
-        return _core.predict_pairwise(X, self.A_, a, b, self.knots_, self.degree_, self.coef_, self.threads)
+        threads = threads_of(self.threads)
+        return _core.predict_pairwise(X, self.A_, a, b, self.knots_, self.degree_, self.coef_, threads)
 
     def score(self, X, Y, sample_weight=None):
         """R^2 over all M N entries of Y (not per token position)."""
-        Y = np.asarray(Y, dtype=np.float64)
+        Y = float_array(Y, "Y")
         Yhat = self.predict(X)
         if Y.shape != Yhat.shape:
             raise ValueError(f"Y must have shape {Yhat.shape} (M, N) of X, got {Y.shape}")
@@ -77,7 +78,7 @@ class _PairwiseSpline(RegressorMixin, BaseEstimator):
         self._check_fitted()
         a, b = self.range_
         err, se = _core.composed_error(_truth_of(truth), self.A_, a, b, self.knots_, self.degree_, self.coef_,
-                                       int(test_pairs), int(seed), self.threads)
+                                       int(test_pairs), int(seed), threads_of(self.threads))
         return (err, se) if return_se else err
 
 
@@ -124,12 +125,12 @@ class PairwiseSplineRegressor(_PairwiseSpline):
         """Fits phi_hat to tokens X (M, N, d) and outputs Y (M, N); returns self."""
         if self.A is None:
             raise ValueError("A is required (the d x d interaction matrix); LowRankPairwiseRegressor learns it")
-        X = _tokens(X)
-        A = np.ascontiguousarray(np.asarray(self.A, dtype=np.float64))
+        X, Y, A = _tokens(X), float_array(Y, "Y"), float_array(self.A, "A")
+        threads = threads_of(self.threads)
         rng = None
         if self.range is not None:
-            if len(self.range) != 2:
-                raise ValueError(f"range must be (a, b) with a < b, got {self.range!r}")
+            if not isinstance(self.range, (tuple, list, np.ndarray)) or len(self.range) != 2:
+                raise ValueError(f"range must be (a, b) with a < b, or None, got {self.range!r}")
             rng = list(self.range)
         common = [("range", rng, "range"), ("ridge", self.ridge, "ridge")]
         if isinstance(self.knots, str):
@@ -141,13 +142,13 @@ class PairwiseSplineRegressor(_PairwiseSpline):
             opts = options(common + [("select", self.select, "select"), ("folds", self.folds, "folds"),
                                      ("max-degree", self.max_degree, "max_degree"),
                                      ("max-knots", self.max_knots, "max_knots")])
-            fit = _core.fit_adaptive(X, Y, A, opts, self.threads)
+            fit = _core.fit_adaptive(X, Y, A, opts, threads)
             self.candidates_ = pd.DataFrame(fit["candidates"])
             self.select_ = fit["select"]
         else:
             opts = options(common + [("degree", 3 if self.degree is None else self.degree, "degree"),
                                      ("knots", self.knots, "knots")])
-            fit = _core.fit_spline(X, Y, A, opts, self.threads)
+            fit = _core.fit_spline(X, Y, A, opts, threads)
             self.rcond_ = float(fit["rcond"])
         self.A_ = A.copy()
         self._store(fit)
@@ -187,7 +188,7 @@ class LowRankPairwiseRegressor(_PairwiseSpline):
                         ("restarts", self.restarts, "restarts"), ("seed", self.seed, "seed"),
                         ("start", self.start, "start"), ("coarse-pieces", self.coarse_pieces, "coarse_pieces"),
                         ("refit-trim", self.refit_trim, "refit_trim")])
-        fit = _core.fit_joint(_tokens(X), Y, opts, self.threads)
+        fit = _core.fit_joint(_tokens(X), float_array(Y, "Y"), opts, threads_of(self.threads))
         self.A_ = fit["A"]
         self.U_ = fit["U"]
         self.V_ = fit["V"]

@@ -14,11 +14,11 @@ from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.exceptions import NotFittedError
 
 from . import _core
-from ._options import options
+from ._options import float_array, options, threads_of
 
 
 def _inputs(X):
-    return np.ascontiguousarray(np.asarray(X, dtype=np.float64))
+    return float_array(X, "X")
 
 
 def _lambda_text(lam):
@@ -92,7 +92,7 @@ class RandomFeatureAttentionRegressor(_RandomFeatures):
         opts = options([("heads", self.heads, "heads"), ("sigma-act", self.sigma, "sigma"), ("mu", mu, "mu"),
                         ("weights", "zero-mean" if mu == 0.0 else "biased", "mu"), ("tau", self.tau, "tau"),
                         ("lambda", _lambda_text(self.lam), "lam"), ("seed", self.seed, "seed")])
-        model, fit = _core.fit_rfa(X, y, opts, self.threads)
+        model, fit = _core.fit_rfa(X, float_array(y, "y"), opts, threads_of(self.threads))
         self._store(model, fit, X)
         self.weights_ = model.weights
         return self
@@ -128,7 +128,8 @@ class RandomFeatureMLPRegressor(_RandomFeatures):
         if not isinstance(self.match_heads, numbers.Integral) or isinstance(self.match_heads, bool):
             raise ValueError(f"match_heads must be an integer >= 1, got {self.match_heads!r}")
         opts = options([("lambda", _lambda_text(self.lam), "lam"), ("seed", self.seed, "seed")])
-        model, fit = _core.fit_mlp(X, y, opts, int(width), int(self.match_heads), str(self.sigma), self.threads)
+        model, fit = _core.fit_mlp(X, float_array(y, "y"), opts, int(width), int(self.match_heads), str(self.sigma),
+                                   threads_of(self.threads))
         self._store(model, fit, X)
         self.weights_ = model.weights
         return self

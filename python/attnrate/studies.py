@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from . import _core
-from ._options import option_text, options
+from ._options import float_array, option_text, options, threads_of
 
 
 def rate_table(sizes, errors, theory=None, bound="equal", tolerance=0.05, seeds=None, max_ci_width=None,
@@ -31,8 +31,8 @@ def rate_table(sizes, errors, theory=None, bound="equal", tolerance=0.05, seeds=
     ``verdict`` (None without theory), ``reason``, ``rule``, ``judged_interval`` and ``report``
     (the text ``attnrate rate`` prints for the same table).
     """
-    sizes = [float(v) for v in np.asarray(sizes, dtype=np.float64).ravel()]
-    errors = [float(v) for v in np.asarray(errors, dtype=np.float64).ravel()]
+    sizes = [float(v) for v in float_array(sizes, "sizes").ravel()]
+    errors = [float(v) for v in float_array(errors, "errors").ravel()]
     seed_labels = [] if seeds is None else [option_text(s) for s in np.asarray(seeds, dtype=object).ravel()]
     pairs = [("resamples", resamples, "resamples")]
     if theory is not None:
@@ -101,8 +101,8 @@ def run_study(name, out, threads=0, resume=False, progress=False, **study_option
     if out is None:
         raise ValueError("run_study needs out=DIR, the folder its summary.json, cells.csv and figures go to")
     out = os.fspath(out)
-    text = _core.run_study(name, options(_study_option_names(name, study_options_)), out, int(threads), bool(resume),
-                           bool(progress))
+    text = _core.run_study(name, options(_study_option_names(name, study_options_)), out, threads_of(threads),
+                           bool(resume), bool(progress))
     summary = json.loads(text)
     cells_path = os.path.join(out, "cells.csv")
     cells = pd.read_csv(cells_path) if os.path.exists(cells_path) else pd.DataFrame()
@@ -130,7 +130,7 @@ def verify(claims=None, profile="quick", out=None, only=None, seed=None, threads
         f"{k}={v!r}" for k, v in [("claims", claims), ("profile", profile), ("only", only), ("seed", seed)]
         if v is not None) + ")"
     text = _core.verify(paths, str(profile), "" if only is None else str(only),
-                        "" if seed is None else option_text(seed), os.fspath(out), int(threads), bool(resume),
+                        "" if seed is None else option_text(seed), os.fspath(out), threads_of(threads), bool(resume),
                         bool(progress), command)
     summary = json.loads(text)
     df = pd.DataFrame(summary.get("claims", []))

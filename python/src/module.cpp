@@ -129,7 +129,8 @@ PYBIND11_MODULE(_core, m) {
   });
   m.attr("__version__") = ATTNRATE_VERSION;
   m.def(
-      "build_info", [] { return build_info().dump(); }, Guard(), "Build information (JSON text): version, revision, libraries.");
+      "build_info", [] { return build_info().dump(); }, Guard(),
+      "Build information (JSON text): version, revision, libraries.");
   register_pairwise(m);
   register_random_features(m);
   register_studies(m);

@@ -385,12 +385,13 @@ void register_pairwise(py::module_& m) {
   m.def("simulate_pairwise", &simulate, Guard(), py::arg("options"));
   m.def("spline_value", &spline_value, Guard(), py::arg("a"), py::arg("b"), py::arg("pieces"), py::arg("degree"),
         py::arg("coef"), py::arg("u"));
-  m.def("predict_pairwise", &predict, Guard(), py::arg("X"), py::arg("A"), py::arg("a"), py::arg("b"), py::arg("pieces"),
-        py::arg("degree"), py::arg("coef"), py::arg("threads"));
+  m.def("predict_pairwise", &predict, Guard(), py::arg("X"), py::arg("A"), py::arg("a"), py::arg("b"),
+        py::arg("pieces"), py::arg("degree"), py::arg("coef"), py::arg("threads"));
   m.def("composed_error", &composed_error, Guard(), py::arg("truth"), py::arg("A"), py::arg("a"), py::arg("b"),
         py::arg("pieces"), py::arg("degree"), py::arg("coef"), py::arg("test_pairs"), py::arg("seed"),
         py::arg("threads"));
-  m.def("fit_spline", &fit_spline, Guard(), py::arg("X"), py::arg("Y"), py::arg("A"), py::arg("options"), py::arg("threads"));
+  m.def("fit_spline", &fit_spline, Guard(), py::arg("X"), py::arg("Y"), py::arg("A"), py::arg("options"),
+        py::arg("threads"));
   m.def("fit_adaptive", &fit_adaptive, Guard(), py::arg("X"), py::arg("Y"), py::arg("A"), py::arg("options"),
         py::arg("threads"));
   m.def("fit_joint", &fit_joint, Guard(), py::arg("X"), py::arg("Y"), py::arg("options"), py::arg("threads"));

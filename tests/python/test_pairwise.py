@@ -133,7 +133,10 @@ def test_cross_val_score_and_grid_search(sim):
     (lambda s: attnrate.PairwiseSplineRegressor(s.A, range=(1.0, -1.0)), "range"),
     (lambda s: attnrate.PairwiseSplineRegressor(np.eye(2)), "A must be 3 x 3"),
     (lambda s: attnrate.PairwiseSplineRegressor(), "A is required"),
+    (lambda s: attnrate.PairwiseSplineRegressor(s.A, range=5), "range must be"),
+    (lambda s: attnrate.PairwiseSplineRegressor(s.A, threads=-1), "threads must be an integer >= 0"),
     (lambda s: attnrate.LowRankPairwiseRegressor(rank=4), "rank must be in 1..3"),
+    (lambda s: attnrate.LowRankPairwiseRegressor(knots=2.5), "knots must be an integer"),
     (lambda s: attnrate.LowRankPairwiseRegressor(start="zero"), "start must be moment or random"),
 ])
 def test_bad_parameters_raise_value_error(sim, make, message):
@@ -151,6 +154,8 @@ def test_bad_data_raise_value_error(sim):
     X[3, 1, 2] = np.nan
     with pytest.raises(ValueError, match="X contains NaN"):
         est.fit(X, sim.Y)
+    with pytest.raises(ValueError, match="Y must be an array of numbers"):
+        est.fit(sim.X, np.full(sim.Y.shape, "a"))
     with pytest.raises(ValueError, match="N >= 2"):
         est.fit(sim.X[:, :1], sim.Y[:, :1])
     est.fit(sim.X, sim.Y)

@@ -86,6 +86,10 @@ def test_bad_input_raises_value_error(rfa_data):
         attnrate.RandomFeatureAttentionRegressor(lam=0.0).fit(X, y)
     with pytest.raises(ValueError, match="lam must be"):
         attnrate.RandomFeatureAttentionRegressor(lam=None).fit(X, y)
+    with pytest.raises(ValueError, match="y must be an array of numbers"):
+        attnrate.RandomFeatureAttentionRegressor().fit(X, ["a"] * 240)
+    with pytest.raises(ValueError, match="threads"):
+        attnrate.RandomFeatureMLPRegressor(threads=1.5).fit(X, y)
     with pytest.raises(ValueError, match="y must have one entry per sample"):
         attnrate.RandomFeatureAttentionRegressor().fit(X, y[:10])
     with pytest.raises(ValueError, match="X must have 3 dimensions"):
