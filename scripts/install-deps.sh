@@ -14,6 +14,8 @@ packages=(
   libsleef-dev                 # SLEEF vector math: the activations' kernels
   libopenmpi-dev openmpi-bin   # MPI scale-out of study cells (optional component, tested in CI)
   time                         # /usr/bin/time -v for the peak-RSS measurements
+  pybind11-dev python3-pybind11 python3-dev        # the Python module (optional component, docs/python.md)
+  python3-numpy python3-pandas python3-scipy python3-sklearn python3-pytest  # ... what it uses and its tests
 )
 # Extra packages a caller may ask for (e.g. chromium for the report screenshot).
 packages+=("$@")

@@ -199,6 +199,22 @@ nlohmann::json rate_summary(const RateTable& t, const RateAnalysis& a, const std
   return j;
 }
 
+RateFitOptions read_rate_fit_options(const Settings& s) {
+  RateFitOptions o;
+  o.rule = rule_of(s);
+  o.resamples = s.get_count("resamples", 1, 1000000);
+  return o;
+}
+
+RateOutcome rate_of_table(const RateTable& table, const RateFitOptions& options) {
+  RateOutcome outcome;
+  outcome.analysis = analyse_rate(table, options.rule, options.resamples);
+  const RateAnalysis& a = outcome.analysis;
+  outcome.exit_code = a.judgement && a.judgement->verdict != Verdict::consistent ? 1 : 0;
+  outcome.report.message = table_text(table, a);
+  return outcome;
+}
+
 std::vector<KeySpec> rate_keys() {
   return {
       {"data", "", "error table CSV with a header (columns size,error[,seed]; other columns ignored)", "PATH"},
@@ -224,8 +240,7 @@ RateOutcome rate(const Settings& s, const std::filesystem::path& out) {
   if (s.raw("seed-col") != "auto") columns.seed = s.raw("seed-col");
   for (const char* key : {"size-col", "error-col", "seed-col"})
     if (s.raw(key).empty()) throw InputError(s.source(key) + " must name a column, got ''");
-  const std::optional<JudgeRule> rule = rule_of(s);
-  const int resamples = s.get_count("resamples", 1, 1000000);
+  const RateFitOptions fit_options = read_rate_fit_options(s);
   const ReadLimits limits{s.get_bytes("max-input-size"), s.get_bytes("max-line-length")};
   const std::filesystem::path data = s.raw("data");
 
@@ -241,11 +256,8 @@ RateOutcome rate(const Settings& s, const std::filesystem::path& out) {
   }
 
   const RateTable table = read_rate_table(data, columns, limits);
-  RateOutcome outcome;
-  outcome.analysis = analyse_rate(table, rule, resamples);
+  RateOutcome outcome = rate_of_table(table, fit_options);
   const RateAnalysis& a = outcome.analysis;
-  outcome.exit_code = a.judgement && a.judgement->verdict != Verdict::consistent ? 1 : 0;
-  outcome.report.message = table_text(table, a);
 
   if (!out.empty()) {
     std::vector<std::string> figures;

@@ -61,6 +61,21 @@ struct RateOutcome {
   RateAnalysis analysis;
 };
 
+/// The options of `rate` that shape the fit and its verdict: the judge's rule from --theory,
+/// --bound, --tolerance and --max-ci-width (none without --theory) and --resamples. Throws
+/// InputError naming the option (e.g. --bound without --theory).
+struct RateFitOptions {
+  std::optional<JudgeRule> rule;
+  int resamples = 2000;
+};
+RateFitOptions read_rate_fit_options(const Settings& s);
+
+/// What `rate` computes and prints for a table already in memory, without reading or writing any
+/// file: analyse_rate, the printed table and verdict (report.message, without the "wrote" line of
+/// --out) and the exit code. `rate` is this on the table it reads, plus its output files; the
+/// Python module's rate_table calls it on a make_rate_table table.
+RateOutcome rate_of_table(const RateTable& table, const RateFitOptions& options);
+
 /// The whole command: validates every option (InputError naming it, e.g. "--tolerance must be
 /// >= 0, got -1"; --bound, --tolerance or --max-ci-width without --theory), then, when `out` is
 /// not empty, locks the folder (OutputLock, created if needed) and checks its outputs (not

@@ -93,6 +93,22 @@ std::size_t column_of(const std::filesystem::path& path, const std::vector<std::
   return found;
 }
 
+// At least 2 distinct sizes and 3 rows, whatever the table was read from.
+void check_rate_table_shape(const RateTable& t) {
+  std::set<double> sizes;
+  for (const auto& r : t.rows) sizes.insert(r.size);
+  if (sizes.size() < 2) {
+    std::ostringstream m;
+    m << t.path.string() << ": need at least 2 distinct values of " << t.size_column << " for a rate, got "
+      << sizes.size();
+    if (sizes.size() == 1) m << " (" << *sizes.begin() << ")";
+    throw InputError(m.str());
+  }
+  if (t.rows.size() < 3)
+    throw InputError(t.path.string() + ": need at least 3 rows for a slope with a confidence interval, got " +
+                     std::to_string(t.rows.size()));
+}
+
 }  // namespace
 
 RateTable read_rate_table(const std::filesystem::path& path, const RateColumns& columns, const ReadLimits& limits) {
@@ -161,18 +177,54 @@ RateTable read_rate_table(const std::filesystem::path& path, const RateColumns& 
     t.rows.push_back(std::move(r));
   }
 
-  std::set<double> sizes;
-  for (const auto& r : t.rows) sizes.insert(r.size);
-  if (sizes.size() < 2) {
-    std::ostringstream m;
-    m << path.string() << ": need at least 2 distinct values of " << t.size_column << " for a rate, got "
-      << sizes.size();
-    if (sizes.size() == 1) m << " (" << *sizes.begin() << ")";
-    throw InputError(m.str());
+  check_rate_table_shape(t);
+  return t;
+}
+
+RateTable make_rate_table(const std::vector<double>& sizes, const std::vector<double>& errors,
+                          const std::vector<std::string>& seeds, const std::string& name) {
+  if (errors.size() != sizes.size() || (!seeds.empty() && seeds.size() != sizes.size())) {
+    std::string m = name + ": sizes, errors" + (seeds.empty() ? "" : " and seeds") +
+                    " must have one entry per row, got " + std::to_string(sizes.size()) + ", " +
+                    std::to_string(errors.size());
+    if (!seeds.empty()) m += " and " + std::to_string(seeds.size());
+    throw InputError(m);
   }
-  if (t.rows.size() < 3)
-    throw InputError(path.string() + ": need at least 3 rows for a slope with a confidence interval, got " +
-                     std::to_string(t.rows.size()));
+  RateTable t;
+  t.path = name;
+  t.size_column = "size";
+  t.error_column = "error";
+  if (!seeds.empty()) t.seed_column = "seed";
+  // What parse_positive checks in a file: sizes and errors enter the fit through their logarithms.
+  const auto positive = [&name](const char* what, std::size_t k, double v) {
+    std::ostringstream m;
+    m << name << ": " << what << "[" << k << "] must be ";
+    if (!std::isfinite(v)) m << "finite (no NaN or infinity)";
+    else if (!(v > 0.0)) m << "> 0 (the rate is fitted on its log)";
+    else return v;
+    m << ", got " << v;
+    throw InputError(m.str());
+  };
+  std::map<std::pair<double, std::string>, std::size_t> seen;  // (size, seed) -> index, for duplicates
+  for (std::size_t k = 0; k < sizes.size(); ++k) {
+    RateRow r;
+    r.line = k;
+    r.size = positive("sizes", k, sizes[k]);
+    r.error = positive("errors", k, errors[k]);
+    if (!seeds.empty()) {
+      if (seeds[k].empty()) throw InputError(name + ": seeds[" + std::to_string(k) + "] is empty");
+      r.seed = seeds[k];
+      const auto [it, fresh] = seen.emplace(std::make_pair(r.size, r.seed), k);
+      if (!fresh) {
+        std::ostringstream m;
+        m << name << ": row " << k << " has the same size and seed as row " << it->second << " (" << r.size << ", '"
+          << r.seed << "'; one row per cell)";
+        throw InputError(m.str());
+      }
+    }
+    t.rows.push_back(std::move(r));
+  }
+  check_rate_table_shape(t);
   return t;
 }
 

@@ -34,7 +34,7 @@ struct RateRow {
   double size = 0.0;   ///< finite, > 0
   double error = 0.0;  ///< finite, > 0
   std::string seed;    ///< the seed column's text ("" without a seed column)
-  std::size_t line = 0;  ///< 1-based line in the file (the header is line 1)
+  std::size_t line = 0;  ///< 1-based line in the file (the header is line 1); make_rate_table: 0-based index
 };
 
 struct RateTable {
@@ -55,5 +55,14 @@ inline constexpr ReadLimits kRateReadLimits{std::uint64_t{1} << 30, std::uint64_
 /// (naming the line of the first), fewer than 3 rows, and fewer than 2 distinct sizes.
 RateTable read_rate_table(const std::filesystem::path& path, const RateColumns& columns = {},
                           const ReadLimits& limits = kRateReadLimits);
+
+/// The same table from values in memory (the Python module's rate_table): row k is (sizes[k],
+/// errors[k], seeds[k]), `seeds` empty for a table without a seed column. `name` stands for the
+/// file in messages and in RateTable::path; the columns are called size, error and seed. Refuses
+/// (InputError) what read_rate_table refuses, naming the entry as "<name>: sizes[k] ..." (0-based):
+/// lengths that differ, a size or error that is not finite or not > 0, an empty seed, the same
+/// (size, seed) twice, fewer than 3 rows and fewer than 2 distinct sizes.
+RateTable make_rate_table(const std::vector<double>& sizes, const std::vector<double>& errors,
+                          const std::vector<std::string>& seeds, const std::string& name);
 
 }  // namespace attnrate

@@ -1,0 +1,42 @@
+"""Python values as the option text the library reads (the same text as on the command line)."""
+
+import numbers
+
+import numpy as np
+
+
+def option_text(value):
+    """The command-line text of a Python value: numbers in their shortest round-trip form, sequences
+    as comma lists (e.g. ``M=[1000, 2000]`` is ``--M 1000,2000``), booleans as true/false."""
+    if isinstance(value, (bool, np.bool_)):
+        return "true" if value else "false"
+    if isinstance(value, numbers.Integral):
+        return str(int(value))
+    if isinstance(value, numbers.Real):
+        return repr(float(value))
+    if isinstance(value, str):
+        return value
+    if isinstance(value, (list, tuple, np.ndarray)):
+        return ",".join(option_text(v) for v in value)
+    raise ValueError(f"an option value must be a number, a string or a list of them, got {value!r}")
+
+
+def options(pairs):
+    """[(option, value, name the caller used)] for _core, leaving out values that are None (the
+    library's default then applies)."""
+    return [(key, option_text(value), name) for key, value, name in pairs if value is not None]
+
+
+def threads_of(threads):
+    """The ``threads`` parameter checked: an integer >= 0 (0: all cores)."""
+    if isinstance(threads, bool) or not isinstance(threads, numbers.Integral) or threads < 0:
+        raise ValueError(f"threads must be an integer >= 0 (0 = all cores), got {threads!r}")
+    return int(threads)
+
+
+def float_array(a, name):
+    """``a`` as a C-contiguous float64 array; ValueError naming it when it is not numeric."""
+    try:
+        return np.ascontiguousarray(np.asarray(a, dtype=np.float64))
+    except (TypeError, ValueError) as e:
+        raise ValueError(f"{name} must be an array of numbers: {e}") from None

@@ -1,0 +1,197 @@
+"""Least-squares B-spline estimators of the pairwise-interaction model, as scikit-learn regressors.
+
+A sample is a whole set of N tokens: X has shape (M, N, d) and Y shape (M, N), so scikit-learn's
+splitters (which split axis 0) split samples, never tokens of one sample. ``score`` is R^2 over all
+M N entries. Fits run the library's estimators on the arrays in place (estimators/pairwise_lse,
+estimators/pairwise_erm); see docs/python.md.
+"""
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator, RegressorMixin
+from sklearn.exceptions import NotFittedError
+from sklearn.metrics import r2_score
+
+from . import _core
+from ._options import float_array, options, threads_of
+from .simulate import PairwiseSimulation, _elementwise
+
+
+def _tokens(X):
+    return float_array(X, "X")
+
+
+def _truth_of(truth):
+    if isinstance(truth, PairwiseSimulation):
+        return truth.truth
+    if isinstance(truth, _core.PairwiseTruth):
+        return truth
+    raise ValueError(f"truth must be the result of simulate_pairwise (or its .truth), got {type(truth).__name__}")
+
+
+class _PairwiseSpline(RegressorMixin, BaseEstimator):
+    """What both pairwise estimators share once fitted: phi_hat, predictions, R^2 and the composed error."""
+
+    def _check_fitted(self):
+        if not hasattr(self, "coef_"):
+            raise NotFittedError(f"this {type(self).__name__} is not fitted yet; call fit(X, Y) first")
+
+    def _store(self, fit):
+        self.coef_ = fit["coef"]
+        self.degree_ = int(fit["degree"])
+        self.knots_ = int(fit["pieces"])
+        self.knot_vector_ = fit["knots"]
+        self.range_ = tuple(fit["range"])
+        self.train_mse_ = float(fit["train_mse"])
+        self.solver_ = fit["solver"]
+
+    def phi(self, u):
+        """The fitted phi_hat(u), elementwise (any shape; u outside range_ is clamped to its ends)."""
+        self._check_fitted()
+        a, b = self.range_
+        return _elementwise(lambda v: _core.spline_value(a, b, self.knots_, self.degree_, self.coef_, v), u)
+
+    def predict(self, X):
+        """Yhat_i = 1/(N-1) sum_{j != i} phi_hat(X_i^T A_ X_j) for every sample, shape (M, N)."""
+        self._check_fitted()
+        X = _tokens(X)
+        d = self.A_.shape[0]
+        if X.ndim == 3 and X.shape[2] != d:
+            raise ValueError(f"X must have tokens in d = {d} dimensions as in fit, got shape {X.shape}")
+        a, b = self.range_
+        threads = threads_of(self.threads)
+        return _core.predict_pairwise(X, self.A_, a, b, self.knots_, self.degree_, self.coef_, threads)
+
+    def score(self, X, Y, sample_weight=None):
+        """R^2 over all M N entries of Y (not per token position)."""
+        Y = float_array(Y, "Y")
+        Yhat = self.predict(X)
+        if Y.shape != Yhat.shape:
+            raise ValueError(f"Y must have shape {Yhat.shape} (M, N) of X, got {Y.shape}")
+        w = None if sample_weight is None else np.repeat(np.asarray(sample_weight, dtype=np.float64), Y.shape[1])
+        return float(r2_score(Y.ravel(), Yhat.ravel(), sample_weight=w))
+
+    def composed_error(self, truth, test_pairs=100000, seed=1, return_se=False):
+        """The squared L2(rho) error of g_hat(x, y) = phi_hat(x^T A_ y) against the truth's g, as the
+        studies measure it: the mean of (g_hat - g)^2 over ``test_pairs`` fresh token pairs of the
+        truth's law rho, drawn from ``seed``. ``return_se``: also its Monte Carlo standard error."""
+        self._check_fitted()
+        a, b = self.range_
+        err, se = _core.composed_error(_truth_of(truth), self.A_, a, b, self.knots_, self.degree_, self.coef_,
+                                       int(test_pairs), int(seed), threads_of(self.threads))
+        return (err, se) if return_se else err
+
+
+class PairwiseSplineRegressor(_PairwiseSpline):
+    """Least squares over clamped uniform B-splines with A known (``attnrate fit pairwise --A``).
+
+    Parameters
+    ----------
+    A : array (d, d)
+        The interaction matrix.
+    degree : int or None
+        Spline degree 0..10 (None: 3). Leave None with ``knots="adaptive"``.
+    knots : int or "adaptive"
+        Number of equal pieces K of the spline interval, or "adaptive": degree 0..max_degree and
+        K = 1, 2, 4, ... up to max_knots (None: M / ln(M)^2) selected from the training data by
+        ``select`` ("cv": ``folds``-fold cross-validation; "penalty": a BIC-type rule).
+    range : (a, b) or None
+        Spline interval; None: [min, max] of u = X_i^T A X_j over the training data.
+    ridge : float
+        Ridge penalty lambda >= 0.
+    threads : int
+        Threads (0: all cores); results do not depend on it.
+
+    Fitted attributes: ``coef_`` (K + degree coefficients), ``degree_``, ``knots_`` (K),
+    ``knot_vector_`` (the clamped knot vector, K + 2 degree + 1 entries), ``range_``, ``A_``,
+    ``train_mse_``, ``solver_``; with knots="adaptive" also ``candidates_`` (a DataFrame of every
+    candidate space with its risks) and ``select_``.
+    """
+
+    def __init__(self, A=None, degree=None, knots=8, range=None, ridge=0.0, select="cv", folds=5, max_degree=3,
+                 max_knots=None, threads=0):
+        self.A = A
+        self.degree = degree
+        self.knots = knots
+        self.range = range
+        self.ridge = ridge
+        self.select = select
+        self.folds = folds
+        self.max_degree = max_degree
+        self.max_knots = max_knots
+        self.threads = threads
+
+    def fit(self, X, Y):
+        """Fits phi_hat to tokens X (M, N, d) and outputs Y (M, N); returns self."""
+        if self.A is None:
+            raise ValueError("A is required (the d x d interaction matrix); LowRankPairwiseRegressor learns it")
+        X, Y, A = _tokens(X), float_array(Y, "Y"), float_array(self.A, "A")
+        threads = threads_of(self.threads)
+        rng = None
+        if self.range is not None:
+            if not isinstance(self.range, (tuple, list, np.ndarray)) or len(self.range) != 2:
+                raise ValueError(f"range must be (a, b) with a < b, or None, got {self.range!r}")
+            rng = list(self.range)
+        common = [("range", rng, "range"), ("ridge", self.ridge, "ridge")]
+        if isinstance(self.knots, str):
+            if self.knots != "adaptive":
+                raise ValueError(f"knots must be a number of pieces >= 1 or 'adaptive', got {self.knots!r}")
+            if self.degree is not None:
+                raise ValueError(f"degree={self.degree!r} has no effect with knots='adaptive' (degree and K are "
+                                 "selected from the data; bound the degree with max_degree); leave degree=None")
+            opts = options(common + [("select", self.select, "select"), ("folds", self.folds, "folds"),
+                                     ("max-degree", self.max_degree, "max_degree"),
+                                     ("max-knots", self.max_knots, "max_knots")])
+            fit = _core.fit_adaptive(X, Y, A, opts, threads)
+            self.candidates_ = pd.DataFrame(fit["candidates"])
+            self.select_ = fit["select"]
+        else:
+            opts = options(common + [("degree", 3 if self.degree is None else self.degree, "degree"),
+                                     ("knots", self.knots, "knots")])
+            fit = _core.fit_spline(X, Y, A, opts, threads)
+            self.rcond_ = float(fit["rcond"])
+        self.A_ = A.copy()
+        self._store(fit)
+        return self
+
+
+class LowRankPairwiseRegressor(_PairwiseSpline):
+    """A unknown: the joint least-squares fit of A = U V^T of rank r and phi
+    (``attnrate fit pairwise --rank``; variable projection, L-BFGS, seeded restarts, continuation
+    in K). Only g(x, y) = phi(x^T A y) is identified: (phi(c u), A / c) is the same fit.
+
+    Parameters: ``rank`` r (1..d), ``degree`` (1..10), ``knots`` K, ``restarts`` (1..1000), ``seed``
+    of the restarts, ``start`` ("moment" or "random"), ``coarse_pieces`` (continuation in K from this
+    many pieces; 0: off), ``refit_trim`` (training interactions cut at each end for the final
+    phi-step; 0: none), ``threads`` (0: all cores; results do not depend on it). The defaults are
+    the command's.
+
+    Fitted attributes: ``A_``, ``U_``, ``V_``, ``coef_``, ``degree_``, ``knots_``, ``knot_vector_``,
+    ``range_``, ``train_mse_``, ``solver_``, ``diagnostics_`` (iterations, restarts, stop reason, ...).
+    """
+
+    def __init__(self, rank=1, degree=3, knots=8, restarts=4, seed=1, start="moment", coarse_pieces=4, refit_trim=0,
+                 threads=0):
+        self.rank = rank
+        self.degree = degree
+        self.knots = knots
+        self.restarts = restarts
+        self.seed = seed
+        self.start = start
+        self.coarse_pieces = coarse_pieces
+        self.refit_trim = refit_trim
+        self.threads = threads
+
+    def fit(self, X, Y):
+        """Fits A and phi_hat to tokens X (M, N, d) and outputs Y (M, N); returns self."""
+        opts = options([("rank", self.rank, "rank"), ("degree", self.degree, "degree"), ("knots", self.knots, "knots"),
+                        ("restarts", self.restarts, "restarts"), ("seed", self.seed, "seed"),
+                        ("start", self.start, "start"), ("coarse-pieces", self.coarse_pieces, "coarse_pieces"),
+                        ("refit-trim", self.refit_trim, "refit_trim")])
+        fit = _core.fit_joint(_tokens(X), float_array(Y, "Y"), opts, threads_of(self.threads))
+        self.A_ = fit["A"]
+        self.U_ = fit["U"]
+        self.V_ = fit["V"]
+        self.diagnostics_ = fit["diagnostics"]
+        self._store(fit)
+        return self

@@ -1,0 +1,138 @@
+"""Rates, studies and claims: the code of ``attnrate rate``, ``attnrate study`` and ``attnrate verify``
+called in place, with pandas results."""
+
+import json
+import os
+import numbers
+
+import numpy as np
+import pandas as pd
+
+from . import _core
+from ._options import float_array, option_text, options, threads_of
+
+
+def rate_table(sizes, errors, theory=None, bound="equal", tolerance=0.05, seeds=None, max_ci_width=None,
+               resamples=2000):
+    """The convergence rate of an error table, fitted and judged by ``attnrate rate``'s code.
+
+    ``sizes`` and ``errors`` (one entry per cell, both > 0) and optionally ``seeds`` (one label per
+    cell; a (size, seed) pair may occur once). The slope is the OLS slope of log error on log size
+    over every cell, with a Student-t and a seed-bootstrap 95% interval (``resamples`` refits).
+    With ``theory`` (a number, or (low, high) for ``bound="within"``), the slope is judged by the
+    verdict rule of the claims (``bound``: equal, at-most, at-least or within; ``tolerance`` in
+    slope units; ``max_ci_width``: inconclusive beyond it); without it ``bound``, ``tolerance``
+    are not used.
+
+    Returns a DataFrame with one row per distinct size (increasing): ``size``, ``cells``,
+    ``median_error`` and ``local_rate`` (log(e2/e1) / log(s2/s1) between consecutive medians; NaN
+    for the first). ``.attrs`` holds the global fit: ``slope``, ``intercept``, ``slope_se``,
+    ``residual_sd``, ``ci_t``, ``ci_boot``, ``cells``, ``distinct_sizes``, ``bootstrap_resamples``,
+    ``verdict`` (None without theory), ``reason``, ``rule``, ``judged_interval`` and ``report``
+    (the text ``attnrate rate`` prints for the same table).
+    """
+    sizes = [float(v) for v in float_array(sizes, "sizes").ravel()]
+    errors = [float(v) for v in float_array(errors, "errors").ravel()]
+    seed_labels = [] if seeds is None else [option_text(s) for s in np.asarray(seeds, dtype=object).ravel()]
+    pairs = [("resamples", resamples, "resamples")]
+    if theory is not None:
+        if isinstance(theory, (tuple, list, np.ndarray)):
+            theory = [float(v) for v in theory]
+        elif not isinstance(theory, numbers.Real) or isinstance(theory, bool):
+            raise ValueError(f"theory must be a number (or (low, high) with bound='within'), got {theory!r}")
+        pairs += [("theory", theory, "theory"), ("bound", bound, "bound"), ("tolerance", tolerance, "tolerance")]
+    pairs.append(("max-ci-width", max_ci_width, "max_ci_width"))
+    r = _core.rate_table(sizes, errors, seed_labels, options(pairs))
+    df = pd.DataFrame(r["rows"], columns=["size", "cells", "median_error", "local_rate"])
+    df["local_rate"] = df["local_rate"].astype(float)
+    fit = r["fit"]
+    claim = r["claim"]
+    df.attrs.update({
+        "slope": fit["slope"], "intercept": fit["intercept"], "slope_se": fit["slope_se"],
+        "residual_sd": fit["residual_sd"], "ci_t": tuple(fit["ci_t"]), "ci_boot": tuple(fit["ci_boot"]),
+        "cells": fit["cells"], "distinct_sizes": fit["distinct_sizes"], "ci_level": fit["ci_level"],
+        "bootstrap_resamples": fit["bootstrap_resamples"],
+        "verdict": None if claim is None else claim["verdict"],
+        "reason": None if claim is None else claim["reason"],
+        "rule": None if claim is None else claim["rule"],
+        "judged_interval": None if claim is None else tuple(claim["judged_interval"]),
+        "report": r["report"],
+    })
+    return df
+
+
+def studies():
+    """The built-in studies: a DataFrame of ``name`` and ``description``."""
+    return pd.DataFrame(_core.studies(), columns=["name", "description"])
+
+
+def study_options(name):
+    """A study's options (as on the command line) with their defaults: DataFrame ``option``, ``default``, ``help``."""
+    return pd.DataFrame(_core.study_options(name), columns=["option", "default", "help"])
+
+
+def study_quantities(name):
+    """What a study measures: DataFrame ``quantity``, ``description``, ``select`` (the keys that tell its
+    measurements apart)."""
+    return pd.DataFrame(_core.study_quantities(name), columns=["quantity", "description", "select"])
+
+
+def _study_option_names(name, given):
+    """(option, value, name) for run_study's keyword arguments: a name is the option as on the command
+    line (``M``, ``activation``) or with underscores for dashes (``test_pairs`` for ``test-pairs``)."""
+    keys = {k for k, _, _ in _core.study_options(name)}
+    pairs = []
+    for arg, value in given.items():
+        key = arg if arg in keys or arg.replace("_", "-") not in keys else arg.replace("_", "-")
+        pairs.append((key, value, arg))
+    return pairs
+
+
+def run_study(name, out, threads=0, resume=False, progress=False, **study_options_):
+    """Runs a study as ``attnrate study NAME --out OUT`` does, with its options as keyword arguments
+    (named as on the command line, dashes or underscores: ``M="1000:8000:x2"``, ``seeds=4``,
+    ``test_pairs=20000``; a list is a comma list). The study writes summary.json, cells.csv, its
+    figures and per-cell checkpoints into ``out`` (required; ``resume=True`` reuses matching
+    checkpoints). ``progress``: progress lines on stderr.
+
+    Returns ``(cells, summary)``: cells.csv as a DataFrame and summary.json as a dict (its
+    ``quantities`` are the measurements).
+    """
+    if out is None:
+        raise ValueError("run_study needs out=DIR, the folder its summary.json, cells.csv and figures go to")
+    out = os.fspath(out)
+    text = _core.run_study(name, options(_study_option_names(name, study_options_)), out, threads_of(threads),
+                           bool(resume), bool(progress))
+    summary = json.loads(text)
+    cells_path = os.path.join(out, "cells.csv")
+    cells = pd.read_csv(cells_path) if os.path.exists(cells_path) else pd.DataFrame()
+    return cells, summary
+
+
+def verify(claims=None, profile="quick", out=None, only=None, seed=None, threads=0, resume=False, progress=False):
+    """Checks claims as ``attnrate verify`` does: ``claims`` a claims file or folder, or a list of them
+    (None: the built-in claims); ``profile`` "quick" or "full"; ``only`` a glob over claim ids;
+    ``seed`` replaces every claim's base seed. Writes report.html, report.md, summary.json and one
+    study folder per claim into ``out`` (required).
+
+    Returns the verdicts as a DataFrame, one row per claim (``id``, ``study``, ``quantity``,
+    ``verdict``, ``measured``, ``ci_t``, ``ci_boot``, ...); ``.attrs["summary"]`` is summary.json.
+    """
+    if out is None:
+        raise ValueError("verify needs out=DIR, the folder its reports and study folders go to")
+    if claims is None:
+        paths = []
+    elif isinstance(claims, (str, os.PathLike)):
+        paths = [os.fspath(claims)]
+    else:
+        paths = [os.fspath(p) for p in claims]
+    command = "attnrate.verify(" + ", ".join(
+        f"{k}={v!r}" for k, v in [("claims", claims), ("profile", profile), ("only", only), ("seed", seed)]
+        if v is not None) + ")"
+    text = _core.verify(paths, str(profile), "" if only is None else str(only),
+                        "" if seed is None else option_text(seed), os.fspath(out), threads_of(threads), bool(resume),
+                        bool(progress), command)
+    summary = json.loads(text)
+    df = pd.DataFrame(summary.get("claims", []))
+    df.attrs["summary"] = summary
+    return df

@@ -1,0 +1,244 @@
+// The random-feature models in _core: random-feature attention (the options of `attnrate fit
+// rfa`) and the random-feature MLP, fitted by ridge on data in memory. A fitted model is kept as
+// the library's object (its frozen weights are drawn from the seed, so two fits with the same
+// parameters and seed are the same model).
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <memory>
+
+#include "estimators/common/input_error.hpp"
+#include "estimators/common/random.hpp"
+#include "estimators/random_features/random_feature_attention.hpp"
+#include "estimators/random_features/random_feature_mlp.hpp"
+#include "python/src/binding.hpp"
+#include "studies/commands/command.hpp"
+#include "studies/commands/fit_rfa.hpp"
+#include "studies/commands/simulate_rfa.hpp"
+#include "studies/io/memory_budget.hpp"
+#include "theory/rfa/attention_law.hpp"
+#include "theory/rfa/rfa_targets.hpp"
+
+namespace attnrate::python {
+namespace {
+
+// X (n, N + 1, d), key 0 the query, as AttentionInputs (copies); checks shape and finiteness.
+AttentionInputs inputs_of(const Array& X) {
+  require_ndim(X, 3, "X", "(samples n, 1 + keys N, dimension d)");
+  if (X.shape(0) < 1 || X.shape(1) < 2 || X.shape(2) < 1)
+    throw InputError("X needs n >= 1 samples of a query and N >= 1 keys in d >= 1 dimensions, got shape " +
+                     shape_text(X));
+  require_finite(X, "X");
+  const auto n = static_cast<arma::uword>(X.shape(0)), T = static_cast<arma::uword>(X.shape(1)),
+             d = static_cast<arma::uword>(X.shape(2));
+  AttentionInputs in;
+  in.d = static_cast<int>(d);
+  in.N = static_cast<int>(T - 1);
+  in.query.set_size(d, n);
+  in.keys.set_size(d, n * (T - 1));
+  const double* x = X.data();
+  for (arma::uword s = 0; s < n; ++s) {
+    std::copy(x + s * T * d, x + s * T * d + d, in.query.colptr(s));
+    std::copy(x + s * T * d + d, x + (s + 1) * T * d, in.keys.colptr(s * (T - 1)));
+  }
+  return in;
+}
+
+arma::vec targets_of(const Array& y, std::size_t n) {
+  require_ndim(y, 1, "y", "(samples n,)");
+  if (static_cast<std::size_t>(y.shape(0)) != n)
+    throw InputError("y must have one entry per sample of X (" + std::to_string(n) + "), got shape " + shape_text(y));
+  require_finite(y, "y");
+  return arma::vec(y.data(), n);
+}
+
+// The ridge step's options as `fit rfa --lambda` reads them: gcv, kfold (folds from
+// derive_seed(seed, "folds")) or a fixed lambda > 0.
+RidgeFitOptions ridge_of(const Settings& s, std::uint64_t seed) {
+  RidgeFitOptions ridge;
+  const std::string lambda = s.get_string("lambda");
+  if (lambda == "gcv") {
+    ridge.rule = LambdaRule::gcv;
+  } else if (lambda == "kfold") {
+    ridge.rule = LambdaRule::kfold;
+    ridge.fold_seed = derive_seed(seed, {hash_name("folds")});
+  } else {
+    ridge.rule = LambdaRule::fixed;
+    ridge.lambda = s.get_double("lambda", 0.0, std::numeric_limits<double>::infinity(), false);
+  }
+  return ridge;
+}
+
+py::dict ridge_dict(const RidgeFit& fit, LambdaRule rule) {
+  py::dict r;
+  r["lambda_rule"] = to_string(rule);
+  r["lambda"] = fit.solution.lambda;
+  r["lambda_grid"] = array_of(arma::vec(fit.selection.grid));
+  r["lambda_scores"] = array_of(arma::vec(fit.selection.scores));
+  r["lambda_at_edge"] = fit.selection.at_edge;
+  r["form"] = to_string(fit.solution.form);
+  r["solver"] = fit.solution.solver;
+  r["rcond"] = fit.solution.rcond;
+  r["fallback"] = fit.solution.fallback;
+  r["train_mse"] = fit.solution.train_mse;
+  r["coef"] = array_of(fit.solution.w);
+  return r;
+}
+
+void check_memory(const Settings& s, double n, double tokens, double d, double P, const std::string& what) {
+  MemoryEstimate need;
+  need.add("inputs of " + std::to_string(static_cast<long long>(n)) + " samples", 8.0 * n * tokens * d);
+  need.add("features (n x " + std::to_string(static_cast<long long>(P)) + ")", 8.0 * n * P);
+  need.add("Gram matrix and its eigenvectors", 24.0 * std::min(n, P) * std::min(n, P));
+  need.check(memory_budget(s), what, "lower the number of features, or fit less data");
+}
+
+// `fit rfa` on data in memory: the model and its ridge record.
+py::tuple fit_rfa_model(const Array& X, const Array& y, const std::vector<Option>& options, int threads) {
+  const Settings s = settings_of(fit_rfa_keys(), options);
+  RfaOptions opt;
+  opt.heads = s.get_count("heads", 1, 1000000);
+  opt.activation = parse_rfa_activation(s.get_string("sigma-act"));
+  opt.law = parse_weight_law(s.get_string("weights"));
+  opt.mu = s.get_double("mu", -std::numeric_limits<double>::infinity(), std::numeric_limits<double>::infinity());
+  opt.tau = s.get_double("tau", 0.0, std::numeric_limits<double>::infinity());
+  opt.seed = s.get_seed("seed");
+  opt.threads = threads;
+  const RidgeFitOptions ridge = ridge_of(s, opt.seed);
+  const AttentionInputs in = inputs_of(X);
+  const arma::vec yv = targets_of(y, in.n());
+  check_memory(s, static_cast<double>(in.n()), in.N + 1.0, in.d, static_cast<double>(opt.heads) * (in.d + 1),
+               "RandomFeatureAttentionRegressor.fit");
+  auto model = std::make_shared<RandomFeatureAttention>(in.d, opt);
+  RidgeFit fit;
+  {
+    ReleaseGil release;
+    fit = model->fit(in, yv, ridge);
+  }
+  return py::make_tuple(model, ridge_dict(fit, ridge.rule));
+}
+
+// The random-feature MLP on the concatenated tokens, fitted by ridge on data in memory.
+py::tuple fit_mlp_model(const Array& X, const Array& y, const std::vector<Option>& options, std::size_t width,
+                        int match_heads, const std::string& sigma, int threads) {
+  const Settings s = settings_of(fit_rfa_keys(), options);  // lambda and seed, as for attention
+  RfMlpOptions opt;
+  if (match_heads < 1) throw InputError("match_heads must be >= 1, got " + std::to_string(match_heads));
+  opt.width = width;
+  opt.match_heads = match_heads;
+  opt.activation = parse_mlp_activation(sigma);
+  opt.seed = s.get_seed("seed");
+  opt.threads = threads;
+  const RidgeFitOptions ridge = ridge_of(s, opt.seed);
+  const AttentionInputs in = inputs_of(X);
+  const arma::vec yv = targets_of(y, in.n());
+  const double P = width > 0 ? static_cast<double>(width) : static_cast<double>(match_heads) * (in.d + 1);
+  check_memory(s, static_cast<double>(in.n()), in.N + 1.0, in.d, P, "RandomFeatureMLPRegressor.fit");
+  auto model = std::make_shared<RandomFeatureMlp>(in.d, in.N, opt);
+  RidgeFit fit;
+  {
+    ReleaseGil release;
+    fit = model->fit(in, yv, ridge);
+  }
+  return py::make_tuple(model, ridge_dict(fit, ridge.rule));
+}
+
+// `attnrate simulate rfa` without the file: the same options, checks and draws (inputs from
+// derive_seed(seed, "inputs"), the target's directions from "target", the noise from "noise"), as
+// X (n, N + 1, d) with key 0 the query, y (n,) and the target's canonical name.
+py::tuple simulate_rfa_data(const std::vector<Option>& options) {
+  const Settings s = settings_of(simulate_rfa_keys(), options);
+  const std::uint64_t n = s.get_size("n", 2, kMaxSamples);
+  const int N = s.get_count("N", 1, 100000);
+  const int d = s.get_count("d", 1, 100000);
+  const double sigma_eps = s.get_double("sigma-eps", 0.0, std::numeric_limits<double>::infinity());
+  const std::uint64_t seed = s.get_seed("seed");
+  const AttentionLaw law = AttentionLaw::parse(s.get_string("inputs"));
+  MemoryEstimate need;
+  need.add("inputs of n x (N + 1) = " + std::to_string(n) + " x " + std::to_string(N + 1) +
+               " tokens in d = " + std::to_string(d),
+           8.0 * static_cast<double>(n) * (N + 1) * (2.0 * d + 1));
+  need.check(memory_budget(s), "simulate_rfa", "lower n, N or d");
+  const RfaTarget target = RfaTarget::parse(s.get_string("target"), d, law, derive_seed(seed, {hash_name("target")}));
+  Array X({static_cast<py::ssize_t>(n), static_cast<py::ssize_t>(N + 1), static_cast<py::ssize_t>(d)});
+  Array Y(static_cast<py::ssize_t>(n));
+  double* x = X.mutable_data();
+  double* y = Y.mutable_data();
+  {
+    ReleaseGil release;
+    const AttentionInputs in = law.sample(d, N, n, derive_seed(seed, {hash_name("inputs")}));
+    arma::vec t = target.evaluate(in);
+    Rng noise(derive_seed(seed, {hash_name("noise")}));
+    for (auto& v : t) v += sigma_eps * noise.normal();
+    const std::size_t T = static_cast<std::size_t>(N) + 1;
+    for (std::size_t m = 0; m < n; ++m) {
+      std::copy(in.query.colptr(m), in.query.colptr(m) + d, x + m * T * d);
+      std::copy(in.keys.colptr(m * N), in.keys.colptr(m * N) + static_cast<std::size_t>(N) * d, x + m * T * d + d);
+      y[m] = t[m];
+    }
+  }
+  return py::make_tuple(X, Y, target.name());
+}
+
+template <class Model>
+Array predict(const Model& model, const Array& X) {
+  const AttentionInputs in = inputs_of(X);
+  arma::vec out;
+  {
+    ReleaseGil release;
+    out = model.predict(in);
+  }
+  return array_of(out);
+}
+
+template <class Model>
+Array features(const Model& model, const Array& X) {
+  const AttentionInputs in = inputs_of(X);
+  arma::mat F;
+  {
+    ReleaseGil release;
+    F = model.features(in);
+  }
+  return array_of(F);
+}
+
+}  // namespace
+
+void register_random_features(py::module_& m) {
+  py::class_<RandomFeatureAttention, std::shared_ptr<RandomFeatureAttention>>(m, "RandomFeatureAttention")
+      .def_property_readonly("d", &RandomFeatureAttention::d)
+      .def_property_readonly("heads", &RandomFeatureAttention::heads)
+      .def_property_readonly("coef", [](const RandomFeatureAttention& r) { return array_of(r.coefficients()); })
+      .def_property_readonly("weights",
+                             [](const RandomFeatureAttention& r) {
+                               // (heads, d + 1, d + 1): W_m as a row-major matrix per head.
+                               const arma::cube& W = r.weights();
+                               Array a({static_cast<py::ssize_t>(W.n_slices), static_cast<py::ssize_t>(W.n_rows),
+                                        static_cast<py::ssize_t>(W.n_cols)});
+                               auto v = a.mutable_unchecked<3>();
+                               for (arma::uword k = 0; k < W.n_slices; ++k)
+                                 for (arma::uword i = 0; i < W.n_rows; ++i)
+                                   for (arma::uword j = 0; j < W.n_cols; ++j) v(k, i, j) = W(i, j, k);
+                               return a;
+                             })
+      .def("__copy__", &same<RandomFeatureAttention>)
+      .def("__deepcopy__", &same_deep<RandomFeatureAttention>, py::arg("memo"))
+      .def("predict", &predict<RandomFeatureAttention>, Guard(), py::arg("X"))
+      .def("features", &features<RandomFeatureAttention>, Guard(), py::arg("X"));
+  py::class_<RandomFeatureMlp, std::shared_ptr<RandomFeatureMlp>>(m, "RandomFeatureMlp")
+      .def_property_readonly("d", &RandomFeatureMlp::d)
+      .def_property_readonly("N", &RandomFeatureMlp::N)
+      .def_property_readonly("width", &RandomFeatureMlp::feature_count)
+      .def_property_readonly("coef", [](const RandomFeatureMlp& r) { return array_of(r.coefficients()); })
+      .def_property_readonly("weights", [](const RandomFeatureMlp& r) { return array_of(r.weights()); })
+      .def("__copy__", &same<RandomFeatureMlp>)
+      .def("__deepcopy__", &same_deep<RandomFeatureMlp>, py::arg("memo"))
+      .def("predict", &predict<RandomFeatureMlp>, Guard(), py::arg("X"))
+      .def("features", &features<RandomFeatureMlp>, Guard(), py::arg("X"));
+  m.def("simulate_rfa", &simulate_rfa_data, Guard(), py::arg("options"));
+  m.def("fit_rfa", &fit_rfa_model, Guard(), py::arg("X"), py::arg("y"), py::arg("options"), py::arg("threads"));
+  m.def("fit_mlp", &fit_mlp_model, Guard(), py::arg("X"), py::arg("y"), py::arg("options"), py::arg("width"),
+        py::arg("match_heads"), py::arg("sigma"), py::arg("threads"));
+}
+
+}  // namespace attnrate::python

@@ -1,0 +1,167 @@
+"""The pairwise estimators: an independent scipy least-squares solve, predictions, R^2, the composed
+error, the adaptive space, the joint fit, scikit-learn conventions and refused input."""
+
+import copy
+
+import numpy as np
+import pytest
+import scipy.linalg
+from scipy.interpolate import BSpline
+from sklearn.base import clone
+from sklearn.model_selection import GridSearchCV, KFold, cross_val_score
+
+import attnrate
+
+
+def features(X, A, t, k):
+    """psi_{m,i,:} = 1/(N-1) sum_{j != i} B(X_mi^T A X_mj) with scipy's B-splines on the knots t."""
+    M, N, _ = X.shape
+    u = np.einsum("mid,de,mje->mij", X, A, X)
+    off = ~np.eye(N, dtype=bool)
+    B = BSpline.design_matrix(u[:, off].ravel(), t, k).toarray()  # rows (m, i, j != i) in order
+    return B.reshape(M, N, N - 1, -1).sum(axis=2).reshape(M * N, -1) / (N - 1)
+
+
+def test_known_A_fit_matches_scipy_least_squares(sim):
+    est = attnrate.PairwiseSplineRegressor(sim.A, degree=2, knots=6).fit(sim.X, sim.Y)
+    t = est.knot_vector_
+    assert len(t) == 6 + 2 * 2 + 1 and est.coef_.shape == (8,)
+    assert (t[0], t[-1]) == est.range_
+    psi = features(sim.X, sim.A, t, 2)
+    coef, *_ = scipy.linalg.lstsq(psi, sim.Y.ravel())
+    np.testing.assert_allclose(est.coef_, coef, rtol=0, atol=1e-6)
+    np.testing.assert_allclose(est.predict(sim.X).ravel(), psi @ coef, rtol=0, atol=1e-6)
+    np.testing.assert_allclose(est.phi(np.linspace(*est.range_, 7)), BSpline(t, coef, 2)(np.linspace(*est.range_, 7)),
+                               rtol=0, atol=1e-6)
+    assert est.train_mse_ == pytest.approx(np.mean((sim.Y.ravel() - psi @ coef) ** 2), rel=1e-8)
+
+
+def test_ridge_and_range_match_scipy(sim):
+    a, b = -1.5, 1.5
+    est = attnrate.PairwiseSplineRegressor(sim.A, degree=1, knots=5, range=(a, b), ridge=1e-3).fit(sim.X, sim.Y)
+    assert est.range_ == (a, b)
+    psi = features(sim.X, sim.A, est.knot_vector_, 1)
+    n = psi.shape[0]
+    coef = np.linalg.solve(psi.T @ psi / n + 1e-3 * np.eye(psi.shape[1]), psi.T @ sim.Y.ravel() / n)
+    np.testing.assert_allclose(est.coef_, coef, rtol=0, atol=1e-8)
+
+
+def test_score_is_r2_over_all_entries(sim):
+    est = attnrate.PairwiseSplineRegressor(sim.A, knots=4).fit(sim.X, sim.Y)
+    Yhat = est.predict(sim.X)
+    assert Yhat.shape == sim.Y.shape
+    r2 = 1 - ((sim.Y - Yhat) ** 2).sum() / ((sim.Y - sim.Y.mean()) ** 2).sum()
+    assert est.score(sim.X, sim.Y) == pytest.approx(r2, rel=1e-12)
+
+
+def test_composed_error_is_the_l2_rho_error(sim):
+    est = attnrate.PairwiseSplineRegressor(sim.A, degree=2, knots=6).fit(sim.X, sim.Y)
+    err, se = est.composed_error(sim, test_pairs=20000, seed=2, return_se=True)
+    assert err == est.composed_error(sim.truth, test_pairs=20000, seed=2)
+    # Independent Monte Carlo estimate on other pairs of the same law.
+    p = sim.token_pairs(20000, seed=99)
+    x, y = p[:, 0], p[:, 1]
+    mc = np.mean((est.phi(np.einsum("td,de,te->t", x, sim.A, y)) - sim.g(x, y)) ** 2)
+    assert abs(mc - err) < 6 * se + 1e-12
+
+
+def test_adaptive_selection(sim):
+    est = attnrate.PairwiseSplineRegressor(sim.A, knots="adaptive", max_knots=16).fit(sim.X, sim.Y)
+    assert 0 <= est.degree_ <= 3 and est.knots_ in (1, 2, 4, 8, 16)
+    assert est.coef_.shape == (est.knots_ + est.degree_,)
+    c = est.candidates_
+    assert set(c.columns) >= {"degree", "knots", "cv_risk", "criterion"} and len(c) == 4 * 5
+    best = c.loc[c["criterion"].idxmin()]
+    assert (best["degree"], best["knots"]) == (est.degree_, est.knots_)
+    assert est.select_ == "cv" and est.score(sim.X, sim.Y) > 0
+    pen = attnrate.PairwiseSplineRegressor(sim.A, knots="adaptive", select="penalty", max_knots=16).fit(sim.X, sim.Y)
+    assert pen.select_ == "penalty"
+
+
+def test_joint_fit_learns_g(sim):
+    one = attnrate.simulate_pairwise(M=400, N=4, d=3, r=1, activation="tanh", sigma=0.05, seed=5)
+    est = attnrate.LowRankPairwiseRegressor(rank=1, knots=6, restarts=2).fit(one.X, one.Y)
+    assert est.A_.shape == (3, 3) and np.linalg.matrix_rank(est.A_) == 1
+    assert est.U_.shape == (3, 1) and est.V_.shape == (3, 1)
+    np.testing.assert_allclose(est.U_ @ est.V_.T, est.A_, rtol=1e-12, atol=1e-14)
+    assert est.score(one.X, one.Y) > 0.8
+    p = one.token_pairs(5000, seed=3)
+    assert est.composed_error(one, test_pairs=5000) < 0.05 * np.var(one.g(p[:, 0], p[:, 1]))
+    assert est.diagnostics_["restarts"] == 2
+    again = attnrate.LowRankPairwiseRegressor(rank=1, knots=6, restarts=2).fit(one.X, one.Y)
+    np.testing.assert_array_equal(again.predict(one.X), est.predict(one.X))
+
+
+def test_sklearn_conventions(sim):
+    est = attnrate.PairwiseSplineRegressor(sim.A, knots=4)
+    assert est.get_params()["knots"] == 4 and est.get_params()["A"] is sim.A
+    assert est.set_params(knots=5, ridge=0.1) is est and est.knots == 5
+    c = clone(est)
+    assert c.knots == 5 and not hasattr(c, "coef_")
+    with pytest.raises(Exception, match="not fitted"):
+        c.predict(sim.X)
+    fitted = copy.deepcopy(est.fit(sim.X, sim.Y))
+    np.testing.assert_array_equal(fitted.predict(sim.X), est.predict(sim.X))
+    joint = attnrate.LowRankPairwiseRegressor(rank=2, knots=3)
+    assert clone(joint).get_params() == joint.get_params()
+
+
+def test_cross_val_score_and_grid_search(sim):
+    cv = KFold(3, shuffle=True, random_state=0)
+    scores = cross_val_score(attnrate.PairwiseSplineRegressor(sim.A, knots=4), sim.X, sim.Y, cv=cv)
+    assert scores.shape == (3,) and np.all(scores > 0)
+    scores = cross_val_score(attnrate.PairwiseSplineRegressor(sim.A, knots="adaptive", max_knots=8), sim.X, sim.Y, cv=3)
+    assert scores.shape == (3,) and np.all(np.isfinite(scores))
+    scores = cross_val_score(attnrate.LowRankPairwiseRegressor(rank=2, knots=3, restarts=1), sim.X[:150], sim.Y[:150],
+                             cv=3)
+    assert scores.shape == (3,) and np.all(np.isfinite(scores))
+    grid = GridSearchCV(attnrate.PairwiseSplineRegressor(sim.A), {"knots": [2, 6], "degree": [1, 2]}, cv=3)
+    grid.fit(sim.X, sim.Y)
+    assert set(grid.best_params_) == {"knots", "degree"} and grid.best_estimator_.coef_.size > 0
+    grid = GridSearchCV(attnrate.LowRankPairwiseRegressor(rank=2, restarts=1), {"knots": [2, 4]}, cv=2)
+    grid.fit(sim.X[:120], sim.Y[:120])
+    assert grid.best_params_["knots"] in (2, 4)
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda s: attnrate.PairwiseSplineRegressor(s.A, degree=11), "degree must be in 0..10, got 11"),
+    (lambda s: attnrate.PairwiseSplineRegressor(s.A, ridge=-1.0), "ridge must be >= 0"),
+    (lambda s: attnrate.PairwiseSplineRegressor(s.A, knots=0), "knots must be in 1.."),
+    (lambda s: attnrate.PairwiseSplineRegressor(s.A, knots="many"), "knots must be"),
+    (lambda s: attnrate.PairwiseSplineRegressor(s.A, knots="adaptive", degree=2), "has no effect"),
+    (lambda s: attnrate.PairwiseSplineRegressor(s.A, knots="adaptive", folds=1), "folds"),
+    (lambda s: attnrate.PairwiseSplineRegressor(s.A, range=(1.0, -1.0)), "range"),
+    (lambda s: attnrate.PairwiseSplineRegressor(np.eye(2)), "A must be 3 x 3"),
+    (lambda s: attnrate.PairwiseSplineRegressor(), "A is required"),
+    (lambda s: attnrate.PairwiseSplineRegressor(s.A, range=5), "range must be"),
+    (lambda s: attnrate.PairwiseSplineRegressor(s.A, threads=-1), "threads must be an integer >= 0"),
+    (lambda s: attnrate.LowRankPairwiseRegressor(rank=4), "rank must be in 1..3"),
+    (lambda s: attnrate.LowRankPairwiseRegressor(knots=2.5), "knots must be an integer"),
+    (lambda s: attnrate.LowRankPairwiseRegressor(start="zero"), "start must be moment or random"),
+])
+def test_bad_parameters_raise_value_error(sim, make, message):
+    with pytest.raises(ValueError, match=message):
+        make(sim).fit(sim.X, sim.Y)
+
+
+def test_bad_data_raise_value_error(sim):
+    est = attnrate.PairwiseSplineRegressor(sim.A, knots=4)
+    with pytest.raises(ValueError, match="X must have 3 dimensions"):
+        est.fit(sim.X[0], sim.Y)
+    with pytest.raises(ValueError, match=r"Y must have shape \(M, N\)"):
+        est.fit(sim.X, sim.Y[:, :2])
+    X = sim.X.copy()
+    X[3, 1, 2] = np.nan
+    with pytest.raises(ValueError, match="X contains NaN"):
+        est.fit(X, sim.Y)
+    with pytest.raises(ValueError, match="Y must be an array of numbers"):
+        est.fit(sim.X, np.full(sim.Y.shape, "a"))
+    with pytest.raises(ValueError, match="N >= 2"):
+        est.fit(sim.X[:, :1], sim.Y[:, :1])
+    est.fit(sim.X, sim.Y)
+    with pytest.raises(ValueError, match="d = 3"):
+        est.predict(np.zeros((2, 4, 2)))
+    with pytest.raises(ValueError, match="truth must be"):
+        est.composed_error(sim.A)
+    with pytest.raises(ValueError, match="test_pairs"):
+        est.composed_error(sim, test_pairs=1)

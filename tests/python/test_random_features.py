@@ -1,0 +1,124 @@
+"""Random-feature attention and the random-feature MLP: reproducible fits, the command's fit,
+scikit-learn conventions and refused input."""
+
+import json
+
+import numpy as np
+import pytest
+from sklearn.base import clone
+from sklearn.model_selection import GridSearchCV, cross_val_score
+
+import attnrate
+
+
+def test_rfa_fit_is_reproducible(rfa_data):
+    X, y = rfa_data
+    a = attnrate.RandomFeatureAttentionRegressor(heads=8, seed=3).fit(X, y)
+    b = attnrate.RandomFeatureAttentionRegressor(heads=8, seed=3).fit(X, y)
+    np.testing.assert_array_equal(a.predict(X), b.predict(X))  # bit-identical
+    np.testing.assert_array_equal(a.coef_, b.coef_)
+    assert a.coef_.shape == (8 * 4,) and a.weights_.shape == (8, 4, 4) and a.n_keys_ == 4 and a.d_ == 3
+    assert a.lambda_rule_ == "gcv" and a.lambda_ > 0 and a.lambda_scores_.shape == a.lambda_grid_.shape
+    c = attnrate.RandomFeatureAttentionRegressor(heads=8, seed=4).fit(X, y)
+    assert not np.array_equal(c.predict(X), a.predict(X))
+    # Predictions are the features times the coefficients.
+    np.testing.assert_allclose(a.features(X) @ a.coef_, a.predict(X), rtol=1e-10, atol=1e-12)
+    assert a.score(X, y) > 0.3
+
+
+def test_rfa_is_the_commands_fit(cli, tmp_path, rfa_data):
+    X, y = rfa_data
+    data = tmp_path / "rfa.csv"
+    assert cli("simulate", "rfa", "--n", 240, "--N", 4, "--d", 3, "--target", "key-poly:2", "--sigma-eps", 0.1,
+               "--seed", 5, "--out", data).returncode == 0
+    out = tmp_path / "fit.json"
+    proc = cli("fit", "rfa", "--data", data, "--heads", 6, "--sigma-act", "softmax", "--tau", 0.7, "--lambda", "kfold",
+               "--seed", 2, "--out", out)
+    assert proc.returncode == 0, proc.stderr
+    fit = json.loads(out.read_text())
+    est = attnrate.RandomFeatureAttentionRegressor(heads=6, sigma="softmax", tau=0.7, lam="kfold", seed=2).fit(X, y)
+    np.testing.assert_array_equal(est.coef_, np.array(fit["coefficients"]))
+    assert est.lambda_ == fit["lambda"] and est.train_mse_ == fit["train_mse"]
+
+
+def test_biased_weights_and_fixed_lambda(rfa_data):
+    X, y = rfa_data
+    est = attnrate.RandomFeatureAttentionRegressor(heads=50, mu=2.0, tau=0.1, lam=0.01, seed=1).fit(X, y)
+    assert est.lambda_ == 0.01 and est.lambda_rule_ == "fixed"
+    W = est.weights_
+    assert abs(W[:, 0, 0].mean() - 2.0) < 0.1 and abs(W[:, 3, 3].mean()) < 0.1  # mu on the token block only
+    zero = attnrate.RandomFeatureAttentionRegressor(heads=50, mu=0.0, tau=0.1, lam=0.01, seed=1).fit(X, y)
+    assert abs(zero.weights_[:, 0, 0].mean()) < 0.1
+
+
+def test_mlp_fit_is_reproducible(rfa_data):
+    X, y = rfa_data
+    a = attnrate.RandomFeatureMLPRegressor(match_heads=8, seed=3).fit(X, y)
+    b = attnrate.RandomFeatureMLPRegressor(match_heads=8, seed=3).fit(X, y)
+    np.testing.assert_array_equal(a.predict(X), b.predict(X))
+    assert a.coef_.shape == (8 * 4,) and a.weights_.shape == (5 * 3 + 1, 32)
+    w = attnrate.RandomFeatureMLPRegressor(width=20, sigma="exp", lam="kfold").fit(X, y)
+    assert w.coef_.shape == (20,) and np.all(np.isfinite(w.predict(X)))
+
+
+def test_sklearn_conventions_and_model_selection(rfa_data):
+    X, y = rfa_data
+    for est in (attnrate.RandomFeatureAttentionRegressor(heads=6), attnrate.RandomFeatureMLPRegressor(match_heads=6)):
+        assert clone(est).get_params() == est.get_params()
+        scores = cross_val_score(est, X, y, cv=3)
+        assert scores.shape == (3,) and np.all(np.isfinite(scores))
+    grid = GridSearchCV(attnrate.RandomFeatureAttentionRegressor(heads=6), {"lam": [0.001, 0.1], "sigma": ["relu", "exp"]},
+                        cv=3).fit(X, y)
+    assert grid.best_params_["lam"] in (0.001, 0.1)
+    grid = GridSearchCV(attnrate.RandomFeatureMLPRegressor(), {"width": [10, 30]}, cv=3).fit(X, y)
+    assert grid.best_estimator_.coef_.shape == (grid.best_params_["width"],)
+
+
+def test_bad_input_raises_value_error(rfa_data):
+    X, y = rfa_data
+    with pytest.raises(ValueError, match="relu"):
+        attnrate.RandomFeatureAttentionRegressor(sigma="tanh").fit(X, y)
+    with pytest.raises(ValueError, match="heads must be in 1..1000000"):
+        attnrate.RandomFeatureAttentionRegressor(heads=0).fit(X, y)
+    with pytest.raises(ValueError, match="tau must be >= 0"):
+        attnrate.RandomFeatureAttentionRegressor(tau=-1).fit(X, y)
+    with pytest.raises(ValueError, match="lam must be > 0"):
+        attnrate.RandomFeatureAttentionRegressor(lam=0.0).fit(X, y)
+    with pytest.raises(ValueError, match="lam must be"):
+        attnrate.RandomFeatureAttentionRegressor(lam=None).fit(X, y)
+    with pytest.raises(ValueError, match="y must be an array of numbers"):
+        attnrate.RandomFeatureAttentionRegressor().fit(X, ["a"] * 240)
+    with pytest.raises(ValueError, match="threads"):
+        attnrate.RandomFeatureMLPRegressor(threads=1.5).fit(X, y)
+    with pytest.raises(ValueError, match="y must have one entry per sample"):
+        attnrate.RandomFeatureAttentionRegressor().fit(X, y[:10])
+    with pytest.raises(ValueError, match="X must have 3 dimensions"):
+        attnrate.RandomFeatureMLPRegressor().fit(X[:, 0], y)
+    with pytest.raises(ValueError, match="width"):
+        attnrate.RandomFeatureMLPRegressor(width=-3).fit(X, y)
+    mlp = attnrate.RandomFeatureMLPRegressor(match_heads=4).fit(X, y)
+    with pytest.raises(ValueError):
+        mlp.predict(X[:, :3])  # the MLP is tied to N
+    rfa = attnrate.RandomFeatureAttentionRegressor(heads=4).fit(X, y)
+    assert rfa.predict(X[:, :3]).shape == (240,)  # attention takes any number of keys
+    with pytest.raises(ValueError):
+        rfa.predict(X[:, :, :2])
+
+
+def test_openblas_threads_are_restored(rfa_data):
+    ctypes = pytest.importorskip("ctypes")
+    try:
+        blas = ctypes.CDLL("libopenblas.so.0")
+    except OSError:
+        pytest.skip("libopenblas.so.0 not found")
+    before = blas.openblas_get_num_threads()
+    blas.openblas_set_num_threads(2)
+    if blas.openblas_get_num_threads() != 2:
+        blas.openblas_set_num_threads(before)
+        pytest.skip("OpenBLAS runs on one thread only here")
+    try:
+        X, y = rfa_data
+        attnrate.RandomFeatureAttentionRegressor(heads=4).fit(X, y).predict(X)  # pins BLAS to 1 while it runs
+        assert blas.openblas_get_num_threads() == 2
+    finally:
+        blas.openblas_set_num_threads(before)

@@ -1,0 +1,80 @@
+"""run_study and verify: the study's outputs in out, the same measurements as `attnrate study`, and the
+verdicts of a claims file."""
+
+import json
+
+import pandas as pd
+import pytest
+
+import attnrate
+
+SMALL = dict(activation="weierstrass:1", M="200,400,800", seeds=2, test_pairs=1000, bootstrap=100)
+
+
+def test_listing():
+    s = attnrate.studies()
+    assert {"minimax-rate", "rfa-vs-mlp"} <= set(s["name"])
+    o = attnrate.study_options("minimax-rate")
+    assert {"M", "seeds", "test-pairs", "activation"} <= set(o["option"])
+    assert "slope" in set(attnrate.study_quantities("minimax-rate")["quantity"])
+    with pytest.raises(ValueError, match="minimax-rate"):
+        attnrate.study_options("minimax-rat")
+
+
+def test_run_study_matches_the_command(cli, tmp_path):
+    cells, summary = attnrate.run_study("minimax-rate", out=tmp_path / "py", **SMALL)
+    assert isinstance(cells, pd.DataFrame) and len(cells) == 3 * 2
+    assert {"M", "rep", "error"} <= set(cells.columns)
+    assert (tmp_path / "py" / "summary.json").exists() and (tmp_path / "py" / "cells.csv").exists()
+    slope = [q for q in summary["quantities"] if q["quantity"] == "slope"]
+    assert len(slope) == 1 and slope[0]["value"] < 0
+    flags = [f"--{k.replace('_', '-')}={v}" for k, v in SMALL.items()]
+    proc = cli("study", "minimax-rate", *flags, "--out", tmp_path / "cli")
+    assert proc.returncode == 0, proc.stderr
+    cli_summary = json.loads((tmp_path / "cli" / "summary.json").read_text())
+    assert cli_summary["quantities"] == summary["quantities"]
+    cli_cells = pd.read_csv(tmp_path / "cli" / "cells.csv")
+    assert list(cli_cells["error"]) == list(cells["error"])
+    # Resumed from its checkpoints: the same cells.
+    again, _ = attnrate.run_study("minimax-rate", out=tmp_path / "py", resume=True, **SMALL)
+    assert list(again["error"]) == list(cells["error"])
+
+
+def test_run_study_refuses_bad_options(tmp_path):
+    with pytest.raises(ValueError, match="did you mean 'seeds'"):
+        attnrate.run_study("minimax-rate", out=tmp_path, seedz=2)
+    with pytest.raises(ValueError, match="sigma"):
+        attnrate.run_study("minimax-rate", out=tmp_path, sigma=-1)
+    with pytest.raises(ValueError, match="needs out=DIR"):
+        attnrate.run_study("minimax-rate", out=None, **SMALL)
+    with pytest.raises(TypeError):
+        attnrate.run_study("minimax-rate", **SMALL)  # out is required
+
+
+def test_verify_a_claims_file(tmp_path):
+    claims = tmp_path / "mine.toml"
+    claims.write_text("""
+[[claim]]
+id = "mine.minimax.b1.slope"
+statement = "With A known, least squares learns phi(x^T A y) for a 1-Hoelder phi at the rate M^(-2/3)"
+source = "test"
+study = "minimax-rate"
+quantity = "slope"
+theory = -0.6667
+bound = "equal"
+tolerance = 5
+[claim.params]
+activation = "weierstrass:1"
+M = "200,400,800"
+seeds = 2
+test-pairs = 1000
+""")
+    verdicts = attnrate.verify(claims, profile="quick", out=tmp_path / "out")
+    assert list(verdicts["id"]) == ["mine.minimax.b1.slope"]
+    assert verdicts["verdict"][0] == "consistent"  # tolerance 5: any decreasing error
+    assert (tmp_path / "out" / "report.html").exists()
+    assert verdicts.attrs["summary"]["claims"][0]["verdict"] == "consistent"
+    with pytest.raises(ValueError, match="needs out=DIR"):
+        attnrate.verify(claims)
+    with pytest.raises(ValueError):
+        attnrate.verify(claims, out=tmp_path / "bad", profile="fast")
