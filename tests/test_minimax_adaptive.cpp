@@ -4,6 +4,7 @@
 // giving the same result, and the option checks naming the option.
 #include <catch2/catch.hpp>
 #include <cmath>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <sstream>
@@ -11,6 +12,7 @@
 #include "estimators/common/input_error.hpp"
 #include "tests/lib/temp_dir.hpp"
 #include "studies/registry.hpp"
+#include "studies/sweep/sweep.hpp"
 
 using namespace attnrate;
 
@@ -126,6 +128,30 @@ TEST_CASE("minimax-rate adaptive: measurements are those of the cells", "[minima
   // Resuming from the checkpoints reproduces the summary's measurements exactly.
   const nlohmann::json again = run(kSmall, tmp.dir / "out", true);
   CHECK(again.at("quantities") == summary.at("quantities"));
+
+  // A checkpoint forged with a valid checksum but impossible adaptive fields is rejected by the
+  // study's own checks and recomputed: the resumed run equals the first, and the file is rewritten.
+  const auto forge = [&](const std::string& field, const nlohmann::json& value) {
+    for (const auto& entry : std::filesystem::directory_iterator(tmp.dir / "out" / "cells")) {
+      nlohmann::json j = nlohmann::json::parse(std::ifstream(entry.path()));
+      nlohmann::json original = j.at("value");
+      original.erase("seconds");  // wall time: the one field a recomputation changes
+      j["value"][field] = value;
+      j["checksum"] = checkpoint_checksum(j.at("value"));
+      std::ofstream(entry.path()) << j.dump();
+      const nlohmann::json resumed = run(kSmall, tmp.dir / "out", true);
+      CHECK(resumed.at("quantities") == summary.at("quantities"));
+      nlohmann::json rewritten = nlohmann::json::parse(std::ifstream(entry.path())).at("value");
+      rewritten.erase("seconds");
+      CHECK(rewritten == original);
+      return;
+    }
+    FAIL("no checkpoint");
+  };
+  forge("degree", 9);            // beyond --max-degree 3
+  forge("oracle_error", 1e9);    // the oracle is the best candidate: never above the selection
+  forge("oracle_K", 0);
+  forge("known_K", 0);           // weierstrass:1.5 has a smoothness: the known-b fit must be there
 }
 
 TEST_CASE("minimax-rate adaptive: options are checked and named", "[minimax][adaptive]") {

@@ -72,11 +72,11 @@ def simulate_pairwise(M=2000, N=8, d=5, r=2, activation="weierstrass:1", sigma=0
     return PairwiseSimulation(truth, X, Y, int(seed), activation_seed)
 
 
-def simulate_rfa(n=2000, N=8, d=8, target="key-poly:2", inputs="sphere", sigma_eps=0.1, seed=7, max_memory=None):
+def simulate_rfa(n=2000, N=8, d=8, target="key-poly:2", inputs="sphere", sigma=0.1, seed=7, max_memory=None):
     """n samples of a query and N keys in R^d with a target, as ``attnrate simulate rfa`` draws them
     with the same options (defaults are the command's). Returns ``(X, y)``: X (n, N + 1, d) with key 0
     the query, y (n,)."""
     opts = options([("n", n, "n"), ("N", N, "N"), ("d", d, "d"), ("target", target, "target"), ("inputs", inputs, "inputs"),
-                    ("sigma-eps", sigma_eps, "sigma_eps"), ("seed", seed, "seed"), ("max-memory", max_memory, "max_memory")])
+                    ("sigma", sigma, "sigma"), ("seed", seed, "seed"), ("max-memory", max_memory, "max_memory")])
     X, y, _ = _core.simulate_rfa(opts)
     return X, y

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <limits>
 #include <memory>
+#include <optional>
 #include <span>
 #include <tuple>
 
@@ -44,30 +45,23 @@ double bilinear(const arma::mat& A, const double* x, const double* y, int d) noe
   return s;
 }
 
-// `attnrate simulate pairwise` without the files: the same options, checks and draws (the model
-// from derive_seed(seed, "model"), the samples from derive_seed(seed, "data")), so X, Y and A are
-// the numbers the command writes.
+// `attnrate simulate pairwise` without the files (simulate_pairwise_draws: the same options,
+// checks and draws), so X, Y and A are the numbers the command writes. X (M, N, d) in C order is
+// the data's d x (M N) column-major matrix, Y (M, N) its M N outputs: plain copies.
 py::tuple simulate(const std::vector<Option>& options) {
   const Settings s = settings_of(simulate_pairwise_keys(), options);
-  const PairwiseModelSpec spec = read_pairwise_model_spec(s);
-  const std::uint64_t M = s.get_size("M", 2, kMaxSamples);
-  const std::uint64_t seed = s.get_seed("seed");
-  MemoryEstimate need;
-  need.add("tokens and outputs of M x N = " + std::to_string(M) + " x " + std::to_string(spec.N) +
-               " in d = " + std::to_string(spec.d),
-           8.0 * (spec.d + 1) * static_cast<double>(M) * spec.N);
-  need.check(memory_budget(s), "simulate_pairwise", "lower M, N or d");
-  const std::uint64_t model_seed = derive_seed(seed, {hash_name("model")});
-  auto model = std::make_shared<PairwiseModel>(spec, model_seed);
-  Array X({static_cast<py::ssize_t>(M), static_cast<py::ssize_t>(spec.N), static_cast<py::ssize_t>(spec.d)});
-  Array Y({static_cast<py::ssize_t>(M), static_cast<py::ssize_t>(spec.N)});
-  double* x = X.mutable_data();
-  double* y = Y.mutable_data();
+  std::optional<PairwiseSimulation> sim;
   {
     ReleaseGil release;
-    model->draw_samples(derive_seed(seed, {hash_name("data")}), 0, M, x, y);
+    sim.emplace(simulate_pairwise_draws(s, "simulate_pairwise"));
   }
-  return py::make_tuple(model, X, Y, model_seed);
+  const PairwiseData& data = sim->data;
+  Array X({static_cast<py::ssize_t>(data.M), static_cast<py::ssize_t>(data.N), static_cast<py::ssize_t>(data.d)});
+  Array Y({static_cast<py::ssize_t>(data.M), static_cast<py::ssize_t>(data.N)});
+  std::copy(data.X.begin(), data.X.end(), X.mutable_data());
+  std::copy(data.Y.begin(), data.Y.end(), Y.mutable_data());
+  auto model = std::make_shared<PairwiseModel>(std::move(sim->model));
+  return py::make_tuple(model, X, Y, sim->model_seed);
 }
 
 // phi of the truth at every entry of u (any shape), by blocks as the studies evaluate it.

@@ -143,41 +143,24 @@ py::tuple fit_mlp_model(const Array& X, const Array& y, const std::vector<Option
   return py::make_tuple(model, ridge_dict(fit, ridge.rule));
 }
 
-// `attnrate simulate rfa` without the file: the same options, checks and draws (inputs from
-// derive_seed(seed, "inputs"), the target's directions from "target", the noise from "noise"), as
-// X (n, N + 1, d) with key 0 the query, y (n,) and the target's canonical name.
+// `attnrate simulate rfa` without the file (simulate_rfa_draws: the same options, checks and
+// draws), as X (n, N + 1, d) with key 0 the query, y (n,) and the target's canonical name.
 py::tuple simulate_rfa_data(const std::vector<Option>& options) {
   const Settings s = settings_of(simulate_rfa_keys(), options);
-  const std::uint64_t n = s.get_size("n", 2, kMaxSamples);
-  const int N = s.get_count("N", 1, 100000);
-  const int d = s.get_count("d", 1, 100000);
-  const double sigma_eps = s.get_double("sigma-eps", 0.0, std::numeric_limits<double>::infinity());
-  const std::uint64_t seed = s.get_seed("seed");
-  const AttentionLaw law = AttentionLaw::parse(s.get_string("inputs"));
-  MemoryEstimate need;
-  need.add("inputs of n x (N + 1) = " + std::to_string(n) + " x " + std::to_string(N + 1) +
-               " tokens in d = " + std::to_string(d),
-           8.0 * static_cast<double>(n) * (N + 1) * (2.0 * d + 1));
-  need.check(memory_budget(s), "simulate_rfa", "lower n, N or d");
-  const RfaTarget target = RfaTarget::parse(s.get_string("target"), d, law, derive_seed(seed, {hash_name("target")}));
-  Array X({static_cast<py::ssize_t>(n), static_cast<py::ssize_t>(N + 1), static_cast<py::ssize_t>(d)});
-  Array Y(static_cast<py::ssize_t>(n));
-  double* x = X.mutable_data();
-  double* y = Y.mutable_data();
+  AttentionSimulation sim;
   {
     ReleaseGil release;
-    const AttentionInputs in = law.sample(d, N, n, derive_seed(seed, {hash_name("inputs")}));
-    arma::vec t = target.evaluate(in);
-    Rng noise(derive_seed(seed, {hash_name("noise")}));
-    for (auto& v : t) v += sigma_eps * noise.normal();
-    const std::size_t T = static_cast<std::size_t>(N) + 1;
-    for (std::size_t m = 0; m < n; ++m) {
-      std::copy(in.query.colptr(m), in.query.colptr(m) + d, x + m * T * d);
-      std::copy(in.keys.colptr(m * N), in.keys.colptr(m * N) + static_cast<std::size_t>(N) * d, x + m * T * d + d);
-      y[m] = t[m];
-    }
+    sim = simulate_rfa_draws(s, "simulate_rfa");
   }
-  return py::make_tuple(X, Y, target.name());
+  const AttentionInputs& in = sim.inputs;
+  const std::size_t n = in.n(), T = static_cast<std::size_t>(in.N) + 1, d = static_cast<std::size_t>(in.d);
+  Array X({static_cast<py::ssize_t>(n), static_cast<py::ssize_t>(T), static_cast<py::ssize_t>(d)});
+  double* x = X.mutable_data();
+  for (std::size_t m = 0; m < n; ++m) {
+    std::copy(in.query.colptr(m), in.query.colptr(m) + d, x + m * T * d);
+    std::copy(in.keys.colptr(m * in.N), in.keys.colptr(m * in.N) + (T - 1) * d, x + m * T * d + d);
+  }
+  return py::make_tuple(X, array_of(sim.y), sim.target);
 }
 
 template <class Model>

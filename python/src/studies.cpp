@@ -3,6 +3,7 @@
 // the studies offer, and fit the rate of an error table in memory with `attnrate rate`'s code.
 #include <filesystem>
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "estimators/common/input_error.hpp"
 #include "python/src/binding.hpp"
@@ -42,7 +43,7 @@ std::string run_study(const std::string& name, const std::vector<Option>& option
 
 // `attnrate verify`: its summary.json as JSON text.
 std::string run_verify_in(const std::vector<std::string>& claims, const std::string& profile, const std::string& only,
-                          const std::string& seed, const std::string& out_text, int threads, bool resume, bool progress,
+                          const std::optional<std::string>& seed, const std::string& out_text, int threads, bool resume, bool progress,
                           const std::string& command_line) {
   VerifyOptions vo;
   vo.profile = profile;

@@ -30,28 +30,37 @@ std::vector<KeySpec> simulate_pairwise_keys() {
       false);
 }
 
-CommandReport simulate_pairwise(const Settings& s, const std::filesystem::path& out) {
+PairwiseSimulation simulate_pairwise_draws(const Settings& s, const std::string& command) {
   const PairwiseModelSpec spec = read_pairwise_model_spec(s);
   const std::uint64_t M = s.get_size("M", 2, kMaxSamples);
   const std::uint64_t seed = s.get_seed("seed");
   const std::uint64_t data_seed = s.raw("data-seed") == "auto" ? seed : s.get_seed("data-seed");
-  const std::filesystem::path a_path = sidecar_path(out, ".A.csv"), truth_path = sidecar_path(out, ".truth.json");
-  check_outputs({{"--out", out}, {"--out (A beside it)", a_path}, {"--out (truth beside it)", truth_path}}, {});
   MemoryEstimate need;
   need.add("tokens and outputs of M x N = " + std::to_string(M) + " x " + std::to_string(spec.N) + " in d = " +
                std::to_string(spec.d),
            8.0 * (spec.d + 1) * static_cast<double>(M) * spec.N);
-  need.check(memory_budget(s), "simulate pairwise", "lower --M, --N or --d");
+  need.check(memory_budget(s), command, "lower --M, --N or --d");
 
   const std::uint64_t model_seed = derive_seed(seed, {hash_name("model")});
-  const PairwiseModel model(spec, model_seed);
-  PairwiseData data;
+  PairwiseSimulation sim{PairwiseModel(spec, model_seed), {}, seed, model_seed, data_seed};
+  PairwiseData& data = sim.data;
   data.N = spec.N;
   data.d = spec.d;
   data.M = M;
   data.X.set_size(spec.d, M * spec.N);
   data.Y.set_size(M * spec.N);
-  model.draw_samples(derive_seed(data_seed, {hash_name("data")}), 0, M, data.X.memptr(), data.Y.memptr());
+  sim.model.draw_samples(derive_seed(data_seed, {hash_name("data")}), 0, M, data.X.memptr(), data.Y.memptr());
+  return sim;
+}
+
+CommandReport simulate_pairwise(const Settings& s, const std::filesystem::path& out) {
+  const std::filesystem::path a_path = sidecar_path(out, ".A.csv"), truth_path = sidecar_path(out, ".truth.json");
+  check_outputs({{"--out", out}, {"--out (A beside it)", a_path}, {"--out (truth beside it)", truth_path}}, {});
+  const PairwiseSimulation sim = simulate_pairwise_draws(s);
+  const PairwiseModel& model = sim.model;
+  const PairwiseData& data = sim.data;
+  const PairwiseModelSpec& spec = model.spec();
+  const std::uint64_t M = data.M, seed = sim.seed, model_seed = sim.model_seed, data_seed = sim.data_seed;
   write_pairwise_csv(out, data);
   write_matrix_csv(a_path, model.A());
   nlohmann::json truth;

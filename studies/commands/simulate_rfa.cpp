@@ -27,27 +27,38 @@ std::vector<KeySpec> simulate_rfa_keys() {
       false);
 }
 
-CommandReport simulate_rfa(const Settings& s, const std::filesystem::path& out) {
+AttentionSimulation simulate_rfa_draws(const Settings& s, const std::string& command) {
   const std::uint64_t n = s.get_size("n", 2, kMaxSamples);
   const int N = s.get_count("N", 1, 100000);
   const int d = s.get_count("d", 1, 100000);
-  const double sigma_eps = s.get_double("sigma", 0.0, 1e6);
+  AttentionSimulation sim;
+  sim.sigma = s.get_double("sigma", 0.0, 1e6);
   const std::uint64_t seed = s.get_seed("seed");
   const AttentionLaw law = s.get_parsed("inputs", AttentionLaw::parse);
-  check_outputs({{"--out", out}}, {});
-  // The drawn inputs and the long table each hold n (N + 1) tokens.
+  // The drawn inputs and a written table each hold n (N + 1) tokens.
   MemoryEstimate need;
   need.add("inputs and table of n x (N + 1) = " + std::to_string(n) + " x " + std::to_string(N + 1) +
                " tokens in d = " + std::to_string(d),
            8.0 * static_cast<double>(n) * (N + 1) * (2.0 * d + 2));
-  need.check(memory_budget(s), "simulate rfa", "lower --n, --N or --d");
+  need.check(memory_budget(s), command, "lower --n, --N or --d");
 
   const RfaTarget target = s.get_parsed(
       "target", [&](const std::string& t) { return RfaTarget::parse(t, d, law, derive_seed(seed, {hash_name("target")})); });
-  const AttentionInputs in = law.sample(d, N, n, derive_seed(seed, {hash_name("inputs")}));
-  arma::vec y = target.evaluate(in);
+  sim.target = target.name();
+  sim.inputs = law.sample(d, N, n, derive_seed(seed, {hash_name("inputs")}));
+  sim.y = target.evaluate(sim.inputs);
   Rng noise(derive_seed(seed, {hash_name("noise")}));
-  for (auto& v : y) v += sigma_eps * noise.normal();
+  for (auto& v : sim.y) v += sim.sigma * noise.normal();
+  return sim;
+}
+
+CommandReport simulate_rfa(const Settings& s, const std::filesystem::path& out) {
+  check_outputs({{"--out", out}}, {});
+  const AttentionSimulation sim = simulate_rfa_draws(s);
+  const AttentionInputs& in = sim.inputs;
+  const arma::vec& y = sim.y;
+  const std::size_t n = in.n();
+  const int N = in.N, d = in.d;
   LongTable t;
   t.T = N + 1;
   t.d = d;
@@ -65,7 +76,7 @@ CommandReport simulate_rfa(const Settings& s, const std::filesystem::path& out) 
   write_long_csv(out, "key", t);
   std::ostringstream m;
   m << "wrote " << out.string() << " (" << n << " samples, query + " << N << " keys, d = " << d << ", target "
-    << target.name() << ", sigma_eps " << sigma_eps << ")\n";
+    << sim.target << ", sigma_eps " << sim.sigma << ")\n";
   return {m.str(), {}};
 }
 

@@ -32,7 +32,7 @@ def sim():
 @pytest.fixture(scope="session")
 def rfa_data():
     """Attention data: n = 240 samples of a query and N = 4 keys in d = 3."""
-    return attnrate.simulate_rfa(n=240, N=4, d=3, target="key-poly:2", sigma_eps=0.1, seed=5)
+    return attnrate.simulate_rfa(n=240, N=4, d=3, target="key-poly:2", sigma=0.1, seed=5)
 
 
 def read_long_csv(path, d):

@@ -29,7 +29,7 @@ def test_rfa_fit_is_reproducible(rfa_data):
 def test_rfa_is_the_commands_fit(cli, tmp_path, rfa_data):
     X, y = rfa_data
     data = tmp_path / "rfa.csv"
-    assert cli("simulate", "rfa", "--n", 240, "--N", 4, "--d", 3, "--target", "key-poly:2", "--sigma-eps", 0.1,
+    assert cli("simulate", "rfa", "--n", 240, "--N", 4, "--d", 3, "--target", "key-poly:2", "--sigma", 0.1,
                "--seed", 5, "--out", data).returncode == 0
     out = tmp_path / "fit.json"
     proc = cli("fit", "rfa", "--data", data, "--heads", 6, "--sigma-act", "softmax", "--tau", 0.7, "--lambda", "kfold",

@@ -67,7 +67,7 @@ def test_simulate_rfa_is_the_commands_data(cli, tmp_path, rfa_data):
     X, y = rfa_data
     assert X.shape == (240, 5, 3) and y.shape == (240,)
     out = tmp_path / "rfa.csv"
-    proc = cli("simulate", "rfa", "--n", 240, "--N", 4, "--d", 3, "--target", "key-poly:2", "--sigma-eps", 0.1,
+    proc = cli("simulate", "rfa", "--n", 240, "--N", 4, "--d", 3, "--target", "key-poly:2", "--sigma", 0.1,
                "--seed", 5, "--out", out)
     assert proc.returncode == 0, proc.stderr
     Xc, Yc = read_long_csv(out, 3)
