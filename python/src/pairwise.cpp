@@ -20,6 +20,7 @@
 #include "python/src/binding.hpp"
 #include "studies/commands/command.hpp"
 #include "studies/commands/fit_pairwise.hpp"
+#include "studies/commands/score.hpp"
 #include "studies/commands/simulate_pairwise.hpp"
 #include "studies/io/memory_budget.hpp"
 #include "studies/pairwise/minimax_rate.hpp"
@@ -31,19 +32,6 @@ namespace attnrate::python {
 namespace {
 
 int thread_count(int threads) { return threads > 0 ? threads : omp_get_max_threads(); }
-
-// x^T A y, summed as the model sums it (theory/pairwise/pairwise_model.cpp), so that with A_hat = A
-// the composed error compares phi_hat and phi at the very same u.
-double bilinear(const arma::mat& A, const double* x, const double* y, int d) noexcept {
-  double s = 0.0;
-  for (int c = 0; c < d; ++c) {
-    const double* col = A.colptr(c);
-    double t = 0.0;
-    for (int r = 0; r < d; ++r) t += x[r] * col[r];
-    s += t * y[c];
-  }
-  return s;
-}
 
 // `attnrate simulate pairwise` without the files (simulate_pairwise_draws: the same options,
 // checks and draws), so X, Y and A are the numbers the command writes. X (M, N, d) in C order is
@@ -138,28 +126,21 @@ Array predict(const Array& X, const Array& A_in, double a, double b, int pieces,
   return Y;
 }
 
-// The composed error of the studies (studies/pairwise/pairwise_series.cpp, composed_error):
-// mean over T fresh pairs (x, y) of rho of (phi_hat(x^T A_hat y) - g(x, y))^2, with its Monte
-// Carlo standard error. The pairs come from Rng(derive_seed(seed, "test")).
-std::pair<double, double> composed_error(const PairwiseModel& model, const Array& A_hat_in, double a, double b,
+// The composed error of `attnrate score --truth` (score.hpp composed_error, the studies'
+// definition): the mean over T fresh pairs (x, y) of rho of (phi_hat(x^T A_hat y) - g(x, y))^2,
+// with its Monte Carlo standard error. The pairs come from Rng(derive_seed(seed, "test")).
+std::pair<double, double> composed_error(const PairwiseModel& model, const Array& A_hat, double a, double b,
                                          int pieces, int degree, const Array& coef, std::uint64_t T, std::uint64_t seed,
                                          int threads) {
   if (T < 2 || T > 1000000000) throw InputError("test_pairs must be in 2..1000000000, got " + std::to_string(T));
-  const int d = model.d();
-  const arma::mat A_hat = matrix_of(A_hat_in, d, "A_");
-  const BSplineBasis basis(a, b, pieces, degree);
-  const arma::vec c = coef_of(coef, basis);
+  PairwiseFitModel fit;
+  fit.basis = BSplineBasis(a, b, pieces, degree);
+  fit.coef = coef_of(coef, fit.basis);
+  fit.A = matrix_of(A_hat, model.d(), "A_");
   ReleaseGil release;
-  const arma::mat pairs = model.draw_token_pairs(derive_seed(seed, {hash_name("test")}), T);
-  std::vector<double> sq(T);
-#pragma omp parallel for schedule(static) num_threads(thread_count(threads))
-  for (std::uint64_t t = 0; t < T; ++t) {
-    const double* x = pairs.colptr(2 * t);
-    const double* y = pairs.colptr(2 * t + 1);
-    const double e = basis.value(c, bilinear(A_hat, x, y, d)) - model.g(x, y);
-    sq[t] = e * e;
-  }
-  return mean_and_se(sq);
+  const ComposedError e =
+      attnrate::composed_error(fit, model, T, derive_seed(seed, {hash_name("test")}), thread_count(threads));
+  return {e.error, e.se};
 }
 
 // [min u, max u] over the training interactions i != j (what `fit pairwise` uses without --range).

@@ -163,26 +163,27 @@ py::tuple simulate_rfa_data(const std::vector<Option>& options) {
   return py::make_tuple(X, array_of(sim.y), sim.target);
 }
 
-template <class Model>
-Array predict(const Model& model, const Array& X) {
+// model.predict (Result arma::vec) or model.features (arma::mat) on X (n, N + 1, d), with the
+// GIL released.
+template <class Result, class Model, class Method>
+Array on_inputs(const Model& model, const Array& X, Method method) {
   const AttentionInputs in = inputs_of(X);
-  arma::vec out;
+  Result out;
   {
     ReleaseGil release;
-    out = model.predict(in);
+    out = (model.*method)(in);
   }
   return array_of(out);
 }
 
 template <class Model>
+Array predict(const Model& model, const Array& X) {
+  return on_inputs<arma::vec>(model, X, &Model::predict);
+}
+
+template <class Model>
 Array features(const Model& model, const Array& X) {
-  const AttentionInputs in = inputs_of(X);
-  arma::mat F;
-  {
-    ReleaseGil release;
-    F = model.features(in);
-  }
-  return array_of(F);
+  return on_inputs<arma::mat>(model, X, &Model::features);
 }
 
 }  // namespace

@@ -14,6 +14,7 @@
 #include "studies/io/json_file.hpp"
 #include "studies/io/memory_budget.hpp"
 #include "studies/io/output.hpp"
+#include "theory/pairwise/pairwise_model.hpp"
 
 namespace attnrate {
 
@@ -197,14 +198,7 @@ FittedModel read_fit(const std::filesystem::path& path, const ReadLimits& limits
 }
 
 double fitted_g(const PairwiseFitModel& fit, const double* x, const double* y) noexcept {
-  const arma::uword d = fit.A.n_rows;
-  double u = 0.0;
-  for (arma::uword i = 0; i < d; ++i) {
-    double ay = 0.0;
-    for (arma::uword k = 0; k < d; ++k) ay += fit.A(i, k) * y[k];
-    u += x[i] * ay;
-  }
-  return fit.basis.value(fit.coef, u);
+  return fit.basis.value(fit.coef, bilinear_form(fit.A, x, y, static_cast<int>(fit.A.n_rows)));
 }
 
 arma::vec predict_pairwise(const PairwiseFitModel& fit, const PairwiseData& data, int threads) {

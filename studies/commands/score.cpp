@@ -126,12 +126,7 @@ ComposedError composed_error(const PairwiseFitModel& fit, const PairwiseModel& m
   for (std::size_t t = 0; t < pairs; ++t) {
     const double* x = P.colptr(2 * t);
     const double* y = P.colptr(2 * t + 1);
-    double u = 0.0;  // x^T A_hat y, as fitted_g forms it
-    for (int i = 0; i < d; ++i) {
-      double ay = 0.0;
-      for (int k = 0; k < d; ++k) ay += fit.A(i, k) * y[k];
-      u += x[i] * ay;
-    }
+    const double u = bilinear_form(fit.A, x, y, d);  // as fitted_g forms it
     clamped += !fit.basis.contains(u);
     const double e = fit.basis.value(fit.coef, u) - model.g(x, y);
     sq[t] = e * e;

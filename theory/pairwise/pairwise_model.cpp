@@ -7,9 +7,7 @@
 #include "estimators/common/input_error.hpp"
 
 namespace attnrate {
-namespace {
-
-double bilinear(const arma::mat& A, const double* x, const double* y, int d) noexcept {
+double bilinear_form(const arma::mat& A, const double* x, const double* y, int d) noexcept {
   double s = 0.0;
   for (int c = 0; c < d; ++c) {
     const double* col = A.colptr(c);
@@ -19,8 +17,6 @@ double bilinear(const arma::mat& A, const double* x, const double* y, int d) noe
   }
   return s;
 }
-
-}  // namespace
 
 void validate(const PairwiseModelSpec& s) {
   if (s.N < 2) throw InputError("--N must be >= 2 (tokens per sample), got " + std::to_string(s.N));
@@ -43,7 +39,7 @@ arma::mat draw_low_rank_A(const TokenLaw& law, int d, int r, Rng& rng) {
   std::vector<double> tokens(2 * static_cast<std::size_t>(d));
   for (std::size_t t = 0; t < pilot; ++t) {
     law.draw_sample(rng, 2, d, tokens.data());
-    absu[t] = std::abs(bilinear(A, tokens.data(), tokens.data() + d, d));
+    absu[t] = std::abs(bilinear_form(A, tokens.data(), tokens.data() + d, d));
   }
   const std::size_t k = static_cast<std::size_t>(std::ceil(0.99 * pilot)) - 1;
   std::nth_element(absu.begin(), absu.begin() + static_cast<std::ptrdiff_t>(k), absu.end());
@@ -69,7 +65,7 @@ PairwiseModel::PairwiseModel(const PairwiseModelSpec& spec, std::uint64_t model_
 }
 
 double PairwiseModel::g(const double* x, const double* y) const noexcept {
-  return phi_(bilinear(A_, x, y, spec_.d));
+  return phi_(bilinear_form(A_, x, y, spec_.d));
 }
 
 void PairwiseModel::draw_samples(std::uint64_t data_seed, std::size_t first, std::size_t count, double* X,
@@ -120,7 +116,7 @@ arma::vec PairwiseModel::draw_pair_interactions(std::uint64_t seed, std::size_t 
   const int d = spec_.d;
   const arma::mat pairs = draw_token_pairs(seed, T);
   arma::vec u(T);
-  for (std::size_t t = 0; t < T; ++t) u[t] = bilinear(A_, pairs.colptr(2 * t), pairs.colptr(2 * t + 1), d);
+  for (std::size_t t = 0; t < T; ++t) u[t] = bilinear_form(A_, pairs.colptr(2 * t), pairs.colptr(2 * t + 1), d);
   return u;
 }
 

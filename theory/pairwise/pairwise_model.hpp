@@ -33,6 +33,12 @@ void validate(const PairwiseModelSpec& spec);
 /// of |X_1^T A X_2| under the token law is 1 (estimated on 20000 pairs drawn from `rng`).
 arma::mat draw_low_rank_A(const TokenLaw& law, int d, int r, Rng& rng);
 
+/// x^T A y for d-vectors x, y and a d x d matrix A, summed in one fixed order (column c of A
+/// against x, times y_c, c ascending). The model's g, the fits' g_hat (predict, score) and the
+/// Python module all form u this way, so a fit with A_hat = A evaluates phi_hat at exactly the u
+/// at which the truth evaluates phi.
+double bilinear_form(const arma::mat& A, const double* x, const double* y, int d) noexcept;
+
 class PairwiseModel {
  public:
   /// Draws A (and the bspline coefficients) from `model_seed`. Validates the spec.
