@@ -102,6 +102,13 @@ const StudyFixture& fixture() {
 
 }  // namespace
 
+// The set-up run is not an input: it happens before the first one, outside libFuzzer's
+// per-input timeout.
+extern "C" int LLVMFuzzerInitialize(int*, char***) {
+  (void)fixture();
+  return 0;
+}
+
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const StudyFixture& f = fixture();
   if (size == 0) return 0;
