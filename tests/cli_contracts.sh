@@ -59,6 +59,12 @@ for key in heads lambda form solver train_mse coefficients; do
   grep -q "\"$key\"" "$tmp/rfa/fit.json" || { echo "FAIL: rfa fit.json lacks $key"; fail=$((fail + 1)); }
 done
 expect 2 "--lambda must be > 0" -- "$bin" fit rfa --data "$tmp/rfa/data.csv" --lambda -1 --out "$tmp/f.json"
+expect 0 "wrote" -- "$bin" fit rfa --data "$tmp/rfa/data.csv" --lambda kfold:3 --out "$tmp/rfa/kfold3.json"
+# An empty --out is an input error (exit 2), for every command that writes.
+expect 2 "--out must name a file, got ''" -- "$bin" simulate pairwise --M 10 --out ""
+expect 2 "--out must name a file, got ''" -- "$bin" fit rfa --data "$tmp/rfa/data.csv" --out ""
+expect 2 "--out must name a folder, got ''" -- "$bin" rate --data "$tmp/rfa/data.csv" --out ""
+expect 2 "--lambda: kfold:K needs an integer K in \[2, 100\]" -- "$bin" fit rfa --data "$tmp/rfa/data.csv" --lambda kfold:1 --out "$tmp/f.json"
 expect 2 "unknown target|target" -- "$bin" simulate rfa --target quartic --out "$tmp/x.csv"
 expect 2 "--heads must be" -- "$bin" fit rfa --data "$tmp/rfa/data.csv" --heads 0 --out "$tmp/f.json"
 printf 'sample,key,x1,y\n0,0,0.5,1\n0,1,0.2,2\n1,0,0.1,1\n1,1,0.3,1\n' >"$tmp/rfa-bad.csv"

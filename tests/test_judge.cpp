@@ -146,3 +146,15 @@ TEST_CASE("judge rejects malformed rules and measurements", "[judge]") {
   CHECK_FALSE(parse_bound("at_most").has_value());
   for (Bound b : {Bound::equal, Bound::at_most, Bound::at_least, Bound::within}) CHECK(parse_bound(to_string(b)) == b);
 }
+
+TEST_CASE("judge: a few ulps of rounding never decide a verdict, anything larger does", "[judge]") {
+  // The OLS slope of an exact power law is recovered to a few ulps, with a zero-width interval.
+  const double t = -2.0;
+  const double ulps_below = std::nextafter(std::nextafter(t, -3.0), -3.0);
+  const Measurement exact = interval(ulps_below, ulps_below);
+  CHECK(verdict(rule(Bound::equal, t, 0.0), exact) == Verdict::consistent);
+  CHECK(verdict(rule(Bound::at_least, t, 0.0), exact) == Verdict::consistent);
+  const Measurement off = interval(t - 1e-12, t - 1e-12);
+  CHECK(verdict(rule(Bound::equal, t, 0.0), off) == Verdict::inconsistent);
+  CHECK(verdict(rule(Bound::at_least, t, 0.0), off) == Verdict::inconsistent);
+}

@@ -46,10 +46,17 @@ class _PairwiseSpline(RegressorMixin, BaseEstimator):
         self.solver_ = fit["solver"]
 
     def phi(self, u):
-        """The fitted phi_hat(u), elementwise (any shape; u outside range_ is clamped to its ends)."""
+        """The fitted phi_hat(u), elementwise (any shape; u outside range_ is clamped to its ends, NaN
+        gives NaN)."""
         self._check_fitted()
         a, b = self.range_
-        return _elementwise(lambda v: _core.spline_value(a, b, self.knots_, self.degree_, self.coef_, v), u)
+        value = _elementwise(lambda v: _core.spline_value(a, b, self.knots_, self.degree_, self.coef_, v), u)
+        nan = np.isnan(np.asarray(u, dtype=float))
+        if nan.any():  # the clamp would turn NaN into the value at an end
+            value = np.where(nan, np.nan, value)
+            if value.ndim == 0:
+                value = float(value)
+        return value
 
     def predict(self, X):
         """Yhat_i = 1/(N-1) sum_{j != i} phi_hat(X_i^T A_ X_j) for every sample, shape (M, N)."""

@@ -122,9 +122,10 @@ class RandomFeatureMLPRegressor(_RandomFeatures):
     def fit(self, X, y):
         """Draws the first layer for X's N and d and fits the second on X (n, N + 1, d), y (n,); returns self."""
         X = _inputs(X)
-        width = 0 if self.width is None else self.width
-        if not isinstance(width, numbers.Integral) or isinstance(width, bool) or width < 0:
+        if self.width is not None and (not isinstance(self.width, numbers.Integral) or isinstance(self.width, bool)
+                                       or self.width < 1):
             raise ValueError(f"width must be a number of features >= 1 (or None), got {self.width!r}")
+        width = 0 if self.width is None else self.width  # 0: the library's "match_heads (d+1)"
         if not isinstance(self.match_heads, numbers.Integral) or isinstance(self.match_heads, bool):
             raise ValueError(f"match_heads must be an integer >= 1, got {self.match_heads!r}")
         opts = options([("lambda", _lambda_text(self.lam), "lam"), ("seed", self.seed, "seed")])

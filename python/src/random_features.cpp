@@ -52,22 +52,6 @@ arma::vec targets_of(const Array& y, std::size_t n) {
   return arma::vec(y.data(), n);
 }
 
-// The ridge step's options as `fit rfa --lambda` reads them: gcv, kfold (folds from
-// derive_seed(seed, "folds")) or a fixed lambda > 0.
-RidgeFitOptions ridge_of(const Settings& s, std::uint64_t seed) {
-  RidgeFitOptions ridge;
-  const std::string lambda = s.get_string("lambda");
-  if (lambda == "gcv") {
-    ridge.rule = LambdaRule::gcv;
-  } else if (lambda == "kfold") {
-    ridge.rule = LambdaRule::kfold;
-    ridge.fold_seed = derive_seed(seed, {hash_name("folds")});
-  } else {
-    ridge.rule = LambdaRule::fixed;
-    ridge.lambda = s.get_double("lambda", 0.0, std::numeric_limits<double>::infinity(), false);
-  }
-  return ridge;
-}
 
 py::dict ridge_dict(const RidgeFit& fit, LambdaRule rule) {
   py::dict r;
@@ -104,7 +88,7 @@ py::tuple fit_rfa_model(const Array& X, const Array& y, const std::vector<Option
   opt.tau = s.get_double("tau", 0.0, std::numeric_limits<double>::infinity());
   opt.seed = s.get_seed("seed");
   opt.threads = threads;
-  const RidgeFitOptions ridge = ridge_of(s, opt.seed);
+  const RidgeFitOptions ridge = read_fit_lambda(s, opt.seed);
   const AttentionInputs in = inputs_of(X);
   const arma::vec yv = targets_of(y, in.n());
   check_memory(s, static_cast<double>(in.n()), in.N + 1.0, in.d, static_cast<double>(opt.heads) * (in.d + 1),
@@ -129,7 +113,7 @@ py::tuple fit_mlp_model(const Array& X, const Array& y, const std::vector<Option
   opt.activation = parse_mlp_activation(sigma);
   opt.seed = s.get_seed("seed");
   opt.threads = threads;
-  const RidgeFitOptions ridge = ridge_of(s, opt.seed);
+  const RidgeFitOptions ridge = read_fit_lambda(s, opt.seed);
   const AttentionInputs in = inputs_of(X);
   const arma::vec yv = targets_of(y, in.n());
   const double P = width > 0 ? static_cast<double>(width) : static_cast<double>(match_heads) * (in.d + 1);

@@ -296,11 +296,13 @@ int run_cli(int argc, char** argv) {
       auto& [sc, settings] = data_subcommands[k];
       if (!*sc) continue;
       settings->apply_cli();
+      if (sc->count("--out") > 0 && out.empty()) throw InputError("--out must name a file, got ''");
       print_report(data_commands[k].run(*settings, out, threads));
       return 0;
     }
     if (*rate_cmd) {
       rate_settings.apply_cli();
+      if (rate_cmd->count("--out") > 0 && out.empty()) throw InputError("--out must name a folder, got ''");
       const RateOutcome outcome = rate(rate_settings, out);
       print_report(outcome.report);
       return outcome.exit_code;

@@ -14,6 +14,7 @@
 #include "studies/io/memory_budget.hpp"
 #include "studies/io/output.hpp"
 #include "studies/io/pairwise_data.hpp"
+#include "studies/rfa/rfa_common.hpp"
 #include "studies/rfa/rfa_options.hpp"
 
 namespace attnrate {
@@ -29,10 +30,21 @@ std::vector<KeySpec> fit_rfa_keys() {
           {"mu", "1", "mean scale of the biased law (W_m = mu diag(I_d, 0) + noise; any finite number)", "FLOAT"},
           {"tau", "0.5", "standard deviation of the entries of W_m (>= 0)"},
           {"mlp-act", "relu", "--model mlp: activation relu | exp"},
-          {"lambda", "gcv", "ridge lambda: a number > 0, or gcv, or kfold (chosen on the training data)", "gcv|kfold[:K]|FLOAT"},
+          {"lambda", "gcv", "ridge lambda: a number > 0, or gcv, or kfold[:K] (K folds, 2..100, default 5; chosen on the training data)",
+           "gcv|kfold[:K]|FLOAT"},
           {"seed", "1", "seed of the frozen weights (and of the k-fold split)"},
       },
       true);
+}
+
+RidgeFitOptions read_fit_lambda(const Settings& s, std::uint64_t seed) {
+  // The studies' rule (gcv, kfold, kfold:K or a number), with a fixed lambda > 0 here.
+  const bool negative = s.raw("lambda").rfind('-', 0) == 0;  // parse_lambda's message would say >= 0
+  RidgeFitOptions ridge = negative ? RidgeFitOptions{} : parse_lambda(s, "lambda");
+  if (negative || (ridge.rule == LambdaRule::fixed && !(ridge.lambda > 0)))
+    throw InputError(s.source("lambda") + " must be > 0 (or gcv, kfold, kfold:K), got '" + s.raw("lambda") + "'");
+  if (ridge.rule == LambdaRule::kfold) ridge.fold_seed = derive_seed(seed, {hash_name("folds")});
+  return ridge;
 }
 
 CommandReport fit_rfa(const Settings& s, const std::filesystem::path& out, int threads) {
@@ -63,16 +75,7 @@ CommandReport fit_rfa(const Settings& s, const std::filesystem::path& out, int t
   mopt.match_heads = opt.heads;
   mopt.seed = opt.seed;
   mopt.threads = threads;
-  RidgeFitOptions ridge;
-  const std::string lambda = s.get_string("lambda");
-  if (lambda == "gcv") ridge.rule = LambdaRule::gcv;
-  else if (lambda == "kfold") {
-    ridge.rule = LambdaRule::kfold;
-    ridge.fold_seed = derive_seed(opt.seed, {hash_name("folds")});
-  } else {
-    ridge.rule = LambdaRule::fixed;
-    ridge.lambda = s.get_double("lambda", 0.0, std::numeric_limits<double>::infinity(), false);
-  }
+  const RidgeFitOptions ridge = read_fit_lambda(s, opt.seed);
   const AttentionData data = read_attention_data(data_path, limits);
   const AttentionInputs& in = data.inputs;
   const int N = in.N, d = in.d;

@@ -3,9 +3,11 @@
 // with --model mlp the random-feature MLP with as many parameters (frozen first layer, ridge on the
 // second). fit.json holds the coefficients and the seed of the frozen weights, not the weights:
 // attnrate predict redraws them (studies/commands/predict.hpp).
+#include <cstdint>
 #include <filesystem>
 #include <vector>
 
+#include "estimators/ridge/ridge.hpp"
 #include "studies/commands/command.hpp"
 
 namespace attnrate {
@@ -13,6 +15,10 @@ namespace attnrate {
 /// Its options: --data, model, heads, sigma-act, weights, mu, tau (rfa), mlp-act (mlp), lambda, seed
 /// and the resource limits.
 std::vector<KeySpec> fit_rfa_keys();
+
+/// The ridge step's options from --lambda: gcv, kfold or kfold:K (K folds, 2..100; the folds from
+/// derive_seed(seed, "folds")) or a fixed lambda > 0. InputError naming --lambda otherwise.
+RidgeFitOptions read_fit_lambda(const Settings& s, std::uint64_t seed);
 
 /// Validates the options, reads the attention data within the read limits, checks the memory the
 /// fit needs (data, the frozen weights, the n x M(d+1) feature matrix and the Gram matrix of the

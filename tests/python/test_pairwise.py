@@ -34,6 +34,8 @@ def test_known_A_fit_matches_scipy_least_squares(sim):
     np.testing.assert_allclose(est.phi(np.linspace(*est.range_, 7)), BSpline(t, coef, 2)(np.linspace(*est.range_, 7)),
                                rtol=0, atol=1e-6)
     assert est.train_mse_ == pytest.approx(np.mean((sim.Y.ravel() - psi @ coef) ** 2), rel=1e-8)
+    assert np.isnan(est.phi(np.nan))  # not the clamped value at an end
+    assert np.isnan(est.phi([0.0, np.nan])[1]) and np.isfinite(est.phi([0.0, np.nan])[0])
 
 
 def test_ridge_and_range_match_scipy(sim):

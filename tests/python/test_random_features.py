@@ -94,8 +94,9 @@ def test_bad_input_raises_value_error(rfa_data):
         attnrate.RandomFeatureAttentionRegressor().fit(X, y[:10])
     with pytest.raises(ValueError, match="X must have 3 dimensions"):
         attnrate.RandomFeatureMLPRegressor().fit(X[:, 0], y)
-    with pytest.raises(ValueError, match="width"):
-        attnrate.RandomFeatureMLPRegressor(width=-3).fit(X, y)
+    for width in (-3, 0, 2.5):
+        with pytest.raises(ValueError, match="width"):
+            attnrate.RandomFeatureMLPRegressor(width=width).fit(X, y)
     mlp = attnrate.RandomFeatureMLPRegressor(match_heads=4).fit(X, y)
     with pytest.raises(ValueError):
         mlp.predict(X[:, :3])  # the MLP is tied to N

@@ -1,6 +1,8 @@
 #include "theory/claims/judge.hpp"
 
+#include <algorithm>
 #include <cmath>
+#include <limits>
 #include <sstream>
 
 #include "estimators/common/enum_names.hpp"
@@ -93,14 +95,18 @@ Judgement judge(const JudgeRule& r, const Measurement& m) {
     j.reason = hull + " is wider (" + fmt(j.width) + ") than max-ci-width " + fmt(*r.max_ci_width);
     return j;
   }
-  const double tol = r.tolerance;
+  // The tolerance plus a rounding allowance of 16 ulps of the largest number compared, so that an
+  // interval computed from exact data (e.g. a power law, whose slope OLS recovers only to a few
+  // ulps) is not judged beyond a theory it equals.
+  const double scale = std::max({1.0, std::abs(r.theory_lo), std::abs(r.theory_hi), std::abs(j.lo), std::abs(j.hi)});
+  const double tol = r.tolerance + 16 * std::numeric_limits<double>::epsilon() * scale;
   switch (r.bound) {
     case Bound::equal:
     case Bound::within: {
       const bool meets = j.lo - tol <= r.theory_hi && j.hi + tol >= r.theory_lo;
       if (meets) {
         j.verdict = Verdict::consistent;
-        j.reason = hull + ", widened by the tolerance " + fmt(tol) + ", meets the theory";
+        j.reason = hull + ", widened by the tolerance " + fmt(r.tolerance) + ", meets the theory";
         if (m.may_be_higher || m.may_be_lower) {
           j.verdict = Verdict::inconclusive;
           j.reason += ", but censored values may move the truth away from it";
@@ -108,7 +114,7 @@ Judgement judge(const JudgeRule& r, const Measurement& m) {
       } else {
         const bool below = j.hi + tol < r.theory_lo;  // measured below the theory
         j.verdict = Verdict::inconsistent;
-        j.reason = hull + ", widened by the tolerance " + fmt(tol) + ", lies " + (below ? "below" : "above") +
+        j.reason = hull + ", widened by the tolerance " + fmt(r.tolerance) + ", lies " + (below ? "below" : "above") +
                    " the theory";
         if ((below && m.may_be_higher) || (!below && m.may_be_lower)) {
           j.verdict = Verdict::inconclusive;
