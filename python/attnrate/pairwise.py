@@ -153,6 +153,11 @@ class PairwiseSplineRegressor(_PairwiseSpline):
             self.candidates_ = pd.DataFrame(fit["candidates"])
             self.select_ = fit["select"]
         else:
+            # The selection options act only with knots="adaptive": refused rather than ignored.
+            for name, default in (("select", "cv"), ("folds", 5), ("max_degree", 3), ("max_knots", None)):
+                if getattr(self, name) != default:
+                    raise ValueError(f"{name}={getattr(self, name)!r} is an option of knots='adaptive' "
+                                     f"(knots={self.knots!r} is fixed)")
             opts = options(common + [("degree", 3 if self.degree is None else self.degree, "degree"),
                                      ("knots", self.knots, "knots")])
             fit = _core.fit_spline(X, Y, A, opts, threads)

@@ -132,6 +132,8 @@ def test_cross_val_score_and_grid_search(sim):
     (lambda s: attnrate.PairwiseSplineRegressor(s.A, knots="many"), "knots must be"),
     (lambda s: attnrate.PairwiseSplineRegressor(s.A, knots="adaptive", degree=2), "has no effect"),
     (lambda s: attnrate.PairwiseSplineRegressor(s.A, knots="adaptive", folds=1), "folds"),
+    (lambda s: attnrate.PairwiseSplineRegressor(s.A, knots=4, max_degree=2), "is an option of knots='adaptive'"),
+    (lambda s: attnrate.PairwiseSplineRegressor(s.A, knots=4, select="penalty"), "is an option of knots='adaptive'"),
     (lambda s: attnrate.PairwiseSplineRegressor(s.A, range=(1.0, -1.0)), "range"),
     (lambda s: attnrate.PairwiseSplineRegressor(np.eye(2)), "A must be 3 x 3"),
     (lambda s: attnrate.PairwiseSplineRegressor(), "A is required"),
