@@ -15,14 +15,8 @@ cleanup() {
 }
 trap cleanup EXIT
 # shellcheck source=tests/lib/check.sh
-source "$(dirname "$0")/lib/check.sh"  # check, check_summary
+source "$(dirname "$0")/lib/check.sh"  # check, snapshot, check_summary
 S=(--M 200,400 --seeds 2 --test-pairs 1000 --bootstrap 100 --threads 1)
-
-# Everything under $tmp except the output $1 (and what is below it).
-snapshot() {
-  find "$tmp" -path "$1" -prune -o -printf '%p %y %i %m\n' | sort
-  find "$tmp" -path "$1" -prune -o -type f -print0 | sort -z | xargs -0 -r md5sum
-}
 
 # run CODE PATTERN OUTPUT -- command...: exit CODE, output matching PATTERN, nothing outside
 # OUTPUT changed, and unless CODE is 0 refused within a second of CPU time (user + system: a

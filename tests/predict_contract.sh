@@ -9,13 +9,8 @@ bin="$1"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 # shellcheck source=tests/lib/check.sh
-source "$(dirname "$0")/lib/check.sh"  # check, expect, check_summary
+source "$(dirname "$0")/lib/check.sh"  # check, expect, snapshot, check_summary
 
-# Paths, types, inodes, modes and contents of everything under $tmp except $1.
-snapshot() {
-  find "$tmp" -path "$1" -prune -o -printf '%p %y %i %m\n' | sort
-  find "$tmp" -path "$1" -prune -o -type f -print0 | sort -z | xargs -0 -r md5sum
-}
 # run CODE PATTERN OUTPUT -- command...: exit CODE, output matching PATTERN, nothing outside
 # OUTPUT changed.
 run() {
