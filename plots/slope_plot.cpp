@@ -62,7 +62,7 @@ std::string slope_figure_script(const SlopeFigure& figure, const std::string& te
     constexpr int kSamples = 201;
     for (int k = 0; k < kSamples; ++k) {
       const double b = t_lo + (t_hi - t_lo) * k / (kSamples - 1.0);
-      theory.push_back({b, minimax_slope(b)});
+      theory.push_back({b, figure.reference == SlopeReference::minimax ? minimax_slope(b) : b});
     }
     out << gnuplot_datablock("theory", theory);
     extent.cover(theory);
@@ -84,11 +84,11 @@ std::string slope_figure_script(const SlopeFigure& figure, const std::string& te
     plot_items.push_back(std::string("$slopes") + std::to_string(i) + " using ($1+(" + gnuplot_number(dodge) +
                          ")):2:3:4 with yerrorbars pt 7 ps 1.2 lw 1.5 lc rgb " + gnuplot_quote(series_colour(i)) +
                          " title " +
-                         gnuplot_quote(label.empty() ? "fitted slope, CI" : "fitted slope, CI (" + label + ")"));
+                         gnuplot_quote(figure.point_name + ", CI" + (label.empty() ? "" : " (" + label + ")")));
   }
   if (figure.draw_theory)
     plot_items.push_back("$theory using 1:2 with lines lw 2 dt (6,4) lc rgb '#000000' title " +
-                         gnuplot_quote("theory -2b/(2b+1)"));
+                         gnuplot_quote(figure.reference == SlopeReference::minimax ? "theory -2b/(2b+1)" : "b_hat = b"));
   out << "plot ";
   for (std::size_t k = 0; k < plot_items.size(); ++k) out << (k ? ", \\\n     " : "") << plot_items[k];
   out << '\n';

@@ -424,6 +424,18 @@ TEST_CASE("slope figure: data, theory curve -2b/(2b+1), rejection, rendering", "
   CHECK(contains(script, "title \"theory -2b/(2b+1)\""));
   CHECK(contains(script, "title \"fitted slope, CI (bootstrap)\""));
   CHECK(contains(script, "with yerrorbars"));
+  {  // estimates of b against b: the identity reference and its own legend
+    SlopeFigure bh = fig;
+    bh.reference = SlopeReference::identity;
+    bh.point_name = "b_hat";
+    const std::string sb = slope_figure_script(bh, "svg", "b-hat.svg");
+    const Rows id = datablock_rows(sb, "theory");
+    REQUIRE(id.size() == 201);
+    for (const auto& r : id) CHECK(r[1] == r[0]);
+    CHECK(contains(sb, "title \"b_hat = b\""));
+    CHECK(contains(sb, "title \"b_hat, CI (bootstrap)\""));
+    CHECK(!contains(sb, "-2b/(2b+1)"));
+  }
   CHECK(contains(script, series_colour(0)));
   CHECK(contains(script, series_colour(1)));
   CHECK(series_colour(0) != series_colour(1));

@@ -11,6 +11,7 @@
 #include "estimators/common/input_error.hpp"
 #include "estimators/common/random.hpp"
 #include "studies/stats/rate_fit.hpp"
+#include "studies/stats/smoothness_estimate.hpp"
 
 using namespace attnrate;
 
@@ -266,3 +267,27 @@ TEST_CASE("fit_slope: rejects bad input with InputError", "[rate_fit]") {
   CHECK_NOTHROW(fit_slope({1, 2, 2}, {0, 1, 1.5}, 0.95, 1));              // the minimum: 3 cells, 2 sizes
 }
 
+TEST_CASE("smoothness estimates invert the rate exponents, with swapped and clipped intervals", "[rate]") {
+  for (double b : {0.25, 0.5, 1.0, 1.5, 2.0, 3.0, 7.0}) {
+    CHECK(b_from_error_slope(-2.0 * b / (2.0 * b + 1.0)) == Approx(b).epsilon(1e-12));
+    CHECK(b_from_pieces_slope(1.0 / (2.0 * b + 1.0)) == Approx(b).epsilon(1e-12));
+  }
+  CHECK(b_from_error_slope(0.1) == 0.0);     // a growing error: no smoothness
+  CHECK(b_from_error_slope(-1.0) == 100.0);  // the parametric rate or faster: beyond the clip
+  CHECK(b_from_pieces_slope(0.0) == 100.0);  // K does not grow
+  SlopeFit f;
+  f.slope = -0.8;  // b = 2
+  f.ci_t_lo = -1.2;  // beyond -1: clipped to 100
+  f.ci_t_hi = -0.75;  // b = 1.5
+  f.ci_boot_lo = -0.9;  // b = 4.5
+  f.ci_boot_hi = -2.0 / 3.0;  // b = 1
+  const Measurement m = b_hat_measurement(f, b_from_error_slope, "error-slope", {{"activation", "weierstrass:2"}});
+  CHECK(m.quantity == "b-hat");
+  CHECK(m.select.at("from") == "error-slope");
+  CHECK(m.select.at("activation") == "weierstrass:2");
+  CHECK(m.value == Approx(2.0).epsilon(1e-12));
+  CHECK(m.ci_t_lo == Approx(1.5).epsilon(1e-12));
+  CHECK(m.ci_t_hi == 100.0);
+  CHECK(m.ci_boot_lo == Approx(1.0).epsilon(1e-12));
+  CHECK(m.ci_boot_hi == Approx(4.5).epsilon(1e-12));
+}

@@ -30,6 +30,7 @@ std::vector<KeySpec> dimension_free_keys() {
       {"r-values", "1,2,4", "r of the r series at d (comma list; one value = no r series)"},
   };
   for (auto& e : estimator_keys("500:8000:x2", "4")) k.push_back(e);
+  for (auto& e : schedule_keys()) k.push_back(e);
   return k;
 }
 
@@ -42,6 +43,7 @@ struct Plan {
 Plan read_plan(const Settings& settings) {
   Plan p;
   p.c = read_estimator(settings);
+  read_schedule(settings, p.c);
   p.activations = activation_list(settings, "activations", true);
   PairwiseModelSpec base;
   base.tokens = settings.get_string("tokens");
@@ -111,8 +113,12 @@ nlohmann::json run_dimension_free(const Settings& settings, const StudyContext& 
 
   nlohmann::json summary = start_summary("dimension-free", params);
   summary["estimator"] =
-      "A unknown: pairwise_erm (variable projection, L-BFGS) started from the moment estimate of A, then the "
-      "phi-step redone on the training interactions under A_hat with refit-trim of them cut at each end";
+      c.adaptive ? "A unknown, spline space selected from the data (adaptive_erm): pilot ERM with --coarse-pieces "
+                   "pieces, selection of degree and K at its A, ERM in the selected space continued from the pilot, "
+                   "selection again at its A_hat on the training interactions with refit-trim cut at each end"
+                 : "A unknown: pairwise_erm (variable projection, L-BFGS) started from the moment estimate of A, then "
+                   "the phi-step redone on the training interactions under A_hat with refit-trim of them cut at each "
+                   "end";
   summary["restart_basins"] = restart_basin_summary(results);
   summary["smoothness"] = nlohmann::json::array();
   for (const auto& a : plan.activations) summary["smoothness"].push_back(smoothness_json(a));
@@ -126,7 +132,7 @@ nlohmann::json run_dimension_free(const Settings& settings, const StudyContext& 
       if (group.empty()) continue;
       const std::string stem = "convergence-" + file_tag(act) + "-" + factor;
       ConvergenceFigure fig;
-      fig.title = "dimension-free: " + act + ", A unknown, by " + factor;
+      fig.title = "dimension-free: " + act + ", A unknown" + (c.adaptive ? ", adaptive" : "") + ", by " + factor;
       std::ostringstream note;
       double reference = 0;
       for (const SeriesResult* sr : group) {
@@ -153,8 +159,15 @@ nlohmann::json run_dimension_free(const Settings& settings, const StudyContext& 
           me.details["figure"] = stem + ".png";
           summary["quantities"].push_back(to_json(me));
         }
+        if (c.adaptive)
+          if (auto r = oracle_ratio_measurement(*sr, c, stream + ".oracle-ratio", "oracle-ratio", select)) {
+            r->details["figure"] = stem + ".png";
+            summary["quantities"].push_back(to_json(*r));
+          }
         reference = s.reference;
         fig.series.push_back(convergence_series(*sr, s));
+        if (c.adaptive)
+          if (auto o = oracle_convergence_series(*sr)) fig.series.push_back(*o);
         note << factor << "=" << sr->series.value << ": slope " << short_number(s.fit->slope) << "; ";
       }
       if (group.size() > 1) {
@@ -198,6 +211,10 @@ StudyDefinition dimension_free_study() {
           {{"slope", "slope of log error on log M of one series (A unknown, error after the trimmed refit)",
             {"activation", "series", "d", "N", "r"}},
            {"slope-erm", "the same slope with the ERM's own error (no trimmed refit)", {"activation", "series", "d", "N", "r"}},
+           {"oracle-ratio",
+            "--schedule adaptive: geometric mean over seeds at the largest M of the error over the oracle's (the "
+            "candidate space with the smallest test error)",
+            {"activation", "series", "d", "N", "r"}},
            {"spread", "largest over smallest median error at the largest M across the series of one activation and factor",
             {"activation", "series"}}},
           check_dimension_free,

@@ -16,9 +16,11 @@
 #include "plots/convergence_plot.hpp"
 #include "studies/io/output.hpp"
 #include "studies/pairwise/pairwise_options.hpp"
+#include "studies/pairwise/pairwise_series.hpp"
 #include "studies/stats/interval_measurement.hpp"
 #include "studies/stats/mean_ci.hpp"
 #include "studies/stats/rate_fit.hpp"
+#include "studies/stats/smoothness_estimate.hpp"
 #include "studies/sweep/study_figures.hpp"
 #include "studies/sweep/study_options.hpp"
 #include "studies/sweep/study_summary.hpp"
@@ -360,38 +362,6 @@ void log_points(const std::vector<CellResult>& cells, const Get& get, std::vecto
     }
 }
 
-bool fittable(const std::vector<double>& x) {
-  std::vector<double> xs = x;
-  std::sort(xs.begin(), xs.end());
-  return x.size() >= 3 && std::unique(xs.begin(), xs.end()) - xs.begin() >= 2;
-}
-
-// b from a slope by a map decreasing on the slope's valid range, intervals mapped end to end
-// and clipped to [0, 100] (beyond 100 a smoothness is not told apart from infinity).
-Measurement b_hat_measurement(const SlopeFit& f, double (*to_b)(double), const std::string& from) {
-  const auto b = [to_b](double slope) { return std::clamp(to_b(slope), 0.0, 100.0); };
-  IntervalEstimate e;
-  e.value = b(f.slope);
-  e.t_lo = b(f.ci_t_hi);
-  e.t_hi = b(f.ci_t_lo);
-  e.boot_lo = b(f.ci_boot_hi);
-  e.boot_hi = b(f.ci_boot_lo);
-  Measurement m = interval_measurement("b-hat", {{"from", from}}, e);
-  m.details["slope"] = f.slope;
-  m.details["slope_ci_t"] = {f.ci_t_lo, f.ci_t_hi};
-  m.details["slope_ci_boot"] = {f.ci_boot_lo, f.ci_boot_hi};
-  m.details["clipped_to"] = {0.0, 100.0};
-  return m;
-}
-
-// K_hat ~ M^(1/(2b+1)): b = (1/slope - 1) / 2 (decreasing for slope > 0; slope <= 0 means no
-// growth of K, b beyond any bound).
-double b_from_pieces_slope(double slope) { return slope > 0 ? smoothness_from_pieces_slope(slope) : 100.0; }
-// error ~ M^(-2b/(2b+1)): b = -s / (2 (1 + s)) (decreasing on (-1, 0)).
-double b_from_error_slope(double slope) {
-  return slope >= 0 ? 0.0 : slope <= -1 ? 100.0 : -slope / (2.0 * (1.0 + slope));
-}
-
 // The adaptive schedule's further quantities: the oracle's and the known-b schedule's slopes,
 // the oracle ratio at the largest M and the two estimates of b.
 void add_adaptive_quantities(const Config& c, const std::vector<CellResult>& cells, const SlopeFit& error_fit,
@@ -399,7 +369,7 @@ void add_adaptive_quantities(const Config& c, const std::vector<CellResult>& cel
   const std::uint64_t boot = derive_seed(c.seed, {hash_name("bootstrap")});
   std::vector<double> x, y;
   log_points(cells, [](const CellResult& r) { return r.oracle_error; }, x, y);
-  if (fittable(x)) {
+  if (slope_fittable(x)) {
     Measurement m = slope_measurement(fit_slope(x, y, 0.95, c.bootstrap, boot), "oracle-slope");
     m.details["abscissa"] = "log M";
     summary["quantities"].push_back(to_json(m));
@@ -408,7 +378,7 @@ void add_adaptive_quantities(const Config& c, const std::vector<CellResult>& cel
     x.clear();
     y.clear();
     log_points(cells, [](const CellResult& r) { return r.known_error; }, x, y);
-    if (fittable(x)) {
+    if (slope_fittable(x)) {
       Measurement m = slope_measurement(fit_slope(x, y, 0.95, c.bootstrap, boot), "known-b-slope");
       m.details["abscissa"] = "log M";
       m.details["schedule"] = "plain, degree floor(b), c_K = " + format_double(c.cK);
@@ -419,21 +389,21 @@ void add_adaptive_quantities(const Config& c, const std::vector<CellResult>& cel
   std::size_t top = 0;
   for (const auto& r : cells)
     if (r.status == "ok") top = std::max(top, r.M);
-  std::vector<double> logs;
+  std::vector<double> errors, oracle;
   for (const auto& r : cells)
-    if (r.status == "ok" && r.M == top && r.oracle_error > 0) logs.push_back(std::log(r.error / r.oracle_error));
-  if (!logs.empty()) {
-    Measurement m = exp_mean_measurement(mean_ci(logs, 0.95, c.bootstrap, boot), "oracle-ratio", {});
-    m.details["M"] = top;
-    m.details["per_rep"] = nlohmann::json::array();
-    for (double v : logs) m.details["per_rep"].push_back(std::exp(v));
-    summary["quantities"].push_back(to_json(m));
+    if (r.status == "ok" && r.M == top) {
+      errors.push_back(r.error);
+      oracle.push_back(r.oracle_error);
+    }
+  if (auto m = ratio_measurement(errors, oracle, c.bootstrap, boot, "oracle-ratio", {})) {
+    m->details["M"] = top;
+    summary["quantities"].push_back(to_json(*m));
   }
   // b-hat from the selected pieces (log K_hat on log M) and from the adaptive error's slope.
   x.clear();
   y.clear();
   log_points(cells, [](const CellResult& r) { return static_cast<double>(r.K); }, x, y);
-  if (fittable(x)) {
+  if (slope_fittable(x)) {
     const SlopeFit fk = fit_slope(x, y, 0.95, c.bootstrap, boot);
     Measurement m = b_hat_measurement(fk, b_from_pieces_slope, "pieces");
     m.details["note"] = "K_hat on a dyadic grid: log2 K_hat moves in unit steps";
@@ -447,18 +417,7 @@ void add_adaptive_series(const Config& c, const std::vector<CellResult>& cells, 
   const auto add = [&](const std::string& label, auto get) {
     std::vector<double> x, y;
     log_points(cells, get, x, y);
-    if (!fittable(x)) return;
-    const SlopeFit f = fit_slope(x, y, 0.95, 100, 1);
-    ConvergenceSeries s;
-    s.label = label;
-    for (std::size_t i = 0; i < x.size(); ++i) {
-      s.x.push_back(std::exp(x[i]));
-      s.y.push_back(std::exp(y[i]));
-    }
-    s.fit_slope = f.slope;
-    s.fit_intercept = f.intercept;
-    s.draw_theory = false;
-    fig.series.push_back(s);
+    if (auto s = fitted_curve(label, x, y)) fig.series.push_back(*s);
   };
   add("oracle (best candidate by test error)", [](const CellResult& r) { return r.oracle_error; });
   if (c.known_b) add("known b (plain schedule)", [](const CellResult& r) { return r.known_error; });
@@ -593,7 +552,7 @@ nlohmann::json run_minimax_rate(const Config& c, const Settings& settings, const
       for (const auto& r : cells)
         if (r.status == "ok") xl.push_back(rate_abscissa(Schedule::paper, r.M));
       // M = 2 and 4 share log(M / log M): that abscissa can have a single value.
-      if (fittable(xl)) {
+      if (slope_fittable(xl)) {
         const SlopeFit f2 = fit_slope(xl, y, 0.95, c.bootstrap, derive_seed(c.seed, {hash_name("bootstrap")}));
         m.details["slope_vs_log_M_over_log_M"] = f2.slope;
       }

@@ -12,12 +12,15 @@
 #include "estimators/bspline.hpp"
 #include "estimators/common/input_error.hpp"
 #include "estimators/common/random.hpp"
+#include "estimators/pairwise_erm/adaptive_erm.hpp"
 #include "estimators/pairwise_erm/pairwise_erm.hpp"
 #include "estimators/pairwise_erm/restart_basins.hpp"
 #include "estimators/pairwise_lse/pairwise_lse.hpp"
 #include "studies/io/output.hpp"
+#include "studies/pairwise/pairwise_options.hpp"
 #include "studies/pairwise/minimax_rate.hpp"
 #include "studies/sweep/sweep.hpp"
+#include "studies/stats/mean_ci.hpp"
 #include "studies/sweep/cell_fields.hpp"
 #include "theory/pairwise/activation.hpp"
 #include "theory/pairwise/schedule.hpp"
@@ -125,6 +128,39 @@ EstimatorConfig read_estimator(const Settings& s) {
   return c;
 }
 
+std::vector<KeySpec> schedule_keys() {
+  std::vector<KeySpec> k = {{"schedule", "fixed",
+                             "spline space: fixed (K_M = c_K M^(1/(2b+1)), the activation's degree) | adaptive "
+                             "(degree and K selected from the data in every cell, b unused)"}};
+  for (auto& e : adaptive_selection_keys()) k.push_back(e);
+  k.push_back({"penalty", "1", "--schedule adaptive: c_pen of the penalty rule (> 0)", "FLOAT"});
+  return k;
+}
+
+void read_schedule(const Settings& s, EstimatorConfig& c) {
+  const std::string schedule = s.get_string("schedule");
+  if (schedule != "fixed" && schedule != "adaptive")
+    throw InputError(s.source("schedule") + " must be fixed or adaptive, got '" + schedule + "'");
+  c.adaptive = schedule == "adaptive";
+  if (!c.adaptive) {
+    refuse_adaptive_selection(s);
+    if (s.given("penalty")) throw InputError(s.source("penalty") + " is an option of --schedule adaptive");
+    return;
+  }
+  if (s.given("cK"))
+    throw InputError(s.source("cK") + " has no effect with --schedule adaptive (K is selected from the data, up to "
+                     "--max-knots); leave it out");
+  read_adaptive_selection(s, c.adapt);
+  c.adapt.penalty = s.get_double("penalty", 0.0, kInf, false);
+  if (c.adapt.rule != SelectionRule::penalty && s.given("penalty"))
+    throw InputError(s.source("penalty") + " is an option of --select penalty (the selection rule is " +
+                     s.raw("select") + ")");
+  for (std::size_t M : c.M)
+    if (M < static_cast<std::size_t>(c.adapt.folds))
+      throw InputError(s.source("M") + ": M = " + std::to_string(M) + " is smaller than --folds " +
+                       std::to_string(c.adapt.folds) + " (every cross-validation fold needs a sample)");
+}
+
 // ---------------------------------------------------------------- small helpers
 
 std::pair<double, double> mean_and_se(const std::vector<double>& v) {
@@ -178,11 +214,14 @@ namespace {
 // The model and estimator of a series as text; its hash is part of every seed of its cells.
 // The trailing "|K0" (no fixed piece count) is kept so that the seeds stay those of earlier
 // versions.
-std::string model_key(const Series& s) {
+std::string model_key(const Series& s, bool adaptive) {
   std::ostringstream o;
   o << s.model.activation << "|" << s.model.tokens << "|N" << s.model.N << "|d" << s.model.d << "|r" << s.model.r
-    << "|sigma" << s.model.sigma << "|" << (s.a_known ? "known" : "erm") << "|s" << s.degree << "|cK" << s.cK
-    << "|K0";
+    << "|sigma" << s.model.sigma << "|" << (s.a_known ? "known" : "erm");
+  if (adaptive)
+    o << "|adaptive";
+  else
+    o << "|s" << s.degree << "|cK" << s.cK << "|K0";
   return o.str();
 }
 
@@ -199,18 +238,38 @@ auto fields_of(C& c) {
                          field("status", c.status));
 }
 
-nlohmann::json to_json(const SeriesCell& c) { return fields_to_json(fields_of(c)); }
+template <class C>
+auto adaptive_fields_of(C& c) {
+  return std::make_tuple(field("degree", c.degree), field("candidates", c.candidates),
+                         field("oracle_error", c.oracle_error), field("oracle_degree", c.oracle_degree),
+                         field("oracle_K", c.oracle_K));
+}
 
-SeriesCell cell_from_json(const nlohmann::json& j) {
+nlohmann::json to_json(const SeriesCell& c, bool adaptive) {
+  nlohmann::json j = fields_to_json(fields_of(c));
+  if (adaptive) j.update(fields_to_json(adaptive_fields_of(c)));
+  return j;
+}
+
+SeriesCell cell_from_json(const nlohmann::json& j, bool adaptive) {
   SeriesCell c;
   fields_from_json(j, fields_of(c));
+  if (adaptive) fields_from_json(j, adaptive_fields_of(c));
   return c;
 }
 
 // A checkpointed cell must be a result run_cell could have produced (with `restarts` ERM
 // restarts when A is unknown, i.e. unless it stopped with "A known").
-void validate_cell(const nlohmann::json& j, int restarts) {
-  const SeriesCell c = cell_from_json(j);
+void validate_cell(const nlohmann::json& j, int restarts, const EstimatorConfig& ec) {
+  const SeriesCell c = cell_from_json(j, ec.adaptive);
+  if (ec.adaptive) {
+    if (c.degree < 0 || c.degree > ec.adapt.max_degree || c.oracle_degree < 0 || c.oracle_degree > ec.adapt.max_degree)
+      throw InputError("selected or oracle degree out of range");
+    if (!(c.oracle_K >= 1) || c.candidates < 1) throw InputError("oracle K or candidate count out of range");
+    // The oracle is the smallest test error over the candidates, the selected one among them.
+    if (c.status == "ok" && !(c.oracle_error > 0 && c.oracle_error <= c.error))
+      throw InputError("oracle error must be in (0, error]");
+  }
   if (c.status != "ok" && c.status != "rank-deficient" && c.status != "non-finite")
     throw InputError("unknown status '" + c.status + "'");
   if (c.status != "non-finite" && !(std::isfinite(c.error) && c.error > 0 && std::isfinite(c.error_erm)))
@@ -241,6 +300,53 @@ std::pair<double, double> composed_error(const PairwiseModel& model, const arma:
   return mean_and_se(sq);
 }
 
+// The composed test error of every candidate of a selection at A = U V^T, with the selected one's
+// and the oracle's (smallest, first on ties) recorded in r.
+void score_candidates(const PairwiseModel& model, const arma::mat& pairs, const arma::mat& U, const arma::mat& V,
+                      const AdaptiveSplineFit& fit, int threads, SeriesCell& r) {
+  const arma::uword T = pairs.n_cols / 2;
+  const arma::mat P = U.t() * pairs, Q = V.t() * pairs;
+  arma::vec u(T), g(T);
+#pragma omp parallel for schedule(static) num_threads(threads)
+  for (arma::uword t = 0; t < T; ++t) {
+    u[t] = arma::dot(P.col(2 * t), Q.col(2 * t + 1));
+    g[t] = model.g(pairs.colptr(2 * t), pairs.colptr(2 * t + 1));
+  }
+  std::size_t oracle = fit.candidates.size();
+  std::vector<double> sq(T);
+  for (std::size_t i = 0; i < fit.candidates.size(); ++i) {
+    const BSplineBasis basis = fit.basis(i);
+    const arma::vec& coef = fit.candidates[i].coef;
+#pragma omp parallel for schedule(static) num_threads(threads)
+    for (arma::uword t = 0; t < T; ++t) {
+      const double e = basis.value(coef, u[t]) - g[t];
+      sq[t] = e * e;
+    }
+    const auto [e, se] = mean_and_se(sq);
+    if (i == fit.selected) std::tie(r.error, r.error_se) = std::make_pair(e, se);
+    if (std::isfinite(e) && (oracle == fit.candidates.size() || e < r.oracle_error)) {
+      oracle = i;
+      r.oracle_error = e;
+    }
+  }
+  const SplineCandidate& sel = fit.candidates[fit.selected];
+  r.K = sel.pieces;
+  r.degree = sel.degree;
+  r.candidates = static_cast<int>(fit.candidates.size());
+  r.train_mse = sel.train_risk;
+  r.solver = sel.solver;
+  r.rcond = std::numeric_limits<double>::quiet_NaN();  // not kept per candidate
+  r.a = fit.a;
+  r.b = fit.b;
+  r.status = sel.flagged ? "rank-deficient" : "ok";
+  if (oracle == fit.candidates.size()) {
+    r.oracle_error = std::numeric_limits<double>::quiet_NaN();
+  } else {
+    r.oracle_degree = fit.candidates[oracle].degree;
+    r.oracle_K = fit.candidates[oracle].pieces;
+  }
+}
+
 SeriesCell run_cell(const Series& s, const std::string& key, const PairwiseModel& model, const EstimatorConfig& c,
                     std::pair<double, double> known_range, std::size_t M, int rep, int threads) {
   const auto t0 = std::chrono::steady_clock::now();
@@ -248,7 +354,7 @@ SeriesCell run_cell(const Series& s, const std::string& key, const PairwiseModel
   r.M = M;
   r.rep = rep;
   const double beta_eff = std::min(model.phi().claimed_smoothness(), s.degree + 1.0);
-  r.K = schedule_pieces(Schedule::plain, beta_eff, s.cK, M);
+  r.K = c.adaptive ? 0 : schedule_pieces(Schedule::plain, beta_eff, s.cK, M);
   const std::uint64_t skey = hash_name(key);
   const std::uint64_t data_seed = derive_seed(c.seed, {hash_name("data"), skey, M, static_cast<std::uint64_t>(rep)});
   const std::uint64_t test_seed = derive_seed(c.seed, {hash_name("test"), skey, M, static_cast<std::uint64_t>(rep)});
@@ -259,7 +365,53 @@ SeriesCell run_cell(const Series& s, const std::string& key, const PairwiseModel
   const arma::mat pairs = model.draw_token_pairs(test_seed, c.test_pairs);
   LseOptions lopt;
   lopt.threads = threads;
-  if (s.a_known) {
+  AdaptiveSplineOptions aopt = c.adapt;
+  aopt.lse.threads = threads;
+  ErmOptions o;
+  o.rank = model.spec().r;
+  o.restarts = c.restarts;
+  o.coarse_pieces = c.coarse_pieces;
+  o.rel_tol = c.rel_tol;
+  o.max_iterations = c.max_iterations;
+  o.seed = derive_seed(c.seed, {hash_name("erm"), skey, M, static_cast<std::uint64_t>(rep)});
+  o.threads = threads;
+  o.start = ErmStart::moment;
+  // The trimmed refit of the phi-step, when the sample has enough interactions for it.
+  const std::size_t n_int = M * static_cast<std::size_t>(N) * (N - 1);
+  const std::size_t trim =
+      2 * static_cast<std::size_t>(c.refit_trim) < n_int ? static_cast<std::size_t>(c.refit_trim) : 0;
+  if (c.adaptive && s.a_known) {
+    const AdaptiveSplineFit fit = fit_adaptive_spline(known_range.first, known_range.second, model.A(), N, d, M,
+                                                      in_memory_source(X, Y, N), aopt);
+    arma::mat U, V;
+    arma::vec sv;
+    arma::svd_econ(U, sv, V, model.A());
+    const int rr = model.spec().r;
+    score_candidates(model, pairs, U.head_cols(rr) * arma::diagmat(sv.head(rr)), V.head_cols(rr), fit, threads, r);
+    r.error_erm = r.error;
+    r.error_erm_se = r.error_se;
+    r.stop = "A known";
+  } else if (c.adaptive) {
+    AdaptiveErmOptions ao;
+    ao.erm = o;
+    ao.select = aopt;
+    ao.trim = trim;
+    const AdaptiveErmFit fit = fit_adaptive_erm(X, Y, N, ao);
+    score_candidates(model, pairs, fit.U, fit.V, fit.selection, threads, r);
+    // The ERM's own g_hat (its phi-step on [min u, max u] in the selected space).
+    std::tie(r.error_erm, r.error_erm_se) =
+        composed_error(model, pairs, fit.erm.U, fit.erm.V, fit.erm.basis, fit.erm.coef, threads);
+    const auto& dp = fit.pilot.diagnostics;
+    const auto& de = fit.erm.diagnostics;
+    r.iterations = dp.iterations + de.iterations;
+    r.evaluations = dp.evaluations + de.evaluations;
+    r.rejected = dp.rejected_steps + de.rejected_steps;
+    r.stop = de.stop_reason;
+    const RestartBasins basins = restart_basins(dp.per_restart);
+    r.restarts = basins.restarts;
+    r.restarts_in_best_basin = basins.in_best;
+    r.basin_levels = basins.levels;
+  } else if (s.a_known) {
     const BSplineBasis basis(known_range.first, known_range.second, r.K, s.degree);
     const PairwiseLseFit fit = fit_pairwise_lse(basis, model.A(), N, d, M, in_memory_source(X, Y, N), lopt);
     arma::mat U, V;
@@ -278,20 +430,9 @@ SeriesCell run_cell(const Series& s, const std::string& key, const PairwiseModel
     r.stop = "A known";
     r.status = fit.solution.fallback ? "rank-deficient" : "ok";
   } else {
-    ErmOptions o;
-    o.rank = model.spec().r;
     o.pieces = r.K;
     o.degree = s.degree;
-    o.restarts = c.restarts;
-    o.coarse_pieces = c.coarse_pieces;
-    o.rel_tol = c.rel_tol;
-    o.max_iterations = c.max_iterations;
-    o.seed = derive_seed(c.seed, {hash_name("erm"), skey, M, static_cast<std::uint64_t>(rep)});
-    o.threads = threads;
-    o.start = ErmStart::moment;
-    // The trimmed refit of the phi-step, when the sample has enough interactions for it.
-    const std::size_t n_int = M * static_cast<std::size_t>(N) * (N - 1);
-    o.refit_trim = 2 * static_cast<std::size_t>(c.refit_trim) < n_int ? static_cast<std::size_t>(c.refit_trim) : 0;
+    o.refit_trim = trim;
     const PairwiseErmFit fit = fit_pairwise_erm(X, Y, N, o);
     const auto& dg = fit.diagnostics;
     r.iterations = dg.iterations;
@@ -348,7 +489,7 @@ std::vector<SeriesResult> run_series(const std::string& study, const std::vector
   };
   std::vector<CellRef> refs;
   for (const auto& s : series) {
-    const std::string key = model_key(s);
+    const std::string key = model_key(s, c.adaptive);
     if (index.count(key)) continue;
     index[key] = distinct.size();
     Distinct d{&s, key, std::make_unique<PairwiseModel>(s.model, model_seed), {0, 0}, refs.size()};
@@ -364,16 +505,17 @@ std::vector<SeriesResult> run_series(const std::string& study, const std::vector
       [&](std::size_t i, int threads) {
         const CellRef& ref = refs[i];
         const Distinct& d = distinct[ref.distinct];
-        return to_json(run_cell(*d.series, d.key, *d.model, c, d.known_range, ref.M, ref.rep, threads));
+        return to_json(run_cell(*d.series, d.key, *d.model, c, d.known_range, ref.M, ref.rep, threads),
+                       c.adaptive);
       },
-      [&c](const nlohmann::json& j) { validate_cell(j, c.restarts); });
+      [&](const nlohmann::json& j) { validate_cell(j, c.restarts, c); });
   std::vector<SeriesResult> out;
   for (const auto& s : series) {
-    const Distinct& d = distinct[index.at(model_key(s))];
+    const Distinct& d = distinct[index.at(model_key(s, c.adaptive))];
     SeriesResult res;
     res.series = s;
     const std::size_t count = s.M.size() * static_cast<std::size_t>(c.seeds);
-    for (std::size_t k = 0; k < count; ++k) res.cells.push_back(cell_from_json(values[d.first + k]));
+    for (std::size_t k = 0; k < count; ++k) res.cells.push_back(cell_from_json(values[d.first + k], c.adaptive));
     out.push_back(std::move(res));
   }
   return out;
@@ -386,12 +528,15 @@ void write_series_csv(const std::vector<SeriesResult>& results, const EstimatorC
                "M", "rep", "seed", "K", "a", "b", "error", "error_se", "error_erm", "error_erm_se", "train_mse",
                "iterations", "evaluations", "rejected_steps", "restarts", "restarts_in_best_basin", "basin_levels",
                "stop", "solver", "rcond", "status", "seconds"};
+  if (c.adaptive)
+    for (const char* col : {"candidates", "oracle_error", "oracle_degree", "oracle_K"}) t.columns.push_back(col);
   for (const auto& sr : results) {
     const Series& s = sr.series;
-    for (const auto& r : sr.cells)
+    for (const auto& r : sr.cells) {
       t.rows.push_back({s.factor, format_double(s.value), s.model.activation, s.model.tokens, std::to_string(s.model.N),
                         std::to_string(s.model.d), std::to_string(s.model.r), format_double(s.model.sigma),
-                        s.a_known ? "known" : "unknown", std::to_string(s.degree), format_double(s.cK),
+                        s.a_known ? "known" : "unknown", std::to_string(c.adaptive ? r.degree : s.degree),
+                        c.adaptive ? "" : format_double(s.cK),
                         std::to_string(s.a_known ? 0 : c.refit_trim), std::to_string(r.M), std::to_string(r.rep),
                         std::to_string(c.seed), std::to_string(r.K), format_double(r.a), format_double(r.b),
                         format_double(r.error), format_double(r.error_se), format_double(r.error_erm),
@@ -399,6 +544,11 @@ void write_series_csv(const std::vector<SeriesResult>& results, const EstimatorC
                         std::to_string(r.evaluations), std::to_string(r.rejected), std::to_string(r.restarts),
                         std::to_string(r.restarts_in_best_basin), std::to_string(r.basin_levels), r.stop, r.solver,
                         format_double(r.rcond), r.status, format_double(r.seconds)});
+      if (c.adaptive)
+        for (std::string v : {std::to_string(r.candidates), format_double(r.oracle_error),
+                              std::to_string(r.oracle_degree), std::to_string(r.oracle_K)})
+          t.rows.back().push_back(v);
+    }
   }
   write_file_atomic(out / "cells.csv", t.str());
 }
@@ -481,9 +631,7 @@ SeriesSlope series_slope(const SeriesResult& sr, const EstimatorConfig& c, const
     x.push_back(std::log(static_cast<double>(r.M)));
     y.push_back(std::log(use_erm_error ? r.error_erm : r.error));
   }
-  std::vector<double> xs = x;
-  std::sort(xs.begin(), xs.end());
-  if (x.size() < 3 || std::unique(xs.begin(), xs.end()) - xs.begin() < 2) return o;
+  if (!slope_fittable(x)) return o;
   o.fit = fit_slope(x, y, 0.95, c.bootstrap, derive_seed(c.seed, {hash_name("bootstrap"), hash_name(stream)}));
   return o;
 }
@@ -507,6 +655,51 @@ Measurement series_slope_measurement(const SeriesResult& sr, const SeriesSlope& 
                                    {"holds_at_largest_M", g.holds_at_largest()}};
   }
   return m;
+}
+
+std::optional<Measurement> oracle_ratio_measurement(const SeriesResult& sr, const EstimatorConfig& c,
+                                                    const std::string& stream, std::string quantity,
+                                                    std::map<std::string, std::string> select) {
+  std::size_t top = 0;
+  for (const auto& r : sr.cells)
+    if (r.status == "ok") top = std::max(top, r.M);
+  std::vector<double> errors, oracle;
+  for (const auto& r : sr.cells)
+    if (r.status == "ok" && r.M == top) {
+      errors.push_back(r.error);
+      oracle.push_back(r.oracle_error);
+    }
+  auto m = ratio_measurement(errors, oracle, c.bootstrap,
+                             derive_seed(c.seed, {hash_name("bootstrap"), hash_name(stream)}), std::move(quantity),
+                             std::move(select));
+  if (m) m->details["M"] = top;
+  return m;
+}
+
+std::optional<ConvergenceSeries> fitted_curve(std::string label, const std::vector<double>& log_x,
+                                              const std::vector<double>& log_y) {
+  if (!slope_fittable(log_x)) return std::nullopt;
+  const SlopeFit f = fit_slope(log_x, log_y, 0.95, 100, 1);  // the line only: its interval is not shown
+  ConvergenceSeries s;
+  s.label = std::move(label);
+  for (std::size_t i = 0; i < log_x.size(); ++i) {
+    s.x.push_back(std::exp(log_x[i]));
+    s.y.push_back(std::exp(log_y[i]));
+  }
+  s.fit_slope = f.slope;
+  s.fit_intercept = f.intercept;
+  s.draw_theory = false;
+  return s;
+}
+
+std::optional<ConvergenceSeries> oracle_convergence_series(const SeriesResult& sr) {
+  std::vector<double> x, y;
+  for (const auto& r : sr.cells)
+    if (r.status == "ok" && r.oracle_error > 0) {
+      x.push_back(std::log(static_cast<double>(r.M)));
+      y.push_back(std::log(r.oracle_error));
+    }
+  return fitted_curve(sr.series.label + ", oracle", x, y);
 }
 
 namespace {

@@ -21,6 +21,14 @@
 //    basin_levels: estimators/pairwise_erm/restart_basins.hpp), summed per series and M in
 //    summary.json (restart_basin_summary).
 //
+// Schedule. `fixed` (the default) uses K_M = c_K M^(1/(2b+1)) and the activation's degree;
+// `adaptive` selects degree and K from the data in every cell and never uses b: with A known
+// through estimators/pairwise_lse/adaptive_spline, with A unknown through
+// estimators/pairwise_erm/adaptive_erm (pilot ERM, selection, ERM in the selected space,
+// selection again, the last on the training interactions under A_hat with refit-trim cut at each
+// end). Adaptive cells also record every candidate's composed test error and its smallest, the
+// oracle (it uses the test pairs, so it is reported, never selected).
+//
 // Rank condition. The rate M^(-2b/(2b+1)) is proved for r d <= (M / log M)^(1/(2b+1)) (the knee,
 // growing with M); beyond it the bound adds r d log M / M, so the local slope of the error lies
 // between -1 and -2b/(2b+1). Slope measurements of A-unknown series report where their r d lies
@@ -34,6 +42,7 @@
 #include <utility>
 #include <vector>
 
+#include "estimators/pairwise_lse/adaptive_spline.hpp"
 #include "plots/convergence_plot.hpp"
 #include "studies/io/settings.hpp"
 #include "studies/stats/rate_fit.hpp"
@@ -68,12 +77,22 @@ struct EstimatorConfig {
   std::uint64_t seed = 1;
   std::size_t test_pairs = 100000;
   int bootstrap = 2000;
+  bool adaptive = false;        ///< --schedule adaptive, for every series (their degree and cK are unused)
+  AdaptiveSplineOptions adapt;  ///< its selection options (lse.threads is set per cell)
 };
 
 /// Their keys, with the study's own defaults for M and seeds.
 std::vector<KeySpec> estimator_keys(const std::string& M_default, const std::string& seeds_default);
 /// Reads and validates them; throws InputError naming the option.
 EstimatorConfig read_estimator(const Settings& settings);
+
+/// --schedule (fixed | adaptive) and the adaptive selection options (select, folds, max-degree,
+/// max-knots, penalty), for a study whose series may select their spline space from the data.
+std::vector<KeySpec> schedule_keys();
+/// Reads them into `c` (after read_estimator). Throws InputError naming the option when a
+/// selection option is given without --schedule adaptive, --cK with it (K is selected), or an M
+/// is smaller than --folds.
+void read_schedule(const Settings& settings, EstimatorConfig& c);
 
 // ---- series and their cells
 
@@ -99,6 +118,10 @@ struct SeriesCell {
   /// (estimators/pairwise_erm/restart_basins.hpp, relative width kBasinRelTol); 0 with A known.
   int restarts = 0, restarts_in_best_basin = 0, basin_levels = 0;
   std::string stop, solver, status;  ///< status: ok | rank-deficient | non-finite
+  /// Adaptive series only: the selected degree (K is the selected pieces), the candidates, and
+  /// the oracle (the candidate with the smallest test error) with its space.
+  int degree = 0, candidates = 0, oracle_degree = 0, oracle_K = 0;
+  double oracle_error = 0;
 };
 
 struct SeriesResult {
@@ -169,6 +192,19 @@ struct SeriesSlope {
 /// fixed label per series, so the intervals are reproducible across versions.
 SeriesSlope series_slope(const SeriesResult& sr, const EstimatorConfig& c, const std::string& stream,
                          bool use_erm_error = false);
+
+/// Adaptive series: the geometric mean over the reps at the largest M of error / oracle error
+/// (ratio_measurement; bootstrap draws from derive_seed(seed, {hash_name("bootstrap"),
+/// hash_name(stream)})), details M. None when no cell there is ok.
+std::optional<Measurement> oracle_ratio_measurement(const SeriesResult& sr, const EstimatorConfig& c,
+                                                    const std::string& stream, std::string quantity,
+                                                    std::map<std::string, std::string> select);
+/// A curve of log-log points (natural logs) for a figure with its fitted line and no theory
+/// line; none unless slope_fittable(log_x).
+std::optional<ConvergenceSeries> fitted_curve(std::string label, const std::vector<double>& log_x,
+                                              const std::vector<double>& log_y);
+/// Adaptive series: the oracle's curve (fitted_curve of its ok cells).
+std::optional<ConvergenceSeries> oracle_convergence_series(const SeriesResult& sr);
 
 /// The series' convergence curve for a figure: its ok cells (M, error), the fitted line and the
 /// reference slope. `slope.fit` must hold a fit.

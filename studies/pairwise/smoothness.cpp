@@ -1,5 +1,6 @@
 #include "studies/pairwise/smoothness.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <limits>
 #include <sstream>
@@ -13,6 +14,8 @@
 #include "studies/sweep/study_options.hpp"
 #include "studies/sweep/study_summary.hpp"
 #include "studies/pairwise/pairwise_series.hpp"
+#include "studies/stats/smoothness_estimate.hpp"
+#include "estimators/common/random.hpp"
 #include "theory/pairwise/activation.hpp"
 
 namespace attnrate {
@@ -34,6 +37,7 @@ std::vector<KeySpec> smoothness_keys() {
       {"cK-known", "4", "schedule constant of the A-known series (README: tuned for sigma = 2; > 0)", "FLOAT"},
   };
   for (auto& e : estimator_keys("500:8000:x2", "4")) k.push_back(e);
+  for (auto& e : schedule_keys()) k.push_back(e);
   return k;
 }
 
@@ -47,6 +51,10 @@ struct Plan {
 Plan read_plan(const Settings& settings) {
   Plan p;
   p.c = read_estimator(settings);
+  read_schedule(settings, p.c);
+  if (p.c.adaptive && settings.given("cK-known"))
+    throw InputError(settings.source("cK-known") + " has no effect with --schedule adaptive (K is selected from the "
+                     "data, up to --max-knots); leave it out");
   const auto erm_acts = split_list(settings.raw("erm-activations")).empty()
                             ? std::vector<std::string>{}
                             : activation_list(settings, "erm-activations", true);
@@ -101,6 +109,7 @@ nlohmann::json run_smoothness(const Plan& plan, const Settings& settings, const 
   // Two conventions of b share the axis; the label says which series uses which.
   sfig.x_label = "b (weierstrass:b, A known: Hoelder b; bspline:P, A unknown: the paper's b = P-1)";
   SlopeSeries erm_pts{"bspline:P, A unknown (b = P-1)", {}}, known_pts{"weierstrass:b, A known", {}};
+  SlopeSeries erm_b_hat = erm_pts, known_b_hat = known_pts;  // adaptive: b_hat from the error's slope
   ConvergenceFigure cfig;
   cfig.title = "smoothness: composed error vs M";
   std::size_t total = 0, excluded = 0;
@@ -121,6 +130,28 @@ nlohmann::json run_smoothness(const Plan& plan, const Settings& settings, const 
     summary["quantities"].push_back(to_json(m));
     (s.a_known ? known_pts : erm_pts).points.push_back({s.value, o.fit->slope, m.lo(), m.hi()});
     cfig.series.push_back(convergence_series(sr, o));
+    if (c.adaptive) {
+      // b was never given to the estimator: estimate it from the error's slope and from the
+      // growth of the selected K.
+      const std::map<std::string, std::string> select = {{"activation", s.model.activation}, {"A", A}};
+      Measurement be = b_hat_measurement(*o.fit, b_from_error_slope, "error-slope", select);
+      be.details["smoothness"] = sm;
+      summary["quantities"].push_back(to_json(be));
+      (s.a_known ? known_b_hat : erm_b_hat).points.push_back({s.value, be.value, be.lo(), be.hi()});
+      std::vector<double> x, y;
+      for (const auto& r : sr.cells)
+        if (r.status == "ok") {
+          x.push_back(std::log(static_cast<double>(r.M)));
+          y.push_back(std::log(static_cast<double>(r.K)));
+        }
+      if (slope_fittable(x)) {
+        const SlopeFit fk = fit_slope(x, y, 0.95, c.bootstrap,
+                                      derive_seed(c.seed, {hash_name("bootstrap"), hash_name("pieces." + s.label)}));
+        Measurement bk = b_hat_measurement(fk, b_from_pieces_slope, "pieces", select);
+        bk.details["note"] = "K_hat on a dyadic grid: log2 K_hat moves in unit steps";
+        summary["quantities"].push_back(to_json(bk));
+      }
+    }
   }
   if (!erm_pts.points.empty()) sfig.series.push_back(erm_pts);
   if (!known_pts.points.empty()) sfig.series.push_back(known_pts);
@@ -128,6 +159,32 @@ nlohmann::json run_smoothness(const Plan& plan, const Settings& settings, const 
     sfig.note = "bars: hull of t and bootstrap 95% intervals; dashed: reference -2b/(2b+1)";
     summary["figure"] = write_study_figure(sfig, "slopes", ctx);
     summary["figures"] = {summary["figure"], write_study_figure(cfig, "convergence", ctx)};
+    if (c.adaptive) {
+      SlopeFigure bfig;
+      bfig.title = "smoothness: b estimated from the adaptive error's slope against the true b";
+      bfig.x_label = sfig.x_label;
+      bfig.y_label = "b_hat = -s / (2 (1 + s)), s the fitted slope";
+      bfig.reference = SlopeReference::identity;
+      bfig.point_name = "b_hat";
+      bfig.note = "bars: the slope's intervals mapped to b (clipped to [0, 100]); dashed: b_hat = b";
+      // A slope near or past -1 maps to b_hat up to the clip at 100, which would flatten the rest:
+      // the figure (not summary.json) caps the values at 3 times the largest true b.
+      double cap = 0.0;
+      for (const SlopeSeries* ss : {&erm_b_hat, &known_b_hat})
+        for (const SlopePoint& pt : ss->points) cap = std::max(cap, 3.0 * pt.b);
+      bool capped = false;
+      for (SlopeSeries* ss : {&erm_b_hat, &known_b_hat}) {
+        for (SlopePoint& pt : ss->points) {
+          capped = capped || pt.ci_hi > cap;
+          pt.slope = std::min(pt.slope, cap);
+          pt.ci_lo = std::min(pt.ci_lo, cap);
+          pt.ci_hi = std::min(pt.ci_hi, cap);
+        }
+        if (!ss->points.empty()) bfig.series.push_back(*ss);
+      }
+      if (capped) bfig.note += "; values above " + short_number(cap) + " (3 times the largest b) drawn at it";
+      summary["figures"].push_back(write_study_figure(bfig, "b-hat", ctx));
+    }
   } else {
     summary["error"] = "no series has 3 usable cells at two or more sizes: nothing measured";
   }
@@ -141,7 +198,13 @@ nlohmann::json run_smoothness(const Plan& plan, const Settings& settings, const 
 StudyDefinition smoothness_study() {
   return define_study(
       "smoothness", "fitted slope vs b: bspline:3, bspline:8 (A unknown, b = P-1), weierstrass:b (A known)",
-      smoothness_keys, {{"slope", "slope of log error on log M of one activation", {"activation", "A"}}}, read_plan,
+      smoothness_keys,
+      {{"slope", "slope of log error on log M of one activation", {"activation", "A"}},
+       {"b-hat",
+        "--schedule adaptive: b estimated from the error's slope (from = error-slope) or from the growth of the "
+        "selected K (from = pieces), intervals mapped from the slope's",
+        {"activation", "A", "from"}}},
+      read_plan,
       run_smoothness);
 }
 

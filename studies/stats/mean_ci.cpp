@@ -65,4 +65,21 @@ Measurement exp_mean_measurement(const MeanCi& m, std::string quantity, std::map
   return r;
 }
 
+std::optional<Measurement> ratio_measurement(const std::vector<double>& num, const std::vector<double>& den,
+                                             int resamples, std::uint64_t seed, std::string quantity,
+                                             std::map<std::string, std::string> select) {
+  if (num.size() != den.size()) throw InputError("ratio_measurement: numerators and denominators differ in number");
+  std::vector<double> logs;
+  nlohmann::json per_rep = nlohmann::json::array();
+  for (std::size_t k = 0; k < num.size(); ++k)
+    if (std::isfinite(num[k]) && std::isfinite(den[k]) && num[k] > 0 && den[k] > 0) {
+      logs.push_back(std::log(num[k] / den[k]));
+      per_rep.push_back(num[k] / den[k]);
+    }
+  if (logs.empty()) return std::nullopt;
+  Measurement m = exp_mean_measurement(mean_ci(logs, 0.95, resamples, seed), std::move(quantity), std::move(select));
+  m.details["per_rep"] = per_rep;
+  return m;
+}
+
 }  // namespace attnrate

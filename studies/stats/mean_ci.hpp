@@ -4,6 +4,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -33,5 +34,12 @@ Measurement mean_measurement(const MeanCi& m, std::string quantity, std::map<std
 /// value = exp(mean), the geometric mean of the ratios, with the exponentiated intervals and a
 /// log width.
 Measurement exp_mean_measurement(const MeanCi& m, std::string quantity, std::map<std::string, std::string> select);
+
+/// The geometric mean of per-seed ratios num[k] / den[k] over the k where both are finite and
+/// > 0: exp_mean_measurement of mean_ci(their logs, 0.95, resamples, seed), with details per_rep
+/// (the ratios used). None when no k qualifies. num and den must have one size.
+std::optional<Measurement> ratio_measurement(const std::vector<double>& num, const std::vector<double>& den,
+                                             int resamples, std::uint64_t seed, std::string quantity,
+                                             std::map<std::string, std::string> select);
 
 }  // namespace attnrate

@@ -64,6 +64,12 @@ double sorted_quantile_type7(const std::vector<double>& sorted, double p) {
 
 }  // namespace
 
+bool slope_fittable(const std::vector<double>& x) {
+  std::vector<double> xs = x;
+  std::sort(xs.begin(), xs.end());
+  return x.size() >= 3 && std::unique(xs.begin(), xs.end()) - xs.begin() >= 2;
+}
+
 double quantile_type7(std::vector<double> values, double p) {
   if (values.empty()) throw InputError("quantile_type7: need at least one value, got none");
   if (!(p >= 0.0 && p <= 1.0)) {

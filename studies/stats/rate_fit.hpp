@@ -42,6 +42,10 @@ struct SlopeFit {
 SlopeFit fit_slope(const std::vector<double>& x, const std::vector<double>& y, double level = 0.95,
                    int resamples = 2000, std::uint64_t bootstrap_seed = 0x5eed);
 
+/// Whether fit_slope's refusal rules let it fit these abscissae: at least 3 points at 2 or more
+/// distinct values.
+bool slope_fittable(const std::vector<double>& x);
+
 /// Sample quantile of `values` at probability p in [0, 1], Hyndman & Fan (1996) type 7 (R's
 /// default): with s sorted ascending and h = (B - 1) p, Q = s[floor h] + (h - floor h)(s[floor h + 1] - s[floor h]).
 /// This is the percentile definition of the bootstrap interval. Throws InputError on empty input,
