@@ -13,7 +13,7 @@ from sklearn.exceptions import NotFittedError
 from sklearn.metrics import r2_score
 
 from . import _core
-from ._options import float_array, options, threads_of
+from ._options import float_array, keep_init_args, options, threads_of
 from .simulate import PairwiseSimulation, _elementwise
 
 
@@ -123,16 +123,7 @@ class PairwiseSplineRegressor(_PairwiseSpline):
 
     def __init__(self, A=None, degree=None, knots=8, range=None, ridge=0.0, select="cv", folds=5, max_degree=3,
                  max_knots=None, threads=0):
-        self.A = A
-        self.degree = degree
-        self.knots = knots
-        self.range = range
-        self.ridge = ridge
-        self.select = select
-        self.folds = folds
-        self.max_degree = max_degree
-        self.max_knots = max_knots
-        self.threads = threads
+        keep_init_args(self, locals())
 
     def fit(self, X, Y):
         """Fits phi_hat to tokens X (M, N, d) and outputs Y (M, N); returns self."""
@@ -190,15 +181,7 @@ class LowRankPairwiseRegressor(_PairwiseSpline):
 
     def __init__(self, rank=1, degree=3, knots=8, restarts=4, seed=1, start="moment", coarse_pieces=4, refit_trim=0,
                  threads=0):
-        self.rank = rank
-        self.degree = degree
-        self.knots = knots
-        self.restarts = restarts
-        self.seed = seed
-        self.start = start
-        self.coarse_pieces = coarse_pieces
-        self.refit_trim = refit_trim
-        self.threads = threads
+        keep_init_args(self, locals())
 
     def fit(self, X, Y):
         """Fits A and phi_hat to tokens X (M, N, d) and outputs Y (M, N); returns self."""
