@@ -1,7 +1,8 @@
 #pragma once
 // The options that mean the same in the RFA studies (rfa-vs-mlp, biased-weights,
 // target-complexity, kernel-limit, heads): one name, default and help text each, so that a study
-// lists the option rather than restating it. Conventions in studies/rfa/rfa_common.hpp.
+// lists the option rather than restating it, and one reader for each group several studies
+// share. Conventions in studies/rfa/rfa_common.hpp.
 #include <cstddef>
 #include <cstdint>
 #include <string>
