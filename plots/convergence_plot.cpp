@@ -6,6 +6,7 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "plots/cell_medians.hpp"
 #include "plots/cell_summary.hpp"
 #include "plots/figure_checks.hpp"
 #include "plots/gnuplot_script.hpp"
@@ -67,11 +68,7 @@ std::string convergence_figure_script(const ConvergenceFigure& figure, const std
     for (double x : s.x) mean_log_x += std::log(x);
     mean_log_x /= static_cast<double>(s.x.size());
     const auto [xmin, xmax] = std::minmax_element(s.x.begin(), s.x.end());
-    out << cell_points(i, s.x, s.y, extent, plot_items);
-
-    Rows medians;
-    for (const CellSummary& c : summarise_cells(s.x, s.y)) medians.push_back({c.x, c.median, c.q1, c.q3});
-    out << gnuplot_datablock("median" + id, medians);
+    out << cells_with_medians(i, s.x, s.y, extent, plot_items);
     // Without a fit line (whose legend names the series), the medians name it.
     const std::string median_title = !s.draw_fit ? " title " + gnuplot_quote("median, interquartile range" + suffix)
                                      : first     ? " title \"median, interquartile range\""

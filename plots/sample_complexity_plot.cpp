@@ -5,6 +5,7 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "plots/cell_medians.hpp"
 #include "plots/cell_summary.hpp"
 #include "plots/figure_checks.hpp"
 #include "plots/gnuplot_script.hpp"
@@ -12,8 +13,6 @@
 namespace attnrate {
 
 namespace {
-
-using Rows = std::vector<std::vector<double>>;
 
 void validate(const SampleComplexityFigure& figure) {
   require_items("sample-complexity", figure.title, figure.curves.size(), "curves", "SampleComplexityCurve");
@@ -45,10 +44,7 @@ std::string sample_complexity_figure_script(const SampleComplexityFigure& figure
   for (std::size_t i = 0; i < figure.curves.size(); ++i) {
     const SampleComplexityCurve& c = figure.curves[i];
     const std::string id = std::to_string(i);
-    out << cell_points(i, c.n, c.error, extent, plot_items);
-    Rows medians;
-    for (const CellSummary& s : summarise_cells(c.n, c.error)) medians.push_back({s.x, s.median, s.q1, s.q3});
-    out << gnuplot_datablock("median" + id, medians);
+    out << cells_with_medians(i, c.n, c.error, extent, plot_items);
     const std::string label = c.label.empty() ? "curve " + id : c.label;
     plot_items.push_back("$median" + id + " using 1:2:3:4 with yerrorlines pt 5 ps 1.1 lw 2 lc rgb " +
                          gnuplot_quote(series_colour(i)) + " title " +

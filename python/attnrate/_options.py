@@ -27,6 +27,14 @@ def options(pairs):
     return [(key, option_text(value), name) for key, value, name in pairs if value is not None]
 
 
+def keep_init_args(estimator, args):
+    """Stores an estimator's constructor arguments unchanged as attributes of the same names, as
+    scikit-learn's get_params, set_params and clone expect; ``args`` is the constructor's locals()."""
+    for name, value in args.items():
+        if name != "self":
+            setattr(estimator, name, value)
+
+
 def threads_of(threads):
     """The ``threads`` parameter checked: an integer >= 0 (0: all cores)."""
     if isinstance(threads, bool) or not isinstance(threads, numbers.Integral) or threads < 0:

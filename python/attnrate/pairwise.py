@@ -13,8 +13,13 @@ from sklearn.exceptions import NotFittedError
 from sklearn.metrics import r2_score
 
 from . import _core
-from ._options import float_array, options, threads_of
+from ._options import float_array, keep_init_args, options, threads_of
 from .simulate import PairwiseSimulation, _elementwise
+
+
+# fit.json counts the pieces K of the spline interval as "pieces"; the estimators call K "knots".
+_KNOTS = {"pieces": "knots"}
+_CANDIDATE_COLUMNS = ["degree", "knots", "p", "train_risk", "cv_risk", "penalised", "criterion", "flagged", "solver"]
 
 
 def _tokens(X):
@@ -37,11 +42,12 @@ class _PairwiseSpline(RegressorMixin, BaseEstimator):
             raise NotFittedError(f"this {type(self).__name__} is not fitted yet; call fit(X, Y) first")
 
     def _store(self, fit):
-        self.coef_ = fit["coef"]
+        """The attributes of a fit given as the content of its fit.json (docs/formats.md)."""
+        self.coef_ = np.asarray(fit["coefficients"], dtype=np.float64)
         self.degree_ = int(fit["degree"])
         self.knots_ = int(fit["pieces"])
-        self.knot_vector_ = fit["knots"]
-        self.range_ = tuple(fit["range"])
+        self.knot_vector_ = np.asarray(fit["knots"], dtype=np.float64)
+        self.range_ = tuple(float(v) for v in fit["range"])
         self.train_mse_ = float(fit["train_mse"])
         self.solver_ = fit["solver"]
 
@@ -117,16 +123,7 @@ class PairwiseSplineRegressor(_PairwiseSpline):
 
     def __init__(self, A=None, degree=None, knots=8, range=None, ridge=0.0, select="cv", folds=5, max_degree=3,
                  max_knots=None, threads=0):
-        self.A = A
-        self.degree = degree
-        self.knots = knots
-        self.range = range
-        self.ridge = ridge
-        self.select = select
-        self.folds = folds
-        self.max_degree = max_degree
-        self.max_knots = max_knots
-        self.threads = threads
+        keep_init_args(self, locals())
 
     def fit(self, X, Y):
         """Fits phi_hat to tokens X (M, N, d) and outputs Y (M, N); returns self."""
@@ -146,11 +143,11 @@ class PairwiseSplineRegressor(_PairwiseSpline):
             if self.degree is not None:
                 raise ValueError(f"degree={self.degree!r} has no effect with knots='adaptive' (degree and K are "
                                  "selected from the data; bound the degree with max_degree); leave degree=None")
-            opts = options(common + [("select", self.select, "select"), ("folds", self.folds, "folds"),
-                                     ("max-degree", self.max_degree, "max_degree"),
+            opts = options(common + [("schedule", "adaptive", "knots"), ("select", self.select, "select"),
+                                     ("folds", self.folds, "folds"), ("max-degree", self.max_degree, "max_degree"),
                                      ("max-knots", self.max_knots, "max_knots")])
-            fit = _core.fit_adaptive(X, Y, A, opts, threads)
-            self.candidates_ = pd.DataFrame(fit["candidates"])
+            fit = _core.fit_known_A(X, Y, A, opts, threads)
+            self.candidates_ = pd.DataFrame(fit["candidates"]).rename(columns=_KNOTS)[_CANDIDATE_COLUMNS]
             self.select_ = fit["select"]
         else:
             # The selection options act only with knots="adaptive": refused rather than ignored.
@@ -160,7 +157,7 @@ class PairwiseSplineRegressor(_PairwiseSpline):
                                      f"(knots={self.knots!r} is fixed)")
             opts = options(common + [("degree", 3 if self.degree is None else self.degree, "degree"),
                                      ("knots", self.knots, "knots")])
-            fit = _core.fit_spline(X, Y, A, opts, threads)
+            fit = _core.fit_known_A(X, Y, A, opts, threads)
             self.rcond_ = float(fit["rcond"])
         self.A_ = A.copy()
         self._store(fit)
@@ -184,15 +181,7 @@ class LowRankPairwiseRegressor(_PairwiseSpline):
 
     def __init__(self, rank=1, degree=3, knots=8, restarts=4, seed=1, start="moment", coarse_pieces=4, refit_trim=0,
                  threads=0):
-        self.rank = rank
-        self.degree = degree
-        self.knots = knots
-        self.restarts = restarts
-        self.seed = seed
-        self.start = start
-        self.coarse_pieces = coarse_pieces
-        self.refit_trim = refit_trim
-        self.threads = threads
+        keep_init_args(self, locals())
 
     def fit(self, X, Y):
         """Fits A and phi_hat to tokens X (M, N, d) and outputs Y (M, N); returns self."""
@@ -201,9 +190,12 @@ class LowRankPairwiseRegressor(_PairwiseSpline):
                         ("start", self.start, "start"), ("coarse-pieces", self.coarse_pieces, "coarse_pieces"),
                         ("refit-trim", self.refit_trim, "refit_trim")])
         fit = _core.fit_joint(_tokens(X), float_array(Y, "Y"), opts, threads_of(self.threads))
-        self.A_ = fit["A"]
-        self.U_ = fit["U"]
-        self.V_ = fit["V"]
-        self.diagnostics_ = fit["diagnostics"]
+        self.A_ = np.asarray(fit["A"], dtype=np.float64)
+        self.U_ = np.asarray(fit["U"], dtype=np.float64)
+        self.V_ = np.asarray(fit["V"], dtype=np.float64)
+        diagnostics = fit["diagnostics"]
+        stages = diagnostics.get("stages", [])  # fit.json leaves the key out without continuation
+        diagnostics["stages"] = [{_KNOTS.get(k, k): v for k, v in stage.items()} for stage in stages]
+        self.diagnostics_ = diagnostics
         self._store(fit)
         return self

@@ -14,7 +14,7 @@ from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.exceptions import NotFittedError
 
 from . import _core
-from ._options import float_array, options, threads_of
+from ._options import float_array, keep_init_args, options, threads_of
 
 
 def _inputs(X):
@@ -77,13 +77,7 @@ class RandomFeatureAttentionRegressor(_RandomFeatures):
     """
 
     def __init__(self, heads=64, sigma="relu", mu=0.0, tau=0.5, lam="gcv", seed=1, threads=0):
-        self.heads = heads
-        self.sigma = sigma
-        self.mu = mu
-        self.tau = tau
-        self.lam = lam
-        self.seed = seed
-        self.threads = threads
+        keep_init_args(self, locals())
 
     def fit(self, X, y):
         """Draws the weights for X's d and fits the value vectors on X (n, N + 1, d), y (n,); returns self."""
@@ -112,12 +106,7 @@ class RandomFeatureMLPRegressor(_RandomFeatures):
     """
 
     def __init__(self, width=None, match_heads=64, sigma="relu", lam="gcv", seed=1, threads=0):
-        self.width = width
-        self.match_heads = match_heads
-        self.sigma = sigma
-        self.lam = lam
-        self.seed = seed
-        self.threads = threads
+        keep_init_args(self, locals())
 
     def fit(self, X, y):
         """Draws the first layer for X's N and d and fits the second on X (n, N + 1, d), y (n,); returns self."""

@@ -15,6 +15,7 @@
 #include <armadillo>
 #include <cstddef>
 #include <memory>
+#include <nlohmann/json_fwd.hpp>
 #include <string>
 #include <tuple>
 #include <vector>
@@ -58,6 +59,10 @@ Array array_of(const arma::mat& m);
 /// A vector as a 1-d numpy array.
 Array array_of(const arma::vec& v);
 Array array_of(const std::vector<double>& v);
+
+/// A JSON value as the Python value json.loads would give (dict, list, int, float, str, bool,
+/// None; NaN stays a float): the library's JSON descriptions (a fit.json) reach Python unchanged.
+py::object python_of(const nlohmann::json& j);
 
 /// `py::gil_scoped_release` unless the caller does not hold the GIL (always does here; the alias
 /// keeps the intent readable at the call sites).

@@ -1,7 +1,9 @@
 // attnrate._core: the extension module of the Python package attnrate (docs/python.md). It calls
 // the libraries in place: no subprocess, no temporary file.
 #include <cmath>
+#include <cstdint>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "estimators/common/blas.hpp"
@@ -38,6 +40,27 @@ Settings settings_of(std::vector<KeySpec> keys, const std::vector<Option>& optio
   Settings s(std::move(keys));
   for (const auto& [key, value, source] : options) s.set(key, value, source);
   return s;
+}
+
+py::object python_of(const nlohmann::json& j) {
+  switch (j.type()) {
+    case nlohmann::json::value_t::object: {
+      py::dict d;
+      for (const auto& [key, value] : j.items()) d[py::str(key)] = python_of(value);
+      return std::move(d);
+    }
+    case nlohmann::json::value_t::array: {
+      py::list l;
+      for (const auto& value : j) l.append(python_of(value));
+      return std::move(l);
+    }
+    case nlohmann::json::value_t::string: return py::str(j.get_ref<const std::string&>());
+    case nlohmann::json::value_t::boolean: return py::bool_(j.get<bool>());
+    case nlohmann::json::value_t::number_integer: return py::int_(j.get<std::int64_t>());
+    case nlohmann::json::value_t::number_unsigned: return py::int_(j.get<std::uint64_t>());
+    case nlohmann::json::value_t::number_float: return py::float_(j.get<double>());
+    default: return py::none();  // null, and the binary and discarded values the library never writes
+  }
 }
 
 std::vector<py::ssize_t> shape_of(const Array& a) { return {a.shape(), a.shape() + a.ndim()}; }

@@ -5,26 +5,21 @@
 
 #include <algorithm>
 #include <cmath>
-#include <limits>
 #include <memory>
 #include <optional>
 #include <span>
-#include <tuple>
 
 #include "estimators/bspline.hpp"
 #include "estimators/common/input_error.hpp"
 #include "estimators/common/random.hpp"
 #include "estimators/pairwise_erm/pairwise_erm.hpp"
-#include "estimators/pairwise_lse/adaptive_spline.hpp"
-#include "estimators/pairwise_lse/pairwise_lse.hpp"
 #include "python/src/binding.hpp"
 #include "studies/commands/command.hpp"
 #include "studies/commands/fit_pairwise.hpp"
+#include "studies/commands/pairwise_fit_json.hpp"
 #include "studies/commands/score.hpp"
 #include "studies/commands/simulate_pairwise.hpp"
 #include "studies/io/memory_budget.hpp"
-#include "studies/pairwise/minimax_rate.hpp"
-#include "studies/pairwise/pairwise_options.hpp"
 #include "studies/pairwise/pairwise_series.hpp"
 #include "theory/pairwise/pairwise_model.hpp"
 
@@ -143,200 +138,63 @@ std::pair<double, double> composed_error(const PairwiseModel& model, const Array
   return {e.error, e.se};
 }
 
-// [min u, max u] over the training interactions i != j (what `fit pairwise` uses without --range).
-std::pair<double, double> training_range(const arma::mat& X, const arma::mat& A, std::size_t M, int N) {
-  double a = std::numeric_limits<double>::infinity(), b = -a;
-  const arma::mat AX = A * X;
-  for (std::size_t m = 0; m < M; ++m)
-    for (int i = 0; i < N; ++i)
-      for (int j = 0; j < N; ++j) {
-        if (i == j) continue;
-        const double u = arma::dot(X.col(m * N + i), AX.col(m * N + j));
-        a = std::min(a, u);
-        b = std::max(b, u);
-      }
-  if (!(a < b)) throw InputError("all interactions u = X_i^T A X_j in the data are equal; give range=(a, b)");
-  return {a, b};
-}
+// What the Python estimators say when a fit would exceed the memory budget.
+constexpr const char* kReduceFit = "lower knots (or max_knots), or fit less data";
 
-// The memory a spline fit on p basis functions needs besides the data (as fit pairwise counts it).
-void check_fit_memory(const Settings& s, std::size_t M, int N, int d, double p, int threads) {
-  const double chunks = std::clamp(std::floor(64.0 * (1 << 20) / (8.0 * p * p)), 2.0, 64.0);
-  MemoryEstimate need;
-  need.add("a copy of the data", 8.0 * static_cast<double>(M) * N * (d + 1));
-  need.add("normal equations of basis size " + std::to_string(static_cast<long long>(p)), 8.0 * p * p * (chunks + 5));
-  need.add("feature blocks", 8.0 * thread_count(threads) * 256 * N * (p + d + 1));
-  need.check(memory_budget(s), "fit", "lower knots (or max_knots), or fit less data");
-}
-
-py::dict basis_dict(const BSplineBasis& basis, const arma::vec& coef) {
-  py::dict r;
-  r["degree"] = basis.degree();
-  r["pieces"] = basis.pieces();
-  r["knots"] = array_of(basis.knots());
-  r["range"] = py::make_tuple(basis.a(), basis.b());
-  r["coef"] = array_of(coef);
-  return r;
-}
-
-// A known, fixed spline space: `fit pairwise --A` on data in memory.
-py::dict fit_spline(const Array& X, const Array& Y, const Array& A_in, const std::vector<Option>& options,
-                    int threads) {
+// A known: `fit pairwise --A` on data in memory, the fixed or the adaptive (schedule=adaptive)
+// spline space, as the content of its fit.json.
+py::object fit_known_A(const Array& X, const Array& Y, const Array& A_in, const std::vector<Option>& options,
+                       int threads) {
   const Settings s = settings_of(fit_pairwise_keys(), options);
-  const int degree = s.get_count("degree", 0, BSplineBasis::max_degree);
-  const int K = s.get_count("knots", 1, max_pieces());
-  const double ridge = s.get_double("ridge", 0.0, std::numeric_limits<double>::infinity());
-  double a = 0, b = 0;
-  const bool auto_range = !s.get_range("range", a, b);
   const arma::mat Xm = tokens_of(X);
   const arma::vec Ym = outputs_of(Y, X);
   const int N = static_cast<int>(X.shape(1)), d = static_cast<int>(X.shape(2));
   const auto M = static_cast<std::size_t>(X.shape(0));
+  const KnownAFitOptions o = read_known_A_fit_options(s, M, threads);
   const arma::mat A = matrix_of(A_in, d);
-  check_fit_memory(s, M, N, d, static_cast<double>(K) + degree, threads);
-  PairwiseLseFit fit = [&] {
+  pairwise_fit_memory(M, N, d, o.degree, o.pieces, threads, o.range ? 1.0 : 2.0, 0.0, 0.0)
+      .check(memory_budget(s), "fit", kReduceFit);
+  const nlohmann::json fit = [&] {
     ReleaseGil release;
-    if (auto_range) std::tie(a, b) = training_range(Xm, A, M, N);
-    const BSplineBasis basis(a, b, K, degree);
-    LseOptions opt;
-    opt.ridge = ridge;
-    opt.threads = threads;
-    return fit_pairwise_lse(basis, A, N, d, M, in_memory_source(Xm, Ym, N), opt);
+    const auto [a, b] = o.range ? *o.range : interaction_range(Xm, A, M, N, "range=(a, b)");
+    const SampleBlockSource source = in_memory_source(Xm, Ym, N);
+    if (o.adaptive) return adaptive_fit_json(fit_adaptive_spline(a, b, A, N, d, M, source, o.adapt), A, o.adapt);
+    return known_A_fit_json(fit_pairwise_lse(BSplineBasis(a, b, o.pieces, o.degree), A, N, d, M, source, o.adapt.lse),
+                            A, o.ridge);
   }();
-  py::dict r = basis_dict(fit.basis, fit.solution.coef);
-  r["train_mse"] = fit.solution.train_mse;
-  r["solver"] = fit.solution.solver;
-  r["rcond"] = fit.solution.rcond;
-  r["fallback"] = fit.solution.fallback;
-  r["rank"] = static_cast<std::size_t>(fit.solution.rank);
-  r["unobserved"] = static_cast<std::size_t>(fit.solution.unobserved);
-  r["clamped"] = fit.normal_equations.clamped;
-  r["interactions"] = fit.normal_equations.interactions;
-  return r;
+  return python_of(fit);
 }
 
-// A known, the spline space selected from the data: `fit pairwise --A --schedule adaptive`.
-py::dict fit_adaptive(const Array& X, const Array& Y, const Array& A_in, const std::vector<Option>& options,
-                      int threads) {
-  const Settings s = settings_of(fit_pairwise_keys(), options);
-  AdaptiveSplineOptions opt;
-  read_adaptive_selection(s, opt);
-  opt.lse.ridge = s.get_double("ridge", 0.0, std::numeric_limits<double>::infinity());
-  opt.lse.threads = threads;
-  double a = 0, b = 0;
-  const bool auto_range = !s.get_range("range", a, b);
-  const arma::mat Xm = tokens_of(X);
-  const arma::vec Ym = outputs_of(Y, X);
-  const int N = static_cast<int>(X.shape(1)), d = static_cast<int>(X.shape(2));
-  const auto M = static_cast<std::size_t>(X.shape(0));
-  if (M < static_cast<std::size_t>(opt.folds))
-    throw InputError("knots='adaptive': the data hold M = " + std::to_string(M) +
-                     " samples, fewer than folds = " + std::to_string(opt.folds));
-  const arma::mat A = matrix_of(A_in, d);
-  const int top_K = adaptive_pieces_grid(1, opt.max_pieces > 0 ? opt.max_pieces : adaptive_max_pieces(M)).back();
-  check_fit_memory(s, M, N, d, static_cast<double>(top_K) + opt.max_degree, threads);
-  const AdaptiveSplineFit fit = [&] {
-    ReleaseGil release;
-    if (auto_range) std::tie(a, b) = training_range(Xm, A, M, N);
-    return fit_adaptive_spline(a, b, A, N, d, M, in_memory_source(Xm, Ym, N), opt);
-  }();
-  const SplineCandidate& sel = fit.candidates[fit.selected];
-  py::dict r = basis_dict(fit.basis(fit.selected), sel.coef);
-  r["train_mse"] = sel.train_risk;
-  r["solver"] = sel.solver;
-  r["flagged"] = sel.flagged;
-  r["select"] = to_string(fit.rule);
-  r["selected"] = fit.selected;
-  r["sigma2_hat"] = fit.sigma2_hat;
-  r["clamped"] = fit.clamped;
-  r["interactions"] = fit.interactions;
-  py::list candidates;
-  for (const SplineCandidate& c : fit.candidates) {
-    py::dict e;
-    e["degree"] = c.degree;
-    e["knots"] = c.pieces;
-    e["p"] = c.p;
-    e["train_risk"] = c.train_risk;
-    e["cv_risk"] = c.cv_risk;
-    e["penalised"] = c.penalised;
-    e["criterion"] = c.criterion;
-    e["flagged"] = c.flagged;
-    e["solver"] = c.solver;
-    candidates.append(e);
-  }
-  r["candidates"] = candidates;
-  return r;
-}
-
-// A unknown: `fit pairwise --rank` on data in memory (the joint fit, estimators/pairwise_erm).
-py::dict fit_joint(const Array& X, const Array& Y, const std::vector<Option>& options, int threads) {
+// A unknown: `fit pairwise --rank` on data in memory (the joint fit, estimators/pairwise_erm), as
+// the content of its fit.json plus what the estimator keeps besides: the factors U and V, the
+// evaluation count and every restart's run.
+py::object fit_joint(const Array& X, const Array& Y, const std::vector<Option>& options, int threads) {
   const Settings s = settings_of(fit_pairwise_keys(), options);
   const arma::mat Xm = tokens_of(X);
   const arma::vec Ym = outputs_of(Y, X);
   const int N = static_cast<int>(X.shape(1)), d = static_cast<int>(X.shape(2));
   const auto M = static_cast<std::size_t>(X.shape(0));
-  ErmOptions opt;
-  opt.rank = s.get_count("rank", 1, d);
-  opt.degree = s.get_count("degree", 1, BSplineBasis::max_degree);
-  opt.pieces = s.get_count("knots", 1, max_pieces());
-  opt.restarts = s.get_count("restarts", 1, 1000);
-  opt.seed = s.get_seed("seed");
-  opt.threads = threads;
-  const std::string start = s.raw("start");
-  if (start == "moment")
-    opt.start = ErmStart::moment;
-  else if (start == "random")
-    opt.start = ErmStart::random;
-  else
-    throw InputError(s.source("start") + " must be moment or random, got '" + start + "'");
-  opt.refit_trim = s.get_size("refit-trim", 0, kMaxSamples);
-  opt.coarse_pieces = s.get_count("coarse-pieces", 0, 1000000);
-  check_fit_memory(s, M, N, d, static_cast<double>(opt.pieces) + opt.degree, threads);
+  const ErmOptions opt = read_joint_fit_options(s, M, d, threads);
+  pairwise_fit_memory(M, N, d, opt.degree, opt.pieces, threads, 2.0, 2.0 * opt.rank,
+                      static_cast<double>(opt.refit_trim))
+      .check(memory_budget(s), "fit", kReduceFit);
   const PairwiseErmFit fit = [&] {
     ReleaseGil release;
     return fit_pairwise_erm(Xm, Ym, N, opt);
   }();
-  py::dict r = basis_dict(fit.basis, fit.coef);
-  r["A"] = array_of(fit.A);
-  r["U"] = array_of(fit.U);
-  r["V"] = array_of(fit.V);
-  r["train_mse"] = fit.train_risk;
-  const ErmDiagnostics& g = fit.diagnostics;
-  r["solver"] = "variable projection + L-BFGS; phi-step " + g.phi_step.solver;
-  py::dict diag;
-  diag["iterations"] = g.iterations;
-  diag["restarts"] = g.restarts;
-  diag["best_restart"] = g.best_restart;
-  diag["stop_reason"] = g.stop_reason;
-  diag["evaluations"] = g.evaluations;
-  diag["rejected_steps"] = g.rejected_steps;
-  diag["relative_gradient"] = g.relative_gradient;
-  diag["degenerate_range"] = g.degenerate_range;
-  diag["train_risk_untrimmed"] = g.train_risk_untrimmed;
-  diag["phi_step_rcond"] = g.phi_step.rcond;
-  py::list restarts;
-  for (const ErmRestartReport& e : g.per_restart) {
-    py::dict d_;
-    d_["restart"] = e.restart;
-    d_["start"] = e.start;
-    d_["iterations"] = e.iterations;
-    d_["risk"] = e.risk;
-    d_["stop_reason"] = e.stop_reason;
-    restarts.append(d_);
-  }
-  diag["per_restart"] = restarts;
-  py::list stages;
-  for (const ErmStageReport& e : g.stages) {
-    py::dict d_;
-    d_["knots"] = e.pieces;
-    d_["iterations"] = e.iterations;
-    d_["risk"] = e.risk;
-    d_["stop_reason"] = e.stop_reason;
-    stages.append(d_);
-  }
-  diag["stages"] = stages;
-  r["diagnostics"] = diag;
-  return r;
+  nlohmann::json j = joint_fit_json(fit, opt);
+  j["U"] = matrix_json(fit.U);
+  j["V"] = matrix_json(fit.V);
+  nlohmann::json& diag = j["diagnostics"];
+  diag["evaluations"] = fit.diagnostics.evaluations;
+  diag["per_restart"] = nlohmann::json::array();
+  for (const ErmRestartReport& e : fit.diagnostics.per_restart)
+    diag["per_restart"].push_back({{"restart", e.restart},
+                                   {"start", e.start},
+                                   {"iterations", e.iterations},
+                                   {"risk", e.risk},
+                                   {"stop_reason", e.stop_reason}});
+  return python_of(j);
 }
 
 }  // namespace
@@ -365,9 +223,7 @@ void register_pairwise(py::module_& m) {
   m.def("composed_error", &composed_error, Guard(), py::arg("truth"), py::arg("A"), py::arg("a"), py::arg("b"),
         py::arg("pieces"), py::arg("degree"), py::arg("coef"), py::arg("test_pairs"), py::arg("seed"),
         py::arg("threads"));
-  m.def("fit_spline", &fit_spline, Guard(), py::arg("X"), py::arg("Y"), py::arg("A"), py::arg("options"),
-        py::arg("threads"));
-  m.def("fit_adaptive", &fit_adaptive, Guard(), py::arg("X"), py::arg("Y"), py::arg("A"), py::arg("options"),
+  m.def("fit_known_A", &fit_known_A, Guard(), py::arg("X"), py::arg("Y"), py::arg("A"), py::arg("options"),
         py::arg("threads"));
   m.def("fit_joint", &fit_joint, Guard(), py::arg("X"), py::arg("Y"), py::arg("options"), py::arg("threads"));
 }

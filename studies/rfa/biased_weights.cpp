@@ -25,17 +25,15 @@ namespace attnrate {
 namespace {
 
 std::vector<KeySpec> biased_weights_keys() {
-  std::vector<KeySpec> k = {
-      inputs_key(),
-      {"N", "8", "keys per sample (>= 1)"},
-      dimension_key(),
+  std::vector<KeySpec> k = attention_shape_keys("8");
+  k.insert(k.end(), {
       {"heads", "64", "RFA heads M (>= 1)"},
       score_activation_key(),
       weight_noise_key(),
       {"mu", "1,2,4", "mean scales of the biased law W = mu diag(I_d, 0) + noise (list, each > 0)"},
       {"target", "inner-poly:2,inner-poly:3,cos-inner,key-poly:2",
        "targets (list); inner-poly:p and cos-inner are the inner-product targets, the others the controls"},
-  };
+  });
   for (auto& e : ridge_training_keys("250:8000:x2")) k.push_back(e);
   k.push_back({"from-n", "1000", "error-ratio-max and -min are taken over the grid n >= this (>= 1)"});
   for (auto& e : ridge_repetition_keys("10")) k.push_back(e);
@@ -43,18 +41,15 @@ std::vector<KeySpec> biased_weights_keys() {
   return k;
 }
 
-struct Config {
+// The study's options: the ridge runs', then its own.
+struct Config : RidgeRunOptions {
   AttentionLaw law;
   int N = 8, d = 8, heads = 64;
   RfaActivation act = RfaActivation::relu;
-  double tau = 0.5, sigma = 0.1;
+  double tau = 0.5;
   std::vector<double> mu;
   std::vector<std::string> targets;
-  RidgeFitOptions ridge;
-  std::vector<std::size_t> n;
-  std::size_t from_n = 1000, test_n = 10000;
-  int seeds = 5, bootstrap = 2000;
-  std::uint64_t seed = 1;
+  std::size_t from_n = 1000;
 };
 
 Config read_config(const Settings& s) {
@@ -65,16 +60,8 @@ Config read_config(const Settings& s) {
   c.tau = s.get_double("tau", 0.0, 1e6, false);
   c.mu = get_double_list(s, "mu", 1e-12, 1e6);
   c.targets = get_string_list(s, "target");
-  c.sigma = s.get_double("sigma", 0.0, 1e6);
-  c.ridge = parse_lambda(s, "lambda");
-  c.n = s.get_sizes("n", 10);
-  std::sort(c.n.begin(), c.n.end());
-  c.n.erase(std::unique(c.n.begin(), c.n.end()), c.n.end());
+  static_cast<RidgeRunOptions&>(c) = read_ridge_runs(s);
   c.from_n = static_cast<std::size_t>(s.get_int("from-n", 1, std::numeric_limits<long long>::max()));
-  c.seeds = static_cast<int>(s.get_int("seeds", 2, 100000));
-  c.seed = s.get_seed("seed");
-  c.test_n = static_cast<std::size_t>(s.get_int("test-n", 10000, 100000000));
-  c.bootstrap = static_cast<int>(s.get_int("bootstrap", 100, 1000000));
   if (c.n.back() < c.from_n)
     throw InputError(s.source("from-n") + " = " + s.raw("from-n") + " exceeds every n of '" + s.raw("n") +
                      "': no n to measure error-ratio-max and -min at");
@@ -145,32 +132,24 @@ nlohmann::json run_biased_weights(const Config& c, const Settings& settings, con
 
   // error[(target, mu)][rep][n]
   std::map<std::pair<std::string, double>, std::vector<std::map<std::size_t, double>>> err;
-  CsvTable table;
-  table.columns = {"target", "law", "mu", "tau", "inputs", "N", "d", "heads", "sigma_act", "sigma", "lambda_rule",
-                   "n", "rep", "seed", "test_n", "error", "error_se", "lambda", "lambda_at_edge", "solver", "seconds"};
-  std::size_t cells = 0;
-  LambdaEdgeCount edges;
+  TargetRowTable table({"target", "law", "mu", "tau", "inputs", "N", "d", "heads", "sigma_act", "sigma", "lambda_rule"},
+                       c.seed, c.test_n, c.ridge);
   for (const auto& group : results)
     for (const auto& r : group) {
-      ++cells;
       const std::string t = r.at("target");
       const double mu = r.at("mu");
       auto& e = err[{t, mu}];
       if (e.empty()) e.resize(c.seeds);
       e[r.at("rep").get<int>()][r.at("n").get<std::size_t>()] = r.at("error");
-      edges.add(c.ridge.rule != LambdaRule::fixed, r.at("lambda_at_edge").get<bool>());
-      table.rows.push_back({t, r.at("law"), format_double(mu), format_double(c.tau), c.law.name(), std::to_string(c.N),
-                            std::to_string(c.d), std::to_string(c.heads), to_string(c.act), format_double(c.sigma),
-                            settings.raw("lambda"), std::to_string(r.at("n").get<std::size_t>()),
-                            std::to_string(r.at("rep").get<int>()), std::to_string(c.seed), std::to_string(c.test_n),
-                            format_double(r.at("error")), format_double(r.at("error_se")),
-                            format_double(r.at("lambda")), r.at("lambda_at_edge").get<bool>() ? "1" : "0",
-                            r.at("solver"), format_double(r.at("seconds"))});
+      table.add({t, r.at("law"), format_double(mu), format_double(c.tau), c.law.name(), std::to_string(c.N),
+                 std::to_string(c.d), std::to_string(c.heads), to_string(c.act), format_double(c.sigma),
+                 settings.raw("lambda")},
+                r);
     }
-  write_cells_csv(table, ctx);
+  table.write(ctx);
 
   nlohmann::json summary = start_summary("biased-weights", params);
-  summary["cells_total"] = cells;
+  table.summarise(summary);
   // The error ratio per n, and at the n >= from-n whose interval reaches highest and lowest.
   const std::uint64_t boot_seed = derive_seed(c.seed, {hash_name("bootstrap")});
   for (const auto& t : targets) {
@@ -221,7 +200,6 @@ nlohmann::json run_biased_weights(const Config& c, const Settings& settings, con
     figures.push_back(write_study_figure(fig, "biased-weights-" + file_stem(t.name()), ctx));
   }
   summary["figures"] = figures;
-  summary["lambda_at_grid_edge"] = edges.to_json();
   return summary;
 }
 

@@ -28,10 +28,8 @@ namespace attnrate {
 namespace {
 
 std::vector<KeySpec> heads_keys() {
-  return {
-      inputs_key(),
-      {"N", "4", "keys per sample (>= 1)"},
-      dimension_key(),
+  std::vector<KeySpec> k = attention_shape_keys("4");
+  k.insert(k.end(), {
       {"heads", "256:2048:x2", "numbers of heads M: list or log grid FIRST:LAST:xFACTOR (each >= 1)"},
       {"sigma-act", "relu", "score activation (the kernel limit is implemented for relu only)"},
       {"weights", "zero-mean", "query-key weight law: zero-mean | biased (the biased kernel is ~30x slower)"},
@@ -46,7 +44,8 @@ std::vector<KeySpec> heads_keys() {
       base_seed_key(),
       {"test-n", "10000", "fresh test inputs (>= 10000)"},
       bootstrap_key(),
-  };
+  });
+  return k;
 }
 
 struct Config {

@@ -282,6 +282,33 @@ void check_fit_fields(const nlohmann::json& row) {
   (void)row.at("seconds").get<double>();
 }
 
+TargetRowTable::TargetRowTable(std::vector<std::string> own_columns, std::uint64_t seed, std::size_t test_n,
+                               const RidgeFitOptions& ridge)
+    : seed_(seed), test_n_(test_n), chosen_from_data_(ridge.rule != LambdaRule::fixed) {
+  table_.columns = std::move(own_columns);
+  for (const char* c : {"n", "rep", "seed", "test_n", "error", "error_se", "lambda", "lambda_at_edge", "solver", "seconds"})
+    table_.columns.emplace_back(c);
+}
+
+void TargetRowTable::add(std::vector<std::string> own_fields, const nlohmann::json& row) {
+  const bool at_edge = row.at("lambda_at_edge").get<bool>();
+  edges_.add(chosen_from_data_, at_edge);
+  for (std::string f : {std::to_string(row.at("n").get<std::size_t>()), std::to_string(row.at("rep").get<int>()),
+                        std::to_string(seed_), std::to_string(test_n_), format_double(row.at("error")),
+                        format_double(row.at("error_se")), format_double(row.at("lambda")),
+                        std::string(at_edge ? "1" : "0"), row.at("solver").get<std::string>(),
+                        format_double(row.at("seconds"))})
+    own_fields.push_back(std::move(f));
+  table_.rows.push_back(std::move(own_fields));
+}
+
+void TargetRowTable::write(const StudyContext& ctx) const { write_cells_csv(table_, ctx); }
+
+void TargetRowTable::summarise(nlohmann::json& summary) const {
+  summary["cells_total"] = table_.rows.size();
+  summary["lambda_at_grid_edge"] = edges_.to_json();
+}
+
 nlohmann::json ridge_study_parameters(const Settings& settings) {
   nlohmann::json params = parameters_json(settings);
   params["noise"] = "y = f* + sigma * N(0, 1), f* of unit variance";

@@ -32,7 +32,9 @@
 #include "estimators/random_features/random_feature_attention.hpp"
 #include "estimators/ridge/ridge.hpp"
 #include "plots/sample_complexity_plot.hpp"
+#include "studies/io/output.hpp"
 #include "studies/io/settings.hpp"
+#include "studies/sweep/study.hpp"
 #include "studies/stats/sample_complexity.hpp"
 #include "theory/rfa/attention_law.hpp"
 #include "theory/rfa/rfa_targets.hpp"
@@ -156,6 +158,30 @@ struct LambdaEdgeCount {
     at_edge += chosen_from_data && edge ? 1 : 0;
   }
   nlohmann::json to_json() const { return {{"choices", choices}, {"at_edge", at_edge}}; }
+};
+
+/// cells.csv of a study whose cells hold fit_targets_over_n rows (biased-weights,
+/// target-complexity), with what its summary.json says about them.
+class TargetRowTable {
+ public:
+  /// The study's own columns come first, then n, rep, seed, test_n, error, error_se, lambda,
+  /// lambda_at_edge, solver and seconds, of runs with base seed `seed`, `test_n` test inputs and
+  /// penalties chosen from the data unless `ridge` is fixed.
+  TargetRowTable(std::vector<std::string> own_columns, std::uint64_t seed, std::size_t test_n,
+                 const RidgeFitOptions& ridge);
+  /// One row: the study's own fields, then those of `row`.
+  void add(std::vector<std::string> own_fields, const nlohmann::json& row);
+  /// Writes cells.csv (write_cells_csv).
+  void write(const StudyContext& ctx) const;
+  /// summary.json's cells_total and lambda_at_grid_edge.
+  void summarise(nlohmann::json& summary) const;
+
+ private:
+  CsvTable table_;
+  std::uint64_t seed_;
+  std::size_t test_n_;
+  bool chosen_from_data_;
+  LambdaEdgeCount edges_;
 };
 
 /// The parameters of summary.json of a ridge-fitted RFA study: every option, plus how the

@@ -1,6 +1,9 @@
 #include "studies/rfa/rfa_options.hpp"
 
+#include <algorithm>
+
 #include "estimators/common/input_error.hpp"
+#include "studies/rfa/rfa_common.hpp"
 
 namespace attnrate {
 
@@ -51,6 +54,51 @@ std::vector<KeySpec> sample_complexity_keys(const std::string& n_default, const 
   k.push_back({"eps", eps_default, "error level defining the sample complexity n_eps (in (0, 1))"});
   k.push_back(bootstrap_key());
   return k;
+}
+
+std::vector<KeySpec> sample_complexity_study_keys(const std::vector<KeySpec>& own,
+                                                  const SampleComplexityDefaults& defaults) {
+  std::vector<KeySpec> k = {inputs_key(), own.at(0), own.at(1)};
+  for (auto& e : attention_layer_keys(defaults.heads, defaults.heads_detail)) k.push_back(e);
+  k.insert(k.end(), own.begin() + 2, own.end());
+  for (auto& e : sample_complexity_keys(defaults.n, defaults.seeds, defaults.eps)) k.push_back(e);
+  return k;
+}
+
+AttentionLayerOptions read_attention_layer(const Settings& s) {
+  AttentionLayerOptions o;
+  o.heads = static_cast<int>(s.get_int("heads", 1, 1000000));
+  o.act = s.get_parsed("sigma-act", parse_rfa_activation);
+  o.weights = s.get_parsed("weights", parse_weight_law);
+  o.mu = s.get_double("mu", 0.0, 1e6);
+  o.tau = s.get_double("tau", 0.0, 1e6, false);
+  return o;
+}
+
+RidgeRunOptions read_ridge_runs(const Settings& s) {
+  RidgeRunOptions o;
+  o.sigma = s.get_double("sigma", 0.0, 1e6);
+  o.ridge = parse_lambda(s, "lambda");
+  o.n = s.get_sizes("n", 10);
+  std::sort(o.n.begin(), o.n.end());
+  o.n.erase(std::unique(o.n.begin(), o.n.end()), o.n.end());
+  o.seeds = static_cast<int>(s.get_int("seeds", 2, 100000));
+  o.seed = s.get_seed("seed");
+  o.test_n = static_cast<std::size_t>(s.get_int("test-n", 10000, 100000000));
+  o.bootstrap = static_cast<int>(s.get_int("bootstrap", 100, 1000000));
+  return o;
+}
+
+SampleComplexityOptions read_sample_complexity(const Settings& s) {
+  SampleComplexityOptions o;
+  static_cast<RidgeRunOptions&>(o) = read_ridge_runs(s);
+  if (o.n.size() < 2) throw InputError(s.source("n") + " needs at least two distinct sample sizes, got '" + s.raw("n") + "'");
+  o.eps = read_eps(s);
+  return o;
+}
+
+std::vector<KeySpec> attention_shape_keys(const std::string& N_default) {
+  return {inputs_key(), {"N", N_default, "keys per sample (>= 1)"}, dimension_key()};
 }
 
 void read_attention_shape(const Settings& s, AttentionLaw& law, int& N, int& d) {

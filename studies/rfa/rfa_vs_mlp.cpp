@@ -29,35 +29,24 @@ namespace attnrate {
 namespace {
 
 std::vector<KeySpec> rfa_vs_mlp_keys() {
-  std::vector<KeySpec> k = {
-      inputs_key(),
+  const std::vector<KeySpec> own = {
       {"N", "2,8,32", "numbers of keys (list, each >= 1)"},
       dimension_key(),
       {"mlp-act", "relu", "RF-MLP activation: relu | exp"},
       {"target", "key-poly:2,mixed:2,first-key,first-key-poly:2",
        "targets (list): inner-poly:p | key-poly:p | mixed:p | cos-inner[:w] | first-key | first-key-poly:p"},
   };
-  const auto layer = attention_layer_keys("64", "the RF-MLP gets M(d+1) neurons");
-  k.insert(k.begin() + 3, layer.begin(), layer.end());  // after inputs, N and d
-  for (auto& e : sample_complexity_keys("250:16000:x2", "10", "0.2")) k.push_back(e);
-  return k;
+  return sample_complexity_study_keys(
+      own, {.heads = "64", .heads_detail = "the RF-MLP gets M(d+1) neurons", .n = "250:16000:x2", .seeds = "10", .eps = "0.2"});
 }
 
-struct Config {
+// The study's options: the attention layer's, the sample-complexity runs', then its own.
+struct Config : AttentionLayerOptions, SampleComplexityOptions {
   AttentionLaw law;
   std::vector<std::size_t> N;
-  int d = 8, heads = 64;
-  RfaActivation act = RfaActivation::relu;
+  int d = 8;
   MlpActivation mlp_act = MlpActivation::relu;
-  WeightLaw weights = WeightLaw::zero_mean;
-  double mu = 1, tau = 0.5, sigma = 0.1, eps = 0.2;
   std::vector<std::string> targets;
-  RidgeFitOptions ridge;
-  std::vector<std::size_t> n;
-  int seeds = 5;
-  std::uint64_t seed = 1;
-  std::size_t test_n = 10000;
-  int bootstrap = 2000;
 };
 
 Config read_config(const Settings& s) {
@@ -65,26 +54,12 @@ Config read_config(const Settings& s) {
   c.law = s.get_parsed("inputs", AttentionLaw::parse);
   c.N = s.get_sizes("N", 1);
   c.d = static_cast<int>(s.get_int("d", 1, 10000));
-  c.heads = static_cast<int>(s.get_int("heads", 1, 1000000));
-  c.act = s.get_parsed("sigma-act", parse_rfa_activation);
+  static_cast<AttentionLayerOptions&>(c) = read_attention_layer(s);
   c.mlp_act = s.get_parsed("mlp-act", parse_mlp_activation);
-  c.weights = s.get_parsed("weights", parse_weight_law);
-  c.mu = s.get_double("mu", 0.0, 1e6);
-  c.tau = s.get_double("tau", 0.0, 1e6, false);
   c.targets = get_string_list(s, "target");
-  c.sigma = s.get_double("sigma", 0.0, 1e6);
-  c.ridge = parse_lambda(s, "lambda");
-  c.n = s.get_sizes("n", 10);
-  c.seeds = static_cast<int>(s.get_int("seeds", 2, 100000));
-  c.seed = s.get_seed("seed");
-  c.test_n = static_cast<std::size_t>(s.get_int("test-n", 10000, 100000000));
-  c.eps = read_eps(s);
-  c.bootstrap = static_cast<int>(s.get_int("bootstrap", 100, 1000000));
+  static_cast<SampleComplexityOptions&>(c) = read_sample_complexity(s);
   std::sort(c.N.begin(), c.N.end());
   c.N.erase(std::unique(c.N.begin(), c.N.end()), c.N.end());
-  std::sort(c.n.begin(), c.n.end());
-  c.n.erase(std::unique(c.n.begin(), c.n.end()), c.n.end());
-  if (c.n.size() < 2) throw InputError(s.source("n") + " needs at least two distinct sample sizes, got '" + s.raw("n") + "'");
   check_study_targets(s, "target", c.targets, c.d, c.law);
   return c;
 }

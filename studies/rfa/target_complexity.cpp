@@ -25,32 +25,21 @@ namespace attnrate {
 namespace {
 
 std::vector<KeySpec> target_complexity_keys() {
-  std::vector<KeySpec> k = {
-      inputs_key(),
+  const std::vector<KeySpec> own = {
       {"N", "4", "keys per sample (>= 1)"},
       {"d", "4,8,16", "token dimensions (list, each >= 1)"},
       {"p", "1,2,3,4", "polynomial degrees (list, each 1..10)"},
       {"family", "key-poly,inner-poly", "target families (list): key-poly | inner-poly"},
   };
-  const auto layer = attention_layer_keys("64");
-  k.insert(k.begin() + 3, layer.begin(), layer.end());  // after inputs, N and d
-  for (auto& e : sample_complexity_keys("32:8192:x2", "4", "0.5")) k.push_back(e);
-  return k;
+  return sample_complexity_study_keys(own, {.heads = "64", .n = "32:8192:x2", .seeds = "4", .eps = "0.5"});
 }
 
-struct Config {
+// The study's options: the attention layer's, the sample-complexity runs', then its own.
+struct Config : AttentionLayerOptions, SampleComplexityOptions {
   AttentionLaw law;
-  int N = 4, heads = 64;
+  int N = 4;
   std::vector<std::size_t> d, p;
   std::vector<std::string> families;
-  RfaActivation act = RfaActivation::relu;
-  WeightLaw weights = WeightLaw::zero_mean;
-  double mu = 1, tau = 0.5, sigma = 0.1, eps = 0.5;
-  RidgeFitOptions ridge;
-  std::vector<std::size_t> n;
-  std::size_t test_n = 10000;
-  int seeds = 3, bootstrap = 2000;
-  std::uint64_t seed = 1;
 };
 
 template <class T>
@@ -66,11 +55,7 @@ Config read_config(const Settings& s) {
   c.law = s.get_parsed("inputs", AttentionLaw::parse);
   c.N = static_cast<int>(s.get_int("N", 1, 1000000));
   c.d = s.get_sizes("d", 1);
-  c.heads = static_cast<int>(s.get_int("heads", 1, 1000000));
-  c.act = s.get_parsed("sigma-act", parse_rfa_activation);
-  c.weights = s.get_parsed("weights", parse_weight_law);
-  c.mu = s.get_double("mu", 0.0, 1e6);
-  c.tau = s.get_double("tau", 0.0, 1e6, false);
+  static_cast<AttentionLayerOptions&>(c) = read_attention_layer(s);
   c.p = s.get_sizes("p", 1);
   for (auto p : c.p)
     if (p > 10) throw InputError(s.source("p") + ": degrees must be in 1..10, got " + std::to_string(p));
@@ -78,18 +63,9 @@ Config read_config(const Settings& s) {
   for (const auto& f : c.families)
     if (f != "key-poly" && f != "inner-poly")
       throw InputError(s.source("family") + ": unknown family '" + f + "'; valid: key-poly, inner-poly");
-  c.sigma = s.get_double("sigma", 0.0, 1e6);
-  c.ridge = parse_lambda(s, "lambda");
-  c.n = s.get_sizes("n", 10);
-  c.seeds = static_cast<int>(s.get_int("seeds", 2, 100000));
-  c.seed = s.get_seed("seed");
-  c.test_n = static_cast<std::size_t>(s.get_int("test-n", 10000, 100000000));
-  c.eps = read_eps(s);
-  c.bootstrap = static_cast<int>(s.get_int("bootstrap", 100, 1000000));
+  static_cast<SampleComplexityOptions&>(c) = read_sample_complexity(s);
   sort_unique(c.d);
   sort_unique(c.p);
-  sort_unique(c.n);
-  if (c.n.size() < 2) throw InputError(s.source("n") + " needs at least two distinct sample sizes");
   for (std::size_t d : c.d)
     for (const auto& f : c.families)
       for (std::size_t p : c.p) StudyTarget(target_name(f, p), static_cast<int>(d), c.law, 0);
@@ -152,29 +128,22 @@ nlohmann::json run_target_complexity(const Config& c, const Settings& settings, 
   std::map<std::size_t, std::size_t> n_index;
   for (std::size_t i = 0; i < c.n.size(); ++i) n_index[c.n[i]] = i;
   std::map<std::pair<std::string, std::size_t>, std::vector<std::vector<double>>> err;
-  CsvTable table;
-  table.columns = {"target", "inputs", "N", "d", "heads", "sigma_act", "weights", "mu", "tau", "sigma", "lambda_rule",
-                   "n", "rep", "seed", "test_n", "error", "error_se", "lambda", "lambda_at_edge", "solver", "seconds"};
-  std::size_t cells = 0;
-  LambdaEdgeCount edges;
+  TargetRowTable table(
+      {"target", "inputs", "N", "d", "heads", "sigma_act", "weights", "mu", "tau", "sigma", "lambda_rule"}, c.seed,
+      c.test_n, c.ridge);
   for (const auto& group : results)
     for (const auto& r : group) {
-      ++cells;
-      edges.add(c.ridge.rule != LambdaRule::fixed, r.at("lambda_at_edge").get<bool>());
       const std::string t = r.at("target");
       const std::size_t d = r.at("d"), n = r.at("n");
       auto& e = err[{t, d}];
       if (e.empty()) e.assign(c.seeds, std::vector<double>(c.n.size(), std::numeric_limits<double>::quiet_NaN()));
       e[r.at("rep").get<int>()][n_index.at(n)] = r.at("error");
-      table.rows.push_back({t, c.law.name(), std::to_string(c.N), std::to_string(d), std::to_string(c.heads),
-                            to_string(c.act), to_string(c.weights), format_double(c.mu), format_double(c.tau),
-                            format_double(c.sigma), settings.raw("lambda"), std::to_string(n),
-                            std::to_string(r.at("rep").get<int>()), std::to_string(c.seed), std::to_string(c.test_n),
-                            format_double(r.at("error")), format_double(r.at("error_se")),
-                            format_double(r.at("lambda")), r.at("lambda_at_edge").get<bool>() ? "1" : "0",
-                            r.at("solver"), format_double(r.at("seconds"))});
+      table.add({t, c.law.name(), std::to_string(c.N), std::to_string(d), std::to_string(c.heads), to_string(c.act),
+                 to_string(c.weights), format_double(c.mu), format_double(c.tau), format_double(c.sigma),
+                 settings.raw("lambda")},
+                r);
     }
-  write_cells_csv(table, ctx);
+  table.write(ctx);
 
   const std::vector<double> ns(c.n.begin(), c.n.end());
   std::map<std::pair<std::string, std::size_t>, std::vector<Crossing>> cross;
@@ -191,7 +160,7 @@ nlohmann::json run_target_complexity(const Config& c, const Settings& settings, 
   }
 
   nlohmann::json summary = start_summary("target-complexity", params);
-  summary["cells_total"] = cells;
+  table.summarise(summary);
   summary["eps"] = c.eps;
   summary["n_eps"] = neps;
 
@@ -272,7 +241,6 @@ nlohmann::json run_target_complexity(const Config& c, const Settings& settings, 
     figures.push_back(write_study_figure(fig, "target-complexity-d" + std::to_string(d), ctx));
   }
   summary["figures"] = figures;
-  summary["lambda_at_grid_edge"] = edges.to_json();
   return summary;
 }
 

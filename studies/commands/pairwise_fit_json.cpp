@@ -1,0 +1,227 @@
+#include "studies/commands/pairwise_fit_json.hpp"
+
+#include <omp.h>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <sstream>
+#include <tuple>
+#include <vector>
+
+#include "estimators/bspline.hpp"
+#include "estimators/common/input_error.hpp"
+#include "studies/commands/command.hpp"
+#include "studies/commands/fit_pairwise.hpp"
+#include "studies/io/output.hpp"
+#include "studies/pairwise/pairwise_options.hpp"
+#include "theory/pairwise/schedule.hpp"
+
+namespace attnrate {
+
+namespace {
+
+// Degree and pieces shared by both fits: --degree, then --knots or --beta (K from the plain
+// schedule with c_K = 1). floor(beta) is taken in double: beta = 1e10 means degree 10.
+std::pair<int, int> degree_and_pieces(const Settings& s, std::size_t M, int min_degree) {
+  double beta = 0.0;
+  const bool has_beta = s.raw("beta") != "auto";
+  if (has_beta) beta = s.get_double("beta", 0.0, std::numeric_limits<double>::infinity(), false);
+  const int degree = s.raw("degree") != "auto" ? s.get_count("degree", min_degree, BSplineBasis::max_degree)
+                     : has_beta ? static_cast<int>(std::clamp<double>(std::floor(beta), min_degree, BSplineBasis::max_degree))
+                                : 3;
+  if (s.raw("knots") != "auto") return {degree, s.get_count("knots", 1, max_pieces())};
+  if (!has_beta) throw InputError("give --knots K (pieces) or --beta b (K = round(M^(1/(2b+1))))");
+  const double beta_eff = std::min(beta, degree + 1.0);
+  const double pieces = std::pow(static_cast<double>(M), 1.0 / (2.0 * beta_eff + 1.0));
+  if (!(pieces <= max_pieces())) {
+    std::ostringstream m;
+    m << "--beta " << s.raw("beta") << " gives K = M^(1/(2b+1)) = " << pieces << " pieces for M = " << M
+      << ", more than " << max_pieces() << "; give a larger --beta or --knots";
+    throw InputError(m.str());
+  }
+  return {degree, schedule_pieces(Schedule::plain, beta_eff, 1.0, M)};
+}
+
+// The adaptive schedule's options; InputError naming the option when one is given without it.
+bool read_adaptive(const Settings& s, AdaptiveSplineOptions& o) {
+  const std::string schedule = s.raw("schedule");
+  if (schedule != "fixed" && schedule != "adaptive")
+    throw InputError(s.source("schedule") + " must be fixed or adaptive, got '" + schedule + "'");
+  if (schedule == "fixed") {
+    refuse_adaptive_selection(s);
+    return false;
+  }
+  for (const char* key : {"degree", "knots", "beta"})
+    if (s.raw(key) != "auto")
+      throw InputError(s.source(key) + " " + s.raw(key) +
+                       " has no effect with --schedule adaptive (degree and K are selected from the data); leave it auto");
+  read_adaptive_selection(s, o);
+  return true;
+}
+
+// degree, pieces, knots, coefficients and range: the spline every fit.json holds.
+nlohmann::json spline_json(const BSplineBasis& basis, const arma::vec& coef) {
+  return {{"kind", "pairwise"},  // what attnrate predict and score read
+          {"degree", basis.degree()},
+          {"pieces", basis.pieces()},
+          {"knots", basis.knots()},
+          {"coefficients", std::vector<double>(coef.begin(), coef.end())},
+          {"range", {basis.a(), basis.b()}}};
+}
+
+nlohmann::json candidate_json(const SplineCandidate& c) {
+  return {{"degree", c.degree},       {"pieces", c.pieces},     {"p", c.p},
+          {"train_risk", c.train_risk}, {"cv_risk", c.cv_risk}, {"penalised", c.penalised},
+          {"criterion", c.criterion}, {"flagged", c.flagged},   {"solver", c.solver}};
+}
+
+}  // namespace
+
+KnownAFitOptions read_known_A_fit_options(const Settings& s, std::size_t M, int threads) {
+  for (const char* key : {"restarts", "seed", "start", "refit-trim", "coarse-pieces"})
+    if (s.given(key)) throw InputError(s.source(key) + " is an option of the joint fit; it needs --rank r, not --A");
+  KnownAFitOptions o;
+  o.adaptive = read_adaptive(s, o.adapt);
+  if (o.adaptive && M < static_cast<std::size_t>(o.adapt.folds))
+    throw InputError("--schedule adaptive: the data hold M = " + std::to_string(M) + " samples, fewer than --folds " +
+                     std::to_string(o.adapt.folds));
+  if (o.adaptive) {
+    o.degree = o.adapt.max_degree;
+    o.pieces = adaptive_pieces_grid(1, o.adapt.max_pieces > 0 ? o.adapt.max_pieces : adaptive_max_pieces(M)).back();
+  } else {
+    std::tie(o.degree, o.pieces) = degree_and_pieces(s, M, 0);
+  }
+  o.ridge = s.get_double("ridge", 0.0, std::numeric_limits<double>::infinity());
+  o.adapt.lse.ridge = o.ridge;
+  o.adapt.lse.threads = threads;
+  double a = 0, b = 0;
+  if (s.get_range("range", a, b)) o.range = {a, b};
+  return o;
+}
+
+ErmOptions read_joint_fit_options(const Settings& s, std::size_t M, int d, int threads) {
+  if (s.raw("schedule") != "fixed")
+    throw InputError(s.source("schedule") + " " + s.raw("schedule") +
+                     " is available with --A (A known) only; the joint fit (--rank) takes --knots or --beta");
+  refuse_adaptive_selection(s, "(with --A)");
+  ErmOptions opt;
+  opt.rank = s.get_count("rank", 1, d);
+  std::tie(opt.degree, opt.pieces) = degree_and_pieces(s, M, 1);
+  opt.restarts = s.get_count("restarts", 1, 1000);
+  opt.seed = s.get_seed("seed");
+  opt.threads = threads;
+  const std::string start = s.raw("start");
+  if (start == "moment") opt.start = ErmStart::moment;
+  else if (start == "random") opt.start = ErmStart::random;
+  else throw InputError(s.source("start") + " must be moment or random, got '" + start + "'");
+  opt.refit_trim = s.get_size("refit-trim", 0, kMaxSamples);
+  opt.coarse_pieces = s.get_count("coarse-pieces", 0, 1000000);
+  if (s.raw("range") != "auto")
+    throw InputError("--range is not used with --rank: the knot interval follows the range of u = x^T A y");
+  if (s.get_double("ridge", 0.0, std::numeric_limits<double>::infinity()) != 0.0)
+    throw InputError("--ridge is not available with --rank (the joint fit is plain least squares)");
+  return opt;
+}
+
+std::pair<double, double> interaction_range(const arma::mat& X, const arma::mat& A, std::size_t M, int N,
+                                            const std::string& range_option) {
+  double a = std::numeric_limits<double>::infinity(), b = -a;
+  const arma::mat AX = A * X;
+  for (std::size_t m = 0; m < M; ++m)
+    for (int i = 0; i < N; ++i)
+      for (int j = 0; j < N; ++j) {
+        if (i == j) continue;
+        const double u = arma::dot(X.col(m * N + i), AX.col(m * N + j));
+        a = std::min(a, u);
+        b = std::max(b, u);
+      }
+  if (!(a < b)) throw InputError("all interactions u = X_i^T A X_j in the data are equal; give " + range_option);
+  return {a, b};
+}
+
+// The least-squares fits hold the data, p x p normal equations per chunk of samples (at most 64,
+// about 64 MiB in all, at least 2) plus a few for the solve, and a block of 256 samples' features
+// per thread.
+MemoryEstimate pairwise_fit_memory(std::size_t M, int N, int d, int degree, int pieces, int threads,
+                                   double data_copies, double extra_per_token, double trim) {
+  const double p = static_cast<double>(pieces) + degree, MN = static_cast<double>(M) * N;
+  const double chunks = std::clamp(std::floor(64.0 * (1 << 20) / (8.0 * p * p)), 2.0, 64.0);
+  const int T = threads > 0 ? threads : omp_get_max_threads();
+  MemoryEstimate need;
+  need.add("data of M x N = " + std::to_string(M) + " x " + std::to_string(N) + " tokens in d = " + std::to_string(d),
+           8.0 * MN * (data_copies * d + 1 + extra_per_token));
+  need.add("normal equations of " + std::to_string(pieces) + " pieces of degree " + std::to_string(degree) +
+               " (basis size " + format_double(p) + ")",
+           8.0 * p * p * (chunks + 5));
+  need.add("feature blocks of " + std::to_string(T) + " threads", 8.0 * T * 256 * N * (p + d + 1));
+  if (trim > 0) need.add("refit trim", 16.0 * trim);
+  return need;
+}
+
+nlohmann::json matrix_json(const arma::mat& A) {
+  nlohmann::json j = nlohmann::json::array();
+  for (arma::uword i = 0; i < A.n_rows; ++i) {
+    std::vector<double> row(A.n_cols);
+    for (arma::uword k = 0; k < A.n_cols; ++k) row[k] = A(i, k);
+    j.push_back(row);
+  }
+  return j;
+}
+
+nlohmann::json known_A_fit_json(const PairwiseLseFit& fit, const arma::mat& A, double ridge) {
+  nlohmann::json j = spline_json(fit.basis, fit.solution.coef);
+  j["A"] = matrix_json(A);
+  j["train_mse"] = fit.solution.train_mse;
+  j["solver"] = fit.solution.solver;
+  j["rcond"] = fit.solution.rcond;
+  j["ridge"] = ridge;
+  j["rank_of_normal_matrix"] = fit.solution.rank;
+  j["clamped_interactions"] = fit.normal_equations.clamped;
+  return j;
+}
+
+nlohmann::json adaptive_fit_json(const AdaptiveSplineFit& fit, const arma::mat& A, const AdaptiveSplineOptions& opt) {
+  const SplineCandidate& sel = fit.candidates[fit.selected];
+  nlohmann::json j = spline_json(fit.basis(fit.selected), sel.coef);
+  j["schedule"] = "adaptive";
+  j["select"] = to_string(opt.rule);
+  j["folds"] = opt.folds;
+  j["A"] = matrix_json(A);
+  j["train_mse"] = sel.train_risk;
+  j["solver"] = sel.solver;
+  j["flagged"] = sel.flagged;
+  j["sigma2_hat"] = fit.sigma2_hat;
+  j["clamped_interactions"] = fit.clamped;
+  j["candidates"] = nlohmann::json::array();
+  for (const auto& c : fit.candidates) j["candidates"].push_back(candidate_json(c));
+  return j;
+}
+
+nlohmann::json joint_fit_json(const PairwiseErmFit& fit, const ErmOptions& opt) {
+  const ErmDiagnostics& g = fit.diagnostics;
+  nlohmann::json j = spline_json(fit.basis, fit.coef);
+  j["A"] = matrix_json(fit.A);
+  j["rank"] = opt.rank;
+  j["train_mse"] = fit.train_risk;
+  j["train_risk_note"] = "composed training risk 1/(MN) sum (Y - 1/(N-1) sum_j phi_hat(X_i^T A X_j))^2";
+  j["solver"] = "variable projection + L-BFGS; phi-step " + g.phi_step.solver;
+  j["diagnostics"] = {{"iterations", g.iterations},
+                      {"restarts", g.restarts},
+                      {"best_restart", g.best_restart},
+                      {"stop_reason", g.stop_reason},
+                      {"rejected_steps", g.rejected_steps},
+                      {"relative_gradient", g.relative_gradient},
+                      {"start", opt.start == ErmStart::moment ? "moment" : "random"},
+                      {"refit_trim", opt.refit_trim},
+                      {"train_risk_untrimmed", g.train_risk_untrimmed},
+                      {"phi_step_rcond", g.phi_step.rcond},
+                      {"degenerate_range", g.degenerate_range}};
+  for (const ErmStageReport& st : g.stages)
+    j["diagnostics"]["stages"].push_back(
+        {{"pieces", st.pieces}, {"iterations", st.iterations}, {"risk", st.risk}, {"stop_reason", st.stop_reason}});
+  j["identifiability"] = "only g(x, y) = phi(x^T A y) is identified: (phi(c u), A / c) gives the same g";
+  return j;
+}
+
+}  // namespace attnrate

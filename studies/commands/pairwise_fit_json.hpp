@@ -1,0 +1,64 @@
+#pragma once
+// What `attnrate fit pairwise` and the Python module's pairwise estimators share: reading and
+// checking the fit's options, the memory it needs, and the fit.json description of a fitted model
+// (docs/formats.md, section 10), so that both define each option and field once.
+#include <armadillo>
+#include <cstddef>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <utility>
+
+#include "estimators/pairwise_erm/pairwise_erm.hpp"
+#include "estimators/pairwise_lse/adaptive_spline.hpp"
+#include "estimators/pairwise_lse/pairwise_lse.hpp"
+#include "studies/io/memory_budget.hpp"
+#include "studies/io/settings.hpp"
+
+namespace attnrate {
+
+/// The options of a fit with A known (--A), read and checked before the data are fitted.
+struct KnownAFitOptions {
+  bool adaptive = false;        ///< --schedule adaptive
+  AdaptiveSplineOptions adapt;  ///< its selection options; adapt.lse (ridge, threads) serves both spaces
+  int degree = 0, pieces = 0;   ///< the fixed space; adaptive: the largest candidate (for the memory check)
+  double ridge = 0.0;
+  std::optional<std::pair<double, double>> range;  ///< --range; none: the range of u in the data
+};
+
+/// Refuses the joint fit's options, reads --schedule (with the selection options), --degree and
+/// --knots or --beta, --ridge and --range for M samples; InputError naming the option.
+KnownAFitOptions read_known_A_fit_options(const Settings& s, std::size_t M, int threads);
+
+/// The joint fit's options (--rank, --degree and --knots or --beta, --restarts, --seed, --start,
+/// --refit-trim, --coarse-pieces) for M samples in d dimensions; refuses the options of a fit
+/// with A known (--schedule, the selection options, --range, --ridge).
+ErmOptions read_joint_fit_options(const Settings& s, std::size_t M, int d, int threads);
+
+/// [min u, max u] over the interactions u = X_i^T A X_j, i != j, of M samples of N tokens (the
+/// spline interval without --range); InputError suggesting `range_option` when all are equal.
+std::pair<double, double> interaction_range(const arma::mat& X, const arma::mat& A, std::size_t M, int N,
+                                            const std::string& range_option);
+
+/// The memory of a least-squares spline fit on M samples of N tokens in d dimensions: the data
+/// (`data_copies` copies of the tokens, plus `extra_per_token` numbers per token), p x p normal
+/// equations per chunk of samples, per-thread feature blocks, and `trim` refit-trim pairs.
+MemoryEstimate pairwise_fit_memory(std::size_t M, int N, int d, int degree, int pieces, int threads,
+                                   double data_copies, double extra_per_token, double trim);
+
+/// A matrix as an array of its rows.
+nlohmann::json matrix_json(const arma::mat& A);
+
+/// fit.json of a fixed spline space with A known: kind, degree, pieces, knots, coefficients,
+/// range, A, train_mse, solver, rcond, ridge, rank_of_normal_matrix, clamped_interactions.
+nlohmann::json known_A_fit_json(const PairwiseLseFit& fit, const arma::mat& A, double ridge);
+
+/// fit.json of the adaptive schedule (without b_hat): the selected space as above, schedule,
+/// select, folds, flagged, sigma2_hat, clamped_interactions and every candidate.
+nlohmann::json adaptive_fit_json(const AdaptiveSplineFit& fit, const arma::mat& A, const AdaptiveSplineOptions& opt);
+
+/// fit.json of the joint fit: the spline, the learned A, rank, train_mse, solver, diagnostics
+/// (with the continuation stages) and the identifiability note.
+nlohmann::json joint_fit_json(const PairwiseErmFit& fit, const ErmOptions& opt);
+
+}  // namespace attnrate
