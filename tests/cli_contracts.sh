@@ -37,15 +37,21 @@ expect 0 "joint fit: rank 1" -- "$bin" fit pairwise --data "$tmp/data.csv" --ran
 [[ $(grep -c '"pieces": [248],\?$' "$tmp/joint2/fit.json") -eq 4 ]] || { echo "FAIL: joint fit.json should report stages with 2, 4, 8 pieces (and pieces 8)"; fail=$((fail + 1)); }
 expect 2 "--coarse-pieces must be" -- "$bin" fit pairwise --data "$tmp/data.csv" --rank 1 --knots 8 --coarse-pieces -1 --out "$tmp/f.json"
 expect 2 "--coarse-pieces is an option of the joint fit" -- "$bin" fit pairwise --data "$tmp/data.csv" --A "$tmp/data.A.csv" --knots 4 --coarse-pieces 2 --out "$tmp/f.json"
-# A known, the space selected from the data: no --beta, --knots or --degree; the adaptive options
-# only with --schedule adaptive, and only with --A.
+# The space selected from the data: no --beta, --knots or --degree; the adaptive options only
+# with --schedule adaptive (A known, or A unknown with --rank).
 expect 0 "adaptive fit \(cv, [0-9]+ candidates\): K = [0-9]+, degree = [0-3]" -- "$bin" fit pairwise --data "$tmp/data.csv" --A "$tmp/data.A.csv" --schedule adaptive --out "$tmp/adaptive/fit.json"
 grep -q '"candidates"' "$tmp/adaptive/fit.json" && grep -q '"b_hat"' "$tmp/adaptive/fit.json" || { echo "FAIL: adaptive fit.json keys"; fail=$((fail + 1)); }
 expect 0 "adaptive fit \(penalty" -- "$bin" fit pairwise --data "$tmp/data.csv" --A "$tmp/data.A.csv" --schedule adaptive --select penalty --folds 3 --out "$tmp/adaptive/fit2.json"
 expect 2 "--beta 1 has no effect with --schedule adaptive" -- "$bin" fit pairwise --data "$tmp/data.csv" --A "$tmp/data.A.csv" --schedule adaptive --beta 1 --out "$tmp/f.json"
 expect 2 "--folds is an option of --schedule adaptive" -- "$bin" fit pairwise --data "$tmp/data.csv" --A "$tmp/data.A.csv" --knots 4 --folds 3 --out "$tmp/f.json"
 expect 2 "--schedule must be fixed or adaptive" -- "$bin" fit pairwise --data "$tmp/data.csv" --A "$tmp/data.A.csv" --schedule plain --knots 4 --out "$tmp/f.json"
-expect 2 "available with --A \(A known\) only" -- "$bin" fit pairwise --data "$tmp/data.csv" --rank 1 --schedule adaptive --out "$tmp/f.json"
+expect 0 "adaptive joint fit: rank 1 \(cv, [0-9]+ candidates\): K = [0-9]+, degree = [0-3]" -- "$bin" fit pairwise --data "$tmp/data.csv" --rank 1 --schedule adaptive --restarts 2 --out "$tmp/joint-adaptive/fit.json"
+for key in candidates b_hat pilot erm rank identifiability; do
+  grep -q "\"$key\"" "$tmp/joint-adaptive/fit.json" || { echo "FAIL: adaptive joint fit.json lacks $key"; fail=$((fail + 1)); }
+done
+expect 0 "wrote" -- "$bin" predict --fit "$tmp/joint-adaptive/fit.json" --data "$tmp/data.csv" --out "$tmp/joint-adaptive/pred.csv"
+expect 2 "--knots 4 has no effect with --schedule adaptive" -- "$bin" fit pairwise --data "$tmp/data.csv" --rank 1 --schedule adaptive --knots 4 --out "$tmp/f.json"
+expect 2 "--folds is an option of --schedule adaptive" -- "$bin" fit pairwise --data "$tmp/data.csv" --rank 1 --knots 4 --folds 3 --out "$tmp/f.json"
 expect 2 "--select must be cv or penalty" -- "$bin" fit pairwise --data "$tmp/data.csv" --A "$tmp/data.A.csv" --schedule adaptive --select aic --out "$tmp/f.json"
 expect 2 "--rank must be in 1..3" -- "$bin" fit pairwise --data "$tmp/data.csv" --rank 4 --knots 4 --out "$tmp/f.json"
 expect 2 "either --A" -- "$bin" fit pairwise --data "$tmp/data.csv" --A "$tmp/data.A.csv" --rank 1 --knots 4 --out "$tmp/f.json"

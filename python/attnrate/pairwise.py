@@ -34,6 +34,25 @@ def _truth_of(truth):
     raise ValueError(f"truth must be the result of simulate_pairwise (or its .truth), got {type(truth).__name__}")
 
 
+def _space_options(est):
+    """The selection options of knots="adaptive" as (option, value, parameter) triples, or None for a
+    fixed knots; refuses a degree with "adaptive", and the selection options without it."""
+    if isinstance(est.knots, str):
+        if est.knots != "adaptive":
+            raise ValueError(f"knots must be a number of pieces >= 1 or 'adaptive', got {est.knots!r}")
+        if est.degree is not None:
+            raise ValueError(f"degree={est.degree!r} has no effect with knots='adaptive' (degree and K are "
+                             "selected from the data; bound the degree with max_degree); leave degree=None")
+        return [("schedule", "adaptive", "knots"), ("select", est.select, "select"), ("folds", est.folds, "folds"),
+                ("max-degree", est.max_degree, "max_degree"), ("max-knots", est.max_knots, "max_knots")]
+    # The selection options act only with knots="adaptive": refused rather than ignored.
+    for name, default in (("select", "cv"), ("folds", 5), ("max_degree", 3), ("max_knots", None)):
+        if getattr(est, name) != default:
+            raise ValueError(f"{name}={getattr(est, name)!r} is an option of knots='adaptive' "
+                             f"(knots={est.knots!r} is fixed)")
+    return None
+
+
 class _PairwiseSpline(RegressorMixin, BaseEstimator):
     """What both pairwise estimators share once fitted: phi_hat, predictions, R^2 and the composed error."""
 
@@ -50,6 +69,11 @@ class _PairwiseSpline(RegressorMixin, BaseEstimator):
         self.range_ = tuple(float(v) for v in fit["range"])
         self.train_mse_ = float(fit["train_mse"])
         self.solver_ = fit["solver"]
+
+    def _store_candidates(self, fit):
+        """knots="adaptive": every candidate space with its risks, and the selection rule."""
+        self.candidates_ = pd.DataFrame(fit["candidates"]).rename(columns=_KNOTS)[_CANDIDATE_COLUMNS]
+        self.select_ = fit["select"]
 
     def phi(self, u):
         """The fitted phi_hat(u), elementwise (any shape; u outside range_ is clamped to its ends, NaN
@@ -137,24 +161,11 @@ class PairwiseSplineRegressor(_PairwiseSpline):
                 raise ValueError(f"range must be (a, b) with a < b, or None, got {self.range!r}")
             rng = list(self.range)
         common = [("range", rng, "range"), ("ridge", self.ridge, "ridge")]
-        if isinstance(self.knots, str):
-            if self.knots != "adaptive":
-                raise ValueError(f"knots must be a number of pieces >= 1 or 'adaptive', got {self.knots!r}")
-            if self.degree is not None:
-                raise ValueError(f"degree={self.degree!r} has no effect with knots='adaptive' (degree and K are "
-                                 "selected from the data; bound the degree with max_degree); leave degree=None")
-            opts = options(common + [("schedule", "adaptive", "knots"), ("select", self.select, "select"),
-                                     ("folds", self.folds, "folds"), ("max-degree", self.max_degree, "max_degree"),
-                                     ("max-knots", self.max_knots, "max_knots")])
-            fit = _core.fit_known_A(X, Y, A, opts, threads)
-            self.candidates_ = pd.DataFrame(fit["candidates"]).rename(columns=_KNOTS)[_CANDIDATE_COLUMNS]
-            self.select_ = fit["select"]
+        adaptive = _space_options(self)
+        if adaptive is not None:
+            fit = _core.fit_known_A(X, Y, A, options(common + adaptive), threads)
+            self._store_candidates(fit)
         else:
-            # The selection options act only with knots="adaptive": refused rather than ignored.
-            for name, default in (("select", "cv"), ("folds", 5), ("max_degree", 3), ("max_knots", None)):
-                if getattr(self, name) != default:
-                    raise ValueError(f"{name}={getattr(self, name)!r} is an option of knots='adaptive' "
-                                     f"(knots={self.knots!r} is fixed)")
             opts = options(common + [("degree", 3 if self.degree is None else self.degree, "degree"),
                                      ("knots", self.knots, "knots")])
             fit = _core.fit_known_A(X, Y, A, opts, threads)
@@ -169,33 +180,47 @@ class LowRankPairwiseRegressor(_PairwiseSpline):
     (``attnrate fit pairwise --rank``; variable projection, L-BFGS, seeded restarts, continuation
     in K). Only g(x, y) = phi(x^T A y) is identified: (phi(c u), A / c) is the same fit.
 
-    Parameters: ``rank`` r (1..d), ``degree`` (1..10), ``knots`` K, ``restarts`` (1..1000), ``seed``
-    of the restarts, ``start`` ("moment" or "random"), ``coarse_pieces`` (continuation in K from this
-    many pieces; 0: off), ``refit_trim`` (training interactions cut at each end for the final
-    phi-step; 0: none), ``threads`` (0: all cores; results do not depend on it). The defaults are
-    the command's.
+    Parameters: ``rank`` r (1..d), ``degree`` (1..10; None: 3), ``knots`` K or "adaptive",
+    ``restarts`` (1..1000), ``seed`` of the restarts, ``start`` ("moment" or "random"),
+    ``coarse_pieces`` (continuation in K from this many pieces; 0: off), ``refit_trim`` (training
+    interactions cut at each end for the final phi-step, or with knots="adaptive" for the
+    selection's interval; 0: none), ``threads`` (0: all cores; results do not depend on it). With
+    knots="adaptive" the space is selected from the data as in ``attnrate fit pairwise --rank r
+    --schedule adaptive`` (pilot joint fit, selection at its A, joint fit in the selected space,
+    selection again; ``select``, ``folds``, ``max_degree``, ``max_knots`` as for
+    PairwiseSplineRegressor); leave ``degree`` None. The defaults are the command's.
 
     Fitted attributes: ``A_``, ``U_``, ``V_``, ``coef_``, ``degree_``, ``knots_``, ``knot_vector_``,
-    ``range_``, ``train_mse_``, ``solver_``, ``diagnostics_`` (iterations, restarts, stop reason, ...).
+    ``range_``, ``train_mse_``, ``solver_``, ``diagnostics_`` (iterations, restarts, stop reason, ...;
+    with knots="adaptive": the ERM in the selected space), and with knots="adaptive" also
+    ``candidates_``, ``select_`` and ``pilot_`` (the pilot fit's space and the space selected at its A).
     """
 
-    def __init__(self, rank=1, degree=3, knots=8, restarts=4, seed=1, start="moment", coarse_pieces=4, refit_trim=0,
-                 threads=0):
+    def __init__(self, rank=1, degree=None, knots=8, restarts=4, seed=1, start="moment", coarse_pieces=4, refit_trim=0,
+                 select="cv", folds=5, max_degree=3, max_knots=None, threads=0):
         keep_init_args(self, locals())
 
     def fit(self, X, Y):
         """Fits A and phi_hat to tokens X (M, N, d) and outputs Y (M, N); returns self."""
-        opts = options([("rank", self.rank, "rank"), ("degree", self.degree, "degree"), ("knots", self.knots, "knots"),
-                        ("restarts", self.restarts, "restarts"), ("seed", self.seed, "seed"),
-                        ("start", self.start, "start"), ("coarse-pieces", self.coarse_pieces, "coarse_pieces"),
-                        ("refit-trim", self.refit_trim, "refit_trim")])
+        common = [("rank", self.rank, "rank"), ("restarts", self.restarts, "restarts"), ("seed", self.seed, "seed"),
+                  ("start", self.start, "start"), ("coarse-pieces", self.coarse_pieces, "coarse_pieces"),
+                  ("refit-trim", self.refit_trim, "refit_trim")]
+        adaptive = _space_options(self)
+        if adaptive is None:
+            opts = options(common + [("degree", 3 if self.degree is None else self.degree, "degree"),
+                                     ("knots", self.knots, "knots")])
+        else:
+            opts = options(common + adaptive)
         fit = _core.fit_joint(_tokens(X), float_array(Y, "Y"), opts, threads_of(self.threads))
         self.A_ = np.asarray(fit["A"], dtype=np.float64)
         self.U_ = np.asarray(fit["U"], dtype=np.float64)
         self.V_ = np.asarray(fit["V"], dtype=np.float64)
-        diagnostics = fit["diagnostics"]
+        diagnostics = fit["erm"] if adaptive is not None else fit["diagnostics"]
         stages = diagnostics.get("stages", [])  # fit.json leaves the key out without continuation
         diagnostics["stages"] = [{_KNOTS.get(k, k): v for k, v in stage.items()} for stage in stages]
         self.diagnostics_ = diagnostics
+        if adaptive is not None:
+            self._store_candidates(fit)
+            self.pilot_ = fit["pilot"]
         self._store(fit)
         return self

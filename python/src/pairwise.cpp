@@ -174,10 +174,21 @@ py::object fit_joint(const Array& X, const Array& Y, const std::vector<Option>& 
   const arma::vec Ym = outputs_of(Y, X);
   const int N = static_cast<int>(X.shape(1)), d = static_cast<int>(X.shape(2));
   const auto M = static_cast<std::size_t>(X.shape(0));
-  const ErmOptions opt = read_joint_fit_options(s, M, d, threads);
+  const JointFitOptions jo = read_joint_fit_options(s, M, d, threads);
+  const ErmOptions& opt = jo.erm;
   pairwise_fit_memory(M, N, d, opt.degree, opt.pieces, threads, 2.0, 2.0 * opt.rank,
                       static_cast<double>(opt.refit_trim))
       .check(memory_budget(s), "fit", kReduceFit);
+  if (jo.adaptive) {
+    const AdaptiveErmFit fit = [&] {
+      ReleaseGil release;
+      return fit_adaptive_erm(Xm, Ym, N, jo.adapt);
+    }();
+    nlohmann::json j = adaptive_joint_fit_json(fit, jo.adapt);
+    j["U"] = matrix_json(fit.U);
+    j["V"] = matrix_json(fit.V);
+    return python_of(j);
+  }
   const PairwiseErmFit fit = [&] {
     ReleaseGil release;
     return fit_pairwise_erm(Xm, Ym, N, opt);

@@ -41,7 +41,8 @@ std::vector<KeySpec> fit_pairwise_keys() {
       {"range", "auto", "spline interval a,b (auto: the range of u = X_i^T A X_j in the data)", "A,B|auto"},
       {"ridge", "0", "ridge lambda (>= 0)", "FLOAT"},
       {"schedule", "fixed",
-       "A known (--A): fixed (K from --knots or --beta) | adaptive (degree and K selected from the data, b unused)"},
+       "fixed (K from --knots or --beta) | adaptive (degree and K selected from the data, b unused; with --rank: "
+       "pilot joint fit, selection, joint fit in the selected space, selection again)"},
   };
   for (auto& e : adaptive_selection_keys()) k.push_back(e);
   return with_resource_keys(std::move(k), true);
@@ -79,43 +80,21 @@ void write_fit_json(nlohmann::json& j, const PairwiseData& data, const FitPlan& 
 
 constexpr const char* kReduceFit = "lower --knots (or raise --beta), or fit less data";
 
-CommandReport fit_joint(const Settings& s, const PairwiseData& data, const FitPlan& plan) {
-  const int threads = plan.threads;
-  const ErmOptions opt = read_joint_fit_options(s, data.M, data.d, threads);
-  pairwise_fit_memory(data.M, data.N, data.d, opt.degree, opt.pieces, threads, 2.0, 2.0 * opt.rank,
-                      static_cast<double>(opt.refit_trim))
-      .check(plan.budget, "fit pairwise", kReduceFit);
-  const PairwiseErmFit fit = fit_pairwise_erm(data.X, data.Y, data.N, opt);
-  nlohmann::json j = joint_fit_json(fit, opt);
-  write_fit_json(j, data, plan);
-  write_phi_csv(plan.phi_path, fit.basis.a(), fit.basis.b(), [&fit](double u) { return fit.phi_hat(u); });
-  std::ostringstream m;
-  m << "joint fit: rank " << opt.rank << ", K = " << opt.pieces << ", degree = " << opt.degree
-    << ", train risk = " << fit.train_risk << ", stop: " << fit.diagnostics.stop_reason << "\nwrote " << plan.out.string()
-    << " and " << plan.phi_path.string() << "\n";
-  return {m.str(), {}};
-}
-
-// A known, the space selected from the data; b_hat from the selected K on the first M / 2^j
-// samples (j = 0..3, each at least --folds samples): K_hat ~ M^(1/(2b+1)), so with s the OLS
-// slope of log K_hat on log M, b_hat = (1/s - 1)/2 (reported when s > 0).
-CommandReport fit_adaptive(const PairwiseData& data, const arma::mat& A, double a, double b,
-                           const AdaptiveSplineOptions& opt, const FitPlan& plan) {
-  const SampleBlockSource source = in_memory_source(data.X, data.Y, data.N);
-  const AdaptiveSplineFit fit = fit_adaptive_spline(a, b, A, data.N, data.d, data.M, source, opt);
-  const SplineCandidate& sel = fit.candidates[fit.selected];
-  nlohmann::json j = adaptive_fit_json(fit, A, opt);
-  // b_hat by subsampling M.
+// b_hat from the selected K on the first M / 2^j samples (j = 0..3, each at least --folds
+// samples): K_hat ~ M^(1/(2b+1)), so with s the OLS slope of log K_hat on log M,
+// b_hat = (1/s - 1)/2 (reported when s > 0). `pieces_at(Mk)` fits the first Mk samples
+// (Mk = M: the fit at hand) and returns the selected (degree, K).
+nlohmann::json b_hat_by_subsampling(std::size_t M, int folds,
+                                    const std::function<std::pair<int, int>(std::size_t)>& pieces_at) {
   std::vector<double> lm, lk;
   nlohmann::json sub = nlohmann::json::array();
   for (int k = 0; k < 4; ++k) {
-    const std::size_t Mk = data.M >> k;
-    if (Mk < static_cast<std::size_t>(opt.folds) || Mk < 2) break;
-    const AdaptiveSplineFit fk = k == 0 ? fit : fit_adaptive_spline(a, b, A, data.N, data.d, Mk, source, opt);
-    const SplineCandidate& sk = fk.candidates[fk.selected];
-    sub.push_back({{"M", Mk}, {"degree", sk.degree}, {"pieces", sk.pieces}});
+    const std::size_t Mk = M >> k;
+    if (Mk < static_cast<std::size_t>(folds) || Mk < 2) break;
+    const auto [degree, pieces] = pieces_at(Mk);
+    sub.push_back({{"M", Mk}, {"degree", degree}, {"pieces", pieces}});
     lm.push_back(std::log(static_cast<double>(Mk)));
-    lk.push_back(std::log(static_cast<double>(sk.pieces)));
+    lk.push_back(std::log(static_cast<double>(pieces)));
   }
   nlohmann::json bh = {{"subsamples", sub},
                        {"note", "from the selected K on the first M / 2^j samples, K_hat ~ M^(1/(2b+1)); K_hat moves "
@@ -131,17 +110,78 @@ CommandReport fit_adaptive(const PairwiseData& data, const arma::mat& A, double 
     bh["why_no_value"] = "fewer than 3 subsample sizes with at least --folds samples";
   }
   bh["value"] = b_hat;
-  j["b_hat"] = bh;
+  return bh;
+}
+
+std::string selected_space_message(const AdaptiveSplineFit& fit, const nlohmann::json& b_hat) {
+  const SplineCandidate& sel = fit.candidates[fit.selected];
+  std::ostringstream m;
+  m << "(" << to_string(fit.rule) << ", " << fit.candidates.size() << " candidates): K = " << sel.pieces
+    << ", degree = " << sel.degree << ", train_mse = " << sel.train_risk;
+  const double v = b_hat["value"].is_number() ? b_hat["value"].get<double>() : std::nan("");
+  if (std::isfinite(v)) m << ", b_hat = " << v << " (rough: selected K over subsamples)";
+  return m.str();
+}
+
+const char* kFlagged = "the selected space's normal matrix is singular or ill-conditioned; the minimum-norm solution was used";
+
+// A known, the space selected from the data, with b_hat by subsampling.
+CommandReport fit_adaptive(const PairwiseData& data, const arma::mat& A, double a, double b,
+                           const AdaptiveSplineOptions& opt, const FitPlan& plan) {
+  const SampleBlockSource source = in_memory_source(data.X, data.Y, data.N);
+  const AdaptiveSplineFit fit = fit_adaptive_spline(a, b, A, data.N, data.d, data.M, source, opt);
+  nlohmann::json j = adaptive_fit_json(fit, A, opt);
+  j["b_hat"] = b_hat_by_subsampling(data.M, opt.folds, [&](std::size_t Mk) {
+    const AdaptiveSplineFit fk = Mk == data.M ? fit : fit_adaptive_spline(a, b, A, data.N, data.d, Mk, source, opt);
+    return std::make_pair(fk.candidates[fk.selected].degree, fk.candidates[fk.selected].pieces);
+  });
   write_fit_json(j, data, plan);
   write_phi_csv(plan.phi_path, a, b, [&fit](double u) { return fit.value(fit.selected, u); });
-  std::ostringstream m;
-  m << "adaptive fit (" << to_string(opt.rule) << ", " << fit.candidates.size() << " candidates): K = " << sel.pieces
-    << ", degree = " << sel.degree << ", train_mse = " << sel.train_risk;
-  if (std::isfinite(b_hat)) m << ", b_hat = " << b_hat << " (rough: selected K over subsamples)";
-  m << "\nwrote " << plan.out.string() << " and " << plan.phi_path.string() << "\n";
-  CommandReport report{m.str(), {}};
-  if (sel.flagged) report.warnings.push_back("the selected space's normal matrix is singular or ill-conditioned; the minimum-norm solution was used");
+  CommandReport report{"adaptive fit " + selected_space_message(fit, j["b_hat"]) + "\nwrote " + plan.out.string() +
+                           " and " + plan.phi_path.string() + "\n",
+                       {}};
+  if (fit.candidates[fit.selected].flagged) report.warnings.push_back(kFlagged);
   return report;
+}
+
+// A unknown, the space selected from the data (estimators/pairwise_erm/adaptive_erm), with b_hat
+// by subsampling.
+CommandReport fit_joint_adaptive(const PairwiseData& data, const AdaptiveErmOptions& opt, const FitPlan& plan) {
+  const AdaptiveErmFit fit = fit_adaptive_erm(data.X, data.Y, data.N, opt);
+  nlohmann::json j = adaptive_joint_fit_json(fit, opt);
+  j["b_hat"] = b_hat_by_subsampling(data.M, opt.select.folds, [&](std::size_t Mk) {
+    if (Mk == data.M) return std::make_pair(fit.selected().degree, fit.selected().pieces);
+    const std::size_t cols = Mk * static_cast<std::size_t>(data.N);
+    const AdaptiveErmFit fk = fit_adaptive_erm(data.X.head_cols(cols), data.Y.head(cols), data.N, opt);
+    return std::make_pair(fk.selected().degree, fk.selected().pieces);
+  });
+  write_fit_json(j, data, plan);
+  write_phi_csv(plan.phi_path, fit.selection.a, fit.selection.b, [&fit](double u) { return fit.phi_hat(u); });
+  CommandReport report{"adaptive joint fit: rank " + std::to_string(opt.erm.rank) + " " +
+                           selected_space_message(fit.selection, j["b_hat"]) + "\nwrote " + plan.out.string() +
+                           " and " + plan.phi_path.string() + "\n",
+                       {}};
+  if (fit.selected().flagged) report.warnings.push_back(kFlagged);
+  return report;
+}
+
+CommandReport fit_joint(const Settings& s, const PairwiseData& data, const FitPlan& plan) {
+  const int threads = plan.threads;
+  const JointFitOptions jo = read_joint_fit_options(s, data.M, data.d, threads);
+  const ErmOptions& opt = jo.erm;
+  pairwise_fit_memory(data.M, data.N, data.d, opt.degree, opt.pieces, threads, 2.0, 2.0 * opt.rank,
+                      static_cast<double>(opt.refit_trim))
+      .check(plan.budget, "fit pairwise", kReduceFit);
+  if (jo.adaptive) return fit_joint_adaptive(data, jo.adapt, plan);
+  const PairwiseErmFit fit = fit_pairwise_erm(data.X, data.Y, data.N, opt);
+  nlohmann::json j = joint_fit_json(fit, opt);
+  write_fit_json(j, data, plan);
+  write_phi_csv(plan.phi_path, fit.basis.a(), fit.basis.b(), [&fit](double u) { return fit.phi_hat(u); });
+  std::ostringstream m;
+  m << "joint fit: rank " << opt.rank << ", K = " << opt.pieces << ", degree = " << opt.degree
+    << ", train risk = " << fit.train_risk << ", stop: " << fit.diagnostics.stop_reason << "\nwrote " << plan.out.string()
+    << " and " << plan.phi_path.string() << "\n";
+  return {m.str(), {}};
 }
 
 CommandReport fit_known_A(const Settings& s, const PairwiseData& data, const FitPlan& plan) {

@@ -21,6 +21,9 @@ namespace attnrate {
 
 namespace {
 
+constexpr const char* kIdentifiability =
+    "only g(x, y) = phi(x^T A y) is identified: (phi(c u), A / c) gives the same g";
+
 // Degree and pieces shared by both fits: --degree, then --knots or --beta (K from the plain
 // schedule with c_K = 1). floor(beta) is taken in double: beta = 1e10 means degree 10.
 std::pair<int, int> degree_and_pieces(const Settings& s, std::size_t M, int min_degree) {
@@ -100,14 +103,15 @@ KnownAFitOptions read_known_A_fit_options(const Settings& s, std::size_t M, int 
   return o;
 }
 
-ErmOptions read_joint_fit_options(const Settings& s, std::size_t M, int d, int threads) {
-  if (s.raw("schedule") != "fixed")
-    throw InputError(s.source("schedule") + " " + s.raw("schedule") +
-                     " is available with --A (A known) only; the joint fit (--rank) takes --knots or --beta");
-  refuse_adaptive_selection(s, "(with --A)");
-  ErmOptions opt;
+JointFitOptions read_joint_fit_options(const Settings& s, std::size_t M, int d, int threads) {
+  JointFitOptions o;
+  o.adaptive = read_adaptive(s, o.adapt.select);
+  if (o.adaptive && M < static_cast<std::size_t>(o.adapt.select.folds))
+    throw InputError("--schedule adaptive: the data hold M = " + std::to_string(M) + " samples, fewer than --folds " +
+                     std::to_string(o.adapt.select.folds));
+  ErmOptions& opt = o.erm;
   opt.rank = s.get_count("rank", 1, d);
-  std::tie(opt.degree, opt.pieces) = degree_and_pieces(s, M, 1);
+  if (!o.adaptive) std::tie(opt.degree, opt.pieces) = degree_and_pieces(s, M, 1);
   opt.restarts = s.get_count("restarts", 1, 1000);
   opt.seed = s.get_seed("seed");
   opt.threads = threads;
@@ -121,7 +125,17 @@ ErmOptions read_joint_fit_options(const Settings& s, std::size_t M, int d, int t
     throw InputError("--range is not used with --rank: the knot interval follows the range of u = x^T A y");
   if (s.get_double("ridge", 0.0, std::numeric_limits<double>::infinity()) != 0.0)
     throw InputError("--ridge is not available with --rank (the joint fit is plain least squares)");
-  return opt;
+  if (o.adaptive) {
+    o.adapt.select.lse.threads = threads;
+    o.adapt.trim = opt.refit_trim;
+    o.adapt.erm = opt;
+    // The ERM steps' spaces: the largest candidate, for the memory check.
+    opt.degree = o.adapt.select.max_degree;
+    opt.pieces = adaptive_pieces_grid(1, o.adapt.select.max_pieces > 0 ? o.adapt.select.max_pieces
+                                                                         : adaptive_max_pieces(M))
+                     .back();
+  }
+  return o;
 }
 
 std::pair<double, double> interaction_range(const arma::mat& X, const arma::mat& A, std::size_t M, int N,
@@ -220,7 +234,29 @@ nlohmann::json joint_fit_json(const PairwiseErmFit& fit, const ErmOptions& opt) 
   for (const ErmStageReport& st : g.stages)
     j["diagnostics"]["stages"].push_back(
         {{"pieces", st.pieces}, {"iterations", st.iterations}, {"risk", st.risk}, {"stop_reason", st.stop_reason}});
-  j["identifiability"] = "only g(x, y) = phi(x^T A y) is identified: (phi(c u), A / c) gives the same g";
+  j["identifiability"] = kIdentifiability;
+  return j;
+}
+
+nlohmann::json adaptive_joint_fit_json(const AdaptiveErmFit& fit, const AdaptiveErmOptions& opt) {
+  nlohmann::json j = adaptive_fit_json(fit.selection, fit.A, opt.select);
+  j["rank"] = opt.erm.rank;
+  j["train_risk_note"] = "composed training risk 1/(MN) sum (Y - 1/(N-1) sum_j phi_hat(X_i^T A X_j))^2";
+  j["selection_trim"] = opt.trim;
+  ErmOptions step = opt.erm;  // the ERM in the selected space: one run from the pilot's A, no refit
+  step.refit_trim = 0;
+  j["erm"] = joint_fit_json(fit.erm, step)["diagnostics"];
+  j["erm"]["start"] = "the pilot's A";
+  j["erm"]["degree"] = fit.erm.basis.degree();
+  j["erm"]["pieces"] = fit.erm.basis.pieces();
+  const SplineCandidate& s1 = fit.pilot_selection.candidates[fit.pilot_selection.selected];
+  j["pilot"] = {{"degree", fit.pilot.basis.degree()},
+                {"pieces", fit.pilot.basis.pieces()},
+                {"restarts", fit.pilot.diagnostics.restarts},
+                {"train_risk", fit.pilot.train_risk},
+                {"stop_reason", fit.pilot.diagnostics.stop_reason},
+                {"selected", {{"degree", s1.degree}, {"pieces", s1.pieces}}}};
+  j["identifiability"] = kIdentifiability;
   return j;
 }
 

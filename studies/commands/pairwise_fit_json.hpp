@@ -9,6 +9,7 @@
 #include <string>
 #include <utility>
 
+#include "estimators/pairwise_erm/adaptive_erm.hpp"
 #include "estimators/pairwise_erm/pairwise_erm.hpp"
 #include "estimators/pairwise_lse/adaptive_spline.hpp"
 #include "estimators/pairwise_lse/pairwise_lse.hpp"
@@ -30,10 +31,17 @@ struct KnownAFitOptions {
 /// --knots or --beta, --ridge and --range for M samples; InputError naming the option.
 KnownAFitOptions read_known_A_fit_options(const Settings& s, std::size_t M, int threads);
 
-/// The joint fit's options (--rank, --degree and --knots or --beta, --restarts, --seed, --start,
-/// --refit-trim, --coarse-pieces) for M samples in d dimensions; refuses the options of a fit
-/// with A known (--schedule, the selection options, --range, --ridge).
-ErmOptions read_joint_fit_options(const Settings& s, std::size_t M, int d, int threads);
+/// The options of a joint fit (--rank, A unknown).
+struct JointFitOptions {
+  ErmOptions erm;            ///< rank, restarts, seed, start, coarse-pieces; fixed: degree, pieces, refit_trim
+  bool adaptive = false;     ///< --schedule adaptive: the space selected from the data (adaptive_erm)
+  AdaptiveErmOptions adapt;  ///< adaptive: its options (adapt.erm = erm; trim = --refit-trim)
+};
+
+/// The joint fit's options (--rank, --schedule with the selection options, --degree and --knots
+/// or --beta unless adaptive, --restarts, --seed, --start, --refit-trim, --coarse-pieces) for M
+/// samples in d dimensions; refuses the options of a fit with A known (--range, --ridge).
+JointFitOptions read_joint_fit_options(const Settings& s, std::size_t M, int d, int threads);
 
 /// [min u, max u] over the interactions u = X_i^T A X_j, i != j, of M samples of N tokens (the
 /// spline interval without --range); InputError suggesting `range_option` when all are equal.
@@ -60,5 +68,11 @@ nlohmann::json adaptive_fit_json(const AdaptiveSplineFit& fit, const arma::mat& 
 /// fit.json of the joint fit: the spline, the learned A, rank, train_mse, solver, diagnostics
 /// (with the continuation stages) and the identifiability note.
 nlohmann::json joint_fit_json(const PairwiseErmFit& fit, const ErmOptions& opt);
+
+/// fit.json of the adaptive joint fit: the selected space at the fitted A (as adaptive_fit_json,
+/// with its candidates), rank, the identifiability note, `erm`: joint_fit_json's diagnostics of
+/// the ERM in the selected space, and `pilot`: the pilot ERM's space, risk, stop and the space
+/// selected at its A.
+nlohmann::json adaptive_joint_fit_json(const AdaptiveErmFit& fit, const AdaptiveErmOptions& opt);
 
 }  // namespace attnrate

@@ -94,6 +94,25 @@ def test_joint_fit_learns_g(sim):
     np.testing.assert_array_equal(again.predict(one.X), est.predict(one.X))
 
 
+def test_adaptive_joint_fit(sim):
+    one = attnrate.simulate_pairwise(M=300, N=4, d=3, r=1, activation="tanh", sigma=0.05, seed=5)
+    est = attnrate.LowRankPairwiseRegressor(rank=1, knots="adaptive", restarts=2, max_knots=8).fit(one.X, one.Y)
+    assert est.A_.shape == (3, 3) and np.linalg.matrix_rank(est.A_) == 1
+    np.testing.assert_allclose(est.U_ @ est.V_.T, est.A_, rtol=1e-12, atol=1e-14)
+    # The fitted space is the selected candidate, and the ERM ran in the pilot selection's space.
+    row = est.candidates_.iloc[int(np.argmin(est.candidates_["criterion"].to_numpy()))]
+    assert (est.degree_, est.knots_) == (row["degree"], row["knots"]) or est.candidates_["criterion"].min() > 0
+    assert len(est.candidates_) == 4 * 4 and est.select_ == "cv"
+    assert set(est.pilot_) >= {"degree", "pieces", "selected", "train_risk"}
+    assert est.score(one.X, one.Y) > 0.8
+    again = attnrate.LowRankPairwiseRegressor(rank=1, knots="adaptive", restarts=2, max_knots=8).fit(one.X, one.Y)
+    np.testing.assert_array_equal(again.predict(one.X), est.predict(one.X))
+    with pytest.raises(ValueError, match="has no effect"):
+        attnrate.LowRankPairwiseRegressor(knots="adaptive", degree=2).fit(one.X, one.Y)
+    with pytest.raises(ValueError, match="is an option of knots='adaptive'"):
+        attnrate.LowRankPairwiseRegressor(knots=4, folds=3).fit(one.X, one.Y)
+
+
 def test_sklearn_conventions(sim):
     est = attnrate.PairwiseSplineRegressor(sim.A, knots=4)
     assert est.get_params()["knots"] == 4 and est.get_params()["A"] is sim.A
