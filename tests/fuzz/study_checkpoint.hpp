@@ -6,9 +6,9 @@
 //   ATTNRATE_FUZZ_OPTIONS  its options for a small run, e.g. {{"M", "200,400"}, {"seeds", "2"}}
 //
 // Set-up (once per process): the study runs once with those options in the scratch folder, so
-// cells/ holds a valid checkpoint of every cell; the first one (in name order) is the one fuzzed.
-// Then SIGINT is raised once, so every later run reads the checkpoints and stops before it
-// computes a cell (the sweep engine's interruption).
+// cells/ holds a valid checkpoint of every cell; the first one (in name order) is the one fuzzed
+// and the others are removed. Then SIGINT is raised once, so every later run reads that
+// checkpoint and stops before it computes a cell (the sweep engine's interruption).
 //
 // Each input: the first byte chooses the mode. Odd: the rest is parsed as JSON and, when it is an
 // object, its "study", "cell", "fingerprint" and "checksum" are set to what this run expects, so
@@ -81,6 +81,9 @@ struct StudyFixture {
     if (cells.empty()) fuzz::finding("the set-up run wrote no checkpoint");
     std::sort(cells.begin(), cells.end());
     cell_file = cells.front();
+    // Only the fuzzed checkpoint stays: the others are valid and would be re-read on every input
+    // for no coverage; a missing cell is skipped like any unfinished one after the interruption.
+    for (std::size_t i = 1; i < cells.size(); ++i) std::filesystem::remove(cells[i]);
     cell = cell_file.stem().string();
     const nlohmann::json valid = nlohmann::json::parse(std::ifstream(cell_file));
     fingerprint = valid.at("fingerprint").get<std::string>();
