@@ -83,6 +83,7 @@ check "nothing ran" test ! -e "$tmp/bad"
 
 # list shows the claims of a file and the quantities of a study.
 check "list --claims names the claims" grep -q "mine.upper" <<<"$("$bin" list --claims "$tmp/mine.toml")"
+check "list keeps a gap after a long range" grep -qE '\[-0\.8967, -0\.6967\]  +0\.07  +theory/' <<<"$("$bin" list)"
 check "list --quantities names the quantity" grep -q "^  slope" <<<"$("$bin" list --quantities minimax-rate)"
 out=$("$bin" list --quantities minmax-rate 2>&1)
 check "list --quantities of an unknown study exits 2 with a did-you-mean" grep -q "did you mean 'minimax-rate'" <<<"$out"

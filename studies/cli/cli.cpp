@@ -1,6 +1,7 @@
 #include "studies/cli/cli.hpp"
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <csignal>
 #include <filesystem>
 #include <functional>
@@ -11,6 +12,7 @@
 #include <new>
 #include <sstream>
 #include <utility>
+#include <vector>
 
 #include "estimators/common/blas.hpp"
 #include "estimators/common/did_you_mean.hpp"
@@ -91,15 +93,24 @@ int cmd_list(const std::vector<std::filesystem::path>& claims_paths, const std::
   std::cout << "studies (attnrate list --quantities STUDY for what each reports):\n";
   for (const auto& s : all_studies()) std::cout << "  " << std::left << std::setw(20) << s.name << s.description << "\n";
   std::cout << "\nclaims (" << (claims_paths.empty() ? std::string("built in") : std::string("--claims")) << "):\n";
-  std::cout << "  " << std::left << std::setw(46) << "id" << std::setw(16) << "study" << std::setw(18) << "quantity"
-            << std::setw(24) << "bound theory" << std::setw(11) << "tolerance" << "defined at\n";
+  // Columns as wide as their longest entry plus two blanks, so that long ids or ranges never run
+  // into the next column.
+  std::vector<std::vector<std::string>> rows = {{"id", "study", "quantity", "bound theory", "tolerance", "defined at"}};
   for (const auto& c : load_claims(claims_paths)) {
-    std::ostringstream theory;
+    std::ostringstream theory, tolerance;
     theory << std::setprecision(4) << to_string(c.rule.bound) << " ";
     if (c.rule.bound == Bound::within) theory << "[" << c.rule.theory_lo << ", " << c.rule.theory_hi << "]";
     else theory << c.rule.theory_lo;
-    std::cout << "  " << std::left << std::setw(46) << c.id << std::setw(16) << c.study << std::setw(18) << c.quantity
-              << std::setw(24) << theory.str() << std::setw(11) << c.rule.tolerance << c.place.str() << "\n";
+    tolerance << c.rule.tolerance;
+    rows.push_back({c.id, c.study, c.quantity, theory.str(), tolerance.str(), c.place.str()});
+  }
+  std::vector<std::size_t> width(rows.front().size(), 0);
+  for (const auto& r : rows)
+    for (std::size_t k = 0; k < r.size(); ++k) width[k] = std::max(width[k], r[k].size() + 2);
+  for (const auto& r : rows) {
+    std::cout << "  ";
+    for (std::size_t k = 0; k + 1 < r.size(); ++k) std::cout << std::left << std::setw(static_cast<int>(width[k])) << r[k];
+    std::cout << r.back() << "\n";
   }
   return 0;
 }
