@@ -80,17 +80,17 @@ void write_fit_json(nlohmann::json& j, const PairwiseData& data, const FitPlan& 
 
 constexpr const char* kReduceFit = "lower --knots (or raise --beta), or fit less data";
 
-// b_hat from the selected K on the first M / 2^j samples (j = 0..3, each at least --folds
+// b_hat from the selected K on the first M / 2^j samples (j = 0..3, each at least min_M
 // samples): K_hat ~ M^(1/(2b+1)), so with s the OLS slope of log K_hat on log M,
 // b_hat = (1/s - 1)/2 (reported when s > 0). `pieces_at(Mk)` fits the first Mk samples
 // (Mk = M: the fit at hand) and returns the selected (degree, K).
-nlohmann::json b_hat_by_subsampling(std::size_t M, int folds,
+nlohmann::json b_hat_by_subsampling(std::size_t M, std::size_t min_M,
                                     const std::function<std::pair<int, int>(std::size_t)>& pieces_at) {
   std::vector<double> lm, lk;
   nlohmann::json sub = nlohmann::json::array();
   for (int k = 0; k < 4; ++k) {
     const std::size_t Mk = M >> k;
-    if (Mk < static_cast<std::size_t>(folds) || Mk < 2) break;
+    if (Mk < min_M || Mk < 2) break;
     const auto [degree, pieces] = pieces_at(Mk);
     sub.push_back({{"M", Mk}, {"degree", degree}, {"pieces", pieces}});
     lm.push_back(std::log(static_cast<double>(Mk)));
@@ -107,7 +107,7 @@ nlohmann::json b_hat_by_subsampling(std::size_t M, int folds,
     if (slope > 0) b_hat = std::clamp(smoothness_from_pieces_slope(slope), 0.0, 100.0);
     else bh["why_no_value"] = "the selected K does not grow with M";
   } else {
-    bh["why_no_value"] = "fewer than 3 subsample sizes with at least --folds samples";
+    bh["why_no_value"] = "fewer than 3 subsample sizes with enough samples for --folds (and --refit-trim)";
   }
   bh["value"] = b_hat;
   return bh;
@@ -131,7 +131,7 @@ CommandReport fit_adaptive(const PairwiseData& data, const arma::mat& A, double 
   const SampleBlockSource source = in_memory_source(data.X, data.Y, data.N);
   const AdaptiveSplineFit fit = fit_adaptive_spline(a, b, A, data.N, data.d, data.M, source, opt);
   nlohmann::json j = adaptive_fit_json(fit, A, opt);
-  j["b_hat"] = b_hat_by_subsampling(data.M, opt.folds, [&](std::size_t Mk) {
+  j["b_hat"] = b_hat_by_subsampling(data.M, static_cast<std::size_t>(opt.folds), [&](std::size_t Mk) {
     const AdaptiveSplineFit fk = Mk == data.M ? fit : fit_adaptive_spline(a, b, A, data.N, data.d, Mk, source, opt);
     return std::make_pair(fk.candidates[fk.selected].degree, fk.candidates[fk.selected].pieces);
   });
@@ -149,7 +149,10 @@ CommandReport fit_adaptive(const PairwiseData& data, const arma::mat& A, double 
 CommandReport fit_joint_adaptive(const PairwiseData& data, const AdaptiveErmOptions& opt, const FitPlan& plan) {
   const AdaptiveErmFit fit = fit_adaptive_erm(data.X, data.Y, data.N, opt);
   nlohmann::json j = adaptive_joint_fit_json(fit, opt);
-  j["b_hat"] = b_hat_by_subsampling(data.M, opt.select.folds, [&](std::size_t Mk) {
+  // A subsample needs its folds and more than 2 trim interactions.
+  const std::size_t pairs_per_sample = static_cast<std::size_t>(data.N) * static_cast<std::size_t>(data.N - 1);
+  const std::size_t min_M = std::max(static_cast<std::size_t>(opt.select.folds), 2 * opt.trim / pairs_per_sample + 1);
+  j["b_hat"] = b_hat_by_subsampling(data.M, min_M, [&](std::size_t Mk) {
     if (Mk == data.M) return std::make_pair(fit.selected().degree, fit.selected().pieces);
     const std::size_t cols = Mk * static_cast<std::size_t>(data.N);
     const AdaptiveErmFit fk = fit_adaptive_erm(data.X.head_cols(cols), data.Y.head(cols), data.N, opt);
