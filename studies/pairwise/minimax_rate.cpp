@@ -183,17 +183,15 @@ auto adaptive_fields_of(C& c) {
                          field("known_K", c.known_K));
 }
 
+constexpr auto kFields = [](auto& c) { return fields_of(c); };
+constexpr auto kAdaptiveFields = [](auto& c) { return adaptive_fields_of(c); };
+
 nlohmann::json to_json(const CellResult& c, bool adaptive) {
-  nlohmann::json j = fields_to_json(fields_of(c));
-  if (adaptive) j.update(fields_to_json(adaptive_fields_of(c)));
-  return j;
+  return grouped_fields_to_json(c, kFields, kAdaptiveFields, adaptive);
 }
 
 CellResult from_json(const nlohmann::json& j, bool adaptive) {
-  CellResult c;
-  if (adaptive) fields_from_json(j, adaptive_fields_of(c));
-  fields_from_json(j, fields_of(c));
-  return c;
+  return grouped_fields_from_json<CellResult>(j, kFields, kAdaptiveFields, adaptive);
 }
 
 // phi at the test interactions, over blocks of 512 (SIMD; values independent of the split).

@@ -245,17 +245,15 @@ auto adaptive_fields_of(C& c) {
                          field("oracle_K", c.oracle_K));
 }
 
+constexpr auto kFields = [](auto& c) { return fields_of(c); };
+constexpr auto kAdaptiveFields = [](auto& c) { return adaptive_fields_of(c); };
+
 nlohmann::json to_json(const SeriesCell& c, bool adaptive) {
-  nlohmann::json j = fields_to_json(fields_of(c));
-  if (adaptive) j.update(fields_to_json(adaptive_fields_of(c)));
-  return j;
+  return grouped_fields_to_json(c, kFields, kAdaptiveFields, adaptive);
 }
 
 SeriesCell cell_from_json(const nlohmann::json& j, bool adaptive) {
-  SeriesCell c;
-  fields_from_json(j, fields_of(c));
-  if (adaptive) fields_from_json(j, adaptive_fields_of(c));
-  return c;
+  return grouped_fields_from_json<SeriesCell>(j, kFields, kAdaptiveFields, adaptive);
 }
 
 // A checkpointed cell must be a result run_cell could have produced (with `restarts` ERM

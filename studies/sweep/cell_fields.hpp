@@ -40,4 +40,23 @@ void fields_from_json(const nlohmann::json& j, const std::tuple<CellField<T>...>
   std::apply([&j](const auto&... f) { (read_checkpoint_field(j, f.name, f.value), ...); }, fields);
 }
 
+/// A cell with a base group of fields and an optional one (e.g. an adaptive schedule's), written
+/// as one object: base_of(cell) and, when `with_group`, group_of(cell). base_of and group_of take
+/// the cell by reference, const or not (generic lambdas over the study's field lists).
+template <class Cell, class BaseOf, class GroupOf>
+nlohmann::json grouped_fields_to_json(const Cell& c, BaseOf base_of, GroupOf group_of, bool with_group) {
+  nlohmann::json j = fields_to_json(base_of(c));
+  if (with_group) j.update(fields_to_json(group_of(c)));
+  return j;
+}
+
+/// The cell back from grouped_fields_to_json's object, base fields first.
+template <class Cell, class BaseOf, class GroupOf>
+Cell grouped_fields_from_json(const nlohmann::json& j, BaseOf base_of, GroupOf group_of, bool with_group) {
+  Cell c;
+  fields_from_json(j, base_of(c));
+  if (with_group) fields_from_json(j, group_of(c));
+  return c;
+}
+
 }  // namespace attnrate
