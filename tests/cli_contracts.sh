@@ -53,6 +53,8 @@ expect 0 "wrote" -- "$bin" predict --fit "$tmp/joint-adaptive/fit.json" --data "
 # b_hat's subsamples stop where --refit-trim would cut every interaction (M = 37 of 300: 444 <= 600).
 expect 0 "adaptive joint fit" -- "$bin" fit pairwise --data "$tmp/data.csv" --rank 1 --schedule adaptive --restarts 1 --refit-trim 300 --out "$tmp/joint-adaptive/trim.json"
 [[ $(grep -c '"M": \(300\|150\|75\|37\),\?$' "$tmp/joint-adaptive/trim.json") -ge 3 ]] && ! grep -q '"M": 37' "$tmp/joint-adaptive/trim.json" || { echo "FAIL: b_hat subsamples should be M = 300, 150, 75"; fail=$((fail + 1)); }
+expect 2 "--refit-trim \(interactions cut at each end of the selection's interval\) must satisfy" -- "$bin" fit pairwise --data "$tmp/data.csv" --rank 1 --schedule adaptive --refit-trim 99999999 --out "$tmp/f.json"
+expect 2 "lower --max-knots or --max-degree" -- "$bin" fit pairwise --data "$tmp/data.csv" --rank 1 --schedule adaptive --max-knots 1000000 --max-memory 1G --out "$tmp/f.json"
 expect 2 "--knots 4 has no effect with --schedule adaptive" -- "$bin" fit pairwise --data "$tmp/data.csv" --rank 1 --schedule adaptive --knots 4 --out "$tmp/f.json"
 expect 2 "--folds is an option of --schedule adaptive" -- "$bin" fit pairwise --data "$tmp/data.csv" --rank 1 --knots 4 --folds 3 --out "$tmp/f.json"
 expect 2 "--select must be cv or penalty" -- "$bin" fit pairwise --data "$tmp/data.csv" --A "$tmp/data.A.csv" --schedule adaptive --select aic --out "$tmp/f.json"

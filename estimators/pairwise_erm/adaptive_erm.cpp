@@ -34,8 +34,9 @@ AdaptiveErmFit fit_adaptive_erm(const arma::mat& X, const arma::vec& Y, int N, c
   const std::size_t M = X.n_cols / static_cast<std::size_t>(N);
   const std::size_t n_int = M * static_cast<std::size_t>(N) * static_cast<std::size_t>(N - 1);
   if (2 * o.trim >= n_int)
-    throw InputError("adaptive joint fit: 2 trim must be < M N (N-1) = " + std::to_string(n_int) + ", got trim " +
-                     std::to_string(o.trim));
+    throw InputError("--refit-trim (interactions cut at each end of the selection's interval) must satisfy 2 trim < "
+                     "M N (N-1) = " + std::to_string(n_int) + ", got " + std::to_string(o.trim) + "; use at most " +
+                     std::to_string((n_int - 1) / 2));
   const int k0 = o.erm.coarse_pieces > 0 ? o.erm.coarse_pieces : 4;
 
   ErmOptions pilot = o.erm;

@@ -79,6 +79,7 @@ void write_fit_json(nlohmann::json& j, const PairwiseData& data, const FitPlan& 
 }
 
 constexpr const char* kReduceFit = "lower --knots (or raise --beta), or fit less data";
+constexpr const char* kReduceAdaptiveFit = "lower --max-knots or --max-degree, or fit less data";
 
 // b_hat from the selected K on the first M / 2^j samples (j = 0..3, each at least min_M
 // samples): K_hat ~ M^(1/(2b+1)), so with s the OLS slope of log K_hat on log M,
@@ -174,7 +175,7 @@ CommandReport fit_joint(const Settings& s, const PairwiseData& data, const FitPl
   const ErmOptions& opt = jo.erm;
   pairwise_fit_memory(data.M, data.N, data.d, opt.degree, opt.pieces, threads, 2.0, 2.0 * opt.rank,
                       static_cast<double>(opt.refit_trim))
-      .check(plan.budget, "fit pairwise", kReduceFit);
+      .check(plan.budget, "fit pairwise", jo.adaptive ? kReduceAdaptiveFit : kReduceFit);
   if (jo.adaptive) return fit_joint_adaptive(data, jo.adapt, plan);
   const PairwiseErmFit fit = fit_pairwise_erm(data.X, data.Y, data.N, opt);
   nlohmann::json j = joint_fit_json(fit, opt);
@@ -193,7 +194,7 @@ CommandReport fit_known_A(const Settings& s, const PairwiseData& data, const Fit
   const arma::mat A = read_matrix_csv(s.raw("A"), data.d, plan.limits);
   // Adaptive: the memory of the largest candidate (degree max-degree, the top of the K grid), per fold.
   pairwise_fit_memory(data.M, data.N, data.d, o.degree, o.pieces, threads, o.range ? 1.0 : 2.0, 0.0, 0.0)
-      .check(plan.budget, "fit pairwise", kReduceFit);
+      .check(plan.budget, "fit pairwise", o.adaptive ? kReduceAdaptiveFit : kReduceFit);
   const auto [a, b] = o.range ? *o.range : interaction_range(data.X, A, data.M, data.N, "--range a,b");
   if (o.adaptive) return fit_adaptive(data, A, a, b, o.adapt, plan);
   const BSplineBasis basis(a, b, o.pieces, o.degree);
