@@ -4,7 +4,9 @@
 #include <chrono>
 #include <cmath>
 #include <limits>
+#include <memory>
 #include <sstream>
+#include <utility>
 
 #include "estimators/common/input_error.hpp"
 #include "estimators/common/random.hpp"
@@ -16,6 +18,7 @@
 #include "studies/sweep/study_figures.hpp"
 #include "studies/sweep/study_options.hpp"
 #include "studies/sweep/study_summary.hpp"
+#include "studies/sweep/lazy_value.hpp"
 #include "studies/sweep/sweep.hpp"
 #include "studies/sweep/cell_fields.hpp"
 #include "theory/pairwise/activation.hpp"
@@ -135,15 +138,28 @@ Cell from_json(const nlohmann::json& j) {
 }
 
 nlohmann::json run_approximation(const Config& c, const Settings& settings, const StudyContext& ctx) {
-  // One model per activation (same A for all: the model seed does not depend on phi).
-  std::vector<PairwiseModel> models;
-  std::vector<std::pair<double, double>> ranges, central;
+  // One model per activation (same A for all: the model seed does not depend on phi) and its two
+  // ranges, drawn by the first cell that needs them.
+  struct Truth {
+    std::unique_ptr<LazyValue<PairwiseModel>> model;
+    std::unique_ptr<LazyValue<std::pair<double, double>>> range, central;
+  };
+  std::vector<Truth> truths;
   for (const auto& a : c.activations) {
     PairwiseModelSpec spec = c.model;
     spec.activation = a;
-    models.emplace_back(spec, derive_seed(c.seed, {hash_name("model")}));
-    ranges.push_back(interaction_range(models.back(), derive_seed(c.seed, {hash_name("range")}), 1000000, 1e-5));
-    central.push_back(interaction_range(models.back(), derive_seed(c.seed, {hash_name("range")}), 1000000, 0.01));
+    Truth t;
+    t.model = std::make_unique<LazyValue<PairwiseModel>>(
+        [spec, &c] { return PairwiseModel(spec, derive_seed(c.seed, {hash_name("model")})); });
+    const LazyValue<PairwiseModel>& model = *t.model;
+    const auto range_with_tail = [&model, &c](double tail) {
+      return [&model, &c, tail] {
+        return interaction_range(model.get(), derive_seed(c.seed, {hash_name("range")}), 1000000, tail);
+      };
+    };
+    t.range = std::make_unique<LazyValue<std::pair<double, double>>>(range_with_tail(1e-5));
+    t.central = std::make_unique<LazyValue<std::pair<double, double>>>(range_with_tail(0.01));
+    truths.push_back(std::move(t));
   }
   nlohmann::json params = parameters_json(settings);
   params["degrees_used"] = c.degrees;
@@ -159,8 +175,8 @@ nlohmann::json run_approximation(const Config& c, const Settings& settings, cons
       ctx, sweep,
       [&](std::size_t i, int threads) {
         Cell cell = coords[i];
-        const PairwiseModel& model = models[cell.activation];
-        const auto [a, b] = ranges[cell.activation];
+        const PairwiseModel& model = truths[cell.activation].model->get();
+        const auto [a, b] = truths[cell.activation].range->get();
         const BSplineBasis basis(a, b, static_cast<int>(cell.K), c.degrees[cell.activation]);
         // Data and test pairs depend on the repetition only: the K of one repetition are paired.
         const std::uint64_t data_seed = derive_seed(c.seed, {hash_name("data"), static_cast<std::uint64_t>(cell.rep)});
@@ -176,7 +192,7 @@ nlohmann::json run_approximation(const Config& c, const Settings& settings, cons
         // The error on the central interval of u: beyond the spline's interval the fit is the
         // clamped end value, and its outermost pieces see few interactions; neither says
         // anything about approximation by K pieces.
-        const auto [lo, hi] = central[cell.activation];
+        const auto [lo, hi] = truths[cell.activation].central->get();
         double sum = 0.0, power = 0.0;
         std::size_t inside = 0;
         arma::vec phi_u(u.n_elem);
@@ -242,7 +258,7 @@ nlohmann::json run_approximation(const Config& c, const Settings& settings, cons
     m.ci_t_hi = -f.ci_t_lo / 2;
     m.ci_boot_lo = -f.ci_boot_hi / 2;
     m.ci_boot_hi = -f.ci_boot_lo / 2;
-    const Activation phi = models[a].phi();
+    const Activation phi = Activation::parse(c.activations[a]);
     m.details["slope_vs_log_K"] = f.slope;
     m.details["degree"] = c.degrees[a];
     m.details["holder"] = std::isinf(phi.holder_smoothness()) ? nlohmann::json("infinity") : nlohmann::json(phi.holder_smoothness());

@@ -4,7 +4,6 @@
 #include <chrono>
 #include <cmath>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <tuple>
 
@@ -19,6 +18,7 @@
 #include "studies/sweep/study_figures.hpp"
 #include "studies/sweep/study_options.hpp"
 #include "studies/sweep/study_summary.hpp"
+#include "studies/sweep/lazy_value.hpp"
 #include "studies/sweep/sweep.hpp"
 #include "theory/pairwise/pairwise_model.hpp"
 #include "theory/pairwise/token_law.hpp"
@@ -119,22 +119,34 @@ void validate_cell(const nlohmann::json& j) {
 nlohmann::json run_coercivity(const Plan& p, const Settings& settings, const StudyContext& ctx) {
   const nlohmann::json params = parameters_json(settings);
 
-  // Per law: the model, the range of the spline space, and Gamma (drawn once, on first use, so
-  // that a rank or a resumed run that computes no cell of the law does not draw it).
+  // Per law: the model, the range of the spline space and Gamma, each drawn by the first cell that
+  // needs it, so that a rank or a resumed run that computes no cell of the law draws none of them.
   struct Law {
-    std::unique_ptr<PairwiseModel> model;
-    double a = 0, b = 0;
     std::string name;  // canonical, e.g. exchangeable:0.5
-    std::once_flag gamma_once;
-    arma::mat Gamma;
+    std::unique_ptr<LazyValue<PairwiseModel>> model;
+    std::unique_ptr<LazyValue<std::pair<double, double>>> range;
+    std::unique_ptr<LazyValue<arma::mat>> Gamma;
+    int K = 0, degree = 0;
+    BSplineBasis basis() const { return BSplineBasis(range->get().first, range->get().second, K, degree); }
   };
   std::vector<std::unique_ptr<Law>> laws;
   for (std::size_t i = 0; i < p.laws.size(); ++i) {
     auto law = std::make_unique<Law>();
-    law->model = std::make_unique<PairwiseModel>(p.models[i], derive_seed(p.seed, {hash_name("model")}));
-    std::tie(law->a, law->b) =
-        interaction_range(*law->model, derive_seed(p.seed, {hash_name("range"), hash_name(p.laws[i])}), 1000000, 1e-4);
-    law->name = law->model->tokens().name();
+    Law& l = *law;
+    l.name = TokenLaw::parse(p.models[i].tokens).name();
+    l.K = p.K;
+    l.degree = p.degree;
+    const std::string& spec = p.laws[i];
+    l.model = std::make_unique<LazyValue<PairwiseModel>>(
+        [&p, i] { return PairwiseModel(p.models[i], derive_seed(p.seed, {hash_name("model")})); });
+    l.range = std::make_unique<LazyValue<std::pair<double, double>>>([&p, &l, &spec] {
+      return interaction_range(l.model->get(), derive_seed(p.seed, {hash_name("range"), hash_name(spec)}), 1000000,
+                               1e-4);
+    });
+    l.Gamma = std::make_unique<LazyValue<arma::mat>>([&p, &l, &spec] {
+      return basis_gram(l.basis(), l.model->get().draw_pair_interactions(
+                                       derive_seed(p.seed, {hash_name("gram"), hash_name(spec)}), p.gram_pairs));
+    });
     laws.push_back(std::move(law));
   }
 
@@ -156,16 +168,12 @@ nlohmann::json run_coercivity(const Plan& p, const Settings& settings, const Stu
       [&](std::size_t i, int threads) {
         const auto c0 = std::chrono::steady_clock::now();
         const CellRef& ref = refs[i];
-        Law& law = *laws[ref.law];
+        const Law& law = *laws[ref.law];
         const std::string& name = p.laws[ref.law];
-        const BSplineBasis basis(law.a, law.b, p.K, p.degree);
-        std::call_once(law.gamma_once, [&] {
-          law.Gamma = basis_gram(basis, law.model->draw_pair_interactions(
-                                            derive_seed(p.seed, {hash_name("gram"), hash_name(name)}), p.gram_pairs));
-        });
+        const BSplineBasis basis = law.basis();
         const std::uint64_t ds =
             derive_seed(p.seed, {hash_name("data"), hash_name(name), ref.M, static_cast<std::uint64_t>(ref.rep)});
-        const PairwiseModel& model = *law.model;
+        const PairwiseModel& model = law.model->get();
         SampleBlockSource src = [&model, ds](std::size_t f, std::size_t n, double* X, double* Y) {
           model.draw_samples(ds, f, n, X, Y);
         };
@@ -173,7 +181,7 @@ nlohmann::json run_coercivity(const Plan& p, const Settings& settings, const Stu
         lo.threads = threads;
         const PairwiseModelSpec& m = p.models[ref.law];
         const NormalEquations ne = accumulate_normal_equations(basis, model.A(), m.N, m.d, ref.M, src, lo);
-        const double l = generalized_min_eigenvalue(ne.G, law.Gamma);
+        const double l = generalized_min_eigenvalue(ne.G, law.Gamma->get());
         return nlohmann::json{{"lambda_min", l}, {"seconds", seconds_since(c0)}};
       },
       validate_cell);
@@ -205,8 +213,8 @@ nlohmann::json run_coercivity(const Plan& p, const Settings& settings, const Stu
         cs.x.push_back(static_cast<double>(M));
         cs.y.push_back(std::max(v, 1e-300));
         table.rows.push_back({law.name, std::to_string(m.N), std::to_string(m.d), std::to_string(m.r),
-                              std::to_string(p.K), std::to_string(p.degree), format_double(law.a),
-                              format_double(law.b), std::to_string(M), std::to_string(rep), format_double(v),
+                              std::to_string(p.K), std::to_string(p.degree), format_double(law.range->get().first),
+                              format_double(law.range->get().second), std::to_string(M), std::to_string(rep), format_double(v),
                               format_double(cells[cell].at("seconds").get<double>())});
       }
       if (M == M_largest) last = lam;

@@ -26,6 +26,7 @@
 #include "studies/sweep/study_summary.hpp"
 #include "studies/sweep/sweep.hpp"
 #include "studies/sweep/cell_fields.hpp"
+#include "studies/sweep/lazy_value.hpp"
 #include "theory/pairwise/pairwise_model.hpp"
 #include "theory/pairwise/schedule.hpp"
 
@@ -440,25 +441,23 @@ void validate_cell(const nlohmann::json& j, const Config& c) {
 }
 
 nlohmann::json run_minimax_rate(const Config& c, const Settings& settings, const StudyContext& ctx) {
+  // The model and the spline range are drawn by the first cell that needs them (a fully
+  // checkpointed run draws them for the summary only). Both follow from the parameters, so the
+  // fingerprint does not include them.
   const std::uint64_t model_seed = derive_seed(c.seed, {hash_name("model")});
-  const PairwiseModel model(c.model, model_seed);
-  double a = c.a, b = c.b;
-  if (!c.fixed_range) std::tie(a, b) = interaction_range(model, derive_seed(c.seed, {hash_name("range")}), 1000000, 1e-4);
+  const LazyValue<PairwiseModel> lazy_model([&] { return PairwiseModel(c.model, model_seed); });
+  const LazyValue<std::pair<double, double>> lazy_range([&] {
+    return c.fixed_range ? std::pair{c.a, c.b}
+                         : interaction_range(lazy_model.get(), derive_seed(c.seed, {hash_name("range")}), 1000000, 1e-4);
+  });
 
   nlohmann::json params = parameters_json(settings);
   if (c.adaptive) params["degree_used"] = "selected per cell";
   else params["degree_used"] = c.degree;
-  params["range_used"] = {a, b};
-  params["A"] = nlohmann::json::array();
-  for (arma::uword i = 0; i < model.A().n_rows; ++i) {
-    std::vector<double> row(model.A().n_cols);
-    for (arma::uword j = 0; j < model.A().n_cols; ++j) row[j] = model.A()(i, j);
-    params["A"].push_back(row);
-  }
 
   // Cells in (M, rep) order, one after another, each with every thread (the accumulation of
   // the normal equations is parallel and its result does not depend on the thread count).
-  SweepSpec sweep = sweep_spec("minimax-rate", params, "minimax-rate " + model.phi().name());
+  SweepSpec sweep = sweep_spec("minimax-rate", params, "minimax-rate " + Activation::parse(c.model.activation).name());
   sweep.parallelism = CellParallelism::within_cells;
   const auto coords =
       add_repeated_cells(sweep, c.M, c.seeds, [](std::size_t M) { return std::string("M").append(std::to_string(M)); });
@@ -466,11 +465,23 @@ nlohmann::json run_minimax_rate(const Config& c, const Settings& settings, const
       ctx, sweep,
       [&](std::size_t i, int threads) {
         const auto [M, rep] = coords[i];
+        const PairwiseModel& model = lazy_model.get();
+        const auto [a, b] = lazy_range.get();
         return to_json(c.adaptive ? run_adaptive_cell(c, model, a, b, M, rep, threads)
                                   : run_cell(c, model, a, b, M, rep, threads),
                        c.adaptive);
       },
       [&c](const nlohmann::json& j) { validate_cell(j, c); });
+
+  const PairwiseModel& model = lazy_model.get();
+  const auto [a, b] = lazy_range.get();
+  params["range_used"] = {a, b};
+  params["A"] = nlohmann::json::array();
+  for (arma::uword i = 0; i < model.A().n_rows; ++i) {
+    std::vector<double> row(model.A().n_cols);
+    for (arma::uword j = 0; j < model.A().n_cols; ++j) row[j] = model.A()(i, j);
+    params["A"].push_back(row);
+  }
   std::vector<CellResult> cells;
   for (const auto& j : values) cells.push_back(from_json(j, c.adaptive));
 

@@ -22,6 +22,7 @@
 #include "studies/sweep/sweep.hpp"
 #include "studies/stats/mean_ci.hpp"
 #include "studies/sweep/cell_fields.hpp"
+#include "studies/sweep/lazy_value.hpp"
 #include "theory/pairwise/activation.hpp"
 #include "theory/pairwise/schedule.hpp"
 
@@ -468,12 +469,12 @@ std::vector<SeriesResult> run_series(const std::string& study, const std::vector
                                      const EstimatorConfig& c, const nlohmann::json& parameters,
                                      const StudyContext& ctx) {
   // The distinct series in order of first appearance, each with its model (and, with A known,
-  // the interaction range of its spline space).
+  // the interaction range of its spline space), drawn by the first cell that needs them.
   struct Distinct {
     const Series* series;
     std::string key;
-    std::unique_ptr<PairwiseModel> model;
-    std::pair<double, double> known_range{0, 0};
+    std::unique_ptr<LazyValue<PairwiseModel>> model;
+    std::unique_ptr<LazyValue<std::pair<double, double>>> known_range;
     std::size_t first = 0;  // its first cell
   };
   std::vector<Distinct> distinct;
@@ -490,9 +491,13 @@ std::vector<SeriesResult> run_series(const std::string& study, const std::vector
     const std::string key = model_key(s, c.adaptive);
     if (index.count(key)) continue;
     index[key] = distinct.size();
-    Distinct d{&s, key, std::make_unique<PairwiseModel>(s.model, model_seed), {0, 0}, refs.size()};
-    if (s.a_known)
-      d.known_range = interaction_range(*d.model, derive_seed(c.seed, {hash_name("range")}), 1000000, 1e-4);
+    Distinct d{&s, key, nullptr, nullptr, refs.size()};
+    d.model = std::make_unique<LazyValue<PairwiseModel>>([&s, model_seed] { return PairwiseModel(s.model, model_seed); });
+    const LazyValue<PairwiseModel>& model = *d.model;
+    d.known_range = std::make_unique<LazyValue<std::pair<double, double>>>([&s, &model, &c] {
+      return s.a_known ? interaction_range(model.get(), derive_seed(c.seed, {hash_name("range")}), 1000000, 1e-4)
+                       : std::pair<double, double>{0, 0};
+    });
     const std::string stem = "s" + std::to_string(hash_name(key));
     const auto cell_stem = [&stem](std::size_t M) { return std::string(stem).append("-M").append(std::to_string(M)); };
     for (const auto& [M, rep] : add_repeated_cells(sweep, s.M, c.seeds, cell_stem)) refs.push_back({distinct.size(), M, rep});
@@ -503,7 +508,7 @@ std::vector<SeriesResult> run_series(const std::string& study, const std::vector
       [&](std::size_t i, int threads) {
         const CellRef& ref = refs[i];
         const Distinct& d = distinct[ref.distinct];
-        return to_json(run_cell(*d.series, d.key, *d.model, c, d.known_range, ref.M, ref.rep, threads),
+        return to_json(run_cell(*d.series, d.key, d.model->get(), c, d.known_range->get(), ref.M, ref.rep, threads),
                        c.adaptive);
       },
       [&](const nlohmann::json& j) { validate_cell(j, c.restarts, c); });
