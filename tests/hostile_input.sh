@@ -188,6 +188,10 @@ run 2 "unknown option '--seedz' of 'attnrate study minimax-rate'; did you mean '
   "$bin" study minimax-rate --seedz=2 --out "$none"
 run 2 "unknown model 'pairwsie'; did you mean 'pairwise'\?" "$none" -- "$bin" fit pairwsie --out "$none"
 run 2 "'attnrate study' needs one of: minimax-rate" "$none" -- "$bin" study
+# An option given twice, and a value of the wrong type, get the same "attnrate: error:" form.
+run 2 "^attnrate: error: option '--threads' of 'attnrate study minimax-rate' is given twice; give it once" "$none" -- \
+  "$bin" study minimax-rate --threads 1 --threads 2 --out "$none"
+run 2 "^attnrate: error: --threads: Value two not in range" "$none" -- "$bin" study minimax-rate --threads two --out "$none"
 
 # h. A study's outputs are one set: a run that fails after its cells (here: at its figures, with a
 # gnuplot that fails) leaves the previous summary, table and figures byte for byte; its finished

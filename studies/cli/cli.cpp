@@ -132,6 +132,7 @@ std::string explain_parse_error(CLI::App& app, int argc, char** argv) {
     for (CLI::App* sc : a->get_subcommands(std::function<bool(CLI::App*)>{})) names.push_back(sc->get_name());
     return names;
   };
+  std::map<const CLI::Option*, int> given;  // occurrences of single-valued options
   for (int i = 1; i < argc; ++i) {
     const std::string word = argv[i];
     if (word == "--") break;
@@ -145,6 +146,9 @@ std::string explain_parse_error(CLI::App& app, int argc, char** argv) {
           if ("--" + l == name) found = opt;
         }
       if (found == nullptr) return "unknown option '" + name + "' of '" + path + "'" + did_you_mean(name, names);
+      if (found->get_type_size_max() > 0 && found->get_expected_max() == 1 &&
+          found->get_multi_option_policy() == CLI::MultiOptionPolicy::Throw && ++given[found] == 2)
+        return "option '" + name + "' of '" + path + "' is given twice; give it once";
       if (word.find('=') == std::string::npos && found->get_type_size_max() > 0) ++i;  // skip its value
       continue;
     }
@@ -296,8 +300,8 @@ int run_cli(int argc, char** argv) {
     return 0;
   } catch (const CLI::ParseError& e) {
     const std::string better = explain_parse_error(app, argc, argv);
-    if (better.empty()) app.exit(e);
-    else std::cerr << "attnrate: error: " << better << "\nRun with --help for more information.\n";
+    std::cerr << "attnrate: error: " << (better.empty() ? std::string(e.what()) : better)
+              << "\nRun with --help for more information.\n";
     return 2;
   }
 

@@ -116,7 +116,9 @@ std::string value_type(const KeySpec& spec) {
 
 void Settings::add_to_cli(CLI::App& app) {
   for (const auto& k : keys_) {
-    app.add_option("--" + k.key, cli_sink_[k.key], k.help + " [default: " + k.default_value + "]")
+    // An empty default is "not given" (e.g. fit pairwise --A or --rank): nothing to show.
+    const std::string shown = k.default_value.empty() ? "" : " [default: " + k.default_value + "]";
+    app.add_option("--" + k.key, cli_sink_[k.key], k.help + shown)
         ->type_name(value_type(k));
     cli_app_[k.key] = &app;
   }
