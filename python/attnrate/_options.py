@@ -4,6 +4,8 @@ import numbers
 
 import numpy as np
 
+from . import _core
+
 
 def option_text(value):
     """The command-line text of a Python value: numbers in their shortest round-trip form, sequences
@@ -36,9 +38,9 @@ def keep_init_args(estimator, args):
 
 
 def threads_of(threads):
-    """The ``threads`` parameter checked: an integer >= 0 (0: all cores)."""
-    if isinstance(threads, bool) or not isinstance(threads, numbers.Integral) or threads < 0:
-        raise ValueError(f"threads must be an integer >= 0 (0 = all cores), got {threads!r}")
+    """The ``threads`` parameter checked: an integer in 0..MAX_THREADS (0: all cores), as ``--threads``."""
+    if isinstance(threads, bool) or not isinstance(threads, numbers.Integral) or not 0 <= threads <= _core.MAX_THREADS:
+        raise ValueError(f"threads must be an integer in 0..{_core.MAX_THREADS} (0 = all cores), got {threads!r}")
     return int(threads)
 
 

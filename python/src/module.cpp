@@ -11,6 +11,7 @@
 #include "python/src/binding.hpp"
 #include "studies/io/output.hpp"
 #include "studies/sweep/study.hpp"
+#include "studies/sweep/sweep.hpp"
 
 extern "C" int openblas_get_num_threads(void);
 extern "C" void openblas_set_num_threads(int num_threads);
@@ -151,6 +152,7 @@ PYBIND11_MODULE(_core, m) {
     }
   });
   m.attr("__version__") = ATTNRATE_VERSION;
+  m.attr("MAX_THREADS") = attnrate::kMaxThreads;
   m.def(
       "build_info", [] { return build_info().dump(); }, Guard(),
       "Build information (JSON text): version, revision, libraries.");

@@ -127,7 +127,9 @@ Array predict(const Array& X, const Array& A_in, double a, double b, int pieces,
 std::pair<double, double> composed_error(const PairwiseModel& model, const Array& A_hat, double a, double b,
                                          int pieces, int degree, const Array& coef, std::uint64_t T, std::uint64_t seed,
                                          int threads) {
-  if (T < 2 || T > 1000000000) throw InputError("test_pairs must be in 2..1000000000, got " + std::to_string(T));
+  if (T < kMinTestPairs || T > kMaxTestPairs)
+    throw InputError("test_pairs must be in " + std::to_string(kMinTestPairs) + ".." + std::to_string(kMaxTestPairs) +
+                     ", got " + std::to_string(T));
   PairwiseFitModel fit;
   fit.basis = BSplineBasis(a, b, pieces, degree);
   fit.coef = coef_of(coef, fit.basis);

@@ -77,6 +77,14 @@ void check_memory(const Settings& s, double n, double tokens, double d, double P
   need.check(memory_budget(s), what, "lower the number of features, or fit less data");
 }
 
+// Training inputs: as `fit rfa`'s data reader, at least 2 samples.
+AttentionInputs training_inputs_of(const Array& X) {
+  AttentionInputs in = inputs_of(X);
+  if (in.n() < 2)
+    throw InputError("X holds n = " + std::to_string(in.n()) + " sample; a fit needs at least 2 samples (n >= 2)");
+  return in;
+}
+
 // `fit rfa` on data in memory: the model and its ridge record.
 py::tuple fit_rfa_model(const Array& X, const Array& y, const std::vector<Option>& options, int threads) {
   const Settings s = settings_of(fit_rfa_keys(), options);
@@ -89,7 +97,7 @@ py::tuple fit_rfa_model(const Array& X, const Array& y, const std::vector<Option
   opt.seed = s.get_seed("seed");
   opt.threads = threads;
   const RidgeFitOptions ridge = read_fit_lambda(s, opt.seed);
-  const AttentionInputs in = inputs_of(X);
+  const AttentionInputs in = training_inputs_of(X);
   const arma::vec yv = targets_of(y, in.n());
   check_memory(s, static_cast<double>(in.n()), in.N + 1.0, in.d, static_cast<double>(opt.heads) * (in.d + 1),
                "RandomFeatureAttentionRegressor.fit");
@@ -114,7 +122,7 @@ py::tuple fit_mlp_model(const Array& X, const Array& y, const std::vector<Option
   opt.seed = s.get_seed("seed");
   opt.threads = threads;
   const RidgeFitOptions ridge = read_fit_lambda(s, opt.seed);
-  const AttentionInputs in = inputs_of(X);
+  const AttentionInputs in = training_inputs_of(X);
   const arma::vec yv = targets_of(y, in.n());
   const double P = width > 0 ? static_cast<double>(width) : static_cast<double>(match_heads) * (in.d + 1);
   check_memory(s, static_cast<double>(in.n()), in.N + 1.0, in.d, P, "RandomFeatureMLPRegressor.fit");

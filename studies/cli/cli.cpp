@@ -32,6 +32,7 @@
 #include "studies/io/shell_quote.hpp"
 #include "studies/registry.hpp"
 #include "studies/sweep/distributed.hpp"
+#include "studies/sweep/sweep.hpp"
 #include "studies/verify/report.hpp"
 #include "studies/verify/verify.hpp"
 
@@ -182,7 +183,6 @@ std::unique_ptr<OutputLock> lock_output(const std::string& out) {
   return world_share().root() ? std::make_unique<OutputLock>(out) : nullptr;
 }
 
-constexpr int kMaxThreads = 4096;
 
 }  // namespace
 

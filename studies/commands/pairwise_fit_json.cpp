@@ -79,9 +79,17 @@ nlohmann::json candidate_json(const SplineCandidate& c) {
           {"criterion", c.criterion}, {"flagged", c.flagged},   {"solver", c.solver}};
 }
 
+// The CLI's data reader refuses fewer than 2 samples; data from memory (Python) meet it here.
+void require_two_samples(std::size_t M) {
+  if (M < 2)
+    throw InputError("the data hold M = " + std::to_string(M) + " sample" + (M == 1 ? "" : "s") +
+                     "; a fit needs at least 2 samples (M >= 2)");
+}
+
 }  // namespace
 
 KnownAFitOptions read_known_A_fit_options(const Settings& s, std::size_t M, int threads) {
+  require_two_samples(M);
   for (const char* key : {"restarts", "seed", "start", "refit-trim", "coarse-pieces"})
     if (s.given(key)) throw InputError(s.source(key) + " is an option of the joint fit; it needs --rank r, not --A");
   KnownAFitOptions o;
@@ -104,6 +112,7 @@ KnownAFitOptions read_known_A_fit_options(const Settings& s, std::size_t M, int 
 }
 
 JointFitOptions read_joint_fit_options(const Settings& s, std::size_t M, int d, int threads) {
+  require_two_samples(M);
   JointFitOptions o;
   o.adaptive = read_adaptive(s, o.adapt.select);
   if (o.adaptive && M < static_cast<std::size_t>(o.adapt.select.folds))

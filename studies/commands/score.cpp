@@ -173,7 +173,7 @@ CommandReport score(const Settings& s, const std::filesystem::path& out, int thr
     for (const char* key : {"test-pairs", "seed"})
       if (s.given(key))
         throw InputError(s.source(key) + " is used with --truth only (the composed error's test pairs)");
-  const std::size_t test_pairs = s.get_size("test-pairs", 1000, 1000000000);
+  const std::size_t test_pairs = s.get_size("test-pairs", kMinTestPairs, kMaxTestPairs);
   const std::uint64_t seed = s.get_seed("seed");
   const MemoryBudget budget = memory_budget(s);
   const ReadLimits limits = read_limits(s);

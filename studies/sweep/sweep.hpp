@@ -91,6 +91,9 @@ std::string run_fingerprint(const nlohmann::json& parameters);
 /// The checksum stored in checkpoints: 64-bit FNV-1a of value.dump(), as 16 hex digits.
 std::string checkpoint_checksum(const nlohmann::json& value);
 
+/// Largest thread count a user may ask for (--threads, the Python estimators' threads=).
+inline constexpr int kMaxThreads = 4096;
+
 /// Threads to use for ctx.threads (0 = omp_get_max_threads()).
 int study_threads(const StudyContext& ctx);
 

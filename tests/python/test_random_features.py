@@ -94,6 +94,9 @@ def test_bad_input_raises_value_error(rfa_data):
         attnrate.RandomFeatureAttentionRegressor().fit(X, y[:10])
     with pytest.raises(ValueError, match="X must have 3 dimensions"):
         attnrate.RandomFeatureMLPRegressor().fit(X[:, 0], y)
+    for est in (attnrate.RandomFeatureAttentionRegressor(), attnrate.RandomFeatureMLPRegressor()):
+        with pytest.raises(ValueError, match=r"n = 1 sample; a fit needs at least 2 samples"):
+            est.fit(X[:1], y[:1])  # as fit rfa's data reader
     for width in (-3, 0, 2.5):
         with pytest.raises(ValueError, match="width"):
             attnrate.RandomFeatureMLPRegressor(width=width).fit(X, y)
