@@ -85,6 +85,10 @@ check "nothing ran" test ! -e "$tmp/bad"
 check "list --claims names the claims" grep -q "mine.upper" <<<"$("$bin" list --claims "$tmp/mine.toml")"
 check "list keeps a gap after a long range" grep -qE '\[-0\.8967, -0\.6967\]  +0\.07  +theory/' <<<"$("$bin" list)"
 check "list --quantities names the quantity" grep -q "^  slope" <<<"$("$bin" list --quantities minimax-rate)"
+# Columns sized to their longest entry: a long default never runs into its description.
+check "list --quantities keeps a long default apart from its help" grep -qE \
+  "^  known-activations +weierstrass:0.5,weierstrass:1,weierstrass:1.5,weierstrass:2,weierstrass:3  +phi fitted" \
+  <<<"$("$bin" list --quantities smoothness)"
 out=$("$bin" list --quantities minmax-rate 2>&1)
 check "list --quantities of an unknown study exits 2 with a did-you-mean" grep -q "did you mean 'minimax-rate'" <<<"$out"
 

@@ -76,26 +76,44 @@ void print_quantities(const nlohmann::json& summary) {
   }
 }
 
+// Rows in columns as wide as their longest entry plus two blanks, so that a long entry never runs
+// into the next column; the last column is not padded.
+void print_columns(const std::vector<std::vector<std::string>>& rows) {
+  std::vector<std::size_t> width;
+  for (const auto& r : rows) {
+    width.resize(std::max(width.size(), r.size()), 0);
+    for (std::size_t k = 0; k < r.size(); ++k) width[k] = std::max(width[k], r[k].size() + 2);
+  }
+  for (const auto& r : rows) {
+    std::cout << "  ";
+    for (std::size_t k = 0; k + 1 < r.size(); ++k) std::cout << std::left << std::setw(static_cast<int>(width[k])) << r[k];
+    if (!r.empty()) std::cout << r.back();
+    std::cout << "\n";
+  }
+}
+
 int cmd_list(const std::vector<std::filesystem::path>& claims_paths, const std::string& quantities_of) {
   if (!quantities_of.empty()) {
     const StudyDefinition& def = find_study(quantities_of);
     std::cout << "quantities of study " << def.name << " (a claim's `quantity`; its [claim.select] keys):\n";
+    std::vector<std::vector<std::string>> rows;
     for (const auto& q : def.quantities) {
       std::string keys;
       for (const auto& k : q.select) keys += (keys.empty() ? "" : ", ") + k;
-      std::cout << "  " << std::left << std::setw(20) << q.name << std::setw(36) << (keys.empty() ? "(one measurement)" : keys)
-                << q.description << "\n";
+      rows.push_back({q.name, keys.empty() ? "(one measurement)" : keys, q.description});
     }
+    print_columns(rows);
     std::cout << "\noptions (a claim's [claim.params] and [claim.quick] keys):\n";
-    for (const auto& k : def.keys())
-      std::cout << "  " << std::left << std::setw(20) << k.key << std::setw(20) << k.default_value << k.help << "\n";
+    rows = {{"option", "default", "meaning"}};
+    for (const auto& k : def.keys()) rows.push_back({k.key, k.default_value.empty() ? "-" : k.default_value, k.help});
+    print_columns(rows);
     return 0;
   }
   std::cout << "studies (attnrate list --quantities STUDY for what each reports):\n";
-  for (const auto& s : all_studies()) std::cout << "  " << std::left << std::setw(20) << s.name << s.description << "\n";
+  std::vector<std::vector<std::string>> studies;
+  for (const auto& s : all_studies()) studies.push_back({s.name, s.description});
+  print_columns(studies);
   std::cout << "\nclaims (" << (claims_paths.empty() ? std::string("built in") : std::string("--claims")) << "):\n";
-  // Columns as wide as their longest entry plus two blanks, so that long ids or ranges never run
-  // into the next column.
   std::vector<std::vector<std::string>> rows = {{"id", "study", "quantity", "bound theory", "tolerance", "defined at"}};
   for (const auto& c : load_claims(claims_paths)) {
     std::ostringstream theory, tolerance;
@@ -105,14 +123,7 @@ int cmd_list(const std::vector<std::filesystem::path>& claims_paths, const std::
     tolerance << c.rule.tolerance;
     rows.push_back({c.id, c.study, c.quantity, theory.str(), tolerance.str(), c.place.str()});
   }
-  std::vector<std::size_t> width(rows.front().size(), 0);
-  for (const auto& r : rows)
-    for (std::size_t k = 0; k < r.size(); ++k) width[k] = std::max(width[k], r[k].size() + 2);
-  for (const auto& r : rows) {
-    std::cout << "  ";
-    for (std::size_t k = 0; k + 1 < r.size(); ++k) std::cout << std::left << std::setw(static_cast<int>(width[k])) << r[k];
-    std::cout << r.back() << "\n";
-  }
+  print_columns(rows);
   return 0;
 }
 
