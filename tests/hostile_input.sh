@@ -301,4 +301,28 @@ run 2 "study heads: --n 1000000 with --test-n 10000 needs about .* of kernel mat
   "$bin" study heads --n 1000000 --out "$none"
 run 2 "--max-memory must be a size in bytes .*got 'lots'" "$none" -- "$bin" study heads --max-memory lots --out "$none"
 
+# j. A command with nothing to resume stops at once on SIGINT or SIGTERM, not after its fit: exit
+# 128 + signal, the previous fit.json and fit.phi.csv untouched, no temporary file left. (This
+# fit runs for more than 15 s; the check allows 20 s between the signal and the exit.)
+"$bin" simulate pairwise --M 4000 --N 8 --d 5 --r 2 --seed 3 --out "$tmp/in/big.csv" >/dev/null
+mkdir -p "$tmp/out/interrupted"
+printf 'old fit\n' >"$tmp/out/interrupted/fit.json"
+printf 'old phi\n' >"$tmp/out/interrupted/fit.phi.csv"
+for sig in INT TERM; do
+  "$bin" fit pairwise --data "$tmp/in/big.csv" --rank 2 --knots 16 --restarts 1000 --threads 1 \
+    --out "$tmp/out/interrupted/fit.json" >"$tmp/fit-$sig.log" 2>&1 &
+  fitter=$!
+  sleep 1
+  kill -$sig "$fitter"
+  for _ in $(seq 1 200); do kill -0 "$fitter" 2>/dev/null || break; sleep 0.1; done
+  kill -9 "$fitter" 2>/dev/null
+  wait "$fitter"
+  rc=$?
+  want=$([[ $sig == INT ]] && echo 130 || echo 143)
+  check "fit pairwise stops on SIG$sig (exit $rc, want $want)" test "$rc" -eq "$want"
+  check "fit pairwise says it was interrupted by SIG$sig" grep -q "interrupted (SIG$sig); unfinished outputs removed" "$tmp/fit-$sig.log"
+  check "SIG$sig left the previous fit as it was" test "$(cat "$tmp/out/interrupted/fit.json" "$tmp/out/interrupted/fit.phi.csv")" == "$(printf 'old fit\nold phi')"
+  check "SIG$sig left no temporary file" test "$(ls "$tmp/out/interrupted" | wc -l)" -eq 2
+done
+
 check_summary

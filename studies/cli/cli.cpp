@@ -323,6 +323,7 @@ int run_cli(int argc, char** argv) {
       if (!*sc) continue;
       settings->apply_cli();
       if (sc->count("--out") > 0 && out.empty()) throw InputError("--out must name a file, got ''");
+      set_interrupt_mode(InterruptMode::at_once);  // nothing to resume: stop now, not after the fit
       print_report(data_commands[k].run(*settings, out, threads));
       return 0;
     }

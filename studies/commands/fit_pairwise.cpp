@@ -17,6 +17,7 @@
 #include "studies/io/pairwise_data.hpp"
 #include "studies/pairwise/pairwise_options.hpp"
 #include "studies/stats/rate_fit.hpp"
+#include "studies/sweep/study.hpp"
 #include "theory/pairwise/schedule.hpp"
 
 namespace attnrate {
@@ -69,13 +70,17 @@ struct FitPlan {
   ReadLimits limits;
 };
 
-// fit.json with the data's sizes and the build information.
-void write_fit_json(nlohmann::json& j, const PairwiseData& data, const FitPlan& plan) {
+// fit.json, with the data's sizes and the build information, and its phi table on [a, b]: one
+// set, which an interruption never leaves half written.
+void write_fit_outputs(nlohmann::json& j, const PairwiseData& data, const FitPlan& plan, double a, double b,
+                       const std::function<double(double)>& phi) {
   j["M"] = data.M;
   j["N"] = data.N;
   j["d"] = data.d;
   j["build"] = build_info();
+  const InterruptsDeferred one_set;
   write_file_atomic(plan.out, j.dump(2) + "\n");
+  write_phi_csv(plan.phi_path, a, b, phi);
 }
 
 constexpr const char* kReduceFit = "lower --knots (or raise --beta), or fit less data";
@@ -136,8 +141,7 @@ CommandReport fit_adaptive(const PairwiseData& data, const arma::mat& A, double 
     const AdaptiveSplineFit fk = Mk == data.M ? fit : fit_adaptive_spline(a, b, A, data.N, data.d, Mk, source, opt);
     return std::make_pair(fk.candidates[fk.selected].degree, fk.candidates[fk.selected].pieces);
   });
-  write_fit_json(j, data, plan);
-  write_phi_csv(plan.phi_path, a, b, [&fit](double u) { return fit.value(fit.selected, u); });
+  write_fit_outputs(j, data, plan, a, b, [&fit](double u) { return fit.value(fit.selected, u); });
   CommandReport report{"adaptive fit " + selected_space_message(fit, j["b_hat"]) + "\nwrote " + plan.out.string() +
                            " and " + plan.phi_path.string() + "\n",
                        {}};
@@ -159,8 +163,7 @@ CommandReport fit_joint_adaptive(const PairwiseData& data, const AdaptiveErmOpti
     const AdaptiveErmFit fk = fit_adaptive_erm(data.X.head_cols(cols), data.Y.head(cols), data.N, opt);
     return std::make_pair(fk.selected().degree, fk.selected().pieces);
   });
-  write_fit_json(j, data, plan);
-  write_phi_csv(plan.phi_path, fit.selection.a, fit.selection.b, [&fit](double u) { return fit.phi_hat(u); });
+  write_fit_outputs(j, data, plan, fit.selection.a, fit.selection.b, [&fit](double u) { return fit.phi_hat(u); });
   CommandReport report{"adaptive joint fit: rank " + std::to_string(opt.erm.rank) + " " +
                            selected_space_message(fit.selection, j["b_hat"]) + "\nwrote " + plan.out.string() +
                            " and " + plan.phi_path.string() + "\n",
@@ -179,8 +182,7 @@ CommandReport fit_joint(const Settings& s, const PairwiseData& data, const FitPl
   if (jo.adaptive) return fit_joint_adaptive(data, jo.adapt, plan);
   const PairwiseErmFit fit = fit_pairwise_erm(data.X, data.Y, data.N, opt);
   nlohmann::json j = joint_fit_json(fit, opt);
-  write_fit_json(j, data, plan);
-  write_phi_csv(plan.phi_path, fit.basis.a(), fit.basis.b(), [&fit](double u) { return fit.phi_hat(u); });
+  write_fit_outputs(j, data, plan, fit.basis.a(), fit.basis.b(), [&fit](double u) { return fit.phi_hat(u); });
   std::ostringstream m;
   m << "joint fit: rank " << opt.rank << ", K = " << opt.pieces << ", degree = " << opt.degree
     << ", train risk = " << fit.train_risk << ", stop: " << fit.diagnostics.stop_reason << "\nwrote " << plan.out.string()
@@ -201,8 +203,7 @@ CommandReport fit_known_A(const Settings& s, const PairwiseData& data, const Fit
   const PairwiseLseFit fit =
       fit_pairwise_lse(basis, A, data.N, data.d, data.M, in_memory_source(data.X, data.Y, data.N), o.adapt.lse);
   nlohmann::json j = known_A_fit_json(fit, A, o.ridge);
-  write_fit_json(j, data, plan);
-  write_phi_csv(plan.phi_path, a, b, [&fit](double u) { return fit.phi_hat(u); });
+  write_fit_outputs(j, data, plan, a, b, [&fit](double u) { return fit.phi_hat(u); });
   std::ostringstream m;
   m << "fit: K = " << o.pieces << ", degree = " << o.degree << ", solver = " << fit.solution.solver
     << ", train_mse = " << fit.solution.train_mse << "\nwrote " << plan.out.string() << " and " << plan.phi_path.string()

@@ -8,6 +8,7 @@
 #include "studies/io/pairwise_data.hpp"
 #include "studies/pairwise/minimax_rate.hpp"
 #include "studies/pairwise/pairwise_options.hpp"
+#include "studies/sweep/study.hpp"
 #include "theory/pairwise/pairwise_model.hpp"
 
 namespace attnrate {
@@ -61,6 +62,7 @@ CommandReport simulate_pairwise(const Settings& s, const std::filesystem::path& 
   const PairwiseData& data = sim.data;
   const PairwiseModelSpec& spec = model.spec();
   const std::uint64_t M = data.M, seed = sim.seed, model_seed = sim.model_seed, data_seed = sim.data_seed;
+  const InterruptsDeferred one_set;  // data, A and truth: never half of them
   write_pairwise_csv(out, data);
   write_matrix_csv(a_path, model.A());
   nlohmann::json truth;

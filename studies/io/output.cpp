@@ -30,6 +30,37 @@ namespace {
 
 std::atomic<unsigned> temp_counter{0};
 
+// The temporary files of the live AtomicFiles, for remove_unfinished_outputs (a signal handler can
+// neither allocate nor lock): fixed slots, claimed and released with lock-free atomics. A file
+// whose path does not fit, or beyond the slots, is simply not registered.
+constexpr int kTempSlots = 64;
+constexpr std::size_t kTempPathBytes = 4096;
+struct TempSlot {
+  std::atomic<bool> claimed{false};
+  std::atomic<bool> live{false};
+  char path[kTempPathBytes];
+};
+static_assert(std::atomic<bool>::is_always_lock_free, "the signal handler reads the slots");
+TempSlot temp_slots[kTempSlots];
+
+int register_temp(const std::string& path) noexcept {
+  if (path.size() >= kTempPathBytes) return -1;
+  for (int i = 0; i < kTempSlots; ++i) {
+    bool expected = false;
+    if (!temp_slots[i].claimed.compare_exchange_strong(expected, true)) continue;
+    std::memcpy(temp_slots[i].path, path.c_str(), path.size() + 1);
+    temp_slots[i].live.store(true);
+    return i;
+  }
+  return -1;
+}
+
+void unregister_temp(int slot) noexcept {
+  if (slot < 0) return;
+  temp_slots[slot].live.store(false);
+  temp_slots[slot].claimed.store(false);
+}
+
 }  // namespace
 
 std::filesystem::path output_target(const std::filesystem::path& path) {
@@ -59,14 +90,25 @@ AtomicFile::AtomicFile(const std::filesystem::path& path) : target_(output_targe
   }
   const std::filesystem::path tmp =
       target_.string() + ".tmp." + std::to_string(::getpid()) + "." + std::to_string(temp_counter++);
+  slot_ = register_temp(tmp.string());  // before the file exists: a signal never misses it
   fd_ = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-  if (fd_ < 0) fail("cannot create a file beside", errno);
+  if (fd_ < 0) {
+    unregister_temp(slot_);
+    slot_ = -1;
+    fail("cannot create a file beside", errno);
+  }
   tmp_ = tmp;
 }
 
 AtomicFile::~AtomicFile() {
   if (fd_ >= 0) ::close(fd_);
   if (!tmp_.empty()) ::unlink(tmp_.c_str());
+  unregister_temp(slot_);
+}
+
+void remove_unfinished_outputs() noexcept {
+  for (auto& s : temp_slots)
+    if (s.live.load()) ::unlink(s.path);
 }
 
 void AtomicFile::fail(const std::string& what, int error) {

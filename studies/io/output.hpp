@@ -42,7 +42,12 @@ class AtomicFile {
   [[noreturn]] void fail(const std::string& what, int error);
   std::filesystem::path target_, tmp_;
   int fd_ = -1;
+  int slot_ = -1;  // its entry for remove_unfinished_outputs
 };
+
+/// Removes the temporary file of every AtomicFile not yet committed or destroyed. Async-signal-safe
+/// (lock-free atomics and unlink): the interrupt handler calls it before it exits at once.
+void remove_unfinished_outputs() noexcept;
 
 /// AtomicFile with one write.
 void write_file_atomic(const std::filesystem::path& path, const std::string& content);

@@ -6,13 +6,45 @@
 #include <csignal>
 
 #include <cstdio>
+#include <cstdlib>
+#include <exception>
 #include <iostream>
+
+#include "studies/io/output.hpp"
 
 namespace attnrate {
 namespace {
 volatile std::sig_atomic_t g_interrupted = 0;
-extern "C" void on_signal(int signal) { g_interrupted = signal; }
+volatile std::sig_atomic_t g_at_once = 0;
+
+// Async-signal-safe: write(2), unlink(2) (remove_unfinished_outputs) and _exit(2) only.
+extern "C" void on_signal(int signal) {
+  if (!g_at_once) {
+    g_interrupted = signal;
+    return;
+  }
+  remove_unfinished_outputs();
+  const char* text = signal == SIGTERM ? "\nattnrate: interrupted (SIGTERM); unfinished outputs removed\n"
+                                       : "\nattnrate: interrupted (SIGINT); unfinished outputs removed\n";
+  std::size_t n = 0;
+  while (text[n] != '\0') ++n;
+  (void)!::write(STDERR_FILENO, text, n);
+  ::_exit(128 + signal);
+}
 }  // namespace
+
+void set_interrupt_mode(InterruptMode mode) { g_at_once = mode == InterruptMode::at_once ? 1 : 0; }
+
+InterruptsDeferred::InterruptsDeferred() noexcept : saved_mode_(g_at_once) { g_at_once = 0; }
+
+InterruptsDeferred::~InterruptsDeferred() {
+  g_at_once = saved_mode_;
+  if (!saved_mode_ || !g_interrupted || std::uncaught_exceptions() > 0) return;
+  const int signal = static_cast<int>(g_interrupted);
+  std::cerr << "\nattnrate: interrupted (" << (signal == SIGTERM ? "SIGTERM" : "SIGINT")
+            << ") while writing; the outputs were completed first\n";
+  std::_Exit(128 + signal);
+}
 
 void install_interrupt_handler() {
   struct sigaction sa {};

@@ -2,6 +2,7 @@
 // What every study shares: where it writes, how many threads, resume, progress, and the
 // interruption by SIGINT or SIGTERM.
 #include <chrono>
+#include <csignal>
 #include <cstdint>
 #include <filesystem>
 #include <nlohmann/json.hpp>
@@ -55,9 +56,35 @@ class Interrupted : public std::runtime_error {
   Interrupted() : std::runtime_error("interrupted") {}
 };
 
-/// Installs SIGINT and SIGTERM handlers that only set a flag (the running cells finish and are
-/// written; the sweep then throws Interrupted).
+/// Installs the SIGINT and SIGTERM handlers; what they do is the interrupt mode's.
 void install_interrupt_handler();
+
+/// What SIGINT and SIGTERM do.
+enum class InterruptMode {
+  /// Set a flag: the running cells finish and are written, then the sweep throws Interrupted (a
+  /// study or verify, which can resume). The default.
+  between_cells,
+  /// Remove the temporary files of the outputs not yet written (remove_unfinished_outputs), say so
+  /// and exit 128 + signal at once: commands with nothing to resume (simulate, fit, predict,
+  /// score, rate), whose one long computation would otherwise run to its end.
+  at_once
+};
+void set_interrupt_mode(InterruptMode mode);
+
+/// A scope whose SIGINT and SIGTERM wait for its end, in the at_once mode: the outputs it writes
+/// form one set (fit.json and its phi table; data, A and truth), never half a set. A signal that
+/// arrived exits at the end of the scope (128 + signal), the set complete; when the scope ends by
+/// an exception, that exception goes on instead.
+class InterruptsDeferred {
+ public:
+  InterruptsDeferred() noexcept;
+  ~InterruptsDeferred();
+  InterruptsDeferred(const InterruptsDeferred&) = delete;
+  InterruptsDeferred& operator=(const InterruptsDeferred&) = delete;
+
+ private:
+  std::sig_atomic_t saved_mode_;
+};
 /// Throws Interrupted if SIGINT or SIGTERM arrived.
 void throw_if_interrupted();
 /// Whether SIGINT or SIGTERM arrived (for parallel loops, which must not throw out of a worker).
