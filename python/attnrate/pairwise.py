@@ -43,10 +43,13 @@ def _space_options(est):
         if est.degree is not None:
             raise ValueError(f"degree={est.degree!r} has no effect with knots='adaptive' (degree and K are "
                              "selected from the data; bound the degree with max_degree); leave degree=None")
-        return [("schedule", "adaptive", "knots"), ("select", est.select, "select"), ("folds", est.folds, "folds"),
-                ("max-degree", est.max_degree, "max_degree"), ("max-knots", est.max_knots, "max_knots")]
+        space = [("schedule", "adaptive", "knots"), ("select", est.select, "select"), ("folds", est.folds, "folds"),
+                 ("max-degree", est.max_degree, "max_degree"), ("max-knots", est.max_knots, "max_knots")]
+        if est.penalty != 1.0:  # the library's default; any other value needs select="penalty"
+            space.append(("penalty", est.penalty, "penalty"))
+        return space
     # The selection options act only with knots="adaptive": refused rather than ignored.
-    for name, default in (("select", "cv"), ("folds", 5), ("max_degree", 3), ("max_knots", None)):
+    for name, default in (("select", "cv"), ("folds", 5), ("max_degree", 3), ("max_knots", None), ("penalty", 1.0)):
         if getattr(est, name) != default:
             raise ValueError(f"{name}={getattr(est, name)!r} is an option of knots='adaptive' "
                              f"(knots={est.knots!r} is fixed)")
@@ -131,7 +134,8 @@ class PairwiseSplineRegressor(_PairwiseSpline):
     knots : int or "adaptive"
         Number of equal pieces K of the spline interval, or "adaptive": degree 0..max_degree and
         K = 1, 2, 4, ... up to max_knots (None: M / ln(M)^2) selected from the training data by
-        ``select`` ("cv": ``folds``-fold cross-validation; "penalty": a BIC-type rule).
+        ``select`` ("cv": ``folds``-fold cross-validation; "penalty": a BIC-type rule with constant
+        ``penalty``).
     range : (a, b) or None
         Spline interval; None: [min, max] of u = X_i^T A X_j over the training data.
     ridge : float
@@ -146,7 +150,7 @@ class PairwiseSplineRegressor(_PairwiseSpline):
     """
 
     def __init__(self, A=None, degree=None, knots=8, range=None, ridge=0.0, select="cv", folds=5, max_degree=3,
-                 max_knots=None, threads=0):
+                 max_knots=None, penalty=1.0, threads=0):
         keep_init_args(self, locals())
 
     def fit(self, X, Y):
@@ -187,7 +191,7 @@ class LowRankPairwiseRegressor(_PairwiseSpline):
     selection's interval; 0: none), ``threads`` (0: all cores; results do not depend on it). With
     knots="adaptive" the space is selected from the data as in ``attnrate fit pairwise --rank r
     --schedule adaptive`` (pilot joint fit, selection at its A, joint fit in the selected space,
-    selection again; ``select``, ``folds``, ``max_degree``, ``max_knots`` as for
+    selection again; ``select``, ``folds``, ``max_degree``, ``max_knots``, ``penalty`` as for
     PairwiseSplineRegressor); leave ``degree`` None. The defaults are the command's.
 
     Fitted attributes: ``A_``, ``U_``, ``V_``, ``coef_``, ``degree_``, ``knots_``, ``knot_vector_``,
@@ -197,7 +201,7 @@ class LowRankPairwiseRegressor(_PairwiseSpline):
     """
 
     def __init__(self, rank=1, degree=None, knots=8, restarts=4, seed=1, start="moment", coarse_pieces=4, refit_trim=0,
-                 select="cv", folds=5, max_degree=3, max_knots=None, threads=0):
+                 select="cv", folds=5, max_degree=3, max_knots=None, penalty=1.0, threads=0):
         keep_init_args(self, locals())
 
     def fit(self, X, Y):

@@ -210,6 +210,7 @@ nlohmann::json adaptive_fit_json(const AdaptiveSplineFit& fit, const arma::mat& 
   j["schedule"] = "adaptive";
   j["select"] = to_string(opt.rule);
   j["folds"] = opt.folds;
+  if (opt.rule == SelectionRule::penalty) j["penalty"] = opt.penalty;
   j["A"] = matrix_json(A);
   j["train_mse"] = sel.train_risk;
   j["solver"] = sel.solver;

@@ -79,7 +79,6 @@ std::vector<KeySpec> minimax_rate_keys() {
       bootstrap_key(),
   };
   for (auto& e : adaptive_selection_keys()) k.push_back(e);
-  k.push_back({"penalty", "1", "--schedule adaptive: c_pen of the penalty rule (> 0)", "FLOAT"});
   return k;
 }
 
@@ -120,16 +119,11 @@ Config read_config(const Settings& s) {
                        " has no effect with --schedule adaptive (K is selected from the data, up to --max-knots); "
                        "leave it auto");
     read_adaptive_selection(s, c.adapt);
-    c.adapt.penalty = s.get_double("penalty", 0.0, std::numeric_limits<double>::infinity(), false);
-    if (c.adapt.rule != SelectionRule::penalty && s.given("penalty"))
-      throw InputError(s.source("penalty") + " is an option of --select penalty (the selection rule is " +
-                       s.raw("select") + ")");
     // The comparison with the known-b schedule needs a smoothness; the adaptive fit does not.
     c.known_b = phi.claimed_smoothness() > 0;
     c.degree = c.known_b ? phi.default_degree() : 0;
   } else {
     refuse_adaptive_selection(s);
-    if (s.given("penalty")) throw InputError(s.source("penalty") + " is an option of --schedule adaptive");
     c.degree = s.raw("degree") == "auto" ? phi.default_degree() : static_cast<int>(s.get_int("degree", 0, 10));
     c.knots = s.raw("knots") == "auto" ? 0 : s.get_count("knots", 1, 2147483637);
     // The K_M schedule (knots auto) needs a positive smoothness; a fixed --knots K does not.

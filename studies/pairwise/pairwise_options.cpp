@@ -1,5 +1,7 @@
 #include "studies/pairwise/pairwise_options.hpp"
 
+#include <limits>
+
 #include "estimators/common/input_error.hpp"
 
 namespace attnrate {
@@ -41,6 +43,7 @@ std::vector<KeySpec> adaptive_selection_keys() {
       {"folds", "5", "--schedule adaptive: cross-validation folds (2..100, <= every M)"},
       {"max-degree", "3", "--schedule adaptive: candidate degrees 0..max-degree (0..10)"},
       {"max-knots", "auto", "--schedule adaptive: largest K of the grid 1, 2, 4, ... (auto: M / ln(M)^2; 1..1048576)", "INT|auto"},
+      {"penalty", "1", "--schedule adaptive --select penalty: c_pen of the penalty rule (> 0)", "FLOAT"},
   };
 }
 
@@ -49,6 +52,10 @@ void read_adaptive_selection(const Settings& s, AdaptiveSplineOptions& options) 
   options.folds = s.get_count("folds", 2, 100);
   options.max_degree = s.get_count("max-degree", 0, BSplineBasis::max_degree);
   options.max_pieces = s.raw("max-knots") == "auto" ? 0 : s.get_count("max-knots", 1, 1 << 20);
+  options.penalty = s.get_double("penalty", 0.0, std::numeric_limits<double>::infinity(), false);
+  if (options.rule != SelectionRule::penalty && s.given("penalty"))
+    throw InputError(s.source("penalty") + " is an option of --select penalty (the selection rule is " +
+                     s.raw("select") + ")");
 }
 
 void refuse_adaptive_selection(const Settings& s, const std::string& context) {

@@ -134,7 +134,6 @@ std::vector<KeySpec> schedule_keys() {
                              "spline space: fixed (K_M = c_K M^(1/(2b+1)), the activation's degree) | adaptive "
                              "(degree and K selected from the data in every cell, b unused)"}};
   for (auto& e : adaptive_selection_keys()) k.push_back(e);
-  k.push_back({"penalty", "1", "--schedule adaptive: c_pen of the penalty rule (> 0)", "FLOAT"});
   return k;
 }
 
@@ -145,17 +144,12 @@ void read_schedule(const Settings& s, EstimatorConfig& c) {
   c.adaptive = schedule == "adaptive";
   if (!c.adaptive) {
     refuse_adaptive_selection(s);
-    if (s.given("penalty")) throw InputError(s.source("penalty") + " is an option of --schedule adaptive");
     return;
   }
   if (s.given("cK"))
     throw InputError(s.source("cK") + " has no effect with --schedule adaptive (K is selected from the data, up to "
                      "--max-knots); leave it out");
   read_adaptive_selection(s, c.adapt);
-  c.adapt.penalty = s.get_double("penalty", 0.0, kInf, false);
-  if (c.adapt.rule != SelectionRule::penalty && s.given("penalty"))
-    throw InputError(s.source("penalty") + " is an option of --select penalty (the selection rule is " +
-                     s.raw("select") + ")");
   for (std::size_t M : c.M)
     if (M < static_cast<std::size_t>(c.adapt.folds))
       throw InputError(s.source("M") + ": M = " + std::to_string(M) + " is smaller than --folds " +

@@ -78,6 +78,12 @@ def test_adaptive_selection(sim):
     assert est.select_ == "cv" and est.score(sim.X, sim.Y) > 0
     pen = attnrate.PairwiseSplineRegressor(sim.A, knots="adaptive", select="penalty", max_knots=16).fit(sim.X, sim.Y)
     assert pen.select_ == "penalty"
+    # argmin of risk + c p is non-increasing in c: a heavier penalty never selects more parameters,
+    # and c = 10^4 selects the smallest candidate space (p = 1: degree 0, one piece).
+    p_of = lambda est: est.knots_ + est.degree_
+    heavy = attnrate.PairwiseSplineRegressor(sim.A, knots="adaptive", select="penalty", penalty=1e4,
+                                             max_knots=16).fit(sim.X, sim.Y)
+    assert p_of(heavy) <= p_of(pen) and (heavy.degree_, heavy.knots_) == (0, 1)
 
 
 def test_joint_fit_learns_g(sim):
@@ -153,6 +159,10 @@ def test_cross_val_score_and_grid_search(sim):
     (lambda s: attnrate.PairwiseSplineRegressor(s.A, knots="adaptive", folds=1), "folds"),
     (lambda s: attnrate.PairwiseSplineRegressor(s.A, knots=4, max_degree=2), "is an option of knots='adaptive'"),
     (lambda s: attnrate.PairwiseSplineRegressor(s.A, knots=4, select="penalty"), "is an option of knots='adaptive'"),
+    (lambda s: attnrate.PairwiseSplineRegressor(s.A, knots=4, penalty=2.0), "is an option of knots='adaptive'"),
+    (lambda s: attnrate.PairwiseSplineRegressor(s.A, knots="adaptive", penalty=2.0), "is an option of --select penalty"),
+    (lambda s: attnrate.PairwiseSplineRegressor(s.A, knots="adaptive", select="penalty", penalty=0.0),
+     "penalty must be"),
     (lambda s: attnrate.PairwiseSplineRegressor(s.A, range=(1.0, -1.0)), "range"),
     (lambda s: attnrate.PairwiseSplineRegressor(np.eye(2)), "A must be 3 x 3"),
     (lambda s: attnrate.PairwiseSplineRegressor(), "A is required"),
