@@ -102,6 +102,8 @@ expect 2 "--M entries must be >= 2" -- "$bin" study minimax-rate --M 1,100 --out
 # Options of the adaptive schedule, or of its penalty rule, are refused rather than ignored elsewhere.
 expect 2 "--folds is an option of --schedule adaptive" -- "$bin" study minimax-rate --folds 3 --out "$tmp/s"
 expect 2 "--penalty is an option of --schedule adaptive" -- "$bin" study minimax-rate --penalty 2 --out "$tmp/s"
+expect 2 "--N-values has one value, 4, which makes no series .* differs from --N 8" -- "$bin" study dimension-free --N-values 4 --out "$tmp/s"
+expect 2 "--r-values has one value, 2, which makes no series" -- "$bin" study dimension-free --r-values 2 --out "$tmp/s"
 expect 2 "--penalty is an option of --select penalty" -- "$bin" study minimax-rate --schedule adaptive --penalty 2 --out "$tmp/s"
 expect 2 "--seed must be a non-negative integer, got ''" -- "$bin" verify --profile quick --seed "" --out "$tmp/v"
 expect 2 "did you mean 'sigma'" -- bash -c "printf 'sigmaa = 1\n' > '$tmp/s.toml' && '$bin' study minimax-rate --config '$tmp/s.toml' --out '$tmp/s'"

@@ -57,6 +57,16 @@ Plan read_plan(const Settings& settings) {
       throw InputError(settings.source("r-values") + ": r = " + std::to_string(r) + " exceeds d = " +
                        std::to_string(base.d));
   if (p.c.M.size() < 2) throw InputError(settings.source("M") + " needs at least two distinct sample sizes");
+  // One value makes no series: a value other than the base --N or --r would silently go unused.
+  const auto single_unused = [&](const char* key, const std::vector<int>& values, int base_value, const char* base) {
+    if (values.size() == 1 && values[0] != base_value)
+      throw InputError(settings.source(key) + " has one value, " + std::to_string(values[0]) +
+                       ", which makes no series (a series needs two or more) and differs from --" + base + " " +
+                       std::to_string(base_value) + ", which the d series use; give two or more values, or set --" +
+                       base + " " + std::to_string(values[0]));
+  };
+  single_unused("N-values", Nv, base.N, "N");
+  single_unused("r-values", rv, base.r, "r");
   for (const auto& act : p.activations) {
     const int degree = Activation::parse(act).default_degree();
     auto add = [&](const std::string& factor, int value, PairwiseModelSpec m) {
