@@ -320,6 +320,36 @@ TEST_CASE("smoothness: one slope per activation, that of its cells, with A in th
   CHECK(std::filesystem::file_size(dir.path / "slopes.png") > 1000);
 }
 
+TEST_CASE("smoothness --schedule adaptive: the oracle ratio is that of the cells", "[pairwise_study][adaptive]") {
+  Settings s(smoothness_study().keys());
+  s.set("erm-activations", "", "test");
+  s.set("known-activations", "weierstrass:1", "test");
+  s.set("M-known", "200,400,800", "test");
+  s.set("seeds", "3", "test");
+  s.set("test-pairs", "2000", "test");
+  s.set("schedule", "adaptive", "test");
+  TempDir dir("smoothness-adaptive");
+  const nlohmann::json summary = smoothness_study().run(s, StudyContext{dir.path, 0, false, false});
+  const auto ratios = quantities_named(summary, "oracle-ratio");
+  REQUIRE(ratios.size() == 1);
+  CHECK(ratios[0].at("select").at("activation") == "weierstrass:1");
+  CHECK(ratios[0].at("select").at("A") == "known");
+  // The geometric mean over the seeds at M = 800 of error / oracle_error, each ratio >= 1.
+  double sum_log = 0;
+  int n = 0;
+  for (const auto& c : read_cells(dir.path / "cells.csv"))
+    if (c.at("M") == "800" && c.at("status") == "ok") {
+      const double r = std::stod(c.at("error")) / std::stod(c.at("oracle_error"));
+      CHECK(r >= 1.0);
+      sum_log += std::log(r);
+      ++n;
+    }
+  REQUIRE(n == 3);
+  CHECK(ratios[0].at("value").get<double>() == Approx(std::exp(sum_log / n)).epsilon(1e-9));
+  const auto registered = registered_quantities("smoothness");
+  CHECK(std::find(registered.begin(), registered.end(), "oracle-ratio") != registered.end());
+}
+
 TEST_CASE("coercivity: the mean of lambda_min at the largest M with mean +- 1.96 SE", "[pairwise_study]") {
   Settings s(coercivity_study().keys());
   s.set("token-laws", "uniform,exchangeable:0.3", "test");

@@ -134,6 +134,10 @@ nlohmann::json run_smoothness(const Plan& plan, const Settings& settings, const 
       // b was never given to the estimator: estimate it from the error's slope and from the
       // growth of the selected K.
       const std::map<std::string, std::string> select = {{"activation", s.model.activation}, {"A", A}};
+      if (auto r = oracle_ratio_measurement(sr, c, "smoothness." + activation_tag(s.model.activation) + ".oracle-ratio",
+                                            "oracle-ratio", select))
+        summary["quantities"].push_back(to_json(*r));
+      if (auto oc = oracle_convergence_series(sr)) cfig.series.push_back(*oc);
       Measurement be = b_hat_measurement(*o.fit, b_from_error_slope, "error-slope", select);
       be.details["smoothness"] = sm;
       summary["quantities"].push_back(to_json(be));
@@ -203,7 +207,11 @@ StudyDefinition smoothness_study() {
        {"b-hat",
         "--schedule adaptive: b estimated from the error's slope (from = error-slope) or from the growth of the "
         "selected K (from = pieces), intervals mapped from the slope's",
-        {"activation", "A", "from"}}},
+        {"activation", "A", "from"}},
+       {"oracle-ratio",
+        "--schedule adaptive: geometric mean over seeds at the largest M of the error over the oracle's (the "
+        "candidate with the smallest test error)",
+        {"activation", "A"}}},
       read_plan,
       run_smoothness);
 }
