@@ -36,6 +36,14 @@ check "--data-seed: the same model (A)" cmp -s "$p/train.A.csv" "$p/other.A.csv"
 check "--data-seed: fresh samples" test "$(sed -n 2p "$p/train.csv")" != "$(sed -n 2p "$p/other.csv")"
 check "--data-seed is recorded" grep -q '"data_seed": 5' "$p/other.truth.json"
 expect 2 "--data-seed must be" -- "$bin" simulate pairwise --data-seed -3 --out "$p/none.csv"
+# simulate rfa: --data-seed auto is --seed (the same file); another value, fresh inputs of the
+# same target (cos-inner's random direction comes from --seed).
+"$bin" simulate rfa --n 50 --N 3 --d 4 --target cos-inner --sigma 0 --seed 4 --out "$p/rfa4.csv" >/dev/null
+"$bin" simulate rfa --n 50 --N 3 --d 4 --target cos-inner --sigma 0 --seed 4 --data-seed 4 --out "$p/rfa44.csv" >/dev/null
+"$bin" simulate rfa --n 50 --N 3 --d 4 --target cos-inner --sigma 0 --seed 4 --data-seed 5 --out "$p/rfa45.csv" >/dev/null
+check "simulate rfa --data-seed auto is --seed" cmp -s "$p/rfa4.csv" "$p/rfa44.csv"
+check "simulate rfa --data-seed: fresh inputs" test "$(sed -n 2p "$p/rfa4.csv")" != "$(sed -n 2p "$p/rfa45.csv")"
+expect 2 "--data-seed must be" -- "$bin" simulate rfa --data-seed x --out "$p/none.csv"
 "$bin" fit pairwise --data "$p/train.csv" --A "$p/train.A.csv" --beta 1 --out "$p/fit.json" >/dev/null
 "$bin" fit pairwise --data "$p/train.csv" --rank 2 --knots 4 --restarts 2 --out "$p/joint.json" >/dev/null
 

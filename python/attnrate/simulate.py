@@ -56,27 +56,31 @@ class PairwiseSimulation:
 
 
 def simulate_pairwise(M=2000, N=8, d=5, r=2, activation="weierstrass:1", sigma=0.5, seed=7, tokens="uniform",
-                      max_memory=None):
+                      data_seed=None, max_memory=None):
     """M samples of N tokens in R^d from the pairwise-interaction model
 
         Y_i = 1/(N-1) sum_{j != i} phi(X_i^T A X_j) + eta_i,  eta_i ~ N(0, sigma^2),
 
     with A of rank r drawn from ``seed``: the data ``attnrate simulate pairwise`` writes with the same
-    options (the defaults are the command's). Returns a :class:`PairwiseSimulation`. Bad options raise
+    options (the defaults are the command's). ``data_seed`` (None: ``seed``) draws the samples: another
+    value gives a test set of the same model. Returns a :class:`PairwiseSimulation`. Bad options raise
     ValueError naming the argument.
     """
     opts = options([("M", M, "M"), ("N", N, "N"), ("d", d, "d"), ("r", r, "r"), ("activation", activation, "activation"),
                     ("sigma", sigma, "sigma"), ("seed", seed, "seed"), ("tokens", tokens, "tokens"),
-                    ("max-memory", max_memory, "max_memory")])
+                    ("data-seed", data_seed, "data_seed"), ("max-memory", max_memory, "max_memory")])
     truth, X, Y, activation_seed = _core.simulate_pairwise(opts)
     return PairwiseSimulation(truth, X, Y, int(seed), activation_seed)
 
 
-def simulate_rfa(n=2000, N=8, d=8, target="key-poly:2", inputs="sphere", sigma=0.1, seed=7, max_memory=None):
+def simulate_rfa(n=2000, N=8, d=8, target="key-poly:2", inputs="sphere", sigma=0.1, seed=7, data_seed=None,
+                 max_memory=None):
     """n samples of a query and N keys in R^d with a target, as ``attnrate simulate rfa`` draws them
-    with the same options (defaults are the command's). Returns ``(X, y)``: X (n, N + 1, d) with key 0
-    the query, y (n,)."""
+    with the same options (defaults are the command's). ``seed`` draws the target's random
+    directions, ``data_seed`` (None: ``seed``) the inputs and the noise: another ``data_seed`` gives a
+    test set of the same target. Returns ``(X, y)``: X (n, N + 1, d) with key 0 the query, y (n,)."""
     opts = options([("n", n, "n"), ("N", N, "N"), ("d", d, "d"), ("target", target, "target"), ("inputs", inputs, "inputs"),
-                    ("sigma", sigma, "sigma"), ("seed", seed, "seed"), ("max-memory", max_memory, "max_memory")])
+                    ("sigma", sigma, "sigma"), ("seed", seed, "seed"), ("data-seed", data_seed, "data_seed"),
+                    ("max-memory", max_memory, "max_memory")])
     X, y, _ = _core.simulate_rfa(opts)
     return X, y

@@ -20,4 +20,14 @@ ReadLimits read_limits(const Settings& s) {
   return {s.get_bytes("max-input-size"), s.get_bytes("max-line-length")};
 }
 
+KeySpec data_seed_key(const std::string& model) {
+  return {"data-seed", "auto",
+          "seed of the samples (auto: --seed); another value draws fresh samples of the same " + model + " (a test set)",
+          "INT|auto"};
+}
+
+std::uint64_t read_data_seed(const Settings& s, std::uint64_t seed) {
+  return s.raw("data-seed") == "auto" ? seed : s.get_seed("data-seed");
+}
+
 }  // namespace attnrate

@@ -29,4 +29,10 @@ std::vector<KeySpec> with_resource_keys(std::vector<KeySpec> keys, bool reads_fi
 /// The ReadLimits of --max-input-size and --max-line-length.
 ReadLimits read_limits(const Settings& s);
 
+/// --data-seed of the simulate commands: the seed of the samples, "auto" meaning --seed; another
+/// value draws fresh samples of the same `model` (a test set).
+KeySpec data_seed_key(const std::string& model);
+/// Its value: `seed` for "auto".
+std::uint64_t read_data_seed(const Settings& s, std::uint64_t seed);
+
 }  // namespace attnrate

@@ -24,9 +24,7 @@ std::vector<KeySpec> simulate_pairwise_keys() {
           activation_key("weierstrass:1"),
           {"M", "2000", "number of samples (2..2^53, within --max-memory)"},
           {"seed", "7", "seed of the model (A) and the data"},
-          {"data-seed", "auto",
-           "seed of the samples (auto: --seed); another value draws fresh samples of the same model (a test set)",
-           "INT|auto"},
+          data_seed_key("model"),
       },
       false);
 }
@@ -35,7 +33,7 @@ PairwiseSimulation simulate_pairwise_draws(const Settings& s, const std::string&
   const PairwiseModelSpec spec = read_pairwise_model_spec(s);
   const std::uint64_t M = s.get_size("M", 2, kMaxSamples);
   const std::uint64_t seed = s.get_seed("seed");
-  const std::uint64_t data_seed = s.raw("data-seed") == "auto" ? seed : s.get_seed("data-seed");
+  const std::uint64_t data_seed = read_data_seed(s, seed);
   MemoryEstimate need;
   need.add("tokens and outputs of M x N = " + std::to_string(M) + " x " + std::to_string(spec.N) + " in d = " +
                std::to_string(spec.d),

@@ -22,7 +22,8 @@ std::vector<KeySpec> simulate_rfa_keys() {
           {"target", "key-poly:2", "target: inner-poly:p | key-poly:p | mixed:p | cos-inner[:w] | first-key"},
           inputs_key(),
           target_noise_key(),
-          {"seed", "7", "seed of the inputs, the target's random directions and the noise"},
+          {"seed", "7", "seed of the target's random directions, and of the inputs and the noise unless --data-seed"},
+          data_seed_key("target"),
       },
       false);
 }
@@ -34,6 +35,7 @@ AttentionSimulation simulate_rfa_draws(const Settings& s, const std::string& com
   AttentionSimulation sim;
   sim.sigma = s.get_double("sigma", 0.0, 1e6);
   const std::uint64_t seed = s.get_seed("seed");
+  const std::uint64_t data_seed = read_data_seed(s, seed);
   const AttentionLaw law = s.get_parsed("inputs", AttentionLaw::parse);
   // The drawn inputs and a written table each hold n (N + 1) tokens.
   MemoryEstimate need;
@@ -45,9 +47,9 @@ AttentionSimulation simulate_rfa_draws(const Settings& s, const std::string& com
   const RfaTarget target = s.get_parsed(
       "target", [&](const std::string& t) { return RfaTarget::parse(t, d, law, derive_seed(seed, {hash_name("target")})); });
   sim.target = target.name();
-  sim.inputs = law.sample(d, N, n, derive_seed(seed, {hash_name("inputs")}));
+  sim.inputs = law.sample(d, N, n, derive_seed(data_seed, {hash_name("inputs")}));
   sim.y = target.evaluate(sim.inputs);
-  Rng noise(derive_seed(seed, {hash_name("noise")}));
+  Rng noise(derive_seed(data_seed, {hash_name("noise")}));
   for (auto& v : sim.y) v += sim.sigma * noise.normal();
   return sim;
 }

@@ -10,12 +10,12 @@
 
 namespace attnrate {
 
-/// Its options: n, N, d, target, inputs, sigma, seed, --max-memory.
+/// Its options: n, N, d, target, inputs, sigma, seed, data-seed, --max-memory.
 std::vector<KeySpec> simulate_rfa_keys();
 
-/// What simulate rfa draws: n samples of a query and N keys (from derive_seed(seed, "inputs")),
-/// and y, the target (its random directions from derive_seed(seed, "target")) plus noise sigma
-/// (from derive_seed(seed, "noise")).
+/// What simulate rfa draws: n samples of a query and N keys (from derive_seed(data_seed,
+/// "inputs")), and y, the target (its random directions from derive_seed(seed, "target")) plus
+/// noise sigma (from derive_seed(data_seed, "noise")); data_seed is --data-seed, by default --seed.
 struct AttentionSimulation {
   AttentionInputs inputs;
   arma::vec y;

@@ -73,3 +73,20 @@ def test_simulate_rfa_is_the_commands_data(cli, tmp_path, rfa_data):
     Xc, Yc = read_long_csv(out, 3)
     np.testing.assert_array_equal(Xc, X)
     np.testing.assert_array_equal(Yc[:, 0], y)
+
+
+def test_data_seed_draws_the_samples_and_seed_the_truth():
+    # simulate_rfa: the inputs come from data_seed alone (None: seed).
+    X5, y5 = attnrate.simulate_rfa(n=30, N=3, d=4, seed=5)
+    X55, y55 = attnrate.simulate_rfa(n=30, N=3, d=4, seed=5, data_seed=5)
+    np.testing.assert_array_equal(X5, X55)
+    np.testing.assert_array_equal(y5, y55)
+    X56, _ = attnrate.simulate_rfa(n=30, N=3, d=4, seed=5, data_seed=6)
+    X6, _ = attnrate.simulate_rfa(n=30, N=3, d=4, seed=6)
+    np.testing.assert_array_equal(X56, X6)
+    assert not np.array_equal(X56, X5)
+    # simulate_pairwise: the same model (A) with fresh samples.
+    a = attnrate.simulate_pairwise(M=20, N=3, d=3, r=1, seed=5)
+    b = attnrate.simulate_pairwise(M=20, N=3, d=3, r=1, seed=5, data_seed=6)
+    np.testing.assert_array_equal(a.A, b.A)
+    assert not np.array_equal(a.X, b.X)
