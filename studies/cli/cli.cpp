@@ -194,6 +194,7 @@ std::unique_ptr<OutputLock> lock_output(const std::string& out) {
   return world_share().root() ? std::make_unique<OutputLock>(out) : nullptr;
 }
 
+
 }  // namespace
 
 int run_cli(int argc, char** argv) {
@@ -327,7 +328,6 @@ int run_cli(int argc, char** argv) {
       return 0;
     }
     if (*rate_cmd) {
-      set_interrupt_mode(InterruptMode::at_once);
       rate_settings.apply_cli();
       if (rate_cmd->count("--out") > 0 && out.empty()) throw InputError("--out must name a folder, got ''");
       const RateOutcome outcome = rate(rate_settings, out);

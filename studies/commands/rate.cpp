@@ -16,7 +16,6 @@
 #include "studies/io/byte_size.hpp"
 #include "studies/io/output.hpp"
 #include "studies/io/output_lock.hpp"
-#include "studies/sweep/study.hpp"
 
 namespace attnrate {
 namespace {
@@ -261,7 +260,6 @@ RateOutcome rate(const Settings& s, const std::filesystem::path& out) {
   const RateAnalysis& a = outcome.analysis;
 
   if (!out.empty()) {
-    const InterruptsDeferred one_set;  // the figures and summary.json
     std::vector<std::string> figures;
     if (gnuplot_available()) {
       write_figure(table, a, stem);
