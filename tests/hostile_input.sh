@@ -303,7 +303,9 @@ run 2 "--max-memory must be a size in bytes .*got 'lots'" "$none" -- "$bin" stud
 
 # j. A command with nothing to resume stops at once on SIGINT or SIGTERM, not after its fit: exit
 # 128 + signal, the previous fit.json and fit.phi.csv untouched, no temporary file left. (This
-# fit runs for more than 15 s; the check allows 20 s between the signal and the exit.)
+# fit runs for more than 15 s; the check allows 20 s between the signal and the exit. The signal
+# comes during the fit: the removal of a half-written output is checked in
+# tests/test_interrupt_modes.cpp.)
 "$bin" simulate pairwise --M 4000 --N 8 --d 5 --r 2 --seed 3 --out "$tmp/in/big.csv" >/dev/null
 mkdir -p "$tmp/out/interrupted"
 printf 'old fit\n' >"$tmp/out/interrupted/fit.json"

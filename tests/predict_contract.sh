@@ -37,10 +37,10 @@ check "--data-seed: fresh samples" test "$(sed -n 2p "$p/train.csv")" != "$(sed 
 check "--data-seed is recorded" grep -q '"data_seed": 5' "$p/other.truth.json"
 expect 2 "--data-seed must be" -- "$bin" simulate pairwise --data-seed -3 --out "$p/none.csv"
 # simulate rfa: --data-seed auto is --seed (the same file); another value, fresh inputs of the
-# same target (cos-inner's random direction comes from --seed).
-"$bin" simulate rfa --n 50 --N 3 --d 4 --target cos-inner --sigma 0 --seed 4 --out "$p/rfa4.csv" >/dev/null
-"$bin" simulate rfa --n 50 --N 3 --d 4 --target cos-inner --sigma 0 --seed 4 --data-seed 4 --out "$p/rfa44.csv" >/dev/null
-"$bin" simulate rfa --n 50 --N 3 --d 4 --target cos-inner --sigma 0 --seed 4 --data-seed 5 --out "$p/rfa45.csv" >/dev/null
+# same target (key-poly's random direction comes from --seed).
+"$bin" simulate rfa --n 50 --N 3 --d 4 --target key-poly:2 --sigma 0 --seed 4 --out "$p/rfa4.csv" >/dev/null
+"$bin" simulate rfa --n 50 --N 3 --d 4 --target key-poly:2 --sigma 0 --seed 4 --data-seed 4 --out "$p/rfa44.csv" >/dev/null
+"$bin" simulate rfa --n 50 --N 3 --d 4 --target key-poly:2 --sigma 0 --seed 4 --data-seed 5 --out "$p/rfa45.csv" >/dev/null
 check "simulate rfa --data-seed auto is --seed" cmp -s "$p/rfa4.csv" "$p/rfa44.csv"
 check "simulate rfa --data-seed: fresh inputs" test "$(sed -n 2p "$p/rfa4.csv")" != "$(sed -n 2p "$p/rfa45.csv")"
 expect 2 "--data-seed must be" -- "$bin" simulate rfa --data-seed x --out "$p/none.csv"

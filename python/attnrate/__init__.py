@@ -13,6 +13,7 @@ from .simulate import PairwiseSimulation, simulate_pairwise, simulate_rfa
 from .studies import rate_table, run_study, studies, study_options, study_quantities, verify
 
 __version__ = _core.__version__
+MAX_THREADS = _core.MAX_THREADS  # the largest ``threads`` (and --threads)
 
 
 def build_info():
@@ -23,6 +24,7 @@ def build_info():
 
 
 __all__ = [
+    "MAX_THREADS",
     "LowRankPairwiseRegressor",
     "PairwiseSimulation",
     "PairwiseSplineRegressor",

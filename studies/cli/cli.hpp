@@ -5,7 +5,8 @@
 //   1    some claim (or rate's slope) not consistent, or no verdict / no measurement could be formed
 //   2    bad input: options, data, config or claims files (message names the option or file:line)
 //   3    a run failed: I/O, out of memory, internal error
-//   130  interrupted by SIGINT, 143 by SIGTERM: finished cells are saved; rerun with --resume
+//   130  interrupted by SIGINT, 143 by SIGTERM: study and verify save their finished cells (rerun
+//        with --resume); simulate, fit, predict and score stop at once, no output half written
 namespace attnrate {
 int run_cli(int argc, char** argv);
 }

@@ -16,30 +16,40 @@ namespace attnrate {
 namespace {
 volatile std::sig_atomic_t g_interrupted = 0;
 volatile std::sig_atomic_t g_at_once = 0;
+volatile std::sig_atomic_t g_deferring = 0;  // inside InterruptsDeferred in the at_once mode
+
+void write_stderr(const char* text) {
+  std::size_t n = 0;
+  while (text[n] != '\0') ++n;
+  (void)!::write(STDERR_FILENO, text, n);
+}
 
 // Async-signal-safe: write(2), unlink(2) (remove_unfinished_outputs) and _exit(2) only.
 extern "C" void on_signal(int signal) {
   if (!g_at_once) {
+    if (g_deferring && !g_interrupted) write_stderr("\nattnrate: interrupted; finishing the outputs first\n");
     g_interrupted = signal;
     return;
   }
   remove_unfinished_outputs();
-  const char* text = signal == SIGTERM ? "\nattnrate: interrupted (SIGTERM); unfinished outputs removed\n"
-                                       : "\nattnrate: interrupted (SIGINT); unfinished outputs removed\n";
-  std::size_t n = 0;
-  while (text[n] != '\0') ++n;
-  (void)!::write(STDERR_FILENO, text, n);
+  write_stderr(signal == SIGTERM ? "\nattnrate: interrupted (SIGTERM); unfinished outputs removed\n"
+                                 : "\nattnrate: interrupted (SIGINT); unfinished outputs removed\n");
   ::_exit(128 + signal);
 }
 }  // namespace
 
 void set_interrupt_mode(InterruptMode mode) { g_at_once = mode == InterruptMode::at_once ? 1 : 0; }
 
-InterruptsDeferred::InterruptsDeferred() noexcept : saved_mode_(g_at_once) { g_at_once = 0; }
+InterruptsDeferred::InterruptsDeferred() noexcept : saved_mode_(g_at_once) {
+  g_deferring = saved_mode_;
+  g_at_once = 0;
+}
 
 InterruptsDeferred::~InterruptsDeferred() {
+  g_deferring = 0;
   g_at_once = saved_mode_;
   if (!saved_mode_ || !g_interrupted || std::uncaught_exceptions() > 0) return;
+  remove_unfinished_outputs();  // any other output still open is unfinished
   const int signal = static_cast<int>(g_interrupted);
   std::cerr << "\nattnrate: interrupted (" << (signal == SIGTERM ? "SIGTERM" : "SIGINT")
             << ") while writing; the outputs were completed first\n";

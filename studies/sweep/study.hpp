@@ -66,7 +66,7 @@ enum class InterruptMode {
   between_cells,
   /// Remove the temporary files of the outputs not yet written (remove_unfinished_outputs), say so
   /// and exit 128 + signal at once: commands with nothing to resume (simulate, fit, predict,
-  /// score, rate), whose one long computation would otherwise run to its end.
+  /// score), whose one long computation would otherwise run to its end.
   at_once
 };
 void set_interrupt_mode(InterruptMode mode);

@@ -168,7 +168,8 @@ def test_cross_val_score_and_grid_search(sim):
     (lambda s: attnrate.PairwiseSplineRegressor(), "A is required"),
     (lambda s: attnrate.PairwiseSplineRegressor(s.A, range=5), "range must be"),
     (lambda s: attnrate.PairwiseSplineRegressor(s.A, threads=-1), r"threads must be an integer in 0\.\.4096"),
-    (lambda s: attnrate.PairwiseSplineRegressor(s.A, threads=5000), r"threads must be an integer in 0\.\.4096"),
+    (lambda s: attnrate.PairwiseSplineRegressor(s.A, threads=attnrate.MAX_THREADS + 1),
+     r"threads must be an integer in 0\.\.4096"),
     (lambda s: attnrate.LowRankPairwiseRegressor(rank=4), "rank must be in 1..3"),
     (lambda s: attnrate.LowRankPairwiseRegressor(knots=2.5), "knots must be an integer"),
     (lambda s: attnrate.LowRankPairwiseRegressor(start="zero"), "start must be moment or random"),
@@ -184,18 +185,6 @@ def test_bad_data_raise_value_error(sim):
         est.fit(sim.X[0], sim.Y)
     with pytest.raises(ValueError, match=r"Y must have shape \(M, N\)"):
         est.fit(sim.X, sim.Y[:, :2])
-    # As the CLI's data reader: at least 2 samples, A known or not.
-    for one in (est, attnrate.LowRankPairwiseRegressor(rank=1, knots=4)):
-        with pytest.raises(ValueError, match=r"M = 1 sample; a fit needs at least 2 samples"):
-            one.fit(sim.X[:1], sim.Y[:1])
-
-
-def test_composed_error_test_pairs_range_is_the_cli_range(sim):
-    est = attnrate.PairwiseSplineRegressor(sim.A, degree=1, knots=4).fit(sim.X, sim.Y)
-    for bad in (10, 999, 10**9 + 1):
-        with pytest.raises(ValueError, match=r"test_pairs must be in 1000\.\.1000000000"):
-            est.composed_error(sim, test_pairs=bad)
-    assert est.composed_error(sim, test_pairs=1000) > 0
     X = sim.X.copy()
     X[3, 1, 2] = np.nan
     with pytest.raises(ValueError, match="X contains NaN"):
@@ -211,3 +200,15 @@ def test_composed_error_test_pairs_range_is_the_cli_range(sim):
         est.composed_error(sim.A)
     with pytest.raises(ValueError, match="test_pairs"):
         est.composed_error(sim, test_pairs=1)
+    # As the CLI's data reader: at least 2 samples, A known or not.
+    for one in (est, attnrate.LowRankPairwiseRegressor(rank=1, knots=4)):
+        with pytest.raises(ValueError, match=r"M = 1 sample; a fit needs at least 2 samples"):
+            one.fit(sim.X[:1], sim.Y[:1])
+
+
+def test_composed_error_test_pairs_range_is_the_cli_range(sim):
+    est = attnrate.PairwiseSplineRegressor(sim.A, degree=1, knots=4).fit(sim.X, sim.Y)
+    for bad in (10, 999, 10**9 + 1):
+        with pytest.raises(ValueError, match=r"test_pairs must be in 1000\.\.1000000000"):
+            est.composed_error(sim, test_pairs=bad)
+    assert est.composed_error(sim, test_pairs=1000) > 0

@@ -81,10 +81,13 @@ def test_data_seed_draws_the_samples_and_seed_the_truth():
     X55, y55 = attnrate.simulate_rfa(n=30, N=3, d=4, seed=5, data_seed=5)
     np.testing.assert_array_equal(X5, X55)
     np.testing.assert_array_equal(y5, y55)
-    X56, _ = attnrate.simulate_rfa(n=30, N=3, d=4, seed=5, data_seed=6)
-    X6, _ = attnrate.simulate_rfa(n=30, N=3, d=4, seed=6)
+    # The target stays that of seed: key-poly's random direction b differs between seeds 5 and 6,
+    # so on the same inputs (data_seed 6) the noiseless targets differ.
+    X56, y56 = attnrate.simulate_rfa(n=30, N=3, d=4, target="key-poly:2", sigma=0, seed=5, data_seed=6)
+    X6, y6 = attnrate.simulate_rfa(n=30, N=3, d=4, target="key-poly:2", sigma=0, seed=6)
     np.testing.assert_array_equal(X56, X6)
     assert not np.array_equal(X56, X5)
+    assert not np.allclose(y56, y6)
     # simulate_pairwise: the same model (A) with fresh samples.
     a = attnrate.simulate_pairwise(M=20, N=3, d=3, r=1, seed=5)
     b = attnrate.simulate_pairwise(M=20, N=3, d=3, r=1, seed=5, data_seed=6)
