@@ -126,16 +126,16 @@ nlohmann::json run_coercivity(const Plan& p, const Settings& settings, const Stu
     std::unique_ptr<LazyValue<PairwiseModel>> model;
     std::unique_ptr<LazyValue<std::pair<double, double>>> range;
     std::unique_ptr<LazyValue<arma::mat>> Gamma;
-    int K = 0, degree = 0;
-    BSplineBasis basis() const { return BSplineBasis(range->get().first, range->get().second, K, degree); }
+  };
+  // The spline space of a law's cells: the plan's K and degree on the law's range.
+  const auto basis_of = [&p](const Law& law) {
+    return BSplineBasis(law.range->get().first, law.range->get().second, p.K, p.degree);
   };
   std::vector<std::unique_ptr<Law>> laws;
   for (std::size_t i = 0; i < p.laws.size(); ++i) {
     auto law = std::make_unique<Law>();
     Law& l = *law;
     l.name = TokenLaw::parse(p.models[i].tokens).name();
-    l.K = p.K;
-    l.degree = p.degree;
     const std::string& spec = p.laws[i];
     l.model = std::make_unique<LazyValue<PairwiseModel>>(
         [&p, i] { return PairwiseModel(p.models[i], derive_seed(p.seed, {hash_name("model")})); });
@@ -143,8 +143,8 @@ nlohmann::json run_coercivity(const Plan& p, const Settings& settings, const Stu
       return interaction_range(l.model->get(), derive_seed(p.seed, {hash_name("range"), hash_name(spec)}), 1000000,
                                1e-4);
     });
-    l.Gamma = std::make_unique<LazyValue<arma::mat>>([&p, &l, &spec] {
-      return basis_gram(l.basis(), l.model->get().draw_pair_interactions(
+    l.Gamma = std::make_unique<LazyValue<arma::mat>>([&p, &l, &spec, basis_of] {
+      return basis_gram(basis_of(l), l.model->get().draw_pair_interactions(
                                        derive_seed(p.seed, {hash_name("gram"), hash_name(spec)}), p.gram_pairs));
     });
     laws.push_back(std::move(law));
@@ -170,7 +170,7 @@ nlohmann::json run_coercivity(const Plan& p, const Settings& settings, const Stu
         const CellRef& ref = refs[i];
         const Law& law = *laws[ref.law];
         const std::string& name = p.laws[ref.law];
-        const BSplineBasis basis = law.basis();
+        const BSplineBasis basis = basis_of(law);
         const std::uint64_t ds =
             derive_seed(p.seed, {hash_name("data"), hash_name(name), ref.M, static_cast<std::uint64_t>(ref.rep)});
         const PairwiseModel& model = law.model->get();
