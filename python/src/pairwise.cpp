@@ -18,6 +18,7 @@
 #include "studies/commands/fit_pairwise.hpp"
 #include "studies/commands/pairwise_fit_json.hpp"
 #include "studies/commands/score.hpp"
+#include "studies/pairwise/pairwise_options.hpp"
 #include "studies/commands/simulate_pairwise.hpp"
 #include "studies/io/memory_budget.hpp"
 #include "studies/pairwise/pairwise_series.hpp"

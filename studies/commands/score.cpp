@@ -16,6 +16,7 @@
 #include "studies/io/json_file.hpp"
 #include "studies/io/memory_budget.hpp"
 #include "studies/io/output.hpp"
+#include "studies/pairwise/pairwise_options.hpp"
 #include "studies/pairwise/pairwise_series.hpp"
 
 namespace attnrate {

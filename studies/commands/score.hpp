@@ -60,10 +60,6 @@ struct ComposedError {
 ComposedError composed_error(const PairwiseFitModel& fit, const PairwiseModel& model, std::size_t pairs,
                              std::uint64_t seed, int threads = 0);
 
-/// The test pairs a user may ask of the composed error (`score --truth --test-pairs`, the Python
-/// estimators' composed_error): fewer than 1000 give a Monte Carlo error too coarse to compare fits.
-inline constexpr std::size_t kMinTestPairs = 1000, kMaxTestPairs = 1000000000;
-
 /// Its options: --fit, --data, --truth, --test-pairs, --seed and the resource limits.
 std::vector<KeySpec> score_keys();
 

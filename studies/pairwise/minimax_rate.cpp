@@ -134,7 +134,7 @@ Config read_config(const Settings& s) {
   c.M = s.get_sizes("M", 2);
   c.seeds = s.get_count("seeds", 1, 100000);
   c.seed = s.get_seed("seed");
-  c.test_pairs = static_cast<std::size_t>(s.get_int("test-pairs", 1000, 1000000000));
+  c.test_pairs = static_cast<std::size_t>(s.get_int("test-pairs", kMinTestPairs, kMaxTestPairs));
   c.bootstrap = static_cast<int>(s.get_int("bootstrap", 100, 1000000));
   if (c.M.size() < 2) throw InputError(s.source("M") + " needs at least two distinct sample sizes to fit a rate");
   if (c.adaptive)

@@ -3,6 +3,7 @@
 // (the pairwise studies, simulate pairwise, fit pairwise): one name, help text and valid range
 // each, so that a study lists the option with its own default rather than restating it. The
 // model is in theory/pairwise/pairwise_model.hpp.
+#include <cstddef>
 #include <string>
 #include <vector>
 
@@ -23,7 +24,11 @@ KeySpec token_dimension_key(const std::string& default_value, const std::string&
 KeySpec interaction_rank_key(const std::string& default_value, const std::string& detail = "");
 /// activation: one phi, by name.
 KeySpec activation_key(const std::string& default_value);
-/// test-pairs: fresh pairs for the composed L2(rho) error (1000..10^9).
+/// The test pairs a user may ask of the composed L2(rho) error (--test-pairs of the studies and
+/// of `score --truth`, the Python estimators' composed_error): fewer than 1000 give a Monte Carlo
+/// error too coarse to compare fits.
+inline constexpr std::size_t kMinTestPairs = 1000, kMaxTestPairs = 1000000000;
+/// test-pairs: fresh pairs for the composed L2(rho) error (kMinTestPairs..kMaxTestPairs).
 KeySpec test_pairs_key(const std::string& default_value = "100000");
 
 /// The options of the adaptive spline space (--schedule adaptive), in this order: select, folds,

@@ -124,7 +124,7 @@ EstimatorConfig read_estimator(const Settings& s) {
   c.M = s.get_sizes("M", 16);
   c.seeds = static_cast<int>(s.get_int("seeds", 1, 100000));
   c.seed = s.get_seed("seed");
-  c.test_pairs = static_cast<std::size_t>(s.get_int("test-pairs", 1000, 1000000000));
+  c.test_pairs = static_cast<std::size_t>(s.get_int("test-pairs", kMinTestPairs, kMaxTestPairs));
   c.bootstrap = static_cast<int>(s.get_int("bootstrap", 100, 1000000));
   return c;
 }
