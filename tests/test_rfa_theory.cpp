@@ -416,4 +416,14 @@ TEST_CASE("kernel ridge: normal equations, prediction, fallback, validation", "[
   CHECK_THROWS_AS(kernel_ridge_coefficients(K, y, 0.0), InputError);
   CHECK_THROWS_AS(kernel_ridge_coefficients(K, y.head(10), 1e-3), InputError);
   CHECK_THROWS_AS(RfaKernelRidge(k, train, y.head(10), lambda), InputError);
+  // One solver over a lambda grid: each solve satisfies its own normal equations, whatever the
+  // buffer held before (descending, then ascending lambda).
+  KernelRidgeSolver many(K);
+  for (double l : {1.0, 1e-2, 1e-5, 1e-2, 1.0}) {
+    const arma::vec al_l = many.solve(y, l, &solver);
+    CHECK(solver == "cholesky");
+    CHECK(arma::norm((K + n * l * arma::eye(train.n(), train.n())) * al_l - y) < 1e-9 * arma::norm(y));
+  }
+  CHECK_THROWS_AS(KernelRidgeSolver(K.cols(0, 9)), InputError);
+  CHECK_THROWS_AS(many.solve(y.head(10), 1e-3), InputError);
 }

@@ -142,8 +142,10 @@ nlohmann::json error_curve(const Kernel& kernel, const Config& c, const Attentio
     const std::size_t n_fit = n - n_val;
     const arma::mat K_fit = K.submat(0, 0, n_fit - 1, n_fit - 1);
     const arma::mat K_val = K.submat(n_fit, 0, n - 1, n_fit - 1);
+    KernelRidgeSolver fit_solver(K_fit);
+    const arma::vec y_fit = yn.head(n_fit);
     const auto validation_mse = [&](double l) {
-      const arma::vec a = kernel_ridge_coefficients(K_fit, yn.head(n_fit), l);
+      const arma::vec a = fit_solver.solve(y_fit, l);
       const arma::vec r = predict(K_val, a) - yn.tail(n_val);
       return arma::dot(r, r) / static_cast<double>(n_val);
     };

@@ -216,26 +216,41 @@ arma::mat RfaKernel::gram(const AttentionInputs& a) const {
 }
 
 arma::vec kernel_ridge_coefficients(const arma::mat& K, const arma::vec& y, double lambda, std::string* solver) {
+  return KernelRidgeSolver(K).solve(y, lambda, solver);
+}
+
+KernelRidgeSolver::KernelRidgeSolver(const arma::mat& K) : K_(K) {
+  if (!K.is_square())
+    throw InputError("kernel ridge: the Gram matrix must be square, got " + std::to_string(K.n_rows) + " x " +
+                     std::to_string(K.n_cols));
+}
+
+arma::vec KernelRidgeSolver::solve(const arma::vec& y, double lambda, std::string* solver) {
   if (!(lambda > 0.0) || !std::isfinite(lambda))
     throw InputError("kernel ridge --lambda must be finite and > 0, got " + std::to_string(lambda));
-  if (!K.is_square() || K.n_rows != y.n_elem)
-    throw InputError("kernel ridge: Gram matrix " + std::to_string(K.n_rows) + " x " + std::to_string(K.n_cols) +
+  if (K_.n_rows != y.n_elem)
+    throw InputError("kernel ridge: Gram matrix " + std::to_string(K_.n_rows) + " x " + std::to_string(K_.n_cols) +
                      " does not match " + std::to_string(y.n_elem) + " responses");
   pin_blas_to_one_thread();  // LAPACK results must not depend on the BLAS thread count
   const double n = static_cast<double>(y.n_elem);
-  arma::mat A = K;
-  A.diag() += n * lambda;
-  arma::mat R;
-  if (arma::chol(R, A)) {
-    if (solver) *solver = "cholesky";
-    const arma::vec z = arma::solve(arma::trimatl(R.t()), y);
-    return arma::solve(arma::trimatu(R), z);
+  work_ = K_;  // same size after the first solve: Armadillo reuses the memory
+  work_.diag() += n * lambda;
+  char uplo = 'U';
+  arma::blas_int m = static_cast<arma::blas_int>(y.n_elem), info = 0, nrhs = 1;
+  arma::lapack::potrf(&uplo, &m, work_.memptr(), &m, &info);
+  if (info == 0) {
+    arma::vec alpha = y;
+    arma::lapack::potrs(&uplo, &m, &nrhs, work_.memptr(), &m, alpha.memptr(), &m, &info);
+    if (info == 0) {
+      if (solver) *solver = "cholesky";
+      return alpha;
+    }
   }
   // K + n lambda I should be positive definite; if rounding made it fail, solve in the
   // eigenbasis with the spectrum of K floored at 0 (visible through *solver).
   arma::vec ev;
   arma::mat V;
-  arma::eig_sym(ev, V, arma::symmatu(K));
+  arma::eig_sym(ev, V, arma::symmatu(K_));
   ev = arma::clamp(ev, 0.0, arma::datum::inf) + n * lambda;
   if (solver) *solver = "eigen (Cholesky failed)";
   return V * ((V.t() * y) / ev);

@@ -55,6 +55,22 @@ class RfaKernel {
 /// eigendecomposition with eigenvalues floored at 0 and says so in *solver.
 arma::vec kernel_ridge_coefficients(const arma::mat& K, const arma::vec& y, double lambda, std::string* solver = nullptr);
 
+/// kernel_ridge_coefficients for many lambda on one Gram matrix, as a lambda search needs.
+/// Each solve copies K into one buffer kept across solves and factors it in place (LAPACK potrf,
+/// potrs): at n in the thousands a fresh n x n matrix per lambda costs page faults and copies
+/// comparable to the Cholesky itself. Holds a reference to K, which must outlive the solver.
+class KernelRidgeSolver {
+ public:
+  /// K square (InputError otherwise).
+  explicit KernelRidgeSolver(const arma::mat& K);
+  /// alpha = (K + n lambda I)^{-1} y with n = y.n_elem = K.n_rows; as kernel_ridge_coefficients.
+  arma::vec solve(const arma::vec& y, double lambda, std::string* solver = nullptr);
+
+ private:
+  const arma::mat& K_;
+  arma::mat work_;
+};
+
 /// Kernel ridge regression with RfaKernel: the M -> infinity reference of RFA ridge.
 class RfaKernelRidge {
  public:
