@@ -11,7 +11,10 @@
 #error "the activation kernels use SLEEF's x86-64 SSE2 functions (see activation.hpp)"
 #endif
 #include <emmintrin.h>  // SSE2, part of every x86-64 CPU
+#include <immintrin.h>  // AVX, in functions compiled for it and chosen at run time
 #include <sleef.h>
+
+#include "theory/pairwise/sleef_avx.hpp"
 
 #include "estimators/common/input_error.hpp"
 #include "estimators/common/random.hpp"
@@ -131,15 +134,16 @@ Activation Activation::parse(std::string_view spec, std::uint64_t seed) {
 
 // ---- SIMD evaluation -------------------------------------------------------------------------
 // Every elementary function comes from SLEEF's deterministic ("cinz": no FMA, each lane computed
-// from its own element only) 2-lane SSE2 variants, which every x86-64 CPU has. The arithmetic
-// around them mirrors evaluate_libm() operation for operation (mul, add, sub in the same order;
-// no FMA), so the only difference from the C library values is the elementary functions.
+// from its own element only) variants: 2-lane SSE2, which every x86-64 CPU has, or 4-lane AVX
+// where the CPU has it (chosen once at run time). The two widths give the same bits (SLEEF's
+// deterministic contract, checked in tests/test_activation_simd.cpp), and the arithmetic around
+// them mirrors evaluate_libm() operation for operation at either width (mul, add, sub in the same
+// order; no FMA: the AVX functions are compiled for AVX alone), so the width changes the speed,
+// never a value. The only difference from the C library values is the elementary functions.
 namespace {
 
-using V = __m128d;
-constexpr std::size_t kLanes = 2;
-
-inline V vabs(V x) noexcept { return _mm_andnot_pd(_mm_set1_pd(-0.0), x); }
+inline __m128d vabs(__m128d x) noexcept { return _mm_andnot_pd(_mm_set1_pd(-0.0), x); }
+[[gnu::target("avx")]] inline __m256d vabs(__m256d x) noexcept { return _mm256_andnot_pd(_mm256_set1_pd(-0.0), x); }
 
 // What the vector kernels read of an activation.
 struct Params {
@@ -147,13 +151,13 @@ struct Params {
   double b = 0.0;                            // kink exponent
 };
 
-// Activation of one full vector of interactions.
+// Activation of one full 2-lane vector of interactions.
 template <Activation::Kind K>
-inline V eval_vector(const Params& p, V u) noexcept {
+inline __m128d eval_vector(const Params& p, __m128d u) noexcept {
   if constexpr (K == Activation::Kind::weierstrass) {
-    V s = _mm_setzero_pd();
+    __m128d s = _mm_setzero_pd();
     for (std::size_t j = 0; j < p.amp.size(); ++j) {
-      const V arg = _mm_add_pd(_mm_mul_pd(_mm_set1_pd(p.freq[j]), u), _mm_set1_pd(p.phase[j]));
+      const __m128d arg = _mm_add_pd(_mm_mul_pd(_mm_set1_pd(p.freq[j]), u), _mm_set1_pd(p.phase[j]));
       s = _mm_add_pd(s, _mm_mul_pd(_mm_set1_pd(p.amp[j]), Sleef_cinz_cosd2_u10sse2(arg)));
     }
     return s;
@@ -162,11 +166,11 @@ inline V eval_vector(const Params& p, V u) noexcept {
   } else if constexpr (K == Activation::Kind::tanh) {
     return Sleef_cinz_tanhd2_u10sse2(u);
   } else if constexpr (K == Activation::Kind::softplus) {
-    const V big = _mm_cmpgt_pd(u, _mm_set1_pd(30.0));  // u > 30 (false for NaN, as in the scalar code)
-    const V lp = Sleef_cinz_log1pd2_u10sse2(Sleef_cinz_expd2_u10sse2(u));
+    const __m128d big = _mm_cmpgt_pd(u, _mm_set1_pd(30.0));  // u > 30 (false for NaN, as in the scalar code)
+    const __m128d lp = Sleef_cinz_log1pd2_u10sse2(Sleef_cinz_expd2_u10sse2(u));
     return _mm_or_pd(_mm_and_pd(big, u), _mm_andnot_pd(big, lp));
   } else if constexpr (K == Activation::Kind::gelu) {
-    const V x = _mm_div_pd(_mm_xor_pd(u, _mm_set1_pd(-0.0)), _mm_set1_pd(std::numbers::sqrt2));
+    const __m128d x = _mm_div_pd(_mm_xor_pd(u, _mm_set1_pd(-0.0)), _mm_set1_pd(std::numbers::sqrt2));
     return _mm_mul_pd(_mm_mul_pd(_mm_set1_pd(0.5), u), Sleef_cinz_erfcd2_u15sse2(x));
   } else {
     static_assert(K == Activation::Kind::exp);
@@ -174,37 +178,103 @@ inline V eval_vector(const Params& p, V u) noexcept {
   }
 }
 
+// The same operations on a 4-lane AVX vector.
+template <Activation::Kind K>
+[[gnu::target("avx")]] inline __m256d eval_vector(const Params& p, __m256d u) noexcept {
+  if constexpr (K == Activation::Kind::weierstrass) {
+    __m256d s = _mm256_setzero_pd();
+    for (std::size_t j = 0; j < p.amp.size(); ++j) {
+      const __m256d arg = _mm256_add_pd(_mm256_mul_pd(_mm256_set1_pd(p.freq[j]), u), _mm256_set1_pd(p.phase[j]));
+      s = _mm256_add_pd(s, _mm256_mul_pd(_mm256_set1_pd(p.amp[j]), Sleef_cinz_cosd4_u10avx(arg)));
+    }
+    return s;
+  } else if constexpr (K == Activation::Kind::kink) {
+    return Sleef_cinz_powd4_u10avx(vabs(_mm256_sub_pd(u, _mm256_set1_pd(0.25))), _mm256_set1_pd(p.b));
+  } else if constexpr (K == Activation::Kind::tanh) {
+    return Sleef_cinz_tanhd4_u10avx(u);
+  } else if constexpr (K == Activation::Kind::softplus) {
+    const __m256d big = _mm256_cmp_pd(u, _mm256_set1_pd(30.0), _CMP_GT_OQ);  // as _mm_cmpgt_pd
+    const __m256d lp = Sleef_cinz_log1pd4_u10avx(Sleef_cinz_expd4_u10avx(u));
+    return _mm256_or_pd(_mm256_and_pd(big, u), _mm256_andnot_pd(big, lp));
+  } else if constexpr (K == Activation::Kind::gelu) {
+    const __m256d x = _mm256_div_pd(_mm256_xor_pd(u, _mm256_set1_pd(-0.0)), _mm256_set1_pd(std::numbers::sqrt2));
+    return _mm256_mul_pd(_mm256_mul_pd(_mm256_set1_pd(0.5), u), Sleef_cinz_erfcd4_u15avx(x));
+  } else {
+    static_assert(K == Activation::Kind::exp);
+    return Sleef_cinz_expd4_u10avx(u);
+  }
+}
+
 // Full vectors, then the tail padded with copies of its last element into one more vector:
 // every element goes through the same vector code whatever its position.
 template <Activation::Kind K>
-void eval_block(const Params& p, const double* u, double* out, std::size_t n) noexcept {
+void eval_block_sse2(const Params& p, const double* u, double* out, std::size_t n) noexcept {
+  constexpr std::size_t lanes = 2;
   std::size_t k = 0;
-  for (; k + kLanes <= n; k += kLanes) _mm_storeu_pd(out + k, eval_vector<K>(p, _mm_loadu_pd(u + k)));
+  for (; k + lanes <= n; k += lanes) _mm_storeu_pd(out + k, eval_vector<K>(p, _mm_loadu_pd(u + k)));
   if (k < n) {
-    alignas(16) double in[kLanes], res[kLanes];
-    for (std::size_t l = 0; l < kLanes; ++l) in[l] = u[std::min(k + l, n - 1)];
+    alignas(16) double in[lanes], res[lanes];
+    for (std::size_t l = 0; l < lanes; ++l) in[l] = u[std::min(k + l, n - 1)];
     _mm_store_pd(res, eval_vector<K>(p, _mm_load_pd(in)));
     for (std::size_t l = 0; k + l < n; ++l) out[k + l] = res[l];
   }
 }
 
+template <Activation::Kind K>
+[[gnu::target("avx")]] void eval_block_avx(const Params& p, const double* u, double* out, std::size_t n) noexcept {
+  constexpr std::size_t lanes = 4;
+  std::size_t k = 0;
+  for (; k + lanes <= n; k += lanes) _mm256_storeu_pd(out + k, eval_vector<K>(p, _mm256_loadu_pd(u + k)));
+  if (k < n) {
+    alignas(32) double in[lanes], res[lanes];
+    for (std::size_t l = 0; l < lanes; ++l) in[l] = u[std::min(k + l, n - 1)];
+    _mm256_store_pd(res, eval_vector<K>(p, _mm256_load_pd(in)));
+    for (std::size_t l = 0; k + l < n; ++l) out[k + l] = res[l];
+  }
+}
+
+using BlockFn = void (*)(const Params&, const double*, double*, std::size_t) noexcept;
+
+// One block evaluator per kind, in the order of Kind (bspline's entry is never used).
+constexpr BlockFn kSse2[] = {nullptr,
+                             eval_block_sse2<Activation::Kind::weierstrass>,
+                             eval_block_sse2<Activation::Kind::kink>,
+                             eval_block_sse2<Activation::Kind::tanh>,
+                             eval_block_sse2<Activation::Kind::softplus>,
+                             eval_block_sse2<Activation::Kind::gelu>,
+                             eval_block_sse2<Activation::Kind::exp>};
+constexpr BlockFn kAvx[] = {nullptr,
+                            eval_block_avx<Activation::Kind::weierstrass>,
+                            eval_block_avx<Activation::Kind::kink>,
+                            eval_block_avx<Activation::Kind::tanh>,
+                            eval_block_avx<Activation::Kind::softplus>,
+                            eval_block_avx<Activation::Kind::gelu>,
+                            eval_block_avx<Activation::Kind::exp>};
+static_assert(std::size(kSse2) == static_cast<std::size_t>(Activation::Kind::exp) + 1);
+static_assert(std::size(kAvx) == std::size(kSse2));
+
 }  // namespace
 
+bool Activation::cpu_has_avx() noexcept {
+  static const bool has = __builtin_cpu_supports("avx");
+  return has;
+}
+
 void Activation::evaluate(std::span<const double> u, std::span<double> out) const noexcept {
+  evaluate(u, out, cpu_has_avx() ? VectorWidth::avx : VectorWidth::sse2);
+}
+
+void Activation::evaluate(std::span<const double> u, std::span<double> out, VectorWidth width) const noexcept {
   assert(u.size() == out.size());
   const std::size_t n = std::min(u.size(), out.size());
-  const Params p{amplitude_, frequency_, phase_, param_};
   if (kind_ == Kind::bspline) {  // no elementary functions: the scalar spline evaluation
     for (std::size_t k = 0; k < n; ++k) out[k] = evaluate_libm(u[k]);
     return;
   }
-  // One SIMD block evaluator per kind, in the order of Kind (bspline's entry is never used).
-  using BlockFn = void (*)(const Params&, const double*, double*, std::size_t) noexcept;
-  static constexpr BlockFn block[] = {nullptr, eval_block<Kind::weierstrass>, eval_block<Kind::kink>,
-                                      eval_block<Kind::tanh>, eval_block<Kind::softplus>, eval_block<Kind::gelu>,
-                                      eval_block<Kind::exp>};
-  static_assert(std::size(block) == static_cast<std::size_t>(Kind::exp) + 1);
-  block[static_cast<std::size_t>(kind_)](p, u.data(), out.data(), n);
+  if (width == VectorWidth::avx && !cpu_has_avx()) width = VectorWidth::sse2;
+  const Params p{amplitude_, frequency_, phase_, param_};
+  const std::size_t kind = static_cast<std::size_t>(kind_);
+  (width == VectorWidth::avx ? kAvx : kSse2)[kind](p, u.data(), out.data(), n);
 }
 
 double Activation::operator()(double u) const noexcept {

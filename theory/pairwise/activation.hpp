@@ -20,10 +20,12 @@
 //   tanh, softplus, gelu, exp: analytic (smoothness infinite).
 //
 // Evaluation (operator() and evaluate()) runs on SLEEF 3.5 vector functions, the deterministic
-// 2-lane SSE2 variants Sleef_cinz_*d2_u10sse2 (erfc: _u15sse2): each lane is computed from its
-// own element only, without FMA, so a value does not depend on its neighbours in a block, on the
-// block's length or split, nor on the CPU (every x86-64 has SSE2; SLEEF's deterministic variants
-// of other widths give the same bits, tests/test_activation_simd.cpp checks). SLEEF documents the
+// variants Sleef_cinz_*d4_u10avx (4 lanes) where the CPU has AVX and Sleef_cinz_*d2_u10sse2
+// (2 lanes, every x86-64) otherwise (erfc: _u15): each lane is computed from its own element
+// only, without FMA, so a value does not depend on its neighbours in a block, on the block's
+// length or split, on the vector width, nor on the CPU (SLEEF's deterministic variants of every
+// width give the same bits, and the arithmetic around them is the same IEEE operations at both
+// widths; tests/test_activation_simd.cpp checks both). SLEEF documents the
 // error bounds (elementwise, for finite arguments; cos for |x| <= 1e299):
 //   cos, exp, pow, tanh, log1p: 1.0 ulp;  erfc: 1.5 ulp.
 // The arithmetic around them is the same sequence of IEEE operations as evaluate_libm(), so per
@@ -64,6 +66,14 @@ class Activation {
   /// among threads): full vectors, then the tail padded into one more vector, never a scalar
   /// fallback. Thread-safe (const, no state).
   void evaluate(std::span<const double> u, std::span<double> out) const noexcept;
+
+  /// SLEEF vector width: 2-lane SSE2 or 4-lane AVX. The two give the same bits.
+  enum class VectorWidth { sse2, avx };
+  /// evaluate() at a chosen width (avx falls back to sse2 on a CPU without AVX); evaluate()
+  /// itself takes avx when cpu_has_avx(). For the tests of the width contract and the benchmarks.
+  void evaluate(std::span<const double> u, std::span<double> out, VectorWidth width) const noexcept;
+  /// Whether this CPU runs AVX (checked once).
+  static bool cpu_has_avx() noexcept;
 
   /// phi(u) through the C library (std::cos, std::pow, ...): the values before SLEEF, kept as the
   /// reference of tests/test_activation_simd.cpp and the scalar baseline of the benchmarks.
