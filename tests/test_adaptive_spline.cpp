@@ -173,6 +173,34 @@ TEST_CASE("adaptive spline: the selection is bit-identical at 1 and 2 threads", 
   }
 }
 
+TEST_CASE("adaptive spline: samples drawn once in memory give the fit of samples drawn per pass", "[adaptive][reproducibility]") {
+  // minimax-rate's adaptive cells keep the samples in memory across the passes (one per degree)
+  // when they fit: the same bits as drawing them again, block by block, on every pass.
+  PairwiseModelSpec spec;
+  spec.activation = "weierstrass:1";
+  const PairwiseModel model(spec, 23);
+  const std::size_t M = 1500;
+  SampleBlockSource streamed = [&model](std::size_t first, std::size_t count, double* X, double* Y) {
+    model.draw_samples(7, first, count, X, Y);
+  };
+  arma::mat X(spec.d, M * spec.N);
+  arma::vec Y(M * spec.N);
+  for (std::size_t first = 0; first < M; first += 100)  // blocks unlike the fit's own
+    model.draw_samples(7, first, std::min<std::size_t>(100, M - first), X.colptr(first * spec.N),
+                       Y.memptr() + first * spec.N);
+  AdaptiveSplineOptions opt;
+  opt.lse.threads = 2;
+  const AdaptiveSplineFit a = fit_adaptive_spline(-2.5, 2.5, model.A(), spec.N, spec.d, M, streamed, opt);
+  const AdaptiveSplineFit b = fit_adaptive_spline(-2.5, 2.5, model.A(), spec.N, spec.d, M, in_memory_source(X, Y, spec.N), opt);
+  CHECK(a.selected == b.selected);
+  CHECK(a.yy == b.yy);
+  REQUIRE(a.candidates.size() == b.candidates.size());
+  for (std::size_t i = 0; i < a.candidates.size(); ++i) {
+    CHECK(a.candidates[i].cv_risk == b.candidates[i].cv_risk);
+    CHECK(arma::approx_equal(a.candidates[i].coef, b.candidates[i].coef, "absdiff", 0.0));
+  }
+}
+
 TEST_CASE("adaptive spline: bad options are input errors", "[adaptive]") {
   PairwiseModelSpec spec;
   const PairwiseModel model(spec, 1);

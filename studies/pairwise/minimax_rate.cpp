@@ -178,6 +178,9 @@ auto adaptive_fields_of(C& c) {
                          field("known_K", c.known_K));
 }
 
+// Largest training sample an adaptive cell keeps in memory across its passes (256 MiB).
+constexpr double kMaxDrawnOnceBytes = 256.0 * 1024 * 1024;
+
 constexpr auto kFields = [](auto& c) { return fields_of(c); };
 constexpr auto kAdaptiveFields = [](auto& c) { return adaptive_fields_of(c); };
 
@@ -236,13 +239,30 @@ CellResult run_adaptive_cell(const Config& c, const PairwiseModel& model, double
   r.M = M;
   r.rep = rep;
   const std::uint64_t data_seed = derive_seed(c.seed, {hash_name("data"), M, static_cast<std::uint64_t>(rep)});
-  SampleBlockSource source = [&model, data_seed](std::size_t first, std::size_t count, double* X, double* Y) {
-    model.draw_samples(data_seed, first, count, X, Y);
+  // The fit passes over the data once per degree, the known-b comparison once more, and drawing a
+  // sample is mostly phi at its N (N - 1) pairs: samples that fit in kMaxDrawnOnceBytes are drawn
+  // once and read back; larger ones are drawn again on every pass (memory flat in M). The values
+  // are the same either way (a sample's draws do not depend on its block).
+  const int N = model.N(), d = model.d();
+  const bool drawn_once = static_cast<double>(M) * N * (d + 1) * sizeof(double) <= kMaxDrawnOnceBytes;
+  arma::mat X;
+  arma::vec Y;
+  SampleBlockSource source = [&model, data_seed](std::size_t first, std::size_t count, double* Xb, double* Yb) {
+    model.draw_samples(data_seed, first, count, Xb, Yb);
   };
+  if (drawn_once) {
+    X.set_size(d, M * N);
+    Y.set_size(M * N);
+    constexpr std::size_t block = 256;
+#pragma omp parallel for schedule(static) num_threads(threads)
+    for (std::size_t first = 0; first < M; first += block)
+      model.draw_samples(data_seed, first, std::min(block, M - first), X.colptr(first * N), Y.memptr() + first * N);
+    source = in_memory_source(X, Y, N);
+  }
   AdaptiveSplineOptions opt = c.adapt;
   opt.lse.ridge = c.ridge;
   opt.lse.threads = threads;
-  const AdaptiveSplineFit fit = fit_adaptive_spline(a, b, model.A(), model.N(), model.d(), M, source, opt);
+  const AdaptiveSplineFit fit = fit_adaptive_spline(a, b, model.A(), N, d, M, source, opt);
   const std::uint64_t test_seed = derive_seed(c.seed, {hash_name("test"), M, static_cast<std::uint64_t>(rep)});
   const arma::vec u = model.draw_pair_interactions(test_seed, c.test_pairs);
   const arma::vec phi_u = phi_at(model, u, threads);
@@ -282,7 +302,7 @@ CellResult run_adaptive_cell(const Config& c, const PairwiseModel& model, double
     r.known_degree = c.degree;
     r.known_K = schedule_pieces(Schedule::plain, beta_eff, c.cK, M);
     const BSplineBasis basis(a, b, r.known_K, c.degree);
-    const PairwiseLseFit kf = fit_pairwise_lse(basis, model.A(), model.N(), model.d(), M, source, opt.lse);
+    const PairwiseLseFit kf = fit_pairwise_lse(basis, model.A(), N, d, M, source, opt.lse);
     r.known_error = test_error(u, phi_u, [&](double v) { return kf.phi_hat(v); }, threads).first;
   }
   r.status = cell_status(r.error, sel.flagged);
