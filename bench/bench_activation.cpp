@@ -1,6 +1,6 @@
 // Activation kernels on one thread: the C library's scalar functions (Activation::evaluate_libm,
-// the values before SLEEF) against the SLEEF block kernel (Activation::evaluate) at its 2-lane SSE2
-// and 4-lane AVX widths (the same bits; the studies take AVX where the CPU has it), on 4096
+// the values before SLEEF) against the SLEEF block kernel (Activation::evaluate) at its 2-lane SSE2,
+// 4-lane AVX and 8-lane AVX-512F widths (the same bits; the studies take the widest the CPU has), on 4096
 // interactions uniform in [-1.5, 1.5] (the bulk of u = X_1^T A X_2 after A's normalisation).
 // items_per_second is activation values per second; the ratio of the two rows is the speed-up.
 #include <benchmark/benchmark.h>
@@ -53,12 +53,20 @@ void activation_sleef(benchmark::State& state, Activation::VectorWidth width) {
 
 void BM_ActivationSleefSse2(benchmark::State& state) { activation_sleef(state, Activation::VectorWidth::sse2); }
 
-void BM_ActivationSleefAvx(benchmark::State& state) {
-  if (!Activation::cpu_has_avx()) {
-    state.SkipWithError("this CPU has no AVX");
+void activation_sleef_if_supported(benchmark::State& state, Activation::VectorWidth width, const char* name) {
+  if (!Activation::cpu_supports(width)) {
+    state.SkipWithError((std::string("this CPU has no ") + name).c_str());
     return;
   }
-  activation_sleef(state, Activation::VectorWidth::avx);
+  activation_sleef(state, width);
+}
+
+void BM_ActivationSleefAvx(benchmark::State& state) {
+  activation_sleef_if_supported(state, Activation::VectorWidth::avx, "AVX");
+}
+
+void BM_ActivationSleefAvx512(benchmark::State& state) {
+  activation_sleef_if_supported(state, Activation::VectorWidth::avx512, "AVX-512F");
 }
 
 }  // namespace
@@ -66,3 +74,4 @@ void BM_ActivationSleefAvx(benchmark::State& state) {
 BENCHMARK(BM_ActivationLibm)->DenseRange(0, std::size(kSpecs) - 1)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_ActivationSleefSse2)->DenseRange(0, std::size(kSpecs) - 1)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_ActivationSleefAvx)->DenseRange(0, std::size(kSpecs) - 1)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_ActivationSleefAvx512)->DenseRange(0, std::size(kSpecs) - 1)->Unit(benchmark::kMicrosecond);

@@ -220,11 +220,12 @@ TEST_CASE("activations: a value does not depend on its block, offset or split", 
     std::vector<double> whole(u.size());
     a.evaluate(u, whole);
     for (std::size_t k = 0; k < u.size(); ++k) REQUIRE(same_bits(whole[k], a(u[k])));
-    // Both vector widths (AVX only where the CPU has it; else the call is SSE2 again), and
-    // blocks of lengths 1..9 cycling, starting at offsets 0, 1, 2: every element lands at every
-    // lane position of either width and in a padded tail somewhere.
-    for (const auto width : {Activation::VectorWidth::sse2, Activation::VectorWidth::avx}) {
-      INFO((width == Activation::VectorWidth::avx ? "avx" : "sse2"));
+    // Every vector width the CPU runs, and blocks of lengths 1..9 cycling, starting at offsets
+    // 0, 1, 2: every element lands at every lane position of each width and in a padded tail.
+    for (const auto width : {Activation::VectorWidth::sse2, Activation::VectorWidth::avx,
+                             Activation::VectorWidth::avx512}) {
+      if (!Activation::cpu_supports(width)) continue;
+      INFO("vector width " << static_cast<int>(width));
       std::vector<double> at_width(u.size());
       a.evaluate(u, at_width, width);
       for (std::size_t k = 0; k < u.size(); ++k) REQUIRE(same_bits(at_width[k], whole[k]));
@@ -243,8 +244,9 @@ TEST_CASE("activations: a value does not depend on its block, offset or split", 
       for (std::size_t k = 0; k < u.size(); ++k) REQUIRE(same_bits(inplace[k], whole[k]));
     }
   }
-  // The machine this runs on: CI's x86-64 machines have AVX, so the 4-lane path is exercised.
-  WARN("CPU has AVX: " << (Activation::cpu_has_avx() ? "yes" : "no (only the SSE2 width was compared)"));
+  // Which widths this machine compared (CI's x86-64 machines have AVX and AVX-512F).
+  WARN("widths compared: SSE2" << (Activation::cpu_supports(Activation::VectorWidth::avx) ? ", AVX" : "")
+                               << (Activation::cpu_supports(Activation::VectorWidth::avx512) ? ", AVX-512F" : ""));
 }
 
 namespace {

@@ -134,12 +134,13 @@ Activation Activation::parse(std::string_view spec, std::uint64_t seed) {
 
 // ---- SIMD evaluation -------------------------------------------------------------------------
 // Every elementary function comes from SLEEF's deterministic ("cinz": no FMA, each lane computed
-// from its own element only) variants: 2-lane SSE2, which every x86-64 CPU has, or 4-lane AVX
-// where the CPU has it (chosen once at run time). The two widths give the same bits (SLEEF's
-// deterministic contract, checked in tests/test_activation_simd.cpp), and the arithmetic around
-// them mirrors evaluate_libm() operation for operation at either width (mul, add, sub in the same
-// order; no FMA: the AVX functions are compiled for AVX alone), so the width changes the speed,
-// never a value. The only difference from the C library values is the elementary functions.
+// from its own element only) variants: 2-lane SSE2, which every x86-64 CPU has, 4-lane AVX or
+// 8-lane AVX-512F, the widest the CPU has (chosen once at run time). All widths give the same bits
+// (SLEEF's deterministic contract, checked in tests/test_activation_simd.cpp), and the arithmetic
+// around them mirrors evaluate_libm() operation for operation at every width (mul, add, sub in the
+// same order; no FMA: SLEEF's AVX-512 variants without FMA, and the build's -ffp-contract=off keeps
+// the separate multiplies and adds), so the width changes the speed, never a value. The only
+// difference from the C library values is the elementary functions.
 namespace {
 
 inline __m128d vabs(__m128d x) noexcept { return _mm_andnot_pd(_mm_set1_pd(-0.0), x); }
@@ -205,6 +206,38 @@ template <Activation::Kind K>
   }
 }
 
+// The same operations on an 8-lane AVX-512F vector (SLEEF's variants without FMA).
+template <Activation::Kind K>
+[[gnu::target("avx512f")]] inline __m512d eval_vector(const Params& p, __m512d u) noexcept {
+  if constexpr (K == Activation::Kind::weierstrass) {
+    __m512d s = _mm512_setzero_pd();
+    for (std::size_t j = 0; j < p.amp.size(); ++j) {
+      const __m512d arg = _mm512_add_pd(_mm512_mul_pd(_mm512_set1_pd(p.freq[j]), u), _mm512_set1_pd(p.phase[j]));
+      s = _mm512_add_pd(s, _mm512_mul_pd(_mm512_set1_pd(p.amp[j]), Sleef_cinz_cosd8_u10avx512fnofma(arg)));
+    }
+    return s;
+  } else if constexpr (K == Activation::Kind::kink) {
+    const __m512d x = _mm512_sub_pd(u, _mm512_set1_pd(0.25));
+    const __m512d ax = _mm512_castsi512_pd(
+        _mm512_andnot_si512(_mm512_castpd_si512(_mm512_set1_pd(-0.0)), _mm512_castpd_si512(x)));  // |x|
+    return Sleef_cinz_powd8_u10avx512fnofma(ax, _mm512_set1_pd(p.b));
+  } else if constexpr (K == Activation::Kind::tanh) {
+    return Sleef_cinz_tanhd8_u10avx512fnofma(u);
+  } else if constexpr (K == Activation::Kind::softplus) {
+    const __mmask8 big = _mm512_cmp_pd_mask(u, _mm512_set1_pd(30.0), _CMP_GT_OQ);  // as _mm_cmpgt_pd
+    const __m512d lp = Sleef_cinz_log1pd8_u10avx512fnofma(Sleef_cinz_expd8_u10avx512fnofma(u));
+    return _mm512_mask_blend_pd(big, lp, u);
+  } else if constexpr (K == Activation::Kind::gelu) {
+    const __m512d neg = _mm512_castsi512_pd(
+        _mm512_xor_si512(_mm512_castpd_si512(u), _mm512_castpd_si512(_mm512_set1_pd(-0.0))));  // -u
+    const __m512d x = _mm512_div_pd(neg, _mm512_set1_pd(std::numbers::sqrt2));
+    return _mm512_mul_pd(_mm512_mul_pd(_mm512_set1_pd(0.5), u), Sleef_cinz_erfcd8_u15avx512fnofma(x));
+  } else {
+    static_assert(K == Activation::Kind::exp);
+    return Sleef_cinz_expd8_u10avx512fnofma(u);
+  }
+}
+
 // Full vectors, then the tail padded with copies of its last element into one more vector:
 // every element goes through the same vector code whatever its position.
 template <Activation::Kind K>
@@ -233,6 +266,20 @@ template <Activation::Kind K>
   }
 }
 
+template <Activation::Kind K>
+[[gnu::target("avx512f")]] void eval_block_avx512(const Params& p, const double* u, double* out,
+                                                  std::size_t n) noexcept {
+  constexpr std::size_t lanes = 8;
+  std::size_t k = 0;
+  for (; k + lanes <= n; k += lanes) _mm512_storeu_pd(out + k, eval_vector<K>(p, _mm512_loadu_pd(u + k)));
+  if (k < n) {
+    alignas(64) double in[lanes], res[lanes];
+    for (std::size_t l = 0; l < lanes; ++l) in[l] = u[std::min(k + l, n - 1)];
+    _mm512_store_pd(res, eval_vector<K>(p, _mm512_load_pd(in)));
+    for (std::size_t l = 0; k + l < n; ++l) out[k + l] = res[l];
+  }
+}
+
 using BlockFn = void (*)(const Params&, const double*, double*, std::size_t) noexcept;
 
 // One block evaluator per kind, in the order of Kind (bspline's entry is never used).
@@ -251,17 +298,30 @@ constexpr BlockFn kAvx[] = {nullptr,
                             eval_block_avx<Activation::Kind::gelu>,
                             eval_block_avx<Activation::Kind::exp>};
 static_assert(std::size(kSse2) == static_cast<std::size_t>(Activation::Kind::exp) + 1);
-static_assert(std::size(kAvx) == std::size(kSse2));
+constexpr BlockFn kAvx512[] = {nullptr,
+                               eval_block_avx512<Activation::Kind::weierstrass>,
+                               eval_block_avx512<Activation::Kind::kink>,
+                               eval_block_avx512<Activation::Kind::tanh>,
+                               eval_block_avx512<Activation::Kind::softplus>,
+                               eval_block_avx512<Activation::Kind::gelu>,
+                               eval_block_avx512<Activation::Kind::exp>};
+static_assert(std::size(kAvx) == std::size(kSse2) && std::size(kAvx512) == std::size(kSse2));
 
 }  // namespace
 
-bool Activation::cpu_has_avx() noexcept {
-  static const bool has = __builtin_cpu_supports("avx");
-  return has;
+bool Activation::cpu_supports(VectorWidth width) noexcept {
+  static const bool avx = __builtin_cpu_supports("avx"), avx512 = __builtin_cpu_supports("avx512f");
+  return width == VectorWidth::sse2 || (width == VectorWidth::avx && avx) || (width == VectorWidth::avx512 && avx512);
+}
+
+Activation::VectorWidth Activation::widest_vector() noexcept {
+  return cpu_supports(VectorWidth::avx512) ? VectorWidth::avx512
+         : cpu_supports(VectorWidth::avx)  ? VectorWidth::avx
+                                           : VectorWidth::sse2;
 }
 
 void Activation::evaluate(std::span<const double> u, std::span<double> out) const noexcept {
-  evaluate(u, out, cpu_has_avx() ? VectorWidth::avx : VectorWidth::sse2);
+  evaluate(u, out, widest_vector());
 }
 
 void Activation::evaluate(std::span<const double> u, std::span<double> out, VectorWidth width) const noexcept {
@@ -271,10 +331,11 @@ void Activation::evaluate(std::span<const double> u, std::span<double> out, Vect
     for (std::size_t k = 0; k < n; ++k) out[k] = evaluate_libm(u[k]);
     return;
   }
-  if (width == VectorWidth::avx && !cpu_has_avx()) width = VectorWidth::sse2;
+  if (!cpu_supports(width)) width = widest_vector();
   const Params p{amplitude_, frequency_, phase_, param_};
   const std::size_t kind = static_cast<std::size_t>(kind_);
-  (width == VectorWidth::avx ? kAvx : kSse2)[kind](p, u.data(), out.data(), n);
+  const BlockFn* table = width == VectorWidth::avx512 ? kAvx512 : width == VectorWidth::avx ? kAvx : kSse2;
+  table[kind](p, u.data(), out.data(), n);
 }
 
 double Activation::operator()(double u) const noexcept {

@@ -20,8 +20,9 @@
 //   tanh, softplus, gelu, exp: analytic (smoothness infinite).
 //
 // Evaluation (operator() and evaluate()) runs on SLEEF 3.5 vector functions, the deterministic
-// variants Sleef_cinz_*d4_u10avx (4 lanes) where the CPU has AVX and Sleef_cinz_*d2_u10sse2
-// (2 lanes, every x86-64) otherwise (erfc: _u15): each lane is computed from its own element
+// variants Sleef_cinz_*d8_u10avx512fnofma (8 lanes) where the CPU has AVX-512F,
+// Sleef_cinz_*d4_u10avx (4 lanes) where it has AVX, and Sleef_cinz_*d2_u10sse2 (2 lanes, every
+// x86-64) otherwise (erfc: _u15): each lane is computed from its own element
 // only, without FMA, so a value does not depend on its neighbours in a block, on the block's
 // length or split, on the vector width, nor on the CPU (SLEEF's deterministic variants of every
 // width give the same bits, and the arithmetic around them is the same IEEE operations at both
@@ -67,13 +68,15 @@ class Activation {
   /// fallback. Thread-safe (const, no state).
   void evaluate(std::span<const double> u, std::span<double> out) const noexcept;
 
-  /// SLEEF vector width: 2-lane SSE2 or 4-lane AVX. The two give the same bits.
-  enum class VectorWidth { sse2, avx };
-  /// evaluate() at a chosen width (avx falls back to sse2 on a CPU without AVX); evaluate()
-  /// itself takes avx when cpu_has_avx(). For the tests of the width contract and the benchmarks.
+  /// SLEEF vector width: 2-lane SSE2, 4-lane AVX, 8-lane AVX-512F. All give the same bits.
+  enum class VectorWidth { sse2, avx, avx512 };
+  /// evaluate() at a chosen width (one the CPU lacks falls back to widest_vector()); evaluate()
+  /// itself takes widest_vector(). For the tests of the width contract and the benchmarks.
   void evaluate(std::span<const double> u, std::span<double> out, VectorWidth width) const noexcept;
-  /// Whether this CPU runs AVX (checked once).
-  static bool cpu_has_avx() noexcept;
+  /// Whether this CPU runs `width` (checked once).
+  static bool cpu_supports(VectorWidth width) noexcept;
+  /// The widest width this CPU runs.
+  static VectorWidth widest_vector() noexcept;
 
   /// phi(u) through the C library (std::cos, std::pow, ...): the values before SLEEF, kept as the
   /// reference of tests/test_activation_simd.cpp and the scalar baseline of the benchmarks.
