@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# How a study's wall time scales with M, d and N: each cell's own `seconds` (cells.csv) on a log
+# grid, the slope of log seconds on log size fitted by `attnrate rate` (repetitions as seeds).
+#   bench/study_scaling.sh [ATTNRATE] [OUT] [THREADS]
+# Writes OUT/{M,d,N}/ (the studies) and OUT/{M,d,N}.csv (size, seconds, rep), prints each fit.
+set -euo pipefail
+attnrate=${1:-build/attnrate}
+out=${2:-results/scaling}
+threads=${3:-1}
+mkdir -p "$out"
+
+# seconds of every ok cell (at sample size M_ONLY if given): CSV rows size,seconds,rep from
+# cells.csv columns SIZE_COLUMN, seconds, rep
+table() {  # table CELLS SIZE_COLUMN [M_ONLY]
+  awk -F, -v col="$2" -v m="${3:-}" 'NR == 1 { for (i = 1; i <= NF; ++i) h[$i] = i; next }
+    $h["status"] == "ok" && (m == "" || $h["M"] == m) { print $h[col] "," $h["seconds"] "," $h["rep"] }' "$1"
+}
+
+# M: A known, default minimax-rate model, M from 4000 (below, a cell takes milliseconds).
+"$attnrate" study minimax-rate --M 4000:128000:x2 --seeds 4 --test-pairs 20000 --threads "$threads" \
+  --out "$out/M" >/dev/null
+{ echo "size,error,seed"; table "$out/M/cells.csv" M; } >"$out/M.csv"
+
+# d: A unknown (the joint fit), the rank-condition series at M = 4000.
+"$attnrate" study rank-condition --d-values 2,4,8,16,32 --seeds 3 --threads "$threads" --out "$out/d" >/dev/null
+{ echo "size,error,seed"; table "$out/d/cells.csv" d; } >"$out/d.csv"
+
+# N: A known at M = 16000, one minimax-rate study per N (a study needs two sample sizes).
+echo "size,error,seed" >"$out/N.csv"
+for N in 4 8 16 32; do
+  "$attnrate" study minimax-rate --N "$N" --M 8000,16000 --seeds 4 --test-pairs 20000 --threads "$threads" \
+    --out "$out/N/$N" >/dev/null
+  table "$out/N/$N/cells.csv" N 16000 >>"$out/N.csv"
+done
+
+for x in M d N; do
+  echo "== wall time per cell vs $x"
+  "$attnrate" rate --data "$out/$x.csv" --out "$out/rate-$x" | grep -i "slope" || true
+done
