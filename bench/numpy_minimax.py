@@ -1,11 +1,11 @@
 #!/usr/bin/env python3
-"""The default A-known minimax sweep written in numpy and scipy, against attnrate, in process CPU.
+"""An A-known minimax sweep written in numpy and scipy, against attnrate, in process CPU.
 
 The reference does per cell what `attnrate study minimax-rate` does: it draws M samples of N
 uniform tokens in [-1, 1]^d, forms every interaction u_ij = X_i^T A X_j (j != i), the outputs
 Y_i = mean_j phi(u_ij) + sigma eps with phi the Weierstrass series of attnrate's weierstrass:b (the
 same amplitudes, frequencies and phases), the features psi_i = mean_j B(u_ij) of the degree-floor(b)
-B-splines with K = ceil(c_K M^(1/(2b+1))) pieces on the interval of the 1e-4 and 1 - 1e-4
+B-splines with K = round(c_K M^(1/(2b+1))) pieces (halves away from zero, as attnrate) on the interval of the 1e-4 and 1 - 1e-4
 quantiles of u, solves the least squares, and scores the composed L2(rho) error on fresh test
 pairs. Its random draws are numpy's, so its errors are not attnrate's, only of the same size; the
 two fitted slopes are printed side by side as a check that both did the same job.
@@ -115,7 +115,7 @@ def main():
     a, b = np.quantile(np.einsum("td,de,te->t", x, A, y), [1e-4, 1 - 1e-4])
     errors = []
     for M in Ms:
-        K = math.ceil(o.cK * M ** (1.0 / (2 * o.b + 1)))
+        K = max(1, math.floor(o.cK * M ** (1.0 / (2 * o.b + 1)) + 0.5))
         errors.append([cell(M, N, d, A, sigma, terms, s, K, a, b, o.test_pairs, np.random.default_rng([M, rep]))
                        for rep in range(o.seeds)])
     numpy_cpu = time.process_time() - c0

@@ -2,18 +2,30 @@
 # How a study's wall time scales with M, d and N: each cell's own `seconds` (cells.csv) on a log
 # grid, the slope of log seconds on log size fitted by `attnrate rate` (repetitions as seeds).
 #   bench/study_scaling.sh [ATTNRATE] [OUT] [THREADS]
-# Writes OUT/{M,d,N}/ (the studies) and OUT/{M,d,N}.csv (size, seconds, rep), prints each fit.
+# Writes OUT/{M,d,N}/ (the studies) and OUT/{M,d,N}.csv (columns size,error,seed as `attnrate rate`
+# reads them: the size, the cell's seconds, its repetition), prints each fit. OUT must not exist
+# yet (a rerun into it would resume the studies and report the old seconds).
 set -euo pipefail
 attnrate=${1:-build/attnrate}
 out=${2:-results/scaling}
 threads=${3:-1}
+if [[ -e "$out" ]]; then
+  echo "study_scaling.sh: $out exists; give a new output directory" >&2
+  exit 2
+fi
 mkdir -p "$out"
 
-# seconds of every ok cell (at sample size M_ONLY if given): CSV rows size,seconds,rep from
-# cells.csv columns SIZE_COLUMN, seconds, rep
+# Rows size,seconds,rep of every ok cell of a cells.csv (at sample size M_ONLY if given); a CSV
+# reader, since cells.csv quotes fields that hold commas.
 table() {  # table CELLS SIZE_COLUMN [M_ONLY]
-  awk -F, -v col="$2" -v m="${3:-}" 'NR == 1 { for (i = 1; i <= NF; ++i) h[$i] = i; next }
-    $h["status"] == "ok" && (m == "" || $h["M"] == m) { print $h[col] "," $h["seconds"] "," $h["rep"] }' "$1"
+  python3 - "$@" <<'PY'
+import csv, sys
+cells, col = sys.argv[1], sys.argv[2]
+m = sys.argv[3] if len(sys.argv) > 3 else None
+for row in csv.DictReader(open(cells, newline="")):
+    if row["status"] == "ok" and (m is None or row["M"] == m):
+        print(f"{row[col]},{row['seconds']},{row['rep']}")
+PY
 }
 
 # M: A known, default minimax-rate model, M from 4000 (below, a cell takes milliseconds).
@@ -35,5 +47,5 @@ done
 
 for x in M d N; do
   echo "== wall time per cell vs $x"
-  "$attnrate" rate --data "$out/$x.csv" --out "$out/rate-$x" | grep -i "slope" || true
+  "$attnrate" rate --data "$out/$x.csv" --out "$out/rate-$x" | grep -i "slope"
 done

@@ -424,6 +424,7 @@ TEST_CASE("kernel ridge: normal equations, prediction, fallback, validation", "[
     CHECK(solver == "cholesky");
     CHECK(arma::norm((K + n * l * arma::eye(train.n(), train.n())) * al_l - y) < 1e-9 * arma::norm(y));
   }
-  CHECK_THROWS_AS(KernelRidgeSolver(K.cols(0, 9)), InputError);
+  const arma::mat not_square = K.cols(0, 9);
+  CHECK_THROWS_AS(KernelRidgeSolver(not_square), InputError);
   CHECK_THROWS_AS(many.solve(y.head(10), 1e-3), InputError);
 }

@@ -218,8 +218,8 @@ template <Activation::Kind K>
     return s;
   } else if constexpr (K == Activation::Kind::kink) {
     const __m512d x = _mm512_sub_pd(u, _mm512_set1_pd(0.25));
-    const __m512d ax = _mm512_castsi512_pd(
-        _mm512_andnot_si512(_mm512_castpd_si512(_mm512_set1_pd(-0.0)), _mm512_castpd_si512(x)));  // |x|
+    const __m512d ax = _mm512_castsi512_pd(  // |x|: the sign bit cleared, as vabs
+        _mm512_and_si512(_mm512_castpd_si512(x), _mm512_set1_epi64(0x7fffffffffffffffLL)));
     return Sleef_cinz_powd8_u10avx512fnofma(ax, _mm512_set1_pd(p.b));
   } else if constexpr (K == Activation::Kind::tanh) {
     return Sleef_cinz_tanhd8_u10avx512fnofma(u);

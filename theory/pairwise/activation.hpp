@@ -25,8 +25,8 @@
 // x86-64) otherwise (erfc: _u15): each lane is computed from its own element
 // only, without FMA, so a value does not depend on its neighbours in a block, on the block's
 // length or split, on the vector width, nor on the CPU (SLEEF's deterministic variants of every
-// width give the same bits, and the arithmetic around them is the same IEEE operations at both
-// widths; tests/test_activation_simd.cpp checks both). SLEEF documents the
+// width give the same bits, and the arithmetic around them is the same IEEE operations at every
+// width; tests/test_activation_simd.cpp checks every width the CPU runs). SLEEF documents the
 // error bounds (elementwise, for finite arguments; cos for |x| <= 1e299):
 //   cos, exp, pow, tanh, log1p: 1.0 ulp;  erfc: 1.5 ulp.
 // The arithmetic around them is the same sequence of IEEE operations as evaluate_libm(), so per

@@ -58,11 +58,13 @@ arma::vec kernel_ridge_coefficients(const arma::mat& K, const arma::vec& y, doub
 /// kernel_ridge_coefficients for many lambda on one Gram matrix, as a lambda search needs.
 /// Each solve copies K into one buffer kept across solves and factors it in place (LAPACK potrf,
 /// potrs): at n in the thousands a fresh n x n matrix per lambda costs page faults and copies
-/// comparable to the Cholesky itself. Holds a reference to K, which must outlive the solver.
+/// comparable to the Cholesky itself. Holds a reference to K, which must outlive the solver (a
+/// temporary K is refused at compile time). solve() writes the buffer: one solver per thread.
 class KernelRidgeSolver {
  public:
   /// K square (InputError otherwise).
   explicit KernelRidgeSolver(const arma::mat& K);
+  explicit KernelRidgeSolver(arma::mat&&) = delete;
   /// alpha = (K + n lambda I)^{-1} y with n = y.n_elem = K.n_rows; as kernel_ridge_coefficients.
   arma::vec solve(const arma::vec& y, double lambda, std::string* solver = nullptr);
 
