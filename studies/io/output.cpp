@@ -15,9 +15,7 @@
 
 #include "studies/io/input_file.hpp"
 
-#ifndef ATTNRATE_GIT_REVISION
-#define ATTNRATE_GIT_REVISION "unknown"
-#endif
+#include "git_revision.hpp"  // generated at build time: ATTNRATE_GIT_REVISION
 #ifndef ATTNRATE_VERSION
 #define ATTNRATE_VERSION "0"
 #endif
