@@ -310,7 +310,8 @@ static_assert(std::size(kAvx) == std::size(kSse2) && std::size(kAvx512) == std::
 }  // namespace
 
 bool Activation::cpu_supports(VectorWidth width) noexcept {
-  static const bool avx = __builtin_cpu_supports("avx"), avx512 = __builtin_cpu_supports("avx512f");
+  static const bool avx = (__builtin_cpu_init(), __builtin_cpu_supports("avx")),  // init: safe before main too
+      avx512 = __builtin_cpu_supports("avx512f");
   return width == VectorWidth::sse2 || (width == VectorWidth::avx && avx) || (width == VectorWidth::avx512 && avx512);
 }
 
