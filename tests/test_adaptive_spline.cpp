@@ -183,11 +183,17 @@ TEST_CASE("adaptive spline: samples drawn once in memory give the fit of samples
   SampleBlockSource streamed = [&model](std::size_t first, std::size_t count, double* X, double* Y) {
     model.draw_samples(7, first, count, X, Y);
   };
-  arma::mat X(spec.d, M * spec.N);
-  arma::vec Y(M * spec.N);
-  for (std::size_t first = 0; first < M; first += 100)  // blocks unlike the fit's own
-    model.draw_samples(7, first, std::min<std::size_t>(100, M - first), X.colptr(first * spec.N),
-                       Y.memptr() + first * spec.N);
+  arma::mat X;
+  arma::vec Y;
+  model.draw_samples_into(7, M, X, Y, 2);
+  // The same bits as drawing in blocks unlike its own, one thread.
+  arma::mat X100(spec.d, M * spec.N);
+  arma::vec Y100(M * spec.N);
+  for (std::size_t first = 0; first < M; first += 100)
+    model.draw_samples(7, first, std::min<std::size_t>(100, M - first), X100.colptr(first * spec.N),
+                       Y100.memptr() + first * spec.N);
+  CHECK(arma::approx_equal(X, X100, "absdiff", 0.0));
+  CHECK(arma::approx_equal(Y, Y100, "absdiff", 0.0));
   AdaptiveSplineOptions opt;
   opt.lse.threads = 2;
   const AdaptiveSplineFit a = fit_adaptive_spline(-2.5, 2.5, model.A(), spec.N, spec.d, M, streamed, opt);

@@ -2,14 +2,12 @@
 
 #include <algorithm>
 #include <chrono>
-#include <exception>
 #include <cmath>
 #include <fstream>
 #include <iostream>
 #include <limits>
 #include <optional>
 #include <sstream>
-#include <vector>
 
 #include "estimators/common/input_error.hpp"
 #include "estimators/pairwise_lse/adaptive_spline.hpp"
@@ -253,22 +251,7 @@ CellResult run_adaptive_cell(const Config& c, const PairwiseModel& model, double
     model.draw_samples(data_seed, first, count, Xb, Yb);
   };
   if (drawn_once) {
-    X.set_size(d, M * N);
-    Y.set_size(M * N);
-    constexpr std::size_t block = 256;
-    const std::size_t blocks = (M + block - 1) / block;
-    std::vector<std::exception_ptr> errors(blocks);  // an exception must not leave the parallel loop
-#pragma omp parallel for schedule(static) num_threads(threads)
-    for (std::size_t k = 0; k < blocks; ++k) {
-      const std::size_t first = k * block;
-      try {
-        model.draw_samples(data_seed, first, std::min(block, M - first), X.colptr(first * N), Y.memptr() + first * N);
-      } catch (...) {
-        errors[k] = std::current_exception();
-      }
-    }
-    for (const std::exception_ptr& e : errors)
-      if (e) std::rethrow_exception(e);
+    model.draw_samples_into(data_seed, M, X, Y, threads);
     source = in_memory_source(X, Y, N);
   }
   AdaptiveSplineOptions opt = c.adapt;

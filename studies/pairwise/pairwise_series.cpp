@@ -352,9 +352,9 @@ SeriesCell run_cell(const Series& s, const std::string& key, const PairwiseModel
   const std::uint64_t data_seed = derive_seed(c.seed, {hash_name("data"), skey, M, static_cast<std::uint64_t>(rep)});
   const std::uint64_t test_seed = derive_seed(c.seed, {hash_name("test"), skey, M, static_cast<std::uint64_t>(rep)});
   const int N = model.N(), d = model.d();
-  arma::mat X(d, M * N);
-  arma::vec Y(M * N);
-  model.draw_samples(data_seed, 0, M, X.memptr(), Y.memptr());
+  arma::mat X;
+  arma::vec Y;
+  model.draw_samples_into(data_seed, M, X, Y, threads);
   const arma::mat pairs = model.draw_token_pairs(test_seed, c.test_pairs);
   LseOptions lopt;
   lopt.threads = threads;

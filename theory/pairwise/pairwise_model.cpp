@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <exception>
 #include <vector>
 
 #include "estimators/common/input_error.hpp"
@@ -102,6 +103,27 @@ void PairwiseModel::draw_samples(std::uint64_t data_seed, std::size_t first, std
       y[i] = inv * sum + spec_.sigma * rng.normal();
     }
   }
+}
+
+void PairwiseModel::draw_samples_into(std::uint64_t data_seed, std::size_t M, arma::mat& X, arma::vec& Y,
+                                      int threads) const {
+  const std::size_t N = static_cast<std::size_t>(spec_.N);
+  X.set_size(spec_.d, M * N);
+  Y.set_size(M * N);
+  constexpr std::size_t block = 256;
+  const std::size_t blocks = (M + block - 1) / block;
+  std::vector<std::exception_ptr> errors(blocks);  // an exception must not leave the parallel loop
+#pragma omp parallel for schedule(static) num_threads(std::max(threads, 1))
+  for (std::size_t k = 0; k < blocks; ++k) {
+    const std::size_t first = k * block;
+    try {
+      draw_samples(data_seed, first, std::min(block, M - first), X.colptr(first * N), Y.memptr() + first * N);
+    } catch (...) {
+      errors[k] = std::current_exception();
+    }
+  }
+  for (const std::exception_ptr& e : errors)
+    if (e) std::rethrow_exception(e);
 }
 
 arma::mat PairwiseModel::draw_token_pairs(std::uint64_t seed, std::size_t T) const {
