@@ -5,10 +5,19 @@
 # Writes OUT/{M,d,N}/ (the studies) and OUT/{M,d,N}.csv (columns size,error,seed as `attnrate rate`
 # reads them: the size, the cell's seconds, its repetition), prints each fit. OUT must not exist
 # yet (a rerun into it would resume the studies and report the old seconds).
+# About 4 minutes on one thread; each fit's summary is also in OUT/rate-{M,d,N}/.
 set -euo pipefail
+if [[ ${1:-} == -h || ${1:-} == --help ]]; then
+  sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'
+  exit 0
+fi
 attnrate=${1:-build/attnrate}
 out=${2:-results/scaling}
 threads=${3:-1}
+if [[ ! -x "$attnrate" || -d "$attnrate" ]]; then
+  echo "study_scaling.sh: $attnrate is not an executable file (build it, or give its path first)" >&2
+  exit 2
+fi
 if [[ -e "$out" ]]; then
   echo "study_scaling.sh: $out exists; give a new output directory" >&2
   exit 2
