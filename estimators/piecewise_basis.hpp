@@ -125,10 +125,12 @@ class PiecewiseBasis {
     for (int q = 0; q < n; ++q) values[q] = v[q];
   }
 
-  /// Adds B_{j+q}(u) to out[j+q], q = 0..S (values_fixed fused with the scatter, so the values
-  /// stay in registers).
+  /// Adds scale * B_{j+q}(u) to out[j+q], q = 0..S (values_fixed fused with the scatter, so the
+  /// values stay in registers). The same bits as `out[j+q] += scale * v[q]` with v from values();
+  /// scale = 1 costs nothing (x * 1.0 == x is folded).
   template <int S>
-  [[gnu::always_inline]] void add_values_fixed(int j, double tau, double* __restrict out) const noexcept {
+  [[gnu::always_inline]] void add_values_fixed(int j, double tau, double* __restrict out,
+                                               double scale = 1.0) const noexcept {
     // Four functions per vector (one AVX register, or two SSE2 registers where AVX is absent:
     // the operations per lane are the same, so are the bits), then a pair, then a single one.
     // Same operations in the same order per function as values_fixed, so the same bits.
@@ -151,7 +153,7 @@ class PiecewiseBasis {
       // vector load that spans two earlier vector stores cannot be store-forwarded (a stall of
       // a dozen cycles per call, measured); element-wise adds forward.
       for (int q = 0; q < quads; ++q)
-        for (int l = 0; l < 4; ++l) o[4 * q + l] += v[q][l];
+        for (int l = 0; l < 4; ++l) o[4 * q + l] += scale * v[q][l];
     }
     if constexpr (pair > 0) {
       constexpr int q0 = 4 * quads;
@@ -163,13 +165,13 @@ class PiecewiseBasis {
         std::memcpy(&c, T + k * n + q0, sizeof(v2d));
         v = v * t + c;
       }
-      o[q0] += v[0];
-      o[q0 + 1] += v[1];
+      o[q0] += scale * v[0];
+      o[q0 + 1] += scale * v[1];
     }
     if constexpr (single > 0) {
       double last = T[S * n + n - 1];
       for (int k = S - 1; k >= 0; --k) last = last * tau + T[k * n + n - 1];
-      o[n - 1] += last;
+      o[n - 1] += scale * last;
     }
   }
 
@@ -186,10 +188,22 @@ class PiecewiseBasis {
 
   /// phi(u) and phi'(u) from a spline_table.
   void spline(const double* phi_table, int j, double tau, double& value, double& derivative) const noexcept {
-    const int n = s_ + 1;
-    const double* c = phi_table + static_cast<std::size_t>(j) * n;
-    double v = c[s_], dv = 0.0;
-    for (int k = s_ - 1; k >= 0; --k) {
+    spline_horner(phi_table, s_, j, tau, value, derivative);
+  }
+
+  /// spline() for a degree known at compile time (S == degree()): the same operations, unrolled.
+  template <int S>
+  [[gnu::always_inline]] void spline_fixed(const double* phi_table, int j, double tau, double& value,
+                                           double& derivative) const noexcept {
+    spline_horner(phi_table, S, j, tau, value, derivative);
+  }
+
+ private:
+  [[gnu::always_inline]] void spline_horner(const double* phi_table, int s, int j, double tau, double& value,
+                                            double& derivative) const noexcept {
+    const double* c = phi_table + static_cast<std::size_t>(j) * (s + 1);
+    double v = c[s], dv = 0.0;
+    for (int k = s - 1; k >= 0; --k) {
       dv = dv * tau + v;
       v = v * tau + c[k];
     }
@@ -197,7 +211,6 @@ class PiecewiseBasis {
     derivative = dv * inv_h_;
   }
 
- private:
   double a_, b_, inv_h_;
   int K_, s_;
   std::vector<double> table_;           // [piece][q][power]

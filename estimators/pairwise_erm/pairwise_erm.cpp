@@ -1,4 +1,5 @@
 #include "estimators/pairwise_erm/pairwise_erm.hpp"
+#include "estimators/pairwise_erm/erm_block_kernels.hpp"
 #include "estimators/piecewise_basis.hpp"
 
 #include <omp.h>
@@ -31,13 +32,6 @@ std::size_t chunk_count(int p, std::size_t blocks) {
   return std::max<std::size_t>(1, std::min(c, blocks));
 }
 
-// u = P_i . Q_j; one function so that all three passes compute bit-identical interactions.
-inline double interaction(const double* Pi, const double* Qj, int r) noexcept {
-  double u = 0.0;
-  for (int k = 0; k < r; ++k) u += Pi[k] * Qj[k];
-  return u;
-}
-
 // All interactions (nearly) equal: widen [a, b] about its centre (then treated as fixed).
 bool widen_if_degenerate(double& a, double& b) {
   const double width = b - a, scale = std::max(std::abs(a), std::abs(b));
@@ -66,7 +60,8 @@ class Evaluator {
   // `pieces` rather than o.pieces: the continuation in K builds one evaluator per stage.
   Evaluator(const arma::mat& X, const arma::vec& Y, int N, const ErmOptions& o, int pieces, double inv_ys)
       : X_(X), Y_(Y), N_(N), d_(static_cast<int>(X.n_rows)), r_(o.rank), M_(X.n_cols / N), K_(pieces),
-        s_(o.degree), p_(pieces + o.degree), B_(o.block_samples), inv_ys_(inv_ys), rcond_floor_(o.rcond_floor) {
+        s_(o.degree), p_(pieces + o.degree), B_(o.block_samples), inv_ys_(inv_ys), rcond_floor_(o.rcond_floor),
+        kernels_(select_erm_block_kernels(o.allow_avx2)) {
     blocks_ = (M_ + B_ - 1) / B_;
     chunks_ = chunk_count(p_, blocks_);
     threads_ = o.threads > 0 ? o.threads : omp_get_max_threads();
@@ -171,7 +166,7 @@ class Evaluator {
           for (int i = 0; i < N_; ++i)
             for (int j = 0; j < N_; ++j) {
               if (j == i) continue;
-              const double u = interaction(P(base + i), Q(base + j), r_);
+              const double u = projected_interaction(P(base + i), Q(base + j), r_);
               if (!std::isfinite(u)) part.finite = false;
               if (u < part.lo) {
                 part.lo = u;
@@ -199,13 +194,11 @@ class Evaluator {
   NormalEquations normal_equations_pass(const BSplineBasis& basis) {
     std::vector<PartialNormalEquations> parts(chunks_);
     const bool sparse = uses_sparse_accumulation(p_, N_, s_);
-    const double inv = 1.0 / (N_ - 1), a = basis.a(), b = basis.b();
     const PiecewiseBasis pb(basis);
 #pragma omp parallel num_threads(threads_)
     {
       std::vector<double> Psi(B_ * N_ * static_cast<std::size_t>(p_)), y(B_ * N_);
       std::vector<int> touched;
-      double vals[BSplineBasis::max_degree + 1];
 #pragma omp for schedule(dynamic, 1)
       for (std::size_t c = 0; c < chunks_; ++c) {
         PartialNormalEquations& part = parts[c];
@@ -215,25 +208,7 @@ class Evaluator {
         for (std::size_t bl = b0; bl < b1; ++bl) {
           const Span sp = block(bl);
           std::fill(Psi.begin(), Psi.begin() + sp.cols * p_, 0.0);
-          for (std::size_t s = 0; s < sp.count; ++s) {
-            const std::size_t base = sp.c0 + s * N_;
-            for (int i = 0; i < N_; ++i) {
-              double* col = Psi.data() + (s * N_ + i) * static_cast<std::size_t>(p_);
-              for (int j = 0; j < N_; ++j) {
-                if (j == i) continue;
-                double u = interaction(P(base + i), Q(base + j), r_);
-                if (u < a || u > b) {
-                  ++part.clamped;
-                  u = std::clamp(u, a, b);
-                }
-                int piece;
-                double tau;
-                pb.locate(u, piece, tau);
-                pb.values(piece, tau, vals);
-                for (int q = 0; q <= s_; ++q) col[piece + q] += inv * vals[q];
-              }
-            }
-          }
+          part.clamped += kernels_.features(pb, projected_block(sp), p_, Psi.data());
           for (std::size_t t = 0; t < sp.cols; ++t) y[t] = Y_[sp.c0 + t] * inv_ys_;
           add_feature_outer_products(Psi.data(), p_, sp.cols, sparse, part.G.memptr(), touched);
           const arma::mat Pm(Psi.data(), p_, sp.cols, false, true);
@@ -252,18 +227,16 @@ class Evaluator {
                      double& ga, double& gb) {
     struct S {
       arma::mat gUV;  // [dU | dV] sums, d x 2r
-      double rs = 0.0, ga = 0.0, gb = 0.0;
+      ResidualSums sums;
     };
     std::vector<S> parts(chunks_);
-    const double inv = 1.0 / (N_ - 1), a = basis.a(), b = basis.b(), inv_w = 1.0 / (b - a);
     const PiecewiseBasis pb(basis);
     const std::vector<double> phi_table = pb.spline_table(coef);
 #pragma omp parallel num_threads(threads_)
     {
       // Z (2r x cols): rows 0..r-1 sum_j w_ij Q_j for token i, rows r..2r-1 sum_i w_ij P_i for token j.
       const std::size_t r2 = 2 * static_cast<std::size_t>(r_);
-      std::vector<double> Z(B_ * N_ * r2);
-      std::vector<double> uu(N_), dph(N_);
+      std::vector<double> Z(B_ * N_ * r2), scratch(2 * static_cast<std::size_t>(N_));
 #pragma omp for schedule(dynamic, 1)
       for (std::size_t c = 0; c < chunks_; ++c) {
         S& part = parts[c];
@@ -272,39 +245,8 @@ class Evaluator {
         for (std::size_t bl = b0; bl < b1; ++bl) {
           const Span sp = block(bl);
           std::fill(Z.begin(), Z.begin() + sp.cols * r2, 0.0);
-          for (std::size_t s = 0; s < sp.count; ++s) {
-            const std::size_t base = sp.c0 + s * N_;
-            for (int i = 0; i < N_; ++i) {
-              const double* Pi = P(base + i);
-              double pred = 0.0;
-              for (int j = 0; j < N_; ++j) {
-                if (j == i) continue;
-                const double u = std::clamp(interaction(Pi, Q(base + j), r_), a, b);
-                int piece;
-                double tau, ph, dp;
-                pb.locate(u, piece, tau);
-                pb.spline(phi_table.data(), piece, tau, ph, dp);
-                pred += ph;
-                uu[j] = u;
-                dph[j] = dp;
-              }
-              const double res = Y_[base + i] * inv_ys_ - inv * pred;
-              part.rs += res * res;
-              double* zu = Z.data() + (s * N_ + i) * r2;
-              for (int j = 0; j < N_; ++j) {
-                if (j == i) continue;
-                const double w = res * dph[j];
-                const double* Qj = Q(base + j);
-                double* zv = Z.data() + (s * N_ + j) * r2 + r_;
-                for (int k = 0; k < r_; ++k) {
-                  zu[k] += w * Qj[k];
-                  zv[k] += w * Pi[k];
-                }
-                part.ga += w * (b - uu[j]) * inv_w;
-                part.gb += w * (uu[j] - a) * inv_w;
-              }
-            }
-          }
+          kernels_.residuals(pb, phi_table.data(), projected_block(sp), Y_.memptr() + sp.c0, inv_ys_, Z.data(),
+                             scratch.data(), part.sums);
           const arma::mat Xb(const_cast<double*>(X_.colptr(sp.c0)), d_, sp.cols, false, true);
           const arma::mat Zb(Z.data(), r2, sp.cols, false, true);
           part.gUV += Xb * Zb.t();
@@ -315,13 +257,15 @@ class Evaluator {
     rs = ga = gb = 0.0;
     for (const S& part : parts) {
       gUV += part.gUV;
-      rs += part.rs;
-      ga += part.ga;
-      gb += part.gb;
+      rs += part.sums.squared;
+      ga += part.sums.at_lower;
+      gb += part.sums.at_upper;
     }
     gU = gUV.cols(0, r_ - 1);
     gV = gUV.cols(r_, 2 * r_ - 1);
   }
+
+  ProjectedBlock projected_block(const Span& sp) const { return {PQ_.colptr(sp.c0), r_, N_, sp.count}; }
 
   const arma::mat& X_;
   const arma::vec& Y_;
@@ -331,6 +275,7 @@ class Evaluator {
   std::size_t B_, blocks_ = 0, chunks_ = 0;
   int threads_ = 1;
   double inv_ys_, rcond_floor_;
+  ErmBlockKernels kernels_;
   arma::mat PQ_;  // 2r x MN: P = U^T X (rows 0..r-1), Q = V^T X (rows r..2r-1)
   const double* P(std::size_t t) const noexcept { return PQ_.colptr(t); }
   const double* Q(std::size_t t) const noexcept { return PQ_.colptr(t) + r_; }
@@ -910,7 +855,7 @@ std::pair<double, double> trimmed_interaction_range(const arma::mat& X, int N, c
     for (arma::uword t0 = 0; t0 < count * N; t0 += N)
       for (int i = 0; i < N; ++i)
         for (int j = 0; j < N; ++j)
-          if (j != i) ext.push(interaction(PQ.colptr(t0 + i), PQ.colptr(t0 + j) + r, r));
+          if (j != i) ext.push(projected_interaction(PQ.colptr(t0 + i), PQ.colptr(t0 + j) + r, r));
   }
   return {ext.low.top(), ext.high.top()};
 }

@@ -144,6 +144,9 @@ struct ErmOptions {
   /// is refined with 2, 4, ... times as many pieces (warm start) and finally with `pieces`.
   /// Values >= pieces switch it off. See the header comment.
   int coarse_pieces = 0;
+  /// Use the AVX2 build of the per-block loops where the CPU has AVX2 (the same bits as the
+  /// baseline build; false forces the baseline, for tests).
+  bool allow_avx2 = true;
 };
 
 /// One stage of the continuation in K, for the run that is returned.

@@ -1,0 +1,145 @@
+#include "estimators/pairwise_erm/erm_block_kernels.hpp"
+
+#include <algorithm>
+
+namespace attnrate {
+namespace {
+
+template <int S>
+[[gnu::always_inline]] inline std::size_t features_t(const PiecewiseBasis& pb, const ProjectedBlock& blk, int p,
+                                                     double* __restrict Psi) {
+  const int N = blk.tokens, r = blk.rank;
+  const std::size_t r2 = 2 * static_cast<std::size_t>(r);
+  const double inv = 1.0 / (N - 1), a = pb.a(), b = pb.b();
+  std::size_t clamped = 0;
+  for (std::size_t s = 0; s < blk.count; ++s) {
+    const double* PQs = blk.PQ + s * N * r2;
+    for (int i = 0; i < N; ++i) {
+      double* col = Psi + (s * N + i) * static_cast<std::size_t>(p);
+      const double* Pi = PQs + i * r2;
+      for (int j = 0; j < N; ++j) {
+        if (j == i) continue;
+        double u = projected_interaction(Pi, PQs + j * r2 + r, r);
+        if (u < a || u > b) {
+          ++clamped;
+          u = std::clamp(u, a, b);
+        }
+        int piece;
+        double tau;
+        pb.locate(u, piece, tau);
+        pb.add_values_fixed<S>(piece, tau, col, inv);
+      }
+    }
+  }
+  return clamped;
+}
+
+template <int S>
+[[gnu::always_inline]] inline void residuals_t(const PiecewiseBasis& pb, const double* phi_table,
+                                               const ProjectedBlock& blk, const double* Y, double y_scale,
+                                               double* __restrict Z, double* __restrict scratch, ResidualSums& sums) {
+  const int N = blk.tokens, r = blk.rank;
+  const std::size_t r2 = 2 * static_cast<std::size_t>(r);
+  const double inv = 1.0 / (N - 1), a = pb.a(), b = pb.b(), inv_w = 1.0 / (b - a);
+  double* uu = scratch;
+  double* dph = scratch + N;
+  // Local sums (the same additions in the same order): through `sums` every add would wait for
+  // the store of the previous one.
+  double squared = sums.squared, at_lower = sums.at_lower, at_upper = sums.at_upper;
+  for (std::size_t s = 0; s < blk.count; ++s) {
+    const double* PQs = blk.PQ + s * N * r2;
+    for (int i = 0; i < N; ++i) {
+      const double* Pi = PQs + i * r2;
+      double pred = 0.0;
+      for (int j = 0; j < N; ++j) {
+        if (j == i) continue;
+        const double u = std::clamp(projected_interaction(Pi, PQs + j * r2 + r, r), a, b);
+        int piece;
+        double tau, ph, dp;
+        pb.locate(u, piece, tau);
+        pb.spline_fixed<S>(phi_table, piece, tau, ph, dp);
+        pred += ph;
+        uu[j] = u;
+        dph[j] = dp;
+      }
+      const double res = Y[s * N + i] * y_scale - inv * pred;
+      squared += res * res;
+      double* w = dph;  // w_j = r_i phi'(u_ij), in place
+      for (int j = 0; j < N; ++j) {
+        if (j == i) continue;
+        w[j] = res * dph[j];
+        double* zv = Z + (s * N + j) * r2 + r;
+        for (int k = 0; k < r; ++k) zv[k] += w[j] * Pi[k];
+        at_lower += w[j] * (b - uu[j]) * inv_w;
+        at_upper += w[j] * (uu[j] - a) * inv_w;
+      }
+      // Token i's row sums over j in a register (the same order of additions as j-outer).
+      double* zu = Z + (s * N + i) * r2;
+      for (int k = 0; k < r; ++k) {
+        double acc = zu[k];
+        for (int j = 0; j < N; ++j)
+          if (j != i) acc += w[j] * PQs[j * r2 + r + k];
+        zu[k] = acc;
+      }
+    }
+  }
+  sums = {squared, at_lower, at_upper};
+}
+
+// One body per target (see the header): a switch over the degree, each case fully inlined.
+#define ATTNRATE_ERM_FEATURES(S) features_t<S>(basis, block, p, Psi)
+#define ATTNRATE_ERM_RESIDUALS(S) residuals_t<S>(basis, phi_table, block, Y, y_scale, Z, scratch, sums)
+#define ATTNRATE_ERM_KERNELS(suffix, attribute)                                                                    \
+  attribute std::size_t features_##suffix(const PiecewiseBasis& basis, const ProjectedBlock& block, int p,         \
+                                          double* Psi) {                                                           \
+    switch (basis.degree()) {                                                                                      \
+      case 0: return ATTNRATE_ERM_FEATURES(0);                                                                     \
+      case 1: return ATTNRATE_ERM_FEATURES(1);                                                                     \
+      case 2: return ATTNRATE_ERM_FEATURES(2);                                                                     \
+      case 3: return ATTNRATE_ERM_FEATURES(3);                                                                     \
+      case 4: return ATTNRATE_ERM_FEATURES(4);                                                                     \
+      case 5: return ATTNRATE_ERM_FEATURES(5);                                                                     \
+      case 6: return ATTNRATE_ERM_FEATURES(6);                                                                     \
+      case 7: return ATTNRATE_ERM_FEATURES(7);                                                                     \
+      case 8: return ATTNRATE_ERM_FEATURES(8);                                                                     \
+      case 9: return ATTNRATE_ERM_FEATURES(9);                                                                     \
+      default: return ATTNRATE_ERM_FEATURES(10);                                                                   \
+    }                                                                                                              \
+  }                                                                                                                \
+  attribute void residuals_##suffix(const PiecewiseBasis& basis, const double* phi_table, const ProjectedBlock& block, \
+                                    const double* Y, double y_scale, double* Z, double* scratch, ResidualSums& sums) { \
+    switch (basis.degree()) {                                                                                      \
+      case 0: return ATTNRATE_ERM_RESIDUALS(0);                                                                    \
+      case 1: return ATTNRATE_ERM_RESIDUALS(1);                                                                    \
+      case 2: return ATTNRATE_ERM_RESIDUALS(2);                                                                    \
+      case 3: return ATTNRATE_ERM_RESIDUALS(3);                                                                    \
+      case 4: return ATTNRATE_ERM_RESIDUALS(4);                                                                    \
+      case 5: return ATTNRATE_ERM_RESIDUALS(5);                                                                    \
+      case 6: return ATTNRATE_ERM_RESIDUALS(6);                                                                    \
+      case 7: return ATTNRATE_ERM_RESIDUALS(7);                                                                    \
+      case 8: return ATTNRATE_ERM_RESIDUALS(8);                                                                    \
+      case 9: return ATTNRATE_ERM_RESIDUALS(9);                                                                    \
+      default: return ATTNRATE_ERM_RESIDUALS(10);                                                                  \
+    }                                                                                                              \
+  }
+
+ATTNRATE_ERM_KERNELS(baseline, )
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define ATTNRATE_HAVE_AVX2_VARIANT 1
+ATTNRATE_ERM_KERNELS(avx2, [[gnu::target("avx2")]])
+#endif
+#undef ATTNRATE_ERM_KERNELS
+#undef ATTNRATE_ERM_RESIDUALS
+#undef ATTNRATE_ERM_FEATURES
+
+}  // namespace
+
+ErmBlockKernels select_erm_block_kernels(bool allow_avx2) {
+#ifdef ATTNRATE_HAVE_AVX2_VARIANT
+  if (allow_avx2 && __builtin_cpu_supports("avx2")) return {features_avx2, residuals_avx2};
+#endif
+  (void)allow_avx2;
+  return {features_baseline, residuals_baseline};
+}
+
+}  // namespace attnrate
