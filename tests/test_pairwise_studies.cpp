@@ -283,6 +283,18 @@ TEST_CASE("dimension-free: slopes and spreads are those of the cells, with the r
   CHECK(q.at("details").at("M") == 400);
   CHECK(q.at("details").at("members") == nlohmann::json::array({1, 2, 30}));
   CHECK(q.at("details").at("outside_rank_condition") == nlohmann::json::array({30}));
+
+  // The same ratio over the members inside the rank condition at the largest M (d = 1, 2).
+  const auto inner = quantities_named(summary, "below-knee-spread");
+  REQUIRE(inner.size() == 1);
+  const auto& qi = inner[0];
+  INFO(qi.dump());
+  CHECK(qi.at("select") == nlohmann::json{{"activation", "bspline:3"}, {"series", "d"}});
+  const double m1 = median_at_largest.at(1), m2 = median_at_largest.at(2);
+  CHECK(qi.at("value").get<double>() == Approx(std::max(m1, m2) / std::min(m1, m2)).epsilon(1e-12));
+  CHECK(qi.at("ci_boot")[0].get<double>() >= 1.0);
+  CHECK(qi.at("details").at("members") == nlohmann::json::array({1, 2}));
+  CHECK(qi.at("details").at("inside_rank_condition") == nlohmann::json::array({1, 2}));
 }
 
 TEST_CASE("smoothness: one slope per activation, that of its cells, with A in the select keys", "[pairwise_study]") {

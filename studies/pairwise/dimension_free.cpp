@@ -184,18 +184,36 @@ nlohmann::json run_dimension_free(const Settings& settings, const StudyContext& 
         std::optional<Measurement> spread =
             spread_measurement(group, c, "dimfree." + activation_tag(act) + "." + factor + ".ratio", "spread",
                                {{"activation", act}, {"series", factor}});
+        // The members outside the rank condition at the largest M, where the bound adds r d log M / M.
+        nlohmann::json outside = nlohmann::json::array(), inside = nlohmann::json::array();
+        std::vector<const SeriesResult*> below_knee;
+        for (const SeriesResult* sr : group)
+          if (rank_regime(sr->series, Activation::parse(act).claimed_smoothness()).holds_at_largest()) {
+            below_knee.push_back(sr);
+            inside.push_back(sr->series.value);
+          } else {
+            outside.push_back(sr->series.value);
+          }
         if (spread) {
-          // The members outside the rank condition at the largest M, where the bound adds r d log M / M.
-          nlohmann::json outside = nlohmann::json::array();
-          for (const SeriesResult* sr : group)
-            if (!rank_regime(sr->series, Activation::parse(act).claimed_smoothness()).holds_at_largest())
-              outside.push_back(sr->series.value);
           spread->details["outside_rank_condition"] = outside;
           spread->details["figure"] = stem + ".png";
           note << "spread at the largest M " << short_number(spread->value) << "; ";
           summary["quantities"].push_back(to_json(*spread));
         } else {
           note << "no spread (a member has no usable cell at the largest M); ";
+        }
+        // The theorem's independence of d (N, r) holds only inside the rank condition: the same
+        // ratio over the members inside it at the largest M.
+        if (below_knee.size() >= 2) {
+          std::optional<Measurement> inner = spread_measurement(
+              below_knee, c, "dimfree." + activation_tag(act) + "." + factor + ".below-knee-ratio", "below-knee-spread",
+              {{"activation", act}, {"series", factor}});
+          if (inner) {
+            inner->details["inside_rank_condition"] = inside;
+            inner->details["figure"] = stem + ".png";
+            note << "below-knee spread " << short_number(inner->value) << "; ";
+            summary["quantities"].push_back(to_json(*inner));
+          }
         }
       }
       if (fig.series.empty()) continue;
@@ -226,6 +244,10 @@ StudyDefinition dimension_free_study() {
             "candidate space with the smallest test error)",
             {"activation", "series", "d", "N", "r"}},
            {"spread", "largest over smallest median error at the largest M across the series of one activation and factor",
+            {"activation", "series"}},
+           {"below-knee-spread",
+            "the spread over the members of the series inside the rank condition r d <= (M / log M)^(1/(2b+1)) at the "
+            "largest M (needs two such members)",
             {"activation", "series"}}},
           check_dimension_free,
           run_dimension_free};

@@ -7,6 +7,9 @@
 //   slope-erm  the same with the ERM's own error (no trimmed refit of the phi-step).
 //   spread     one per activation and varied factor with two or more series: the largest over
 //              the smallest median error at the largest M (select activation, series).
+//   below-knee-spread  the same over the members inside the rank condition
+//              r d <= (M / log M)^(1/(2b+1)) at the largest M, when there are two or more: the
+//              theorem's independence of d, N and r holds only there.
 
 #include "studies/study_definition.hpp"
 
