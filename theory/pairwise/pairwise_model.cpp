@@ -144,9 +144,18 @@ arma::vec PairwiseModel::draw_pair_interactions(std::uint64_t seed, std::size_t 
 
 std::pair<double, double> interaction_range(const PairwiseModel& model, std::uint64_t seed, std::size_t pairs,
                                             double tail) {
-  arma::vec u = arma::sort(model.draw_pair_interactions(seed, pairs));
-  const auto k = static_cast<arma::uword>(std::floor(tail * static_cast<double>(pairs - 1)));
-  return {u[k], u[u.n_elem - 1 - k]};
+  return interaction_ranges(model, seed, pairs, {tail}).front();
+}
+
+std::vector<std::pair<double, double>> interaction_ranges(const PairwiseModel& model, std::uint64_t seed,
+                                                          std::size_t pairs, const std::vector<double>& tails) {
+  const arma::vec u = arma::sort(model.draw_pair_interactions(seed, pairs));
+  std::vector<std::pair<double, double>> out;
+  for (double tail : tails) {
+    const auto k = static_cast<arma::uword>(std::floor(tail * static_cast<double>(pairs - 1)));
+    out.emplace_back(u[k], u[u.n_elem - 1 - k]);
+  }
+  return out;
 }
 
 }  // namespace attnrate

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "theory/pairwise/activation.hpp"
 #include "theory/pairwise/token_law.hpp"
@@ -89,5 +90,10 @@ class PairwiseModel {
 /// but Monte Carlo outliers. Interactions outside are clamped and counted.
 std::pair<double, double> interaction_range(const PairwiseModel& model, std::uint64_t seed, std::size_t pairs,
                                             double tail = 0.0);
+
+/// interaction_range for several tails from one draw: entry k equals
+/// interaction_range(model, seed, pairs, tails[k]).
+std::vector<std::pair<double, double>> interaction_ranges(const PairwiseModel& model, std::uint64_t seed,
+                                                          std::size_t pairs, const std::vector<double>& tails);
 
 }  // namespace attnrate
