@@ -8,8 +8,9 @@ trap 'rm -rf "$tmp"' EXIT
 # shellcheck source=tests/lib/check.sh
 source "$(dirname "$0")/lib/check.sh"  # check, expect, check_summary
 
-# --version: version and git revision (or "unknown" outside git), then one line per library.
-expect 0 "^attnrate [0-9]+\.[0-9]+\.[0-9]+ \(git ([0-9a-f]{12}|unknown)\)" -- "$bin" --version
+# --version: version and git revision ("-dirty" with uncommitted changes, "unknown" outside git),
+# then one line per library.
+expect 0 "^attnrate [0-9]+\.[0-9]+\.[0-9]+ \(git ([0-9a-f]{12}(-dirty)?|unknown)\)" -- "$bin" --version
 for lib in "Armadillo:" "BLAS/LAPACK:" "CLI11:" "toml\+\+:" "nlohmann json:" "Boost:" "MPI:"; do
   expect 0 "^$lib +[^ ]" -- "$bin" --version
 done
@@ -127,5 +128,11 @@ expect 2 "ragged.csv" -- "$bin" fit pairwise --data "$tmp/ragged.csv" --A "$tmp/
 printf '1,0\n0,1\n' >"$tmp/A2.csv"
 expect 2 "A2.csv" -- "$bin" fit pairwise --data "$tmp/data.csv" --A "$tmp/A2.csv" --knots 4 --out "$tmp/f.json"
 expect 2 "missing.csv" -- "$bin" fit pairwise --data "$tmp/missing.csv" --A "$tmp/data.A.csv" --knots 4 --out "$tmp/f.json"
+
+# A data-driven penalty at an end of the extended lambda grid is a warning on standard error
+# (first-key at N = 2 cannot be learned: GCV runs to the largest penalty), with the study's exit 0.
+expect 0 "^attnrate: warning: [0-9]+ of 8 data-driven ridge penalties ended at an end of the lambda grid" -- \
+  "$bin" study rfa-vs-mlp --n 125,250 --N 2 --seeds 2 --target first-key --threads 1 --out "$tmp/edge"
+grep -q '"at_edge": [1-9]' "$tmp/edge/summary.json" || { echo "FAIL: summary.json should count the penalties at the edge"; fail=$((fail + 1)); }
 
 check_summary

@@ -50,6 +50,15 @@ std::string shell_words(const std::string& line) {
 }
 }  // namespace
 
+TEST_CASE("summary_warnings: penalties at the grid's end are named with their count", "[summary]") {
+  CHECK(summary_warnings(nlohmann::json::object()).empty());
+  CHECK(summary_warnings({{"lambda_at_grid_edge", {{"choices", 40}, {"at_edge", 0}}}}).empty());
+  const auto w = summary_warnings({{"lambda_at_grid_edge", {{"choices", 40}, {"at_edge", 3}}}});
+  REQUIRE(w.size() == 1);
+  CHECK(w[0].rfind("3 of 40 data-driven ridge penalties ended at an end of the lambda grid", 0) == 0);
+  CHECK(w[0].find("lambda_at_edge") != std::string::npos);
+}
+
 TEST_CASE("shell_command_line: the shell reads back the same words", "[summary]") {
   const std::vector<std::string> words = {"plain", "two words", "it's", "$HOME", "a;b", "*", "", "x=1", "tab\there",
                                           "back\\slash", "\"dq\"", "new\nline"};

@@ -32,6 +32,7 @@
 #include "studies/io/shell_quote.hpp"
 #include "studies/registry.hpp"
 #include "studies/sweep/distributed.hpp"
+#include "studies/sweep/study_summary.hpp"
 #include "studies/sweep/sweep.hpp"
 #include "studies/verify/report.hpp"
 #include "studies/verify/verify.hpp"
@@ -58,11 +59,14 @@ std::string interval_text(const nlohmann::json& c, const char* key) {
 }
 
 void print_claims(const nlohmann::json& summary) {
-  for (const auto& c : summary.at("claims"))
+  for (const auto& c : summary.at("claims")) {
     std::cout << std::left << std::setw(44) << c.at("id").get<std::string>() << " " << claim_theory_text(c)
               << "  measured " << number_text(c, "measured") << "  CI_t " << interval_text(c, "ci_t") << "  CI_boot "
               << interval_text(c, "ci_boot") << "  tolerance " << number_text(c, "tolerance") << "  -> "
               << c.at("verdict").get<std::string>() << "\n";
+    for (const auto& w : c.value("warnings", nlohmann::json::array()))
+      std::cerr << "attnrate: warning: " << c.at("id").get<std::string>() << ": " << w.get<std::string>() << "\n";
+  }
 }
 
 // What a study measured, one line per measurement.
@@ -349,6 +353,7 @@ int run_cli(int argc, char** argv) {
       const nlohmann::json summary = def.run(*settings, ctx);
       outputs.commit();
       print_quantities(summary);
+      for (const std::string& w : summary_warnings(summary)) std::cerr << "attnrate: warning: " << w << "\n";
       std::cout << "results in " << out << "/ (summary.json, cells.csv, figures)\n";
       if (summary.value("quantities", nlohmann::json::array()).empty()) {
         std::cerr << "attnrate: no quantity could be measured"

@@ -47,4 +47,17 @@ nlohmann::json finish_summary(nlohmann::json summary, std::chrono::steady_clock:
   return summary;
 }
 
+std::vector<std::string> summary_warnings(const nlohmann::json& summary) {
+  std::vector<std::string> out;
+  const auto edges = summary.find("lambda_at_grid_edge");
+  if (edges != summary.end() && edges->is_object()) {
+    const auto at_edge = edges->value("at_edge", std::uint64_t{0}), choices = edges->value("choices", std::uint64_t{0});
+    if (at_edge > 0)
+      out.push_back(std::to_string(at_edge) + " of " + std::to_string(choices) +
+                    " data-driven ridge penalties ended at an end of the lambda grid, extended by 4 decades "
+                    "(cells.csv: lambda_at_edge); the best penalty may lie beyond it");
+  }
+  return out;
+}
+
 }  // namespace attnrate

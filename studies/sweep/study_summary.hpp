@@ -4,6 +4,7 @@
 #include <chrono>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
 #include "studies/io/output.hpp"
 #include "studies/io/settings.hpp"
@@ -25,6 +26,11 @@ nlohmann::json start_summary(const std::string& study, const nlohmann::json& par
 
 /// Writes the table as ctx.out/cells.csv.
 void write_cells_csv(const CsvTable& table, const StudyContext& ctx);
+
+/// What a reader of a finished study should not miss, one sentence each (the console prints them
+/// as warnings, verify's reports beside the claim): data-driven ridge penalties that ended at an
+/// end of the extended lambda grid ("lambda_at_grid_edge" with at_edge > 0).
+std::vector<std::string> summary_warnings(const nlohmann::json& summary);
 
 /// Adds "wall_seconds" (since t0) and "build" to the summary, writes it as ctx.out/summary.json
 /// and returns it.

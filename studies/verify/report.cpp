@@ -94,6 +94,7 @@ std::string verify_report_markdown(const nlohmann::json& s) {
       << interval(c, "ci_boot") << ", tolerance " << num(c.value("tolerance", nlohmann::json())) << ", max CI width "
       << num(c.value("max_ci_width", nlohmann::json())) << "\n";
     if (c.contains("error")) o << "- error: " << c.at("error").get<std::string>() << "\n";
+    for (const auto& w : c.value("warnings", nlohmann::json::array())) o << "- warning: " << w.get<std::string>() << "\n";
     o << "- wall time " << num(c.at("wall_seconds"), 3) << " s; rerun: `" << c.at("rerun").get<std::string>() << "`\n";
     if (c.contains("figure")) o << "\n![" << c.at("id").get<std::string>() << "](" << c.at("figure").get<std::string>() << ")\n";
     o << "\n";
@@ -142,6 +143,8 @@ std::string verify_report_html(const nlohmann::json& s, const std::filesystem::p
     if (c.contains("note")) o << "<li>note: " << html_escape(c.at("note").get<std::string>()) << "</li>";
     o << "<li>defined at " << html_escape(c.value("defined_at", std::string("-"))) << "</li>";
     if (c.contains("error")) o << "<li>error: " << html_escape(c.at("error").get<std::string>()) << "</li>";
+    for (const auto& w : c.value("warnings", nlohmann::json::array()))
+      o << "<li>warning: " << html_escape(w.get<std::string>()) << "</li>";
     o << "<li>parameters: <code>" << html_escape(c.at("parameters").dump()) << "</code></li>";
     if (c.contains("study_parameters") && c.at("study_parameters").contains("seed"))
       o << "<li>seed: " << html_escape(c.at("study_parameters").at("seed").dump()) << "</li>";

@@ -224,6 +224,7 @@ nlohmann::json run_verify(const VerifyOptions& opt) {
     if (r.summary.contains("parameters")) e["study_parameters"] = r.summary.at("parameters");
     e["rerun"] = rerun;
     e["wall_seconds"] = r.seconds;
+    if (const auto warnings = summary_warnings(r.summary); !warnings.empty()) e["warnings"] = warnings;
     e["directory"] = std::filesystem::relative(r.dir, opt.out).string();
     // The measurement's own figure, else the study's.
     std::string figure;
