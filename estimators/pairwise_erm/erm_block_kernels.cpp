@@ -87,40 +87,30 @@ template <int S>
 }
 
 // One body per target (see the header): a switch over the degree, each case fully inlined.
+#define ATTNRATE_ERM_DEGREE_SWITCH(CALL) \
+  switch (basis.degree()) {               \
+    case 0: return CALL(0);               \
+    case 1: return CALL(1);               \
+    case 2: return CALL(2);               \
+    case 3: return CALL(3);               \
+    case 4: return CALL(4);               \
+    case 5: return CALL(5);               \
+    case 6: return CALL(6);               \
+    case 7: return CALL(7);               \
+    case 8: return CALL(8);               \
+    case 9: return CALL(9);               \
+    default: return CALL(10);             \
+  }
 #define ATTNRATE_ERM_FEATURES(S) features_t<S>(basis, block, p, Psi)
 #define ATTNRATE_ERM_RESIDUALS(S) residuals_t<S>(basis, phi_table, block, Y, y_scale, Z, scratch, sums)
-#define ATTNRATE_ERM_KERNELS(suffix, attribute)                                                                    \
-  attribute std::size_t features_##suffix(const PiecewiseBasis& basis, const ProjectedBlock& block, int p,         \
-                                          double* Psi) {                                                           \
-    switch (basis.degree()) {                                                                                      \
-      case 0: return ATTNRATE_ERM_FEATURES(0);                                                                     \
-      case 1: return ATTNRATE_ERM_FEATURES(1);                                                                     \
-      case 2: return ATTNRATE_ERM_FEATURES(2);                                                                     \
-      case 3: return ATTNRATE_ERM_FEATURES(3);                                                                     \
-      case 4: return ATTNRATE_ERM_FEATURES(4);                                                                     \
-      case 5: return ATTNRATE_ERM_FEATURES(5);                                                                     \
-      case 6: return ATTNRATE_ERM_FEATURES(6);                                                                     \
-      case 7: return ATTNRATE_ERM_FEATURES(7);                                                                     \
-      case 8: return ATTNRATE_ERM_FEATURES(8);                                                                     \
-      case 9: return ATTNRATE_ERM_FEATURES(9);                                                                     \
-      default: return ATTNRATE_ERM_FEATURES(10);                                                                   \
-    }                                                                                                              \
-  }                                                                                                                \
+#define ATTNRATE_ERM_KERNELS(suffix, attribute)                                                                     \
+  attribute std::size_t features_##suffix(const PiecewiseBasis& basis, const ProjectedBlock& block, int p,          \
+                                          double* Psi) {                                                            \
+    ATTNRATE_ERM_DEGREE_SWITCH(ATTNRATE_ERM_FEATURES)                                                               \
+  }                                                                                                                 \
   attribute void residuals_##suffix(const PiecewiseBasis& basis, const double* phi_table, const ProjectedBlock& block, \
                                     const double* Y, double y_scale, double* Z, double* scratch, ResidualSums& sums) { \
-    switch (basis.degree()) {                                                                                      \
-      case 0: return ATTNRATE_ERM_RESIDUALS(0);                                                                    \
-      case 1: return ATTNRATE_ERM_RESIDUALS(1);                                                                    \
-      case 2: return ATTNRATE_ERM_RESIDUALS(2);                                                                    \
-      case 3: return ATTNRATE_ERM_RESIDUALS(3);                                                                    \
-      case 4: return ATTNRATE_ERM_RESIDUALS(4);                                                                    \
-      case 5: return ATTNRATE_ERM_RESIDUALS(5);                                                                    \
-      case 6: return ATTNRATE_ERM_RESIDUALS(6);                                                                    \
-      case 7: return ATTNRATE_ERM_RESIDUALS(7);                                                                    \
-      case 8: return ATTNRATE_ERM_RESIDUALS(8);                                                                    \
-      case 9: return ATTNRATE_ERM_RESIDUALS(9);                                                                    \
-      default: return ATTNRATE_ERM_RESIDUALS(10);                                                                  \
-    }                                                                                                              \
+    ATTNRATE_ERM_DEGREE_SWITCH(ATTNRATE_ERM_RESIDUALS)                                                              \
   }
 
 ATTNRATE_ERM_KERNELS(baseline, )
@@ -131,6 +121,7 @@ ATTNRATE_ERM_KERNELS(avx2, [[gnu::target("avx2")]])
 #undef ATTNRATE_ERM_KERNELS
 #undef ATTNRATE_ERM_RESIDUALS
 #undef ATTNRATE_ERM_FEATURES
+#undef ATTNRATE_ERM_DEGREE_SWITCH
 
 }  // namespace
 
