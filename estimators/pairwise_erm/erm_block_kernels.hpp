@@ -6,7 +6,7 @@
 // Each kernel is compiled once per spline degree (the s+1 basis values stay in registers) and
 // twice per target: AVX2 where the CPU has it (chosen at run time), the x86-64 baseline
 // otherwise. Neither contracts a*b+c and every lane does the same IEEE operations, so both
-// targets give the same bits (tests/test_pairwise_erm.cpp checks it through ErmOptions).
+// targets give the same bits (tests/test_erm_block_kernels.cpp checks both at every degree).
 #include <cstddef>
 
 #include "estimators/piecewise_basis.hpp"
