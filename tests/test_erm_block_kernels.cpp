@@ -1,5 +1,6 @@
-// The joint fit's per-block loops against brute force over de Boor's basis (BSplineBasis), and
-// their AVX2 build against the baseline build, bit for bit, at every degree.
+// The joint fit's per-block loops against brute force over de Boor's basis (BSplineBasis),
+// against the scalar loops they replaced (bit for bit), and their AVX2 build against the
+// baseline build, bit for bit, at every degree.
 #include <catch2/catch.hpp>
 #include <algorithm>
 #include <cmath>
@@ -122,7 +123,106 @@ TEST_CASE("joint-fit residual pass equals brute force: residuals, interval sums,
   }
 }
 
+namespace {
+
+// The scalar loops the kernels replaced, as they were: the kernels must give their bits.
+std::size_t reference_features(const PiecewiseBasis& pb, const Block& blk, int p, std::vector<double>& Psi) {
+  const double inv = 1.0 / (blk.N - 1), a = pb.a(), b = pb.b();
+  double vals[BSplineBasis::max_degree + 1];
+  std::size_t clamped = 0;
+  for (std::size_t s = 0; s < blk.count; ++s)
+    for (int i = 0; i < blk.N; ++i) {
+      double* col = Psi.data() + (s * blk.N + i) * static_cast<std::size_t>(p);
+      for (int j = 0; j < blk.N; ++j) {
+        if (j == i) continue;
+        double u = projected_interaction(blk.P(s * blk.N + i), blk.Q(s * blk.N + j), blk.r);
+        if (u < a || u > b) {
+          ++clamped;
+          u = std::clamp(u, a, b);
+        }
+        int piece;
+        double tau;
+        pb.locate(u, piece, tau);
+        pb.values(piece, tau, vals);
+        for (int q = 0; q <= pb.degree(); ++q) col[piece + q] += inv * vals[q];
+      }
+    }
+  return clamped;
+}
+
+ResidualSums reference_residuals(const PiecewiseBasis& pb, const std::vector<double>& table, const Block& blk,
+                                 double y_scale, std::vector<double>& Z) {
+  const int N = blk.N, r = blk.r;
+  const std::size_t r2 = 2 * static_cast<std::size_t>(r);
+  const double inv = 1.0 / (N - 1), a = pb.a(), b = pb.b(), inv_w = 1.0 / (b - a);
+  std::vector<double> uu(N), dph(N);
+  ResidualSums sums;
+  for (std::size_t s = 0; s < blk.count; ++s)
+    for (int i = 0; i < N; ++i) {
+      const double* Pi = blk.P(s * N + i);
+      double pred = 0.0;
+      for (int j = 0; j < N; ++j) {
+        if (j == i) continue;
+        const double u = std::clamp(projected_interaction(Pi, blk.Q(s * N + j), r), a, b);
+        int piece;
+        double tau, ph, dp;
+        pb.locate(u, piece, tau);
+        pb.spline(table.data(), piece, tau, ph, dp);
+        pred += ph;
+        uu[j] = u;
+        dph[j] = dp;
+      }
+      const double res = blk.Y[s * N + i] * y_scale - inv * pred;
+      sums.squared += res * res;
+      double* zu = Z.data() + (s * N + i) * r2;
+      for (int j = 0; j < N; ++j) {
+        if (j == i) continue;
+        const double w = res * dph[j];
+        const double* Qj = blk.Q(s * N + j);
+        double* zv = Z.data() + (s * N + j) * r2 + r;
+        for (int k = 0; k < r; ++k) {
+          zu[k] += w * Qj[k];
+          zv[k] += w * Pi[k];
+        }
+        sums.at_lower += w * (b - uu[j]) * inv_w;
+        sums.at_upper += w * (uu[j] - a) * inv_w;
+      }
+    }
+  return sums;
+}
+
+}  // namespace
+
+TEST_CASE("joint-fit loops give the bits of the scalar loops they replaced", "[erm][reproducibility]") {
+  const Block blk = random_block(9);
+  for (bool avx2 : {true, false}) {
+    const ErmBlockKernels k = select_erm_block_kernels(avx2);
+    for (int degree = 1; degree <= BSplineBasis::max_degree; ++degree) {
+      const BSplineBasis basis(-0.9, 1.1, 9, degree);
+      const PiecewiseBasis pb(basis);
+      const int p = basis.size();
+      std::vector<double> P1(static_cast<std::size_t>(p) * blk.count * blk.N, 0.0), P2 = P1;
+      INFO("degree " << degree << ", AVX2 allowed " << avx2);
+      CHECK(k.features(pb, blk.view(), p, P1.data()) == reference_features(pb, blk, p, P2));
+      CHECK(P1 == P2);
+      arma::vec coef(p);
+      Rng rng(derive_seed(10, {static_cast<std::uint64_t>(degree)}));
+      for (double& c : coef) c = rng.normal();
+      const std::vector<double> table = pb.spline_table(coef);
+      std::vector<double> Z1(2 * blk.r * blk.count * blk.N, 0.0), Z2 = Z1, scratch(2 * blk.N);
+      ResidualSums s1;
+      k.residuals(pb, table.data(), blk.view(), blk.Y.data(), 0.9, Z1.data(), scratch.data(), s1);
+      const ResidualSums s2 = reference_residuals(pb, table, blk, 0.9, Z2);
+      CHECK(Z1 == Z2);
+      CHECK(s1.squared == s2.squared);
+      CHECK(s1.at_lower == s2.at_lower);
+      CHECK(s1.at_upper == s2.at_upper);
+    }
+  }
+}
+
 TEST_CASE("AVX2 and baseline builds of the joint-fit loops give the same bits", "[erm][reproducibility]") {
+  if (!__builtin_cpu_supports("avx2")) WARN("this CPU has no AVX2: both calls run the baseline build");
   const Block blk = random_block(7);
   const ErmBlockKernels fast = select_erm_block_kernels(true), base = select_erm_block_kernels(false);
   for (int degree = 0; degree <= BSplineBasis::max_degree; ++degree) {

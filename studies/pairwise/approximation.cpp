@@ -138,35 +138,42 @@ Cell from_json(const nlohmann::json& j) {
 }
 
 nlohmann::json run_approximation(const Config& c, const Settings& settings, const StudyContext& ctx) {
-  // One model per activation and repetition, and its two ranges, drawn by the first cell that
-  // needs them. Each repetition draws its own A (the same for every activation): the constant of
-  // the power law depends on the law of u = x^T A y, and with one A for all repetitions that
+  // Each repetition draws its own A (phi stays the same: its seed does not depend on the
+  // repetition, which matters for bspline:P, whose coefficients are drawn): the constant of the
+  // power law depends on the law of u = x^T A y, and with one A for all repetitions that
   // dependence was invisible to the interval (a Weierstrass exponent 0.13 low at one seed, with a
-  // t-interval 0.05 wide). Across A the interval covers it.
-  struct Truth {
-    std::unique_ptr<LazyValue<PairwiseModel>> model;
+  // t-interval 0.05 wide). Across A the interval covers it. Everything is drawn by the first cell
+  // that needs it.
+  struct Repetition {
+    std::unique_ptr<LazyValue<arma::mat>> A;
     // The spline's interval (1e-5 tail quantiles) and the central one of the error (1%), from one
-    // draw of 10^6 interactions.
+    // draw of 10^6 interactions: they depend on A and the token law, not on phi.
     std::unique_ptr<LazyValue<std::vector<std::pair<double, double>>>> ranges;
   };
-  std::vector<Truth> truths;  // [activation * seeds + rep]
+  std::vector<std::unique_ptr<LazyValue<PairwiseModel>>> models;  // [activation * seeds + rep]
+  std::vector<Repetition> reps(static_cast<std::size_t>(c.seeds));
+  for (int rep = 0; rep < c.seeds; ++rep) {
+    const auto r = static_cast<std::uint64_t>(rep);
+    reps[r].A = std::make_unique<LazyValue<arma::mat>>([&c, r] {
+      Rng rng(derive_seed(c.seed, {hash_name("model"), r, hash_name("A")}));
+      return draw_low_rank_A(TokenLaw::parse(c.model.tokens), c.model.d, c.model.r, rng);
+    });
+  }
   for (const auto& a : c.activations)
     for (int rep = 0; rep < c.seeds; ++rep) {
       PairwiseModelSpec spec = c.model;
       spec.activation = a;
-      const auto r = static_cast<std::uint64_t>(rep);
-      Truth t;
-      t.model = std::make_unique<LazyValue<PairwiseModel>>(
-          [spec, &c, r] { return PairwiseModel(spec, derive_seed(c.seed, {hash_name("model"), r})); });
-      const LazyValue<PairwiseModel>& model = *t.model;
-      t.ranges = std::make_unique<LazyValue<std::vector<std::pair<double, double>>>>([&model, &c, r] {
-        return interaction_ranges(model.get(), derive_seed(c.seed, {hash_name("range"), r}), 1000000, {1e-5, 0.01});
-      });
-      truths.push_back(std::move(t));
+      const LazyValue<arma::mat>& A = *reps[static_cast<std::size_t>(rep)].A;
+      models.push_back(std::make_unique<LazyValue<PairwiseModel>>(
+          [spec, &c, &A] { return PairwiseModel(spec, derive_seed(c.seed, {hash_name("model")}), A.get()); }));
     }
-  const auto truth_of = [&truths, &c](const Cell& cell) -> const Truth& {
-    return truths[cell.activation * static_cast<std::size_t>(c.seeds) + static_cast<std::size_t>(cell.rep)];
-  };
+  for (int rep = 0; rep < c.seeds; ++rep) {
+    const auto r = static_cast<std::uint64_t>(rep);
+    const LazyValue<PairwiseModel>& model = *models[r];  // the first activation's: any has this A
+    reps[r].ranges = std::make_unique<LazyValue<std::vector<std::pair<double, double>>>>([&model, &c, r] {
+      return interaction_ranges(model.get(), derive_seed(c.seed, {hash_name("range"), r}), 1000000, {1e-5, 0.01});
+    });
+  }
   nlohmann::json params = parameters_json(settings);
   params["degrees_used"] = c.degrees;
   SweepSpec sweep = sweep_spec("approximation", params);
@@ -181,9 +188,10 @@ nlohmann::json run_approximation(const Config& c, const Settings& settings, cons
       ctx, sweep,
       [&](std::size_t i, int threads) {
         Cell cell = coords[i];
-        const Truth& truth = truth_of(cell);
-        const PairwiseModel& model = truth.model->get();
-        const auto [a, b] = truth.ranges->get()[0];
+        const PairwiseModel& model =
+            models[cell.activation * static_cast<std::size_t>(c.seeds) + static_cast<std::size_t>(cell.rep)]->get();
+        const std::vector<std::pair<double, double>>& ranges = reps[static_cast<std::size_t>(cell.rep)].ranges->get();
+        const auto [a, b] = ranges[0];
         const BSplineBasis basis(a, b, static_cast<int>(cell.K), c.degrees[cell.activation]);
         // A, data and test pairs depend on the repetition only: the K of one repetition are paired.
         const std::uint64_t data_seed = derive_seed(c.seed, {hash_name("data"), static_cast<std::uint64_t>(cell.rep)});
@@ -199,7 +207,7 @@ nlohmann::json run_approximation(const Config& c, const Settings& settings, cons
         // The error on the central interval of u: beyond the spline's interval the fit is the
         // clamped end value, and its outermost pieces see few interactions; neither says
         // anything about approximation by K pieces.
-        const auto [lo, hi] = truth.ranges->get()[1];
+        const auto [lo, hi] = ranges[1];
         double sum = 0.0, power = 0.0;
         std::size_t inside = 0;
         arma::vec phi_u(u.n_elem);
