@@ -6,7 +6,9 @@
 #include <filesystem>
 
 #include "estimators/common/input_error.hpp"
+#include "estimators/common/random.hpp"
 #include "studies/pairwise/approximation.hpp"
+#include "theory/pairwise/pairwise_model.hpp"
 
 using namespace attnrate;
 
@@ -26,6 +28,43 @@ TEST_CASE("approximation: weierstrass:1.5 gives b_approx = 1.5 within 0.1", "[pa
   CHECK(q.at("details").at("slope_vs_log_K").get<double>() == Approx(-2 * q.at("value").get<double>()));
   CHECK(std::filesystem::file_size(dir / "approximation.png") > 1000);
   std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("approximation: each repetition draws its own A, shared by the activations", "[pairwise_study]") {
+  Settings s(approximation_study().keys());
+  s.set("activations", "weierstrass:2,bspline:3", "test");
+  s.set("seeds", "2", "test");
+  s.set("knots", "8,16", "test");
+  s.set("M", "500", "test");
+  s.set("test-pairs", "1000", "test");
+  const auto dir = std::filesystem::temp_directory_path() / ("attnrate-approx-reps-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  const nlohmann::json summary = approximation_study().run(s, StudyContext{dir, 0, false, false});
+  std::filesystem::remove_all(dir);
+  const auto& reps = summary.at("repetitions");
+  REQUIRE(reps.size() == 2);
+  // Recomputed from the documented streams: A from (seed, "model", rep, "A"), phi from
+  // (seed, "model") for every repetition, the ranges from (seed, "range", rep).
+  const std::uint64_t seed = summary.at("parameters").at("seed").get<std::uint64_t>();
+  PairwiseModelSpec spec;
+  spec.tokens = "uniform";
+  spec.N = 4;
+  spec.d = 2;
+  spec.r = 1;
+  spec.sigma = 0.0;
+  spec.activation = "bspline:3";
+  for (std::uint64_t rep = 0; rep < 2; ++rep) {
+    Rng rng(derive_seed(seed, {hash_name("model"), rep, hash_name("A")}));
+    const arma::mat A = draw_low_rank_A(TokenLaw::parse(spec.tokens), spec.d, spec.r, rng);
+    const PairwiseModel model(spec, derive_seed(seed, {hash_name("model")}), A);
+    const auto ranges = interaction_ranges(model, derive_seed(seed, {hash_name("range"), rep}), 1000000, {1e-5, 0.01});
+    INFO("rep " << rep);
+    CHECK(reps[rep].at("spline_interval")[0].get<double>() == ranges[0].first);
+    CHECK(reps[rep].at("spline_interval")[1].get<double>() == ranges[0].second);
+    CHECK(reps[rep].at("error_interval")[0].get<double>() == ranges[1].first);
+    CHECK(reps[rep].at("error_interval")[1].get<double>() == ranges[1].second);
+  }
+  CHECK(reps[0].at("spline_interval") != reps[1].at("spline_interval"));
 }
 
 TEST_CASE("approximation: options are checked before any work", "[pairwise_study]") {

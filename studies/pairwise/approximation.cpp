@@ -242,6 +242,15 @@ nlohmann::json run_approximation(const Config& c, const Settings& settings, cons
   write_cells_csv(table, ctx);
 
   nlohmann::json summary = start_summary("approximation", params);
+  // Each repetition's law of u, through its two intervals (drawn here if every cell was resumed).
+  nlohmann::json repetitions = nlohmann::json::array();
+  for (int rep = 0; rep < c.seeds; ++rep) {
+    const auto& ranges = reps[static_cast<std::size_t>(rep)].ranges->get();
+    repetitions.push_back({{"rep", rep},
+                           {"spline_interval", {ranges[0].first, ranges[0].second}},
+                           {"error_interval", {ranges[1].first, ranges[1].second}}});
+  }
+  summary["repetitions"] = repetitions;
   ConvergenceFigure fig;
   fig.title = "approximation: noiseless, A known, M = " + std::to_string(c.M);
   fig.x_label = "K (pieces)";
