@@ -27,6 +27,14 @@ struct Block {
   }
 };
 
+// Spline coefficients with iid N(0, 1) entries, one stream per (seed, degree).
+arma::vec random_coefficients(int p, std::uint64_t seed, int degree) {
+  arma::vec coef(p);
+  Rng rng(derive_seed(seed, {static_cast<std::uint64_t>(degree)}));
+  for (double& c : coef) c = rng.normal();
+  return coef;
+}
+
 Block random_block(std::uint64_t seed) {
   Block b;
   Rng rng(seed);
@@ -76,9 +84,7 @@ TEST_CASE("joint-fit residual pass equals brute force: residuals, interval sums,
   for (int degree = 1; degree <= BSplineBasis::max_degree; ++degree) {
     const BSplineBasis basis(-0.9, 1.1, 9, degree);
     const PiecewiseBasis pb(basis);
-    arma::vec coef(basis.size());
-    Rng rng(derive_seed(6, {static_cast<std::uint64_t>(degree)}));
-    for (double& c : coef) c = rng.normal();
+    const arma::vec coef = random_coefficients(basis.size(), 6, degree);
     const std::vector<double> table = pb.spline_table(coef);
     const std::size_t r2 = 2 * blk.r;
     std::vector<double> Z(r2 * blk.count * blk.N, 0.0), scratch(2 * blk.N);
@@ -205,9 +211,7 @@ TEST_CASE("joint-fit loops give the bits of the scalar loops they replaced", "[e
       INFO("degree " << degree << ", AVX2 allowed " << avx2);
       CHECK(k.features(pb, blk.view(), p, P1.data()) == reference_features(pb, blk, p, P2));
       CHECK(P1 == P2);
-      arma::vec coef(p);
-      Rng rng(derive_seed(10, {static_cast<std::uint64_t>(degree)}));
-      for (double& c : coef) c = rng.normal();
+      const arma::vec coef = random_coefficients(p, 10, degree);
       const std::vector<double> table = pb.spline_table(coef);
       std::vector<double> Z1(2 * blk.r * blk.count * blk.N, 0.0), Z2 = Z1, scratch(2 * blk.N);
       ResidualSums s1;
@@ -232,9 +236,7 @@ TEST_CASE("AVX2 and baseline builds of the joint-fit loops give the same bits", 
     std::vector<double> P1(static_cast<std::size_t>(p) * blk.count * blk.N, 0.0), P2 = P1;
     CHECK(fast.features(pb, blk.view(), p, P1.data()) == base.features(pb, blk.view(), p, P2.data()));
     CHECK(P1 == P2);
-    arma::vec coef(p);
-    Rng rng(derive_seed(8, {static_cast<std::uint64_t>(degree)}));
-    for (double& c : coef) c = rng.normal();
+    const arma::vec coef = random_coefficients(p, 8, degree);
     const std::vector<double> table = pb.spline_table(coef);
     std::vector<double> Z1(2 * blk.r * blk.count * blk.N, 0.0), Z2 = Z1, scratch(2 * blk.N);
     ResidualSums s1, s2;
