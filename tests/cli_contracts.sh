@@ -134,5 +134,10 @@ expect 2 "missing.csv" -- "$bin" fit pairwise --data "$tmp/missing.csv" --A "$tm
 expect 0 "^attnrate: warning: [0-9]+ of 8 data-driven ridge penalties ended at an end of the lambda grid" -- \
   "$bin" study rfa-vs-mlp --n 125,250 --N 2 --seeds 2 --target first-key --threads 1 --out "$tmp/edge"
 grep -q '"at_edge": [1-9]' "$tmp/edge/summary.json" || { echo "FAIL: summary.json should count the penalties at the edge"; fail=$((fail + 1)); }
+# verify prints a run's warning once, naming the claims that share the run; each claim lists it.
+"$bin" verify --profile quick --only 'rfa-vs-mlp.first-key-poly*' --threads 1 --out "$tmp/edge-verify" 2>"$tmp/edge-verify.err" >/dev/null
+check "verify: one warning line for the shared run" test "$(grep -c '^attnrate: warning: ' "$tmp/edge-verify.err")" -eq 1
+check "verify: the warning names both claims of the run" grep -q '^attnrate: warning: rfa-vs-mlp.first-key-poly:2.n2.rfa-cannot, rfa-vs-mlp.first-key-poly:2.n2.mlp-can: [0-9]* of [0-9]* data-driven ridge penalties' "$tmp/edge-verify.err"
+check "verify: report.md lists the warning beside each claim" test "$(grep -c '^- warning: ' "$tmp/edge-verify/report.md")" -eq 2
 
 check_summary

@@ -59,14 +59,26 @@ std::string interval_text(const nlohmann::json& c, const char* key) {
 }
 
 void print_claims(const nlohmann::json& summary) {
+  // A run's warnings once, after the table, naming the claims that share the run (its directory).
+  struct RunWarnings {
+    std::string directory, claims;
+    nlohmann::json warnings;
+  };
+  std::vector<RunWarnings> runs;
   for (const auto& c : summary.at("claims")) {
-    std::cout << std::left << std::setw(44) << c.at("id").get<std::string>() << " " << claim_theory_text(c)
-              << "  measured " << number_text(c, "measured") << "  CI_t " << interval_text(c, "ci_t") << "  CI_boot "
+    const std::string id = c.at("id").get<std::string>();
+    std::cout << std::left << std::setw(44) << id << " " << claim_theory_text(c) << "  measured "
+              << number_text(c, "measured") << "  CI_t " << interval_text(c, "ci_t") << "  CI_boot "
               << interval_text(c, "ci_boot") << "  tolerance " << number_text(c, "tolerance") << "  -> "
               << c.at("verdict").get<std::string>() << "\n";
-    for (const auto& w : c.value("warnings", nlohmann::json::array()))
-      std::cerr << "attnrate: warning: " << c.at("id").get<std::string>() << ": " << w.get<std::string>() << "\n";
+    if (!c.contains("warnings")) continue;
+    const std::string dir = c.value("directory", id);
+    const auto run = std::find_if(runs.begin(), runs.end(), [&](const RunWarnings& r) { return r.directory == dir; });
+    if (run == runs.end()) runs.push_back({dir, id, c.at("warnings")});
+    else run->claims += ", " + id;
   }
+  for (const RunWarnings& r : runs)
+    for (const auto& w : r.warnings) std::cerr << "attnrate: warning: " << r.claims << ": " << w.get<std::string>() << "\n";
 }
 
 // What a study measured, one line per measurement.
