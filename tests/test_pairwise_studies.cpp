@@ -295,6 +295,7 @@ TEST_CASE("dimension-free: slopes and spreads are those of the cells, with the r
   CHECK(qi.at("ci_boot")[0].get<double>() >= 1.0);
   CHECK(qi.at("details").at("members") == nlohmann::json::array({1, 2}));
   CHECK(qi.at("details").at("inside_rank_condition") == nlohmann::json::array({1, 2}));
+  CHECK(qi.at("details").at("knee_at_largest_M").get<double>() == Approx(knee_max).epsilon(1e-14));
 }
 
 TEST_CASE("smoothness: one slope per activation, that of its cells, with A in the select keys", "[pairwise_study]") {

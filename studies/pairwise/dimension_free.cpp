@@ -204,16 +204,24 @@ nlohmann::json run_dimension_free(const Settings& settings, const StudyContext& 
         }
         // The theorem's independence of d (N, r) holds only inside the rank condition: the same
         // ratio over the members inside it at the largest M.
-        if (below_knee.size() >= 2) {
-          std::optional<Measurement> inner = spread_measurement(
-              below_knee, c, "dimfree." + activation_tag(act) + "." + factor + ".below-knee-ratio", "below-knee-spread",
-              {{"activation", act}, {"series", factor}});
-          if (inner) {
-            inner->details["inside_rank_condition"] = inside;
-            inner->details["figure"] = stem + ".png";
-            note << "below-knee spread " << short_number(inner->value) << "; ";
-            summary["quantities"].push_back(to_json(*inner));
-          }
+        const RankRegime regime = rank_regime(group.front()->series, Activation::parse(act).claimed_smoothness());
+        std::optional<Measurement> inner;
+        if (below_knee.size() >= 2)
+          inner = spread_measurement(below_knee, c,
+                                     "dimfree." + activation_tag(act) + "." + factor + ".below-knee-ratio",
+                                     "below-knee-spread", {{"activation", act}, {"series", factor}});
+        if (inner) {
+          inner->details["inside_rank_condition"] = inside;
+          inner->details["knee_at_largest_M"] = regime.knee_max;
+          inner->details["figure"] = stem + ".png";
+          note << "below-knee spread " << short_number(inner->value) << "; ";
+          summary["quantities"].push_back(to_json(*inner));
+        } else {
+          std::ostringstream why;
+          why << "no below-knee-spread for " << act << " across " << factor << ": it needs two members with a usable "
+              << "cell inside the rank condition r d <= (M / log M)^(1/(2b+1)) at the largest M = " << regime.M_max
+              << " (knee " << short_number(regime.knee_max) << "); inside: " << inside.dump();
+          summary["notes"].push_back(why.str());
         }
       }
       if (fig.series.empty()) continue;
