@@ -156,6 +156,14 @@ StudyOutput run_study(const std::string& name, const std::vector<std::pair<std::
   const auto dir = std::filesystem::temp_directory_path() /
                    ("attnrate-extreme-" + tag + "-" + std::to_string(::getpid()));
   std::filesystem::remove_all(dir);
+  // Removed on every exit, also when the study throws (the rejection tests).
+  struct RemoveOnExit {
+    std::filesystem::path dir;
+    ~RemoveOnExit() {
+      std::error_code ec;
+      std::filesystem::remove_all(dir, ec);
+    }
+  } const cleanup{dir};
   StudyContext ctx;
   ctx.out = dir;
   ctx.threads = 2;
@@ -175,7 +183,6 @@ StudyOutput run_study(const std::string& name, const std::vector<std::pair<std::
     for (std::size_t c = 0; c < o.header.size(); ++c) m[o.header[c]] = rows[r][c];
     o.cells.push_back(std::move(m));
   }
-  std::filesystem::remove_all(dir);
   return o;
 }
 
