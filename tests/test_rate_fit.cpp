@@ -291,3 +291,66 @@ TEST_CASE("smoothness estimates invert the rate exponents, with swapped and clip
   CHECK(m.ci_boot_lo == Approx(1.0).epsilon(1e-12));
   CHECK(m.ci_boot_hi == Approx(4.5).epsilon(1e-12));
 }
+
+TEST_CASE("b_hat by subsampling: the OLS slope of log K on log M and its t interval, by hand", "[rate]") {
+  // Selected K on M, M/2, M/4, M/8 = 16000, 8000, 4000, 2000: 8, 8, 4, 4.
+  std::vector<std::size_t> asked;
+  const auto pieces = [&asked](std::size_t Mk) {
+    asked.push_back(Mk);
+    return std::make_pair(3, Mk >= 8000 ? 8 : 4);
+  };
+  const nlohmann::json bh = b_hat_by_subsampling(16000, 5, pieces);
+  CHECK(asked == std::vector<std::size_t>{16000, 8000, 4000, 2000});
+  // x = log M_j = log 16000 - j log 2, y = log K_j = log 2 * (3, 3, 2, 2): centred x = log 2 (1.5, 0.5,
+  // -0.5, -1.5), Sxx = 5 log^2 2, Sxy = 2 log^2 2, slope 0.4, residuals log 2 (-0.1, 0.3, -0.3, 0.1),
+  // RSS = 0.2 log^2 2, se = sqrt(RSS / 2 / Sxx) = sqrt(0.02) = 0.141421..., t(0.975, 2) = 4.302653.
+  const double slope = 0.4, half = 4.302652729749464 * std::sqrt(0.02);
+  CHECK(bh.at("slope_log_K_on_log_M").get<double>() == Approx(slope).epsilon(1e-12));
+  CHECK(bh.at("value").get<double>() == Approx((1 / slope - 1) / 2).epsilon(1e-12));  // 0.75
+  // Both slope ends leave (0, 1): the upper gives b < 0, clipped to 0; the lower (K may not grow) 100.
+  CHECK(slope + half > 1);
+  CHECK(slope - half < 0);
+  CHECK(bh.at("ci_t") == nlohmann::json{0.0, 100.0});
+  CHECK(bh.at("subsamples").size() == 4);
+  CHECK(bh.at("subsamples")[3].at("M") == 2000);
+
+  // K near 3 M^(1/5) (b = 2): an interval inside the clip, against the OLS sums written out.
+  const std::vector<int> K{20, 17, 15, 13};  // M = 16000, 8000, 4000, 2000
+  const nlohmann::json near = b_hat_by_subsampling(16000, 5, [&K](std::size_t Mk) {
+    return std::make_pair(3, K[static_cast<std::size_t>(std::log2(16000.0 / static_cast<double>(Mk)) + 0.5)]);
+  });
+  double mx = 0, my = 0;
+  for (int j = 0; j < 4; ++j) {
+    mx += std::log(16000.0 / std::ldexp(1.0, j)) / 4;
+    my += std::log(static_cast<double>(K[static_cast<std::size_t>(j)])) / 4;
+  }
+  double sxx = 0, sxy = 0, syy = 0;
+  for (int j = 0; j < 4; ++j) {
+    const double dx = std::log(16000.0 / std::ldexp(1.0, j)) - mx, dy = std::log(static_cast<double>(K[static_cast<std::size_t>(j)])) - my;
+    sxx += dx * dx;
+    sxy += dx * dy;
+    syy += dy * dy;
+  }
+  const double s = sxy / sxx, se = std::sqrt((syy - s * sxy) / 2 / sxx), h = 4.302652729749464 * se;
+  const auto b_of = [](double v) { return (1 / v - 1) / 2; };
+  REQUIRE(s - h > 0);
+  REQUIRE(b_of(s + h) > 0);
+  CHECK(near.at("value").get<double>() == Approx(b_of(s)).epsilon(1e-10));
+  CHECK(near.at("ci_t")[0].get<double>() == Approx(b_of(s + h)).epsilon(1e-8));
+  CHECK(near.at("ci_t")[1].get<double>() == Approx(b_of(s - h)).epsilon(1e-8));
+
+  // K that does not grow: no value, and why.
+  const nlohmann::json flat = b_hat_by_subsampling(16000, 5, [](std::size_t) { return std::make_pair(1, 4); });
+  CHECK(flat.at("value").is_null());
+  CHECK(flat.at("ci_t")[0].is_null());
+  CHECK(flat.at("why_no_value") == "the selected K does not grow with M");
+  // Subsamples below min_M are not fitted: two sizes are too few.
+  std::size_t calls = 0;
+  const nlohmann::json few = b_hat_by_subsampling(100, 40, [&calls](std::size_t) {
+    ++calls;
+    return std::make_pair(1, 2);
+  });
+  CHECK(calls == 2);
+  CHECK(few.at("value").is_null());
+  CHECK(few.at("why_no_value").get<std::string>().find("fewer than 3") == 0);
+}

@@ -77,6 +77,10 @@ class _PairwiseSpline(RegressorMixin, BaseEstimator):
         """knots="adaptive": every candidate space with its risks, and the selection rule."""
         self.candidates_ = pd.DataFrame(fit["candidates"]).rename(columns=_KNOTS)[_CANDIDATE_COLUMNS]
         self.select_ = fit["select"]
+        # As fit.json's b_hat: None when undefined (the selected K does not grow over the subsamples).
+        b_hat = fit["b_hat"]
+        self.b_hat_ = None if b_hat["value"] is None else float(b_hat["value"])
+        self.b_hat_ci_ = None if b_hat["value"] is None else tuple(float(v) for v in b_hat["ci_t"])
 
     def phi(self, u):
         """The fitted phi_hat(u), elementwise (any shape; u outside range_ is clamped to its ends, NaN
@@ -146,7 +150,9 @@ class PairwiseSplineRegressor(_PairwiseSpline):
     Fitted attributes: ``coef_`` (K + degree coefficients), ``degree_``, ``knots_`` (K),
     ``knot_vector_`` (the clamped knot vector, K + 2 degree + 1 entries), ``range_``, ``A_``,
     ``train_mse_``, ``solver_``; with knots="adaptive" also ``candidates_`` (a DataFrame of every
-    candidate space with its risks) and ``select_``.
+    candidate space with its risks), ``select_``, and ``b_hat_`` with its 95% interval ``b_hat_ci_``:
+    the smoothness read off the K selected on the first M, M/2, M/4, M/8 samples (None when that K
+    does not grow; a rough check, not a measurement of b: docs/formats.md, fit.json's b_hat).
     """
 
     def __init__(self, A=None, degree=None, knots=8, range=None, ridge=0.0, select="cv", folds=5, max_degree=3,
@@ -197,7 +203,8 @@ class LowRankPairwiseRegressor(_PairwiseSpline):
     Fitted attributes: ``A_``, ``U_``, ``V_``, ``coef_``, ``degree_``, ``knots_``, ``knot_vector_``,
     ``range_``, ``train_mse_``, ``solver_``, ``diagnostics_`` (iterations, restarts, stop reason, ...;
     with knots="adaptive": the ERM in the selected space), and with knots="adaptive" also
-    ``candidates_``, ``select_`` and ``pilot_`` (the pilot fit's space and the space selected at its A).
+    ``candidates_``, ``select_``, ``pilot_`` (the pilot fit's space and the space selected at its A),
+    ``b_hat_`` and ``b_hat_ci_`` (as for PairwiseSplineRegressor, each subsample fitted jointly).
     """
 
     def __init__(self, rank=1, degree=None, knots=8, restarts=4, seed=1, start="moment", coarse_pieces=4, refit_trim=0,

@@ -145,7 +145,7 @@ std::pair<double, double> composed_error(const PairwiseModel& model, const Array
 constexpr const char* kReduceFit = "lower knots (or max_knots), or fit less data";
 
 // A known: `fit pairwise --A` on data in memory, the fixed or the adaptive (schedule=adaptive)
-// spline space, as the content of its fit.json.
+// spline space, as the content of its fit.json (adaptive: with b_hat).
 py::object fit_known_A(const Array& X, const Array& Y, const Array& A_in, const std::vector<Option>& options,
                        int threads) {
   const Settings s = settings_of(fit_pairwise_keys(), options);
@@ -161,7 +161,12 @@ py::object fit_known_A(const Array& X, const Array& Y, const Array& A_in, const 
     ReleaseGil release;
     const auto [a, b] = o.range ? *o.range : interaction_range(Xm, A, M, N, "range=(a, b)");
     const SampleBlockSource source = in_memory_source(Xm, Ym, N);
-    if (o.adaptive) return adaptive_fit_json(fit_adaptive_spline(a, b, A, N, d, M, source, o.adapt), A, o.adapt);
+    if (o.adaptive) {
+      const AdaptiveSplineFit fit = fit_adaptive_spline(a, b, A, N, d, M, source, o.adapt);
+      nlohmann::json j = adaptive_fit_json(fit, A, o.adapt);
+      j["b_hat"] = known_A_b_hat(fit, a, b, A, N, d, M, source, o.adapt);
+      return j;
+    }
     return known_A_fit_json(fit_pairwise_lse(BSplineBasis(a, b, o.pieces, o.degree), A, N, d, M, source, o.adapt.lse),
                             A, o.ridge);
   }();
@@ -188,6 +193,10 @@ py::object fit_joint(const Array& X, const Array& Y, const std::vector<Option>& 
       return fit_adaptive_erm(Xm, Ym, N, jo.adapt);
     }();
     nlohmann::json j = adaptive_joint_fit_json(fit, jo.adapt);
+    {
+      ReleaseGil release;
+      j["b_hat"] = joint_b_hat(fit, Xm, Ym, N, jo.adapt);
+    }
     j["U"] = matrix_json(fit.U);
     j["V"] = matrix_json(fit.V);
     return python_of(j);

@@ -16,7 +16,6 @@
 #include "studies/io/output.hpp"
 #include "studies/io/pairwise_data.hpp"
 #include "studies/pairwise/pairwise_options.hpp"
-#include "studies/stats/rate_fit.hpp"
 #include "studies/sweep/study.hpp"
 #include "theory/pairwise/schedule.hpp"
 
@@ -86,61 +85,26 @@ void write_fit_outputs(nlohmann::json& j, const PairwiseData& data, const FitPla
 constexpr const char* kReduceFit = "lower --knots (or raise --beta), or fit less data";
 constexpr const char* kReduceAdaptiveFit = "lower --max-knots or --max-degree, or fit less data";
 
-// b_hat from the selected K on the first M / 2^j samples (j = 0..3, each at least min_M
-// samples): K_hat ~ M^(1/(2b+1)), so with s the OLS slope of log K_hat on log M,
-// b_hat = (1/s - 1)/2 (reported when s > 0). `pieces_at(Mk)` fits the first Mk samples
-// (Mk = M: the fit at hand) and returns the selected (degree, K).
-nlohmann::json b_hat_by_subsampling(std::size_t M, std::size_t min_M,
-                                    const std::function<std::pair<int, int>(std::size_t)>& pieces_at) {
-  std::vector<double> lm, lk;
-  nlohmann::json sub = nlohmann::json::array();
-  for (int k = 0; k < 4; ++k) {
-    const std::size_t Mk = M >> k;
-    if (Mk < min_M || Mk < 2) break;
-    const auto [degree, pieces] = pieces_at(Mk);
-    sub.push_back({{"M", Mk}, {"degree", degree}, {"pieces", pieces}});
-    lm.push_back(std::log(static_cast<double>(Mk)));
-    lk.push_back(std::log(static_cast<double>(pieces)));
-  }
-  nlohmann::json bh = {{"subsamples", sub},
-                       {"note", "from the selected K on the first M / 2^j samples, K_hat ~ M^(1/(2b+1)); K_hat moves "
-                                "on a dyadic grid, so this is a rough check, not a measurement of b"}};
-  double b_hat = std::numeric_limits<double>::quiet_NaN();
-  if (lm.size() >= 3) {
-    const double slope = fit_slope(lm, lk, 0.95, 1).slope;  // OLS; one cell per size, no bootstrap
-    bh["slope_log_K_on_log_M"] = slope;
-    // Clipped to [0, 100] as in minimax-rate's b-hat (a K growing faster than M means b near 0).
-    if (slope > 0) b_hat = std::clamp(smoothness_from_pieces_slope(slope), 0.0, 100.0);
-    else bh["why_no_value"] = "the selected K does not grow with M";
-  } else {
-    bh["why_no_value"] = "fewer than 3 subsample sizes with enough samples for --folds (and --refit-trim)";
-  }
-  bh["value"] = b_hat;
-  return bh;
-}
-
 std::string selected_space_message(const AdaptiveSplineFit& fit, const nlohmann::json& b_hat) {
   const SplineCandidate& sel = fit.candidates[fit.selected];
   std::ostringstream m;
   m << "(" << to_string(fit.rule) << ", " << fit.candidates.size() << " candidates): K = " << sel.pieces
     << ", degree = " << sel.degree << ", train_mse = " << sel.train_risk;
-  const double v = b_hat["value"].is_number() ? b_hat["value"].get<double>() : std::nan("");
-  if (std::isfinite(v)) m << ", b_hat = " << v << " (rough: selected K over subsamples)";
+  if (b_hat["value"].is_number())
+    m << ", b_hat = " << b_hat["value"].get<double>() << " [" << b_hat["ci_t"][0].get<double>() << ", "
+      << b_hat["ci_t"][1].get<double>() << "] (rough: selected K over subsamples)";
   return m.str();
 }
 
 const char* kFlagged = "the selected space's normal matrix is singular or ill-conditioned; the minimum-norm solution was used";
 
-// A known, the space selected from the data, with b_hat by subsampling.
+// A known, the space selected from the data, with b_hat by subsampling (known_A_b_hat).
 CommandReport fit_adaptive(const PairwiseData& data, const arma::mat& A, double a, double b,
                            const AdaptiveSplineOptions& opt, const FitPlan& plan) {
   const SampleBlockSource source = in_memory_source(data.X, data.Y, data.N);
   const AdaptiveSplineFit fit = fit_adaptive_spline(a, b, A, data.N, data.d, data.M, source, opt);
   nlohmann::json j = adaptive_fit_json(fit, A, opt);
-  j["b_hat"] = b_hat_by_subsampling(data.M, static_cast<std::size_t>(opt.folds), [&](std::size_t Mk) {
-    const AdaptiveSplineFit fk = Mk == data.M ? fit : fit_adaptive_spline(a, b, A, data.N, data.d, Mk, source, opt);
-    return std::make_pair(fk.candidates[fk.selected].degree, fk.candidates[fk.selected].pieces);
-  });
+  j["b_hat"] = known_A_b_hat(fit, a, b, A, data.N, data.d, data.M, source, opt);
   write_fit_outputs(j, data, plan, a, b, [&fit](double u) { return fit.value(fit.selected, u); });
   CommandReport report{"adaptive fit " + selected_space_message(fit, j["b_hat"]) + "\nwrote " + plan.out.string() +
                            " and " + plan.phi_path.string() + "\n",
@@ -150,19 +114,11 @@ CommandReport fit_adaptive(const PairwiseData& data, const arma::mat& A, double 
 }
 
 // A unknown, the space selected from the data (estimators/pairwise_erm/adaptive_erm), with b_hat
-// by subsampling.
+// by subsampling (joint_b_hat).
 CommandReport fit_joint_adaptive(const PairwiseData& data, const AdaptiveErmOptions& opt, const FitPlan& plan) {
   const AdaptiveErmFit fit = fit_adaptive_erm(data.X, data.Y, data.N, opt);
   nlohmann::json j = adaptive_joint_fit_json(fit, opt);
-  // A subsample needs its folds and more than 2 trim interactions.
-  const std::size_t pairs_per_sample = static_cast<std::size_t>(data.N) * static_cast<std::size_t>(data.N - 1);
-  const std::size_t min_M = std::max(static_cast<std::size_t>(opt.select.folds), 2 * opt.trim / pairs_per_sample + 1);
-  j["b_hat"] = b_hat_by_subsampling(data.M, min_M, [&](std::size_t Mk) {
-    if (Mk == data.M) return std::make_pair(fit.selected().degree, fit.selected().pieces);
-    const std::size_t cols = Mk * static_cast<std::size_t>(data.N);
-    const AdaptiveErmFit fk = fit_adaptive_erm(data.X.head_cols(cols), data.Y.head(cols), data.N, opt);
-    return std::make_pair(fk.selected().degree, fk.selected().pieces);
-  });
+  j["b_hat"] = joint_b_hat(fit, data.X, data.Y, data.N, opt);
   write_fit_outputs(j, data, plan, fit.selection.a, fit.selection.b, [&fit](double u) { return fit.phi_hat(u); });
   CommandReport report{"adaptive joint fit: rank " + std::to_string(opt.erm.rank) + " " +
                            selected_space_message(fit.selection, j["b_hat"]) + "\nwrote " + plan.out.string() +

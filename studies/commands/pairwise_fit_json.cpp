@@ -15,6 +15,7 @@
 #include "studies/commands/fit_pairwise.hpp"
 #include "studies/io/output.hpp"
 #include "studies/pairwise/pairwise_options.hpp"
+#include "studies/stats/smoothness_estimate.hpp"
 #include "theory/pairwise/schedule.hpp"
 
 namespace attnrate {
@@ -268,6 +269,27 @@ nlohmann::json adaptive_joint_fit_json(const AdaptiveErmFit& fit, const Adaptive
                 {"selected", {{"degree", s1.degree}, {"pieces", s1.pieces}}}};
   j["identifiability"] = kIdentifiability;
   return j;
+}
+
+nlohmann::json known_A_b_hat(const AdaptiveSplineFit& fit, double a, double b, const arma::mat& A, int N, int d,
+                             std::size_t M, const SampleBlockSource& source, const AdaptiveSplineOptions& opt) {
+  return b_hat_by_subsampling(M, static_cast<std::size_t>(opt.folds), [&](std::size_t Mk) {
+    const AdaptiveSplineFit fk = Mk == M ? fit : fit_adaptive_spline(a, b, A, N, d, Mk, source, opt);
+    return std::make_pair(fk.candidates[fk.selected].degree, fk.candidates[fk.selected].pieces);
+  });
+}
+
+nlohmann::json joint_b_hat(const AdaptiveErmFit& fit, const arma::mat& X, const arma::vec& Y, int N,
+                           const AdaptiveErmOptions& opt) {
+  const auto M = static_cast<std::size_t>(X.n_cols) / static_cast<std::size_t>(N);
+  const std::size_t pairs_per_sample = static_cast<std::size_t>(N) * static_cast<std::size_t>(N - 1);
+  const std::size_t min_M = std::max(static_cast<std::size_t>(opt.select.folds), 2 * opt.trim / pairs_per_sample + 1);
+  return b_hat_by_subsampling(M, min_M, [&](std::size_t Mk) {
+    if (Mk == M) return std::make_pair(fit.selected().degree, fit.selected().pieces);
+    const std::size_t cols = Mk * static_cast<std::size_t>(N);
+    const AdaptiveErmFit fk = fit_adaptive_erm(X.head_cols(cols), Y.head(cols), N, opt);
+    return std::make_pair(fk.selected().degree, fk.selected().pieces);
+  });
 }
 
 }  // namespace attnrate

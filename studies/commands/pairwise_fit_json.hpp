@@ -75,4 +75,16 @@ nlohmann::json joint_fit_json(const PairwiseErmFit& fit, const ErmOptions& opt);
 /// selected at its A.
 nlohmann::json adaptive_joint_fit_json(const AdaptiveErmFit& fit, const AdaptiveErmOptions& opt);
 
+/// fit.json's b_hat of the adaptive fit with A known (studies/stats/smoothness_estimate.hpp,
+/// b_hat_by_subsampling): `fit` is the fit on all M samples of `source`; the subsamples M / 2^j
+/// (each at least opt.folds samples) are selected anew with the same options and interval [a, b].
+nlohmann::json known_A_b_hat(const AdaptiveSplineFit& fit, double a, double b, const arma::mat& A, int N, int d,
+                             std::size_t M, const SampleBlockSource& source, const AdaptiveSplineOptions& opt);
+
+/// fit.json's b_hat of the adaptive joint fit on (X, Y): `fit` on all samples, each subsample's
+/// adaptive joint fit anew on the first M / 2^j samples (each with its folds and more than 2 trim
+/// interactions).
+nlohmann::json joint_b_hat(const AdaptiveErmFit& fit, const arma::mat& X, const arma::vec& Y, int N,
+                           const AdaptiveErmOptions& opt);
+
 }  // namespace attnrate

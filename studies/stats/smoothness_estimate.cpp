@@ -1,6 +1,8 @@
 #include "studies/stats/smoothness_estimate.hpp"
 
 #include <algorithm>
+#include <cmath>
+#include <vector>
 
 #include "studies/stats/interval_measurement.hpp"
 #include "theory/pairwise/schedule.hpp"
@@ -27,6 +29,40 @@ Measurement b_hat_measurement(const SlopeFit& f, double (*to_b)(double), const s
   m.details["slope_ci_boot"] = {f.ci_boot_lo, f.ci_boot_hi};
   m.details["clipped_to"] = {0.0, 100.0};
   return m;
+}
+
+nlohmann::json b_hat_by_subsampling(std::size_t M, std::size_t min_M,
+                                    const std::function<std::pair<int, int>(std::size_t)>& pieces_at) {
+  std::vector<double> lm, lk;
+  nlohmann::json sub = nlohmann::json::array();
+  for (int k = 0; k < 4; ++k) {
+    const std::size_t Mk = M >> k;
+    if (Mk < min_M || Mk < 2) break;
+    const auto [degree, pieces] = pieces_at(Mk);
+    sub.push_back({{"M", Mk}, {"degree", degree}, {"pieces", pieces}});
+    lm.push_back(std::log(static_cast<double>(Mk)));
+    lk.push_back(std::log(static_cast<double>(pieces)));
+  }
+  nlohmann::json bh = {{"subsamples", sub},
+                       {"note", "from the selected K on the first M / 2^j samples, K_hat ~ M^(1/(2b+1)); K_hat moves "
+                                "on a dyadic grid and four sizes leave two degrees of freedom, so this is a rough "
+                                "check, not a measurement of b"}};
+  bh["value"] = nullptr;  // undefined unless the selected K grows
+  bh["ci_t"] = {nullptr, nullptr};
+  if (lm.size() >= 3) {
+    const SlopeFit f = fit_slope(lm, lk, 0.95, 1);  // OLS; one fit per size, no bootstrap
+    bh["slope_log_K_on_log_M"] = f.slope;
+    const auto b = [](double slope) { return std::clamp(b_from_pieces_slope(slope), 0.0, 100.0); };
+    if (f.slope > 0) {
+      bh["value"] = b(f.slope);
+      bh["ci_t"] = {b(f.ci_t_hi), b(f.ci_t_lo)};  // decreasing map: the ends swap
+    } else {
+      bh["why_no_value"] = "the selected K does not grow with M";
+    }
+  } else {
+    bh["why_no_value"] = "fewer than 3 subsample sizes with enough samples for the folds (and the trim)";
+  }
+  return bh;
 }
 
 }  // namespace attnrate

@@ -1,7 +1,10 @@
 #pragma once
 // An estimate of the smoothness b from a fitted slope, when b was not given to the estimator:
 // the selected pieces grow like K_hat ~ M^(1/(2b+1)), the error decays like M^(-2b/(2b+1)).
+#include <cstddef>
+#include <functional>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <string>
 
 #include "studies/stats/rate_fit.hpp"
@@ -21,5 +24,17 @@ double b_from_error_slope(double s);
 /// smoothness is not told apart from infinity); details: the slope, its intervals, clipped_to.
 Measurement b_hat_measurement(const SlopeFit& f, double (*to_b)(double), const std::string& from,
                               std::map<std::string, std::string> select = {});
+
+/// b_hat of one data set of M samples, by subsampling: the selected K on the first M / 2^j
+/// samples (j = 0..3, each subsample at least min_M and 2 samples), K_hat ~ M^(1/(2b+1)), so with s
+/// the OLS slope of log K_hat on log M_j, b_hat = b_from_pieces_slope(s) (reported when s > 0).
+/// `pieces_at(Mj)` fits the first Mj samples (Mj = M: the fit at hand) and returns the selected
+/// (degree, K). Returns the fit.json entry: `value` (null when undefined, with `why_no_value`),
+/// `ci_t` (the slope's 95% Student-t interval, df = sizes - 2, mapped through
+/// b_from_pieces_slope; both clipped to [0, 100]; nulls with the value), `subsamples`, `slope_log_K_on_log_M` and a
+/// `note`. K_hat moves on a dyadic grid and four sizes leave two degrees of freedom, so the interval
+/// is wide: a rough check, not a measurement of b.
+nlohmann::json b_hat_by_subsampling(std::size_t M, std::size_t min_M,
+                                    const std::function<std::pair<int, int>(std::size_t)>& pieces_at);
 
 }  // namespace attnrate

@@ -6,6 +6,7 @@ import copy
 import numpy as np
 import pytest
 import scipy.linalg
+import scipy.stats
 from scipy.interpolate import BSpline
 from sklearn.base import clone
 from sklearn.model_selection import GridSearchCV, KFold, cross_val_score
@@ -84,6 +85,28 @@ def test_adaptive_selection(sim):
     heavy = attnrate.PairwiseSplineRegressor(sim.A, knots="adaptive", select="penalty", penalty=1e4,
                                              max_knots=16).fit(sim.X, sim.Y)
     assert p_of(heavy) <= p_of(pen) and (heavy.degree_, heavy.knots_) == (0, 1)
+
+
+@pytest.mark.parametrize("M, sigma, defined", [(2400, 0.5, True), (1200, 1.0, False)])
+def test_adaptive_b_hat_is_the_slope_of_the_selected_K_over_subsamples(M, sigma, defined):
+    """b_hat_ against its definition, recomputed here: the K selected on the first M / 2^j samples
+    (fitted anew with the same options), scipy's OLS slope s of log K on log M_j, b = (1/s - 1)/2,
+    and the slope's 95% t interval mapped through the same (decreasing) function, clipped to
+    [0, 100]. The second data set selects a K that does not grow: no b_hat_."""
+    one = attnrate.simulate_pairwise(M=M, N=4, d=3, r=2, activation="weierstrass:1.5", sigma=sigma, seed=11)
+    opts = dict(knots="adaptive", max_knots=32, range=(-3.0, 3.0))
+    est = attnrate.PairwiseSplineRegressor(one.A, **opts).fit(one.X, one.Y)
+    sizes = [M >> j for j in range(4)]
+    K = [attnrate.PairwiseSplineRegressor(one.A, **opts).fit(one.X[:m], one.Y[:m]).knots_ for m in sizes]
+    fit = scipy.stats.linregress(np.log(sizes), np.log(K))
+    assert (fit.slope > 0) == defined
+    if not defined:
+        assert est.b_hat_ is None and est.b_hat_ci_ is None
+        return
+    b = lambda s: float(np.clip((1 / s - 1) / 2, 0, 100)) if s > 0 else 100.0
+    half = scipy.stats.t.ppf(0.975, len(sizes) - 2) * fit.stderr
+    assert 0 < est.b_hat_ < 100 and est.b_hat_ == pytest.approx(b(fit.slope), rel=1e-10)
+    assert est.b_hat_ci_ == pytest.approx((b(fit.slope + half), b(fit.slope - half)), rel=1e-8)
 
 
 def test_joint_fit_learns_g(sim):
