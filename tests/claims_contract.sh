@@ -73,6 +73,13 @@ check "the output names the verdicts" grep -q "1 inconsistent" <<<"$out"
 rc=$?
 check "verify exits 0 when every claim is consistent (got $rc)" test "$rc" -eq 0
 
+# An empty --only is refused (it would otherwise read as no filter and run every claim).
+out=$("$bin" verify --claims "$tmp/mine.toml" --only '' --out "$tmp/empty-only" 2>&1)
+rc=$?
+check "an empty --only exits 2 (got $rc)" test "$rc" -eq 2
+check "the message asks for a glob" grep -q -- "--only needs a glob over claim ids" <<<"$out"
+check "nothing ran for the empty --only" test ! -e "$tmp/empty-only"
+
 # A bad file: exit 2, file:line and a did-you-mean, nothing run.
 sed 's/study = "minimax-rate"/study = "minmax-rate"/' "$tmp/mine.toml" >"$tmp/bad.toml"
 out=$("$bin" verify --claims "$tmp/bad.toml" --out "$tmp/bad" 2>&1)
