@@ -169,6 +169,7 @@ TEST_CASE("pairwise studies: invalid options are refused by check and by run, be
       {"dimension-free", "r-values", "1,9", "exceeds d"},
       {"dimension-free", "M", "1000", "at least two distinct sample sizes"},
       {"dimension-free", "activations", "bspline:3,bspline:3", "listed twice"},
+      {"approximation", "activations", "kink:1.5,weierstrass:2,kink:1.5", "kink:1.5 is listed twice"},
       {"smoothness", "M-known", "1000", "at least two distinct sample sizes"},
       {"smoothness", "known-activations", "weierstrass:0", "weierstrass"},
       {"coercivity", "token-laws", "uniform,cauchy", "--token-laws"},

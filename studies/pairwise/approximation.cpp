@@ -81,6 +81,7 @@ Config read_config(const Settings& s) {
   c.activations = split_list(s, "activations");
   const bool auto_degree = s.raw("degree") == "auto";
   const int fixed_degree = auto_degree ? 0 : static_cast<int>(s.get_int("degree", 0, 10));
+  std::vector<std::string> names;  // canonical, so `weierstrass:1` and `weierstrass:1.0` are one
   for (const auto& a : c.activations) {
     Activation phi = [&] {
       try {
@@ -89,6 +90,9 @@ Config read_config(const Settings& s) {
         throw InputError(s.source("activations") + ": " + e.what());
       }
     }();
+    if (std::find(names.begin(), names.end(), phi.name()) != names.end())
+      throw InputError(s.source("activations") + ": " + phi.name() + " is listed twice");
+    names.push_back(phi.name());
     const double holder = phi.holder_smoothness();
     c.degrees.push_back(auto_degree ? (std::isinf(holder) ? 3 : std::clamp(static_cast<int>(std::ceil(holder)), 3, 10))
                                     : fixed_degree);
