@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <filesystem>
+#include <algorithm>
 #include <fstream>
 #include <map>
 #include <sstream>
@@ -125,6 +126,37 @@ TEST_CASE("minimax-rate adaptive: measurements are those of the cells", "[minima
   }
   CHECK(std::filesystem::exists(tmp.dir / "out" / "convergence.png"));
 
+  // fixed-oracle-ratio from the checkpoints' candidate errors at M = 800: the candidate with the
+  // smallest mean log error over the seeds, then the geometric mean of error / its error.
+  std::vector<nlohmann::json> top;
+  for (const auto& entry : std::filesystem::directory_iterator(tmp.dir / "out" / "cells")) {
+    const nlohmann::json v = nlohmann::json::parse(std::ifstream(entry.path())).at("value");
+    if (v.at("M") != 800) continue;
+    const auto errs = v.at("candidate_errors").get<std::vector<double>>();
+    REQUIRE(errs.size() == v.at("candidates").get<std::size_t>());
+    CHECK(*std::min_element(errs.begin(), errs.end()) == v.at("oracle_error").get<double>());
+    CHECK(std::find(errs.begin(), errs.end(), v.at("error").get<double>()) != errs.end());
+    top.push_back(v);
+  }
+  REQUIRE(top.size() == 2);
+  CHECK(top[0].at("candidate_K") == top[1].at("candidate_K"));
+  std::size_t best = 0;
+  double best_mean = 0;
+  for (std::size_t k = 0; k < top[0].at("candidate_errors").size(); ++k) {
+    double m = 0;
+    for (const auto& v : top) m += std::log(v.at("candidate_errors")[k].get<double>()) / 2;
+    if (k == 0 || m < best_mean) best = k, best_mean = m;
+  }
+  double fixed_log = 0;
+  for (const auto& v : top)
+    fixed_log += std::log(v.at("error").get<double>() / v.at("candidate_errors")[best].get<double>()) / 2;
+  const nlohmann::json fixed = quantity(summary, "fixed-oracle-ratio");
+  CHECK(fixed.at("value").get<double>() == Approx(std::exp(fixed_log)).epsilon(1e-9));
+  CHECK(fixed.at("details").at("K") == top[0].at("candidate_K")[best]);
+  CHECK(fixed.at("details").at("degree") == top[0].at("candidate_degrees")[best]);
+  // The best fixed space is no better, seed by seed, than each seed's own best.
+  CHECK(fixed.at("value").get<double>() <= quantity(summary, "oracle-ratio").at("value").get<double>() * (1 + 1e-12));
+
   // Resuming from the checkpoints reproduces the summary's measurements exactly.
   const nlohmann::json again = run(kSmall, tmp.dir / "out", true);
   CHECK(again.at("quantities") == summary.at("quantities"));
@@ -152,6 +184,8 @@ TEST_CASE("minimax-rate adaptive: measurements are those of the cells", "[minima
   forge("oracle_error", 1e9);    // the oracle is the best candidate: never above the selection
   forge("oracle_K", 0);
   forge("known_K", 0);           // weierstrass:1.5 has a smoothness: the known-b fit must be there
+  forge("candidate_errors", nlohmann::json::array({0.1}));  // one error per candidate
+  forge("candidate_K", "4");     // not an array
 }
 
 TEST_CASE("minimax-rate adaptive: options are checked and named", "[minimax][adaptive]") {

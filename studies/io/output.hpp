@@ -88,10 +88,19 @@ nlohmann::json build_info();
 /// Reads field `key` of a checkpoint (cells/*.json) into `out`, type-checked, so that a corrupt
 /// file is detected (InputError, then the cell is recomputed) instead of converted with undefined
 /// behaviour (e.g. 1e300 into a size_t): integral T needs an integer in T's range; floating T a
-/// number, or null for NaN (JSON has no NaN; nlohmann writes it as null); other T via get<T>().
+/// number, or null for NaN (JSON has no NaN; nlohmann writes it as null); std::vector<U> an array
+/// whose elements are read as U; other T via get<T>().
 template <class T>
-void read_checkpoint_field(const nlohmann::json& j, const char* key, T& out) {
-  const nlohmann::json& v = j.at(key);
+void read_checkpoint_field(const nlohmann::json& j, const char* key, T& out);
+
+namespace detail {
+template <class T>
+struct is_vector : std::false_type {};
+template <class U>
+struct is_vector<std::vector<U>> : std::true_type {};
+
+template <class T>
+void read_checkpoint_value(const nlohmann::json& v, const char* key, T& out) {
   const auto bad = [key](const char* what) {
     throw InputError(std::string("checkpoint field '") + key + "' must be " + what);
   };
@@ -114,9 +123,19 @@ void read_checkpoint_field(const nlohmann::json& j, const char* key, T& out) {
     if (v.is_null()) out = std::numeric_limits<T>::quiet_NaN();
     else if (v.is_number()) out = v.get<T>();
     else bad("a number");
+  } else if constexpr (is_vector<T>::value) {
+    if (!v.is_array()) bad("an array");
+    out.assign(v.size(), typename T::value_type{});
+    for (std::size_t i = 0; i < v.size(); ++i) read_checkpoint_value(v[i], key, out[i]);
   } else {
     out = v.get<T>();
   }
+}
+}  // namespace detail
+
+template <class T>
+void read_checkpoint_field(const nlohmann::json& j, const char* key, T& out) {
+  detail::read_checkpoint_value(j.at(key), key, out);
 }
 
 }  // namespace attnrate

@@ -156,6 +156,9 @@ struct CellResult {
   bool flagged = false;  // the selected candidate's fit (or a fold's) used the min-norm fallback
   double oracle_error = 0, sigma2_hat = 0;
   int oracle_degree = 0, oracle_K = 0;
+  // Every candidate's space and test error, in the fit's candidate order.
+  std::vector<int> candidate_degrees, candidate_K;
+  std::vector<double> candidate_errors;
   double known_error = 0;  // NaN when phi has no smoothness (no known-b fit)
   int known_degree = 0, known_K = 0;
 };
@@ -175,7 +178,8 @@ auto adaptive_fields_of(C& c) {
                          field("oracle_error", c.oracle_error), field("sigma2_hat", c.sigma2_hat),
                          field("oracle_degree", c.oracle_degree), field("oracle_K", c.oracle_K),
                          field("known_error", c.known_error), field("known_degree", c.known_degree),
-                         field("known_K", c.known_K));
+                         field("known_K", c.known_K), field("candidate_degrees", c.candidate_degrees),
+                         field("candidate_K", c.candidate_K), field("candidate_errors", c.candidate_errors));
 }
 
 // Largest training sample an adaptive cell keeps in memory across its passes (256 MiB).
@@ -291,6 +295,11 @@ CellResult run_adaptive_cell(const Config& c, const PairwiseModel& model, double
   r.oracle_error = o < errors.size() ? errors[o] : std::numeric_limits<double>::quiet_NaN();
   r.oracle_degree = o < errors.size() ? fit.candidates[o].degree : 0;
   r.oracle_K = o < errors.size() ? fit.candidates[o].pieces : 0;
+  r.candidate_errors = errors;
+  for (const SplineCandidate& cand : fit.candidates) {
+    r.candidate_degrees.push_back(cand.degree);
+    r.candidate_K.push_back(cand.pieces);
+  }
   r.known_error = std::numeric_limits<double>::quiet_NaN();
   if (c.known_b) {
     const double beta_eff = std::min(model.phi().claimed_smoothness(), c.degree + 1.0);
@@ -407,6 +416,42 @@ void add_adaptive_quantities(const Config& c, const std::vector<CellResult>& cel
     m->details["M"] = top;
     summary["quantities"].push_back(to_json(*m));
   }
+  // The same against the best fixed candidate at the largest M: the one with the smallest mean log
+  // test error over the repetitions (the benchmark min_k E err_k of oracle inequalities; the
+  // per-repetition oracle above is E min_k err_k, which no selection rule attains in general).
+  std::vector<const CellResult*> at_top;
+  for (const auto& r : cells)
+    if (r.status == "ok" && r.M == top) at_top.push_back(&r);
+  const auto same_spaces = [&at_top] {
+    for (const CellResult* r : at_top)
+      if (r->candidate_degrees != at_top.front()->candidate_degrees || r->candidate_K != at_top.front()->candidate_K)
+        return false;
+    return true;
+  };
+  if (!at_top.empty() && same_spaces()) {
+    const std::size_t n_cand = at_top.front()->candidate_errors.size();
+    std::size_t best = n_cand;
+    double best_mean = 0;
+    for (std::size_t k = 0; k < n_cand; ++k) {
+      double mean = 0;
+      for (const CellResult* r : at_top) mean += std::log(r->candidate_errors[k]) / static_cast<double>(at_top.size());
+      if (std::isfinite(mean) && (best == n_cand || mean < best_mean)) {
+        best = k;
+        best_mean = mean;
+      }
+    }
+    if (best < n_cand) {
+      std::vector<double> fixed;
+      for (const CellResult* r : at_top) fixed.push_back(r->candidate_errors[best]);
+      if (auto m = ratio_measurement(errors, fixed, c.bootstrap, boot, "fixed-oracle-ratio", {})) {
+        m->details["M"] = top;
+        m->details["degree"] = at_top.front()->candidate_degrees[best];
+        m->details["K"] = at_top.front()->candidate_K[best];
+        m->details["mean_log_error"] = best_mean;
+        summary["quantities"].push_back(to_json(*m));
+      }
+    }
+  }
   // b-hat from the selected pieces (log K_hat on log M) and from the adaptive error's slope.
   x.clear();
   y.clear();
@@ -445,6 +490,15 @@ void validate_cell(const nlohmann::json& j, const Config& c) {
   // The oracle is the smallest test error over the candidates, the selected one among them.
   if (r.status == "ok" && !(r.oracle_error > 0 && r.oracle_error <= r.error))
     throw InputError("oracle error must be in (0, error]");
+  const auto n_cand = static_cast<std::size_t>(r.candidates);
+  if (r.candidate_errors.size() != n_cand || r.candidate_degrees.size() != n_cand || r.candidate_K.size() != n_cand)
+    throw InputError("candidate_degrees, candidate_K and candidate_errors must list every candidate");
+  for (std::size_t k = 0; k < n_cand; ++k)
+    if (r.candidate_degrees[k] < 0 || r.candidate_degrees[k] > c.adapt.max_degree || r.candidate_K[k] < 1)
+      throw InputError("candidate degree or K out of range");
+  if (r.status == "ok" &&
+      std::find(r.candidate_errors.begin(), r.candidate_errors.end(), r.oracle_error) == r.candidate_errors.end())
+    throw InputError("the oracle error must be one of candidate_errors");
   if (c.known_b != (r.known_K >= 1)) throw InputError("known-b fit present iff phi has a smoothness");
   if (c.known_b && !(r.known_error >= 0)) throw InputError("known-b error must be >= 0");
 }
@@ -631,6 +685,10 @@ StudyDefinition minimax_rate_study() {
         {}},
        {"oracle-ratio",
         "--schedule adaptive: adaptive error / oracle error at the largest M, geometric mean over seeds",
+        {}},
+       {"fixed-oracle-ratio",
+        "--schedule adaptive: adaptive error / error of the best fixed candidate space at the largest M (smallest "
+        "mean log test error over seeds), geometric mean over seeds",
         {}},
        {"b-hat",
         "--schedule adaptive: smoothness estimated from the slope of log K_hat (from = pieces) or of the log error "
