@@ -127,12 +127,14 @@ TEST_CASE("verify rejects bad options before running anything", "[verify-options
   opt.profile = "quick";
   opt.only = "nothing-matches-this*";
   CHECK_THROWS_WITH(run_verify(opt), Catch::Contains("matches no claim"));
+  opt.only = "";  // given but empty: refused, not read as "every claim"
+  CHECK_THROWS_WITH(run_verify(opt), Catch::Contains("--only needs a glob"));
   // A claim whose option value is invalid for its study is refused with its file:line.
   const auto file = opt.out.string() + ".toml";
   std::ofstream(file) << "[[claim]]\nid = \"bad\"\nstatement = \"s\"\nsource = \"s\"\nstudy = \"minimax-rate\"\n"
                          "quantity = \"slope\"\ntheory = -0.5\nbound = \"equal\"\ntolerance = 0.05\n"
                          "[claim.params]\nseeds = 0\n";
-  opt.only.clear();
+  opt.only.reset();
   opt.claims_paths = {file};
   CHECK_THROWS_WITH(run_verify(opt), Catch::Contains(file + ":11: seeds") && Catch::Contains("claim 'bad'"));
   CHECK_FALSE(std::filesystem::exists(opt.out));

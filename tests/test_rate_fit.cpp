@@ -353,4 +353,15 @@ TEST_CASE("b_hat by subsampling: the OLS slope of log K on log M and its t inter
   CHECK(calls == 2);
   CHECK(few.at("value").is_null());
   CHECK(few.at("why_no_value").get<std::string>().find("fewer than 3") == 0);
+  // A subsample whose fit fails ends the subsampling with the reason; the sizes before it count.
+  const nlohmann::json failed = b_hat_by_subsampling(16000, 5, [](std::size_t Mk) {
+    if (Mk < 4000) throw InputError("residual variance undefined");
+    return std::make_pair(3, Mk >= 8000 ? 8 : 4);
+  });
+  CHECK(failed.at("subsamples").size() == 3);
+  CHECK(failed.at("subsample_failed") == "the fit on 2000 samples failed: residual variance undefined");
+  CHECK(failed.at("value").is_number());  // three sizes remain
+  // The fit at hand failing is the caller's error.
+  CHECK_THROWS_AS(b_hat_by_subsampling(16000, 5, [](std::size_t) -> std::pair<int, int> { throw InputError("x"); }),
+                  InputError);
 }

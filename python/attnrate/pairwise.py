@@ -77,7 +77,7 @@ class _PairwiseSpline(RegressorMixin, BaseEstimator):
         """knots="adaptive": every candidate space with its risks, and the selection rule."""
         self.candidates_ = pd.DataFrame(fit["candidates"]).rename(columns=_KNOTS)[_CANDIDATE_COLUMNS]
         self.select_ = fit["select"]
-        # As fit.json's b_hat: None when undefined (the selected K does not grow over the subsamples).
+        # As fit.json's b_hat: None when undefined (the selected K does not grow, or too few sizes).
         b_hat = fit["b_hat"]
         self.b_hat_ = None if b_hat["value"] is None else float(b_hat["value"])
         self.b_hat_ci_ = None if b_hat["value"] is None else tuple(float(v) for v in b_hat["ci_t"])
@@ -152,7 +152,8 @@ class PairwiseSplineRegressor(_PairwiseSpline):
     ``train_mse_``, ``solver_``; with knots="adaptive" also ``candidates_`` (a DataFrame of every
     candidate space with its risks), ``select_``, and ``b_hat_`` with its 95% interval ``b_hat_ci_``:
     the smoothness read off the K selected on the first M, M/2, M/4, M/8 samples (None when that K
-    does not grow; a rough check, not a measurement of b: docs/formats.md, fit.json's b_hat).
+    does not grow or fewer than three sizes have enough samples for the folds; a rough check, not a
+    measurement of b: docs/formats.md, fit.json's b_hat; it costs about 0.9 times the fit itself).
     """
 
     def __init__(self, A=None, degree=None, knots=8, range=None, ridge=0.0, select="cv", folds=5, max_degree=3,

@@ -129,7 +129,7 @@ def verify(claims=None, profile="quick", out=None, only=None, seed=None, threads
     command = "attnrate.verify(" + ", ".join(
         f"{k}={v!r}" for k, v in [("claims", claims), ("profile", profile), ("only", only), ("seed", seed)]
         if v is not None) + ")"
-    text = _core.verify(paths, str(profile), "" if only is None else str(only),
+    text = _core.verify(paths, str(profile), None if only is None else str(only),
                         None if seed is None else option_text(seed), os.fspath(out), threads_of(threads), bool(resume),
                         bool(progress), command)
     summary = json.loads(text)

@@ -42,7 +42,8 @@ std::string run_study(const std::string& name, const std::vector<Option>& option
 }
 
 // `attnrate verify`: its summary.json as JSON text.
-std::string run_verify_in(const std::vector<std::string>& claims, const std::string& profile, const std::string& only,
+std::string run_verify_in(const std::vector<std::string>& claims, const std::string& profile,
+                          const std::optional<std::string>& only,
                           const std::optional<std::string>& seed, const std::string& out_text, int threads, bool resume, bool progress,
                           const std::string& command_line) {
   VerifyOptions vo;

@@ -428,6 +428,11 @@ void add_adaptive_quantities(const Config& c, const std::vector<CellResult>& cel
         return false;
     return true;
   };
+  const auto note = [&summary](const std::string& why) {
+    if (!summary.contains("notes")) summary["notes"] = nlohmann::json::array();
+    summary["notes"].push_back("no fixed-oracle-ratio: " + why);
+  };
+  if (!at_top.empty() && !same_spaces()) note("the candidate spaces differ between the seeds at the largest M");
   if (!at_top.empty() && same_spaces()) {
     const std::size_t n_cand = at_top.front()->candidate_errors.size();
     std::size_t best = n_cand;
@@ -450,6 +455,8 @@ void add_adaptive_quantities(const Config& c, const std::vector<CellResult>& cel
         m->details["mean_log_error"] = best_mean;
         summary["quantities"].push_back(to_json(*m));
       }
+    } else {
+      note("no candidate has a finite, positive test error at every seed at the largest M");
     }
   }
   // b-hat from the selected pieces (log K_hat on log M) and from the adaptive error's slope.

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <vector>
 
+#include "estimators/common/input_error.hpp"
 #include "studies/stats/interval_measurement.hpp"
 #include "theory/pairwise/schedule.hpp"
 
@@ -35,10 +36,19 @@ nlohmann::json b_hat_by_subsampling(std::size_t M, std::size_t min_M,
                                     const std::function<std::pair<int, int>(std::size_t)>& pieces_at) {
   std::vector<double> lm, lk;
   nlohmann::json sub = nlohmann::json::array();
+  std::string stopped;  // why a subsample could not be fitted (the smaller ones are not tried)
   for (int k = 0; k < 4; ++k) {
     const std::size_t Mk = M >> k;
     if (Mk < min_M || Mk < 2) break;
-    const auto [degree, pieces] = pieces_at(Mk);
+    std::pair<int, int> space;
+    try {
+      space = pieces_at(Mk);
+    } catch (const InputError& e) {
+      if (k == 0) throw;  // the fit at hand itself
+      stopped = "the fit on " + std::to_string(Mk) + " samples failed: " + e.what();
+      break;
+    }
+    const auto [degree, pieces] = space;
     sub.push_back({{"M", Mk}, {"degree", degree}, {"pieces", pieces}});
     lm.push_back(std::log(static_cast<double>(Mk)));
     lk.push_back(std::log(static_cast<double>(pieces)));
@@ -62,6 +72,7 @@ nlohmann::json b_hat_by_subsampling(std::size_t M, std::size_t min_M,
   } else {
     bh["why_no_value"] = "fewer than 3 subsample sizes with enough samples for the folds (and the trim)";
   }
+  if (!stopped.empty()) bh["subsample_failed"] = stopped;
   return bh;
 }
 

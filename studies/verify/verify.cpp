@@ -143,11 +143,13 @@ nlohmann::json judge_claim(const Claim& claim, const std::string& profile, const
 nlohmann::json run_verify(const VerifyOptions& opt) {
   if (opt.profile != "quick" && opt.profile != "full")
     throw InputError("--profile must be quick or full, got '" + opt.profile + "'");
+  if (opt.only && opt.only->empty())
+    throw InputError("--only needs a glob over claim ids, e.g. 'minimax.*', got ''");
   std::vector<Claim> claims;
   for (auto& c : load_claims(opt.claims_paths))
-    if (opt.only.empty() || glob_match(opt.only, c.id)) claims.push_back(std::move(c));
+    if (!opt.only || glob_match(*opt.only, c.id)) claims.push_back(std::move(c));
   if (claims.empty())
-    throw InputError("--only '" + opt.only + "' matches no claim; see `attnrate list`" +
+    throw InputError("--only '" + opt.only.value_or("") + "' matches no claim; see `attnrate list`" +
                      (opt.claims_paths.empty() ? "" : " --claims ..."));
   std::optional<std::uint64_t> base_seed;
   if (opt.seed) {
@@ -202,7 +204,7 @@ nlohmann::json run_verify(const VerifyOptions& opt) {
 
   nlohmann::json summary;
   summary["profile"] = opt.profile;
-  summary["only"] = opt.only;
+  summary["only"] = opt.only.value_or("");
   if (base_seed) summary["seed"] = *base_seed;
   summary["claims_files"] = nlohmann::json::array();
   for (const auto& p : opt.claims_paths) summary["claims_files"].push_back(p.string());

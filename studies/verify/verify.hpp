@@ -16,7 +16,8 @@ namespace attnrate {
 
 struct VerifyOptions {
   std::string profile = "full";                     ///< "quick" or "full"
-  std::string only;                                 ///< glob over claim ids; empty = all
+  /// Glob over claim ids (--only); nullopt = every claim. Given, it must not be empty.
+  std::optional<std::string> only;
   /// Base seed of every claim's study run (--seed), replacing the claims' own `seed` in both
   /// profiles; nullopt = the claims' seeds (or the studies' defaults). Given, it must be a valid
   /// seed (an empty text is refused).

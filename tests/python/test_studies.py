@@ -78,3 +78,6 @@ test-pairs = 1000
         attnrate.verify(claims)
     with pytest.raises(ValueError):
         attnrate.verify(claims, out=tmp_path / "bad", profile="fast")
+    with pytest.raises(ValueError, match="--only needs a glob"):  # not read as "every claim"
+        attnrate.verify(claims, out=tmp_path / "empty-only", only="")
+    assert not (tmp_path / "empty-only").exists()
