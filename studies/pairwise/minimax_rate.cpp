@@ -417,8 +417,9 @@ void add_adaptive_quantities(const Config& c, const std::vector<CellResult>& cel
     summary["quantities"].push_back(to_json(*m));
   }
   // The same against the best fixed candidate at the largest M: the one with the smallest mean log
-  // test error over the repetitions (the benchmark min_k E err_k of oracle inequalities; the
-  // per-repetition oracle above is E min_k err_k, which no selection rule attains in general).
+  // test error over the repetitions, chosen from the errors that enter the ratio (the benchmark
+  // min_k E err_k of oracle inequalities, on the log scale; the per-repetition oracle above is
+  // E min_k err_k, which no selection rule attains in general).
   std::vector<const CellResult*> at_top;
   for (const auto& r : cells)
     if (r.status == "ok" && r.M == top) at_top.push_back(&r);

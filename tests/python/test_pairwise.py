@@ -133,6 +133,10 @@ def test_adaptive_joint_fit(sim):
     assert (est.degree_, est.knots_) == (row["degree"], row["knots"]) or est.candidates_["criterion"].min() > 0
     assert len(est.candidates_) == 4 * 4 and est.select_ == "cv"
     assert set(est.pilot_) >= {"degree", "pieces", "selected", "train_risk"}
+    # b_hat_ as fit.json's (subsamples fitted jointly): undefined, or inside its interval and the clip.
+    assert (est.b_hat_ is None) == (est.b_hat_ci_ is None)
+    if est.b_hat_ is not None:
+        assert 0 <= est.b_hat_ci_[0] <= est.b_hat_ <= est.b_hat_ci_[1] <= 100
     assert est.score(one.X, one.Y) > 0.8
     again = attnrate.LowRankPairwiseRegressor(rank=1, knots="adaptive", restarts=2, max_knots=8).fit(one.X, one.Y)
     np.testing.assert_array_equal(again.predict(one.X), est.predict(one.X))
