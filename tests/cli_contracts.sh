@@ -139,5 +139,8 @@ grep -q '"at_edge": [1-9]' "$tmp/edge/summary.json" || { echo "FAIL: summary.jso
 check "verify: one warning line for the shared run" test "$(grep -c '^attnrate: warning: ' "$tmp/edge-verify.err")" -eq 1
 check "verify: the warning names both claims of the run" grep -q '^attnrate: warning: rfa-vs-mlp.first-key-poly:2.n2.rfa-cannot, rfa-vs-mlp.first-key-poly:2.n2.mlp-can: [0-9]* of [0-9]* data-driven ridge penalties' "$tmp/edge-verify.err"
 check "verify: report.md lists the warning beside each claim" test "$(grep -c '^- warning: ' "$tmp/edge-verify/report.md")" -eq 2
+check "verify: report.md gives each claim's seed" test "$(grep -c '^- seed: [0-9]' "$tmp/edge-verify/report.md")" -eq 2
+check "verify: report.md says, at the quick profile, whether a claim is decisive there" \
+  test "$(grep -c '^- decisive at quick sizes' "$tmp/edge-verify/report.md")" -eq 2
 
 check_summary

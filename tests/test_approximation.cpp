@@ -4,6 +4,8 @@
 
 #include <catch2/catch.hpp>
 #include <filesystem>
+#include <fstream>
+#include <string>
 
 #include "estimators/common/input_error.hpp"
 #include "estimators/common/random.hpp"
@@ -40,6 +42,21 @@ TEST_CASE("approximation: each repetition draws its own A, shared by the activat
   const auto dir = std::filesystem::temp_directory_path() / ("attnrate-approx-reps-" + std::to_string(::getpid()));
   std::filesystem::remove_all(dir);
   const nlohmann::json summary = approximation_study().run(s, StudyContext{dir, 0, false, false});
+  // The counts every study reports, and cells.csv's seed and seconds (2 activations x 2 K x 2 reps).
+  CHECK(summary.at("cells_total") == 8);
+  CHECK(summary.at("cells_excluded").get<std::size_t>() <= 8);
+  std::ifstream csv(dir / "cells.csv");
+  std::string header, row;
+  std::getline(csv, header);
+  CHECK(header == "activation,degree,K,rep,seed,M,error,status,seconds");
+  std::size_t rows = 0, excluded = 0;
+  while (std::getline(csv, row)) {
+    ++rows;
+    excluded += row.find(",ok,") == std::string::npos;
+    CHECK(row.find(",1,500,") != std::string::npos);  // seed 1 (the default), M = 500
+  }
+  CHECK(rows == 8);
+  CHECK(summary.at("cells_excluded") == excluded);
   std::filesystem::remove_all(dir);
   const auto& reps = summary.at("repetitions");
   REQUIRE(reps.size() == 2);

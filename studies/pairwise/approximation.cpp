@@ -119,14 +119,14 @@ Config read_config(const Settings& s) {
 struct Cell {
   std::size_t activation = 0, K = 0;
   int rep = 0;
-  double error = 0;
+  double error = 0, seconds = 0;
   std::string status;
 };
 
 template <class C>  // Cell or const Cell
 auto fields_of(C& c) {
   return std::make_tuple(field("activation", c.activation), field("K", c.K), field("rep", c.rep),
-                         field("error", c.error), field("status", c.status));
+                         field("error", c.error), field("seconds", c.seconds), field("status", c.status));
 }
 
 nlohmann::json to_json(const Cell& c) { return fields_to_json(fields_of(c)); }
@@ -186,11 +186,12 @@ nlohmann::json run_approximation(const Config& c, const Settings& settings, cons
     const auto stem = [a](std::size_t K) {
       return std::string("a").append(std::to_string(a)).append("-K").append(std::to_string(K));
     };
-    for (const auto& [K, rep] : add_repeated_cells(sweep, c.K, c.seeds, stem)) coords.push_back({a, K, rep, 0.0, ""});
+    for (const auto& [K, rep] : add_repeated_cells(sweep, c.K, c.seeds, stem)) coords.push_back({a, K, rep, 0.0, 0.0, ""});
   }
   const auto values = run_sweep(
       ctx, sweep,
       [&](std::size_t i, int threads) {
+        const auto t0 = std::chrono::steady_clock::now();
         Cell cell = coords[i];
         const PairwiseModel& model =
             models[cell.activation * static_cast<std::size_t>(c.seeds) + static_cast<std::size_t>(cell.rep)]->get();
@@ -232,6 +233,7 @@ nlohmann::json run_approximation(const Config& c, const Settings& settings, cons
                       : cell.error < floor       ? "precision-floor"
                       : fit.solution.fallback    ? "rank-deficient"
                                                  : "ok";
+        cell.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
         return to_json(cell);
       },
       [](const nlohmann::json& j) { (void)from_json(j); });
@@ -239,13 +241,19 @@ nlohmann::json run_approximation(const Config& c, const Settings& settings, cons
   for (const auto& j : values) cells.push_back(from_json(j));
 
   CsvTable table;
-  table.columns = {"activation", "degree", "K", "rep", "M", "error", "status"};
-  for (const auto& r : cells)
+  table.columns = {"activation", "degree", "K", "rep", "seed", "M", "error", "status", "seconds"};
+  std::size_t excluded_total = 0;
+  for (const auto& r : cells) {
     table.rows.push_back({c.activations[r.activation], std::to_string(c.degrees[r.activation]), std::to_string(r.K),
-                          std::to_string(r.rep), std::to_string(c.M), format_finite(r.error), r.status});
+                          std::to_string(r.rep), std::to_string(c.seed), std::to_string(c.M), format_finite(r.error),
+                          r.status, format_double(r.seconds)});
+    excluded_total += r.status != "ok";
+  }
   write_cells_csv(table, ctx);
 
   nlohmann::json summary = start_summary("approximation", params);
+  summary["cells_total"] = cells.size();
+  summary["cells_excluded"] = excluded_total;
   // Each repetition's law of u, through its two intervals (drawn here if every cell was resumed).
   nlohmann::json repetitions = nlohmann::json::array();
   for (int rep = 0; rep < c.seeds; ++rep) {

@@ -57,6 +57,14 @@ std::string interval(const nlohmann::json& c, const char* key) {
   return "[" + num(c.at(key)[0]) + ", " + num(c.at(key)[1]) + "]";
 }
 
+// At the quick profile, whether the claim's file promises a decision at quick sizes.
+std::string quick_note(const nlohmann::json& s, const nlohmann::json& c) {
+  if (s.value("profile", std::string()) != "quick" || !c.contains("quick_decisive")) return {};
+  return c.at("quick_decisive").get<bool>()
+             ? "decisive at quick sizes: its file expects consistent"
+             : "not decisive at quick sizes: inconclusive is expected there (quick-decisive = false)";
+}
+
 }  // namespace
 
 std::string claim_theory_text(const nlohmann::json& c) {
@@ -95,6 +103,10 @@ std::string verify_report_markdown(const nlohmann::json& s) {
       << num(c.value("max_ci_width", nlohmann::json())) << "\n";
     if (c.contains("error")) o << "- error: " << c.at("error").get<std::string>() << "\n";
     for (const auto& w : c.value("warnings", nlohmann::json::array())) o << "- warning: " << w.get<std::string>() << "\n";
+    if (const std::string q = quick_note(s, c); !q.empty()) o << "- " << q << "\n";
+    if (c.contains("parameters")) o << "- parameters: `" << c.at("parameters").dump() << "`\n";
+    if (c.contains("study_parameters") && c.at("study_parameters").contains("seed"))
+      o << "- seed: " << c.at("study_parameters").at("seed").dump() << "\n";
     o << "- wall time " << num(c.at("wall_seconds"), 3) << " s; rerun: `" << c.at("rerun").get<std::string>() << "`\n";
     if (c.contains("figure")) o << "\n![" << c.at("id").get<std::string>() << "](" << c.at("figure").get<std::string>() << ")\n";
     o << "\n";
@@ -145,6 +157,7 @@ std::string verify_report_html(const nlohmann::json& s, const std::filesystem::p
     if (c.contains("error")) o << "<li>error: " << html_escape(c.at("error").get<std::string>()) << "</li>";
     for (const auto& w : c.value("warnings", nlohmann::json::array()))
       o << "<li>warning: " << html_escape(w.get<std::string>()) << "</li>";
+    if (const std::string q = quick_note(s, c); !q.empty()) o << "<li>" << html_escape(q) << "</li>";
     o << "<li>parameters: <code>" << html_escape(c.at("parameters").dump()) << "</code></li>";
     if (c.contains("study_parameters") && c.at("study_parameters").contains("seed"))
       o << "<li>seed: " << html_escape(c.at("study_parameters").at("seed").dump()) << "</li>";
