@@ -6,6 +6,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <utility>
 
 #include "studies/stats/rate_fit.hpp"
 #include "theory/claims/measurement.hpp"
@@ -26,15 +27,16 @@ Measurement b_hat_measurement(const SlopeFit& f, double (*to_b)(double), const s
                               std::map<std::string, std::string> select = {});
 
 /// b_hat of one data set of M samples, by subsampling: the selected K on the first M / 2^j
-/// samples (j = 0..3, each subsample at least min_M and 2 samples), K_hat ~ M^(1/(2b+1)), so with s
-/// the OLS slope of log K_hat on log M_j, b_hat = b_from_pieces_slope(s) (reported when s > 0).
+/// samples (j = 0..3, each subsample at least min_M and 2 samples), K_hat ~ M^(1/(2b+1)), so with
+/// s the OLS slope of log K_hat on log M_j, b_hat = b_from_pieces_slope(s) (reported when s > 0).
 /// `pieces_at(Mj)` fits the first Mj samples (Mj = M: the fit at hand) and returns the selected
 /// (degree, K); an InputError of a subsample's fit (e.g. too few outputs for the penalty rule's
-/// variance) ends the subsampling there and is reported as `subsample_failed`, not thrown. Returns the fit.json entry: `value` (null when undefined, with `why_no_value`),
-/// `ci_t` (the slope's 95% Student-t interval, df = sizes - 2, mapped through
-/// b_from_pieces_slope; both clipped to [0, 100]; nulls with the value), `subsamples`, `slope_log_K_on_log_M` and a
-/// `note`. K_hat moves on a dyadic grid and four sizes leave two degrees of freedom, so the interval
-/// is wide: a rough check, not a measurement of b.
+/// variance) ends the subsampling there and is reported as `subsample_failed`, not thrown.
+/// Returns the fit.json entry: `value` (null when undefined, with `why_no_value`), `ci_t` (the
+/// slope's 95% Student-t interval, df = sizes - 2, mapped through b_from_pieces_slope; both
+/// clipped to [0, 100]; nulls with the value), `subsamples`, `slope_log_K_on_log_M` and a `note`.
+/// K_hat moves on a dyadic grid and four sizes leave two degrees of freedom, so the interval is
+/// wide: a rough check, not a measurement of b.
 nlohmann::json b_hat_by_subsampling(std::size_t M, std::size_t min_M,
                                     const std::function<std::pair<int, int>(std::size_t)>& pieces_at);
 
