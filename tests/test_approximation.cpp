@@ -1,7 +1,5 @@
 // The approximation study recovers the known smoothness of an exactly b-Hoelder function
 // (weierstrass:b) from noiseless data, without being told b.
-#include <unistd.h>
-
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <fstream>
@@ -11,6 +9,7 @@
 #include "estimators/common/random.hpp"
 #include "studies/pairwise/approximation.hpp"
 #include "theory/pairwise/pairwise_model.hpp"
+#include "tests/lib/temp_dir.hpp"
 
 using namespace attnrate;
 
@@ -18,8 +17,8 @@ TEST_CASE("approximation: weierstrass:1.5 gives b_approx = 1.5 within 0.1", "[pa
   Settings s(approximation_study().keys());
   s.set("activations", "weierstrass:1.5", "test");
   s.set("seeds", "2", "test");
-  const auto dir = std::filesystem::temp_directory_path() / ("attnrate-approx-" + std::to_string(::getpid()));
-  std::filesystem::remove_all(dir);
+  const test::TempDir tmp("approx");
+  const auto dir = tmp.dir / "out";
   const nlohmann::json summary = approximation_study().run(s, StudyContext{dir, 0, false, false});
   REQUIRE(summary.at("quantities").size() == 1);
   const auto& q = summary.at("quantities")[0];
@@ -29,7 +28,6 @@ TEST_CASE("approximation: weierstrass:1.5 gives b_approx = 1.5 within 0.1", "[pa
   CHECK(std::abs(q.at("value").get<double>() - 1.5) < 0.1);
   CHECK(q.at("details").at("slope_vs_log_K").get<double>() == Approx(-2 * q.at("value").get<double>()));
   CHECK(std::filesystem::file_size(dir / "approximation.png") > 1000);
-  std::filesystem::remove_all(dir);
 }
 
 TEST_CASE("approximation: each repetition draws its own A, shared by the activations", "[pairwise_study]") {
@@ -39,8 +37,8 @@ TEST_CASE("approximation: each repetition draws its own A, shared by the activat
   s.set("knots", "8,16", "test");
   s.set("M", "500", "test");
   s.set("test-pairs", "1000", "test");
-  const auto dir = std::filesystem::temp_directory_path() / ("attnrate-approx-reps-" + std::to_string(::getpid()));
-  std::filesystem::remove_all(dir);
+  const test::TempDir tmp("approx-reps");
+  const auto dir = tmp.dir / "out";
   const nlohmann::json summary = approximation_study().run(s, StudyContext{dir, 0, false, false});
   // The counts every study reports, and cells.csv's seed and seconds (2 activations x 2 K x 2 reps).
   CHECK(summary.at("cells_total") == 8);
@@ -57,7 +55,6 @@ TEST_CASE("approximation: each repetition draws its own A, shared by the activat
   }
   CHECK(rows == 8);
   CHECK(summary.at("cells_excluded") == excluded);
-  std::filesystem::remove_all(dir);
   const auto& reps = summary.at("repetitions");
   REQUIRE(reps.size() == 2);
   // Recomputed from the documented streams: A from (seed, "model", rep, "A"), phi from

@@ -15,7 +15,6 @@
 #include <sstream>
 #include <string>
 #include <typeinfo>
-#include <unistd.h>
 #include <vector>
 
 #include "estimators/bspline.hpp"
@@ -29,6 +28,7 @@
 #include "studies/registry.hpp"
 #include "theory/pairwise/activation.hpp"
 #include "theory/pairwise/pairwise_model.hpp"
+#include "tests/lib/temp_dir.hpp"
 
 using namespace attnrate;
 
@@ -153,17 +153,8 @@ StudyOutput run_study(const std::string& name, const std::vector<std::pair<std::
   const StudyDefinition& def = find_study(name);
   Settings s(def.keys());
   for (const auto& [k, v] : set) s.set(k, v, "test");
-  const auto dir = std::filesystem::temp_directory_path() /
-                   ("attnrate-extreme-" + tag + "-" + std::to_string(::getpid()));
-  std::filesystem::remove_all(dir);
-  // Removed on every exit, also when the study throws (the rejection tests).
-  struct RemoveOnExit {
-    std::filesystem::path dir;
-    ~RemoveOnExit() {
-      std::error_code ec;
-      std::filesystem::remove_all(dir, ec);
-    }
-  } const cleanup{dir};
+  const test::TempDir tmp("extreme-" + tag);  // removed also when the study throws
+  const auto dir = tmp.dir / "out";
   StudyContext ctx;
   ctx.out = dir;
   ctx.threads = 2;
