@@ -87,6 +87,19 @@ arma::mat normal_matrix(int rows, int cols, std::uint64_t seed) {
   return W;
 }
 
+// Two fits of the same data that must agree bit for bit: A, coefficients, interval, risks and the
+// optimiser's path.
+void check_same_fit(const PairwiseErmFit& f1, const PairwiseErmFit& f2) {
+  CHECK(arma::approx_equal(f1.A, f2.A, "absdiff", 0.0));
+  CHECK(arma::approx_equal(f1.coef, f2.coef, "absdiff", 0.0));
+  CHECK(f1.train_risk == f2.train_risk);
+  CHECK(f1.basis.a() == f2.basis.a());
+  CHECK(f1.basis.b() == f2.basis.b());
+  CHECK(f1.diagnostics.iterations == f2.diagnostics.iterations);
+  CHECK(f1.diagnostics.evaluations == f2.diagnostics.evaluations);
+  CHECK(f1.diagnostics.train_risk_untrimmed == f2.diagnostics.train_risk_untrimmed);
+}
+
 }  // namespace
 
 TEST_CASE("reduced-risk gradient matches central finite differences", "[erm]") {
@@ -190,16 +203,7 @@ TEST_CASE("joint fit is bit-identical for 1 and 2 threads", "[erm][reproducibili
   one.refit_trim = 20;
   ErmOptions two = one;
   two.threads = 2;
-  const PairwiseErmFit f1 = fit_pairwise_erm(data.X, data.Y, N, one);
-  const PairwiseErmFit f2 = fit_pairwise_erm(data.X, data.Y, N, two);
-  CHECK(arma::approx_equal(f1.A, f2.A, "absdiff", 0.0));
-  CHECK(arma::approx_equal(f1.coef, f2.coef, "absdiff", 0.0));
-  CHECK(f1.train_risk == f2.train_risk);
-  CHECK(f1.basis.a() == f2.basis.a());
-  CHECK(f1.basis.b() == f2.basis.b());
-  CHECK(f1.diagnostics.iterations == f2.diagnostics.iterations);
-  CHECK(f1.diagnostics.evaluations == f2.diagnostics.evaluations);
-  CHECK(f1.diagnostics.train_risk_untrimmed == f2.diagnostics.train_risk_untrimmed);
+  check_same_fit(fit_pairwise_erm(data.X, data.Y, N, one), fit_pairwise_erm(data.X, data.Y, N, two));
 }
 
 TEST_CASE("joint fit is bit-identical with its AVX2 loops on and off", "[erm][reproducibility]") {
@@ -215,12 +219,7 @@ TEST_CASE("joint fit is bit-identical with its AVX2 loops on and off", "[erm][re
   on.threads = 2;
   ErmOptions off = on;
   off.allow_avx2 = false;
-  const PairwiseErmFit f1 = fit_pairwise_erm(data.X, data.Y, N, on);
-  const PairwiseErmFit f2 = fit_pairwise_erm(data.X, data.Y, N, off);
-  CHECK(arma::approx_equal(f1.A, f2.A, "absdiff", 0.0));
-  CHECK(arma::approx_equal(f1.coef, f2.coef, "absdiff", 0.0));
-  CHECK(f1.train_risk == f2.train_risk);
-  CHECK(f1.diagnostics.evaluations == f2.diagnostics.evaluations);
+  check_same_fit(fit_pairwise_erm(data.X, data.Y, N, on), fit_pairwise_erm(data.X, data.Y, N, off));
 }
 
 TEST_CASE("stop rules and restarts are applied and reported", "[erm]") {
