@@ -19,6 +19,7 @@
 #include "studies/sweep/study_options.hpp"
 #include "studies/sweep/study_summary.hpp"
 #include "studies/sweep/lazy_value.hpp"
+#include "studies/sweep/study.hpp"
 #include "studies/sweep/sweep.hpp"
 #include "studies/sweep/cell_fields.hpp"
 #include "theory/pairwise/activation.hpp"
@@ -233,7 +234,7 @@ nlohmann::json run_approximation(const Config& c, const Settings& settings, cons
                       : cell.error < floor       ? "precision-floor"
                       : fit.solution.fallback    ? "rank-deficient"
                                                  : "ok";
-        cell.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        cell.seconds = seconds_since(t0);
         return to_json(cell);
       },
       [](const nlohmann::json& j) { (void)from_json(j); });

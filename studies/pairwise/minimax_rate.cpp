@@ -24,6 +24,7 @@
 #include "studies/sweep/study_figures.hpp"
 #include "studies/sweep/study_options.hpp"
 #include "studies/sweep/study_summary.hpp"
+#include "studies/sweep/study.hpp"
 #include "studies/sweep/sweep.hpp"
 #include "studies/sweep/cell_fields.hpp"
 #include "studies/sweep/lazy_value.hpp"
@@ -310,7 +311,7 @@ CellResult run_adaptive_cell(const Config& c, const PairwiseModel& model, double
     r.known_error = test_error(u, phi_u, [&](double v) { return kf.phi_hat(v); }, threads).first;
   }
   r.status = cell_status(r.error, sel.flagged);
-  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  r.seconds = seconds_since(t0);
   return r;
 }
 
@@ -365,7 +366,7 @@ CellResult run_cell(const Config& c, const PairwiseModel& model, double a, doubl
              : !(r.error > 0)           ? "zero-error"
              : fit.solution.fallback    ? "rank-deficient"
                                         : "ok";
-  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  r.seconds = seconds_since(t0);
   return r;
 }
 

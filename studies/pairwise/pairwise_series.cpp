@@ -19,6 +19,7 @@
 #include "studies/io/output.hpp"
 #include "studies/pairwise/pairwise_options.hpp"
 #include "studies/pairwise/minimax_rate.hpp"
+#include "studies/sweep/study.hpp"
 #include "studies/sweep/sweep.hpp"
 #include "studies/stats/mean_ci.hpp"
 #include "studies/sweep/cell_fields.hpp"
@@ -453,7 +454,7 @@ SeriesCell run_cell(const Series& s, const std::string& key, const PairwiseModel
     r.status = dg.phi_step.fallback ? "rank-deficient" : "ok";
   }
   if (!std::isfinite(r.error) || !(r.error > 0) || !std::isfinite(r.error_erm)) r.status = "non-finite";
-  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  r.seconds = seconds_since(t0);
   return r;
 }
 
