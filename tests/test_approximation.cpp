@@ -79,6 +79,22 @@ TEST_CASE("approximation: each repetition draws its own A, shared by the activat
     CHECK(reps[rep].at("error_interval")[1].get<double>() == ranges[1].second);
   }
   CHECK(reps[0].at("spline_interval") != reps[1].at("spline_interval"));
+  CHECK_FALSE(summary.contains("notes"));  // every activation measured
+}
+
+TEST_CASE("approximation: an activation without enough usable cells is named in notes", "[pairwise_study]") {
+  // Two K and one repetition: two cells per activation, fewer than the three a slope needs.
+  Settings s(approximation_study().keys());
+  s.set("activations", "weierstrass:2", "test");
+  s.set("seeds", "1", "test");
+  s.set("knots", "8,16", "test");
+  s.set("M", "500", "test");
+  s.set("test-pairs", "1000", "test");
+  const test::TempDir tmp("approx-notes");
+  const nlohmann::json summary = approximation_study().run(s, StudyContext{tmp.dir / "out", 0, false, false});
+  CHECK(summary.at("quantities").empty());
+  REQUIRE(summary.at("notes").size() == 1);
+  CHECK(summary.at("notes")[0].get<std::string>().find("no smoothness for weierstrass:2: it needs 3 usable cells") == 0);
 }
 
 TEST_CASE("approximation: options are checked before any work", "[pairwise_study]") {

@@ -255,6 +255,7 @@ nlohmann::json run_approximation(const Config& c, const Settings& settings, cons
   nlohmann::json summary = start_summary("approximation", params);
   summary["cells_total"] = cells.size();
   summary["cells_excluded"] = excluded_total;
+  summary["notes"] = nlohmann::json::array();
   // Each repetition's law of u, through its two intervals (drawn here if every cell was resumed).
   nlohmann::json repetitions = nlohmann::json::array();
   for (int rep = 0; rep < c.seeds; ++rep) {
@@ -286,7 +287,11 @@ nlohmann::json run_approximation(const Config& c, const Settings& settings, cons
     }
     std::vector<double> xs = x;
     std::sort(xs.begin(), xs.end());
-    if (x.size() < 3 || std::unique(xs.begin(), xs.end()) - xs.begin() < 2) continue;
+    if (x.size() < 3 || std::unique(xs.begin(), xs.end()) - xs.begin() < 2) {
+      summary["notes"].push_back("no smoothness for " + c.activations[a] + ": it needs 3 usable cells at 2 or more K; " +
+                                 std::to_string(excluded) + " of its cells were excluded (cells.csv: status)");
+      continue;
+    }
     const SlopeFit f = fit_slope(x, y, 0.95, c.bootstrap, derive_seed(c.seed, {hash_name("bootstrap"), a}));
     // b_approx = -slope / 2: the intervals map endpoint by endpoint (decreasing map).
     Measurement m = slope_measurement(f, "smoothness", {{"activation", c.activations[a]}});
@@ -306,6 +311,7 @@ nlohmann::json run_approximation(const Config& c, const Settings& settings, cons
     series.theory_slope = std::isinf(phi.holder_smoothness()) ? f.slope : -2.0 * phi.holder_smoothness();
     fig.series.push_back(series);
   }
+  if (summary["notes"].empty()) summary.erase("notes");
   if (!fig.series.empty()) {
     summary["figure"] = write_study_figure(fig, "approximation", ctx);
   } else {

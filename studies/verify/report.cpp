@@ -61,8 +61,9 @@ std::string interval(const nlohmann::json& c, const char* key) {
 std::string quick_note(const nlohmann::json& s, const nlohmann::json& c) {
   if (s.value("profile", std::string()) != "quick" || !c.contains("quick_decisive")) return {};
   return c.at("quick_decisive").get<bool>()
-             ? "decisive at quick sizes: its file expects consistent"
-             : "not decisive at quick sizes: inconclusive is expected there (quick-decisive = false)";
+             ? "decisive at quick sizes: the claims file expects a consistent verdict at this profile"
+             : "not decisive at quick sizes (quick-decisive = false): an inconclusive verdict is expected at "
+               "this profile";
 }
 
 }  // namespace
