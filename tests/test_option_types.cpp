@@ -52,3 +52,31 @@ TEST_CASE("every study option's --help type is what its reader accepts", "[optio
     }
   }
 }
+
+TEST_CASE("Settings::get_list: trimmed entries; an empty entry is refused with the option named", "[options]") {
+  Settings s({{"items", "", "a list"}});
+  const auto list = [&](const std::string& v) {
+    s.set("items", v, "--items");
+    return s.get_list("items");
+  };
+  CHECK(list("").empty());
+  CHECK(list("  ").empty());
+  CHECK(list("a") == std::vector<std::string>{"a"});
+  CHECK(list(" a , b:1 ,c ") == std::vector<std::string>{"a", "b:1", "c"});
+  for (const char* bad : {"a,", ",a", "a,,b", "a, ,b", ","}) {
+    INFO(bad);
+    CHECK_THROWS_WITH(list(bad), Catch::Contains("--items") && Catch::Contains("empty entries"));
+  }
+}
+
+TEST_CASE("every study's list options refuse a stray comma", "[options]") {
+  for (const auto& def : all_studies()) {
+    for (const auto& k : def.keys()) {
+      if (value_type(k) != "LIST") continue;
+      Settings s(def.keys());
+      s.set(k.key, k.default_value + ",", "--" + k.key);
+      INFO("study " << def.name << ", --" << k.key << " = " << k.default_value << ",");
+      CHECK_THROWS_AS(def.check(s), InputError);
+    }
+  }
+}

@@ -332,6 +332,7 @@ TEST_CASE("rfa-vs-mlp records every data-driven lambda choice and counts those a
   CHECK(gcv_rows == 8);
   CHECK(gcv.at("choices") == 8);
   CHECK(gcv.at("at_edge") == gcv_flagged);
+  CHECK(gcv.at("at_lower_end").get<std::size_t>() + gcv.at("at_upper_end").get<std::size_t>() == gcv_flagged);
   const auto [fixed, fixed_rows, fixed_flagged] = run("0.001", "fixed");
   CHECK(fixed_rows == 8);
   CHECK(fixed.at("choices") == 0);  // a fixed penalty is not a choice

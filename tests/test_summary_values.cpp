@@ -8,6 +8,7 @@
 
 #include "studies/io/settings.hpp"
 #include "studies/io/shell_quote.hpp"
+#include "studies/rfa/rfa_common.hpp"
 #include "studies/sweep/study_summary.hpp"
 
 using namespace attnrate;
@@ -57,6 +58,26 @@ TEST_CASE("summary_warnings: penalties at the grid's end are named with their co
   REQUIRE(w.size() == 1);
   CHECK(w[0].rfind("3 of 40 data-driven ridge penalties ended at an end of the lambda grid", 0) == 0);
   CHECK(w[0].find("lambda_at_edge") != std::string::npos);
+  // With the ends counted, the warning says which end.
+  const auto ends = summary_warnings(
+      {{"lambda_at_grid_edge", {{"choices", 40}, {"at_edge", 3}, {"at_lower_end", 2}, {"at_upper_end", 1}}}});
+  REQUIRE(ends.size() == 1);
+  CHECK(ends[0].find("ended at an end of the lambda grid (2 at the smallest penalty, 1 at the largest)") !=
+        std::string::npos);
+}
+
+TEST_CASE("LambdaEdgeCount: choices at each end of the grid, fixed penalties not counted", "[summary]") {
+  LambdaEdgeCount edges(arma::vec{1e-7, 1e-6, 1e-5, 1e-4, 1e-3, 1e-2, 1e-1, 1.0});
+  edges.add(true, false, 1e-3);   // interior
+  edges.add(true, true, 1e-11);   // below the grid, after the extension
+  edges.add(true, true, 1e-7);    // the lowest point itself
+  edges.add(true, true, 1e4);     // above
+  edges.add(false, true, 1e4);    // a fixed penalty
+  const nlohmann::json j = edges.to_json();
+  CHECK(j.at("choices") == 4);
+  CHECK(j.at("at_edge") == 3);
+  CHECK(j.at("at_lower_end") == 2);
+  CHECK(j.at("at_upper_end") == 1);
 }
 
 TEST_CASE("shell_command_line: the shell reads back the same words", "[summary]") {

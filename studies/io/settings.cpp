@@ -211,6 +211,25 @@ std::uint64_t Settings::get_seed(const std::string& key) const {
   return v;
 }
 
+std::vector<std::string> Settings::get_list(const std::string& key) const {
+  const std::string& text = raw(key);
+  const auto blank = [](char c) { return std::isspace(static_cast<unsigned char>(c)) != 0; };
+  if (std::all_of(text.begin(), text.end(), blank)) return {};
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  while (true) {
+    const std::size_t end = std::min(text.find(',', start), text.size());
+    std::size_t a = start, b = end;
+    while (a < b && blank(text[a])) ++a;
+    while (b > a && blank(text[b - 1])) --b;
+    if (a == b)
+      throw InputError(label(*this, key) + " must be a comma-separated list without empty entries, got '" + text + "'");
+    out.push_back(text.substr(a, b - a));
+    if (end == text.size()) return out;
+    start = end + 1;
+  }
+}
+
 std::vector<std::size_t> Settings::get_sizes(const std::string& key, std::size_t min, std::size_t max) const {
   const std::string& text = raw(key);
   const std::string name = label(*this, key);

@@ -89,6 +89,10 @@ class Settings {
   /// grid points exact in double (pass INT_MAX for entries used as int).
   std::vector<std::size_t> get_sizes(const std::string& key, std::size_t min,
                                      std::size_t max = std::size_t{1} << 53) const;
+  /// Entries of a comma-separated value, blanks around each removed; an empty or blank value has
+  /// none (callers that need one say so). InputError naming the option on an empty entry
+  /// ("a,,b", "a," or ",a"): a stray comma is more likely a typo than a wish.
+  std::vector<std::string> get_list(const std::string& key) const;
   /// "a,b" with a < b, or "auto" (returns false).
   bool get_range(const std::string& key, double& a, double& b) const;
 

@@ -63,23 +63,10 @@ struct Config {
   int bootstrap = 2000;
 };
 
-std::vector<std::string> split_list(const Settings& s, const std::string& key) {
-  std::vector<std::string> out;
-  std::stringstream in(s.raw(key));
-  std::string item;
-  while (std::getline(in, item, ',')) {
-    item.erase(0, item.find_first_not_of(" \t"));
-    item.erase(item.find_last_not_of(" \t") + 1);
-    if (item.empty()) throw InputError(s.source(key) + " must be a comma list without empty entries, got '" + s.raw(key) + "'");
-    out.push_back(item);
-  }
-  if (out.empty()) throw InputError(s.source(key) + " must name at least one activation");
-  return out;
-}
-
 Config read_config(const Settings& s) {
   Config c;
-  c.activations = split_list(s, "activations");
+  c.activations = s.get_list("activations");
+  if (c.activations.empty()) throw InputError(s.source("activations") + " must name at least one activation");
   const bool auto_degree = s.raw("degree") == "auto";
   const int fixed_degree = auto_degree ? 0 : static_cast<int>(s.get_int("degree", 0, 10));
   std::vector<std::string> names;  // canonical, so `weierstrass:1` and `weierstrass:1.0` are one

@@ -81,7 +81,7 @@ struct Plan {
 
 Plan read_plan(const Settings& settings) {
   Plan p;
-  p.laws = split_list(settings.raw("token-laws"));
+  p.laws = settings.get_list("token-laws");
   if (p.laws.empty()) throw InputError(settings.source("token-laws") + " must list at least one token law");
   PairwiseModelSpec base;
   read_token_shape(settings, base);

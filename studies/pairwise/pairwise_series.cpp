@@ -35,24 +35,9 @@ constexpr double kInf = std::numeric_limits<double>::infinity();
 
 // ---------------------------------------------------------------- option lists
 
-std::vector<std::string> split_list(const std::string& s) {
-  std::vector<std::string> out;
-  std::string cur;
-  for (char ch : s) {
-    if (ch == ',') {
-      if (!cur.empty()) out.push_back(cur);
-      cur.clear();
-    } else if (ch != ' ') {
-      cur += ch;
-    }
-  }
-  if (!cur.empty()) out.push_back(cur);
-  return out;
-}
-
 std::vector<int> int_list(const Settings& s, const std::string& key, int lo, int hi) {
   std::vector<int> out;
-  for (const auto& t : split_list(s.raw(key))) {
+  for (const auto& t : s.get_list(key)) {
     std::size_t pos = 0;
     long v = 0;
     try {
@@ -80,7 +65,7 @@ std::vector<std::string> activation_list(const Settings& s, const std::string& k
       throw InputError(s.source(key) + ": " + e.what());
     }
   };
-  for (const auto& t : split_list(s.raw(key))) {
+  for (const auto& t : s.get_list(key)) {
     const Activation phi = parse(t);
     check_rate_activation(s, key, phi, joint);
     if (std::find(out.begin(), out.end(), phi.name()) != out.end())

@@ -54,8 +54,6 @@ namespace attnrate {
 
 // ---- option lists
 
-/// Comma list with blanks removed and empty entries dropped.
-std::vector<std::string> split_list(const std::string& s);
 /// Integers in [lo, hi], at least one, none twice. Throws InputError naming the option.
 std::vector<int> int_list(const Settings& settings, const std::string& key, int lo, int hi);
 /// Activations (canonical names), at least one, none twice, each with a rate to measure

@@ -55,10 +55,10 @@ Plan read_plan(const Settings& settings) {
   if (p.c.adaptive && settings.given("cK-known"))
     throw InputError(settings.source("cK-known") + " has no effect with --schedule adaptive (K is selected from the "
                      "data, up to --max-knots); leave it out");
-  const auto erm_acts = split_list(settings.raw("erm-activations")).empty()
+  const auto erm_acts = settings.get_list("erm-activations").empty()
                             ? std::vector<std::string>{}
                             : activation_list(settings, "erm-activations", true);
-  const auto known_acts = split_list(settings.raw("known-activations")).empty()
+  const auto known_acts = settings.get_list("known-activations").empty()
                               ? std::vector<std::string>{}
                               : activation_list(settings, "known-activations", false);
   if (erm_acts.empty() && known_acts.empty())

@@ -93,6 +93,9 @@ Config read_config(const Settings& s) {
 
 }  // namespace
 
+// The kernel GCV's penalties: 45 points from 1e-10 to 10.
+arma::vec kernel_gcv_grid() { return log_lambda_grid(1e-10, 10.0, 45); }
+
 LambdaSelection kernel_gcv_lambda(const arma::mat& K, const arma::vec& y, const arma::vec& grid) {
   arma::vec s;
   arma::mat U;
@@ -129,7 +132,7 @@ nlohmann::json run_group(const Config& c, const StudyTarget& target, int rep) {
   double lambda_K = c.lambda;
   bool lambda_K_at_edge = false;
   if (c.gcv) {
-    const LambdaSelection choice = kernel_gcv_lambda(K, y, log_lambda_grid(1e-10, 10.0, 45));
+    const LambdaSelection choice = kernel_gcv_lambda(K, y, kernel_gcv_grid());
     lambda_K = choice.lambda;
     lambda_K_at_edge = choice.at_edge;
   }
@@ -220,9 +223,10 @@ nlohmann::json run_heads(const Config& c, const Settings& settings, const StudyC
                    "solver", "form", "kernel_solver", "kernel_seconds", "seconds"};
   std::vector<double> x, y;
   std::size_t excluded = 0, cells = 0;
-  LambdaEdgeCount edges;  // one kernel GCV choice per repetition, shared by its rows
+  LambdaEdgeCount edges(kernel_gcv_grid());  // one kernel GCV choice per repetition, shared by its rows
   for (const auto& group : results)
-    if (!group.empty()) edges.add(c.gcv, group.front().at("lambda_K_at_edge").get<bool>());
+    if (!group.empty())
+      edges.add(c.gcv, group.front().at("lambda_K_at_edge").get<bool>(), group.front().at("lambda_K").get<double>());
   ConvergenceSeries gap_series, err_series;
   for (const auto& group : results)
     for (const auto& r : group) {

@@ -65,10 +65,16 @@ std::vector<double> read_lambda_grid(const Settings& s) {
   if (colon != std::string::npos) {
     const auto second = v.find(":x", colon + 1);
     double first = 0, last = 0, factor = 0;
+    const auto whole_number = [](const std::string& t) {  // stod alone would accept "10," or "1e-7x"
+      std::size_t used = 0;
+      const double x = std::stod(t, &used);
+      if (used != t.size()) throw std::invalid_argument(t);
+      return x;
+    };
     try {
-      first = std::stod(v.substr(0, colon));
-      last = std::stod(v.substr(colon + 1, second - colon - 1));
-      factor = std::stod(v.substr(second + 2));
+      first = whole_number(v.substr(0, colon));
+      last = whole_number(v.substr(colon + 1, second - colon - 1));
+      factor = whole_number(v.substr(second + 2));
     } catch (const std::exception&) {
       first = -1;
     }
@@ -227,7 +233,7 @@ nlohmann::json run_kernel_limit(const Config& c, const Settings& settings, const
   // cells.csv: one row per (N, rep, model, n).
   CsvTable table;
   table.columns = {"target", "N", "rep", "model", "n", "error", "lambda", "lambda_at_edge"};
-  std::size_t choices = 0, at_edge = 0;  // validation-split lambdas, and those at an end of the extended grid
+  LambdaEdgeCount edges(arma::vec(c.lambdas));  // the validation-split penalties
   SampleComplexityFigure fig;
   fig.title = "kernel-limit: infinite-width RFA and RF-MLP kernel ridge, " + c.target;
   fig.note = "dotted: eps = " + format_short(c.eps) +
@@ -245,8 +251,8 @@ nlohmann::json run_kernel_limit(const Config& c, const Settings& settings, const
                               format_double(curve.at("error")[k].get<double>()),
                               format_double(curve.at("lambda")[k].get<double>()),
                               curve.at("lambda_at_edge")[k].get<bool>() ? "1" : "0"});
-      for (const auto& e : curve.at("lambda_at_edge")) at_edge += e.get<bool>() ? 1 : 0;
-      choices += curve.at("lambda_at_edge").size();
+      for (std::size_t k = 0; k < curve.at("lambda").size(); ++k)
+        edges.add(true, curve.at("lambda_at_edge")[k].get<bool>(), curve.at("lambda")[k].get<double>());
       (std::string(model) == "rfa" ? rfa_n : mlp_n)[N].push_back(curve_crossing(curve, c.eps));
     }
   }
@@ -307,7 +313,7 @@ nlohmann::json run_kernel_limit(const Config& c, const Settings& settings, const
     }
   write_cells_csv(table, ctx);
   summary["figure"] = write_study_figure(fig, "kernel-limit", ctx);
-  summary["lambda_at_grid_edge"] = {{"choices", choices}, {"at_edge", at_edge}};
+  summary["lambda_at_grid_edge"] = edges.to_json();
   return summary;
 }
 

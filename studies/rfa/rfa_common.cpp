@@ -58,14 +58,7 @@ std::string trim(const std::string& s) {
 }  // namespace
 
 std::vector<std::string> get_string_list(const Settings& s, const std::string& key) {
-  std::vector<std::string> out;
-  std::stringstream in(s.raw(key));
-  std::string item;
-  while (std::getline(in, item, ',')) {
-    item = trim(item);
-    if (item.empty()) throw InputError(s.source(key) + " must be a comma-separated list without empty entries, got '" + s.raw(key) + "'");
-    out.push_back(item);
-  }
+  std::vector<std::string> out = s.get_list(key);
   if (out.empty()) throw InputError(s.source(key) + " must not be empty");
   return out;
 }
@@ -282,9 +275,23 @@ void check_fit_fields(const nlohmann::json& row) {
   (void)row.at("seconds").get<double>();
 }
 
+LambdaEdgeCount::LambdaEdgeCount(const arma::vec& grid)
+    : middle_(grid.is_empty() ? 1.0 : std::sqrt(grid.front() * grid.back())) {}
+
+void LambdaEdgeCount::add(bool chosen_from_data, bool edge, double lambda) {
+  if (!chosen_from_data) return;
+  ++choices_;
+  if (edge) ++(lambda < middle_ ? lower_ : upper_);
+}
+
+nlohmann::json LambdaEdgeCount::to_json() const {
+  return {{"choices", choices_}, {"at_edge", lower_ + upper_}, {"at_lower_end", lower_}, {"at_upper_end", upper_}};
+}
+
 TargetRowTable::TargetRowTable(std::vector<std::string> own_columns, std::uint64_t seed, std::size_t test_n,
                                const RidgeFitOptions& ridge)
-    : seed_(seed), test_n_(test_n), chosen_from_data_(ridge.rule != LambdaRule::fixed) {
+    : seed_(seed), test_n_(test_n), chosen_from_data_(ridge.rule != LambdaRule::fixed),
+      edges_(ridge.grid.is_empty() ? log_lambda_grid() : ridge.grid) {
   table_.columns = std::move(own_columns);
   for (const char* c : {"n", "rep", "seed", "test_n", "error", "error_se", "lambda", "lambda_at_edge", "solver", "seconds"})
     table_.columns.emplace_back(c);
@@ -292,7 +299,7 @@ TargetRowTable::TargetRowTable(std::vector<std::string> own_columns, std::uint64
 
 void TargetRowTable::add(std::vector<std::string> own_fields, const nlohmann::json& row) {
   const bool at_edge = row.at("lambda_at_edge").get<bool>();
-  edges_.add(chosen_from_data_, at_edge);
+  edges_.add(chosen_from_data_, at_edge, row.at("lambda").get<double>());
   for (std::string f : {std::to_string(row.at("n").get<std::size_t>()), std::to_string(row.at("rep").get<int>()),
                         std::to_string(seed_), std::to_string(test_n_), format_double(row.at("error")),
                         format_double(row.at("error_se")), format_double(row.at("lambda")),

@@ -149,15 +149,20 @@ nlohmann::json n_eps_record(const std::vector<Crossing>& crossings);
 void mark_n_eps(SampleComplexityCurve& curve, const std::vector<Crossing>& crossings);
 
 /// The penalties a study chose from the data (GCV, k-fold, a validation split) and how many of
-/// them are still at an end of the grid after it was extended (estimators/ridge/lambda_search.hpp):
-/// summary.json's "lambda_at_grid_edge" {"choices", "at_edge"}. Fixed penalties are not counted.
-struct LambdaEdgeCount {
-  std::size_t choices = 0, at_edge = 0;
-  void add(bool chosen_from_data, bool edge) {
-    choices += chosen_from_data ? 1 : 0;
-    at_edge += chosen_from_data && edge ? 1 : 0;
-  }
-  nlohmann::json to_json() const { return {{"choices", choices}, {"at_edge", at_edge}}; }
+/// them are still at an end of the grid after it was extended (estimators/ridge/lambda_search.hpp),
+/// at which end: summary.json's "lambda_at_grid_edge" {"choices", "at_edge", "at_lower_end",
+/// "at_upper_end"}. Fixed penalties are not counted. A choice at an end lies beyond the original
+/// grid, so the geometric middle of the grid's ends tells the two ends apart.
+class LambdaEdgeCount {
+ public:
+  /// `grid`: the original grid (increasing, > 0; checked where it is read).
+  explicit LambdaEdgeCount(const arma::vec& grid);
+  void add(bool chosen_from_data, bool edge, double lambda);
+  nlohmann::json to_json() const;
+
+ private:
+  double middle_;
+  std::size_t choices_ = 0, lower_ = 0, upper_ = 0;
 };
 
 /// cells.csv of a study whose cells hold fit_targets_over_n rows (biased-weights,

@@ -52,10 +52,15 @@ std::vector<std::string> summary_warnings(const nlohmann::json& summary) {
   const auto edges = summary.find("lambda_at_grid_edge");
   if (edges != summary.end() && edges->is_object()) {
     const auto at_edge = edges->value("at_edge", std::uint64_t{0}), choices = edges->value("choices", std::uint64_t{0});
-    if (at_edge > 0)
+    if (at_edge > 0) {
+      std::string ends;
+      if (edges->contains("at_lower_end") && edges->contains("at_upper_end"))
+        ends = " (" + std::to_string(edges->value("at_lower_end", std::uint64_t{0})) + " at the smallest penalty, " +
+               std::to_string(edges->value("at_upper_end", std::uint64_t{0})) + " at the largest)";
       out.push_back(std::to_string(at_edge) + " of " + std::to_string(choices) +
-                    " data-driven ridge penalties ended at an end of the lambda grid, extended by 4 decades "
-                    "(cells.csv: lambda_at_edge); the best penalty may lie beyond it");
+                    " data-driven ridge penalties ended at an end of the lambda grid" + ends +
+                    ", extended by 4 decades (cells.csv: lambda_at_edge); the best penalty may lie beyond it");
+    }
   }
   return out;
 }
