@@ -127,6 +127,8 @@ TEST_CASE("verify rejects bad options before running anything", "[verify-options
   opt.profile = "quick";
   opt.only = "nothing-matches-this*";
   CHECK_THROWS_WITH(run_verify(opt), Catch::Contains("matches no claim"));
+  opt.only = "minmax.*";  // a typo of a family's glob is answered with the family
+  CHECK_THROWS_WITH(run_verify(opt), Catch::Contains("matches no claim; did you mean 'minimax.*'?"));
   opt.only = "";  // given but empty: refused, not read as "every claim"
   CHECK_THROWS_WITH(run_verify(opt), Catch::Contains("--only needs a glob"));
   // A claim whose option value is invalid for its study is refused with its file:line.

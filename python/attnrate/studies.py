@@ -109,14 +109,21 @@ def run_study(name, out, threads=0, resume=False, progress=False, **study_option
     return cells, summary
 
 
+# The columns of the reports' verdict table, first in verify()'s DataFrame.
+_VERDICT_COLUMNS = ["id", "study", "quantity", "bound", "theory", "measured", "ci_t", "ci_boot", "tolerance",
+                    "verdict", "reason"]
+
+
 def verify(claims=None, profile="quick", out=None, only=None, seed=None, threads=0, resume=False, progress=False):
     """Checks claims as ``attnrate verify`` does: ``claims`` a claims file or folder, or a list of them
     (None: the built-in claims); ``profile`` "quick" or "full"; ``only`` a glob over claim ids;
     ``seed`` replaces every claim's base seed. Writes report.html, report.md, summary.json and one
     study folder per claim into ``out`` (required).
 
-    Returns the verdicts as a DataFrame, one row per claim (``id``, ``study``, ``quantity``,
-    ``verdict``, ``measured``, ``ci_t``, ``ci_boot``, ...); ``.attrs["summary"]`` is summary.json.
+    Returns the verdicts as a DataFrame, one row per claim, the reports' columns first (``id``,
+    ``study``, ``quantity``, ``bound``, ``theory``, ``measured``, ``ci_t``, ``ci_boot``,
+    ``tolerance``, ``verdict``, ``reason``), then the rest of each claim's record in summary.json;
+    ``.attrs["summary"]`` is summary.json.
     """
     if out is None:
         raise ValueError("verify needs out=DIR, the folder its reports and study folders go to")
@@ -134,5 +141,8 @@ def verify(claims=None, profile="quick", out=None, only=None, seed=None, threads
                         bool(progress), command)
     summary = json.loads(text)
     df = pd.DataFrame(summary.get("claims", []))
+    # summary.json's keys come sorted; lead with the verdict table's columns, in its order.
+    lead = [c for c in _VERDICT_COLUMNS if c in df.columns]
+    df = df[lead + [c for c in df.columns if c not in lead]]
     df.attrs["summary"] = summary
     return df

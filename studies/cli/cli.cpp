@@ -40,24 +40,6 @@
 namespace attnrate {
 namespace {
 
-std::string number_text(const nlohmann::json& c, const char* key) {
-  std::ostringstream s;
-  s << std::setprecision(4);
-  if (c.contains(key) && c.at(key).is_number()) s << c.at(key).get<double>();
-  else s << "-";
-  return s.str();
-}
-
-std::string interval_text(const nlohmann::json& c, const char* key) {
-  std::ostringstream s;
-  s << std::setprecision(4);
-  if (c.contains(key) && c.at(key).is_array() && c.at(key).size() == 2 && c.at(key)[0].is_number() &&
-      c.at(key)[1].is_number())
-    s << "[" << c.at(key)[0].get<double>() << ", " << c.at(key)[1].get<double>() << "]";
-  else s << "-";
-  return s.str();
-}
-
 void print_claims(const nlohmann::json& summary) {
   // A run's warnings once, after the table, naming the claims that share the run (its directory).
   struct RunWarnings {
@@ -68,8 +50,8 @@ void print_claims(const nlohmann::json& summary) {
   for (const auto& c : summary.at("claims")) {
     const std::string id = c.at("id").get<std::string>();
     std::cout << std::left << std::setw(44) << id << " " << claim_theory_text(c) << "  measured "
-              << number_text(c, "measured") << "  CI_t " << interval_text(c, "ci_t") << "  CI_boot "
-              << interval_text(c, "ci_boot") << "  tolerance " << number_text(c, "tolerance") << "  -> "
+              << claim_measured_text(c) << "  CI_t " << report_interval_text(c, "ci_t") << "  CI_boot "
+              << report_interval_text(c, "ci_boot") << "  tolerance " << report_number_text(c, "tolerance") << "  -> "
               << c.at("verdict").get<std::string>() << "\n";
     if (!c.contains("warnings")) continue;
     const std::string dir = c.value("directory", id);
@@ -87,8 +69,8 @@ void print_quantities(const nlohmann::json& summary) {
     std::string select;
     for (const auto& [k, v] : q.at("select").items()) select += (select.empty() ? "" : ", ") + k + "=" + v.get<std::string>();
     std::cout << std::left << std::setw(20) << q.at("quantity").get<std::string>() << std::setw(40)
-              << (select.empty() ? "-" : select) << " " << number_text(q, "value") << "  CI_t " << interval_text(q, "ci_t")
-              << "  CI_boot " << interval_text(q, "ci_boot") << "\n";
+              << (select.empty() ? "-" : select) << " " << report_number_text(q, "value") << "  CI_t " << report_interval_text(q, "ci_t")
+              << "  CI_boot " << report_interval_text(q, "ci_boot") << "\n";
   }
 }
 

@@ -74,6 +74,22 @@ std::string claim_theory_text(const nlohmann::json& c) {
   return c.value("bound", std::string("equal")) + " " + t;
 }
 
+std::string report_number_text(const nlohmann::json& c, const char* key) {
+  return c.contains(key) ? num(c.at(key)) : "-";
+}
+
+std::string report_interval_text(const nlohmann::json& c, const char* key) { return interval(c, key); }
+
+std::string claim_measured_text(const nlohmann::json& c) {
+  const std::string v = report_number_text(c, "measured");
+  if (!c.contains("censored") || v == "-") return v;
+  const bool higher = c.at("censored").value("may_be_higher", false), lower = c.at("censored").value("may_be_lower", false);
+  if (higher && lower) return v + " (censored both ways)";
+  if (higher) return ">= " + v;
+  if (lower) return "<= " + v;
+  return v;
+}
+
 
 std::string verify_report_markdown(const nlohmann::json& s) {
   std::ostringstream o;
@@ -86,7 +102,7 @@ std::string verify_report_markdown(const nlohmann::json& s) {
   o << "|---|---|---|---|---|---|---|---|\n";
   for (const auto& c : s.at("claims"))
     o << "| " << c.at("id").get<std::string>() << " | " << c.value("quantity", "") << " | "
-      << claim_theory_text(c) << " | " << num(c.value("measured", nlohmann::json())) << " | "
+      << claim_theory_text(c) << " | " << claim_measured_text(c) << " | "
       << interval(c, "ci_t") << " | " << interval(c, "ci_boot") << " | " << num(c.value("tolerance", nlohmann::json()))
       << " | **" << c.at("verdict").get<std::string>() << "** |\n";
   o << "\n";
@@ -99,7 +115,7 @@ std::string verify_report_markdown(const nlohmann::json& s) {
     o << "- verdict: **" << c.at("verdict").get<std::string>() << "**";
     if (c.contains("reason")) o << ": " << c.at("reason").get<std::string>();
     o << "\n- theory " << claim_theory_text(c) << ", measured "
-      << num(c.value("measured", nlohmann::json())) << ", CI_t " << interval(c, "ci_t") << ", CI_boot "
+      << claim_measured_text(c) << ", CI_t " << interval(c, "ci_t") << ", CI_boot "
       << interval(c, "ci_boot") << ", tolerance " << num(c.value("tolerance", nlohmann::json())) << ", max CI width "
       << num(c.value("max_ci_width", nlohmann::json())) << "\n";
     if (c.contains("error")) o << "- error: " << c.at("error").get<std::string>() << "\n";
@@ -138,7 +154,7 @@ std::string verify_report_html(const nlohmann::json& s, const std::filesystem::p
     o << "<tr><td><a href=\"#" << html_escape(c.at("id").get<std::string>()) << "\">"
       << html_escape(c.at("id").get<std::string>()) << "</a></td><td>" << html_escape(c.value("quantity", ""))
       << "</td><td>" << claim_theory_text(c) << "</td><td>"
-      << num(c.value("measured", nlohmann::json())) << "</td><td>" << interval(c, "ci_t") << "</td><td>"
+      << html_escape(claim_measured_text(c)) << "</td><td>" << interval(c, "ci_t") << "</td><td>"
       << interval(c, "ci_boot") << "</td><td>" << num(c.value("tolerance", nlohmann::json())) << "</td><td>"
       << badge(c.at("verdict").get<std::string>()) << "</td></tr>\n";
   o << "</table>\n";
@@ -148,7 +164,7 @@ std::string verify_report_html(const nlohmann::json& s, const std::filesystem::p
     o << "<p>" << html_escape(c.at("statement").get<std::string>()) << "</p><ul>";
     o << "<li>source: " << html_escape(c.at("source").get<std::string>()) << "</li>";
     o << "<li>theory " << claim_theory_text(c) << ", measured "
-      << num(c.value("measured", nlohmann::json())) << ", CI<sub>t</sub> " << interval(c, "ci_t") << ", CI<sub>boot</sub> "
+      << html_escape(claim_measured_text(c)) << ", CI<sub>t</sub> " << interval(c, "ci_t") << ", CI<sub>boot</sub> "
       << interval(c, "ci_boot") << ", tolerance " << num(c.value("tolerance", nlohmann::json())) << ", max CI width "
       << num(c.value("max_ci_width", nlohmann::json())) << "</li>";
     o << "<li>rule: " << html_escape(c.value("rule", std::string("-"))) << "</li>";

@@ -8,6 +8,13 @@ namespace attnrate {
 
 /// A claim's theory as the reports show it: "[lo, hi]" for a range, else the value.
 std::string claim_theory_text(const nlohmann::json& claim);
+/// Number `key` of a claim or quantity record (4 significant digits), "-" when absent or not a number.
+std::string report_number_text(const nlohmann::json& claim, const char* key);
+/// Interval `key` of a claim or quantity record as "[lo, hi]", "-" when absent.
+std::string report_interval_text(const nlohmann::json& claim, const char* key);
+/// The measured value, marked when censored repetitions make it a bound: ">= v" when the truth
+/// may only be higher, "<= v" when only lower, "v (censored both ways)" when either.
+std::string claim_measured_text(const nlohmann::json& claim);
 
 std::string verify_report_markdown(const nlohmann::json& summary);
 /// Self-contained HTML: the figures named by the claims (relative to `out`) are embedded.

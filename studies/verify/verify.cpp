@@ -4,6 +4,7 @@
 #include <map>
 #include <sstream>
 
+#include "estimators/common/did_you_mean.hpp"
 #include "estimators/common/input_error.hpp"
 #include "studies/io/output.hpp"
 #include "studies/io/output_set.hpp"
@@ -146,11 +147,15 @@ nlohmann::json run_verify(const VerifyOptions& opt) {
   if (opt.only && opt.only->empty())
     throw InputError("--only needs a glob over claim ids, e.g. 'minimax.*', got ''");
   std::vector<Claim> claims;
-  for (auto& c : load_claims(opt.claims_paths))
+  std::vector<std::string> names;  // every id, and each family's glob 'family.*', for the suggestion
+  for (auto& c : load_claims(opt.claims_paths)) {
+    names.push_back(c.id);
+    names.push_back(c.id.substr(0, c.id.find('.')) + ".*");
     if (!opt.only || glob_match(*opt.only, c.id)) claims.push_back(std::move(c));
+  }
   if (claims.empty())
-    throw InputError("--only '" + opt.only.value_or("") + "' matches no claim; see `attnrate list`" +
-                     (opt.claims_paths.empty() ? "" : " --claims ..."));
+    throw InputError("--only '" + opt.only.value_or("") + "' matches no claim" + did_you_mean(opt.only.value_or(""), names) +
+                     "; see `attnrate list`" + (opt.claims_paths.empty() ? "" : " --claims ..."));
   std::optional<std::uint64_t> base_seed;
   if (opt.seed) {
     Settings seed({base_seed_key()});

@@ -74,6 +74,9 @@ test-pairs = 1000
     assert verdicts["verdict"][0] == "consistent"  # tolerance 5: any decreasing error
     assert (tmp_path / "out" / "report.html").exists()
     assert verdicts.attrs["summary"]["claims"][0]["verdict"] == "consistent"
+    # The reports' columns lead, in the reports' order.
+    assert list(verdicts.columns[:11]) == ["id", "study", "quantity", "bound", "theory", "measured", "ci_t",
+                                           "ci_boot", "tolerance", "verdict", "reason"]
     with pytest.raises(ValueError, match="needs out=DIR"):
         attnrate.verify(claims)
     with pytest.raises(ValueError):
