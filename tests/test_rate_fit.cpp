@@ -352,7 +352,14 @@ TEST_CASE("b_hat by subsampling: the OLS slope of log K on log M and its t inter
   });
   CHECK(calls == 2);
   CHECK(few.at("value").is_null());
-  CHECK(few.at("why_no_value").get<std::string>().find("fewer than 3") == 0);
+  CHECK(few.at("why_no_value") == "fewer than 3 subsample sizes of at least 40 samples, the fewest the selection can use");
+  // K doubling with M: slope 1 up to rounding, b_hat exactly 0 (not 7.8e-16), interval included.
+  const nlohmann::json doubling = b_hat_by_subsampling(16000, 5, [](std::size_t Mk) {
+    return std::make_pair(3, static_cast<int>(Mk / 500));
+  });
+  CHECK(doubling.at("value").get<double>() == 0.0);
+  CHECK(doubling.at("ci_t")[0].get<double>() == 0.0);
+  CHECK(doubling.at("ci_t")[1].get<double>() == 0.0);
   // A subsample whose fit fails ends the subsampling with the reason; the sizes before it count.
   const nlohmann::json failed = b_hat_by_subsampling(16000, 5, [](std::size_t Mk) {
     if (Mk < 4000) throw InputError("residual variance undefined");

@@ -96,7 +96,14 @@ std::string selected_space_message(const AdaptiveSplineFit& fit, const nlohmann:
   return m.str();
 }
 
-const char* kFlagged = "the selected space's normal matrix is singular or ill-conditioned; the minimum-norm solution was used";
+// The warning for a selected space whose full-data or fold solve fell back to the minimum-norm
+// solution (SplineCandidate::flagged), naming which one did.
+std::string flagged_warning(const SplineCandidate& c) {
+  if (c.solver.rfind("min-norm", 0) == 0)
+    return "the selected space's normal matrix is singular or ill-conditioned; the minimum-norm solution was used";
+  return "in the selected space a cross-validation fold's normal matrix was singular or ill-conditioned and that "
+         "fold used the minimum-norm solution; the full-data solve did not";
+}
 
 // A known, the space selected from the data, with b_hat by subsampling (known_A_b_hat).
 CommandReport fit_adaptive(const PairwiseData& data, const arma::mat& A, double a, double b,
@@ -109,7 +116,7 @@ CommandReport fit_adaptive(const PairwiseData& data, const arma::mat& A, double 
   CommandReport report{"adaptive fit " + selected_space_message(fit, j["b_hat"]) + "\nwrote " + plan.out.string() +
                            " and " + plan.phi_path.string() + "\n",
                        {}};
-  if (fit.candidates[fit.selected].flagged) report.warnings.push_back(kFlagged);
+  if (fit.candidates[fit.selected].flagged) report.warnings.push_back(flagged_warning(fit.candidates[fit.selected]));
   return report;
 }
 
@@ -124,7 +131,7 @@ CommandReport fit_joint_adaptive(const PairwiseData& data, const AdaptiveErmOpti
                            selected_space_message(fit.selection, j["b_hat"]) + "\nwrote " + plan.out.string() +
                            " and " + plan.phi_path.string() + "\n",
                        {}};
-  if (fit.selected().flagged) report.warnings.push_back(kFlagged);
+  if (fit.selected().flagged) report.warnings.push_back(flagged_warning(fit.selected()));
   return report;
 }
 

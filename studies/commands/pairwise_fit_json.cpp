@@ -215,6 +215,7 @@ nlohmann::json adaptive_fit_json(const AdaptiveSplineFit& fit, const arma::mat& 
   j["A"] = matrix_json(A);
   j["train_mse"] = sel.train_risk;
   j["solver"] = sel.solver;
+  j["ridge"] = opt.lse.ridge;
   j["flagged"] = sel.flagged;
   j["sigma2_hat"] = fit.sigma2_hat;
   j["clamped_interactions"] = fit.clamped;

@@ -62,7 +62,12 @@ nlohmann::json b_hat_by_subsampling(std::size_t M, std::size_t min_M,
   if (lm.size() >= 3) {
     const SlopeFit f = fit_slope(lm, lk, 0.95, 1);  // OLS; one fit per size, no bootstrap
     bh["slope_log_K_on_log_M"] = f.slope;
-    const auto b = [](double slope) { return std::clamp(b_from_pieces_slope(slope), 0.0, 100.0); };
+    // Snapped to 0 below 1e-12: when K doubles with M the OLS slope is 1 up to rounding
+    // (1 - 2e-16), and b = 7.8e-16 would read as a measured smoothness.
+    const auto b = [](double slope) {
+      const double v = std::clamp(b_from_pieces_slope(slope), 0.0, 100.0);
+      return v < 1e-12 ? 0.0 : v;
+    };
     if (f.slope > 0) {
       bh["value"] = b(f.slope);
       bh["ci_t"] = {b(f.ci_t_hi), b(f.ci_t_lo)};  // decreasing map: the ends swap
@@ -70,7 +75,8 @@ nlohmann::json b_hat_by_subsampling(std::size_t M, std::size_t min_M,
       bh["why_no_value"] = "the selected K does not grow with M";
     }
   } else {
-    bh["why_no_value"] = "fewer than 3 subsample sizes with enough samples for the folds (and the trim)";
+    bh["why_no_value"] = "fewer than 3 subsample sizes of at least " + std::to_string(std::max<std::size_t>(min_M, 2)) +
+                         " samples, the fewest the selection can use";
   }
   if (!stopped.empty()) bh["subsample_failed"] = stopped;
   return bh;

@@ -34,7 +34,8 @@ Measurement b_hat_measurement(const SlopeFit& f, double (*to_b)(double), const s
 /// variance) ends the subsampling there and is reported as `subsample_failed`, not thrown.
 /// Returns the fit.json entry: `value` (null when undefined, with `why_no_value`), `ci_t` (the
 /// slope's 95% Student-t interval, df = sizes - 2, mapped through b_from_pieces_slope; both
-/// clipped to [0, 100]; nulls with the value), `subsamples`, `slope_log_K_on_log_M` and a `note`.
+/// clipped to [0, 100], and below 1e-12 set to 0: rounding of a slope of exactly 1; nulls with the
+/// value), `subsamples`, `slope_log_K_on_log_M` and a `note`.
 /// K_hat moves on a dyadic grid and four sizes leave two degrees of freedom, so the interval is
 /// wide: a rough check, not a measurement of b.
 nlohmann::json b_hat_by_subsampling(std::size_t M, std::size_t min_M,
