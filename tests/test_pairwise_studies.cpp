@@ -23,19 +23,13 @@
 #include "studies/pairwise/smoothness.hpp"
 #include "studies/registry.hpp"
 
+#include "tests/lib/temp_dir.hpp"
+
 using namespace attnrate;
+using attnrate::test::TempDir;
 
 namespace {
 
-// A fresh output folder, removed when the test ends.
-struct TempDir {
-  std::filesystem::path path;
-  explicit TempDir(const std::string& name)
-      : path(std::filesystem::temp_directory_path() / ("attnrate-" + name + "-" + std::to_string(::getpid()))) {
-    std::filesystem::remove_all(path);
-  }
-  ~TempDir() { std::filesystem::remove_all(path); }
-};
 
 // One CSV line split into fields ("" quotes a field, "" inside it is a quote).
 std::vector<std::string> csv_fields(const std::string& line) {
@@ -160,7 +154,8 @@ TEST_CASE("rank_knee and mean_and_se closed forms", "[pairwise_study]") {
 
 TEST_CASE("pairwise studies: invalid options are refused by check and by run, before any work", "[pairwise_study]") {
   TempDir dir("pairwise-checks");
-  const StudyContext ctx{dir.path, 1, false, false};
+  const auto out = dir.dir / "out";  // made by the study
+  const StudyContext ctx{out, 1, false, false};
   struct Case {
     std::string study, key, value, message;
   };
@@ -185,7 +180,7 @@ TEST_CASE("pairwise studies: invalid options are refused by check and by run, be
     REQUIRE(def.check);
     CHECK_THROWS_WITH(def.check(s), Catch::Contains(c.message));
     CHECK_THROWS_WITH(def.run(s, ctx), Catch::Contains(c.message));
-    CHECK_FALSE(std::filesystem::exists(dir.path));
+    CHECK_FALSE(std::filesystem::exists(out));
   }
   // The options that only fed verdicts are gone.
   for (const auto& [study, key] : std::vector<std::pair<std::string, std::string>>{{"dimension-free", "tolerance"},
@@ -214,9 +209,10 @@ TEST_CASE("dimension-free: slopes and spreads are those of the cells, with the r
   s.set("restarts", "1", "test");
   s.set("test-pairs", "1000", "test");
   TempDir dir("dimfree-measurements");
-  const nlohmann::json summary = dimension_free_study().run(s, StudyContext{dir.path, 0, false, false});
+  const auto out = dir.dir / "out";  // made by the study
+  const nlohmann::json summary = dimension_free_study().run(s, StudyContext{out, 0, false, false});
   check_no_verdicts(summary);
-  const auto cells = read_cells(dir.path / "cells.csv");
+  const auto cells = read_cells(out / "cells.csv");
   REQUIRE(cells.size() == 3 * 3 * 2);
   const double knee_min = std::pow(100.0 / std::log(100.0), 0.2), knee_max = std::pow(400.0 / std::log(400.0), 0.2);
   const auto quantities = registered_quantities("dimension-free");
@@ -264,7 +260,7 @@ TEST_CASE("dimension-free: slopes and spreads are those of the cells, with the r
     }
     CHECK(seen == std::set<int>{1, 2, 30});
   }
-  CHECK(std::filesystem::file_size(dir.path / "convergence-bspline-3-d.png") > 1000);
+  CHECK(std::filesystem::file_size(out / "convergence-bspline-3-d.png") > 1000);
 
   const auto spreads = quantities_named(summary, "spread");
   REQUIRE(spreads.size() == 1);
@@ -307,9 +303,10 @@ TEST_CASE("smoothness: one slope per activation, that of its cells, with A in th
   s.set("seeds", "2", "test");
   s.set("test-pairs", "2000", "test");
   TempDir dir("smoothness-measurements");
-  const nlohmann::json summary = smoothness_study().run(s, StudyContext{dir.path, 0, false, false});
+  const auto out = dir.dir / "out";  // made by the study
+  const nlohmann::json summary = smoothness_study().run(s, StudyContext{out, 0, false, false});
   check_no_verdicts(summary);
-  const auto cells = read_cells(dir.path / "cells.csv");
+  const auto cells = read_cells(out / "cells.csv");
   const auto slopes = quantities_named(summary, "slope");
   REQUIRE(slopes.size() == 2);
   REQUIRE(summary.at("quantities").size() == 2);
@@ -331,7 +328,7 @@ TEST_CASE("smoothness: one slope per activation, that of its cells, with A in th
     CHECK_FALSE(q.at("details").contains("rank_condition"));  // A known: no rank condition
   }
   CHECK(summary.at("figure") == "slopes.png");
-  CHECK(std::filesystem::file_size(dir.path / "slopes.png") > 1000);
+  CHECK(std::filesystem::file_size(out / "slopes.png") > 1000);
 }
 
 TEST_CASE("smoothness --schedule adaptive: the oracle ratio is that of the cells", "[pairwise_study][adaptive]") {
@@ -343,7 +340,8 @@ TEST_CASE("smoothness --schedule adaptive: the oracle ratio is that of the cells
   s.set("test-pairs", "2000", "test");
   s.set("schedule", "adaptive", "test");
   TempDir dir("smoothness-adaptive");
-  const nlohmann::json summary = smoothness_study().run(s, StudyContext{dir.path, 0, false, false});
+  const auto out = dir.dir / "out";  // made by the study
+  const nlohmann::json summary = smoothness_study().run(s, StudyContext{out, 0, false, false});
   const auto ratios = quantities_named(summary, "oracle-ratio");
   REQUIRE(ratios.size() == 1);
   CHECK(ratios[0].at("select").at("activation") == "weierstrass:1");
@@ -351,7 +349,7 @@ TEST_CASE("smoothness --schedule adaptive: the oracle ratio is that of the cells
   // The geometric mean over the seeds at M = 800 of error / oracle_error, each ratio >= 1.
   double sum_log = 0;
   int n = 0;
-  for (const auto& c : read_cells(dir.path / "cells.csv"))
+  for (const auto& c : read_cells(out / "cells.csv"))
     if (c.at("M") == "800" && c.at("status") == "ok") {
       const double r = std::stod(c.at("error")) / std::stod(c.at("oracle_error"));
       CHECK(r >= 1.0);
@@ -371,9 +369,10 @@ TEST_CASE("coercivity: the mean of lambda_min at the largest M with mean +- 1.96
   s.set("seeds", "3", "test");
   s.set("gram-pairs", "20000", "test");
   TempDir dir("coercivity-measurements");
-  const nlohmann::json summary = coercivity_study().run(s, StudyContext{dir.path, 0, false, false});
+  const auto out = dir.dir / "out";  // made by the study
+  const nlohmann::json summary = coercivity_study().run(s, StudyContext{out, 0, false, false});
   check_no_verdicts(summary);
-  const auto cells = read_cells(dir.path / "cells.csv");
+  const auto cells = read_cells(out / "cells.csv");
   REQUIRE(cells.size() == 2 * 2 * 3);
   const auto qs = quantities_named(summary, "coercivity");
   REQUIRE(qs.size() == 2);
@@ -411,11 +410,12 @@ TEST_CASE("rank-condition: the spread below the knee and the slope above it are 
   s.set("restarts", "1", "test");
   s.set("test-pairs", "2000", "test");
   TempDir dir("rank-measurements");
-  const nlohmann::json summary = rank_condition_study().run(s, StudyContext{dir.path, 0, false, false});
+  const auto out = dir.dir / "out";  // made by the study
+  const nlohmann::json summary = rank_condition_study().run(s, StudyContext{out, 0, false, false});
   check_no_verdicts(summary);
   const double knee = std::pow(400.0 / std::log(400.0), 0.2);
   CHECK(summary.at("knee").get<double>() == Approx(knee).epsilon(1e-14));
-  const auto cells = read_cells(dir.path / "cells.csv");
+  const auto cells = read_cells(out / "cells.csv");
   std::map<int, std::vector<double>> errors;
   std::vector<double> x, y;
   for (const auto& c : cells) {

@@ -22,7 +22,10 @@
 #include "plots/sample_complexity_plot.hpp"
 #include "plots/slope_plot.hpp"
 
+#include "tests/lib/temp_dir.hpp"
+
 using namespace attnrate;
+using attnrate::test::TempDir;
 namespace fs = std::filesystem;
 
 namespace {
@@ -57,19 +60,6 @@ std::string read_file(const fs::path& p) {
   return ss.str();
 }
 
-// A fresh directory under the system temp dir, removed at scope exit.
-struct TempDir {
-  fs::path path;
-  explicit TempDir(const std::string& tag) {
-    path = fs::temp_directory_path() / ("attnrate-test-plots-" + tag + "-" + std::to_string(::getpid()));
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-};
 
 // Deterministic cells: y = 3 M^{-2/3} times a spread that differs per replicate.
 ConvergenceSeries example_series(const std::string& label, double scale) {
@@ -117,13 +107,13 @@ TEST_CASE("gnuplot_quote escapes quotes, backslashes, backquotes and newlines", 
                                             "b_1 ^2 {x} @y &z"};
     std::string script;
     for (const auto& t : texts) script += "print " + gnuplot_quote(t) + "\n";
-    std::ofstream(dir.path / "q.gp") << script;
-    const std::string cmd = "gnuplot '" + (dir.path / "q.gp").string() + "' 2> '" +
-                            (dir.path / "q.out").string() + "'";
+    std::ofstream(dir.dir / "q.gp") << script;
+    const std::string cmd = "gnuplot '" + (dir.dir / "q.gp").string() + "' 2> '" +
+                            (dir.dir / "q.out").string() + "'";
     REQUIRE(std::system(cmd.c_str()) == 0);
     std::string expected;
     for (const auto& t : texts) expected += t + "\n";
-    CHECK(read_file(dir.path / "q.out") == expected);
+    CHECK(read_file(dir.dir / "q.out") == expected);
   }
 }
 
@@ -290,8 +280,8 @@ TEST_CASE("convergence figure rejects empty or non-positive input", "[plots]") {
   TempDir dir("reject");
   ConvergenceFigure bad = example_figure();
   bad.series[0].y[0] = 0.0;
-  CHECK_THROWS_AS(write_convergence_figure(bad, dir.path / "fig"), std::invalid_argument);
-  CHECK(fs::is_empty(dir.path));
+  CHECK_THROWS_AS(write_convergence_figure(bad, dir.dir / "fig"), std::invalid_argument);
+  CHECK(fs::is_empty(dir.dir));
 }
 
 TEST_CASE("convergence figure: vertical marks inside the data range only, validated", "[plots]") {
@@ -354,11 +344,11 @@ TEST_CASE("convergence figure: real PNG and SVG files", "[plots]") {
   TempDir dir("render");
   ConvergenceFigure fig = example_figure();
   fig.series.push_back(example_series("d = 5", 2.0));
-  const fs::path stem = dir.path / "sub" / "convergence";  // parent is created
+  const fs::path stem = dir.dir / "sub" / "convergence";  // parent is created
   write_convergence_figure(fig, stem);
-  REQUIRE(fs::exists(dir.path / "sub" / "convergence.png"));
-  CHECK(is_png(dir.path / "sub" / "convergence.png"));
-  const std::string svg = read_file(dir.path / "sub" / "convergence.svg");
+  REQUIRE(fs::exists(dir.dir / "sub" / "convergence.png"));
+  CHECK(is_png(dir.dir / "sub" / "convergence.png"));
+  const std::string svg = read_file(dir.dir / "sub" / "convergence.svg");
   CHECK(contains(svg, "<svg"));
   CHECK(contains(svg, "fit slope -0.664 (weierstrass:1)"));
   CHECK(contains(svg, "theory -0.667 (d = 5)"));
@@ -366,7 +356,7 @@ TEST_CASE("convergence figure: real PNG and SVG files", "[plots]") {
 
 TEST_CASE("gnuplot runner reports failures naming the file", "[plots]") {
   TempDir dir("runner");
-  const fs::path out = dir.path / "broken.png";
+  const fs::path out = dir.dir / "broken.png";
   if (gnuplot_available()) {
     // A gnuplot error in the script.
     const std::string bad = gnuplot_terminal_lines("pngcairo", out) + "plot $missing using 1:2\n";
@@ -374,7 +364,7 @@ TEST_CASE("gnuplot runner reports failures naming the file", "[plots]") {
     CHECK_THROWS_WITH(run_gnuplot_script(bad, out), Catch::Contains(out.string()));
     // No error, but nothing written to the expected file (and a stale copy is not accepted).
     std::ofstream(out) << "stale";
-    const fs::path other = dir.path / "other.png";
+    const fs::path other = dir.dir / "other.png";
     const std::string elsewhere =
         gnuplot_terminal_lines("pngcairo", other) + "plot x\n";
     CHECK_THROWS_WITH(run_gnuplot_script(elsewhere, out), Catch::Contains(out.string()));
@@ -383,17 +373,17 @@ TEST_CASE("gnuplot runner reports failures naming the file", "[plots]") {
   // gnuplot missing from PATH.
   const char* old = std::getenv("PATH");
   const std::string saved = old ? old : "";
-  ::setenv("PATH", dir.path.c_str(), 1);
+  ::setenv("PATH", dir.dir.c_str(), 1);
   const bool available = gnuplot_available();
   std::string message;
   try {
-    write_convergence_figure(example_figure(), dir.path / "nogp");
+    write_convergence_figure(example_figure(), dir.dir / "nogp");
   } catch (const std::runtime_error& e) {
     message = e.what();
   }
   ::setenv("PATH", saved.c_str(), 1);
   CHECK(!available);
-  CHECK(contains(message, (dir.path / "nogp.png").string()));
+  CHECK(contains(message, (dir.dir / "nogp.png").string()));
   CHECK(contains(message, "gnuplot"));
 }
 
@@ -453,9 +443,9 @@ TEST_CASE("slope figure: data, theory curve -2b/(2b+1), rejection, rendering", "
 
   if (gnuplot_available()) {
     TempDir dir("slope");
-    write_slope_figure(fig, dir.path / "slopes");
-    CHECK(is_png(dir.path / "slopes.png"));
-    CHECK(contains(read_file(dir.path / "slopes.svg"), "<svg"));
+    write_slope_figure(fig, dir.dir / "slopes");
+    CHECK(is_png(dir.dir / "slopes.png"));
+    CHECK(contains(read_file(dir.dir / "slopes.svg"), "<svg"));
   }
 }
 
@@ -522,8 +512,8 @@ TEST_CASE("sample-complexity figure: curves, medians, rejection, rendering", "[p
 
   if (gnuplot_available()) {
     TempDir dir("samples");
-    write_sample_complexity_figure(fig, dir.path / "sc");
-    CHECK(is_png(dir.path / "sc.png"));
-    CHECK(contains(read_file(dir.path / "sc.svg"), "<svg"));
+    write_sample_complexity_figure(fig, dir.dir / "sc");
+    CHECK(is_png(dir.dir / "sc.png"));
+    CHECK(contains(read_file(dir.dir / "sc.svg"), "<svg"));
   }
 }

@@ -48,12 +48,12 @@ py::object python_of(const nlohmann::json& j) {
     case nlohmann::json::value_t::object: {
       py::dict d;
       for (const auto& [key, value] : j.items()) d[py::str(key)] = python_of(value);
-      return std::move(d);
+      return d;
     }
     case nlohmann::json::value_t::array: {
       py::list l;
       for (const auto& value : j) l.append(python_of(value));
-      return std::move(l);
+      return l;
     }
     case nlohmann::json::value_t::string: return py::str(j.get_ref<const std::string&>());
     case nlohmann::json::value_t::boolean: return py::bool_(j.get<bool>());

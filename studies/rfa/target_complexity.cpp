@@ -31,7 +31,7 @@ std::vector<KeySpec> target_complexity_keys() {
       {"p", "1,2,3,4", "polynomial degrees (list, each 1..10)"},
       {"family", "key-poly,inner-poly", "target families (list): key-poly | inner-poly"},
   };
-  return sample_complexity_study_keys(own, {.heads = "64", .n = "32:8192:x2", .seeds = "4", .eps = "0.5"});
+  return sample_complexity_study_keys(own, {.heads = "64", .heads_detail = "", .n = "32:8192:x2", .seeds = "4", .eps = "0.5"});
 }
 
 // The study's options: the attention layer's, the sample-complexity runs', then its own.
