@@ -194,3 +194,25 @@ TEST_CASE("verify --seed replaces every claim's seed, in both profiles, and is r
 TEST_CASE("verify --profile quick: the built-in adaptive-schedule claims", "[claims][verify][adaptive]") {
   verify_builtin_file("theory/claims/adaptive.toml");
 }
+
+TEST_CASE("verify: claims with the same options in another order share one run", "[verify-options]") {
+  const auto base = std::filesystem::temp_directory_path() / ("attnrate-verify-order-" + std::to_string(::getpid()));
+  const auto file = base.string() + ".toml";
+  const std::string head = "study = \"minimax-rate\"\nquantity = \"slope\"\nbound = \"equal\"\ntheory = -0.6667\n"
+                           "tolerance = 5\nstatement = \"s\"\nsource = \"s\"\n";
+  std::ofstream(file) << "[[claim]]\nid = \"a.slope\"\n" << head
+                      << "[claim.params]\nactivation = \"weierstrass:1\"\nM = \"200,400\"\nseeds = 2\ntest-pairs = 1000\n"
+                      << "[[claim]]\nid = \"b.slope\"\n" << head
+                      << "[claim.params]\ntest-pairs = 1000\nseeds = 2\nM = \"200,400\"\nactivation = \"weierstrass:1\"\n";
+  VerifyOptions opt;
+  opt.claims_paths = {file};
+  opt.profile = "full";
+  opt.threads = 1;
+  opt.progress = false;
+  opt.out = base;
+  const nlohmann::json summary = run_verify(opt);
+  REQUIRE(summary.at("claims").size() == 2);
+  CHECK(summary.at("claims")[0].at("directory") == summary.at("claims")[1].at("directory"));
+  std::filesystem::remove_all(base);
+  std::filesystem::remove(file);
+}

@@ -1,5 +1,6 @@
 #include "studies/verify/verify.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <map>
 #include <sstream>
@@ -186,8 +187,10 @@ nlohmann::json run_verify(const VerifyOptions& opt) {
   std::vector<std::string> run_order, claim_run;
   for (const auto& c : claims) {
     const StudyOptions options = c.options(opt.profile);
+    StudyOptions sorted = options;  // the same options in another order are the same run
+    std::sort(sorted.begin(), sorted.end());
     std::string key = c.study;
-    for (const auto& [k, v] : options) key += "|" + k + "=" + v;
+    for (const auto& [k, v] : sorted) key += "|" + k + "=" + v;
     if (!runs.count(key)) {
       runs[key] = Run{c.study, options, opt.out / "claims" / c.id, {}, 0.0};
       run_order.push_back(key);
