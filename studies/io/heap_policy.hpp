@@ -3,8 +3,8 @@
 // mmap threshold (at most 32 MiB) from a fresh mmap region and unmaps it on free, and returns freed
 // memory at the top of the heap to the system. A sweep allocates and frees Gram, feature and
 // residual matrices of the same sizes over and over, so each of them is page-faulted in again, one
-// fault per 4 KiB page: on the 2-core virtual machine of docs/benchmarks.md that was 8% of the CPU
-// time of `verify --profile quick` and a third of the RFA studies' (numbers there).
+// fault per 4 KiB page: on the 2-core virtual machine of docs/benchmarks.md the quick profile took
+// 134 s instead of 106 s, and the RFA studies lost a third of their time (numbers there).
 namespace attnrate {
 
 /// Makes freed memory stay with the process for the next allocation: every block comes from the

@@ -91,10 +91,10 @@ Config read_config(const Settings& s) {
   return c;
 }
 
-}  // namespace
-
 // The kernel GCV's penalties: 45 points from 1e-10 to 10.
 arma::vec kernel_gcv_grid() { return log_lambda_grid(1e-10, 10.0, 45); }
+
+}  // namespace
 
 LambdaSelection kernel_gcv_lambda(const arma::mat& K, const arma::vec& y, const arma::vec& grid) {
   arma::vec s;

@@ -8,7 +8,7 @@ namespace attnrate {
 
 /// A claim's theory as the reports show it: "[lo, hi]" for a range, else the value.
 std::string claim_theory_text(const nlohmann::json& claim);
-/// Number `key` of a claim or quantity record (4 significant digits), "-" when absent or not a number.
+/// Number `key` of a claim or quantity record (4 significant digits), "-" when absent or null.
 std::string report_number_text(const nlohmann::json& claim, const char* key);
 /// Interval `key` of a claim or quantity record as "[lo, hi]", "-" when absent.
 std::string report_interval_text(const nlohmann::json& claim, const char* key);
