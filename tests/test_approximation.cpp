@@ -13,6 +13,19 @@
 
 using namespace attnrate;
 
+namespace {
+// A small run: K = 8 and 16 at M = 500 with 1000 test pairs.
+Settings small_run(const std::string& activations, const std::string& seeds) {
+  Settings s(approximation_study().keys());
+  s.set("activations", activations, "test");
+  s.set("seeds", seeds, "test");
+  s.set("knots", "8,16", "test");
+  s.set("M", "500", "test");
+  s.set("test-pairs", "1000", "test");
+  return s;
+}
+}  // namespace
+
 TEST_CASE("approximation: weierstrass:1.5 gives b_approx = 1.5 within 0.1", "[pairwise_study]") {
   Settings s(approximation_study().keys());
   s.set("activations", "weierstrass:1.5", "test");
@@ -31,12 +44,7 @@ TEST_CASE("approximation: weierstrass:1.5 gives b_approx = 1.5 within 0.1", "[pa
 }
 
 TEST_CASE("approximation: each repetition draws its own A, shared by the activations", "[pairwise_study]") {
-  Settings s(approximation_study().keys());
-  s.set("activations", "weierstrass:2,bspline:3", "test");
-  s.set("seeds", "2", "test");
-  s.set("knots", "8,16", "test");
-  s.set("M", "500", "test");
-  s.set("test-pairs", "1000", "test");
+  const Settings s = small_run("weierstrass:2,bspline:3", "2");
   const test::TempDir tmp("approx-reps");
   const auto dir = tmp.dir / "out";
   const nlohmann::json summary = approximation_study().run(s, StudyContext{dir, 0, false, false});
@@ -84,12 +92,7 @@ TEST_CASE("approximation: each repetition draws its own A, shared by the activat
 
 TEST_CASE("approximation: an activation without enough usable cells is named in notes", "[pairwise_study]") {
   // Two K and one repetition: two cells per activation, fewer than the three a slope needs.
-  Settings s(approximation_study().keys());
-  s.set("activations", "weierstrass:2", "test");
-  s.set("seeds", "1", "test");
-  s.set("knots", "8,16", "test");
-  s.set("M", "500", "test");
-  s.set("test-pairs", "1000", "test");
+  const Settings s = small_run("weierstrass:2", "1");
   const test::TempDir tmp("approx-notes");
   const nlohmann::json summary = approximation_study().run(s, StudyContext{tmp.dir / "out", 0, false, false});
   CHECK(summary.at("quantities").empty());
