@@ -129,6 +129,8 @@ TEST_CASE("verify rejects bad options before running anything", "[verify-options
   CHECK_THROWS_WITH(run_verify(opt), Catch::Contains("matches no claim"));
   opt.only = "minmax.*";  // a typo of a family's glob is answered with the family
   CHECK_THROWS_WITH(run_verify(opt), Catch::Contains("matches no claim; did you mean 'minimax.*'?"));
+  opt.only = "rfa.*";  // a family's beginning is answered with the family, not the nearest other name
+  CHECK_THROWS_WITH(run_verify(opt), Catch::Contains("did you mean 'rfa-vs-mlp.*'?"));
   opt.only = "";  // given but empty: refused, not read as "every claim"
   CHECK_THROWS_WITH(run_verify(opt), Catch::Contains("--only needs a glob"));
   // A claim whose option value is invalid for its study is refused with its file:line.

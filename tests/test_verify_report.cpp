@@ -23,3 +23,16 @@ TEST_CASE("claim_measured_text marks a value that censoring makes a bound", "[ve
   c.erase("measured");
   CHECK(claim_measured_text(c) == "-");
 }
+
+TEST_CASE("quantity_value_text marks a study's censored quantity as the claims' text does", "[verify-report]") {
+  nlohmann::json q = {{"quantity", "n-eps"}, {"value", 40.0}, {"may_be_higher", false}, {"may_be_lower", false}};
+  CHECK(quantity_value_text(q) == "40");
+  q["may_be_higher"] = true;
+  CHECK(quantity_value_text(q) == ">= 40");
+  q["may_be_lower"] = true;
+  CHECK(quantity_value_text(q) == "40 (censored both ways)");
+  q["may_be_higher"] = false;
+  CHECK(quantity_value_text(q) == "<= 40");
+  q.erase("value");
+  CHECK(quantity_value_text(q) == "-");
+}

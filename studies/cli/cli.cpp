@@ -69,7 +69,7 @@ void print_quantities(const nlohmann::json& summary) {
     std::string select;
     for (const auto& [k, v] : q.at("select").items()) select += (select.empty() ? "" : ", ") + k + "=" + v.get<std::string>();
     std::cout << std::left << std::setw(20) << q.at("quantity").get<std::string>() << std::setw(40)
-              << (select.empty() ? "-" : select) << " " << report_number_text(q, "value") << "  CI_t " << report_interval_text(q, "ci_t")
+              << (select.empty() ? "-" : select) << " " << quantity_value_text(q) << "  CI_t " << report_interval_text(q, "ci_t")
               << "  CI_boot " << report_interval_text(q, "ci_boot") << "\n";
   }
 }

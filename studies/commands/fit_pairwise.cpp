@@ -93,6 +93,8 @@ std::string selected_space_message(const AdaptiveSplineFit& fit, const nlohmann:
   if (b_hat["value"].is_number())
     m << ", b_hat = " << b_hat["value"].get<double>() << " [" << b_hat["ci_t"][0].get<double>() << ", "
       << b_hat["ci_t"][1].get<double>() << "] (rough: selected K over subsamples)";
+  else
+    m << ", b_hat: none (" << b_hat.value("why_no_value", std::string("undefined")) << ")";
   return m.str();
 }
 

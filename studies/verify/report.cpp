@@ -80,14 +80,25 @@ std::string report_number_text(const nlohmann::json& c, const char* key) {
 
 std::string report_interval_text(const nlohmann::json& c, const char* key) { return interval(c, key); }
 
-std::string claim_measured_text(const nlohmann::json& c) {
-  const std::string v = report_number_text(c, "measured");
-  if (!c.contains("censored") || v == "-") return v;
-  const bool higher = c.at("censored").value("may_be_higher", false), lower = c.at("censored").value("may_be_lower", false);
+namespace {
+// `v` marked by the censoring flags.
+std::string censored_text(const std::string& v, bool higher, bool lower) {
+  if (v == "-") return v;
   if (higher && lower) return v + " (censored both ways)";
   if (higher) return ">= " + v;
   if (lower) return "<= " + v;
   return v;
+}
+}  // namespace
+
+std::string claim_measured_text(const nlohmann::json& c) {
+  const nlohmann::json flags = c.value("censored", nlohmann::json::object());
+  return censored_text(report_number_text(c, "measured"), flags.value("may_be_higher", false),
+                       flags.value("may_be_lower", false));
+}
+
+std::string quantity_value_text(const nlohmann::json& q) {
+  return censored_text(report_number_text(q, "value"), q.value("may_be_higher", false), q.value("may_be_lower", false));
 }
 
 

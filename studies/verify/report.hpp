@@ -15,6 +15,9 @@ std::string report_interval_text(const nlohmann::json& claim, const char* key);
 /// The measured value, marked when censored repetitions make it a bound: ">= v" when the truth
 /// may only be higher, "<= v" when only lower, "v (censored both ways)" when either.
 std::string claim_measured_text(const nlohmann::json& claim);
+/// A study's quantity record's `value`, marked the same way by its `may_be_higher` and
+/// `may_be_lower` flags.
+std::string quantity_value_text(const nlohmann::json& quantity);
 
 std::string verify_report_markdown(const nlohmann::json& summary);
 /// Self-contained HTML: the figures named by the claims (relative to `out`) are embedded.

@@ -154,9 +154,16 @@ nlohmann::json run_verify(const VerifyOptions& opt) {
     names.push_back(c.id.substr(0, c.id.find('.')) + ".*");
     if (!opt.only || glob_match(*opt.only, c.id)) claims.push_back(std::move(c));
   }
-  if (claims.empty())
-    throw InputError("--only '" + opt.only.value_or("") + "' matches no claim" + did_you_mean(opt.only.value_or(""), names) +
-                     "; see `attnrate list`" + (opt.claims_paths.empty() ? "" : " --claims ..."));
+  if (claims.empty()) {
+    // A family glob that extends what was typed ('rfa.*' -> 'rfa-vs-mlp.*') before the nearest name.
+    const std::string typed = opt.only.value_or(""), stem = typed.substr(0, typed.find_first_of(".*?["));
+    std::string hint;
+    for (const auto& n : names)
+      if (hint.empty() && !stem.empty() && n.ends_with(".*") && n.starts_with(stem)) hint = "; did you mean '" + n + "'?";
+    if (hint.empty()) hint = did_you_mean(typed, names);
+    throw InputError("--only '" + typed + "' matches no claim" + hint + (hint.empty() ? "; see" : " See") +
+                     " `attnrate list`" + (opt.claims_paths.empty() ? "" : " --claims ..."));
+  }
   std::optional<std::uint64_t> base_seed;
   if (opt.seed) {
     Settings seed({base_seed_key()});
