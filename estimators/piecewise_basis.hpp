@@ -78,6 +78,25 @@ class PiecewiseBasis {
     tau = x - j - 0.5;
   }
 
+  /// Four doubles and four ints (one AVX register each; two SSE2 registers where AVX is absent,
+  /// with the same operations per lane, so the same bits).
+  using v4d = double __attribute__((vector_size(32)));
+  using v4i = int __attribute__((vector_size(16)));
+
+  /// locate() for four u at once, the same operations per lane; degree >= 1 only (degree 0
+  /// needs locate's knot correction).
+  [[gnu::always_inline]] void locate4(const v4d& u, v4i& j, v4d& tau) const noexcept {
+    const v4d a = {a_, a_, a_, a_}, inv_h = {inv_h_, inv_h_, inv_h_, inv_h_};
+    const v4d x = (u - a) * inv_h;
+    v4i jj = __builtin_convertvector(x, v4i);  // truncation, as static_cast<int>
+    const v4i zero = {0, 0, 0, 0}, last = {K_ - 1, K_ - 1, K_ - 1, K_ - 1};
+    jj = jj < zero ? zero : jj;  // std::clamp(v, lo, hi) = v < lo ? lo : hi < v ? hi : v
+    jj = last < jj ? last : jj;
+    j = jj;
+    const v4d half = {0.5, 0.5, 0.5, 0.5};
+    tau = x - __builtin_convertvector(jj, v4d) - half;
+  }
+
   /// Like locate, for any u: points outside [a, b] (and NaN) are clamped to the nearest end,
   /// as BSplineBasis::evaluate does; returns whether u was clamped.
   [[gnu::always_inline]] bool locate_clamped(double u, int& j, double& tau) const noexcept {
@@ -184,6 +203,27 @@ class PiecewiseBasis {
         for (int k = 0; k < n; ++k)
           out[static_cast<std::size_t>(j) * n + k] += coef[j + q] * table_[(static_cast<std::size_t>(j) * n + q) * n + k];
     return out;
+  }
+
+  /// spline_fixed() for four u at once (pieces j, local variables tau from locate4): the same
+  /// operations per lane.
+  template <int S>
+  [[gnu::always_inline]] void spline4_fixed(const double* phi_table, const v4i& j, const v4d& tau, v4d& value,
+                                            v4d& derivative) const noexcept {
+    constexpr int n = S + 1;
+    const double* c0 = phi_table + static_cast<std::size_t>(j[0]) * n;
+    const double* c1 = phi_table + static_cast<std::size_t>(j[1]) * n;
+    const double* c2 = phi_table + static_cast<std::size_t>(j[2]) * n;
+    const double* c3 = phi_table + static_cast<std::size_t>(j[3]) * n;
+    v4d v = {c0[S], c1[S], c2[S], c3[S]}, dv = {0.0, 0.0, 0.0, 0.0};
+    for (int k = S - 1; k >= 0; --k) {
+      dv = dv * tau + v;
+      const v4d c = {c0[k], c1[k], c2[k], c3[k]};
+      v = v * tau + c;
+    }
+    value = v;
+    const v4d inv_h = {inv_h_, inv_h_, inv_h_, inv_h_};
+    derivative = dv * inv_h;
   }
 
   /// phi(u) and phi'(u) from a spline_table.

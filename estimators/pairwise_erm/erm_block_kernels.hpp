@@ -3,8 +3,10 @@
 // pass with its gradient sums, for one block of samples whose projections P = U^T X and
 // Q = V^T X are already computed.
 //
-// Each kernel is compiled once per spline degree (the s+1 basis values stay in registers) and
-// twice per target: AVX2 where the CPU has it (chosen at run time), the x86-64 baseline
+// Each kernel takes the partners j of a token i four at a time (degree >= 1): their interactions,
+// clamping, piece search and Horner schemes are vector operations with the same operations per
+// lane as one at a time, while every sum over j keeps its order. Each is compiled once per spline
+// degree (the s+1 basis values stay in registers) and twice per target: AVX2 where the CPU has it (chosen at run time), the x86-64 baseline
 // otherwise. Neither contracts a*b+c and every lane does the same IEEE operations, so both
 // targets give the same bits (tests/test_erm_block_kernels.cpp checks both at every degree).
 #include <cstddef>
