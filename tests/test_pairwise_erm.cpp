@@ -638,3 +638,55 @@ TEST_CASE("continuation in K: stage ladder, reports, off switch and noiseless re
   bad.coarse_pieces = -1;
   CHECK_THROWS_AS(fit_pairwise_erm(data.X, data.Y, N, bad), InputError);
 }
+
+TEST_CASE("restarts on a subsample: the restarts are those of a fit on the first R samples", "[erm]") {
+  const int d = 3, N = 4, s = 3;
+  const std::size_t M = 1200, R = 400;
+  auto [truth, data] = make_problem(d, N, M, 8, s, 0.0, 37);
+  ErmOptions o;
+  o.rank = 1;
+  o.pieces = 8;
+  o.degree = s;
+  o.restarts = 4;
+  o.coarse_pieces = 2;
+  o.seed = 9;
+  o.start = ErmStart::random;  // the moment start uses all M samples, so compare random starts
+  const PairwiseErmFit all = fit_pairwise_erm(data.X, data.Y, N, o);
+  CHECK(all.diagnostics.restart_samples == M);
+  // R = 0 and R >= M use every sample: the very same computation.
+  for (std::size_t off : {M, M + 1}) {
+    ErmOptions same = o;
+    same.restart_samples = off;
+    const PairwiseErmFit f = fit_pairwise_erm(data.X, data.Y, N, same);
+    check_same_fit(f, all);
+    CHECK(f.diagnostics.restart_samples == M);
+  }
+  ErmOptions sub = o;
+  sub.restart_samples = R;
+  const PairwiseErmFit f = fit_pairwise_erm(data.X, data.Y, N, sub);
+  const ErmDiagnostics& dg = f.diagnostics;
+  CHECK(dg.restart_samples == R);
+  // Every restart's coarse stage is the one a fit on the first R samples runs: the same risks,
+  // bit for bit, once expressed in the same output scale.
+  const arma::mat X_first = data.X.head_cols(R * N);
+  const arma::vec Y_first = data.Y.head(R * N);
+  ErmOptions coarse_only = o;
+  coarse_only.pieces = o.coarse_pieces;
+  coarse_only.coarse_pieces = 0;
+  coarse_only.max_iterations = o.max_iterations;
+  coarse_only.screen_iterations = o.max_iterations;  // every restart to its own stop, as with the continuation
+  const PairwiseErmFit first = fit_pairwise_erm(X_first, Y_first, N, coarse_only);
+  REQUIRE(dg.per_restart.size() == first.diagnostics.per_restart.size());
+  for (std::size_t k = 0; k < dg.per_restart.size(); ++k) {
+    INFO("restart " << k);
+    CHECK(dg.per_restart[k].iterations == first.diagnostics.per_restart[k].iterations);
+    CHECK(dg.per_restart[k].risk == Approx(first.diagnostics.per_restart[k].risk).epsilon(1e-12));
+  }
+  CHECK(dg.best_restart == first.diagnostics.best_restart);
+  // The chosen run then runs every stage on all M samples: the ladder 2, 4, 8 ends in the final
+  // space with the training risk of all M samples, and noiseless data are recovered.
+  REQUIRE(dg.stages.size() == 3u);
+  CHECK(dg.stages[0].pieces == 2);
+  CHECK(dg.stages.back().risk == f.train_risk);
+  CHECK(composed_error(f, truth, d, 100000, 79) < 1e-6);
+}

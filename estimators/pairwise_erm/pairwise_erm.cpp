@@ -689,8 +689,16 @@ PairwiseErmFit fit_pairwise_erm(const arma::mat& X, const arma::vec& Y, int N, c
 
   const std::vector<int> ladder = continuation_pieces(options);
   auto f = std::make_unique<Evaluator>(X, Y, N, options, ladder.front(), 1.0 / ys);
+  // Restarts on the first restart_samples samples (header comment); views, no copies.
+  const std::size_t M = X.n_cols / static_cast<std::size_t>(N);
+  const bool subsample = options.restart_samples > 0 && options.restart_samples < M;
+  const std::size_t sub_cols = subsample ? options.restart_samples * static_cast<std::size_t>(N) : X.n_cols;
+  const arma::mat X_sub(const_cast<double*>(X.memptr()), X.n_rows, sub_cols, false, true);
+  const arma::vec Y_sub(const_cast<double*>(Y.memptr()), sub_cols, false, true);
+  std::unique_ptr<Evaluator> f_sub;
+  if (subsample) f_sub = std::make_unique<Evaluator>(X_sub, Y_sub, N, options, ladder.front(), 1.0 / ys);
   ErmDiagnostics diag;
-  Optimiser opt(*f, options, tau, diag);
+  Optimiser opt(subsample ? *f_sub : *f, options, tau, diag);
   std::vector<Run> runs(options.restarts);
   for (int k = 0; k < options.restarts; ++k) {
     Run& run = runs[k];
@@ -742,8 +750,9 @@ PairwiseErmFit fit_pairwise_erm(const arma::mat& X, const arma::vec& Y, int N, c
   int best = -1;
   for (int k = 0; k < options.restarts; ++k)
     if (runs[k].ev.finite && (best < 0 || runs[k].ev.risk < runs[best].ev.risk)) best = k;
-  if (best >= 0 && screening) opt.advance(runs[best], options.max_iterations);
+  if (best >= 0 && screening && !subsample) opt.advance(runs[best], options.max_iterations);
   diag.restarts = options.restarts;
+  diag.restart_samples = sub_cols / static_cast<std::size_t>(N);
   for (const Run& run : runs) {
     ErmRestartReport rep;
     rep.restart = run.restart;
@@ -758,6 +767,10 @@ PairwiseErmFit fit_pairwise_erm(const arma::mat& X, const arma::vec& Y, int N, c
     const auto record_stage = [&](int pieces) {
       diag.stages.push_back({pieces, run.iterations, run.ev.finite ? run.ev.risk * ys * ys : kInf, run.stop_reason});
     };
+    if (subsample) {  // the chosen run's first stage again, on all M samples
+      opt.restage(run, *f);
+      opt.advance(run, options.max_iterations);
+    }
     record_stage(ladder.front());
     for (std::size_t k = 1; k < ladder.size() && run.ev.finite; ++k) {
       f = std::make_unique<Evaluator>(X, Y, N, options, ladder[k], 1.0 / ys);

@@ -193,7 +193,8 @@ class LowRankPairwiseRegressor(_PairwiseSpline):
 
     Parameters: ``rank`` r (1..d), ``degree`` (1..10; None: 3), ``knots`` K or "adaptive",
     ``restarts`` (1..1000), ``seed`` of the restarts, ``start`` ("moment" or "random"),
-    ``coarse_pieces`` (continuation in K from this many pieces; 0: off), ``refit_trim`` (training
+    ``coarse_pieces`` (continuation in K from this many pieces; 0: off), ``restart_samples`` (the
+    restarts run on the first this many samples, the best then on all; 0: all), ``refit_trim`` (training
     interactions cut at each end for the final phi-step, or with knots="adaptive" for the
     selection's interval; 0: none), ``threads`` (0: all cores; results do not depend on it). With
     knots="adaptive" the space is selected from the data as in ``attnrate fit pairwise --rank r
@@ -208,14 +209,15 @@ class LowRankPairwiseRegressor(_PairwiseSpline):
     ``b_hat_`` and ``b_hat_ci_`` (as for PairwiseSplineRegressor, each subsample fitted jointly).
     """
 
-    def __init__(self, rank=1, degree=None, knots=8, restarts=4, seed=1, start="moment", coarse_pieces=4, refit_trim=0,
-                 select="cv", folds=5, max_degree=3, max_knots=None, penalty=1.0, threads=0):
+    def __init__(self, rank=1, degree=None, knots=8, restarts=4, seed=1, start="moment", coarse_pieces=4,
+                 restart_samples=2000, refit_trim=0, select="cv", folds=5, max_degree=3, max_knots=None, penalty=1.0, threads=0):
         keep_init_args(self, locals())
 
     def fit(self, X, Y):
         """Fits A and phi_hat to tokens X (M, N, d) and outputs Y (M, N); returns self."""
         common = [("rank", self.rank, "rank"), ("restarts", self.restarts, "restarts"), ("seed", self.seed, "seed"),
                   ("start", self.start, "start"), ("coarse-pieces", self.coarse_pieces, "coarse_pieces"),
+                  ("restart-samples", self.restart_samples, "restart_samples"),
                   ("refit-trim", self.refit_trim, "refit_trim")]
         adaptive = _space_options(self)
         if adaptive is None:

@@ -35,6 +35,9 @@ std::vector<KeySpec> fit_pairwise_keys() {
       {"coarse-pieces", "4",
        "joint fit (--rank): continuation in K, restarts with this many pieces, then doubled up to K, "
        "warm-started (0 = off; at most 1000000)"},
+      {"restart-samples", "2000",
+       "joint fit (--rank): the restarts run on the first this many samples, the best then on all of them "
+       "(0 = all)"},
       {"degree", "auto", "spline degree 0..10 (auto: floor(beta) up to 10 with --beta, else 3)", "INT|auto"},
       {"knots", "auto", "number of pieces K (1..2147483637, within --max-memory)", "INT|auto"},
       {"beta", "auto", "smoothness b > 0: K = round(M^(1/(2b+1))) when --knots is not given", "FLOAT|auto"},

@@ -91,7 +91,7 @@ void require_two_samples(std::size_t M) {
 
 KnownAFitOptions read_known_A_fit_options(const Settings& s, std::size_t M, int threads) {
   require_two_samples(M);
-  for (const char* key : {"restarts", "seed", "start", "refit-trim", "coarse-pieces"})
+  for (const char* key : {"restarts", "seed", "start", "refit-trim", "coarse-pieces", "restart-samples"})
     if (s.given(key)) throw InputError(s.source(key) + " is an option of the joint fit; it needs --rank r, not --A");
   KnownAFitOptions o;
   o.adaptive = read_adaptive(s, o.adapt);
@@ -131,6 +131,7 @@ JointFitOptions read_joint_fit_options(const Settings& s, std::size_t M, int d, 
   else throw InputError(s.source("start") + " must be moment or random, got '" + start + "'");
   opt.refit_trim = s.get_size("refit-trim", 0, kMaxSamples);
   opt.coarse_pieces = s.get_count("coarse-pieces", 0, 1000000);
+  opt.restart_samples = s.get_size("restart-samples", 0, kMaxSamples);
   if (s.raw("range") != "auto")
     throw InputError("--range is not used with --rank: the knot interval follows the range of u = x^T A y");
   if (s.get_double("ridge", 0.0, std::numeric_limits<double>::infinity()) != 0.0)
@@ -234,6 +235,7 @@ nlohmann::json joint_fit_json(const PairwiseErmFit& fit, const ErmOptions& opt) 
   j["solver"] = "variable projection + L-BFGS; phi-step " + g.phi_step.solver;
   j["diagnostics"] = {{"iterations", g.iterations},
                       {"restarts", g.restarts},
+                      {"restart_samples", g.restart_samples},
                       {"best_restart", g.best_restart},
                       {"stop_reason", g.stop_reason},
                       {"rejected_steps", g.rejected_steps},

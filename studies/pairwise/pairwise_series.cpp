@@ -89,6 +89,8 @@ std::vector<KeySpec> estimator_keys(const std::string& M_default, const std::str
        "best is continued (>= 1)"},
       {"coarse-pieces", "4",
        "continuation in K: restarts with this many pieces, then doubled up to K_M, warm-started (0 = off) (>= 0)"},
+      {"restart-samples", "2000",
+       "the restarts run on the first this many samples, the best then on all M (0 = all) (>= 0)"},
       {"rel-tol", "1e-8", "ERM stop rule: relative risk decrease of an accepted step (>= 0)"},
       {"max-iterations", "200", "ERM step cap (>= 1)"},
       {"M", M_default, "sample sizes: list 500,1000 or log grid FIRST:LAST:xFACTOR (each >= 16)"},
@@ -105,6 +107,7 @@ EstimatorConfig read_estimator(const Settings& s) {
   c.refit_trim = static_cast<int>(s.get_int("refit-trim", 0, 1000000000));
   c.restarts = static_cast<int>(s.get_int("restarts", 1, 1000));
   c.coarse_pieces = static_cast<int>(s.get_int("coarse-pieces", 0, 1000000));
+  c.restart_samples = static_cast<std::size_t>(s.get_int("restart-samples", 0, 1000000000000LL));
   c.rel_tol = s.get_double("rel-tol", 0.0, kInf);
   c.max_iterations = static_cast<int>(s.get_int("max-iterations", 1, 1000000));
   c.M = s.get_sizes("M", 16);
@@ -350,6 +353,7 @@ SeriesCell run_cell(const Series& s, const std::string& key, const PairwiseModel
   o.rank = model.spec().r;
   o.restarts = c.restarts;
   o.coarse_pieces = c.coarse_pieces;
+  o.restart_samples = c.restart_samples;
   o.rel_tol = c.rel_tol;
   o.max_iterations = c.max_iterations;
   o.seed = derive_seed(c.seed, {hash_name("erm"), skey, M, static_cast<std::uint64_t>(rep)});

@@ -6,11 +6,11 @@
 // never judge them.
 //
 // The A-unknown estimator ("erm+refit") is estimators/pairwise_erm with the options set here
-// (--restarts, --coarse-pieces, --refit-trim):
+// (--restarts, --coarse-pieces, --restart-samples, --refit-trim):
 //  * restart 0 starts from the moment estimate of A, the others from seeded random draws; all
-//    run with --coarse-pieces pieces and the best is refined by the continuation in K up to K_M
-//    (at K = K_M the reduced risk of a rough phi has local minima that restarts alone did not
-//    escape);
+//    run with --coarse-pieces pieces on the first --restart-samples samples, and the best is
+//    run again on all M and refined by the continuation in K up to K_M (at K = K_M the reduced
+//    risk of a rough phi has local minima that restarts alone did not escape);
 //  * after the ERM, the phi-step is redone with A_hat on the range of the training interactions
 //    with refit-trim of them cut at each end, instead of the ERM's [min u, max u]: with min/max
 //    the outer pieces carry a handful of interactions, their coefficients fit noise and the
@@ -68,6 +68,7 @@ struct EstimatorConfig {
   int refit_trim = 50;
   int restarts = 8;
   int coarse_pieces = 4;
+  std::size_t restart_samples = 2000;
   double rel_tol = 1e-8;
   int max_iterations = 200;
   std::vector<std::size_t> M;
