@@ -4,8 +4,8 @@
 //
 // Shapes: d = 16, N = 16 keys, M = 128 heads, so p = M(d+1) = 2176 features; n = 4000 samples for
 // the materialised features and solve (Phi is 70 MB; p <= n so the primal p x p system is solved),
-// n = 20000 for the streaming fit (blocks of 256 samples). Smaller than the issue-4 bench
-// (n = 8000, M = 1000, dual solve) so the whole bench stays within minutes on 2 cores; the kernels
+// n = 20000 for the streaming fit (blocks of 256 samples). Smaller than the largest RFA
+// fit we time by hand (n = 8000, M = 1000, dual solve) so the whole bench stays within minutes on 2 cores; the kernels
 // and their BLAS shapes are the same (the feature GEMMs do not depend on M except through their
 // width, the Gram work is dsyrk of p-row panels).
 //

@@ -68,4 +68,9 @@ TEST_CASE("kernel-limit: options are checked before any work", "[rfa_study]") {
   Settings u(kernel_limit_study().keys());
   u.set("target", "key-poly:zz", "--target");
   CHECK_THROWS_AS(kernel_limit_study().check(u), InputError);
+  // Each curve grows one training set: sizes out of order are refused (they once indexed past
+  // the drawn samples).
+  Settings v(kernel_limit_study().keys());
+  v.set("n", "300,100", "--n");
+  CHECK_THROWS_WITH(kernel_limit_study().check(v), Catch::Contains("--n must list training sizes in increasing order"));
 }

@@ -1,6 +1,6 @@
 // Theory side of random-feature attention: the input law, the targets (unit variance,
 // permutation invariance) and the infinite-width ReLU kernel (closed forms against Monte Carlo
-// and quadrature, PSD, kernel ridge).
+// and quadrature, PSD, kernel ridge); both kernels' Gram matrices of a growing training set.
 #include <omp.h>
 
 #include <boost/math/quadrature/gauss_kronrod.hpp>
@@ -13,6 +13,7 @@
 #include "estimators/common/input_error.hpp"
 #include "estimators/common/random.hpp"
 #include "theory/rfa/attention_law.hpp"
+#include "theory/rfa/mlp_kernel.hpp"
 #include "theory/rfa/rfa_kernel.hpp"
 #include "theory/rfa/rfa_targets.hpp"
 
@@ -427,4 +428,45 @@ TEST_CASE("kernel ridge: normal equations, prediction, fallback, validation", "[
   const arma::mat not_square = K.cols(0, 9);
   CHECK_THROWS_AS(KernelRidgeSolver(not_square), InputError);
   CHECK_THROWS_AS(many.solve(y.head(10), 1e-3), InputError);
+}
+
+namespace {
+
+// Samples first..last-1 of `in`.
+AttentionInputs samples(const AttentionInputs& in, std::size_t first, std::size_t last) {
+  AttentionInputs out;
+  out.d = in.d;
+  out.N = in.N;
+  out.query = in.query.cols(first, last - 1);
+  out.keys = in.keys.cols(first * in.N, last * in.N - 1);
+  return out;
+}
+
+template <class Kernel>
+void check_growing_gram(const Kernel& k) {
+  const AttentionInputs a = AttentionLaw{}.sample(3, 4, 37, 91);
+  const arma::mat full = k.gram(a);
+  // From nothing, from a block, from the whole matrix: the same bits as gram(a).
+  for (std::size_t m : {0u, 1u, 16u, 37u}) {
+    INFO("first " << m << " samples known");
+    const arma::mat first = m == 0 ? arma::mat() : k.gram(samples(a, 0, m));
+    CHECK(arma::approx_equal(k.gram(a, first), full, "absdiff", 0.0));
+  }
+  // Growing twice, as a learning curve does.
+  const arma::mat K20 = k.gram(samples(a, 0, 20), k.gram(samples(a, 0, 8)));
+  CHECK(arma::approx_equal(k.gram(a, K20), full, "absdiff", 0.0));
+  // Test-by-training blocks: new columns for new training samples.
+  const AttentionInputs test = AttentionLaw{}.sample(3, 4, 11, 92);
+  const arma::mat cross = arma::join_rows(k.gram(test, samples(a, 0, 20)), k.gram(test, samples(a, 20, 37)));
+  CHECK(arma::approx_equal(cross, k.gram(test, a), "absdiff", 0.0));
+  // A known block that is not square or larger than the set.
+  CHECK_THROWS_AS(k.gram(a, arma::mat(3, 4, arma::fill::zeros)), InputError);
+  CHECK_THROWS_AS(k.gram(samples(a, 0, 5), k.gram(samples(a, 0, 6))), InputError);
+}
+
+}  // namespace
+
+TEST_CASE("Gram matrices of a growing training set extend the smaller one with the same bits", "[rfa_theory]") {
+  SECTION("RFA kernel") { check_growing_gram(RfaKernel(0.5, 1.0)); }
+  SECTION("MLP kernel") { check_growing_gram(MlpKernel()); }
 }

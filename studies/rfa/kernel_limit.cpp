@@ -34,7 +34,7 @@ std::vector<KeySpec> kernel_limit_keys() {
       {"tau", "0.5", "RFA query-key weight standard deviation (> 0; zero-mean law)"},
       {"target", "key-poly:2", "target: inner-poly:p | key-poly:p | mixed:p | cos-inner[:w] | first-key-poly:p"},
       {"sigma", "0.1", "noise standard deviation (targets have unit variance; >= 0)"},
-      {"n", "64:4096:x2", "training sample sizes: list or log grid FIRST:LAST:xFACTOR (each >= 20)"},
+      {"n", "64:4096:x2", "training sample sizes, increasing: list or log grid FIRST:LAST:xFACTOR (each >= 20)"},
       {"validation", "0.25", "fraction of the n training samples that chooses lambda (in (0, 0.5])"},
       {"lambda-grid", "1e-7:1:x10", "penalties tried (log grid FIRST:LAST:xFACTOR or an increasing list; each > 0)"},
       {"seeds", "5", "repetitions (>= 2)"},
@@ -101,6 +101,9 @@ Config read_config(const Settings& s) {
   c.sigma = s.get_double("sigma", 0.0, 1e6);
   c.n = s.get_sizes("n", 20);
   if (c.n.size() < 2) throw InputError(s.source("n") + " needs at least two training sizes");
+  // Each curve grows one training set and stops at the first size that reaches eps.
+  if (!std::is_sorted(c.n.begin(), c.n.end()))
+    throw InputError(s.source("n") + " must list training sizes in increasing order, got '" + s.raw("n") + "'");
   c.validation = s.get_double("validation", 0.0, 0.5, false);
   c.lambdas = read_lambda_grid(s);
   c.seeds = static_cast<int>(s.get_int("seeds", 2, 10000));
@@ -113,12 +116,14 @@ Config read_config(const Settings& s) {
   return c;
 }
 
-AttentionInputs first_samples(const AttentionInputs& in, std::size_t n) {
+// Samples first..last-1 of `in`.
+AttentionInputs sample_range(const AttentionInputs& in, std::size_t first, std::size_t last) {
   AttentionInputs out;
   out.d = in.d;
   out.N = in.N;
-  out.query = in.query.cols(0, n - 1);
-  out.keys = in.keys.cols(0, n * static_cast<std::size_t>(in.N) - 1);
+  const std::size_t N = static_cast<std::size_t>(in.N);
+  out.query = in.query.cols(first, last - 1);
+  out.keys = in.keys.cols(first * N, last * N - 1);
   return out;
 }
 
@@ -139,10 +144,16 @@ nlohmann::json error_curve(const Kernel& kernel, const Config& c, const Attentio
                            const AttentionInputs& test, const arma::vec& truth) {
   nlohmann::json curve = {{"n", nlohmann::json::array()}, {"error", nlohmann::json::array()},
                           {"lambda", nlohmann::json::array()}, {"lambda_at_edge", nlohmann::json::array()}};
+  // The training sets are nested (the first n samples), so each Gram matrix extends the last
+  // one, and the test-by-training matrix gains the new samples' columns: the same entries as
+  // computed afresh, each once.
+  arma::mat K, K_test;
   for (std::size_t n : c.n) {
-    const AttentionInputs tr = first_samples(train, n);
+    const std::size_t m = K.n_rows;
+    const AttentionInputs tr = sample_range(train, 0, n);
     const arma::vec yn = y.head(n);
-    const arma::mat K = kernel.gram(tr);
+    K = kernel.gram(tr, K);
+    K_test = arma::join_rows(K_test, kernel.gram(test, sample_range(train, m, n)));
     // lambda on the validation split: fit on the first n_fit, score on the rest.
     const std::size_t n_val = std::max<std::size_t>(1, static_cast<std::size_t>(std::llround(c.validation * n)));
     const std::size_t n_fit = n - n_val;
@@ -158,7 +169,7 @@ nlohmann::json error_curve(const Kernel& kernel, const Config& c, const Attentio
     const GridMinimum choice = minimise_on_grid(arma::vec(c.lambdas), validation_mse);
     const double lambda = choice.lambda;
     const arma::vec alpha = kernel_ridge_coefficients(K, yn, lambda);
-    const double error = normalised_test_error(predict(kernel.gram(test, tr), alpha), truth).error;
+    const double error = normalised_test_error(predict(K_test, alpha), truth).error;
     curve["n"].push_back(n);
     curve["error"].push_back(error);
     curve["lambda"].push_back(lambda);

@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <string>
+#include <vector>
 
 #include "estimators/common/input_error.hpp"
 #include "theory/rfa/rfa_kernel.hpp"
@@ -16,49 +17,75 @@ void check_pair(const AttentionInputs& a, const AttentionInputs& b) {
                      "): the MLP reads the concatenated tokens");
 }
 
-// <z_s, z'_t>, |z_s|^2 and |z'_t|^2 with z = [x_0; x_1..x_N; 1].
-void inner_products(const AttentionInputs& a, std::size_t s, const AttentionInputs& b, std::size_t t, double& zz,
-                    double& za, double& zb) {
-  zz = 1.0 + arma::dot(a.query.col(s), b.query.col(t));
-  za = 1.0 + arma::dot(a.query.col(s), a.query.col(s));
-  zb = 1.0 + arma::dot(b.query.col(t), b.query.col(t));
+// |z_s|^2 = 1 + |x_0|^2 + sum_i |x_i|^2 of every sample, summed in that order (once per sample:
+// a Gram matrix needs each n times).
+std::vector<double> squared_norms(const AttentionInputs& a) {
+  std::vector<double> z(a.n());
   const std::size_t N = static_cast<std::size_t>(a.N);
-  for (std::size_t i = 0; i < N; ++i) {
-    const auto ka = a.keys.col(s * N + i);
-    const auto kb = b.keys.col(t * N + i);
-    zz += arma::dot(ka, kb);
-    za += arma::dot(ka, ka);
-    zb += arma::dot(kb, kb);
+  for (std::size_t s = 0; s < a.n(); ++s) {
+    double v = 1.0 + arma::dot(a.query.col(s), a.query.col(s));
+    for (std::size_t i = 0; i < N; ++i) {
+      const auto k = a.keys.col(s * N + i);
+      v += arma::dot(k, k);
+    }
+    z[s] = v;
   }
+  return z;
+}
+
+// K from <z_s, z'_t> = 1 + <x_0, x'_0> + sum_i <x_i, x'_i> and the two squared norms.
+double entry(const AttentionInputs& a, std::size_t s, const AttentionInputs& b, std::size_t t, double za, double zb) {
+  double zz = 1.0 + arma::dot(a.query.col(s), b.query.col(t));
+  const std::size_t N = static_cast<std::size_t>(a.N);
+  for (std::size_t i = 0; i < N; ++i) zz += arma::dot(a.keys.col(s * N + i), b.keys.col(t * N + i));
+  const double D = static_cast<double>(a.N + 1) * a.d;
+  const double sa = std::sqrt(za / D), sb = std::sqrt(zb / D);
+  return expected_relu_product(0.0, 0.0, sa, sb, zz / std::sqrt(za * zb));
 }
 
 }  // namespace
 
 double MlpKernel::operator()(const AttentionInputs& a, std::size_t s, const AttentionInputs& b, std::size_t t) const {
   check_pair(a, b);
-  double zz = 0, za = 0, zb = 0;
-  inner_products(a, s, b, t, zz, za, zb);
-  const double D = static_cast<double>(a.N + 1) * a.d;
-  const double sa = std::sqrt(za / D), sb = std::sqrt(zb / D);
-  return expected_relu_product(0.0, 0.0, sa, sb, zz / std::sqrt(za * zb));
+  if (s >= a.n() || t >= b.n()) throw InputError("MlpKernel: sample index out of range");
+  const auto norm = [](const AttentionInputs& in, std::size_t k) {
+    double v = 1.0 + arma::dot(in.query.col(k), in.query.col(k));
+    for (std::size_t i = 0; i < static_cast<std::size_t>(in.N); ++i) {
+      const auto x = in.keys.col(k * in.N + i);
+      v += arma::dot(x, x);
+    }
+    return v;
+  };
+  return entry(a, s, b, t, norm(a, s), norm(b, t));
 }
 
 arma::mat MlpKernel::gram(const AttentionInputs& a, const AttentionInputs& b) const {
   check_pair(a, b);
+  const std::vector<double> za = squared_norms(a), zb = squared_norms(b);
   arma::mat K(a.n(), b.n());
 #pragma omp parallel for schedule(static)
   for (std::size_t s = 0; s < a.n(); ++s)
-    for (std::size_t t = 0; t < b.n(); ++t) K(s, t) = (*this)(a, s, b, t);
+    for (std::size_t t = 0; t < b.n(); ++t) K(s, t) = entry(a, s, b, t, za[s], zb[t]);
   return K;
 }
 
-arma::mat MlpKernel::gram(const AttentionInputs& a) const {
-  arma::mat K(a.n(), a.n());
+arma::mat MlpKernel::gram(const AttentionInputs& a) const { return gram(a, arma::mat()); }
+
+arma::mat MlpKernel::gram(const AttentionInputs& a, const arma::mat& first) const {
+  const std::size_t n = a.n(), m = first.n_rows;
+  if (first.n_cols != m || m > n)
+    throw InputError("MlpKernel: the known block must be square and at most " + std::to_string(n) + " x " +
+                     std::to_string(n) + ", got " + std::to_string(first.n_rows) + " x " +
+                     std::to_string(first.n_cols));
+  const std::vector<double> z = squared_norms(a);
+  arma::mat K(n, n);
+  if (m > 0) K.submat(0, 0, m - 1, m - 1) = first;
+  // Upper triangle of the new columns t >= m, as gram(a) computes it, then mirrored exactly.
 #pragma omp parallel for schedule(dynamic, 16)
-  for (std::size_t s = 0; s < a.n(); ++s)
-    for (std::size_t t = s; t < a.n(); ++t) K(s, t) = (*this)(a, s, a, t);
-  for (std::size_t s = 0; s < a.n(); ++s)
-    for (std::size_t t = 0; t < s; ++t) K(s, t) = K(t, s);
+  for (std::size_t t = m; t < n; ++t)
+    for (std::size_t s = 0; s <= t; ++s) K(s, t) = entry(a, s, a, t, z[s], z[t]);
+  for (std::size_t t = m; t < n; ++t)
+    for (std::size_t s = 0; s < t; ++s) K(t, s) = K(s, t);
   return K;
 }
 

@@ -203,15 +203,23 @@ arma::mat RfaKernel::gram(const AttentionInputs& a, const AttentionInputs& b) co
   return K;
 }
 
-arma::mat RfaKernel::gram(const AttentionInputs& a) const {
+arma::mat RfaKernel::gram(const AttentionInputs& a) const { return gram(a, arma::mat()); }
+
+arma::mat RfaKernel::gram(const AttentionInputs& a, const arma::mat& first) const {
   const Prepared A = prepare(a, mu_);
-  const std::size_t n = a.n();
+  const std::size_t n = a.n(), m = first.n_rows;
+  if (first.n_cols != m || m > n)
+    throw InputError("RFA kernel: the known block must be square and at most " + std::to_string(n) + " x " +
+                     std::to_string(n) + ", got " + std::to_string(first.n_rows) + " x " +
+                     std::to_string(first.n_cols));
   arma::mat K(n, n);
+  if (m > 0) K.submat(0, 0, m - 1, m - 1) = first;
+  // Upper triangle of the new columns t >= m (entry(s, t) with s <= t, as for m = 0), mirrored.
 #pragma omp parallel for schedule(dynamic, 4)
-  for (std::size_t s = 0; s < n; ++s)
-    for (std::size_t t = s; t < n; ++t) K(s, t) = entry(A, s, A, t, tau_);
-  for (std::size_t s = 0; s < n; ++s)
-    for (std::size_t t = 0; t < s; ++t) K(s, t) = K(t, s);
+  for (std::size_t t = m; t < n; ++t)
+    for (std::size_t s = 0; s <= t; ++s) K(s, t) = entry(A, s, A, t, tau_);
+  for (std::size_t t = m; t < n; ++t)
+    for (std::size_t s = 0; s < t; ++s) K(t, s) = K(s, t);
   return K;
 }
 

@@ -44,6 +44,9 @@ class RfaKernel {
   arma::mat gram(const AttentionInputs& a, const AttentionInputs& b) const;
   /// Symmetric n x n Gram matrix of one set (upper triangle computed, mirrored exactly).
   arma::mat gram(const AttentionInputs& a) const;
+  /// gram(a) given `first`, the Gram matrix of a's first m samples (m x m, m <= n): only the new
+  /// entries are computed, with the same bits as gram(a). For a growing training set.
+  arma::mat gram(const AttentionInputs& a, const arma::mat& first) const;
 
  private:
   double tau_, mu_;
