@@ -661,6 +661,15 @@ TEST_CASE("restarts on a subsample: the restarts are those of a fit on the first
     check_same_fit(f, all);
     CHECK(f.diagnostics.restart_samples == M);
   }
+  // One restart has no choice to make: all samples, the same computation as without R.
+  {
+    ErmOptions one = o, one_sub = o;
+    one.restarts = one_sub.restarts = 1;
+    one_sub.restart_samples = R;
+    const PairwiseErmFit f1 = fit_pairwise_erm(data.X, data.Y, N, one_sub);
+    check_same_fit(f1, fit_pairwise_erm(data.X, data.Y, N, one));
+    CHECK(f1.diagnostics.restart_samples == M);
+  }
   ErmOptions sub = o;
   sub.restart_samples = R;
   const PairwiseErmFit f = fit_pairwise_erm(data.X, data.Y, N, sub);

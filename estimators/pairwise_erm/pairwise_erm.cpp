@@ -691,7 +691,7 @@ PairwiseErmFit fit_pairwise_erm(const arma::mat& X, const arma::vec& Y, int N, c
   auto f = std::make_unique<Evaluator>(X, Y, N, options, ladder.front(), 1.0 / ys);
   // Restarts on the first restart_samples samples (header comment); views, no copies.
   const std::size_t M = X.n_cols / static_cast<std::size_t>(N);
-  const bool subsample = options.restart_samples > 0 && options.restart_samples < M;
+  const bool subsample = options.restarts > 1 && options.restart_samples > 0 && options.restart_samples < M;
   const std::size_t sub_cols = subsample ? options.restart_samples * static_cast<std::size_t>(N) : X.n_cols;
   const arma::mat X_sub(const_cast<double*>(X.memptr()), X.n_rows, sub_cols, false, true);
   const arma::vec Y_sub(const_cast<double*>(Y.memptr()), sub_cols, false, true);

@@ -87,7 +87,8 @@
 // all M samples (warm start, L-BFGS memory cleared) before the continuation. Data whose order
 // carries information (sorted samples) must be shuffled first, or run with R = 0. The restarts were about 80% of a fit's work at M = 8000 (d = 5, N = 8, 8 restarts
 // with K0 = 4): with R = 2000 their share falls by M / R. The per-restart risks and the basins
-// (restart_basins.hpp) are those of the subsample. With R >= M, or R = 0, every stage uses all M.
+// (restart_basins.hpp) are those of the subsample. With R >= M, R = 0 or a single restart (no
+// choice to make) every stage uses all M.
 //
 // Outer optimiser: our own L-BFGS (memory 8) with a backtracking Armijo line search (safeguarded
 // quadratic interpolation). Own code rather than NLopt because (i) trial points with a
@@ -155,9 +156,9 @@ struct ErmOptions {
   /// is refined with 2, 4, ... times as many pieces (warm start) and finally with `pieces`.
   /// Values >= pieces switch it off. See the header comment.
   int coarse_pieces = 0;
-  /// Samples the restarts' first stage runs on (0 = all M): with 0 < restart_samples < M the
-  /// restarts run on the first restart_samples samples, and the chosen run then redoes its first
-  /// stage on all M before the continuation. See the header comment.
+  /// Samples the restarts' first stage runs on (0 = all M): with 0 < restart_samples < M and
+  /// restarts > 1 the restarts run on the first restart_samples samples, and the chosen run then
+  /// redoes its first stage on all M before the continuation. See the header comment.
   std::size_t restart_samples = 0;
   /// Use the AVX2 build of the per-block loops where the CPU has AVX2 (the same bits as the
   /// baseline build; false forces the baseline, for tests).

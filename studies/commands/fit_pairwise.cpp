@@ -36,8 +36,9 @@ std::vector<KeySpec> fit_pairwise_keys() {
        "joint fit (--rank): continuation in K, restarts with this many pieces, then doubled up to K, "
        "warm-started (0 = off; at most 1000000)"},
       {"restart-samples", "2000",
-       "joint fit (--rank): the restarts run on the first this many samples, the best then on all of them "
-       "(0 = all)"},
+       "joint fit (--rank): with 2 or more restarts, their coarse stage runs on the first this many samples in "
+       "file order, the best restart then on all samples (0, or at least M: all samples; shuffle data whose order "
+       "matters) (0..2^53)"},
       {"degree", "auto", "spline degree 0..10 (auto: floor(beta) up to 10 with --beta, else 3)", "INT|auto"},
       {"knots", "auto", "number of pieces K (1..2147483637, within --max-memory)", "INT|auto"},
       {"beta", "auto", "smoothness b > 0: K = round(M^(1/(2b+1))) when --knots is not given", "FLOAT|auto"},
@@ -153,7 +154,11 @@ CommandReport fit_joint(const Settings& s, const PairwiseData& data, const FitPl
   write_fit_outputs(j, data, plan, fit.basis.a(), fit.basis.b(), [&fit](double u) { return fit.phi_hat(u); });
   std::ostringstream m;
   m << "joint fit: rank " << opt.rank << ", K = " << opt.pieces << ", degree = " << opt.degree
-    << ", train risk = " << fit.train_risk << ", stop: " << fit.diagnostics.stop_reason << "\nwrote " << plan.out.string()
+    << ", train risk = " << fit.train_risk << ", stop: " << fit.diagnostics.stop_reason;
+  if (fit.diagnostics.restart_samples < data.M)
+    m << "\nrestarts ran on the first " << fit.diagnostics.restart_samples << " of " << data.M
+      << " samples (--restart-samples; shuffle data whose order matters)";
+  m << "\nwrote " << plan.out.string()
     << " and " << plan.phi_path.string() << "\n";
   return {m.str(), {}};
 }

@@ -267,6 +267,7 @@ nlohmann::json adaptive_joint_fit_json(const AdaptiveErmFit& fit, const Adaptive
   j["pilot"] = {{"degree", fit.pilot.basis.degree()},
                 {"pieces", fit.pilot.basis.pieces()},
                 {"restarts", fit.pilot.diagnostics.restarts},
+                {"restart_samples", fit.pilot.diagnostics.restart_samples},
                 {"train_risk", fit.pilot.train_risk},
                 {"stop_reason", fit.pilot.diagnostics.stop_reason},
                 {"selected", {{"degree", s1.degree}, {"pieces", s1.pieces}}}};

@@ -90,7 +90,8 @@ std::vector<KeySpec> estimator_keys(const std::string& M_default, const std::str
       {"coarse-pieces", "4",
        "continuation in K: restarts with this many pieces, then doubled up to K_M, warm-started (0 = off) (>= 0)"},
       {"restart-samples", "2000",
-       "the restarts run on the first this many samples, the best then on all M (0 = all) (>= 0)"},
+       "the restarts' coarse stage runs on the first this many samples, the best restart then on all M (0, or at "
+       "least M: all samples) (0..10^12)"},
       {"rel-tol", "1e-8", "ERM stop rule: relative risk decrease of an accepted step (>= 0)"},
       {"max-iterations", "200", "ERM step cap (>= 1)"},
       {"M", M_default, "sample sizes: list 500,1000 or log grid FIRST:LAST:xFACTOR (each >= 16)"},
