@@ -182,6 +182,13 @@ TEST_CASE("settings files: bounded, and directories or devices refused", "[hosti
   CHECK_THAT(input_error_of([&] { s.load_toml(p, {4, 100}); }), Contains("s.toml: larger than 4 bytes"));
   s.load_toml(p);
   CHECK(s.raw("sigma") == "2");
+  // A TOML float stays a float, as on the command line: an integer option refuses 5.0.
+  Settings t({{"sigma", "1", ""}, {"seeds", "4", ""}});
+  t.load_toml(tmp.file("f.toml", "sigma = 0.1\nseeds = 5.0\n"));
+  CHECK(t.raw("sigma") == "0.1");
+  CHECK(t.get_double("sigma", 0.0, 1.0) == 0.1);
+  CHECK(t.raw("seeds") == "5.0");
+  CHECK_THAT(input_error_of([&] { t.get_int("seeds", 1, 100); }), Contains("integer"));
 }
 
 TEST_CASE("atomic writes: only over regular files, through symlinks, temp files never left", "[hostile]") {

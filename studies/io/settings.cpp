@@ -14,6 +14,7 @@
 
 #include "estimators/common/input_error.hpp"
 #include "estimators/common/plain_ascii.hpp"
+#include "estimators/common/toml_scalar.hpp"
 #include "studies/io/byte_size.hpp"
 
 namespace attnrate {
@@ -75,27 +76,10 @@ void Settings::load_toml(const std::filesystem::path& path, const ReadLimits& li
   for (auto&& [k, node] : table) {
     const std::string key(k.str());
     const std::string where = path.filename().string() + ": " + key;
-    std::ostringstream v;
-    auto scalar = [&](const toml::node& n) -> std::string {
-      std::ostringstream s;
-      s.precision(17);
-      if (auto x = n.as_integer()) s << x->get();
-      else if (auto y = n.as_floating_point()) s << y->get();
-      else if (auto z = n.as_string()) s << z->get();
-      else if (auto b = n.as_boolean()) s << (b->get() ? "true" : "false");
-      else throw InputError(where + ": value must be a number, string, boolean or array of those");
-      return s.str();
-    };
-    if (auto arr = node.as_array()) {
-      bool first = true;
-      for (auto&& el : *arr) {
-        v << (first ? "" : ",") << scalar(el);
-        first = false;
-      }
-    } else {
-      v << scalar(node);
-    }
-    set(key, v.str(), where);
+    const auto text = toml_option_text(node);
+    if (!text)
+      throw InputError(where + ": value must be a finite number, a string, a boolean or a non-empty array of those");
+    set(key, *text, where);
   }
 }
 

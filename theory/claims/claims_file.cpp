@@ -11,6 +11,7 @@
 #include "estimators/common/did_you_mean.hpp"
 #include "estimators/common/input_error.hpp"
 #include "estimators/common/plain_ascii.hpp"
+#include "estimators/common/toml_scalar.hpp"
 
 namespace attnrate {
 
@@ -103,39 +104,6 @@ class Problems {
 
 int line_of(const toml::node& n) { return static_cast<int>(n.source().begin.line); }
 
-std::string shortest(double v) {
-  char buf[64];
-  const auto r = std::to_chars(buf, buf + sizeof buf, v);
-  return std::string(buf, r.ptr);
-}
-
-// A TOML scalar as the string the command line would take; nullopt for other node kinds.
-std::optional<std::string> scalar_text(const toml::node& n) {
-  if (auto x = n.as_integer()) return std::to_string(x->get());
-  if (auto y = n.as_floating_point()) {
-    if (!std::isfinite(y->get())) return std::nullopt;
-    return shortest(y->get());
-  }
-  if (auto z = n.as_string()) return z->get();
-  if (auto b = n.as_boolean()) return std::string(b->get() ? "true" : "false");
-  return std::nullopt;
-}
-
-// A scalar or an array of scalars (a comma list), as an option value.
-std::optional<std::string> option_text(const toml::node& n) {
-  if (auto arr = n.as_array()) {
-    std::string s;
-    for (auto&& el : *arr) {
-      const auto t = scalar_text(el);
-      if (!t) return std::nullopt;
-      s += (s.empty() ? "" : ",") + *t;
-    }
-    if (s.empty()) return std::nullopt;
-    return s;
-  }
-  return scalar_text(n);
-}
-
 std::optional<double> number_of(const toml::node& n) {
   if (auto x = n.as_integer()) return static_cast<double>(x->get());
   if (auto y = n.as_floating_point()) return y->get();
@@ -164,7 +132,7 @@ void read_options(const toml::table& t, const StudyCatalogEntry* study, const st
                              did_you_mean(key, study->options));
       continue;
     }
-    const auto v = option_text(node);
+    const auto v = toml_option_text(node);
     if (!v) {
       problems.add(line, "[claim." + table_name + "]: option '" + key +
                              "' must be a string, a finite number, a boolean or a non-empty array of those");
@@ -308,7 +276,7 @@ Claim read_claim(const toml::table& t, int table_line, const std::string& file, 
                                           "' has a single measurement; remove [claim.select]");
           continue;
         }
-        const auto v = scalar_text(node);
+        const auto v = toml_scalar_text(node);
         if (!v) problems.add(line_of(node), "[claim.select]: '" + key + "' must be a string, number or boolean");
         else c.select[key] = *v;
       }
