@@ -193,8 +193,9 @@ class LowRankPairwiseRegressor(_PairwiseSpline):
 
     Parameters: ``rank`` r (1..d), ``degree`` (1..10; None: 3), ``knots`` K or "adaptive",
     ``restarts`` (1..1000), ``seed`` of the restarts, ``start`` ("moment" or "random"),
-    ``coarse_pieces`` (continuation in K from this many pieces; 0: off), ``restart_samples`` (the
-    restarts run on the first this many samples, the best then on all; 0: all), ``refit_trim`` (training
+    ``coarse_pieces`` (continuation in K from this many pieces; 0: off), ``restart_samples`` (with 2
+    or more restarts, their coarse stage runs on the first this many samples of X, the best then on
+    all; 0: all; shuffle samples whose order matters), ``refit_trim`` (training
     interactions cut at each end for the final phi-step, or with knots="adaptive" for the
     selection's interval; 0: none), ``threads`` (0: all cores; results do not depend on it). With
     knots="adaptive" the space is selected from the data as in ``attnrate fit pairwise --rank r
