@@ -114,7 +114,7 @@ std::string verify_report_markdown(const nlohmann::json& s) {
   for (const auto& c : s.at("claims"))
     o << "| " << c.at("id").get<std::string>() << " | " << c.value("quantity", "") << " | "
       << claim_theory_text(c) << " | " << claim_measured_text(c) << " | "
-      << interval(c, "ci_t") << " | " << interval(c, "ci_boot") << " | " << num(c.value("tolerance", nlohmann::json()))
+      << interval(c, "ci_t") << " | " << interval(c, "ci_boot") << " | " << report_number_text(c, "tolerance")
       << " | **" << c.at("verdict").get<std::string>() << "** |\n";
   o << "\n";
   for (const auto& c : s.at("claims")) {
@@ -127,8 +127,8 @@ std::string verify_report_markdown(const nlohmann::json& s) {
     if (c.contains("reason")) o << ": " << c.at("reason").get<std::string>();
     o << "\n- theory " << claim_theory_text(c) << ", measured "
       << claim_measured_text(c) << ", CI_t " << interval(c, "ci_t") << ", CI_boot "
-      << interval(c, "ci_boot") << ", tolerance " << num(c.value("tolerance", nlohmann::json())) << ", max CI width "
-      << num(c.value("max_ci_width", nlohmann::json())) << "\n";
+      << interval(c, "ci_boot") << ", tolerance " << report_number_text(c, "tolerance") << ", max CI width "
+      << report_number_text(c, "max_ci_width") << "\n";
     if (c.contains("error")) o << "- error: " << c.at("error").get<std::string>() << "\n";
     for (const auto& w : c.value("warnings", nlohmann::json::array())) o << "- warning: " << w.get<std::string>() << "\n";
     if (const std::string q = quick_note(s, c); !q.empty()) o << "- " << q << "\n";
@@ -166,7 +166,7 @@ std::string verify_report_html(const nlohmann::json& s, const std::filesystem::p
       << html_escape(c.at("id").get<std::string>()) << "</a></td><td>" << html_escape(c.value("quantity", ""))
       << "</td><td>" << claim_theory_text(c) << "</td><td>"
       << html_escape(claim_measured_text(c)) << "</td><td>" << interval(c, "ci_t") << "</td><td>"
-      << interval(c, "ci_boot") << "</td><td>" << num(c.value("tolerance", nlohmann::json())) << "</td><td>"
+      << interval(c, "ci_boot") << "</td><td>" << report_number_text(c, "tolerance") << "</td><td>"
       << badge(c.at("verdict").get<std::string>()) << "</td></tr>\n";
   o << "</table>\n";
   for (const auto& c : s.at("claims")) {
@@ -176,8 +176,8 @@ std::string verify_report_html(const nlohmann::json& s, const std::filesystem::p
     o << "<li>source: " << html_escape(c.at("source").get<std::string>()) << "</li>";
     o << "<li>theory " << claim_theory_text(c) << ", measured "
       << html_escape(claim_measured_text(c)) << ", CI<sub>t</sub> " << interval(c, "ci_t") << ", CI<sub>boot</sub> "
-      << interval(c, "ci_boot") << ", tolerance " << num(c.value("tolerance", nlohmann::json())) << ", max CI width "
-      << num(c.value("max_ci_width", nlohmann::json())) << "</li>";
+      << interval(c, "ci_boot") << ", tolerance " << report_number_text(c, "tolerance") << ", max CI width "
+      << report_number_text(c, "max_ci_width") << "</li>";
     o << "<li>rule: " << html_escape(c.value("rule", std::string("-"))) << "</li>";
     if (c.contains("reason")) o << "<li>reason: " << html_escape(c.at("reason").get<std::string>()) << "</li>";
     if (c.contains("note")) o << "<li>note: " << html_escape(c.at("note").get<std::string>()) << "</li>";
