@@ -219,8 +219,12 @@ LambdaSelection select_lambda_kfold(const arma::mat& Phi, const arma::vec& y, co
   return lambda_selection(LambdaRule::kfold, minimise_on_grid(grid, score));
 }
 
+arma::vec searched_lambda_grid(const RidgeFitOptions& options) {
+  return options.grid.is_empty() ? log_lambda_grid() : options.grid;
+}
+
 RidgeFit ridge_fit(const arma::mat& Phi, const arma::vec& y, const RidgeFitOptions& options) {
-  const arma::vec grid = options.grid.is_empty() ? log_lambda_grid() : options.grid;
+  const arma::vec grid = searched_lambda_grid(options);
   RidgeFit fit;
   switch (options.rule) {
     case LambdaRule::fixed:

@@ -107,6 +107,10 @@ struct RidgeFitOptions {
   RidgeOptions solve;            ///< form and rcond floor of the final solve
 };
 
+/// The penalties gcv / kfold score before any extension: options.grid, or log_lambda_grid()
+/// when it is empty.
+arma::vec searched_lambda_grid(const RidgeFitOptions& options);
+
 struct RidgeFit {
   RidgeSolution solution;
   LambdaSelection selection;  ///< for rule == fixed: grid = {lambda}, scores empty

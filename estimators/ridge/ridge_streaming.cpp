@@ -219,7 +219,7 @@ RidgeFit ridge_fit_streaming(std::size_t n, std::size_t p, const FeatureBlockSou
   if (fit.solve.form == RidgeForm::dual)
     throw InputError("ridge_fit_streaming: form = dual needs the n x n Gram matrix; streaming solves the primal "
                      "(use primal or automatic)");
-  const arma::vec grid = fit.grid.is_empty() ? log_lambda_grid() : fit.grid;
+  const arma::vec grid = searched_lambda_grid(fit);
   if (fit.rule == LambdaRule::fixed)
     check_lambda(fit.lambda, "ridge_fit_streaming");
   else

@@ -291,7 +291,7 @@ nlohmann::json LambdaEdgeCount::to_json() const {
 TargetRowTable::TargetRowTable(std::vector<std::string> own_columns, std::uint64_t seed, std::size_t test_n,
                                const RidgeFitOptions& ridge)
     : seed_(seed), test_n_(test_n), chosen_from_data_(ridge.rule != LambdaRule::fixed),
-      edges_(ridge.grid.is_empty() ? log_lambda_grid() : ridge.grid) {
+      edges_(searched_lambda_grid(ridge)) {
   table_.columns = std::move(own_columns);
   for (const char* c : {"n", "rep", "seed", "test_n", "error", "error_se", "lambda", "lambda_at_edge", "solver", "seconds"})
     table_.columns.emplace_back(c);

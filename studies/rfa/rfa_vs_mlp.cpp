@@ -387,7 +387,7 @@ nlohmann::json run_rfa_vs_mlp(const Config& c, const Settings& settings, const S
     figures.push_back(write_study_figure(fig, "rfa-vs-mlp-" + file_stem(t.name()), ctx));
   }
   summary["figures"] = figures;
-  LambdaEdgeCount edges(c.ridge.grid.is_empty() ? log_lambda_grid() : c.ridge.grid);
+  LambdaEdgeCount edges(searched_lambda_grid(c.ridge));
   for (const auto& r : rows) edges.add(c.ridge.rule != LambdaRule::fixed, r.lambda_at_edge, r.lambda);
   summary["lambda_at_grid_edge"] = edges.to_json();
   return summary;
