@@ -44,6 +44,8 @@ std::vector<std::string> split(const std::string& s, char sep) {
 
 }  // namespace
 
+bool parse_double(const std::string& text, double& out) { return parse_number(text, out); }
+
 Settings::Settings(std::vector<KeySpec> keys) : keys_(std::move(keys)) {
   for (const auto& k : keys_) values_[k.key] = Value{k.default_value, "--" + k.key + " (default)", false};
 }

@@ -38,6 +38,11 @@ struct KeySpec {
 /// `X|none` for a value with a keyword.
 std::string value_type(const KeySpec& spec);
 
+/// The number a whole option value spells, as every typed getter reads it: decimal or exponent
+/// notation (std::from_chars), blanks around allowed, nothing else. False if `text` is anything
+/// more or less (e.g. "10," or "1e-7x").
+bool parse_double(const std::string& text, double& out);
+
 class Settings {
  public:
   explicit Settings(std::vector<KeySpec> keys);

@@ -65,20 +65,10 @@ std::vector<double> read_lambda_grid(const Settings& s) {
   if (colon != std::string::npos) {
     const auto second = v.find(":x", colon + 1);
     double first = 0, last = 0, factor = 0;
-    const auto whole_number = [](const std::string& t) {  // stod alone would accept "10," or "1e-7x"
-      std::size_t used = 0;
-      const double x = std::stod(t, &used);
-      if (used != t.size()) throw std::invalid_argument(t);
-      return x;
-    };
-    try {
-      first = whole_number(v.substr(0, colon));
-      last = whole_number(v.substr(colon + 1, second - colon - 1));
-      factor = whole_number(v.substr(second + 2));
-    } catch (const std::exception&) {
-      first = -1;
-    }
-    if (second == std::string::npos || !(first > 0) || !(last >= first) || !(factor > 1) || !std::isfinite(last))
+    const bool numbers = second != std::string::npos && parse_double(v.substr(0, colon), first) &&
+                         parse_double(v.substr(colon + 1, second - colon - 1), last) &&
+                         parse_double(v.substr(second + 2), factor);
+    if (!numbers || !(first > 0) || !(last >= first) || !(factor > 1) || !std::isfinite(last))
       throw InputError(s.source("lambda-grid") + " must be FIRST:LAST:xFACTOR with 0 < FIRST <= LAST and FACTOR > 1, got '" + v + "'");
     for (double l = first; l <= last * (1 + 1e-9) && out.size() < 200; l *= factor) out.push_back(l);
   } else {

@@ -66,14 +66,8 @@ std::vector<std::string> get_string_list(const Settings& s, const std::string& k
 std::vector<double> get_double_list(const Settings& s, const std::string& key, double min, double max) {
   std::vector<double> out;
   for (const auto& item : get_string_list(s, key)) {
-    std::size_t used = 0;
     double v = std::numeric_limits<double>::quiet_NaN();
-    try {
-      v = std::stod(item, &used);
-    } catch (const std::exception&) {
-      used = 0;
-    }
-    if (used != item.size() || !std::isfinite(v) || v < min || v > max) {
+    if (!parse_double(item, v) || !std::isfinite(v) || v < min || v > max) {
       std::ostringstream m;
       m << s.source(key) << " must be a comma-separated list of numbers in [" << min << ", " << max << "], got '"
         << item << "'";
