@@ -432,16 +432,6 @@ TEST_CASE("kernel ridge: normal equations, prediction, fallback, validation", "[
 
 namespace {
 
-// Samples first..last-1 of `in`.
-AttentionInputs samples(const AttentionInputs& in, std::size_t first, std::size_t last) {
-  AttentionInputs out;
-  out.d = in.d;
-  out.N = in.N;
-  out.query = in.query.cols(first, last - 1);
-  out.keys = in.keys.cols(first * in.N, last * in.N - 1);
-  return out;
-}
-
 template <class Kernel>
 void check_growing_gram(const Kernel& k) {
   const AttentionInputs a = AttentionLaw{}.sample(3, 4, 37, 91);
@@ -449,19 +439,19 @@ void check_growing_gram(const Kernel& k) {
   // From nothing, from a block, from the whole matrix: the same bits as gram(a).
   for (std::size_t m : {0u, 1u, 16u, 37u}) {
     INFO("first " << m << " samples known");
-    const arma::mat first = m == 0 ? arma::mat() : k.gram(samples(a, 0, m));
+    const arma::mat first = m == 0 ? arma::mat() : k.gram(a.samples(0, m));
     CHECK(arma::approx_equal(k.gram(a, first), full, "absdiff", 0.0));
   }
   // Growing twice, as a learning curve does.
-  const arma::mat K20 = k.gram(samples(a, 0, 20), k.gram(samples(a, 0, 8)));
+  const arma::mat K20 = k.gram(a.samples(0, 20), k.gram(a.samples(0, 8)));
   CHECK(arma::approx_equal(k.gram(a, K20), full, "absdiff", 0.0));
   // Test-by-training blocks: new columns for new training samples.
   const AttentionInputs test = AttentionLaw{}.sample(3, 4, 11, 92);
-  const arma::mat cross = arma::join_rows(k.gram(test, samples(a, 0, 20)), k.gram(test, samples(a, 20, 37)));
+  const arma::mat cross = arma::join_rows(k.gram(test, a.samples(0, 20)), k.gram(test, a.samples(20, 37)));
   CHECK(arma::approx_equal(cross, k.gram(test, a), "absdiff", 0.0));
   // A known block that is not square or larger than the set.
   CHECK_THROWS_AS(k.gram(a, arma::mat(3, 4, arma::fill::zeros)), InputError);
-  CHECK_THROWS_AS(k.gram(samples(a, 0, 5), k.gram(samples(a, 0, 6))), InputError);
+  CHECK_THROWS_AS(k.gram(a.samples(0, 5), k.gram(a.samples(0, 6))), InputError);
 }
 
 }  // namespace

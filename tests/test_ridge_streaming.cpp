@@ -242,10 +242,7 @@ TEST_CASE("RFA streaming fit equals the fit on the materialised features", "[rfa
   const arma::vec y = Phi * gaussian(Phi.n_cols, 1, 602) + 0.3 * gaussian(n, 1, 603);
   const RandomFeatureAttention::SampleSource source = [&](std::size_t first, std::size_t count, AttentionInputs& blk,
                                                           arma::vec& yb) {
-    blk.d = d;
-    blk.N = N;
-    blk.query = in.query.cols(first, first + count - 1);
-    blk.keys = in.keys.cols(first * N, (first + count) * N - 1);
+    blk = in.samples(first, first + count);
     yb = y.subvec(first, first + count - 1);
   };
 

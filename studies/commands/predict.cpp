@@ -267,19 +267,15 @@ arma::vec predict_attention(const FittedModel& fit, const AttentionInputs& in, i
   RfMlpOptions o = f.mlp;
   o.threads = 1;
   const RandomFeatureMlp model(fit.d, fit.N, o);
-  const std::size_t B = o.block_samples, N = in.N;
+  const std::size_t B = o.block_samples;
   // Each block of the fit's size is its own AttentionInputs, so features() forms the same single
   // GEMM the fit formed for those samples.
 #pragma omp parallel num_threads(T)
   {
-    AttentionInputs block;
-    block.d = in.d;
-    block.N = in.N;
 #pragma omp for schedule(dynamic, 1)
     for (std::size_t first = 0; first < n; first += B) {
       const std::size_t count = std::min(B, n - first);
-      block.query = in.query.cols(first, first + count - 1);
-      block.keys = in.keys.cols(first * N, (first + count) * N - 1);
+      const AttentionInputs block = in.samples(first, first + count);
       const arma::mat Phi = model.features(block);
       out.subvec(first, first + count - 1) = Phi * f.coef;
     }

@@ -106,17 +106,6 @@ Config read_config(const Settings& s) {
   return c;
 }
 
-// Samples first..last-1 of `in`.
-AttentionInputs sample_range(const AttentionInputs& in, std::size_t first, std::size_t last) {
-  AttentionInputs out;
-  out.d = in.d;
-  out.N = in.N;
-  const std::size_t N = static_cast<std::size_t>(in.N);
-  out.query = in.query.cols(first, last - 1);
-  out.keys = in.keys.cols(first * N, last * N - 1);
-  return out;
-}
-
 // Predictions K_xs alpha in a fixed summation order (thread-invariant).
 arma::vec predict(const arma::mat& K, const arma::vec& alpha) {
   arma::vec f(K.n_rows);
@@ -140,10 +129,10 @@ nlohmann::json error_curve(const Kernel& kernel, const Config& c, const Attentio
   arma::mat K, K_test;
   for (std::size_t n : c.n) {
     const std::size_t m = K.n_rows;
-    const AttentionInputs tr = sample_range(train, 0, n);
+    const AttentionInputs tr = train.samples(0, n);
     const arma::vec yn = y.head(n);
     K = kernel.gram(tr, K);
-    K_test = arma::join_rows(K_test, kernel.gram(test, sample_range(train, m, n)));
+    K_test = arma::join_rows(K_test, kernel.gram(test, train.samples(m, n)));
     // lambda on the validation split: fit on the first n_fit, score on the rest.
     const std::size_t n_val = std::max<std::size_t>(1, static_cast<std::size_t>(std::llround(c.validation * n)));
     const std::size_t n_fit = n - n_val;

@@ -180,15 +180,7 @@ double RfaKernel::operator()(const AttentionInputs& a, std::size_t s, const Atte
   check_inputs(b);
   if (s >= a.n() || t >= b.n()) throw InputError("RFA kernel: sample index out of range");
   // Prepare copies of the two samples only (O(N d)), not the whole sets.
-  auto one = [](const AttentionInputs& in, std::size_t k) {
-    AttentionInputs x;
-    x.d = in.d;
-    x.N = in.N;
-    x.query = in.query.col(k);
-    x.keys = in.keys.cols(k * in.N, (k + 1) * in.N - 1);
-    return x;
-  };
-  const AttentionInputs sa = one(a, s), sb = one(b, t);
+  const AttentionInputs sa = a.samples(s, s + 1), sb = b.samples(t, t + 1);
   return entry(prepare(sa, mu_), 0, prepare(sb, mu_), 0, tau_);
 }
 
