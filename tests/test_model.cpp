@@ -4,6 +4,7 @@
 #include <cmath>
 #include <limits>
 #include <numbers>
+#include <vector>
 
 #include "estimators/common/input_error.hpp"
 #include "studies/io/settings.hpp"
@@ -87,6 +88,26 @@ TEST_CASE("A has rank r and the documented normalisation", "[model]") {
   const arma::vec u = arma::abs(model.draw_pair_interactions(123, 200000));
   const double frac = static_cast<double>(arma::accu(u <= 1.0)) / u.n_elem;
   CHECK(frac == Approx(0.99).margin(0.003));  // pilot of 20000 pairs: quantile error ~ 0.0007
+}
+
+TEST_CASE("interaction ranges are the order statistics of the drawn interactions", "[model]") {
+  PairwiseModelSpec spec;
+  spec.d = 4;
+  spec.r = 2;
+  const PairwiseModel model(spec, 5);
+  for (const std::size_t pairs : {1u, 2u, 7u, 1001u, 20000u}) {
+    arma::vec sorted = arma::sort(model.draw_pair_interactions(99, pairs));  // brute force
+    const std::vector<double> tails{0.0, 1e-4, 0.01, 0.25, 0.5};
+    const auto ranges = interaction_ranges(model, 99, pairs, tails);
+    REQUIRE(ranges.size() == tails.size());
+    for (std::size_t t = 0; t < tails.size(); ++t) {
+      const auto k = static_cast<arma::uword>(std::floor(tails[t] * static_cast<double>(pairs - 1)));
+      CHECK(ranges[t].first == sorted[k]);
+      CHECK(ranges[t].second == sorted[pairs - 1 - k]);
+      CHECK(interaction_range(model, 99, pairs, tails[t]) == ranges[t]);
+    }
+  }
+  CHECK_THROWS_AS(interaction_range(model, 99, 0), InputError);
 }
 
 TEST_CASE("data generation follows the model equation and is order independent", "[model]") {

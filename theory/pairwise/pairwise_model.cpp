@@ -149,11 +149,22 @@ std::pair<double, double> interaction_range(const PairwiseModel& model, std::uin
 
 std::vector<std::pair<double, double>> interaction_ranges(const PairwiseModel& model, std::uint64_t seed,
                                                           std::size_t pairs, const std::vector<double>& tails) {
-  const arma::vec u = arma::sort(model.draw_pair_interactions(seed, pairs));
+  if (pairs == 0) throw InputError("interaction range: needs at least one pair");
+  // Two order statistics per tail by selection (linear time), not a full sort: the same values.
+  arma::vec u = model.draw_pair_interactions(seed, pairs);
+  double* const first = u.memptr();
+  double* const last = first + u.n_elem;
   std::vector<std::pair<double, double>> out;
   for (double tail : tails) {
     const auto k = static_cast<arma::uword>(std::floor(tail * static_cast<double>(pairs - 1)));
-    out.emplace_back(u[k], u[u.n_elem - 1 - k]);
+    const arma::uword upper = u.n_elem - 1 - std::min(k, u.n_elem - 1);
+    std::nth_element(first, first + k, last);
+    const double lo = first[k];
+    // Everything after position k is >= lo and everything before it <= lo, so the other
+    // statistic is selected on one side.
+    if (upper > k) std::nth_element(first + k + 1, first + upper, last);
+    if (upper < k) std::nth_element(first, first + upper, first + k);
+    out.emplace_back(lo, first[upper]);
   }
   return out;
 }

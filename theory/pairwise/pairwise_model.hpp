@@ -87,7 +87,8 @@ class PairwiseModel {
 /// model, not by M, so the mesh shrinks only through K; and cut at tiny tail quantiles because
 /// pieces carrying almost no probability cannot be estimated (their coefficients are
 /// determined by a handful of noisy outputs) while contributing nothing to the L2(rho) error
-/// but Monte Carlo outliers. Interactions outside are clamped and counted.
+/// but Monte Carlo outliers. Interactions outside are clamped and counted. pairs >= 1
+/// (InputError otherwise); the two order statistics are selected in linear time, not sorted.
 std::pair<double, double> interaction_range(const PairwiseModel& model, std::uint64_t seed, std::size_t pairs,
                                             double tail = 0.0);
 
