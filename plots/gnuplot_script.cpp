@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <future>
 #include <sstream>
 #include <stdexcept>
 #include <system_error>
@@ -304,8 +305,16 @@ void write_png_and_svg(const std::filesystem::path& stem, const std::string& wri
   std::filesystem::path png = stem, svg = stem;
   png += ".png";
   svg += ".svg";
-  run_gnuplot_script(script("pngcairo", png), png);
-  run_gnuplot_script(script("svg", svg), svg);
+  // Two gnuplot processes at once: a figure is drawn after its study's cells, when the other
+  // cores are idle. Each script is built on its own thread from the same const figure.
+  auto svg_done = std::async(std::launch::async, [&] { run_gnuplot_script(script("svg", svg), svg); });
+  try {
+    run_gnuplot_script(script("pngcairo", png), png);
+  } catch (...) {
+    svg_done.wait();  // never leave the other process writing after an error is reported
+    throw;
+  }
+  svg_done.get();
 }
 
 }  // namespace attnrate

@@ -107,7 +107,9 @@ void run_gnuplot_script(const std::string& script, const std::filesystem::path& 
 
 /// The script of a figure for a gnuplot terminal and output file.
 using FigureScript = std::function<std::string(const std::string& terminal, const std::filesystem::path& output)>;
-/// Writes <stem>.png (pngcairo) and then <stem>.svg with run_gnuplot_script. Throws
+/// Writes <stem>.png (pngcairo) and <stem>.svg with run_gnuplot_script, the two gnuplot processes
+/// at once (`script` is called from two threads, so it must only read shared state); returns when
+/// both have finished, rethrowing the PNG's error first. Throws
 /// std::invalid_argument "<writer>: the output stem is empty" before anything else.
 void write_png_and_svg(const std::filesystem::path& stem, const std::string& writer, const FigureScript& script);
 
