@@ -2,8 +2,12 @@
 // argmin where the minimum is interior, and selections on an explicitly longer grid.
 #include <catch2/catch.hpp>
 
+#include <atomic>
 #include <cmath>
+#include <functional>
 #include <limits>
+#include <stdexcept>
+#include <vector>
 
 #include "estimators/common/input_error.hpp"
 #include "estimators/common/random.hpp"
@@ -73,6 +77,60 @@ TEST_CASE("a one-point grid is a fixed penalty; NaN scores never win", "[lambda_
   const double nan = std::numeric_limits<double>::quiet_NaN();
   const GridMinimum m = minimise_on_grid(decades(-2, 2), [nan](double l) { return l < 0.05 ? nan : l; });
   CHECK(m.lambda == 0.1);
+}
+
+TEST_CASE("scoring several penalties at once gives the sequential search, bit for bit", "[lambda_search]") {
+  // Interior minima, extensions that stop after 1, 2, 3 steps at either end, minima past the
+  // limit, flat and NaN scores; each against the one-at-a-time search.
+  const std::vector<std::function<double(double)>> scores = {
+      parabola(-2.2), parabola(2.0),  parabola(0.6),  parabola(-5.0), parabola(-7.4), parabola(9.0),
+      parabola(-9.0), [](double) { return 1.0; }, [](double l) { return l < 0.05 ? std::nan("") : l; }};
+  for (const arma::vec& grid : {decades(-6, 0), decades(-3, 2), arma::vec{0.5}, arma::vec{0.01, 0.03, 0.2}})
+    for (std::size_t f = 0; f < scores.size(); ++f)
+      for (double decades_beyond : {0.0, 1.5, 4.0}) {
+        const GridMinimum one = minimise_on_grid(grid, scores[f], decades_beyond);
+        for (int threads = 1; threads <= 4; ++threads) {
+          std::atomic<int> bad_slot{0};
+          const GridMinimum many = minimise_on_grid(
+              grid,
+              [&](double l, int slot) {
+                if (slot < 0 || slot >= threads) ++bad_slot;
+                return scores[f](l);
+              },
+              decades_beyond, threads);
+          INFO("score " << f << ", grid of " << grid.n_elem << ", " << decades_beyond << " decades, threads "
+                        << threads);
+          CHECK(bad_slot == 0);
+          REQUIRE(many.grid.n_elem == one.grid.n_elem);
+          CHECK(arma::all(many.grid == one.grid));  // the same doubles, not just close ones
+          for (arma::uword t = 0; t < one.scores.n_elem; ++t)  // equal doubles, or NaN in both
+            CHECK((many.scores[t] == one.scores[t] || (std::isnan(many.scores[t]) && std::isnan(one.scores[t]))));
+          CHECK(many.best == one.best);
+          CHECK(many.lambda == one.lambda);
+          CHECK(many.at_edge == one.at_edge);
+          CHECK(many.extended == one.extended);
+        }
+      }
+}
+
+TEST_CASE("a scorer's exception reaches the caller; bad thread counts are refused", "[lambda_search]") {
+  const auto throwing = [](double l, int) -> double {
+    if (l > 0.05) throw std::runtime_error("score failed at a large penalty");
+    return l;
+  };
+  CHECK_THROWS_WITH(minimise_on_grid(decades(-3, 0), throwing, 1.0, 3), "score failed at a large penalty");
+  // A step scored ahead of the sequential stop may fail without failing the search: the minimum
+  // 10^-4 lies one step below the grid, the sequential search stops after scoring 10^-5, and
+  // 10^-6, scored ahead with 3 threads, throws.
+  const auto low_failing = [](double l, int) -> double {
+    if (l < 2e-6) throw std::runtime_error("never reached one step at a time");
+    return std::pow(std::log10(l) + 4.0, 2);
+  };
+  for (int threads = 1; threads <= 3; ++threads)
+    CHECK(minimise_on_grid(decades(-3, 0), low_failing, 4.0, threads).lambda == Approx(1e-4).epsilon(1e-12));
+  const auto fine = [](double l, int) { return l; };
+  CHECK_THROWS_AS(minimise_on_grid(decades(-3, 0), fine, 1.0, 0), InputError);
+  CHECK_THROWS_AS(minimise_on_grid(decades(-3, 0), fine, 1.0, 65), InputError);
 }
 
 TEST_CASE("bad grids are refused with a reason", "[lambda_search]") {

@@ -30,4 +30,16 @@ struct GridMinimum {
 GridMinimum minimise_on_grid(const arma::vec& grid, const std::function<double(double)>& score,
                              double max_decades = 4.0);
 
+/// The score of one penalty on worker slot `slot` in [0, threads): a scorer called from several
+/// threads at once keeps its mutable state per slot (e.g. one factorisation buffer each).
+using SlotScore = std::function<double(double lambda, int slot)>;
+
+/// minimise_on_grid with up to `threads` (1..64) penalties scored at once: the grid's points in
+/// parallel, then each extension `threads` steps at a time (steps past the point where the
+/// sequential search stops are scored and dropped). Points are computed exactly as there, so for
+/// a score that depends only on lambda the result is the sequential one, bit for bit, at every
+/// thread count. An exception a scorer throws is rethrown, once all workers have finished, where
+/// the sequential search would have met it (a step scored ahead and dropped never throws).
+GridMinimum minimise_on_grid(const arma::vec& grid, const SlotScore& score, double max_decades, int threads);
+
 }  // namespace attnrate

@@ -117,7 +117,10 @@ arma::vec predict(const arma::mat& K, const arma::vec& alpha) {
   return f;
 }
 
-// One model's error curve over the n grid, stopping after the first n with error <= eps.
+// One model's error curve over the n grid, stopping after the first n with error <= eps. Each
+// lambda search also scores penalties on the sweep's idle threads, at most one (one more
+// factorisation buffer): the cells left at the end of the sweep use the cores the finished ones
+// freed, with the same bits.
 template <class Kernel>
 nlohmann::json error_curve(const Kernel& kernel, const Config& c, const AttentionInputs& train, const arma::vec& y,
                            const AttentionInputs& test, const arma::vec& truth) {
@@ -138,14 +141,16 @@ nlohmann::json error_curve(const Kernel& kernel, const Config& c, const Attentio
     const std::size_t n_fit = n - n_val;
     const arma::mat K_fit = K.submat(0, 0, n_fit - 1, n_fit - 1);
     const arma::mat K_val = K.submat(n_fit, 0, n - 1, n_fit - 1);
-    KernelRidgeSolver fit_solver(K_fit);
+    const int lambda_threads = 1 + std::min(1, idle_sweep_threads());
+    std::vector<KernelRidgeSolver> solvers;
+    for (int t = 0; t < lambda_threads; ++t) solvers.emplace_back(K_fit);
     const arma::vec y_fit = yn.head(n_fit);
-    const auto validation_mse = [&](double l) {
-      const arma::vec a = fit_solver.solve(y_fit, l);
+    const auto validation_mse = [&](double l, int slot) {
+      const arma::vec a = solvers[static_cast<std::size_t>(slot)].solve(y_fit, l);
       const arma::vec r = predict(K_val, a) - yn.tail(n_val);
       return arma::dot(r, r) / static_cast<double>(n_val);
     };
-    const GridMinimum choice = minimise_on_grid(arma::vec(c.lambdas), validation_mse);
+    const GridMinimum choice = minimise_on_grid(arma::vec(c.lambdas), validation_mse, 4.0, lambda_threads);
     const double lambda = choice.lambda;
     const arma::vec alpha = kernel_ridge_coefficients(K, yn, lambda);
     const double error = normalised_test_error(predict(K_test, alpha), truth).error;

@@ -2,6 +2,8 @@
 
 #include <omp.h>
 
+#include <algorithm>
+#include <atomic>
 #include <cstdio>
 #include <exception>
 #include <fstream>
@@ -44,6 +46,29 @@ std::string checkpoint_checksum(const nlohmann::json& value) {
 }
 
 int study_threads(const StudyContext& ctx) { return ctx.threads > 0 ? ctx.threads : omp_get_max_threads(); }
+
+namespace {
+
+std::atomic<int> g_sweep_threads{0}, g_running_cells{0};
+
+// The occupancy idle_sweep_threads() reads, for the duration of one parallel sweep; Cell marks
+// one cell as being computed.
+struct SweepOccupancy {
+  explicit SweepOccupancy(int threads) { g_sweep_threads = threads; }
+  ~SweepOccupancy() { g_sweep_threads = 0; }
+  SweepOccupancy(const SweepOccupancy&) = delete;
+  SweepOccupancy& operator=(const SweepOccupancy&) = delete;
+  struct Cell {
+    Cell() { ++g_running_cells; }
+    ~Cell() { --g_running_cells; }
+    Cell(const Cell&) = delete;
+    Cell& operator=(const Cell&) = delete;
+  };
+};
+
+}  // namespace
+
+int idle_sweep_threads() noexcept { return std::max(0, g_sweep_threads.load() - g_running_cells.load()); }
 
 std::optional<nlohmann::json> read_checkpoint(const std::filesystem::path& path, const SweepSpec& spec,
                                               const std::string& name, const CellValidator& validate) {
@@ -124,6 +149,7 @@ std::vector<nlohmann::json> run_sweep(const StudyContext& ctx, const SweepSpec& 
       failure = std::current_exception();
     }
   } else {
+    const SweepOccupancy occupancy(threads);
 #pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
     for (std::size_t i = 0; i < n; ++i) {
       if (!ctx.share.owns(i) || own[i] || interrupt_requested()) continue;
@@ -132,6 +158,7 @@ std::vector<nlohmann::json> run_sweep(const StudyContext& ctx, const SweepSpec& 
       skip = static_cast<bool>(failure);
       if (skip) continue;
       try {
+        const SweepOccupancy::Cell running;
         nlohmann::json value = compute(i, 1);
 #pragma omp critical(attnrate_sweep_progress)
         {

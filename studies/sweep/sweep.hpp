@@ -97,4 +97,10 @@ inline constexpr int kMaxThreads = 4096;
 /// Threads to use for ctx.threads (0 = omp_get_max_threads()).
 int study_threads(const StudyContext& ctx);
 
+/// While run_sweep runs cells in parallel in this process: its threads minus the cells being
+/// computed right now (>= 0); 0 outside such a sweep. A cell may use that many more threads for
+/// work whose result does not depend on the thread count (the last cells of a sweep then use the
+/// cores the finished ones left idle). A hint, read without locking: it may be stale by a cell.
+int idle_sweep_threads() noexcept;
+
 }  // namespace attnrate
