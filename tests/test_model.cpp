@@ -96,7 +96,12 @@ TEST_CASE("interaction ranges are the order statistics of the drawn interactions
   spec.r = 2;
   const PairwiseModel model(spec, 5);
   for (const std::size_t pairs : {1u, 2u, 7u, 1001u, 20000u}) {
-    arma::vec sorted = arma::sort(model.draw_pair_interactions(99, pairs));  // brute force
+    // The interactions are those of the drawn token pairs.
+    const arma::vec drawn = model.draw_pair_interactions(99, pairs);
+    const arma::mat tokens = model.draw_token_pairs(99, pairs);
+    for (std::size_t t = 0; t < pairs; ++t)
+      REQUIRE(drawn[t] == bilinear_form(model.A(), tokens.colptr(2 * t), tokens.colptr(2 * t + 1), spec.d));
+    arma::vec sorted = arma::sort(drawn);  // brute force
     const std::vector<double> tails{0.0, 1e-4, 0.01, 0.25, 0.5};
     const auto ranges = interaction_ranges(model, 99, pairs, tails);
     REQUIRE(ranges.size() == tails.size());
