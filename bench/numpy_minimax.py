@@ -42,7 +42,7 @@ def weierstrass_terms(b):
     J = math.ceil(2.0 * max(8.0, 8.0 / b))
     golden = (math.sqrt(5.0) - 1.0) / 2.0
     amp = [lam ** (-j * b) for j in range(J + 1)]
-    freq = [w0 * lam ** j for j in range(J + 1)]
+    freq = [math.ldexp(w0 if j % 2 == 0 else w0 * lam, j // 2) for j in range(J + 1)]  # 3 2^k, fl(3 sqrt2) 2^k
     phase = [2.0 * math.pi * ((j * golden) % 1.0) for j in range(J + 1)]
     return amp, freq, phase
 

@@ -31,6 +31,10 @@ constexpr int kMaxWeierstrassTerms = 100;
 constexpr double kMinWeierstrassB = 0.16;
 // The finest amplitude sqrt(2)^(-16 b) = 2^(-8 b) must be a normal double: 8 b <= 1022.
 constexpr double kMaxWeierstrassB = 127.0;
+// Angle doubling: a term is computed by squaring the one two before while amp 2^s stays at most
+// this (s squarings since the chain's last sincos), which bounds each term's doubling error by
+// about 5 * 16 2^-53 (activation.hpp).
+constexpr double kMaxDoublingWeight = 16.0;
 // |u - 0.25|^b <= DBL_MAX for |u - 0.25| < 2^16 needs 16 b <= 1024.
 constexpr double kMaxKinkB = 64.0;
 
@@ -101,15 +105,28 @@ Activation Activation::parse(std::string_view spec, std::uint64_t seed) {
     a.name_ = "weierstrass:" + format_param(b);
     a.holder_ = a.claimed_ = b;
     // Frequency ratio sqrt(2) rather than 2: two components per octave damp the
-    // log-periodic oscillation of the approximation constant that a dyadic series shows.
-    const double lambda = std::numbers::sqrt2, w0 = 3.0;
+    // log-periodic oscillation of the approximation constant that a dyadic series shows. The
+    // frequencies are 3 2^k (j = 2k) and fl(3 sqrt2) 2^k (j = 2k + 1): each doubles the one two
+    // terms before exactly, which the vector kernels use (angle doubling, below).
+    const double lambda = std::numbers::sqrt2;
     const int J = static_cast<int>(std::ceil(2.0 * std::max(8.0, 8.0 / b)));  // <= 100 for b >= 0.16
     const double golden = (std::sqrt(5.0) - 1.0) / 2.0;
+    int since_seed[2] = {0, 0};
     for (int j = 0; j <= J; ++j) {
-      a.amplitude_.push_back(std::pow(lambda, -j * b));
-      a.frequency_.push_back(w0 * std::pow(lambda, j));
+      const double amp = std::pow(lambda, -j * b);
+      a.amplitude_.push_back(amp);
+      a.frequency_.push_back(std::ldexp(j % 2 == 0 ? 3.0 : 3.0 * std::numbers::sqrt2, j / 2));
       const double f = j * golden;
-      a.phase_.push_back(2.0 * std::numbers::pi * (f - std::floor(f)));
+      const double phase = 2.0 * std::numbers::pi * (f - std::floor(f));
+      a.phase_.push_back(phase);
+      a.cos_amplitude_.push_back(static_cast<double>(amp * std::cos(static_cast<long double>(phase))));
+      a.sin_amplitude_.push_back(static_cast<double>(amp * std::sin(static_cast<long double>(phase))));
+      // A term squares the one two before unless that would let its amplitude-weighted doubling
+      // error, amp 2^s after s squarings, pass kMaxDoublingWeight; then it starts afresh.
+      int& s = since_seed[j % 2];
+      const bool seed = j < 2 || amp * std::ldexp(1.0, s + 1) > kMaxDoublingWeight;
+      s = seed ? 0 : s + 1;
+      a.doublings_.push_back(s);
     }
   } else if (name == "kink") {
     const double b = need_param();
@@ -140,7 +157,8 @@ Activation Activation::parse(std::string_view spec, std::uint64_t seed) {
 // around them mirrors evaluate_libm() operation for operation at every width (mul, add, sub in the
 // same order; no FMA: SLEEF's AVX-512 variants without FMA, and the build's -ffp-contract=off keeps
 // the separate multiplies and adds), so the width changes the speed, never a value. The only
-// difference from the C library values is the elementary functions.
+// difference from the C library values is the elementary functions, and for weierstrass the
+// angle doubling (activation.hpp states its bound).
 namespace {
 
 inline __m128d vabs(__m128d x) noexcept { return _mm_andnot_pd(_mm_set1_pd(-0.0), x); }
@@ -148,20 +166,36 @@ inline __m128d vabs(__m128d x) noexcept { return _mm_andnot_pd(_mm_set1_pd(-0.0)
 
 // What the vector kernels read of an activation.
 struct Params {
-  std::span<const double> amp, freq, phase;  // weierstrass terms
-  double b = 0.0;                            // kink exponent
+  std::span<const double> freq, cos_amp, sin_amp;  // weierstrass terms
+  std::span<const int> doublings;                  // weierstrass: 0 = from a sincos, else squared
+  double b = 0.0;                                  // kink exponent
 };
 
 // Activation of one full 2-lane vector of interactions.
 template <Activation::Kind K>
 inline __m128d eval_vector(const Params& p, __m128d u) noexcept {
   if constexpr (K == Activation::Kind::weierstrass) {
-    __m128d s = _mm_setzero_pd();
-    for (std::size_t j = 0; j < p.amp.size(); ++j) {
-      const __m128d arg = _mm_add_pd(_mm_mul_pd(_mm_set1_pd(p.freq[j]), u), _mm_set1_pd(p.phase[j]));
-      s = _mm_add_pd(s, _mm_mul_pd(_mm_set1_pd(p.amp[j]), Sleef_cinz_cosd2_u10sse2(arg)));
+    // Terms j = 0..J in order; chain j % 2 holds (cos, sin) of f_j u, from a sincos or squared.
+    __m128d s = _mm_setzero_pd(), c[2], si[2];
+    for (std::size_t j = 0; j < p.freq.size(); ++j) {
+      __m128d& x = c[j % 2];
+      __m128d& y = si[j % 2];
+      if (p.doublings[j] == 0) {
+        const Sleef___m128d_2 sc = Sleef_cinz_sincosd2_u10sse2(_mm_mul_pd(_mm_set1_pd(p.freq[j]), u));
+        x = sc.y;
+        y = sc.x;
+      } else {  // (x + iy)^2
+        const __m128d xy = _mm_mul_pd(x, y);
+        x = _mm_sub_pd(_mm_mul_pd(x, x), _mm_mul_pd(y, y));
+        y = _mm_add_pd(xy, xy);
+      }
+      // a cos(f u + phase) = (a cos phase) cos(f u) - (a sin phase) sin(f u)
+      s = _mm_add_pd(s, _mm_sub_pd(_mm_mul_pd(_mm_set1_pd(p.cos_amp[j]), x), _mm_mul_pd(_mm_set1_pd(p.sin_amp[j]), y)));
     }
-    return s;
+    // NaN (from a NaN or infinite u) as the one quiet NaN: which operand's NaN an operation
+    // passes on depends on the compiler's operand order, which differs between widths.
+    const __m128d nan = _mm_cmpunord_pd(s, s);
+    return _mm_or_pd(_mm_and_pd(nan, _mm_set1_pd(std::numeric_limits<double>::quiet_NaN())), _mm_andnot_pd(nan, s));
   } else if constexpr (K == Activation::Kind::kink) {
     return Sleef_cinz_powd2_u10sse2(vabs(_mm_sub_pd(u, _mm_set1_pd(0.25))), _mm_set1_pd(p.b));
   } else if constexpr (K == Activation::Kind::tanh) {
@@ -183,12 +217,23 @@ inline __m128d eval_vector(const Params& p, __m128d u) noexcept {
 template <Activation::Kind K>
 [[gnu::target("avx")]] inline __m256d eval_vector(const Params& p, __m256d u) noexcept {
   if constexpr (K == Activation::Kind::weierstrass) {
-    __m256d s = _mm256_setzero_pd();
-    for (std::size_t j = 0; j < p.amp.size(); ++j) {
-      const __m256d arg = _mm256_add_pd(_mm256_mul_pd(_mm256_set1_pd(p.freq[j]), u), _mm256_set1_pd(p.phase[j]));
-      s = _mm256_add_pd(s, _mm256_mul_pd(_mm256_set1_pd(p.amp[j]), Sleef_cinz_cosd4_u10avx(arg)));
+    __m256d s = _mm256_setzero_pd(), c[2], si[2];
+    for (std::size_t j = 0; j < p.freq.size(); ++j) {
+      __m256d& x = c[j % 2];
+      __m256d& y = si[j % 2];
+      if (p.doublings[j] == 0) {
+        const Sleef___m256d_2 sc = Sleef_cinz_sincosd4_u10avx(_mm256_mul_pd(_mm256_set1_pd(p.freq[j]), u));
+        x = sc.y;
+        y = sc.x;
+      } else {
+        const __m256d xy = _mm256_mul_pd(x, y);
+        x = _mm256_sub_pd(_mm256_mul_pd(x, x), _mm256_mul_pd(y, y));
+        y = _mm256_add_pd(xy, xy);
+      }
+      s = _mm256_add_pd(s, _mm256_sub_pd(_mm256_mul_pd(_mm256_set1_pd(p.cos_amp[j]), x),
+                                         _mm256_mul_pd(_mm256_set1_pd(p.sin_amp[j]), y)));
     }
-    return s;
+    return _mm256_blendv_pd(s, _mm256_set1_pd(std::numeric_limits<double>::quiet_NaN()), _mm256_cmp_pd(s, s, _CMP_UNORD_Q));
   } else if constexpr (K == Activation::Kind::kink) {
     return Sleef_cinz_powd4_u10avx(vabs(_mm256_sub_pd(u, _mm256_set1_pd(0.25))), _mm256_set1_pd(p.b));
   } else if constexpr (K == Activation::Kind::tanh) {
@@ -210,12 +255,24 @@ template <Activation::Kind K>
 template <Activation::Kind K>
 [[gnu::target("avx512f")]] inline __m512d eval_vector(const Params& p, __m512d u) noexcept {
   if constexpr (K == Activation::Kind::weierstrass) {
-    __m512d s = _mm512_setzero_pd();
-    for (std::size_t j = 0; j < p.amp.size(); ++j) {
-      const __m512d arg = _mm512_add_pd(_mm512_mul_pd(_mm512_set1_pd(p.freq[j]), u), _mm512_set1_pd(p.phase[j]));
-      s = _mm512_add_pd(s, _mm512_mul_pd(_mm512_set1_pd(p.amp[j]), Sleef_cinz_cosd8_u10avx512fnofma(arg)));
+    __m512d s = _mm512_setzero_pd(), c[2], si[2];
+    for (std::size_t j = 0; j < p.freq.size(); ++j) {
+      __m512d& x = c[j % 2];
+      __m512d& y = si[j % 2];
+      if (p.doublings[j] == 0) {
+        const Sleef___m512d_2 sc = Sleef_cinz_sincosd8_u10avx512fnofma(_mm512_mul_pd(_mm512_set1_pd(p.freq[j]), u));
+        x = sc.y;
+        y = sc.x;
+      } else {
+        const __m512d xy = _mm512_mul_pd(x, y);
+        x = _mm512_sub_pd(_mm512_mul_pd(x, x), _mm512_mul_pd(y, y));
+        y = _mm512_add_pd(xy, xy);
+      }
+      s = _mm512_add_pd(s, _mm512_sub_pd(_mm512_mul_pd(_mm512_set1_pd(p.cos_amp[j]), x),
+                                         _mm512_mul_pd(_mm512_set1_pd(p.sin_amp[j]), y)));
     }
-    return s;
+    return _mm512_mask_blend_pd(_mm512_cmp_pd_mask(s, s, _CMP_UNORD_Q), s,
+                                _mm512_set1_pd(std::numeric_limits<double>::quiet_NaN()));
   } else if constexpr (K == Activation::Kind::kink) {
     const __m512d x = _mm512_sub_pd(u, _mm512_set1_pd(0.25));
     const __m512d ax = _mm512_castsi512_pd(  // |x|: the sign bit cleared, as vabs
@@ -333,7 +390,7 @@ void Activation::evaluate(std::span<const double> u, std::span<double> out, Vect
     return;
   }
   if (!cpu_supports(width)) width = widest_vector();
-  const Params p{amplitude_, frequency_, phase_, param_};
+  const Params p{frequency_, cos_amplitude_, sin_amplitude_, doublings_, param_};
   const std::size_t kind = static_cast<std::size_t>(kind_);
   const BlockFn* table = width == VectorWidth::avx512 ? kAvx512 : width == VectorWidth::avx ? kAvx : kSse2;
   table[kind](p, u.data(), out.data(), n);

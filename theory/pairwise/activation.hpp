@@ -7,7 +7,8 @@
 //                    and its first P-1 derivatives vanish at +-3 and phi = 0 outside: C^(P-1) on
 //                    the line. Hoelder smoothness P (bounded P-th derivative); the minimax paper
 //                    uses P-1.
-//   weierstrass:b    b in [0.16, 127]. sum_{j=0}^{J} L^(-j b) cos(3 L^j u + theta_j), L = sqrt(2),
+//   weierstrass:b    b in [0.16, 127]. sum_{j=0}^{J} L^(-j b) cos(f_j u + theta_j), L = sqrt(2),
+//                    f_j = 3 L^j (in double: 3 2^k for j = 2k, fl(3 sqrt2) 2^k for j = 2k + 1),
 //                    theta_j = 2 pi frac(j (sqrt5-1)/2), J = ceil(2 max(8, 8/b)) so the truncated
 //                    tail is below 2^-8 in amplitude and the finest frequency (>= 768) far beyond
 //                    any estimator mesh. Exactly b-Hoelder (b not an integer); L2 spline
@@ -27,15 +28,27 @@
 // length or split, on the vector width, nor on the CPU (SLEEF's deterministic variants of every
 // width give the same bits, and the arithmetic around them is the same IEEE operations at every
 // width; tests/test_activation_simd.cpp checks every width the CPU runs). SLEEF documents the
-// error bounds (elementwise, for finite arguments; cos for |x| <= 1e299):
-//   cos, exp, pow, tanh, log1p: 1.0 ulp;  erfc: 1.5 ulp.
-// The arithmetic around them is the same sequence of IEEE operations as evaluate_libm(), so per
+// error bounds (elementwise, for finite arguments; sincos for |x| <= 1e299):
+//   sincos, exp, pow, tanh, log1p: 1.0 ulp;  erfc: 1.5 ulp.
+// Weierstrass by angle doubling: f_j = 2 f_{j-2} exactly, so (cos, sin)(f_j u) is the complex
+// square of (cos, sin)(f_{j-2} u). Each of the two chains (even and odd j) starts from SLEEF's
+// sincos of fl(f_j u) and squares, one sincos for many cosines; a term starts afresh instead when
+// its amplitude times 2^s (s squarings since the last sincos; a square doubles the error) would
+// pass 16. Term j is then (a_j cos theta_j) c - (a_j sin theta_j) s with both coefficients rounded
+// once. Against the exact series of the stored doubles a_j, f_j, theta_j at the double u, to first
+// order (2^-53 per rounding; the sincos error 2 2^s 2^-53 and each square's sqrt(5) 2^-53, doubled
+// by every later square; the rounding of fl(f u), doubled into |f_j u| 2^-53; 3 roundings per term
+// and J additions):
+//   |error| <= 2^-53 (sum_j a_j (|f_j u| + 5 2^(s_j) + 3) + 1.5 J sum_j a_j)
+// (weierstrass_doublings() gives s_j). A NaN or infinite u gives the quiet NaN of
+// std::numeric_limits at every width. evaluate_libm() computes each cos(fl(fl(f_j u) + theta_j))
+// directly, within 2^-53 (sum_j a_j (2 |f_j u| + theta_j + 3) + 1.5 J sum_j a_j); both are
+// checked in tests/test_activation_simd.cpp.
+// The other activations use the same sequence of IEEE operations as evaluate_libm(), so per
 // activation, against the exact value of the same formula on the same rounded arguments:
 //   kink, tanh, exp: 1 ulp;  softplus: 3 ulp (exp's relative error passes through log1p with a
 //   factor <= 1, plus log1p's ulp);  gelu: 3.5 ulp (erfc's 1.5 ulp of relative error, twice in
-//   ulps of the product, plus its rounding);  bspline: no elementary function, same bits as before;
-//   weierstrass: |error| <= (J + 3) 2^-53 sum_j L^(-j b) |cos(theta_j)| to first order (1 ulp per
-//   cosine, one rounding per product and per addition of the J + 1 terms).
+//   ulps of the product, plus its rounding);  bspline: no elementary function, same bits as before.
 #include <armadillo>
 #include <cstdint>
 #include <limits>
@@ -78,8 +91,9 @@ class Activation {
   /// The widest width this CPU runs.
   static VectorWidth widest_vector() noexcept;
 
-  /// phi(u) through the C library (std::cos, std::pow, ...): the values before SLEEF, kept as the
-  /// reference of tests/test_activation_simd.cpp and the scalar baseline of the benchmarks.
+  /// phi(u) through the C library (std::cos, std::pow, ...), each Weierstrass cosine computed
+  /// directly: the reference of tests/test_activation_simd.cpp and the scalar baseline of the
+  /// benchmarks.
   double evaluate_libm(double u) const noexcept;
 
   /// Weierstrass series terms (empty for the other families): phi(u) = sum_j amplitude[j]
@@ -87,6 +101,8 @@ class Activation {
   std::span<const double> weierstrass_amplitudes() const noexcept { return amplitude_; }
   std::span<const double> weierstrass_frequencies() const noexcept { return frequency_; }
   std::span<const double> weierstrass_phases() const noexcept { return phase_; }
+  /// s_j: the squarings since term j's chain last started from a sincos (0: term j is one).
+  std::span<const int> weierstrass_doublings() const noexcept { return doublings_; }
   /// The NAME:PARAM parameter (b, or P for bspline; 0 without one).
   double parameter() const noexcept { return param_; }
 
@@ -114,6 +130,8 @@ class Activation {
   double claimed_ = std::numeric_limits<double>::infinity();
   // weierstrass
   std::vector<double> amplitude_, frequency_, phase_;
+  std::vector<double> cos_amplitude_, sin_amplitude_;  // a_j cos theta_j, a_j sin theta_j (rounded once)
+  std::vector<int> doublings_;
   // bspline
   std::optional<BSplineBasis> basis_;
   arma::vec coef_;

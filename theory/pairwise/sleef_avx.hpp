@@ -5,7 +5,23 @@
 // ([[gnu::target(...)]]) and chosen at run time, so they are declared here.
 #include <immintrin.h>
 
+// sincos returns sin in x and cos in y; the layouts are sleef.h's.
+#ifndef Sleef___m256d_2_DEFINED
+#define Sleef___m256d_2_DEFINED
+typedef struct {
+  __m256d x, y;
+} Sleef___m256d_2;
+#endif
+#ifndef Sleef___m512d_2_DEFINED
+#define Sleef___m512d_2_DEFINED
+typedef struct {
+  __m512d x, y;
+} Sleef___m512d_2;
+#endif
+
 extern "C" {
+Sleef___m256d_2 Sleef_cinz_sincosd4_u10avx(__m256d);
+Sleef___m512d_2 Sleef_cinz_sincosd8_u10avx512fnofma(__m512d);
 __m256d Sleef_cinz_cosd4_u10avx(__m256d);
 __m256d Sleef_cinz_expd4_u10avx(__m256d);
 __m256d Sleef_cinz_powd4_u10avx(__m256d, __m256d);
