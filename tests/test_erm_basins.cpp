@@ -179,6 +179,7 @@ TEST_CASE("dimension-free: restart basins per cell and their sums per series and
   s.set("M", "100,200", "test");
   s.set("seeds", "2", "test");
   s.set("restarts", "3", "test");
+  s.set("restart-samples", "150", "test");  // M = 100 runs them on all samples, M = 200 on 150
   s.set("test-pairs", "1000", "test");
   test::TempDir dir("dimfree-basins");
   const nlohmann::json summary = dimension_free_study().run(s, StudyContext{dir.dir, 1, false, false});
@@ -189,6 +190,7 @@ TEST_CASE("dimension-free: restart basins per cell and their sums per series and
     const int restarts = std::stoi(c.at("restarts")), best = std::stoi(c.at("restarts_in_best_basin")),
               levels = std::stoi(c.at("basin_levels")), d = std::stoi(c.at("d"));
     CHECK(restarts == 3);
+    CHECK(std::stoi(c.at("restart_samples")) == std::min(std::stoi(c.at("M")), 150));
     CHECK(best >= 1);
     CHECK(best <= restarts);
     CHECK(levels >= 1);

@@ -672,6 +672,11 @@ ReducedRisk reduced_risk(const arma::mat& X, const arma::vec& Y, int N, const ar
   return out;
 }
 
+std::size_t restart_sample_count(const ErmOptions& options, std::size_t M) noexcept {
+  return options.restarts > 1 && options.restart_samples > 0 && options.restart_samples < M ? options.restart_samples
+                                                                                              : M;
+}
+
 PairwiseErmFit fit_pairwise_erm(const arma::mat& X, const arma::vec& Y, int N, const ErmOptions& options) {
   validate(X, Y, N, options);
   const int d = static_cast<int>(X.n_rows), r = options.rank;
@@ -691,8 +696,8 @@ PairwiseErmFit fit_pairwise_erm(const arma::mat& X, const arma::vec& Y, int N, c
   auto f = std::make_unique<Evaluator>(X, Y, N, options, ladder.front(), 1.0 / ys);
   // Restarts on the first restart_samples samples (header comment); views, no copies.
   const std::size_t M = X.n_cols / static_cast<std::size_t>(N);
-  const bool subsample = options.restarts > 1 && options.restart_samples > 0 && options.restart_samples < M;
-  const std::size_t sub_cols = subsample ? options.restart_samples * static_cast<std::size_t>(N) : X.n_cols;
+  const std::size_t sub_cols = restart_sample_count(options, M) * static_cast<std::size_t>(N);
+  const bool subsample = sub_cols < X.n_cols;
   const arma::mat X_sub(const_cast<double*>(X.memptr()), X.n_rows, sub_cols, false, true);
   const arma::vec Y_sub(const_cast<double*>(Y.memptr()), sub_cols, false, true);
   std::unique_ptr<Evaluator> f_sub;

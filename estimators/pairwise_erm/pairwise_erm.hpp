@@ -230,6 +230,10 @@ struct PairwiseErmFit {
 /// outputs. Throws InputError on bad options or data (sizes, r, K, s, non-finite values).
 PairwiseErmFit fit_pairwise_erm(const arma::mat& X, const arma::vec& Y, int N, const ErmOptions& options = {});
 
+/// The samples the restarts' first stage runs on for M samples: options.restart_samples when
+/// restarts > 1 and 0 < restart_samples < M, else M (what diagnostics.restart_samples reports).
+std::size_t restart_sample_count(const ErmOptions& options, std::size_t M) noexcept;
+
 /// Same, materialising M samples of d-dimensional tokens from a streaming source once (the outer
 /// iterations revisit the data hundreds of times).
 PairwiseErmFit fit_pairwise_erm(const SampleBlockSource& source, std::size_t M, int N, int d,

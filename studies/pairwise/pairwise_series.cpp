@@ -514,10 +514,13 @@ void write_series_csv(const std::vector<SeriesResult>& results, const EstimatorC
   CsvTable t;
   t.columns = {"factor", "value", "activation", "tokens", "N", "d", "r", "sigma", "A", "degree", "cK", "refit_trim",
                "M", "rep", "seed", "K", "a", "b", "error", "error_se", "error_erm", "error_erm_se", "train_mse",
-               "iterations", "evaluations", "rejected_steps", "restarts", "restarts_in_best_basin", "basin_levels",
-               "stop", "solver", "rcond", "status", "seconds"};
+               "iterations", "evaluations", "rejected_steps", "restarts", "restart_samples", "restarts_in_best_basin",
+               "basin_levels", "stop", "solver", "rcond", "status", "seconds"};
   if (c.adaptive)
     for (const char* col : {"candidates", "oracle_error", "oracle_degree", "oracle_K"}) t.columns.push_back(col);
+  ErmOptions erm;  // what decides the restarts' sample count
+  erm.restarts = c.restarts;
+  erm.restart_samples = c.restart_samples;
   for (const auto& sr : results) {
     const Series& s = sr.series;
     for (const auto& r : sr.cells) {
@@ -530,6 +533,7 @@ void write_series_csv(const std::vector<SeriesResult>& results, const EstimatorC
                         format_double(r.error), format_double(r.error_se), format_double(r.error_erm),
                         format_double(r.error_erm_se), format_double(r.train_mse), std::to_string(r.iterations),
                         std::to_string(r.evaluations), std::to_string(r.rejected), std::to_string(r.restarts),
+                        std::to_string(s.a_known ? 0 : restart_sample_count(erm, r.M)),
                         std::to_string(r.restarts_in_best_basin), std::to_string(r.basin_levels), r.stop, r.solver,
                         format_double(r.rcond), r.status, format_double(r.seconds)});
       if (c.adaptive)
