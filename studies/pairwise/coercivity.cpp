@@ -63,7 +63,7 @@ std::vector<KeySpec> coercivity_keys() {
       {"M", "250:16000:x4", "sample sizes (each >= 16)"},
       {"seeds", "8", "repetitions per M (2..100000)"},
       base_seed_key(),
-      {"gram-pairs", "200000", "fresh pairs for the L2(rho) Gram matrix Gamma (>= 1000)"},
+      {"gram-pairs", "200000", "fresh pairs for the L2(rho) Gram matrix Gamma (1000..10^9)"},
       {"mark", "0.01", "level drawn as a dotted line on the figure (> 0; the built-in claims' lower bound); not a verdict"},
   };
 }

@@ -74,7 +74,7 @@ std::vector<KeySpec> minimax_rate_keys() {
       {"range", "auto", "spline interval a,b (auto: 1e-4 and 1-1e-4 quantiles of u over 10^6 model pairs)", "A,B|auto"},
       {"ridge", "0", "ridge lambda (>= 0)", "FLOAT"},
       {"M", "500:64000:x2", "sample sizes: list 500,1000 or log grid FIRST:LAST:xFACTOR (each >= 2)"},
-      {"seeds", "8", "repetitions per M (>= 1)"},
+      {"seeds", "8", "repetitions per M (1..100000)"},
       base_seed_key(),
       test_pairs_key(),
       bootstrap_key(),

@@ -83,22 +83,22 @@ std::vector<KeySpec> estimator_keys(const std::string& M_default, const std::str
       {"cK", "8", "schedule constant: K_M = max(1, round(c_K M^(1/(2b+1)))) (> 0)", "FLOAT"},
       {"refit-trim", "50",
        "final phi-step on the training interactions under A_hat with this many cut at each end (their order "
-       "statistics; 0 = keep the ERM's own [min u, max u]) (>= 0)"},
+       "statistics; 0 = keep the ERM's own [min u, max u]) (0..10^9)"},
       {"restarts", "8",
        "ERM starts: the moment estimate of A, then seeded random starts; all run with --coarse-pieces pieces and the "
-       "best is continued (>= 1)"},
+       "best is continued (1..1000)"},
       {"coarse-pieces", "4",
-       "continuation in K: restarts with this many pieces, then doubled up to K_M, warm-started (0 = off) (>= 0)"},
+       "continuation in K: restarts with this many pieces, then doubled up to K_M, warm-started (0 = off) (0..10^6)"},
       {"restart-samples", "2000",
        "the restarts' coarse stage runs on the first this many samples, the best restart then on all M (0, or at "
        "least M: all samples) (0..10^12)"},
       {"rel-tol", "1e-8", "ERM stop rule: relative risk decrease of an accepted step (>= 0)"},
-      {"max-iterations", "200", "ERM step cap (>= 1)"},
+      {"max-iterations", "200", "ERM step cap (1..10^6)"},
       {"M", M_default, "sample sizes: list 500,1000 or log grid FIRST:LAST:xFACTOR (each >= 16)"},
-      {"seeds", seeds_default, "repetitions per M (>= 1)"},
+      {"seeds", seeds_default, "repetitions per M (1..100000)"},
       {"seed", "1", "base seed of the study (model, data, test pairs, restarts)"},
-      {"test-pairs", "100000", "fresh pairs for the composed L2(rho) error (>= 1000)"},
-      {"bootstrap", "2000", "seed-bootstrap resamples (>= 100)"},
+      {"test-pairs", "100000", "fresh pairs for the composed L2(rho) error (1000..10^9)"},
+      {"bootstrap", "2000", "seed-bootstrap resamples (100..10^6)"},
   };
 }
 

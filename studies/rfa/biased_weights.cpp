@@ -27,7 +27,7 @@ namespace {
 std::vector<KeySpec> biased_weights_keys() {
   std::vector<KeySpec> k = attention_shape_keys("8");
   k.insert(k.end(), {
-      {"heads", "64", "RFA heads M (>= 1)"},
+      {"heads", "64", "RFA heads M (1..10^6)"},
       score_activation_key(),
       weight_noise_key(),
       {"mu", "1,2,4", "mean scales of the biased law W = mu diag(I_d, 0) + noise (list, each > 0)"},

@@ -37,12 +37,12 @@ std::vector<KeySpec> heads_keys() {
       weight_noise_key(),
       {"target", "key-poly:2", "target: inner-poly:p | key-poly:p | mixed:p | cos-inner[:w] | first-key | first-key-poly:p"},
       target_noise_key(),
-      {"n", "1000", "training sample size (>= 10)"},
+      {"n", "1000", "training sample size (10..10^6)"},
       {"lambda", "gcv", "kernel ridge penalty lambda_K: gcv (on the training kernel matrix) | number > 0; "
                         "RFA with M heads uses M lambda_K", "gcv|FLOAT"},
-      {"seeds", "5", "repetitions (>= 2)"},
+      {"seeds", "5", "repetitions (2..100000)"},
       base_seed_key(),
-      {"test-n", "10000", "fresh test inputs (>= 10000)"},
+      {"test-n", "10000", "fresh test inputs (10000..10^8)"},
       bootstrap_key(),
   });
   return k;

@@ -37,9 +37,9 @@ std::vector<KeySpec> kernel_limit_keys() {
       {"n", "64:4096:x2", "training sample sizes, increasing: list or log grid FIRST:LAST:xFACTOR (each >= 20)"},
       {"validation", "0.25", "fraction of the n training samples that chooses lambda (in (0, 0.5])"},
       {"lambda-grid", "1e-7:1:x10", "penalties tried (log grid FIRST:LAST:xFACTOR or an increasing list; each > 0)"},
-      {"seeds", "5", "repetitions (>= 2)"},
+      {"seeds", "5", "repetitions (2..10000)"},
       base_seed_key(),
-      {"test-n", "2000", "fresh test inputs for the normalised error (>= 500)"},
+      {"test-n", "2000", "fresh test inputs for the normalised error (500..10^6)"},
       {"eps", "0.2", "error level defining the sample complexity n_eps (in (0, 1))"},
       bootstrap_key(),
   };

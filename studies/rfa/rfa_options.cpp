@@ -9,7 +9,7 @@ namespace attnrate {
 
 KeySpec inputs_key() { return {"inputs", "sphere", "input law of query and keys: sphere (uniform on S^(d-1)) | gaussian (N(0, I/d))"}; }
 
-KeySpec dimension_key() { return {"d", "8", "token dimension (>= 1)"}; }
+KeySpec dimension_key() { return {"d", "8", "token dimension (1..10000)"}; }
 
 KeySpec score_activation_key() { return {"sigma-act", "relu", "RFA score activation: relu | exp | softmax"}; }
 
@@ -23,7 +23,7 @@ KeySpec target_noise_key() {
 
 std::vector<KeySpec> attention_layer_keys(const std::string& heads_default, const std::string& heads_detail) {
   return {
-      {"heads", heads_default, "RFA heads M (>= 1)" + (heads_detail.empty() ? "" : "; " + heads_detail)},
+      {"heads", heads_default, "RFA heads M (1..10^6)" + (heads_detail.empty() ? "" : "; " + heads_detail)},
       score_activation_key(),
       {"weights", "zero-mean", "RFA query-key weight law: zero-mean | biased"},
       bias_scale_key(),
@@ -41,9 +41,9 @@ std::vector<KeySpec> ridge_training_keys(const std::string& n_default) {
 
 std::vector<KeySpec> ridge_repetition_keys(const std::string& seeds_default) {
   return {
-      {"seeds", seeds_default, "repetitions (>= 2)"},
+      {"seeds", seeds_default, "repetitions (2..100000)"},
       base_seed_key(),
-      {"test-n", "10000", "fresh test inputs for the normalised error (>= 10000)"},
+      {"test-n", "10000", "fresh test inputs for the normalised error (10000..10^8)"},
   };
 }
 
@@ -98,7 +98,7 @@ SampleComplexityOptions read_sample_complexity(const Settings& s) {
 }
 
 std::vector<KeySpec> attention_shape_keys(const std::string& N_default) {
-  return {inputs_key(), {"N", N_default, "keys per sample (>= 1)"}, dimension_key()};
+  return {inputs_key(), {"N", N_default, "keys per sample (1..10^6)"}, dimension_key()};
 }
 
 void read_attention_shape(const Settings& s, AttentionLaw& law, int& N, int& d) {

@@ -26,7 +26,7 @@ namespace {
 
 std::vector<KeySpec> target_complexity_keys() {
   const std::vector<KeySpec> own = {
-      {"N", "4", "keys per sample (>= 1)"},
+      {"N", "4", "keys per sample (1..10^6)"},
       {"d", "4,8,16", "token dimensions (list, each >= 1)"},
       {"p", "1,2,3,4", "polynomial degrees (list, each 1..10)"},
       {"family", "key-poly,inner-poly", "target families (list): key-poly | inner-poly"},
