@@ -25,7 +25,12 @@ def option_text(value):
 
 def options(pairs):
     """[(option, value, name the caller used)] for _core, leaving out values that are None (the
-    library's default then applies)."""
+    library's default then applies). A ``seed`` of None is refused: scikit-learn reads
+    ``random_state=None`` as fresh randomness, while here it would silently mean the default seed."""
+    for key, value, name in pairs:
+        if key == "seed" and value is None:
+            raise ValueError(f"{name} must be an integer, got None: attnrate's results are reproducible by "
+                             "construction, so give the seed (any integer; runs differ by seed)")
     return [(key, option_text(value), name) for key, value, name in pairs if value is not None]
 
 

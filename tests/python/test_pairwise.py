@@ -200,6 +200,7 @@ def test_cross_val_score_and_grid_search(sim):
     (lambda s: attnrate.LowRankPairwiseRegressor(rank=4), "rank must be in 1..3"),
     (lambda s: attnrate.LowRankPairwiseRegressor(knots=2.5), "knots must be an integer"),
     (lambda s: attnrate.LowRankPairwiseRegressor(start="zero"), "start must be moment or random"),
+    (lambda s: attnrate.LowRankPairwiseRegressor(seed=None), "seed must be an integer, got None"),
 ])
 def test_bad_parameters_raise_value_error(sim, make, message):
     with pytest.raises(ValueError, match=message):
