@@ -29,8 +29,8 @@ def options(pairs):
     ``random_state=None`` as fresh randomness, while here it would silently mean the default seed."""
     for key, value, name in pairs:
         if key == "seed" and value is None:
-            raise ValueError(f"{name} must be an integer, got None: attnrate's results are reproducible by "
-                             "construction, so give the seed (any integer; runs differ by seed)")
+            raise ValueError(f"{name} must be a non-negative integer, got None: attnrate's results are reproducible "
+                             "by construction, so give the seed (runs differ by seed)")
     return [(key, option_text(value), name) for key, value, name in pairs if value is not None]
 
 
@@ -40,6 +40,19 @@ def keep_init_args(estimator, args):
     for name, value in args.items():
         if name != "self":
             setattr(estimator, name, value)
+
+
+def integer_of(value, name, lo, hi):
+    """``value`` checked as an integer in lo..hi (a bool, a float such as 1.5 and None are refused),
+    for the arguments the library takes as numbers rather than option text."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral) or not lo <= value <= hi:
+        raise ValueError(f"{name} must be an integer in {lo}..{hi}, got {value!r}")
+    return int(value)
+
+
+def seed_of(seed, name="seed"):
+    """A seed checked as the command line's --seed reads it: an integer in 0..2^64-1."""
+    return integer_of(seed, name, 0, 2**64 - 1)
 
 
 def threads_of(threads):

@@ -13,7 +13,7 @@ from sklearn.exceptions import NotFittedError
 from sklearn.metrics import r2_score
 
 from . import _core
-from ._options import float_array, keep_init_args, options, threads_of
+from ._options import float_array, integer_of, keep_init_args, options, seed_of, threads_of
 from .simulate import PairwiseSimulation, _elementwise
 
 
@@ -122,7 +122,8 @@ class _PairwiseSpline(RegressorMixin, BaseEstimator):
         self._check_fitted()
         a, b = self.range_
         err, se = _core.composed_error(_truth_of(truth), self.A_, a, b, self.knots_, self.degree_, self.coef_,
-                                       int(test_pairs), int(seed), threads_of(self.threads))
+                                       integer_of(test_pairs, "test_pairs", 0, 2**64 - 1), seed_of(seed),
+                                       threads_of(self.threads))
         return (err, se) if return_se else err
 
 

@@ -4,7 +4,7 @@ library exactly as ``attnrate simulate pairwise`` and ``attnrate simulate rfa`` 
 import numpy as np
 
 from . import _core
-from ._options import options
+from ._options import integer_of, options, seed_of
 
 
 def _elementwise(f, u):
@@ -47,7 +47,7 @@ class PairwiseSimulation:
 
     def token_pairs(self, T, seed=1):
         """T fresh token pairs of the law rho (the first two tokens of a sample), (T, 2, d)."""
-        return self.truth.token_pairs(int(seed), int(T))
+        return self.truth.token_pairs(seed_of(seed), integer_of(T, "T", 0, 2**64 - 1))
 
     def __repr__(self):
         t = self.truth

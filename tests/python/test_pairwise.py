@@ -200,7 +200,7 @@ def test_cross_val_score_and_grid_search(sim):
     (lambda s: attnrate.LowRankPairwiseRegressor(rank=4), "rank must be in 1..3"),
     (lambda s: attnrate.LowRankPairwiseRegressor(knots=2.5), "knots must be an integer"),
     (lambda s: attnrate.LowRankPairwiseRegressor(start="zero"), "start must be moment or random"),
-    (lambda s: attnrate.LowRankPairwiseRegressor(seed=None), "seed must be an integer, got None"),
+    (lambda s: attnrate.LowRankPairwiseRegressor(seed=None), "seed must be a non-negative integer, got None"),
 ])
 def test_bad_parameters_raise_value_error(sim, make, message):
     with pytest.raises(ValueError, match=message):
@@ -240,3 +240,14 @@ def test_composed_error_test_pairs_range_is_the_cli_range(sim):
         with pytest.raises(ValueError, match=r"test_pairs must be in 1000\.\.1000000000"):
             est.composed_error(sim, test_pairs=bad)
     assert est.composed_error(sim, test_pairs=1000) > 0
+
+
+@pytest.mark.parametrize("seed, message", [(None, "got None"), (-1, "got -1"), (1.9, "got 1.9"), (True, "got True")])
+def test_seeds_must_be_non_negative_integers(sim, seed, message):
+    est = attnrate.PairwiseSplineRegressor(sim.A, degree=1, knots=4).fit(sim.X, sim.Y)
+    with pytest.raises(ValueError, match=r"seed must be an integer in 0\.\.18446744073709551615, " + message):
+        est.composed_error(sim, test_pairs=1000, seed=seed)
+    with pytest.raises(ValueError, match=r"seed must be an integer in 0\.\.18446744073709551615, " + message):
+        sim.token_pairs(10, seed=seed)
+    with pytest.raises(ValueError, match="test_pairs must be an integer"):
+        est.composed_error(sim, test_pairs=1500.5)

@@ -87,7 +87,7 @@ def test_bad_input_raises_value_error(rfa_data):
     with pytest.raises(ValueError, match="lam must be"):
         attnrate.RandomFeatureAttentionRegressor(lam=None).fit(X, y)
     for regressor in (attnrate.RandomFeatureAttentionRegressor, attnrate.RandomFeatureMLPRegressor):
-        with pytest.raises(ValueError, match="seed must be an integer, got None"):
+        with pytest.raises(ValueError, match="seed must be a non-negative integer, got None"):
             regressor(seed=None).fit(X, y)
     with pytest.raises(ValueError, match="y must be an array of numbers"):
         attnrate.RandomFeatureAttentionRegressor().fit(X, ["a"] * 240)
