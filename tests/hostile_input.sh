@@ -63,6 +63,12 @@ run 2 "simulate pairwise needs about .* EiB of memory" "$none" -- \
 run 2 "--M must be in 2..9007199254740992, got 9007199254740993" "$none" -- \
   "$bin" simulate pairwise --M 9007199254740993 --out "$none"
 run 2 "simulate rfa needs about" "$none" -- "$bin" simulate rfa --n 100000000000 --out "$none"
+# List options hold the ranges of their single-valued kin, refused before any work.
+run 2 "--N entries must be <= 1000000, got 1000001" "$none" -- "$bin" study kernel-limit --N 2,1000001 --out "$none"
+run 2 "--N entries must be <= 1000000, got 1000001" "$none" -- "$bin" study rfa-vs-mlp --N 1000001 --out "$none"
+run 2 "--heads entries must be <= 1000000, got 1000001" "$none" -- "$bin" study heads --heads 1000,1000001 --out "$none"
+run 2 "--d entries must be <= 10000, got 100000000000" "$none" -- \
+  "$bin" study target-complexity --d 100000000000 --out "$none"
 
 # b. Activation parameters within what double precision represents.
 run 2 "weierstrass:b needs b >= 0.16, got 1e-300: .*2\^52" "$none" -- \

@@ -30,7 +30,7 @@ namespace {
 std::vector<KeySpec> heads_keys() {
   std::vector<KeySpec> k = attention_shape_keys("4");
   k.insert(k.end(), {
-      {"heads", "256:2048:x2", "numbers of heads M: list or log grid FIRST:LAST:xFACTOR (each >= 1)"},
+      {"heads", "256:2048:x2", "numbers of heads M: list or log grid FIRST:LAST:xFACTOR (each 1..10^6)"},
       {"sigma-act", "relu", "score activation (the kernel limit is implemented for relu only)"},
       {"weights", "zero-mean", "query-key weight law: zero-mean | biased (the biased kernel is ~30x slower)"},
       bias_scale_key(),
@@ -64,7 +64,7 @@ struct Config {
 Config read_config(const Settings& s) {
   Config c;
   read_attention_shape(s, c.law, c.N, c.d);
-  c.heads = s.get_sizes("heads", 1);
+  c.heads = s.get_sizes("heads", 1, 1000000);
   std::sort(c.heads.begin(), c.heads.end());
   c.heads.erase(std::unique(c.heads.begin(), c.heads.end()), c.heads.end());
   if (c.heads.size() < 2) throw InputError(s.source("heads") + " needs at least two distinct head counts to fit a rate");

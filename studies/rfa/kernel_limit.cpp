@@ -29,7 +29,7 @@ namespace {
 std::vector<KeySpec> kernel_limit_keys() {
   return {
       inputs_key(),
-      {"N", "2,4,8,16", "numbers of keys (list, each >= 1)"},
+      {"N", "2,4,8,16", "numbers of keys (list, each 1..10^6)"},
       dimension_key(),
       {"tau", "0.5", "RFA query-key weight standard deviation (> 0; zero-mean law)"},
       {"target", "key-poly:2", "target: inner-poly:p | key-poly:p | mixed:p | cos-inner[:w] | first-key-poly:p"},
@@ -84,7 +84,7 @@ std::vector<double> read_lambda_grid(const Settings& s) {
 Config read_config(const Settings& s) {
   Config c;
   c.law = s.get_parsed("inputs", AttentionLaw::parse);
-  c.N = s.get_sizes("N", 1);
+  c.N = s.get_sizes("N", 1, 1000000);
   c.d = static_cast<int>(s.get_int("d", 1, 10000));
   c.tau = s.get_double("tau", 0.0, 1e6, false);
   c.target = s.get_string("target");

@@ -30,7 +30,7 @@ namespace {
 
 std::vector<KeySpec> rfa_vs_mlp_keys() {
   const std::vector<KeySpec> own = {
-      {"N", "2,8,32", "numbers of keys (list, each >= 1)"},
+      {"N", "2,8,32", "numbers of keys (list, each 1..10^6)"},
       dimension_key(),
       {"mlp-act", "relu", "RF-MLP activation: relu | exp"},
       {"target", "key-poly:2,mixed:2,first-key,first-key-poly:2",
@@ -52,7 +52,7 @@ struct Config : AttentionLayerOptions, SampleComplexityOptions {
 Config read_config(const Settings& s) {
   Config c;
   c.law = s.get_parsed("inputs", AttentionLaw::parse);
-  c.N = s.get_sizes("N", 1);
+  c.N = s.get_sizes("N", 1, 1000000);
   c.d = static_cast<int>(s.get_int("d", 1, 10000));
   static_cast<AttentionLayerOptions&>(c) = read_attention_layer(s);
   c.mlp_act = s.get_parsed("mlp-act", parse_mlp_activation);

@@ -27,7 +27,7 @@ namespace {
 std::vector<KeySpec> target_complexity_keys() {
   const std::vector<KeySpec> own = {
       {"N", "4", "keys per sample (1..10^6)"},
-      {"d", "4,8,16", "token dimensions (list, each >= 1)"},
+      {"d", "4,8,16", "token dimensions (list, each 1..10000)"},
       {"p", "1,2,3,4", "polynomial degrees (list, each 1..10)"},
       {"family", "key-poly,inner-poly", "target families (list): key-poly | inner-poly"},
   };
@@ -54,7 +54,7 @@ Config read_config(const Settings& s) {
   Config c;
   c.law = s.get_parsed("inputs", AttentionLaw::parse);
   c.N = static_cast<int>(s.get_int("N", 1, 1000000));
-  c.d = s.get_sizes("d", 1);
+  c.d = s.get_sizes("d", 1, 10000);
   static_cast<AttentionLayerOptions&>(c) = read_attention_layer(s);
   c.p = s.get_sizes("p", 1);
   for (auto p : c.p)
