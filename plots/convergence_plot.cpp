@@ -101,7 +101,7 @@ std::string convergence_figure_script(const ConvergenceFigure& figure, const std
       extent.cover(theory);
       const std::string title =
           "theory " + format_slope(c) + (figure.series.size() > 1 ? suffix : std::string());
-      plot_items.push_back("$theory" + id + " using 1:2 with lines lw 2 dt (6,4) lc rgb " + colour +
+      plot_items.push_back("$theory" + id + " using 1:2 with lines lw 2 dt 2 lc rgb " + colour +
                            " title " + gnuplot_quote(title));
     }
   }

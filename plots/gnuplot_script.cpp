@@ -281,8 +281,9 @@ std::string loglog_axes_and_plot(const DataExtent& extent, const std::string& ti
   out << "set mxtics 10\nset mytics 10\n";
   out << "set grid xtics ytics mxtics mytics lc rgb '#d4d4d4' lw 1, lc rgb '#eeeeee' lw 1\n";
   // Legend below the plot (inside it would hide cells whatever the slopes' signs). Columns that
-  // do not fit the 1000-pixel width are dropped by gnuplot, so the number of columns follows the
-  // longest entry (about 7 pixels a character at 11 pt) and rows grow instead.
+  // do not fit the 1000-pixel width are clipped by gnuplot, so the number of columns follows the
+  // longest entry (about 8 pixels a character at 11 pt, plus the sample line and marker) and rows
+  // grow instead.
   std::size_t entries = 0, longest = 0;
   for (const std::string& item : plot_items) {
     const std::size_t t = item.find(" title ");
@@ -290,7 +291,7 @@ std::string loglog_axes_and_plot(const DataExtent& extent, const std::string& ti
     ++entries;
     longest = std::max(longest, item.size() - t - 7);
   }
-  const std::size_t columns = std::clamp<std::size_t>(900 / (7 * (longest + 8)), 1, 3);
+  const std::size_t columns = std::clamp<std::size_t>(900 / (8 * (longest + 12)), 1, 3);
   const std::size_t key_rows = std::max<std::size_t>(2, (entries + columns - 1) / columns);
   out << "set key below center vertical maxrows " << key_rows << " noenhanced width 1\n";
   out << "set errorbars small\n";

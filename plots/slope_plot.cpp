@@ -87,7 +87,7 @@ std::string slope_figure_script(const SlopeFigure& figure, const std::string& te
                          gnuplot_quote(figure.point_name + ", CI" + (label.empty() ? "" : " (" + label + ")")));
   }
   if (figure.draw_theory)
-    plot_items.push_back("$theory using 1:2 with lines lw 2 dt (6,4) lc rgb '#000000' title " +
+    plot_items.push_back("$theory using 1:2 with lines lw 2 dt 2 lc rgb '#000000' title " +
                          gnuplot_quote(figure.reference == SlopeReference::minimax ? "theory -2b/(2b+1)" : "b_hat = b"));
   out << "plot ";
   for (std::size_t k = 0; k < plot_items.size(); ++k) out << (k ? ", \\\n     " : "") << plot_items[k];
