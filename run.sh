@@ -2,7 +2,7 @@
 # attnrate: install what is missing, build (Release), check every registered claim and write
 # results, figures and a report (results/verify-<profile>/report.html).
 #   ./run.sh          full profile (the sizes README quotes)
-#   ./run.sh quick    quick profile (about 2 minutes on 2 cores)
+#   ./run.sh quick    quick profile (about 60 s on 2 cores)
 #   ./run.sh full --only 'minimax.*'   extra arguments go to `attnrate verify`
 set -euo pipefail
 cd "$(dirname "$0")"

@@ -1,6 +1,7 @@
 #include "studies/rfa/rfa_options.hpp"
 
 #include <algorithm>
+#include <limits>
 
 #include "estimators/common/input_error.hpp"
 #include "studies/rfa/rfa_common.hpp"
@@ -108,8 +109,10 @@ void read_attention_shape(const Settings& s, AttentionLaw& law, int& N, int& d) 
 }
 
 double read_eps(const Settings& s) {
-  const double eps = s.get_double("eps", 0.0, 1.0, false);
-  if (eps >= 1.0) throw InputError(s.source("eps") + " must be in (0, 1), got " + s.raw("eps"));
+  // get_double's own message for eps <= 0 would say "> 0 and <= 1"; the level is open at both ends.
+  constexpr double inf = std::numeric_limits<double>::infinity();
+  const double eps = s.get_double("eps", -inf, inf);
+  if (!(eps > 0.0 && eps < 1.0)) throw InputError(s.source("eps") + " must be in (0, 1), got " + s.raw("eps"));
   return eps;
 }
 
