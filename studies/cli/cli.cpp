@@ -348,8 +348,9 @@ int run_cli(int argc, char** argv) {
       outputs.commit();
       print_quantities(summary);
       for (const std::string& w : summary_warnings(summary)) std::cerr << "attnrate: warning: " << w << "\n";
-      std::cout << "results in " << out << "/ (summary.json, cells.csv, figures)\n";
-      if (summary.value("quantities", nlohmann::json::array()).empty()) {
+      const bool measured = !summary.value("quantities", nlohmann::json::array()).empty();
+      std::cout << "results in " << out << "/ (summary.json, cells.csv" << (measured ? ", figures" : "") << ")\n";
+      if (!measured) {
         std::cerr << "attnrate: no quantity could be measured"
                   << (summary.contains("error") ? ": " + summary.at("error").get<std::string>() : std::string()) << "\n";
         return 1;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <map>
 #include <fstream>
 #include <iostream>
 #include <limits>
@@ -594,9 +595,11 @@ nlohmann::json run_minimax_rate(const Config& c, const Settings& settings, const
   // Slope over the cells that are usable; the others are counted, never silently dropped.
   std::vector<double> x, y, xM;
   std::size_t excluded = 0;
+  std::map<std::string, std::size_t> excluded_by_status;
   for (const auto& r : cells) {
     if (r.status != "ok") {
       ++excluded;
+      ++excluded_by_status[r.status];
       continue;
     }
     x.push_back(rate_abscissa(c.schedule, r.M));
@@ -671,8 +674,11 @@ nlohmann::json run_minimax_rate(const Config& c, const Settings& settings, const
     }
     summary["figure"] = write_study_figure(fig, "convergence", ctx);
   } else {
-    summary["error"] = "fewer than 3 usable cells at two or more sizes (" + std::to_string(excluded) +
-                       " of " + std::to_string(cells.size()) + " excluded): no slope fitted";
+    std::string why;  // which statuses excluded them, e.g. "15 rank-deficient"
+    for (const auto& [status, n] : excluded_by_status) why += (why.empty() ? ": " : ", ") + std::to_string(n) + " " + status;
+    summary["error"] = "fewer than 3 usable cells at two or more sizes (" + std::to_string(excluded) + " of " +
+                       std::to_string(cells.size()) + " excluded" + why +
+                       "; cells.csv gives each cell's status): no slope fitted";
   }
   return summary;
 }

@@ -31,7 +31,10 @@ std::vector<KeySpec> rank_condition_keys() {
       {"d-values", "1,2,4,8,16,32", "token dimensions (r d spans the knee)"},
       {"sigma", "0.5", "noise level (>= 0)"},
   };
-  for (auto& e : estimator_keys("4000", "4")) k.push_back(e);
+  for (auto& e : estimator_keys("4000", "4")) {
+    if (e.key == "M") e.help = "the one sample size every d is fitted at (>= 16)";  // the rank ratio compares d at one M
+    k.push_back(e);
+  }
   return k;
 }
 

@@ -32,7 +32,7 @@ std::vector<KeySpec> kernel_limit_keys() {
       {"N", "2,4,8,16", "numbers of keys (list, each 1..10^6)"},
       dimension_key(),
       {"tau", "0.5", "RFA query-key weight standard deviation (> 0; zero-mean law)"},
-      {"target", "key-poly:2", "target: inner-poly:p | key-poly:p | mixed:p | cos-inner[:w] | first-key-poly:p"},
+      {"target", "key-poly:2", "target: inner-poly:p | key-poly:p | mixed:p | cos-inner[:w] | first-key | first-key-poly:p"},
       {"sigma", "0.1", "noise standard deviation (targets have unit variance; >= 0)"},
       {"n", "64:4096:x2", "training sample sizes, increasing: list or log grid FIRST:LAST:xFACTOR (each >= 20)"},
       {"validation", "0.25", "fraction of the n training samples that chooses lambda (in (0, 0.5])"},
