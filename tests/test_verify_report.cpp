@@ -1,7 +1,8 @@
-// The reports' text for one claim record (studies/verify/report.hpp): numbers, intervals, and a
-// measured value that censored repetitions turn into a bound.
+// The reports' text for one claim record (studies/verify/report.hpp): numbers, intervals, a
+// measured value that censored repetitions turn into a bound, and verify's verdict counts.
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "studies/verify/report.hpp"
 
@@ -35,4 +36,24 @@ TEST_CASE("quantity_value_text marks a study's censored quantity as the claims' 
   CHECK(quantity_value_text(q) == "<= 40");
   q.erase("value");
   CHECK(quantity_value_text(q) == "-");
+}
+
+TEST_CASE("verdict_counts_text counts verdicts and the undecided ones marked not decisive", "[verify-report]") {
+  const auto claim = [](const char* verdict, std::optional<bool> decisive) {
+    nlohmann::json c = {{"verdict", verdict}};
+    if (decisive) c["quick_decisive"] = *decisive;
+    return c;
+  };
+  nlohmann::json s = {{"profile", "quick"},
+                      {"claims",
+                       {claim("consistent", true), claim("consistent", false), claim("inconclusive", false),
+                        claim("inconclusive", true), claim("inconsistent", false), claim("inconclusive", std::nullopt)}}};
+  CHECK(verdict_counts_text(s) ==
+        "2 of 6 claims consistent, 3 inconclusive (1 of them marked not decisive at quick sizes), 1 inconsistent "
+        "(all marked not decisive at quick sizes)");
+  CHECK(quick_decisive(s, s["claims"][1]) == false);
+  CHECK(!quick_decisive(s, s["claims"][5]));
+  s["profile"] = "full";  // the marks are about quick sizes only
+  CHECK(verdict_counts_text(s) == "2 of 6 claims consistent, 3 inconclusive, 1 inconsistent");
+  CHECK(!quick_decisive(s, s["claims"][1]));
 }

@@ -370,22 +370,7 @@ int run_cli(int argc, char** argv) {
       const auto lock = lock_output(out);
       const nlohmann::json summary = run_verify(vo);
       print_claims(summary);
-      std::map<std::string, int> counts, not_decisive;  // per verdict; of those, marked quick-decisive = false
-      const bool quick = summary.at("profile") == "quick";
-      for (const auto& c : summary.at("claims")) {
-        const std::string verdict = c.at("verdict").get<std::string>();
-        ++counts[verdict];
-        if (quick && !c.value("quick_decisive", true)) ++not_decisive[verdict];
-      }
-      std::cout << counts["consistent"] << " of " << summary.at("claims").size() << " claims consistent";
-      for (const auto& [verdict, n] : counts)
-        if (verdict != "consistent") {
-          std::cout << ", " << n << " " << verdict;
-          if (not_decisive[verdict] > 0)
-            std::cout << " (" << (not_decisive[verdict] == n ? "all" : std::to_string(not_decisive[verdict]) + " of them")
-                      << " marked not decisive at quick sizes)";
-        }
-      std::cout << " (exit code 0 only when every claim is consistent)\n";
+      std::cout << verdict_counts_text(summary) << " (exit code 0 only when every claim is consistent)\n";
       std::cout << "report: " << (std::filesystem::path(out) / "report.html").string() << " (and report.md, summary.json)\n";
       return verify_exit_code(summary);
     }

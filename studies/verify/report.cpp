@@ -2,6 +2,7 @@
 
 #include <fstream>
 #include <iomanip>
+#include <map>
 #include <sstream>
 
 namespace attnrate {
@@ -59,9 +60,9 @@ std::string interval(const nlohmann::json& c, const char* key) {
 
 // At the quick profile, whether the claim's file promises a decision at quick sizes.
 std::string quick_note(const nlohmann::json& s, const nlohmann::json& c) {
-  if (s.value("profile", std::string()) != "quick" || !c.contains("quick_decisive")) return {};
-  return c.at("quick_decisive").get<bool>()
-             ? "decisive at quick sizes: the claims file expects a consistent verdict at this profile"
+  const std::optional<bool> decisive = quick_decisive(s, c);
+  if (!decisive) return {};
+  return *decisive ? "decisive at quick sizes: the claims file expects a consistent verdict at this profile"
              : "not decisive at quick sizes (quick-decisive = false): an inconclusive verdict is expected at "
                "this profile";
 }
@@ -101,6 +102,30 @@ std::string quantity_value_text(const nlohmann::json& q) {
   return censored_text(report_number_text(q, "value"), q.value("may_be_higher", false), q.value("may_be_lower", false));
 }
 
+
+std::optional<bool> quick_decisive(const nlohmann::json& s, const nlohmann::json& c) {
+  if (s.value("profile", std::string()) != "quick" || !c.contains("quick_decisive")) return std::nullopt;
+  return c.at("quick_decisive").get<bool>();
+}
+
+std::string verdict_counts_text(const nlohmann::json& s) {
+  std::map<std::string, int> counts, not_decisive;  // per verdict; of those, marked quick-decisive = false
+  for (const auto& c : s.at("claims")) {
+    const std::string verdict = c.at("verdict").get<std::string>();
+    ++counts[verdict];
+    if (quick_decisive(s, c) == false) ++not_decisive[verdict];
+  }
+  std::ostringstream o;
+  o << counts["consistent"] << " of " << s.at("claims").size() << " claims consistent";
+  for (const auto& [verdict, n] : counts)
+    if (verdict != "consistent") {
+      o << ", " << n << " " << verdict;
+      if (not_decisive[verdict] > 0)
+        o << " (" << (not_decisive[verdict] == n ? "all" : std::to_string(not_decisive[verdict]) + " of them")
+          << " marked not decisive at quick sizes)";
+    }
+  return o.str();
+}
 
 std::string verify_report_markdown(const nlohmann::json& s) {
   std::ostringstream o;
