@@ -196,6 +196,18 @@ nlohmann::json smoothness_json(const std::string& activation) {
 
 namespace {
 
+// The joint fit's options that come from the study's estimator options; each cell adds its rank,
+// seed, threads and start.
+ErmOptions erm_options(const EstimatorConfig& c) {
+  ErmOptions o;
+  o.restarts = c.restarts;
+  o.coarse_pieces = c.coarse_pieces;
+  o.restart_samples = c.restart_samples;
+  o.rel_tol = c.rel_tol;
+  o.max_iterations = c.max_iterations;
+  return o;
+}
+
 // The model and estimator of a series as text; its hash is part of every seed of its cells.
 // The trailing "|K0" (no fixed piece count) is kept so that the seeds stay those of earlier
 // versions.
@@ -350,13 +362,8 @@ SeriesCell run_cell(const Series& s, const std::string& key, const PairwiseModel
   lopt.threads = threads;
   AdaptiveSplineOptions aopt = c.adapt;
   aopt.lse.threads = threads;
-  ErmOptions o;
+  ErmOptions o = erm_options(c);
   o.rank = model.spec().r;
-  o.restarts = c.restarts;
-  o.coarse_pieces = c.coarse_pieces;
-  o.restart_samples = c.restart_samples;
-  o.rel_tol = c.rel_tol;
-  o.max_iterations = c.max_iterations;
   o.seed = derive_seed(c.seed, {hash_name("erm"), skey, M, static_cast<std::uint64_t>(rep)});
   o.threads = threads;
   o.start = ErmStart::moment;
@@ -518,9 +525,7 @@ void write_series_csv(const std::vector<SeriesResult>& results, const EstimatorC
                "basin_levels", "stop", "solver", "rcond", "status", "seconds"};
   if (c.adaptive)
     for (const char* col : {"candidates", "oracle_error", "oracle_degree", "oracle_K"}) t.columns.push_back(col);
-  ErmOptions erm;  // what decides the restarts' sample count
-  erm.restarts = c.restarts;
-  erm.restart_samples = c.restart_samples;
+  const ErmOptions erm = erm_options(c);  // decides the restarts' sample count, as in the fits
   for (const auto& sr : results) {
     const Series& s = sr.series;
     for (const auto& r : sr.cells) {
