@@ -51,7 +51,7 @@ run 2 "weierstrass:b needs b <= 127, got 1e308: the finest term's amplitude" "$n
   "$bin" study minimax-rate --activation weierstrass:1e308 "${S[@]}" --out "$none"
 out=$("$bin" fit pairwise "${data[@]}" --knots 4 --threads -1 --out "$none" 2>&1)
 check "--threads -1: exit 2 with a short message ($out)" test $? -eq 2 -a "${#out}" -lt 120
-check "--threads -1: names the range" grep -q -- "--threads: Value -1 not in range 0 to 4096" <<<"$out"
+check "--threads -1: names the range" grep -q -- "--threads: must be in 0..4096 (0 = all cores), got '-1'" <<<"$out"
 run 2 "fit pairwise needs about 2.04 TiB of memory .*basis size 200003.*raise --max-memory" "$none" -- \
   "$bin" fit pairwise "${data[@]}" --knots 200000 --out "$none"
 run 2 "needs about .*more than the budget of 10 MiB \(--max-memory 10M\); lower --knots" "$none" -- \
@@ -197,7 +197,12 @@ run 2 "'attnrate study' needs one of: minimax-rate" "$none" -- "$bin" study
 # An option given twice, and a value of the wrong type, get the same "attnrate: error:" form.
 run 2 "^attnrate: error: option '--threads' of 'attnrate study minimax-rate' is given twice; give it once" "$none" -- \
   "$bin" study minimax-rate --threads 1 --threads 2 --out "$none"
-run 2 "^attnrate: error: --threads: Value two not in range" "$none" -- "$bin" study minimax-rate --threads two --out "$none"
+run 2 "^attnrate: error: --threads: must be in 0..4096 \(0 = all cores\), got 'two'" "$none" -- "$bin" study minimax-rate --threads two --out "$none"
+run 2 "^attnrate: error: --threads: must be in 0..4096 \(0 = all cores\), got '1\.5'" "$none" -- "$bin" study minimax-rate --threads 1.5 --out "$none"
+# A bound set by another option names that option.
+run 2 "^attnrate: error: --r must be at most --d = 5 \(A is d x d of rank r\), got 10" "$none" -- "$bin" study minimax-rate --r 10 --out "$none"
+run 2 "^attnrate: error: --r \(default\) must be at most --d = 1 \(A is d x d of rank r\), got 2" "$none" -- "$bin" study minimax-rate --d 1 --out "$none"
+run 2 "^attnrate: error: --mark must be > 0, got -1$" "$none" -- "$bin" study coercivity --mark -1 --out "$none"
 
 # h. A study's outputs are one set: a run that fails after its cells (here: at its figures, with a
 # gnuplot that fails) leaves the previous summary, table and figures byte for byte; its finished

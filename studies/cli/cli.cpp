@@ -2,6 +2,7 @@
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
+#include <charconv>
 #include <csignal>
 #include <filesystem>
 #include <functional>
@@ -208,7 +209,15 @@ int run_cli(int argc, char** argv) {
   bool resume = false;
   const auto add_threads = [&threads](CLI::App* sc) {
     sc->add_option("--threads", threads, "threads (0 = all cores; at most " + std::to_string(kMaxThreads) + ")")
-        ->check(CLI::Range(0, kMaxThreads))
+        ->check(CLI::Validator(
+            [](std::string& v) -> std::string {
+              int n = -1;
+              const auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+              if (ec != std::errc() || end != v.data() + v.size() || n < 0 || n > kMaxThreads)
+                return "must be in 0.." + std::to_string(kMaxThreads) + " (0 = all cores), got '" + v + "'";
+              return {};
+            },
+            "", "threads"))
         ->type_name("INT");
   };
 

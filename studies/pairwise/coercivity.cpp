@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <limits>
 #include <memory>
 #include <optional>
 #include <tuple>
@@ -91,7 +92,7 @@ Plan read_plan(const Settings& settings) {
   p.seeds = static_cast<int>(settings.get_int("seeds", 2, 100000));
   p.seed = settings.get_seed("seed");
   p.gram_pairs = static_cast<std::size_t>(settings.get_int("gram-pairs", 1000, 1000000000));
-  p.mark = settings.get_double("mark", 0.0, 1e300, false);
+  p.mark = settings.get_double("mark", 0.0, std::numeric_limits<double>::infinity(), false);
   for (std::size_t i = 0; i < p.laws.size(); ++i) {
     if (std::find(p.laws.begin(), p.laws.begin() + static_cast<long>(i), p.laws[i]) != p.laws.begin() + static_cast<long>(i))
       throw InputError(settings.source("token-laws") + ": " + p.laws[i] + " is listed twice");

@@ -67,7 +67,12 @@ void refuse_adaptive_selection(const Settings& s, const std::string& context) {
 void read_token_shape(const Settings& s, PairwiseModelSpec& spec) {
   spec.N = static_cast<int>(s.get_int("N", 2, 100000));
   spec.d = static_cast<int>(s.get_int("d", 1, 100000));
-  spec.r = static_cast<int>(s.get_int("r", 1, spec.d));
+  // r's upper end is another option: say which, so the message does not read as a fixed limit.
+  const long long r = s.get_int("r", 1, 100000);
+  if (r > spec.d)
+    throw InputError(s.source("r") + " must be at most --d = " + std::to_string(spec.d) + " (A is d x d of rank r), got " +
+                     std::to_string(r));
+  spec.r = static_cast<int>(r);
 }
 
 }  // namespace attnrate
