@@ -15,8 +15,8 @@ reference then fits the sample sizes, pieces and degree that attnrate's cells.cs
 
 CPU seconds are process CPU (user + system, every thread), so the ratio holds on a loaded machine:
 the reference's from time.process_time(), attnrate's from getrusage(RUSAGE_CHILDREN) around its
-subprocess. Small sweeps (a few seconds) mostly measure attnrate's start-up (the 10^6-pair range,
-figures), not the fits.
+subprocess. attnrate runs with --no-figures: the reference draws none either. Small sweeps (a few
+seconds) mostly measure attnrate's start-up (the 10^6-pair range), not the fits.
 
     /usr/bin/python3 bench/numpy_minimax.py --attnrate build/attnrate
 """
@@ -111,7 +111,7 @@ def main():
     with tempfile.TemporaryDirectory() as out:
         run = subprocess.run([o.attnrate, "study", "minimax-rate", "--activation", f"weierstrass:{o.b}", "--M", o.M,
                               "--seeds", o.seeds, "--cK", o.cK, "--test-pairs", o.test_pairs, "--threads", o.threads,
-                              "--out", out], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+                              "--no-figures", "--out", out], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
         if run.returncode != 0:
             sys.stderr.write(run.stderr)

@@ -99,6 +99,15 @@ expect 2 "--beta must be > 0" -- "$bin" fit pairwise --data "$tmp/data.csv" --A 
 expect 2 "a < b" -- "$bin" fit pairwise --data "$tmp/data.csv" --A "$tmp/data.A.csv" --knots 4 --range 1,1 --out "$tmp/f.json"
 expect 2 "--ridge must be >= 0" -- "$bin" fit pairwise --data "$tmp/data.csv" --A "$tmp/data.A.csv" --knots 4 --ridge -1 --out "$tmp/f.json"
 expect 2 "--seeds must be in 1..100000, got 0" -- "$bin" study minimax-rate --seeds 0 --out "$tmp/s"
+# --no-figures: the same measurements, no PNG or SVG, and summary.json names no figure (also
+# within the measurements' details); the closing line does not announce figures.
+expect 0 "results in .*/nf/ \(summary.json, cells.csv\)$" -- "$bin" study minimax-rate --M 500,1000 --seeds 2 --no-figures --out "$tmp/nf"
+expect 0 "figures\)$" -- "$bin" study minimax-rate --M 500,1000 --seeds 2 --out "$tmp/wf"
+compgen -G "$tmp/nf/*.png" >/dev/null || compgen -G "$tmp/nf/*.svg" >/dev/null && { echo "FAIL: --no-figures drew a figure"; fail=$((fail + 1)); }
+compgen -G "$tmp/wf/*.png" >/dev/null || { echo "FAIL: a study without --no-figures drew no figure"; fail=$((fail + 1)); }
+grep -q '"figure' "$tmp/nf/summary.json" && { echo "FAIL: summary.json names a figure under --no-figures"; fail=$((fail + 1)); }
+grep -q '"figure' "$tmp/wf/summary.json" || { echo "FAIL: summary.json names no figure without --no-figures"; fail=$((fail + 1)); }
+cmp -s <(grep -v wall_seconds "$tmp/nf/summary.json" | grep -v '"figure') <(grep -v wall_seconds "$tmp/wf/summary.json" | grep -v '"figure') || { echo "FAIL: --no-figures changed the measurements"; fail=$((fail + 1)); }
 expect 2 "--M entries must be >= 2" -- "$bin" study minimax-rate --M 1,100 --out "$tmp/s"
 # Options of the adaptive schedule, or of its penalty rule, are refused rather than ignored elsewhere.
 expect 2 "--folds is an option of --schedule adaptive" -- "$bin" study minimax-rate --folds 3 --out "$tmp/s"

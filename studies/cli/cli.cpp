@@ -206,7 +206,7 @@ int run_cli(int argc, char** argv) {
   std::string config_size = byte_size_text(kConfigReadLimits.max_bytes),
               config_line = byte_size_text(kConfigReadLimits.max_line_bytes);
   std::vector<std::string> claims_paths;
-  bool resume = false;
+  bool resume = false, no_figures = false;
   const auto add_threads = [&threads](CLI::App* sc) {
     sc->add_option("--threads", threads, "threads (0 = all cores; at most " + std::to_string(kMaxThreads) + ")")
         ->check(CLI::Validator(
@@ -285,6 +285,7 @@ int run_cli(int argc, char** argv) {
     sc->add_option("--out", out, "output directory")->required()->type_name("PATH");
     add_threads(sc);
     sc->add_flag("--resume", resume, "reuse finished cells whose parameters and code revision match");
+    sc->add_flag("--no-figures", no_figures, "write summary.json and cells.csv only: no figures, gnuplot not run");
     study_commands.emplace_back(sc, std::move(settings));
   }
 
@@ -353,12 +354,13 @@ int run_cli(int argc, char** argv) {
       OutputSet outputs(out, world_share().root());  // summary, cells.csv and figures: one set
       StudyContext ctx{outputs.staging(), threads, resume, true};
       ctx.checkpoints = std::filesystem::path(out) / "cells";
+      ctx.figures = !no_figures;
       const nlohmann::json summary = def.run(*settings, ctx);
       outputs.commit();
       print_quantities(summary);
       for (const std::string& w : summary_warnings(summary)) std::cerr << "attnrate: warning: " << w << "\n";
       const bool measured = !summary.value("quantities", nlohmann::json::array()).empty();
-      std::cout << "results in " << out << "/ (summary.json, cells.csv" << (measured ? ", figures" : "") << ")\n";
+      std::cout << "results in " << out << "/ (summary.json, cells.csv" << (measured && ctx.figures ? ", figures" : "") << ")\n";
       if (!measured) {
         std::cerr << "attnrate: no quantity could be measured"
                   << (summary.contains("error") ? ": " + summary.at("error").get<std::string>() : std::string()) << "\n";

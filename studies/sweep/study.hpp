@@ -38,6 +38,8 @@ struct StudyContext {
   int threads = 0;            ///< 0 = all cores
   bool resume = false;        ///< reuse finished cells whose fingerprint matches
   bool progress = true;       ///< progress lines on stderr
+  /// false: no figures are drawn (gnuplot is not run) and summary.json names none.
+  bool figures = true;
   /// The cells this process computes; under MPI only rank 0 writes the outputs and prints
   /// progress (over its own cells). {0, 1} when not run under mpirun.
   CellShare share = world_share();

@@ -6,7 +6,7 @@ namespace {
 template <class Figure>
 std::string write_on_root(const Figure& figure, const std::string& stem, const StudyContext& ctx,
                           void (*writer)(const Figure&, const std::filesystem::path&)) {
-  if (ctx.share.root()) writer(figure, ctx.out / stem);
+  if (ctx.share.root() && ctx.figures) writer(figure, ctx.out / stem);
   return stem + ".png";
 }
 

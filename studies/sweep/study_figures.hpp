@@ -1,6 +1,7 @@
 #pragma once
 // A study's figures go where its other outputs go: ctx.out/<stem>.png and .svg, written by rank
-// 0 only (StudyContext::share). Each writer returns "<stem>.png", the name summary.json records.
+// 0 only (StudyContext::share). Each writer returns "<stem>.png", the name summary.json records;
+// with StudyContext::figures false nothing is drawn and finish_summary drops the names.
 #include <string>
 
 #include "plots/convergence_plot.hpp"

@@ -39,8 +39,16 @@ void write_cells_csv(const CsvTable& table, const StudyContext& ctx) {
   if (ctx.share.root()) write_file_atomic(ctx.out / "cells.csv", table.str());
 }
 
+void drop_figure_names(nlohmann::json& summary) {
+  for (const char* key : {"figure", "figures", "figure_note"}) summary.erase(key);
+  if (const auto q = summary.find("quantities"); q != summary.end() && q->is_array())
+    for (nlohmann::json& m : *q)
+      if (const auto d = m.find("details"); d != m.end() && d->is_object()) d->erase("figure");
+}
+
 nlohmann::json finish_summary(nlohmann::json summary, std::chrono::steady_clock::time_point t0,
                               const StudyContext& ctx) {
+  if (!ctx.figures) drop_figure_names(summary);
   summary["wall_seconds"] = seconds_since(t0);
   summary["build"] = build_info();
   if (ctx.share.root()) write_file_atomic(ctx.out / "summary.json", summary.dump(2) + "\n");
