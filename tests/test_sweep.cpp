@@ -63,6 +63,18 @@ TEST_CASE("run_sweep: results in cell order, identical at any thread count and p
   CHECK(j.at("checksum") == checkpoint_checksum(one[3]));
 }
 
+TEST_CASE("parallelism_within_memory: concurrent cells only while threads x cell fit in a quarter of memory",
+          "[sweep]") {
+  const double memory = static_cast<double>(sysconf(_SC_PHYS_PAGES)) * static_cast<double>(sysconf(_SC_PAGE_SIZE));
+  REQUIRE(memory > 0);
+  for (int threads : {1, 2, 8}) {
+    const StudyContext ctx{std::filesystem::temp_directory_path(), threads, false, false};
+    CHECK(parallelism_within_memory(ctx, 0.0) == CellParallelism::across_cells);
+    CHECK(parallelism_within_memory(ctx, 0.25 * memory / threads * 0.99) == CellParallelism::across_cells);
+    CHECK(parallelism_within_memory(ctx, 0.25 * memory / threads * 1.01) == CellParallelism::within_cells);
+  }
+}
+
 TEST_CASE("run_sweep --resume reuses valid checkpoints and recomputes everything else", "[sweep]") {
   Fixture f;
   const auto first = f.run(2, false);

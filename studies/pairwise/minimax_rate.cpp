@@ -528,10 +528,22 @@ nlohmann::json run_minimax_rate(const Config& c, const Settings& settings, const
   if (c.adaptive) params["degree_used"] = "selected per cell";
   else params["degree_used"] = c.degree;
 
-  // Cells in (M, rep) order, one after another, each with every thread (the accumulation of
-  // the normal equations is parallel and its result does not depend on the thread count).
+  // Cells run concurrently, one thread each, when that many fit in memory: a cell streams its
+  // samples and holds its normal equations (per fold and degree at the finest K with --schedule
+  // adaptive), the accumulation's partial sums (at most 64 MiB) and its test pairs. Every
+  // quantity of a cell is independent of its thread count, so this changes no result; it saves
+  // the fork/join of each cell's parallel loops, whose waiting threads spin.
   SweepSpec sweep = sweep_spec("minimax-rate", params, "minimax-rate " + Activation::parse(c.model.activation).name());
-  sweep.parallelism = CellParallelism::within_cells;
+  const double beta_eff = std::min(Activation::parse(c.model.activation).claimed_smoothness(), c.degree + 1.0);
+  double cell_bytes = 0.0;
+  for (std::size_t M : c.M) {
+    const double p =
+        c.adaptive ? (c.adapt.max_pieces > 0 ? c.adapt.max_pieces : adaptive_max_pieces(M)) + c.adapt.max_degree
+                   : (c.knots > 0 ? c.knots : schedule_pieces(c.schedule, beta_eff, c.cK, M)) + c.degree;
+    const double systems = c.adaptive ? c.adapt.folds + 4.0 : 6.0;
+    cell_bytes = std::max(cell_bytes, 8.0 * p * p * systems + 64.0 * (1 << 20) + 24.0 * static_cast<double>(c.test_pairs));
+  }
+  sweep.parallelism = parallelism_within_memory(ctx, cell_bytes);
   const auto coords =
       add_repeated_cells(sweep, c.M, c.seeds, [](std::size_t M) { return std::string("M").append(std::to_string(M)); });
   const auto values = run_sweep(

@@ -473,7 +473,6 @@ std::vector<SeriesResult> run_series(const std::string& study, const std::vector
   std::map<std::string, std::size_t> index;  // model key -> distinct
   const std::uint64_t model_seed = derive_seed(c.seed, {hash_name("model")});
   SweepSpec sweep = sweep_spec(study, parameters);
-  sweep.parallelism = CellParallelism::within_cells;
   struct CellRef {
     std::size_t distinct, M;
     int rep;
@@ -495,6 +494,13 @@ std::vector<SeriesResult> run_series(const std::string& study, const std::vector
     for (const auto& [M, rep] : add_repeated_cells(sweep, s.M, c.seeds, cell_stem)) refs.push_back({distinct.size(), M, rep});
     distinct.push_back(std::move(d));
   }
+  // A cell holds its samples in memory (d x MN tokens, MN outputs) and the joint fit's 2r
+  // projections of each token; twice that covers the test pairs and the fits' smaller buffers.
+  double cell_bytes = 0.0;
+  for (const auto& s : series)
+    for (std::size_t M : s.M)
+      cell_bytes = std::max(cell_bytes, 16.0 * static_cast<double>(M) * s.model.N * (s.model.d + 1 + 2 * s.model.r));
+  sweep.parallelism = parallelism_within_memory(ctx, cell_bytes);
   const auto values = run_sweep(
       ctx, sweep,
       [&](std::size_t i, int threads) {

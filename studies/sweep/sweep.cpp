@@ -1,6 +1,7 @@
 #include "studies/sweep/sweep.hpp"
 
 #include <omp.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -46,6 +47,14 @@ std::string checkpoint_checksum(const nlohmann::json& value) {
 }
 
 int study_threads(const StudyContext& ctx) { return ctx.threads > 0 ? ctx.threads : omp_get_max_threads(); }
+
+CellParallelism parallelism_within_memory(const StudyContext& ctx, double cell_bytes) {
+  const long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGE_SIZE);
+  if (pages <= 0 || page <= 0) return CellParallelism::within_cells;
+  const double quarter = 0.25 * static_cast<double>(pages) * static_cast<double>(page);
+  return static_cast<double>(study_threads(ctx)) * cell_bytes <= quarter ? CellParallelism::across_cells
+                                                                         : CellParallelism::within_cells;
+}
 
 namespace {
 

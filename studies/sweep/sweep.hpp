@@ -97,6 +97,13 @@ inline constexpr int kMaxThreads = 4096;
 /// Threads to use for ctx.threads (0 = omp_get_max_threads()).
 int study_threads(const StudyContext& ctx);
 
+/// across_cells when study_threads(ctx) cells of `cell_bytes` each fit in a quarter of the
+/// machine's physical memory, else within_cells (also when the memory size is unknown). For
+/// cells whose results do not depend on their thread count, only the speed and the peak memory
+/// differ: concurrent cells save the fork/join of each cell's parallel loops, one cell at a time
+/// holds one cell's data.
+CellParallelism parallelism_within_memory(const StudyContext& ctx, double cell_bytes);
+
 /// While run_sweep runs cells in parallel in this process: its threads minus the cells being
 /// computed right now (>= 0); 0 outside such a sweep. A cell may use that many more threads for
 /// work whose result does not depend on the thread count (the last cells of a sweep then use the
