@@ -8,9 +8,10 @@ trap 'rm -rf "$tmp"' EXIT
 # shellcheck source=tests/lib/check.sh
 source "$(dirname "$0")/lib/check.sh"  # check, expect, check_summary
 
-# --version: version and git revision ("-dirty" with uncommitted changes, "unknown" outside git),
+# --version: version and git revision ("-dirty.<hash of the diff>" with uncommitted changes,
+# "unknown" outside git),
 # then one line per library.
-expect 0 "^attnrate [0-9]+\.[0-9]+\.[0-9]+ \(git ([0-9a-f]{12}(-dirty)?|unknown)\)" -- "$bin" --version
+expect 0 "^attnrate [0-9]+\.[0-9]+\.[0-9]+ \(git ([0-9a-f]{12}(-dirty\.[0-9a-f]{8})?|unknown)\)" -- "$bin" --version
 for lib in "Armadillo:" "BLAS/LAPACK:" "CLI11:" "toml\+\+:" "nlohmann json:" "Boost:" "MPI:"; do
   expect 0 "^$lib +[^ ]" -- "$bin" --version
 done
