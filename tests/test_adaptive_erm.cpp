@@ -2,6 +2,7 @@
 // smallest exact space from noiseless data, the steps' hand-over (the ERM continues from the
 // pilot's A in the pilot selection's space), bit-identical results at 1 and 2 threads, and bad
 // options as input errors.
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <cmath>
 
@@ -75,7 +76,7 @@ TEST_CASE("adaptive joint fit: noiseless quadratic phi is recovered in the small
   const int d = 3, N = 4;
   const std::size_t M = 1500;
   const Problem p = make_problem(d, N, M, phi, 0.0, 11);
-  for (SelectionRule rule : {SelectionRule::cv, SelectionRule::penalty}) {
+  for (SelectionRule rule : {SelectionRule::cv, SelectionRule::penalty, SelectionRule::cv_refit}) {
     AdaptiveErmOptions o;
     o.erm.rank = 1;
     o.erm.seed = 3;
@@ -98,33 +99,101 @@ TEST_CASE("adaptive joint fit: noiseless quadratic phi is recovered in the small
     CHECK(fit.erm.diagnostics.per_restart[0].start == "init_U/init_V");
     CHECK(arma::approx_equal(fit.A, fit.erm.A, "absdiff", 0.0));
     CHECK(arma::approx_equal(fit.A, fit.U * fit.V.t(), "absdiff", 0.0));
+    const bool refit = rule == SelectionRule::cv_refit;
+    CHECK(fit.refit_cv.size() == (refit ? fit.selection.candidates.size() : 0u));
+    CHECK(fit.fold_A.size() == (refit ? static_cast<std::size_t>(o.select.folds) : 0u));
   }
+}
+
+TEST_CASE("adaptive joint fit, cv-refit: CV_refit equals brute-force CV with A refitted in each fold",
+          "[adaptive][erm]") {
+  // For each fold f: the candidate fitted by a direct pass on the other folds' samples at the
+  // fold's A_{-f} (on the interval of all interactions at A_{-f}, trim 0), its squared error on
+  // fold f's outputs summed by plain loops; CV_refit = total / (M N).
+  const auto phi = [](double u) { return std::sin(2.0 * u) + 0.5 * u; };
+  const int d = 3, N = 4;
+  const std::size_t M = 123;  // folds of unequal size
+  const Problem p = make_problem(d, N, M, phi, 0.3, 17);
+  AdaptiveErmOptions o;
+  o.erm.rank = 1;
+  o.erm.restarts = 2;
+  o.select.rule = SelectionRule::cv_refit;
+  o.select.folds = 3;
+  o.select.max_degree = 2;
+  o.select.max_pieces = 4;
+  const AdaptiveErmFit fit = fit_adaptive_erm(p.X, p.Y, N, o);
+  REQUIRE(fit.fold_A.size() == 3u);
+  REQUIRE(fit.refit_cv.size() == fit.selection.candidates.size());
+  for (std::size_t i = 0; i < fit.selection.candidates.size(); ++i) {
+    const SplineCandidate& c = fit.selection.candidates[i];
+    double sse = 0.0;
+    for (int f = 0; f < o.select.folds; ++f) {
+      const arma::mat& Af = fit.fold_A[static_cast<std::size_t>(f)];
+      const auto u_of = [&](std::size_t col_i, std::size_t col_j) { return arma::dot(p.X.col(col_i), Af * p.X.col(col_j)); };
+      double a = INFINITY, b = -INFINITY;
+      for (std::size_t m = 0; m < M; ++m)
+        for (int s = 0; s < N; ++s)
+          for (int t = 0; t < N; ++t)
+            if (s != t) {
+              const double u = u_of(m * N + s, m * N + t);
+              a = std::min(a, u);
+              b = std::max(b, u);
+            }
+      const std::size_t s0 = f * M / o.select.folds, s1 = (f + 1) * M / o.select.folds;
+      arma::uvec keep;
+      for (std::size_t m = 0; m < M; ++m)
+        if (m < s0 || m >= s1) keep.insert_rows(keep.n_elem, arma::regspace<arma::uvec>(m * N, m * N + N - 1));
+      const arma::mat Xt = p.X.cols(keep);
+      const arma::vec Yt = p.Y.elem(keep);
+      const BSplineBasis basis(a, b, c.pieces, c.degree);
+      const PairwiseLseFit train = fit_pairwise_lse(basis, Af, N, d, M - (s1 - s0), in_memory_source(Xt, Yt, N));
+      for (std::size_t m = s0; m < s1; ++m)
+        for (int s = 0; s < N; ++s) {
+          double yhat = 0.0;
+          for (int t = 0; t < N; ++t)
+            if (t != s) yhat += train.phi_hat(u_of(m * N + s, m * N + t));
+          const double e = p.Y[m * N + s] - yhat / (N - 1);
+          sse += e * e;
+        }
+    }
+    INFO("degree " << c.degree << ", K " << c.pieces);
+    CHECK(fit.refit_cv[i] == Approx(sse / static_cast<double>(M * N)).epsilon(1e-8));
+    CHECK(c.criterion == fit.refit_cv[i]);
+  }
+  // The selected candidate is the first within the tie tolerance of the smallest CV_refit.
+  CHECK(fit.selection.selected == select_candidate(fit.refit_cv, 1e-10 * fit.selection.yy));
+  // A_{-f} is not A_2: the folds did refit A.
+  for (const arma::mat& Af : fit.fold_A) CHECK(arma::norm(Af - fit.A, "fro") > 0.0);
 }
 
 TEST_CASE("adaptive joint fit: bit-identical at 1 and 2 threads", "[adaptive][erm][reproducibility]") {
   const auto phi = [](double u) { return std::sin(3.0 * u); };
   const int N = 4;
   const Problem p = make_problem(3, N, 600, phi, 0.2, 5);
-  AdaptiveErmOptions one;
-  one.erm.rank = 1;
-  one.erm.restarts = 2;
-  one.erm.coarse_pieces = 2;
-  one.erm.max_iterations = 30;
-  one.trim = 10;
-  one.select.max_pieces = 8;
-  one.erm.threads = one.select.lse.threads = 1;
-  AdaptiveErmOptions two = one;
-  two.erm.threads = two.select.lse.threads = 2;
-  const AdaptiveErmFit f1 = fit_adaptive_erm(p.X, p.Y, N, one);
-  const AdaptiveErmFit f2 = fit_adaptive_erm(p.X, p.Y, N, two);
-  CHECK(arma::approx_equal(f1.A, f2.A, "absdiff", 0.0));
-  CHECK(f1.selection.selected == f2.selection.selected);
-  CHECK(f1.selection.a == f2.selection.a);
-  CHECK(f1.selection.b == f2.selection.b);
-  REQUIRE(f1.selection.candidates.size() == f2.selection.candidates.size());
-  for (std::size_t i = 0; i < f1.selection.candidates.size(); ++i) {
-    CHECK(f1.selection.candidates[i].criterion == f2.selection.candidates[i].criterion);
-    CHECK(arma::approx_equal(f1.selection.candidates[i].coef, f2.selection.candidates[i].coef, "absdiff", 0.0));
+  for (SelectionRule rule : {SelectionRule::cv, SelectionRule::cv_refit}) {
+    AdaptiveErmOptions one;
+    one.select.rule = rule;
+    one.erm.rank = 1;
+    one.erm.restarts = 2;
+    one.erm.coarse_pieces = 2;
+    one.erm.max_iterations = 30;
+    one.trim = 10;
+    one.select.max_pieces = 8;
+    one.erm.threads = one.select.lse.threads = 1;
+    AdaptiveErmOptions two = one;
+    two.erm.threads = two.select.lse.threads = 2;
+    const AdaptiveErmFit f1 = fit_adaptive_erm(p.X, p.Y, N, one);
+    const AdaptiveErmFit f2 = fit_adaptive_erm(p.X, p.Y, N, two);
+    CHECK(arma::approx_equal(f1.A, f2.A, "absdiff", 0.0));
+    CHECK(f1.selection.selected == f2.selection.selected);
+    CHECK(f1.selection.a == f2.selection.a);
+    CHECK(f1.selection.b == f2.selection.b);
+    REQUIRE(f1.selection.candidates.size() == f2.selection.candidates.size());
+    for (std::size_t i = 0; i < f1.selection.candidates.size(); ++i) {
+      CHECK(f1.selection.candidates[i].criterion == f2.selection.candidates[i].criterion);
+      CHECK(arma::approx_equal(f1.selection.candidates[i].coef, f2.selection.candidates[i].coef, "absdiff", 0.0));
+    }
+    CHECK(f1.refit_cv == f2.refit_cv);
   }
 }
 

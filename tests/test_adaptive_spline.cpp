@@ -81,7 +81,9 @@ TEST_CASE("adaptive spline: CV from fold statistics equals brute-force CV on the
     // Brute force: refit on the other folds' samples by a direct pass, score each held-out output.
     const BSplineBasis basis(a, b, c.pieces, c.degree);
     double sse = 0.0;
+    REQUIRE(c.fold_risk.size() == static_cast<std::size_t>(opt.folds));
     for (int f = 0; f < opt.folds; ++f) {
+      double fold_sse = 0.0;
       const std::size_t s0 = f * M / opt.folds, s1 = (f + 1) * M / opt.folds;
       arma::uvec keep;
       for (std::size_t m = 0; m < M; ++m)
@@ -96,8 +98,10 @@ TEST_CASE("adaptive spline: CV from fold statistics equals brute-force CV on the
           for (int j = 0; j < N; ++j)
             if (j != i) yhat += train.phi_hat(arma::dot(data.X.col(m * N + i), model.A() * data.X.col(m * N + j)));
           const double e = data.Y[m * N + i] - yhat / (N - 1);
-          sse += e * e;
+          fold_sse += e * e;
         }
+      CHECK(c.fold_risk[f] == Approx(fold_sse / ((s1 - s0) * N)).epsilon(1e-9));
+      sse += fold_sse;
     }
     INFO("degree " << c.degree << ", K " << c.pieces);
     CHECK(c.cv_risk == Approx(sse / (M * N)).epsilon(1e-9));

@@ -206,7 +206,7 @@ TEST_CASE("minimax-rate adaptive: options are checked and named", "[minimax][ada
   using Catch::Matchers::Contains;
   CHECK_THAT(message(with(kSmall, "degree", "2")), Contains("--degree 2") && Contains("--schedule adaptive"));
   CHECK_THAT(message(with(kSmall, "knots", "8")), Contains("--knots 8") && Contains("auto"));
-  CHECK_THAT(message(with(kSmall, "select", "aic")), Contains("--select must be cv or penalty"));
+  CHECK_THAT(message(with(kSmall, "select", "aic")), Contains("--select must be cv, cv-refit or penalty, got 'aic'"));
   CHECK_THAT(message(with(kSmall, "folds", "1")), Contains("--folds"));
   CHECK_THAT(message(with(kSmall, "max-degree", "11")), Contains("--max-degree"));
   CHECK_THAT(message(with(kSmall, "max-knots", "0")), Contains("--max-knots"));

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <stdexcept>
 #include <string>
 
 #include "estimators/common/input_error.hpp"
@@ -21,6 +22,60 @@ AdaptiveSplineFit select_at(const arma::mat& X, const arma::vec& Y, int N, const
     b = erm.basis.b();
   }
   return fit_adaptive_spline(a, b, erm.A, N, static_cast<int>(X.n_rows), M, in_memory_source(X, Y, N), o.select);
+}
+
+// cv-refit (header): A_{-f} from the ERM on the other folds, the selection's fold-f risk at it.
+void refit_per_fold(const arma::mat& X, const arma::vec& Y, int N, const AdaptiveErmOptions& o, ErmOptions erm,
+                    AdaptiveErmFit& fit) {
+  const std::size_t M = X.n_cols / static_cast<std::size_t>(N);
+  const int k = o.select.folds;
+  if (k < 2 || static_cast<std::size_t>(k) > M)
+    throw InputError("--folds must be in 2..M (every fold needs a sample), got " + std::to_string(k) + " with M = " +
+                     std::to_string(M));
+  erm.init_U = fit.erm.U;
+  erm.init_V = fit.erm.V;
+  erm.coarse_pieces = 0;  // warm-started from A_2 in the final space
+  const std::size_t n_cand = fit.selection.candidates.size();
+  std::vector<double> cv(n_cand, 0.0);
+  double n = 0.0;
+  for (int f = 0; f < k; ++f) {
+    const std::size_t s0 = static_cast<std::size_t>(f) * M / k, s1 = static_cast<std::size_t>(f + 1) * M / k;
+    const std::size_t c0 = s0 * N, c1 = s1 * N;
+    arma::mat Xo(X.n_rows, X.n_cols - (c1 - c0));
+    arma::vec Yo(Xo.n_cols);
+    if (c0 > 0) {
+      Xo.head_cols(c0) = X.head_cols(c0);
+      Yo.head(c0) = Y.head(c0);
+    }
+    if (c1 < X.n_cols) {
+      Xo.tail_cols(X.n_cols - c1) = X.tail_cols(X.n_cols - c1);
+      Yo.tail(X.n_cols - c1) = Y.tail(X.n_cols - c1);
+    }
+    const PairwiseErmFit erm_f = fit_pairwise_erm(Xo, Yo, N, erm);
+    const AdaptiveSplineFit sel_f = select_at(X, Y, N, erm_f, o);  // same grid: it depends on M and options
+    if (sel_f.candidates.size() != n_cand)
+      throw std::logic_error("cv-refit: the fold selection has another candidate grid");
+    const double w = static_cast<double>(c1 - c0);
+    for (std::size_t i = 0; i < n_cand; ++i) {
+      const SplineCandidate& c = sel_f.candidates[i];
+      if (c.degree != fit.selection.candidates[i].degree || c.pieces != fit.selection.candidates[i].pieces)
+        throw std::logic_error("cv-refit: the fold selection orders its candidates differently");
+      cv[i] += w * c.fold_risk.at(static_cast<std::size_t>(f));
+      fit.selection.candidates[i].flagged = fit.selection.candidates[i].flagged || c.flagged;
+    }
+    n += w;
+    fit.fold_A.push_back(erm_f.A);
+  }
+  std::vector<double> crit(n_cand);
+  for (std::size_t i = 0; i < n_cand; ++i) {
+    cv[i] /= n;
+    fit.selection.candidates[i].criterion = crit[i] = cv[i];
+  }
+  fit.refit_cv = cv;
+  // The tie rule of adaptive_spline, with its rounding floor.
+  fit.selection.selected = select_candidate(crit, 1e-10 * fit.selection.yy);
+  if (fit.selection.selected == n_cand)
+    throw InputError("adaptive joint fit, cv-refit: no candidate has a finite criterion (non-finite data?)");
 }
 
 }  // namespace
@@ -61,7 +116,10 @@ AdaptiveErmFit fit_adaptive_erm(const arma::mat& X, const arma::vec& Y, int N, c
   PairwiseErmFit erm_fit = fit_pairwise_erm(X, Y, N, erm);
   AdaptiveSplineFit selection = select_at(X, Y, N, erm_fit, o);
   const arma::mat A = erm_fit.A, U = erm_fit.U, V = erm_fit.V;
-  return {std::move(pilot_fit), std::move(pilot_selection), std::move(erm_fit), std::move(selection), A, U, V};
+  AdaptiveErmFit fit{std::move(pilot_fit), std::move(pilot_selection), std::move(erm_fit), std::move(selection), A, U, V,
+                     {}, {}};
+  if (o.select.rule == SelectionRule::cv_refit) refit_per_fold(X, Y, N, o, erm, fit);
+  return fit;
 }
 
 }  // namespace attnrate

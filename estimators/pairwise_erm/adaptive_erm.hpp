@@ -15,13 +15,21 @@
 //     continued in K from K0 up to the selected K (warm starts; no restarts);
 //  4. selection again at the ERM's A_2, on its trimmed interaction range: the returned fit is
 //     g_hat(x, y) = phi_hat(x^T A_2 y) with phi_hat the candidate selected there.
-// The selection in steps 2 and 4 treats A as known: its folds do not refit A, so the criterion
-// ignores the (parametric, order r d / M) variance of A_hat. A_hat is identifiable only with
-// phi_hat (g is), so errors are measured on g.
+// With the rule cv (and penalty) the selection in steps 2 and 4 treats A as known: its folds do
+// not refit A, so the criterion ignores the (parametric, order r d / M) variance of A_hat. The rule
+// cv-refit cross-validates step 4 with A refitted in each fold: for fold f (the contiguous sample
+// ranges of adaptive_spline.hpp), A_{-f} is the ERM of step 3 on the other folds (one run from
+// A_2, in step 3's space), every candidate is fitted on the other folds' outputs at A_{-f} and
+// scored on fold f's at A_{-f} (its interval that of A_{-f}, trimmed as in step 4), and
+// CV_refit = sum_f n_f V_f / n selects among the candidates of step 4 (same order, same tie
+// rule); the returned phi_hat is the selected candidate's fit at A_2 on all data. The cost is k
+// more ERM runs and k more selections. Step 2 (the pilot's) stays cv. A_hat is identifiable only
+// with phi_hat (g is), so errors are measured on g.
 //
 // Determinism: both estimators are bit-identical for any thread count, so this one is too.
 #include <armadillo>
 #include <cstddef>
+#include <vector>
 
 #include "estimators/pairwise_erm/pairwise_erm.hpp"
 #include "estimators/pairwise_lse/adaptive_spline.hpp"
@@ -44,6 +52,10 @@ struct AdaptiveErmFit {
   PairwiseErmFit erm;                 ///< step 3
   AdaptiveSplineFit selection;        ///< step 4: the returned phi_hat is its selected candidate
   arma::mat A, U, V;                  ///< the ERM's A = U V^T (canonical gauge)
+  /// cv-refit only: CV_refit per candidate of `selection` (in its order), which then holds it as
+  /// each candidate's criterion; and A_{-f} per fold. Empty otherwise.
+  std::vector<double> refit_cv;
+  std::vector<arma::mat> fold_A;
 
   const SplineCandidate& selected() const { return selection.candidates[selection.selected]; }
   double phi_hat(double u) const { return selection.value(selection.selected, u); }

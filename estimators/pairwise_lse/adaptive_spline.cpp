@@ -12,12 +12,12 @@
 namespace attnrate {
 
 namespace {
-constexpr auto kSelectionRuleNames = enum_names<SelectionRule>({"cv", "penalty"});
+constexpr auto kSelectionRuleNames = enum_names<SelectionRule>({"cv", "penalty", "cv-refit"});
 }  // namespace
 
 SelectionRule parse_selection_rule(std::string_view s) {
   if (const auto rule = kSelectionRuleNames.find(s)) return *rule;
-  throw InputError("--select must be cv or penalty, got '" + std::string(s) + "'");
+  throw InputError("--select must be cv, cv-refit or penalty, got '" + std::string(s) + "'");
 }
 
 std::string to_string(SelectionRule r) { return kSelectionRuleNames.name(r); }
@@ -162,7 +162,8 @@ AdaptiveSplineFit fit_adaptive_spline(double a, double b, const arma::mat& A, in
         use[f] = false;
         const LseSolution sf = solve_normal_equations(combine(folds, w, use), o.lse.ridge, o.lse.rcond_floor);
         c.flagged = c.flagged || sf.fallback;
-        cv += w[f] * risk(sf.coef, folds[f]);
+        c.fold_risk.push_back(risk(sf.coef, folds[f]));
+        cv += w[f] * c.fold_risk.back();
       }
       c.cv_risk = cv / n;
       fit.candidates.push_back(std::move(c));
@@ -182,7 +183,7 @@ AdaptiveSplineFit fit_adaptive_spline(double a, double b, const arma::mat& A, in
   std::vector<double> crit;
   for (auto& c : fit.candidates) {
     c.penalised = c.train_risk + o.penalty * fit.sigma2_hat * c.p * std::log(n) / n;
-    c.criterion = o.rule == SelectionRule::cv ? c.cv_risk : c.penalised;
+    c.criterion = o.rule == SelectionRule::penalty ? c.penalised : c.cv_risk;
     crit.push_back(c.criterion);
   }
   // Below 1e-10 yy a risk is rounding (the risk formula cancels yy).

@@ -202,7 +202,8 @@ class LowRankPairwiseRegressor(_PairwiseSpline):
     knots="adaptive" the space is selected from the data as in ``attnrate fit pairwise --rank r
     --schedule adaptive`` (pilot joint fit, selection at its A, joint fit in the selected space,
     selection again; ``select``, ``folds``, ``max_degree``, ``max_knots``, ``penalty`` as for
-    PairwiseSplineRegressor); leave ``degree`` None. The defaults are the command's.
+    PairwiseSplineRegressor, and ``select="cv-refit"`` refits A in each fold of the last selection,
+    at about twice the cost); leave ``degree`` None. The defaults are the command's.
 
     Fitted attributes: ``A_``, ``U_``, ``V_``, ``coef_``, ``degree_``, ``knots_``, ``knot_vector_``,
     ``range_``, ``train_mse_``, ``solver_``, ``diagnostics_`` (iterations, restarts, stop reason, ...;

@@ -123,14 +123,22 @@ def test_joint_fit_learns_g(sim):
     np.testing.assert_array_equal(again.predict(one.X), est.predict(one.X))
 
 
+def assert_selected_is_smallest(est):
+    """The fitted space is a candidate whose criterion is the smallest up to the selection's tie
+    tolerance (adaptive_spline.hpp: 1e-9 relative, or rounding below 1e-10 of the mean Y^2)."""
+    crit = est.candidates_["criterion"].to_numpy()
+    chosen = est.candidates_[(est.candidates_["degree"] == est.degree_) & (est.candidates_["knots"] == est.knots_)]
+    assert len(chosen) == 1
+    assert chosen["criterion"].iloc[0] <= crit.min() + 1e-9 * abs(crit.min()) + 1e-8
+
+
 def test_adaptive_joint_fit(sim):
     one = attnrate.simulate_pairwise(M=300, N=4, d=3, r=1, activation="tanh", sigma=0.05, seed=5)
     est = attnrate.LowRankPairwiseRegressor(rank=1, knots="adaptive", restarts=2, max_knots=8).fit(one.X, one.Y)
     assert est.A_.shape == (3, 3) and np.linalg.matrix_rank(est.A_) == 1
     np.testing.assert_allclose(est.U_ @ est.V_.T, est.A_, rtol=1e-12, atol=1e-14)
     # The fitted space is the selected candidate, and the ERM ran in the pilot selection's space.
-    row = est.candidates_.iloc[int(np.argmin(est.candidates_["criterion"].to_numpy()))]
-    assert (est.degree_, est.knots_) == (row["degree"], row["knots"]) or est.candidates_["criterion"].min() > 0
+    assert_selected_is_smallest(est)
     assert len(est.candidates_) == 4 * 4 and est.select_ == "cv"
     assert set(est.pilot_) >= {"degree", "pieces", "selected", "train_risk"}
     # b_hat_ as fit.json's (subsamples fitted jointly): undefined, or inside its interval and the clip.
@@ -144,6 +152,15 @@ def test_adaptive_joint_fit(sim):
         attnrate.LowRankPairwiseRegressor(knots="adaptive", degree=2).fit(one.X, one.Y)
     with pytest.raises(ValueError, match="is an option of knots='adaptive'"):
         attnrate.LowRankPairwiseRegressor(knots=4, folds=3).fit(one.X, one.Y)
+    # cv-refit: A refitted in each fold; the criteria are then the refitted folds' risks, and the
+    # fitted space is the candidate with the smallest one (or the first of a tie).
+    refit = attnrate.LowRankPairwiseRegressor(rank=1, knots="adaptive", restarts=2, max_knots=8,
+                                              select="cv-refit").fit(one.X, one.Y)
+    assert refit.select_ == "cv-refit" and len(refit.candidates_) == len(est.candidates_)
+    crit = refit.candidates_["criterion"].to_numpy()
+    assert not np.array_equal(crit, est.candidates_["criterion"].to_numpy())
+    assert_selected_is_smallest(refit)
+    assert refit.score(one.X, one.Y) > 0.8
 
 
 def test_sklearn_conventions(sim):
