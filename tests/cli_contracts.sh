@@ -109,6 +109,10 @@ compgen -G "$tmp/wf/*.png" >/dev/null || { echo "FAIL: a study without --no-figu
 grep -q '"figure' "$tmp/nf/summary.json" && { echo "FAIL: summary.json names a figure under --no-figures"; fail=$((fail + 1)); }
 grep -q '"figure' "$tmp/wf/summary.json" || { echo "FAIL: summary.json names no figure without --no-figures"; fail=$((fail + 1)); }
 cmp -s <(grep -v wall_seconds "$tmp/nf/summary.json" | grep -v '"figure') <(grep -v wall_seconds "$tmp/wf/summary.json" | grep -v '"figure') || { echo "FAIL: --no-figures changed the measurements"; fail=$((fail + 1)); }
+# dimension-free draws one figure per activation and factor itself: the same rule.
+expect 0 "results in .*/nf2/ \(summary.json, cells.csv\)$" -- "$bin" study dimension-free --M 500,1000 --seeds 2 --test-pairs 1000 --d-values 1,2 --N-values 8 --r-values 1 --activations bspline:3 --restarts 2 --no-figures --out "$tmp/nf2"
+compgen -G "$tmp/nf2/*.png" >/dev/null || compgen -G "$tmp/nf2/*.svg" >/dev/null && { echo "FAIL: dimension-free --no-figures drew a figure"; fail=$((fail + 1)); }
+grep -q '"figure' "$tmp/nf2/summary.json" && { echo "FAIL: dimension-free summary.json names a figure under --no-figures"; fail=$((fail + 1)); }
 expect 2 "--M entries must be >= 2" -- "$bin" study minimax-rate --M 1,100 --out "$tmp/s"
 # Options of the adaptive schedule, or of its penalty rule, are refused rather than ignored elsewhere.
 expect 2 "--folds is an option of --schedule adaptive" -- "$bin" study minimax-rate --folds 3 --out "$tmp/s"

@@ -7,6 +7,7 @@
 
 #include "estimators/common/input_error.hpp"
 #include "plots/convergence_plot.hpp"
+#include "studies/sweep/study_figures.hpp"
 #include "studies/io/output.hpp"
 #include "studies/sweep/study_summary.hpp"
 #include "studies/pairwise/pairwise_options.hpp"
@@ -165,7 +166,7 @@ nlohmann::json run_dimension_free(const Settings& settings, const StudyContext& 
         summary["quantities"].push_back(to_json(ms));
         if (erm.fit) {
           Measurement me = series_slope_measurement(*sr, erm, "slope-erm", select);
-          me.details["error"] = "the ERM's own g_hat (no trimmed refit of the phi-step); the figure shows the refit's";
+          me.details["error"] = "the ERM's own g_hat (no trimmed refit of the phi-step; the slope measures the refit's)";
           me.details["figure"] = stem + ".png";
           summary["quantities"].push_back(to_json(me));
         }
@@ -226,8 +227,7 @@ nlohmann::json run_dimension_free(const Settings& settings, const StudyContext& 
       }
       if (fig.series.empty()) continue;
       fig.note = note.str() + "dashed: reference -2b/(2b+1) = " + short_number(reference);
-      if (ctx.share.root()) write_convergence_figure(fig, ctx.out / stem);
-      figures.push_back(stem + ".png");
+      figures.push_back(write_study_figure(fig, stem, ctx));
     }
   summary["figures"] = figures;
   if (!figures.empty()) summary["figure"] = figures.front();
