@@ -202,7 +202,9 @@ run 2 "^attnrate: error: --threads: must be in 0..4096 \(0 = all cores\), got '1
 # A bound set by another option names that option.
 run 2 "^attnrate: error: --r must be at most --d = 5 \(A is d x d of rank r\), got 10" "$none" -- "$bin" study minimax-rate --r 10 --out "$none"
 run 2 "^attnrate: error: --r \(default\) must be at most --d = 1 \(A is d x d of rank r\), got 2" "$none" -- "$bin" study minimax-rate --d 1 --out "$none"
-run 2 "^attnrate: error: --mark must be > 0, got -1$" "$none" -- "$bin" study coercivity --mark -1 --out "$none"
+run 2 "^attnrate: error: --mark must be >= 1e-12 and <= 1, got -1$" "$none" -- "$bin" study coercivity --mark -1 --out "$none"
+run 2 "^attnrate: error: --mark must be >= 1e-12 and <= 1, got 1e300$" "$none" -- "$bin" study coercivity --mark 1e300 --out "$none"
+run 2 "^attnrate: error: --mark must be >= 1e-12 and <= 1, got 1e-310$" "$none" -- "$bin" study coercivity --mark 1e-310 --out "$none"
 
 # h. A study's outputs are one set: a run that fails after its cells (here: at its figures, with a
 # gnuplot that fails) leaves the previous summary, table and figures byte for byte; its finished

@@ -75,6 +75,16 @@ TEST_CASE("parallelism_within_memory: concurrent cells only while threads x cell
   }
 }
 
+TEST_CASE("run_fingerprint: the parameters that change cells, not --max-memory or --mark", "[sweep]") {
+  const nlohmann::json base = {{"M", "500,1000"}, {"max-memory", "auto"}, {"mark", 0.01}};
+  nlohmann::json other = base;
+  other["max-memory"] = "1G";
+  other["mark"] = 0.5;
+  CHECK(run_fingerprint(other) == run_fingerprint(base));
+  other["M"] = "500,2000";
+  CHECK(run_fingerprint(other) != run_fingerprint(base));
+}
+
 TEST_CASE("run_sweep --resume reuses valid checkpoints and recomputes everything else", "[sweep]") {
   Fixture f;
   const auto first = f.run(2, false);

@@ -65,7 +65,10 @@ std::vector<KeySpec> coercivity_keys() {
       {"seeds", "8", "repetitions per M (2..100000)"},
       base_seed_key(),
       {"gram-pairs", "200000", "fresh pairs for the L2(rho) Gram matrix Gamma (1000..10^9)"},
-      {"mark", "0.01", "level drawn as a dotted line on the figure (> 0; the built-in claims' lower bound); not a verdict"},
+      {"mark", "0.01",
+       "level drawn as a dotted line on the figure (1e-12..1: lambda_min lies in [0, 1]; the built-in claims' lower "
+       "bound); not a verdict",
+       "FLOAT"},
   };
 }
 
@@ -92,7 +95,9 @@ Plan read_plan(const Settings& settings) {
   p.seeds = static_cast<int>(settings.get_int("seeds", 2, 100000));
   p.seed = settings.get_seed("seed");
   p.gram_pairs = static_cast<std::size_t>(settings.get_int("gram-pairs", 1000, 1000000000));
-  p.mark = settings.get_double("mark", 0.0, std::numeric_limits<double>::infinity(), false);
+  // lambda_min lies in [0, 1] (c^T G c = E[(mean_j f)^2] <= E[mean_j f^2] = c^T Gamma c), and
+  // the figure's log axis spans the mark and the data, so a mark is a level in [1e-12, 1].
+  p.mark = settings.get_double("mark", 1e-12, 1.0);
   for (std::size_t i = 0; i < p.laws.size(); ++i) {
     if (std::find(p.laws.begin(), p.laws.begin() + static_cast<long>(i), p.laws[i]) != p.laws.begin() + static_cast<long>(i))
       throw InputError(settings.source("token-laws") + ": " + p.laws[i] + " is listed twice");

@@ -28,9 +28,11 @@ SweepSpec sweep_spec(const std::string& study, const nlohmann::json& parameters,
 }
 
 std::string run_fingerprint(const nlohmann::json& parameters) {
-  // --max-memory limits the run, it does not change a cell: resuming under another budget reuses the cells.
+  // Options that change no cell: --max-memory limits the run, coercivity's --mark is a line on
+  // the figure; resuming with other values reuses the cells.
   nlohmann::json identity = parameters;
-  if (identity.is_object()) identity.erase("max-memory");
+  if (identity.is_object())
+    for (const char* key : {"max-memory", "mark"}) identity.erase(key);
   return std::to_string(
       mix64(hash_name(identity.dump()) ^ hash_name(build_info().at("git_revision").get<std::string>())));
 }
