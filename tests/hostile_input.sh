@@ -199,6 +199,10 @@ run 2 "^attnrate: error: option '--threads' of 'attnrate study minimax-rate' is 
   "$bin" study minimax-rate --threads 1 --threads 2 --out "$none"
 run 2 "^attnrate: error: --threads: must be in 0..4096 \(0 = all cores\), got 'two'" "$none" -- "$bin" study minimax-rate --threads two --out "$none"
 run 2 "^attnrate: error: --threads: must be in 0..4096 \(0 = all cores\), got '1\.5'" "$none" -- "$bin" study minimax-rate --threads 1.5 --out "$none"
+# Without gnuplot a study stops before any work unless told to draw no figures.
+run 2 "^attnrate: error: study minimax-rate draws its figures with gnuplot, which is not on PATH: install gnuplot-nox \(./scripts/install-deps.sh does\), or pass --no-figures$" "$none" -- env PATH=/nonexistent "$bin" study minimax-rate --M 500,1000 --seeds 2 --out "$none"
+run 0 "results in" "$tmp/out/nogp" -- env PATH=/nonexistent "$bin" study minimax-rate --M 500,1000 --seeds 2 --no-figures --out "$tmp/out/nogp"
+run 2 "^attnrate: error: verify draws each claim's figure with gnuplot, which is not on PATH" "$none" -- env PATH=/nonexistent "$bin" verify --profile quick --out "$none"
 # A bound set by another option names that option.
 run 2 "^attnrate: error: --r must be at most --d = 5 \(A is d x d of rank r\), got 10" "$none" -- "$bin" study minimax-rate --r 10 --out "$none"
 run 2 "^attnrate: error: --r \(default\) must be at most --d = 1 \(A is d x d of rank r\), got 2" "$none" -- "$bin" study minimax-rate --d 1 --out "$none"

@@ -18,6 +18,7 @@
 #include "estimators/common/blas.hpp"
 #include "estimators/common/did_you_mean.hpp"
 #include "estimators/common/input_error.hpp"
+#include "plots/gnuplot_script.hpp"
 #include "studies/cli/version.hpp"
 #include "studies/commands/fit_pairwise.hpp"
 #include "studies/commands/fit_rfa.hpp"
@@ -350,6 +351,10 @@ int run_cli(int argc, char** argv) {
       settings->apply_cli();
       const StudyDefinition& def = find_study(sc->get_name());
       if (def.check) def.check(*settings);  // refuse bad options before the folder is locked
+      if (!no_figures && !gnuplot_available())
+        throw InputError("study " + def.name +
+                         " draws its figures with gnuplot, which is not on PATH: install gnuplot-nox "
+                         "(./scripts/install-deps.sh does), or pass --no-figures");
       const auto lock = lock_output(out);
       OutputSet outputs(out, world_share().root());  // summary, cells.csv and figures: one set
       StudyContext ctx{outputs.staging(), threads, resume, true};
@@ -378,6 +383,9 @@ int run_cli(int argc, char** argv) {
       vo.threads = threads;
       vo.resume = resume;
       vo.command_line = shell_command_line(argc, argv);
+      if (!gnuplot_available())
+        throw InputError("verify draws each claim's figure with gnuplot, which is not on PATH: install gnuplot-nox "
+                         "(./scripts/install-deps.sh does)");
       const auto lock = lock_output(out);
       const nlohmann::json summary = run_verify(vo);
       print_claims(summary);
