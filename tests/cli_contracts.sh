@@ -60,7 +60,7 @@ expect 2 "lower --max-knots or --max-degree" -- "$bin" fit pairwise --data "$tmp
 expect 2 "--knots 4 has no effect with --schedule adaptive" -- "$bin" fit pairwise --data "$tmp/data.csv" --rank 1 --schedule adaptive --knots 4 --out "$tmp/f.json"
 expect 2 "--folds is an option of --schedule adaptive" -- "$bin" fit pairwise --data "$tmp/data.csv" --rank 1 --knots 4 --folds 3 --out "$tmp/f.json"
 expect 2 "--select must be cv, cv-refit or penalty, got 'aic'" -- "$bin" fit pairwise --data "$tmp/data.csv" --A "$tmp/data.A.csv" --schedule adaptive --select aic --out "$tmp/f.json"
-expect 2 "--rank must be in 1..3" -- "$bin" fit pairwise --data "$tmp/data.csv" --rank 4 --knots 4 --out "$tmp/f.json"
+expect 2 "--rank must be at most the data's token dimension d = 3 \(A is d x d of rank r\), got 4" -- "$bin" fit pairwise --data "$tmp/data.csv" --rank 4 --knots 4 --out "$tmp/f.json"
 expect 2 "either --A" -- "$bin" fit pairwise --data "$tmp/data.csv" --A "$tmp/data.A.csv" --rank 1 --knots 4 --out "$tmp/f.json"
 expect 2 "give --A FILE .* or --rank" -- "$bin" fit pairwise --data "$tmp/data.csv" --knots 4 --out "$tmp/f.json"
 

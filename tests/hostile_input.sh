@@ -204,6 +204,9 @@ run 2 "^attnrate: error: study minimax-rate draws its figures with gnuplot, whic
 run 0 "results in" "$tmp/out/nogp" -- env PATH=/nonexistent "$bin" study minimax-rate --M 500,1000 --seeds 2 --no-figures --out "$tmp/out/nogp"
 run 2 "^attnrate: error: verify draws each claim's figure with gnuplot, which is not on PATH" "$none" -- env PATH=/nonexistent "$bin" verify --profile quick --out "$none"
 # A bound set by another option names that option.
+run 2 "^attnrate: error: --r-values \(default\): r = 2 exceeds --d = 1 \(A is d x d of rank r\); lower the r values or raise d$" "$none" -- "$bin" study dimension-free --d 1 --out "$none"
+run 2 "^attnrate: error: --d-values: d = 1 is below --r = 3 \(A is d x d of rank r\); drop it or lower r$" "$none" -- "$bin" study rank-condition --d-values 1,2,4 --r 3 --out "$none"
+run 2 "^attnrate: error: --d-values: '0' is not an integer in 1..100000" "$none" -- "$bin" study dimension-free --d-values 0,5 --out "$none"
 run 2 "^attnrate: error: --r must be at most --d = 5 \(A is d x d of rank r\), got 10" "$none" -- "$bin" study minimax-rate --r 10 --out "$none"
 run 2 "^attnrate: error: --r \(default\) must be at most --d = 1 \(A is d x d of rank r\), got 2" "$none" -- "$bin" study minimax-rate --d 1 --out "$none"
 run 2 "^attnrate: error: --mark must be >= 1e-12 and <= 1, got -1$" "$none" -- "$bin" study coercivity --mark -1 --out "$none"

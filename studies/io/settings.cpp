@@ -122,12 +122,14 @@ const std::string& Settings::raw(const std::string& key) const { return values_.
 const std::string& Settings::source(const std::string& key) const { return values_.at(key).source; }
 bool Settings::given(const std::string& key) const { return values_.at(key).given; }
 
-namespace {
-std::string label(const Settings& s, const std::string& key) {
-  const std::string& src = s.source(key);
+std::string Settings::label(const std::string& key) const {
+  const std::string& src = source(key);
   const auto pos = src.find(" (default)");
   return pos == std::string::npos ? src : src.substr(0, pos);
 }
+
+namespace {
+std::string label(const Settings& s, const std::string& key) { return s.label(key); }
 }  // namespace
 
 namespace {
@@ -173,16 +175,16 @@ std::uint64_t Settings::get_size(const std::string& key, std::uint64_t min, std:
   return checked_integer(*this, key, min, max);
 }
 
-std::uint64_t Settings::get_bytes(const std::string& key) const { return parse_byte_size(raw(key), label(*this, key)); }
+std::uint64_t Settings::get_bytes(const std::string& key) const { return parse_byte_size(raw(key), label(key)); }
 
 double Settings::get_double(const std::string& key, double min, double max, bool min_inclusive) const {
   double v = 0;
   if (!parse_number(raw(key), v) || !std::isfinite(v))
-    throw InputError(label(*this, key) + " must be a finite number, got '" + raw(key) + "'");
+    throw InputError(label(key) + " must be a finite number, got '" + raw(key) + "'");
   const bool low_ok = min_inclusive ? v >= min : v > min;
   if (!low_ok || v > max) {
     std::ostringstream m;
-    m << label(*this, key) << " must be " << (min_inclusive ? ">= " : "> ") << min;
+    m << label(key) << " must be " << (min_inclusive ? ">= " : "> ") << min;
     if (max != std::numeric_limits<double>::infinity()) m << " and <= " << max;
     m << ", got " << raw(key);
     throw InputError(m.str());
@@ -193,7 +195,7 @@ double Settings::get_double(const std::string& key, double min, double max, bool
 std::uint64_t Settings::get_seed(const std::string& key) const {
   std::uint64_t v = 0;
   if (!parse_number(raw(key), v))
-    throw InputError(label(*this, key) + " must be a non-negative integer, got '" + raw(key) + "'");
+    throw InputError(label(key) + " must be a non-negative integer, got '" + raw(key) + "'");
   return v;
 }
 
@@ -209,7 +211,7 @@ std::vector<std::string> Settings::get_list(const std::string& key) const {
     while (a < b && blank(text[a])) ++a;
     while (b > a && blank(text[b - 1])) --b;
     if (a == b)
-      throw InputError(label(*this, key) + " must be a comma-separated list without empty entries, got '" + text + "'");
+      throw InputError(label(key) + " must be a comma-separated list without empty entries, got '" + text + "'");
     out.push_back(text.substr(a, b - a));
     if (end == text.size()) return out;
     start = end + 1;
@@ -218,7 +220,7 @@ std::vector<std::string> Settings::get_list(const std::string& key) const {
 
 std::vector<std::size_t> Settings::get_sizes(const std::string& key, std::size_t min, std::size_t max) const {
   const std::string& text = raw(key);
-  const std::string name = label(*this, key);
+  const std::string name = label(key);
   std::vector<std::size_t> out;
   auto number = [&](const std::string& t) {
     unsigned long long v = 0;
@@ -263,8 +265,8 @@ bool Settings::get_range(const std::string& key, double& a, double& b) const {
   const auto parts = split(text, ',');
   if (parts.size() != 2 || !parse_number(parts[0], a) || !parse_number(parts[1], b) || !std::isfinite(a) ||
       !std::isfinite(b))
-    throw InputError(label(*this, key) + " must be 'a,b' (two finite numbers) or 'auto', got '" + text + "'");
-  if (!(a < b)) throw InputError(label(*this, key) + " needs a < b, got '" + text + "'");
+    throw InputError(label(key) + " must be 'a,b' (two finite numbers) or 'auto', got '" + text + "'");
+  if (!(a < b)) throw InputError(label(key) + " needs a < b, got '" + text + "'");
   return true;
 }
 

@@ -65,6 +65,9 @@ class Settings {
   const std::string& raw(const std::string& key) const;
   /// "--key" or "<file>: key".
   const std::string& source(const std::string& key) const;
+  /// source() without " (default)": how messages name the option ("--d", "<file>: d", or the
+  /// caller's name for it).
+  std::string label(const std::string& key) const;
   bool given(const std::string& key) const;  ///< set by file or CLI (not the default)
 
   std::string get_string(const std::string& key) const { return raw(key); }

@@ -55,8 +55,9 @@ Plan read_plan(const Settings& settings) {
   const auto rv = int_list(settings, "r-values", 1, 100000);
   for (int r : rv)
     if (r > base.d)
-      throw InputError(settings.source("r-values") + ": r = " + std::to_string(r) + " exceeds d = " +
-                       std::to_string(base.d));
+      throw InputError(settings.source("r-values") + ": r = " + std::to_string(r) + " exceeds " +
+                       settings.label("d") + " = " + std::to_string(base.d) +
+                       " (A is d x d of rank r); lower the r values or raise d");
   if (p.c.M.size() < 2) throw InputError(settings.source("M") + " needs at least two distinct sample sizes");
   // One value makes no series: a value other than the base --N or --r would silently go unused.
   const auto single_unused = [&](const char* key, const std::vector<int>& values, int base_value, const char* base) {

@@ -72,8 +72,8 @@ void read_token_shape(const Settings& s, PairwiseModelSpec& spec) {
   // r's upper end is another option: say which, so the message does not read as a fixed limit.
   const long long r = s.get_int("r", 1, 100000);
   if (r > spec.d)
-    throw InputError(s.source("r") + " must be at most --d = " + std::to_string(spec.d) + " (A is d x d of rank r), got " +
-                     std::to_string(r));
+    throw InputError(s.source("r") + " must be at most " + s.label("d") + " = " + std::to_string(spec.d) +
+                     " (A is d x d of rank r), got " + std::to_string(r));
   spec.r = static_cast<int>(r);
 }
 

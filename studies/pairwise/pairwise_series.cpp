@@ -46,8 +46,8 @@ std::vector<int> int_list(const Settings& s, const std::string& key, int lo, int
       pos = 0;
     }
     if (pos != t.size() || v < lo || v > hi)
-      throw InputError(s.source(key) + ": '" + t + "' is not an integer in [" + std::to_string(lo) + ", " +
-                       std::to_string(hi) + "] (expected a comma list of such integers)");
+      throw InputError(s.source(key) + ": '" + t + "' is not an integer in " + std::to_string(lo) + ".." +
+                       std::to_string(hi) + " (expected a comma list of such integers)");
     if (std::find(out.begin(), out.end(), static_cast<int>(v)) != out.end())
       throw InputError(s.source(key) + ": " + t + " is listed twice");
     out.push_back(static_cast<int>(v));

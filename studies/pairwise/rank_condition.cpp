@@ -71,7 +71,10 @@ Plan read_plan(const Settings& settings) {
     s.factor = "rd";
     s.model = base;
     s.model.d = d;
-    if (base.r > d) throw InputError(settings.source("d-values") + ": d = " + std::to_string(d) + " < r");
+    if (base.r > d)
+      throw InputError(settings.source("d-values") + ": d = " + std::to_string(d) + " is below " +
+                       settings.label("r") + " = " + std::to_string(base.r) +
+                       " (A is d x d of rank r); drop it or lower r");
     validate(s.model);
     s.value = static_cast<double>(base.r) * d;
     s.degree = phi.default_degree();
