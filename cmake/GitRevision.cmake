@@ -1,9 +1,10 @@
-# Writes OUT, a header defining ATTNRATE_GIT_REVISION: the checkout's commit (12 hex digits, with
-# "-dirty.<8 hex digits of the SHA-1 of the diff>" when tracked files differ from it, so that two
-# different uncommitted builds never share --resume checkpoints, whose fingerprint includes the
-# revision), or "unknown" outside a git checkout. Run at every
-# build, not only at configure time, so the revision recorded in outputs is that of the code that
-# was built; the file is rewritten only when the revision changes (one source then recompiles).
+# Writes OUT, a header defining ATTNRATE_GIT_REVISION: the checkout's commit (12 hex digits), with
+# "-dirty.<8 hex digits>" when the checkout differs from it: a SHA-1 of `git diff HEAD` and of the
+# untracked files git does not ignore, so that two different uncommitted builds never share
+# --resume checkpoints (their fingerprint includes the revision); "unknown" outside a git
+# checkout. Run at every build, not only at configure time, so the revision recorded in outputs is
+# that of the code that was built; the file is rewritten only when the revision changes (one
+# source then recompiles).
 #   cmake -DSOURCE_DIR=<repo> -DOUT=<file.hpp> -P GitRevision.cmake
 execute_process(COMMAND git rev-parse --short=12 HEAD WORKING_DIRECTORY ${SOURCE_DIR}
                 OUTPUT_VARIABLE revision OUTPUT_STRIP_TRAILING_WHITESPACE ERROR_QUIET RESULT_VARIABLE rc)
@@ -12,8 +13,18 @@ if(NOT rc EQUAL 0 OR revision STREQUAL "")
 else()
   execute_process(COMMAND git diff --quiet HEAD -- WORKING_DIRECTORY ${SOURCE_DIR} RESULT_VARIABLE dirty
                   ERROR_QUIET)
-  if(NOT dirty EQUAL 0)
+  # Untracked files that git does not ignore count too: the build globs its sources.
+  execute_process(COMMAND git ls-files --others --exclude-standard WORKING_DIRECTORY ${SOURCE_DIR}
+                  OUTPUT_VARIABLE untracked OUTPUT_STRIP_TRAILING_WHITESPACE ERROR_QUIET)
+  if(NOT dirty EQUAL 0 OR NOT untracked STREQUAL "")
     execute_process(COMMAND git diff HEAD -- WORKING_DIRECTORY ${SOURCE_DIR} OUTPUT_VARIABLE diff ERROR_QUIET)
+    string(REPLACE "\n" ";" untracked_list "${untracked}")
+    foreach(f IN LISTS untracked_list)
+      if(EXISTS "${SOURCE_DIR}/${f}" AND NOT IS_DIRECTORY "${SOURCE_DIR}/${f}")
+        file(SHA1 "${SOURCE_DIR}/${f}" file_hash)
+        string(APPEND diff "\nuntracked ${f} ${file_hash}")
+      endif()
+    endforeach()
     string(SHA1 diff_hash "${diff}")
     string(SUBSTRING "${diff_hash}" 0 8 diff_hash)
     string(APPEND revision "-dirty.${diff_hash}")
