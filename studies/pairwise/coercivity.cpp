@@ -150,8 +150,16 @@ nlohmann::json run_coercivity(const Plan& p, const Settings& settings, const Stu
                                1e-4);
     });
     l.Gamma = std::make_unique<LazyValue<arma::mat>>([&p, &l, &spec, basis_of] {
-      return basis_gram(basis_of(l), l.model->get().draw_pair_interactions(
-                                       derive_seed(p.seed, {hash_name("gram"), hash_name(spec)}), p.gram_pairs));
+      arma::mat Gamma = basis_gram(basis_of(l), l.model->get().draw_pair_interactions(
+                                                    derive_seed(p.seed, {hash_name("gram"), hash_name(spec)}), p.gram_pairs));
+      // Singular when some basis function met (almost) none of the pairs: say which options help.
+      arma::mat L;
+      if (!arma::chol(L, arma::symmatu(Gamma), "lower"))
+        throw InputError("--gram-pairs " + std::to_string(p.gram_pairs) + ": the L2(rho) Gram matrix of the " +
+                         std::to_string(p.K) + " pieces of degree " + std::to_string(p.degree) + " under tokens " +
+                         l.name + " is not positive definite (a basis function met too few of the pairs); raise "
+                         "--gram-pairs or lower --knots");
+      return Gamma;
     });
     laws.push_back(std::move(law));
   }
