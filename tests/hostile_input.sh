@@ -203,6 +203,8 @@ run 2 "^attnrate: error: --threads: must be in 0..4096 \(0 = all cores\), got '1
 run 2 "^attnrate: error: study minimax-rate draws its figures with gnuplot, which is not on PATH: install gnuplot-nox \(./scripts/install-deps.sh does\), or pass --no-figures$" "$none" -- env PATH=/nonexistent "$bin" study minimax-rate --M 500,1000 --seeds 2 --out "$none"
 run 0 "results in" "$tmp/out/nogp" -- env PATH=/nonexistent "$bin" study minimax-rate --M 500,1000 --seeds 2 --no-figures --out "$tmp/out/nogp"
 run 2 "^attnrate: error: verify draws each claim's figure with gnuplot, which is not on PATH" "$none" -- env PATH=/nonexistent "$bin" verify --profile quick --out "$none"
+# Too few cells for a rate: refused before any work.
+run 2 "^attnrate: error: --M and --seeds give 2 cells; the rate fit needs at least 3: add a sample size or a seed$" "$none" -- "$bin" study minimax-rate --M 500,1000 --seeds 1 --out "$none"
 # A Gram matrix too thin to invert names the options that help.
 run 2 "^attnrate: error: --gram-pairs 1000: the L2\(rho\) Gram matrix of the 8 pieces of degree 2 under tokens gaussian is not positive definite .*; raise --gram-pairs or lower --knots$" "$tmp/out/gram" -- "$bin" study coercivity --gram-pairs 1000 --token-laws gaussian --M 500,1000 --seeds 2 --out "$tmp/out/gram"
 # A bound set by another option names that option.

@@ -139,6 +139,9 @@ Config read_config(const Settings& s) {
   c.test_pairs = static_cast<std::size_t>(s.get_int("test-pairs", kMinTestPairs, kMaxTestPairs));
   c.bootstrap = static_cast<int>(s.get_int("bootstrap", 100, 1000000));
   if (c.M.size() < 2) throw InputError(s.source("M") + " needs at least two distinct sample sizes to fit a rate");
+  if (c.M.size() * static_cast<std::size_t>(c.seeds) < 3)
+    throw InputError(s.source("M") + " and " + s.label("seeds") + " give " + std::to_string(c.M.size() * c.seeds) +
+                     " cells; the rate fit needs at least 3: add a sample size or a seed");
   if (c.adaptive)
     for (std::size_t M : c.M)
       if (M < static_cast<std::size_t>(c.adapt.folds))
