@@ -88,12 +88,13 @@ def _study_option_names(name, given):
     return pairs
 
 
-def run_study(name, out, threads=0, resume=False, progress=False, **study_options_):
+def run_study(name, out, threads=0, resume=False, progress=False, figures=True, **study_options_):
     """Runs a study as ``attnrate study NAME --out OUT`` does, with its options as keyword arguments
     (named as on the command line, dashes or underscores: ``M="1000:8000:x2"``, ``seeds=4``,
     ``test_pairs=20000``; a list is a comma list). The study writes summary.json, cells.csv, its
     figures and per-cell checkpoints into ``out`` (required; ``resume=True`` reuses matching
-    checkpoints). ``progress``: progress lines on stderr.
+    checkpoints). ``progress``: progress lines on stderr. ``figures=False``: no figures (gnuplot is
+    not run) and none named in the summary, as ``--no-figures``.
 
     Returns ``(cells, summary)``: cells.csv as a DataFrame and summary.json as a dict (its
     ``quantities`` are the measurements).
@@ -102,7 +103,7 @@ def run_study(name, out, threads=0, resume=False, progress=False, **study_option
         raise ValueError("run_study needs out=DIR, the folder its summary.json, cells.csv and figures go to")
     out = os.fspath(out)
     text = _core.run_study(name, options(_study_option_names(name, study_options_)), out, threads_of(threads),
-                           bool(resume), bool(progress))
+                           bool(resume), bool(progress), bool(figures))
     summary = json.loads(text)
     cells_path = os.path.join(out, "cells.csv")
     cells = pd.read_csv(cells_path) if os.path.exists(cells_path) else pd.DataFrame()

@@ -25,7 +25,7 @@ std::filesystem::path required_out(const std::string& out, const std::string& wh
 
 // `attnrate study NAME [options] --out DIR`: summary.json's content as JSON text.
 std::string run_study(const std::string& name, const std::vector<Option>& options, const std::string& out_text,
-                      int threads, bool resume, bool progress) {
+                      int threads, bool resume, bool progress, bool figures) {
   const StudyDefinition& def = find_study(name);
   const Settings s = settings_of(def.keys(), options);
   if (def.check) def.check(s);  // refuse bad options before the folder is locked
@@ -36,6 +36,7 @@ std::string run_study(const std::string& name, const std::vector<Option>& option
   OutputSet outputs(out, true);  // summary, cells.csv and figures: one set
   StudyContext ctx{outputs.staging(), threads, resume, progress};
   ctx.checkpoints = out / "cells";
+  ctx.figures = figures;
   const nlohmann::json summary = def.run(s, ctx);
   outputs.commit();
   return summary.dump();
@@ -141,7 +142,7 @@ py::dict rate_table(const std::vector<double>& sizes, const std::vector<double>&
 
 void register_studies(py::module_& m) {
   m.def("run_study", &run_study, Guard(), py::arg("name"), py::arg("options"), py::arg("out"), py::arg("threads"),
-        py::arg("resume"), py::arg("progress"));
+        py::arg("resume"), py::arg("progress"), py::arg("figures"));
   m.def("verify", &run_verify_in, Guard(), py::arg("claims"), py::arg("profile"), py::arg("only"), py::arg("seed"),
         py::arg("out"), py::arg("threads"), py::arg("resume"), py::arg("progress"), py::arg("command_line"));
   m.def("studies", &studies, Guard());

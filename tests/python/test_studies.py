@@ -38,6 +38,10 @@ def test_run_study_matches_the_command(cli, tmp_path):
     # Resumed from its checkpoints: the same cells.
     again, _ = attnrate.run_study("minimax-rate", out=tmp_path / "py", resume=True, **SMALL)
     assert list(again["error"]) == list(cells["error"])
+    # figures=False, as --no-figures: the same measurements, no figure drawn or named.
+    bare_cells, bare = attnrate.run_study("minimax-rate", out=tmp_path / "bare", figures=False, **SMALL)
+    assert bare["quantities"] == summary["quantities"] and "figure" in summary and "figure" not in bare
+    assert not list((tmp_path / "bare").glob("*.png")) and list((tmp_path / "py").glob("*.png"))
 
 
 def test_run_study_refuses_bad_options(tmp_path):
