@@ -161,7 +161,7 @@ TEST_CASE("pairwise studies: invalid options are refused by check and by run, be
   };
   const std::vector<Case> cases = {
       {"dimension-free", "d-values", "1,5,1", "listed twice"},
-      {"dimension-free", "r-values", "1,9", "exceeds d"},
+      {"dimension-free", "r-values", "1,9", "r = 9 exceeds --d = 5 (A is d x d of rank r)"},
       {"dimension-free", "M", "1000", "at least two distinct sample sizes"},
       {"dimension-free", "activations", "bspline:3,bspline:3", "listed twice"},
       {"approximation", "activations", "kink:1.5,weierstrass:2,kink:1.5", "kink:1.5 is listed twice"},

@@ -214,7 +214,7 @@ def test_cross_val_score_and_grid_search(sim):
     (lambda s: attnrate.PairwiseSplineRegressor(s.A, threads=-1), r"threads must be an integer in 0\.\.4096"),
     (lambda s: attnrate.PairwiseSplineRegressor(s.A, threads=attnrate.MAX_THREADS + 1),
      r"threads must be an integer in 0\.\.4096"),
-    (lambda s: attnrate.LowRankPairwiseRegressor(rank=4), "rank must be in 1..3"),
+    (lambda s: attnrate.LowRankPairwiseRegressor(rank=4), r"rank must be at most the data.s token dimension d = 3 \(A is d x d of rank r\), got 4"),
     (lambda s: attnrate.LowRankPairwiseRegressor(knots=2.5), "knots must be an integer"),
     (lambda s: attnrate.LowRankPairwiseRegressor(start="zero"), "start must be moment or random"),
     (lambda s: attnrate.LowRankPairwiseRegressor(seed=None), "seed must be a non-negative integer, got None"),
