@@ -220,7 +220,8 @@ void run_gnuplot_script(const std::string& script, const std::filesystem::path& 
   if (output.empty()) throw std::invalid_argument("run_gnuplot_script: the output path is empty");
   if (!gnuplot_available())
     throw std::runtime_error("cannot write " + name +
-                             ": no executable 'gnuplot' on PATH (install gnuplot-nox; a study runs without figures with --no-figures)");
+                             ": no executable 'gnuplot' on PATH (install gnuplot-nox; a study runs without "
+                             "figures with --no-figures)");
 
   std::error_code ec;
   if (output.has_parent_path()) std::filesystem::create_directories(output.parent_path(), ec);

@@ -129,7 +129,9 @@ TEST_CASE("adaptive joint fit, cv-refit: CV_refit equals brute-force CV with A r
     double sse = 0.0;
     for (int f = 0; f < o.select.folds; ++f) {
       const arma::mat& Af = fit.fold_A[static_cast<std::size_t>(f)];
-      const auto u_of = [&](std::size_t col_i, std::size_t col_j) { return arma::dot(p.X.col(col_i), Af * p.X.col(col_j)); };
+      const auto u_of = [&](std::size_t col_i, std::size_t col_j) {
+        return arma::dot(p.X.col(col_i), Af * p.X.col(col_j));
+      };
       double a = INFINITY, b = -INFINITY;
       for (std::size_t m = 0; m < M; ++m)
         for (int s = 0; s < N; ++s)

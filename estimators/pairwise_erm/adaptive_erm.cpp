@@ -116,8 +116,8 @@ AdaptiveErmFit fit_adaptive_erm(const arma::mat& X, const arma::vec& Y, int N, c
   PairwiseErmFit erm_fit = fit_pairwise_erm(X, Y, N, erm);
   AdaptiveSplineFit selection = select_at(X, Y, N, erm_fit, o);
   const arma::mat A = erm_fit.A, U = erm_fit.U, V = erm_fit.V;
-  AdaptiveErmFit fit{std::move(pilot_fit), std::move(pilot_selection), std::move(erm_fit), std::move(selection), A, U, V,
-                     {}, {}};
+  AdaptiveErmFit fit{std::move(pilot_fit), std::move(pilot_selection), std::move(erm_fit), std::move(selection),
+                     A, U, V, {}, {}};
   if (o.select.rule == SelectionRule::cv_refit) refit_per_fold(X, Y, N, o, erm, fit);
   return fit;
 }

@@ -15,7 +15,8 @@
 // (summed in fold order: bit-identical for any thread count).
 //
 // Rules (both computed for every candidate; `rule` chooses which one selects):
-//  * cv (and cv-refit, which is cv with A known): c_{-f} solves the system of the other folds, sum_{g != f} n_g (G_g, h_g) / sum n_g;
+//  * cv (and cv-refit, which is cv with A known): c_{-f} solves the system of the other folds,
+//        sum_{g != f} n_g (G_g, h_g) / sum n_g;
 //        its validation risk on fold f is V_f = c^T G_f c - 2 c^T h_f + yy_f (the mean squared
 //        error on F_f's outputs, exactly, from the fold statistics); CV = sum_f n_f V_f / n.
 //  * penalty: with c the full-data fit and R_emp = c^T G c - 2 c^T h + yy its training risk,
@@ -72,7 +73,8 @@ struct SplineCandidate {
   double cv_risk = 0.0;     ///< CV
   std::vector<double> fold_risk;  ///< V_f, f = 0..k-1 (CV = sum_f n_f V_f / n)
   double penalised = 0.0;   ///< PEN
-  double criterion = 0.0;   ///< the selecting rule's value (cv_risk or penalised; the joint fit's cv-refit sets its own)
+  /// The selecting rule's value: cv_risk or penalised (the joint fit's cv-refit sets its own).
+  double criterion = 0.0;
   bool flagged = false;     ///< some solve (full or fold) used the min-norm fallback
   std::string solver;       ///< the full-data solve's solver
   arma::vec coef;           ///< full-data coefficients

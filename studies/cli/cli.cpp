@@ -365,7 +365,8 @@ int run_cli(int argc, char** argv) {
       print_quantities(summary);
       for (const std::string& w : summary_warnings(summary)) std::cerr << "attnrate: warning: " << w << "\n";
       const bool measured = !summary.value("quantities", nlohmann::json::array()).empty();
-      std::cout << "results in " << out << "/ (summary.json, cells.csv" << (measured && ctx.figures ? ", figures" : "") << ")\n";
+      std::cout << "results in " << out << "/ (summary.json, cells.csv" << (measured && ctx.figures ? ", figures" : "")
+                << ")\n";
       if (!measured) {
         std::cerr << "attnrate: no quantity could be measured"
                   << (summary.contains("error") ? ": " + summary.at("error").get<std::string>() : std::string()) << "\n";

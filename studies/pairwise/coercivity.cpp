@@ -150,8 +150,8 @@ nlohmann::json run_coercivity(const Plan& p, const Settings& settings, const Stu
                                1e-4);
     });
     l.Gamma = std::make_unique<LazyValue<arma::mat>>([&p, &l, &spec, basis_of] {
-      arma::mat Gamma = basis_gram(basis_of(l), l.model->get().draw_pair_interactions(
-                                                    derive_seed(p.seed, {hash_name("gram"), hash_name(spec)}), p.gram_pairs));
+      const std::uint64_t gram_seed = derive_seed(p.seed, {hash_name("gram"), hash_name(spec)});
+      arma::mat Gamma = basis_gram(basis_of(l), l.model->get().draw_pair_interactions(gram_seed, p.gram_pairs));
       // Singular when some basis function met (almost) none of the pairs: say which options help.
       arma::mat L;
       if (!arma::chol(L, arma::symmatu(Gamma), "lower"))

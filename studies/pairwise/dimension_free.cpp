@@ -167,7 +167,8 @@ nlohmann::json run_dimension_free(const Settings& settings, const StudyContext& 
         summary["quantities"].push_back(to_json(ms));
         if (erm.fit) {
           Measurement me = series_slope_measurement(*sr, erm, "slope-erm", select);
-          me.details["error"] = "the ERM's own g_hat (no trimmed refit of the phi-step; the slope measures the refit's)";
+          me.details["error"] =
+              "the ERM's own g_hat (no trimmed refit of the phi-step; the slope measures the refit's)";
           me.details["figure"] = stem + ".png";
           summary["quantities"].push_back(to_json(me));
         }

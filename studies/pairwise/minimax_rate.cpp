@@ -544,7 +544,8 @@ nlohmann::json run_minimax_rate(const Config& c, const Settings& settings, const
         c.adaptive ? (c.adapt.max_pieces > 0 ? c.adapt.max_pieces : adaptive_max_pieces(M)) + c.adapt.max_degree
                    : (c.knots > 0 ? c.knots : schedule_pieces(c.schedule, beta_eff, c.cK, M)) + c.degree;
     const double systems = c.adaptive ? c.adapt.folds + 4.0 : 6.0;
-    cell_bytes = std::max(cell_bytes, 8.0 * p * p * systems + 64.0 * (1 << 20) + 24.0 * static_cast<double>(c.test_pairs));
+    cell_bytes =
+        std::max(cell_bytes, 8.0 * p * p * systems + 64.0 * (1 << 20) + 24.0 * static_cast<double>(c.test_pairs));
   }
   sweep.parallelism = parallelism_within_memory(ctx, cell_bytes);
   const auto coords =
