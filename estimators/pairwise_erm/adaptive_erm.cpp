@@ -27,11 +27,9 @@ AdaptiveSplineFit select_at(const arma::mat& X, const arma::vec& Y, int N, const
 // cv-refit (header): A_{-f} from the ERM on the other folds, the selection's fold-f risk at it.
 void refit_per_fold(const arma::mat& X, const arma::vec& Y, int N, const AdaptiveErmOptions& o, ErmOptions erm,
                     AdaptiveErmFit& fit) {
+  // The folds were checked by the selections before (fit_adaptive_spline).
   const std::size_t M = X.n_cols / static_cast<std::size_t>(N);
   const int k = o.select.folds;
-  if (k < 2 || static_cast<std::size_t>(k) > M)
-    throw InputError("--folds must be in 2..M (every fold needs a sample), got " + std::to_string(k) + " with M = " +
-                     std::to_string(M));
   erm.init_U = fit.erm.U;
   erm.init_V = fit.erm.V;
   erm.coarse_pieces = 0;  // warm-started from A_2 in the final space
@@ -39,8 +37,7 @@ void refit_per_fold(const arma::mat& X, const arma::vec& Y, int N, const Adaptiv
   std::vector<double> cv(n_cand, 0.0);
   double n = 0.0;
   for (int f = 0; f < k; ++f) {
-    const std::size_t s0 = static_cast<std::size_t>(f) * M / k, s1 = static_cast<std::size_t>(f + 1) * M / k;
-    const std::size_t c0 = s0 * N, c1 = s1 * N;
+    const std::size_t c0 = fold_first_sample(f, M, k) * N, c1 = fold_first_sample(f + 1, M, k) * N;
     arma::mat Xo(X.n_rows, X.n_cols - (c1 - c0));
     arma::vec Yo(Xo.n_cols);
     if (c0 > 0) {

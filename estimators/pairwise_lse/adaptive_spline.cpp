@@ -122,7 +122,7 @@ AdaptiveSplineFit fit_adaptive_spline(double a, double b, const arma::mat& A, in
   const double n = static_cast<double>(fit.outputs);
   std::vector<double> w(k);
   std::vector<std::size_t> start(k + 1);
-  for (int f = 0; f <= k; ++f) start[f] = static_cast<std::size_t>(f) * M / k;
+  for (int f = 0; f <= k; ++f) start[f] = fold_first_sample(f, M, k);
   for (int f = 0; f < k; ++f) w[f] = static_cast<double>(start[f + 1] - start[f]) * N;
   const std::vector<bool> all(k, true);
 

@@ -64,6 +64,11 @@ struct AdaptiveSplineOptions {
 /// floor(M / (ln M)^2), at least 1.
 int adaptive_max_pieces(std::size_t M);
 
+/// The first sample of cross-validation fold f of k over M samples, floor(f M / k) (f = k: M).
+inline std::size_t fold_first_sample(int f, std::size_t M, int k) {
+  return static_cast<std::size_t>(f) * M / static_cast<std::size_t>(k);
+}
+
 /// The pieces grid K_min 2^j <= K_max (just K_min when K_min >= K_max), increasing.
 std::vector<int> adaptive_pieces_grid(int min_pieces, int max_pieces);
 

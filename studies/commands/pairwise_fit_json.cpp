@@ -120,10 +120,11 @@ JointFitOptions read_joint_fit_options(const Settings& s, std::size_t M, int d, 
     throw InputError("--schedule adaptive: the data hold M = " + std::to_string(M) + " samples, fewer than --folds " +
                      std::to_string(o.adapt.select.folds));
   ErmOptions& opt = o.erm;
-  if (const long long r = s.get_int("rank", 1, 100000); r > d)
+  const long long rank = s.get_int("rank", 1, 100000);
+  if (rank > d)
     throw InputError(s.source("rank") + " must be at most the data's token dimension d = " + std::to_string(d) +
-                     " (A is d x d of rank r), got " + std::to_string(r));
-  opt.rank = s.get_count("rank", 1, d);
+                     " (A is d x d of rank r), got " + std::to_string(rank));
+  opt.rank = static_cast<int>(rank);
   if (!o.adaptive) std::tie(opt.degree, opt.pieces) = degree_and_pieces(s, M, 1);
   opt.restarts = s.get_count("restarts", 1, 1000);
   opt.seed = s.get_seed("seed");

@@ -129,10 +129,6 @@ std::string Settings::label(const std::string& key) const {
 }
 
 namespace {
-std::string label(const Settings& s, const std::string& key) { return s.label(key); }
-}  // namespace
-
-namespace {
 
 // The value of `key` as an integer in [min, max] (of T's range), or a message naming the range.
 template <class T>
@@ -149,10 +145,10 @@ T checked_integer(const Settings& s, const std::string& key, T min, T max) {
   }
   const bool whole = !t.empty() && r.ptr == t.data() + t.size();
   if (!whole || (r.ec != std::errc() && r.ec != std::errc::result_out_of_range))
-    throw InputError(label(s, key) + " must be an integer, got '" + s.raw(key) + "'");
+    throw InputError(s.label(key) + " must be an integer, got '" + s.raw(key) + "'");
   if (r.ec == std::errc::result_out_of_range || v < min || v > max) {
     std::ostringstream m;
-    m << label(s, key) << " must be ";
+    m << s.label(key) << " must be ";
     if (r.ec != std::errc::result_out_of_range && v < min && max == std::numeric_limits<T>::max()) m << ">= " << min;
     else m << "in " << min << ".." << max;
     m << ", got " << s.raw(key);

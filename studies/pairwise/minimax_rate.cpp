@@ -201,6 +201,12 @@ CellResult from_json(const nlohmann::json& j, bool adaptive) {
   return grouped_fields_from_json<CellResult>(j, kFields, kAdaptiveFields, adaptive);
 }
 
+// K of a known-b fit at M: --knots when given, else `schedule` at the smoothness the degree can
+// use, min(b, degree + 1).
+int known_b_pieces(const Config& c, Schedule schedule, double smoothness, std::size_t M) {
+  return c.knots > 0 ? c.knots : schedule_pieces(schedule, std::min(smoothness, c.degree + 1.0), c.cK, M);
+}
+
 // phi at the test interactions, over blocks of 512 (SIMD; values independent of the split).
 arma::vec phi_at(const PairwiseModel& model, const arma::vec& u, int threads) {
   arma::vec v(u.n_elem);
@@ -307,9 +313,8 @@ CellResult run_adaptive_cell(const Config& c, const PairwiseModel& model, double
   }
   r.known_error = std::numeric_limits<double>::quiet_NaN();
   if (c.known_b) {
-    const double beta_eff = std::min(model.phi().claimed_smoothness(), c.degree + 1.0);
     r.known_degree = c.degree;
-    r.known_K = schedule_pieces(Schedule::plain, beta_eff, c.cK, M);
+    r.known_K = known_b_pieces(c, Schedule::plain, model.phi().claimed_smoothness(), M);
     const BSplineBasis basis(a, b, r.known_K, c.degree);
     const PairwiseLseFit kf = fit_pairwise_lse(basis, model.A(), N, d, M, source, opt.lse);
     r.known_error = test_error(u, phi_u, [&](double v) { return kf.phi_hat(v); }, threads).first;
@@ -325,8 +330,7 @@ CellResult run_cell(const Config& c, const PairwiseModel& model, double a, doubl
   CellResult r;
   r.M = M;
   r.rep = rep;
-  const double beta_eff = std::min(model.phi().claimed_smoothness(), c.degree + 1.0);
-  r.K = c.knots > 0 ? c.knots : schedule_pieces(c.schedule, beta_eff, c.cK, M);
+  r.K = known_b_pieces(c, c.schedule, model.phi().claimed_smoothness(), M);
   const BSplineBasis basis(a, b, r.K, c.degree);
   const std::uint64_t data_seed = derive_seed(c.seed, {hash_name("data"), M, static_cast<std::uint64_t>(rep)});
   SampleBlockSource source = [&model, data_seed](std::size_t first, std::size_t count, double* X, double* Y) {
@@ -536,13 +540,13 @@ nlohmann::json run_minimax_rate(const Config& c, const Settings& settings, const
   // adaptive), the accumulation's partial sums (at most 64 MiB) and its test pairs. Every
   // quantity of a cell is independent of its thread count, so this changes no result; it saves
   // the fork/join of each cell's parallel loops, whose waiting threads spin.
-  SweepSpec sweep = sweep_spec("minimax-rate", params, "minimax-rate " + Activation::parse(c.model.activation).name());
-  const double beta_eff = std::min(Activation::parse(c.model.activation).claimed_smoothness(), c.degree + 1.0);
+  const Activation phi = Activation::parse(c.model.activation);
+  SweepSpec sweep = sweep_spec("minimax-rate", params, "minimax-rate " + phi.name());
   double cell_bytes = 0.0;
   for (std::size_t M : c.M) {
     const double p =
         c.adaptive ? (c.adapt.max_pieces > 0 ? c.adapt.max_pieces : adaptive_max_pieces(M)) + c.adapt.max_degree
-                   : (c.knots > 0 ? c.knots : schedule_pieces(c.schedule, beta_eff, c.cK, M)) + c.degree;
+                   : known_b_pieces(c, c.schedule, phi.claimed_smoothness(), M) + c.degree;
     const double systems = c.adaptive ? c.adapt.folds + 4.0 : 6.0;
     cell_bytes =
         std::max(cell_bytes, 8.0 * p * p * systems + 64.0 * (1 << 20) + 24.0 * static_cast<double>(c.test_pairs));
