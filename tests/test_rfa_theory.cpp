@@ -430,6 +430,27 @@ TEST_CASE("kernel ridge: normal equations, prediction, fallback, validation", "[
   CHECK_THROWS_AS(many.solve(y.head(10), 1e-3), InputError);
 }
 
+TEST_CASE("kernel predictions: each output summed over training points in increasing order", "[rfa_theory]") {
+  // kernel_predict reads K by columns; each f_s must still be the left-to-right sum over t
+  // (the thread-invariant order), bit for bit, on sizes that are not multiples of a vector width.
+  Rng rng(61);
+  for (const auto& [rows, cols] : {std::pair{1u, 1u}, std::pair{7u, 13u}, std::pair{33u, 5u}}) {
+    arma::mat K(rows, cols);
+    arma::vec alpha(cols);
+    for (auto& v : K) v = rng.normal() * std::exp(4.0 * rng.normal());  // wide magnitudes: rounding shows
+    for (auto& v : alpha) v = rng.normal();
+    const arma::vec f = kernel_predict(K, alpha);
+    REQUIRE(f.n_elem == rows);
+    for (arma::uword s = 0; s < rows; ++s) {
+      double v = 0.0;
+      for (arma::uword t = 0; t < cols; ++t) v += K(s, t) * alpha[t];
+      CHECK(f[s] == v);
+    }
+  }
+  CHECK(kernel_predict(arma::mat(4, 0), arma::vec()).n_elem == 4);
+  CHECK_THROWS_AS(kernel_predict(arma::mat(3, 4, arma::fill::zeros), arma::vec(3, arma::fill::zeros)), InputError);
+}
+
 namespace {
 
 template <class Kernel>

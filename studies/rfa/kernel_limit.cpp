@@ -106,17 +106,6 @@ Config read_config(const Settings& s) {
   return c;
 }
 
-// Predictions K_xs alpha in a fixed summation order (thread-invariant).
-arma::vec predict(const arma::mat& K, const arma::vec& alpha) {
-  arma::vec f(K.n_rows);
-  for (arma::uword s = 0; s < K.n_rows; ++s) {
-    double v = 0.0;
-    for (arma::uword t = 0; t < K.n_cols; ++t) v += K(s, t) * alpha[t];
-    f[s] = v;
-  }
-  return f;
-}
-
 // One model's error curve over the n grid, stopping after the first n with error <= eps. Each
 // lambda search also scores penalties on the sweep's idle threads, at most one (one more
 // factorisation buffer): the cells left at the end of the sweep use the cores the finished ones
@@ -147,13 +136,13 @@ nlohmann::json error_curve(const Kernel& kernel, const Config& c, const Attentio
     const arma::vec y_fit = yn.head(n_fit);
     const auto validation_mse = [&](double l, int slot) {
       const arma::vec a = solvers[static_cast<std::size_t>(slot)].solve(y_fit, l);
-      const arma::vec r = predict(K_val, a) - yn.tail(n_val);
+      const arma::vec r = kernel_predict(K_val, a) - yn.tail(n_val);
       return arma::dot(r, r) / static_cast<double>(n_val);
     };
     const GridMinimum choice = minimise_on_grid(arma::vec(c.lambdas), validation_mse, 4.0, lambda_threads);
     const double lambda = choice.lambda;
     const arma::vec alpha = kernel_ridge_coefficients(K, yn, lambda);
-    const double error = normalised_test_error(predict(K_test, alpha), truth).error;
+    const double error = normalised_test_error(kernel_predict(K_test, alpha), truth).error;
     curve["n"].push_back(n);
     curve["error"].push_back(error);
     curve["lambda"].push_back(lambda);

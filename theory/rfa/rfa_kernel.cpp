@@ -215,6 +215,20 @@ arma::mat RfaKernel::gram(const AttentionInputs& a, const arma::mat& first) cons
   return K;
 }
 
+arma::vec kernel_predict(const arma::mat& K, const arma::vec& alpha) {
+  if (K.n_cols != alpha.n_elem)
+    throw InputError("kernel predictions: " + std::to_string(K.n_cols) + " training columns but " +
+                     std::to_string(alpha.n_elem) + " coefficients");
+  arma::vec f(K.n_rows, arma::fill::zeros);
+  double* __restrict out = f.memptr();
+  for (arma::uword t = 0; t < K.n_cols; ++t) {
+    const double a = alpha[t];
+    const double* __restrict col = K.colptr(t);
+    for (arma::uword s = 0; s < K.n_rows; ++s) out[s] += col[s] * a;
+  }
+  return f;
+}
+
 arma::vec kernel_ridge_coefficients(const arma::mat& K, const arma::vec& y, double lambda, std::string* solver) {
   return KernelRidgeSolver(K).solve(y, lambda, solver);
 }
@@ -265,14 +279,7 @@ RfaKernelRidge::RfaKernelRidge(const RfaKernel& kernel, const AttentionInputs& t
 }
 
 arma::vec RfaKernelRidge::predict(const AttentionInputs& x) const {
-  const arma::mat G = kernel_.gram(x, train_);
-  arma::vec f(G.n_rows);
-  for (arma::uword s = 0; s < G.n_rows; ++s) {  // fixed summation order (no threaded gemv)
-    double v = 0.0;
-    for (arma::uword t = 0; t < G.n_cols; ++t) v += G(s, t) * alpha_[t];
-    f[s] = v;
-  }
-  return f;
+  return kernel_predict(kernel_.gram(x, train_), alpha_);
 }
 
 }  // namespace attnrate

@@ -58,6 +58,11 @@ class RfaKernel {
 /// eigendecomposition with eigenvalues floored at 0 and says so in *solver.
 arma::vec kernel_ridge_coefficients(const arma::mat& K, const arma::vec& y, double lambda, std::string* solver = nullptr);
 
+/// Predictions f = K alpha (K: n_points x n_train, alpha: n_train) with each f_s summed over t in
+/// increasing order, as a scalar loop would: the same bits at any thread count (a BLAS gemv may
+/// split the sum). The loop runs t outer, s inner, so it reads K by columns and vectorises over s.
+arma::vec kernel_predict(const arma::mat& K, const arma::vec& alpha);
+
 /// kernel_ridge_coefficients for many lambda on one Gram matrix, as a lambda search needs.
 /// Each solve copies K into one buffer kept across solves and factors it in place (LAPACK potrf,
 /// potrs): at n in the thousands a fresh n x n matrix per lambda costs page faults and copies
