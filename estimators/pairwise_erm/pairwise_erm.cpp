@@ -163,6 +163,7 @@ class Evaluator {
         PQb = UVt * Xb;
         for (std::size_t s = 0; s < sp.count; ++s) {
           const std::size_t base = sp.c0 + s * N_;
+          if (!sample_may_extend(base, part.lo, part.hi)) continue;
           for (int i = 0; i < N_; ++i)
             for (int j = 0; j < N_; ++j) {
               if (j == i) continue;
@@ -188,6 +189,23 @@ class Evaluator {
       if (part.hi > umax) umax = part.hi, imax = part.ihi, jmax = part.jhi;
     }
     return std::isfinite(umin) && std::isfinite(umax);
+  }
+
+  // Whether the sample at token `base` has an interaction below lo, above hi or not finite: the
+  // only samples in which the range pass's sequential scan changes anything. Branch-free (the
+  // scan's compares and index updates cost more than the products); the running minimum and
+  // maximum rarely move after the first samples, so the scan runs on few of them.
+  bool sample_may_extend(std::size_t base, double lo, double hi) const noexcept {
+    double slo = kInf, shi = -kInf, nonfinite = 0.0;
+    for (int i = 0; i < N_; ++i)
+      for (int j = 0; j < N_; ++j) {
+        const double u = projected_interaction(P(base + i), Q(base + j), r_);
+        const bool off = j != i;
+        slo = off && u < slo ? u : slo;
+        shi = off && u > shi ? u : shi;
+        nonfinite += off ? u * 0.0 : 0.0;  // NaN for an infinite or NaN u, else 0
+      }
+    return slo < lo || shi > hi || nonfinite != 0.0;
   }
 
   // Pass 2: normal equations of the phi-step on the current basis (as estimators/pairwise_lse).
