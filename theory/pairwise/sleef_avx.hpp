@@ -1,7 +1,7 @@
 #pragma once
 // SLEEF's 4-lane AVX and 8-lane AVX-512F (without FMA) deterministic ("cinz") functions. sleef.h
-// declares them only when the whole file is compiled with -mavx or -mavx512f; the activation
-// kernels call them from functions compiled for that instruction set alone
+// declares them only when the whole file is compiled with -mavx or -mavx512f; the activation and
+// arc-cosine kernels call them from functions compiled for that instruction set alone
 // ([[gnu::target(...)]]) and chosen at run time, so they are declared here.
 #include <immintrin.h>
 
@@ -23,12 +23,14 @@ extern "C" {
 Sleef___m256d_2 Sleef_cinz_sincosd4_u10avx(__m256d);
 Sleef___m512d_2 Sleef_cinz_sincosd8_u10avx512fnofma(__m512d);
 __m256d Sleef_cinz_cosd4_u10avx(__m256d);
+__m256d Sleef_cinz_acosd4_u10avx(__m256d);
 __m256d Sleef_cinz_expd4_u10avx(__m256d);
 __m256d Sleef_cinz_powd4_u10avx(__m256d, __m256d);
 __m256d Sleef_cinz_tanhd4_u10avx(__m256d);
 __m256d Sleef_cinz_log1pd4_u10avx(__m256d);
 __m256d Sleef_cinz_erfcd4_u15avx(__m256d);
 __m512d Sleef_cinz_cosd8_u10avx512fnofma(__m512d);
+__m512d Sleef_cinz_acosd8_u10avx512fnofma(__m512d);
 __m512d Sleef_cinz_expd8_u10avx512fnofma(__m512d);
 __m512d Sleef_cinz_powd8_u10avx512fnofma(__m512d, __m512d);
 __m512d Sleef_cinz_tanhd8_u10avx512fnofma(__m512d);

@@ -1,10 +1,12 @@
 #include "theory/rfa/mlp_kernel.hpp"
 
 #include <cmath>
+#include <span>
 #include <string>
 #include <vector>
 
 #include "estimators/common/input_error.hpp"
+#include "theory/rfa/arc_cosine.hpp"
 #include "theory/rfa/rfa_kernel.hpp"
 
 namespace attnrate {
@@ -33,15 +35,22 @@ std::vector<double> squared_norms(const AttentionInputs& a) {
   return z;
 }
 
-// K from <z_s, z'_t> = 1 + <x_0, x'_0> + sum_i <x_i, x'_i> and the two squared norms.
-double entry(const AttentionInputs& a, std::size_t s, const AttentionInputs& b, std::size_t t, double za, double zb) {
+// The correlation <z_s, z'_t> / (|z_s| |z'_t|), <z_s, z'_t> = 1 + <x_0, x'_0> + sum_i <x_i, x'_i>,
+// from the two squared norms.
+double correlation(const AttentionInputs& a, std::size_t s, const AttentionInputs& b, std::size_t t, double za,
+                   double zb) {
   double zz = 1.0 + arma::dot(a.query.col(s), b.query.col(t));
   const std::size_t N = static_cast<std::size_t>(a.N);
   for (std::size_t i = 0; i < N; ++i) zz += arma::dot(a.keys.col(s * N + i), b.keys.col(t * N + i));
-  const double D = static_cast<double>(a.N + 1) * a.d;
-  const double sa = std::sqrt(za / D), sb = std::sqrt(zb / D);
-  return expected_relu_product(0.0, 0.0, sa, sb, zz / std::sqrt(za * zb));
+  return zz / std::sqrt(za * zb);
 }
+
+// The standard deviation of a pre-activation w^T z / sqrt(D), w ~ N(0, I_D), D = (N + 1) d.
+double scale(const AttentionInputs& a, double z) { return std::sqrt(z / (static_cast<double>(a.N + 1) * a.d)); }
+
+// K = expected_relu_product(0, 0, sa, sb, rho) = sa sb J(rho) (its zero-mean branch: sa, sb > 0
+// since |z|^2 >= 1), the J of a row or column in one vector pass (theory/rfa/arc_cosine.hpp).
+double entry(double sa, double sb, double j1) { return sa * sb * j1; }
 
 }  // namespace
 
@@ -56,16 +65,25 @@ double MlpKernel::operator()(const AttentionInputs& a, std::size_t s, const Atte
     }
     return v;
   };
-  return entry(a, s, b, t, norm(a, s), norm(b, t));
+  const double za = norm(a, s), zb = norm(b, t);
+  return entry(scale(a, za), scale(b, zb), arc_cosine_j1(correlation(a, s, b, t, za, zb)));
 }
 
 arma::mat MlpKernel::gram(const AttentionInputs& a, const AttentionInputs& b) const {
   check_pair(a, b);
   const std::vector<double> za = squared_norms(a), zb = squared_norms(b);
   arma::mat K(a.n(), b.n());
-#pragma omp parallel for schedule(static)
-  for (std::size_t s = 0; s < a.n(); ++s)
-    for (std::size_t t = 0; t < b.n(); ++t) K(s, t) = entry(a, s, b, t, za[s], zb[t]);
+#pragma omp parallel
+  {
+    std::vector<double> rho(b.n()), j1(b.n());
+#pragma omp for schedule(static)
+    for (std::size_t s = 0; s < a.n(); ++s) {
+      for (std::size_t t = 0; t < b.n(); ++t) rho[t] = correlation(a, s, b, t, za[s], zb[t]);
+      arc_cosine_j1(rho, j1);
+      const double sa = scale(a, za[s]);
+      for (std::size_t t = 0; t < b.n(); ++t) K(s, t) = entry(sa, scale(b, zb[t]), j1[t]);
+    }
+  }
   return K;
 }
 
@@ -81,9 +99,17 @@ arma::mat MlpKernel::gram(const AttentionInputs& a, const arma::mat& first) cons
   arma::mat K(n, n);
   if (m > 0) K.submat(0, 0, m - 1, m - 1) = first;
   // Upper triangle of the new columns t >= m, as gram(a) computes it, then mirrored exactly.
-#pragma omp parallel for schedule(dynamic, 16)
-  for (std::size_t t = m; t < n; ++t)
-    for (std::size_t s = 0; s <= t; ++s) K(s, t) = entry(a, s, a, t, z[s], z[t]);
+#pragma omp parallel
+  {
+    std::vector<double> rho(n), j1(n);
+#pragma omp for schedule(dynamic, 16)
+    for (std::size_t t = m; t < n; ++t) {
+      for (std::size_t s = 0; s <= t; ++s) rho[s] = correlation(a, s, a, t, z[s], z[t]);
+      arc_cosine_j1(std::span<const double>(rho.data(), t + 1), std::span<double>(j1.data(), t + 1));
+      const double st = scale(a, z[t]);
+      for (std::size_t s = 0; s <= t; ++s) K(s, t) = entry(scale(a, z[s]), st, j1[s]);
+    }
+  }
   for (std::size_t t = m; t < n; ++t)
     for (std::size_t s = 0; s < t; ++s) K(t, s) = K(s, t);
   return K;

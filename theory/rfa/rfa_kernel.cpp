@@ -9,6 +9,7 @@
 
 #include "estimators/common/blas.hpp"
 #include "estimators/common/input_error.hpp"
+#include "theory/rfa/arc_cosine.hpp"
 
 namespace attnrate {
 
@@ -73,10 +74,7 @@ double expected_relu_product(double m1, double m2, double s1, double s2, double 
   rho = std::clamp(rho, -1.0, 1.0);
   if (s1 == 0.0) return std::max(m1, 0.0) * relu_mean(m2, s2);
   if (s2 == 0.0) return std::max(m2, 0.0) * relu_mean(m1, s1);
-  if (m1 == 0.0 && m2 == 0.0) {  // arc-cosine kernel of degree 1
-    const double theta = std::acos(rho);
-    return s1 * s2 * (std::sqrt((1.0 - rho) * (1.0 + rho)) + (kPi - theta) * rho) / (2.0 * kPi);
-  }
+  if (m1 == 0.0 && m2 == 0.0) return s1 * s2 * arc_cosine_j1(rho);  // arc-cosine kernel of degree 1
   // X = m1 + s1 Z1, Y = m2 + s2 Z2: E[X^+ Y^+] = s1 s2 E[(Z1 - a)(Z2 - b) 1{Z1 > a, Z2 > b}].
   const double h = m1 / s1, k = m2 / s2;
   if (rho == 1.0) return s1 * s2 * relu_product_rho_plus(h, k);
@@ -110,6 +108,7 @@ struct Prepared {
   std::vector<double> norm0;  // n
   std::vector<double> norm;   // n*N
   std::vector<double> mean;   // n*N
+  bool zero_mean = true;      // every mean is +-0
 };
 
 double dot(const double* x, const double* y, int d) {
@@ -140,18 +139,48 @@ Prepared prepare(const AttentionInputs& in, double mu) {
       const double* xi = in.keys.colptr(s * N + i);
       p.norm[s * N + i] = std::sqrt(dot(xi, xi, in.d) + 1.0);
       p.mean[s * N + i] = mu * dot(x0, xi, in.d);
+      p.zero_mean = p.zero_mean && p.mean[s * N + i] == 0.0;
     }
   }
   return p;
 }
 
-double entry(const Prepared& A, std::size_t s, const Prepared& B, std::size_t t, double tau) {
+// Scratch of the zero-mean entries: the key pairs' inner products, correlations and J values.
+struct EntryScratch {
+  std::vector<double> k, rho, j1;
+};
+
+double entry(const Prepared& A, std::size_t s, const Prepared& B, std::size_t t, double tau, EntryScratch& w) {
   const AttentionInputs &a = *A.in, &b = *B.in;
   const int d = a.d;
   const std::size_t Na = a.N, Nb = b.N;
   const double g0 = dot(a.query.colptr(s), b.query.colptr(t), d) + 1.0;  // <xt_0, xt_0'>
   const double n0a = A.norm0[s], n0b = B.norm0[t];
   double sum = 0.0;
+  if (A.zero_mean && B.zero_mean && tau > 0.0) {
+    // Every key pair takes expected_relu_product's arc-cosine branch (means 0, standard
+    // deviations tau |xt_0| |xt_i| >= tau > 0): the same value s1 s2 J(rho), with the pairs' J in
+    // one vector pass, summed in the same order.
+    w.k.resize(Na * Nb);
+    w.rho.resize(Na * Nb);
+    w.j1.resize(Na * Nb);
+    for (std::size_t i = 0; i < Na; ++i) {
+      const double* xi = a.keys.colptr(s * Na + i);
+      const double ni = A.norm[s * Na + i];
+      for (std::size_t j = 0; j < Nb; ++j) {
+        const double kij = dot(xi, b.keys.colptr(t * Nb + j), d) + 1.0;
+        w.k[i * Nb + j] = kij;
+        w.rho[i * Nb + j] = (g0 * kij) / (n0a * ni * n0b * B.norm[t * Nb + j]);
+      }
+    }
+    arc_cosine_j1(w.rho, w.j1);
+    for (std::size_t i = 0; i < Na; ++i) {
+      const double s1 = tau * n0a * A.norm[s * Na + i];
+      for (std::size_t j = 0; j < Nb; ++j)
+        sum += w.k[i * Nb + j] * (s1 * (tau * n0b * B.norm[t * Nb + j]) * w.j1[i * Nb + j]);
+    }
+    return sum / static_cast<double>(Na * Nb);
+  }
   for (std::size_t i = 0; i < Na; ++i) {
     const double* xi = a.keys.colptr(s * Na + i);
     const double ni = A.norm[s * Na + i], m1 = A.mean[s * Na + i];
@@ -181,7 +210,8 @@ double RfaKernel::operator()(const AttentionInputs& a, std::size_t s, const Atte
   if (s >= a.n() || t >= b.n()) throw InputError("RFA kernel: sample index out of range");
   // Prepare copies of the two samples only (O(N d)), not the whole sets.
   const AttentionInputs sa = a.samples(s, s + 1), sb = b.samples(t, t + 1);
-  return entry(prepare(sa, mu_), 0, prepare(sb, mu_), 0, tau_);
+  EntryScratch w;
+  return entry(prepare(sa, mu_), 0, prepare(sb, mu_), 0, tau_, w);
 }
 
 arma::mat RfaKernel::gram(const AttentionInputs& a, const AttentionInputs& b) const {
@@ -189,9 +219,13 @@ arma::mat RfaKernel::gram(const AttentionInputs& a, const AttentionInputs& b) co
   const Prepared A = prepare(a, mu_), B = prepare(b, mu_);
   const std::size_t na = a.n(), nb = b.n();
   arma::mat K(na, nb);
-#pragma omp parallel for schedule(dynamic, 4)
-  for (std::size_t s = 0; s < na; ++s)
-    for (std::size_t t = 0; t < nb; ++t) K(s, t) = entry(A, s, B, t, tau_);
+#pragma omp parallel
+  {
+    EntryScratch w;
+#pragma omp for schedule(dynamic, 4)
+    for (std::size_t s = 0; s < na; ++s)
+      for (std::size_t t = 0; t < nb; ++t) K(s, t) = entry(A, s, B, t, tau_, w);
+  }
   return K;
 }
 
@@ -207,9 +241,13 @@ arma::mat RfaKernel::gram(const AttentionInputs& a, const arma::mat& first) cons
   arma::mat K(n, n);
   if (m > 0) K.submat(0, 0, m - 1, m - 1) = first;
   // Upper triangle of the new columns t >= m (entry(s, t) with s <= t, as for m = 0), mirrored.
-#pragma omp parallel for schedule(dynamic, 4)
-  for (std::size_t t = m; t < n; ++t)
-    for (std::size_t s = 0; s <= t; ++s) K(s, t) = entry(A, s, A, t, tau_);
+#pragma omp parallel
+  {
+    EntryScratch w;
+#pragma omp for schedule(dynamic, 4)
+    for (std::size_t t = m; t < n; ++t)
+      for (std::size_t s = 0; s <= t; ++s) K(s, t) = entry(A, s, A, t, tau_, w);
+  }
   for (std::size_t t = m; t < n; ++t)
     for (std::size_t s = 0; s < t; ++s) K(t, s) = K(s, t);
   return K;
