@@ -1,10 +1,19 @@
 #include "estimators/common/blas.hpp"
 
 extern "C" void openblas_set_num_threads(int num_threads);
+extern "C" int openblas_get_num_threads(void);
+extern "C" int blas_thread_shutdown_(void);
 
 namespace attnrate {
 
-void pin_blas_to_one_thread() noexcept { openblas_set_num_threads(1); }
+void pin_blas_to_one_thread() noexcept {
+  if (openblas_get_num_threads() != 1) openblas_set_num_threads(1);
+}
+
+void end_blas_worker_pool() noexcept {
+  openblas_set_num_threads(1);  // first: every later call then runs on the calling thread
+  blas_thread_shutdown_();      // joins the workers; only a setter call or a threaded call restarts them
+}
 
 void syrk_upper_add(const double* P, int p, int k, double alpha, double* C) noexcept {
   if (p == 0 || k == 0) return;

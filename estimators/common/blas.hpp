@@ -7,8 +7,16 @@
 
 namespace attnrate {
 
-/// Sets OpenBLAS to one thread. Call before a parallel region that calls BLAS.
+/// Sets OpenBLAS to one thread (only if it is not already: OpenBLAS's setter restarts a worker
+/// pool that end_blas_worker_pool ended). Call before a parallel region that calls BLAS.
 void pin_blas_to_one_thread() noexcept;
+
+/// For programs (the CLI, the test runner), at start: BLAS on one thread for the whole run, and
+/// the worker pool that the threaded OpenBLAS starts when it loads ended. Nothing would ever
+/// give that pool work, yet each worker busy-waits (sched_yield) for about 0.1 s before it
+/// sleeps: 5-8% of the CPU of a two-second sweep. A library never calls it (its host may use
+/// BLAS threads).
+void end_blas_worker_pool() noexcept;
 
 /// C(upper triangle) += alpha * P * P^T for P (p x k, column-major), C p x p: one dsyrk.
 void syrk_upper_add(const double* P, int p, int k, double alpha, double* C) noexcept;
