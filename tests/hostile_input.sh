@@ -199,6 +199,9 @@ run 2 "^attnrate: error: option '--threads' of 'attnrate study minimax-rate' is 
   "$bin" study minimax-rate --threads 1 --threads 2 --out "$none"
 run 2 "^attnrate: error: --threads: must be in 0..4096 \(0 = all cores\), got 'two'" "$none" -- "$bin" study minimax-rate --threads two --out "$none"
 run 2 "^attnrate: error: --threads: must be in 0..4096 \(0 = all cores\), got '1\.5'" "$none" -- "$bin" study minimax-rate --threads 1.5 --out "$none"
+# An option without its value (last word, or followed by the next option) names what it needs.
+run 2 "^attnrate: error: option '--threads' of 'attnrate study minimax-rate' needs a value: --threads INT$" "$none" -- "$bin" study minimax-rate --out "$none" --threads
+run 2 "^attnrate: error: option '--profile' of 'attnrate verify' needs a value: --profile NAME$" "$none" -- "$bin" verify --profile --out "$none"
 # Without gnuplot a study stops before any work unless told to draw no figures.
 run 2 "^attnrate: error: study minimax-rate draws its figures with gnuplot, which is not on PATH: install gnuplot-nox \(./scripts/install-deps.sh does\), or pass --no-figures$" "$none" -- env PATH=/nonexistent "$bin" study minimax-rate --M 500,1000 --seeds 2 --out "$none"
 run 0 "results in" "$tmp/out/nogp" -- env PATH=/nonexistent "$bin" study minimax-rate --M 500,1000 --seeds 2 --no-figures --out "$tmp/out/nogp"
