@@ -47,6 +47,7 @@ out=$("$bin" "${slow[@]}" --out "$tmp/k" --resume 2>&1 >/dev/null)
 check "corrupt checkpoint reported" grep -q "checkpoint .*M500-rep0.json is corrupt" <<<"$out"
 check "foreign checkpoint reported" grep -q "M1000-rep1.json was written with other parameters" <<<"$out"
 check "only the two damaged checkpoints recomputed" test "$(grep -c recomputing <<<"$out")" -eq 2
+check "reuse counted" grep -q -- "--resume: 12 of 14 cells of .* read from checkpoints" <<<"$out"
 check "recomputed cells identical" diff <(cells "$tmp/ref") <(cells "$tmp/k")
 
 # SIGINT: the current cell is finished and written, exit 130 with a hint.

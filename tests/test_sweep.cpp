@@ -151,3 +151,43 @@ TEST_CASE("run_sweep: the first failure is rethrown, names must be unique", "[sw
   CHECK(checkpoint_checksum(nlohmann::json{{"a", 1}}) != checkpoint_checksum(nlohmann::json{{"a", 2}}));
   CHECK(checkpoint_checksum(nlohmann::json{{"a", 1}}).size() == 16);
 }
+
+TEST_CASE("read_checkpoint says which options changed, or that the build did", "[sweep]") {
+  Fixture f;
+  f.spec.parameters = {{"M", "500,1000"}, {"sigma", 2}, {"seeds", 4}};
+  f.spec.revision = "abc123";
+  f.run(1, false);
+  const CellValidator none;
+  std::string problem;
+  REQUIRE(read_checkpoint(f.path(0), f.spec, "cell0", none, &problem));
+  CHECK(problem.empty());
+  // The same run with other options: their old and new values are named.
+  SweepSpec now = f.spec;
+  now.fingerprint = "fp-2";
+  now.parameters["sigma"] = 1.5;
+  now.parameters["M"] = "500,2000";
+  CHECK_FALSE(read_checkpoint(f.path(0), now, "cell0", none, &problem));
+  CHECK(problem == "was written with other parameters (--M 500,1000, now 500,2000; --sigma 2, now 1.5)");
+  // An option added or dropped since.
+  now.parameters = f.spec.parameters;
+  now.parameters.erase("seeds");
+  now.parameters["tau"] = 0.5;
+  CHECK_FALSE(read_checkpoint(f.path(0), now, "cell0", none, &problem));
+  CHECK(problem == "was written with other parameters (--tau not recorded, now 0.5; --seeds 4, now not an option)");
+  // The same options from another build.
+  now.parameters = f.spec.parameters;
+  now.revision = "def456";
+  CHECK_FALSE(read_checkpoint(f.path(0), now, "cell0", none, &problem));
+  CHECK(problem == "was written by another build (revision abc123, this one def456)");
+  // A checkpoint that records neither (written before they were recorded).
+  {
+    std::ifstream in(f.path(1));
+    auto j = nlohmann::json::parse(in);
+    in.close();
+    j.erase("parameters");
+    j.erase("revision");
+    std::ofstream(f.path(1)) << j.dump();
+  }
+  CHECK_FALSE(read_checkpoint(f.path(1), now, "cell1", none, &problem));
+  CHECK(problem == "was written with other parameters or code");
+}

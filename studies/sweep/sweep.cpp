@@ -24,18 +24,51 @@ SweepSpec sweep_spec(const std::string& study, const nlohmann::json& parameters,
   spec.study = study;
   spec.label = label.empty() ? study : label;
   spec.fingerprint = run_fingerprint(parameters);
+  spec.parameters = fingerprint_parameters(parameters);
+  spec.revision = build_info().at("git_revision").get<std::string>();
   return spec;
 }
 
-std::string run_fingerprint(const nlohmann::json& parameters) {
-  // Options that change no cell: --max-memory limits the run, coercivity's --mark is a line on
-  // the figure; resuming with other values reuses the cells.
+nlohmann::json fingerprint_parameters(const nlohmann::json& parameters) {
   nlohmann::json identity = parameters;
   if (identity.is_object())
     for (const char* key : {"max-memory", "mark"}) identity.erase(key);
-  return std::to_string(
-      mix64(hash_name(identity.dump()) ^ hash_name(build_info().at("git_revision").get<std::string>())));
+  return identity;
 }
+
+std::string run_fingerprint(const nlohmann::json& parameters) {
+  return std::to_string(mix64(hash_name(fingerprint_parameters(parameters).dump()) ^
+                              hash_name(build_info().at("git_revision").get<std::string>())));
+}
+
+namespace {
+
+// Why a checkpoint's fingerprint differs, from what it records: the options whose values
+// changed (at most three named), or the build; checkpoints without the record say less.
+std::string fingerprint_mismatch(const nlohmann::json& j, const SweepSpec& spec) {
+  const auto text = [](const nlohmann::json& v) { return v.is_string() ? v.get<std::string>() : v.dump(); };
+  if (j.contains("parameters") && j.at("parameters").is_object() && spec.parameters.is_object()) {
+    const nlohmann::json& then = j.at("parameters");
+    std::vector<std::string> changed;
+    for (const auto& [key, now] : spec.parameters.items())
+      if (!then.contains(key)) changed.push_back("--" + key + " not recorded, now " + text(now));
+      else if (then.at(key) != now) changed.push_back("--" + key + " " + text(then.at(key)) + ", now " + text(now));
+    for (const auto& [key, old] : then.items())
+      if (!spec.parameters.contains(key)) changed.push_back("--" + key + " " + text(old) + ", now not an option");
+    if (!changed.empty()) {
+      std::string list;
+      for (std::size_t k = 0; k < changed.size() && k < 3; ++k) list += (k ? "; " : "") + changed[k];
+      if (changed.size() > 3) list += "; and " + std::to_string(changed.size() - 3) + " more";
+      return "was written with other parameters (" + list + ")";
+    }
+    if (j.contains("revision") && j.at("revision").is_string() && j.at("revision") != spec.revision)
+      return "was written by another build (revision " + j.at("revision").get<std::string>() + ", this one " +
+             spec.revision + ")";
+  }
+  return "was written with other parameters or code";
+}
+
+}  // namespace
 
 std::string checkpoint_checksum(const nlohmann::json& value) {
   std::uint64_t h = 0xcbf29ce484222325ULL;
@@ -82,12 +115,14 @@ struct SweepOccupancy {
 int idle_sweep_threads() noexcept { return std::max(0, g_sweep_threads.load() - g_running_cells.load()); }
 
 std::optional<nlohmann::json> read_checkpoint(const std::filesystem::path& path, const SweepSpec& spec,
-                                              const std::string& name, const CellValidator& validate) {
+                                              const std::string& name, const CellValidator& validate,
+                                              std::string* problem) {
   std::error_code ec;
   const auto status = std::filesystem::symlink_status(path, ec);
   if (ec || status.type() == std::filesystem::file_type::not_found) return std::nullopt;
   const auto warn = [&](const std::string& why) {
-    std::cerr << "attnrate: checkpoint " << path.string() << " " << why << "; recomputing\n";
+    if (problem) *problem = why;
+    else std::cerr << "attnrate: checkpoint " << path.string() << " " << why << "; recomputing\n";
     return std::nullopt;
   };
   if (status.type() != std::filesystem::file_type::regular) return warn("is not a regular file");
@@ -97,8 +132,7 @@ std::optional<nlohmann::json> read_checkpoint(const std::filesystem::path& path,
     std::ifstream in(path, std::ios::binary);
     const nlohmann::json j = nlohmann::json::parse(in);
     if (!j.is_object()) return warn("is not a JSON object");
-    if (j.value("fingerprint", std::string()) != spec.fingerprint)
-      return warn("was written with other parameters or code");
+    if (j.value("fingerprint", std::string()) != spec.fingerprint) return warn(fingerprint_mismatch(j, spec));
     if (j.value("study", std::string()) != spec.study || j.value("cell", std::string()) != name)
       return warn("holds another cell (" + j.value("study", std::string("?")) + " " +
                   j.value("cell", std::string("?")) + ")");
@@ -121,9 +155,32 @@ std::vector<nlohmann::json> run_sweep(const StudyContext& ctx, const SweepSpec& 
   const auto dir = ctx.checkpoint_dir();
   std::filesystem::create_directories(dir);
   std::vector<std::optional<nlohmann::json>> own(n);
-  if (ctx.resume)
-    for (std::size_t i = 0; i < n; ++i)
-      if (ctx.share.owns(i)) own[i] = read_checkpoint(dir / (spec.names[i] + ".json"), spec, spec.names[i], validate);
+  if (ctx.resume) {
+    // One line per reason (a changed option makes every checkpoint stale), then the count reused.
+    std::vector<std::pair<std::string, std::vector<std::string>>> problems;  // reason, files
+    std::size_t owned = 0, reused = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+      if (!ctx.share.owns(i)) continue;
+      ++owned;
+      std::string problem;
+      own[i] = read_checkpoint(dir / (spec.names[i] + ".json"), spec, spec.names[i], validate, &problem);
+      if (own[i]) ++reused;
+      if (problem.empty()) continue;
+      auto it = std::find_if(problems.begin(), problems.end(), [&](const auto& p) { return p.first == problem; });
+      if (it == problems.end()) it = problems.insert(problems.end(), {problem, {}});
+      it->second.push_back(spec.names[i] + ".json");
+    }
+    if (ctx.share.root() && ctx.progress) {
+      for (const auto& [why, files] : problems)
+        if (files.size() == 1)
+          std::cerr << "attnrate: checkpoint " << (dir / files[0]).string() << " " << why << "; recomputing\n";
+        else
+          std::cerr << "attnrate: " << files.size() << " checkpoints in " << dir.string() << " (" << files[0]
+                    << ", ...): each " << why << "; recomputing them\n";
+      std::cerr << "attnrate: --resume: " << reused << " of " << owned << " cells of " << spec.label
+                << " read from checkpoints\n";
+    }
+  }
 
   Progress progress = ctx.progress_of(spec.label, n);
   for (std::size_t i = 0; i < n; ++i)
@@ -144,7 +201,9 @@ std::vector<nlohmann::json> run_sweep(const StudyContext& ctx, const SweepSpec& 
                                 {"cell", spec.names[i]},
                                 {"fingerprint", spec.fingerprint},
                                 {"value", value},
-                                {"checksum", checkpoint_checksum(value)}};
+                                {"checksum", checkpoint_checksum(value)},
+                                {"parameters", spec.parameters},
+                                {"revision", spec.revision}};
     write_file_atomic(dir / (spec.names[i] + ".json"), record.dump(1));
     return value;
   };

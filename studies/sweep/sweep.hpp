@@ -9,12 +9,14 @@
 // thread count, the rank that computed it, or whether it came from a checkpoint.
 //
 // Checkpoints. Cell i is written to <out>/cells/<names[i]>.json as
-//   {"study": S, "cell": names[i], "fingerprint": F, "value": V, "checksum": C}
-// with F the run's fingerprint (parameters and code revision, run_fingerprint) and C the
-// FNV-1a hash of V's compact JSON text. With --resume a checkpoint is reused only when it is a
-// regular file of at most kMaxCheckpointBytes whose study, cell name, fingerprint and checksum
-// all match and whose value passes the study's `validate`; anything else is reported on stderr
-// and recomputed.
+//   {"study": S, "cell": names[i], "fingerprint": F, "value": V, "checksum": C,
+//    "parameters": P, "revision": R}
+// with F the run's fingerprint (parameters and code revision, run_fingerprint), C the FNV-1a
+// hash of V's compact JSON text, and P and R what F was computed from (only to say what changed).
+// With --resume a checkpoint is reused only when it is a regular file of at most
+// kMaxCheckpointBytes whose study, cell name, fingerprint and checksum all match and whose value
+// passes the study's `validate`; anything else is reported on stderr (one line per reason, with
+// the options that changed) and recomputed, and the run says how many cells it reused.
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
@@ -41,6 +43,8 @@ struct SweepSpec {
   std::string study;               ///< the study's name, recorded in each checkpoint
   std::string label;               ///< shown on the progress line
   std::string fingerprint;         ///< run_fingerprint(parameters)
+  nlohmann::json parameters;       ///< the parameters the fingerprint covers (fingerprint_parameters)
+  std::string revision;            ///< the code revision the fingerprint covers
   std::vector<std::string> names;  ///< checkpoint file stem of each cell, unique, in sweep order
   CellParallelism parallelism = CellParallelism::across_cells;
 };
@@ -81,11 +85,19 @@ std::vector<nlohmann::json> run_sweep(const StudyContext& ctx, const SweepSpec& 
 /// The value of the checkpoint at `path` if it proves to hold cell `name` of the run `spec` (the
 /// rules above: a regular file of at most kMaxCheckpointBytes, study, cell name, fingerprint and
 /// checksum matching, value accepted by `validate` when set); nullopt otherwise, with the reason
-/// on stderr unless the file does not exist. Never throws for any file content.
+/// (e.g. "was written with other parameters (--sigma 1, now 1.5)") in *problem, or on stderr
+/// when problem is null; no reason when the file does not exist. Never throws for any file
+/// content.
 std::optional<nlohmann::json> read_checkpoint(const std::filesystem::path& path, const SweepSpec& spec,
-                                              const std::string& name, const CellValidator& validate);
+                                              const std::string& name, const CellValidator& validate,
+                                              std::string* problem = nullptr);
 
-/// Fingerprint of a run for checkpoint reuse: hash of the parameters and the code revision.
+/// The parameters a run's fingerprint covers: all but those that change no cell (--max-memory
+/// limits the run, coercivity's --mark is a line on its figure), so resuming with other values of
+/// those reuses the cells.
+nlohmann::json fingerprint_parameters(const nlohmann::json& parameters);
+
+/// Fingerprint of a run for checkpoint reuse: hash of fingerprint_parameters and the code revision.
 std::string run_fingerprint(const nlohmann::json& parameters);
 
 /// The checksum stored in checkpoints: 64-bit FNV-1a of value.dump(), as 16 hex digits.
