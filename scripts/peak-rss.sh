@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Peak resident set size (GNU time -v, "Maximum resident set size") of the two streaming fits at
 # 10^5 and 10^6 samples, each in its own process:
-#   pairwise  `attnrate study minimax-rate` with one seed; --M needs two sizes, so each run is
-#             M = 1000 plus the measured size (the small cell costs nothing in memory). Memory
+#   pairwise  `attnrate study minimax-rate` with one seed; the rate fit needs three cells, so each run is
+#             M = 1000, 2000 and the measured size (the small cells cost nothing in memory). Memory
 #             O(K^2 + block): the samples are drawn block by block, only the normal equations kept.
 #   rfa       `attnrate_bench --benchmark_filter=BM_RfaStreamingFitGenerated` with
 #             ATTNRATE_BENCH_STREAM_N = n: M = 64 heads, d = 16, N = 16 (p = 1088 features), fixed
@@ -35,7 +35,7 @@ measure() {
 
 printf '%-9s %9s %14s %12s  %s\n' kernel n peak_RSS_MiB wall note
 for M in 100000 1000000; do
-  measure "$build/attnrate" study minimax-rate --M "1000,$M" --seeds 1 --bootstrap 100 \
+  measure "$build/attnrate" study minimax-rate --M "1000,2000,$M" --seeds 1 --bootstrap 100 \
     --threads 2 --out "$work/minimax-$M"
   awk -v M="$M" -v kb="$kb" -v s="$secs" 'BEGIN { printf "%-9s %9d %14.1f %12s  minimax-rate defaults (N 8, d 5): X and Y would take %.0f MiB\n", "pairwise", M, kb / 1024, s, M * 8 * 6 * 8 / 1048576 }'
 done
