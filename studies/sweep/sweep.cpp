@@ -170,16 +170,16 @@ std::vector<nlohmann::json> run_sweep(const StudyContext& ctx, const SweepSpec& 
       if (it == problems.end()) it = problems.insert(problems.end(), {problem, {}});
       it->second.push_back(spec.names[i] + ".json");
     }
-    if (ctx.share.root() && ctx.progress) {
-      for (const auto& [why, files] : problems)
-        if (files.size() == 1)
-          std::cerr << "attnrate: checkpoint " << (dir / files[0]).string() << " " << why << "; recomputing\n";
-        else
-          std::cerr << "attnrate: " << files.size() << " checkpoints in " << dir.string() << " (" << files[0]
-                    << ", ...): each " << why << "; recomputing them\n";
-      std::cerr << "attnrate: --resume: " << reused << " of " << owned << " cells of " << spec.label
-                << " read from checkpoints\n";
-    }
+    // Every rank reports its own cells' checkpoints, as it reads them.
+    for (const auto& [why, files] : problems)
+      if (files.size() == 1)
+        std::cerr << "attnrate: checkpoint " << (dir / files[0]).string() << " " << why << "; recomputing\n";
+      else
+        std::cerr << "attnrate: " << files.size() << " checkpoints in " << dir.string() << " (" << files[0]
+                  << ", ...): each " << why << "; recomputing them\n";
+    std::cerr << "attnrate: --resume: " << reused << " of " << owned << " cells of " << spec.label
+              << (ctx.share.size > 1 ? " (rank " + std::to_string(ctx.share.rank) + "'s share)" : std::string())
+              << " read from checkpoints\n";
   }
 
   Progress progress = ctx.progress_of(spec.label, n);
