@@ -72,6 +72,7 @@ for key in heads lambda form solver train_mse coefficients; do
   grep -q "\"$key\"" "$tmp/rfa/fit.json" || { echo "FAIL: rfa fit.json lacks $key"; fail=$((fail + 1)); }
 done
 expect 2 "--lambda must be > 0" -- "$bin" fit rfa --data "$tmp/rfa/data.csv" --lambda -1 --out "$tmp/f.json"
+expect 2 "--mu is the mean scale of --weights biased; with --weights zero-mean it would be ignored" -- "$bin" fit rfa --data "$tmp/rfa/data.csv" --mu -1 --out "$tmp/f.json"
 expect 0 "wrote" -- "$bin" fit rfa --data "$tmp/rfa/data.csv" --lambda kfold:3 --out "$tmp/rfa/kfold3.json"
 # An empty --out is an input error (exit 2), for every command that writes.
 expect 2 "--out must name a file, got ''" -- "$bin" simulate pairwise --M 10 --out ""

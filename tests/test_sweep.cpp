@@ -75,11 +75,12 @@ TEST_CASE("parallelism_within_memory: concurrent cells only while threads x cell
   }
 }
 
-TEST_CASE("run_fingerprint: the parameters that change cells, not --max-memory or --mark", "[sweep]") {
-  const nlohmann::json base = {{"M", "500,1000"}, {"max-memory", "auto"}, {"mark", 0.01}};
+TEST_CASE("run_fingerprint: the parameters that change cells, not --max-memory, --mark or --bootstrap", "[sweep]") {
+  const nlohmann::json base = {{"M", "500,1000"}, {"max-memory", "auto"}, {"mark", 0.01}, {"bootstrap", 2000}};
   nlohmann::json other = base;
   other["max-memory"] = "1G";
   other["mark"] = 0.5;
+  other["bootstrap"] = 500;
   CHECK(run_fingerprint(other) == run_fingerprint(base));
   other["M"] = "500,2000";
   CHECK(run_fingerprint(other) != run_fingerprint(base));
@@ -190,4 +191,22 @@ TEST_CASE("read_checkpoint says which options changed, or that the build did", "
   }
   CHECK_FALSE(read_checkpoint(f.path(1), now, "cell1", none, &problem));
   CHECK(problem == "was written with other parameters or code");
+  // Another study's checkpoint is named as such, though its parameters differ too.
+  SweepSpec other = f.spec;
+  other.study = "other";
+  other.fingerprint = "fp-9";
+  other.parameters["sigma"] = 7;
+  CHECK_FALSE(read_checkpoint(f.path(0), other, "cell0", none, &problem));
+  CHECK(problem == "holds another cell (toy cell0)");
+}
+
+TEST_CASE("run_sweep: a folder where a checkpoint belongs stops the run before any cell", "[sweep]") {
+  Fixture f;
+  std::filesystem::create_directories(f.path(3));
+  for (bool resume : {false, true}) {
+    f.computed = 0;
+    CHECK_THROWS_AS(f.run(2, resume), InputError);
+    CHECK(f.computed == 0);
+  }
+  CHECK(std::filesystem::is_directory(f.path(3)));  // never deleted
 }

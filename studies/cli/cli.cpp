@@ -161,11 +161,12 @@ std::string explain_parse_error(CLI::App& app, int argc, char** argv) {
       if (found->get_type_size_max() > 0 && found->get_expected_max() == 1 &&
           found->get_multi_option_policy() == CLI::MultiOptionPolicy::Throw && ++given[found] == 2)
         return "option '" + name + "' of '" + path + "' is given twice; give it once";
-      if (word.find('=') == std::string::npos && found->get_type_size_max() > 0) {
-        // Its value: the next word, unless there is none or it is the next option.
-        if (i + 1 >= argc || std::string_view(argv[i + 1]).starts_with("--"))
+      // A flag (no value expected) stands alone; an option's value is the next word, unless there
+      // is none or it is the next option.
+      if (word.find('=') == std::string::npos && found->get_type_size_max() > 0 && found->get_expected_max() > 0) {
+        if (i + 1 < argc && !std::string_view(argv[i + 1]).starts_with("--")) ++i;
+        else if (found->get_expected_min() > 0)
           return "option '" + name + "' of '" + path + "' needs a value: " + name + " " + found->get_type_name();
-        ++i;
       }
       continue;
     }

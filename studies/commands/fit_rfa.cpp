@@ -66,6 +66,9 @@ CommandReport fit_rfa(const Settings& s, const std::filesystem::path& out, int t
   opt.heads = s.get_count("heads", 1, 1000000);
   opt.activation = s.get_parsed("sigma-act", parse_rfa_activation);
   opt.law = s.get_parsed("weights", parse_weight_law);
+  if (!mlp && opt.law != WeightLaw::biased && s.given("mu"))
+    throw InputError(s.source("mu") + " is the mean scale of --weights biased; with --weights " +
+                     to_string(opt.law) + " it would be ignored");
   opt.mu = s.get_double("mu", -std::numeric_limits<double>::infinity(), std::numeric_limits<double>::infinity());
   opt.tau = s.get_double("tau", 0.0, std::numeric_limits<double>::infinity());
   opt.seed = s.get_seed("seed");

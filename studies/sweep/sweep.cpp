@@ -32,7 +32,7 @@ SweepSpec sweep_spec(const std::string& study, const nlohmann::json& parameters,
 nlohmann::json fingerprint_parameters(const nlohmann::json& parameters) {
   nlohmann::json identity = parameters;
   if (identity.is_object())
-    for (const char* key : {"max-memory", "mark"}) identity.erase(key);
+    for (const char* key : {"max-memory", "mark", "bootstrap"}) identity.erase(key);
   return identity;
 }
 
@@ -132,10 +132,11 @@ std::optional<nlohmann::json> read_checkpoint(const std::filesystem::path& path,
     std::ifstream in(path, std::ios::binary);
     const nlohmann::json j = nlohmann::json::parse(in);
     if (!j.is_object()) return warn("is not a JSON object");
-    if (j.value("fingerprint", std::string()) != spec.fingerprint) return warn(fingerprint_mismatch(j, spec));
+    // What it holds before how it was made: another study's checkpoint has other parameters too.
     if (j.value("study", std::string()) != spec.study || j.value("cell", std::string()) != name)
       return warn("holds another cell (" + j.value("study", std::string("?")) + " " +
                   j.value("cell", std::string("?")) + ")");
+    if (j.value("fingerprint", std::string()) != spec.fingerprint) return warn(fingerprint_mismatch(j, spec));
     if (!j.contains("value") || j.value("checksum", std::string()) != checkpoint_checksum(j.at("value")))
       return warn("fails its checksum");
     if (validate) validate(j.at("value"));
@@ -154,6 +155,15 @@ std::vector<nlohmann::json> run_sweep(const StudyContext& ctx, const SweepSpec& 
   }
   const auto dir = ctx.checkpoint_dir();
   std::filesystem::create_directories(dir);
+  // A folder where a checkpoint belongs cannot be replaced without deleting what it holds: stop
+  // before any work (other things there, a FIFO or a link, are replaced when the cell is written).
+  for (std::size_t i = 0; i < n; ++i) {
+    std::error_code ec;
+    const auto path = dir / (spec.names[i] + ".json");
+    if (ctx.share.owns(i) && std::filesystem::symlink_status(path, ec).type() == std::filesystem::file_type::directory)
+      throw InputError("checkpoint " + path.string() + " is a folder; remove it (" + dir.string() +
+                       " holds attnrate's checkpoints, one file per cell)");
+  }
   std::vector<std::optional<nlohmann::json>> own(n);
   if (ctx.resume) {
     // One line per reason (a changed option makes every checkpoint stale), then the count reused.

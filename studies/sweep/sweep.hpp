@@ -93,8 +93,8 @@ std::optional<nlohmann::json> read_checkpoint(const std::filesystem::path& path,
                                               std::string* problem = nullptr);
 
 /// The parameters a run's fingerprint covers: all but those that change no cell (--max-memory
-/// limits the run, coercivity's --mark is a line on its figure), so resuming with other values of
-/// those reuses the cells.
+/// limits the run, coercivity's --mark is a line on its figure, --bootstrap sets the resamples of
+/// the summary's intervals), so resuming with other values of those reuses the cells.
 nlohmann::json fingerprint_parameters(const nlohmann::json& parameters);
 
 /// Fingerprint of a run for checkpoint reuse: hash of fingerprint_parameters and the code revision.
