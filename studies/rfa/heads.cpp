@@ -303,6 +303,7 @@ nlohmann::json run_heads(const Config& c, const Settings& settings, const StudyC
     summary["error"] = "fewer than 3 usable cells: no slope fitted";
   }
   summary["lambda_at_grid_edge"] = edges.to_json();
+  summary["lambda_at_grid_edge"]["column"] = "lambda_K_at_edge";  // the kernel's penalty: heads' GCV one
   return summary;
 }
 

@@ -67,7 +67,8 @@ std::vector<std::string> summary_warnings(const nlohmann::json& summary) {
                std::to_string(edges->value("at_upper_end", std::uint64_t{0})) + " at the largest)";
       out.push_back(std::to_string(at_edge) + " of " + std::to_string(choices) +
                     " data-driven ridge penalties ended at an end of the lambda grid" + ends +
-                    ", extended by 4 decades (cells.csv: lambda_at_edge); the best penalty may lie beyond it");
+                    ", extended by 4 decades (cells.csv: " + edges->value("column", std::string("lambda_at_edge")) +
+                    "); the best penalty may lie beyond it");
     }
   }
   return out;
