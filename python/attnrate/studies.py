@@ -3,6 +3,7 @@ called in place, with pandas results."""
 
 import json
 import os
+import re
 import numbers
 
 import numpy as np
@@ -102,8 +103,14 @@ def run_study(name, out, threads=0, resume=False, progress=False, figures=True, 
     if out is None:
         raise ValueError("run_study needs out=DIR, the folder its summary.json, cells.csv and figures go to")
     out = os.fspath(out)
-    text = _core.run_study(name, options(_study_option_names(name, study_options_)), out, threads_of(threads),
-                           bool(resume), bool(progress), bool(figures))
+    try:
+        text = _core.run_study(name, options(_study_option_names(name, study_options_)), out, threads_of(threads),
+                               bool(resume), bool(progress), bool(figures))
+    except ValueError as e:
+        # The suggestion for an unknown option, spelt as a keyword argument (underscores).
+        raise ValueError(re.sub(r"unknown key '([^']*)'; did you mean '([^']*)'",
+                                lambda m: f"unknown key '{m[1]}'; did you mean '{m[2].replace('-', '_')}'",
+                                str(e))) from None
     summary = json.loads(text)
     cells_path = os.path.join(out, "cells.csv")
     cells = pd.read_csv(cells_path) if os.path.exists(cells_path) else pd.DataFrame()

@@ -47,6 +47,9 @@ def test_run_study_matches_the_command(cli, tmp_path):
 def test_run_study_refuses_bad_options(tmp_path):
     with pytest.raises(ValueError, match="did you mean 'seeds'"):
         attnrate.run_study("minimax-rate", out=tmp_path, seedz=2)
+    # The suggestion is spelt as a keyword argument is (underscores), not as on the command line.
+    with pytest.raises(ValueError, match="did you mean 'test_pairs'"):
+        attnrate.run_study("minimax-rate", out=tmp_path, test_pair=2)
     with pytest.raises(ValueError, match="sigma"):
         attnrate.run_study("minimax-rate", out=tmp_path, sigma=-1)
     with pytest.raises(ValueError, match="needs out=DIR"):
