@@ -202,6 +202,8 @@ run 2 "^attnrate: error: --threads: must be in 0..4096 \(0 = all cores\), got '1
 # An option without its value (last word, or followed by the next option) names what it needs.
 run 2 "^attnrate: error: option '--threads' of 'attnrate study minimax-rate' needs a value: --threads INT$" "$none" -- "$bin" study minimax-rate --out "$none" --threads
 run 2 "^attnrate: error: option '--profile' of 'attnrate verify' needs a value: --profile NAME$" "$none" -- "$bin" verify --profile --out "$none"
+# A negative size is an integer below the smallest size, not a malformed list.
+run 2 "^attnrate: error: --M entries must be >= 2, got -5$" "$none" -- "$bin" study minimax-rate --M 500,-5,1000 --out "$none"
 # A flag takes no value: the option given twice after it is the one named.
 run 2 "^attnrate: error: option '--seeds' of 'attnrate study minimax-rate' is given twice; give it once$" "$none" -- "$bin" study minimax-rate --no-figures --seeds 2 --seeds 3 --out "$none"
 # Without gnuplot a study stops before any work unless told to draw no figures.

@@ -220,8 +220,12 @@ std::vector<std::size_t> Settings::get_sizes(const std::string& key, std::size_t
   std::vector<std::size_t> out;
   auto number = [&](const std::string& t) {
     unsigned long long v = 0;
-    if (!parse_number(t, v))
+    long long negative = 0;
+    if (!parse_number(t, v)) {
+      if (parse_number(t, negative) && negative < 0)  // an integer, below any size
+        throw InputError(name + " entries must be >= " + std::to_string(min) + ", got " + t);
       throw InputError(name + " must be a list 500,1000 or a log grid 500:64000:x2 of integers, got '" + text + "'");
+    }
     if (v < min) throw InputError(name + " entries must be >= " + std::to_string(min) + ", got " + t);
     if (v > max) throw InputError(name + " entries must be <= " + std::to_string(max) + ", got " + t);
     return static_cast<std::size_t>(v);

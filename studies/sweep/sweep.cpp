@@ -142,7 +142,9 @@ std::optional<nlohmann::json> read_checkpoint(const std::filesystem::path& path,
     if (validate) validate(j.at("value"));
     return j.at("value");
   } catch (const std::exception& e) {
-    return warn(std::string("is corrupt (") + e.what() + ")");
+    std::string what = e.what();  // without nlohmann's "[json.exception.parse_error.101] " tag
+    if (what.starts_with("[json.exception.")) what.erase(0, std::min(what.size(), what.find("] ") + 2));
+    return warn("is corrupt (" + what + ")");
   }
 }
 
