@@ -72,6 +72,8 @@ double MlpKernel::operator()(const AttentionInputs& a, std::size_t s, const Atte
 arma::mat MlpKernel::gram(const AttentionInputs& a, const AttentionInputs& b) const {
   check_pair(a, b);
   const std::vector<double> za = squared_norms(a), zb = squared_norms(b);
+  std::vector<double> sb(b.n());  // each column's scale once, not once per entry
+  for (std::size_t t = 0; t < b.n(); ++t) sb[t] = scale(b, zb[t]);
   arma::mat K(a.n(), b.n());
 #pragma omp parallel
   {
@@ -81,7 +83,7 @@ arma::mat MlpKernel::gram(const AttentionInputs& a, const AttentionInputs& b) co
       for (std::size_t t = 0; t < b.n(); ++t) rho[t] = correlation(a, s, b, t, za[s], zb[t]);
       arc_cosine_j1(rho, j1);
       const double sa = scale(a, za[s]);
-      for (std::size_t t = 0; t < b.n(); ++t) K(s, t) = entry(sa, scale(b, zb[t]), j1[t]);
+      for (std::size_t t = 0; t < b.n(); ++t) K(s, t) = entry(sa, sb[t], j1[t]);
     }
   }
   return K;
@@ -96,6 +98,8 @@ arma::mat MlpKernel::gram(const AttentionInputs& a, const arma::mat& first) cons
                      std::to_string(n) + ", got " + std::to_string(first.n_rows) + " x " +
                      std::to_string(first.n_cols));
   const std::vector<double> z = squared_norms(a);
+  std::vector<double> sz(n);  // each sample's scale once, not once per entry
+  for (std::size_t t = 0; t < n; ++t) sz[t] = scale(a, z[t]);
   arma::mat K(n, n);
   if (m > 0) K.submat(0, 0, m - 1, m - 1) = first;
   // Upper triangle of the new columns t >= m, as gram(a) computes it, then mirrored exactly.
@@ -106,8 +110,7 @@ arma::mat MlpKernel::gram(const AttentionInputs& a, const arma::mat& first) cons
     for (std::size_t t = m; t < n; ++t) {
       for (std::size_t s = 0; s <= t; ++s) rho[s] = correlation(a, s, a, t, z[s], z[t]);
       arc_cosine_j1(std::span<const double>(rho.data(), t + 1), std::span<double>(j1.data(), t + 1));
-      const double st = scale(a, z[t]);
-      for (std::size_t s = 0; s <= t; ++s) K(s, t) = entry(scale(a, z[s]), st, j1[s]);
+      for (std::size_t s = 0; s <= t; ++s) K(s, t) = entry(sz[s], sz[t], j1[s]);
     }
   }
   for (std::size_t t = m; t < n; ++t)
