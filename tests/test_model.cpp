@@ -151,6 +151,49 @@ TEST_CASE("data generation follows the model equation and is order independent",
   CHECK(arma::stddev(Y3 - Y0) == Approx(0.5).epsilon(0.02));
 }
 
+TEST_CASE("data generation sums each interaction in its documented order (exact bits)", "[model]") {
+  // u_ij = sum_r x_i[r] (sum_c A(r, c) x_j[c]), both sums from 0.0 in increasing index, phi over
+  // sample i's row in increasing j != i, then Y_i = (1 / (N - 1)) (sum of the row) + sigma eps: the
+  // reference below is that definition, one interaction at a time.
+  for (const auto& [N, d] : {std::pair{8, 5}, std::pair{3, 1}, std::pair{5, 7}}) {
+    PairwiseModelSpec spec;
+    spec.N = N;
+    spec.d = d;
+    spec.r = 1;
+    spec.sigma = 0.0;
+    spec.activation = "weierstrass:1";
+    const PairwiseModel model(spec, 3);
+    const std::size_t M = 40;
+    arma::mat X(d, M * N);
+    arma::vec Y(M * N);
+    model.draw_samples(11, 0, M, X.memptr(), Y.memptr());
+    const arma::mat& A = model.A();
+    std::size_t mismatches = 0;
+    for (std::size_t m = 0; m < M; ++m) {
+      const double* x = X.colptr(m * N);
+      for (int i = 0; i < N; ++i) {
+        std::vector<double> row;
+        for (int j = 0; j < N; ++j) {
+          if (j == i) continue;
+          double u = 0.0;
+          for (int r = 0; r < d; ++r) {
+            double axr = 0.0;
+            for (int c = 0; c < d; ++c) axr += A(r, c) * x[j * d + c];
+            u += x[i * d + r] * axr;
+          }
+          row.push_back(u);
+        }
+        model.phi().evaluate(row, row);
+        double sum = 0.0;
+        for (double v : row) sum += v;
+        mismatches += Y[m * N + i] != (1.0 / (N - 1)) * sum;
+      }
+    }
+    INFO("N = " << N << ", d = " << d);
+    CHECK(mismatches == 0);
+  }
+}
+
 TEST_CASE("model validation names the option", "[model]") {
   auto bad = [](auto mutate, const std::string& needle) {
     PairwiseModelSpec s;
