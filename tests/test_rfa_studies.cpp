@@ -265,6 +265,15 @@ TEST_CASE("heads --resume reuses valid checkpoints and recomputes one whose valu
   CHECK(m.quantity == "gap-slope");
   CHECK(m.details.at("figure") == "heads.png");
   CHECK(std::filesystem::exists(dir / "heads.png"));
+  // Its penalty choices are the kernel's, flagged in their own cells.csv column.
+  const std::string edge_column = first.at("lambda_at_grid_edge").at("column").get<std::string>();
+  CHECK(edge_column == "lambda_K_at_edge");
+  {
+    std::ifstream csv(dir / "cells.csv");
+    std::string header;
+    std::getline(csv, header);
+    CHECK(("," + header + ",").find("," + edge_column + ",") != std::string::npos);
+  }
 
   // A checkpoint whose checksum is right but whose error is negative is not a result of this
   // study: it must be recomputed, and the results must not change.
@@ -315,7 +324,10 @@ TEST_CASE("rfa-vs-mlp records every data-driven lambda choice and counts those a
     std::getline(csv, line);
     std::vector<std::string> header;
     for (std::stringstream h(line); std::getline(h, line, ',');) header.push_back(line);
-    const auto col = std::find(header.begin(), header.end(), "lambda_at_edge") - header.begin();
+    // The summary names the column that flags its choices.
+    const std::string column = summary.at("lambda_at_grid_edge").at("column").get<std::string>();
+    CHECK(column == "lambda_at_edge");
+    const auto col = std::find(header.begin(), header.end(), column) - header.begin();
     REQUIRE(col < static_cast<long>(header.size()));
     std::size_t rows = 0, flagged = 0;
     while (std::getline(csv, line)) {

@@ -223,7 +223,9 @@ nlohmann::json run_heads(const Config& c, const Settings& settings, const StudyC
                    "solver", "form", "kernel_solver", "kernel_seconds", "seconds"};
   std::vector<double> x, y;
   std::size_t excluded = 0, cells = 0;
-  LambdaEdgeCount edges(kernel_gcv_grid());  // one kernel GCV choice per repetition, shared by its rows
+  // One kernel GCV choice per repetition, shared by its rows; flagged in lambda_K_at_edge (heads'
+  // own GCV penalty is lambda).
+  LambdaEdgeCount edges(kernel_gcv_grid(), "lambda_K_at_edge");
   for (const auto& group : results)
     if (!group.empty())
       edges.add(c.gcv, group.front().at("lambda_K_at_edge").get<bool>(), group.front().at("lambda_K").get<double>());
@@ -303,7 +305,6 @@ nlohmann::json run_heads(const Config& c, const Settings& settings, const StudyC
     summary["error"] = "fewer than 3 usable cells: no slope fitted";
   }
   summary["lambda_at_grid_edge"] = edges.to_json();
-  summary["lambda_at_grid_edge"]["column"] = "lambda_K_at_edge";  // the kernel's penalty: heads' GCV one
   return summary;
 }
 

@@ -269,8 +269,8 @@ void check_fit_fields(const nlohmann::json& row) {
   (void)row.at("seconds").get<double>();
 }
 
-LambdaEdgeCount::LambdaEdgeCount(const arma::vec& grid)
-    : middle_(grid.is_empty() ? 1.0 : std::sqrt(grid.front() * grid.back())) {}
+LambdaEdgeCount::LambdaEdgeCount(const arma::vec& grid, std::string column)
+    : middle_(grid.is_empty() ? 1.0 : std::sqrt(grid.front() * grid.back())), column_(std::move(column)) {}
 
 void LambdaEdgeCount::add(bool chosen_from_data, bool edge, double lambda) {
   if (!chosen_from_data) return;
@@ -279,7 +279,11 @@ void LambdaEdgeCount::add(bool chosen_from_data, bool edge, double lambda) {
 }
 
 nlohmann::json LambdaEdgeCount::to_json() const {
-  return {{"choices", choices_}, {"at_edge", lower_ + upper_}, {"at_lower_end", lower_}, {"at_upper_end", upper_}};
+  return {{"choices", choices_},
+          {"at_edge", lower_ + upper_},
+          {"at_lower_end", lower_},
+          {"at_upper_end", upper_},
+          {"column", column_}};
 }
 
 TargetRowTable::TargetRowTable(std::vector<std::string> own_columns, std::uint64_t seed, std::size_t test_n,

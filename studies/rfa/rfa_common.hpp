@@ -151,17 +151,19 @@ void mark_n_eps(SampleComplexityCurve& curve, const std::vector<Crossing>& cross
 /// The penalties a study chose from the data (GCV, k-fold, a validation split) and how many of
 /// them are still at an end of the grid after it was extended (estimators/ridge/lambda_search.hpp),
 /// at which end: summary.json's "lambda_at_grid_edge" {"choices", "at_edge", "at_lower_end",
-/// "at_upper_end"}. Fixed penalties are not counted. A choice at an end lies beyond the original
+/// "at_upper_end", "column"}, column the cells.csv column that flags each choice. Fixed penalties are not counted. A choice at an end lies beyond the original
 /// grid, so the geometric middle of the grid's ends tells the two ends apart.
 class LambdaEdgeCount {
  public:
-  /// `grid`: the original grid (increasing, > 0; checked where it is read).
-  explicit LambdaEdgeCount(const arma::vec& grid);
+  /// `grid`: the original grid (increasing, > 0; checked where it is read); `column`: the
+  /// cells.csv column that flags each choice.
+  explicit LambdaEdgeCount(const arma::vec& grid, std::string column = "lambda_at_edge");
   void add(bool chosen_from_data, bool edge, double lambda);
   nlohmann::json to_json() const;
 
  private:
   double middle_;
+  std::string column_;
   std::size_t choices_ = 0, lower_ = 0, upper_ = 0;
 };
 
