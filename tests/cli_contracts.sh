@@ -45,6 +45,15 @@ expect 0 "adaptive fit \(cv, [0-9]+ candidates\): K = [0-9]+, degree = [0-3]" --
 grep -q '"candidates"' "$tmp/adaptive/fit.json" && grep -q '"b_hat"' "$tmp/adaptive/fit.json" || { echo "FAIL: adaptive fit.json keys"; fail=$((fail + 1)); }
 expect 0 "adaptive fit \(penalty" -- "$bin" fit pairwise --data "$tmp/data.csv" --A "$tmp/data.A.csv" --schedule adaptive --select penalty --folds 3 --out "$tmp/adaptive/fit2.json"
 expect 2 "--beta 1 has no effect with --schedule adaptive" -- "$bin" fit pairwise --data "$tmp/data.csv" --A "$tmp/data.A.csv" --schedule adaptive --beta 1 --out "$tmp/f.json"
+expect 2 "give --knots K or --beta b, not both" -- "$bin" fit pairwise --data "$tmp/data.csv" --A "$tmp/data.A.csv" --knots 8 --beta 1 --out "$tmp/f.json"
+# A --range beside the data clamps every interaction: said, for both schedules.
+expect 0 "warning: .*of 3600 training interactions \(100%\) lie outside --range 5,6" -- "$bin" fit pairwise --data "$tmp/data.csv" --A "$tmp/data.A.csv" --knots 4 --range 5,6 --out "$tmp/clamped/fit.json"
+expect 0 "warning: 3600 of 3600 training interactions" -- "$bin" fit pairwise --data "$tmp/data.csv" --A "$tmp/data.A.csv" --schedule adaptive --range 5,6 --out "$tmp/clamped/adaptive.json"
+# A selected K at the top of the candidate grid (M = 300: K_max = 300 / ln(300)^2 = 9, grid 1..8)
+# is said, and b_hat names the subsample sizes so bounded.
+expect 0 "warning: the selected K = 8 is the largest of the candidate grid" -- "$bin" fit pairwise --data "$tmp/data.csv" --A "$tmp/data.A.csv" --schedule adaptive --out "$tmp/grid/fit.json"
+grep -q '"grid_limited": "at M = 300' "$tmp/grid/fit.json" || { echo "FAIL: b_hat.grid_limited"; fail=$((fail + 1)); }
+expect 2 "give --knots K or --beta b, not both" -- "$bin" fit pairwise --data "$tmp/data.csv" --rank 1 --knots 8 --beta 1 --out "$tmp/f.json"
 expect 2 "--folds is an option of --schedule adaptive" -- "$bin" fit pairwise --data "$tmp/data.csv" --A "$tmp/data.A.csv" --knots 4 --folds 3 --out "$tmp/f.json"
 expect 2 "--schedule must be fixed or adaptive" -- "$bin" fit pairwise --data "$tmp/data.csv" --A "$tmp/data.A.csv" --schedule plain --knots 4 --out "$tmp/f.json"
 expect 0 "adaptive joint fit: rank 1 \(cv, [0-9]+ candidates\): K = [0-9]+, degree = [0-3]" -- "$bin" fit pairwise --data "$tmp/data.csv" --rank 1 --schedule adaptive --restarts 2 --out "$tmp/joint-adaptive/fit.json"

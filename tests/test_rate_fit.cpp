@@ -297,7 +297,7 @@ TEST_CASE("b_hat by subsampling: the OLS slope of log K on log M and its t inter
   std::vector<std::size_t> asked;
   const auto pieces = [&asked](std::size_t Mk) {
     asked.push_back(Mk);
-    return std::make_pair(3, Mk >= 8000 ? 8 : 4);
+    return SelectedSpace{3, Mk >= 8000 ? 8 : 4, false};
   };
   const nlohmann::json bh = b_hat_by_subsampling(16000, 5, pieces);
   CHECK(asked == std::vector<std::size_t>{16000, 8000, 4000, 2000});
@@ -317,7 +317,7 @@ TEST_CASE("b_hat by subsampling: the OLS slope of log K on log M and its t inter
   // K near 3 M^(1/5) (b = 2): an interval inside the clip, against the OLS sums written out.
   const std::vector<int> K{20, 17, 15, 13};  // M = 16000, 8000, 4000, 2000
   const nlohmann::json near = b_hat_by_subsampling(16000, 5, [&K](std::size_t Mk) {
-    return std::make_pair(3, K[static_cast<std::size_t>(std::log2(16000.0 / static_cast<double>(Mk)) + 0.5)]);
+    return SelectedSpace{3, K[static_cast<std::size_t>(std::log2(16000.0 / static_cast<double>(Mk)) + 0.5)], false};
   });
   double mx = 0, my = 0;
   for (int j = 0; j < 4; ++j) {
@@ -340,7 +340,7 @@ TEST_CASE("b_hat by subsampling: the OLS slope of log K on log M and its t inter
   CHECK(near.at("ci_t")[1].get<double>() == Approx(b_of(s - h)).epsilon(1e-8));
 
   // K that does not grow: no value, and why.
-  const nlohmann::json flat = b_hat_by_subsampling(16000, 5, [](std::size_t) { return std::make_pair(1, 4); });
+  const nlohmann::json flat = b_hat_by_subsampling(16000, 5, [](std::size_t) { return SelectedSpace{1, 4, false}; });
   CHECK(flat.at("value").is_null());
   CHECK(flat.at("ci_t")[0].is_null());
   CHECK(flat.at("why_no_value") == "the selected K does not grow with M");
@@ -348,14 +348,14 @@ TEST_CASE("b_hat by subsampling: the OLS slope of log K on log M and its t inter
   std::size_t calls = 0;
   const nlohmann::json few = b_hat_by_subsampling(100, 40, [&calls](std::size_t) {
     ++calls;
-    return std::make_pair(1, 2);
+    return SelectedSpace{1, 2, false};
   });
   CHECK(calls == 2);
   CHECK(few.at("value").is_null());
   CHECK(few.at("why_no_value") == "fewer than 3 subsample sizes of at least 40 samples, the fewest the selection can use");
   // K doubling with M: slope 1 up to rounding, b_hat exactly 0 (not 7.8e-16), interval included.
   const nlohmann::json doubling = b_hat_by_subsampling(16000, 5, [](std::size_t Mk) {
-    return std::make_pair(3, static_cast<int>(Mk / 500));
+    return SelectedSpace{3, static_cast<int>(Mk / 500), false};
   });
   CHECK(doubling.at("value").get<double>() == 0.0);
   CHECK(doubling.at("ci_t")[0].get<double>() == 0.0);
@@ -363,12 +363,20 @@ TEST_CASE("b_hat by subsampling: the OLS slope of log K on log M and its t inter
   // A subsample whose fit fails ends the subsampling with the reason; the sizes before it count.
   const nlohmann::json failed = b_hat_by_subsampling(16000, 5, [](std::size_t Mk) {
     if (Mk < 4000) throw InputError("residual variance undefined");
-    return std::make_pair(3, Mk >= 8000 ? 8 : 4);
+    return SelectedSpace{3, Mk >= 8000 ? 8 : 4, false};
   });
   CHECK(failed.at("subsamples").size() == 3);
   CHECK(failed.at("subsample_failed") == "the fit on 2000 samples failed: residual variance undefined");
   CHECK(failed.at("value").is_number());  // three sizes remain
   // The fit at hand failing is the caller's error.
-  CHECK_THROWS_AS(b_hat_by_subsampling(16000, 5, [](std::size_t) -> std::pair<int, int> { throw InputError("x"); }),
+  CHECK_THROWS_AS(b_hat_by_subsampling(16000, 5, [](std::size_t) -> SelectedSpace { throw InputError("x"); }),
                   InputError);
+  CHECK_FALSE(bh.contains("grid_limited"));
+  CHECK(bh.at("subsamples")[0].at("largest_pieces") == false);
+  // Selections at the top of their grid are named: K_hat there is bounded by the grid.
+  const nlohmann::json capped = b_hat_by_subsampling(16000, 5, [](std::size_t Mk) {
+    return SelectedSpace{3, static_cast<int>(Mk / 1000), Mk <= 4000};
+  });
+  CHECK(capped.at("subsamples")[2].at("largest_pieces") == true);
+  CHECK(capped.at("grid_limited").get<std::string>().starts_with("at M = 4000, 2000 the selected K is the largest"));
 }

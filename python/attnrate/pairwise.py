@@ -6,6 +6,8 @@ M N entries. Fits run the library's estimators on the arrays in place (estimator
 estimators/pairwise_erm); see docs/python.md.
 """
 
+import warnings
+
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, RegressorMixin
@@ -37,6 +39,8 @@ def _truth_of(truth):
 def _space_options(est):
     """The selection options of knots="adaptive" as (option, value, parameter) triples, or None for a
     fixed knots; refuses a degree with "adaptive", and the selection options without it."""
+    if est.knots is None:
+        raise ValueError("knots must be a number of pieces >= 1 or 'adaptive', got None")
     if isinstance(est.knots, str):
         if est.knots != "adaptive":
             raise ValueError(f"knots must be a number of pieces >= 1 or 'adaptive', got {est.knots!r}")
@@ -81,6 +85,15 @@ class _PairwiseSpline(RegressorMixin, BaseEstimator):
         b_hat = fit["b_hat"]
         self.b_hat_ = None if b_hat["value"] is None else float(b_hat["value"])
         self.b_hat_ci_ = None if b_hat["value"] is None else tuple(float(v) for v in b_hat["ci_t"])
+        # What the CLI warns about: the grid, not the data, bounded the selection.
+        largest = max(int(c["pieces"]) for c in fit["candidates"])
+        if int(fit["pieces"]) == largest:
+            warnings.warn(f"the selected K = {largest} is the largest of the candidate grid: the data may support "
+                          f"a finer space; raise max_knots (default M / (ln M)^2) to widen the grid", UserWarning,
+                          stacklevel=3)
+        if "grid_limited" in b_hat:
+            warnings.warn("b_hat: " + b_hat["grid_limited"].replace("--max-knots", "max_knots"), UserWarning,
+                          stacklevel=3)
 
     def phi(self, u):
         """The fitted phi_hat(u), elementwise (any shape; u outside range_ is clamped to its ends, NaN

@@ -111,6 +111,30 @@ std::string flagged_warning(const SplineCandidate& c) {
          "fold used the minimum-norm solution; the full-data solve did not";
 }
 
+// Warnings of an adaptive fit: a selected K at the top of the grid (the grid, not the data,
+// bounded it), and b_hat's subsamples so bounded.
+void add_grid_warnings(const AdaptiveSplineFit& fit, const nlohmann::json& b_hat, std::vector<std::string>& out) {
+  const SelectedSpace s = selected_space(fit);
+  if (s.largest_pieces)
+    out.push_back("the selected K = " + std::to_string(s.pieces) +
+                  " is the largest of the candidate grid: the data may support a finer space; raise --max-knots "
+                  "(default M / (ln M)^2) to widen the grid");
+  if (b_hat.contains("grid_limited")) out.push_back("b_hat: " + b_hat.at("grid_limited").get<std::string>());
+}
+
+// A --range that leaves more than 1% of the training interactions outside: phi_hat is constant
+// beyond its ends, which the user may not intend.
+void add_clamped_warning(std::size_t clamped, const PairwiseData& data, double a, double b,
+                         std::vector<std::string>& out) {
+  const double total = static_cast<double>(data.M) * data.N * (data.N - 1);
+  if (!(static_cast<double>(clamped) > 0.01 * total)) return;
+  std::ostringstream w;
+  w << clamped << " of " << static_cast<std::size_t>(total) << " training interactions ("
+    << 100.0 * static_cast<double>(clamped) / total << "%) lie outside --range " << a << "," << b
+    << " and were clamped to its ends, where phi_hat is constant; --range auto covers the data";
+  out.push_back(w.str());
+}
+
 // A known, the space selected from the data, with b_hat by subsampling (known_A_b_hat).
 CommandReport fit_adaptive(const PairwiseData& data, const arma::mat& A, double a, double b,
                            const AdaptiveSplineOptions& opt, const FitPlan& plan) {
@@ -123,6 +147,8 @@ CommandReport fit_adaptive(const PairwiseData& data, const arma::mat& A, double 
                            " and " + plan.phi_path.string() + "\n",
                        {}};
   if (fit.candidates[fit.selected].flagged) report.warnings.push_back(flagged_warning(fit.candidates[fit.selected]));
+  add_grid_warnings(fit, j["b_hat"], report.warnings);
+  add_clamped_warning(fit.clamped, data, a, b, report.warnings);
   return report;
 }
 
@@ -138,6 +164,7 @@ CommandReport fit_joint_adaptive(const PairwiseData& data, const AdaptiveErmOpti
                            " and " + plan.phi_path.string() + "\n",
                        {}};
   if (fit.selected().flagged) report.warnings.push_back(flagged_warning(fit.selected()));
+  add_grid_warnings(fit.selection, j["b_hat"], report.warnings);
   return report;
 }
 
@@ -188,6 +215,7 @@ CommandReport fit_known_A(const Settings& s, const PairwiseData& data, const Fit
       << "); the minimum-norm solution was used";
     report.warnings.push_back(w.str());
   }
+  add_clamped_warning(fit.normal_equations.clamped, data, a, b, report.warnings);
   return report;
 }
 

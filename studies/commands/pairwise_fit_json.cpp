@@ -34,7 +34,13 @@ std::pair<int, int> degree_and_pieces(const Settings& s, std::size_t M, int min_
   const int degree = s.raw("degree") != "auto" ? s.get_count("degree", min_degree, BSplineBasis::max_degree)
                      : has_beta ? static_cast<int>(std::clamp<double>(std::floor(beta), min_degree, BSplineBasis::max_degree))
                                 : 3;
-  if (s.raw("knots") != "auto") return {degree, s.get_count("knots", 1, max_pieces())};
+  if (s.raw("knots") != "auto") {
+    if (has_beta)
+      throw InputError("give " + s.label("knots") + " K or " + s.label("beta") +
+                       " b, not both: --beta sets K = round(M^(1/(2b+1))) (and the degree floor(b) unless --degree is "
+                       "given); with --knots give --degree");
+    return {degree, s.get_count("knots", 1, max_pieces())};
+  }
   if (!has_beta) throw InputError("give --knots K (pieces) or --beta b (K = round(M^(1/(2b+1))))");
   const double beta_eff = std::min(beta, degree + 1.0);
   const double pieces = std::pow(static_cast<double>(M), 1.0 / (2.0 * beta_eff + 1.0));
@@ -279,11 +285,17 @@ nlohmann::json adaptive_joint_fit_json(const AdaptiveErmFit& fit, const Adaptive
   return j;
 }
 
+SelectedSpace selected_space(const AdaptiveSplineFit& fit) {
+  int largest = 0;
+  for (const SplineCandidate& c : fit.candidates) largest = std::max(largest, c.pieces);
+  const SplineCandidate& s = fit.candidates[fit.selected];
+  return {s.degree, s.pieces, s.pieces == largest};
+}
+
 nlohmann::json known_A_b_hat(const AdaptiveSplineFit& fit, double a, double b, const arma::mat& A, int N, int d,
                              std::size_t M, const SampleBlockSource& source, const AdaptiveSplineOptions& opt) {
   return b_hat_by_subsampling(M, static_cast<std::size_t>(opt.folds), [&](std::size_t Mk) {
-    const AdaptiveSplineFit fk = Mk == M ? fit : fit_adaptive_spline(a, b, A, N, d, Mk, source, opt);
-    return std::make_pair(fk.candidates[fk.selected].degree, fk.candidates[fk.selected].pieces);
+    return Mk == M ? selected_space(fit) : selected_space(fit_adaptive_spline(a, b, A, N, d, Mk, source, opt));
   });
 }
 
@@ -293,10 +305,9 @@ nlohmann::json joint_b_hat(const AdaptiveErmFit& fit, const arma::mat& X, const 
   const std::size_t pairs_per_sample = static_cast<std::size_t>(N) * static_cast<std::size_t>(N - 1);
   const std::size_t min_M = std::max(static_cast<std::size_t>(opt.select.folds), 2 * opt.trim / pairs_per_sample + 1);
   return b_hat_by_subsampling(M, min_M, [&](std::size_t Mk) {
-    if (Mk == M) return std::make_pair(fit.selected().degree, fit.selected().pieces);
+    if (Mk == M) return selected_space(fit.selection);
     const std::size_t cols = Mk * static_cast<std::size_t>(N);
-    const AdaptiveErmFit fk = fit_adaptive_erm(X.head_cols(cols), Y.head(cols), N, opt);
-    return std::make_pair(fk.selected().degree, fk.selected().pieces);
+    return selected_space(fit_adaptive_erm(X.head_cols(cols), Y.head(cols), N, opt).selection);
   });
 }
 

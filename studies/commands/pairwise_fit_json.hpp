@@ -15,6 +15,7 @@
 #include "estimators/pairwise_lse/pairwise_lse.hpp"
 #include "studies/io/memory_budget.hpp"
 #include "studies/io/settings.hpp"
+#include "studies/stats/smoothness_estimate.hpp"
 
 namespace attnrate {
 
@@ -74,6 +75,9 @@ nlohmann::json joint_fit_json(const PairwiseErmFit& fit, const ErmOptions& opt);
 /// the ERM in the selected space, and `pilot`: the pilot ERM's space, risk, stop and the space
 /// selected at its A.
 nlohmann::json adaptive_joint_fit_json(const AdaptiveErmFit& fit, const AdaptiveErmOptions& opt);
+
+/// The selected space of an adaptive fit, and whether its K is the largest of the candidates'.
+SelectedSpace selected_space(const AdaptiveSplineFit& fit);
 
 /// fit.json's b_hat of the adaptive fit with A known (studies/stats/smoothness_estimate.hpp,
 /// b_hat_by_subsampling): `fit` is the fit on all M samples of `source`; the subsamples M / 2^j

@@ -33,14 +33,15 @@ Measurement b_hat_measurement(const SlopeFit& f, double (*to_b)(double), const s
 }
 
 nlohmann::json b_hat_by_subsampling(std::size_t M, std::size_t min_M,
-                                    const std::function<std::pair<int, int>(std::size_t)>& pieces_at) {
+                                    const std::function<SelectedSpace(std::size_t)>& pieces_at) {
   std::vector<double> lm, lk;
   nlohmann::json sub = nlohmann::json::array();
   std::string stopped;  // why a subsample could not be fitted (the smaller ones are not tried)
+  std::vector<std::size_t> limited;  // sizes whose selected K is the largest of the grid
   for (int k = 0; k < 4; ++k) {
     const std::size_t Mk = M >> k;
     if (Mk < min_M || Mk < 2) break;
-    std::pair<int, int> space;
+    SelectedSpace space;
     try {
       space = pieces_at(Mk);
     } catch (const InputError& e) {
@@ -48,10 +49,10 @@ nlohmann::json b_hat_by_subsampling(std::size_t M, std::size_t min_M,
       stopped = "the fit on " + std::to_string(Mk) + " samples failed: " + e.what();
       break;
     }
-    const auto [degree, pieces] = space;
-    sub.push_back({{"M", Mk}, {"degree", degree}, {"pieces", pieces}});
+    sub.push_back({{"M", Mk}, {"degree", space.degree}, {"pieces", space.pieces}, {"largest_pieces", space.largest_pieces}});
+    if (space.largest_pieces) limited.push_back(Mk);
     lm.push_back(std::log(static_cast<double>(Mk)));
-    lk.push_back(std::log(static_cast<double>(pieces)));
+    lk.push_back(std::log(static_cast<double>(space.pieces)));
   }
   nlohmann::json bh = {{"subsamples", sub},
                        {"note", "from the selected K on the first M / 2^j samples, K_hat ~ M^(1/(2b+1)); K_hat moves "
@@ -79,6 +80,12 @@ nlohmann::json b_hat_by_subsampling(std::size_t M, std::size_t min_M,
                          " samples, the fewest the selection can use";
   }
   if (!stopped.empty()) bh["subsample_failed"] = stopped;
+  if (!limited.empty()) {
+    std::string sizes;
+    for (std::size_t Mk : limited) sizes += (sizes.empty() ? "" : ", ") + std::to_string(Mk);
+    bh["grid_limited"] = "at M = " + sizes + " the selected K is the largest of the candidate grid, so K_hat is "
+                         "bounded by the grid (--max-knots), not by the data, and b_hat is biased low; raise --max-knots";
+  }
   return bh;
 }
 

@@ -132,6 +132,17 @@ def assert_selected_is_smallest(est):
     assert chosen["criterion"].iloc[0] <= crit.min() + 1e-9 * abs(crit.min()) + 1e-8
 
 
+def test_adaptive_selection_at_the_top_of_its_grid_warns(sim):
+    """A grid of one K (max_knots=1) bounds every selection: the fit and b_hat say so, as the CLI does."""
+    with pytest.warns(UserWarning) as caught:
+        est = attnrate.PairwiseSplineRegressor(sim.A, knots="adaptive", max_knots=1).fit(sim.X, sim.Y)
+    messages = [str(w.message) for w in caught]
+    assert est.knots_ == 1
+    assert any(m.startswith("the selected K = 1 is the largest of the candidate grid") and "max_knots" in m
+               for m in messages)
+    assert any(m.startswith("b_hat: at M = 300, 150, 75") and "raise max_knots" in m for m in messages)
+
+
 def test_adaptive_joint_fit(sim):
     one = attnrate.simulate_pairwise(M=300, N=4, d=3, r=1, activation="tanh", sigma=0.05, seed=5)
     est = attnrate.LowRankPairwiseRegressor(rank=1, knots="adaptive", restarts=2, max_knots=8).fit(one.X, one.Y)
@@ -199,6 +210,7 @@ def test_cross_val_score_and_grid_search(sim):
     (lambda s: attnrate.PairwiseSplineRegressor(s.A, ridge=-1.0), "ridge must be >= 0"),
     (lambda s: attnrate.PairwiseSplineRegressor(s.A, knots=0), "knots must be in 1.."),
     (lambda s: attnrate.PairwiseSplineRegressor(s.A, knots="many"), "knots must be"),
+    (lambda s: attnrate.PairwiseSplineRegressor(s.A, knots=None), "knots must be a number of pieces >= 1 or 'adaptive', got None"),
     (lambda s: attnrate.PairwiseSplineRegressor(s.A, knots="adaptive", degree=2), "has no effect"),
     (lambda s: attnrate.PairwiseSplineRegressor(s.A, knots="adaptive", folds=1), "folds"),
     (lambda s: attnrate.PairwiseSplineRegressor(s.A, knots=4, max_degree=2), "is an option of knots='adaptive'"),
