@@ -44,6 +44,18 @@ if command -v gnuplot >/dev/null; then
   check "the figure is written (svg)" test -s "$tmp/out/rate.svg"
 fi
 expect 0 "wrote" -- "$bin" rate --data "$tmp/errors.csv" --out "$tmp/out"   # a rerun replaces the files
+check "the output list names rate's set" grep -qx "summary.json" "$tmp/out/.attnrate-outputs"
+# Another command's set in --out (here a verify report, as its output list names it) is replaced
+# as a whole: its files go, nothing else does.
+mkdir -p "$tmp/mixed"
+printf 'summary.json\nreport.md\nreport.html\n' >"$tmp/mixed/.attnrate-outputs"
+echo old >"$tmp/mixed/report.md"
+echo old >"$tmp/mixed/report.html"
+echo mine >"$tmp/mixed/notes.txt"
+expect 0 "wrote" -- "$bin" rate --data "$tmp/errors.csv" --out "$tmp/mixed"
+check "the previous set's report.md is removed" test ! -e "$tmp/mixed/report.md"
+check "the previous set's report.html is removed" test ! -e "$tmp/mixed/report.html"
+check "a file of no set stays" test -s "$tmp/mixed/notes.txt"
 
 # Columns by name.
 sed '1s/.*/n,mse,run/' "$tmp/errors.csv" >"$tmp/renamed.csv"

@@ -16,6 +16,7 @@
 #include "studies/io/byte_size.hpp"
 #include "studies/io/output.hpp"
 #include "studies/io/output_lock.hpp"
+#include "studies/io/output_set.hpp"
 
 namespace attnrate {
 namespace {
@@ -246,7 +247,6 @@ RateOutcome rate(const Settings& s, const std::filesystem::path& out) {
 
   std::unique_ptr<OutputLock> lock;
   const std::filesystem::path summary_path = out / "summary.json";
-  const std::filesystem::path stem = out / kFigureStem;
   if (!out.empty()) {
     lock = std::make_unique<OutputLock>(out);
     check_outputs({{"--out (summary.json)", summary_path},
@@ -260,14 +260,18 @@ RateOutcome rate(const Settings& s, const std::filesystem::path& out) {
   const RateAnalysis& a = outcome.analysis;
 
   if (!out.empty()) {
+    // One output set, as a study's: the files of another command's set in --out (a verify
+    // report beside this summary.json) are removed when it is moved in.
+    OutputSet outputs(out);
     std::vector<std::string> figures;
     if (gnuplot_available()) {
-      write_figure(table, a, stem);
+      write_figure(table, a, outputs.staging() / kFigureStem);
       figures = {std::string(kFigureStem) + ".png", std::string(kFigureStem) + ".svg"};
     } else {
       outcome.report.warnings.push_back("gnuplot is not installed: no figure written (summary.json is complete)");
     }
-    write_file_atomic(summary_path, rate_summary(table, a, figures).dump(2) + "\n");
+    write_file_atomic(outputs.staging() / "summary.json", rate_summary(table, a, figures).dump(2) + "\n");
+    outputs.commit();
     std::string wrote = "wrote " + summary_path.string();
     for (const auto& f : figures) {
       wrote += ", ";
