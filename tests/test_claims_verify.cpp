@@ -140,7 +140,16 @@ TEST_CASE("verify rejects bad options before running anything", "[verify-options
                          "[claim.params]\nseeds = 0\n";
   opt.only.reset();
   opt.claims_paths = {file};
-  CHECK_THROWS_WITH(run_verify(opt), Catch::Contains(file + ":11: seeds") && Catch::Contains("claim 'bad'"));
+  // A problem both profiles share is listed once.
+  CHECK_THROWS_WITH(run_verify(opt), Catch::Contains(file + ":11: seeds") &&
+                                         Catch::Contains("(claim 'bad', quick and full profiles)"));
+  CHECK_FALSE(std::filesystem::exists(opt.out));
+  // A bad [claim.quick] value is found by a full run too, before anything runs.
+  std::ofstream(file) << "[[claim]]\nid = \"bad\"\nstatement = \"s\"\nsource = \"s\"\nstudy = \"minimax-rate\"\n"
+                         "quantity = \"slope\"\ntheory = -0.5\nbound = \"equal\"\ntolerance = 0.05\n"
+                         "[claim.quick]\nM = \"1000:8000:x1\"\n";
+  opt.profile = "full";
+  CHECK_THROWS_WITH(run_verify(opt), Catch::Contains(file + ":11: M") && Catch::Contains("(claim 'bad', quick profile)"));
   CHECK_FALSE(std::filesystem::exists(opt.out));
   std::filesystem::remove(file);
 }

@@ -149,8 +149,12 @@ def verify(claims=None, profile="quick", out=None, only=None, seed=None, threads
                         bool(progress), command)
     summary = json.loads(text)
     df = pd.DataFrame(summary.get("claims", []))
-    # summary.json's keys come sorted; lead with the verdict table's columns, in its order.
-    lead = [c for c in _VERDICT_COLUMNS if c in df.columns]
-    df = df[lead + [c for c in df.columns if c not in lead]]
+    # summary.json's keys come sorted; lead with the verdict table's columns, in its order. A claim
+    # that was not measured (missing, ambiguous) has no measured value or intervals: the columns
+    # are there all the same, None where a claim lacks them.
+    for c in _VERDICT_COLUMNS:
+        if c not in df.columns:
+            df[c] = None
+    df = df[_VERDICT_COLUMNS + [c for c in df.columns if c not in _VERDICT_COLUMNS]]
     df.attrs["summary"] = summary
     return df

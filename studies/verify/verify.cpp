@@ -60,15 +60,26 @@ std::string select_text(const std::map<std::string, std::string>& select) {
 }  // namespace
 
 void check_claim_options(const std::vector<Claim>& claims, const std::string& profile) {
+  // The profile to run first, then the other: a bad [claim.quick] value is found by a full run
+  // too, not only when someone runs quick. A problem both profiles share is listed once.
+  const std::string other = profile == "quick" ? "full" : "quick";
   std::string problems;
   for (const auto& c : claims) {
-    try {
-      const StudyDefinition& def = find_study(c.study);
-      const Settings s = claim_settings(c, profile, def);
-      if (def.check) def.check(s);
-    } catch (const InputError& e) {
+    std::vector<std::pair<std::string, std::string>> found;  // message, profile
+    for (const std::string& p : {profile, other}) {
+      try {
+        const StudyDefinition& def = find_study(c.study);
+        const Settings s = claim_settings(c, p, def);
+        if (def.check) def.check(s);
+      } catch (const InputError& e) {
+        if (!found.empty() && found.front().first == e.what()) found.front().second += " and " + p;
+        else found.emplace_back(e.what(), p);
+      }
+    }
+    for (const auto& [message, p] : found) {
       if (!problems.empty()) problems += '\n';
-      problems.append(e.what()).append(" (claim '").append(c.id).append("', ").append(profile).append(" profile)");
+      problems.append(message).append(" (claim '").append(c.id).append("', ").append(p).append(" profile");
+      problems.append(p.find(" and ") != std::string::npos ? "s)" : ")");
     }
   }
   if (!problems.empty()) throw InputError(problems);

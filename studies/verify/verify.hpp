@@ -38,8 +38,9 @@ std::vector<Claim> builtin_claims();
 /// Throws InputError with file:line messages.
 std::vector<Claim> load_claims(const std::vector<std::filesystem::path>& paths);
 
-/// Checks that every claim's options are valid for its study in `profile` (the study's own
-/// option checks, without running it). Throws InputError listing every bad claim by file:line.
+/// Checks that every claim's options are valid for its study in `profile` and in the other profile
+/// (the study's own option checks, without running it; a study stops at the first bad option, so
+/// one problem per claim and profile). Throws InputError listing every bad claim by file:line.
 void check_claim_options(const std::vector<Claim>& claims, const std::string& profile);
 
 /// Runs the claims and writes the reports; returns the summary ({"claims": [...], ...}).
