@@ -117,6 +117,12 @@ TEST_CASE("judge_claim: a claim selects exactly one measurement", "[verify-optio
             .at("error")
             .get<std::string>()
             .find("no cells") != std::string::npos);
+  // A quantity reported only under some option: the reason names what the quantity is.
+  c.study = "minimax-rate";
+  c.quantity = "oracle-ratio";
+  c.select.clear();
+  CHECK_THAT(judge_claim(c, "full", nlohmann::json{{"quantities", nlohmann::json::array()}}).at("error").get<std::string>(),
+             Catch::Contains("it reported none of that quantity; oracle-ratio: --schedule adaptive:"));
 }
 
 TEST_CASE("verify rejects bad options before running anything", "[verify-options]") {

@@ -118,13 +118,15 @@ nlohmann::json judge_claim(const Claim& claim, const std::string& profile, const
     for (const auto& a : available) list += "\n  " + a;
     if (matches.empty()) {
       e["verdict"] = "missing";
+      // None of that quantity: the study's own reason if it gave one, and what the quantity is
+      // (it may be reported only under some option, e.g. --schedule adaptive).
+      std::string why;
+      if (study_summary.contains("error") && study_summary.at("error").is_string())
+        why = ": " + study_summary.at("error").get<std::string>();
+      for (const QuantitySpec& q : find_study(claim.study).quantities)
+        if (q.name == claim.quantity) why += "; " + q.name + ": " + q.description;
       e["error"] = "the study reported no '" + claim.quantity + "' measurement with " + select_text(claim.select) +
-                   (available.empty() ? std::string(" (it reported none of that quantity") +
-                                            (study_summary.contains("error")
-                                                 ? ": " + study_summary.at("error").get<std::string>()
-                                                 : std::string()) +
-                                            ")"
-                                      : "; it reported:" + list);
+                   (available.empty() ? " (it reported none of that quantity" + why + ")" : "; it reported:" + list);
     } else {
       e["verdict"] = "ambiguous";
       e["error"] = std::to_string(matches.size()) + " '" + claim.quantity + "' measurements match " +
