@@ -13,7 +13,7 @@ from . import _core
 from ._options import float_array, option_text, options, threads_of
 
 
-def rate_table(sizes, errors, theory=None, bound="equal", tolerance=0.05, seeds=None, max_ci_width=None,
+def rate_table(sizes, errors, theory=None, bound=None, tolerance=None, seeds=None, max_ci_width=None,
                resamples=2000):
     """The convergence rate of an error table, fitted and judged by ``attnrate rate``'s code.
 
@@ -21,9 +21,9 @@ def rate_table(sizes, errors, theory=None, bound="equal", tolerance=0.05, seeds=
     cell; a (size, seed) pair may occur once). The slope is the OLS slope of log error on log size
     over every cell, with a Student-t and a seed-bootstrap 95% interval (``resamples`` refits).
     With ``theory`` (a number, or (low, high) for ``bound="within"``), the slope is judged by the
-    verdict rule of the claims (``bound``: equal, at-most, at-least or within; ``tolerance`` in
-    slope units; ``max_ci_width``: inconclusive beyond it); without it ``bound``, ``tolerance``
-    are not used.
+    verdict rule of the claims (``bound``: equal, at-most, at-least or within, None: equal;
+    ``tolerance`` in slope units, None: 0.05; ``max_ci_width``: inconclusive beyond it); without it
+    these three are refused, as ``attnrate rate`` refuses them without ``--theory``.
 
     Returns a DataFrame with one row per distinct size (increasing): ``size``, ``cells``,
     ``median_error`` and ``local_rate`` (log(e2/e1) / log(s2/s1) between consecutive medians; NaN
@@ -36,7 +36,13 @@ def rate_table(sizes, errors, theory=None, bound="equal", tolerance=0.05, seeds=
     errors = [float(v) for v in float_array(errors, "errors").ravel()]
     seed_labels = [] if seeds is None else [option_text(s) for s in np.asarray(seeds, dtype=object).ravel()]
     pairs = [("resamples", resamples, "resamples")]
-    if theory is not None:
+    if theory is None:
+        for name, value in (("bound", bound), ("tolerance", tolerance)):
+            if value is not None:
+                raise ValueError(f"{name}={value!r} needs theory (the slope the theory states)")
+    else:
+        bound = "equal" if bound is None else bound
+        tolerance = 0.05 if tolerance is None else tolerance
         if isinstance(theory, (tuple, list, np.ndarray)):
             theory = [float(v) for v in theory]
         elif not isinstance(theory, numbers.Real) or isinstance(theory, bool):

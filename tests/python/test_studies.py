@@ -84,6 +84,14 @@ test-pairs = 1000
     # The reports' columns lead, in the reports' order.
     assert list(verdicts.columns[:11]) == ["id", "study", "quantity", "bound", "theory", "measured", "ci_t",
                                            "ci_boot", "tolerance", "verdict", "reason"]
+    # A claim that was not measured still has every column (None where it has no value).
+    missing = tmp_path / "missing.toml"
+    missing.write_text(claims.read_text().replace('quantity = "slope"', 'quantity = "oracle-ratio"')
+                       .replace('bound = "equal"', 'bound = "at-most"').replace("theory = -0.6667", "theory = 1.5"))
+    unmeasured = attnrate.verify(missing, profile="quick", out=tmp_path / "out-missing")
+    assert unmeasured["verdict"][0] == "missing"
+    assert list(unmeasured.columns[:11]) == list(verdicts.columns[:11])
+    assert unmeasured["measured"][0] is None
     with pytest.raises(ValueError, match="needs out=DIR"):
         attnrate.verify(claims)
     with pytest.raises(ValueError):
