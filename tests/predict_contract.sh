@@ -84,6 +84,17 @@ mv "$p/d4.A.away" "$p/d4.A.csv"
 run 2 "--fit is required" "$p/none" -- "$bin" predict --data "$p/train.csv" --out "$p/none"
 run 2 "--data is required" "$p/none" -- "$bin" predict --fit "$p/fit.json" --out "$p/none"
 run 2 "--out is required" "$p/none" -- "$bin" predict --fit "$p/fit.json" --data "$p/train.csv"
+# A fit whose phi_hat overflows (coefficients edited to 1e300): R^2 and the composed error are
+# undefined for that reason, not because y is constant.
+/usr/bin/python3 - "$p/fit.json" "$p/huge.json" <<'PY'
+import json, sys
+fit = json.load(open(sys.argv[1]))
+fit["coefficients"] = [1e300] * len(fit["coefficients"])
+json.dump(fit, open(sys.argv[2], "w"))
+PY
+run 0 "R\^2 = undefined \(the squared errors overflow" "$p/none" -- "$bin" score --fit "$p/huge.json" --data "$p/train.csv"
+run 0 "composed L2\(rho\) error .* = inf \(not finite: phi_hat overflows" "$p/none" -- \
+  "$bin" score --fit "$p/huge.json" --truth "$p/train.truth.json" --test-pairs 1000
 run 2 "give --data .* or --truth" "$p/none" -- "$bin" score --fit "$p/fit.json"
 run 2 "--test-pairs is used with --truth only" "$p/none" -- "$bin" score --fit "$p/fit.json" --data "$p/train.csv" --test-pairs 2000
 run 2 "--test-pairs must be in 1000..1000000000, got 10" "$p/none" -- \

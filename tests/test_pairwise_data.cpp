@@ -230,8 +230,9 @@ TEST_CASE("pairwise data: header errors", "[data]") {
       {"swapped", "token,sample,x1,y\n" + body, 1, 1, "token", "must be 'sample'"},
       {"x numbering starts at 2", "sample,token,x2,y\n" + body, 1, 3, "x2", "header field 3 must be 'x1'"},
       {"x out of order", "sample,token,x1,x3,x2,y\n", 1, 4, "x3", "must be 'x2'"},
-      {"missing y", "sample,token,x1,x2\n" + body, 1, 4, "x2", "header field 4 must be 'y'"},
-      {"y not last", "sample,token,y,x1\n" + body, 1, 3, "y", "must be 'x1'"},
+      {"missing y", "sample,token,x1,x2\n" + body, 1, 4, "x2",
+       "the header has no column y (the outputs): it must be sample,token,x1,...,xd,y"},
+      {"y not last", "sample,token,y,x1\n" + body, 1, 4, "x1", "y (the outputs) must be the last column"},
       {"upper case", "Sample,token,x1,y\n" + body, 1, 1, "Sample", "must be 'sample'"},
       {"header only", "sample,token,x1,y\n", 2, 1, "", "no data rows"},
   };

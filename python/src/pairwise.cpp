@@ -131,6 +131,10 @@ std::pair<double, double> composed_error(const PairwiseModel& model, const Array
   if (T < kMinTestPairs || T > kMaxTestPairs)
     throw InputError("test_pairs must be in " + std::to_string(kMinTestPairs) + ".." + std::to_string(kMaxTestPairs) +
                      ", got " + std::to_string(T));
+  if (A_hat.ndim() == 2 && A_hat.shape(0) != model.d())
+    throw InputError("the truth has d = " + std::to_string(model.d()) + " but the fit was fitted on d = " +
+                     std::to_string(A_hat.shape(0)) + " (its A_ is " + std::to_string(A_hat.shape(0)) + " x " +
+                     std::to_string(A_hat.shape(1)) + ")");
   PairwiseFitModel fit;
   fit.basis = BSplineBasis(a, b, pieces, degree);
   fit.coef = coef_of(coef, fit.basis);

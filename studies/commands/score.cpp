@@ -235,8 +235,12 @@ CommandReport score(const Settings& s, const std::filesystem::path& out, int thr
     const PredictionScore sc = score_predictions(y, y_hat);
     j["data"] = {{"path", data_path},           {"outputs", sc.n},     {"mse", sc.mse},
                  {"r2", finite_or_null(sc.r2)}, {"y_mean", sc.y_mean}, {"y_variance", sc.y_variance}};
-    m << "on " << data_path << " (" << sc.n << " " << unit << "): MSE = " << short_text(sc.mse)
-      << ", R^2 = " << (std::isfinite(sc.r2) ? short_text(sc.r2) : std::string("undefined (y is constant)")) << "\n";
+    m << "on " << data_path << " (" << sc.n << " " << unit << "): MSE = " << short_text(sc.mse) << ", R^2 = "
+      << (std::isfinite(sc.r2)          ? short_text(sc.r2)
+          : !(sc.y_variance > 0.0)      ? std::string("undefined (y is constant)")
+                                        : std::string("undefined (the squared errors overflow: the predictions are not "
+                                                      "finite or far beyond y; check the fit's coefficients)"))
+      << "\n";
   }
   j["truth"] = nullptr;
   if (truth) {
@@ -254,8 +258,13 @@ CommandReport score(const Settings& s, const std::filesystem::path& out, int thr
                    "mean over fresh token pairs (X_1, X_2) from the token law of "
                    "(phi_hat(X_1^T A_hat X_2) - phi(X_1^T A X_2))^2; pairs from "
                    "Rng(derive_seed(seed, \"test\"))"}};
-    m << "composed L2(rho) error ||g_hat - g||^2 = " << short_text(e.error) << " (Monte Carlo SE " << short_text(e.se)
-      << ", " << e.pairs << " token pairs, seed " << seed << "; " << e.clamped << " outside the spline range)\n";
+    m << "composed L2(rho) error ||g_hat - g||^2 = " << short_text(e.error);
+    if (std::isfinite(e.error))
+      m << " (Monte Carlo SE " << short_text(e.se) << ", " << e.pairs << " token pairs, seed " << seed << "; "
+        << e.clamped << " outside the spline range)\n";
+    else
+      m << " (not finite: phi_hat overflows or is not finite on some of the " << e.pairs
+        << " token pairs; check the fit's coefficients)\n";
   }
   j["build"] = build_info();
   if (!out.empty()) {

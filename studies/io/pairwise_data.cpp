@@ -204,6 +204,14 @@ LongTable read_long_csv(const std::filesystem::path& path, const std::string& id
   split(line, f);
   if (f.size() < 4 || f.size() > static_cast<std::size_t>(std::numeric_limits<int>::max()))
     fail(path, 1, 1, "header must be " + header_spec(idx, 0) + " (at least 4 fields, d >= 1)", line);
+  // The outputs first: a header without y would otherwise be read as one with d - 1 coordinates.
+  if (f.back() != "y") {
+    const bool has_y = std::find(f.begin(), f.end(), std::string_view("y")) != f.end();
+    fail(path, 1, f.size(),
+         has_y ? "y (the outputs) must be the last column: the header is " + header_spec(idx, 0)
+               : "the header has no column y (the outputs): it must be " + header_spec(idx, 0),
+         f.back());
+  }
   const int d = static_cast<int>(f.size() - 3);
   const std::size_t n_fields = f.size();
   const std::string want_header = header_spec(idx, d);

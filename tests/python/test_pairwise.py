@@ -257,6 +257,9 @@ def test_bad_data_raise_value_error(sim):
         est.composed_error(sim.A)
     with pytest.raises(ValueError, match="test_pairs"):
         est.composed_error(sim, test_pairs=1)
+    other_d = attnrate.simulate_pairwise(M=10, N=4, d=4, r=1, seed=3)
+    with pytest.raises(ValueError, match=r"the truth has d = 4 but the fit was fitted on d = 3"):
+        est.composed_error(other_d)
     # As the CLI's data reader: at least 2 samples, A known or not.
     for one in (est, attnrate.LowRankPairwiseRegressor(rank=1, knots=4)):
         with pytest.raises(ValueError, match=r"M = 1 sample; a fit needs at least 2 samples"):
