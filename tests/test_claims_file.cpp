@@ -104,6 +104,12 @@ TEST_CASE("claims file: a valid file gives every field", "[claims_file]") {
   CHECK(select_matches(b.select, {{"series", "d"}, {"d", "5"}, {"N", "8"}}));  // 5.0 == 5 as numbers
   CHECK_FALSE(select_matches(b.select, {{"series", "d"}, {"d", "30"}}));
   CHECK_FALSE(select_matches(b.select, {{"d", "5"}}));
+  // A parameter after the name compares as a number too: weierstrass:1 is weierstrass:1.0.
+  CHECK(select_matches({{"activation", "weierstrass:1"}}, {{"activation", "weierstrass:1.0"}}));
+  CHECK(select_matches({{"activation", "kink:1.50"}}, {{"activation", "kink:1.5"}}));
+  CHECK_FALSE(select_matches({{"activation", "weierstrass:1"}}, {{"activation", "weierstrass:2"}}));
+  CHECK_FALSE(select_matches({{"activation", "weierstrass:1"}}, {{"activation", "kink:1"}}));
+  CHECK_FALSE(select_matches({{"activation", "tanh"}}, {{"activation", "tanh:1"}}));
 }
 
 TEST_CASE("claims file: unknown names are refused with file:line and a did-you-mean", "[claims_file]") {

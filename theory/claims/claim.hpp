@@ -52,7 +52,9 @@ struct Claim {
 };
 
 /// Whether a measurement's select keys match a claim's select table: every key of the claim is
-/// present with an equal value (numbers compare as numbers: "5" == "5.0"; other values as text).
+/// present with an equal value (numbers compare as numbers: "5" == "5.0"; "name:param" values by
+/// the name as text and the parameter the same way: "weierstrass:1" == "weierstrass:1.0"; other
+/// values as text).
 bool select_matches(const std::map<std::string, std::string>& wanted, const std::map<std::string, std::string>& have);
 
 /// Glob match over claim ids: '*' any run, '?' one character.

@@ -47,18 +47,23 @@ bool as_number(const std::string& s, double& v) {
   return ec == std::errc() && p == e && !s.empty();
 }
 
+// Equal as numbers when both are numbers; "name:param" values (weierstrass:1, key-poly:2,
+// exchangeable:0.5) by the name and then the parameter in the same way; else as text.
+bool same_select_value(const std::string& v, const std::string& w) {
+  double a = 0, b = 0;
+  if (as_number(v, a) && as_number(w, b)) return a == b;
+  const auto cv = v.find(':'), cw = w.find(':');
+  if (cv != std::string::npos && cw != std::string::npos && v.compare(0, cv, w, 0, cw) == 0)
+    return same_select_value(v.substr(cv + 1), w.substr(cw + 1));
+  return v == w;
+}
+
 }  // namespace
 
 bool select_matches(const std::map<std::string, std::string>& wanted, const std::map<std::string, std::string>& have) {
   for (const auto& [k, v] : wanted) {
     const auto it = have.find(k);
-    if (it == have.end()) return false;
-    double a = 0, b = 0;
-    if (as_number(v, a) && as_number(it->second, b)) {
-      if (a != b) return false;
-    } else if (v != it->second) {
-      return false;
-    }
+    if (it == have.end() || !same_select_value(v, it->second)) return false;
   }
   return true;
 }
