@@ -164,6 +164,10 @@ TEST_CASE("claims file: wrong types, bad values, missing fields and duplicates",
   CHECK(contains(error_of(""), "no [[claim]] table"));
   CHECK(contains(error_of("[[claim]]\nid = \"a\"\nstatement = \"caf\xc3\xa9\"\n"), "my.toml:3:17: non-ASCII byte"));
   CHECK(contains(error_of("[[claim]]\nid = \n"), "my.toml:2:"));  // TOML syntax error with line and column
+  // A UTF-8 byte order mark that an editor wrote is not part of the text.
+  CHECK(parse_claims(std::string("\xEF\xBB\xBF") + kValid, "my.toml", catalog()).size() ==
+        parse_claims(kValid, "my.toml", catalog()).size());
+  CHECK(contains(error_of("\xEF\xBB\xBF[[claim]]\nid = \"a\"\nstatement = \"caf\xc3\xa9\"\n"), "my.toml:3:17: non-ASCII byte"));
 }
 
 TEST_CASE("claims file: files, folders and what is not a claims file", "[claims_file]") {

@@ -182,6 +182,8 @@ TEST_CASE("settings files: bounded, and directories or devices refused", "[hosti
   CHECK_THAT(input_error_of([&] { s.load_toml(p, {4, 100}); }), Contains("s.toml: larger than 4 bytes"));
   s.load_toml(p);
   CHECK(s.raw("sigma") == "2");
+  s.load_toml(tmp.file("bom.toml", "\xEF\xBB\xBFsigma = 3\n"));  // an editor's byte order mark
+  CHECK(s.raw("sigma") == "3");
   // A TOML float stays a float, as on the command line: an integer option refuses 5.0.
   Settings t({{"sigma", "1", ""}, {"seeds", "4", ""}});
   t.load_toml(tmp.file("f.toml", "sigma = 0.1\nseeds = 5.0\n"));

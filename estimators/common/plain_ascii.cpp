@@ -6,6 +6,10 @@
 
 namespace attnrate {
 
+std::string_view without_utf8_bom(std::string_view text) noexcept {
+  return text.starts_with("\xEF\xBB\xBF") ? text.substr(3) : text;
+}
+
 void require_plain_ascii(std::string_view text, const std::string& file, const std::string& what) {
   std::size_t line = 1, column = 1;
   for (unsigned char ch : text) {

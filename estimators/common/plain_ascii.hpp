@@ -11,4 +11,8 @@ namespace attnrate {
 /// "claims files".
 void require_plain_ascii(std::string_view text, const std::string& file, const std::string& what);
 
+/// `text` without a leading UTF-8 byte order mark (EF BB BF), which some editors write: it is
+/// not part of the text, and the data readers skip it too.
+std::string_view without_utf8_bom(std::string_view text) noexcept;
+
 }  // namespace attnrate

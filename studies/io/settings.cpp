@@ -65,7 +65,8 @@ void Settings::set(const std::string& key, std::string value, std::string source
 
 void Settings::load_toml(const std::filesystem::path& path, const ReadLimits& limits) {
   // Read the bytes ourselves, bounded, and check them before toml++ sees them.
-  const std::string bytes = read_text_file(path, limits);
+  const std::string text = read_text_file(path, limits);
+  const std::string_view bytes = without_utf8_bom(text);
   require_plain_ascii(bytes, path.string(), "study files");
   toml::table table;
   try {

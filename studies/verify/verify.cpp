@@ -174,8 +174,10 @@ nlohmann::json run_verify(const VerifyOptions& opt) {
     for (const auto& n : names)
       if (hint.empty() && !stem.empty() && n.ends_with(".*") && n.starts_with(stem)) hint = "; did you mean '" + n + "'?";
     if (hint.empty()) hint = did_you_mean(typed, names);
-    throw InputError("--only '" + typed + "' matches no claim" + hint + (hint.empty() ? "; see" : " See") +
-                     " `attnrate list`" + (opt.claims_paths.empty() ? "" : " --claims ..."));
+    std::string list = "attnrate list";
+    for (const auto& p : opt.claims_paths) list += " --claims " + shell_quote(p.string());
+    throw InputError("--only '" + typed + "' matches no claim" + hint + (hint.empty() ? "; see" : " See") + " `" +
+                     list + "` for the ids");
   }
   std::optional<std::uint64_t> base_seed;
   if (opt.seed) {

@@ -296,6 +296,7 @@ Claim read_claim(const toml::table& t, int table_line, const std::string& file, 
 
 std::vector<Claim> parse_claims(std::string_view text, const std::string& file, const StudyCatalog& catalog) {
   Problems problems(file);
+  text = without_utf8_bom(text);
   require_plain_ascii(text, file, "claims files");
   toml::table root;
   try {
