@@ -90,6 +90,11 @@ check "nothing ran" test ! -e "$tmp/bad"
 
 # list shows the claims of a file and the quantities of a study.
 check "list --claims names the claims" grep -q "mine.upper" <<<"$("$bin" list --claims "$tmp/mine.toml")"
+out=$("$bin" list --claims "$tmp/bad.toml" 2>&1)
+rc=$?
+check "list --claims of a bad file exits 2 (got $rc)" test "$rc" -eq 2
+check "list --claims of a bad file prints its problems, not the studies table" \
+  test "$(head -c 200 <<<"$out" | grep -c "^studies")" -eq 0 -a -n "$(grep "bad.toml:5: unknown study" <<<"$out")"
 check "list keeps a gap after a long range" grep -qE '\[-0\.8967, -0\.6967\]  +0\.07  +theory/' <<<"$("$bin" list)"
 check "list --quantities names the quantity" grep -q "^  slope" <<<"$("$bin" list --quantities minimax-rate)"
 # Columns sized to their longest entry: a long default never runs into its description.

@@ -161,6 +161,8 @@ TEST_CASE("claims file: wrong types, bad values, missing fields and duplicates",
   CHECK(contains(with("quick-decisive = false", "quick-decisive = 0"), "quick-decisive must be true or false"));
   CHECK_FALSE(with("[[claim]]\nid = \"mine.b1", "[claim]\nid = \"mine.b1").empty());
   CHECK(contains(error_of("title = \"x\"\n"), "unknown top-level key 'title'"));
+  CHECK(contains(with("seeds = 6", "seeds = 6\nout = \"here\""),
+                 "[claim.params]: 'out' is an option of the run, not of the study: give it to verify (--out)"));
   CHECK(contains(error_of(""), "no [[claim]] table"));
   CHECK(contains(error_of("[[claim]]\nid = \"a\"\nstatement = \"caf\xc3\xa9\"\n"), "my.toml:3:17: non-ASCII byte"));
   CHECK(contains(error_of("[[claim]]\nid = \n"), "my.toml:2:"));  // TOML syntax error with line and column

@@ -109,13 +109,14 @@ int cmd_list(const std::vector<std::filesystem::path>& claims_paths, const std::
     print_columns(rows);
     return 0;
   }
+  const std::vector<Claim> claims = load_claims(claims_paths);  // a bad file: its problems alone
   std::cout << "studies (attnrate list --quantities STUDY for what each reports):\n";
   std::vector<std::vector<std::string>> studies;
   for (const auto& s : all_studies()) studies.push_back({s.name, s.description});
   print_columns(studies);
   std::cout << "\nclaims (" << (claims_paths.empty() ? std::string("built in") : std::string("--claims")) << "):\n";
   std::vector<std::vector<std::string>> rows = {{"id", "study", "quantity", "bound theory", "tolerance", "defined at"}};
-  for (const auto& c : load_claims(claims_paths)) {
+  for (const auto& c : claims) {
     std::ostringstream theory, tolerance;
     theory << std::setprecision(4) << to_string(c.rule.bound) << " ";
     if (c.rule.bound == Bound::within) theory << "[" << c.rule.theory_lo << ", " << c.rule.theory_hi << "]";

@@ -94,17 +94,19 @@ namespace {
 class Problems {
  public:
   explicit Problems(std::string file) : file_(std::move(file)) {}
-  void add(int line, const std::string& what) { lines_.push_back(file_ + ":" + std::to_string(line) + ": " + what); }
-  void throw_if_any() const {
+  void add(int line, const std::string& what) { lines_.emplace_back(line, what); }
+  /// In line order (found in the order of the checks; a stable sort keeps a line's own order).
+  void throw_if_any() {
     if (lines_.empty()) return;
+    std::stable_sort(lines_.begin(), lines_.end(), [](const auto& x, const auto& y) { return x.first < y.first; });
     std::string m;
-    for (const auto& l : lines_) m += (m.empty() ? "" : "\n") + l;
+    for (const auto& [line, what] : lines_) m += (m.empty() ? "" : "\n") + file_ + ":" + std::to_string(line) + ": " + what;
     throw InputError(m);
   }
 
  private:
   std::string file_;
-  std::vector<std::string> lines_;
+  std::vector<std::pair<int, std::string>> lines_;
 };
 
 int line_of(const toml::node& n) { return static_cast<int>(n.source().begin.line); }
@@ -133,8 +135,14 @@ void read_options(const toml::table& t, const StudyCatalogEntry* study, const st
     const std::string key(k.str());
     const int line = line_of(node);
     if (study && std::find(study->options.begin(), study->options.end(), key) == study->options.end()) {
-      problems.add(line, "[claim." + table_name + "]: study '" + study->name + "' has no option '" + key + "'" +
-                             did_you_mean(key, study->options));
+      // The run's own options (where it writes, how it runs) belong to verify, not to a claim.
+      static const std::vector<std::string> run_options = {"out", "threads", "resume", "progress", "no-figures"};
+      if (std::find(run_options.begin(), run_options.end(), key) != run_options.end())
+        problems.add(line, "[claim." + table_name + "]: '" + key + "' is an option of the run, not of the study: give " +
+                               "it to verify (--" + key + "); each claim's study writes to DIR/claims/<id>/");
+      else
+        problems.add(line, "[claim." + table_name + "]: study '" + study->name + "' has no option '" + key + "'" +
+                               did_you_mean(key, study->options));
       continue;
     }
     const auto v = toml_option_text(node);
