@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "estimators/common/input_error.hpp"
+#include "estimators/pairwise_lse/adaptive_spline.hpp"
 #include "tests/lib/temp_dir.hpp"
 #include "studies/registry.hpp"
 #include "studies/sweep/sweep.hpp"
@@ -124,6 +125,15 @@ TEST_CASE("minimax-rate adaptive: measurements are those of the cells", "[minima
     const double bk = sk > 0 ? std::clamp((1 / sk - 1) / 2, 0.0, 100.0) : 100.0;
     CHECK(quantity(summary, "b-hat", "pieces").at("value").get<double>() == Approx(bk).epsilon(1e-9));
   }
+  // The cells whose selected K is the top of their grid (1, 2, ..., <= M / (ln M)^2) are counted.
+  std::size_t at_top = 0;
+  for (const auto& r : cells) {
+    const auto M = static_cast<std::size_t>(std::stoul(r.at("M")));
+    at_top += std::stoi(r.at("K")) == adaptive_pieces_grid(1, adaptive_max_pieces(M)).back();
+  }
+  CHECK(quantity(summary, "b-hat", "pieces").at("details").at("cells_at_grid_top") == at_top);
+  CHECK((at_top > 0) == (summary.contains("notes") && summary.at("notes").dump().find("largest K of the candidate grid") !=
+                                                            std::string::npos));
   CHECK(std::filesystem::exists(tmp.dir / "out" / "convergence.png"));
 
   // fixed-oracle-ratio from the checkpoints' candidate errors at M = 800: the candidate with the
