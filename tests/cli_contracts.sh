@@ -82,6 +82,12 @@ for key in heads lambda form solver train_mse coefficients; do
 done
 expect 2 "--lambda must be > 0" -- "$bin" fit rfa --data "$tmp/rfa/data.csv" --lambda -1 --out "$tmp/f.json"
 expect 2 "--mu is the mean scale of --weights biased; with --weights zero-mean it would be ignored" -- "$bin" fit rfa --data "$tmp/rfa/data.csv" --mu -1 --out "$tmp/f.json"
+expect 2 "--tau 0 with --weights zero-mean draws every query-key weight as 0" -- "$bin" fit rfa --data "$tmp/rfa/data.csv" --tau 0 --out "$tmp/f.json"
+# The studies refuse an ignored --mu too, before any work.
+for study in rfa-vs-mlp heads target-complexity; do
+  expect 2 "--mu is the mean scale of --weights biased; with --weights zero-mean it would be ignored" -- "$bin" study "$study" --mu 3 --out "$tmp/never"
+done
+[[ ! -e "$tmp/never" ]] || { echo "FAIL: a refused study created its --out"; fail=$((fail + 1)); }
 expect 0 "wrote" -- "$bin" fit rfa --data "$tmp/rfa/data.csv" --lambda kfold:3 --out "$tmp/rfa/kfold3.json"
 # An empty --out is an input error (exit 2), for every command that writes.
 expect 2 "--out must name a file, got ''" -- "$bin" simulate pairwise --M 10 --out ""

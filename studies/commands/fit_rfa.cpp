@@ -66,11 +66,12 @@ CommandReport fit_rfa(const Settings& s, const std::filesystem::path& out, int t
   opt.heads = s.get_count("heads", 1, 1000000);
   opt.activation = s.get_parsed("sigma-act", parse_rfa_activation);
   opt.law = s.get_parsed("weights", parse_weight_law);
-  if (!mlp && opt.law != WeightLaw::biased && s.given("mu"))
-    throw InputError(s.source("mu") + " is the mean scale of --weights biased; with --weights " +
-                     to_string(opt.law) + " it would be ignored");
+  if (!mlp) refuse_mu_unless_biased(s, opt.law);
   opt.mu = s.get_double("mu", -std::numeric_limits<double>::infinity(), std::numeric_limits<double>::infinity());
   opt.tau = s.get_double("tau", 0.0, std::numeric_limits<double>::infinity());
+  if (!mlp && opt.law == WeightLaw::zero_mean && opt.tau == 0.0)
+    throw InputError(s.source("tau") + " 0 with --weights zero-mean draws every query-key weight as 0, so every "
+                     "feature is the same; --tau must be > 0 (or use --weights biased)");
   opt.seed = s.get_seed("seed");
   opt.threads = threads;
   RfMlpOptions mopt;

@@ -72,6 +72,7 @@ Config read_config(const Settings& s) {
     throw InputError(s.source("sigma-act") + " = " + s.raw("sigma-act") +
                      ": the infinite-width kernel is implemented for relu only");
   c.weights = s.get_parsed("weights", parse_weight_law);
+  refuse_mu_unless_biased(s, c.weights);
   c.mu = s.get_double("mu", 0.0, 1e6);
   c.tau = s.get_double("tau", 0.0, 1e6, false);
   c.target = s.get_string("target");

@@ -66,11 +66,18 @@ std::vector<KeySpec> sample_complexity_study_keys(const std::vector<KeySpec>& ow
   return k;
 }
 
+void refuse_mu_unless_biased(const Settings& s, WeightLaw law) {
+  if (law != WeightLaw::biased && s.given("mu"))
+    throw InputError(s.source("mu") + " is the mean scale of --weights biased; with --weights " + to_string(law) +
+                     " it would be ignored");
+}
+
 AttentionLayerOptions read_attention_layer(const Settings& s) {
   AttentionLayerOptions o;
   o.heads = static_cast<int>(s.get_int("heads", 1, 1000000));
   o.act = s.get_parsed("sigma-act", parse_rfa_activation);
   o.weights = s.get_parsed("weights", parse_weight_law);
+  refuse_mu_unless_biased(s, o.weights);
   o.mu = s.get_double("mu", 0.0, 1e6);
   o.tau = s.get_double("tau", 0.0, 1e6, false);
   return o;

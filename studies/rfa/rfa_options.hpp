@@ -26,6 +26,9 @@ KeySpec score_activation_key();
 KeySpec bias_scale_key();
 /// tau: the standard deviation of the query-key weight noise.
 KeySpec weight_noise_key();
+
+/// Refuses a given --mu with a weight law other than biased, where it would be ignored.
+void refuse_mu_unless_biased(const Settings& s, WeightLaw law);
 /// sigma: the noise of the unit-variance training targets.
 KeySpec target_noise_key();
 
