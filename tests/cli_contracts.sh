@@ -87,6 +87,13 @@ expect 2 "--tau 0 with --weights zero-mean draws every query-key weight as 0" --
 for study in rfa-vs-mlp heads target-complexity; do
   expect 2 "--mu is the mean scale of --weights biased; with --weights zero-mean it would be ignored" -- "$bin" study "$study" --mu 3 --out "$tmp/never"
 done
+# Repeated list entries, also spelt differently, are one entry: refused before any work.
+expect 2 "--target has repeated entries: 'cos-inner:3' and 'cos-inner:3.0' are the same target" -- "$bin" study biased-weights --target cos-inner:3,cos-inner:3.0 --out "$tmp/never"
+expect 2 "--target has repeated entries" -- "$bin" study rfa-vs-mlp --target key-poly:2,key-poly:2 --out "$tmp/never"
+expect 2 "--family has repeated entries" -- "$bin" study target-complexity --family key-poly,key-poly --out "$tmp/never"
+expect 2 "--mu has repeated entries: '1,1.0'" -- "$bin" study biased-weights --mu 1,1.0 --out "$tmp/never"
+expect 2 "--mu has entries too close to tell apart" -- "$bin" study biased-weights --mu 1.0000001,1.0000002 --out "$tmp/never"
+expect 2 "--p needs at least two distinct degrees" -- "$bin" study target-complexity --p 1 --out "$tmp/never"
 [[ ! -e "$tmp/never" ]] || { echo "FAIL: a refused study created its --out"; fail=$((fail + 1)); }
 expect 0 "wrote" -- "$bin" fit rfa --data "$tmp/rfa/data.csv" --lambda kfold:3 --out "$tmp/rfa/kfold3.json"
 # An empty --out is an input error (exit 2), for every command that writes.

@@ -59,6 +59,15 @@ Config read_config(const Settings& s) {
   c.act = s.get_parsed("sigma-act", parse_rfa_activation);
   c.tau = s.get_double("tau", 0.0, 1e6, false);
   c.mu = get_double_list(s, "mu", 1e-12, 1e6);
+  // Each mu names its cells and measurements by its short form: two that share it are one.
+  for (std::size_t i = 0; i < c.mu.size(); ++i)
+    for (std::size_t j = 0; j < i; ++j)
+      if (format_short(c.mu[i]) == format_short(c.mu[j]))
+        throw InputError(s.source("mu") + (c.mu[i] == c.mu[j] ? " has repeated entries: '"
+                                                               : " has entries too close to tell apart in the "
+                                                                 "measurements' names (mu = " +
+                                                                     format_short(c.mu[i]) + "): '") +
+                         s.raw("mu") + "'");
   c.targets = get_string_list(s, "target");
   static_cast<RidgeRunOptions&>(c) = read_ridge_runs(s);
   c.from_n = static_cast<std::size_t>(s.get_int("from-n", 1, std::numeric_limits<long long>::max()));

@@ -172,7 +172,22 @@ RfaOptions cell_layer(int heads, RfaActivation activation, WeightLaw law, double
 
 void check_study_targets(const Settings& s, const std::string& key, const std::vector<std::string>& targets, int d,
                          const AttentionLaw& law) {
-  for (const auto& t : targets) (void)s.get_parsed(key, [&](const std::string&) { return StudyTarget(t, d, law, 0); });
+  // A target's parameter as a number: cos-inner:3 and cos-inner:3.0 are one target.
+  const auto canonical = [](const std::string& name) {
+    const auto colon = name.find(':');
+    double v = 0;
+    if (colon == std::string::npos || !parse_double(name.substr(colon + 1), v)) return name;
+    return name.substr(0, colon + 1) + format_double(v);
+  };
+  std::vector<std::pair<std::string, std::string>> seen;  // canonical name, as written
+  for (const auto& t : targets) {
+    (void)s.get_parsed(key, [&](const std::string&) { return StudyTarget(t, d, law, 0); });
+    const std::string name = canonical(t);
+    for (const auto& [other, written] : seen)
+      if (other == name)
+        throw InputError(s.source(key) + " has repeated entries: '" + written + "' and '" + t + "' are the same target");
+    seen.emplace_back(name, t);
+  }
 }
 
 nlohmann::json fit_targets_over_n(RandomFeatureAttention& rfa, const AttentionLaw& law, int d, int N,

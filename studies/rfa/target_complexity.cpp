@@ -60,12 +60,20 @@ Config read_config(const Settings& s) {
   for (auto p : c.p)
     if (p > 10) throw InputError(s.source("p") + ": degrees must be in 1..10, got " + std::to_string(p));
   c.families = get_string_list(s, "family");
-  for (const auto& f : c.families)
+  for (std::size_t k = 0; k < c.families.size(); ++k) {
+    const std::string& f = c.families[k];
     if (f != "key-poly" && f != "inner-poly")
       throw InputError(s.source("family") + ": unknown family '" + f + "'; valid: key-poly, inner-poly");
+    if (std::find(c.families.begin(), c.families.begin() + static_cast<std::ptrdiff_t>(k), f) !=
+        c.families.begin() + static_cast<std::ptrdiff_t>(k))
+      throw InputError(s.source("family") + " has repeated entries: '" + s.raw("family") + "'");
+  }
   static_cast<SampleComplexityOptions&>(c) = read_sample_complexity(s);
   sort_unique(c.d);
   sort_unique(c.p);
+  if (c.p.size() < 2)  // the quantity compares consecutive degrees
+    throw InputError(s.source("p") + " needs at least two distinct degrees (n-eps-ratio compares n_eps at consecutive p), got '" +
+                     s.raw("p") + "'");
   for (std::size_t d : c.d)
     for (const auto& f : c.families)
       for (std::size_t p : c.p) StudyTarget(target_name(f, p), static_cast<int>(d), c.law, 0);
