@@ -80,9 +80,17 @@ expect 0 "RFA fit: M = 16 heads" -- "$bin" fit rfa --data "$tmp/rfa/data.csv" --
 for key in heads lambda form solver train_mse coefficients; do
   grep -q "\"$key\"" "$tmp/rfa/fit.json" || { echo "FAIL: rfa fit.json lacks $key"; fail=$((fail + 1)); }
 done
-expect 2 "--lambda must be > 0" -- "$bin" fit rfa --data "$tmp/rfa/data.csv" --lambda -1 --out "$tmp/f.json"
+expect 2 "--lambda must be a number > 0" -- "$bin" fit rfa --data "$tmp/rfa/data.csv" --lambda -1 --out "$tmp/f.json"
 expect 2 "--mu is the mean scale of --weights biased; with --weights zero-mean it would be ignored" -- "$bin" fit rfa --data "$tmp/rfa/data.csv" --mu -1 --out "$tmp/f.json"
-expect 2 "--tau 0 with --weights zero-mean draws every query-key weight as 0" -- "$bin" fit rfa --data "$tmp/rfa/data.csv" --tau 0 --out "$tmp/f.json"
+# Attention data count rows (the query and its keys) and samples n.
+awk -F, '!($1 == 1 && $2 == 4)' "$tmp/rfa/data.csv" >"$tmp/rfa-short.csv"
+expect 2 "rfa-short.csv:[0-9]+:1: sample 1 has 4 rows \(the query and its keys\) but sample 0 has 5" -- "$bin" fit rfa --data "$tmp/rfa-short.csv" --out "$tmp/f.json"
+head -6 "$tmp/rfa/data.csv" >"$tmp/rfa-one.csv"
+expect 2 "need at least 2 samples \(n >= 2\)" -- "$bin" fit rfa --data "$tmp/rfa-one.csv" --out "$tmp/f.json"
+head -11 "$tmp/rfa/data.csv" >"$tmp/rfa-two.csv"
+expect 2 "--lambda kfold:5 needs at least 5 samples \(one per fold\), the data hold n = 2" -- "$bin" fit rfa --data "$tmp/rfa-two.csv" --lambda kfold:5 --out "$tmp/f.json"
+expect 2 "--lambda must be a number > 0 \(or gcv, kfold, kfold:K\), got 'nan'" -- "$bin" fit rfa --data "$tmp/rfa/data.csv" --lambda nan --out "$tmp/f.json"
+expect 2 "--tau 0 with zero-mean weights draws every query-key weight as 0" -- "$bin" fit rfa --data "$tmp/rfa/data.csv" --tau 0 --out "$tmp/f.json"
 # The studies refuse an ignored --mu too, before any work.
 for study in rfa-vs-mlp heads target-complexity; do
   expect 2 "--mu is the mean scale of --weights biased; with --weights zero-mean it would be ignored" -- "$bin" study "$study" --mu 3 --out "$tmp/never"

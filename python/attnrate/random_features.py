@@ -8,6 +8,7 @@ bit-identical predictions.
 """
 
 import numbers
+import warnings
 
 import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin
@@ -41,6 +42,10 @@ class _RandomFeatures(RegressorMixin, BaseEstimator):
         self.lambda_rule_ = fit["lambda_rule"]
         self.lambda_grid_ = fit["lambda_grid"]
         self.lambda_scores_ = fit["lambda_scores"]
+        self.lambda_at_edge_ = bool(fit["lambda_at_edge"]) and self.lambda_rule_ != "fixed"
+        if self.lambda_at_edge_:
+            warnings.warn(f"the chosen lambda = {self.lambda_:g} is an end of the {self.lambda_rule_} search's grid, "
+                          f"extended by 4 decades; the best penalty may lie beyond it", UserWarning, stacklevel=3)
         self.train_mse_ = float(fit["train_mse"])
         self.solver_ = fit["solver"]
         self.n_keys_ = X.shape[1] - 1

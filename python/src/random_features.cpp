@@ -14,6 +14,7 @@
 #include "python/src/binding.hpp"
 #include "studies/commands/command.hpp"
 #include "studies/commands/fit_rfa.hpp"
+#include "studies/rfa/rfa_options.hpp"
 #include "studies/commands/simulate_rfa.hpp"
 #include "studies/io/memory_budget.hpp"
 #include "theory/rfa/attention_law.hpp"
@@ -94,11 +95,13 @@ py::tuple fit_rfa_model(const Array& X, const Array& y, const std::vector<Option
   opt.law = parse_weight_law(s.get_string("weights"));
   opt.mu = s.get_double("mu", -std::numeric_limits<double>::infinity(), std::numeric_limits<double>::infinity());
   opt.tau = s.get_double("tau", 0.0, std::numeric_limits<double>::infinity());
+  refuse_zero_weights(s, opt.law, opt.tau);
   opt.seed = s.get_seed("seed");
   opt.threads = threads;
   const RidgeFitOptions ridge = read_fit_lambda(s, opt.seed);
   const AttentionInputs in = training_inputs_of(X);
   const arma::vec yv = targets_of(y, in.n());
+  check_fit_folds(s, ridge, in.n());
   check_memory(s, static_cast<double>(in.n()), in.N + 1.0, in.d, static_cast<double>(opt.heads) * (in.d + 1),
                "RandomFeatureAttentionRegressor.fit");
   auto model = std::make_shared<RandomFeatureAttention>(in.d, opt);
@@ -124,6 +127,7 @@ py::tuple fit_mlp_model(const Array& X, const Array& y, const std::vector<Option
   const RidgeFitOptions ridge = read_fit_lambda(s, opt.seed);
   const AttentionInputs in = training_inputs_of(X);
   const arma::vec yv = targets_of(y, in.n());
+  check_fit_folds(s, ridge, in.n());
   const double P = width > 0 ? static_cast<double>(width) : static_cast<double>(match_heads) * (in.d + 1);
   check_memory(s, static_cast<double>(in.n()), in.N + 1.0, in.d, P, "RandomFeatureMLPRegressor.fit");
   auto model = std::make_shared<RandomFeatureMlp>(in.d, in.N, opt);

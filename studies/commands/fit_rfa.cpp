@@ -1,6 +1,7 @@
 #include "studies/commands/fit_rfa.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <limits>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -38,13 +39,22 @@ std::vector<KeySpec> fit_rfa_keys() {
 }
 
 RidgeFitOptions read_fit_lambda(const Settings& s, std::uint64_t seed) {
-  // The studies' rule (gcv, kfold, kfold:K or a number), with a fixed lambda > 0 here.
-  const bool negative = s.raw("lambda").rfind('-', 0) == 0;  // parse_lambda's message would say >= 0
-  RidgeFitOptions ridge = negative ? RidgeFitOptions{} : parse_lambda(s, "lambda");
-  if (negative || (ridge.rule == LambdaRule::fixed && !(ridge.lambda > 0)))
-    throw InputError(s.source("lambda") + " must be > 0 (or gcv, kfold, kfold:K), got '" + s.raw("lambda") + "'");
+  // The studies' rule (gcv, kfold, kfold:K or a number), with a fixed lambda > 0 here: a value
+  // that is no rule is checked as such first (parse_lambda's message would say >= 0).
+  const std::string v = s.raw("lambda");
+  double x = 0;
+  if (v != "gcv" && v != "kfold" && v.rfind("kfold:", 0) != 0 && !(parse_double(v, x) && std::isfinite(x) && x > 0))
+    throw InputError(s.source("lambda") + " must be a number > 0 (or gcv, kfold, kfold:K), got '" + v + "'");
+  RidgeFitOptions ridge = parse_lambda(s, "lambda");
   if (ridge.rule == LambdaRule::kfold) ridge.fold_seed = derive_seed(seed, {hash_name("folds")});
   return ridge;
+}
+
+void check_fit_folds(const Settings& s, const RidgeFitOptions& ridge, std::size_t n) {
+  if (ridge.rule == LambdaRule::kfold && n < static_cast<std::size_t>(ridge.folds))
+    throw InputError(s.source("lambda") + " " + s.raw("lambda") + " needs at least " + std::to_string(ridge.folds) +
+                     " samples (one per fold), the data hold n = " + std::to_string(n) +
+                     "; use fewer folds (kfold:K) or gcv");
 }
 
 CommandReport fit_rfa(const Settings& s, const std::filesystem::path& out, int threads) {
@@ -69,9 +79,7 @@ CommandReport fit_rfa(const Settings& s, const std::filesystem::path& out, int t
   if (!mlp) refuse_mu_unless_biased(s, opt.law);
   opt.mu = s.get_double("mu", -std::numeric_limits<double>::infinity(), std::numeric_limits<double>::infinity());
   opt.tau = s.get_double("tau", 0.0, std::numeric_limits<double>::infinity());
-  if (!mlp && opt.law == WeightLaw::zero_mean && opt.tau == 0.0)
-    throw InputError(s.source("tau") + " 0 with --weights zero-mean draws every query-key weight as 0, so every "
-                     "feature is the same; --tau must be > 0 (or use --weights biased)");
+  if (!mlp) refuse_zero_weights(s, opt.law, opt.tau);
   opt.seed = s.get_seed("seed");
   opt.threads = threads;
   RfMlpOptions mopt;
@@ -82,6 +90,7 @@ CommandReport fit_rfa(const Settings& s, const std::filesystem::path& out, int t
   const RidgeFitOptions ridge = read_fit_lambda(s, opt.seed);
   const AttentionData data = read_attention_data(data_path, limits);
   const AttentionInputs& in = data.inputs;
+  check_fit_folds(s, ridge, in.n());
   const int N = in.N, d = in.d;
   const double n = static_cast<double>(in.n()), P = static_cast<double>(opt.heads) * (d + 1);
   MemoryEstimate need;
@@ -126,6 +135,7 @@ CommandReport fit_rfa(const Settings& s, const std::filesystem::path& out, int t
   j["lambda"] = fit.solution.lambda;
   j["lambda_grid"] = std::vector<double>(fit.selection.grid.begin(), fit.selection.grid.end());
   j["lambda_scores"] = std::vector<double>(fit.selection.scores.begin(), fit.selection.scores.end());
+  j["lambda_at_edge"] = ridge.rule != LambdaRule::fixed && fit.selection.at_edge;
   j["form"] = to_string(fit.solution.form);
   j["solver"] = fit.solution.solver;
   j["rcond"] = fit.solution.rcond;
@@ -149,7 +159,18 @@ CommandReport fit_rfa(const Settings& s, const std::filesystem::path& out, int t
   else m << "RFA fit: M = " << opt.heads << " heads, " << features << " features";
   m << ", lambda = " << fit.solution.lambda << " (" << to_string(ridge.rule) << "), " << to_string(fit.solution.form)
     << " form, train_mse = " << fit.solution.train_mse << "\nwrote " << out.string() << "\n";
-  return {m.str(), {}};
+  CommandReport report{m.str(), {}};
+  if (j["lambda_at_edge"].get<bool>()) {
+    std::ostringstream w;
+    w << "the chosen lambda = " << fit.solution.lambda << " is an end of the " << to_string(ridge.rule)
+      << " search's grid, extended by 4 decades (" << fit.selection.grid.front() << " .. " << fit.selection.grid.back()
+      << "); the best penalty may lie beyond it"
+      << (fit.solution.lambda == fit.selection.grid.back()
+              ? ": the fit is near the zero function, so the features may not learn this target at this n"
+              : ": the fit is near the minimum-norm interpolant");
+    report.warnings.push_back(w.str());
+  }
+  return report;
 }
 
 }  // namespace attnrate

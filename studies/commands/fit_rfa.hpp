@@ -20,6 +20,9 @@ std::vector<KeySpec> fit_rfa_keys();
 /// derive_seed(seed, "folds")) or a fixed lambda > 0. InputError naming --lambda otherwise.
 RidgeFitOptions read_fit_lambda(const Settings& s, std::uint64_t seed);
 
+/// Refuses k-fold selection with fewer samples than folds, naming --lambda.
+void check_fit_folds(const Settings& s, const RidgeFitOptions& ridge, std::size_t n);
+
 /// Validates the options, reads the attention data within the read limits, checks the memory the
 /// fit needs (data, the frozen weights, the n x M(d+1) feature matrix and the Gram matrix of the
 /// smaller side) against --max-memory, fits

@@ -234,6 +234,10 @@ LongTable read_long_csv(const std::filesystem::path& path, const std::string& id
   std::size_t last_line = 1;
   std::string last_token_text;
 
+  // Pairwise data count tokens (N) and samples (M); attention data rows are the query and its keys
+  // (N + 1 rows) and samples are n.
+  const bool tokens = idx == "token";
+  const std::string sizes = tokens ? "M" : "n";
   // Sample `sample` just ended with token+1 tokens at line last_line: check its count.
   auto close_sample = [&](std::size_t at_line, std::size_t column, std::string_view text) {
     const std::uint64_t count = token + 1;
@@ -244,8 +248,11 @@ LongTable read_long_csv(const std::filesystem::path& path, const std::string& id
       N = count;
     } else if (count != N) {
       fail(path, at_line, column,
-           "sample " + std::to_string(sample) + " has " + std::to_string(count) + " " + idx + "s but sample 0 has N = " +
-               std::to_string(N) + " (all samples need the same N)",
+           tokens ? "sample " + std::to_string(sample) + " has " + std::to_string(count) +
+                        " tokens but sample 0 has N = " + std::to_string(N) + " (all samples need the same N)"
+                  : "sample " + std::to_string(sample) + " has " + std::to_string(count) +
+                        " rows (the query and its keys) but sample 0 has " + std::to_string(N) +
+                        " (all samples need the same number of keys)",
            text);
     }
   };
@@ -296,7 +303,7 @@ LongTable read_long_csv(const std::filesystem::path& path, const std::string& id
   close_sample(last_line, 2, last_token_text);
   const std::uint64_t M = sample + 1;
   if (M < 2)
-    fail(path, last_line, 1, "the file has 1 sample; need at least 2 samples (M >= 2)", std::to_string(sample));
+    fail(path, last_line, 1, "the file has 1 sample; need at least 2 samples (" + sizes + " >= 2)", std::to_string(sample));
 
   LongTable data;
   data.T = static_cast<int>(N);

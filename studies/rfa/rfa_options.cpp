@@ -72,6 +72,12 @@ void refuse_mu_unless_biased(const Settings& s, WeightLaw law) {
                      " it would be ignored");
 }
 
+void refuse_zero_weights(const Settings& s, WeightLaw law, double tau) {
+  if (law == WeightLaw::zero_mean && tau == 0.0)
+    throw InputError(s.source("tau") + " 0 with zero-mean weights draws every query-key weight as 0, so every "
+                     "feature is the same; it must be > 0 unless the weights are biased");
+}
+
 AttentionLayerOptions read_attention_layer(const Settings& s) {
   AttentionLayerOptions o;
   o.heads = static_cast<int>(s.get_int("heads", 1, 1000000));

@@ -29,6 +29,8 @@ KeySpec weight_noise_key();
 
 /// Refuses a given --mu with a weight law other than biased, where it would be ignored.
 void refuse_mu_unless_biased(const Settings& s, WeightLaw law);
+/// Refuses tau = 0 with zero-mean weights: every query-key weight would be 0, every feature equal.
+void refuse_zero_weights(const Settings& s, WeightLaw law, double tau);
 /// sigma: the noise of the unit-variance training targets.
 KeySpec target_noise_key();
 

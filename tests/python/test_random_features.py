@@ -82,8 +82,12 @@ def test_bad_input_raises_value_error(rfa_data):
         attnrate.RandomFeatureAttentionRegressor(heads=0).fit(X, y)
     with pytest.raises(ValueError, match="tau must be >= 0"):
         attnrate.RandomFeatureAttentionRegressor(tau=-1).fit(X, y)
-    with pytest.raises(ValueError, match="lam must be > 0"):
+    with pytest.raises(ValueError, match="lam must be a number > 0"):
         attnrate.RandomFeatureAttentionRegressor(lam=0.0).fit(X, y)
+    with pytest.raises(ValueError, match="tau 0 with zero-mean weights draws every query-key weight as 0"):
+        attnrate.RandomFeatureAttentionRegressor(tau=0.0).fit(X, y)
+    with pytest.raises(ValueError, match=r"lam kfold:50 needs at least 50 samples \(one per fold\), the data hold n = 20"):
+        attnrate.RandomFeatureAttentionRegressor(lam="kfold:50").fit(X[:20], y[:20])
     with pytest.raises(ValueError, match="lam must be"):
         attnrate.RandomFeatureAttentionRegressor(lam=None).fit(X, y)
     for regressor in (attnrate.RandomFeatureAttentionRegressor, attnrate.RandomFeatureMLPRegressor):
@@ -110,6 +114,17 @@ def test_bad_input_raises_value_error(rfa_data):
     assert rfa.predict(X[:, :3]).shape == (240,)  # attention takes any number of keys
     with pytest.raises(ValueError):
         rfa.predict(X[:, :, :2])
+
+
+def test_a_penalty_at_the_end_of_its_grid_is_flagged(rfa_data):
+    """Outputs independent of the inputs: GCV's best fit is the zero function, the largest penalty."""
+    X, _ = rfa_data
+    noise = np.random.default_rng(5).normal(size=X.shape[0])
+    with pytest.warns(UserWarning, match="is an end of the gcv search's grid"):
+        est = attnrate.RandomFeatureAttentionRegressor(heads=8).fit(X, noise)
+    assert est.lambda_at_edge_ and est.lambda_ == max(est.lambda_grid_)
+    fixed = attnrate.RandomFeatureAttentionRegressor(heads=8, lam=0.01).fit(X, noise)
+    assert not fixed.lambda_at_edge_
 
 
 def test_openblas_threads_are_restored(rfa_data):
