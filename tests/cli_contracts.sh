@@ -102,6 +102,7 @@ expect 2 "--family has repeated entries" -- "$bin" study target-complexity --fam
 expect 2 "--mu has repeated entries: '1,1.0'" -- "$bin" study biased-weights --mu 1,1.0 --out "$tmp/never"
 expect 2 "--mu has entries too close to tell apart" -- "$bin" study biased-weights --mu 1.0000001,1.0000002 --out "$tmp/never"
 expect 2 "--p needs at least two distinct degrees" -- "$bin" study target-complexity --p 1 --out "$tmp/never"
+expect 2 "--lambda kfold:20 needs at least 20 training samples \(one per fold\), but --n starts at 10" -- "$bin" study rfa-vs-mlp --n 10,20 --lambda kfold:20 --out "$tmp/never"
 [[ ! -e "$tmp/never" ]] || { echo "FAIL: a refused study created its --out"; fail=$((fail + 1)); }
 expect 0 "wrote" -- "$bin" fit rfa --data "$tmp/rfa/data.csv" --lambda kfold:3 --out "$tmp/rfa/kfold3.json"
 # An empty --out is an input error (exit 2), for every command that writes.
@@ -110,6 +111,7 @@ expect 2 "--out must name a file, got ''" -- "$bin" fit rfa --data "$tmp/rfa/dat
 expect 2 "--out must name a folder, got ''" -- "$bin" rate --data "$tmp/rfa/data.csv" --out ""
 expect 2 "--lambda: kfold:K needs an integer K in \[2, 100\]" -- "$bin" fit rfa --data "$tmp/rfa/data.csv" --lambda kfold:1 --out "$tmp/f.json"
 expect 2 "unknown target|target" -- "$bin" simulate rfa --target quartic --out "$tmp/x.csv"
+expect 0 "target first-key-poly:2" -- "$bin" simulate rfa --n 50 --N 3 --d 2 --target first-key-poly:2 --out "$tmp/fkp.csv"   # every study target
 expect 2 "--heads must be" -- "$bin" fit rfa --data "$tmp/rfa/data.csv" --heads 0 --out "$tmp/f.json"
 printf 'sample,key,x1,y\n0,0,0.5,1\n0,1,0.2,2\n1,0,0.1,1\n1,1,0.3,1\n' >"$tmp/rfa-bad.csv"
 expect 2 "rfa-bad.csv:3:4: y must be the same" -- "$bin" fit rfa --data "$tmp/rfa-bad.csv" --out "$tmp/f.json"

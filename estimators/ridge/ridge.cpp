@@ -1,6 +1,7 @@
 #include "estimators/ridge/ridge.hpp"
 
 #include <algorithm>
+#include <sstream>
 #include <cmath>
 #include <utility>
 #include <vector>
@@ -42,9 +43,13 @@ arma::mat gram(const arma::mat& Phi, RidgeForm form) {
   arma::mat G = form == RidgeForm::primal ? arma::mat(Phi.t() * Phi) : arma::mat(Phi * Phi.t());
   // Finite features whose products overflow (|feature| > ~1e154): say so, rather than let LAPACK
   // fail on infinities further down.
-  if (!G.is_finite())
-    throw InputError("ridge: the Gram matrix of the features overflows (largest |feature| = " +
-                     std::to_string(arma::abs(Phi).max()) + "); rescale the features or the inputs");
+  if (!G.is_finite()) {
+    std::ostringstream m;
+    m.precision(3);
+    m << "ridge: the Gram matrix of the features overflows (largest |feature| = " << arma::abs(Phi).max()
+      << "); rescale the features or the inputs (e.g. exp scores of large weights or inputs)";
+    throw InputError(m.str());
+  }
   return G;
 }
 

@@ -7,6 +7,7 @@
 #include "studies/io/memory_budget.hpp"
 #include "studies/io/output.hpp"
 #include "studies/io/pairwise_data.hpp"
+#include "studies/rfa/rfa_common.hpp"
 #include "studies/rfa/rfa_options.hpp"
 #include "theory/rfa/attention_law.hpp"
 #include "theory/rfa/rfa_targets.hpp"
@@ -19,7 +20,7 @@ std::vector<KeySpec> simulate_rfa_keys() {
           {"n", "2000", "number of samples (2..2^53, within --max-memory)"},
           {"N", "8", "keys per sample (1..100000)"},
           {"d", "8", "token dimension (1..100000)"},
-          {"target", "key-poly:2", "target: inner-poly:p | key-poly:p | mixed:p | cos-inner[:w] | first-key"},
+          {"target", "key-poly:2", "target: inner-poly:p | key-poly:p | mixed:p | cos-inner[:w] | first-key | first-key-poly:p"},
           inputs_key(),
           target_noise_key(),
           {"seed", "7", "seed of the target's random directions, and of the inputs and the noise unless --data-seed"},
@@ -44,8 +45,9 @@ AttentionSimulation simulate_rfa_draws(const Settings& s, const std::string& com
            8.0 * static_cast<double>(n) * (N + 1) * (2.0 * d + 2));
   need.check(memory_budget(s), command, "lower --n, --N or --d");
 
-  const RfaTarget target = s.get_parsed(
-      "target", [&](const std::string& t) { return RfaTarget::parse(t, d, law, derive_seed(seed, {hash_name("target")})); });
+  // The studies' targets, first-key-poly:p included (the others are RfaTarget's, same values).
+  const StudyTarget target = s.get_parsed(
+      "target", [&](const std::string& t) { return StudyTarget(t, d, law, derive_seed(seed, {hash_name("target")})); });
   sim.target = target.name();
   sim.inputs = law.sample(d, N, n, derive_seed(data_seed, {hash_name("inputs")}));
   sim.y = target.evaluate(sim.inputs);
