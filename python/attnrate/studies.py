@@ -86,11 +86,16 @@ def study_quantities(name):
 
 def _study_option_names(name, given):
     """(option, value, name) for run_study's keyword arguments: a name is the option as on the command
-    line (``M``, ``activation``) or with underscores for dashes (``test_pairs`` for ``test-pairs``)."""
+    line (``M``, ``activation``) or with underscores for dashes (``test_pairs`` for ``test-pairs``),
+    and a Python keyword with PEP 8's trailing underscore (``lambda_`` for ``lambda``)."""
     keys = {k for k, _, _ in _core.study_options(name)}
     pairs = []
     for arg, value in given.items():
-        key = arg if arg in keys or arg.replace("_", "-") not in keys else arg.replace("_", "-")
+        key = arg
+        if arg not in keys and arg.endswith("_") and arg[:-1] in keys:
+            key = arg[:-1]
+        elif arg not in keys and arg.replace("_", "-") in keys:
+            key = arg.replace("_", "-")
         pairs.append((key, value, arg))
     return pairs
 
@@ -98,7 +103,7 @@ def _study_option_names(name, given):
 def run_study(name, out, threads=0, resume=False, progress=False, figures=True, **study_options_):
     """Runs a study as ``attnrate study NAME --out OUT`` does, with its options as keyword arguments
     (named as on the command line, dashes or underscores: ``M="1000:8000:x2"``, ``seeds=4``,
-    ``test_pairs=20000``; a list is a comma list). The study writes summary.json, cells.csv, its
+    ``test_pairs=20000``, ``lambda_="gcv"`` for the Python keyword; a list is a comma list). The study writes summary.json, cells.csv, its
     figures and per-cell checkpoints into ``out`` (required; ``resume=True`` reuses matching
     checkpoints). ``progress``: progress lines on stderr. ``figures=False``: no figures (gnuplot is
     not run) and none named in the summary, as ``--no-figures``.

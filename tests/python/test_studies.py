@@ -52,6 +52,9 @@ def test_run_study_refuses_bad_options(tmp_path):
         attnrate.run_study("minimax-rate", out=tmp_path, test_pair=2)
     with pytest.raises(ValueError, match="sigma"):
         attnrate.run_study("minimax-rate", out=tmp_path, sigma=-1)
+    # lambda is a Python keyword: lambda_ names --lambda (its value reaches the study's check).
+    with pytest.raises(ValueError, match=r"lambda_: kfold:K needs an integer K in \[2, 100\], got 'kfold:1'"):
+        attnrate.run_study("rfa-vs-mlp", out=tmp_path, lambda_="kfold:1")
     with pytest.raises(ValueError, match="needs out=DIR"):
         attnrate.run_study("minimax-rate", out=None, **SMALL)
     with pytest.raises(TypeError):
