@@ -387,4 +387,12 @@ TEST_CASE("study sizes: weighed against the memory budget before the run", "[hos
   heads.set("max-memory", "64G", "--max-memory");
   CHECK_THAT(input_error_of([&] { check_study_memory("heads", heads); }),
              Contains("--n 1000000 with --test-n 10000 needs about 14.6 TiB of kernel matrices"));
+  // Ridge on 256 (8 + 1) = 2304 features, n = 4000: the GCV search's Gram matrix, eigenvectors and
+  // dsyevd workspace, 4 x 2304^2 doubles = 162 MiB; both models' train and test features
+  // 2 (4000 + 10000) 2304 doubles = 492 MiB.
+  Settings ridge = settings("rfa-vs-mlp", {{"N", "2"}, {"d", "8"}, {"heads", "256"}, {"n", "1000,4000"},
+                                           {"test-n", "10000"}});
+  ridge.set("max-memory", "100M", "--max-memory");
+  CHECK_THAT(input_error_of([&] { check_study_memory("rfa-vs-mlp", ridge); }),
+             Contains("feature matrices 492 MiB, ridge Gram matrices 162 MiB"));
 }

@@ -67,10 +67,11 @@ Need feature_matrices(double n, double test_n, double heads, double d, double mo
           "feature matrices", kDouble * models * (n + test_n) * heads * (d + 1), "--heads, --n or --test-n"};
 }
 
-// Ridge on the smaller side: a Gram matrix and its factor.
+// Ridge on the smaller side: a Gram matrix, its eigenvectors and LAPACK's dsyevd workspace
+// (1 + 6 side + 2 side^2 doubles) for the GCV / k-fold search: 4 side^2 at the peak.
 Need ridge_gram(double n, double features, const std::string& heads_text) {
   const double side = std::min(n, features);
-  return {"--n " + num(n) + " with --heads " + heads_text, "ridge Gram matrices", 2 * kDouble * side * side,
+  return {"--n " + num(n) + " with --heads " + heads_text, "ridge Gram matrices", 4 * kDouble * side * side,
           "--n or --heads"};
 }
 
