@@ -63,7 +63,10 @@ def threads_of(threads):
 
 
 def float_array(a, name):
-    """``a`` as a C-contiguous float64 array; ValueError naming it when it is not numeric."""
+    """``a`` as a C-contiguous float64 array; ValueError naming it when it is not numeric (or is
+    complex: converting would drop the imaginary part)."""
+    if np.iscomplexobj(a):
+        raise ValueError(f"{name} must be an array of real numbers, got a complex array")
     try:
         return np.ascontiguousarray(np.asarray(a, dtype=np.float64))
     except (TypeError, ValueError) as e:

@@ -93,6 +93,8 @@ def test_bad_input_raises_value_error(rfa_data):
     for regressor in (attnrate.RandomFeatureAttentionRegressor, attnrate.RandomFeatureMLPRegressor):
         with pytest.raises(ValueError, match="seed must be a non-negative integer, got None"):
             regressor(seed=None).fit(X, y)
+    with pytest.raises(ValueError, match="X must be an array of real numbers, got a complex array"):
+        attnrate.RandomFeatureAttentionRegressor().fit(X + 1j, y)
     with pytest.raises(ValueError, match="y must be an array of numbers"):
         attnrate.RandomFeatureAttentionRegressor().fit(X, ["a"] * 240)
     with pytest.raises(ValueError, match="threads"):
