@@ -136,10 +136,14 @@ void read_options(const toml::table& t, const StudyCatalogEntry* study, const st
     const int line = line_of(node);
     if (study && std::find(study->options.begin(), study->options.end(), key) == study->options.end()) {
       // The run's own options (where it writes, how it runs) belong to verify, not to a claim.
-      static const std::vector<std::string> run_options = {"out", "threads", "resume", "progress", "no-figures"};
-      if (std::find(run_options.begin(), run_options.end(), key) != run_options.end())
+      static const std::vector<std::string> verify_options = {"out", "threads", "resume"};
+      static const std::vector<std::string> study_run_options = {"progress", "no-figures"};
+      if (std::find(verify_options.begin(), verify_options.end(), key) != verify_options.end())
         problems.add(line, "[claim." + table_name + "]: '" + key + "' is an option of the run, not of the study: give " +
                                "it to verify (--" + key + "); each claim's study writes to DIR/claims/<id>/");
+      else if (std::find(study_run_options.begin(), study_run_options.end(), key) != study_run_options.end())
+        problems.add(line, "[claim." + table_name + "]: '" + key + "' is an option of an `attnrate study` run, not of " +
+                               "the study; verify runs every claim with its figures and without a progress line");
       else
         problems.add(line, "[claim." + table_name + "]: study '" + study->name + "' has no option '" + key + "'" +
                                did_you_mean(key, study->options));
