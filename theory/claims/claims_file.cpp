@@ -143,7 +143,7 @@ void read_options(const toml::table& t, const StudyCatalogEntry* study, const st
                                "it to verify (--" + key + "); each claim's study writes to DIR/claims/<id>/");
       else if (std::find(study_run_options.begin(), study_run_options.end(), key) != study_run_options.end())
         problems.add(line, "[claim." + table_name + "]: '" + key + "' is an option of an `attnrate study` run, not of " +
-                               "the study; verify runs every claim with its figures and without a progress line");
+                               "the study, and verify has no such option");
       else
         problems.add(line, "[claim." + table_name + "]: study '" + study->name + "' has no option '" + key + "'" +
                                did_you_mean(key, study->options));
