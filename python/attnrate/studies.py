@@ -104,9 +104,10 @@ def run_study(name, out, threads=0, resume=False, progress=False, figures=True, 
     """Runs a study as ``attnrate study NAME --out OUT`` does, with its options as keyword arguments
     (named as on the command line, dashes or underscores: ``M="1000:8000:x2"``, ``seeds=4``,
     ``test_pairs=20000``, ``lambda_="gcv"`` for the Python keyword; a list is a comma list). The
-    study writes summary.json, cells.csv, its figures and per-cell checkpoints into ``out`` (required; ``resume=True`` reuses matching
-    checkpoints). ``progress``: progress lines on stderr. ``figures=False``: no figures (gnuplot is
-    not run) and none named in the summary, as ``--no-figures``.
+    study writes summary.json, cells.csv, its figures and per-cell checkpoints into ``out``
+    (required; ``resume=True`` reuses matching checkpoints). ``progress``: progress lines on
+    stderr. ``figures=False``: no figures (gnuplot is not run) and none named in the summary, as
+    ``--no-figures``.
 
     Returns ``(cells, summary)``: cells.csv as a DataFrame and summary.json as a dict (its
     ``quantities`` are the measurements).
