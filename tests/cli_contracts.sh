@@ -104,6 +104,9 @@ expect 2 "--mu has entries too close to tell apart" -- "$bin" study biased-weigh
 expect 2 "--p needs at least two distinct degrees" -- "$bin" study target-complexity --p 1 --out "$tmp/never"
 expect 2 "--lambda kfold:20 needs at least 20 training samples \(one per fold\), but --n starts at 10" -- "$bin" study rfa-vs-mlp --n 10,20 --lambda kfold:20 --out "$tmp/never"
 [[ ! -e "$tmp/never" ]] || { echo "FAIL: a refused study created its --out"; fail=$((fail + 1)); }
+# A study run into another study's folder says that it replaces those outputs.
+expect 0 "results in" -- "$bin" study rfa-vs-mlp --N 2 --d 4 --heads 8 --n 20,40 --seeds 2 --target key-poly:2 --no-figures --out "$tmp/shared"
+expect 0 "warning: --out .*shared holds the outputs of study rfa-vs-mlp; this study's replace them" -- "$bin" study heads --N 2 --d 4 --heads 4,8,16 --n 40 --seeds 2 --no-figures --out "$tmp/shared"
 expect 0 "wrote" -- "$bin" fit rfa --data "$tmp/rfa/data.csv" --lambda kfold:3 --out "$tmp/rfa/kfold3.json"
 # An empty --out is an input error (exit 2), for every command that writes.
 expect 2 "--out must name a file, got ''" -- "$bin" simulate pairwise --M 10 --out ""
