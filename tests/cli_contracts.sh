@@ -97,11 +97,13 @@ for study in rfa-vs-mlp heads target-complexity; do
 done
 # Repeated list entries, also spelt differently, are one entry: refused before any work.
 expect 2 "--target has repeated entries: 'cos-inner:3' and 'cos-inner:3.0' are the same target" -- "$bin" study biased-weights --target cos-inner:3,cos-inner:3.0 --out "$tmp/never"
+expect 2 "--target has repeated entries: 'cos-inner' and 'cos-inner:3' are the same target" -- "$bin" study rfa-vs-mlp --d 4 --target cos-inner,cos-inner:3 --out "$tmp/never"
 expect 2 "--target has repeated entries" -- "$bin" study rfa-vs-mlp --target key-poly:2,key-poly:2 --out "$tmp/never"
 expect 2 "--family has repeated entries" -- "$bin" study target-complexity --family key-poly,key-poly --out "$tmp/never"
 expect 2 "--mu has repeated entries: '1,1.0'" -- "$bin" study biased-weights --mu 1,1.0 --out "$tmp/never"
 expect 2 "--mu has entries too close to tell apart" -- "$bin" study biased-weights --mu 1.0000001,1.0000002 --out "$tmp/never"
 expect 2 "--p needs at least two distinct degrees" -- "$bin" study target-complexity --p 1 --out "$tmp/never"
+expect 2 "--lambda must be gcv or a number in \(0, 1e12\] \(heads offers no k-fold search\), got 'kfold:20'" -- "$bin" study heads --lambda kfold:20 --out "$tmp/never"
 expect 2 "--lambda kfold:20 needs at least 20 training samples \(one per fold\), but --n starts at 10" -- "$bin" study rfa-vs-mlp --n 10,20 --lambda kfold:20 --out "$tmp/never"
 [[ ! -e "$tmp/never" ]] || { echo "FAIL: a refused study created its --out"; fail=$((fail + 1)); }
 # A study run into another study's folder says that it replaces those outputs.

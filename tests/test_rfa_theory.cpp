@@ -228,6 +228,12 @@ TEST_CASE("RFA targets: parsing, names, seeds and errors", "[rfa_theory]") {
   CHECK(RfaTarget::parse("cos-inner", 4, law).name() == "cos-inner");
   CHECK(RfaTarget::parse("cos-inner:2.5", 4, law).name() == "cos-inner:2.5");
   CHECK(RfaTarget::parse("first-key", 4, law).kind() == RfaTarget::Kind::first_key);
+  // The identity writes the parameter out: the default w = 1.5 sqrt(d) = 3 at d = 4.
+  CHECK(RfaTarget::parse("cos-inner", 4, law).identity() == "cos-inner:3");
+  CHECK(RfaTarget::parse("cos-inner:3.0", 4, law).identity() == "cos-inner:3");
+  CHECK(RfaTarget::parse("cos-inner", 9, law).identity() == "cos-inner:4.5");
+  CHECK(RfaTarget::parse("cos-inner:2.5", 4, law).identity() == "cos-inner:2.5");
+  CHECK(RfaTarget::parse("key-poly:2", 4, law).identity() == "key-poly:2");
   try {
     RfaTarget::parse("foo", 4, law);
     FAIL("no exception");

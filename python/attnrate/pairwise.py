@@ -91,7 +91,7 @@ class _PairwiseSpline(RegressorMixin, BaseEstimator):
             warnings.warn(f"the selected K = {largest} is the largest of the candidate grid: the data may support "
                           f"a finer space; raise max_knots (default M / (ln M)^2) to widen the grid", UserWarning,
                           stacklevel=3)
-        if "grid_limited" in b_hat:
+        if "grid_limited" in b_hat and self.b_hat_ is not None:
             warnings.warn("b_hat: " + b_hat["grid_limited"].replace("--max-knots", "max_knots"), UserWarning,
                           stacklevel=3)
 
@@ -197,6 +197,13 @@ class PairwiseSplineRegressor(_PairwiseSpline):
             self.rcond_ = float(fit["rcond"])
         self.A_ = A.copy()
         self._store(fit)
+        # As the CLI: a range that leaves over 1% of the interactions outside is said.
+        total = X.shape[0] * X.shape[1] * (X.shape[1] - 1)
+        clamped = int(fit.get("clamped_interactions", 0))
+        if clamped > 0.01 * total:
+            warnings.warn(f"{clamped} of {total} training interactions ({100.0 * clamped / total:.3g}%) lie outside "
+                          f"range {self.range_} and were clamped to its ends, where phi_hat is constant; range=None "
+                          f"covers the data", UserWarning, stacklevel=2)
         return self
 
 

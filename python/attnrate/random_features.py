@@ -44,8 +44,11 @@ class _RandomFeatures(RegressorMixin, BaseEstimator):
         self.lambda_scores_ = fit["lambda_scores"]
         self.lambda_at_edge_ = bool(fit["lambda_at_edge"]) and self.lambda_rule_ != "fixed"
         if self.lambda_at_edge_:
+            top = self.lambda_ == max(self.lambda_grid_)
             warnings.warn(f"the chosen lambda = {self.lambda_:g} is an end of the {self.lambda_rule_} search's grid, "
-                          f"extended by 4 decades; the best penalty may lie beyond it", UserWarning, stacklevel=3)
+                          f"extended by 4 decades; the best penalty may lie beyond it: " +
+                          ("the fit is near the zero function, so the features may not learn this target at this n"
+                           if top else "the fit is near the minimum-norm interpolant"), UserWarning, stacklevel=3)
         self.train_mse_ = float(fit["train_mse"])
         self.solver_ = fit["solver"]
         self.n_keys_ = X.shape[1] - 1

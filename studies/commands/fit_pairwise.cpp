@@ -119,7 +119,8 @@ void add_grid_warnings(const AdaptiveSplineFit& fit, const nlohmann::json& b_hat
     out.push_back("the selected K = " + std::to_string(s.pieces) +
                   " is the largest of the candidate grid: the data may support a finer space; raise --max-knots "
                   "(default M / (ln M)^2) to widen the grid");
-  if (b_hat.contains("grid_limited")) out.push_back("b_hat: " + b_hat.at("grid_limited").get<std::string>());
+  if (b_hat.contains("grid_limited") && b_hat.value("value", nlohmann::json()).is_number())
+    out.push_back("b_hat: " + b_hat.at("grid_limited").get<std::string>());
 }
 
 // A --range that leaves more than 1% of the training interactions outside: phi_hat is constant

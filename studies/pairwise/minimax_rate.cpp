@@ -478,7 +478,7 @@ void add_adaptive_quantities(const Config& c, const std::vector<CellResult>& cel
     Measurement m = b_hat_measurement(fk, b_from_pieces_slope, "pieces");
     m.details["note"] = "K_hat on a dyadic grid: log2 K_hat moves in unit steps";
     // Cells whose selected K is the largest of their grid: there the grid bounded K_hat, not the
-    // data, and b_hat is biased low.
+    // data, and b_hat is biased.
     std::size_t at_grid_top = 0, fitted = 0;
     for (const CellResult& r : cells)
       if (r.status == "ok" && !r.candidate_K.empty()) {
@@ -488,8 +488,8 @@ void add_adaptive_quantities(const Config& c, const std::vector<CellResult>& cel
     m.details["cells_at_grid_top"] = at_grid_top;
     if (at_grid_top > 0)
       summary["notes"].push_back("b-hat from=pieces: in " + std::to_string(at_grid_top) + " of " + std::to_string(fitted) +
-           " cells the selected K is the largest of the candidate grid, which then bounds K_hat (b_hat biased "
-           "low; --max-knots widens the grid)");
+           " cells the selected K is the largest of the candidate grid, which then bounds K_hat (b_hat biased; "
+           "--max-knots widens the grid)");
     summary["quantities"].push_back(to_json(m));
   }
   summary["quantities"].push_back(to_json(b_hat_measurement(error_fit, b_from_error_slope, "error-slope")));

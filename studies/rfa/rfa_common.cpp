@@ -114,6 +114,11 @@ RidgeFitOptions parse_lambda(const Settings& s, const std::string& key) {
   return o;
 }
 
+std::string StudyTarget::identity() const {
+  return first_key_only_ ? "first-key-poly:" + target_.front().identity().substr(std::string("key-poly:").size())
+                         : target_.front().identity();
+}
+
 StudyTarget::StudyTarget(const std::string& spec, int d, const AttentionLaw& law, std::uint64_t seed) {
   const std::string prefix = "first-key-poly:";
   if (spec.rfind(prefix, 0) == 0) {
@@ -172,17 +177,11 @@ RfaOptions cell_layer(int heads, RfaActivation activation, WeightLaw law, double
 
 void check_study_targets(const Settings& s, const std::string& key, const std::vector<std::string>& targets, int d,
                          const AttentionLaw& law) {
-  // A target's parameter as a number: cos-inner:3 and cos-inner:3.0 are one target.
-  const auto canonical = [](const std::string& name) {
-    const auto colon = name.find(':');
-    double v = 0;
-    if (colon == std::string::npos || !parse_double(name.substr(colon + 1), v)) return name;
-    return name.substr(0, colon + 1) + format_double(v);
-  };
-  std::vector<std::pair<std::string, std::string>> seen;  // canonical name, as written
+  // One target however it is written: cos-inner, cos-inner:3 and cos-inner:3.0 at d = 4.
+  std::vector<std::pair<std::string, std::string>> seen;  // identity, as written
   for (const auto& t : targets) {
-    (void)s.get_parsed(key, [&](const std::string&) { return StudyTarget(t, d, law, 0); });
-    const std::string name = canonical(t);
+    const std::string name =
+        s.get_parsed(key, [&](const std::string&) { return StudyTarget(t, d, law, 0); }).identity();
     for (const auto& [other, written] : seen)
       if (other == name)
         throw InputError(s.source(key) + " has repeated entries: '" + written + "' and '" + t + "' are the same target");

@@ -76,6 +76,8 @@ class StudyTarget {
   StudyTarget(const std::string& spec, int d, const AttentionLaw& law, std::uint64_t seed);
   arma::vec evaluate(const AttentionInputs& inputs) const;
   const std::string& name() const noexcept { return name_; }
+  /// The target as a value (RfaTarget::identity, with first-key-poly: in front for that control).
+  std::string identity() const;
   bool is_permutation_invariant() const noexcept { return invariant_; }
   /// Normalised error of the best permutation-invariant predictor, for the non-invariant
   /// targets (else -1). That predictor is the key average (1/N) sum_i h(x_0, x_i) of the per-key

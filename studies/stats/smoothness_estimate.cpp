@@ -84,7 +84,7 @@ nlohmann::json b_hat_by_subsampling(std::size_t M, std::size_t min_M,
     std::string sizes;
     for (std::size_t Mk : limited) sizes += (sizes.empty() ? "" : ", ") + std::to_string(Mk);
     bh["grid_limited"] = "at M = " + sizes + " the selected K is the largest of the candidate grid, so K_hat is "
-                         "bounded by the grid (--max-knots), not by the data, and b_hat is biased low; raise --max-knots";
+                         "bounded by the grid (--max-knots), not by the data, and b_hat is biased (low when every size is capped, high when only the larger ones are); raise --max-knots";
   }
   return bh;
 }

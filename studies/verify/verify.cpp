@@ -125,7 +125,8 @@ nlohmann::json judge_claim(const Claim& claim, const std::string& profile, const
         why = ": " + study_summary.at("error").get<std::string>();
       for (const QuantitySpec& q : find_study(claim.study).quantities)
         if (q.name == claim.quantity) why += "; " + q.name + ": " + q.description;
-      e["error"] = "the study reported no '" + claim.quantity + "' measurement with " + select_text(claim.select) +
+      e["error"] = "the study reported no '" + claim.quantity + "' measurement" +
+                   (claim.select.empty() ? std::string() : " with " + select_text(claim.select)) +
                    (available.empty() ? " (it reported none of that quantity" + why + ")" : "; it reported:" + list);
     } else {
       e["verdict"] = "ambiguous";

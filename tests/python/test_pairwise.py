@@ -132,15 +132,27 @@ def assert_selected_is_smallest(est):
     assert chosen["criterion"].iloc[0] <= crit.min() + 1e-9 * abs(crit.min()) + 1e-8
 
 
+def test_a_range_beside_the_data_warns(sim):
+    with pytest.warns(UserWarning, match=r"training interactions \(100%\) lie outside range \(5.0, 6.0\)"):
+        attnrate.PairwiseSplineRegressor(sim.A, knots=4, range=(5.0, 6.0)).fit(sim.X, sim.Y)
+
+
 def test_adaptive_selection_at_the_top_of_its_grid_warns(sim):
-    """A grid of one K (max_knots=1) bounds every selection: the fit and b_hat say so, as the CLI does."""
+    """A grid of one K (max_knots=1) bounds every selection: the fit says so, as the CLI does. K does
+    not grow, so there is no b_hat to warn about; with the default grid (K_max = 8 at M = 300) the
+    selections reach its top and b_hat, defined, is named as bounded by the grid."""
     with pytest.warns(UserWarning) as caught:
         est = attnrate.PairwiseSplineRegressor(sim.A, knots="adaptive", max_knots=1).fit(sim.X, sim.Y)
     messages = [str(w.message) for w in caught]
-    assert est.knots_ == 1
+    assert est.knots_ == 1 and est.b_hat_ is None
     assert any(m.startswith("the selected K = 1 is the largest of the candidate grid") and "max_knots" in m
                for m in messages)
-    assert any(m.startswith("b_hat: at M = 300, 150, 75") and "raise max_knots" in m for m in messages)
+    assert not any(m.startswith("b_hat:") for m in messages)
+    with pytest.warns(UserWarning) as caught:
+        grown = attnrate.PairwiseSplineRegressor(sim.A, knots="adaptive").fit(sim.X, sim.Y)
+    messages = [str(w.message) for w in caught]
+    assert grown.b_hat_ is not None
+    assert any(m.startswith("b_hat: at M = 300") and "raise max_knots" in m for m in messages)
 
 
 def test_adaptive_joint_fit(sim):

@@ -254,6 +254,13 @@ RfaTarget RfaTarget::parse(std::string_view spec, int d, const AttentionLaw& law
   return t;
 }
 
+std::string RfaTarget::identity() const {
+  if (kind_ != Kind::cos_inner) return name_;  // the others' names are canonical already
+  char buf[32];
+  const auto r = std::to_chars(buf, buf + sizeof buf, w_);
+  return "cos-inner:" + std::string(buf, r.ptr);
+}
+
 double RfaTarget::raw_sd(int N) const {
   if (kind_ == Kind::first_key || N <= 1) return std::sqrt(moments_.variance);
   const double var = moments_.covariance + (moments_.variance - moments_.covariance) / N;

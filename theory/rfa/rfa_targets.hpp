@@ -64,6 +64,10 @@ class RfaTarget {
   bool is_permutation_invariant() const noexcept { return kind_ != Kind::first_key; }
   /// Canonical "NAME[:PARAM]" (cos-inner without ":w" when w is the default).
   const std::string& name() const noexcept { return name_; }
+  /// The target as a value: its name with the parameter always written, in shortest round-trip
+  /// form (cos-inner, cos-inner:3 and cos-inner:3.0 at d = 4 are all "cos-inner:3"). Two
+  /// targets of one d and law with equal identities are the same function.
+  std::string identity() const;
   Kind kind() const noexcept { return kind_; }
   int d() const noexcept { return d_; }
   const RawMoments& raw_moments() const noexcept { return moments_; }
