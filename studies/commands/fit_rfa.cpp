@@ -1,7 +1,6 @@
 #include "studies/commands/fit_rfa.hpp"
 
 #include <algorithm>
-#include <cmath>
 #include <limits>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -39,13 +38,8 @@ std::vector<KeySpec> fit_rfa_keys() {
 }
 
 RidgeFitOptions read_fit_lambda(const Settings& s, std::uint64_t seed) {
-  // The studies' rule (gcv, kfold, kfold:K or a number), with a fixed lambda > 0 here: a value
-  // that is no rule is checked as such first (parse_lambda's message would say >= 0).
-  const std::string v = s.raw("lambda");
-  double x = 0;
-  if (v != "gcv" && v != "kfold" && v.rfind("kfold:", 0) != 0 && !(parse_double(v, x) && std::isfinite(x) && x > 0))
-    throw InputError(s.source("lambda") + " must be a number > 0 (or gcv, kfold, kfold:K), got '" + v + "'");
-  RidgeFitOptions ridge = parse_lambda(s, "lambda");
+  // The studies' rule (gcv, kfold, kfold:K or a number), with a fixed lambda > 0 here.
+  RidgeFitOptions ridge = parse_lambda(s, "lambda", true);
   if (ridge.rule == LambdaRule::kfold) ridge.fold_seed = derive_seed(seed, {hash_name("folds")});
   return ridge;
 }

@@ -82,11 +82,10 @@ Config read_config(const Settings& s) {
     c.gcv = true;
   } else {
     c.gcv = false;
-    double v = 0;
-    if (!parse_double(s.raw("lambda"), v) || !std::isfinite(v) || !(v > 0) || v > 1e12)
+    // Checked here rather than by get_double, whose message would not say that gcv is offered.
+    if (!parse_double(s.raw("lambda"), c.lambda) || !std::isfinite(c.lambda) || !(c.lambda > 0) || c.lambda > 1e12)
       throw InputError(s.source("lambda") + " must be gcv or a number in (0, 1e12] (heads offers no k-fold search), got '" +
                        s.raw("lambda") + "'");
-    c.lambda = s.get_double("lambda", 0.0, 1e12, false);
   }
   c.seeds = static_cast<int>(s.get_int("seeds", 2, 100000));
   c.seed = s.get_seed("seed");

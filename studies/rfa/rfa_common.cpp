@@ -78,7 +78,7 @@ std::vector<double> get_double_list(const Settings& s, const std::string& key, d
   return out;
 }
 
-RidgeFitOptions parse_lambda(const Settings& s, const std::string& key) {
+RidgeFitOptions parse_lambda(const Settings& s, const std::string& key, bool positive) {
   RidgeFitOptions o;
   const std::string v = trim(s.raw(key));
   if (v == "gcv") {
@@ -106,8 +106,9 @@ RidgeFitOptions parse_lambda(const Settings& s, const std::string& key) {
     } catch (const std::exception&) {
       used = 0;
     }
-    if (used != v.size() || !std::isfinite(x) || x < 0)
-      throw InputError(s.source(key) + " must be gcv, kfold, kfold:K or a number >= 0, got '" + v + "'");
+    if (used != v.size() || !std::isfinite(x) || x < 0 || (positive && x == 0))
+      throw InputError(positive ? s.source(key) + " must be a number > 0 (or gcv, kfold, kfold:K), got '" + v + "'"
+                                : s.source(key) + " must be gcv, kfold, kfold:K or a number >= 0, got '" + v + "'");
     o.rule = LambdaRule::fixed;
     o.lambda = x;
   }

@@ -62,8 +62,9 @@ std::vector<std::string> get_string_list(const Settings& s, const std::string& k
 /// Comma-separated list of doubles in [min, max].
 std::vector<double> get_double_list(const Settings& s, const std::string& key, double min, double max);
 
-/// Lambda setting: "gcv", "kfold" (5 folds), "kfold:K", or a number >= 0 (fixed).
-RidgeFitOptions parse_lambda(const Settings& s, const std::string& key);
+/// Lambda setting: "gcv", "kfold" (5 folds), "kfold:K", or a fixed number >= 0 (> 0 when
+/// `positive`, as fit rfa requires).
+RidgeFitOptions parse_lambda(const Settings& s, const std::string& key, bool positive = false);
 
 /// A target of the RFA studies: every RfaTarget name of theory/rfa_targets.hpp, plus the
 /// study-level control `first-key-poly:p` = key-poly:p evaluated on the first key only,
