@@ -26,6 +26,7 @@ expect 0 "solver = cholesky" -- "$bin" fit pairwise --data "$tmp/data.csv" --A "
 for key in degree knots coefficients range A train_mse solver; do
   grep -q "\"$key\"" "$tmp/fit.json" || { echo "FAIL: fit.json lacks $key"; fail=$((fail + 1)); }
 done
+grep -q '"warnings": \[\]' "$tmp/fit.json" || { echo "FAIL: fit.json of a fit without warnings: warnings []"; fail=$((fail + 1)); }
 [[ $(wc -l <"$tmp/fit.phi.csv") -eq 1002 ]] || { echo "FAIL: fit.phi.csv should have 1001 rows + header"; fail=$((fail + 1)); }
 
 # Joint fit (A unknown): learned A, knots, coefficients and training risk in fit.json.
@@ -46,8 +47,10 @@ grep -q '"candidates"' "$tmp/adaptive/fit.json" && grep -q '"b_hat"' "$tmp/adapt
 expect 0 "adaptive fit \(penalty" -- "$bin" fit pairwise --data "$tmp/data.csv" --A "$tmp/data.A.csv" --schedule adaptive --select penalty --folds 3 --out "$tmp/adaptive/fit2.json"
 expect 2 "--beta 1 has no effect with --schedule adaptive" -- "$bin" fit pairwise --data "$tmp/data.csv" --A "$tmp/data.A.csv" --schedule adaptive --beta 1 --out "$tmp/f.json"
 expect 2 "give --knots K or --beta b, not both" -- "$bin" fit pairwise --data "$tmp/data.csv" --A "$tmp/data.A.csv" --knots 8 --beta 1 --out "$tmp/f.json"
-# A --range beside the data clamps every interaction: said, for both schedules.
+# A --range beside the data clamps every interaction: said, for both schedules, on standard error
+# and in fit.json's warnings.
 expect 0 "warning: .*of 3600 training interactions \(100%\) lie outside --range 5,6" -- "$bin" fit pairwise --data "$tmp/data.csv" --A "$tmp/data.A.csv" --knots 4 --range 5,6 --out "$tmp/clamped/fit.json"
+grep -q '"3600 of 3600 training interactions (100%) lie outside --range 5,6 .*leave --range unset' "$tmp/clamped/fit.json" || { echo "FAIL: fit.json's warnings lack the clamping"; fail=$((fail + 1)); }
 expect 0 "warning: 3600 of 3600 training interactions" -- "$bin" fit pairwise --data "$tmp/data.csv" --A "$tmp/data.A.csv" --schedule adaptive --range 5,6 --out "$tmp/clamped/adaptive.json"
 # A selected K at the top of the candidate grid (M = 300: K_max = 300 / ln(300)^2 = 9, grid 1..8)
 # is said, and b_hat names the subsample sizes so bounded.
@@ -88,7 +91,7 @@ expect 2 "rfa-short.csv:[0-9]+:1: sample 1 has 4 rows \(the query and its keys\)
 head -6 "$tmp/rfa/data.csv" >"$tmp/rfa-one.csv"
 expect 2 "need at least 2 samples \(n >= 2\)" -- "$bin" fit rfa --data "$tmp/rfa-one.csv" --out "$tmp/f.json"
 head -11 "$tmp/rfa/data.csv" >"$tmp/rfa-two.csv"
-expect 2 "--lambda kfold:5 needs at least 5 samples \(one per fold\), the data hold n = 2" -- "$bin" fit rfa --data "$tmp/rfa-two.csv" --lambda kfold:5 --out "$tmp/f.json"
+expect 2 "--lambda kfold:5 needs at least 5 training samples \(one per fold\), but the data hold n = 2" -- "$bin" fit rfa --data "$tmp/rfa-two.csv" --lambda kfold:5 --out "$tmp/f.json"
 expect 2 "--lambda must be a number > 0 \(or gcv, kfold, kfold:K\), got 'nan'" -- "$bin" fit rfa --data "$tmp/rfa/data.csv" --lambda nan --out "$tmp/f.json"
 expect 2 "--tau 0 with zero-mean weights draws every query-key weight as 0" -- "$bin" fit rfa --data "$tmp/rfa/data.csv" --tau 0 --out "$tmp/f.json"
 # The studies refuse an ignored --mu too, before any work.

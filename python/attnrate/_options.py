@@ -1,6 +1,8 @@
 """Python values as the option text the library reads (the same text as on the command line)."""
 
 import numbers
+import re
+import warnings
 
 import numpy as np
 
@@ -32,6 +34,16 @@ def options(pairs):
             raise ValueError(f"{name} must be a non-negative integer, got None: attnrate's results are reproducible "
                              "by construction, so give the seed (runs differ by seed)")
     return [(key, option_text(value), name) for key, value, name in pairs if value is not None]
+
+
+def warn_as_caller(messages, pairs):
+    """Issues each of a fit's warnings (fit.json's ``warnings``, sentences that name options as the
+    command line does) as a UserWarning at the caller's ``fit`` call, naming each option as the
+    ``pairs`` given to options() do: ``--max-knots`` reads ``max_knots``."""
+    names = {key: name for key, _, name in pairs}
+    for message in messages:
+        text = re.sub(r"--([a-z][a-z0-9-]*)", lambda m: names.get(m[1], m[0]), message)
+        warnings.warn(text, UserWarning, stacklevel=3)
 
 
 def keep_init_args(estimator, args):

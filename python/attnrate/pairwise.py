@@ -6,8 +6,6 @@ M N entries. Fits run the library's estimators on the arrays in place (estimator
 estimators/pairwise_erm); see docs/python.md.
 """
 
-import warnings
-
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, RegressorMixin
@@ -15,7 +13,7 @@ from sklearn.exceptions import NotFittedError
 from sklearn.metrics import r2_score
 
 from . import _core
-from ._options import float_array, integer_of, keep_init_args, options, seed_of, threads_of
+from ._options import float_array, integer_of, keep_init_args, options, seed_of, threads_of, warn_as_caller
 from .simulate import PairwiseSimulation, _elementwise
 
 
@@ -85,15 +83,6 @@ class _PairwiseSpline(RegressorMixin, BaseEstimator):
         b_hat = fit["b_hat"]
         self.b_hat_ = None if b_hat["value"] is None else float(b_hat["value"])
         self.b_hat_ci_ = None if b_hat["value"] is None else tuple(float(v) for v in b_hat["ci_t"])
-        # What the CLI warns about: the grid, not the data, bounded the selection.
-        largest = max(int(c["pieces"]) for c in fit["candidates"])
-        if int(fit["pieces"]) == largest:
-            warnings.warn(f"the selected K = {largest} is the largest of the candidate grid: the data may support "
-                          f"a finer space; raise max_knots (default M / (ln M)^2) to widen the grid", UserWarning,
-                          stacklevel=3)
-        if "grid_limited" in b_hat and self.b_hat_ is not None:
-            warnings.warn("b_hat: " + b_hat["grid_limited"].replace("--max-knots", "max_knots"), UserWarning,
-                          stacklevel=3)
 
     def phi(self, u):
         """The fitted phi_hat(u), elementwise (any shape; u outside range_ is clamped to its ends, NaN
@@ -187,23 +176,16 @@ class PairwiseSplineRegressor(_PairwiseSpline):
             rng = list(self.range)
         common = [("range", rng, "range"), ("ridge", self.ridge, "ridge")]
         adaptive = _space_options(self)
+        pairs = common + (adaptive if adaptive is not None else
+                          [("degree", 3 if self.degree is None else self.degree, "degree"), ("knots", self.knots, "knots")])
+        fit = _core.fit_known_A(X, Y, A, options(pairs), threads)
         if adaptive is not None:
-            fit = _core.fit_known_A(X, Y, A, options(common + adaptive), threads)
             self._store_candidates(fit)
         else:
-            opts = options(common + [("degree", 3 if self.degree is None else self.degree, "degree"),
-                                     ("knots", self.knots, "knots")])
-            fit = _core.fit_known_A(X, Y, A, opts, threads)
             self.rcond_ = float(fit["rcond"])
         self.A_ = A.copy()
         self._store(fit)
-        # As the CLI: a range that leaves over 1% of the interactions outside is said.
-        total = X.shape[0] * X.shape[1] * (X.shape[1] - 1)
-        clamped = int(fit.get("clamped_interactions", 0))
-        if clamped > 0.01 * total:
-            warnings.warn(f"{clamped} of {total} training interactions ({100.0 * clamped / total:.3g}%) lie outside "
-                          f"range {self.range_} and were clamped to its ends, where phi_hat is constant; range=None "
-                          f"covers the data", UserWarning, stacklevel=2)
+        warn_as_caller(fit["warnings"], pairs)
         return self
 
 
@@ -243,12 +225,9 @@ class LowRankPairwiseRegressor(_PairwiseSpline):
                   ("restart-samples", self.restart_samples, "restart_samples"),
                   ("refit-trim", self.refit_trim, "refit_trim")]
         adaptive = _space_options(self)
-        if adaptive is None:
-            opts = options(common + [("degree", 3 if self.degree is None else self.degree, "degree"),
-                                     ("knots", self.knots, "knots")])
-        else:
-            opts = options(common + adaptive)
-        fit = _core.fit_joint(_tokens(X), float_array(Y, "Y"), opts, threads_of(self.threads))
+        pairs = common + (adaptive if adaptive is not None else
+                          [("degree", 3 if self.degree is None else self.degree, "degree"), ("knots", self.knots, "knots")])
+        fit = _core.fit_joint(_tokens(X), float_array(Y, "Y"), options(pairs), threads_of(self.threads))
         self.A_ = np.asarray(fit["A"], dtype=np.float64)
         self.U_ = np.asarray(fit["U"], dtype=np.float64)
         self.V_ = np.asarray(fit["V"], dtype=np.float64)
@@ -260,4 +239,5 @@ class LowRankPairwiseRegressor(_PairwiseSpline):
             self._store_candidates(fit)
             self.pilot_ = fit["pilot"]
         self._store(fit)
+        warn_as_caller(fit["warnings"], pairs)
         return self

@@ -8,14 +8,13 @@ bit-identical predictions.
 """
 
 import numbers
-import warnings
 
 import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.exceptions import NotFittedError
 
 from . import _core
-from ._options import float_array, keep_init_args, options, threads_of
+from ._options import float_array, keep_init_args, options, threads_of, warn_as_caller
 
 
 def _inputs(X):
@@ -43,12 +42,6 @@ class _RandomFeatures(RegressorMixin, BaseEstimator):
         self.lambda_grid_ = fit["lambda_grid"]
         self.lambda_scores_ = fit["lambda_scores"]
         self.lambda_at_edge_ = bool(fit["lambda_at_edge"]) and self.lambda_rule_ != "fixed"
-        if self.lambda_at_edge_:
-            top = self.lambda_ == max(self.lambda_grid_)
-            warnings.warn(f"the chosen lambda = {self.lambda_:g} is an end of the {self.lambda_rule_} search's grid, "
-                          f"extended by 4 decades; the best penalty may lie beyond it: " +
-                          ("the fit is near the zero function, so the features may not learn this target at this n"
-                           if top else "the fit is near the minimum-norm interpolant"), UserWarning, stacklevel=3)
         self.train_mse_ = float(fit["train_mse"])
         self.solver_ = fit["solver"]
         self.n_keys_ = X.shape[1] - 1
@@ -91,11 +84,12 @@ class RandomFeatureAttentionRegressor(_RandomFeatures):
         """Draws the weights for X's d and fits the value vectors on X (n, N + 1, d), y (n,); returns self."""
         X = _inputs(X)
         mu = float(self.mu)
-        opts = options([("heads", self.heads, "heads"), ("sigma-act", self.sigma, "sigma"), ("mu", mu, "mu"),
-                        ("weights", "zero-mean" if mu == 0.0 else "biased", "mu"), ("tau", self.tau, "tau"),
-                        ("lambda", _lambda_text(self.lam), "lam"), ("seed", self.seed, "seed")])
-        model, fit = _core.fit_rfa(X, float_array(y, "y"), opts, threads_of(self.threads))
+        pairs = [("heads", self.heads, "heads"), ("sigma-act", self.sigma, "sigma"), ("mu", mu, "mu"),
+                 ("weights", "zero-mean" if mu == 0.0 else "biased", "mu"), ("tau", self.tau, "tau"),
+                 ("lambda", _lambda_text(self.lam), "lam"), ("seed", self.seed, "seed")]
+        model, fit = _core.fit_rfa(X, float_array(y, "y"), options(pairs), threads_of(self.threads))
         self._store(model, fit, X)
+        warn_as_caller(fit["warnings"], pairs)
         self.weights_ = model.weights
         return self
 
@@ -125,9 +119,10 @@ class RandomFeatureMLPRegressor(_RandomFeatures):
         width = 0 if self.width is None else self.width  # 0: the library's "match_heads (d+1)"
         if not isinstance(self.match_heads, numbers.Integral) or isinstance(self.match_heads, bool):
             raise ValueError(f"match_heads must be an integer >= 1, got {self.match_heads!r}")
-        opts = options([("lambda", _lambda_text(self.lam), "lam"), ("seed", self.seed, "seed")])
-        model, fit = _core.fit_mlp(X, float_array(y, "y"), opts, int(width), int(self.match_heads), str(self.sigma),
-                                   threads_of(self.threads))
+        pairs = [("lambda", _lambda_text(self.lam), "lam"), ("seed", self.seed, "seed")]
+        model, fit = _core.fit_mlp(X, float_array(y, "y"), options(pairs), int(width), int(self.match_heads),
+                                   str(self.sigma), threads_of(self.threads))
         self._store(model, fit, X)
+        warn_as_caller(fit["warnings"], pairs)
         self.weights_ = model.weights
         return self

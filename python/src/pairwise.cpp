@@ -169,10 +169,14 @@ py::object fit_known_A(const Array& X, const Array& Y, const Array& A_in, const 
       const AdaptiveSplineFit fit = fit_adaptive_spline(a, b, A, N, d, M, source, o.adapt);
       nlohmann::json j = adaptive_fit_json(fit, A, o.adapt);
       j["b_hat"] = known_A_b_hat(fit, a, b, A, N, d, M, source, o.adapt);
+      j["warnings"] = adaptive_fit_warnings(fit, j["b_hat"], M, N, true);
       return j;
     }
-    return known_A_fit_json(fit_pairwise_lse(BSplineBasis(a, b, o.pieces, o.degree), A, N, d, M, source, o.adapt.lse),
-                            A, o.ridge);
+    const PairwiseLseFit fit =
+        fit_pairwise_lse(BSplineBasis(a, b, o.pieces, o.degree), A, N, d, M, source, o.adapt.lse);
+    nlohmann::json j = known_A_fit_json(fit, A, o.ridge);
+    j["warnings"] = known_A_fit_warnings(fit, M, N);
+    return j;
   }();
   return python_of(fit);
 }
@@ -201,6 +205,7 @@ py::object fit_joint(const Array& X, const Array& Y, const std::vector<Option>& 
       ReleaseGil release;
       j["b_hat"] = joint_b_hat(fit, Xm, Ym, N, jo.adapt);
     }
+    j["warnings"] = adaptive_fit_warnings(fit.selection, j["b_hat"], M, N, false);
     j["U"] = matrix_json(fit.U);
     j["V"] = matrix_json(fit.V);
     return python_of(j);
@@ -210,6 +215,7 @@ py::object fit_joint(const Array& X, const Array& Y, const std::vector<Option>& 
     return fit_pairwise_erm(Xm, Ym, N, opt);
   }();
   nlohmann::json j = joint_fit_json(fit, opt);
+  j["warnings"] = nlohmann::json::array();
   j["U"] = matrix_json(fit.U);
   j["V"] = matrix_json(fit.V);
   nlohmann::json& diag = j["diagnostics"];

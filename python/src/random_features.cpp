@@ -67,6 +67,7 @@ py::dict ridge_dict(const RidgeFit& fit, LambdaRule rule) {
   r["fallback"] = fit.solution.fallback;
   r["train_mse"] = fit.solution.train_mse;
   r["coef"] = array_of(fit.solution.w);
+  r["warnings"] = ridge_fit_warnings(fit, rule);
   return r;
 }
 

@@ -102,39 +102,8 @@ std::string selected_space_message(const AdaptiveSplineFit& fit, const nlohmann:
   return m.str();
 }
 
-// The warning for a selected space whose full-data or fold solve fell back to the minimum-norm
-// solution (SplineCandidate::flagged), naming which one did.
-std::string flagged_warning(const SplineCandidate& c) {
-  if (c.solver.rfind("min-norm", 0) == 0)
-    return "the selected space's normal matrix is singular or ill-conditioned; the minimum-norm solution was used";
-  return "in the selected space a cross-validation fold's normal matrix was singular or ill-conditioned and that "
-         "fold used the minimum-norm solution; the full-data solve did not";
-}
-
-// Warnings of an adaptive fit: a selected K at the top of the grid (the grid, not the data,
-// bounded it), and b_hat's subsamples so bounded.
-void add_grid_warnings(const AdaptiveSplineFit& fit, const nlohmann::json& b_hat, std::vector<std::string>& out) {
-  const SelectedSpace s = selected_space(fit);
-  if (s.largest_pieces)
-    out.push_back("the selected K = " + std::to_string(s.pieces) +
-                  " is the largest of the candidate grid: the data may support a finer space; raise --max-knots "
-                  "(default M / (ln M)^2) to widen the grid");
-  if (b_hat.contains("grid_limited") && b_hat.value("value", nlohmann::json()).is_number())
-    out.push_back("b_hat: " + b_hat.at("grid_limited").get<std::string>());
-}
-
-// A --range that leaves more than 1% of the training interactions outside: phi_hat is constant
-// beyond its ends, which the user may not intend.
-void add_clamped_warning(std::size_t clamped, const PairwiseData& data, double a, double b,
-                         std::vector<std::string>& out) {
-  const double total = static_cast<double>(data.M) * data.N * (data.N - 1);
-  if (!(static_cast<double>(clamped) > 0.01 * total)) return;
-  std::ostringstream w;
-  w << clamped << " of " << static_cast<std::size_t>(total) << " training interactions ("
-    << 100.0 * static_cast<double>(clamped) / total << "%) lie outside --range " << a << "," << b
-    << " and were clamped to its ends, where phi_hat is constant; --range auto covers the data";
-  out.push_back(w.str());
-}
+// fit.json's warnings, printed by the command on standard error.
+std::vector<std::string> warnings_of(const nlohmann::json& j) { return j.at("warnings").get<std::vector<std::string>>(); }
 
 // A known, the space selected from the data, with b_hat by subsampling (known_A_b_hat).
 CommandReport fit_adaptive(const PairwiseData& data, const arma::mat& A, double a, double b,
@@ -143,14 +112,11 @@ CommandReport fit_adaptive(const PairwiseData& data, const arma::mat& A, double 
   const AdaptiveSplineFit fit = fit_adaptive_spline(a, b, A, data.N, data.d, data.M, source, opt);
   nlohmann::json j = adaptive_fit_json(fit, A, opt);
   j["b_hat"] = known_A_b_hat(fit, a, b, A, data.N, data.d, data.M, source, opt);
+  j["warnings"] = adaptive_fit_warnings(fit, j["b_hat"], data.M, data.N, true);
   write_fit_outputs(j, data, plan, a, b, [&fit](double u) { return fit.value(fit.selected, u); });
-  CommandReport report{"adaptive fit " + selected_space_message(fit, j["b_hat"]) + "\nwrote " + plan.out.string() +
-                           " and " + plan.phi_path.string() + "\n",
-                       {}};
-  if (fit.candidates[fit.selected].flagged) report.warnings.push_back(flagged_warning(fit.candidates[fit.selected]));
-  add_grid_warnings(fit, j["b_hat"], report.warnings);
-  add_clamped_warning(fit.clamped, data, a, b, report.warnings);
-  return report;
+  return {"adaptive fit " + selected_space_message(fit, j["b_hat"]) + "\nwrote " + plan.out.string() + " and " +
+              plan.phi_path.string() + "\n",
+          warnings_of(j)};
 }
 
 // A unknown, the space selected from the data (estimators/pairwise_erm/adaptive_erm), with b_hat
@@ -159,14 +125,12 @@ CommandReport fit_joint_adaptive(const PairwiseData& data, const AdaptiveErmOpti
   const AdaptiveErmFit fit = fit_adaptive_erm(data.X, data.Y, data.N, opt);
   nlohmann::json j = adaptive_joint_fit_json(fit, opt);
   j["b_hat"] = joint_b_hat(fit, data.X, data.Y, data.N, opt);
+  j["warnings"] = adaptive_fit_warnings(fit.selection, j["b_hat"], data.M, data.N, false);
   write_fit_outputs(j, data, plan, fit.selection.a, fit.selection.b, [&fit](double u) { return fit.phi_hat(u); });
-  CommandReport report{"adaptive joint fit: rank " + std::to_string(opt.erm.rank) + " " +
-                           selected_space_message(fit.selection, j["b_hat"]) + "\nwrote " + plan.out.string() +
-                           " and " + plan.phi_path.string() + "\n",
-                       {}};
-  if (fit.selected().flagged) report.warnings.push_back(flagged_warning(fit.selected()));
-  add_grid_warnings(fit.selection, j["b_hat"], report.warnings);
-  return report;
+  return {"adaptive joint fit: rank " + std::to_string(opt.erm.rank) + " " +
+              selected_space_message(fit.selection, j["b_hat"]) + "\nwrote " + plan.out.string() + " and " +
+              plan.phi_path.string() + "\n",
+          warnings_of(j)};
 }
 
 CommandReport fit_joint(const Settings& s, const PairwiseData& data, const FitPlan& plan) {
@@ -179,6 +143,7 @@ CommandReport fit_joint(const Settings& s, const PairwiseData& data, const FitPl
   if (jo.adaptive) return fit_joint_adaptive(data, jo.adapt, plan);
   const PairwiseErmFit fit = fit_pairwise_erm(data.X, data.Y, data.N, opt);
   nlohmann::json j = joint_fit_json(fit, opt);
+  j["warnings"] = nlohmann::json::array();
   write_fit_outputs(j, data, plan, fit.basis.a(), fit.basis.b(), [&fit](double u) { return fit.phi_hat(u); });
   std::ostringstream m;
   m << "joint fit: rank " << opt.rank << ", K = " << opt.pieces << ", degree = " << opt.degree
@@ -204,20 +169,13 @@ CommandReport fit_known_A(const Settings& s, const PairwiseData& data, const Fit
   const PairwiseLseFit fit =
       fit_pairwise_lse(basis, A, data.N, data.d, data.M, in_memory_source(data.X, data.Y, data.N), o.adapt.lse);
   nlohmann::json j = known_A_fit_json(fit, A, o.ridge);
+  j["warnings"] = known_A_fit_warnings(fit, data.M, data.N);
   write_fit_outputs(j, data, plan, a, b, [&fit](double u) { return fit.phi_hat(u); });
   std::ostringstream m;
   m << "fit: K = " << o.pieces << ", degree = " << o.degree << ", solver = " << fit.solution.solver
     << ", train_mse = " << fit.solution.train_mse << "\nwrote " << plan.out.string() << " and " << plan.phi_path.string()
     << "\n";
-  CommandReport report{m.str(), {}};
-  if (fit.solution.fallback) {
-    std::ostringstream w;
-    w << "the normal matrix is singular or ill-conditioned (rcond " << fit.solution.rcond
-      << "); the minimum-norm solution was used";
-    report.warnings.push_back(w.str());
-  }
-  add_clamped_warning(fit.normal_equations.clamped, data, a, b, report.warnings);
-  return report;
+  return {m.str(), warnings_of(j)};
 }
 
 }  // namespace

@@ -45,10 +45,19 @@ RidgeFitOptions read_fit_lambda(const Settings& s, std::uint64_t seed) {
 }
 
 void check_fit_folds(const Settings& s, const RidgeFitOptions& ridge, std::size_t n) {
-  if (ridge.rule == LambdaRule::kfold && n < static_cast<std::size_t>(ridge.folds))
-    throw InputError(s.source("lambda") + " " + s.raw("lambda") + " needs at least " + std::to_string(ridge.folds) +
-                     " samples (one per fold), the data hold n = " + std::to_string(n) +
-                     "; use fewer folds (kfold:K) or gcv");
+  refuse_folds_above_samples(s, "lambda", ridge, n, "the data hold n = " + std::to_string(n));
+}
+
+std::vector<std::string> ridge_fit_warnings(const RidgeFit& fit, LambdaRule rule) {
+  if (rule == LambdaRule::fixed || !fit.selection.at_edge) return {};
+  std::ostringstream w;
+  w << "the chosen lambda = " << fit.solution.lambda << " is an end of the " << to_string(rule)
+    << " search's grid, extended by 4 decades (" << fit.selection.grid.front() << " .. " << fit.selection.grid.back()
+    << "); the best penalty may lie beyond it"
+    << (fit.solution.lambda == fit.selection.grid.back()
+            ? ": the fit is near the zero function, so the features may not learn this target at this n"
+            : ": the fit is near the minimum-norm interpolant");
+  return {w.str()};
 }
 
 CommandReport fit_rfa(const Settings& s, const std::filesystem::path& out, int threads) {
@@ -146,6 +155,8 @@ CommandReport fit_rfa(const Settings& s, const std::filesystem::path& out, int t
         "not stored: attnrate predict redraws W_m from seed (Rng(seed), heads in order, each W_m column by "
         "column), as the fit did";
   }
+  const std::vector<std::string> warnings = ridge_fit_warnings(fit, ridge.rule);
+  j["warnings"] = warnings;
   j["build"] = build_info();
   write_file_atomic(out, j.dump(2) + "\n");
   std::ostringstream m;
@@ -153,18 +164,7 @@ CommandReport fit_rfa(const Settings& s, const std::filesystem::path& out, int t
   else m << "RFA fit: M = " << opt.heads << " heads, " << features << " features";
   m << ", lambda = " << fit.solution.lambda << " (" << to_string(ridge.rule) << "), " << to_string(fit.solution.form)
     << " form, train_mse = " << fit.solution.train_mse << "\nwrote " << out.string() << "\n";
-  CommandReport report{m.str(), {}};
-  if (j["lambda_at_edge"].get<bool>()) {
-    std::ostringstream w;
-    w << "the chosen lambda = " << fit.solution.lambda << " is an end of the " << to_string(ridge.rule)
-      << " search's grid, extended by 4 decades (" << fit.selection.grid.front() << " .. " << fit.selection.grid.back()
-      << "); the best penalty may lie beyond it"
-      << (fit.solution.lambda == fit.selection.grid.back()
-              ? ": the fit is near the zero function, so the features may not learn this target at this n"
-              : ": the fit is near the minimum-norm interpolant");
-    report.warnings.push_back(w.str());
-  }
-  return report;
+  return {m.str(), warnings};
 }
 
 }  // namespace attnrate

@@ -5,6 +5,7 @@
 // attnrate predict redraws them (studies/commands/predict.hpp).
 #include <cstdint>
 #include <filesystem>
+#include <string>
 #include <vector>
 
 #include "estimators/ridge/ridge.hpp"
@@ -22,6 +23,10 @@ RidgeFitOptions read_fit_lambda(const Settings& s, std::uint64_t seed);
 
 /// Refuses k-fold selection with fewer samples than folds, naming --lambda.
 void check_fit_folds(const Settings& s, const RidgeFitOptions& ridge, std::size_t n);
+
+/// fit.json's `warnings` of a ridge fit (sentences; the Python estimators issue each as a
+/// UserWarning): a data-driven lambda at an end of the extended grid, and which end.
+std::vector<std::string> ridge_fit_warnings(const RidgeFit& fit, LambdaRule rule);
 
 /// Validates the options, reads the attention data within the read limits, checks the memory the
 /// fit needs (data, the frozen weights, the n x M(d+1) feature matrix and the Gram matrix of the

@@ -292,6 +292,56 @@ SelectedSpace selected_space(const AdaptiveSplineFit& fit) {
   return {s.degree, s.pieces, s.pieces == largest};
 }
 
+namespace {
+
+// More than 1% of the M N (N - 1) training interactions outside [a, b] (an explicit --range):
+// phi_hat is constant beyond its ends, which the user may not intend.
+void add_clamped_warning(std::size_t clamped, std::size_t M, int N, double a, double b,
+                         std::vector<std::string>& out) {
+  const double total = static_cast<double>(M) * N * (N - 1);
+  if (!(static_cast<double>(clamped) > 0.01 * total)) return;
+  std::ostringstream w;
+  w << clamped << " of " << static_cast<std::size_t>(total) << " training interactions ("
+    << 100.0 * static_cast<double>(clamped) / total << "%) lie outside --range " << a << "," << b
+    << " and were clamped to its ends, where phi_hat is constant; leave --range unset to cover the data";
+  out.push_back(w.str());
+}
+
+}  // namespace
+
+std::vector<std::string> known_A_fit_warnings(const PairwiseLseFit& fit, std::size_t M, int N) {
+  std::vector<std::string> out;
+  if (fit.solution.fallback) {
+    std::ostringstream w;
+    w << "the normal matrix is singular or ill-conditioned (rcond " << fit.solution.rcond
+      << "); the minimum-norm solution was used";
+    out.push_back(w.str());
+  }
+  add_clamped_warning(fit.normal_equations.clamped, M, N, fit.basis.a(), fit.basis.b(), out);
+  return out;
+}
+
+std::vector<std::string> adaptive_fit_warnings(const AdaptiveSplineFit& fit, const nlohmann::json& b_hat,
+                                               std::size_t M, int N, bool known_range) {
+  std::vector<std::string> out;
+  const SplineCandidate& c = fit.candidates[fit.selected];
+  if (c.flagged)
+    out.push_back(c.solver.rfind("min-norm", 0) == 0
+                      ? "the selected space's normal matrix is singular or ill-conditioned; the minimum-norm "
+                        "solution was used"
+                      : "in the selected space a cross-validation fold's normal matrix was singular or "
+                        "ill-conditioned and that fold used the minimum-norm solution; the full-data solve did not");
+  const SelectedSpace s = selected_space(fit);
+  if (s.largest_pieces)
+    out.push_back("the selected K = " + std::to_string(s.pieces) +
+                  " is the largest of the candidate grid: the data may support a finer space; raise --max-knots "
+                  "(default M / (ln M)^2) to widen the grid");
+  if (b_hat.contains("grid_limited") && b_hat.value("value", nlohmann::json()).is_number())
+    out.push_back("b_hat: " + b_hat.at("grid_limited").get<std::string>());
+  if (known_range) add_clamped_warning(fit.clamped, M, N, fit.a, fit.b, out);
+  return out;
+}
+
 nlohmann::json known_A_b_hat(const AdaptiveSplineFit& fit, double a, double b, const arma::mat& A, int N, int d,
                              std::size_t M, const SampleBlockSource& source, const AdaptiveSplineOptions& opt) {
   return b_hat_by_subsampling(M, static_cast<std::size_t>(opt.folds), [&](std::size_t Mk) {

@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "estimators/pairwise_erm/adaptive_erm.hpp"
 #include "estimators/pairwise_erm/pairwise_erm.hpp"
@@ -78,6 +79,21 @@ nlohmann::json adaptive_joint_fit_json(const AdaptiveErmFit& fit, const Adaptive
 
 /// The selected space of an adaptive fit, and whether its K is the largest of the candidates'.
 SelectedSpace selected_space(const AdaptiveSplineFit& fit);
+
+// fit.json's `warnings`: sentences in the command line's option names (`fit pairwise` prints
+// each on standard error; the Python estimators issue each as a UserWarning in their parameter
+// names), so both front ends say the same thing, worded once.
+
+/// A fixed spline space with A known: the minimum-norm fallback of a singular normal matrix, and
+/// clamped_warning.
+std::vector<std::string> known_A_fit_warnings(const PairwiseLseFit& fit, std::size_t M, int N);
+
+/// An adaptive fit (A known or joint) with its b_hat: a selected space whose full or fold solve
+/// fell back to the minimum-norm solution, a selected K that is the largest of the grid (the
+/// grid, not the data, bounded it), and b_hat's subsamples so bounded (when b_hat is defined).
+/// With A known (`known_range`) also clamped_warning.
+std::vector<std::string> adaptive_fit_warnings(const AdaptiveSplineFit& fit, const nlohmann::json& b_hat,
+                                               std::size_t M, int N, bool known_range);
 
 /// fit.json's b_hat of the adaptive fit with A known (studies/stats/smoothness_estimate.hpp,
 /// b_hat_by_subsampling): `fit` is the fit on all M samples of `source`; the subsamples M / 2^j

@@ -78,6 +78,13 @@ std::vector<double> get_double_list(const Settings& s, const std::string& key, d
   return out;
 }
 
+void refuse_folds_above_samples(const Settings& s, const std::string& key, const RidgeFitOptions& ridge,
+                                std::size_t fewest, const std::string& where) {
+  if (ridge.rule == LambdaRule::kfold && fewest < static_cast<std::size_t>(ridge.folds))
+    throw InputError(s.source(key) + " " + s.raw(key) + " needs at least " + std::to_string(ridge.folds) +
+                     " training samples (one per fold), but " + where + "; use fewer folds (kfold:K) or gcv");
+}
+
 RidgeFitOptions parse_lambda(const Settings& s, const std::string& key, bool positive) {
   RidgeFitOptions o;
   const std::string v = trim(s.raw(key));

@@ -66,6 +66,12 @@ std::vector<double> get_double_list(const Settings& s, const std::string& key, d
 /// `positive`, as fit rfa requires).
 RidgeFitOptions parse_lambda(const Settings& s, const std::string& key, bool positive = false);
 
+/// Refuses k-fold selection (`ridge`, read from `key`) when the fewest training samples of a fit,
+/// `fewest`, are fewer than its folds (one sample per fold); `where` says where that count comes
+/// from ("the data hold n = 3", "--n starts at 10"). InputError naming the option.
+void refuse_folds_above_samples(const Settings& s, const std::string& key, const RidgeFitOptions& ridge,
+                                std::size_t fewest, const std::string& where);
+
 /// A target of the RFA studies: every RfaTarget name of theory/rfa_targets.hpp, plus the
 /// study-level control `first-key-poly:p` = key-poly:p evaluated on the first key only,
 /// He_p(sqrt(d) <b, x_1>)/sqrt(p!) normalised to unit variance (not permutation-invariant,

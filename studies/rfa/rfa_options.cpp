@@ -96,10 +96,7 @@ RidgeRunOptions read_ridge_runs(const Settings& s) {
   o.n = s.get_sizes("n", 10);
   std::sort(o.n.begin(), o.n.end());
   o.n.erase(std::unique(o.n.begin(), o.n.end()), o.n.end());
-  if (o.ridge.rule == LambdaRule::kfold && o.n.front() < static_cast<std::size_t>(o.ridge.folds))
-    throw InputError(s.source("lambda") + " " + s.raw("lambda") + " needs at least " + std::to_string(o.ridge.folds) +
-                     " training samples (one per fold), but " + s.source("n") + " starts at " +
-                     std::to_string(o.n.front()) + "; use fewer folds (kfold:K) or gcv");
+  refuse_folds_above_samples(s, "lambda", o.ridge, o.n.front(), s.source("n") + " starts at " + std::to_string(o.n.front()));
   o.seeds = static_cast<int>(s.get_int("seeds", 2, 100000));
   o.seed = s.get_seed("seed");
   o.test_n = static_cast<std::size_t>(s.get_int("test-n", 10000, 100000000));

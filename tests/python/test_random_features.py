@@ -86,7 +86,7 @@ def test_bad_input_raises_value_error(rfa_data):
         attnrate.RandomFeatureAttentionRegressor(lam=0.0).fit(X, y)
     with pytest.raises(ValueError, match="tau 0 with zero-mean weights draws every query-key weight as 0"):
         attnrate.RandomFeatureAttentionRegressor(tau=0.0).fit(X, y)
-    with pytest.raises(ValueError, match=r"lam kfold:50 needs at least 50 samples \(one per fold\), the data hold n = 20"):
+    with pytest.raises(ValueError, match=r"lam kfold:50 needs at least 50 training samples \(one per fold\), but the data hold n = 20"):
         attnrate.RandomFeatureAttentionRegressor(lam="kfold:50").fit(X[:20], y[:20])
     with pytest.raises(ValueError, match="lam must be"):
         attnrate.RandomFeatureAttentionRegressor(lam=None).fit(X, y)
