@@ -84,8 +84,10 @@ class RandomFeatureAttentionRegressor(_RandomFeatures):
         """Draws the weights for X's d and fits the value vectors on X (n, N + 1, d), y (n,); returns self."""
         X = _inputs(X)
         mu = float(self.mu)
-        pairs = [("heads", self.heads, "heads"), ("sigma-act", self.sigma, "sigma"), ("mu", mu, "mu"),
-                 ("weights", "zero-mean" if mu == 0.0 else "biased", "mu"), ("tau", self.tau, "tau"),
+        # mu = 0 is the zero-mean law, which has no mean scale to give.
+        pairs = [("heads", self.heads, "heads"), ("sigma-act", self.sigma, "sigma"),
+                 ("mu", mu if mu != 0.0 else None, "mu"), ("weights", "zero-mean" if mu == 0.0 else "biased", "mu"),
+                 ("tau", self.tau, "tau"),
                  ("lambda", _lambda_text(self.lam), "lam"), ("seed", self.seed, "seed")]
         model, fit = _core.fit_rfa(X, float_array(y, "y"), options(pairs), threads_of(self.threads))
         self._store(model, fit, X)

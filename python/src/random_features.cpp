@@ -90,15 +90,7 @@ AttentionInputs training_inputs_of(const Array& X) {
 // `fit rfa` on data in memory: the model and its ridge record.
 py::tuple fit_rfa_model(const Array& X, const Array& y, const std::vector<Option>& options, int threads) {
   const Settings s = settings_of(fit_rfa_keys(), options);
-  RfaOptions opt;
-  opt.heads = s.get_count("heads", 1, 1000000);
-  opt.activation = parse_rfa_activation(s.get_string("sigma-act"));
-  opt.law = parse_weight_law(s.get_string("weights"));
-  opt.mu = s.get_double("mu", -std::numeric_limits<double>::infinity(), std::numeric_limits<double>::infinity());
-  opt.tau = s.get_double("tau", 0.0, std::numeric_limits<double>::infinity());
-  refuse_zero_weights(s, opt.law, opt.tau);
-  opt.seed = s.get_seed("seed");
-  opt.threads = threads;
+  const RfaOptions opt = read_fit_rfa_options(s, threads);
   const RidgeFitOptions ridge = read_fit_lambda(s, opt.seed);
   const AttentionInputs in = training_inputs_of(X);
   const arma::vec yv = targets_of(y, in.n());

@@ -44,6 +44,20 @@ RidgeFitOptions read_fit_lambda(const Settings& s, std::uint64_t seed) {
   return ridge;
 }
 
+RfaOptions read_fit_rfa_options(const Settings& s, int threads) {
+  RfaOptions opt;
+  opt.heads = s.get_count("heads", 1, 1000000);
+  opt.activation = s.get_parsed("sigma-act", parse_rfa_activation);
+  opt.law = s.get_parsed("weights", parse_weight_law);
+  refuse_mu_unless_biased(s, opt.law);
+  opt.mu = s.get_double("mu", -std::numeric_limits<double>::infinity(), std::numeric_limits<double>::infinity());
+  opt.tau = s.get_double("tau", 0.0, std::numeric_limits<double>::infinity());
+  refuse_zero_weights(s, opt.law, opt.tau);
+  opt.seed = s.get_seed("seed");
+  opt.threads = threads;
+  return opt;
+}
+
 void check_fit_folds(const Settings& s, const RidgeFitOptions& ridge, std::size_t n) {
   refuse_folds_above_samples(s, "lambda", ridge, n, "the data hold n = " + std::to_string(n));
 }
@@ -75,16 +89,8 @@ CommandReport fit_rfa(const Settings& s, const std::filesystem::path& out, int t
   const MemoryBudget budget = memory_budget(s);
   const ReadLimits limits = read_limits(s);
   check_outputs({{"--out", out}}, {{"--data", data_path}});
-  RfaOptions opt;
-  opt.heads = s.get_count("heads", 1, 1000000);
-  opt.activation = s.get_parsed("sigma-act", parse_rfa_activation);
-  opt.law = s.get_parsed("weights", parse_weight_law);
-  if (!mlp) refuse_mu_unless_biased(s, opt.law);
-  opt.mu = s.get_double("mu", -std::numeric_limits<double>::infinity(), std::numeric_limits<double>::infinity());
-  opt.tau = s.get_double("tau", 0.0, std::numeric_limits<double>::infinity());
-  if (!mlp) refuse_zero_weights(s, opt.law, opt.tau);
-  opt.seed = s.get_seed("seed");
-  opt.threads = threads;
+  // --model mlp refused the attention's options above: their defaults pass these checks.
+  const RfaOptions opt = read_fit_rfa_options(s, threads);
   RfMlpOptions mopt;
   mopt.activation = s.get_parsed("mlp-act", parse_mlp_activation);
   mopt.match_heads = opt.heads;

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "estimators/random_features/random_feature_attention.hpp"
 #include "estimators/ridge/ridge.hpp"
 #include "studies/commands/command.hpp"
 
@@ -20,6 +21,11 @@ std::vector<KeySpec> fit_rfa_keys();
 /// The ridge step's options from --lambda: gcv, kfold or kfold:K (K folds, 2..100; the folds from
 /// derive_seed(seed, "folds")) or a fixed lambda > 0. InputError naming --lambda otherwise.
 RidgeFitOptions read_fit_lambda(const Settings& s, std::uint64_t seed);
+
+/// The attention model's options (--heads, --sigma-act, --weights, --mu only with biased weights,
+/// --tau, not 0 with zero-mean weights, --seed) for `fit rfa` and the Python estimator; InputError
+/// naming the option.
+RfaOptions read_fit_rfa_options(const Settings& s, int threads);
 
 /// Refuses k-fold selection with fewer samples than folds, naming --lambda.
 void check_fit_folds(const Settings& s, const RidgeFitOptions& ridge, std::size_t n);
