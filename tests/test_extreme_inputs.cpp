@@ -642,6 +642,52 @@ TEST_CASE("minimax-rate with sigma = 0, d = 1, N = 2: phi in the spline space is
 // ------------------------------------------------------------------------------------------
 // Activations and data with a huge range.
 
+TEST_CASE("RFA exp scores that overflow are named, in the features, the streaming fit and predict",
+          "[extreme][rfa]") {
+  // One key per sample, d = 1: the score is q^T W k of the augmented tokens, read back by scores().
+  const auto inputs = [](double scale) {
+    AttentionInputs in;
+    in.d = 1;
+    in.N = 2;
+    in.query = arma::mat{{scale, -scale, 0.5}};
+    in.keys = arma::mat{{scale, -scale, -scale, scale, 0.1, 0.2}};
+    return in;
+  };
+  RfaOptions o;
+  o.heads = 2;
+  o.activation = RfaActivation::exp;
+  o.seed = 4;
+  o.threads = 1;
+  RandomFeatureAttention rfa(1, o);
+  const AttentionInputs big = inputs(100.0), small = inputs(1.0);
+  double largest = -1e300, largest_small = -1e300;
+  for (std::size_t s = 0; s < 3; ++s) {
+    largest = std::max(largest, rfa.scores(big, s).max());
+    largest_small = std::max(largest_small, rfa.scores(small, s).max());
+  }
+  REQUIRE(largest > 710.0);        // the premise: exp of some score is infinite
+  REQUIRE(largest_small < 700.0);  // and of none at scale 1
+  CHECK_THROWS_WITH(rfa.features(big), Catch::Contains("exp scores overflow") && Catch::Contains("lower tau"));
+  CHECK(rfa.features(small).is_finite());
+  RidgeFitOptions ro;
+  ro.rule = LambdaRule::fixed;
+  ro.lambda = 1e-3;
+  CHECK_THROWS_WITH(rfa.fit(big, arma::vec{1.0, 2.0, 3.0}, ro), Catch::Contains("exp scores overflow"));
+  const RandomFeatureAttention::SampleSource stream = [&big](std::size_t first, std::size_t count,
+                                                            AttentionInputs& block, arma::vec& y) {
+    block.d = big.d;
+    block.N = big.N;
+    block.query = big.query.cols(first, first + count - 1);
+    block.keys = big.keys.cols(first * 2, (first + count) * 2 - 1);
+    y = arma::vec(count, arma::fill::ones);
+  };
+  CHECK_THROWS_WITH(rfa.fit_streaming(3, stream, ro, StreamingRidgeOptions{}),
+                    Catch::Contains("exp scores overflow"));
+  rfa.fit(small, arma::vec{1.0, 2.0, 3.0}, ro);
+  CHECK(rfa.predict(small).is_finite());
+  CHECK_THROWS_WITH(rfa.predict(big), Catch::Contains("exp scores overflow"));
+}
+
 TEST_CASE("exp activation with a huge A: outputs overflow; the LSE must not return NaN silently",
           "[extreme]") {
   // u = x A y with |A| = 1e3 reaches ~1e3: exp(u) overflows to inf in the generated outputs.

@@ -82,6 +82,18 @@ void rfa_block(const arma::mat& Wstack, int d, int M, RfaActivation act, const A
   }
 }
 
+// exp scores above log(DBL_MAX) = 709.78 give infinite features; the ridge downstream would only
+// see "non-finite features", so say here what overflowed and what the user can change.
+void check_exp_scores(const double* F, std::size_t count, const RfaOptions& o, const std::string& where) {
+  if (o.activation != RfaActivation::exp) return;
+  for (std::size_t t = 0; t < count; ++t)
+    if (!std::isfinite(F[t]))
+      throw InputError(where + ": exp scores overflow: some score x_0^T W_m x_i exceeds 709.78, above which exp is "
+                       "infinite (tau = " + num(o.tau) + (o.law == WeightLaw::biased ? ", mu = " + num(o.mu) : "") +
+                       "); lower tau" + (o.law == WeightLaw::biased ? " or mu" : "") +
+                       ", scale the inputs down, or use the softmax (normalised) or relu activation");
+}
+
 std::size_t block_count(std::size_t n, std::size_t B) { return (n + B - 1) / B; }
 
 // Calls use(first, count, Fb) for every block of at most o.block_samples samples, Fb the P x count
@@ -176,6 +188,7 @@ arma::mat RandomFeatureAttention::features(const AttentionInputs& in) const {
                          [&Phi](std::size_t first, std::size_t count, const arma::mat& Fb) {
                            Phi.rows(first, first + count - 1) = Fb.t();
                          });
+  check_exp_scores(Phi.memptr(), Phi.n_elem, options_, "RandomFeatureAttention::features");
   return Phi;
 }
 
@@ -226,6 +239,7 @@ void RandomFeatureAttention::feature_block(const AttentionInputs& in, std::size_
                      ") contain NaN or infinite values; all must be finite");
   Workspace ws;
   rfa_block(Wstack_, d_, options_.heads, options_.activation, in, first, count, PhiT, ws);
+  check_exp_scores(PhiT, count * feature_count(), options_, w);
 }
 
 RidgeFit RandomFeatureAttention::fit_streaming(std::size_t n, const SampleSource& source, const RidgeFitOptions& ridge,
@@ -259,6 +273,7 @@ arma::vec RandomFeatureAttention::predict(const AttentionInputs& in) const {
                          [this, &out](std::size_t first, std::size_t count, const arma::mat& Fb) {
                            out.subvec(first, first + count - 1) = Fb.t() * coef_;
                          });
+  check_exp_scores(out.memptr(), out.n_elem, options_, "RandomFeatureAttention::predict");
   return out;
 }
 
