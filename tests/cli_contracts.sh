@@ -56,6 +56,11 @@ expect 0 "warning: 3600 of 3600 training interactions" -- "$bin" fit pairwise --
 # is said, and b_hat names the subsample sizes so bounded.
 expect 0 "warning: the selected K = 8 is the largest of the candidate grid" -- "$bin" fit pairwise --data "$tmp/data.csv" --A "$tmp/data.A.csv" --schedule adaptive --out "$tmp/grid/fit.json"
 grep -q '"grid_limited": "at M = 300' "$tmp/grid/fit.json" || { echo "FAIL: b_hat.grid_limited"; fail=$((fail + 1)); }
+# A grid of one K caps every size: b_hat is undefined because of the grid, and says so.
+expect 0 "b_hat: none \(the selected K is the largest of the candidate grid at every size" -- "$bin" fit pairwise --data "$tmp/data.csv" --A "$tmp/data.A.csv" --schedule adaptive --max-knots 1 --out "$tmp/grid/one.json"
+# A joint fit with more pieces than 10 samples determine: its min-norm phi-step is said.
+head -41 "$tmp/data.csv" >"$tmp/ten.csv"
+expect 0 "warning: the final phi-step's normal matrix is singular or ill-conditioned" -- "$bin" fit pairwise --data "$tmp/ten.csv" --rank 1 --knots 200 --degree 3 --restarts 2 --out "$tmp/joint-singular/fit.json"
 expect 2 "give --knots K or --beta b, not both" -- "$bin" fit pairwise --data "$tmp/data.csv" --rank 1 --knots 8 --beta 1 --out "$tmp/f.json"
 expect 2 "--folds is an option of --schedule adaptive" -- "$bin" fit pairwise --data "$tmp/data.csv" --A "$tmp/data.A.csv" --knots 4 --folds 3 --out "$tmp/f.json"
 expect 2 "--schedule must be fixed or adaptive" -- "$bin" fit pairwise --data "$tmp/data.csv" --A "$tmp/data.A.csv" --schedule plain --knots 4 --out "$tmp/f.json"

@@ -379,4 +379,16 @@ TEST_CASE("b_hat by subsampling: the OLS slope of log K on log M and its t inter
   });
   CHECK(capped.at("subsamples")[2].at("largest_pieces") == true);
   CHECK(capped.at("grid_limited").get<std::string>().starts_with("at M = 4000, 2000 the selected K is the largest"));
+  // The bias's direction follows which sizes are capped: the smaller ones steepen the slope of
+  // log K on log M (b_hat low), the larger ones flatten it (high); every size: the grid's growth.
+  CHECK_THAT(capped.at("grid_limited").get<std::string>(), Catch::Contains("biased low"));
+  const nlohmann::json top = b_hat_by_subsampling(16000, 5, [](std::size_t Mk) {
+    return SelectedSpace{3, static_cast<int>(Mk / 1000), Mk >= 8000};
+  });
+  CHECK_THAT(top.at("grid_limited").get<std::string>(), Catch::Contains("biased high"));
+  // Capped at one K everywhere: the slope is 0 and why_no_value names the grid, not the data.
+  const nlohmann::json all = b_hat_by_subsampling(16000, 5, [](std::size_t) { return SelectedSpace{1, 2, true}; });
+  CHECK(all.at("value").is_null());
+  CHECK_THAT(all.at("why_no_value").get<std::string>(), Catch::Contains("largest of the candidate grid at every size"));
+  CHECK_THAT(all.at("grid_limited").get<std::string>(), Catch::Contains("follows the grid's top"));
 }

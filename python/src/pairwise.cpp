@@ -215,7 +215,7 @@ py::object fit_joint(const Array& X, const Array& Y, const std::vector<Option>& 
     return fit_pairwise_erm(Xm, Ym, N, opt);
   }();
   nlohmann::json j = joint_fit_json(fit, opt);
-  j["warnings"] = nlohmann::json::array();
+  j["warnings"] = joint_fit_warnings(fit);
   j["U"] = matrix_json(fit.U);
   j["V"] = matrix_json(fit.V);
   nlohmann::json& diag = j["diagnostics"];

@@ -143,7 +143,7 @@ CommandReport fit_joint(const Settings& s, const PairwiseData& data, const FitPl
   if (jo.adaptive) return fit_joint_adaptive(data, jo.adapt, plan);
   const PairwiseErmFit fit = fit_pairwise_erm(data.X, data.Y, data.N, opt);
   nlohmann::json j = joint_fit_json(fit, opt);
-  j["warnings"] = nlohmann::json::array();
+  j["warnings"] = joint_fit_warnings(fit);
   write_fit_outputs(j, data, plan, fit.basis.a(), fit.basis.b(), [&fit](double u) { return fit.phi_hat(u); });
   std::ostringstream m;
   m << "joint fit: rank " << opt.rank << ", K = " << opt.pieces << ", degree = " << opt.degree
@@ -153,7 +153,7 @@ CommandReport fit_joint(const Settings& s, const PairwiseData& data, const FitPl
       << " samples (--restart-samples; shuffle data whose order matters)";
   m << "\nwrote " << plan.out.string()
     << " and " << plan.phi_path.string() << "\n";
-  return {m.str(), {}};
+  return {m.str(), warnings_of(j)};
 }
 
 CommandReport fit_known_A(const Settings& s, const PairwiseData& data, const FitPlan& plan) {

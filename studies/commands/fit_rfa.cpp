@@ -69,8 +69,9 @@ std::vector<std::string> ridge_fit_warnings(const RidgeFit& fit, LambdaRule rule
     << " search's grid, extended by 4 decades (" << fit.selection.grid.front() << " .. " << fit.selection.grid.back()
     << "); the best penalty may lie beyond it"
     << (fit.solution.lambda == fit.selection.grid.back()
-            ? ": the fit is near the zero function, so the features may not learn this target at this n"
-            : ": the fit is near the minimum-norm interpolant");
+            ? ": the fit is near the zero function, so the features may not learn this target at this n "
+              "(a fixed --lambda sets the penalty, e.g. to compare fits)"
+            : ": the fit is near the minimum-norm interpolant (a fixed --lambda below the grid goes further)");
   return {w.str()};
 }
 

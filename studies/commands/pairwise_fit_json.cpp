@@ -302,8 +302,8 @@ void add_clamped_warning(std::size_t clamped, std::size_t M, int N, double a, do
   if (!(static_cast<double>(clamped) > 0.01 * total)) return;
   std::ostringstream w;
   w << clamped << " of " << static_cast<std::size_t>(total) << " training interactions ("
-    << 100.0 * static_cast<double>(clamped) / total << "%) lie outside --range " << a << "," << b
-    << " and were clamped to its ends, where phi_hat is constant; leave --range unset to cover the data";
+    << 100.0 * static_cast<double>(clamped) / total << "%) lie outside --range " << format_double(a) << ","
+    << format_double(b) << " and were clamped to its ends, where phi_hat is constant; leave --range unset to cover the data";
   out.push_back(w.str());
 }
 
@@ -314,7 +314,8 @@ std::vector<std::string> known_A_fit_warnings(const PairwiseLseFit& fit, std::si
   if (fit.solution.fallback) {
     std::ostringstream w;
     w << "the normal matrix is singular or ill-conditioned (rcond " << fit.solution.rcond
-      << "); the minimum-norm solution was used";
+      << "); the minimum-norm solution was used: fewer pieces (--knots), a ridge penalty (--ridge) or more data "
+         "give a unique fit";
     out.push_back(w.str());
   }
   add_clamped_warning(fit.normal_equations.clamped, M, N, fit.basis.a(), fit.basis.b(), out);
@@ -322,24 +323,40 @@ std::vector<std::string> known_A_fit_warnings(const PairwiseLseFit& fit, std::si
 }
 
 std::vector<std::string> adaptive_fit_warnings(const AdaptiveSplineFit& fit, const nlohmann::json& b_hat,
-                                               std::size_t M, int N, bool known_range) {
+                                               std::size_t M, int N, bool known_A) {
   std::vector<std::string> out;
   const SplineCandidate& c = fit.candidates[fit.selected];
   if (c.flagged)
-    out.push_back(c.solver.rfind("min-norm", 0) == 0
-                      ? "the selected space's normal matrix is singular or ill-conditioned; the minimum-norm "
-                        "solution was used"
-                      : "in the selected space a cross-validation fold's normal matrix was singular or "
-                        "ill-conditioned and that fold used the minimum-norm solution; the full-data solve did not");
+    out.push_back(std::string(c.solver.rfind("min-norm", 0) == 0
+                                  ? "the selected space's normal matrix is singular or ill-conditioned; the "
+                                    "minimum-norm solution was used"
+                                  : "in the selected space a cross-validation fold's normal matrix was singular or "
+                                    "ill-conditioned and that fold used the minimum-norm solution; the full-data "
+                                    "solve did not") +
+                  (known_A ? "; a lower --max-knots, a ridge penalty (--ridge) or more data avoid it"
+                           : "; a lower --max-knots or more data avoid it"));
+  // A space at the top of the grid whose solve is singular already has more pieces than the data
+  // determine: widening the grid would not help, so only the warning above is given.
   const SelectedSpace s = selected_space(fit);
-  if (s.largest_pieces)
+  if (s.largest_pieces && !c.flagged)
     out.push_back("the selected K = " + std::to_string(s.pieces) +
-                  " is the largest of the candidate grid: the data may support a finer space; raise --max-knots "
-                  "(default M / (ln M)^2) to widen the grid");
+                  " is the largest of the candidate grid (K = 1, 2, 4, ... up to --max-knots, by default "
+                  "M / (ln M)^2): the data may support a finer space; raise --max-knots to " +
+                  std::to_string(2 * s.pieces) + " or more");
   if (b_hat.contains("grid_limited") && b_hat.value("value", nlohmann::json()).is_number())
     out.push_back("b_hat: " + b_hat.at("grid_limited").get<std::string>());
-  if (known_range) add_clamped_warning(fit.clamped, M, N, fit.a, fit.b, out);
+  if (known_A) add_clamped_warning(fit.clamped, M, N, fit.a, fit.b, out);
   return out;
+}
+
+std::vector<std::string> joint_fit_warnings(const PairwiseErmFit& fit) {
+  const LseSolution& step = fit.diagnostics.phi_step;
+  if (!step.fallback) return {};
+  std::ostringstream w;
+  w << "the final phi-step's normal matrix is singular or ill-conditioned (rcond " << step.rcond
+    << ", solver " << step.solver << "): phi_hat is the minimum-norm solution and the fit may be an "
+    << "interpolation of the data; fewer pieces (--knots) or more data give a unique fit";
+  return {w.str()};
 }
 
 nlohmann::json known_A_b_hat(const AdaptiveSplineFit& fit, double a, double b, const arma::mat& A, int N, int d,

@@ -85,15 +85,19 @@ SelectedSpace selected_space(const AdaptiveSplineFit& fit);
 // names), so both front ends say the same thing, worded once.
 
 /// A fixed spline space with A known: the minimum-norm fallback of a singular normal matrix, and
-/// clamped_warning.
+/// more than 1% of the M N (N - 1) training interactions outside an explicit --range.
 std::vector<std::string> known_A_fit_warnings(const PairwiseLseFit& fit, std::size_t M, int N);
+
+/// The joint fit with a fixed space: a final phi-step that fell back to the minimum-norm solution.
+std::vector<std::string> joint_fit_warnings(const PairwiseErmFit& fit);
 
 /// An adaptive fit (A known or joint) with its b_hat: a selected space whose full or fold solve
 /// fell back to the minimum-norm solution, a selected K that is the largest of the grid (the
-/// grid, not the data, bounded it), and b_hat's subsamples so bounded (when b_hat is defined).
-/// With A known (`known_range`) also clamped_warning.
+/// grid, not the data, bounded it; not said when that space's solve fell back, since a wider grid
+/// would not help), and b_hat's subsamples so bounded (when b_hat is defined). With `known_A`
+/// also the --range clamping above, and the remedies name --ridge (refused with --rank).
 std::vector<std::string> adaptive_fit_warnings(const AdaptiveSplineFit& fit, const nlohmann::json& b_hat,
-                                               std::size_t M, int N, bool known_range);
+                                               std::size_t M, int N, bool known_A);
 
 /// fit.json's b_hat of the adaptive fit with A known (studies/stats/smoothness_estimate.hpp,
 /// b_hat_by_subsampling): `fit` is the fit on all M samples of `source`; the subsamples M / 2^j

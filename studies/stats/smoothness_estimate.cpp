@@ -73,7 +73,10 @@ nlohmann::json b_hat_by_subsampling(std::size_t M, std::size_t min_M,
       bh["value"] = b(f.slope);
       bh["ci_t"] = {b(f.ci_t_hi), b(f.ci_t_lo)};  // decreasing map: the ends swap
     } else {
-      bh["why_no_value"] = "the selected K does not grow with M";
+      bh["why_no_value"] = limited.size() == lm.size()
+                               ? "the selected K is the largest of the candidate grid at every size, so the grid "
+                                 "(--max-knots), not the data, bounds it"
+                               : "the selected K does not grow with M";
     }
   } else {
     bh["why_no_value"] = "fewer than 3 subsample sizes of at least " + std::to_string(std::max<std::size_t>(min_M, 2)) +
@@ -83,8 +86,18 @@ nlohmann::json b_hat_by_subsampling(std::size_t M, std::size_t min_M,
   if (!limited.empty()) {
     std::string sizes;
     for (std::size_t Mk : limited) sizes += (sizes.empty() ? "" : ", ") + std::to_string(Mk);
+    // The direction of the bias: capping the larger sizes flattens the slope of log K on log M
+    // (b_hat too high), capping the smaller ones steepens it (too low); capping every size leaves
+    // the slope of the grid's own top.
+    const std::size_t largest = M, smallest = sub.back().at("M").get<std::size_t>();
+    const bool top = limited.front() == largest, bottom = limited.back() == smallest;
+    const char* bias = limited.size() == lm.size() ? "it follows the grid's top, not phi"
+                       : top && !bottom            ? "it is biased high (the larger sizes are capped)"
+                       : bottom && !top            ? "it is biased low (the smaller sizes are capped)"
+                                                   : "it is biased, in either direction";
     bh["grid_limited"] = "at M = " + sizes + " the selected K is the largest of the candidate grid, so K_hat is "
-                         "bounded by the grid (--max-knots), not by the data, and b_hat is biased (low when every size is capped, high when only the larger ones are); raise --max-knots";
+                         "bounded by the grid (--max-knots, by default M / (ln M)^2 at each size), not by the data, "
+                         "and b_hat is not a measurement: " + bias + "; raise --max-knots";
   }
   return bh;
 }

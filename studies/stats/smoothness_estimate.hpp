@@ -44,8 +44,10 @@ struct SelectedSpace {
 /// clipped to [0, 100], and below 1e-12 set to 0: rounding of a slope of exactly 1; nulls with the
 /// value), `subsamples` (M, degree, pieces, largest_pieces), `slope_log_K_on_log_M` and a `note`;
 /// `grid_limited` (the sizes whose selected K is the largest of their grid) when there are any,
-/// since K_hat there is bounded by the grid and b_hat biased (low when every size is capped: the
-/// grid's own growth; high when only the larger ones are: a flattened slope).
+/// since K_hat there is bounded by the grid and b_hat biased, in the direction it states: high
+/// when only the larger sizes are capped (a flattened slope), low when only the smaller ones are,
+/// the grid's own growth when every size is (then `why_no_value` names the grid when the slope is
+/// not positive).
 /// K_hat moves on a dyadic grid and four sizes leave two degrees of freedom, so the interval is
 /// wide: a rough check, not a measurement of b.
 nlohmann::json b_hat_by_subsampling(std::size_t M, std::size_t min_M,
