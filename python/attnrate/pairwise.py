@@ -34,6 +34,11 @@ def _truth_of(truth):
     raise ValueError(f"truth must be the result of simulate_pairwise (or its .truth), got {type(truth).__name__}")
 
 
+def _fixed_space_options(est):
+    """The fixed spline space as (option, value, parameter) triples: degree (None: 3) and knots."""
+    return [("degree", 3 if est.degree is None else est.degree, "degree"), ("knots", est.knots, "knots")]
+
+
 def _space_options(est):
     """The selection options of knots="adaptive" as (option, value, parameter) triples, or None for a
     fixed knots; refuses a degree with "adaptive", and the selection options without it."""
@@ -176,8 +181,7 @@ class PairwiseSplineRegressor(_PairwiseSpline):
             rng = list(self.range)
         common = [("range", rng, "range"), ("ridge", self.ridge, "ridge")]
         adaptive = _space_options(self)
-        pairs = common + (adaptive if adaptive is not None else
-                          [("degree", 3 if self.degree is None else self.degree, "degree"), ("knots", self.knots, "knots")])
+        pairs = common + (adaptive if adaptive is not None else _fixed_space_options(self))
         fit = _core.fit_known_A(X, Y, A, options(pairs), threads)
         if adaptive is not None:
             self._store_candidates(fit)
@@ -225,8 +229,7 @@ class LowRankPairwiseRegressor(_PairwiseSpline):
                   ("restart-samples", self.restart_samples, "restart_samples"),
                   ("refit-trim", self.refit_trim, "refit_trim")]
         adaptive = _space_options(self)
-        pairs = common + (adaptive if adaptive is not None else
-                          [("degree", 3 if self.degree is None else self.degree, "degree"), ("knots", self.knots, "knots")])
+        pairs = common + (adaptive if adaptive is not None else _fixed_space_options(self))
         fit = _core.fit_joint(_tokens(X), float_array(Y, "Y"), options(pairs), threads_of(self.threads))
         self.A_ = np.asarray(fit["A"], dtype=np.float64)
         self.U_ = np.asarray(fit["U"], dtype=np.float64)

@@ -303,7 +303,8 @@ void add_clamped_warning(std::size_t clamped, std::size_t M, int N, double a, do
   std::ostringstream w;
   w << clamped << " of " << static_cast<std::size_t>(total) << " training interactions ("
     << 100.0 * static_cast<double>(clamped) / total << "%) lie outside --range " << format_double(a) << ","
-    << format_double(b) << " and were clamped to its ends, where phi_hat is constant; leave --range unset to cover the data";
+    << format_double(b)
+    << " and were clamped to its ends, where phi_hat is constant; leave --range unset to cover the data";
   out.push_back(w.str());
 }
 
@@ -331,8 +332,8 @@ std::vector<std::string> adaptive_fit_warnings(const AdaptiveSplineFit& fit, con
                                   ? "the selected space's normal matrix is singular or ill-conditioned; the "
                                     "minimum-norm solution was used"
                                   : "in the selected space a cross-validation fold's normal matrix was singular or "
-                                    "ill-conditioned and that fold used the minimum-norm solution; the full-data "
-                                    "solve did not") +
+                                    "ill-conditioned and that fold used the minimum-norm solution (the full-data "
+                                    "solve did not)") +
                   (known_A ? "; a lower --max-knots, a ridge penalty (--ridge) or more data avoid it"
                            : "; a lower --max-knots or more data avoid it"));
   // A space at the top of the grid whose solve is singular already has more pieces than the data

@@ -96,7 +96,8 @@ RidgeRunOptions read_ridge_runs(const Settings& s) {
   o.n = s.get_sizes("n", 10);
   std::sort(o.n.begin(), o.n.end());
   o.n.erase(std::unique(o.n.begin(), o.n.end()), o.n.end());
-  refuse_folds_above_samples(s, "lambda", o.ridge, o.n.front(), s.source("n") + " starts at " + std::to_string(o.n.front()));
+  refuse_folds_above_samples(s, "lambda", o.ridge, o.n.front(),
+                             s.source("n") + " starts at " + std::to_string(o.n.front()));
   o.seeds = static_cast<int>(s.get_int("seeds", 2, 100000));
   o.seed = s.get_seed("seed");
   o.test_n = static_cast<std::size_t>(s.get_int("test-n", 10000, 100000000));
