@@ -1,10 +1,14 @@
 // Least squares with A known: exact recovery, agreement with a dense solve, thread invariance.
 #include <omp.h>
 
+#include <cmath>
+#include <tuple>
+
 #include <catch2/catch.hpp>
 
 #include "estimators/pairwise_lse/pairwise_lse.hpp"
 #include "estimators/common/random.hpp"
+#include "studies/commands/pairwise_fit_json.hpp"
 #include "theory/pairwise/pairwise_model.hpp"
 
 using namespace attnrate;
@@ -266,4 +270,31 @@ TEST_CASE("in-memory data read in place equals the same data through a generator
   CHECK(arma::approx_equal(a.G, b.G, "absdiff", 0.0));
   CHECK(arma::approx_equal(a.h, b.h, "absdiff", 0.0));
   CHECK(a.yy == b.yy);
+}
+
+TEST_CASE("the data's interaction range ends at interactions of the accumulation, so none is clamped", "[lse]") {
+  // The default spline interval of `fit pairwise` is [min u, max u] over the data; formed in
+  // another summation order (BLAS), an end could lie one rounding inside an interaction of the
+  // fit, which then counted as clamped although it is not outside.
+  for (const auto& [d, N, seed] : {std::tuple{5, 8, 1u}, std::tuple{4, 5, 2u}, std::tuple{8, 3, 3u}, std::tuple{3, 4, 4u}}) {
+    PairwiseModelSpec spec;
+    spec.d = d;
+    spec.N = N;
+    spec.r = 2;
+    const PairwiseModel model(spec, seed);
+    const std::size_t M = 2000;
+    arma::mat X;
+    arma::vec Y;
+    model.draw_samples_into(seed + 10, M, X, Y, 1);
+    const auto [a, b] = interaction_range(X, model.A(), M, N, "--range");
+    INFO("d = " << d << ", N = " << N);
+    const auto clamped = [&](double lo, double hi) {
+      return accumulate_normal_equations(BSplineBasis(lo, hi, 8, 3), model.A(), N, d, M, in_memory_source(X, Y, N))
+          .clamped;
+    };
+    CHECK(clamped(a, b) == 0);
+    // The ends are interactions: one ulp inward clamps each.
+    CHECK(clamped(std::nextafter(a, b), b) >= 1);
+    CHECK(clamped(a, std::nextafter(b, a)) >= 1);
+  }
 }

@@ -161,16 +161,30 @@ JointFitOptions read_joint_fit_options(const Settings& s, std::size_t M, int d, 
 
 std::pair<double, double> interaction_range(const arma::mat& X, const arma::mat& A, std::size_t M, int N,
                                             const std::string& range_option) {
+  // u exactly as the accumulation forms it (estimators/pairwise_lse: (A x_j)_r = sum_k A(r, k)
+  // x_j[k], then u = sum_r x_i[r] (A x_j)_r, both left to right, no FMA), so the ends are
+  // interactions of the fit and none of the data counts as clamped. BLAS (A * X, dot) may sum
+  // in another order, one rounding away.
+  const int d = static_cast<int>(X.n_rows);
   double a = std::numeric_limits<double>::infinity(), b = -a;
-  const arma::mat AX = A * X;
-  for (std::size_t m = 0; m < M; ++m)
+  std::vector<double> ax(static_cast<std::size_t>(d) * N);
+  for (std::size_t m = 0; m < M; ++m) {
+    const double* x = X.colptr(m * N);
+    for (int j = 0; j < N; ++j)
+      for (int r = 0; r < d; ++r) {
+        double t = 0.0;
+        for (int k = 0; k < d; ++k) t += A(r, k) * x[static_cast<std::size_t>(j) * d + k];
+        ax[static_cast<std::size_t>(j) * d + r] = t;
+      }
     for (int i = 0; i < N; ++i)
       for (int j = 0; j < N; ++j) {
         if (i == j) continue;
-        const double u = arma::dot(X.col(m * N + i), AX.col(m * N + j));
+        double u = 0.0;
+        for (int r = 0; r < d; ++r) u += x[static_cast<std::size_t>(i) * d + r] * ax[static_cast<std::size_t>(j) * d + r];
         a = std::min(a, u);
         b = std::max(b, u);
       }
+  }
   if (!(a < b)) throw InputError("all interactions u = X_i^T A X_j in the data are equal; give " + range_option);
   return {a, b};
 }

@@ -46,7 +46,9 @@ struct JointFitOptions {
 JointFitOptions read_joint_fit_options(const Settings& s, std::size_t M, int d, int threads);
 
 /// [min u, max u] over the interactions u = X_i^T A X_j, i != j, of M samples of N tokens (the
-/// spline interval without --range); InputError suggesting `range_option` when all are equal.
+/// spline interval without --range), each u summed as the least-squares accumulation sums it, so
+/// the ends are interactions of the fit and none counts as clamped; InputError suggesting
+/// `range_option` when all are equal.
 std::pair<double, double> interaction_range(const arma::mat& X, const arma::mat& A, std::size_t M, int N,
                                             const std::string& range_option);
 
