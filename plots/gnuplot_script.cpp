@@ -215,9 +215,28 @@ bool gnuplot_available() {
   }
 }
 
-void run_gnuplot_script(const std::string& script, const std::filesystem::path& output) {
+bool figure_file_complete(const std::filesystem::path& file) {
+  const std::string text = read_text(file);
+  const std::string ext = file.extension().string();
+  if (ext == ".png") {
+    // The 8-byte signature, and last the IEND chunk: length 0, "IEND", its CRC AE 42 60 82.
+    static constexpr char signature[] = "\x89PNG\r\n\x1a\n";
+    static constexpr char iend[] = "\0\0\0\0IEND\xae\x42\x60\x82";
+    return text.size() >= 8 + 12 && text.compare(0, 8, signature, 8) == 0 &&
+           text.compare(text.size() - 12, 12, iend, 12) == 0;
+  }
+  if (ext == ".svg") {
+    const auto last = text.find_last_not_of(" \t\r\n");
+    return last != std::string::npos && last + 1 >= 6 && text.compare(last + 1 - 6, 6, "</svg>") == 0;
+  }
+  return !text.empty();
+}
+
+void run_gnuplot_script(const std::function<std::string(const std::filesystem::path&)>& script,
+                        const std::filesystem::path& output) {
   const std::string name = output.string();
-  if (output.empty()) throw std::invalid_argument("run_gnuplot_script: the output path is empty");
+  if (output.empty() || !output.has_filename())
+    throw std::invalid_argument("run_gnuplot_script: the output path is empty or a directory");
   if (!gnuplot_available())
     throw std::runtime_error("cannot write " + name +
                              ": no executable 'gnuplot' on PATH (install gnuplot-nox; a study runs without "
@@ -225,46 +244,58 @@ void run_gnuplot_script(const std::string& script, const std::filesystem::path& 
 
   std::error_code ec;
   if (output.has_parent_path()) std::filesystem::create_directories(output.parent_path(), ec);
-  std::filesystem::remove(output, ec);  // so a stale file cannot pass the check below
+  const std::filesystem::path dir = output.has_parent_path() ? output.parent_path() : std::filesystem::path(".");
 
-  // gnuplot-iostream discards gnuplot's exit status; capture stderr to report what went wrong.
-  std::string err_template =
-      (std::filesystem::temp_directory_path() / "attnrate-gnuplot-XXXXXX").string();
-  const int fd = ::mkstemp(err_template.data());
-  if (fd < 0) throw std::runtime_error("cannot write " + name + ": cannot create a temporary file");
-  ::close(fd);
-  const std::filesystem::path err_path = err_template;
-  struct RemoveOnExit {  // the stderr capture goes away on every path, exceptions included
+  // Temporary files removed on every path, exceptions included: gnuplot's stderr (gnuplot-iostream
+  // discards its exit status) and the figure itself, drawn beside `output` and renamed over it
+  // only when complete, so a failure never leaves a partial figure in place of the last one.
+  struct TempFile {
     std::filesystem::path path;
-    ~RemoveOnExit() {
+    explicit TempFile(std::filesystem::path pattern, const std::string& what) {
+      std::string t = pattern.string();
+      const int fd = ::mkstemps(t.data(), static_cast<int>(pattern.extension().string().size()));
+      if (fd < 0) throw std::runtime_error("cannot write " + what + ": cannot create a temporary file " + t);
+      ::close(fd);
+      path = t;
+    }
+    ~TempFile() {
       std::error_code ignored;
       std::filesystem::remove(path, ignored);
     }
-  } cleanup{err_path};
+  };
+  const TempFile err(std::filesystem::temp_directory_path() / "attnrate-gnuplot-XXXXXX", name);
+  const TempFile drawn(dir / ("." + output.filename().string() + ".tmp-XXXXXX" + output.extension().string()), name);
 
   {
-    // Scoped: the output is complete only once gnuplot has exited (pclose in the destructor).
+    // Scoped: the figure is complete only once gnuplot has exited (pclose in the destructor).
     // "|| true": a failing gnuplot is reported below from its stderr, not by the header's
     // bare "pclose returned error" line.
-    Gnuplot gp("gnuplot 2>" + shell_quote(err_path.string()) + " || true");
-    gp << script;
-    if (!script.empty() && script.back() != '\n') gp << '\n';
+    Gnuplot gp("gnuplot 2>" + shell_quote(err.path.string()) + " || true");
+    const std::string text = script(drawn.path);
+    gp << text;
+    if (!text.empty() && text.back() != '\n') gp << '\n';
     // gnuplot keeps reading after an error when fed by a pipe; GPVAL_ERRNO tells whether one occurred.
     gp << "unset output\nprint sprintf(\"" << kErrnoTag << "%d\", GPVAL_ERRNO)\n";
   }
 
-  const std::string err = read_text(err_path);
-  const auto tag = err.find(kErrnoTag);
+  const std::string log = read_text(err.path);
+  const auto tag = log.find(kErrnoTag);
   const bool clean = tag != std::string::npos &&
-                     std::atoi(err.c_str() + tag + std::char_traits<char>::length(kErrnoTag)) == 0;
+                     std::atoi(log.c_str() + tag + std::char_traits<char>::length(kErrnoTag)) == 0;
   if (!clean) {
-    std::string msg = err.substr(0, tag == std::string::npos ? err.size() : tag);
+    std::string msg = log.substr(0, tag == std::string::npos ? log.size() : tag);
     if (msg.size() > 2000) msg = msg.substr(0, 2000) + " ...";
     throw std::runtime_error("gnuplot failed while writing " + name + ": " +
                              (msg.empty() ? std::string("(no message)") : msg));
   }
-  if (!std::filesystem::exists(output, ec) || std::filesystem::file_size(output, ec) == 0 || ec)
-    throw std::runtime_error("gnuplot did not produce " + name + " (missing or empty file)");
+  if (std::filesystem::file_size(drawn.path, ec) == 0 || ec)
+    throw std::runtime_error("gnuplot did not produce " + name + " (nothing was written to the file it was given)");
+  if (!figure_file_complete(drawn.path))
+    throw std::runtime_error("gnuplot wrote " + name + " incompletely (" +
+                             std::to_string(std::filesystem::file_size(drawn.path, ec)) +
+                             " bytes, no end marker): is the disk full or a file size limit set?");
+  std::filesystem::rename(drawn.path, output, ec);
+  if (ec) throw std::runtime_error("cannot write " + name + ": " + ec.message());
 }
 
 std::string loglog_axes_and_plot(const DataExtent& extent, const std::string& title, const std::string& note,
@@ -309,9 +340,12 @@ void write_png_and_svg(const std::filesystem::path& stem, const std::string& wri
   svg += ".svg";
   // Two gnuplot processes at once: a figure is drawn after its study's cells, when the other
   // cores are idle. Each script is built on its own thread from the same const figure.
-  auto svg_done = std::async(std::launch::async, [&] { run_gnuplot_script(script("svg", svg), svg); });
+  const auto for_terminal = [&script](const char* terminal) {
+    return [&script, terminal](const std::filesystem::path& file) { return script(terminal, file); };
+  };
+  auto svg_done = std::async(std::launch::async, [&] { run_gnuplot_script(for_terminal("svg"), svg); });
   try {
-    run_gnuplot_script(script("pngcairo", png), png);
+    run_gnuplot_script(for_terminal("pngcairo"), png);
   } catch (...) {
     svg_done.wait();  // never leave the other process writing after an error is reported
     throw;

@@ -98,12 +98,19 @@ std::string series_colour_transparent(std::size_t index, unsigned alpha_byte);
 /// Whether an executable file named `gnuplot` is found in a directory of $PATH.
 bool gnuplot_available();
 
-/// Sends `script` to a fresh gnuplot process (gnuplot-iostream pipe), closes it, and checks the
-/// result: a stale `output` is removed first (its parent directory is created if missing), and
-/// std::runtime_error naming `output` is thrown when gnuplot is not on PATH, when gnuplot
-/// reported an error (its GPVAL_ERRNO, with its stderr in the message), or when `output` is
-/// missing or empty afterwards.
-void run_gnuplot_script(const std::string& script, const std::filesystem::path& output);
+/// Whether a figure file is whole: a PNG has its signature and ends with the IEND chunk, an SVG
+/// ends with </svg> (then white space only); another file is not empty. A write cut short (a
+/// full disk, a file size limit) fails it.
+bool figure_file_complete(const std::filesystem::path& file);
+
+/// Draws `output` with a fresh gnuplot process (gnuplot-iostream pipe) fed `script(file)`, the
+/// script writing to `file`, a temporary file beside `output` (its parent directory is created if
+/// missing), and renames that over `output` once gnuplot has exited without an error and the
+/// file is complete. Otherwise `output` is left as it was and std::runtime_error naming it is
+/// thrown: gnuplot not on PATH, an error gnuplot reported (its GPVAL_ERRNO, with its stderr in
+/// the message), a missing or empty file, or an incomplete one (figure_file_complete).
+void run_gnuplot_script(const std::function<std::string(const std::filesystem::path&)>& script,
+                        const std::filesystem::path& output);
 
 /// The script of a figure for a gnuplot terminal and output file.
 using FigureScript = std::function<std::string(const std::string& terminal, const std::filesystem::path& output)>;

@@ -1,9 +1,11 @@
 // Figures: script content (terminals, log axes, legends, inline data, theory anchor), text
 // escaping, per-x quartiles, input rejection, and real PNG/SVG files when gnuplot is installed.
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
 #include <cmath>
+#include <csignal>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -359,16 +361,50 @@ TEST_CASE("gnuplot runner reports failures naming the file", "[plots]") {
   const fs::path out = dir.dir / "broken.png";
   if (gnuplot_available()) {
     // A gnuplot error in the script.
-    const std::string bad = gnuplot_terminal_lines("pngcairo", out) + "plot $missing using 1:2\n";
+    const auto bad = [](const fs::path& file) {
+      return gnuplot_terminal_lines("pngcairo", file) + "plot $missing using 1:2\n";
+    };
     CHECK_THROWS_AS(run_gnuplot_script(bad, out), std::runtime_error);
     CHECK_THROWS_WITH(run_gnuplot_script(bad, out), Catch::Contains(out.string()));
-    // No error, but nothing written to the expected file (and a stale copy is not accepted).
-    std::ofstream(out) << "stale";
+    // No error, but nothing written to the file gnuplot was given: the previous output stays.
+    std::ofstream(out) << "previous";
     const fs::path other = dir.dir / "other.png";
-    const std::string elsewhere =
-        gnuplot_terminal_lines("pngcairo", other) + "plot x\n";
+    const auto elsewhere = [&other](const fs::path&) { return gnuplot_terminal_lines("pngcairo", other) + "plot x\n"; };
     CHECK_THROWS_WITH(run_gnuplot_script(elsewhere, out), Catch::Contains(out.string()));
-    CHECK(!fs::exists(out));
+    CHECK(read_file(out) == "previous");
+    // A figure cut short by a file size limit (as by a full disk) is refused, and the previous
+    // output stays; gnuplot inherits the limit and the ignored SIGXFSZ, so its writes fail.
+    const auto figure = [](const fs::path& file) { return gnuplot_terminal_lines("pngcairo", file) + "plot sin(x)\n"; };
+    rlimit saved{};
+    REQUIRE(::getrlimit(RLIMIT_FSIZE, &saved) == 0);
+    const auto old_handler = std::signal(SIGXFSZ, SIG_IGN);
+    rlimit small = saved;
+    small.rlim_cur = 4096;
+    REQUIRE(::setrlimit(RLIMIT_FSIZE, &small) == 0);
+    std::string message;
+    try {
+      run_gnuplot_script(figure, out);
+    } catch (const std::runtime_error& e) {
+      message = e.what();
+    }
+    ::setrlimit(RLIMIT_FSIZE, &saved);
+    std::signal(SIGXFSZ, old_handler);
+    CHECK_THAT(message, Catch::Contains("incompletely") && Catch::Contains(out.string()));
+    CHECK(read_file(out) == "previous");
+    // Without the limit the same figure replaces it, complete; no temporary file is left.
+    run_gnuplot_script(figure, out);
+    CHECK(is_png(out));
+    CHECK(figure_file_complete(out));
+    for (const auto& e : fs::directory_iterator(dir.dir))
+      CHECK(e.path().filename().string().find(".tmp-") == std::string::npos);
+    // The check itself: a PNG or SVG cut anywhere before its end marker is incomplete.
+    const std::string png = read_file(out);
+    std::ofstream(dir.dir / "cut.png", std::ios::binary) << png.substr(0, png.size() - 1);
+    CHECK_FALSE(figure_file_complete(dir.dir / "cut.png"));
+    std::ofstream(dir.dir / "whole.svg") << "<svg>\n</svg>\n";
+    std::ofstream(dir.dir / "cut.svg") << "<svg>\n</sv";
+    CHECK(figure_file_complete(dir.dir / "whole.svg"));
+    CHECK_FALSE(figure_file_complete(dir.dir / "cut.svg"));
   }
   // gnuplot missing from PATH.
   const char* old = std::getenv("PATH");
