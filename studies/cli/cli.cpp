@@ -94,24 +94,6 @@ void print_columns(const std::vector<std::vector<std::string>>& rows) {
   }
 }
 
-// What ran in `out` before, from its summary.json: "study NAME", "verify" or "rate"; empty when
-// there is none or it cannot be read (a hint only: never fails).
-std::string previous_run(const std::filesystem::path& out) {
-  std::error_code ec;
-  const auto path = out / "summary.json";
-  if (!std::filesystem::is_regular_file(path, ec) || std::filesystem::file_size(path, ec) > (std::uintmax_t{64} << 20))
-    return {};
-  try {
-    std::ifstream in(path);
-    const nlohmann::json j = nlohmann::json::parse(in);
-    if (j.contains("study") && j.at("study").is_string()) return "study " + j.at("study").get<std::string>();
-    if (j.contains("claims")) return "verify";
-    if (j.contains("command") && j.at("command").is_string()) return j.at("command").get<std::string>();
-  } catch (const std::exception&) {
-  }
-  return {};
-}
-
 int cmd_list(const std::vector<std::filesystem::path>& claims_paths, const std::string& quantities_of) {
   if (!quantities_of.empty()) {
     const StudyDefinition& def = find_study(quantities_of);
@@ -383,7 +365,7 @@ int run_cli(int argc, char** argv) {
                          " draws its figures with gnuplot, which is not on PATH: install gnuplot-nox "
                          "(./scripts/install-deps.sh does), or pass --no-figures");
       const auto lock = lock_output(out);
-      if (const std::string before = previous_run(out); !before.empty() && before != "study " + def.name && world_share().root())
+      if (const std::string before = previous_output_set(out); !before.empty() && before != "study " + def.name && world_share().root())
         std::cerr << "attnrate: warning: --out " << out << " holds the outputs of " << before
                   << "; this study's replace them (checkpoints in cells/ that are not this study's stay, never reused)\n";
       OutputSet outputs(out, world_share().root());  // summary, cells.csv and figures: one set

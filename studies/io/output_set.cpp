@@ -1,11 +1,13 @@
 #include "studies/io/output_set.hpp"
 
 #include <fcntl.h>
+#include <nlohmann/json.hpp>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <fstream>
 #include <set>
 #include <sstream>
 #include <stdexcept>
@@ -192,6 +194,21 @@ void OutputSet::commit() {
 
   // 4. Into place.
   finish_commit(dir_);
+}
+
+std::string previous_output_set(const fs::path& dir) {
+  std::error_code ec;
+  const fs::path path = dir / "summary.json";
+  if (!fs::is_regular_file(path, ec) || fs::file_size(path, ec) > (std::uintmax_t{64} << 20)) return {};
+  try {
+    std::ifstream in(path);
+    const nlohmann::json j = nlohmann::json::parse(in);
+    if (j.contains("study") && j.at("study").is_string()) return "study " + j.at("study").get<std::string>();
+    if (j.contains("claims")) return "verify";
+    if (j.contains("command") && j.at("command").is_string()) return j.at("command").get<std::string>();
+  } catch (const std::exception&) {
+  }
+  return {};
 }
 
 }  // namespace attnrate

@@ -55,6 +55,11 @@ class OutputSet {
   bool active_ = true, committed_ = false;
 };
 
+/// What wrote the output set now in `dir`, read from its summary.json: "study NAME", "verify" or
+/// "rate"; empty when there is none or it cannot be read. For the warning that a run replaces
+/// another command's outputs (a hint only: never throws).
+std::string previous_output_set(const std::filesystem::path& dir);
+
 /// What a run that died on `dir` left: a staging folder is removed (its set never committed), a
 /// commit folder's moves are completed. Called by OutputSet's constructor, under the lock.
 void recover_output_set(const std::filesystem::path& dir);
