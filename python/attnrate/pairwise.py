@@ -87,7 +87,7 @@ class _PairwiseSpline(RegressorMixin, BaseEstimator):
         # As fit.json's b_hat: None when undefined (the selected K does not grow, or too few sizes).
         b_hat = fit["b_hat"]
         self.b_hat_ = None if b_hat["value"] is None else float(b_hat["value"])
-        self.b_hat_ci_ = None if b_hat["value"] is None else tuple(float(v) for v in b_hat["ci_t"])
+        self.b_hat_ci_ = None if b_hat["ci_t"][0] is None else tuple(float(v) for v in b_hat["ci_t"])
 
     def phi(self, u):
         """The fitted phi_hat(u), elementwise (any shape; u outside range_ is clamped to its ends, NaN

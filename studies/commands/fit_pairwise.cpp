@@ -94,11 +94,16 @@ std::string selected_space_message(const AdaptiveSplineFit& fit, const nlohmann:
   std::ostringstream m;
   m << "(" << to_string(fit.rule) << ", " << fit.candidates.size() << " candidates): K = " << sel.pieces
     << ", degree = " << sel.degree << ", train_mse = " << sel.train_risk;
-  if (b_hat["value"].is_number())
-    m << ", b_hat = " << b_hat["value"].get<double>() << " [" << b_hat["ci_t"][0].get<double>() << ", "
-      << b_hat["ci_t"][1].get<double>() << "] (rough: selected K over subsamples)";
-  else
+  if (!b_hat["value"].is_number()) {
     m << ", b_hat: none (" << b_hat.value("why_no_value", std::string("undefined")) << ")";
+    return m.str();
+  }
+  m << ", b_hat = " << b_hat["value"].get<double>();
+  if (b_hat["ci_t"][0].is_number())
+    m << " [" << b_hat["ci_t"][0].get<double>() << ", " << b_hat["ci_t"][1].get<double>() << "]";
+  else
+    m << " (no interval: " << b_hat.value("why_no_interval", std::string("undefined")) << ")";
+  m << " (rough: selected K over subsamples)";
   return m.str();
 }
 

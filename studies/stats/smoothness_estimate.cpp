@@ -71,7 +71,14 @@ nlohmann::json b_hat_by_subsampling(std::size_t M, std::size_t min_M,
     };
     if (f.slope > 0) {
       bh["value"] = b(f.slope);
-      bh["ci_t"] = {b(f.ci_t_hi), b(f.ci_t_lo)};  // decreasing map: the ends swap
+      if (f.ci_t_hi - f.ci_t_lo > 1e-9) {  // below: rounding of points exactly on a line
+        bh["ci_t"] = {b(f.ci_t_hi), b(f.ci_t_lo)};  // decreasing map: the ends swap
+      } else {
+        // No scatter about the line (e.g. K doubling exactly as M does): a t interval of width 0
+        // would claim a precision the dyadic grid of K cannot give.
+        bh["why_no_interval"] = "the selected K lie exactly on a line in log M, so the t interval has no width and "
+                                "says nothing (K moves on a dyadic grid)";
+      }
     } else {
       bh["why_no_value"] = limited.size() == lm.size()
                                ? "the selected K is the largest of the candidate grid at every size, so the grid "

@@ -42,7 +42,8 @@ struct SelectedSpace {
 /// Returns the fit.json entry: `value` (null when undefined, with `why_no_value`), `ci_t` (the
 /// slope's 95% Student-t interval, df = sizes - 2, mapped through b_from_pieces_slope; both
 /// clipped to [0, 100], and below 1e-12 set to 0: rounding of a slope of exactly 1; nulls with the
-/// value), `subsamples` (M, degree, pieces, largest_pieces), `slope_log_K_on_log_M` and a `note`;
+/// value, and with `why_no_interval` when the slope's interval is narrower than 1e-9: the points
+/// lie on a line, and a width of 0 says nothing), `subsamples` (M, degree, pieces, largest_pieces), `slope_log_K_on_log_M` and a `note`;
 /// `grid_limited` (the sizes whose selected K is the largest of their grid) when there are any,
 /// since K_hat there is bounded by the grid and b_hat biased, in the direction it states: high
 /// when only the larger sizes are capped (a flattened slope), low when only the smaller ones are,
