@@ -102,7 +102,9 @@ run 2 "--test-pairs must be in 1000..1000000000, got 10" "$p/none" -- \
 run 2 "missing.json: cannot open" "$p/none" -- "$bin" predict --fit "$p/missing.json" --data "$p/train.csv" --out "$p/none"
 printf '{\n  "kind": "pairwise",\n  "d": 3,,\n}\n' >"$p/broken.json"
 run 2 "broken.json:3:10: not valid JSON" "$p/none" -- "$bin" predict --fit "$p/broken.json" --data "$p/train.csv" --out "$p/none"
-run 2 "train.truth.json: unknown kind 'pairwise-truth'" "$p/none" -- \
+run 2 "score.json: this is the output of attnrate score, not a fit" "$p/none" -- \
+  "$bin" predict --fit "$p/score.json" --data "$p/train.csv" --out "$p/none"
+run 2 "train.truth.json: this is the truth of simulate pairwise \(score takes it as --truth\)" "$p/none" -- \
   "$bin" predict --fit "$p/train.truth.json" --data "$p/train.csv" --out "$p/none"
 awk '/^  "coefficients": \[/ { skip = 1 } !skip { print } skip && /^  \]/ { skip = 0 }' "$p/fit.json" >"$p/nocoef.json"
 run 2 "nocoef.json: missing key 'coefficients'" "$p/none" -- \
@@ -119,8 +121,8 @@ mkdir -p "$r"
 "$bin" simulate rfa --n 100 --N 6 --d 3 --seed 3 --out "$r/n6.csv" >/dev/null
 "$bin" fit rfa --data "$r/data.csv" --heads 8 --out "$r/fit.json" >/dev/null
 "$bin" fit rfa --data "$r/data.csv" --model mlp --heads 8 --out "$r/mlp.json" >/dev/null
-run 2 "data.csv:1:2: header field 2 must be 'token'" "$p/none" -- "$bin" predict --fit "$p/fit.json" --data "$r/data.csv" --out "$p/none"
-run 2 "train.csv:1:2: header field 2 must be 'key'" "$p/none" -- "$bin" predict --fit "$r/fit.json" --data "$p/train.csv" --out "$p/none"
+run 2 "data.csv:1:2: this is attention data .*needs pairwise data" "$p/none" -- "$bin" predict --fit "$p/fit.json" --data "$r/data.csv" --out "$p/none"
+run 2 "train.csv:1:2: this is pairwise data .*needs attention data" "$p/none" -- "$bin" predict --fit "$r/fit.json" --data "$p/train.csv" --out "$p/none"
 run 2 "--truth is for pairwise fits; --fit .*fit.json is a rfa fit" "$p/none" -- \
   "$bin" score --fit "$r/fit.json" --truth "$p/train.truth.json"
 

@@ -104,11 +104,18 @@ struct FitReader {
 };
 
 FitKind fit_kind(const FitReader& r) {
+  // Another command's output (score's summary carries the fit's kind): name it.
+  if (r.j.contains("command") && r.j.at("command").is_string())
+    r.fail("this is the output of attnrate " + r.j.at("command").get<std::string>() +
+           ", not a fit; --fit takes the fit.json that attnrate fit writes");
   if (r.j.contains("kind")) {
     const std::string k = r.text("kind");
     if (k == "pairwise") return FitKind::pairwise;
     if (k == "rfa") return FitKind::rfa;
     if (k == "rf-mlp") return FitKind::rf_mlp;
+    if (k == "pairwise-truth")
+      r.fail("this is the truth of simulate pairwise (score takes it as --truth); --fit takes the fit.json that "
+             "attnrate fit writes");
     r.fail("unknown kind '" + k + "'; attnrate fit writes pairwise, rfa or rf-mlp");
   }
   // Fits written before `kind` existed.

@@ -217,9 +217,17 @@ LongTable read_long_csv(const std::filesystem::path& path, const std::string& id
   const std::string want_header = header_spec(idx, d);
   for (std::size_t k = 0; k < n_fields; ++k) {
     const std::string want = k == 0 ? "sample" : k == 1 ? idx.c_str() : k + 1 == n_fields ? "y" : "x" + std::to_string(k - 1);
-    if (f[k] != want)
-      fail(path, 1, k + 1, "header field " + std::to_string(k + 1) + " must be '" + want + "' (header " + want_header + ")",
+    if (f[k] == want) continue;
+    // The other data format (pairwise data has tokens, attention data a query and keys): name it.
+    if (k == 1 && (f[k] == "token" || f[k] == "key"))
+      fail(path, 1, k + 1,
+           f[k] == "key" ? "this is attention data (sample,key,...: simulate rfa, fit rfa); this command needs pairwise "
+                           "data (header " + want_header + ", as simulate pairwise writes)"
+                         : "this is pairwise data (sample,token,...: simulate pairwise, fit pairwise); this command "
+                           "needs attention data (header " + want_header + ", as simulate rfa writes)",
            f[k]);
+    fail(path, 1, k + 1, "header field " + std::to_string(k + 1) + " must be '" + want + "' (header " + want_header + ")",
+         f[k]);
   }
 
   std::vector<double> xs, ys;
@@ -342,6 +350,11 @@ arma::mat read_matrix_csv(const std::filesystem::path& path, int expected_dim, c
   while (reader.next(line)) {
     const std::size_t ln = reader.line_number();
     if (trim(line).empty()) fail(path, ln, 1, "blank line (only a final newline is allowed)", line);
+    if (ln == 1 && trim(line).starts_with("{"))
+      fail(path, ln, 1,
+           "this is JSON (a truth.json or fit.json?), not a matrix: the A file is d rows of d comma-separated "
+           "numbers, as simulate pairwise writes it beside the data (NAME.A.csv)",
+           line);
     split(line, f);
     if (rows == 0) cols = f.size();
     else if (f.size() != cols)
@@ -360,9 +373,9 @@ arma::mat read_matrix_csv(const std::filesystem::path& path, int expected_dim, c
   }
   if (rows == 0) fail(path, 1, 1, "empty file: expected d rows of d comma-separated numbers", "");
   if (rows < cols)
-    fail(path, rows + 1, 1,
-         "matrix must be square (d rows of d numbers): only " + std::to_string(rows) + " rows of " +
-             std::to_string(cols) + " numbers",
+    fail(path, rows, 1,
+         "matrix must be square (d rows of d numbers): the file ends after " + std::to_string(rows) +
+             (rows == 1 ? " row" : " rows") + " of " + std::to_string(cols) + " numbers",
          "");
   if (expected_dim > 0 && cols != static_cast<std::size_t>(expected_dim))
     throw InputError(path.string() + ": the matrix has " + std::to_string(rows) + "x" + std::to_string(cols) +
