@@ -120,6 +120,8 @@ expect 0 "warning: --out .*shared holds the outputs of study rfa-vs-mlp; this st
 # So does rate.
 printf 'size,error\n100,0.5\n200,0.3\n400,0.2\n800,0.12\n' >"$tmp/rate-table.csv"
 expect 0 "warning: --out .*shared holds the outputs of study heads; rate's replace them" -- "$bin" rate --data "$tmp/rate-table.csv" --out "$tmp/shared"
+# A study rerun without --resume over saved checkpoints says that it recomputes them.
+expect 0 "note: .*shared/cells holds [0-9]+ checkpoints of an earlier run; without --resume" -- "$bin" study heads --N 2 --d 4 --heads 4,8,16 --n 40 --seeds 2 --no-figures --out "$tmp/shared"
 expect 0 "wrote" -- "$bin" fit rfa --data "$tmp/rfa/data.csv" --lambda kfold:3 --out "$tmp/rfa/kfold3.json"
 # An empty --out is an input error (exit 2), for every command that writes.
 expect 2 "--out must name a file, got ''" -- "$bin" simulate pairwise --M 10 --out ""

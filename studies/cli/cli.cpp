@@ -94,6 +94,15 @@ void print_columns(const std::vector<std::vector<std::string>>& rows) {
   }
 }
 
+// The checkpoint files in a study's cells/ folder (0 when there is none; a hint only).
+std::size_t checkpoint_count(const std::filesystem::path& cells) {
+  std::error_code ec;
+  std::size_t n = 0;
+  for (std::filesystem::directory_iterator it(cells, ec), end; !ec && it != end; it.increment(ec))
+    n += it->path().extension() == ".json" && it->is_regular_file(ec);
+  return n;
+}
+
 int cmd_list(const std::vector<std::filesystem::path>& claims_paths, const std::string& quantities_of) {
   if (!quantities_of.empty()) {
     const StudyDefinition& def = find_study(quantities_of);
@@ -368,6 +377,11 @@ int run_cli(int argc, char** argv) {
       if (const std::string before = previous_output_set(out); !before.empty() && before != "study " + def.name && world_share().root())
         std::cerr << "attnrate: warning: --out " << out << " holds the outputs of " << before
                   << "; this study's replace them (checkpoints in cells/ that are not this study's stay, never reused)\n";
+      if (!resume && world_share().root())
+        if (const std::size_t saved = checkpoint_count(std::filesystem::path(out) / "cells"); saved > 0)
+          std::cerr << "attnrate: note: " << out << "/cells holds " << saved
+                    << " checkpoints of an earlier run; without --resume every cell is computed anew (with "
+                       "--resume the cells whose settings match are reused)\n";
       OutputSet outputs(out, world_share().root());  // summary, cells.csv and figures: one set
       StudyContext ctx{outputs.staging(), threads, resume, true};
       ctx.checkpoints = std::filesystem::path(out) / "cells";

@@ -31,9 +31,13 @@ std::pair<int, int> degree_and_pieces(const Settings& s, std::size_t M, int min_
   double beta = 0.0;
   const bool has_beta = s.raw("beta") != "auto";
   if (has_beta) beta = s.get_double("beta", 0.0, std::numeric_limits<double>::infinity(), false);
-  const int degree = s.raw("degree") != "auto" ? s.get_count("degree", min_degree, BSplineBasis::max_degree)
+  const int degree = s.raw("degree") != "auto" ? s.get_count("degree", 0, BSplineBasis::max_degree)
                      : has_beta ? static_cast<int>(std::clamp<double>(std::floor(beta), min_degree, BSplineBasis::max_degree))
                                 : 3;
+  if (degree < min_degree)  // min_degree 1: the joint fit
+    throw InputError(s.label("degree") + " must be in " + std::to_string(min_degree) + ".." +
+                     std::to_string(BSplineBasis::max_degree) + " with A unknown, got " + s.raw("degree") +
+                     ": the joint fit's A-step needs phi', and degree-0 splines are piecewise constant");
   if (s.raw("knots") != "auto") {
     if (has_beta)
       throw InputError("give " + s.label("knots") + " K or " + s.label("beta") +
@@ -41,7 +45,10 @@ std::pair<int, int> degree_and_pieces(const Settings& s, std::size_t M, int min_
                        "given); with --knots give --degree");
     return {degree, s.get_count("knots", 1, max_pieces())};
   }
-  if (!has_beta) throw InputError("give --knots K (pieces) or --beta b (K = round(M^(1/(2b+1))))");
+  if (!has_beta)
+    throw InputError("give " + s.label("knots") + " K (pieces) or " + s.label("beta") +
+                     " b (K = round(M^(1/(2b+1)))), or " + s.label("schedule") +
+                     " adaptive to select the degree and K from the data");
   const double beta_eff = std::min(beta, degree + 1.0);
   const double pieces = std::pow(static_cast<double>(M), 1.0 / (2.0 * beta_eff + 1.0));
   if (!(pieces <= max_pieces())) {
