@@ -39,11 +39,13 @@ def options(pairs):
 def warn_as_caller(messages, pairs):
     """Issues each of a fit's warnings (fit.json's ``warnings``, sentences that name options as the
     command line does) as a UserWarning at the caller's ``fit`` call, naming each option as the
-    ``pairs`` given to options() do: ``--max-knots`` reads ``max_knots``."""
+    ``pairs`` given to options() do: ``--max-knots`` reads ``max_knots``. Returns the sentences as
+    issued (the estimators keep them as ``warnings_``)."""
     names = {key: name for key, _, name in pairs}
-    for message in messages:
-        text = re.sub(r"--([a-z][a-z0-9-]*)", lambda m: names.get(m[1], m[0]), message)
+    texts = [re.sub(r"--([a-z][a-z0-9-]*)", lambda m: names.get(m[1], m[0]), message) for message in messages]
+    for text in texts:
         warnings.warn(text, UserWarning, stacklevel=3)
+    return texts
 
 
 def keep_init_args(estimator, args):

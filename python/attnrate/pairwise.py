@@ -157,7 +157,8 @@ class PairwiseSplineRegressor(_PairwiseSpline):
 
     Fitted attributes: ``coef_`` (K + degree coefficients), ``degree_``, ``knots_`` (K),
     ``knot_vector_`` (the clamped knot vector, K + 2 degree + 1 entries), ``range_``, ``A_``,
-    ``train_mse_``, ``solver_``; with knots="adaptive" also ``candidates_`` (a DataFrame of every
+    ``train_mse_``, ``solver_``, ``warnings_`` (the sentences issued as UserWarning, fit.json's
+    ``warnings``); with knots="adaptive" also ``candidates_`` (a DataFrame of every
     candidate space with its risks), ``select_``, and ``b_hat_`` with its 95% interval ``b_hat_ci_``:
     the smoothness read off the K selected on the first M, M/2, M/4, M/8 samples (None when that K
     does not grow or fewer than three sizes have enough samples for the folds; a rough check, not a
@@ -189,7 +190,7 @@ class PairwiseSplineRegressor(_PairwiseSpline):
             self.rcond_ = float(fit["rcond"])
         self.A_ = A.copy()
         self._store(fit)
-        warn_as_caller(fit["warnings"], pairs)
+        self.warnings_ = warn_as_caller(fit["warnings"], pairs)
         return self
 
 
@@ -242,5 +243,5 @@ class LowRankPairwiseRegressor(_PairwiseSpline):
             self._store_candidates(fit)
             self.pilot_ = fit["pilot"]
         self._store(fit)
-        warn_as_caller(fit["warnings"], pairs)
+        self.warnings_ = warn_as_caller(fit["warnings"], pairs)
         return self

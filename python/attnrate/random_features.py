@@ -74,7 +74,7 @@ class RandomFeatureAttentionRegressor(_RandomFeatures):
 
     Fitted attributes: ``coef_`` (M (d+1): v_m = coef_[m (d+1) : (m+1) (d+1)]), ``weights_`` (M, d+1,
     d+1), ``lambda_``, ``lambda_rule_``, ``lambda_grid_``, ``lambda_scores_``, ``train_mse_``,
-    ``solver_``, ``n_keys_`` (N), ``d_``.
+    ``solver_``, ``n_keys_`` (N), ``d_``, ``warnings_`` (the sentences issued as UserWarning).
     """
 
     def __init__(self, heads=64, sigma="relu", mu=0.0, tau=0.5, lam="gcv", seed=1, threads=0):
@@ -91,7 +91,7 @@ class RandomFeatureAttentionRegressor(_RandomFeatures):
                  ("lambda", _lambda_text(self.lam), "lam"), ("seed", self.seed, "seed")]
         model, fit = _core.fit_rfa(X, float_array(y, "y"), options(pairs), threads_of(self.threads))
         self._store(model, fit, X)
-        warn_as_caller(fit["warnings"], pairs)
+        self.warnings_ = warn_as_caller(fit["warnings"], pairs)
         self.weights_ = model.weights
         return self
 
@@ -106,7 +106,7 @@ class RandomFeatureMLPRegressor(_RandomFeatures):
     of the weights; ``threads`` (0: all cores). Unlike attention, f depends on the order of the keys.
 
     Fitted attributes: ``coef_`` (P), ``weights_`` ((N+1) d + 1, P), ``lambda_``, ``lambda_rule_``,
-    ``lambda_grid_``, ``lambda_scores_``, ``train_mse_``, ``solver_``, ``n_keys_``, ``d_``.
+    ``lambda_grid_``, ``lambda_scores_``, ``train_mse_``, ``solver_``, ``n_keys_``, ``d_``, ``warnings_``.
     """
 
     def __init__(self, width=None, match_heads=64, sigma="relu", lam="gcv", seed=1, threads=0):
@@ -125,6 +125,6 @@ class RandomFeatureMLPRegressor(_RandomFeatures):
         model, fit = _core.fit_mlp(X, float_array(y, "y"), options(pairs), int(width), int(self.match_heads),
                                    str(self.sigma), threads_of(self.threads))
         self._store(model, fit, X)
-        warn_as_caller(fit["warnings"], pairs)
+        self.warnings_ = warn_as_caller(fit["warnings"], pairs)
         self.weights_ = model.weights
         return self

@@ -2,6 +2,7 @@
 error, the adaptive space, the joint fit, scikit-learn conventions and refused input."""
 
 import copy
+import warnings
 
 import numpy as np
 import pytest
@@ -135,7 +136,11 @@ def assert_selected_is_smallest(est):
 def test_a_range_beside_the_data_warns(sim):
     # fit.json's warning, in the estimator's parameter names.
     with pytest.warns(UserWarning, match=r"training interactions \(100%\) lie outside range 5,6 .*leave range unset"):
-        attnrate.PairwiseSplineRegressor(sim.A, knots=4, range=(5.0, 6.0)).fit(sim.X, sim.Y)
+        est = attnrate.PairwiseSplineRegressor(sim.A, knots=4, range=(5.0, 6.0)).fit(sim.X, sim.Y)
+    assert any("lie outside range 5,6" in w for w in est.warnings_)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a fit on the data's own range warns of nothing
+        assert attnrate.PairwiseSplineRegressor(sim.A, knots=4).fit(sim.X, sim.Y).warnings_ == []
 
 
 def test_adaptive_selection_at_the_top_of_its_grid_warns(sim):

@@ -125,6 +125,7 @@ def test_a_penalty_at_the_end_of_its_grid_is_flagged(rfa_data):
     with pytest.warns(UserWarning, match="is an end of the gcv search's grid.*near the zero function"):
         est = attnrate.RandomFeatureAttentionRegressor(heads=8).fit(X, noise)
     assert est.lambda_at_edge_ and est.lambda_ == max(est.lambda_grid_)
+    assert len(est.warnings_) == 1 and "a fixed lam" in est.warnings_[0]
     fixed = attnrate.RandomFeatureAttentionRegressor(heads=8, lam=0.01).fit(X, noise)
     assert not fixed.lambda_at_edge_
 
