@@ -16,6 +16,7 @@
 #include "studies/io/output.hpp"
 #include "studies/pairwise/pairwise_options.hpp"
 #include "studies/stats/smoothness_estimate.hpp"
+#include "theory/pairwise/pairwise_model.hpp"
 #include "theory/pairwise/schedule.hpp"
 
 namespace attnrate {
@@ -168,29 +169,18 @@ JointFitOptions read_joint_fit_options(const Settings& s, std::size_t M, int d, 
 
 std::pair<double, double> interaction_range(const arma::mat& X, const arma::mat& A, std::size_t M, int N,
                                             const std::string& range_option) {
-  // u exactly as the accumulation forms it (estimators/pairwise_lse: (A x_j)_r = sum_k A(r, k)
-  // x_j[k], then u = sum_r x_i[r] (A x_j)_r, both left to right, no FMA), so the ends are
-  // interactions of the fit and none of the data counts as clamped. BLAS (A * X, dot) may sum
-  // in another order, one rounding away.
+  // u in the accumulation's order (sample_interactions), so the ends are interactions of the fit
+  // and none of the data counts as clamped; BLAS (A * X, dot) may sum in another order, one
+  // rounding away.
   const int d = static_cast<int>(X.n_rows);
   double a = std::numeric_limits<double>::infinity(), b = -a;
-  std::vector<double> ax(static_cast<std::size_t>(d) * N);
+  std::vector<double> ax(static_cast<std::size_t>(d) * N), u(static_cast<std::size_t>(N) * (N - 1));
   for (std::size_t m = 0; m < M; ++m) {
-    const double* x = X.colptr(m * N);
-    for (int j = 0; j < N; ++j)
-      for (int r = 0; r < d; ++r) {
-        double t = 0.0;
-        for (int k = 0; k < d; ++k) t += A(r, k) * x[static_cast<std::size_t>(j) * d + k];
-        ax[static_cast<std::size_t>(j) * d + r] = t;
-      }
-    for (int i = 0; i < N; ++i)
-      for (int j = 0; j < N; ++j) {
-        if (i == j) continue;
-        double u = 0.0;
-        for (int r = 0; r < d; ++r) u += x[static_cast<std::size_t>(i) * d + r] * ax[static_cast<std::size_t>(j) * d + r];
-        a = std::min(a, u);
-        b = std::max(b, u);
-      }
+    sample_interactions(A, X.colptr(m * N), N, d, ax.data(), u.data());
+    for (const double v : u) {
+      a = std::min(a, v);
+      b = std::max(b, v);
+    }
   }
   if (!(a < b)) throw InputError("all interactions u = X_i^T A X_j in the data are equal; give " + range_option);
   return {a, b};

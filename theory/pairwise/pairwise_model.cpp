@@ -69,6 +69,23 @@ double PairwiseModel::g(const double* x, const double* y) const noexcept {
   return phi_(bilinear_form(A_, x, y, spec_.d));
 }
 
+void sample_interactions(const arma::mat& A, const double* x, int N, int d, double* ax, double* u) noexcept {
+  for (int j = 0; j < N; ++j)
+    for (int r = 0; r < d; ++r) {
+      double t = 0.0;
+      for (int c = 0; c < d; ++c) t += A(r, c) * x[j * d + c];
+      ax[j * d + r] = t;
+    }
+  std::size_t m = 0;
+  for (int i = 0; i < N; ++i)
+    for (int j = 0; j < N; ++j) {
+      if (i == j) continue;
+      double v = 0.0;
+      for (int r = 0; r < d; ++r) v += x[i * d + r] * ax[j * d + r];
+      u[m++] = v;
+    }
+}
+
 void PairwiseModel::draw_samples(std::uint64_t data_seed, std::size_t first, std::size_t count, double* X,
                                  double* Y) const {
   const int N = spec_.N, d = spec_.d;
@@ -81,21 +98,7 @@ void PairwiseModel::draw_samples(std::uint64_t data_seed, std::size_t first, std
     double* x = X + s * static_cast<std::size_t>(N) * d;
     double* y = Y + s * static_cast<std::size_t>(N);
     tokens_.draw_sample(rng, N, d, x);
-    // AX = A * X (d x N), then u_ij = X_i^T (A X_j).
-    for (int j = 0; j < N; ++j)
-      for (int r = 0; r < d; ++r) {
-        double t = 0.0;
-        for (int c = 0; c < d; ++c) t += A_(r, c) * x[j * d + c];
-        AX[j * d + r] = t;
-      }
-    std::size_t m = 0;
-    for (int i = 0; i < N; ++i)
-      for (int j = 0; j < N; ++j) {
-        if (i == j) continue;
-        double u = 0.0;
-        for (int r = 0; r < d; ++r) u += x[i * d + r] * AX[j * d + r];
-        phiu[m++] = u;
-      }
+    sample_interactions(A_, x, N, d, AX.data(), phiu.data());
     phi_.evaluate(phiu, phiu);
     for (int i = 0; i < N; ++i) {
       double sum = 0.0;  // over j != i in increasing j, as before

@@ -40,6 +40,13 @@ arma::mat draw_low_rank_A(const TokenLaw& law, int d, int r, Rng& rng);
 /// at which the truth evaluates phi.
 double bilinear_form(const arma::mat& A, const double* x, const double* y, int d) noexcept;
 
+/// The N (N - 1) interactions u_ij = X_i^T A X_j, j != i, of one sample (token j at x + j d) into
+/// u, row by row (i ascending, then j), in the model's summation order: (A x_j)_r = sum_c A(r, c)
+/// x_j[c], then u_ij = sum_r x_i[r] (A x_j)_r, both left to right; `ax` is d N numbers of scratch.
+/// The least-squares accumulation forms u in the same order (lane by lane), so draw_samples and
+/// the data's interaction range see exactly the fit's interactions.
+void sample_interactions(const arma::mat& A, const double* x, int N, int d, double* ax, double* u) noexcept;
+
 class PairwiseModel {
  public:
   /// Draws A (and the bspline coefficients) from `model_seed`. Validates the spec.
