@@ -174,9 +174,9 @@ std::pair<double, double> interaction_range(const arma::mat& X, const arma::mat&
   // rounding away.
   const int d = static_cast<int>(X.n_rows);
   double a = std::numeric_limits<double>::infinity(), b = -a;
-  std::vector<double> ax(static_cast<std::size_t>(d) * N), u(static_cast<std::size_t>(N) * (N - 1));
+  std::vector<double> scratch(sample_interactions_scratch(N, d)), u(static_cast<std::size_t>(N) * (N - 1));
   for (std::size_t m = 0; m < M; ++m) {
-    sample_interactions(A, X.colptr(m * N), N, d, ax.data(), u.data());
+    sample_interactions(A, X.colptr(m * N), N, d, scratch.data(), u.data());
     for (const double v : u) {
       a = std::min(a, v);
       b = std::max(b, v);

@@ -42,10 +42,15 @@ double bilinear_form(const arma::mat& A, const double* x, const double* y, int d
 
 /// The N (N - 1) interactions u_ij = X_i^T A X_j, j != i, of one sample (token j at x + j d) into
 /// u, row by row (i ascending, then j), in the model's summation order: (A x_j)_r = sum_c A(r, c)
-/// x_j[c], then u_ij = sum_r x_i[r] (A x_j)_r, both left to right; `ax` is d N numbers of scratch.
-/// The least-squares accumulation forms u in the same order (lane by lane), so draw_samples and
-/// the data's interaction range see exactly the fit's interactions.
-void sample_interactions(const arma::mat& A, const double* x, int N, int d, double* ax, double* u) noexcept;
+/// x_j[c], then u_ij = sum_r x_i[r] (A x_j)_r, both left to right from 0.0, without FMA; `scratch`
+/// holds sample_interactions_scratch(N, d) numbers. The tokens j run along vector lanes, each lane
+/// its own sum in that order, so the SSE2 and AVX2 variants (`allow_avx2 = false` forces the
+/// first, for tests) give the same bits. The least-squares accumulation forms u in the same order
+/// (lane by lane), so draw_samples and the data's interaction range see exactly the fit's
+/// interactions.
+void sample_interactions(const arma::mat& A, const double* x, int N, int d, double* scratch, double* u,
+                         bool allow_avx2 = true) noexcept;
+std::size_t sample_interactions_scratch(int N, int d) noexcept;
 
 class PairwiseModel {
  public:
