@@ -147,6 +147,17 @@ if [[ $(id -u) -eq 0 ]] && mount -t tmpfs -o size=64k tmpfs "$small" 2>/dev/null
 else
   echo "skip: disk full (needs root to mount a small tmpfs)"
 fi
+# A file size limit (ulimit -f, in KiB): the write fails and the run ends with exit 3, its
+# temporary files removed (SIGXFSZ would kill it midway, leaving them).
+limited=(bash -c 'ulimit -f 1; exec "$@"' limited)
+mkdir -p "$tmp/out/fsize"
+run 3 "cannot write .*fsize/fit.json \(File too large\)" "$tmp/out/fsize" -- \
+  "${limited[@]}" "$bin" fit pairwise "${data[@]}" --knots 4 --degree 1 --out "$tmp/out/fsize/fit.json"
+check "fit: nothing left past the file size limit ($(ls -A "$tmp/out/fsize"))" test -z "$(ls -A "$tmp/out/fsize")"
+run 3 "cannot write .*\(File too large\)" "$tmp/out/fsize" -- \
+  "${limited[@]}" "$bin" study minimax-rate "${S[@]}" --no-figures --out "$tmp/out/fsize/study"
+left=$(find "$tmp/out/fsize" -name '*.tmp*' -o -name '.attnrate-staging')
+check "study: no temporary file left past the file size limit ($left)" test -z "$left"
 
 # e. One run per output folder: a second run stops at once; the lock goes with its holder, however
 # it ends (SIGINT: the destructor; SIGKILL: the kernel).
