@@ -186,7 +186,9 @@ TEST_CASE("rate refuses bad tables naming the file, line and column", "[rate]") 
              Catch::Contains("j.csv: need at least 3 rows for a slope with a confidence interval, got 2"));
   CHECK_THAT(refusal(tmp.write("k.csv", "")), Catch::Contains("k.csv: empty table"));
   CHECK_THAT(refusal(tmp.write("l.csv", "size,error,seed\n100,0.5,1\n200,0.3,1\n100,0.4,1\n")),
-             Catch::Contains("l.csv:4:3: the same size and seed as line 2"));
+             Catch::Contains("l.csv:4:3: the same size and seed as line 2 (one row per cell"));
+  CHECK_THAT(refusal(tmp.write("l2.csv", "size,error,seed,rep\n100,0.5,1,0\n200,0.3,1,0\n100,0.4,1,1\n")),
+             Catch::Contains("l2.csv:4:3: the same size and seed as line 2") && Catch::Contains(": --seed-col rep"));
   CHECK_THAT(refusal(tmp.write("m.csv", "size,error,size\n100,0.5,1\n")), Catch::Contains("names column 'size' twice"));
   RateColumns seeds;
   seeds.seed = "run";

@@ -1,5 +1,6 @@
 #include "studies/commands/rate_table.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <map>
@@ -170,7 +171,10 @@ RateTable read_rate_table(const std::filesystem::path& path, const RateColumns& 
       if (!fresh) {
         std::ostringstream m;
         m << "the same " << t.size_column << " and " << t.seed_column << " as line " << it->second
-          << " (one row per cell)";
+          << " (one row per cell: the seed column tells the repetitions of a size apart)";
+        // A study's cells.csv: `seed` is the base seed on every row, `rep` the repetition.
+        if (t.seed_column != "rep" && std::find(header.begin(), header.end(), "rep") != header.end())
+          m << "; the header has a column 'rep' (as a study's cells.csv, whose seed is the base seed): --seed-col rep";
         fail(path, line, seed_i + 1, m.str(), lines[k]);
       }
     }
