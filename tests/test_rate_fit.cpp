@@ -362,6 +362,11 @@ TEST_CASE("b_hat by subsampling: the OLS slope of log K on log M and its t inter
   CHECK(doubling.at("ci_t")[0].is_null());
   CHECK(doubling.at("ci_t")[1].is_null());
   CHECK_THAT(doubling.at("why_no_interval").get<std::string>(), Catch::Contains("exactly on a line"));
+  // There the value is the clip's 0, and says so; a slope below 1 gives no such note (above).
+  CHECK_THAT(doubling.at("at_bound").get<std::string>(),
+             Catch::Contains("(slope 1 of log K_hat on log M), which no b > 0 gives: b_hat is 0, the end of its range"));
+  CHECK_FALSE(bh.contains("at_bound"));
+  CHECK_FALSE(near.contains("at_bound"));
   // A subsample whose fit fails ends the subsampling with the reason; the sizes before it count.
   const nlohmann::json failed = b_hat_by_subsampling(16000, 5, [](std::size_t Mk) {
     if (Mk < 4000) throw InputError("residual variance undefined");

@@ -103,6 +103,7 @@ std::string selected_space_message(const AdaptiveSplineFit& fit, const nlohmann:
     m << " [" << b_hat["ci_t"][0].get<double>() << ", " << b_hat["ci_t"][1].get<double>() << "]";
   else
     m << " (no interval: " << b_hat.value("why_no_interval", std::string("undefined")) << ")";
+  if (b_hat.contains("at_bound")) m << " (" << b_hat["at_bound"].get<std::string>() << ")";
   m << " (rough: selected K over subsamples)";
   return m.str();
 }

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <iomanip>
+#include <sstream>
 #include <vector>
 
 #include "estimators/common/input_error.hpp"
@@ -71,6 +73,12 @@ nlohmann::json b_hat_by_subsampling(std::size_t M, std::size_t min_M,
     };
     if (f.slope > 0) {
       bh["value"] = b(f.slope);
+      if (f.slope >= 1.0 - 1e-12) {  // the clip at 0, which a warning of bias may otherwise seem to contradict
+        std::ostringstream m;
+        m << std::setprecision(3) << "the selected K grows at least as fast as M (slope " << f.slope
+          << " of log K_hat on log M), which no b > 0 gives: b_hat is 0, the end of its range, not an estimate";
+        bh["at_bound"] = m.str();
+      }
       if (f.ci_t_hi - f.ci_t_lo > 1e-9) {  // below: rounding of points exactly on a line
         bh["ci_t"] = {b(f.ci_t_hi), b(f.ci_t_lo)};  // decreasing map: the ends swap
       } else {
