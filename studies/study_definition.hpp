@@ -6,6 +6,7 @@
 #include <functional>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "studies/io/settings.hpp"
@@ -17,10 +18,24 @@ namespace attnrate {
 /// One quantity a study reports: its name, what it is, and the keys that tell its
 /// measurements apart (empty: the study reports one measurement of it).
 struct QuantitySpec {
+  QuantitySpec(std::string name_, std::string description_, std::vector<std::string> select_ = {})
+      : name(std::move(name_)), description(std::move(description_)), select(std::move(select_)) {}
   std::string name;
   std::string description;
   std::vector<std::string> select;
+  /// The option (TOML key) and value under which the study reports the quantity at all, e.g.
+  /// schedule = adaptive; empty: always. verify refuses, before running anything, a claim on the
+  /// quantity whose options give another value.
+  std::string only_with_key, only_with_value;
 };
+
+/// `q` reported only when option `key` has `value`; its description is prefixed "--key value: ".
+inline QuantitySpec reported_only_with(const std::string& key, const std::string& value, QuantitySpec q) {
+  q.description = "--" + key + " " + value + ": " + q.description;
+  q.only_with_key = key;
+  q.only_with_value = value;
+  return q;
+}
 
 struct StudyDefinition {
   std::string name;

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # A user's claims file, never seen by the code, through `attnrate verify --claims`: a true claim
-# is consistent, a deliberately false one inconsistent, an at-most claim is judged one-sided,
-# and the run exits 1; a file naming an unknown study exits 2 with file:line before anything runs.
+# is consistent, a deliberately false one inconsistent, an at-most claim is judged one-sided, one
+# selecting nothing missing with its reason, and the run exits 1; a file naming an unknown study exits 2 with file:line before anything runs.
 set -u
 bin="$1"
 tmp=$(mktemp -d)
@@ -68,10 +68,38 @@ check "the three claims share one study run" test "$(ls "$tmp/v/claims" | wc -l)
 check "the report is written" test -s "$tmp/v/report.html"
 check "the output names the verdicts" grep -q "1 inconsistent" <<<"$out"
 
+# A claim selecting a curve the run does not have: missing, and the output says why.
+cat >"$tmp/missing.toml" <<'TOML'
+[[claim]]
+id = "mine.missing"
+statement = "a slope of an activation the run does not fit"
+source = "test"
+study = "smoothness"
+quantity = "slope"
+theory = -0.6667
+bound = "equal"
+tolerance = 0.1
+[claim.select]
+activation = "weierstrass:3"
+[claim.params]
+erm-activations = ""
+known-activations = "weierstrass:1"
+M-known = "500,1000"
+seeds = 2
+test-pairs = 1000
+TOML
+out=$("$bin" verify --claims "$tmp/missing.toml" --profile full --threads 2 --out "$tmp/m" 2>&1)
+rc=$?
+check "a missing measurement exits 1 (got $rc)" test "$rc" -eq 1
+check "the output gives the reason under the verdict ($out)" grep -qF -- "-> missing
+    the study reported no 'slope' measurement with activation = weierstrass:3; it reported:" <<<"$out"
+
 # Only the true claim: exit 0.
-"$bin" verify --claims "$tmp/mine.toml" --only mine.true --profile full --threads 2 --out "$tmp/v" >/dev/null 2>&1
+out=$("$bin" verify --claims "$tmp/mine.toml" --only mine.true --profile full --threads 2 --out "$tmp/v" 2>&1)
 rc=$?
 check "verify exits 0 when every claim is consistent (got $rc)" test "$rc" -eq 0
+check "a rerun without --resume notes that the saved checkpoints are recomputed" \
+  grep -qE "note: .*/v/claims/\*/cells hold [0-9]+ checkpoints of an earlier run; without --resume" <<<"$out"
 
 # An empty --only is refused (it would otherwise read as no filter and run every claim).
 out=$("$bin" verify --claims "$tmp/mine.toml" --only '' --out "$tmp/empty-only" 2>&1)
@@ -103,6 +131,18 @@ check "list --quantities keeps a long default apart from its help" grep -qE \
   <<<"$("$bin" list --quantities smoothness)"
 out=$("$bin" list --quantities minmax-rate 2>&1)
 check "list --quantities of an unknown study exits 2 with a did-you-mean" grep -q "did you mean 'minimax-rate'" <<<"$out"
+
+# docs/claims.md's table of quantities names every quantity of every study (a row with an empty
+# study cell continues the study above; "a, b" cells name two quantities).
+claims_doc="$(dirname "$0")/../docs/claims.md"
+documented=$(awk -F'|' '/^\| study \| quantity/ {on = 1; next} on && !/^\|/ {exit}
+  on && $2 !~ /---/ { if ($2 ~ /`/) { study = $2; gsub(/[` ]/, "", study) }
+                      n = split($3, q, ","); for (i = 1; i <= n; i++) { gsub(/[` *]/, "", q[i]); print study, q[i] } }' "$claims_doc")
+for study in $("$bin" list | awk '/^studies/ {on = 1; next} on && /^$/ {exit} on && /^  [a-z]/ {print $1}'); do
+  for q in $("$bin" list --quantities "$study" | awk '/^quantities/ {on = 1; next} /^$/ {exit} on {print $1}'); do
+    check "docs/claims.md lists $study's quantity $q" grep -qx "$study $q" <<<"$documented"
+  done
+done
 
 # README's worked example is a valid claims file (its first toml block).
 readme="$(dirname "$0")/../README.md"

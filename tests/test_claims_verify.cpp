@@ -150,6 +150,26 @@ TEST_CASE("verify rejects bad options before running anything", "[verify-options
   CHECK_THROWS_WITH(run_verify(opt), Catch::Contains(file + ":11: seeds") &&
                                          Catch::Contains("(claim 'bad', quick and full profiles)"));
   CHECK_FALSE(std::filesystem::exists(opt.out));
+  // Names a library parser refuses carry the claim's file:line too, and a quantity the study
+  // reports only under another option value is refused before the run, not found missing after.
+  const std::string head = "[[claim]]\nid = \"bad\"\nstatement = \"s\"\nsource = \"s\"\nstudy = \"minimax-rate\"\n"
+                           "theory = -0.5\nbound = \"equal\"\ntolerance = 0.05\n";
+  for (const auto& [param, message] :
+       {std::pair{"tokens = \"foo\"", ":11: tokens: unknown --tokens 'foo'; valid: uniform"},
+        std::pair{"activation = \"weierstras:1\"", ":11: activation: unknown --activation 'weierstras:1'; valid:"},
+        std::pair{"activation = \"weierstrass:500\"", ":11: activation: --activation weierstrass:b needs b <= 127"},
+        std::pair{"schedule = \"adapt\"", ":11: schedule: --schedule must be plain, paper or adaptive, got 'adapt'"}}) {
+    std::ofstream(file) << head << "quantity = \"slope\"\n[claim.params]\n" << param << "\n";
+    CHECK_THROWS_WITH(run_verify(opt), Catch::Contains(file + message));
+  }
+  std::ofstream(file) << head << "quantity = \"oracle-ratio\"\n[claim.params]\nseeds = 2\n";
+  CHECK_THROWS_WITH(run_verify(opt), Catch::Contains(file + ":1: minimax-rate reports 'oracle-ratio' only with schedule = "
+                                                            "\"adaptive\", but the claim leaves schedule at its default "
+                                                            "\"plain\"; set schedule = \"adaptive\" in [claim.params]"));
+  std::ofstream(file) << head << "quantity = \"b-hat\"\n[claim.params]\nschedule = \"paper\"\n";
+  CHECK_THROWS_WITH(run_verify(opt), Catch::Contains(file + ":11: minimax-rate reports 'b-hat' only with schedule = "
+                                                            "\"adaptive\", but the claim sets schedule = \"paper\""));
+  CHECK_FALSE(std::filesystem::exists(opt.out));
   // A bad [claim.quick] value is found by a full run too, before anything runs.
   std::ofstream(file) << "[[claim]]\nid = \"bad\"\nstatement = \"s\"\nsource = \"s\"\nstudy = \"minimax-rate\"\n"
                          "quantity = \"slope\"\ntheory = -0.5\nbound = \"equal\"\ntolerance = 0.05\n"

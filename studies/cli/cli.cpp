@@ -57,6 +57,8 @@ void print_claims(const nlohmann::json& summary) {
               << claim_measured_text(c) << "  CI_t " << report_interval_text(c, "ci_t") << "  CI_boot "
               << report_interval_text(c, "ci_boot") << "  tolerance " << report_number_text(c, "tolerance") << "  -> "
               << c.at("verdict").get<std::string>() << "\n";
+    // missing, ambiguous or a failed run: why, as the reports give it
+    if (c.contains("error") && c.at("error").is_string()) std::cout << "    " << c.at("error").get<std::string>() << "\n";
     if (!c.contains("warnings")) continue;
     const std::string dir = c.value("directory", id);
     const auto run = std::find_if(runs.begin(), runs.end(), [&](const RunWarnings& r) { return r.directory == dir; });
@@ -101,6 +103,15 @@ std::size_t checkpoint_count(const std::filesystem::path& cells) {
   for (std::filesystem::directory_iterator it(cells, ec), end; !ec && it != end; it.increment(ec))
     n += it->path().extension() == ".json" && it->is_regular_file(ec);
   return n;
+}
+
+// A rerun without --resume over saved checkpoints: say that they are not reused (a note, not an
+// error: recomputing is what the user may want).
+void note_recomputed_checkpoints(const std::string& where_hold, std::size_t saved) {
+  if (saved > 0)
+    std::cerr << "attnrate: note: " << where_hold << " " << saved
+              << " checkpoints of an earlier run; without --resume every cell is computed anew (with --resume the "
+                 "cells whose settings match are reused)\n";
 }
 
 int cmd_list(const std::vector<std::filesystem::path>& claims_paths, const std::string& quantities_of) {
@@ -378,10 +389,7 @@ int run_cli(int argc, char** argv) {
         std::cerr << "attnrate: warning: --out " << out << " holds the outputs of " << before
                   << "; this study's replace them (checkpoints in cells/ that are not this study's stay, never reused)\n";
       if (!resume && world_share().root())
-        if (const std::size_t saved = checkpoint_count(std::filesystem::path(out) / "cells"); saved > 0)
-          std::cerr << "attnrate: note: " << out << "/cells holds " << saved
-                    << " checkpoints of an earlier run; without --resume every cell is computed anew (with "
-                       "--resume the cells whose settings match are reused)\n";
+        note_recomputed_checkpoints(out + "/cells holds", checkpoint_count(std::filesystem::path(out) / "cells"));
       OutputSet outputs(out, world_share().root());  // summary, cells.csv and figures: one set
       StudyContext ctx{outputs.staging(), threads, resume, true};
       ctx.checkpoints = std::filesystem::path(out) / "cells";
@@ -414,6 +422,14 @@ int run_cli(int argc, char** argv) {
         throw InputError("verify draws each claim's figure with gnuplot, which is not on PATH: install gnuplot-nox "
                          "(./scripts/install-deps.sh does)");
       const auto lock = lock_output(out);
+      if (!resume && world_share().root()) {
+        std::size_t saved = 0;
+        std::error_code ec;
+        for (std::filesystem::directory_iterator it(std::filesystem::path(out) / "claims", ec), end; !ec && it != end;
+             it.increment(ec))
+          saved += checkpoint_count(it->path() / "cells");
+        note_recomputed_checkpoints(out + "/claims/*/cells hold", saved);
+      }
       const nlohmann::json summary = run_verify(vo);
       print_claims(summary);
       std::cout << verdict_counts_text(summary) << " (exit code 0 only when every claim is consistent)\n";

@@ -73,12 +73,15 @@ class Settings {
   std::string get_string(const std::string& key) const { return raw(key); }
   /// parse(raw(key)) for a value a library parser reads (a name, a law, a target): an InputError
   /// it throws is raised again with the option's source in front ("--inputs: unknown input law
-  /// 'x'; valid: sphere, gaussian").
+  /// 'x'; valid: sphere, gaussian", "claims.toml:12: tokens: unknown --tokens 'x'; ..."), unless
+  /// the message names the option as given already ("unknown --tokens 'x'" for --tokens).
   template <class Parse>
   auto get_parsed(const std::string& key, Parse&& parse) const -> decltype(parse(std::string())) {
     try {
       return parse(raw(key));
     } catch (const InputError& e) {
+      const std::string where = label(key);
+      if (std::string_view(e.what()).find(where) != std::string_view::npos) throw;
       throw InputError(source(key) + ": " + e.what());
     }
   }

@@ -87,7 +87,7 @@ Config read_config(const Settings& s) {
   }
   c.K = s.get_sizes("knots", 2);
   if (c.K.size() < 2) throw InputError(s.source("knots") + " needs at least two numbers of pieces to fit an exponent");
-  c.model.tokens = s.get_string("tokens");
+  c.model.tokens = read_token_law_name(s);
   read_token_shape(s, c.model);
   c.model.sigma = 0.0;
   c.model.activation = c.activations.front();

@@ -47,7 +47,7 @@ Plan read_plan(const Settings& settings) {
   read_schedule(settings, p.c);
   p.activations = activation_list(settings, "activations", true);
   PairwiseModelSpec base;
-  base.tokens = settings.get_string("tokens");
+  base.tokens = read_token_law_name(settings);
   read_token_shape(settings, base);
   base.sigma = settings.get_double("sigma", 0.0, std::numeric_limits<double>::infinity());
   const auto dv = int_list(settings, "d-values", 1, 100000);
@@ -249,10 +249,10 @@ StudyDefinition dimension_free_study() {
           {{"slope", "slope of log error on log M of one series (A unknown, error after the trimmed refit)",
             {"activation", "series", "d", "N", "r"}},
            {"slope-erm", "the same slope with the ERM's own error (no trimmed refit)", {"activation", "series", "d", "N", "r"}},
-           {"oracle-ratio",
-            "--schedule adaptive: geometric mean over seeds at the largest M of the error over the oracle's (the "
+           reported_only_with("schedule", "adaptive", {"oracle-ratio",
+            "geometric mean over seeds at the largest M of the error over the oracle's (the "
             "candidate space with the smallest test error)",
-            {"activation", "series", "d", "N", "r"}},
+            {"activation", "series", "d", "N", "r"}}),
            {"spread", "largest over smallest median error at the largest M across the series of one activation and factor",
             {"activation", "series"}},
            {"below-knee-spread",

@@ -36,10 +36,13 @@ namespace attnrate {
 
 PairwiseModelSpec read_pairwise_model_spec(const Settings& s) {
   PairwiseModelSpec spec;
-  spec.tokens = s.get_string("tokens");
+  spec.tokens = read_token_law_name(s);
   read_token_shape(s, spec);
   spec.sigma = s.get_double("sigma", 0.0, std::numeric_limits<double>::infinity());
-  spec.activation = s.get_string("activation");
+  spec.activation = s.get_parsed("activation", [](const std::string& t) {
+    (void)Activation::parse(t);  // refused here, with the option's source, not later without it
+    return t;
+  });
   validate(spec);
   return spec;
 }
@@ -107,7 +110,7 @@ Config read_config(const Settings& s) {
   Config c;
   c.model = read_pairwise_model_spec(s);
   const Activation phi = Activation::parse(c.model.activation);
-  c.schedule = parse_schedule(s.get_string("schedule"));
+  c.schedule = s.get_parsed("schedule", parse_schedule);
   c.adaptive = c.schedule == Schedule::adaptive;
   c.cK = s.get_double("cK", 0.0, std::numeric_limits<double>::infinity(), false);
   if (c.adaptive) {
@@ -725,23 +728,23 @@ StudyDefinition minimax_rate_study() {
         "slope of log error on log M (on log(M / log M) with --schedule paper; of the selected space's error with "
         "--schedule adaptive)",
         {}},
-       {"oracle-slope",
-        "--schedule adaptive: slope of the oracle's log error on log M (the best candidate by test error)",
-        {}},
-       {"known-b-slope",
-        "--schedule adaptive: slope of the plain known-b schedule's log error on log M, same data",
-        {}},
-       {"oracle-ratio",
-        "--schedule adaptive: adaptive error / oracle error at the largest M, geometric mean over seeds",
-        {}},
-       {"fixed-oracle-ratio",
-        "--schedule adaptive: adaptive error / error of the best fixed candidate space at the largest M (smallest "
+       reported_only_with("schedule", "adaptive", {"oracle-slope",
+        "slope of the oracle's log error on log M (the best candidate by test error)",
+        {}}),
+       reported_only_with("schedule", "adaptive", {"known-b-slope",
+        "slope of the plain known-b schedule's log error on log M, same data",
+        {}}),
+       reported_only_with("schedule", "adaptive", {"oracle-ratio",
+        "adaptive error / oracle error at the largest M, geometric mean over seeds",
+        {}}),
+       reported_only_with("schedule", "adaptive", {"fixed-oracle-ratio",
+        "adaptive error / error of the best fixed candidate space at the largest M (smallest "
         "mean log test error over seeds), geometric mean over seeds",
-        {}},
-       {"b-hat",
-        "--schedule adaptive: smoothness estimated from the slope of log K_hat (from = pieces) or of the log error "
+        {}}),
+       reported_only_with("schedule", "adaptive", {"b-hat",
+        "smoothness estimated from the slope of log K_hat (from = pieces) or of the log error "
         "(from = error-slope)",
-        {"from"}}},
+        {"from"}})},
       read_config, run_minimax_rate);
 }
 

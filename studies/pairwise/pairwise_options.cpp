@@ -77,4 +77,11 @@ void read_token_shape(const Settings& s, PairwiseModelSpec& spec) {
   spec.r = static_cast<int>(r);
 }
 
+std::string read_token_law_name(const Settings& s) {
+  return s.get_parsed("tokens", [](const std::string& t) {
+    (void)TokenLaw::parse(t);
+    return t;
+  });
+}
+
 }  // namespace attnrate

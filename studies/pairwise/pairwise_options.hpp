@@ -45,5 +45,8 @@ void refuse_adaptive_selection(const Settings& s, const std::string& context = "
 /// Reads N, d and r into `spec` with the ranges above (r at most d); throws InputError naming the
 /// option.
 void read_token_shape(const Settings& s, PairwiseModelSpec& spec);
+/// The token law's name (--tokens), checked here so that a bad one is refused with the option's
+/// source (a claims file's line, a config file's key), not later by the model without it.
+std::string read_token_law_name(const Settings& s);
 
 }  // namespace attnrate

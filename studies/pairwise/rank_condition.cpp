@@ -50,8 +50,8 @@ Plan read_plan(const Settings& settings) {
   p.c = read_estimator(settings);
   if (p.c.M.size() != 1) throw InputError(settings.source("M") + " must be a single sample size for rank-condition");
   PairwiseModelSpec& base = p.base;
-  base.activation = settings.get_string("activation");
-  base.tokens = settings.get_string("tokens");
+  base.activation = settings.get_string("activation");  // parsed below, with the option's source
+  base.tokens = read_token_law_name(settings);
   base.N = static_cast<int>(settings.get_int("N", 2, 100000));
   base.r = static_cast<int>(settings.get_int("r", 1, 100000));
   base.sigma = settings.get_double("sigma", 0.0, std::numeric_limits<double>::infinity());

@@ -64,7 +64,7 @@ Plan read_plan(const Settings& settings) {
   if (erm_acts.empty() && known_acts.empty())
     throw InputError("smoothness: --erm-activations and --known-activations are both empty");
   PairwiseModelSpec base;
-  base.tokens = settings.get_string("tokens");
+  base.tokens = read_token_law_name(settings);
   read_token_shape(settings, base);
   const double sigma = settings.get_double("sigma", 0.0, kInf);
   const double sigma_known = settings.get_double("sigma-known", 0.0, kInf);
@@ -204,14 +204,14 @@ StudyDefinition smoothness_study() {
       "smoothness", "fitted slope vs b: bspline:3, bspline:8 (A unknown, b = P-1), weierstrass:b (A known)",
       smoothness_keys,
       {{"slope", "slope of log error on log M of one activation", {"activation", "A"}},
-       {"b-hat",
-        "--schedule adaptive: b estimated from the error's slope (from = error-slope) or from the growth of the "
+       reported_only_with("schedule", "adaptive", {"b-hat",
+        "b estimated from the error's slope (from = error-slope) or from the growth of the "
         "selected K (from = pieces), intervals mapped from the slope's",
-        {"activation", "A", "from"}},
-       {"oracle-ratio",
-        "--schedule adaptive: geometric mean over seeds at the largest M of the error over the oracle's (the "
+        {"activation", "A", "from"}}),
+       reported_only_with("schedule", "adaptive", {"oracle-ratio",
+        "geometric mean over seeds at the largest M of the error over the oracle's (the "
         "candidate with the smallest test error)",
-        {"activation", "A"}}},
+        {"activation", "A"}})},
       read_plan,
       run_smoothness);
 }

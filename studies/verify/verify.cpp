@@ -71,6 +71,16 @@ void check_claim_options(const std::vector<Claim>& claims, const std::string& pr
         const StudyDefinition& def = find_study(c.study);
         const Settings s = claim_settings(c, p, def);
         if (def.check) def.check(s);
+        // A quantity reported only under some option would come out "missing" after the run.
+        for (const QuantitySpec& q : def.quantities) {
+          const std::string& key = q.only_with_key;
+          if (q.name != c.quantity || key.empty() || s.raw(key) == q.only_with_value) continue;
+          const bool given = c.param_lines.count(key) || (p == "quick" && c.quick_lines.count(key));
+          throw InputError(c.option_place(p, key) + ": " + c.study + " reports '" + q.name + "' only with " + key +
+                           " = \"" + q.only_with_value + "\", but the claim " +
+                           (given ? "sets " + key + " = \"" + s.raw(key) + "\"" : "leaves " + key + " at its default \"" + s.raw(key) + "\"") +
+                           "; set " + key + " = \"" + q.only_with_value + "\" in [claim.params]");
+        }
       } catch (const InputError& e) {
         if (!found.empty() && found.front().first == e.what()) found.front().second += " and " + p;
         else found.emplace_back(e.what(), p);

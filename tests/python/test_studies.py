@@ -89,12 +89,21 @@ test-pairs = 1000
                                            "ci_boot", "tolerance", "verdict", "reason"]
     # A claim that was not measured still has every column (None where it has no value).
     missing = tmp_path / "missing.toml"
-    missing.write_text(claims.read_text().replace('quantity = "slope"', 'quantity = "oracle-ratio"')
-                       .replace('bound = "equal"', 'bound = "at-most"').replace("theory = -0.6667", "theory = 1.5"))
+    missing.write_text(claims.read_text().replace('study = "minimax-rate"', 'study = "smoothness"')
+                       .replace('[claim.params]', '[claim.select]\nactivation = "weierstrass:3"\n[claim.params]')
+                       .replace('activation = "weierstrass:1"', 'erm-activations = ""\nknown-activations = "weierstrass:1"')
+                       .replace('M = "200,400,800"', 'M-known = "200,400,800"'))
     unmeasured = attnrate.verify(missing, profile="quick", out=tmp_path / "out-missing")
     assert unmeasured["verdict"][0] == "missing"
     assert list(unmeasured.columns[:11]) == list(verdicts.columns[:11])
     assert unmeasured["measured"][0] is None
+    # A quantity the claim's options do not report is refused before anything runs.
+    only_adaptive = tmp_path / "only-adaptive.toml"
+    only_adaptive.write_text(claims.read_text().replace('quantity = "slope"', 'quantity = "oracle-ratio"')
+                             .replace('bound = "equal"', 'bound = "at-most"').replace("theory = -0.6667", "theory = 1.5"))
+    with pytest.raises(ValueError, match="reports 'oracle-ratio' only with schedule = \"adaptive\""):
+        attnrate.verify(only_adaptive, profile="quick", out=tmp_path / "out-refused")
+    assert not (tmp_path / "out-refused").exists()
     with pytest.raises(ValueError, match="needs out=DIR"):
         attnrate.verify(claims)
     with pytest.raises(ValueError):
