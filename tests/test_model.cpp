@@ -152,6 +152,22 @@ TEST_CASE("data generation follows the model equation and is order independent",
   CHECK(arma::stddev(Y3 - Y0) == Approx(0.5).epsilon(0.02));
 }
 
+namespace {
+
+// u_ij = sum_r x_i[r] (sum_c A(r, c) x_j[c]), both sums from 0.0 in increasing index: the
+// model's documented order, one interaction at a time.
+double documented_interaction(const arma::mat& A, const double* x, int i, int j, int d) {
+  double u = 0.0;
+  for (int r = 0; r < d; ++r) {
+    double axr = 0.0;
+    for (int c = 0; c < d; ++c) axr += A(r, c) * x[j * d + c];
+    u += x[i * d + r] * axr;
+  }
+  return u;
+}
+
+}  // namespace
+
 TEST_CASE("data generation sums each interaction in its documented order (exact bits)", "[model]") {
   // u_ij = sum_r x_i[r] (sum_c A(r, c) x_j[c]), both sums from 0.0 in increasing index, phi over
   // sample i's row in increasing j != i, then Y_i = (1 / (N - 1)) (sum of the row) + sigma eps: the
@@ -176,13 +192,7 @@ TEST_CASE("data generation sums each interaction in its documented order (exact 
         std::vector<double> row;
         for (int j = 0; j < N; ++j) {
           if (j == i) continue;
-          double u = 0.0;
-          for (int r = 0; r < d; ++r) {
-            double axr = 0.0;
-            for (int c = 0; c < d; ++c) axr += A(r, c) * x[j * d + c];
-            u += x[i * d + r] * axr;
-          }
-          row.push_back(u);
+          row.push_back(documented_interaction(A, x, i, j, d));
         }
         model.phi().evaluate(row, row);
         double sum = 0.0;
@@ -208,13 +218,7 @@ TEST_CASE("sample_interactions: both vector variants give the documented sums bi
       for (int i = 0; i < N; ++i)
         for (int j = 0; j < N; ++j) {
           if (j == i) continue;
-          double u = 0.0;
-          for (int r = 0; r < d; ++r) {
-            double axr = 0.0;
-            for (int c = 0; c < d; ++c) axr += A(r, c) * x[j * d + c];
-            u += x[i * d + r] * axr;
-          }
-          reference.push_back(u);
+          reference.push_back(documented_interaction(A, x.data(), i, j, d));
         }
       for (const bool avx2 : {false, true}) {
         std::vector<double> scratch(sample_interactions_scratch(N, d), std::nan("")), u(reference.size());
