@@ -1,6 +1,7 @@
 #include "plots/gnuplot_script.hpp"
 
 #include <gnuplot-iostream.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -255,6 +256,12 @@ void run_gnuplot_script(const std::function<std::string(const std::filesystem::p
       std::string t = pattern.string();
       const int fd = ::mkstemps(t.data(), static_cast<int>(pattern.extension().string().size()));
       if (fd < 0) throw std::runtime_error("cannot write " + what + ": cannot create a temporary file " + t);
+      // mkstemps makes the file 0600; the figure gets the mode of every other output (0644 less
+      // the umask), or users sharing the folder could not open it. umask can only be read by
+      // setting it: set it straight back.
+      const mode_t mask = ::umask(0);
+      ::umask(mask);
+      (void)::fchmod(fd, 0644 & ~mask);
       ::close(fd);
       path = t;
     }

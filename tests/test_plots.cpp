@@ -3,6 +3,8 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <sys/stat.h>
+
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <csignal>
@@ -354,6 +356,14 @@ TEST_CASE("convergence figure: real PNG and SVG files", "[plots]") {
   CHECK(contains(svg, "<svg"));
   CHECK(contains(svg, "fit slope -0.664 (weierstrass:1)"));
   CHECK(contains(svg, "theory -0.667 (d = 5)"));
+  // The mode of every other output (0644 less the umask), not the 0600 of a temporary file.
+  const mode_t mask = ::umask(0);
+  ::umask(mask);
+  for (const char* ext : {".png", ".svg"}) {
+    struct stat st {};
+    REQUIRE(::stat((dir.dir / "sub" / (std::string("convergence") + ext)).c_str(), &st) == 0);
+    CHECK((st.st_mode & 0777) == (0644 & ~mask));
+  }
 }
 
 TEST_CASE("gnuplot runner reports failures naming the file", "[plots]") {
