@@ -1,9 +1,8 @@
 // Figures: script content (terminals, log axes, legends, inline data, theory anchor), text
 // escaping, per-x quartiles, input rejection, and real PNG/SVG files when gnuplot is installed.
 #include <sys/resource.h>
-#include <unistd.h>
-
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <catch2/catch.hpp>
 #include <cmath>
