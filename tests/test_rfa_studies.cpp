@@ -187,6 +187,12 @@ TEST_CASE("first-key-poly control: key-poly on the first key, invariant floor 1 
   CHECK(arma::abs(control.evaluate(y).head(10) - f.head(10)).max() > 1e-6);
   CHECK_THROWS_AS(StudyTarget("first-key-poly:0", d, law, 5), InputError);
   CHECK_THROWS_AS(StudyTarget("nonsense", d, law, 5), InputError);
+  // Messages that say what to write: the control among the valid names, its degree, one target.
+  CHECK_THROWS_WITH(StudyTarget("nonsense", d, law, 5),
+                    Catch::Contains("valid: inner-poly:p") && Catch::Contains("first-key-poly:p"));
+  CHECK_THROWS_WITH(StudyTarget("first-key-poly", d, law, 5), Catch::Contains("needs a degree, e.g. \"first-key-poly:2\""));
+  CHECK_THROWS_WITH(StudyTarget("key-poly:2,mixed:2", d, law, 5),
+                    Catch::Contains("takes one target, got the list \"key-poly:2,mixed:2\""));
 }
 
 TEST_CASE("kernel GCV equals ridge GCV with the linear kernel", "[rfa_study]") {

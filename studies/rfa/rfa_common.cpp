@@ -128,6 +128,15 @@ std::string StudyTarget::identity() const {
 }
 
 StudyTarget::StudyTarget(const std::string& spec, int d, const AttentionLaw& law, std::uint64_t seed) {
+  // A target name has no comma: a list here is a list where one target belongs.
+  if (spec.find(',') != std::string::npos)
+    throw InputError("takes one target, got the list \"" + spec + "\"; give one (rfa-vs-mlp takes a list)");
+  const std::string name = spec.substr(0, spec.find(':'));
+  if (name == "first-key-poly" && spec.find(':') == std::string::npos)
+    throw InputError("target first-key-poly needs a degree, e.g. \"first-key-poly:2\"");
+  if (name != "first-key-poly" && !RfaTarget::known_name(name))
+    throw InputError("unknown target \"" + spec + "\"; valid: " + RfaTarget::valid_names() +
+                     ", first-key-poly:p (key-poly:p of the first key alone)");
   const std::string prefix = "first-key-poly:";
   if (spec.rfind(prefix, 0) == 0) {
     first_key_only_ = true;

@@ -147,6 +147,12 @@ arma::vec unit_vector(Rng& rng, int dim) {
 
 }  // namespace
 
+const char* RfaTarget::valid_names() noexcept { return kValidTargets; }
+
+bool RfaTarget::known_name(std::string_view name) noexcept {
+  return name == "inner-poly" || name == "key-poly" || name == "mixed" || name == "cos-inner" || name == "first-key";
+}
+
 RfaTarget RfaTarget::parse(std::string_view spec, int d, const AttentionLaw& law, std::uint64_t seed) {
   if (d < 1) throw InputError("target \"" + std::string(spec) + "\" needs dimension d >= 1, got " + std::to_string(d));
   const auto colon = spec.find(':');

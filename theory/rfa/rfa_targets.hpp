@@ -55,6 +55,10 @@ class RfaTarget {
   /// and the polynomial of mixed:p. Throws InputError naming the valid targets for an unknown
   /// name, and the allowed range for a bad parameter or d.
   static RfaTarget parse(std::string_view spec, int d, const AttentionLaw& law = {}, std::uint64_t seed = 0);
+  /// The targets parse() reads, as messages list them ("inner-poly:p, key-poly:p, ...").
+  static const char* valid_names() noexcept;
+  /// Whether `name` (the part before ':') names a target parse() reads.
+  static bool known_name(std::string_view name) noexcept;
 
   /// f* on every sample (length n), normalised to mean 0 and variance 1 under the law for
   /// inputs.N keys. Throws InputError if inputs.d differs from the target's d.
