@@ -132,6 +132,12 @@ run 0 "W_m redrawn from seed 1 \(not stored in the fit\)" "$r/pred.csv" -- \
 check "attention predictions header" test "$(head -1 "$r/pred.csv")" = "sample,y_hat"
 check "attention predictions: one row per sample" test "$(wc -l <"$r/pred.csv")" -eq 301
 run 0 "predicted 100 samples" "$r/p6.csv" -- "$bin" predict --fit "$r/fit.json" --data "$r/n6.csv" --out "$r/p6.csv"
+# Finite inputs whose scores overflow (one coordinate 1e308): exit 2 naming the overflow, never
+# NaN predictions or a crash inside the parallel blocks.
+awk -F, 'NR == 3 {$3 = "1e308"} {print}' OFS=, "$r/data.csv" >"$r/huge.csv"
+run 2 "the features are not finite: the scores .* overflow for inputs this large; scale the inputs down" "$p/none" -- \
+  "$bin" predict --fit "$r/fit.json" --data "$r/huge.csv" --out "$p/none" --threads 2
+run 2 "the features are not finite" "$p/none" -- "$bin" score --fit "$r/fit.json" --data "$r/huge.csv" --threads 2
 run 0 "RF-MLP fit, width 32" "$r/pm.csv" -- "$bin" predict --fit "$r/mlp.json" --data "$r/data.csv" --out "$r/pm.csv"
 run 2 "has N = 6 keys per sample but the RF-MLP --fit .*mlp.json was fitted on N = 4" "$p/none" -- \
   "$bin" predict --fit "$r/mlp.json" --data "$r/n6.csv" --out "$p/none"

@@ -22,7 +22,9 @@
 #include "estimators/pairwise_erm/pairwise_erm.hpp"
 #include "estimators/pairwise_lse/pairwise_lse.hpp"
 #include "estimators/common/random.hpp"
+#include "estimators/common/parallel_errors.hpp"
 #include "estimators/random_features/random_feature_attention.hpp"
+#include "estimators/random_features/random_feature_mlp.hpp"
 #include "estimators/ridge/ridge.hpp"
 #include "studies/pairwise/minimax_rate.hpp"
 #include "studies/registry.hpp"
@@ -858,4 +860,54 @@ TEST_CASE("minimax-rate with a spline range whose width overflows is rejected", 
                                {"bootstrap", "100"}},
                               "widerange"),
                     Catch::Contains("cannot be cut into 4 pieces"));
+}
+
+TEST_CASE("random features: finite inputs whose scores overflow are named, on two threads too", "[extreme]") {
+  // Tokens near 1e200: relu scores x_0^T W_m x_i ~ 1e400 overflow, so the features are infinite
+  // although every input is finite. Each path names the overflow (an exception thrown inside the
+  // parallel blocks used to end the program).
+  const int d = 2, N = 3;
+  const std::size_t n = 600;  // several blocks of 256 samples
+  AttentionInputs in;
+  in.d = d;
+  in.N = N;
+  in.query = uniform_tokens(d, n, 93, 1e200);
+  in.keys = uniform_tokens(d, n * N, 94, 1e200);
+  AttentionInputs small = in;
+  small.query /= 1e200;
+  small.keys /= 1e200;
+  for (const int threads : {1, 2}) {
+    RfaOptions o;
+    o.heads = 4;
+    o.seed = 3;
+    o.threads = threads;
+    RandomFeatureAttention rfa(d, o);
+    INFO("threads " << threads);
+    CHECK_THROWS_WITH(rfa.features(in), Catch::Contains("the features are not finite") &&
+                                            Catch::Contains("scale the inputs down"));
+    RidgeFitOptions ro;
+    ro.rule = LambdaRule::fixed;
+    ro.lambda = 1e-3;
+    rfa.fit(small, arma::linspace(-1.0, 1.0, n), ro);
+    CHECK_THROWS_WITH(rfa.predict(in), Catch::Contains("the features are not finite"));
+    // Outputs whose squares overflow: refused by the ridge, named.
+    CHECK_THROWS_WITH(rfa.fit(small, arma::vec(n, arma::fill::value(1e200)), ro),
+                      Catch::Contains("y is so large that its squares overflow (largest |y| = 1e+200)"));
+  }
+}
+
+TEST_CASE("ParallelErrors carries the lowest-index exception out of a parallel region", "[extreme]") {
+  for (const int threads : {1, 2, 4}) {
+    ParallelErrors errors;
+#pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
+    for (int b = 0; b < 40; ++b)
+      errors.run(static_cast<std::size_t>(b), [b] {
+        if (b % 7 == 3) throw InputError("block " + std::to_string(b));
+      });
+    INFO("threads " << threads);
+    CHECK_THROWS_WITH(errors.rethrow(), "block 3");
+  }
+  ParallelErrors none;
+  none.run(0, [] {});
+  CHECK_NOTHROW(none.rethrow());
 }

@@ -1,3 +1,4 @@
+#include "estimators/common/parallel_errors.hpp"
 #include "estimators/random_features/random_feature_attention.hpp"
 
 #include <omp.h>
@@ -82,16 +83,20 @@ void rfa_block(const arma::mat& Wstack, int d, int M, RfaActivation act, const A
   }
 }
 
-// exp scores above log(DBL_MAX) = 709.78 give infinite features; the ridge downstream would only
-// see "non-finite features", so say here what overflowed and what the user can change.
-void check_exp_scores(const double* F, std::size_t count, const RfaOptions& o, const std::string& where) {
-  if (o.activation != RfaActivation::exp) return;
-  for (std::size_t t = 0; t < count; ++t)
-    if (!std::isfinite(F[t]))
+// Finite inputs can still give infinite features: exp scores above log(DBL_MAX) = 709.78, or
+// scores x_0^T W_m x_i that overflow for inputs near 1e154 and beyond. The ridge downstream would
+// only see "non-finite features", so say here what overflowed and what the user can change.
+void check_finite_features(const double* F, std::size_t count, const RfaOptions& o, const std::string& where) {
+  for (std::size_t t = 0; t < count; ++t) {
+    if (std::isfinite(F[t])) continue;
+    if (o.activation == RfaActivation::exp)
       throw InputError(where + ": exp scores overflow: some score x_0^T W_m x_i exceeds 709.78, above which exp is "
                        "infinite (tau = " + num(o.tau) + (o.law == WeightLaw::biased ? ", mu = " + num(o.mu) : "") +
                        "); lower tau" + (o.law == WeightLaw::biased ? " or mu" : "") +
                        ", scale the inputs down, or use the softmax (normalised) or relu activation");
+    throw InputError(where + ": the features are not finite: the scores x_0^T W_m x_i overflow for inputs this "
+                     "large; scale the inputs down (their squares must stay far below 1.8e308)");
+  }
 }
 
 std::size_t block_count(std::size_t n, std::size_t B) { return (n + B - 1) / B; }
@@ -106,17 +111,26 @@ void for_each_feature_block(const arma::mat& Wstack, int d, const RfaOptions& o,
   const std::size_t blocks = block_count(n, B);
   const int threads = o.threads > 0 ? o.threads : omp_get_max_threads();
   pin_blas_to_one_thread();
+  ParallelErrors errors;  // an allocation or a block that fails is reported, not std::terminate
 #pragma omp parallel num_threads(threads)
   {
     Workspace ws;
-    arma::mat F(P, B, arma::fill::none);
+    arma::mat F;
+    bool ready = false;
+    errors.run(0, [&] {
+      F.set_size(P, B);
+      ready = true;
+    });
 #pragma omp for schedule(dynamic, 1)
-    for (std::size_t b = 0; b < blocks; ++b) {
-      const std::size_t first = b * B, count = std::min(B, n - first);
-      rfa_block(Wstack, d, o.heads, o.activation, in, first, count, F.memptr(), ws);
-      use(first, count, arma::mat(F.memptr(), P, count, false, true));
-    }
+    for (std::size_t b = 0; b < blocks; ++b)
+      if (ready)
+        errors.run(b + 1, [&] {
+          const std::size_t first = b * B, count = std::min(B, n - first);
+          rfa_block(Wstack, d, o.heads, o.activation, in, first, count, F.memptr(), ws);
+          use(first, count, arma::mat(F.memptr(), P, count, false, true));
+        });
   }
+  errors.rethrow();
 }
 
 }  // namespace
@@ -188,7 +202,7 @@ arma::mat RandomFeatureAttention::features(const AttentionInputs& in) const {
                          [&Phi](std::size_t first, std::size_t count, const arma::mat& Fb) {
                            Phi.rows(first, first + count - 1) = Fb.t();
                          });
-  check_exp_scores(Phi.memptr(), Phi.n_elem, options_, "RandomFeatureAttention::features");
+  check_finite_features(Phi.memptr(), Phi.n_elem, options_, "RandomFeatureAttention::features");
   return Phi;
 }
 
@@ -239,7 +253,7 @@ void RandomFeatureAttention::feature_block(const AttentionInputs& in, std::size_
                      ") contain NaN or infinite values; all must be finite");
   Workspace ws;
   rfa_block(Wstack_, d_, options_.heads, options_.activation, in, first, count, PhiT, ws);
-  check_exp_scores(PhiT, count * feature_count(), options_, w);
+  check_finite_features(PhiT, count * feature_count(), options_, w);
 }
 
 RidgeFit RandomFeatureAttention::fit_streaming(std::size_t n, const SampleSource& source, const RidgeFitOptions& ridge,
@@ -273,7 +287,7 @@ arma::vec RandomFeatureAttention::predict(const AttentionInputs& in) const {
                          [this, &out](std::size_t first, std::size_t count, const arma::mat& Fb) {
                            out.subvec(first, first + count - 1) = Fb.t() * coef_;
                          });
-  check_exp_scores(out.memptr(), out.n_elem, options_, "RandomFeatureAttention::predict");
+  check_finite_features(out.memptr(), out.n_elem, options_, "RandomFeatureAttention::predict");
   return out;
 }
 

@@ -1,3 +1,4 @@
+#include "estimators/common/parallel_errors.hpp"
 #include "estimators/random_features/random_feature_mlp.hpp"
 
 #include <omp.h>
@@ -47,16 +48,19 @@ void for_each_feature_block(const arma::mat& W, const RfMlpOptions& o, const Att
   const std::size_t blocks = (n + B - 1) / B;
   const int threads = o.threads > 0 ? o.threads : omp_get_max_threads();
   pin_blas_to_one_thread();
+  ParallelErrors errors;  // a block that fails (e.g. out of memory) is reported, not std::terminate
 #pragma omp parallel num_threads(threads)
   {
     arma::mat Z, T;
 #pragma omp for schedule(dynamic, 1)
-    for (std::size_t b = 0; b < blocks; ++b) {
-      const std::size_t first = b * B, count = std::min(B, n - first);
-      mlp_block(W, o.activation, in, first, count, Z, T);
-      use(first, count, T);
-    }
+    for (std::size_t b = 0; b < blocks; ++b)
+      errors.run(b, [&] {
+        const std::size_t first = b * B, count = std::min(B, n - first);
+        mlp_block(W, o.activation, in, first, count, Z, T);
+        use(first, count, T);
+      });
   }
+  errors.rethrow();
 }
 
 }  // namespace
@@ -110,12 +114,21 @@ void RandomFeatureMlp::check_inputs(const AttentionInputs& in, const char* where
     throw InputError(w + ": inputs contain NaN or infinite values; all must be finite");
 }
 
+void RandomFeatureMlp::check_finite_outputs(const arma::mat& values, const char* where) const {
+  // Finite inputs can still overflow: <w_k, z> for inputs near 1e154 and beyond, exp above 709.78.
+  if (values.is_finite()) return;
+  throw InputError(std::string("RandomFeatureMlp::") + where + ": the features are not finite: the pre-activations " +
+                   "<w_k, z> overflow" + (options_.activation == MlpActivation::exp ? " exp (above 709.78)" : "") +
+                   " for inputs this large; scale the inputs down");
+}
+
 arma::mat RandomFeatureMlp::features(const AttentionInputs& in) const {
   check_inputs(in, "features");
   arma::mat Phi(in.n(), feature_count(), arma::fill::none);
   for_each_feature_block(W_, options_, in, [&Phi](std::size_t first, std::size_t count, const arma::mat& T) {
     Phi.rows(first, first + count - 1) = T;
   });
+  check_finite_outputs(Phi, "features");
   return Phi;
 }
 
@@ -136,6 +149,7 @@ arma::vec RandomFeatureMlp::predict(const AttentionInputs& in) const {
                          [this, &out](std::size_t first, std::size_t count, const arma::mat& T) {
                            out.subvec(first, first + count - 1) = T * coef_;
                          });
+  check_finite_outputs(out, "predict");
   return out;
 }
 

@@ -65,6 +65,8 @@ class RandomFeatureMlp {
 
  private:
   void check_inputs(const AttentionInputs& inputs, const char* where) const;
+  /// InputError naming the overflow when finite inputs gave non-finite features or predictions.
+  void check_finite_outputs(const arma::mat& values, const char* where) const;
 
   int d_ = 0, N_ = 0;
   RfMlpOptions options_;

@@ -27,6 +27,13 @@ void check_problem(const arma::mat& Phi, const arma::vec& y, const char* where) 
                      " entries but the feature matrix has " + std::to_string(Phi.n_rows) +
                      " rows; they must be equal");
   if (!y.is_finite()) throw InputError(std::string(where) + ": y contains NaN or infinite values; all must be finite");
+  if (!std::isfinite(arma::dot(y, y))) {  // every risk and lambda score below would be inf or NaN
+    std::ostringstream m;
+    m.precision(3);
+    m << where << ": y is so large that its squares overflow (largest |y| = " << arma::abs(y).max()
+      << "); rescale y (|y| must stay far below 1e154)";
+    throw InputError(m.str());
+  }
   if (!Phi.is_finite())
     throw InputError(std::string(where) +
                      ": feature matrix contains NaN or infinite values (e.g. exp scores overflowing); all must be "

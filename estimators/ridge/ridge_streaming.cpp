@@ -1,3 +1,4 @@
+#include "estimators/common/parallel_errors.hpp"
 #include "estimators/ridge/ridge_streaming.hpp"
 
 #include <omp.h>
@@ -59,22 +60,23 @@ template <class Body>
 void for_each_chunk(std::size_t n, std::size_t p, const StreamingRidgeOptions& o, std::size_t chunks, Body body) {
   const std::size_t B = o.block_samples, blocks = (n + B - 1) / B;
   const int threads = o.threads > 0 ? o.threads : omp_get_max_threads();
-  std::vector<std::exception_ptr> errors(chunks);
+  ParallelErrors errors;
   pin_blas_to_one_thread();
 #pragma omp parallel num_threads(threads)
   {
-    std::vector<double> PhiT(p * B), y(B);
+    std::vector<double> PhiT, y;
+    bool ready = false;
+    errors.run(0, [&] {  // p x B doubles per thread: with many features this may not fit
+      PhiT.resize(p * B);
+      y.resize(B);
+      ready = true;
+    });
 #pragma omp for schedule(dynamic, 1)
-    for (std::size_t c = 0; c < chunks; ++c) {
-      try {
-        body(c, c * blocks / chunks, (c + 1) * blocks / chunks, PhiT.data(), y.data());
-      } catch (...) {
-        errors[c] = std::current_exception();
-      }
-    }
+    for (std::size_t c = 0; c < chunks; ++c)
+      if (ready)
+        errors.run(c + 1, [&] { body(c, c * blocks / chunks, (c + 1) * blocks / chunks, PhiT.data(), y.data()); });
   }
-  for (const std::exception_ptr& e : errors)
-    if (e) std::rethrow_exception(e);
+  errors.rethrow();
 }
 
 // Calls the source for block b and checks what it wrote.

@@ -1,3 +1,4 @@
+#include "estimators/common/parallel_errors.hpp"
 #include "studies/commands/predict.hpp"
 
 #include <omp.h>
@@ -238,7 +239,7 @@ arma::vec predict_attention(const FittedModel& fit, const AttentionInputs& in, i
   if (in.d != fit.d)
     throw InputError("the data have d = " + std::to_string(in.d) + " but the fit " + fit.source +
                      " was made on d = " + std::to_string(fit.d));
-  // Checked here, not in the parallel blocks below (an exception must not leave an OpenMP region).
+  // Checked here, once, before the blocks below (which carry their own errors out: ParallelErrors).
   if (in.N < 1 || static_cast<int>(in.query.n_rows) != in.d || static_cast<int>(in.keys.n_rows) != in.d ||
       in.keys.n_cols != in.n() * static_cast<std::size_t>(in.N))
     throw InputError("attention inputs: query and keys must have d rows and n and n*N columns, with N >= 1");
@@ -258,17 +259,26 @@ arma::vec predict_attention(const FittedModel& fit, const AttentionInputs& in, i
     const RandomFeatureAttention model(fit.d, o);  // W_m redrawn from the seed, as in the fit
     const std::size_t P = model.feature_count(), B = o.block_samples;
     // The fit's blocks (RandomFeatureAttention::predict): same features, same product, same bits.
+    ParallelErrors errors;
 #pragma omp parallel num_threads(T)
     {
-      arma::mat F(P, B, arma::fill::none);
+      arma::mat F;
+      bool ready = false;
+      errors.run(0, [&] {
+        F.set_size(P, B);
+        ready = true;
+      });
 #pragma omp for schedule(dynamic, 1)
-      for (std::size_t first = 0; first < n; first += B) {
-        const std::size_t count = std::min(B, n - first);
-        model.feature_block(in, first, count, F.memptr());
-        const arma::mat Fb(F.memptr(), P, count, false, true);
-        out.subvec(first, first + count - 1) = Fb.t() * f.coef;
-      }
+      for (std::size_t first = 0; first < n; first += B)
+        if (ready)
+          errors.run(first + 1, [&] {
+            const std::size_t count = std::min(B, n - first);
+            model.feature_block(in, first, count, F.memptr());
+            const arma::mat Fb(F.memptr(), P, count, false, true);
+            out.subvec(first, first + count - 1) = Fb.t() * f.coef;
+          });
     }
+    errors.rethrow();
     return out;
   }
   RfMlpOptions o = f.mlp;
@@ -277,16 +287,19 @@ arma::vec predict_attention(const FittedModel& fit, const AttentionInputs& in, i
   const std::size_t B = o.block_samples;
   // Each block of the fit's size is its own AttentionInputs, so features() forms the same single
   // GEMM the fit formed for those samples.
+  ParallelErrors errors;
 #pragma omp parallel num_threads(T)
   {
 #pragma omp for schedule(dynamic, 1)
-    for (std::size_t first = 0; first < n; first += B) {
-      const std::size_t count = std::min(B, n - first);
-      const AttentionInputs block = in.samples(first, first + count);
-      const arma::mat Phi = model.features(block);
-      out.subvec(first, first + count - 1) = Phi * f.coef;
-    }
+    for (std::size_t first = 0; first < n; first += B)
+      errors.run(first, [&] {
+        const std::size_t count = std::min(B, n - first);
+        const AttentionInputs block = in.samples(first, first + count);
+        const arma::mat Phi = model.features(block);
+        out.subvec(first, first + count - 1) = Phi * f.coef;
+      });
   }
+  errors.rethrow();
   return out;
 }
 
