@@ -132,6 +132,29 @@ run 0 "W_m redrawn from seed 1 \(not stored in the fit\)" "$r/pred.csv" -- \
 check "attention predictions header" test "$(head -1 "$r/pred.csv")" = "sample,y_hat"
 check "attention predictions: one row per sample" test "$(wc -l <"$r/pred.csv")" -eq 301
 run 0 "predicted 100 samples" "$r/p6.csv" -- "$bin" predict --fit "$r/fit.json" --data "$r/n6.csv" --out "$r/p6.csv"
+# The memory estimate of fit rfa and predict covers the measured peak (resident set of the child,
+# less a 64 MiB allowance for the program and its libraries), with the per-thread feature blocks.
+"$bin" simulate rfa --n 300 --N 4 --d 6 --seed 2 --out "$r/d6.csv" >/dev/null
+peak_within_estimate() {  # command... : the estimate (from a refusal at --max-memory 1M) vs the peak
+  python3 - "$@" <<'PY'
+import re, resource, subprocess, sys
+cmd = sys.argv[1:]
+refused = subprocess.run(cmd + ["--max-memory", "1M"], capture_output=True, text=True)
+m = re.search(r"needs about ([0-9.]+) (KiB|MiB|GiB)", refused.stderr)
+est = float(m.group(1)) * {"KiB": 2**10, "MiB": 2**20, "GiB": 2**30}[m.group(2)]
+subprocess.run(cmd, check=True, capture_output=True)
+peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024
+print(f"estimate {est / 2**20:.0f} MiB, peak {peak / 2**20:.0f} MiB")
+sys.exit(0 if est + 64 * 2**20 >= peak else 1)
+PY
+}
+for T in 1 2; do
+  check "fit rfa --threads $T: the estimate covers the peak ($(peak_within_estimate "$bin" fit rfa --data "$r/d6.csv" --heads 20000 --lambda 0.1 --threads $T --out "$r/big.json" 2>&1))" \
+    peak_within_estimate "$bin" fit rfa --data "$r/d6.csv" --heads 20000 --lambda 0.1 --threads $T --out "$r/big.json"
+  check "predict --threads $T: the estimate covers the peak" \
+    peak_within_estimate "$bin" predict --fit "$r/big.json" --data "$r/d6.csv" --threads $T --out "$r/big.csv"
+done
+
 # Finite inputs whose scores overflow (one coordinate 1e308): exit 2 naming the overflow, never
 # NaN predictions or a crash inside the parallel blocks.
 awk -F, 'NR == 3 {$3 = "1e308"} {print}' OFS=, "$r/data.csv" >"$r/huge.csv"

@@ -25,12 +25,9 @@ std::string num(double v) {
 }
 
 // Per-thread buffers, reused across blocks (set_size keeps memory when the size is unchanged).
-struct Workspace {
-  arma::mat Q;  // (d+1) x count augmented queries
-  arma::mat G;  // M(d+1) x count: column s stacks W_m^T xt_0 over heads
-  arma::mat K;  // (d+1) x count*N augmented keys
-  arma::mat S;  // N x M scores, then attention weights, of one sample
-};
+// Q: (d+1) x count augmented queries; G: M(d+1) x count, column s stacks W_m^T xt_0 over heads;
+// K: (d+1) x count*N augmented keys; S: N x M scores, then attention weights, of one sample.
+using Workspace = RandomFeatureAttention::BlockScratch;
 
 // ST (N x M, column m = head m) from scores to attention weights a_{m,i}.
 void activate(arma::mat& ST, RfaActivation act) {
@@ -240,6 +237,12 @@ RidgeFit RandomFeatureAttention::fit_features(const arma::mat& Phi, const arma::
 
 void RandomFeatureAttention::feature_block(const AttentionInputs& in, std::size_t first, std::size_t count,
                                            double* PhiT) const {
+  BlockScratch scratch;
+  feature_block(in, first, count, PhiT, scratch);
+}
+
+void RandomFeatureAttention::feature_block(const AttentionInputs& in, std::size_t first, std::size_t count,
+                                           double* PhiT, BlockScratch& ws) const {
   // Shapes and the block's own tokens only: a whole-data check per block would cost O(n) each time.
   const std::string w = "RandomFeatureAttention::feature_block";
   check_inputs(in, "feature_block", false);
@@ -251,7 +254,6 @@ void RandomFeatureAttention::feature_block(const AttentionInputs& in, std::size_
       !in.keys.cols(first * N, (first + count) * N - 1).is_finite())
     throw InputError(w + ": samples [" + std::to_string(first) + ", " + std::to_string(first + count) +
                      ") contain NaN or infinite values; all must be finite");
-  Workspace ws;
   rfa_block(Wstack_, d_, options_.heads, options_.activation, in, first, count, PhiT, ws);
   check_finite_features(PhiT, count * feature_count(), options_, w);
 }

@@ -98,6 +98,13 @@ class RandomFeatureAttention {
   /// (call pin_blas_to_one_thread() first for thread-independent bits); checks the shapes and
   /// that the block's tokens are finite.
   void feature_block(const AttentionInputs& inputs, std::size_t first, std::size_t count, double* PhiT) const;
+  /// Buffers of one thread's blocks (the stacked W_m^T x_0 is M(d+1) x count): a caller that
+  /// forms many blocks passes the same scratch to each, so they are allocated once.
+  struct BlockScratch {
+    arma::mat Q, G, K, S;
+  };
+  void feature_block(const AttentionInputs& inputs, std::size_t first, std::size_t count, double* PhiT,
+                     BlockScratch& scratch) const;
   /// f(x_0, X) for every sample, streamed in blocks (the full feature matrix is never stored).
   arma::vec predict(const AttentionInputs& inputs) const;
 

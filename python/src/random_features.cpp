@@ -71,12 +71,13 @@ py::dict ridge_dict(const RidgeFit& fit, LambdaRule rule) {
   return r;
 }
 
-void check_memory(const Settings& s, double n, double tokens, double d, double P, const std::string& what) {
-  MemoryEstimate need;
-  need.add("inputs of " + std::to_string(static_cast<long long>(n)) + " samples", 8.0 * n * tokens * d);
-  need.add("features (n x " + std::to_string(static_cast<long long>(P)) + ")", 8.0 * n * P);
-  need.add("Gram matrix and its eigenvectors", 24.0 * std::min(n, P) * std::min(n, P));
-  need.check(memory_budget(s), what, "lower the number of features, or fit less data");
+// fit rfa's estimate against the budget; the estimators take no budget option, so the message
+// does not offer to raise one.
+void check_memory(const Settings& s, const AttentionInputs& in, double P, int heads, int threads,
+                  std::size_t block_samples, const std::string& what) {
+  MemoryBudget budget = estimator_budget(s);
+  fit_rfa_memory(in.n(), in.N, in.d, P, heads, threads, block_samples)
+      .check(budget, what, "lower the number of features, or fit less data");
 }
 
 // Training inputs: as `fit rfa`'s data reader, at least 2 samples.
@@ -95,7 +96,7 @@ py::tuple fit_rfa_model(const Array& X, const Array& y, const std::vector<Option
   const AttentionInputs in = training_inputs_of(X);
   const arma::vec yv = targets_of(y, in.n());
   check_fit_folds(s, ridge, in.n());
-  check_memory(s, static_cast<double>(in.n()), in.N + 1.0, in.d, static_cast<double>(opt.heads) * (in.d + 1),
+  check_memory(s, in, static_cast<double>(opt.heads) * (in.d + 1), opt.heads, threads, opt.block_samples,
                "RandomFeatureAttentionRegressor.fit");
   auto model = std::make_shared<RandomFeatureAttention>(in.d, opt);
   RidgeFit fit;
@@ -122,7 +123,7 @@ py::tuple fit_mlp_model(const Array& X, const Array& y, const std::vector<Option
   const arma::vec yv = targets_of(y, in.n());
   check_fit_folds(s, ridge, in.n());
   const double P = width > 0 ? static_cast<double>(width) : static_cast<double>(match_heads) * (in.d + 1);
-  check_memory(s, static_cast<double>(in.n()), in.N + 1.0, in.d, P, "RandomFeatureMLPRegressor.fit");
+  check_memory(s, in, P, 0, threads, opt.block_samples, "RandomFeatureMLPRegressor.fit");
   auto model = std::make_shared<RandomFeatureMlp>(in.d, in.N, opt);
   RidgeFit fit;
   {

@@ -1,5 +1,7 @@
 #include "studies/commands/fit_rfa.hpp"
 
+#include <omp.h>
+
 #include <algorithm>
 #include <limits>
 #include <nlohmann/json.hpp>
@@ -75,6 +77,24 @@ std::vector<std::string> ridge_fit_warnings(const RidgeFit& fit, LambdaRule rule
   return {w.str()};
 }
 
+MemoryEstimate fit_rfa_memory(std::size_t samples, int N, int d, double P, int heads, int threads,
+                              std::size_t block_samples) {
+  const double n = static_cast<double>(samples), T = threads > 0 ? threads : omp_get_max_threads();
+  const double B = std::min(n, static_cast<double>(block_samples)), D = (N + 1.0) * d + 1;  // MLP input
+  MemoryEstimate need;
+  need.add("data and inputs of n x (N + 1) = " + std::to_string(samples) + " x " + std::to_string(N + 1) +
+               " tokens in d = " + std::to_string(d),
+           8.0 * n * (N + 1) * (2.0 * d + 1));
+  if (heads == 0) need.add("frozen first layer of width " + std::to_string(static_cast<long long>(P)), 8.0 * P * D);
+  else need.add("frozen weights of " + std::to_string(heads) + " heads", 16.0 * heads * (d + 1.0) * (d + 1.0));
+  need.add("features (n x P = " + std::to_string(static_cast<long long>(P)) + ")", 8.0 * n * P);
+  need.add("Gram matrix and its eigenvectors", 24.0 * std::min(n, P) * std::min(n, P));
+  // The features are formed in blocks per thread: RFA keeps two P x B buffers (the block and the
+  // stacked W_m^T x_0), the RF-MLP its B x P features and B x D inputs.
+  need.add("feature blocks of " + std::to_string(static_cast<int>(T)) + " threads", heads == 0 ? 8.0 * T * B * (P + D) : 16.0 * T * B * P);
+  return need;
+}
+
 CommandReport fit_rfa(const Settings& s, const std::filesystem::path& out, int threads) {
   if (s.raw("data").empty()) throw InputError("--data is required (the attention data CSV to fit)");
   const std::string data_path = s.raw("data");
@@ -102,15 +122,9 @@ CommandReport fit_rfa(const Settings& s, const std::filesystem::path& out, int t
   const AttentionInputs& in = data.inputs;
   check_fit_folds(s, ridge, in.n());
   const int N = in.N, d = in.d;
-  const double n = static_cast<double>(in.n()), P = static_cast<double>(opt.heads) * (d + 1);
-  MemoryEstimate need;
-  need.add("data and inputs of n x (N + 1) = " + std::to_string(in.n()) + " x " + std::to_string(N + 1) +
-               " tokens in d = " + std::to_string(d),
-           8.0 * n * (N + 1) * (2.0 * d + 1));
-  if (mlp) need.add("frozen first layer of width " + format_double(P), 8.0 * P * ((N + 1.0) * d + 1));
-  else need.add("frozen weights of " + std::to_string(opt.heads) + " heads", 16.0 * opt.heads * (d + 1.0) * (d + 1.0));
-  need.add("features (n x M(d+1))", 8.0 * n * P);
-  need.add("Gram matrix and its eigenvectors", 24.0 * std::min(n, P) * std::min(n, P));
+  const double P = static_cast<double>(opt.heads) * (d + 1);  // the MLP's width matches the heads
+  const MemoryEstimate need = fit_rfa_memory(in.n(), N, d, P, mlp ? 0 : opt.heads, threads,
+                                             mlp ? mopt.block_samples : opt.block_samples);
   need.check(budget, "fit rfa", "lower --heads, or fit less data");
 
   nlohmann::json j;

@@ -11,6 +11,7 @@
 #include "estimators/random_features/random_feature_attention.hpp"
 #include "estimators/ridge/ridge.hpp"
 #include "studies/commands/command.hpp"
+#include "studies/io/memory_budget.hpp"
 
 namespace attnrate {
 
@@ -39,6 +40,13 @@ std::vector<std::string> ridge_fit_warnings(const RidgeFit& fit, LambdaRule rule
 /// smaller side) against --max-memory, fits
 /// and writes fit.json to `out`. `threads`: 0 = all cores. Refuses (InputError), before any work,
 /// bad options, an output that is not a regular file or is the data, and fits beyond the budget.
+/// The memory a fit of either model needs beyond the program: its data, the frozen weights (`heads`
+/// of the attention model, or 0 for the RF-MLP), the n x P features, the ridge's Gram matrix and
+/// the per-thread feature blocks of `block_samples` samples. `fit rfa` and the Python estimators
+/// check it against the budget before anything is allocated.
+MemoryEstimate fit_rfa_memory(std::size_t samples, int N, int d, double P, int heads, int threads,
+                              std::size_t block_samples);
+
 CommandReport fit_rfa(const Settings& s, const std::filesystem::path& out, int threads);
 
 }  // namespace attnrate

@@ -263,6 +263,7 @@ arma::vec predict_attention(const FittedModel& fit, const AttentionInputs& in, i
 #pragma omp parallel num_threads(T)
     {
       arma::mat F;
+      RandomFeatureAttention::BlockScratch scratch;  // reused by the thread's blocks
       bool ready = false;
       errors.run(0, [&] {
         F.set_size(P, B);
@@ -273,7 +274,7 @@ arma::vec predict_attention(const FittedModel& fit, const AttentionInputs& in, i
         if (ready)
           errors.run(first + 1, [&] {
             const std::size_t count = std::min(B, n - first);
-            model.feature_block(in, first, count, F.memptr());
+            model.feature_block(in, first, count, F.memptr(), scratch);
             const arma::mat Fb(F.memptr(), P, count, false, true);
             out.subvec(first, first + count - 1) = Fb.t() * f.coef;
           });
@@ -349,7 +350,9 @@ MemoryEstimate model_memory(const FittedModel& fit, int threads) {
   if (fit.kind == FitKind::rfa) {
     const double heads = fit.features->rfa.heads;
     need.add("frozen weights of " + std::to_string(fit.features->rfa.heads) + " heads", 16.0 * heads * d1 * d1);
-    need.add("feature blocks of " + std::to_string(T) + " threads", 8.0 * T * 32 * heads * d1);
+    // Two P x B buffers per thread: the block's features and its stacked W_m^T x_0.
+    need.add("feature blocks of " + std::to_string(T) + " threads",
+             16.0 * T * static_cast<double>(fit.features->rfa.block_samples) * heads * d1);
   } else if (fit.kind == FitKind::rf_mlp) {
     const double P = static_cast<double>(fit.features->mlp.width), D = (fit.N + 1.0) * fit.d + 1.0;
     need.add("frozen first layer of width " + std::to_string(fit.features->mlp.width), 8.0 * D * P);
@@ -367,7 +370,7 @@ CommandReport predict(const Settings& s, const std::filesystem::path& out, int t
   const ReadLimits limits = read_limits(s);
   check_outputs({{"--out", out}}, {{"--fit", s.raw("fit")}, {"--data", s.raw("data")}});
   const FittedModel fit = read_fit(s.raw("fit"), limits);
-  model_memory(fit, threads).check(budget, "predict", "predict with a smaller fit, or raise --max-memory");
+  model_memory(fit, threads).check(budget, "predict", "predict with a smaller fit");
   const std::string data_path = s.raw("data");
   std::ostringstream m;
   if (fit.kind == FitKind::pairwise) {

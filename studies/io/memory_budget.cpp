@@ -17,11 +17,14 @@ std::uint64_t physical_memory() {
 }
 
 MemoryBudget memory_budget(const Settings& s, const std::string& key) {
-  if (s.raw(key) != "auto") return {static_cast<double>(s.get_bytes(key)), "--" + key + " " + s.raw(key)};
+  const std::string raise = "raise --" + key;
+  if (s.raw(key) != "auto") return {static_cast<double>(s.get_bytes(key)), "--" + key + " " + s.raw(key), raise};
   const std::uint64_t physical = physical_memory();
-  if (physical == 0) return {std::numeric_limits<double>::infinity(), "--" + key + " auto: physical memory unknown"};
+  if (physical == 0)
+    return {std::numeric_limits<double>::infinity(), "--" + key + " auto: physical memory unknown", raise};
   return {0.75 * static_cast<double>(physical),
-          "--" + key + " auto: 3/4 of the " + format_bytes(static_cast<double>(physical)) + " of physical memory"};
+          "--" + key + " auto: 3/4 of the " + format_bytes(static_cast<double>(physical)) + " of physical memory",
+          raise};
 }
 
 double MemoryEstimate::total() const {
@@ -37,7 +40,7 @@ void MemoryEstimate::check(const MemoryBudget& budget, const std::string& comman
     if (bytes > 0) parts += (parts.empty() ? "" : "; ") + what + ": " + format_bytes(bytes);
   throw InputError(command + " needs about " + format_bytes(total()) + " of memory (" + parts +
                    "), more than the budget of " + format_bytes(budget.bytes) + " (" + budget.origin + "); " + remedy +
-                   ", or raise --max-memory");
+                   (budget.raise.empty() ? "" : ", or " + budget.raise));
 }
 
 }  // namespace attnrate

@@ -18,6 +18,9 @@ std::uint64_t physical_memory();
 struct MemoryBudget {
   double bytes = 0;    ///< infinity: no limit known
   std::string origin;  ///< "--max-memory 8G" or "--max-memory auto: 3/4 of physical memory"
+  /// How the caller raises the budget ("raise --max-memory"); empty where it cannot (the Python
+  /// estimators, which take no budget).
+  std::string raise = "raise --max-memory";
 };
 
 /// Setting `key` ("max-memory"): "auto" is 3/4 of physical memory (no limit when unknown),
@@ -30,7 +33,7 @@ class MemoryEstimate {
   void add(std::string what, double bytes) { items_.emplace_back(std::move(what), bytes); }
   double total() const;
   /// Throws InputError "<command> needs about X of memory (items), more than the budget Y
-  /// (origin); <remedy>, or raise --max-memory" when total() > budget.bytes.
+  /// (origin); <remedy>, or <budget.raise>" when total() > budget.bytes.
   void check(const MemoryBudget& budget, const std::string& command, const std::string& remedy) const;
 
  private:
