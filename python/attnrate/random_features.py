@@ -102,7 +102,7 @@ class RandomFeatureMLPRegressor(_RandomFeatures):
     N(0, I / ((N+1) d)) frozen, a trained by ridge.
 
     Parameters: ``width`` P (None: ``match_heads`` (d+1), the parameter count of attention with that
-    many heads); ``sigma`` "relu" or "exp"; ``lam``: "gcv", "kfold" or a fixed lambda > 0; ``seed``
+    many heads; a ``match_heads`` other than its default with a ``width`` is refused, not ignored); ``sigma`` "relu" or "exp"; ``lam``: "gcv", "kfold" or a fixed lambda > 0; ``seed``
     of the weights; ``threads`` (0: all cores). Unlike attention, f depends on the order of the keys.
 
     Fitted attributes: ``coef_`` (P), ``weights_`` ((N+1) d + 1, P), ``lambda_``, ``lambda_rule_``,
@@ -121,6 +121,9 @@ class RandomFeatureMLPRegressor(_RandomFeatures):
         width = 0 if self.width is None else self.width  # 0: the library's "match_heads (d+1)"
         if not isinstance(self.match_heads, numbers.Integral) or isinstance(self.match_heads, bool):
             raise ValueError(f"match_heads must be an integer >= 1, got {self.match_heads!r}")
+        if self.width is not None and self.match_heads != 64:  # not silently ignored
+            raise ValueError(f"match_heads={self.match_heads} has no effect with width={self.width} (width sets the "
+                             "number of features); give one of them")
         pairs = [("lambda", _lambda_text(self.lam), "lam"), ("seed", self.seed, "seed")]
         model, fit = _core.fit_mlp(X, float_array(y, "y"), options(pairs), int(width), int(self.match_heads),
                                    str(self.sigma), threads_of(self.threads))

@@ -80,6 +80,8 @@ def test_bad_input_raises_value_error(rfa_data):
         attnrate.RandomFeatureAttentionRegressor(sigma="tanh").fit(X, y)
     with pytest.raises(ValueError, match="heads must be in 1..1000000"):
         attnrate.RandomFeatureAttentionRegressor(heads=0).fit(X, y)
+    with pytest.raises(ValueError, match="match_heads=3 has no effect with width=10"):
+        attnrate.RandomFeatureMLPRegressor(width=10, match_heads=3).fit(X, y)
     with pytest.raises(ValueError, match="tau must be >= 0"):
         attnrate.RandomFeatureAttentionRegressor(tau=-1).fit(X, y)
     with pytest.raises(ValueError, match="lam must be a number > 0"):
