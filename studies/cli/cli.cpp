@@ -65,8 +65,9 @@ void print_claims(const nlohmann::json& summary) {
     if (run == runs.end()) runs.push_back({dir, id, c.at("warnings")});
     else run->claims += ", " + id;
   }
-  for (const RunWarnings& r : runs)
-    for (const auto& w : r.warnings) std::cerr << "attnrate: warning: " << r.claims << ": " << w.get<std::string>() << "\n";
+  if (world_share().root())  // every rank has the summary; one says its warnings
+    for (const RunWarnings& r : runs)
+      for (const auto& w : r.warnings) std::cerr << "attnrate: warning: " << r.claims << ": " << w.get<std::string>() << "\n";
 }
 
 // What a study measured, one line per measurement.
@@ -397,7 +398,8 @@ int run_cli(int argc, char** argv) {
       const nlohmann::json summary = def.run(*settings, ctx);
       outputs.commit();
       print_quantities(summary);
-      for (const std::string& w : summary_warnings(summary)) std::cerr << "attnrate: warning: " << w << "\n";
+      if (world_share().root())  // every rank has the summary; one says its warnings
+        for (const std::string& w : summary_warnings(summary)) std::cerr << "attnrate: warning: " << w << "\n";
       const bool measured = !summary.value("quantities", nlohmann::json::array()).empty();
       std::cout << "results in " << out << "/ (summary.json, cells.csv" << (measured && ctx.figures ? ", figures" : "")
                 << ")\n";
