@@ -182,6 +182,11 @@ TEST_CASE("predict: RFA reproduces the fitted model's in-sample predictions bit 
     REQUIRE(pred.size() == own.n_elem);
     for (std::size_t k = 0; k < pred.size(); ++k) CHECK(pred[k] == own[k]);
   }
+  // A fit no fit rfa makes (tau 0 with zero-mean weights, every weight 0) is refused, as fit refuses it.
+  nlohmann::json edited = read_json(t.dir / "fit.json");
+  edited["weights"] = "zero-mean";
+  edited["tau"] = 0.0;
+  CHECK_THROWS_WITH(parse_fit(edited, "edited.json"), Catch::Contains("'tau' 0 with zero-mean weights"));
 }
 
 TEST_CASE("predict: RF-MLP reproduces the fitted model's in-sample predictions bit for bit", "[predict]") {

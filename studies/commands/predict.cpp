@@ -183,6 +183,8 @@ FittedModel parse_fit(const nlohmann::json& j, const std::string& source) {
       f.rfa.mu = r.number("mu");
       f.rfa.tau = r.number("tau");
       if (f.rfa.tau < 0) r.fail("'tau' must be >= 0, got " + r.at("tau").dump());
+      if (f.rfa.tau == 0 && f.rfa.law == WeightLaw::zero_mean)  // as fit rfa refuses it
+        r.fail("'tau' 0 with zero-mean weights is no fit rfa makes (every query-key weight would be 0)");
       f.rfa.seed = r.seed("seed");
       f.coef = r.numbers("coefficients", static_cast<std::size_t>(f.rfa.heads) * (fit.d + 1));
     } else {
