@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # A user's claims file, never seen by the code, through `attnrate verify --claims`: a true claim
 # is consistent, a deliberately false one inconsistent, an at-most claim is judged one-sided, one
-# selecting nothing missing with its reason, and the run exits 1; a file naming an unknown study exits 2 with file:line before anything runs.
+# selecting nothing missing with its reason, and the run exits 1; a file naming an unknown study
+# exits 2 with file:line before anything runs.
 set -u
 bin="$1"
 tmp=$(mktemp -d)

@@ -135,7 +135,7 @@ run 0 "predicted 100 samples" "$r/p6.csv" -- "$bin" predict --fit "$r/fit.json" 
 # The memory estimate of fit rfa and predict covers the measured peak (resident set of the child,
 # less a 64 MiB allowance for the program and its libraries), with the per-thread feature blocks.
 "$bin" simulate rfa --n 300 --N 4 --d 6 --seed 2 --out "$r/d6.csv" >/dev/null
-peak_within_estimate() {  # command... : the estimate (from a refusal at --max-memory 1M) vs the peak
+peak_within_estimate() {  # command...: the estimate (from a refusal at --max-memory 1M) vs the peak
   python3 - "$@" <<'PY'
 import re, resource, subprocess, sys
 cmd = sys.argv[1:]
@@ -149,10 +149,10 @@ sys.exit(0 if est + 64 * 2**20 >= peak else 1)
 PY
 }
 for T in 1 2; do
-  check "fit rfa --threads $T: the estimate covers the peak ($(peak_within_estimate "$bin" fit rfa --data "$r/d6.csv" --heads 20000 --lambda 0.1 --threads $T --out "$r/big.json" 2>&1))" \
-    peak_within_estimate "$bin" fit rfa --data "$r/d6.csv" --heads 20000 --lambda 0.1 --threads $T --out "$r/big.json"
-  check "predict --threads $T: the estimate covers the peak" \
-    peak_within_estimate "$bin" predict --fit "$r/big.json" --data "$r/d6.csv" --threads $T --out "$r/big.csv"
+  out=$(peak_within_estimate "$bin" fit rfa --data "$r/d6.csv" --heads 20000 --lambda 0.1 --threads $T --out "$r/big.json")
+  check "fit rfa --threads $T: the estimate covers the peak ($out)" test $? -eq 0
+  out=$(peak_within_estimate "$bin" predict --fit "$r/big.json" --data "$r/d6.csv" --threads $T --out "$r/big.csv")
+  check "predict --threads $T: the estimate covers the peak ($out)" test $? -eq 0
 done
 
 # Finite inputs whose scores overflow (one coordinate 1e308): exit 2 naming the overflow, never

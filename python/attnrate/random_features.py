@@ -102,7 +102,8 @@ class RandomFeatureMLPRegressor(_RandomFeatures):
     N(0, I / ((N+1) d)) frozen, a trained by ridge.
 
     Parameters: ``width`` P (None: ``match_heads`` (d+1), the parameter count of attention with that
-    many heads; a ``match_heads`` other than its default with a ``width`` is refused, not ignored); ``sigma`` "relu" or "exp"; ``lam``: "gcv", "kfold" or a fixed lambda > 0; ``seed``
+    many heads; a ``match_heads`` other than its default with a ``width`` is refused, not ignored);
+    ``sigma`` "relu" or "exp"; ``lam``: "gcv", "kfold" or a fixed lambda > 0; ``seed``
     of the weights; ``threads`` (0: all cores). Unlike attention, f depends on the order of the keys.
 
     Fitted attributes: ``coef_`` (P), ``weights_`` ((N+1) d + 1, P), ``lambda_``, ``lambda_rule_``,

@@ -58,7 +58,8 @@ void print_claims(const nlohmann::json& summary) {
               << report_interval_text(c, "ci_boot") << "  tolerance " << report_number_text(c, "tolerance") << "  -> "
               << c.at("verdict").get<std::string>() << "\n";
     // missing, ambiguous or a failed run: why, as the reports give it
-    if (c.contains("error") && c.at("error").is_string()) std::cout << "    " << c.at("error").get<std::string>() << "\n";
+    if (c.contains("error") && c.at("error").is_string())
+      std::cout << "    " << c.at("error").get<std::string>() << "\n";
     if (!c.contains("warnings")) continue;
     const std::string dir = c.value("directory", id);
     const auto run = std::find_if(runs.begin(), runs.end(), [&](const RunWarnings& r) { return r.directory == dir; });
@@ -67,7 +68,8 @@ void print_claims(const nlohmann::json& summary) {
   }
   if (world_share().root())  // every rank has the summary; one says its warnings
     for (const RunWarnings& r : runs)
-      for (const auto& w : r.warnings) std::cerr << "attnrate: warning: " << r.claims << ": " << w.get<std::string>() << "\n";
+      for (const auto& w : r.warnings)
+        std::cerr << "attnrate: warning: " << r.claims << ": " << w.get<std::string>() << "\n";
 }
 
 // What a study measured, one line per measurement.

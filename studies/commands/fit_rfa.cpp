@@ -91,7 +91,8 @@ MemoryEstimate fit_rfa_memory(std::size_t samples, int N, int d, double P, int h
   need.add("Gram matrix and its eigenvectors", 24.0 * std::min(n, P) * std::min(n, P));
   // The features are formed in blocks per thread: RFA keeps two P x B buffers (the block and the
   // stacked W_m^T x_0), the RF-MLP its B x P features and B x D inputs.
-  need.add("feature blocks of " + std::to_string(static_cast<int>(T)) + " threads", heads == 0 ? 8.0 * T * B * (P + D) : 16.0 * T * B * P);
+  need.add("feature blocks of " + std::to_string(static_cast<int>(T)) + " threads",
+           heads == 0 ? 8.0 * T * B * (P + D) : 16.0 * T * B * P);
   return need;
 }
 

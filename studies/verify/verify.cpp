@@ -76,10 +76,11 @@ void check_claim_options(const std::vector<Claim>& claims, const std::string& pr
           const std::string& key = q.only_with_key;
           if (q.name != c.quantity || key.empty() || s.raw(key) == q.only_with_value) continue;
           const bool given = c.param_lines.count(key) || (p == "quick" && c.quick_lines.count(key));
+          const std::string now = given ? "sets " + key + " = \"" + s.raw(key) + "\""
+                                        : "leaves " + key + " at its default \"" + s.raw(key) + "\"";
           throw InputError(c.option_place(p, key) + ": " + c.study + " reports '" + q.name + "' only with " + key +
-                           " = \"" + q.only_with_value + "\", but the claim " +
-                           (given ? "sets " + key + " = \"" + s.raw(key) + "\"" : "leaves " + key + " at its default \"" + s.raw(key) + "\"") +
-                           "; set " + key + " = \"" + q.only_with_value + "\" in [claim.params]");
+                           " = \"" + q.only_with_value + "\", but the claim " + now + "; set " + key + " = \"" +
+                           q.only_with_value + "\" in [claim.params]");
         }
       } catch (const InputError& e) {
         if (!found.empty() && found.front().first == e.what()) found.front().second += " and " + p;
