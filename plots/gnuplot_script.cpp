@@ -233,6 +233,26 @@ bool figure_file_complete(const std::filesystem::path& file) {
   return !text.empty();
 }
 
+namespace {
+
+// The process's umask, read once. Linux gives it in /proc/self/status; umask() can only read it by
+// setting it, which would race with the threads that create files (the SVG is drawn beside the
+// PNG), so that is the fallback of older kernels only.
+mode_t process_umask() {
+  static const mode_t mask = [] {
+    std::ifstream status("/proc/self/status");
+    std::string line;
+    while (std::getline(status, line))
+      if (line.rfind("Umask:", 0) == 0) return static_cast<mode_t>(std::stoul(line.substr(6), nullptr, 8));
+    const mode_t m = ::umask(0);
+    ::umask(m);
+    return m;
+  }();
+  return mask;
+}
+
+}  // namespace
+
 void run_gnuplot_script(const std::function<std::string(const std::filesystem::path&)>& script,
                         const std::filesystem::path& output) {
   const std::string name = output.string();
@@ -252,16 +272,13 @@ void run_gnuplot_script(const std::function<std::string(const std::filesystem::p
   // only when complete, so a failure never leaves a partial figure in place of the last one.
   struct TempFile {
     std::filesystem::path path;
-    explicit TempFile(std::filesystem::path pattern, const std::string& what) {
+    TempFile(std::filesystem::path pattern, const std::string& what, bool output) {
       std::string t = pattern.string();
       const int fd = ::mkstemps(t.data(), static_cast<int>(pattern.extension().string().size()));
       if (fd < 0) throw std::runtime_error("cannot write " + what + ": cannot create a temporary file " + t);
       // mkstemps makes the file 0600; the figure gets the mode of every other output (0644 less
-      // the umask), or users sharing the folder could not open it. umask can only be read by
-      // setting it: set it straight back.
-      const mode_t mask = ::umask(0);
-      ::umask(mask);
-      (void)::fchmod(fd, 0644 & ~mask);
+      // the umask), or users sharing the folder could not open it.
+      if (output) (void)::fchmod(fd, 0644 & ~process_umask());
       ::close(fd);
       path = t;
     }
@@ -270,8 +287,9 @@ void run_gnuplot_script(const std::function<std::string(const std::filesystem::p
       std::filesystem::remove(path, ignored);
     }
   };
-  const TempFile err(std::filesystem::temp_directory_path() / "attnrate-gnuplot-XXXXXX", name);
-  const TempFile drawn(dir / ("." + output.filename().string() + ".tmp-XXXXXX" + output.extension().string()), name);
+  const TempFile err(std::filesystem::temp_directory_path() / "attnrate-gnuplot-XXXXXX", name, false);
+  const TempFile drawn(dir / ("." + output.filename().string() + ".tmp-XXXXXX" + output.extension().string()), name,
+                       true);
 
   {
     // Scoped: the figure is complete only once gnuplot has exited (pclose in the destructor).

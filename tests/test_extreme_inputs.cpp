@@ -7,6 +7,7 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
@@ -14,6 +15,7 @@
 #include <map>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <typeinfo>
 #include <vector>
 
@@ -864,8 +866,8 @@ TEST_CASE("minimax-rate with a spline range whose width overflows is rejected", 
 
 TEST_CASE("random features: finite inputs whose scores overflow are named, on two threads too", "[extreme]") {
   // Tokens near 1e200: relu scores x_0^T W_m x_i ~ 1e400 overflow, so the features are infinite
-  // although every input is finite. Each path names the overflow (an exception thrown inside the
-  // parallel blocks used to end the program).
+  // although every input is finite. Each path names the overflow; the streaming fit checks each
+  // block inside its parallel region (an exception thrown there used to end the program).
   const int d = 2, N = 3;
   const std::size_t n = 600;  // several blocks of 256 samples
   AttentionInputs in;
@@ -890,6 +892,15 @@ TEST_CASE("random features: finite inputs whose scores overflow are named, on tw
     ro.lambda = 1e-3;
     rfa.fit(small, arma::linspace(-1.0, 1.0, n), ro);
     CHECK_THROWS_WITH(rfa.predict(in), Catch::Contains("the features are not finite"));
+    const RandomFeatureAttention::SampleSource stream = [&in](std::size_t first, std::size_t count,
+                                                              AttentionInputs& block, arma::vec& y) {
+      block = in.samples(first, first + count);
+      y = arma::vec(count, arma::fill::ones);
+    };
+    StreamingRidgeOptions so;
+    so.threads = threads;
+    so.block_samples = 64;  // several blocks, spread over the threads
+    CHECK_THROWS_WITH(rfa.fit_streaming(n, stream, ro, so), Catch::Contains("the features are not finite"));
     // Outputs whose squares overflow: refused by the ridge, named.
     CHECK_THROWS_WITH(rfa.fit(small, arma::vec(n, arma::fill::value(1e200)), ro),
                       Catch::Contains("y is so large that its squares overflow (largest |y| = 1e+200)"));
@@ -902,7 +913,10 @@ TEST_CASE("ParallelErrors carries the lowest-index exception out of a parallel r
 #pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
     for (int b = 0; b < 40; ++b)
       errors.run(static_cast<std::size_t>(b), [b] {
-        if (b % 7 == 3) throw InputError("block " + std::to_string(b));
+        // Block 3 fails last in time (after block 38 on more than one thread): the lowest index
+        // is reported all the same, not the first failure.
+        if (b == 3) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        if (b == 3 || b == 38) throw InputError("block " + std::to_string(b));
       });
     INFO("threads " << threads);
     CHECK_THROWS_WITH(errors.rethrow(), "block 3");

@@ -181,6 +181,10 @@ TEST_CASE("predict: RFA reproduces the fitted model's in-sample predictions bit 
     const std::vector<double> pred = last_column(t.dir / "pred.csv");
     REQUIRE(pred.size() == own.n_elem);
     for (std::size_t k = 0; k < pred.size(); ++k) CHECK(pred[k] == own[k]);
+    // Finite features times coefficients near the largest double overflow: refused, not written.
+    FittedModel huge = fit;
+    huge.features->coef.fill(1.7e308);
+    CHECK_THROWS_WITH(predict_attention(huge, data.inputs, 2), Catch::Contains("the predictions are not finite"));
   }
   // A fit no fit rfa makes (tau 0 with zero-mean weights, every weight 0) is refused, as fit refuses it.
   nlohmann::json edited = read_json(t.dir / "fit.json");

@@ -426,14 +426,12 @@ int run_cli(int argc, char** argv) {
         throw InputError("verify draws each claim's figure with gnuplot, which is not on PATH: install gnuplot-nox "
                          "(./scripts/install-deps.sh does)");
       const auto lock = lock_output(out);
-      if (!resume && world_share().root()) {
-        std::size_t saved = 0;
-        std::error_code ec;
-        for (std::filesystem::directory_iterator it(std::filesystem::path(out) / "claims", ec), end; !ec && it != end;
-             it.increment(ec))
-          saved += checkpoint_count(it->path() / "cells");
-        note_recomputed_checkpoints(out + "/claims/*/cells hold", saved);
-      }
+      if (!resume && world_share().root())
+        vo.before_runs = [&out](const std::vector<std::filesystem::path>& runs) {
+          std::size_t saved = 0;  // of the claims this run computes (not those --only leaves out)
+          for (const auto& dir : runs) saved += checkpoint_count(dir / "cells");
+          note_recomputed_checkpoints(out + "/claims/*/cells hold", saved);
+        };
       const nlohmann::json summary = run_verify(vo);
       print_claims(summary);
       std::cout << verdict_counts_text(summary) << " (exit code 0 only when every claim is consistent)\n";

@@ -90,9 +90,10 @@ MemoryEstimate fit_rfa_memory(std::size_t samples, int N, int d, double P, int h
   need.add("features (n x P = " + std::to_string(static_cast<long long>(P)) + ")", 8.0 * n * P);
   need.add("Gram matrix and its eigenvectors", 24.0 * std::min(n, P) * std::min(n, P));
   // The features are formed in blocks per thread: RFA keeps two P x B buffers (the block and the
-  // stacked W_m^T x_0), the RF-MLP its B x P features and B x D inputs.
+  // stacked W_m^T x_0) and the block's (d+1) x B(N+1) augmented query and keys; the RF-MLP its
+  // B x P features (twice: the block and its copy into the result) and B x D inputs (twice).
   need.add("feature blocks of " + std::to_string(static_cast<int>(T)) + " threads",
-           heads == 0 ? 8.0 * T * B * (P + D) : 16.0 * T * B * P);
+           heads == 0 ? 16.0 * T * B * (P + D) : 8.0 * T * B * (2.0 * P + (d + 1.0) * (N + 1.0)));
   return need;
 }
 

@@ -35,11 +35,6 @@ void check_fit_folds(const Settings& s, const RidgeFitOptions& ridge, std::size_
 /// UserWarning): a data-driven lambda at an end of the extended grid, and which end.
 std::vector<std::string> ridge_fit_warnings(const RidgeFit& fit, LambdaRule rule);
 
-/// Validates the options, reads the attention data within the read limits, checks the memory the
-/// fit needs (data, the frozen weights, the n x M(d+1) feature matrix and the Gram matrix of the
-/// smaller side) against --max-memory, fits
-/// and writes fit.json to `out`. `threads`: 0 = all cores. Refuses (InputError), before any work,
-/// bad options, an output that is not a regular file or is the data, and fits beyond the budget.
 /// The memory a fit of either model needs beyond the program: its data, the frozen weights (`heads`
 /// of the attention model, or 0 for the RF-MLP), the n x P features, the ridge's Gram matrix and
 /// the per-thread feature blocks of `block_samples` samples. `fit rfa` and the Python estimators
@@ -47,6 +42,10 @@ std::vector<std::string> ridge_fit_warnings(const RidgeFit& fit, LambdaRule rule
 MemoryEstimate fit_rfa_memory(std::size_t samples, int N, int d, double P, int heads, int threads,
                               std::size_t block_samples);
 
+/// Validates the options, reads the attention data within the read limits, checks the memory the
+/// fit needs (fit_rfa_memory) against --max-memory, fits and writes fit.json to `out`. `threads`:
+/// 0 = all cores. Refuses (InputError), before any work, bad options, an output that is not a
+/// regular file or is the data, and fits beyond the budget.
 CommandReport fit_rfa(const Settings& s, const std::filesystem::path& out, int threads);
 
 }  // namespace attnrate

@@ -236,6 +236,19 @@ arma::vec predict_pairwise(const PairwiseFitModel& fit, const PairwiseData& data
   return out;
 }
 
+namespace {
+
+// Finite features can still give an infinite (or NaN) prediction: features near 1e300 times the
+// fit's coefficients. Say so rather than write it.
+arma::vec finite_predictions(arma::vec out) {
+  if (!out.is_finite())
+    throw InputError("the predictions are not finite: the features times the fit's coefficients overflow for "
+                     "inputs this large; scale the inputs down");
+  return out;
+}
+
+}  // namespace
+
 arma::vec predict_attention(const FittedModel& fit, const AttentionInputs& in, int threads) {
   if (!fit.features) throw InputError(fit.source + ": a pairwise fit predicts pairwise data, not attention data");
   if (in.d != fit.d)
@@ -282,7 +295,7 @@ arma::vec predict_attention(const FittedModel& fit, const AttentionInputs& in, i
           });
     }
     errors.rethrow();
-    return out;
+    return finite_predictions(std::move(out));
   }
   RfMlpOptions o = f.mlp;
   o.threads = 1;
@@ -303,7 +316,7 @@ arma::vec predict_attention(const FittedModel& fit, const AttentionInputs& in, i
       });
   }
   errors.rethrow();
-  return out;
+  return finite_predictions(std::move(out));
 }
 
 AttentionData read_attention_data(const std::filesystem::path& path, const ReadLimits& limits) {
@@ -352,13 +365,18 @@ MemoryEstimate model_memory(const FittedModel& fit, int threads) {
   if (fit.kind == FitKind::rfa) {
     const double heads = fit.features->rfa.heads;
     need.add("frozen weights of " + std::to_string(fit.features->rfa.heads) + " heads", 16.0 * heads * d1 * d1);
-    // Two P x B buffers per thread: the block's features and its stacked W_m^T x_0.
+    // Per thread: two P x B buffers (the block's features and its stacked W_m^T x_0) and the
+    // block's (d+1) x B(N+1) augmented query and keys.
+    const double B = static_cast<double>(fit.features->rfa.block_samples);
     need.add("feature blocks of " + std::to_string(T) + " threads",
-             16.0 * T * static_cast<double>(fit.features->rfa.block_samples) * heads * d1);
+             8.0 * T * B * (2.0 * heads * d1 + d1 * (fit.N + 1.0)));
   } else if (fit.kind == FitKind::rf_mlp) {
     const double P = static_cast<double>(fit.features->mlp.width), D = (fit.N + 1.0) * fit.d + 1.0;
     need.add("frozen first layer of width " + std::to_string(fit.features->mlp.width), 8.0 * D * P);
-    need.add("feature blocks of " + std::to_string(T) + " threads", 8.0 * T * 256 * (P + D));
+    // Per thread: the block's B x P features twice (the estimator's and the copy features()
+    // returns) and its B x D inputs twice (the block of samples and the concatenated tokens).
+    const double B = static_cast<double>(fit.features->mlp.block_samples);
+    need.add("feature blocks of " + std::to_string(T) + " threads", 16.0 * T * B * (P + D));
   }
   return need;
 }

@@ -231,6 +231,11 @@ nlohmann::json run_verify(const VerifyOptions& opt) {
     }
     claim_run.push_back(key);
   }
+  if (opt.before_runs) {
+    std::vector<std::filesystem::path> dirs;
+    for (const auto& key : run_order) dirs.push_back(runs[key].dir);
+    opt.before_runs(dirs);
+  }
   for (const auto& key : run_order) {
     Run& r = runs[key];
     const StudyDefinition& def = find_study(r.study);

@@ -5,6 +5,7 @@
 // (theory/claims/judge.hpp), and writes summary.json, report.md and a self-contained
 // report.html (figures embedded) into one directory. Report rendering: verify/report.hpp.
 #include <filesystem>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <optional>
@@ -28,6 +29,10 @@ struct VerifyOptions {
   bool resume = false;
   bool progress = true;
   std::string command_line;  ///< recorded in the report
+  /// Called once the claims and their options are valid, before any study runs, with the folders
+  /// of the study runs (each with its cells/ checkpoints); the command line notes there what a
+  /// run without --resume will recompute.
+  std::function<void(const std::vector<std::filesystem::path>&)> before_runs;
 };
 
 /// The built-in claims (theory/claims/*.toml as compiled into the program), validated.
