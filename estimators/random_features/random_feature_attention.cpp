@@ -1,4 +1,3 @@
-#include "estimators/common/parallel_errors.hpp"
 #include "estimators/random_features/random_feature_attention.hpp"
 
 #include <omp.h>
@@ -12,6 +11,7 @@
 #include "estimators/common/blas.hpp"
 #include "estimators/common/enum_names.hpp"
 #include "estimators/common/input_error.hpp"
+#include "estimators/common/parallel_errors.hpp"
 #include "estimators/common/random.hpp"
 #include "estimators/random_features/feature_ridge.hpp"
 

@@ -1,4 +1,3 @@
-#include "estimators/common/parallel_errors.hpp"
 #include "estimators/ridge/ridge_streaming.hpp"
 
 #include <omp.h>
@@ -13,6 +12,7 @@
 
 #include "estimators/common/blas.hpp"
 #include "estimators/common/input_error.hpp"
+#include "estimators/common/parallel_errors.hpp"
 #include "estimators/ridge/ridge_detail.hpp"
 
 namespace attnrate {

@@ -1,4 +1,3 @@
-#include "estimators/common/parallel_errors.hpp"
 #include "studies/commands/predict.hpp"
 
 #include <omp.h>
@@ -10,6 +9,7 @@
 
 #include "estimators/common/blas.hpp"
 #include "estimators/common/input_error.hpp"
+#include "estimators/common/parallel_errors.hpp"
 #include "studies/io/block_writer.hpp"
 #include "studies/io/input_file.hpp"
 #include "studies/io/json_file.hpp"
