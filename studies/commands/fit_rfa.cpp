@@ -1,7 +1,5 @@
 #include "studies/commands/fit_rfa.hpp"
 
-#include <omp.h>
-
 #include <algorithm>
 #include <limits>
 #include <nlohmann/json.hpp>
@@ -79,21 +77,14 @@ std::vector<std::string> ridge_fit_warnings(const RidgeFit& fit, LambdaRule rule
 
 MemoryEstimate fit_rfa_memory(std::size_t samples, int N, int d, double P, int heads, int threads,
                               std::size_t block_samples) {
-  const double n = static_cast<double>(samples), T = threads > 0 ? threads : omp_get_max_threads();
-  const double B = std::min(n, static_cast<double>(block_samples)), D = (N + 1.0) * d + 1;  // MLP input
+  const double n = static_cast<double>(samples);
   MemoryEstimate need;
   need.add("data and inputs of n x (N + 1) = " + std::to_string(samples) + " x " + std::to_string(N + 1) +
                " tokens in d = " + std::to_string(d),
            8.0 * n * (N + 1) * (2.0 * d + 1));
-  if (heads == 0) need.add("frozen first layer of width " + std::to_string(static_cast<long long>(P)), 8.0 * P * D);
-  else need.add("frozen weights of " + std::to_string(heads) + " heads", 16.0 * heads * (d + 1.0) * (d + 1.0));
+  add_feature_model_memory(need, heads, P, N, d, threads, std::min(n, static_cast<double>(block_samples)));
   need.add("features (n x P = " + std::to_string(static_cast<long long>(P)) + ")", 8.0 * n * P);
   need.add("Gram matrix and its eigenvectors", 24.0 * std::min(n, P) * std::min(n, P));
-  // The features are formed in blocks per thread: RFA keeps two P x B buffers (the block and the
-  // stacked W_m^T x_0) and the block's (d+1) x B(N+1) augmented query and keys; the RF-MLP its
-  // B x P features (twice: the block and its copy into the result) and B x D inputs (twice).
-  need.add("feature blocks of " + std::to_string(static_cast<int>(T)) + " threads",
-           heads == 0 ? 16.0 * T * B * (P + D) : 8.0 * T * B * (2.0 * P + (d + 1.0) * (N + 1.0)));
   return need;
 }
 

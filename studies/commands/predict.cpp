@@ -354,30 +354,30 @@ std::vector<KeySpec> predict_keys() {
       true);
 }
 
+void add_feature_model_memory(MemoryEstimate& need, int heads, double P, int N, int d, int threads, double block) {
+  const double T = threads > 0 ? threads : omp_get_max_threads(), D = (N + 1.0) * d + 1;  // D: MLP input
+  if (heads == 0) need.add("frozen first layer of width " + std::to_string(static_cast<long long>(P)), 8.0 * P * D);
+  else need.add("frozen weights of " + std::to_string(heads) + " heads", 16.0 * heads * (d + 1.0) * (d + 1.0));
+  // Per thread: RFA's two P x B buffers (the block's features and its stacked W_m^T x_0) and the
+  // block's (d+1) x B(N+1) augmented query and keys; the RF-MLP's B x P features twice (the
+  // estimator's and the copy features() returns) and B x D inputs twice (the block of samples and
+  // the concatenated tokens).
+  need.add("feature blocks of " + std::to_string(static_cast<int>(T)) + " threads",
+           heads == 0 ? 16.0 * T * block * (P + D) : 8.0 * T * block * (2.0 * P + (d + 1.0) * (N + 1.0)));
+}
+
 namespace {
 
 // What a fit costs beyond its data, per kind: the redrawn weights and one feature block per
-// thread, or A X for a pairwise fit.
+// thread (add_feature_model_memory), or A X for a pairwise fit.
 MemoryEstimate model_memory(const FittedModel& fit, int threads) {
-  const int T = threads > 0 ? threads : omp_get_max_threads();
   MemoryEstimate need;
-  const double d1 = fit.d + 1.0;
-  if (fit.kind == FitKind::rfa) {
-    const double heads = fit.features->rfa.heads;
-    need.add("frozen weights of " + std::to_string(fit.features->rfa.heads) + " heads", 16.0 * heads * d1 * d1);
-    // Per thread: two P x B buffers (the block's features and its stacked W_m^T x_0) and the
-    // block's (d+1) x B(N+1) augmented query and keys.
-    const double B = static_cast<double>(fit.features->rfa.block_samples);
-    need.add("feature blocks of " + std::to_string(T) + " threads",
-             8.0 * T * B * (2.0 * heads * d1 + d1 * (fit.N + 1.0)));
-  } else if (fit.kind == FitKind::rf_mlp) {
-    const double P = static_cast<double>(fit.features->mlp.width), D = (fit.N + 1.0) * fit.d + 1.0;
-    need.add("frozen first layer of width " + std::to_string(fit.features->mlp.width), 8.0 * D * P);
-    // Per thread: the block's B x P features twice (the estimator's and the copy features()
-    // returns) and its B x D inputs twice (the block of samples and the concatenated tokens).
-    const double B = static_cast<double>(fit.features->mlp.block_samples);
-    need.add("feature blocks of " + std::to_string(T) + " threads", 16.0 * T * B * (P + D));
-  }
+  if (fit.kind == FitKind::rfa)
+    add_feature_model_memory(need, fit.features->rfa.heads, fit.features->rfa.heads * (fit.d + 1.0), fit.N, fit.d,
+                             threads, static_cast<double>(fit.features->rfa.block_samples));
+  else if (fit.kind == FitKind::rf_mlp)
+    add_feature_model_memory(need, 0, static_cast<double>(fit.features->mlp.width), fit.N, fit.d, threads,
+                             static_cast<double>(fit.features->mlp.block_samples));
   return need;
 }
 

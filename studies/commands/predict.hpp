@@ -30,6 +30,7 @@
 #include "estimators/random_features/random_feature_attention.hpp"
 #include "estimators/random_features/random_feature_mlp.hpp"
 #include "studies/commands/command.hpp"
+#include "studies/io/memory_budget.hpp"
 #include "studies/io/pairwise_data.hpp"
 
 namespace attnrate {
@@ -89,6 +90,12 @@ arma::vec predict_pairwise(const PairwiseFitModel& fit, const PairwiseData& data
 /// input is the concatenated tokens), RFA takes any N >= 1. Bit-identical for any `threads`
 /// (0 = all cores), and equal bit for bit to the fitted model's predict() on the same inputs.
 arma::vec predict_attention(const FittedModel& fit, const AttentionInputs& inputs, int threads = 0);
+
+/// What a random-feature model needs beside its data and feature matrix: its frozen weights
+/// (`heads` of the attention model, or 0 for an RF-MLP of width P) and, per thread (0 = all
+/// cores), the buffers of one block of `block` samples with N keys in R^d. predict checks it alone,
+/// fit rfa with its data, features and Gram matrix (fit_rfa_memory).
+void add_feature_model_memory(MemoryEstimate& need, int heads, double P, int N, int d, int threads, double block);
 
 /// Attention data read with read_attention_data: the inputs and one output per sample.
 struct AttentionData {
