@@ -20,7 +20,6 @@
 #include <tuple>
 #include <vector>
 
-#include "studies/io/memory_budget.hpp"
 #include "studies/io/settings.hpp"
 
 namespace attnrate::python {
@@ -37,10 +36,6 @@ using Option = std::tuple<std::string, std::string, std::string>;
 /// Settings with `keys` and the given options set (Settings::set: an unknown name is an
 /// InputError naming the closest valid one).
 Settings settings_of(std::vector<KeySpec> keys, const std::vector<Option>& options);
-
-/// The memory budget of an estimator's fit: that of the command (3/4 of physical memory), which
-/// the estimators take no option to raise, so messages name neither the option nor raising it.
-MemoryBudget estimator_budget(const Settings& s);
 
 /// Shape of `a` as a vector (for messages and checks).
 std::vector<py::ssize_t> shape_of(const Array& a);

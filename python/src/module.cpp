@@ -43,14 +43,6 @@ Settings settings_of(std::vector<KeySpec> keys, const std::vector<Option>& optio
   return s;
 }
 
-MemoryBudget estimator_budget(const Settings& s) {
-  MemoryBudget b = memory_budget(s);
-  const std::string prefix = "--max-memory auto: ";
-  if (b.origin.rfind(prefix, 0) == 0) b.origin = b.origin.substr(prefix.size());
-  b.raise.clear();
-  return b;
-}
-
 py::object python_of(const nlohmann::json& j) {
   switch (j.type()) {
     case nlohmann::json::value_t::object: {

@@ -160,7 +160,7 @@ py::object fit_known_A(const Array& X, const Array& Y, const Array& A_in, const 
   const KnownAFitOptions o = read_known_A_fit_options(s, M, threads);
   const arma::mat A = matrix_of(A_in, d);
   pairwise_fit_memory(M, N, d, o.degree, o.pieces, threads, o.range ? 1.0 : 2.0, 0.0, 0.0)
-      .check(estimator_budget(s), "fit", kReduceFit);
+      .check(default_memory_budget(), "fit", kReduceFit);  // the estimators take no budget
   const nlohmann::json fit = [&] {
     ReleaseGil release;
     const auto [a, b] = o.range ? *o.range : interaction_range(Xm, A, M, N, "range=(a, b)");
@@ -194,7 +194,7 @@ py::object fit_joint(const Array& X, const Array& Y, const std::vector<Option>& 
   const ErmOptions& opt = jo.erm;
   pairwise_fit_memory(M, N, d, opt.degree, opt.pieces, threads, 2.0, 2.0 * opt.rank,
                       static_cast<double>(opt.refit_trim))
-      .check(estimator_budget(s), "fit", kReduceFit);
+      .check(default_memory_budget(), "fit", kReduceFit);  // the estimators take no budget
   if (jo.adaptive) {
     const AdaptiveErmFit fit = [&] {
       ReleaseGil release;

@@ -73,11 +73,10 @@ py::dict ridge_dict(const RidgeFit& fit, LambdaRule rule) {
 
 // fit rfa's estimate against the budget; the estimators take no budget option, so the message
 // does not offer to raise one.
-void check_memory(const Settings& s, const AttentionInputs& in, double P, int heads, int threads,
-                  std::size_t block_samples, const std::string& what) {
-  MemoryBudget budget = estimator_budget(s);
+void check_memory(const AttentionInputs& in, double P, int heads, int threads, std::size_t block_samples,
+                  const std::string& what) {
   fit_rfa_memory(in.n(), in.N, in.d, P, heads, threads, block_samples)
-      .check(budget, what, "lower the number of features, or fit less data");
+      .check(default_memory_budget(), what, "lower the number of features, or fit less data");
 }
 
 // Training inputs: as `fit rfa`'s data reader, at least 2 samples.
@@ -96,7 +95,7 @@ py::tuple fit_rfa_model(const Array& X, const Array& y, const std::vector<Option
   const AttentionInputs in = training_inputs_of(X);
   const arma::vec yv = targets_of(y, in.n());
   check_fit_folds(s, ridge, in.n());
-  check_memory(s, in, static_cast<double>(opt.heads) * (in.d + 1), opt.heads, threads, opt.block_samples,
+  check_memory(in, static_cast<double>(opt.heads) * (in.d + 1), opt.heads, threads, opt.block_samples,
                "RandomFeatureAttentionRegressor.fit");
   auto model = std::make_shared<RandomFeatureAttention>(in.d, opt);
   RidgeFit fit;
@@ -123,7 +122,7 @@ py::tuple fit_mlp_model(const Array& X, const Array& y, const std::vector<Option
   const arma::vec yv = targets_of(y, in.n());
   check_fit_folds(s, ridge, in.n());
   const double P = width > 0 ? static_cast<double>(width) : static_cast<double>(match_heads) * (in.d + 1);
-  check_memory(s, in, P, 0, threads, opt.block_samples, "RandomFeatureMLPRegressor.fit");
+  check_memory(in, P, 0, threads, opt.block_samples, "RandomFeatureMLPRegressor.fit");
   auto model = std::make_shared<RandomFeatureMlp>(in.d, in.N, opt);
   RidgeFit fit;
   {

@@ -16,15 +16,20 @@ std::uint64_t physical_memory() {
   return static_cast<std::uint64_t>(pages) * static_cast<std::uint64_t>(page);
 }
 
+MemoryBudget default_memory_budget() {
+  const std::uint64_t physical = physical_memory();
+  if (physical == 0) return {std::numeric_limits<double>::infinity(), "physical memory unknown", ""};
+  return {0.75 * static_cast<double>(physical),
+          "3/4 of the " + format_bytes(static_cast<double>(physical)) + " of physical memory", ""};
+}
+
 MemoryBudget memory_budget(const Settings& s, const std::string& key) {
   const std::string raise = "raise --" + key;
   if (s.raw(key) != "auto") return {static_cast<double>(s.get_bytes(key)), "--" + key + " " + s.raw(key), raise};
-  const std::uint64_t physical = physical_memory();
-  if (physical == 0)
-    return {std::numeric_limits<double>::infinity(), "--" + key + " auto: physical memory unknown", raise};
-  return {0.75 * static_cast<double>(physical),
-          "--" + key + " auto: 3/4 of the " + format_bytes(static_cast<double>(physical)) + " of physical memory",
-          raise};
+  MemoryBudget b = default_memory_budget();
+  b.origin = "--" + key + " auto: " + b.origin;
+  b.raise = raise;
+  return b;
 }
 
 double MemoryEstimate::total() const {

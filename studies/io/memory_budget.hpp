@@ -23,9 +23,14 @@ struct MemoryBudget {
   std::string raise = "raise --max-memory";
 };
 
-/// Setting `key` ("max-memory"): "auto" is 3/4 of physical memory (no limit when unknown),
-/// anything else a byte size (byte_size.hpp).
+/// Setting `key` ("max-memory"): "auto" is default_memory_budget(), anything else a byte size
+/// (byte_size.hpp).
 MemoryBudget memory_budget(const Settings& s, const std::string& key = "max-memory");
+
+/// 3/4 of physical memory (no limit when unknown), its origin in words ("3/4 of the 23.5 GiB of
+/// physical memory") and nothing to raise: the budget of a caller without a budget option (the
+/// Python estimators).
+MemoryBudget default_memory_budget();
 
 /// What a run needs, item by item ("Gram matrices for K = 400 pieces", bytes).
 class MemoryEstimate {
