@@ -182,7 +182,7 @@ TEST_CASE("predict: RFA reproduces the fitted model's in-sample predictions bit 
     REQUIRE(pred.size() == own.n_elem);
     for (std::size_t k = 0; k < pred.size(); ++k) CHECK(pred[k] == own[k]);
     // Finite features times coefficients near the largest double overflow: refused, not written.
-    FittedModel huge = fit;
+    FittedModel huge = read_fit(t.dir / "fit.json");
     huge.features->coef.fill(1.7e308);
     CHECK_THROWS_WITH(predict_attention(huge, data.inputs, 2), Catch::Contains("the predictions are not finite"));
   }
