@@ -171,17 +171,20 @@ struct Params {
   double b = 0.0;                                  // kink exponent
 };
 
-// Activation of one full 2-lane vector of interactions.
-template <Activation::Kind K>
-inline __m128d eval_vector(const Params& p, __m128d u) noexcept {
-  if constexpr (K == Activation::Kind::weierstrass) {
-    // Terms j = 0..J in order; chain j % 2 holds (cos, sin) of f_j u, from a sincos or squared.
-    __m128d s = _mm_setzero_pd(), c[2], si[2];
-    for (std::size_t j = 0; j < p.freq.size(); ++j) {
-      __m128d& x = c[j % 2];
-      __m128d& y = si[j % 2];
+// Weierstrass on P vectors at once: the terms of one vector form two serial chains (the squares,
+// the sum), so P independent vectors interleaved keep the pipelines full. Each lane sees the same
+// operations in the same order whatever P is.
+template <std::size_t P>
+inline void weierstrass_vectors_sse2(const Params& p, const double* u, double* out) noexcept {
+  // Terms j = 0..J in order; chain j % 2 holds (cos, sin) of f_j u, from a sincos or squared.
+  __m128d uv[P], s[P], c[P][2], si[P][2];
+  for (std::size_t v = 0; v < P; ++v) uv[v] = _mm_loadu_pd(u + 2 * v), s[v] = _mm_setzero_pd();
+  for (std::size_t j = 0; j < p.freq.size(); ++j) {
+    for (std::size_t v = 0; v < P; ++v) {
+      __m128d& x = c[v][j % 2];
+      __m128d& y = si[v][j % 2];
       if (p.doublings[j] == 0) {
-        const Sleef___m128d_2 sc = Sleef_cinz_sincosd2_u10sse2(_mm_mul_pd(_mm_set1_pd(p.freq[j]), u));
+        const Sleef___m128d_2 sc = Sleef_cinz_sincosd2_u10sse2(_mm_mul_pd(_mm_set1_pd(p.freq[j]), uv[v]));
         x = sc.y;
         y = sc.x;
       } else {  // (x + iy)^2
@@ -190,13 +193,22 @@ inline __m128d eval_vector(const Params& p, __m128d u) noexcept {
         y = _mm_add_pd(xy, xy);
       }
       // a cos(f u + phase) = (a cos phase) cos(f u) - (a sin phase) sin(f u)
-      s = _mm_add_pd(s, _mm_sub_pd(_mm_mul_pd(_mm_set1_pd(p.cos_amp[j]), x), _mm_mul_pd(_mm_set1_pd(p.sin_amp[j]), y)));
+      s[v] = _mm_add_pd(s[v], _mm_sub_pd(_mm_mul_pd(_mm_set1_pd(p.cos_amp[j]), x), _mm_mul_pd(_mm_set1_pd(p.sin_amp[j]), y)));
     }
-    // NaN (from a NaN or infinite u) as the one quiet NaN: which operand's NaN an operation
-    // passes on depends on the compiler's operand order, which differs between widths.
-    const __m128d nan = _mm_cmpunord_pd(s, s);
-    return _mm_or_pd(_mm_and_pd(nan, _mm_set1_pd(std::numeric_limits<double>::quiet_NaN())), _mm_andnot_pd(nan, s));
-  } else if constexpr (K == Activation::Kind::kink) {
+  }
+  // NaN (from a NaN or infinite u) as the one quiet NaN: which operand's NaN an operation
+  // passes on depends on the compiler's operand order, which differs between widths.
+  for (std::size_t v = 0; v < P; ++v) {
+    const __m128d nan = _mm_cmpunord_pd(s[v], s[v]);
+    _mm_storeu_pd(out + 2 * v, _mm_or_pd(_mm_and_pd(nan, _mm_set1_pd(std::numeric_limits<double>::quiet_NaN())),
+                                         _mm_andnot_pd(nan, s[v])));
+  }
+}
+
+// Activation of one full 2-lane vector of interactions (every kind but weierstrass).
+template <Activation::Kind K>
+inline __m128d eval_vector(const Params& p, __m128d u) noexcept {
+  if constexpr (K == Activation::Kind::kink) {
     return Sleef_cinz_powd2_u10sse2(vabs(_mm_sub_pd(u, _mm_set1_pd(0.25))), _mm_set1_pd(p.b));
   } else if constexpr (K == Activation::Kind::tanh) {
     return Sleef_cinz_tanhd2_u10sse2(u);
@@ -214,15 +226,16 @@ inline __m128d eval_vector(const Params& p, __m128d u) noexcept {
 }
 
 // The same operations on a 4-lane AVX vector.
-template <Activation::Kind K>
-[[gnu::target("avx")]] inline __m256d eval_vector(const Params& p, __m256d u) noexcept {
-  if constexpr (K == Activation::Kind::weierstrass) {
-    __m256d s = _mm256_setzero_pd(), c[2], si[2];
-    for (std::size_t j = 0; j < p.freq.size(); ++j) {
-      __m256d& x = c[j % 2];
-      __m256d& y = si[j % 2];
+template <std::size_t P>
+[[gnu::target("avx")]] inline void weierstrass_vectors_avx(const Params& p, const double* u, double* out) noexcept {
+  __m256d uv[P], s[P], c[P][2], si[P][2];
+  for (std::size_t v = 0; v < P; ++v) uv[v] = _mm256_loadu_pd(u + 4 * v), s[v] = _mm256_setzero_pd();
+  for (std::size_t j = 0; j < p.freq.size(); ++j) {
+    for (std::size_t v = 0; v < P; ++v) {
+      __m256d& x = c[v][j % 2];
+      __m256d& y = si[v][j % 2];
       if (p.doublings[j] == 0) {
-        const Sleef___m256d_2 sc = Sleef_cinz_sincosd4_u10avx(_mm256_mul_pd(_mm256_set1_pd(p.freq[j]), u));
+        const Sleef___m256d_2 sc = Sleef_cinz_sincosd4_u10avx(_mm256_mul_pd(_mm256_set1_pd(p.freq[j]), uv[v]));
         x = sc.y;
         y = sc.x;
       } else {
@@ -230,11 +243,18 @@ template <Activation::Kind K>
         x = _mm256_sub_pd(_mm256_mul_pd(x, x), _mm256_mul_pd(y, y));
         y = _mm256_add_pd(xy, xy);
       }
-      s = _mm256_add_pd(s, _mm256_sub_pd(_mm256_mul_pd(_mm256_set1_pd(p.cos_amp[j]), x),
-                                         _mm256_mul_pd(_mm256_set1_pd(p.sin_amp[j]), y)));
+      s[v] = _mm256_add_pd(s[v], _mm256_sub_pd(_mm256_mul_pd(_mm256_set1_pd(p.cos_amp[j]), x),
+                                               _mm256_mul_pd(_mm256_set1_pd(p.sin_amp[j]), y)));
     }
-    return _mm256_blendv_pd(s, _mm256_set1_pd(std::numeric_limits<double>::quiet_NaN()), _mm256_cmp_pd(s, s, _CMP_UNORD_Q));
-  } else if constexpr (K == Activation::Kind::kink) {
+  }
+  for (std::size_t v = 0; v < P; ++v)
+    _mm256_storeu_pd(out + 4 * v, _mm256_blendv_pd(s[v], _mm256_set1_pd(std::numeric_limits<double>::quiet_NaN()),
+                                                   _mm256_cmp_pd(s[v], s[v], _CMP_UNORD_Q)));
+}
+
+template <Activation::Kind K>
+[[gnu::target("avx")]] inline __m256d eval_vector(const Params& p, __m256d u) noexcept {
+  if constexpr (K == Activation::Kind::kink) {
     return Sleef_cinz_powd4_u10avx(vabs(_mm256_sub_pd(u, _mm256_set1_pd(0.25))), _mm256_set1_pd(p.b));
   } else if constexpr (K == Activation::Kind::tanh) {
     return Sleef_cinz_tanhd4_u10avx(u);
@@ -252,15 +272,16 @@ template <Activation::Kind K>
 }
 
 // The same operations on an 8-lane AVX-512F vector (SLEEF's variants without FMA).
-template <Activation::Kind K>
-[[gnu::target("avx512f")]] inline __m512d eval_vector(const Params& p, __m512d u) noexcept {
-  if constexpr (K == Activation::Kind::weierstrass) {
-    __m512d s = _mm512_setzero_pd(), c[2], si[2];
-    for (std::size_t j = 0; j < p.freq.size(); ++j) {
-      __m512d& x = c[j % 2];
-      __m512d& y = si[j % 2];
+template <std::size_t P>
+[[gnu::target("avx512f")]] inline void weierstrass_vectors_avx512(const Params& p, const double* u, double* out) noexcept {
+  __m512d uv[P], s[P], c[P][2], si[P][2];
+  for (std::size_t v = 0; v < P; ++v) uv[v] = _mm512_loadu_pd(u + 8 * v), s[v] = _mm512_setzero_pd();
+  for (std::size_t j = 0; j < p.freq.size(); ++j) {
+    for (std::size_t v = 0; v < P; ++v) {
+      __m512d& x = c[v][j % 2];
+      __m512d& y = si[v][j % 2];
       if (p.doublings[j] == 0) {
-        const Sleef___m512d_2 sc = Sleef_cinz_sincosd8_u10avx512fnofma(_mm512_mul_pd(_mm512_set1_pd(p.freq[j]), u));
+        const Sleef___m512d_2 sc = Sleef_cinz_sincosd8_u10avx512fnofma(_mm512_mul_pd(_mm512_set1_pd(p.freq[j]), uv[v]));
         x = sc.y;
         y = sc.x;
       } else {
@@ -268,12 +289,18 @@ template <Activation::Kind K>
         x = _mm512_sub_pd(_mm512_mul_pd(x, x), _mm512_mul_pd(y, y));
         y = _mm512_add_pd(xy, xy);
       }
-      s = _mm512_add_pd(s, _mm512_sub_pd(_mm512_mul_pd(_mm512_set1_pd(p.cos_amp[j]), x),
-                                         _mm512_mul_pd(_mm512_set1_pd(p.sin_amp[j]), y)));
+      s[v] = _mm512_add_pd(s[v], _mm512_sub_pd(_mm512_mul_pd(_mm512_set1_pd(p.cos_amp[j]), x),
+                                               _mm512_mul_pd(_mm512_set1_pd(p.sin_amp[j]), y)));
     }
-    return _mm512_mask_blend_pd(_mm512_cmp_pd_mask(s, s, _CMP_UNORD_Q), s,
-                                _mm512_set1_pd(std::numeric_limits<double>::quiet_NaN()));
-  } else if constexpr (K == Activation::Kind::kink) {
+  }
+  for (std::size_t v = 0; v < P; ++v)
+    _mm512_storeu_pd(out + 8 * v, _mm512_mask_blend_pd(_mm512_cmp_pd_mask(s[v], s[v], _CMP_UNORD_Q), s[v],
+                                                       _mm512_set1_pd(std::numeric_limits<double>::quiet_NaN())));
+}
+
+template <Activation::Kind K>
+[[gnu::target("avx512f")]] inline __m512d eval_vector(const Params& p, __m512d u) noexcept {
+  if constexpr (K == Activation::Kind::kink) {
     const __m512d x = _mm512_sub_pd(u, _mm512_set1_pd(0.25));
     const __m512d ax = _mm512_castsi512_pd(  // |x|: the sign bit cleared, as vabs
         _mm512_and_si512(_mm512_castpd_si512(x), _mm512_set1_epi64(0x7fffffffffffffffLL)));
@@ -295,30 +322,56 @@ template <Activation::Kind K>
   }
 }
 
-// Full vectors, then the tail padded with copies of its last element into one more vector:
-// every element goes through the same vector code whatever its position.
+// P vectors of one width from u to out: weierstrass interleaved, the other kinds one by one.
+template <Activation::Kind K, std::size_t P>
+inline void eval_vectors_sse2(const Params& p, const double* u, double* out) noexcept {
+  if constexpr (K == Activation::Kind::weierstrass) weierstrass_vectors_sse2<P>(p, u, out);
+  else for (std::size_t v = 0; v < P; ++v) _mm_storeu_pd(out + 2 * v, eval_vector<K>(p, _mm_loadu_pd(u + 2 * v)));
+}
+
+template <Activation::Kind K, std::size_t P>
+[[gnu::target("avx")]] inline void eval_vectors_avx(const Params& p, const double* u, double* out) noexcept {
+  if constexpr (K == Activation::Kind::weierstrass) weierstrass_vectors_avx<P>(p, u, out);
+  else for (std::size_t v = 0; v < P; ++v) _mm256_storeu_pd(out + 4 * v, eval_vector<K>(p, _mm256_loadu_pd(u + 4 * v)));
+}
+
+template <Activation::Kind K, std::size_t P>
+[[gnu::target("avx512f")]] inline void eval_vectors_avx512(const Params& p, const double* u, double* out) noexcept {
+  if constexpr (K == Activation::Kind::weierstrass) weierstrass_vectors_avx512<P>(p, u, out);
+  else for (std::size_t v = 0; v < P; ++v) _mm512_storeu_pd(out + 8 * v, eval_vector<K>(p, _mm512_loadu_pd(u + 8 * v)));
+}
+
+// Vectors interleaved per step (weierstrass only: the other kernels are throughput-bound already).
+template <Activation::Kind K>
+constexpr std::size_t kInterleave = K == Activation::Kind::weierstrass ? 4 : 1;
+
+// Groups of interleaved vectors, single vectors, then the tail padded with copies of its last
+// element into one more vector: every element goes through the same lane operations whatever its
+// position.
 template <Activation::Kind K>
 void eval_block_sse2(const Params& p, const double* u, double* out, std::size_t n) noexcept {
-  constexpr std::size_t lanes = 2;
+  constexpr std::size_t lanes = 2, P = kInterleave<K>;
   std::size_t k = 0;
-  for (; k + lanes <= n; k += lanes) _mm_storeu_pd(out + k, eval_vector<K>(p, _mm_loadu_pd(u + k)));
+  for (; k + P * lanes <= n; k += P * lanes) eval_vectors_sse2<K, P>(p, u + k, out + k);
+  for (; k + lanes <= n; k += lanes) eval_vectors_sse2<K, 1>(p, u + k, out + k);
   if (k < n) {
-    alignas(16) double in[lanes], res[lanes];
+    double in[lanes], res[lanes];
     for (std::size_t l = 0; l < lanes; ++l) in[l] = u[std::min(k + l, n - 1)];
-    _mm_store_pd(res, eval_vector<K>(p, _mm_load_pd(in)));
+    eval_vectors_sse2<K, 1>(p, in, res);
     for (std::size_t l = 0; k + l < n; ++l) out[k + l] = res[l];
   }
 }
 
 template <Activation::Kind K>
 [[gnu::target("avx")]] void eval_block_avx(const Params& p, const double* u, double* out, std::size_t n) noexcept {
-  constexpr std::size_t lanes = 4;
+  constexpr std::size_t lanes = 4, P = kInterleave<K>;
   std::size_t k = 0;
-  for (; k + lanes <= n; k += lanes) _mm256_storeu_pd(out + k, eval_vector<K>(p, _mm256_loadu_pd(u + k)));
+  for (; k + P * lanes <= n; k += P * lanes) eval_vectors_avx<K, P>(p, u + k, out + k);
+  for (; k + lanes <= n; k += lanes) eval_vectors_avx<K, 1>(p, u + k, out + k);
   if (k < n) {
-    alignas(32) double in[lanes], res[lanes];
+    double in[lanes], res[lanes];
     for (std::size_t l = 0; l < lanes; ++l) in[l] = u[std::min(k + l, n - 1)];
-    _mm256_store_pd(res, eval_vector<K>(p, _mm256_load_pd(in)));
+    eval_vectors_avx<K, 1>(p, in, res);
     for (std::size_t l = 0; k + l < n; ++l) out[k + l] = res[l];
   }
 }
@@ -326,13 +379,14 @@ template <Activation::Kind K>
 template <Activation::Kind K>
 [[gnu::target("avx512f")]] void eval_block_avx512(const Params& p, const double* u, double* out,
                                                   std::size_t n) noexcept {
-  constexpr std::size_t lanes = 8;
+  constexpr std::size_t lanes = 8, P = kInterleave<K>;
   std::size_t k = 0;
-  for (; k + lanes <= n; k += lanes) _mm512_storeu_pd(out + k, eval_vector<K>(p, _mm512_loadu_pd(u + k)));
+  for (; k + P * lanes <= n; k += P * lanes) eval_vectors_avx512<K, P>(p, u + k, out + k);
+  for (; k + lanes <= n; k += lanes) eval_vectors_avx512<K, 1>(p, u + k, out + k);
   if (k < n) {
-    alignas(64) double in[lanes], res[lanes];
+    double in[lanes], res[lanes];
     for (std::size_t l = 0; l < lanes; ++l) in[l] = u[std::min(k + l, n - 1)];
-    _mm512_store_pd(res, eval_vector<K>(p, _mm512_load_pd(in)));
+    eval_vectors_avx512<K, 1>(p, in, res);
     for (std::size_t l = 0; k + l < n; ++l) out[k + l] = res[l];
   }
 }
