@@ -150,6 +150,15 @@ TEST_CASE("data generation follows the model equation and is order independent",
   arma::vec Y0(4000 * spec.N);
   model.draw_samples(7, 0, 4000, X3.memptr(), Y0.memptr());  // same tokens, sigma = 0
   CHECK(arma::stddev(Y3 - Y0) == Approx(0.5).epsilon(0.02));
+  // With noise too, a sample's draws (tokens, then its noise) do not depend on which other
+  // samples share its call: one at a time equals the samples inside a long call, bit for bit.
+  for (std::size_t m = 13; m < 30; ++m) {
+    arma::mat X4(spec.d, spec.N);
+    arma::vec Y4(spec.N);
+    noisy.draw_samples(7, m, 1, X4.memptr(), Y4.memptr());
+    REQUIRE(arma::approx_equal(X4, X3.cols(m * spec.N, (m + 1) * spec.N - 1), "absdiff", 0.0));
+    REQUIRE(arma::approx_equal(Y4, Y3.subvec(m * spec.N, (m + 1) * spec.N - 1), "absdiff", 0.0));
+  }
 }
 
 namespace {

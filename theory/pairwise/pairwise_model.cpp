@@ -3,10 +3,11 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
-#include <exception>
+#include <span>
 #include <vector>
 
 #include "estimators/common/input_error.hpp"
+#include "estimators/common/parallel_errors.hpp"
 
 namespace attnrate {
 double bilinear_form(const arma::mat& A, const double* x, const double* y, int d) noexcept {
@@ -147,20 +148,35 @@ void PairwiseModel::draw_samples(std::uint64_t data_seed, std::size_t first, std
                                  double* Y) const {
   const int N = spec_.N, d = spec_.d;
   const double inv = 1.0 / (N - 1);
+  const std::size_t per_sample = static_cast<std::size_t>(N) * (N - 1);
+  // phi runs over the interactions of several samples at once: its kernel interleaves vectors,
+  // and a value does not depend on its place in the block. Each sample keeps its own stream
+  // (tokens, then its noise), so the draws are those of one sample at a time.
+  const std::size_t group = std::clamp<std::size_t>(512 / per_sample, 1, 16);
   std::vector<double> scratch(sample_interactions_scratch(N, d));
-  // u_ij for j != i, row by row (sample i's N-1 interactions contiguous), then phi over the block.
-  std::vector<double> phiu(static_cast<std::size_t>(N) * (N - 1));
-  for (std::size_t s = 0; s < count; ++s) {
-    Rng rng(derive_seed(data_seed, {first + s}));
-    double* x = X + s * static_cast<std::size_t>(N) * d;
-    double* y = Y + s * static_cast<std::size_t>(N);
-    tokens_.draw_sample(rng, N, d, x);
-    sample_interactions(A_, x, N, d, scratch.data(), phiu.data());
-    phi_.evaluate(phiu, phiu);
-    for (int i = 0; i < N; ++i) {
-      double sum = 0.0;  // over j != i in increasing j, as before
-      for (int j = 0; j < N - 1; ++j) sum += phiu[static_cast<std::size_t>(i) * (N - 1) + j];
-      y[i] = inv * sum + spec_.sigma * rng.normal();
+  // u_ij for j != i, row by row (sample i's N-1 interactions contiguous), sample after sample.
+  std::vector<double> phiu(group * per_sample);
+  std::vector<Rng> rngs;
+  rngs.reserve(group);
+  for (std::size_t s0 = 0; s0 < count; s0 += group) {
+    const std::size_t g = std::min(group, count - s0);
+    rngs.clear();
+    for (std::size_t t = 0; t < g; ++t) {
+      Rng& rng = rngs.emplace_back(derive_seed(data_seed, {first + s0 + t}));
+      double* x = X + (s0 + t) * static_cast<std::size_t>(N) * d;
+      tokens_.draw_sample(rng, N, d, x);
+      sample_interactions(A_, x, N, d, scratch.data(), phiu.data() + t * per_sample);
+    }
+    const std::span<double> block(phiu.data(), g * per_sample);
+    phi_.evaluate(block, block);
+    for (std::size_t t = 0; t < g; ++t) {
+      const double* phi_t = phiu.data() + t * per_sample;
+      double* y = Y + (s0 + t) * static_cast<std::size_t>(N);
+      for (int i = 0; i < N; ++i) {
+        double sum = 0.0;  // over j != i in increasing j, as before
+        for (int j = 0; j < N - 1; ++j) sum += phi_t[static_cast<std::size_t>(i) * (N - 1) + j];
+        y[i] = inv * sum + spec_.sigma * rngs[t].normal();
+      }
     }
   }
 }
@@ -172,18 +188,15 @@ void PairwiseModel::draw_samples_into(std::uint64_t data_seed, std::size_t M, ar
   Y.set_size(M * N);
   constexpr std::size_t block = 256;
   const std::size_t blocks = (M + block - 1) / block;
-  std::vector<std::exception_ptr> errors(blocks);  // an exception must not leave the parallel loop
+  ParallelErrors errors;  // an exception must not leave the parallel loop
 #pragma omp parallel for schedule(static) num_threads(std::max(threads, 1))
   for (std::size_t k = 0; k < blocks; ++k) {
     const std::size_t first = k * block;
-    try {
+    errors.run(k, [&] {
       draw_samples(data_seed, first, std::min(block, M - first), X.colptr(first * N), Y.memptr() + first * N);
-    } catch (...) {
-      errors[k] = std::current_exception();
-    }
+    });
   }
-  for (const std::exception_ptr& e : errors)
-    if (e) std::rethrow_exception(e);
+  errors.rethrow();
 }
 
 arma::mat PairwiseModel::draw_token_pairs(std::uint64_t seed, std::size_t T) const {

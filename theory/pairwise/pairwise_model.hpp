@@ -75,7 +75,7 @@ class PairwiseModel {
 
   /// Samples [0, M) of the stream into memory (X d x M*N, Y M*N), drawn in blocks on `threads`
   /// OpenMP threads: the values of draw_samples(data_seed, 0, M, ...), since a sample's draws do
-  /// not depend on its block. An exception of a block is rethrown (the first block's, in order).
+  /// not depend on its block. An exception of a block is rethrown (the lowest block's).
   void draw_samples_into(std::uint64_t data_seed, std::size_t M, arma::mat& X, arma::vec& Y, int threads) const;
 
   /// T fresh token pairs (X_1, X_2) from the law rho (docs/model.md; the first two tokens of a
