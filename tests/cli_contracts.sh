@@ -144,6 +144,11 @@ expect 2 "--sigma must be >= 0" -- "$bin" simulate pairwise --sigma -1 --out "$t
 expect 2 "weierstrass:b needs b > 0" -- "$bin" simulate pairwise --activation weierstrass:-1 --out "$tmp/x.csv"
 expect 2 "unknown --activation" -- "$bin" simulate pairwise --activation relu --out "$tmp/x.csv"
 expect 2 "unknown --tokens" -- "$bin" simulate pairwise --tokens cauchy --out "$tmp/x.csv"
+# A name is refused with the option that gave it named once ("unknown --activation", no
+# "--activation: " in front), or the list option in front when it differs.
+expect 2 "error: unknown --activation 'relu:1'" -- "$bin" study rank-condition --activation relu:1 --out "$tmp/x"
+expect 2 "error: --activations: unknown --activation 'relu'" -- "$bin" study approximation --activations relu --out "$tmp/x"
+expect 2 "error: --token-laws: unknown --tokens 'cauchy'" -- "$bin" study coercivity --token-laws uniform,cauchy --out "$tmp/x"
 expect 2 "must be an integer" -- "$bin" simulate pairwise --N eight --out "$tmp/x.csv"
 expect 2 "degree.*0..10" -- "$bin" fit pairwise --data "$tmp/data.csv" --A "$tmp/data.A.csv" --degree 11 --knots 4 --out "$tmp/f.json"
 expect 2 "--knots must be in 1\.\.2147483637, got 0" -- "$bin" fit pairwise --data "$tmp/data.csv" --A "$tmp/data.A.csv" --knots 0 --out "$tmp/f.json"

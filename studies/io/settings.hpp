@@ -71,14 +71,20 @@ class Settings {
   bool given(const std::string& key) const;  ///< set by file or CLI (not the default)
 
   std::string get_string(const std::string& key) const { return raw(key); }
-  /// parse(raw(key)) for a value a library parser reads (a name, a law, a target): an InputError
-  /// it throws is raised again with the option's source in front ("--inputs: unknown input law
-  /// 'x'; valid: sphere, gaussian", "claims.toml:12: tokens: unknown --tokens 'x'; ..."), unless
-  /// the message names the option as given already ("unknown --tokens 'x'" for --tokens).
+  /// parse(raw(key)) for a value a library parser reads (a name, a law, a target), through
+  /// with_source: "--inputs: unknown input law 'x'; valid: sphere, gaussian",
+  /// "claims.toml:12: tokens: unknown --tokens 'x'; ...", but "unknown --tokens 'x'" for --tokens.
   template <class Parse>
   auto get_parsed(const std::string& key, Parse&& parse) const -> decltype(parse(std::string())) {
+    return with_source(key, [&] { return parse(raw(key)); });
+  }
+  /// read() for a value of option `key` (or an entry of its list): an InputError it throws is
+  /// raised again with the option's source in front, unless the message names the option as
+  /// given already.
+  template <class Read>
+  auto with_source(const std::string& key, Read&& read) const -> decltype(read()) {
     try {
-      return parse(raw(key));
+      return read();
     } catch (const InputError& e) {
       const std::string where = label(key);
       if (std::string_view(e.what()).find(where) != std::string_view::npos) throw;

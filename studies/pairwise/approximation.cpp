@@ -71,13 +71,7 @@ Config read_config(const Settings& s) {
   const int fixed_degree = auto_degree ? 0 : static_cast<int>(s.get_int("degree", 0, 10));
   std::vector<std::string> names;  // canonical, so `weierstrass:1` and `weierstrass:1.0` are one
   for (const auto& a : c.activations) {
-    Activation phi = [&] {
-      try {
-        return Activation::parse(a);
-      } catch (const InputError& e) {
-        throw InputError(s.source("activations") + ": " + e.what());
-      }
-    }();
+    Activation phi = s.with_source("activations", [&] { return Activation::parse(a); });
     if (std::find(names.begin(), names.end(), phi.name()) != names.end())
       throw InputError(s.source("activations") + ": " + phi.name() + " is listed twice");
     names.push_back(phi.name());

@@ -104,11 +104,7 @@ Plan read_plan(const Settings& settings) {
     PairwiseModelSpec m = base;
     m.tokens = p.laws[i];
     m.activation = "tanh";  // G does not depend on phi
-    try {
-      validate(m);
-    } catch (const InputError& e) {
-      throw InputError(settings.source("token-laws") + ": " + e.what());
-    }
+    settings.with_source("token-laws", [&] { validate(m); });
     p.models.push_back(m);
   }
   return p;

@@ -58,15 +58,8 @@ std::vector<int> int_list(const Settings& s, const std::string& key, int lo, int
 
 std::vector<std::string> activation_list(const Settings& s, const std::string& key, bool joint) {
   std::vector<std::string> out;
-  const auto parse = [&](const std::string& t) {
-    try {
-      return Activation::parse(t);
-    } catch (const InputError& e) {
-      throw InputError(s.source(key) + ": " + e.what());
-    }
-  };
   for (const auto& t : s.get_list(key)) {
-    const Activation phi = parse(t);
+    const Activation phi = s.with_source(key, [&] { return Activation::parse(t); });
     check_rate_activation(s, key, phi, joint);
     if (std::find(out.begin(), out.end(), phi.name()) != out.end())
       throw InputError(s.source(key) + ": " + phi.name() + " is listed twice");

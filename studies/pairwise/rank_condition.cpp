@@ -56,13 +56,7 @@ Plan read_plan(const Settings& settings) {
   base.r = static_cast<int>(settings.get_int("r", 1, 100000));
   base.sigma = settings.get_double("sigma", 0.0, std::numeric_limits<double>::infinity());
   const auto dv = int_list(settings, "d-values", 1, 100000);
-  const Activation phi = [&] {
-    try {
-      return Activation::parse(base.activation);
-    } catch (const InputError& e) {
-      throw InputError(settings.source("activation") + ": " + e.what());
-    }
-  }();
+  const Activation phi = settings.with_source("activation", [&] { return Activation::parse(base.activation); });
   check_rate_activation(settings, "activation", phi, true);
   const double b = std::min(phi.claimed_smoothness(), phi.default_degree() + 1.0);
   p.knee = rank_knee(static_cast<double>(p.c.M.front()), b);
