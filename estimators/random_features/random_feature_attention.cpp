@@ -108,26 +108,17 @@ void for_each_feature_block(const arma::mat& Wstack, int d, const RfaOptions& o,
   const std::size_t blocks = block_count(n, B);
   const int threads = o.threads > 0 ? o.threads : omp_get_max_threads();
   pin_blas_to_one_thread();
-  ParallelErrors errors;  // an allocation or a block that fails is reported, not std::terminate
-#pragma omp parallel num_threads(threads)
-  {
+  struct Scratch {
     Workspace ws;
     arma::mat F;
-    bool ready = false;
-    errors.run(0, [&] {
-      F.set_size(P, B);
-      ready = true;
-    });
-#pragma omp for schedule(dynamic, 1)
-    for (std::size_t b = 0; b < blocks; ++b)
-      if (ready)
-        errors.run(b + 1, [&] {
-          const std::size_t first = b * B, count = std::min(B, n - first);
-          rfa_block(Wstack, d, o.heads, o.activation, in, first, count, F.memptr(), ws);
-          use(first, count, arma::mat(F.memptr(), P, count, false, true));
-        });
-  }
-  errors.rethrow();
+  };
+  parallel_for_blocks(
+      threads, blocks, [&] { return Scratch{Workspace{}, arma::mat(P, B, arma::fill::none)}; },
+      [&](std::size_t b, Scratch& w) {
+        const std::size_t first = b * B, count = std::min(B, n - first);
+        rfa_block(Wstack, d, o.heads, o.activation, in, first, count, w.F.memptr(), w.ws);
+        use(first, count, arma::mat(w.F.memptr(), P, count, false, true));
+      });
 }
 
 }  // namespace

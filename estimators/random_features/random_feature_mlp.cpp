@@ -48,19 +48,16 @@ void for_each_feature_block(const arma::mat& W, const RfMlpOptions& o, const Att
   const std::size_t blocks = (n + B - 1) / B;
   const int threads = o.threads > 0 ? o.threads : omp_get_max_threads();
   pin_blas_to_one_thread();
-  ParallelErrors errors;  // a block that fails (e.g. out of memory) is reported, not std::terminate
-#pragma omp parallel num_threads(threads)
-  {
+  struct Scratch {
     arma::mat Z, T;
-#pragma omp for schedule(dynamic, 1)
-    for (std::size_t b = 0; b < blocks; ++b)
-      errors.run(b, [&] {
+  };
+  parallel_for_blocks(
+      threads, blocks, [] { return Scratch{}; },
+      [&](std::size_t b, Scratch& w) {
         const std::size_t first = b * B, count = std::min(B, n - first);
-        mlp_block(W, o.activation, in, first, count, Z, T);
-        use(first, count, T);
+        mlp_block(W, o.activation, in, first, count, w.Z, w.T);
+        use(first, count, w.T);
       });
-  }
-  errors.rethrow();
 }
 
 }  // namespace

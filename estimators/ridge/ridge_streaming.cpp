@@ -60,23 +60,13 @@ template <class Body>
 void for_each_chunk(std::size_t n, std::size_t p, const StreamingRidgeOptions& o, std::size_t chunks, Body body) {
   const std::size_t B = o.block_samples, blocks = (n + B - 1) / B;
   const int threads = o.threads > 0 ? o.threads : omp_get_max_threads();
-  ParallelErrors errors;
   pin_blas_to_one_thread();
-#pragma omp parallel num_threads(threads)
-  {
+  struct Buffers {  // p x B doubles per thread: with many features this may not fit
     std::vector<double> PhiT, y;
-    bool ready = false;
-    errors.run(0, [&] {  // p x B doubles per thread: with many features this may not fit
-      PhiT.resize(p * B);
-      y.resize(B);
-      ready = true;
-    });
-#pragma omp for schedule(dynamic, 1)
-    for (std::size_t c = 0; c < chunks; ++c)
-      if (ready)
-        errors.run(c + 1, [&] { body(c, c * blocks / chunks, (c + 1) * blocks / chunks, PhiT.data(), y.data()); });
-  }
-  errors.rethrow();
+  };
+  parallel_for_blocks(
+      threads, chunks, [&] { return Buffers{std::vector<double>(p * B), std::vector<double>(B)}; },
+      [&](std::size_t c, Buffers& w) { body(c, c * blocks / chunks, (c + 1) * blocks / chunks, w.PhiT.data(), w.y.data()); });
 }
 
 // Calls the source for block b and checks what it wrote.

@@ -274,27 +274,18 @@ arma::vec predict_attention(const FittedModel& fit, const AttentionInputs& in, i
     const RandomFeatureAttention model(fit.d, o);  // W_m redrawn from the seed, as in the fit
     const std::size_t P = model.feature_count(), B = o.block_samples;
     // The fit's blocks (RandomFeatureAttention::predict): same features, same product, same bits.
-    ParallelErrors errors;
-#pragma omp parallel num_threads(T)
-    {
+    struct Scratch {
       arma::mat F;
-      RandomFeatureAttention::BlockScratch scratch;  // reused by the thread's blocks
-      bool ready = false;
-      errors.run(0, [&] {
-        F.set_size(P, B);
-        ready = true;
-      });
-#pragma omp for schedule(dynamic, 1)
-      for (std::size_t first = 0; first < n; first += B)
-        if (ready)
-          errors.run(first + 1, [&] {
-            const std::size_t count = std::min(B, n - first);
-            model.feature_block(in, first, count, F.memptr(), scratch);
-            const arma::mat Fb(F.memptr(), P, count, false, true);
-            out.subvec(first, first + count - 1) = Fb.t() * f.coef;
-          });
-    }
-    errors.rethrow();
+      RandomFeatureAttention::BlockScratch block;  // reused by the thread's blocks
+    };
+    parallel_for_blocks(
+        T, (n + B - 1) / B, [&] { return Scratch{arma::mat(P, B, arma::fill::none), {}}; },
+        [&](std::size_t b, Scratch& w) {
+          const std::size_t first = b * B, count = std::min(B, n - first);
+          model.feature_block(in, first, count, w.F.memptr(), w.block);
+          const arma::mat Fb(w.F.memptr(), P, count, false, true);
+          out.subvec(first, first + count - 1) = Fb.t() * f.coef;
+        });
     return finite_predictions(std::move(out));
   }
   RfMlpOptions o = f.mlp;
@@ -303,19 +294,14 @@ arma::vec predict_attention(const FittedModel& fit, const AttentionInputs& in, i
   const std::size_t B = o.block_samples;
   // Each block of the fit's size is its own AttentionInputs, so features() forms the same single
   // GEMM the fit formed for those samples.
-  ParallelErrors errors;
-#pragma omp parallel num_threads(T)
-  {
-#pragma omp for schedule(dynamic, 1)
-    for (std::size_t first = 0; first < n; first += B)
-      errors.run(first, [&] {
-        const std::size_t count = std::min(B, n - first);
+  parallel_for_blocks(
+      T, (n + B - 1) / B, [] { return 0; },
+      [&](std::size_t b, int) {
+        const std::size_t first = b * B, count = std::min(B, n - first);
         const AttentionInputs block = in.samples(first, first + count);
         const arma::mat Phi = model.features(block);
         out.subvec(first, first + count - 1) = Phi * f.coef;
       });
-  }
-  errors.rethrow();
   return finite_predictions(std::move(out));
 }
 
