@@ -75,12 +75,14 @@ TEST_CASE("parallelism_within_memory: concurrent cells only while threads x cell
   }
 }
 
-TEST_CASE("run_fingerprint: the parameters that change cells, not --max-memory, --mark or --bootstrap", "[sweep]") {
-  const nlohmann::json base = {{"M", "500,1000"}, {"max-memory", "auto"}, {"mark", 0.01}, {"bootstrap", 2000}};
+TEST_CASE("run_fingerprint: the parameters that change cells, not --max-memory, --mark, --bootstrap or --seeds", "[sweep]") {
+  const nlohmann::json base = {
+      {"M", "500,1000"}, {"max-memory", "auto"}, {"mark", 0.01}, {"bootstrap", 2000}, {"seeds", 4}};
   nlohmann::json other = base;
   other["max-memory"] = "1G";
   other["mark"] = 0.5;
   other["bootstrap"] = 500;
+  other["seeds"] = 8;  // the cells of repetitions 0..3 are the same (tests/reproducibility.sh, every study)
   CHECK(run_fingerprint(other) == run_fingerprint(base));
   other["M"] = "500,2000";
   CHECK(run_fingerprint(other) != run_fingerprint(base));

@@ -32,7 +32,7 @@ SweepSpec sweep_spec(const std::string& study, const nlohmann::json& parameters,
 nlohmann::json fingerprint_parameters(const nlohmann::json& parameters) {
   nlohmann::json identity = parameters;
   if (identity.is_object())
-    for (const char* key : {"max-memory", "mark", "bootstrap"}) identity.erase(key);
+    for (const char* key : {"max-memory", "mark", "bootstrap", "seeds"}) identity.erase(key);
   return identity;
 }
 

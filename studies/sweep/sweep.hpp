@@ -94,7 +94,9 @@ std::optional<nlohmann::json> read_checkpoint(const std::filesystem::path& path,
 
 /// The parameters a run's fingerprint covers: all but those that change no cell (--max-memory
 /// limits the run, coercivity's --mark is a line on its figure, --bootstrap sets the resamples of
-/// the summary's intervals), so resuming with other values of those reuses the cells.
+/// the summary's intervals, --seeds only how many repetitions there are: a repetition's cell is
+/// named and seeded by its index, never by the count), so resuming with other values of those
+/// reuses the cells the runs share.
 nlohmann::json fingerprint_parameters(const nlohmann::json& parameters);
 
 /// Fingerprint of a run for checkpoint reuse: hash of fingerprint_parameters and the code revision.
