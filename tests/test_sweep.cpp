@@ -157,7 +157,7 @@ TEST_CASE("run_sweep: the first failure is rethrown, names must be unique", "[sw
 
 TEST_CASE("read_checkpoint says which options changed, or that the build did", "[sweep]") {
   Fixture f;
-  f.spec.parameters = {{"M", "500,1000"}, {"sigma", 2}, {"seeds", 4}};
+  f.spec.parameters = {{"M", "500,1000"}, {"sigma", 2}, {"restarts", 4}, {"seeds", 4}};  // seeds: as older builds recorded
   f.spec.revision = "abc123";
   f.run(1, false);
   const CellValidator none;
@@ -166,19 +166,21 @@ TEST_CASE("read_checkpoint says which options changed, or that the build did", "
   CHECK(problem.empty());
   // The same run with other options: their old and new values are named.
   SweepSpec now = f.spec;
+  now.parameters = fingerprint_parameters(f.spec.parameters);  // as sweep_spec records them
   now.fingerprint = "fp-2";
   now.parameters["sigma"] = 1.5;
   now.parameters["M"] = "500,2000";
   CHECK_FALSE(read_checkpoint(f.path(0), now, "cell0", none, &problem));
   CHECK(problem == "was written with other parameters (--M 500,1000, now 500,2000; --sigma 2, now 1.5)");
   // An option added or dropped since.
-  now.parameters = f.spec.parameters;
-  now.parameters.erase("seeds");
+  now.parameters = fingerprint_parameters(f.spec.parameters);
+  now.parameters.erase("restarts");
   now.parameters["tau"] = 0.5;
   CHECK_FALSE(read_checkpoint(f.path(0), now, "cell0", none, &problem));
-  CHECK(problem == "was written with other parameters (--tau not recorded, now 0.5; --seeds 4, now not an option)");
-  // The same options from another build.
-  now.parameters = f.spec.parameters;
+  CHECK(problem == "was written with other parameters (--tau not recorded, now 0.5; --restarts 4, now not an option)");
+  // The same options from another build (a recorded --seeds, which the fingerprint leaves out, is
+  // not a change).
+  now.parameters = fingerprint_parameters(f.spec.parameters);
   now.revision = "def456";
   CHECK_FALSE(read_checkpoint(f.path(0), now, "cell0", none, &problem));
   CHECK(problem == "was written by another build (revision abc123, this one def456)");

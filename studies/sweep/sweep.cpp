@@ -48,7 +48,7 @@ namespace {
 std::string fingerprint_mismatch(const nlohmann::json& j, const SweepSpec& spec) {
   const auto text = [](const nlohmann::json& v) { return v.is_string() ? v.get<std::string>() : v.dump(); };
   if (j.contains("parameters") && j.at("parameters").is_object() && spec.parameters.is_object()) {
-    const nlohmann::json& then = j.at("parameters");
+    const nlohmann::json then = fingerprint_parameters(j.at("parameters"));  // as recorded by any build
     std::vector<std::string> changed;
     for (const auto& [key, now] : spec.parameters.items())
       if (!then.contains(key)) changed.push_back("--" + key + " not recorded, now " + text(now));
