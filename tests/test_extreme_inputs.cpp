@@ -907,6 +907,56 @@ TEST_CASE("random features: finite inputs whose scores overflow are named, on tw
   }
 }
 
+TEST_CASE("random features name the first sample whose features overflow, in every layout", "[extreme]") {
+  // Only sample 300 of 600 is huge (several blocks of 256 and of 64 samples): features() (n x P),
+  // predict() (one value per sample) and the streaming fit's blocks (P x count, offset by the
+  // block's first sample) each name sample 300.
+  const int d = 2, N = 3;
+  const std::size_t n = 600, bad = 300;
+  AttentionInputs in;
+  in.d = d;
+  in.N = N;
+  in.query = uniform_tokens(d, n, 95);
+  in.keys = uniform_tokens(d, n * N, 96);
+  AttentionInputs huge = in;
+  huge.query.col(bad) *= 1e200;
+  huge.keys.cols(bad * N, bad * N + N - 1) *= 1e200;
+  // (Catch's combined matchers hold references to their parts: built afresh in each check.)
+  const auto names_bad = [] { return Catch::Contains("sample 300 (0-based): the features are not finite"); };
+  RfaOptions o;
+  o.heads = 4;
+  o.seed = 3;
+  o.threads = 2;
+  RandomFeatureAttention rfa(d, o);
+  CHECK_THROWS_WITH(rfa.features(huge), names_bad());
+  RidgeFitOptions ro;
+  ro.rule = LambdaRule::fixed;
+  ro.lambda = 1e-3;
+  rfa.fit(in, arma::linspace(-1.0, 1.0, n), ro);
+  CHECK_THROWS_WITH(rfa.predict(huge), names_bad());
+  const RandomFeatureAttention::SampleSource stream = [&huge](std::size_t first, std::size_t count,
+                                                              AttentionInputs& block, arma::vec& y) {
+    block = huge.samples(first, first + count);
+    y = arma::vec(count, arma::fill::ones);
+  };
+  StreamingRidgeOptions so;
+  so.threads = 2;
+  so.block_samples = 64;
+  // The source hands each block as its own inputs, so the block's sample is named within it:
+  // 300 is sample 44 of the block [256, 320).
+  CHECK_THROWS_WITH(rfa.fit_streaming(n, stream, ro, so), Catch::Contains("sample 44 (0-based)"));
+  RfMlpOptions mo;
+  mo.width = 16;
+  mo.seed = 4;
+  mo.threads = 2;
+  const RandomFeatureMlp mlp(d, N, mo);
+  // <w_k, z> of finite inputs overflows only near the top of the range.
+  AttentionInputs top = in;
+  top.query.col(bad).fill(1.7e308);
+  top.keys.cols(bad * N, bad * N + N - 1).fill(1.7e308);
+  CHECK_THROWS_WITH(mlp.features(top), names_bad());
+}
+
 TEST_CASE("ParallelErrors carries the lowest-index exception out of a parallel region", "[extreme]") {
   for (const int threads : {1, 2, 4}) {
     ParallelErrors errors;

@@ -83,15 +83,19 @@ void rfa_block(const arma::mat& Wstack, int d, int M, RfaActivation act, const A
 // Finite inputs can still give infinite features: exp scores above log(DBL_MAX) = 709.78, or
 // scores x_0^T W_m x_i that overflow for inputs near 1e154 and beyond. The ridge downstream would
 // only see "non-finite features", so say here what overflowed and what the user can change.
-void check_finite_features(const double* F, std::size_t count, const RfaOptions& o, const std::string& where) {
+// sample_of(t) is the sample of F[t], named in the message (0-based, in the inputs' order).
+template <class SampleOf>
+void check_finite_features(const double* F, std::size_t count, const RfaOptions& o, const std::string& where,
+                           SampleOf sample_of) {
   for (std::size_t t = 0; t < count; ++t) {
     if (std::isfinite(F[t])) continue;
+    const std::string at = where + ": sample " + std::to_string(sample_of(t)) + " (0-based): ";
     if (o.activation == RfaActivation::exp)
-      throw InputError(where + ": exp scores overflow: some score x_0^T W_m x_i exceeds 709.78, above which exp is "
+      throw InputError(at + "exp scores overflow: some score x_0^T W_m x_i exceeds 709.78, above which exp is "
                        "infinite (tau = " + num(o.tau) + (o.law == WeightLaw::biased ? ", mu = " + num(o.mu) : "") +
                        "); lower tau" + (o.law == WeightLaw::biased ? " or mu" : "") +
                        ", scale the inputs down, or use the softmax (normalised) or relu activation");
-    throw InputError(where + ": the features are not finite: the scores x_0^T W_m x_i overflow for inputs this "
+    throw InputError(at + "the features are not finite: the scores x_0^T W_m x_i overflow for inputs this "
                      "large; scale the inputs down (their squares must stay far below 1.8e308)");
   }
 }
@@ -190,7 +194,8 @@ arma::mat RandomFeatureAttention::features(const AttentionInputs& in) const {
                          [&Phi](std::size_t first, std::size_t count, const arma::mat& Fb) {
                            Phi.rows(first, first + count - 1) = Fb.t();
                          });
-  check_finite_features(Phi.memptr(), Phi.n_elem, options_, "RandomFeatureAttention::features");
+  check_finite_features(Phi.memptr(), Phi.n_elem, options_, "RandomFeatureAttention::features",
+                        [n = in.n()](std::size_t t) { return t % n; });  // Phi is n x P
   return Phi;
 }
 
@@ -246,7 +251,8 @@ void RandomFeatureAttention::feature_block(const AttentionInputs& in, std::size_
     throw InputError(w + ": samples [" + std::to_string(first) + ", " + std::to_string(first + count) +
                      ") contain NaN or infinite values; all must be finite");
   rfa_block(Wstack_, d_, options_.heads, options_.activation, in, first, count, PhiT, ws);
-  check_finite_features(PhiT, count * feature_count(), options_, w);
+  check_finite_features(PhiT, count * feature_count(), options_, w,
+                        [first, P = feature_count()](std::size_t t) { return first + t / P; });  // P x count
 }
 
 RidgeFit RandomFeatureAttention::fit_streaming(std::size_t n, const SampleSource& source, const RidgeFitOptions& ridge,
@@ -280,7 +286,8 @@ arma::vec RandomFeatureAttention::predict(const AttentionInputs& in) const {
                          [this, &out](std::size_t first, std::size_t count, const arma::mat& Fb) {
                            out.subvec(first, first + count - 1) = Fb.t() * coef_;
                          });
-  check_finite_features(out.memptr(), out.n_elem, options_, "RandomFeatureAttention::predict");
+  check_finite_features(out.memptr(), out.n_elem, options_, "RandomFeatureAttention::predict",
+                        [](std::size_t t) { return t; });
   return out;
 }
 

@@ -114,7 +114,11 @@ void RandomFeatureMlp::check_inputs(const AttentionInputs& in, const char* where
 void RandomFeatureMlp::check_finite_outputs(const arma::mat& values, const char* where) const {
   // Finite inputs can still overflow: <w_k, z> for inputs near 1e154 and beyond, exp above 709.78.
   if (values.is_finite()) return;
-  throw InputError(std::string("RandomFeatureMlp::") + where + ": the features are not finite: the pre-activations " +
+  const double* v = values.memptr();
+  std::size_t t = 0;
+  while (std::isfinite(v[t])) ++t;
+  throw InputError(std::string("RandomFeatureMlp::") + where + ": sample " + std::to_string(t % values.n_rows) +
+                   " (0-based): the features are not finite: the pre-activations " +
                    "<w_k, z> overflow" + (options_.activation == MlpActivation::exp ? " exp (above 709.78)" : "") +
                    " for inputs this large; scale the inputs down");
 }

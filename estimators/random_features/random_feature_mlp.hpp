@@ -65,7 +65,8 @@ class RandomFeatureMlp {
 
  private:
   void check_inputs(const AttentionInputs& inputs, const char* where) const;
-  /// InputError naming the overflow when finite inputs gave non-finite features or predictions.
+  /// InputError naming the overflow, and the first sample it hit (row of `values`, whose rows are
+  /// samples), when finite inputs gave non-finite features or predictions.
   void check_finite_outputs(const arma::mat& values, const char* where) const;
 
   int d_ = 0, N_ = 0;
