@@ -158,9 +158,31 @@ done
 # Finite inputs whose scores overflow (one coordinate 1e308): exit 2 naming the overflow, never
 # NaN predictions or a crash inside the parallel blocks.
 awk -F, 'NR == 3 {$3 = "1e308"} {print}' OFS=, "$r/data.csv" >"$r/huge.csv"
-run 2 "the features are not finite: the scores .* overflow for inputs this large; scale the inputs down" "$p/none" -- \
+run 2 "--data .*huge.csv: .*sample 0 \(0-based\): the features are not finite: the scores .* overflow for inputs this large; scale the inputs down" "$p/none" -- \
   "$bin" predict --fit "$r/fit.json" --data "$r/huge.csv" --out "$p/none" --threads 2
-run 2 "the features are not finite" "$p/none" -- "$bin" score --fit "$r/fit.json" --data "$r/huge.csv" --threads 2
+run 2 "--data .*huge.csv: .*sample 0 \(0-based\): the features are not finite" "$p/none" -- \
+  "$bin" score --fit "$r/fit.json" --data "$r/huge.csv" --threads 2
+# Pairwise tokens whose interactions overflow (sample 5's first coordinate times 1e300): named by
+# sample, never predicted at the clamped end of the spline range nor fitted with them clamped.
+awk -F, 'NR > 1 && $1 == 5 {$3 = $3 * 1e300} {print}' OFS=, "$p/other.csv" >"$p/huge.csv"
+for cmd in predict score; do
+  run 2 "--data .*huge.csv: sample 5 \(0-based\): an interaction X_i\^T A X_j is not finite: the tokens are too large" \
+    "$p/none" -- "$bin" "$cmd" --fit "$p/fit.json" --data "$p/huge.csv" --out "$p/none" --threads 2
+done
+for range in auto -2,2; do
+  run 2 "--data .*huge.csv: sample 5 \(0-based\): an interaction u = X_i\^T A X_j is not finite" "$p/none" -- \
+    "$bin" fit pairwise --data "$p/huge.csv" --A "$p/train.A.csv" --knots 6 --range "$range" --out "$p/none"
+done
+run 2 "the tokens are so large that their mean squared norm overflows" "$p/none" -- \
+  "$bin" fit pairwise --data "$p/huge.csv" --rank 2 --knots 4 --out "$p/none"
+# The data and predictions count against --max-memory in predict and score, for every kind.
+"$bin" simulate rfa --n 20000 --N 4 --d 3 --seed 2 --out "$r/big.csv" >/dev/null
+for cmd in predict score; do
+  run 2 "$cmd needs about .*data and predictions of 20000 samples of 5 tokens in d = 3.*--max-memory 1M" "$p/none" -- \
+    "$bin" "$cmd" --fit "$r/fit.json" --data "$r/big.csv" --out "$p/none" --threads 1 --max-memory 1M
+  run 2 "$cmd needs about .*data, A X and predictions of M x N = 400 x 5 tokens in d = 3" "$p/none" -- \
+    "$bin" "$cmd" --fit "$p/fit.json" --data "$p/train.csv" --out "$p/none" --max-memory 10K
+done
 run 0 "RF-MLP fit, width 32" "$r/pm.csv" -- "$bin" predict --fit "$r/mlp.json" --data "$r/data.csv" --out "$r/pm.csv"
 run 2 "has N = 6 keys per sample but the RF-MLP --fit .*mlp.json was fitted on N = 4" "$p/none" -- \
   "$bin" predict --fit "$r/mlp.json" --data "$r/n6.csv" --out "$p/none"

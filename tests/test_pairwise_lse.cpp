@@ -286,7 +286,7 @@ TEST_CASE("the data's interaction range ends at interactions of the accumulation
     arma::mat X;
     arma::vec Y;
     model.draw_samples_into(seed + 10, M, X, Y, 1);
-    const auto [a, b] = interaction_range(X, model.A(), M, N, "--range");
+    const auto [a, b] = interaction_range(X, model.A(), M, N);
     INFO("d = " << d << ", N = " << N);
     const auto clamped = [&](double lo, double hi) {
       return accumulate_normal_equations(BSplineBasis(lo, hi, 8, 3), model.A(), N, d, M, in_memory_source(X, Y, N))

@@ -708,7 +708,15 @@ PairwiseErmFit fit_pairwise_erm(const arma::mat& X, const arma::vec& Y, int N, c
       mean_sq = arma::accu(arma::square(Xs)) / static_cast<double>(X.n_cols) * mx * mx;
     }
   }
-  const double tau = (mean_sq > 0.0 && std::isfinite(mean_sq)) ? 1.0 / mean_sq : 1.0;
+  // Past that every interaction of the scaled A may overflow: no restart could reach a finite risk.
+  if (!std::isfinite(mean_sq))
+  {
+    std::ostringstream m;
+    m << "pairwise ERM: the tokens are so large that their mean squared norm overflows (largest |x| = "
+      << arma::abs(X).max() << "); scale the tokens down";
+    throw InputError(m.str());
+  }
+  const double tau = mean_sq > 0.0 ? 1.0 / mean_sq : 1.0;
 
   const std::vector<int> ladder = continuation_pieces(options);
   auto f = std::make_unique<Evaluator>(X, Y, N, options, ladder.front(), 1.0 / ys);

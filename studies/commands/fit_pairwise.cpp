@@ -169,7 +169,13 @@ CommandReport fit_known_A(const Settings& s, const PairwiseData& data, const Fit
   // Adaptive: the memory of the largest candidate (degree max-degree, the top of the K grid), per fold.
   pairwise_fit_memory(data.M, data.N, data.d, o.degree, o.pieces, threads, o.range ? 1.0 : 2.0, 0.0, 0.0)
       .check(plan.budget, "fit pairwise", o.adaptive ? kReduceAdaptiveFit : kReduceFit);
-  const auto [a, b] = o.range ? *o.range : interaction_range(data.X, A, data.M, data.N, "--range a,b");
+  const auto [a, b] = [&] {
+    try {
+      return known_A_range(data.X, A, data.M, data.N, o.range, "--range a,b");
+    } catch (const InputError& e) {
+      throw InputError("--data " + s.raw("data") + ": " + e.what());
+    }
+  }();
   if (o.adaptive) return fit_adaptive(data, A, a, b, o.adapt, plan);
   const BSplineBasis basis(a, b, o.pieces, o.degree);
   const PairwiseLseFit fit =

@@ -167,8 +167,7 @@ JointFitOptions read_joint_fit_options(const Settings& s, std::size_t M, int d, 
   return o;
 }
 
-std::pair<double, double> interaction_range(const arma::mat& X, const arma::mat& A, std::size_t M, int N,
-                                            const std::string& range_option) {
+std::pair<double, double> interaction_range(const arma::mat& X, const arma::mat& A, std::size_t M, int N) {
   // u in the accumulation's order (sample_interactions), so the ends are interactions of the fit
   // and none of the data counts as clamped; BLAS (A * X, dot) may sum in another order, one
   // rounding away.
@@ -178,12 +177,24 @@ std::pair<double, double> interaction_range(const arma::mat& X, const arma::mat&
   for (std::size_t m = 0; m < M; ++m) {
     sample_interactions(A, X.colptr(m * N), N, d, scratch.data(), u.data());
     for (const double v : u) {
+      if (!std::isfinite(v))
+        throw InputError("sample " + std::to_string(m) + " (0-based): an interaction u = X_i^T A X_j is not finite: "
+                         "the tokens are too large for A (the products overflow); scale the tokens down");
       a = std::min(a, v);
       b = std::max(b, v);
     }
   }
-  if (!(a < b)) throw InputError("all interactions u = X_i^T A X_j in the data are equal; give " + range_option);
   return {a, b};
+}
+
+std::pair<double, double> known_A_range(const arma::mat& X, const arma::mat& A, std::size_t M, int N,
+                                        const std::optional<std::pair<double, double>>& range,
+                                        const std::string& range_option) {
+  const auto data_range = interaction_range(X, A, M, N);
+  if (range) return *range;
+  if (!(data_range.first < data_range.second))
+    throw InputError("all interactions u = X_i^T A X_j in the data are equal; give " + range_option);
+  return data_range;
 }
 
 // The least-squares fits hold the data, p x p normal equations per chunk of samples (at most 64,

@@ -222,17 +222,22 @@ arma::vec predict_pairwise(const PairwiseFitModel& fit, const PairwiseData& data
   arma::vec out(data.M * N);
   const double inv = 1.0 / static_cast<double>(N - 1);
   const int T = threads > 0 ? threads : omp_get_max_threads();
-#pragma omp parallel for schedule(static) num_threads(T)
+  std::size_t overflow = data.M;  // the first sample with a non-finite interaction
+#pragma omp parallel for schedule(static) num_threads(T) reduction(min : overflow)
   for (std::size_t m = 0; m < data.M; ++m)
     for (std::size_t i = 0; i < N; ++i) {
       double acc = 0.0;
       for (std::size_t j = 0; j < N; ++j) {
         if (i == j) continue;
         const double u = arma::dot(data.X.col(m * N + i), AX.col(m * N + j));
+        if (!std::isfinite(u)) overflow = std::min(overflow, m);  // basis.value would clamp it to an end
         acc += fit.basis.value(fit.coef, u);
       }
       out[m * N + i] = acc * inv;
     }
+  if (overflow < data.M)
+    throw InputError("sample " + std::to_string(overflow) + " (0-based): an interaction X_i^T A X_j is not finite: "
+                     "the tokens are too large for the fit's A (the products overflow); scale the tokens down");
   return out;
 }
 
@@ -352,10 +357,6 @@ void add_feature_model_memory(MemoryEstimate& need, int heads, double P, int N, 
            heads == 0 ? 16.0 * T * block * (P + D) : 8.0 * T * block * (2.0 * P + (d + 1.0) * (N + 1.0)));
 }
 
-namespace {
-
-// What a fit costs beyond its data, per kind: the redrawn weights and one feature block per
-// thread (add_feature_model_memory), or A X for a pairwise fit.
 MemoryEstimate model_memory(const FittedModel& fit, int threads) {
   MemoryEstimate need;
   if (fit.kind == FitKind::rfa)
@@ -367,7 +368,37 @@ MemoryEstimate model_memory(const FittedModel& fit, int threads) {
   return need;
 }
 
-}  // namespace
+arma::vec predict_on_data(const FittedModel& fit, const PairwiseData& data, const std::string& data_path,
+                          int threads) {
+  try {
+    return predict_pairwise(*fit.pairwise, data, threads);
+  } catch (const InputError& e) {
+    throw InputError("--data " + data_path + ": " + e.what());
+  }
+}
+
+arma::vec predict_on_data(const FittedModel& fit, const AttentionInputs& inputs, const std::string& data_path,
+                          int threads) {
+  try {
+    return predict_attention(fit, inputs, threads);
+  } catch (const InputError& e) {
+    throw InputError("--data " + data_path + ": " + e.what());
+  }
+}
+
+void add_data_memory(MemoryEstimate& need, const PairwiseData& data) {
+  const double tokens = static_cast<double>(data.M) * data.N;
+  need.add("data, A X and predictions of M x N = " + std::to_string(data.M) + " x " + std::to_string(data.N) +
+               " tokens in d = " + std::to_string(data.d),
+           16.0 * tokens * (data.d + 1.0));
+}
+
+void add_data_memory(MemoryEstimate& need, const AttentionData& data) {
+  const double n = static_cast<double>(data.inputs.n());
+  need.add("data and predictions of " + std::to_string(data.inputs.n()) + " samples of " +
+               std::to_string(data.inputs.N + 1) + " tokens in d = " + std::to_string(data.inputs.d),
+           8.0 * n * ((data.inputs.N + 1.0) * data.inputs.d + 3.0));
+}
 
 CommandReport predict(const Settings& s, const std::filesystem::path& out, int threads) {
   if (s.raw("fit").empty()) throw InputError("--fit is required (a fit.json written by attnrate fit)");
@@ -384,11 +415,10 @@ CommandReport predict(const Settings& s, const std::filesystem::path& out, int t
     if (data.d != fit.d)
       throw InputError("--data " + data_path + " has d = " + std::to_string(data.d) + " but --fit " + s.raw("fit") +
                        " was fitted on d = " + std::to_string(fit.d));
-    MemoryEstimate need;
-    need.add("A X and predictions of M x N = " + std::to_string(data.M) + " x " + std::to_string(data.N) + " tokens",
-             8.0 * static_cast<double>(data.M) * data.N * (data.d + 1.0));
+    MemoryEstimate need = model_memory(fit, threads);
+    add_data_memory(need, data);
     need.check(budget, "predict", "predict on less data");
-    const arma::vec y_hat = predict_pairwise(*fit.pairwise, data, threads);
+    const arma::vec y_hat = predict_on_data(fit, data, data_path, threads);
     BlockWriter w(out);
     w.put(std::string_view("sample,token,y_hat"));
     w.end_line();
@@ -411,7 +441,10 @@ CommandReport predict(const Settings& s, const std::filesystem::path& out, int t
       throw InputError("--data " + data_path + " has N = " + std::to_string(data.inputs.N) +
                        " keys per sample but the RF-MLP --fit " + s.raw("fit") +
                        " was fitted on N = " + std::to_string(fit.N));
-    const arma::vec y_hat = predict_attention(fit, data.inputs, threads);
+    MemoryEstimate need = model_memory(fit, threads);
+    add_data_memory(need, data);
+    need.check(budget, "predict", "predict on less data");
+    const arma::vec y_hat = predict_on_data(fit, data.inputs, data_path, threads);
     BlockWriter w(out);
     w.put(std::string_view("sample,y_hat"));
     w.end_line();

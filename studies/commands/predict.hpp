@@ -82,7 +82,9 @@ double fitted_g(const PairwiseFitModel& fit, const double* x, const double* y) n
 
 /// Predictions of a pairwise fit, one per token (data.M * data.N, in the data's order):
 /// Y_hat_i = 1/(N-1) sum_{j != i} phi_hat(X_i^T A X_j) within each sample. Any N >= 2; d must be
-/// the fit's (InputError otherwise). threads: 0 = all cores.
+/// the fit's (InputError otherwise); an interaction that overflows (tokens too large for A) is an
+/// InputError naming its sample, never a prediction at the clamped end of the range.
+/// threads: 0 = all cores.
 arma::vec predict_pairwise(const PairwiseFitModel& fit, const PairwiseData& data, int threads = 0);
 
 /// Predictions of an RFA or RF-MLP fit, one per sample. The frozen weights are redrawn from the
@@ -97,6 +99,18 @@ arma::vec predict_attention(const FittedModel& fit, const AttentionInputs& input
 /// fit rfa with its data, features and Gram matrix (fit_rfa_memory).
 void add_feature_model_memory(MemoryEstimate& need, int heads, double P, int N, int d, int threads, double block);
 
+/// The memory of predicting with `fit` beyond its data: the frozen weights and per-thread feature
+/// blocks of a random-feature fit (add_feature_model_memory); nothing for a pairwise fit.
+MemoryEstimate model_memory(const FittedModel& fit, int threads);
+
+/// predict_pairwise / predict_attention on data read from `data_path`: an InputError (the data
+/// overflow the fit: non-finite interactions or features, named by sample) is raised again with
+/// "--data <path>: " in front.
+arma::vec predict_on_data(const FittedModel& fit, const PairwiseData& data, const std::string& data_path,
+                          int threads);
+arma::vec predict_on_data(const FittedModel& fit, const AttentionInputs& inputs, const std::string& data_path,
+                          int threads);
+
 /// Attention data read with read_attention_data: the inputs and one output per sample.
 struct AttentionData {
   AttentionInputs inputs;
@@ -106,6 +120,13 @@ struct AttentionData {
 /// Reads an attention data CSV (docs/formats.md, section 2) within `limits` and checks that y is
 /// the same on every row of a sample ("<file>:<line>:<column>: ..." otherwise).
 AttentionData read_attention_data(const std::filesystem::path& path, const ReadLimits& limits = kDataReadLimits);
+
+/// Adds the memory of data read from a file and of their predictions (pairwise: X, Y, A X and one
+/// prediction per token; attention: the query and keys, y and one prediction per sample). predict
+/// and score check model_memory before they read the data (the reading itself is bounded by
+/// --max-input-size) and the sum after.
+void add_data_memory(MemoryEstimate& need, const PairwiseData& data);
+void add_data_memory(MemoryEstimate& need, const AttentionData& data);
 
 /// Its options: --fit, --data, and the resource limits.
 std::vector<KeySpec> predict_keys();

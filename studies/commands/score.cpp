@@ -120,18 +120,22 @@ ComposedError composed_error(const PairwiseFitModel& fit, const PairwiseModel& m
   if (pairs < 2) throw InputError("the composed error needs at least 2 test pairs");
   const arma::mat P = model.draw_token_pairs(seed, pairs);
   std::vector<double> sq(pairs);
-  std::size_t clamped = 0;
+  std::size_t clamped = 0, overflow = 0;
   const int T = threads > 0 ? threads : omp_get_max_threads();
   const int d = model.d();
-#pragma omp parallel for schedule(static) num_threads(T) reduction(+ : clamped)
+#pragma omp parallel for schedule(static) num_threads(T) reduction(+ : clamped, overflow)
   for (std::size_t t = 0; t < pairs; ++t) {
     const double* x = P.colptr(2 * t);
     const double* y = P.colptr(2 * t + 1);
     const double u = bilinear_form(fit.A, x, y, d);  // as fitted_g forms it
     clamped += !fit.basis.contains(u);
+    overflow += !std::isfinite(u);
     const double e = fit.basis.value(fit.coef, u) - model.g(x, y);
     sq[t] = e * e;
   }
+  if (overflow > 0)
+    throw InputError("the fit's A gives non-finite interactions x^T A_hat y on " + std::to_string(overflow) + " of " +
+                     std::to_string(pairs) + " test pairs (its entries are too large); check the fit");
   ComposedError r;
   std::tie(r.error, r.se) = mean_and_se(sq);
   r.pairs = pairs;
@@ -184,6 +188,7 @@ CommandReport score(const Settings& s, const std::filesystem::path& out, int thr
   if (!out.empty()) check_outputs({{"--out", out}}, inputs);
 
   const FittedModel fit = read_fit(fit_path, limits);
+  model_memory(fit, threads).check(budget, "score", "score a smaller fit");
   std::optional<PairwiseTruth> truth;
   if (!truth_path.empty()) {
     if (fit.kind != FitKind::pairwise)
@@ -216,7 +221,10 @@ CommandReport score(const Settings& s, const std::filesystem::path& out, int thr
       if (data.d != fit.d)
         throw InputError("--data " + data_path + " has d = " + std::to_string(data.d) + " but --fit " + fit_path +
                          " was fitted on d = " + std::to_string(fit.d));
-      y_hat = predict_pairwise(*fit.pairwise, data, threads);
+      MemoryEstimate need = model_memory(fit, threads);
+      add_data_memory(need, data);
+      need.check(budget, "score", "score on less data");
+      y_hat = predict_on_data(fit, data, data_path, threads);
       y = data.Y;
       unit = "token outputs";
     } else {
@@ -228,18 +236,25 @@ CommandReport score(const Settings& s, const std::filesystem::path& out, int thr
         throw InputError("--data " + data_path + " has N = " + std::to_string(data.inputs.N) +
                          " keys per sample but the RF-MLP --fit " + fit_path +
                          " was fitted on N = " + std::to_string(fit.N));
-      y_hat = predict_attention(fit, data.inputs, threads);
+      MemoryEstimate need = model_memory(fit, threads);
+      add_data_memory(need, data);
+      need.check(budget, "score", "score on less data");
+      y_hat = predict_on_data(fit, data.inputs, data_path, threads);
       y = data.y;
       unit = "samples";
     }
     const PredictionScore sc = score_predictions(y, y_hat);
     j["data"] = {{"path", data_path},           {"outputs", sc.n},     {"mse", sc.mse},
                  {"r2", finite_or_null(sc.r2)}, {"y_mean", sc.y_mean}, {"y_variance", sc.y_variance}};
+    const double y_max = arma::abs(y).max();
     m << "on " << data_path << " (" << sc.n << " " << unit << "): MSE = " << short_text(sc.mse) << ", R^2 = "
-      << (std::isfinite(sc.r2)          ? short_text(sc.r2)
-          : !(sc.y_variance > 0.0)      ? std::string("undefined (y is constant)")
-                                        : std::string("undefined (the squared errors overflow: the predictions are not "
-                                                      "finite or far beyond y; check the fit's coefficients)"))
+      << (std::isfinite(sc.r2) ? short_text(sc.r2)
+          : sc.y_variance == 0.0
+              ? std::string("undefined (y is constant)")
+          : y_max > 1e154 ? "undefined (the squares of y overflow: largest |y| = " + short_text(y_max) +
+                                "; scale y down)"
+                          : std::string("undefined (the squared errors overflow: the predictions are far beyond y; "
+                                        "check the fit's coefficients)"))
       << "\n";
   }
   j["truth"] = nullptr;
