@@ -155,9 +155,9 @@ TEST_CASE("verify rejects bad options before running anything", "[verify-options
   const std::string head = "[[claim]]\nid = \"bad\"\nstatement = \"s\"\nsource = \"s\"\nstudy = \"minimax-rate\"\n"
                            "theory = -0.5\nbound = \"equal\"\ntolerance = 0.05\n";
   for (const auto& [param, message] :
-       {std::pair{"tokens = \"foo\"", ":11: tokens: unknown --tokens 'foo'; valid: uniform"},
-        std::pair{"activation = \"weierstras:1\"", ":11: activation: unknown --activation 'weierstras:1'; valid:"},
-        std::pair{"activation = \"weierstrass:500\"", ":11: activation: --activation weierstrass:b needs b <= 127"},
+       {std::pair{"tokens = \"foo\"", ":11: tokens: unknown token law 'foo'; valid: uniform"},
+        std::pair{"activation = \"weierstras:1\"", ":11: activation: unknown activation 'weierstras:1'; valid:"},
+        std::pair{"activation = \"weierstrass:500\"", ":11: activation: weierstrass:b needs b <= 127"},
         std::pair{"schedule = \"adapt\"", ":11: schedule: --schedule must be plain, paper or adaptive, got 'adapt'"}}) {
     std::ofstream(file) << head << "quantity = \"slope\"\n[claim.params]\n" << param << "\n";
     CHECK_THROWS_WITH(run_verify(opt), Catch::Contains(file + message));

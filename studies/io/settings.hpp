@@ -73,7 +73,7 @@ class Settings {
   std::string get_string(const std::string& key) const { return raw(key); }
   /// parse(raw(key)) for a value a library parser reads (a name, a law, a target), through
   /// with_source: "--inputs: unknown input law 'x'; valid: sphere, gaussian",
-  /// "claims.toml:12: tokens: unknown --tokens 'x'; ...", but "unknown --tokens 'x'" for --tokens.
+  /// "claims.toml:12: tokens: unknown token law 'x'; ...".
   template <class Parse>
   auto get_parsed(const std::string& key, Parse&& parse) const -> decltype(parse(std::string())) {
     return with_source(key, [&] { return parse(raw(key)); });

@@ -42,7 +42,7 @@ double parse_param(std::string_view name, std::string_view text) {
   double v = 0.0;
   const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
   if (ec != std::errc() || ptr != text.data() + text.size() || !std::isfinite(v))
-    throw InputError("--activation " + std::string(name) + ":" + std::string(text) +
+    throw InputError(std::string(name) + ":" + std::string(text) +
                      ": parameter must be a number; valid: " + kValidActivations);
   return v;
 }
@@ -64,19 +64,19 @@ Activation Activation::parse(std::string_view spec, std::uint64_t seed) {
   constexpr double inf = std::numeric_limits<double>::infinity();
   auto need_param = [&]() {
     if (!has_param)
-      throw InputError("--activation " + std::string(name) + " needs a parameter (" + std::string(name) +
+      throw InputError("activation " + std::string(name) + " needs a parameter (" + std::string(name) +
                        ":VALUE); valid: " + kValidActivations);
     return parse_param(name, ptext);
   };
   auto no_param = [&]() {
     if (has_param)
-      throw InputError("--activation " + std::string(name) + " takes no parameter, got '" + std::string(spec) +
+      throw InputError("activation " + std::string(name) + " takes no parameter, got '" + std::string(spec) +
                        "'; valid: " + kValidActivations);
   };
   if (name == "bspline") {
     const double p = need_param();
     if (p != std::floor(p) || p < 0 || p > BSplineBasis::max_degree)
-      throw InputError("--activation bspline:P needs an integer degree P in 0..10, got " + std::string(ptext));
+      throw InputError("bspline:P needs an integer degree P in 0..10, got " + std::string(ptext));
     const int P = static_cast<int>(p);
     a.kind_ = Kind::bspline;
     a.param_ = P;
@@ -89,15 +89,15 @@ Activation Activation::parse(std::string_view spec, std::uint64_t seed) {
     for (int k = P; k < a.basis_->size() - P; ++k) a.coef_[k] = rng.normal();
   } else if (name == "weierstrass") {
     const double b = need_param();
-    if (!(b > 0)) throw InputError("--activation weierstrass:b needs b > 0, got " + std::string(ptext));
+    if (!(b > 0)) throw InputError("weierstrass:b needs b > 0, got " + std::string(ptext));
     if (b < kMinWeierstrassB)
-      throw InputError("--activation weierstrass:b needs b >= 0.16, got " + std::string(ptext) +
+      throw InputError("weierstrass:b needs b >= 0.16, got " + std::string(ptext) +
                        ": the series needs ceil(16/b) terms for a tail below 2^-8, and beyond " +
                        std::to_string(kMaxWeierstrassTerms) +
                        " terms its finest frequency 3 sqrt(2)^J exceeds 2^52, where cos(f u) is not resolved in "
                        "double precision");
     if (b > kMaxWeierstrassB)
-      throw InputError("--activation weierstrass:b needs b <= 127, got " + std::string(ptext) +
+      throw InputError("weierstrass:b needs b <= 127, got " + std::string(ptext) +
                        ": the finest term's amplitude 2^(-8 b) underflows a double beyond that, and the series "
                        "collapses to fewer cosines");
     a.kind_ = Kind::weierstrass;
@@ -130,9 +130,9 @@ Activation Activation::parse(std::string_view spec, std::uint64_t seed) {
     }
   } else if (name == "kink") {
     const double b = need_param();
-    if (!(b > 0)) throw InputError("--activation kink:b needs b > 0, got " + std::string(ptext));
+    if (!(b > 0)) throw InputError("kink:b needs b > 0, got " + std::string(ptext));
     if (b > kMaxKinkB)
-      throw InputError("--activation kink:b needs b <= 64, got " + std::string(ptext) +
+      throw InputError("kink:b needs b <= 64, got " + std::string(ptext) +
                        ": beyond that |u - 0.25|^b overflows a double for |u - 0.25| >= 2^16");
     a.kind_ = Kind::kink;
     a.param_ = b;
@@ -144,7 +144,7 @@ Activation Activation::parse(std::string_view spec, std::uint64_t seed) {
     a.name_ = std::string(name);
     a.holder_ = a.claimed_ = inf;
   } else {
-    throw InputError("unknown --activation '" + std::string(spec) + "'; valid: " + kValidActivations);
+    throw InputError("unknown activation '" + std::string(spec) + "'; valid: " + kValidActivations);
   }
   return a;
 }

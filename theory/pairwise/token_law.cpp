@@ -15,7 +15,7 @@ TokenLaw TokenLaw::parse(std::string_view spec) {
   TokenLaw law;
   if (name == "uniform" || name == "gaussian") {
     if (colon != std::string_view::npos)
-      throw InputError("--tokens " + std::string(name) + " takes no parameter, got '" + std::string(spec) + "'");
+      throw InputError("token law " + std::string(name) + " takes no parameter, got '" + std::string(spec) + "'");
     law.kind = name == "uniform" ? Kind::uniform : Kind::gaussian;
     return law;
   }
@@ -26,12 +26,12 @@ TokenLaw TokenLaw::parse(std::string_view spec) {
       double rho = 0.0;
       const auto [ptr, ec] = std::from_chars(t.data(), t.data() + t.size(), rho);
       if (ec != std::errc() || ptr != t.data() + t.size() || !(rho >= 0.0 && rho < 1.0))
-        throw InputError("--tokens exchangeable:rho needs rho in [0, 1), got '" + std::string(t) + "'");
+        throw InputError("exchangeable:rho needs rho in [0, 1), got '" + std::string(t) + "'");
       law.rho = rho;
     }
     return law;
   }
-  throw InputError("unknown --tokens '" + std::string(spec) + "'; valid: uniform, gaussian, exchangeable[:rho]");
+  throw InputError("unknown token law '" + std::string(spec) + "'; valid: uniform, gaussian, exchangeable[:rho]");
 }
 
 std::string TokenLaw::name() const {
