@@ -7,6 +7,7 @@
 #include <numbers>
 #include <vector>
 
+#include "estimators/common/did_you_mean.hpp"
 #include "estimators/common/input_error.hpp"
 #include "studies/io/settings.hpp"
 #include "theory/pairwise/pairwise_model.hpp"
@@ -288,6 +289,16 @@ TEST_CASE("settings: grids, ranges, sources and did-you-mean", "[settings]") {
   s.set("sigma", "-1", "study.toml: sigma");
   CHECK_THROWS_WITH(s.get_double("sigma", 0.0, std::numeric_limits<double>::infinity()), Catch::Contains("study.toml: sigma must be >= 0, got -1"));
   CHECK_THROWS_WITH(s.set("sigam", "1", "--sigam"), Catch::Contains("did you mean 'sigma'"));
+}
+
+TEST_CASE("closest_match suggests a name within half the longer name's length of edits", "[model]") {
+  const std::vector<std::string> keys = {"token-laws", "M", "seeds", "sigma", "gram-pairs"};
+  CHECK(closest_match("sigam", keys) == "sigma");
+  CHECK(closest_match("tokens", keys) == "token-laws");  // as "--tokens" finds "--token-laws"
+  CHECK(closest_match("seed", keys) == "seeds");
+  CHECK(closest_match("bootstrap", keys).empty());
+  CHECK(closest_match("x", {"abcdefgh"}).empty());
+  CHECK(did_you_mean("sedes", keys) == "; did you mean 'seeds'?");
 }
 
 TEST_CASE("smoothness_from_pieces_slope inverts the schedule exponent 1/(2b+1)", "[model]") {

@@ -21,10 +21,12 @@ std::size_t edit_distance(const std::string& a, const std::string& b) {
 
 std::string closest_match(const std::string& word, const std::vector<std::string>& candidates) {
   std::string best;
-  std::size_t best_d = std::max<std::size_t>(3, word.size() / 2) + 1;
+  std::size_t best_d = 0;
   for (const auto& c : candidates) {
-    const std::size_t d = edit_distance(word, c);
-    if (d < best_d) {
+    // Close: at most half the longer name (at least 3) edits, so "tokens" finds "token-laws"
+    // as "--tokens" finds "--token-laws".
+    const std::size_t d = edit_distance(word, c), limit = std::max<std::size_t>(3, std::max(word.size(), c.size()) / 2);
+    if (d <= limit && (best.empty() || d < best_d)) {
       best_d = d;
       best = c;
     }
