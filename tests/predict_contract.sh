@@ -130,6 +130,11 @@ run 2 "--truth is for pairwise fits; --fit .*fit.json is a rfa fit" "$p/none" --
 run 0 "W_m redrawn from seed 1 \(not stored in the fit\)" "$r/pred.csv" -- \
   "$bin" predict --fit "$r/fit.json" --data "$r/data.csv" --out "$r/pred.csv"
 check "attention predictions header" test "$(head -1 "$r/pred.csv")" = "sample,y_hat"
+# The zero-mean law has no mean scale: fit.json carries mu only with biased weights, and both read back.
+check "zero-mean fit.json has no mu" test "$(grep -c '"mu"' "$r/fit.json")" -eq 0
+"$bin" fit rfa --data "$r/data.csv" --heads 8 --weights biased --mu 2 --out "$r/biased.json" >/dev/null
+check "biased fit.json has mu" grep -q '"mu": 2' "$r/biased.json"
+run 0 "predicted 300 samples" "$r/pb.csv" -- "$bin" predict --fit "$r/biased.json" --data "$r/data.csv" --out "$r/pb.csv"
 check "attention predictions: one row per sample" test "$(wc -l <"$r/pred.csv")" -eq 301
 run 0 "predicted 100 samples" "$r/p6.csv" -- "$bin" predict --fit "$r/fit.json" --data "$r/n6.csv" --out "$r/p6.csv"
 # The memory estimate of fit rfa and predict covers the measured peak (resident set of the child,

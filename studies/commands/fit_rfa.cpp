@@ -28,7 +28,7 @@ std::vector<KeySpec> fit_rfa_keys() {
           score_activation_key(),
           {"weights", "zero-mean", "law of the frozen W_m: zero-mean | biased"},
           {"mu", "1", "mean scale of the biased law (W_m = mu diag(I_d, 0) + noise; any finite number)", "FLOAT"},
-          {"tau", "0.5", "standard deviation of the entries of W_m (>= 0)"},
+          {"tau", "0.5", "standard deviation of the entries of W_m (>= 0; > 0 with --weights zero-mean)"},
           {"mlp-act", "relu", "--model mlp: activation relu | exp"},
           {"lambda", "gcv", "ridge lambda: a number > 0, or gcv, or kfold[:K] (K folds, 2..100, default 5; chosen on the training data)",
            "gcv|kfold[:K]|FLOAT"},
@@ -141,7 +141,7 @@ CommandReport fit_rfa(const Settings& s, const std::filesystem::path& out, int t
     j["heads"] = opt.heads;
     j["sigma_act"] = s.get_string("sigma-act");
     j["weights"] = s.get_string("weights");
-    j["mu"] = opt.mu;
+    if (opt.law == WeightLaw::biased) j["mu"] = opt.mu;  // the zero-mean law has no mean scale
     j["tau"] = opt.tau;
   }
   j["seed"] = opt.seed;

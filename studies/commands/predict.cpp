@@ -180,7 +180,7 @@ FittedModel parse_fit(const nlohmann::json& j, const std::string& source) {
       f.rfa.heads = static_cast<int>(r.integer("heads", 1, 1000000));
       f.rfa.activation = parse_rfa_activation(r.text("sigma_act"));
       f.rfa.law = parse_weight_law(r.text("weights"));
-      f.rfa.mu = r.number("mu");
+      if (f.rfa.law == WeightLaw::biased) f.rfa.mu = r.number("mu");  // ignored (and not written) otherwise
       f.rfa.tau = r.number("tau");
       if (f.rfa.tau < 0) r.fail("'tau' must be >= 0, got " + r.at("tau").dump());
       if (f.rfa.tau == 0 && f.rfa.law == WeightLaw::zero_mean)  // as fit rfa refuses it
