@@ -134,13 +134,12 @@ constexpr auto weight_law_names = enum_names<WeightLaw>({"zero-mean", "biased"})
 
 RfaActivation parse_rfa_activation(std::string_view name) {
   if (const auto a = rfa_activation_names.find(name)) return *a;
-  throw InputError("attention activation '" + std::string(name) +
-                   "' is not known; allowed: " + rfa_activation_names.list());
+  throw InputError("unknown attention activation '" + std::string(name) + "'; valid: " + rfa_activation_names.list());
 }
 
 WeightLaw parse_weight_law(std::string_view name) {
   if (const auto law = weight_law_names.find(name)) return *law;
-  throw InputError("weight law '" + std::string(name) + "' is not known; allowed: " + weight_law_names.list());
+  throw InputError("unknown weight law '" + std::string(name) + "'; valid: " + weight_law_names.list());
 }
 
 const char* to_string(RfaActivation a) noexcept { return rfa_activation_names.name(a); }

@@ -65,7 +65,7 @@ void for_each_feature_block(const arma::mat& W, const RfMlpOptions& o, const Att
 MlpActivation parse_mlp_activation(std::string_view name) {
   if (name == "relu") return MlpActivation::relu;
   if (name == "exp") return MlpActivation::exp;
-  throw InputError("MLP activation '" + std::string(name) + "' is not known; allowed: relu, exp");
+  throw InputError("unknown MLP activation '" + std::string(name) + "'; valid: relu, exp");
 }
 
 const char* to_string(MlpActivation a) noexcept {
