@@ -151,7 +151,7 @@ expect 2 "error: --known-activations: kink:b needs b > 0" -- "$bin" study smooth
 expect 2 "error: --token-laws: unknown token law 'cauchy'" -- "$bin" study coercivity --token-laws uniform,cauchy --out "$tmp/x"
 expect 2 "must be an integer" -- "$bin" simulate pairwise --N eight --out "$tmp/x.csv"
 awk -F, 'NR == 1 || $1 == 0' "$tmp/data.csv" >"$tmp/one.csv"
-expect 2 "one.csv:5:1: the file has 1 sample \(sample 0\); need at least 2 samples" -- \
+expect 2 "one.csv:5:1: every row has the same sample id, so the file has 1 sample; need at least 2 samples \(M >= 2\), got '0'" -- \
   "$bin" fit pairwise --data "$tmp/one.csv" --A "$tmp/data.A.csv" --knots 4 --out "$tmp/f.json"
 expect 2 "degree.*0..10" -- "$bin" fit pairwise --data "$tmp/data.csv" --A "$tmp/data.A.csv" --degree 11 --knots 4 --out "$tmp/f.json"
 expect 2 "--knots must be in 1\.\.2147483637, got 0" -- "$bin" fit pairwise --data "$tmp/data.csv" --A "$tmp/data.A.csv" --knots 0 --out "$tmp/f.json"

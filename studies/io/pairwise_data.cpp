@@ -311,8 +311,9 @@ LongTable read_long_csv(const std::filesystem::path& path, const std::string& id
   close_sample(last_line, 2, last_token_text);
   const std::uint64_t M = sample + 1;
   if (M < 2)
-    throw InputError(path.string() + ":" + std::to_string(last_line) + ":1: the file has 1 sample (sample " +
-                     std::to_string(sample) + "); need at least 2 samples (" + sizes + " >= 2)");
+    fail(path, last_line, 1,
+         "every row has the same sample id, so the file has 1 sample; need at least 2 samples (" + sizes + " >= 2)",
+         std::to_string(sample));
 
   LongTable data;
   data.T = static_cast<int>(N);
