@@ -171,17 +171,24 @@ run 2 "--data .*huge.csv: .*sample 0 \(0-based\): the features are not finite" "
 # sample, never predicted at the clamped end of the spline range nor fitted with them clamped.
 awk -F, 'NR > 1 && $1 == 5 {$3 = $3 * 1e300} {print}' OFS=, "$p/other.csv" >"$p/huge.csv"
 for cmd in predict score; do
-  run 2 "--data .*huge.csv: sample 5 \(0-based\): an interaction X_i\^T A X_j is not finite: the tokens are too large" \
+  run 2 "--data .*huge.csv: sample 5 \(0-based\): an interaction X_i\^T A X_j is not finite: the products of the tokens and the fit's A overflow" \
     "$p/none" -- "$bin" "$cmd" --fit "$p/fit.json" --data "$p/huge.csv" --out "$p/none" --threads 2
 done
 for range in auto -2,2; do
   run 2 "--data .*huge.csv: sample 5 \(0-based\): an interaction u = X_i\^T A X_j is not finite" "$p/none" -- \
     "$bin" fit pairwise --data "$p/huge.csv" --A "$p/train.A.csv" --knots 6 --range "$range" --out "$p/none"
 done
-run 2 "the tokens are so large that their mean squared norm overflows" "$p/none" -- \
+run 2 "--data .*huge.csv: pairwise ERM: the tokens are so large that their mean squared norm overflows" "$p/none" -- \
   "$bin" fit pairwise --data "$p/huge.csv" --rank 2 --knots 4 --out "$p/none"
 # The data and predictions count against --max-memory in predict and score, for every kind.
 "$bin" simulate rfa --n 20000 --N 4 --d 3 --seed 2 --out "$r/big.csv" >/dev/null
+# Overflow in a later block (the RF-MLP's blocks are 256 samples) names the sample in the whole
+# file, and fit rfa names the file too.
+awk -F, 'NR > 1 && $1 == 300 {$3 = $4 = $5 = "1.7e308"} {print}' OFS=, "$r/big.csv" >"$r/top.csv"
+run 2 "--data .*top.csv: RandomFeatureMlp::features: sample 300 \(0-based\): the features are not finite" "$p/none" -- \
+  "$bin" predict --fit "$r/mlp.json" --data "$r/top.csv" --out "$p/none" --threads 2
+run 2 "--data .*top.csv: RandomFeatureAttention::features: sample 300 \(0-based\)" "$p/none" -- \
+  "$bin" fit rfa --data "$r/top.csv" --heads 4 --out "$p/none"
 for cmd in predict score; do
   run 2 "$cmd needs about .*data and predictions of 20000 samples of 5 tokens in d = 3.*--max-memory 1M" "$p/none" -- \
     "$bin" "$cmd" --fit "$r/fit.json" --data "$r/big.csv" --out "$p/none" --threads 1 --max-memory 1M

@@ -56,7 +56,9 @@ for run in "${runs[@]}"; do
   fi
   before=$(find "$grown/cells" -name '*.json' | wc -l)
   "${common[@]}" --seeds 3 --out "$grown" --resume >/dev/null 2>"$tmp/err"
+  check "$run: --seeds 3 --resume exits 0" test $? -eq 0
   "${common[@]}" --seeds 3 --out "$fresh" >/dev/null 2>&1
+  check "$run: --seeds 3 exits 0" test $? -eq 0
   after=$(find "$fresh/cells" -name '*.json' | wc -l)
   check "$run: --seeds 3 --resume reads the $before cells of --seeds 2 (of $after)" \
     grep -q -- "--resume: $before of $after cells of .* read from checkpoints" "$tmp/err"

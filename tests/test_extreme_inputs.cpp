@@ -25,6 +25,7 @@
 #include "estimators/pairwise_lse/pairwise_lse.hpp"
 #include "estimators/common/random.hpp"
 #include "estimators/common/parallel_errors.hpp"
+#include "estimators/random_features/feature_ridge.hpp"
 #include "estimators/random_features/random_feature_attention.hpp"
 #include "estimators/random_features/random_feature_mlp.hpp"
 #include "estimators/ridge/ridge.hpp"
@@ -942,9 +943,8 @@ TEST_CASE("random features name the first sample whose features overflow, in eve
   StreamingRidgeOptions so;
   so.threads = 2;
   so.block_samples = 64;
-  // The source hands each block as its own inputs, so the block's sample is named within it:
-  // 300 is sample 44 of the block [256, 320).
-  CHECK_THROWS_WITH(rfa.fit_streaming(n, stream, ro, so), Catch::Contains("sample 44 (0-based)"));
+  // The source hands each block as its own inputs; the sample is still named in all n.
+  CHECK_THROWS_WITH(rfa.fit_streaming(n, stream, ro, so), names_bad());
   RfMlpOptions mo;
   mo.width = 16;
   mo.seed = 4;
@@ -955,6 +955,15 @@ TEST_CASE("random features name the first sample whose features overflow, in eve
   top.query.col(bad).fill(1.7e308);
   top.keys.cols(bad * N, bad * N + N - 1).fill(1.7e308);
   CHECK_THROWS_WITH(mlp.features(top), names_bad());
+  // A block of the data, samples [256, 320), names the sample in the whole data.
+  CHECK_THROWS_WITH(mlp.features(top.samples(256, 320), 256), names_bad());
+  // The lowest sample, not the first value met in storage order (an n x P matrix is stored column
+  // by column): samples 0..3 x 2 features, sample 3 non-finite in feature 0, sample 1 in feature 1.
+  const double inf = std::numeric_limits<double>::infinity();
+  const std::vector<double> v = {0.0, 1.0, 2.0, inf, 4.0, -inf, 6.0, 7.0};
+  CHECK(first_non_finite_sample(v.data(), v.size(), [](std::size_t t) { return t % 4; }) == 1);
+  CHECK(first_non_finite_sample(v.data(), 4, [](std::size_t t) { return t; }) == 3);
+  CHECK(first_non_finite_sample(v.data(), 3, [](std::size_t t) { return t; }) == std::numeric_limits<std::size_t>::max());
 }
 
 TEST_CASE("ParallelErrors carries the lowest-index exception out of a parallel region", "[extreme]") {

@@ -282,6 +282,41 @@ TEST_CASE("RFA fit and predict agree with the features", "[rfa]") {
   CHECK(rel_max(rfa.predict(test), rfa.features(test) * rfa.coefficients()) < 1e-12);
 }
 
+TEST_CASE("RFA and RF-MLP restored from options and coefficients predict as the fitted models", "[rfa][mlp]") {
+  // A saved fit holds no weights: they are redrawn from the seed (fit.json, pickling).
+  const AttentionInputs train = sphere_inputs(120, 3, 4, 21), test = sphere_inputs(40, 3, 4, 22);
+  arma::vec y(train.n());
+  for (std::size_t s = 0; s < train.n(); ++s) y[s] = arma::dot(train.query.col(s), train.keys.col(s * 3));
+  RfaOptions o;
+  o.heads = 7;
+  o.seed = 23;
+  o.law = WeightLaw::biased;
+  o.mu = 1.5;
+  RandomFeatureAttention rfa(4, o);
+  rfa.fit(train, y);
+  RandomFeatureAttention back(4, rfa.options());
+  CHECK_FALSE(back.fitted());
+  back.set_coefficients(rfa.coefficients());
+  const arma::vec p = rfa.predict(test), q = back.predict(test);
+  CHECK(std::memcmp(p.memptr(), q.memptr(), p.n_elem * sizeof(double)) == 0);
+  CHECK_THROWS_WITH(back.set_coefficients(arma::vec(27, arma::fill::ones)),
+                    Catch::Contains("27 coefficients; this model has M(d+1) = 35"));
+  arma::vec nan = rfa.coefficients();
+  nan[3] = std::numeric_limits<double>::quiet_NaN();
+  CHECK_THROWS_WITH(back.set_coefficients(nan), Catch::Contains("must be finite"));
+
+  RfMlpOptions mo;
+  mo.match_heads = 5;
+  mo.seed = 24;
+  RandomFeatureMlp mlp(4, 3, mo);
+  mlp.fit(train, y);
+  RandomFeatureMlp mback(4, 3, mlp.options());
+  mback.set_coefficients(mlp.coefficients());
+  const arma::vec pm = mlp.predict(test), qm = mback.predict(test);
+  CHECK(std::memcmp(pm.memptr(), qm.memptr(), pm.n_elem * sizeof(double)) == 0);
+  CHECK_THROWS_AS(mback.set_coefficients(arma::vec(3, arma::fill::zeros)), InputError);
+}
+
 TEST_CASE("RFA rejects bad input", "[rfa]") {
   const AttentionInputs in = sphere_inputs(4, 3, 2, 17);
   RfaOptions opt;

@@ -82,7 +82,7 @@ TEST_CASE("run_fingerprint: the parameters that change cells, not --max-memory, 
   other["max-memory"] = "1G";
   other["mark"] = 0.5;
   other["bootstrap"] = 500;
-  other["seeds"] = 8;  // the cells of repetitions 0..3 are the same (tests/reproducibility.sh, every study)
+  other["seeds"] = 8;  // the cells of repetitions 0..3 are the same (tests/resume_seeds.sh, every study)
   CHECK(run_fingerprint(other) == run_fingerprint(base));
   other["M"] = "500,2000";
   CHECK(run_fingerprint(other) != run_fingerprint(base));

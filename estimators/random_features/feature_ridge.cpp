@@ -21,4 +21,13 @@ RidgeFit fit_feature_ridge(const std::string& where, const arma::mat& Phi, std::
   return f;
 }
 
+void restore_feature_coefficients(const std::string& where, const arma::vec& w, std::size_t features,
+                                  const std::string& features_name, arma::vec& coef) {
+  if (w.n_elem != features)
+    throw InputError(where + ": " + std::to_string(w.n_elem) + " coefficients; this model has " + features_name +
+                     " = " + std::to_string(features));
+  if (!w.is_finite()) throw InputError(where + ": the coefficients must be finite");
+  coef = w;
+}
+
 }  // namespace attnrate

@@ -73,9 +73,16 @@ void rfa_block(const arma::mat& Wstack, int d, int M, RfaActivation act, const A
   for (std::size_t s = 0; s < count; ++s) {
     const arma::mat Gs(ws.G.colptr(s), d1, M, false, true);      // column m = W_m^T xt_0
     const arma::mat Ks(ws.K.colptr(s * N), d1, N, false, true);  // augmented keys
-    ws.S = Ks.t() * Gs;                                          // S(i, m) = xt_0^T W_m xt_i
-    activate(ws.S, act);
     arma::mat Fs(F + s * P, d1, M, false, true);
+    // An infinite W_m^T xt_0 (a query near the top of the double range) can make a score
+    // inf - inf = NaN, which relu would turn into 0: such a sample's features are NaN, so the
+    // caller's finiteness check names it instead of fitting zeros.
+    if (!Gs.is_finite()) {
+      Fs.fill(std::numeric_limits<double>::quiet_NaN());
+      continue;
+    }
+    ws.S = Ks.t() * Gs;  // S(i, m) = xt_0^T W_m xt_i
+    activate(ws.S, act);
     Fs = Ks * ws.S;  // column m = sum_i a_{m,i} xt_i = phi_m
   }
 }
@@ -83,13 +90,14 @@ void rfa_block(const arma::mat& Wstack, int d, int M, RfaActivation act, const A
 // Finite inputs can still give infinite features: exp scores above log(DBL_MAX) = 709.78, or
 // scores x_0^T W_m x_i that overflow for inputs near 1e154 and beyond. The ridge downstream would
 // only see "non-finite features", so say here what overflowed and what the user can change.
-// sample_of(t) is the sample of F[t], named in the message (0-based, in the inputs' order).
+// sample_of(t) is the sample of F[t]; the lowest with a non-finite value is named (0-based, in the
+// order of the caller's data).
 template <class SampleOf>
 void check_finite_features(const double* F, std::size_t count, const RfaOptions& o, const std::string& where,
                            SampleOf sample_of) {
-  for (std::size_t t = 0; t < count; ++t) {
-    if (std::isfinite(F[t])) continue;
-    const std::string at = where + ": sample " + std::to_string(sample_of(t)) + " (0-based): ";
+  const std::size_t sample = first_non_finite_sample(F, count, sample_of);
+  if (sample != std::numeric_limits<std::size_t>::max()) {
+    const std::string at = where + ": sample " + std::to_string(sample) + " (0-based): ";
     if (o.activation == RfaActivation::exp)
       throw InputError(at + "exp scores overflow: some score x_0^T W_m x_i exceeds 709.78, above which exp is "
                        "infinite (tau = " + num(o.tau) + (o.law == WeightLaw::biased ? ", mu = " + num(o.mu) : "") +
@@ -226,6 +234,10 @@ RidgeFit RandomFeatureAttention::fit(const AttentionInputs& in, const arma::vec&
   return fit_features(features(in), y, ridge);
 }
 
+void RandomFeatureAttention::set_coefficients(const arma::vec& w) {
+  restore_feature_coefficients("RandomFeatureAttention::set_coefficients", w, feature_count(), "M(d+1)", coef_);
+}
+
 RidgeFit RandomFeatureAttention::fit_features(const arma::mat& Phi, const arma::vec& y, const RidgeFitOptions& ridge) {
   return fit_feature_ridge("RandomFeatureAttention::fit_features", Phi, feature_count(), "M(d+1)", y, ridge, coef_);
 }
@@ -238,6 +250,11 @@ void RandomFeatureAttention::feature_block(const AttentionInputs& in, std::size_
 
 void RandomFeatureAttention::feature_block(const AttentionInputs& in, std::size_t first, std::size_t count,
                                            double* PhiT, BlockScratch& ws) const {
+  block_features(in, first, count, PhiT, ws, 0);
+}
+
+void RandomFeatureAttention::block_features(const AttentionInputs& in, std::size_t first, std::size_t count,
+                                            double* PhiT, BlockScratch& ws, std::size_t sample_offset) const {
   // Shapes and the block's own tokens only: a whole-data check per block would cost O(n) each time.
   const std::string w = "RandomFeatureAttention::feature_block";
   check_inputs(in, "feature_block", false);
@@ -251,7 +268,9 @@ void RandomFeatureAttention::feature_block(const AttentionInputs& in, std::size_
                      ") contain NaN or infinite values; all must be finite");
   rfa_block(Wstack_, d_, options_.heads, options_.activation, in, first, count, PhiT, ws);
   check_finite_features(PhiT, count * feature_count(), options_, w,
-                        [first, P = feature_count()](std::size_t t) { return first + t / P; });  // P x count
+                        [first, sample_offset, P = feature_count()](std::size_t t) {
+                          return sample_offset + first + t / P;  // P x count
+                        });
 }
 
 RidgeFit RandomFeatureAttention::fit_streaming(std::size_t n, const SampleSource& source, const RidgeFitOptions& ridge,
@@ -269,7 +288,8 @@ RidgeFit RandomFeatureAttention::fit_streaming(std::size_t n, const SampleSource
                        " samples and " + std::to_string(yb.n_elem) + " responses for samples [" +
                        std::to_string(first) + ", " + std::to_string(first + count) + "); need " +
                        std::to_string(count) + " of each");
-    feature_block(block, 0, count, PhiT);
+    BlockScratch scratch;
+    block_features(block, 0, count, PhiT, scratch, first);  // messages name the sample in all n
     std::copy(yb.begin(), yb.end(), y);
   };
   RidgeFit f = ridge_fit_streaming(n, P, features, ridge, so);

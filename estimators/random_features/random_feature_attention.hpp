@@ -111,8 +111,16 @@ class RandomFeatureAttention {
   bool fitted() const noexcept { return !coef_.is_empty(); }
   /// Trained coefficients w (length M(d+1)); v_m = w[m(d+1) .. m(d+1)+d]. Empty before fit.
   const arma::vec& coefficients() const noexcept { return coef_; }
+  /// Restores coefficients of a fit of a model with the same d and options (a saved fit: the
+  /// weights are redrawn from the seed, so the model predicts as the fitted one, bit for bit).
+  /// InputError unless w has feature_count() finite entries.
+  void set_coefficients(const arma::vec& w);
 
  private:
+  // feature_block, with messages naming sample s of `inputs` as sample_offset + s: the inputs are
+  // samples [sample_offset, ...) of the caller's data (fit_streaming's source blocks).
+  void block_features(const AttentionInputs& inputs, std::size_t first, std::size_t count, double* PhiT,
+                      BlockScratch& scratch, std::size_t sample_offset) const;
   // Shapes and (values = true) finiteness of the inputs; throws InputError naming `where`.
   void check_inputs(const AttentionInputs& inputs, const char* where, bool values = true) const;
 

@@ -111,31 +111,36 @@ void RandomFeatureMlp::check_inputs(const AttentionInputs& in, const char* where
     throw InputError(w + ": inputs contain NaN or infinite values; all must be finite");
 }
 
-void RandomFeatureMlp::check_finite_outputs(const arma::mat& values, const char* where) const {
+void RandomFeatureMlp::check_finite_outputs(const arma::mat& values, const char* where, std::size_t sample_offset) const {
   // Finite inputs can still overflow: <w_k, z> for inputs near 1e154 and beyond, exp above 709.78.
   if (values.is_finite()) return;
-  const double* v = values.memptr();
-  std::size_t t = 0;
-  while (std::isfinite(v[t])) ++t;
-  throw InputError(std::string("RandomFeatureMlp::") + where + ": sample " + std::to_string(t % values.n_rows) +
+  const std::size_t n = values.n_rows;
+  const std::size_t sample = first_non_finite_sample(values.memptr(), values.n_elem, [n](std::size_t t) { return t % n; });
+  throw InputError(std::string("RandomFeatureMlp::") + where + ": sample " + std::to_string(sample_offset + sample) +
                    " (0-based): the features are not finite: the pre-activations " +
                    "<w_k, z> overflow" + (options_.activation == MlpActivation::exp ? " exp (above 709.78)" : "") +
                    " for inputs this large; scale the inputs down");
 }
 
-arma::mat RandomFeatureMlp::features(const AttentionInputs& in) const {
+arma::mat RandomFeatureMlp::features(const AttentionInputs& in) const { return features(in, 0); }
+
+arma::mat RandomFeatureMlp::features(const AttentionInputs& in, std::size_t sample_offset) const {
   check_inputs(in, "features");
   arma::mat Phi(in.n(), feature_count(), arma::fill::none);
   for_each_feature_block(W_, options_, in, [&Phi](std::size_t first, std::size_t count, const arma::mat& T) {
     Phi.rows(first, first + count - 1) = T;
   });
-  check_finite_outputs(Phi, "features");
+  check_finite_outputs(Phi, "features", sample_offset);
   return Phi;
 }
 
 RidgeFit RandomFeatureMlp::fit(const AttentionInputs& in, const arma::vec& y, const RidgeFitOptions& ridge) {
   require_one_target_per_sample("RandomFeatureMlp::fit", y, in.n());
   return fit_features(features(in), y, ridge);
+}
+
+void RandomFeatureMlp::set_coefficients(const arma::vec& a) {
+  restore_feature_coefficients("RandomFeatureMlp::set_coefficients", a, feature_count(), "P", coef_);
 }
 
 RidgeFit RandomFeatureMlp::fit_features(const arma::mat& Phi, const arma::vec& y, const RidgeFitOptions& ridge) {
@@ -150,7 +155,7 @@ arma::vec RandomFeatureMlp::predict(const AttentionInputs& in) const {
                          [this, &out](std::size_t first, std::size_t count, const arma::mat& T) {
                            out.subvec(first, first + count - 1) = T * coef_;
                          });
-  check_finite_outputs(out, "predict");
+  check_finite_outputs(out, "predict", 0);
   return out;
 }
 

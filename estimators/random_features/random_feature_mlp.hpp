@@ -43,6 +43,7 @@ class RandomFeatureMlp {
 
   int d() const noexcept { return d_; }
   int N() const noexcept { return N_; }
+  const RfMlpOptions& options() const noexcept { return options_; }
   /// (N+1)d + 1, the length of z.
   std::size_t input_dim() const noexcept { return static_cast<std::size_t>(N_ + 1) * d_ + 1; }
   /// P: number of features and trainable parameters.
@@ -52,6 +53,9 @@ class RandomFeatureMlp {
 
   /// Feature matrix, n x P, entry (s, k) = sigma(<w_k, z_s>).
   arma::mat features(const AttentionInputs& inputs) const;
+  /// The same for inputs that are samples [sample_offset, ...) of the caller's data (a block of
+  /// it): an overflow message names the sample in the whole data.
+  arma::mat features(const AttentionInputs& inputs, std::size_t sample_offset) const;
   /// Ridge fit of a on features(inputs); y has one entry per sample.
   RidgeFit fit(const AttentionInputs& inputs, const arma::vec& y, const RidgeFitOptions& ridge = {});
   /// Same, on a feature matrix already computed by features().
@@ -62,12 +66,14 @@ class RandomFeatureMlp {
   bool fitted() const noexcept { return !coef_.is_empty(); }
   /// Trained second layer a (length P). Empty before fit.
   const arma::vec& coefficients() const noexcept { return coef_; }
+  /// Restores a fit's second layer, as RandomFeatureAttention::set_coefficients (length P, finite).
+  void set_coefficients(const arma::vec& a);
 
  private:
   void check_inputs(const AttentionInputs& inputs, const char* where) const;
-  /// InputError naming the overflow, and the first sample it hit (row of `values`, whose rows are
-  /// samples), when finite inputs gave non-finite features or predictions.
-  void check_finite_outputs(const arma::mat& values, const char* where) const;
+  /// InputError naming the overflow, and the lowest sample it hit (row of `values`, whose rows are
+  /// samples, plus sample_offset), when finite inputs gave non-finite features or predictions.
+  void check_finite_outputs(const arma::mat& values, const char* where, std::size_t sample_offset) const;
 
   int d_ = 0, N_ = 0;
   RfMlpOptions options_;

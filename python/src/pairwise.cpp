@@ -163,7 +163,7 @@ py::object fit_known_A(const Array& X, const Array& Y, const Array& A_in, const 
       .check(default_memory_budget(), "fit", kReduceFit);  // the estimators take no budget
   const nlohmann::json fit = [&] {
     ReleaseGil release;
-    const auto [a, b] = known_A_range(Xm, A, M, N, o.range, "range=(a, b)");
+    const auto [a, b] = known_A_range(Xm, A, M, N, o.range, "range=(a, b)", threads);
     const SampleBlockSource source = in_memory_source(Xm, Ym, N);
     if (o.adaptive) {
       const AdaptiveSplineFit fit = fit_adaptive_spline(a, b, A, N, d, M, source, o.adapt);

@@ -172,7 +172,67 @@ Array predict(const Model& model, const Array& X) {
 
 template <class Model>
 Array features(const Model& model, const Array& X) {
-  return on_inputs<arma::mat>(model, X, &Model::features);
+  return on_inputs<arma::mat>(model, X, static_cast<arma::mat (Model::*)(const AttentionInputs&) const>(&Model::features));
+}
+
+// Pickling: a model is its d (and N), its options and its coefficients; the frozen weights are
+// redrawn from the seed on unpickling, as predict redraws them from fit.json, so an unpickled
+// model predicts bit for bit as the original. The tag names the layout of the state.
+constexpr const char* kRfaState = "attnrate.RandomFeatureAttention/1";
+constexpr const char* kMlpState = "attnrate.RandomFeatureMlp/1";
+
+arma::vec coefficients_of_state(const Array& a) {
+  require_ndim(a, 1, "the pickled coefficients", "(features,)");
+  return arma::vec(a.data(), static_cast<arma::uword>(a.shape(0)));
+}
+
+void require_state(const py::tuple& t, const char* tag, std::size_t size) {
+  if (t.size() != size || !py::isinstance<py::str>(t[0]) || t[0].cast<std::string>() != tag)
+    throw InputError(std::string("not a pickled state of ") + tag + " (pickled by another attnrate version?)");
+}
+
+py::tuple rfa_state(const RandomFeatureAttention& r) {
+  const RfaOptions& o = r.options();
+  return py::make_tuple(kRfaState, r.d(), o.heads, to_string(o.activation), to_string(o.law), o.tau, o.mu, o.seed,
+                        o.block_samples, o.threads, array_of(r.coefficients()));
+}
+
+std::shared_ptr<RandomFeatureAttention> rfa_from_state(const py::tuple& t) {
+  require_state(t, kRfaState, 11);
+  RfaOptions o;
+  o.heads = t[2].cast<int>();
+  o.activation = parse_rfa_activation(t[3].cast<std::string>());
+  o.law = parse_weight_law(t[4].cast<std::string>());
+  o.tau = t[5].cast<double>();
+  o.mu = t[6].cast<double>();
+  o.seed = t[7].cast<std::uint64_t>();
+  o.block_samples = t[8].cast<std::size_t>();
+  o.threads = t[9].cast<int>();
+  auto r = std::make_shared<RandomFeatureAttention>(t[1].cast<int>(), o);
+  const arma::vec w = coefficients_of_state(t[10].cast<Array>());
+  if (!w.is_empty()) r->set_coefficients(w);
+  return r;
+}
+
+py::tuple mlp_state(const RandomFeatureMlp& r) {
+  const RfMlpOptions& o = r.options();
+  return py::make_tuple(kMlpState, r.d(), r.N(), o.width, o.match_heads, to_string(o.activation), o.seed,
+                        o.block_samples, o.threads, array_of(r.coefficients()));
+}
+
+std::shared_ptr<RandomFeatureMlp> mlp_from_state(const py::tuple& t) {
+  require_state(t, kMlpState, 10);
+  RfMlpOptions o;
+  o.width = t[3].cast<std::size_t>();
+  o.match_heads = t[4].cast<int>();
+  o.activation = parse_mlp_activation(t[5].cast<std::string>());
+  o.seed = t[6].cast<std::uint64_t>();
+  o.block_samples = t[7].cast<std::size_t>();
+  o.threads = t[8].cast<int>();
+  auto r = std::make_shared<RandomFeatureMlp>(t[1].cast<int>(), t[2].cast<int>(), o);
+  const arma::vec a = coefficients_of_state(t[9].cast<Array>());
+  if (!a.is_empty()) r->set_coefficients(a);
+  return r;
 }
 
 }  // namespace
@@ -196,6 +256,7 @@ void register_random_features(py::module_& m) {
                              })
       .def("__copy__", &same<RandomFeatureAttention>)
       .def("__deepcopy__", &same_deep<RandomFeatureAttention>, py::arg("memo"))
+      .def(py::pickle(&rfa_state, &rfa_from_state))
       .def("predict", &predict<RandomFeatureAttention>, Guard(), py::arg("X"))
       .def("features", &features<RandomFeatureAttention>, Guard(), py::arg("X"));
   py::class_<RandomFeatureMlp, std::shared_ptr<RandomFeatureMlp>>(m, "RandomFeatureMlp")
@@ -206,6 +267,7 @@ void register_random_features(py::module_& m) {
       .def_property_readonly("weights", [](const RandomFeatureMlp& r) { return array_of(r.weights()); })
       .def("__copy__", &same<RandomFeatureMlp>)
       .def("__deepcopy__", &same_deep<RandomFeatureMlp>, py::arg("memo"))
+      .def(py::pickle(&mlp_state, &mlp_from_state))
       .def("predict", &predict<RandomFeatureMlp>, Guard(), py::arg("X"))
       .def("features", &features<RandomFeatureMlp>, Guard(), py::arg("X"));
   m.def("simulate_rfa", &simulate_rfa_data, Guard(), py::arg("options"));

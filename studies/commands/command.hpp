@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "estimators/common/input_error.hpp"
 #include "studies/io/input_file.hpp"
 #include "studies/io/settings.hpp"
 
@@ -28,6 +29,18 @@ std::vector<KeySpec> with_resource_keys(std::vector<KeySpec> keys, bool reads_fi
 
 /// The ReadLimits of --max-input-size and --max-line-length.
 ReadLimits read_limits(const Settings& s);
+
+/// work() on data read from `data_path`: an InputError it throws (the data overflow the model:
+/// interactions, scores or features that are not finite, named by sample) is raised again with
+/// "--data <path>: " in front.
+template <class Work>
+auto on_data_file(const std::string& data_path, Work&& work) -> decltype(work()) {
+  try {
+    return work();
+  } catch (const InputError& e) {
+    throw InputError("--data " + data_path + ": " + e.what());
+  }
+}
 
 /// --data-seed of the simulate commands: the seed of the samples, "auto" meaning --seed; another
 /// value draws fresh samples of the same `model` (a test set).

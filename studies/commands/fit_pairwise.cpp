@@ -67,6 +67,7 @@ void write_phi_csv(const std::filesystem::path& path, double a, double b, const 
 
 // Where a fit writes and what it may use, validated before the data are read.
 struct FitPlan {
+  std::string data_path;  // --data, for the messages of errors the data cause
   std::filesystem::path out, phi_path;
   int threads = 0;
   MemoryBudget budget;
@@ -128,7 +129,7 @@ CommandReport fit_adaptive(const PairwiseData& data, const arma::mat& A, double 
 // A unknown, the space selected from the data (estimators/pairwise_erm/adaptive_erm), with b_hat
 // by subsampling (joint_b_hat).
 CommandReport fit_joint_adaptive(const PairwiseData& data, const AdaptiveErmOptions& opt, const FitPlan& plan) {
-  const AdaptiveErmFit fit = fit_adaptive_erm(data.X, data.Y, data.N, opt);
+  const AdaptiveErmFit fit = on_data_file(plan.data_path, [&] { return fit_adaptive_erm(data.X, data.Y, data.N, opt); });
   nlohmann::json j = adaptive_joint_fit_json(fit, opt);
   j["b_hat"] = joint_b_hat(fit, data.X, data.Y, data.N, opt);
   j["warnings"] = adaptive_fit_warnings(fit.selection, j["b_hat"], data.M, data.N, false);
@@ -147,7 +148,7 @@ CommandReport fit_joint(const Settings& s, const PairwiseData& data, const FitPl
                       static_cast<double>(opt.refit_trim))
       .check(plan.budget, "fit pairwise", jo.adaptive ? kReduceAdaptiveFit : kReduceFit);
   if (jo.adaptive) return fit_joint_adaptive(data, jo.adapt, plan);
-  const PairwiseErmFit fit = fit_pairwise_erm(data.X, data.Y, data.N, opt);
+  const PairwiseErmFit fit = on_data_file(plan.data_path, [&] { return fit_pairwise_erm(data.X, data.Y, data.N, opt); });
   nlohmann::json j = joint_fit_json(fit, opt);
   j["warnings"] = joint_fit_warnings(fit);
   write_fit_outputs(j, data, plan, fit.basis.a(), fit.basis.b(), [&fit](double u) { return fit.phi_hat(u); });
@@ -169,13 +170,8 @@ CommandReport fit_known_A(const Settings& s, const PairwiseData& data, const Fit
   // Adaptive: the memory of the largest candidate (degree max-degree, the top of the K grid), per fold.
   pairwise_fit_memory(data.M, data.N, data.d, o.degree, o.pieces, threads, o.range ? 1.0 : 2.0, 0.0, 0.0)
       .check(plan.budget, "fit pairwise", o.adaptive ? kReduceAdaptiveFit : kReduceFit);
-  const auto [a, b] = [&] {
-    try {
-      return known_A_range(data.X, A, data.M, data.N, o.range, "--range a,b");
-    } catch (const InputError& e) {
-      throw InputError("--data " + s.raw("data") + ": " + e.what());
-    }
-  }();
+  const auto [a, b] =
+      on_data_file(plan.data_path, [&] { return known_A_range(data.X, A, data.M, data.N, o.range, "--range a,b", threads); });
   if (o.adaptive) return fit_adaptive(data, A, a, b, o.adapt, plan);
   const BSplineBasis basis(a, b, o.pieces, o.degree);
   const PairwiseLseFit fit =
@@ -197,7 +193,7 @@ CommandReport fit_pairwise(const Settings& s, const std::filesystem::path& out, 
   const bool joint = !s.raw("rank").empty();
   if (joint && !s.raw("A").empty()) throw InputError("give either --A FILE (A known) or --rank r (A unknown), not both");
   if (!joint && s.raw("A").empty()) throw InputError("give --A FILE (A known; simulate pairwise writes NAME.A.csv) or --rank r (learn A and phi jointly)");
-  const FitPlan plan{out, sidecar_path(out, ".phi.csv"), threads, memory_budget(s), read_limits(s)};
+  const FitPlan plan{s.raw("data"), out, sidecar_path(out, ".phi.csv"), threads, memory_budget(s), read_limits(s)};
   std::vector<NamedPath> inputs{{"--data", s.raw("data")}};
   if (!joint) inputs.push_back({"--A", s.raw("A")});
   check_outputs({{"--out", plan.out}, {"--out (phi beside it)", plan.phi_path}}, inputs);

@@ -125,7 +125,7 @@ CommandReport fit_rfa(const Settings& s, const std::filesystem::path& out, int t
   std::size_t features = 0;
   if (mlp) {
     RandomFeatureMlp model(d, N, mopt);
-    fit = model.fit(in, data.y, ridge);
+    fit = on_data_file(data_path, [&] { return model.fit(in, data.y, ridge); });
     features = model.feature_count();
     j["kind"] = "rf-mlp";
     j["model"] = "random-feature MLP";
@@ -134,7 +134,7 @@ CommandReport fit_rfa(const Settings& s, const std::filesystem::path& out, int t
     j["mlp_act"] = to_string(mopt.activation);
   } else {
     RandomFeatureAttention model(d, opt);
-    fit = model.fit(in, data.y, ridge);
+    fit = on_data_file(data_path, [&] { return model.fit(in, data.y, ridge); });
     features = model.feature_count();
     j["kind"] = "rfa";
     j["model"] = "random-feature attention";

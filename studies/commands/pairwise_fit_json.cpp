@@ -167,30 +167,42 @@ JointFitOptions read_joint_fit_options(const Settings& s, std::size_t M, int d, 
   return o;
 }
 
-std::pair<double, double> interaction_range(const arma::mat& X, const arma::mat& A, std::size_t M, int N) {
+std::pair<double, double> interaction_range(const arma::mat& X, const arma::mat& A, std::size_t M, int N,
+                                            int threads) {
   // u in the accumulation's order (sample_interactions), so the ends are interactions of the fit
   // and none of the data counts as clamped; BLAS (A * X, dot) may sum in another order, one
-  // rounding away.
-  const int d = static_cast<int>(X.n_rows);
+  // rounding away. min and max are exact, so any thread count gives the same range.
+  const int d = static_cast<int>(X.n_rows), T = threads > 0 ? threads : omp_get_max_threads();
   double a = std::numeric_limits<double>::infinity(), b = -a;
-  std::vector<double> scratch(sample_interactions_scratch(N, d)), u(static_cast<std::size_t>(N) * (N - 1));
-  for (std::size_t m = 0; m < M; ++m) {
-    sample_interactions(A, X.colptr(m * N), N, d, scratch.data(), u.data());
-    for (const double v : u) {
-      if (!std::isfinite(v))
-        throw InputError("sample " + std::to_string(m) + " (0-based): an interaction u = X_i^T A X_j is not finite: "
-                         "the tokens are too large for A (the products overflow); scale the tokens down");
-      a = std::min(a, v);
-      b = std::max(b, v);
+  std::size_t overflow = M;  // the first sample with a non-finite interaction
+  // Per-thread buffers allocated here, where a failed allocation is an ordinary exception.
+  const std::size_t scratch_size = sample_interactions_scratch(N, d), pairs = static_cast<std::size_t>(N) * (N - 1);
+  std::vector<std::vector<double>> buffers(static_cast<std::size_t>(T), std::vector<double>(scratch_size + pairs));
+#pragma omp parallel num_threads(T) reduction(min : a, overflow) reduction(max : b)
+  {
+    double* scratch = buffers[static_cast<std::size_t>(omp_get_thread_num())].data();
+    double* u = scratch + scratch_size;
+#pragma omp for schedule(static)
+    for (std::size_t m = 0; m < M; ++m) {
+      sample_interactions(A, X.colptr(m * N), N, d, scratch, u);
+      for (std::size_t k = 0; k < pairs; ++k) {
+        const double v = u[k];
+        if (!std::isfinite(v)) overflow = std::min(overflow, m);
+        a = std::min(a, v);
+        b = std::max(b, v);
+      }
     }
   }
+  if (overflow < M)
+    throw InputError("sample " + std::to_string(overflow) + " (0-based): an interaction u = X_i^T A X_j is not finite: "
+                     "the products of the tokens and A overflow; scale the tokens down (or check A)");
   return {a, b};
 }
 
 std::pair<double, double> known_A_range(const arma::mat& X, const arma::mat& A, std::size_t M, int N,
                                         const std::optional<std::pair<double, double>>& range,
-                                        const std::string& range_option) {
-  const auto data_range = interaction_range(X, A, M, N);
+                                        const std::string& range_option, int threads) {
+  const auto data_range = interaction_range(X, A, M, N, threads);
   if (range) return *range;
   if (!(data_range.first < data_range.second))
     throw InputError("all interactions u = X_i^T A X_j in the data are equal; give " + range_option);

@@ -49,7 +49,8 @@ JointFitOptions read_joint_fit_options(const Settings& s, std::size_t M, int d, 
 /// spline interval without --range), each u summed as the least-squares accumulation sums it, so
 /// the ends are interactions of the fit and none counts as clamped. An interaction that is not
 /// finite (tokens too large for A) is an InputError naming its sample.
-std::pair<double, double> interaction_range(const arma::mat& X, const arma::mat& A, std::size_t M, int N);
+std::pair<double, double> interaction_range(const arma::mat& X, const arma::mat& A, std::size_t M, int N,
+                                            int threads = 1);
 
 /// The spline interval of a fit with A known: `range` when given (--range), else
 /// interaction_range, whose overflow check runs either way (the fit would clamp an overflowing
@@ -57,7 +58,7 @@ std::pair<double, double> interaction_range(const arma::mat& X, const arma::mat&
 /// all interactions are equal and no range is given.
 std::pair<double, double> known_A_range(const arma::mat& X, const arma::mat& A, std::size_t M, int N,
                                         const std::optional<std::pair<double, double>>& range,
-                                        const std::string& range_option);
+                                        const std::string& range_option, int threads);
 
 /// The memory of a least-squares spline fit on M samples of N tokens in d dimensions: the data
 /// (`data_copies` copies of the tokens, plus `extra_per_token` numbers per token), p x p normal

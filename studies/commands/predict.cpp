@@ -237,7 +237,7 @@ arma::vec predict_pairwise(const PairwiseFitModel& fit, const PairwiseData& data
     }
   if (overflow < data.M)
     throw InputError("sample " + std::to_string(overflow) + " (0-based): an interaction X_i^T A X_j is not finite: "
-                     "the tokens are too large for the fit's A (the products overflow); scale the tokens down");
+                     "the products of the tokens and the fit's A overflow; scale the tokens down (or check A)");
   return out;
 }
 
@@ -304,7 +304,7 @@ arma::vec predict_attention(const FittedModel& fit, const AttentionInputs& in, i
       [&](std::size_t b, int) {
         const std::size_t first = b * B, count = std::min(B, n - first);
         const AttentionInputs block = in.samples(first, first + count);
-        const arma::mat Phi = model.features(block);
+        const arma::mat Phi = model.features(block, first);  // overflow messages name the sample in all data
         out.subvec(first, first + count - 1) = Phi * f.coef;
       });
   return finite_predictions(std::move(out));
@@ -368,24 +368,6 @@ MemoryEstimate model_memory(const FittedModel& fit, int threads) {
   return need;
 }
 
-arma::vec predict_on_data(const FittedModel& fit, const PairwiseData& data, const std::string& data_path,
-                          int threads) {
-  try {
-    return predict_pairwise(*fit.pairwise, data, threads);
-  } catch (const InputError& e) {
-    throw InputError("--data " + data_path + ": " + e.what());
-  }
-}
-
-arma::vec predict_on_data(const FittedModel& fit, const AttentionInputs& inputs, const std::string& data_path,
-                          int threads) {
-  try {
-    return predict_attention(fit, inputs, threads);
-  } catch (const InputError& e) {
-    throw InputError("--data " + data_path + ": " + e.what());
-  }
-}
-
 void add_data_memory(MemoryEstimate& need, const PairwiseData& data) {
   const double tokens = static_cast<double>(data.M) * data.N;
   need.add("data, A X and predictions of M x N = " + std::to_string(data.M) + " x " + std::to_string(data.N) +
@@ -397,7 +379,7 @@ void add_data_memory(MemoryEstimate& need, const AttentionData& data) {
   const double n = static_cast<double>(data.inputs.n());
   need.add("data and predictions of " + std::to_string(data.inputs.n()) + " samples of " +
                std::to_string(data.inputs.N + 1) + " tokens in d = " + std::to_string(data.inputs.d),
-           8.0 * n * ((data.inputs.N + 1.0) * data.inputs.d + 3.0));
+           8.0 * n * ((data.inputs.N + 1.0) * data.inputs.d + 2.0));
 }
 
 CommandReport predict(const Settings& s, const std::filesystem::path& out, int threads) {
@@ -415,10 +397,8 @@ CommandReport predict(const Settings& s, const std::filesystem::path& out, int t
     if (data.d != fit.d)
       throw InputError("--data " + data_path + " has d = " + std::to_string(data.d) + " but --fit " + s.raw("fit") +
                        " was fitted on d = " + std::to_string(fit.d));
-    MemoryEstimate need = model_memory(fit, threads);
-    add_data_memory(need, data);
-    need.check(budget, "predict", "predict on less data");
-    const arma::vec y_hat = predict_on_data(fit, data, data_path, threads);
+    check_prediction_memory(fit, data, threads, budget, "predict");
+    const arma::vec y_hat = on_data_file(data_path, [&] { return predict_pairwise(*fit.pairwise, data, threads); });
     BlockWriter w(out);
     w.put(std::string_view("sample,token,y_hat"));
     w.end_line();
@@ -441,10 +421,8 @@ CommandReport predict(const Settings& s, const std::filesystem::path& out, int t
       throw InputError("--data " + data_path + " has N = " + std::to_string(data.inputs.N) +
                        " keys per sample but the RF-MLP --fit " + s.raw("fit") +
                        " was fitted on N = " + std::to_string(fit.N));
-    MemoryEstimate need = model_memory(fit, threads);
-    add_data_memory(need, data);
-    need.check(budget, "predict", "predict on less data");
-    const arma::vec y_hat = predict_on_data(fit, data.inputs, data_path, threads);
+    check_prediction_memory(fit, data, threads, budget, "predict");
+    const arma::vec y_hat = on_data_file(data_path, [&] { return predict_attention(fit, data.inputs, threads); });
     BlockWriter w(out);
     w.put(std::string_view("sample,y_hat"));
     w.end_line();

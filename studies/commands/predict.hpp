@@ -103,14 +103,6 @@ void add_feature_model_memory(MemoryEstimate& need, int heads, double P, int N, 
 /// blocks of a random-feature fit (add_feature_model_memory); nothing for a pairwise fit.
 MemoryEstimate model_memory(const FittedModel& fit, int threads);
 
-/// predict_pairwise / predict_attention on data read from `data_path`: an InputError (the data
-/// overflow the fit: non-finite interactions or features, named by sample) is raised again with
-/// "--data <path>: " in front.
-arma::vec predict_on_data(const FittedModel& fit, const PairwiseData& data, const std::string& data_path,
-                          int threads);
-arma::vec predict_on_data(const FittedModel& fit, const AttentionInputs& inputs, const std::string& data_path,
-                          int threads);
-
 /// Attention data read with read_attention_data: the inputs and one output per sample.
 struct AttentionData {
   AttentionInputs inputs;
@@ -122,11 +114,19 @@ struct AttentionData {
 AttentionData read_attention_data(const std::filesystem::path& path, const ReadLimits& limits = kDataReadLimits);
 
 /// Adds the memory of data read from a file and of their predictions (pairwise: X, Y, A X and one
-/// prediction per token; attention: the query and keys, y and one prediction per sample). predict
-/// and score check model_memory before they read the data (the reading itself is bounded by
-/// --max-input-size) and the sum after.
+/// prediction per token; attention: the query and keys, y and one prediction per sample).
 void add_data_memory(MemoryEstimate& need, const PairwiseData& data);
 void add_data_memory(MemoryEstimate& need, const AttentionData& data);
+
+/// predict and score check model_memory before they read the data (the reading itself is bounded
+/// by --max-input-size) and this, the model with the data and predictions, after.
+template <class Data>
+void check_prediction_memory(const FittedModel& fit, const Data& data, int threads, const MemoryBudget& budget,
+                             const std::string& command) {
+  MemoryEstimate need = model_memory(fit, threads);
+  add_data_memory(need, data);
+  need.check(budget, command, command + " on less data");
+}
 
 /// Its options: --fit, --data, and the resource limits.
 std::vector<KeySpec> predict_keys();

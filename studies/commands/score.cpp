@@ -221,10 +221,8 @@ CommandReport score(const Settings& s, const std::filesystem::path& out, int thr
       if (data.d != fit.d)
         throw InputError("--data " + data_path + " has d = " + std::to_string(data.d) + " but --fit " + fit_path +
                          " was fitted on d = " + std::to_string(fit.d));
-      MemoryEstimate need = model_memory(fit, threads);
-      add_data_memory(need, data);
-      need.check(budget, "score", "score on less data");
-      y_hat = predict_on_data(fit, data, data_path, threads);
+      check_prediction_memory(fit, data, threads, budget, "score");
+      y_hat = on_data_file(data_path, [&] { return predict_pairwise(*fit.pairwise, data, threads); });
       y = data.Y;
       unit = "token outputs";
     } else {
@@ -236,25 +234,24 @@ CommandReport score(const Settings& s, const std::filesystem::path& out, int thr
         throw InputError("--data " + data_path + " has N = " + std::to_string(data.inputs.N) +
                          " keys per sample but the RF-MLP --fit " + fit_path +
                          " was fitted on N = " + std::to_string(fit.N));
-      MemoryEstimate need = model_memory(fit, threads);
-      add_data_memory(need, data);
-      need.check(budget, "score", "score on less data");
-      y_hat = predict_on_data(fit, data.inputs, data_path, threads);
+      check_prediction_memory(fit, data, threads, budget, "score");
+      y_hat = on_data_file(data_path, [&] { return predict_attention(fit, data.inputs, threads); });
       y = data.y;
       unit = "samples";
     }
     const PredictionScore sc = score_predictions(y, y_hat);
     j["data"] = {{"path", data_path},           {"outputs", sc.n},     {"mse", sc.mse},
                  {"r2", finite_or_null(sc.r2)}, {"y_mean", sc.y_mean}, {"y_variance", sc.y_variance}};
-    const double y_max = arma::abs(y).max();
+    // The predictions are finite (predict refuses others) and so is y (the reader does).
     m << "on " << data_path << " (" << sc.n << " " << unit << "): MSE = " << short_text(sc.mse) << ", R^2 = "
       << (std::isfinite(sc.r2) ? short_text(sc.r2)
           : sc.y_variance == 0.0
               ? std::string("undefined (y is constant)")
-          : y_max > 1e154 ? "undefined (the squares of y overflow: largest |y| = " + short_text(y_max) +
-                                "; scale y down)"
-                          : std::string("undefined (the squared errors overflow: the predictions are far beyond y; "
-                                        "check the fit's coefficients)"))
+          : !std::isfinite(sc.y_variance)
+              ? "undefined (the squared deviations of y overflow: largest |y| = " + short_text(arma::abs(y).max()) +
+                    "; scale y down)"
+              : std::string("undefined (the squared errors overflow: the predictions are far beyond y; "
+                            "check the fit's coefficients)"))
       << "\n";
   }
   j["truth"] = nullptr;

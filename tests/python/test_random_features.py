@@ -2,6 +2,7 @@
 scikit-learn conventions and refused input."""
 
 import json
+import pickle
 
 import numpy as np
 import pytest
@@ -72,6 +73,29 @@ def test_sklearn_conventions_and_model_selection(rfa_data):
     assert grid.best_params_["lam"] in (0.001, 0.1)
     grid = GridSearchCV(attnrate.RandomFeatureMLPRegressor(), {"width": [10, 30]}, cv=3).fit(X, y)
     assert grid.best_estimator_.coef_.shape == (grid.best_params_["width"],)
+
+
+def test_fitted_models_pickle_and_predict_bit_for_bit(rfa_data):
+    # The state is d (and N), the options and the coefficients; the weights are redrawn from the
+    # seed, so the unpickled model is the fitted one (joblib's processes, saved models).
+    X, y = rfa_data
+    for est in (attnrate.RandomFeatureAttentionRegressor(heads=5, sigma="softmax", mu=1.5, tau=0.3, seed=7),
+                attnrate.RandomFeatureMLPRegressor(width=20, sigma="exp", lam=0.01, seed=4),
+                attnrate.RandomFeatureMLPRegressor(match_heads=3, seed=2)):
+        est.fit(X, y)
+        back = pickle.loads(pickle.dumps(est))
+        np.testing.assert_array_equal(back.predict(X), est.predict(X))
+        np.testing.assert_array_equal(back.weights_, est.weights_)
+        np.testing.assert_array_equal(back._model.weights, est._model.weights)
+        assert back.get_params() == est.get_params()
+        unfitted = pickle.loads(pickle.dumps(clone(est)))
+        assert not hasattr(unfitted, "coef_")
+    # Another class's state (or another layout) is refused, not misread.
+    state = est._model.__getstate__()
+    assert state[0] == "attnrate.RandomFeatureMlp/1"
+    blank = type(attnrate.RandomFeatureAttentionRegressor(heads=2).fit(X, y)._model)
+    with pytest.raises(ValueError, match="not a pickled state of attnrate.RandomFeatureAttention/1"):
+        blank.__new__(blank).__setstate__(state)
 
 
 def test_bad_input_raises_value_error(rfa_data):
