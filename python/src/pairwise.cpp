@@ -17,6 +17,7 @@
 #include "studies/commands/command.hpp"
 #include "studies/commands/fit_pairwise.hpp"
 #include "studies/commands/pairwise_fit_json.hpp"
+#include "studies/commands/predict.hpp"
 #include "studies/commands/score.hpp"
 #include "studies/pairwise/pairwise_options.hpp"
 #include "studies/commands/simulate_pairwise.hpp"
@@ -95,30 +96,26 @@ Array spline_value(double a, double b, int pieces, int degree, const Array& coef
   return out;
 }
 
-// Yhat_mi = 1/(N-1) sum_{j != i} phi_hat(X_mi^T A X_mj), (M, N).
+// Yhat_mi = 1/(N-1) sum_{j != i} phi_hat(X_mi^T A X_mj), (M, N): `attnrate predict`'s
+// predict_pairwise, which refuses interactions that overflow rather than clamp them.
 Array predict(const Array& X, const Array& A_in, double a, double b, int pieces, int degree, const Array& coef,
               int threads) {
-  const arma::mat Xm = tokens_of(X);
-  const int d = static_cast<int>(X.shape(2)), N = static_cast<int>(X.shape(1));
-  const auto M = static_cast<std::size_t>(X.shape(0));
-  const arma::mat A = matrix_of(A_in, d);
-  const BSplineBasis basis(a, b, pieces, degree);
-  const arma::vec c = coef_of(coef, basis);
-  Array Y({X.shape(0), X.shape(1)});
-  double* y = Y.mutable_data();
+  PairwiseData data;
+  data.X = tokens_of(X);
+  data.N = static_cast<int>(X.shape(1));
+  data.d = static_cast<int>(X.shape(2));
+  data.M = static_cast<std::size_t>(X.shape(0));
+  PairwiseFitModel fit;
+  fit.A = matrix_of(A_in, data.d);
+  fit.basis = BSplineBasis(a, b, pieces, degree);
+  fit.coef = coef_of(coef, fit.basis);
+  arma::vec y;
   {
     ReleaseGil release;
-    const arma::mat AX = A * Xm;
-    const double inv = 1.0 / (N - 1);
-#pragma omp parallel for schedule(static) num_threads(thread_count(threads))
-    for (std::size_t m = 0; m < M; ++m)
-      for (int i = 0; i < N; ++i) {
-        double sum = 0.0;
-        for (int j = 0; j < N; ++j)
-          if (j != i) sum += basis.value(c, arma::dot(Xm.col(m * N + i), AX.col(m * N + j)));
-        y[m * N + i] = inv * sum;
-      }
+    y = predict_pairwise(fit, data, thread_count(threads));
   }
+  Array Y({X.shape(0), X.shape(1)});
+  std::copy(y.begin(), y.end(), Y.mutable_data());
   return Y;
 }
 

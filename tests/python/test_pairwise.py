@@ -282,6 +282,17 @@ def test_bad_data_raise_value_error(sim):
     for one in (est, attnrate.LowRankPairwiseRegressor(rank=1, knots=4)):
         with pytest.raises(ValueError, match=r"M = 1 sample; a fit needs at least 2 samples"):
             one.fit(sim.X[:1], sim.Y[:1])
+    # Tokens whose interactions overflow are refused naming the sample, never clamped to an end
+    # of the spline range (predict, the fit with A known, with a range too) or fitted as phi = 0.
+    huge = sim.X.copy()
+    huge[5] *= 1e300
+    with pytest.raises(ValueError, match=r"sample 5 \(0-based\): an interaction X_i\^T A X_j is not finite"):
+        est.predict(huge)
+    for fit in (est, attnrate.PairwiseSplineRegressor(sim.A, knots=4, range=(-2, 2))):
+        with pytest.raises(ValueError, match=r"sample 5 \(0-based\): an interaction u = X_i\^T A X_j is not finite"):
+            fit.fit(huge, sim.Y)
+    with pytest.raises(ValueError, match="the tokens are so large that their mean squared norm overflows"):
+        attnrate.LowRankPairwiseRegressor(rank=1, knots=4, restarts=1).fit(huge, sim.Y)
 
 
 def test_composed_error_test_pairs_range_is_the_cli_range(sim):
