@@ -150,6 +150,11 @@ expect 2 "error: --activations: unknown activation 'relu'" -- "$bin" study appro
 expect 2 "error: --known-activations: kink:b needs b > 0" -- "$bin" study smoothness --known-activations kink:-1 --out "$tmp/x"
 expect 2 "error: --token-laws: unknown token law 'cauchy'" -- "$bin" study coercivity --token-laws uniform,cauchy --out "$tmp/x"
 expect 2 "must be an integer" -- "$bin" simulate pairwise --N eight --out "$tmp/x.csv"
+awk -F, 'NR > 1 {$NF = "1e300"} {print}' OFS=, "$tmp/data.csv" >"$tmp/y300.csv"
+expect 2 "pairwise ERM: the outputs Y are so large that their squares overflow" -- \
+  "$bin" fit pairwise --data "$tmp/y300.csv" --rank 1 --knots 4 --restarts 1 --out "$tmp/f.json"
+expect 2 "the outputs Y are not finite .*or so large that their squares overflow" -- \
+  "$bin" fit pairwise --data "$tmp/y300.csv" --A "$tmp/data.A.csv" --knots 4 --out "$tmp/f.json"
 awk -F, 'NR == 1 || $1 == 0' "$tmp/data.csv" >"$tmp/one.csv"
 expect 2 "one.csv:5:1: every row has the same sample id, so the file has 1 sample; need at least 2 samples \(M >= 2\), got '0'" -- \
   "$bin" fit pairwise --data "$tmp/one.csv" --A "$tmp/data.A.csv" --knots 4 --out "$tmp/f.json"

@@ -125,7 +125,9 @@ def run_study(name, out, threads=0, resume=False, progress=False, figures=True, 
                                 str(e))) from None
     summary = json.loads(text)
     cells_path = os.path.join(out, "cells.csv")
-    cells = pd.read_csv(cells_path) if os.path.exists(cells_path) else pd.DataFrame()
+    # round_trip: the file's shortest decimals read back as the exact doubles (pandas' default
+    # parser can be one unit in the last place off).
+    cells = pd.read_csv(cells_path, float_precision="round_trip") if os.path.exists(cells_path) else pd.DataFrame()
     return cells, summary
 
 

@@ -250,8 +250,8 @@ CommandReport score(const Settings& s, const std::filesystem::path& out, int thr
           : !std::isfinite(sc.y_variance)
               ? "undefined (the squared deviations of y overflow: largest |y| = " + short_text(arma::abs(y).max()) +
                     "; scale y down)"
-              : std::string("undefined (the squared errors overflow: the predictions are far beyond y; "
-                            "check the fit's coefficients)"))
+              : std::string("undefined (the squared errors overflow: the predictions are far beyond y; inputs far "
+                            "outside the training data, or the fit's coefficients)"))
       << "\n";
   }
   j["truth"] = nullptr;

@@ -1,6 +1,7 @@
 """run_study and verify: the study's outputs in out, the same measurements as `attnrate study`, and the
 verdicts of a claims file."""
 
+import csv
 import json
 
 import pandas as pd
@@ -33,8 +34,12 @@ def test_run_study_matches_the_command(cli, tmp_path):
     assert proc.returncode == 0, proc.stderr
     cli_summary = json.loads((tmp_path / "cli" / "summary.json").read_text())
     assert cli_summary["quantities"] == summary["quantities"]
-    cli_cells = pd.read_csv(tmp_path / "cli" / "cells.csv")
+    cli_cells = pd.read_csv(tmp_path / "cli" / "cells.csv", float_precision="round_trip")
     assert list(cli_cells["error"]) == list(cells["error"])
+    # The DataFrame holds the file's doubles exactly (Python's float() of each decimal).
+    with open(tmp_path / "py" / "cells.csv", newline="") as f:
+        exact = [float(row["error"]) for row in csv.DictReader(f)]
+    assert list(cells["error"]) == exact
     # Resumed from its checkpoints: the same cells.
     again, _ = attnrate.run_study("minimax-rate", out=tmp_path / "py", resume=True, **SMALL)
     assert list(again["error"]) == list(cells["error"])
