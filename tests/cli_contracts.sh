@@ -186,6 +186,8 @@ expect 2 "--r-values has one value, 2, which makes no series" -- "$bin" study di
 expect 2 "--penalty is an option of --select penalty" -- "$bin" study minimax-rate --schedule adaptive --penalty 2 --out "$tmp/s"
 expect 2 "--seed must be a non-negative integer, got ''" -- "$bin" verify --profile quick --seed "" --out "$tmp/v"
 expect 2 "did you mean 'sigma'" -- bash -c "printf 'sigmaa = 1\n' > '$tmp/s.toml' && '$bin' study minimax-rate --config '$tmp/s.toml' --out '$tmp/s'"
+expect 2 "s2.toml: out: 'out' is an option of the run, not of the study; give --out on the command line" -- \
+  bash -c "printf 'out = \"x\"\n' > '$tmp/s2.toml' && '$bin' study minimax-rate --config '$tmp/s2.toml' --out '$tmp/s'"
 expect 2 "required|--out" -- "$bin" study minimax-rate
 # Rate studies refuse activations without a rate (b <= 0) or, with A unknown, without phi' (degree 0).
 expect 2 "bspline:1 has claimed smoothness b = 0" -- "$bin" study minimax-rate --activation bspline:1 --out "$tmp/s"

@@ -76,9 +76,15 @@ void Settings::load_toml(const std::filesystem::path& path, const ReadLimits& li
     m << path.string() << ":" << e.source().begin.line << ":" << e.source().begin.column << ": " << e.description();
     throw InputError(m.str());
   }
+  // The options of an `attnrate study` run rather than of the study: not file keys.
+  static const std::vector<std::string> run_options = {"out", "threads", "resume", "no-figures",
+                                                       "config", "max-input-size", "max-line-length"};
   for (auto&& [k, node] : table) {
     const std::string key(k.str());
     const std::string where = path.filename().string() + ": " + key;
+    if (!has_key(key) && std::find(run_options.begin(), run_options.end(), key) != run_options.end())
+      throw InputError(where + ": '" + key + "' is an option of the run, not of the study; give --" + key +
+                       " on the command line");
     const auto text = toml_option_text(node);
     if (!text)
       throw InputError(where + ": value must be a finite number, a string, a boolean or a non-empty array of those");
