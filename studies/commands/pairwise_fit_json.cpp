@@ -385,13 +385,22 @@ std::vector<std::string> adaptive_fit_warnings(const AdaptiveSplineFit& fit, con
 }
 
 std::vector<std::string> joint_fit_warnings(const PairwiseErmFit& fit) {
+  std::vector<std::string> warnings;
   const LseSolution& step = fit.diagnostics.phi_step;
-  if (!step.fallback) return {};
-  std::ostringstream w;
-  w << "the final phi-step's normal matrix is singular or ill-conditioned (rcond " << step.rcond
-    << ", solver " << step.solver << "): phi_hat is the minimum-norm solution and the fit may be an "
-    << "interpolation of the data; fewer pieces (--knots) or more data give a unique fit";
-  return {w.str()};
+  if (step.fallback) {
+    std::ostringstream w;
+    w << "the final phi-step's normal matrix is singular or ill-conditioned (rcond " << step.rcond
+      << ", solver " << step.solver << "): phi_hat is the minimum-norm solution and the fit may be an "
+      << "interpolation of the data; fewer pieces (--knots) or more data give a unique fit";
+    warnings.push_back(w.str());
+  }
+  // The fit runs on Y / RMS(Y), so outputs near the top of the double range are fitted as any
+  // others; only their risk, in the units of Y^2, overflows.
+  if (!std::isfinite(fit.train_risk))
+    warnings.push_back("the training risk overflows in the units of Y^2 (outputs of order 1e154 and beyond): it is "
+                       "reported as inf; the fit itself is computed on Y scaled to unit RMS (scale Y down for a "
+                       "finite risk)");
+  return warnings;
 }
 
 nlohmann::json known_A_b_hat(const AdaptiveSplineFit& fit, double a, double b, const arma::mat& A, int N, int d,

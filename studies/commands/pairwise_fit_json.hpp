@@ -98,7 +98,8 @@ SelectedSpace selected_space(const AdaptiveSplineFit& fit);
 /// more than 1% of the M N (N - 1) training interactions outside an explicit --range.
 std::vector<std::string> known_A_fit_warnings(const PairwiseLseFit& fit, std::size_t M, int N);
 
-/// The joint fit with a fixed space: a final phi-step that fell back to the minimum-norm solution.
+/// The joint fit with a fixed space: a final phi-step that fell back to the minimum-norm solution,
+/// and a training risk that overflows in the units of Y^2 (the fit itself runs on scaled Y).
 std::vector<std::string> joint_fit_warnings(const PairwiseErmFit& fit);
 
 /// An adaptive fit (A known or joint) with its b_hat: a selected space whose full or fold solve
