@@ -1,5 +1,6 @@
 """Python values as the option text the library reads (the same text as on the command line)."""
 
+import contextlib
 import numbers
 import re
 import warnings
@@ -36,13 +37,34 @@ def options(pairs):
     return [(key, option_text(value), name) for key, value, name in pairs if value is not None]
 
 
+def _as_caller(text, pairs):
+    """``text`` with each ``--option`` named as the caller named it in ``pairs`` (``--max-memory``
+    reads ``max_memory``), and the options not given spelt as keyword arguments (``--test-pairs``
+    reads ``test_pairs``)."""
+    names = {key: name for key, _, name in pairs}
+    return re.sub(r"(?<![\w-])--([A-Za-z][A-Za-z0-9-]*)", lambda m: names.get(m[1], m[1].replace("-", "_")), text)
+
+
+@contextlib.contextmanager
+def errors_as_caller(pairs):
+    """Raises the library's ValueError (whose message names options as the command line does)
+    again naming each option of ``pairs`` as the caller did: ``--M`` reads ``M``, ``--max-memory 1K``
+    reads ``max_memory 1K``."""
+    try:
+        yield
+    except ValueError as e:
+        text = _as_caller(str(e), pairs)
+        if text == str(e):
+            raise
+        raise ValueError(text) from None
+
+
 def warn_as_caller(messages, pairs):
     """Issues each of a fit's warnings (fit.json's ``warnings``, sentences that name options as the
     command line does) as a UserWarning at the caller's ``fit`` call, naming each option as the
     ``pairs`` given to options() do: ``--max-knots`` reads ``max_knots``. Returns the sentences as
     issued (the estimators keep them as ``warnings_``)."""
-    names = {key: name for key, _, name in pairs}
-    texts = [re.sub(r"--([a-z][a-z0-9-]*)", lambda m: names.get(m[1], m[0]), message) for message in messages]
+    texts = [_as_caller(message, pairs) for message in messages]
     for text in texts:
         warnings.warn(text, UserWarning, stacklevel=3)
     return texts

@@ -13,7 +13,8 @@ from sklearn.exceptions import NotFittedError
 from sklearn.metrics import r2_score
 
 from . import _core
-from ._options import float_array, integer_of, keep_init_args, options, seed_of, threads_of, warn_as_caller
+from ._options import (errors_as_caller, float_array, integer_of, keep_init_args, options, seed_of, threads_of,
+                       warn_as_caller)
 from .simulate import PairwiseSimulation, _elementwise
 
 
@@ -183,7 +184,8 @@ class PairwiseSplineRegressor(_PairwiseSpline):
         common = [("range", rng, "range"), ("ridge", self.ridge, "ridge")]
         adaptive = _space_options(self)
         pairs = common + (adaptive if adaptive is not None else _fixed_space_options(self))
-        fit = _core.fit_known_A(X, Y, A, options(pairs), threads)
+        with errors_as_caller(pairs):
+            fit = _core.fit_known_A(X, Y, A, options(pairs), threads)
         if adaptive is not None:
             self._store_candidates(fit)
         else:
@@ -231,7 +233,9 @@ class LowRankPairwiseRegressor(_PairwiseSpline):
                   ("refit-trim", self.refit_trim, "refit_trim")]
         adaptive = _space_options(self)
         pairs = common + (adaptive if adaptive is not None else _fixed_space_options(self))
-        fit = _core.fit_joint(_tokens(X), float_array(Y, "Y"), options(pairs), threads_of(self.threads))
+        X, Y = _tokens(X), float_array(Y, "Y")
+        with errors_as_caller(pairs):
+            fit = _core.fit_joint(X, Y, options(pairs), threads_of(self.threads))
         self.A_ = np.asarray(fit["A"], dtype=np.float64)
         self.U_ = np.asarray(fit["U"], dtype=np.float64)
         self.V_ = np.asarray(fit["V"], dtype=np.float64)

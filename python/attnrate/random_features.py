@@ -14,7 +14,7 @@ from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.exceptions import NotFittedError
 
 from . import _core
-from ._options import float_array, keep_init_args, options, threads_of, warn_as_caller
+from ._options import errors_as_caller, float_array, keep_init_args, options, threads_of, warn_as_caller
 
 
 def _inputs(X):
@@ -89,7 +89,9 @@ class RandomFeatureAttentionRegressor(_RandomFeatures):
                  ("mu", mu if mu != 0.0 else None, "mu"), ("weights", "zero-mean" if mu == 0.0 else "biased", "mu"),
                  ("tau", self.tau, "tau"),
                  ("lambda", _lambda_text(self.lam), "lam"), ("seed", self.seed, "seed")]
-        model, fit = _core.fit_rfa(X, float_array(y, "y"), options(pairs), threads_of(self.threads))
+        y = float_array(y, "y")
+        with errors_as_caller(pairs):
+            model, fit = _core.fit_rfa(X, y, options(pairs), threads_of(self.threads))
         self._store(model, fit, X)
         self.warnings_ = warn_as_caller(fit["warnings"], pairs)
         self.weights_ = model.weights
@@ -126,8 +128,10 @@ class RandomFeatureMLPRegressor(_RandomFeatures):
             raise ValueError(f"match_heads={self.match_heads} has no effect with width={self.width} (width sets the "
                              "number of features); give one of them")
         pairs = [("lambda", _lambda_text(self.lam), "lam"), ("seed", self.seed, "seed")]
-        model, fit = _core.fit_mlp(X, float_array(y, "y"), options(pairs), int(width), int(self.match_heads),
-                                   str(self.sigma), threads_of(self.threads))
+        y = float_array(y, "y")
+        with errors_as_caller(pairs):
+            model, fit = _core.fit_mlp(X, y, options(pairs), int(width), int(self.match_heads), str(self.sigma),
+                                       threads_of(self.threads))
         self._store(model, fit, X)
         self.warnings_ = warn_as_caller(fit["warnings"], pairs)
         self.weights_ = model.weights

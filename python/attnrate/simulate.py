@@ -4,7 +4,7 @@ library exactly as ``attnrate simulate pairwise`` and ``attnrate simulate rfa`` 
 import numpy as np
 
 from . import _core
-from ._options import integer_of, options, seed_of
+from ._options import errors_as_caller, integer_of, options, seed_of
 
 
 def _elementwise(f, u):
@@ -66,10 +66,11 @@ def simulate_pairwise(M=2000, N=8, d=5, r=2, activation="weierstrass:1", sigma=0
     value gives a test set of the same model. Returns a :class:`PairwiseSimulation`. Bad options raise
     ValueError naming the argument.
     """
-    opts = options([("M", M, "M"), ("N", N, "N"), ("d", d, "d"), ("r", r, "r"), ("activation", activation, "activation"),
-                    ("sigma", sigma, "sigma"), ("seed", seed, "seed"), ("tokens", tokens, "tokens"),
-                    ("data-seed", data_seed, "data_seed"), ("max-memory", max_memory, "max_memory")])
-    truth, X, Y, activation_seed = _core.simulate_pairwise(opts)
+    pairs = [("M", M, "M"), ("N", N, "N"), ("d", d, "d"), ("r", r, "r"), ("activation", activation, "activation"),
+             ("sigma", sigma, "sigma"), ("seed", seed, "seed"), ("tokens", tokens, "tokens"),
+             ("data-seed", data_seed, "data_seed"), ("max-memory", max_memory, "max_memory")]
+    with errors_as_caller(pairs):
+        truth, X, Y, activation_seed = _core.simulate_pairwise(options(pairs))
     return PairwiseSimulation(truth, X, Y, int(seed), activation_seed)
 
 
@@ -79,8 +80,9 @@ def simulate_rfa(n=2000, N=8, d=8, target="key-poly:2", inputs="sphere", sigma=0
     with the same options (defaults are the command's). ``seed`` draws the target's random
     directions, ``data_seed`` (None: ``seed``) the inputs and the noise: another ``data_seed`` gives a
     test set of the same target. Returns ``(X, y)``: X (n, N + 1, d) with key 0 the query, y (n,)."""
-    opts = options([("n", n, "n"), ("N", N, "N"), ("d", d, "d"), ("target", target, "target"), ("inputs", inputs, "inputs"),
-                    ("sigma", sigma, "sigma"), ("seed", seed, "seed"), ("data-seed", data_seed, "data_seed"),
-                    ("max-memory", max_memory, "max_memory")])
-    X, y, _ = _core.simulate_rfa(opts)
+    pairs = [("n", n, "n"), ("N", N, "N"), ("d", d, "d"), ("target", target, "target"), ("inputs", inputs, "inputs"),
+             ("sigma", sigma, "sigma"), ("seed", seed, "seed"), ("data-seed", data_seed, "data_seed"),
+             ("max-memory", max_memory, "max_memory")]
+    with errors_as_caller(pairs):
+        X, y, _ = _core.simulate_rfa(options(pairs))
     return X, y

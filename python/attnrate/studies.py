@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from . import _core
-from ._options import float_array, option_text, options, threads_of
+from ._options import _as_caller, float_array, option_text, options, threads_of
 
 
 def rate_table(sizes, errors, theory=None, bound=None, tolerance=None, seeds=None, max_ci_width=None,
@@ -115,14 +115,16 @@ def run_study(name, out, threads=0, resume=False, progress=False, figures=True, 
     if out is None:
         raise ValueError("run_study needs out=DIR, the folder its summary.json, cells.csv and figures go to")
     out = os.fspath(out)
+    pairs = _study_option_names(name, study_options_)
     try:
-        text = _core.run_study(name, options(_study_option_names(name, study_options_)), out, threads_of(threads),
-                               bool(resume), bool(progress), bool(figures))
+        text = _core.run_study(name, options(pairs), out, threads_of(threads), bool(resume), bool(progress),
+                               bool(figures))
     except ValueError as e:
-        # The suggestion for an unknown option, spelt as a keyword argument (underscores).
-        raise ValueError(re.sub(r"unknown key '([^']*)'; did you mean '([^']*)'",
-                                lambda m: f"unknown key '{m[1]}'; did you mean '{m[2].replace('-', '_')}'",
-                                str(e))) from None
+        # The suggestion for an unknown option, spelt as a keyword argument (underscores); the
+        # options given named as given.
+        raise ValueError(_as_caller(re.sub(r"unknown key '([^']*)'; did you mean '([^']*)'",
+                                           lambda m: f"unknown key '{m[1]}'; did you mean '{m[2].replace('-', '_')}'",
+                                           str(e)), pairs)) from None
     summary = json.loads(text)
     cells_path = os.path.join(out, "cells.csv")
     # round_trip: the file's shortest decimals read back as the exact doubles (pandas' default

@@ -234,7 +234,7 @@ def test_cross_val_score_and_grid_search(sim):
     (lambda s: attnrate.PairwiseSplineRegressor(s.A, knots=4, max_degree=2), "is an option of knots='adaptive'"),
     (lambda s: attnrate.PairwiseSplineRegressor(s.A, knots=4, select="penalty"), "is an option of knots='adaptive'"),
     (lambda s: attnrate.PairwiseSplineRegressor(s.A, knots=4, penalty=2.0), "is an option of knots='adaptive'"),
-    (lambda s: attnrate.PairwiseSplineRegressor(s.A, knots="adaptive", penalty=2.0), "is an option of --select penalty"),
+    (lambda s: attnrate.PairwiseSplineRegressor(s.A, knots="adaptive", penalty=2.0), "is an option of select penalty"),
     (lambda s: attnrate.PairwiseSplineRegressor(s.A, knots="adaptive", select="penalty", penalty=0.0),
      "penalty must be"),
     (lambda s: attnrate.PairwiseSplineRegressor(s.A, range=(1.0, -1.0)), "range"),

@@ -63,6 +63,16 @@ def test_simulate_pairwise_refuses_bad_options(kwargs, message):
         attnrate.simulate_pairwise(**{**dict(M=10, N=3, d=3, r=1), **kwargs})
 
 
+def test_messages_name_the_arguments_as_python_does():
+    # The library's messages name command-line options; Python's name the keyword arguments.
+    for call in (lambda: attnrate.simulate_pairwise(M=100000, max_memory="1K"),
+                 lambda: attnrate.simulate_rfa(n=100000, max_memory="1K")):
+        with pytest.raises(ValueError) as e:
+            call()
+        assert "(max_memory 1K)" in str(e.value) and "N or d, or raise max_memory" in str(e.value)
+        assert "--" not in str(e.value)
+
+
 def test_simulate_rfa_is_the_commands_data(cli, tmp_path, rfa_data):
     X, y = rfa_data
     assert X.shape == (240, 5, 3) and y.shape == (240,)
