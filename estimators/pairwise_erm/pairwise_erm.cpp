@@ -701,19 +701,16 @@ PairwiseErmFit fit_pairwise_erm(const arma::mat& X, const arma::vec& Y, int N, c
   const double ys = rms_scale_robust(Y);
   // ||A||_F = 1 / mean ||X_t||^2 puts |u| at order 1 whatever the token scale.
   double mean_sq = 0.0;
-  {
-    const double mx = arma::abs(X).max();
-    if (mx > 0.0) {
-      const arma::mat Xs = X / mx;  // overflow-safe (copy only for this one reduction)
-      mean_sq = arma::accu(arma::square(Xs)) / static_cast<double>(X.n_cols) * mx * mx;
-    }
+  const double mx = arma::abs(X).max();
+  if (mx > 0.0) {
+    const arma::mat Xs = X / mx;  // overflow-safe (copy only for this one reduction)
+    mean_sq = arma::accu(arma::square(Xs)) / static_cast<double>(X.n_cols) * mx * mx;
   }
   // Past that every interaction of the scaled A may overflow: no restart could reach a finite risk.
-  if (!std::isfinite(mean_sq))
-  {
+  if (!std::isfinite(mean_sq)) {
     std::ostringstream m;
-    m << "pairwise ERM: the tokens are so large that their mean squared norm overflows (largest |x| = "
-      << arma::abs(X).max() << "); scale the tokens down";
+    m << "pairwise ERM: the tokens are so large that their mean squared norm overflows (largest |x| = " << mx
+      << "); scale the tokens down";
     throw InputError(m.str());
   }
   const double tau = mean_sq > 0.0 ? 1.0 / mean_sq : 1.0;
