@@ -4,6 +4,8 @@
 #include <cassert>
 #include <charconv>
 #include <cmath>
+#include <cstring>
+#include <limits>
 #include <numbers>
 #include <sstream>
 
@@ -161,9 +163,6 @@ Activation Activation::parse(std::string_view spec, std::uint64_t seed) {
 // angle doubling (activation.hpp states its bound).
 namespace {
 
-inline __m128d vabs(__m128d x) noexcept { return _mm_andnot_pd(_mm_set1_pd(-0.0), x); }
-[[gnu::target("avx")]] inline __m256d vabs(__m256d x) noexcept { return _mm256_andnot_pd(_mm256_set1_pd(-0.0), x); }
-
 // What the vector kernels read of an activation.
 struct Params {
   std::span<const double> freq, cos_amp, sin_amp;  // weierstrass terms
@@ -171,251 +170,81 @@ struct Params {
   double b = 0.0;                                  // kink exponent
 };
 
-// Weierstrass on P vectors at once: the terms of one vector form two serial chains (the squares,
-// the sum), so P independent vectors interleaved keep the pipelines full. Each lane sees the same
-// operations in the same order whatever P is.
-template <std::size_t P>
-inline void weierstrass_vectors_sse2(const Params& p, const double* u, double* out) noexcept {
-  // Terms j = 0..J in order; chain j % 2 holds (cos, sin) of f_j u, from a sincos or squared.
-  __m128d uv[P], s[P], c[P][2], si[P][2];
-  for (std::size_t v = 0; v < P; ++v) uv[v] = _mm_loadu_pd(u + 2 * v), s[v] = _mm_setzero_pd();
-  for (std::size_t j = 0; j < p.freq.size(); ++j) {
-    for (std::size_t v = 0; v < P; ++v) {
-      __m128d& x = c[v][j % 2];
-      __m128d& y = si[v][j % 2];
-      if (p.doublings[j] == 0) {
-        const Sleef___m128d_2 sc = Sleef_cinz_sincosd2_u10sse2(_mm_mul_pd(_mm_set1_pd(p.freq[j]), uv[v]));
-        x = sc.y;
-        y = sc.x;
-      } else {  // (x + iy)^2
-        const __m128d xy = _mm_mul_pd(x, y);
-        x = _mm_sub_pd(_mm_mul_pd(x, x), _mm_mul_pd(y, y));
-        y = _mm_add_pd(xy, xy);
-      }
-      // a cos(f u + phase) = (a cos phase) cos(f u) - (a sin phase) sin(f u)
-      s[v] = _mm_add_pd(s[v], _mm_sub_pd(_mm_mul_pd(_mm_set1_pd(p.cos_amp[j]), x), _mm_mul_pd(_mm_set1_pd(p.sin_amp[j]), y)));
-    }
-  }
-  // NaN (from a NaN or infinite u) as the one quiet NaN: which operand's NaN an operation
-  // passes on depends on the compiler's operand order, which differs between widths.
-  for (std::size_t v = 0; v < P; ++v) {
-    const __m128d nan = _mm_cmpunord_pd(s[v], s[v]);
-    _mm_storeu_pd(out + 2 * v, _mm_or_pd(_mm_and_pd(nan, _mm_set1_pd(std::numeric_limits<double>::quiet_NaN())),
-                                         _mm_andnot_pd(nan, s[v])));
-  }
-}
-
-// Activation of one full 2-lane vector of interactions (every kind but weierstrass).
-template <Activation::Kind K>
-inline __m128d eval_vector(const Params& p, __m128d u) noexcept {
-  if constexpr (K == Activation::Kind::kink) {
-    return Sleef_cinz_powd2_u10sse2(vabs(_mm_sub_pd(u, _mm_set1_pd(0.25))), _mm_set1_pd(p.b));
-  } else if constexpr (K == Activation::Kind::tanh) {
-    return Sleef_cinz_tanhd2_u10sse2(u);
-  } else if constexpr (K == Activation::Kind::softplus) {
-    const __m128d big = _mm_cmpgt_pd(u, _mm_set1_pd(30.0));  // u > 30 (false for NaN, as in the scalar code)
-    const __m128d lp = Sleef_cinz_log1pd2_u10sse2(Sleef_cinz_expd2_u10sse2(u));
-    return _mm_or_pd(_mm_and_pd(big, u), _mm_andnot_pd(big, lp));
-  } else if constexpr (K == Activation::Kind::gelu) {
-    const __m128d x = _mm_div_pd(_mm_xor_pd(u, _mm_set1_pd(-0.0)), _mm_set1_pd(std::numbers::sqrt2));
-    return _mm_mul_pd(_mm_mul_pd(_mm_set1_pd(0.5), u), Sleef_cinz_erfcd2_u15sse2(x));
-  } else {
-    static_assert(K == Activation::Kind::exp);
-    return Sleef_cinz_expd2_u10sse2(u);
-  }
-}
-
-// The same operations on a 4-lane AVX vector.
-template <std::size_t P>
-[[gnu::target("avx")]] inline void weierstrass_vectors_avx(const Params& p, const double* u, double* out) noexcept {
-  __m256d uv[P], s[P], c[P][2], si[P][2];
-  for (std::size_t v = 0; v < P; ++v) uv[v] = _mm256_loadu_pd(u + 4 * v), s[v] = _mm256_setzero_pd();
-  for (std::size_t j = 0; j < p.freq.size(); ++j) {
-    for (std::size_t v = 0; v < P; ++v) {
-      __m256d& x = c[v][j % 2];
-      __m256d& y = si[v][j % 2];
-      if (p.doublings[j] == 0) {
-        const Sleef___m256d_2 sc = Sleef_cinz_sincosd4_u10avx(_mm256_mul_pd(_mm256_set1_pd(p.freq[j]), uv[v]));
-        x = sc.y;
-        y = sc.x;
-      } else {
-        const __m256d xy = _mm256_mul_pd(x, y);
-        x = _mm256_sub_pd(_mm256_mul_pd(x, x), _mm256_mul_pd(y, y));
-        y = _mm256_add_pd(xy, xy);
-      }
-      s[v] = _mm256_add_pd(s[v], _mm256_sub_pd(_mm256_mul_pd(_mm256_set1_pd(p.cos_amp[j]), x),
-                                               _mm256_mul_pd(_mm256_set1_pd(p.sin_amp[j]), y)));
-    }
-  }
-  for (std::size_t v = 0; v < P; ++v)
-    _mm256_storeu_pd(out + 4 * v, _mm256_blendv_pd(s[v], _mm256_set1_pd(std::numeric_limits<double>::quiet_NaN()),
-                                                   _mm256_cmp_pd(s[v], s[v], _CMP_UNORD_Q)));
-}
-
-template <Activation::Kind K>
-[[gnu::target("avx")]] inline __m256d eval_vector(const Params& p, __m256d u) noexcept {
-  if constexpr (K == Activation::Kind::kink) {
-    return Sleef_cinz_powd4_u10avx(vabs(_mm256_sub_pd(u, _mm256_set1_pd(0.25))), _mm256_set1_pd(p.b));
-  } else if constexpr (K == Activation::Kind::tanh) {
-    return Sleef_cinz_tanhd4_u10avx(u);
-  } else if constexpr (K == Activation::Kind::softplus) {
-    const __m256d big = _mm256_cmp_pd(u, _mm256_set1_pd(30.0), _CMP_GT_OQ);  // as _mm_cmpgt_pd
-    const __m256d lp = Sleef_cinz_log1pd4_u10avx(Sleef_cinz_expd4_u10avx(u));
-    return _mm256_or_pd(_mm256_and_pd(big, u), _mm256_andnot_pd(big, lp));
-  } else if constexpr (K == Activation::Kind::gelu) {
-    const __m256d x = _mm256_div_pd(_mm256_xor_pd(u, _mm256_set1_pd(-0.0)), _mm256_set1_pd(std::numbers::sqrt2));
-    return _mm256_mul_pd(_mm256_mul_pd(_mm256_set1_pd(0.5), u), Sleef_cinz_erfcd4_u15avx(x));
-  } else {
-    static_assert(K == Activation::Kind::exp);
-    return Sleef_cinz_expd4_u10avx(u);
-  }
-}
-
-// The same operations on an 8-lane AVX-512F vector (SLEEF's variants without FMA).
-template <std::size_t P>
-[[gnu::target("avx512f")]] inline void weierstrass_vectors_avx512(const Params& p, const double* u, double* out) noexcept {
-  __m512d uv[P], s[P], c[P][2], si[P][2];
-  for (std::size_t v = 0; v < P; ++v) uv[v] = _mm512_loadu_pd(u + 8 * v), s[v] = _mm512_setzero_pd();
-  for (std::size_t j = 0; j < p.freq.size(); ++j) {
-    for (std::size_t v = 0; v < P; ++v) {
-      __m512d& x = c[v][j % 2];
-      __m512d& y = si[v][j % 2];
-      if (p.doublings[j] == 0) {
-        const Sleef___m512d_2 sc = Sleef_cinz_sincosd8_u10avx512fnofma(_mm512_mul_pd(_mm512_set1_pd(p.freq[j]), uv[v]));
-        x = sc.y;
-        y = sc.x;
-      } else {
-        const __m512d xy = _mm512_mul_pd(x, y);
-        x = _mm512_sub_pd(_mm512_mul_pd(x, x), _mm512_mul_pd(y, y));
-        y = _mm512_add_pd(xy, xy);
-      }
-      s[v] = _mm512_add_pd(s[v], _mm512_sub_pd(_mm512_mul_pd(_mm512_set1_pd(p.cos_amp[j]), x),
-                                               _mm512_mul_pd(_mm512_set1_pd(p.sin_amp[j]), y)));
-    }
-  }
-  for (std::size_t v = 0; v < P; ++v)
-    _mm512_storeu_pd(out + 8 * v, _mm512_mask_blend_pd(_mm512_cmp_pd_mask(s[v], s[v], _CMP_UNORD_Q), s[v],
-                                                       _mm512_set1_pd(std::numeric_limits<double>::quiet_NaN())));
-}
-
-template <Activation::Kind K>
-[[gnu::target("avx512f")]] inline __m512d eval_vector(const Params& p, __m512d u) noexcept {
-  if constexpr (K == Activation::Kind::kink) {
-    const __m512d x = _mm512_sub_pd(u, _mm512_set1_pd(0.25));
-    const __m512d ax = _mm512_castsi512_pd(  // |x|: the sign bit cleared, as vabs
-        _mm512_and_si512(_mm512_castpd_si512(x), _mm512_set1_epi64(0x7fffffffffffffffLL)));
-    return Sleef_cinz_powd8_u10avx512fnofma(ax, _mm512_set1_pd(p.b));
-  } else if constexpr (K == Activation::Kind::tanh) {
-    return Sleef_cinz_tanhd8_u10avx512fnofma(u);
-  } else if constexpr (K == Activation::Kind::softplus) {
-    const __mmask8 big = _mm512_cmp_pd_mask(u, _mm512_set1_pd(30.0), _CMP_GT_OQ);  // as _mm_cmpgt_pd
-    const __m512d lp = Sleef_cinz_log1pd8_u10avx512fnofma(Sleef_cinz_expd8_u10avx512fnofma(u));
-    return _mm512_mask_blend_pd(big, lp, u);
-  } else if constexpr (K == Activation::Kind::gelu) {
-    const __m512d neg = _mm512_castsi512_pd(
-        _mm512_xor_si512(_mm512_castpd_si512(u), _mm512_castpd_si512(_mm512_set1_pd(-0.0))));  // -u
-    const __m512d x = _mm512_div_pd(neg, _mm512_set1_pd(std::numbers::sqrt2));
-    return _mm512_mul_pd(_mm512_mul_pd(_mm512_set1_pd(0.5), u), Sleef_cinz_erfcd8_u15avx512fnofma(x));
-  } else {
-    static_assert(K == Activation::Kind::exp);
-    return Sleef_cinz_expd8_u10avx512fnofma(u);
-  }
-}
-
-// P vectors of one width from u to out: weierstrass interleaved, the other kinds one by one.
-template <Activation::Kind K, std::size_t P>
-inline void eval_vectors_sse2(const Params& p, const double* u, double* out) noexcept {
-  if constexpr (K == Activation::Kind::weierstrass) weierstrass_vectors_sse2<P>(p, u, out);
-  else for (std::size_t v = 0; v < P; ++v) _mm_storeu_pd(out + 2 * v, eval_vector<K>(p, _mm_loadu_pd(u + 2 * v)));
-}
-
-template <Activation::Kind K, std::size_t P>
-[[gnu::target("avx")]] inline void eval_vectors_avx(const Params& p, const double* u, double* out) noexcept {
-  if constexpr (K == Activation::Kind::weierstrass) weierstrass_vectors_avx<P>(p, u, out);
-  else for (std::size_t v = 0; v < P; ++v) _mm256_storeu_pd(out + 4 * v, eval_vector<K>(p, _mm256_loadu_pd(u + 4 * v)));
-}
-
-template <Activation::Kind K, std::size_t P>
-[[gnu::target("avx512f")]] inline void eval_vectors_avx512(const Params& p, const double* u, double* out) noexcept {
-  if constexpr (K == Activation::Kind::weierstrass) weierstrass_vectors_avx512<P>(p, u, out);
-  else for (std::size_t v = 0; v < P; ++v) _mm512_storeu_pd(out + 8 * v, eval_vector<K>(p, _mm512_loadu_pd(u + 8 * v)));
-}
-
 // Vectors interleaved per step (weierstrass only: the other kernels are throughput-bound already).
 template <Activation::Kind K>
 constexpr std::size_t kInterleave = K == Activation::Kind::weierstrass ? 4 : 1;
+constexpr double kQuietNaN = std::numeric_limits<double>::quiet_NaN();
 
-// Groups of interleaved vectors, single vectors, then the tail padded with copies of its last
-// element into one more vector: every element goes through the same lane operations whatever its
-// position.
-template <Activation::Kind K>
-void eval_block_sse2(const Params& p, const double* u, double* out, std::size_t n) noexcept {
-  constexpr std::size_t lanes = 2, P = kInterleave<K>;
-  std::size_t k = 0;
-  for (; k + P * lanes <= n; k += P * lanes) eval_vectors_sse2<K, P>(p, u + k, out + k);
-  for (; k + lanes <= n; k += lanes) eval_vectors_sse2<K, 1>(p, u + k, out + k);
-  if (k < n) {
-    double in[lanes], res[lanes];
-    for (std::size_t l = 0; l < lanes; ++l) in[l] = u[std::min(k + l, n - 1)];
-    eval_vectors_sse2<K, 1>(p, in, res);
-    for (std::size_t l = 0; k + l < n; ++l) out[k + l] = res[l];
-  }
-}
+// The kernels are written once (activation_kernels.inc) over V = __m128d, __m256d or __m512d,
+// GCC vector types whose + - * / and comparisons are lane-wise IEEE operations, and compiled
+// three times, each in a namespace of its own under the instruction set of V, so that the code
+// is generated for that instruction set from the start. Each namespace first names SLEEF's
+// functions of its width (sincos: sin in .x, cos in .y). SSE2 is part of every x86-64 CPU; AVX
+// and AVX-512F are chosen at run time.
+namespace sse2 {
+using V = __m128d;
+inline Sleef___m128d_2 vsincos(V x) noexcept { return Sleef_cinz_sincosd2_u10sse2(x); }
+inline V vpow(V x, V y) noexcept { return Sleef_cinz_powd2_u10sse2(x, y); }
+inline V vtanh(V x) noexcept { return Sleef_cinz_tanhd2_u10sse2(x); }
+inline V vlog1p(V x) noexcept { return Sleef_cinz_log1pd2_u10sse2(x); }
+inline V vexp(V x) noexcept { return Sleef_cinz_expd2_u10sse2(x); }
+inline V verfc(V x) noexcept { return Sleef_cinz_erfcd2_u15sse2(x); }
+#include "theory/pairwise/activation_kernels.inc"
+}  // namespace sse2
 
-template <Activation::Kind K>
-[[gnu::target("avx")]] void eval_block_avx(const Params& p, const double* u, double* out, std::size_t n) noexcept {
-  constexpr std::size_t lanes = 4, P = kInterleave<K>;
-  std::size_t k = 0;
-  for (; k + P * lanes <= n; k += P * lanes) eval_vectors_avx<K, P>(p, u + k, out + k);
-  for (; k + lanes <= n; k += lanes) eval_vectors_avx<K, 1>(p, u + k, out + k);
-  if (k < n) {
-    double in[lanes], res[lanes];
-    for (std::size_t l = 0; l < lanes; ++l) in[l] = u[std::min(k + l, n - 1)];
-    eval_vectors_avx<K, 1>(p, in, res);
-    for (std::size_t l = 0; k + l < n; ++l) out[k + l] = res[l];
-  }
-}
+#pragma GCC push_options
+#pragma GCC target("avx")
+namespace avx {
+using V = __m256d;
+inline Sleef___m256d_2 vsincos(V x) noexcept { return Sleef_cinz_sincosd4_u10avx(x); }
+inline V vpow(V x, V y) noexcept { return Sleef_cinz_powd4_u10avx(x, y); }
+inline V vtanh(V x) noexcept { return Sleef_cinz_tanhd4_u10avx(x); }
+inline V vlog1p(V x) noexcept { return Sleef_cinz_log1pd4_u10avx(x); }
+inline V vexp(V x) noexcept { return Sleef_cinz_expd4_u10avx(x); }
+inline V verfc(V x) noexcept { return Sleef_cinz_erfcd4_u15avx(x); }
+#include "theory/pairwise/activation_kernels.inc"
+}  // namespace avx
+#pragma GCC pop_options
 
-template <Activation::Kind K>
-[[gnu::target("avx512f")]] void eval_block_avx512(const Params& p, const double* u, double* out,
-                                                  std::size_t n) noexcept {
-  constexpr std::size_t lanes = 8, P = kInterleave<K>;
-  std::size_t k = 0;
-  for (; k + P * lanes <= n; k += P * lanes) eval_vectors_avx512<K, P>(p, u + k, out + k);
-  for (; k + lanes <= n; k += lanes) eval_vectors_avx512<K, 1>(p, u + k, out + k);
-  if (k < n) {
-    double in[lanes], res[lanes];
-    for (std::size_t l = 0; l < lanes; ++l) in[l] = u[std::min(k + l, n - 1)];
-    eval_vectors_avx512<K, 1>(p, in, res);
-    for (std::size_t l = 0; k + l < n; ++l) out[k + l] = res[l];
-  }
-}
+#pragma GCC push_options
+#pragma GCC target("avx512f")
+namespace avx512 {
+using V = __m512d;
+inline Sleef___m512d_2 vsincos(V x) noexcept { return Sleef_cinz_sincosd8_u10avx512fnofma(x); }
+inline V vpow(V x, V y) noexcept { return Sleef_cinz_powd8_u10avx512fnofma(x, y); }
+inline V vtanh(V x) noexcept { return Sleef_cinz_tanhd8_u10avx512fnofma(x); }
+inline V vlog1p(V x) noexcept { return Sleef_cinz_log1pd8_u10avx512fnofma(x); }
+inline V vexp(V x) noexcept { return Sleef_cinz_expd8_u10avx512fnofma(x); }
+inline V verfc(V x) noexcept { return Sleef_cinz_erfcd8_u15avx512fnofma(x); }
+#include "theory/pairwise/activation_kernels.inc"
+}  // namespace avx512
+#pragma GCC pop_options
 
 using BlockFn = void (*)(const Params&, const double*, double*, std::size_t) noexcept;
 
 // One block evaluator per kind, in the order of Kind (bspline's entry is never used).
 constexpr BlockFn kSse2[] = {nullptr,
-                             eval_block_sse2<Activation::Kind::weierstrass>,
-                             eval_block_sse2<Activation::Kind::kink>,
-                             eval_block_sse2<Activation::Kind::tanh>,
-                             eval_block_sse2<Activation::Kind::softplus>,
-                             eval_block_sse2<Activation::Kind::gelu>,
-                             eval_block_sse2<Activation::Kind::exp>};
+                             sse2::eval_block<Activation::Kind::weierstrass>,
+                             sse2::eval_block<Activation::Kind::kink>,
+                             sse2::eval_block<Activation::Kind::tanh>,
+                             sse2::eval_block<Activation::Kind::softplus>,
+                             sse2::eval_block<Activation::Kind::gelu>,
+                             sse2::eval_block<Activation::Kind::exp>};
 constexpr BlockFn kAvx[] = {nullptr,
-                            eval_block_avx<Activation::Kind::weierstrass>,
-                            eval_block_avx<Activation::Kind::kink>,
-                            eval_block_avx<Activation::Kind::tanh>,
-                            eval_block_avx<Activation::Kind::softplus>,
-                            eval_block_avx<Activation::Kind::gelu>,
-                            eval_block_avx<Activation::Kind::exp>};
+                            avx::eval_block<Activation::Kind::weierstrass>,
+                            avx::eval_block<Activation::Kind::kink>,
+                            avx::eval_block<Activation::Kind::tanh>,
+                            avx::eval_block<Activation::Kind::softplus>,
+                            avx::eval_block<Activation::Kind::gelu>,
+                            avx::eval_block<Activation::Kind::exp>};
 static_assert(std::size(kSse2) == static_cast<std::size_t>(Activation::Kind::exp) + 1);
 constexpr BlockFn kAvx512[] = {nullptr,
-                               eval_block_avx512<Activation::Kind::weierstrass>,
-                               eval_block_avx512<Activation::Kind::kink>,
-                               eval_block_avx512<Activation::Kind::tanh>,
-                               eval_block_avx512<Activation::Kind::softplus>,
-                               eval_block_avx512<Activation::Kind::gelu>,
-                               eval_block_avx512<Activation::Kind::exp>};
+                               avx512::eval_block<Activation::Kind::weierstrass>,
+                               avx512::eval_block<Activation::Kind::kink>,
+                               avx512::eval_block<Activation::Kind::tanh>,
+                               avx512::eval_block<Activation::Kind::softplus>,
+                               avx512::eval_block<Activation::Kind::gelu>,
+                               avx512::eval_block<Activation::Kind::exp>};
 static_assert(std::size(kAvx) == std::size(kSse2) && std::size(kAvx512) == std::size(kSse2));
 
 }  // namespace
