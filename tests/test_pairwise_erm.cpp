@@ -531,7 +531,11 @@ TEST_CASE("trimmed refit: knots on the trimmed training range, phi-step as the A
   CHECK(dg.refit_clamped == 2 * trim);  // no ties in continuous data
   // Coefficients and risk: the A-known least squares (estimators/pairwise_lse) on that basis.
   const PairwiseLseFit lse = fit_pairwise_lse(fit.basis, fit.A, N, d, M, in_memory_source(data.X, data.Y, N));
-  CHECK(lse.normal_equations.clamped == 2 * trim);
+  // The least squares computes u = x^T A y, the fit (U^T x) . (V^T y): the two interactions at
+  // the knots themselves may land one rounding outside in the other arithmetic (BLAS kernels
+  // differ between CPUs), every other one is on the same side.
+  CHECK(lse.normal_equations.clamped >= 2 * trim);
+  CHECK(lse.normal_equations.clamped <= 2 * trim + 2);
   CHECK(arma::abs(fit.coef - lse.solution.coef).max() < 1e-9 * arma::abs(lse.solution.coef).max());
   CHECK(fit.train_risk == Approx(lse.solution.train_mse).epsilon(1e-9));
   CHECK(arma::approx_equal(dg.phi_step.coef, fit.coef, "absdiff", 0.0));
