@@ -325,7 +325,7 @@ int run_cli(int argc, char** argv) {
   auto* verify = app.add_subcommand("verify", "check claims (built in, or --claims); write report.md, report.html, summary.json");
   verify->add_option("--claims", claims_paths, "claims file or folder of *.toml files (repeatable); default: the built-in claims")
       ->type_name("PATH");
-  verify->add_option("--profile", profile, "quick (the claims' small [claim.quick] sizes, a few minutes) or full (the claims' [claim.params] sizes) [default: full]")
+  verify->add_option("--profile", profile, "quick (the claims' small [claim.quick] sizes, about a minute on 2 cores) or full (the claims' [claim.params] sizes) [default: full]")
       ->type_name("NAME");
   verify->add_option("--only", only, "glob over claim ids, e.g. 'minimax.*'")->type_name("GLOB");
   verify->add_option("--seed", verify_seed,
