@@ -1,6 +1,7 @@
 // Least squares with A known: exact recovery, agreement with a dense solve, thread invariance.
 #include <omp.h>
 
+#include <algorithm>
 #include <cmath>
 #include <tuple>
 
@@ -296,5 +297,60 @@ TEST_CASE("the data's interaction range ends at interactions of the accumulation
     // The ends are interactions: one ulp inward clamps each.
     CHECK(clamped(std::nextafter(a, b), b) >= 1);
     CHECK(clamped(a, std::nextafter(b, a)) >= 1);
+  }
+}
+
+TEST_CASE("a range stretched by one extreme token is warned about, with the bulk of the interactions", "[lse]") {
+  PairwiseModelSpec spec;
+  spec.d = 5;
+  spec.N = 8;
+  spec.r = 2;
+  const PairwiseModel model(spec, 3);
+  const int N = spec.N;
+  const std::size_t M = 500;
+  arma::mat X;
+  arma::vec Y;
+  model.draw_samples_into(13, M, X, Y, 1);
+  // Brute force: every interaction x_i^T A x_j, sorted; t cut at each end as documented.
+  const auto bulk_of = [&](const arma::mat& Xs) {
+    std::vector<double> u;
+    for (std::size_t m = 0; m < M; ++m)
+      for (int i = 0; i < N; ++i)
+        for (int j = 0; j < N; ++j)
+          if (i != j) u.push_back(arma::dot(Xs.col(m * N + i), model.A() * Xs.col(m * N + j)));
+    std::sort(u.begin(), u.end());
+    const std::size_t n = u.size(), t = std::max<std::size_t>(static_cast<std::size_t>(1e-4 * (n - 1)), 2 * (N - 1));
+    return std::tuple{u.front(), u.back(), u[t], u[n - 1 - t]};
+  };
+  const auto near = [](double x, double y) { return std::abs(x - y) <= 1e-12 * std::max(1.0, std::abs(y)); };
+  SECTION("clean data: no warning") {
+    const KnownARange r = known_A_range(X, model.A(), M, N, std::nullopt, "--range a,b", 1);
+    const auto [lo, hi, qlo, qhi] = bulk_of(X);
+    CHECK(near(r.a, lo));
+    CHECK(near(r.b, hi));
+    REQUIRE(r.bulk);
+    CHECK(near(r.bulk->first, qlo));
+    CHECK(near(r.bulk->second, qhi));
+    CHECK(r.warnings.empty());
+  }
+  SECTION("one token 60 times larger: the warning gives the bulk as --range") {
+    arma::mat Xo = X;
+    Xo.col(17 * N + 3) *= 60.0;
+    const KnownARange r = known_A_range(Xo, model.A(), M, N, std::nullopt, "--range a,b", 1);
+    const auto [lo, hi, qlo, qhi] = bulk_of(Xo);
+    CHECK(near(r.a, lo));
+    CHECK(near(r.b, hi));
+    REQUIRE(r.bulk);
+    CHECK(near(r.bulk->first, qlo));
+    CHECK(near(r.bulk->second, qhi));
+    CHECK(r.bulk->second - r.bulk->first < 0.5 * (r.b - r.a));
+    REQUIRE(r.warnings.size() == 1);
+    CHECK_THAT(r.warnings[0], Catch::Contains("give --range"));
+    // A given range is used as it is, without the scan or a warning.
+    const KnownARange given = known_A_range(Xo, model.A(), M, N, std::pair{-1.0, 1.0}, "--range a,b", 1);
+    CHECK(given.a == -1.0);
+    CHECK(given.b == 1.0);
+    CHECK(given.warnings.empty());
+    CHECK_FALSE(given.bulk);
   }
 }

@@ -160,19 +160,20 @@ py::object fit_known_A(const Array& X, const Array& Y, const Array& A_in, const 
       .check(default_memory_budget(), "fit", kReduceFit);  // the estimators take no budget
   const nlohmann::json fit = [&] {
     ReleaseGil release;
-    const auto [a, b] = known_A_range(Xm, A, M, N, o.range, "range=(a, b)", threads);
+    const KnownARange range = known_A_range(Xm, A, M, N, o.range, "range=(a, b)", threads);
+    const double a = range.a, b = range.b;
     const SampleBlockSource source = in_memory_source(Xm, Ym, N);
     if (o.adaptive) {
       const AdaptiveSplineFit fit = fit_adaptive_spline(a, b, A, N, d, M, source, o.adapt);
       nlohmann::json j = adaptive_fit_json(fit, A, o.adapt);
       j["b_hat"] = known_A_b_hat(fit, a, b, A, N, d, M, source, o.adapt);
-      j["warnings"] = adaptive_fit_warnings(fit, j["b_hat"], M, N, true);
+      j["warnings"] = with_range_warnings(range, adaptive_fit_warnings(fit, j["b_hat"], M, N, true));
       return j;
     }
     const PairwiseLseFit fit =
         fit_pairwise_lse(BSplineBasis(a, b, o.pieces, o.degree), A, N, d, M, source, o.adapt.lse);
     nlohmann::json j = known_A_fit_json(fit, A, o.ridge);
-    j["warnings"] = known_A_fit_warnings(fit, M, N);
+    j["warnings"] = with_range_warnings(range, known_A_fit_warnings(fit, M, N));
     return j;
   }();
   return python_of(fit);

@@ -113,13 +113,14 @@ std::string selected_space_message(const AdaptiveSplineFit& fit, const nlohmann:
 std::vector<std::string> warnings_of(const nlohmann::json& j) { return j.at("warnings").get<std::vector<std::string>>(); }
 
 // A known, the space selected from the data, with b_hat by subsampling (known_A_b_hat).
-CommandReport fit_adaptive(const PairwiseData& data, const arma::mat& A, double a, double b,
+CommandReport fit_adaptive(const PairwiseData& data, const arma::mat& A, const KnownARange& range,
                            const AdaptiveSplineOptions& opt, const FitPlan& plan) {
+  const double a = range.a, b = range.b;
   const SampleBlockSource source = in_memory_source(data.X, data.Y, data.N);
   const AdaptiveSplineFit fit = fit_adaptive_spline(a, b, A, data.N, data.d, data.M, source, opt);
   nlohmann::json j = adaptive_fit_json(fit, A, opt);
   j["b_hat"] = known_A_b_hat(fit, a, b, A, data.N, data.d, data.M, source, opt);
-  j["warnings"] = adaptive_fit_warnings(fit, j["b_hat"], data.M, data.N, true);
+  j["warnings"] = with_range_warnings(range, adaptive_fit_warnings(fit, j["b_hat"], data.M, data.N, true));
   write_fit_outputs(j, data, plan, a, b, [&fit](double u) { return fit.value(fit.selected, u); });
   return {"adaptive fit " + selected_space_message(fit, j["b_hat"]) + "\nwrote " + plan.out.string() + " and " +
               plan.phi_path.string() + "\n",
@@ -170,14 +171,15 @@ CommandReport fit_known_A(const Settings& s, const PairwiseData& data, const Fit
   // Adaptive: the memory of the largest candidate (degree max-degree, the top of the K grid), per fold.
   pairwise_fit_memory(data.M, data.N, data.d, o.degree, o.pieces, threads, o.range ? 1.0 : 2.0, 0.0, 0.0)
       .check(plan.budget, "fit pairwise", o.adaptive ? kReduceAdaptiveFit : kReduceFit);
-  const auto [a, b] =
+  const KnownARange range =
       on_data_file(plan.data_path, [&] { return known_A_range(data.X, A, data.M, data.N, o.range, "--range a,b", threads); });
-  if (o.adaptive) return fit_adaptive(data, A, a, b, o.adapt, plan);
+  const double a = range.a, b = range.b;
+  if (o.adaptive) return fit_adaptive(data, A, range, o.adapt, plan);
   const BSplineBasis basis(a, b, o.pieces, o.degree);
   const PairwiseLseFit fit =
       fit_pairwise_lse(basis, A, data.N, data.d, data.M, in_memory_source(data.X, data.Y, data.N), o.adapt.lse);
   nlohmann::json j = known_A_fit_json(fit, A, o.ridge);
-  j["warnings"] = known_A_fit_warnings(fit, data.M, data.N);
+  j["warnings"] = with_range_warnings(range, known_A_fit_warnings(fit, data.M, data.N));
   write_fit_outputs(j, data, plan, a, b, [&fit](double u) { return fit.phi_hat(u); });
   std::ostringstream m;
   m << "fit: K = " << o.pieces << ", degree = " << o.degree << ", solver = " << fit.solution.solver

@@ -5,12 +5,14 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <iomanip>
 #include <sstream>
 #include <tuple>
 #include <vector>
 
 #include "estimators/bspline.hpp"
 #include "estimators/common/input_error.hpp"
+#include "estimators/pairwise_erm/pairwise_erm.hpp"
 #include "studies/commands/command.hpp"
 #include "studies/commands/fit_pairwise.hpp"
 #include "studies/io/output.hpp"
@@ -199,14 +201,37 @@ std::pair<double, double> interaction_range(const arma::mat& X, const arma::mat&
   return {a, b};
 }
 
-std::pair<double, double> known_A_range(const arma::mat& X, const arma::mat& A, std::size_t M, int N,
-                                        const std::optional<std::pair<double, double>>& range,
-                                        const std::string& range_option, int threads) {
-  const auto data_range = interaction_range(X, A, M, N, threads);
-  if (range) return *range;
-  if (!(data_range.first < data_range.second))
-    throw InputError("all interactions u = X_i^T A X_j in the data are equal; give " + range_option);
-  return data_range;
+KnownARange known_A_range(const arma::mat& X, const arma::mat& A, std::size_t M, int N,
+                          const std::optional<std::pair<double, double>>& range, const std::string& range_option,
+                          int threads) {
+  const auto [a, b] = interaction_range(X, A, M, N, threads);
+  if (range) return {range->first, range->second, {}, {}};
+  if (!(a < b)) throw InputError("all interactions u = X_i^T A X_j in the data are equal; give " + range_option);
+  KnownARange out{a, b, {}, {}};
+  const std::size_t n = M * static_cast<std::size_t>(N) * static_cast<std::size_t>(N - 1);
+  const std::size_t t = std::max<std::size_t>(static_cast<std::size_t>(1e-4 * static_cast<double>(n - 1)),
+                                              2 * static_cast<std::size_t>(N - 1));
+  if (2 * t >= n) return out;
+  // u = x^T A y = (A^T x) . y: the projections U = A, V = I of the joint fit's interactions.
+  const auto [lo, hi] = trimmed_interaction_range(X.cols(0, M * N - 1), N, A, arma::eye(A.n_rows, A.n_rows), t);
+  out.bulk = {lo, hi};
+  if (!(hi - lo < 0.5 * (b - a))) return out;
+  std::ostringstream w;
+  w << "the spline interval [" << format_double(a) << ", " << format_double(b)
+    << "] (the smallest and largest interaction u = X_i^T A X_j) is set by a few extreme ones: all but the " << t
+    << " smallest and " << t << " largest of the " << n << " interactions lie in [" << format_double(lo) << ", "
+    << format_double(hi) << "], " << std::setprecision(2) << 100.0 * (hi - lo) / (b - a) << std::setprecision(6)
+    << "% of it, so most of its pieces hold next to no data; give --range " << format_double(lo) << ","
+    << format_double(hi) << " (interactions outside are clamped to its ends) or check the samples with the largest "
+    << "tokens";
+  out.warnings.push_back(w.str());
+  return out;
+}
+
+std::vector<std::string> with_range_warnings(const KnownARange& range, std::vector<std::string> fit_warnings) {
+  std::vector<std::string> out = range.warnings;
+  out.insert(out.end(), fit_warnings.begin(), fit_warnings.end());
+  return out;
 }
 
 // The least-squares fits hold the data, p x p normal equations per chunk of samples (at most 64,

@@ -52,13 +52,29 @@ JointFitOptions read_joint_fit_options(const Settings& s, std::size_t M, int d, 
 std::pair<double, double> interaction_range(const arma::mat& X, const arma::mat& A, std::size_t M, int N,
                                             int threads = 1);
 
+/// The spline interval [a, b] of a fit with A known, and what the fit should warn about it.
+struct KnownARange {
+  double a = 0.0, b = 1.0;
+  /// When [a, b] is the data's [min u, max u] and a few extreme interactions stretch it: all but
+  /// the t smallest and t largest of the n = M N (N-1) interactions, t = max(floor(1e-4 (n-1)),
+  /// 2 (N-1)) (0.01% of them, and at least every interaction of one token), lie in [q_lo, q_hi],
+  /// and that is under half of [a, b]. Most pieces then hold next to no data; the warning suggests
+  /// --range q_lo,q_hi (Python's warnings name it range). Empty otherwise (and when 2 t >= n).
+  std::vector<std::string> warnings;
+  /// [q_lo, q_hi] above, when [a, b] is the data's range and 2 t < n.
+  std::optional<std::pair<double, double>> bulk;
+};
+
 /// The spline interval of a fit with A known: `range` when given (--range), else
 /// interaction_range, whose overflow check runs either way (the fit would clamp an overflowing
 /// interaction to an end of the range without a word); InputError suggesting `range_option` when
 /// all interactions are equal and no range is given.
-std::pair<double, double> known_A_range(const arma::mat& X, const arma::mat& A, std::size_t M, int N,
-                                        const std::optional<std::pair<double, double>>& range,
-                                        const std::string& range_option, int threads);
+KnownARange known_A_range(const arma::mat& X, const arma::mat& A, std::size_t M, int N,
+                          const std::optional<std::pair<double, double>>& range, const std::string& range_option,
+                          int threads);
+
+/// The range's warnings followed by the fit's (fit.json's "warnings").
+std::vector<std::string> with_range_warnings(const KnownARange& range, std::vector<std::string> fit_warnings);
 
 /// The memory of a least-squares spline fit on M samples of N tokens in d dimensions: the data
 /// (`data_copies` copies of the tokens, plus `extra_per_token` numbers per token), p x p normal
