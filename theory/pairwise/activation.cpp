@@ -181,14 +181,18 @@ constexpr double kQuietNaN = std::numeric_limits<double>::quiet_NaN();
 // is generated for that instruction set from the start. Each namespace first names SLEEF's
 // functions of its width (sincos: sin in .x, cos in .y). SSE2 is part of every x86-64 CPU; AVX
 // and AVX-512F are chosen at run time.
+// SLEEF's deterministic functions of one width: L lanes, ISA the name's suffix.
+#define ATTNRATE_SLEEF_FUNCTIONS(L, ISA)                                                             \
+  inline auto vsincos(V x) noexcept { return Sleef_cinz_sincosd##L##_u10##ISA(x); }                   \
+  inline V vpow(V x, V y) noexcept { return Sleef_cinz_powd##L##_u10##ISA(x, y); }                    \
+  inline V vtanh(V x) noexcept { return Sleef_cinz_tanhd##L##_u10##ISA(x); }                          \
+  inline V vlog1p(V x) noexcept { return Sleef_cinz_log1pd##L##_u10##ISA(x); }                        \
+  inline V vexp(V x) noexcept { return Sleef_cinz_expd##L##_u10##ISA(x); }                            \
+  inline V verfc(V x) noexcept { return Sleef_cinz_erfcd##L##_u15##ISA(x); }
+
 namespace sse2 {
 using V = __m128d;
-inline Sleef___m128d_2 vsincos(V x) noexcept { return Sleef_cinz_sincosd2_u10sse2(x); }
-inline V vpow(V x, V y) noexcept { return Sleef_cinz_powd2_u10sse2(x, y); }
-inline V vtanh(V x) noexcept { return Sleef_cinz_tanhd2_u10sse2(x); }
-inline V vlog1p(V x) noexcept { return Sleef_cinz_log1pd2_u10sse2(x); }
-inline V vexp(V x) noexcept { return Sleef_cinz_expd2_u10sse2(x); }
-inline V verfc(V x) noexcept { return Sleef_cinz_erfcd2_u15sse2(x); }
+ATTNRATE_SLEEF_FUNCTIONS(2, sse2)
 #include "theory/pairwise/activation_kernels.inc"
 }  // namespace sse2
 
@@ -196,12 +200,7 @@ inline V verfc(V x) noexcept { return Sleef_cinz_erfcd2_u15sse2(x); }
 #pragma GCC target("avx")
 namespace avx {
 using V = __m256d;
-inline Sleef___m256d_2 vsincos(V x) noexcept { return Sleef_cinz_sincosd4_u10avx(x); }
-inline V vpow(V x, V y) noexcept { return Sleef_cinz_powd4_u10avx(x, y); }
-inline V vtanh(V x) noexcept { return Sleef_cinz_tanhd4_u10avx(x); }
-inline V vlog1p(V x) noexcept { return Sleef_cinz_log1pd4_u10avx(x); }
-inline V vexp(V x) noexcept { return Sleef_cinz_expd4_u10avx(x); }
-inline V verfc(V x) noexcept { return Sleef_cinz_erfcd4_u15avx(x); }
+ATTNRATE_SLEEF_FUNCTIONS(4, avx)
 #include "theory/pairwise/activation_kernels.inc"
 }  // namespace avx
 #pragma GCC pop_options
@@ -210,15 +209,11 @@ inline V verfc(V x) noexcept { return Sleef_cinz_erfcd4_u15avx(x); }
 #pragma GCC target("avx512f")
 namespace avx512 {
 using V = __m512d;
-inline Sleef___m512d_2 vsincos(V x) noexcept { return Sleef_cinz_sincosd8_u10avx512fnofma(x); }
-inline V vpow(V x, V y) noexcept { return Sleef_cinz_powd8_u10avx512fnofma(x, y); }
-inline V vtanh(V x) noexcept { return Sleef_cinz_tanhd8_u10avx512fnofma(x); }
-inline V vlog1p(V x) noexcept { return Sleef_cinz_log1pd8_u10avx512fnofma(x); }
-inline V vexp(V x) noexcept { return Sleef_cinz_expd8_u10avx512fnofma(x); }
-inline V verfc(V x) noexcept { return Sleef_cinz_erfcd8_u15avx512fnofma(x); }
+ATTNRATE_SLEEF_FUNCTIONS(8, avx512fnofma)
 #include "theory/pairwise/activation_kernels.inc"
 }  // namespace avx512
 #pragma GCC pop_options
+#undef ATTNRATE_SLEEF_FUNCTIONS
 
 using BlockFn = void (*)(const Params&, const double*, double*, std::size_t) noexcept;
 
