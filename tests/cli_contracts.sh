@@ -120,6 +120,13 @@ expect 0 "warning: --out .*shared holds the outputs of study rfa-vs-mlp; this st
 # So does rate.
 printf 'size,error\n100,0.5\n200,0.3\n400,0.2\n800,0.12\n' >"$tmp/rate-table.csv"
 expect 0 "warning: --out .*shared holds the outputs of study heads; rate's replace them" -- "$bin" rate --data "$tmp/rate-table.csv" --out "$tmp/shared"
+# rate refuses to replace the outputs of the study whose cells.csv it reads (that would remove it).
+expect 0 "results in" -- "$bin" study minimax-rate --M 500,1000 --seeds 2 --no-figures --out "$tmp/ownrate"
+expect 2 "--data .*ownrate/cells.csv is one of the outputs of the run in --out .*; write them to another folder" -- "$bin" rate --data "$tmp/ownrate/cells.csv" --size-col M --seed-col rep --out "$tmp/ownrate"
+[[ -f "$tmp/ownrate/cells.csv" ]] || { echo "FAIL: rate removed its own --data"; fail=$((fail + 1)); }
+# verify into a study's folder says that its outputs replace the study's, as study and rate do.
+printf '[[claim]]\nid = "t.slope"\nstatement = "s"\nsource = "t"\nstudy = "minimax-rate"\nquantity = "slope"\ntheory = -0.5\nbound = "at-most"\ntolerance = 1\n[claim.params]\nM = "500,1000"\nseeds = 2\n' >"$tmp/t.toml"
+expect 0 "warning: --out .*ownrate holds the outputs of study minimax-rate; verify's replace them" -- "$bin" verify --claims "$tmp/t.toml" --out "$tmp/ownrate"
 # A study rerun without --resume over saved checkpoints says that it recomputes them.
 expect 0 "note: .*shared/cells holds [0-9]+ checkpoints of an earlier run; without --resume" -- "$bin" study heads --N 2 --d 4 --heads 4,8,16 --n 40 --seeds 2 --no-figures --out "$tmp/shared"
 expect 0 "wrote" -- "$bin" fit rfa --data "$tmp/rfa/data.csv" --lambda kfold:3 --out "$tmp/rfa/kfold3.json"

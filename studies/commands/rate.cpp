@@ -253,6 +253,9 @@ RateOutcome rate(const Settings& s, const std::filesystem::path& out) {
                    {"--out (rate.png)", out / "rate.png"},
                    {"--out (rate.svg)", out / "rate.svg"}},
                   {{"--data", data}});
+    if (in_output_set(out, data))
+      throw InputError("--data " + data.string() + " is one of the outputs of the run in --out " + out.string() +
+                       ", which rate's outputs replace (it would be removed); write them to another folder");
   }
 
   const RateTable table = read_rate_table(data, columns, limits);

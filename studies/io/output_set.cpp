@@ -211,4 +211,11 @@ std::string previous_output_set(const fs::path& dir) {
   return {};
 }
 
+bool in_output_set(const fs::path& dir, const fs::path& file) {
+  std::error_code ec;
+  for (const auto& rel : read_manifest(dir / OutputSet::kManifestName))
+    if (fs::equivalent(dir / rel, file, ec)) return true;
+  return false;
+}
+
 }  // namespace attnrate

@@ -60,6 +60,11 @@ class OutputSet {
 /// another command's outputs (a hint only: never throws).
 std::string previous_output_set(const std::filesystem::path& dir);
 
+/// Whether `file` is one of the files of the output set now in `dir` (its file list), which the
+/// next set committed to `dir` replaces or removes. For refusing a run whose input that would
+/// delete (never throws; false when there is no set).
+bool in_output_set(const std::filesystem::path& dir, const std::filesystem::path& file);
+
 /// What a run that died on `dir` left: a staging folder is removed (its set never committed), a
 /// commit folder's moves are completed. Called by OutputSet's constructor, under the lock.
 void recover_output_set(const std::filesystem::path& dir);
