@@ -1,7 +1,7 @@
 // The pairwise studies dimension-free, smoothness, coercivity and rank-condition, each against an
 // independent truth: helpers against a closed form, LAPACK's generalised eigensolver or an
 // identity; every measurement against the same quantity recomputed here from the study's
-// cells.csv (OLS slope, ratio of medians, mean +- 1.96 SE) and the rank-condition knee against its
+// cells.csv (OLS slope, ratio of medians, mean with its t interval) and the rank-condition knee against its
 // formula; the option checks against invalid options, before any work.
 #include <unistd.h>
 
@@ -362,7 +362,7 @@ TEST_CASE("smoothness --schedule adaptive: the oracle ratio is that of the cells
   CHECK(std::find(registered.begin(), registered.end(), "oracle-ratio") != registered.end());
 }
 
-TEST_CASE("coercivity: the mean of lambda_min at the largest M with mean +- 1.96 SE", "[pairwise_study]") {
+TEST_CASE("coercivity: the mean of lambda_min at the largest M with its t and bootstrap intervals", "[pairwise_study]") {
   Settings s(coercivity_study().keys());
   s.set("token-laws", "uniform,exchangeable:0.3", "test");
   s.set("M", "250,1000", "test");
@@ -390,10 +390,17 @@ TEST_CASE("coercivity: the mean of lambda_min at the largest M with mean +- 1.96
     for (double x : v) ss += (x - mean) * (x - mean);
     const double se = std::sqrt(ss / 2 / 3);
     CHECK(q.at("value").get<double>() == Approx(mean).epsilon(1e-12));
-    CHECK(q.at("details").at("mc_se").get<double>() == Approx(se).epsilon(1e-9));
-    CHECK(q.at("ci_t")[0].get<double>() == Approx(mean - 1.96 * se).epsilon(1e-9));
-    CHECK(q.at("ci_t")[1].get<double>() == Approx(mean + 1.96 * se).epsilon(1e-9));
-    CHECK(q.at("ci_boot") == q.at("ci_t"));
+    CHECK(q.at("details").at("se").get<double>() == Approx(se).epsilon(1e-9));
+    // Student-t with 2 degrees of freedom, in closed form: t_{2, p} = (2p - 1) / sqrt(2 p (1 - p)).
+    const double t2 = 0.95 / std::sqrt(2 * 0.975 * 0.025);
+    CHECK(q.at("ci_t")[0].get<double>() == Approx(mean - t2 * se).epsilon(1e-9));
+    CHECK(q.at("ci_t")[1].get<double>() == Approx(mean + t2 * se).epsilon(1e-9));
+    // A bootstrap mean of the 3 values lies between their smallest and largest.
+    const auto [vmin, vmax] = std::minmax_element(v.begin(), v.end());
+    CHECK(q.at("ci_boot")[0].get<double>() >= *vmin);
+    CHECK(q.at("ci_boot")[1].get<double>() <= *vmax);
+    CHECK(q.at("ci_boot")[0].get<double>() <= mean);
+    CHECK(q.at("ci_boot")[1].get<double>() >= mean);
     CHECK(q.at("details").at("M") == 1000);
     // lambda_min(G, Gamma) of a positive semidefinite G relative to Gamma lies in [0, max eigenvalue].
     for (double x : v) CHECK(x >= -1e-12);
