@@ -154,7 +154,10 @@ TEST_CASE("claims file: wrong types, bad values, missing fields and duplicates",
   CHECK(contains(with("theory = [1, 2.5]", "theory = [2.5, 1]"), "low <= high"));
   CHECK(contains(with("theory = [1, 2.5]", "theory = 2"), "bound 'within' needs a range"));
   CHECK(contains(with("bound = \"equal\"", "bound = \"atmost\""), "bound must be equal, at-most, at-least or within"));
-  CHECK(contains(with("id = \"mine.b1.slope\"", "id = \"Mine B1\""), "may use only a-z, 0-9"));
+  CHECK(contains(with("id = \"mine.b1.slope\"", "id = \"Mine B1\""), "use only a-z, 0-9"));
+  // The id names a folder: never ".", ".." or a hidden one.
+  for (const char* id : {"..", ".", ".mine", "-mine", "_mine"})
+    CHECK(contains(with("id = \"mine.b1.slope\"", std::string("id = \"") + id + "\""), "must start with a-z or 0-9"));
   CHECK(contains(with("id = \"mine.b1.slope\"", "id = \"mine.spread\""), "duplicate claim id 'mine.spread'"));
   CHECK(contains(with("statement = \"a rate\"\n", ""), "my.toml:2: claim is missing the field 'statement'"));
   CHECK(contains(with("seeds = 6", "seeds = {a = 1}"), "option 'seeds' must be a string, a finite number"));

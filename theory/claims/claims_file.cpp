@@ -117,8 +117,11 @@ std::optional<double> number_of(const toml::node& n) {
   return std::nullopt;
 }
 
+// The id names the claim's folder (--out/claims/<id>), so it starts with a letter or digit: no
+// ".", ".." or hidden folder.
 bool valid_id(const std::string& id) {
   if (id.empty() || id.size() > 200) return false;
+  if (!((id[0] >= 'a' && id[0] <= 'z') || (id[0] >= '0' && id[0] <= '9'))) return false;
   for (char c : id)
     if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == ':' || c == '-')) return false;
   return true;
@@ -189,7 +192,7 @@ Claim read_claim(const toml::table& t, int table_line, const std::string& file, 
   text("study", c.study, true);
   text("quantity", c.quantity, true);
   if (!c.id.empty() && !valid_id(c.id))
-    problems.add(line_of(*t.get("id")), "id '" + c.id + "' may use only a-z, 0-9 and . _ : - (at most 200 characters)");
+    problems.add(line_of(*t.get("id")), "id '" + c.id + "' must start with a-z or 0-9 and use only a-z, 0-9 and . _ : - (at most 200 characters): it names the claim's folder");
 
   const StudyCatalogEntry* study = nullptr;
   if (!c.study.empty()) {
