@@ -68,6 +68,15 @@ check "the at-most claim with the same theory is consistent (one-sided)" test "$
 check "the three claims share one study run" test "$(ls "$tmp/v/claims" | wc -l)" -eq 1
 check "the report is written" test -s "$tmp/v/report.html"
 check "the output names the verdicts" grep -q "1 inconsistent" <<<"$out"
+check "the two-sided claims with a width rule are not warned about" test "$(grep -c "mine.true: consistent with no max-ci-width" <<<"$out")" -eq 0
+
+# The same claim as mine.true without max-ci-width: consistent, with a warning that a run too
+# small to decide would be consistent too (and a rule that it is not for the one with it).
+sed -e '/^max-ci-width = 1.0$/d' -e 's/id = "mine.true"/id = "mine.loose"/' "$tmp/mine.toml" >"$tmp/loose.toml"
+out=$("$bin" verify --claims "$tmp/loose.toml" --only mine.loose --profile full --threads 2 --out "$tmp/loose" 2>&1)
+check "a two-sided claim without max-ci-width is warned about when consistent ($out)" \
+  grep -q "warning: mine.loose: consistent with no max-ci-width: any interval that meets the theory passes" <<<"$out"
+check "the report gives the warning" grep -q "consistent with no max-ci-width" "$tmp/loose/report.md"
 
 # A claim selecting a curve the run does not have: missing, and the output says why.
 cat >"$tmp/missing.toml" <<'TOML'

@@ -60,6 +60,8 @@ void print_claims(const nlohmann::json& summary) {
     // missing, ambiguous or a failed run: why, as the reports give it
     if (c.contains("error") && c.at("error").is_string())
       std::cout << "    " << c.at("error").get<std::string>() << "\n";
+    if (c.contains("judge_warning") && world_share().root())
+      std::cerr << "attnrate: warning: " << id << ": " << c.at("judge_warning").get<std::string>() << "\n";
     if (!c.contains("warnings")) continue;
     const std::string dir = c.value("directory", id);
     const auto run = std::find_if(runs.begin(), runs.end(), [&](const RunWarnings& r) { return r.directory == dir; });

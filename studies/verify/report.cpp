@@ -155,6 +155,7 @@ std::string verify_report_markdown(const nlohmann::json& s) {
       << interval(c, "ci_boot") << ", tolerance " << report_number_text(c, "tolerance") << ", max CI width "
       << report_number_text(c, "max_ci_width") << "\n";
     if (c.contains("error")) o << "- error: " << c.at("error").get<std::string>() << "\n";
+    if (c.contains("judge_warning")) o << "- warning: " << c.at("judge_warning").get<std::string>() << "\n";
     for (const auto& w : c.value("warnings", nlohmann::json::array())) o << "- warning: " << w.get<std::string>() << "\n";
     if (const std::string q = quick_note(s, c); !q.empty()) o << "- " << q << "\n";
     if (c.contains("parameters")) o << "- parameters: `" << c.at("parameters").dump() << "`\n";
@@ -208,6 +209,8 @@ std::string verify_report_html(const nlohmann::json& s, const std::filesystem::p
     if (c.contains("note")) o << "<li>note: " << html_escape(c.at("note").get<std::string>()) << "</li>";
     o << "<li>defined at " << html_escape(c.value("defined_at", std::string("-"))) << "</li>";
     if (c.contains("error")) o << "<li>error: " << html_escape(c.at("error").get<std::string>()) << "</li>";
+    if (c.contains("judge_warning"))
+      o << "<li>warning: " << html_escape(c.at("judge_warning").get<std::string>()) << "</li>";
     for (const auto& w : c.value("warnings", nlohmann::json::array()))
       o << "<li>warning: " << html_escape(w.get<std::string>()) << "</li>";
     if (const std::string q = quick_note(s, c); !q.empty()) o << "<li>" << html_escape(q) << "</li>";

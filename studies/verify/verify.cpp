@@ -160,6 +160,15 @@ nlohmann::json judge_claim(const Claim& claim, const std::string& profile, const
     e["width"] = j.width;
     e["verdict"] = to_string(j.verdict);
     e["reason"] = j.reason;
+    // A two-sided claim with no width rule is consistent however little the run measured.
+    if (j.verdict == Verdict::consistent && !rule.max_ci_width && (rule.bound == Bound::equal || rule.bound == Bound::within)) {
+      std::ostringstream w;
+      w << "consistent with no max-ci-width: any interval that meets the theory passes, however wide (this one: "
+        << (m.width_scale == WidthScale::log ? "log width " : "width ") << j.width
+        << "), so a run too small to decide is consistent too; set max-ci-width"
+        << (profile == "quick" ? " (or quick-max-ci-width)" : "") << " to the widest interval that decides the claim";
+      e["judge_warning"] = w.str();
+    }
   } catch (const InputError& err) {
     e["verdict"] = "no-verdict";
     e["error"] = err.what();
