@@ -113,6 +113,9 @@ expect 2 "--mu has entries too close to tell apart" -- "$bin" study biased-weigh
 expect 2 "--p needs at least two distinct degrees" -- "$bin" study target-complexity --p 1 --out "$tmp/never"
 expect 2 "--lambda must be gcv or a number in \(0, 1e12\] \(heads offers no k-fold search\), got 'kfold:20'" -- "$bin" study heads --lambda kfold:20 --out "$tmp/never"
 expect 2 "--lambda kfold:20 needs at least 20 training samples \(one per fold\), but --n starts at 10" -- "$bin" study rfa-vs-mlp --n 10,20 --lambda kfold:20 --out "$tmp/never"
+# A fixed --knots leaves the schedule's constant and the paper abscissa nothing to do: refused, not ignored.
+expect 2 "--cK has no effect with --knots 16 \(c_K scales the schedule's K_M; the pieces are fixed\)" -- "$bin" study minimax-rate --knots 16 --cK 9 --out "$tmp/never"
+expect 2 "--schedule paper has no effect on K with --knots 16" -- "$bin" study minimax-rate --knots 16 --schedule paper --out "$tmp/never"
 [[ ! -e "$tmp/never" ]] || { echo "FAIL: a refused study created its --out"; fail=$((fail + 1)); }
 # A study run into another study's folder says that it replaces those outputs.
 expect 0 "results in" -- "$bin" study rfa-vs-mlp --N 2 --d 4 --heads 8 --n 20,40 --seeds 2 --target key-poly:2 --no-figures --out "$tmp/shared"

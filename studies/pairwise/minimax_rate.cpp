@@ -131,6 +131,15 @@ Config read_config(const Settings& s) {
     refuse_adaptive_selection(s);
     c.degree = s.raw("degree") == "auto" ? phi.default_degree() : static_cast<int>(s.get_int("degree", 0, 10));
     c.knots = s.raw("knots") == "auto" ? 0 : s.get_count("knots", 1, 2147483637);
+    // A fixed K leaves the schedule nothing to set: its constant and its abscissa would be
+    // ignored or chosen for a K that is not used.
+    if (c.knots > 0 && s.given("cK"))
+      throw InputError(s.source("cK") + " has no effect with --knots " + s.raw("knots") +
+                       " (c_K scales the schedule's K_M; the pieces are fixed): give one of them");
+    if (c.knots > 0 && c.schedule == Schedule::paper)
+      throw InputError(s.source("schedule") + " paper has no effect on K with --knots " + s.raw("knots") +
+                       " and would only fit the slope against log(M / log M), the paper schedule's abscissa: "
+                       "leave --schedule plain or --knots auto");
     // The K_M schedule (knots auto) needs a positive smoothness; a fixed --knots K does not.
     if (c.knots == 0) check_rate_activation(s, "activation", phi, false);
   }
