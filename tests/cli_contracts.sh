@@ -84,7 +84,7 @@ expect 2 "give --A FILE .* or --rank" -- "$bin" fit pairwise --data "$tmp/data.c
 # Random-feature attention: simulate -> fit, and its validation.
 expect 0 "wrote" -- "$bin" simulate rfa --n 300 --N 4 --d 3 --target key-poly:2 --seed 2 --out "$tmp/rfa/data.csv"
 head -1 "$tmp/rfa/data.csv" | grep -qx "sample,key,x1,x2,x3,y" || { echo "FAIL: rfa data header"; fail=$((fail + 1)); }
-expect 0 "RFA fit: M = 16 heads" -- "$bin" fit rfa --data "$tmp/rfa/data.csv" --heads 16 --lambda gcv --out "$tmp/rfa/fit.json"
+expect 0 "RFA fit: 16 heads" -- "$bin" fit rfa --data "$tmp/rfa/data.csv" --heads 16 --lambda gcv --out "$tmp/rfa/fit.json"
 for key in heads lambda form solver train_mse coefficients; do
   grep -q "\"$key\"" "$tmp/rfa/fit.json" || { echo "FAIL: rfa fit.json lacks $key"; fail=$((fail + 1)); }
 done

@@ -47,7 +47,8 @@ def _space_options(est):
         raise ValueError("knots must be a number of pieces >= 1 or 'adaptive', got None")
     if isinstance(est.knots, str):
         if est.knots != "adaptive":
-            raise ValueError(f"knots must be a number of pieces >= 1 or 'adaptive', got {est.knots!r}")
+            raise ValueError(f"knots must be a number of pieces >= 1 (an int) or the string 'adaptive', "
+                             f"got the string {est.knots!r}")
         if est.degree is not None:
             raise ValueError(f"degree={est.degree!r} has no effect with knots='adaptive' (degree and K are "
                              "selected from the data; bound the degree with max_degree); leave degree=None")

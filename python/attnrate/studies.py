@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from . import _core
-from ._options import _as_caller, float_array, option_text, options, threads_of
+from ._options import _as_caller, errors_as_caller, float_array, option_text, options, threads_of
 
 
 def rate_table(sizes, errors, theory=None, bound=None, tolerance=None, seeds=None, max_ci_width=None,
@@ -49,7 +49,8 @@ def rate_table(sizes, errors, theory=None, bound=None, tolerance=None, seeds=Non
             raise ValueError(f"theory must be a number (or (low, high) with bound='within'), got {theory!r}")
         pairs += [("theory", theory, "theory"), ("bound", bound, "bound"), ("tolerance", tolerance, "tolerance")]
     pairs.append(("max-ci-width", max_ci_width, "max_ci_width"))
-    r = _core.rate_table(sizes, errors, seed_labels, options(pairs))
+    with errors_as_caller(pairs):
+        r = _core.rate_table(sizes, errors, seed_labels, options(pairs))
     df = pd.DataFrame(r["rows"], columns=["size", "cells", "median_error", "local_rate"])
     df["local_rate"] = df["local_rate"].astype(float)
     fit = r["fit"]

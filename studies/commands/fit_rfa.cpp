@@ -175,7 +175,7 @@ CommandReport fit_rfa(const Settings& s, const std::filesystem::path& out, int t
   write_file_atomic(out, j.dump(2) + "\n");
   std::ostringstream m;
   if (mlp) m << "RF-MLP fit: width " << features;
-  else m << "RFA fit: M = " << opt.heads << " heads, " << features << " features";
+  else m << "RFA fit: " << opt.heads << " heads, " << features << " features";
   m << ", lambda = " << fit.solution.lambda << " (" << to_string(ridge.rule) << "), " << to_string(fit.solution.form)
     << " form, train_mse = " << fit.solution.train_mse << "\nwrote " << out.string() << "\n";
   return {m.str(), warnings};
