@@ -71,6 +71,12 @@ for key in '"mse"' '"r2"' '"composed_error"' '"composed_error_se"' '"test_pairs"
   check "score.json has $key" grep -q "$key" "$p/score.json"
 done
 run 0 "composed L2" "$p/none" -- "$bin" score --fit "$p/joint.json" --truth "$p/train.truth.json" --test-pairs 1000
+# A known fit scored against another model's truth (another A): a warning, not a silent number.
+"$bin" simulate pairwise --M 50 --N 5 --d 3 --r 2 --seed 9 --out "$p/other9.csv" >/dev/null
+out=$("$bin" score --fit "$p/fit.json" --truth "$p/other9.truth.json" --test-pairs 1000 2>&1)
+check "a truth with another A is warned about" grep -q "warning: the fit's A (known, in --fit) is not the truth's A" <<<"$out"
+out=$("$bin" score --fit "$p/fit.json" --truth "$p/train.truth.json" --test-pairs 1000 2>&1)
+check "the fit's own truth is not warned about" test "$(grep -c "is not the truth's A" <<<"$out")" -eq 0
 
 # Bad input: exit 2, the option, file or place named, nothing written.
 run 2 "--data .*d4.csv has d = 4 but --fit .*fit.json was fitted on d = 3" "$p/none" -- \

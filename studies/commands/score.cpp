@@ -278,12 +278,25 @@ CommandReport score(const Settings& s, const std::filesystem::path& out, int thr
       m << " (not finite: phi_hat overflows or is not finite on some of the " << e.pairs
         << " token pairs; check the fit's coefficients)\n";
   }
+  std::vector<std::string> warnings;
+  // A fit with A known was fitted with some A: scoring it against a truth with another is almost
+  // surely a mixed-up file (the error is then that of the wrong model).
+  if (truth && fit.pairwise->a_known && fit.pairwise->A.n_rows == truth->A.n_rows &&
+      !arma::approx_equal(fit.pairwise->A, truth->A, "reldiff", 1e-12)) {
+    std::ostringstream w;
+    w << "the fit's A (known, in --fit) is not the truth's A (--truth; largest difference "
+      << short_text(arma::abs(fit.pairwise->A - truth->A).max())
+      << "): the fit is scored against a model it was not fitted with; check that --fit and --truth belong "
+         "together";
+    warnings.push_back(w.str());
+  }
+  if (truth) j["truth"]["warnings"] = warnings;
   j["build"] = build_info();
   if (!out.empty()) {
     write_file_atomic(out, j.dump(2) + "\n");
     m << "wrote " << out.string() << "\n";
   }
-  return {m.str(), {}};
+  return {m.str(), warnings};
 }
 
 }  // namespace attnrate
