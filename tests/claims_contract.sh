@@ -126,6 +126,35 @@ check "a claims file with an unknown study exits 2 (got $rc)" test "$rc" -eq 2
 check "the message has file:line and a did-you-mean" grep -q "bad.toml:5: unknown study 'minmax-rate'; did you mean 'minimax-rate'?" <<<"$out"
 check "nothing ran" test ! -e "$tmp/bad"
 
+# A select value that is no token law, or a law the run does not have: exit 2 before the run.
+cat >"$tmp/select.toml" <<'TOML'
+[[claim]]
+id = "c.typo"
+statement = "s"
+source = "t"
+study = "coercivity"
+quantity = "coercivity"
+theory = 0.01
+bound = "at-least"
+tolerance = 0
+[claim.select]
+tokens = "gausian"
+[claim.params]
+token-laws = "uniform"
+M = "250,1000"
+seeds = 3
+TOML
+out=$("$bin" verify --claims "$tmp/select.toml" --out "$tmp/select" 2>&1)
+rc=$?
+check "a select value that is no token law exits 2 (got $rc)" test "$rc" -eq 2
+check "the message names the select line's claim and the valid laws" \
+  grep -q 'select.toml:1: \[claim.select\] tokens = "gausian": unknown token law' <<<"$out"
+sed -i 's/tokens = "gausian"/tokens = "gaussian"/' "$tmp/select.toml"
+out=$("$bin" verify --claims "$tmp/select.toml" --out "$tmp/select" 2>&1)
+check "a token law the run does not list is refused before the run" \
+  grep -q 'the run.s token-laws are "uniform", so it would measure none with this law' <<<"$out"
+check "nothing ran for the bad selects" test ! -e "$tmp/select"
+
 # list shows the claims of a file and the quantities of a study.
 check "list --claims names the claims" grep -q "mine.upper" <<<"$("$bin" list --claims "$tmp/mine.toml")"
 out=$("$bin" list --claims "$tmp/bad.toml" 2>&1)

@@ -17,6 +17,8 @@
 #include "studies/verify/report.hpp"
 #include "theory/claims/builtin_claims.hpp"
 #include "theory/claims/claims_file.hpp"
+#include "theory/pairwise/activation.hpp"
+#include "theory/pairwise/token_law.hpp"
 
 namespace attnrate {
 
@@ -59,6 +61,27 @@ std::string select_text(const std::map<std::string, std::string>& select) {
 
 }  // namespace
 
+// Select values that name an activation or a token law are checked as such before the run (a
+// typo would otherwise come out as "missing" after it), and a token law must be one the run's
+// --token-laws lists.
+void check_select_values(const Claim& c, const Settings& s) {
+  for (const auto& [key, value] : c.select) {
+    const std::string where = c.place.str() + ": [claim.select] " + key + " = \"" + value + "\": ";
+    try {
+      if (key == "activation") (void)Activation::parse(value);
+      if (key == "tokens") (void)TokenLaw::parse(value);
+    } catch (const InputError& e) {
+      throw InputError(where + e.what());
+    }
+    if (key == "tokens" && s.has_key("token-laws")) {
+      const std::vector<std::string> laws = s.get_list("token-laws");
+      if (std::find(laws.begin(), laws.end(), value) == laws.end())
+        throw InputError(where + "the run's token-laws are \"" + s.raw("token-laws") +
+                         "\", so it would measure none with this law; add it to token-laws in [claim.params]");
+    }
+  }
+}
+
 void check_claim_options(const std::vector<Claim>& claims, const std::string& profile) {
   // The profile to run first, then the other: a bad [claim.quick] value is found by a full run
   // too, not only when someone runs quick. A problem both profiles share is listed once.
@@ -71,6 +94,7 @@ void check_claim_options(const std::vector<Claim>& claims, const std::string& pr
         const StudyDefinition& def = find_study(c.study);
         const Settings s = claim_settings(c, p, def);
         if (def.check) def.check(s);
+        check_select_values(c, s);
         // A quantity reported only under some option would come out "missing" after the run.
         for (const QuantitySpec& q : def.quantities) {
           const std::string& key = q.only_with_key;
