@@ -181,6 +181,18 @@ constexpr double kQuietNaN = std::numeric_limits<double>::quiet_NaN();
 // is generated for that instruction set from the start. Each namespace first names SLEEF's
 // functions of its width (sincos: sin in .x, cos in .y). SSE2 is part of every x86-64 CPU; AVX
 // and AVX-512F are chosen at run time.
+// Every function defined between these is compiled for the instruction set ISA: GCC's target
+// pragma, or clang's attribute pragma (clang ignores the GCC one, which would leave the wider
+// namespaces compiled for the baseline and calling SLEEF with the wrong calling convention).
+#define ATTNRATE_PRAGMA(x) _Pragma(#x)
+#if defined(__clang__)
+#define ATTNRATE_TARGET_BEGIN(ISA) ATTNRATE_PRAGMA(clang attribute push(__attribute__((target(ISA))), apply_to = function))
+#define ATTNRATE_TARGET_END ATTNRATE_PRAGMA(clang attribute pop)
+#else
+#define ATTNRATE_TARGET_BEGIN(ISA) ATTNRATE_PRAGMA(GCC push_options) ATTNRATE_PRAGMA(GCC target(ISA))
+#define ATTNRATE_TARGET_END ATTNRATE_PRAGMA(GCC pop_options)
+#endif
+
 // SLEEF's deterministic functions of one width: L lanes, ISA the name's suffix.
 #define ATTNRATE_SLEEF_FUNCTIONS(L, ISA)                                                             \
   inline auto vsincos(V x) noexcept { return Sleef_cinz_sincosd##L##_u10##ISA(x); }                   \
@@ -196,24 +208,25 @@ ATTNRATE_SLEEF_FUNCTIONS(2, sse2)
 #include "theory/pairwise/activation_kernels.inc"
 }  // namespace sse2
 
-#pragma GCC push_options
-#pragma GCC target("avx")
+ATTNRATE_TARGET_BEGIN("avx")
 namespace avx {
 using V = __m256d;
 ATTNRATE_SLEEF_FUNCTIONS(4, avx)
 #include "theory/pairwise/activation_kernels.inc"
 }  // namespace avx
-#pragma GCC pop_options
+ATTNRATE_TARGET_END
 
-#pragma GCC push_options
-#pragma GCC target("avx512f")
+ATTNRATE_TARGET_BEGIN("avx512f")
 namespace avx512 {
 using V = __m512d;
 ATTNRATE_SLEEF_FUNCTIONS(8, avx512fnofma)
 #include "theory/pairwise/activation_kernels.inc"
 }  // namespace avx512
-#pragma GCC pop_options
+ATTNRATE_TARGET_END
 #undef ATTNRATE_SLEEF_FUNCTIONS
+#undef ATTNRATE_TARGET_BEGIN
+#undef ATTNRATE_TARGET_END
+#undef ATTNRATE_PRAGMA
 
 using BlockFn = void (*)(const Params&, const double*, double*, std::size_t) noexcept;
 
