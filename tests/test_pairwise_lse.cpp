@@ -335,11 +335,28 @@ TEST_CASE("a range stretched by one extreme token is warned about, with the bulk
     return r;
   };
   SECTION("clean data: no warning") { CHECK(checked_range(X).warnings.empty()); }
+  SECTION("the warning comes exactly when the rest span under a third") {
+    // One token scaled by 1.25^k stretches the interval more and more: the warning follows the
+    // rule, including where the rest span between a third and a half (no warning).
+    bool between = false, warned = false;
+    for (int k = 0; k <= 24; ++k) {
+      arma::mat Xo = X;
+      Xo.col(17 * N + 3) *= std::pow(1.25, k);
+      const KnownARange r = checked_range(Xo);
+      const double share = (r.bulk->second - r.bulk->first) / (r.b - r.a);
+      INFO("k " << k << ", bulk share " << share);
+      CHECK(r.warnings.empty() == !(share < 1.0 / 3.0));
+      between = between || (share > 1.0 / 3.0 && share < 0.5);
+      warned = warned || !r.warnings.empty();
+    }
+    CHECK(between);
+    CHECK(warned);
+  }
   SECTION("one token 60 times larger: the warning gives the bulk as --range") {
     arma::mat Xo = X;
     Xo.col(17 * N + 3) *= 60.0;
     const KnownARange r = checked_range(Xo);
-    CHECK(r.bulk->second - r.bulk->first < 0.5 * (r.b - r.a));
+    CHECK(r.bulk->second - r.bulk->first < (r.b - r.a) / 3.0);
     REQUIRE(r.warnings.size() == 1);
     CHECK_THAT(r.warnings[0], Catch::Contains("give --range"));
     // A given range is used as it is, without the scan or a warning.

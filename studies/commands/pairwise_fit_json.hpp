@@ -58,7 +58,7 @@ struct KnownARange {
   /// When [a, b] is the data's [min u, max u] and a few extreme interactions stretch it: all but
   /// the t smallest and t largest of the n = M N (N-1) interactions, t = max(floor(1e-4 (n-1)),
   /// 2 (N-1)) (0.01% of them, and at least every interaction of one token), lie in [q_lo, q_hi],
-  /// and that is under half of [a, b]. Most pieces then hold next to no data; the warning suggests
+  /// and that is under a third of [a, b]. Most pieces then hold next to no data; the warning suggests
   /// --range q_lo,q_hi (Python's warnings name it range). Empty otherwise (and when 2 t >= n).
   std::vector<std::string> warnings;
   /// [q_lo, q_hi] above, when [a, b] is the data's range and 2 t < n.
