@@ -233,7 +233,7 @@ nlohmann::json run_coercivity(const Plan& p, const Settings& settings, const Stu
     // Student-t with k - 1 degrees of freedom and a seed bootstrap, as every mean over seeds
     // (docs/statistics.md): with the few seeds the study allows, a normal interval is far too
     // narrow (k = 3: 1.96 against t_2 = 4.30 standard errors).
-    const MeanCi mc = mean_ci(last, 0.95, 2000, derive_seed(p.seed, {hash_name("coercivity-bootstrap"), l}));
+    const MeanCi mc = mean_ci(last, 0.95, 2000, derive_seed(p.seed, {hash_name("coercivity-bootstrap"), hash_name(p.laws[l])}));
     std::vector<double> x, y;
     for (std::size_t i = 0; i < cs.x.size(); ++i) {
       x.push_back(std::log(cs.x[i]));

@@ -4,8 +4,9 @@
 // basis, as M grows, for each token law. 1 means as well posed as direct regression on
 // (u, phi(u)); the coercivity condition asks that it stay away from 0. Quantity:
 //   coercivity  one per token law (select tokens, as written in --token-laws): the mean of
-//               lambda_min over the seeds at the largest M, with mean +- 1.96 SE over the seeds as
-//               both intervals; details: mc_se, M, slope_vs_M (the drift of lambda_min with M).
+//               lambda_min over the seeds at the largest M, with its Student-t and seed-bootstrap
+//               intervals (the bootstrap seeded by the law's name); details: se, M, slope_vs_M (the
+//               drift of lambda_min with M).
 #include <armadillo>
 #include <vector>
 
