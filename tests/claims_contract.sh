@@ -148,11 +148,11 @@ out=$("$bin" verify --claims "$tmp/select.toml" --out "$tmp/select" 2>&1)
 rc=$?
 check "a select value that is no token law exits 2 (got $rc)" test "$rc" -eq 2
 check "the message names the select line's claim and the valid laws" \
-  grep -q 'select.toml:1: \[claim.select\] tokens = "gausian": unknown token law' <<<"$out"
+  grep -q 'select.toml:11: \[claim.select\] tokens = "gausian": unknown token law' <<<"$out"
 sed -i 's/tokens = "gausian"/tokens = "gaussian"/' "$tmp/select.toml"
 out=$("$bin" verify --claims "$tmp/select.toml" --out "$tmp/select" 2>&1)
 check "a token law the run does not list is refused before the run" \
-  grep -q 'the run.s token-laws are "uniform", so it would measure none with this law' <<<"$out"
+  grep -q 'the run.s token-laws are "uniform" (.*select.toml:13), so it would measure none with this law' <<<"$out"
 check "nothing ran for the bad selects" test ! -e "$tmp/select"
 
 # list shows the claims of a file and the quantities of a study.

@@ -428,9 +428,6 @@ int run_cli(int argc, char** argv) {
         throw InputError("verify draws each claim's figure with gnuplot, which is not on PATH: install gnuplot-nox "
                          "(./scripts/install-deps.sh does)");
       const auto lock = lock_output(out);
-      if (const std::string before = previous_output_set(out); !before.empty() && before != "verify" && world_share().root())
-        std::cerr << "attnrate: warning: --out " << out << " holds the outputs of " << before
-                  << "; verify's replace them (checkpoints in cells/ stay, never reused)\n";
       if (!resume && world_share().root())
         vo.before_runs = [&out](const std::vector<std::filesystem::path>& runs) {
           std::size_t saved = 0;  // of the claims this run computes (not those --only leaves out)

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <iostream>
 #include <map>
 #include <sstream>
 
@@ -64,9 +65,11 @@ std::string select_text(const std::map<std::string, std::string>& select) {
 // Select values that name an activation or a token law are checked as such before the run (a
 // typo would otherwise come out as "missing" after it), and a token law must be one the run's
 // --token-laws lists.
-void check_select_values(const Claim& c, const Settings& s) {
+void check_select_values(const Claim& c, const std::string& profile, const Settings& s) {
   for (const auto& [key, value] : c.select) {
-    const std::string where = c.place.str() + ": [claim.select] " + key + " = \"" + value + "\": ";
+    const auto line = c.select_lines.find(key);
+    const std::string place = line == c.select_lines.end() ? c.place.str() : SourcePlace{c.place.file, line->second}.str();
+    const std::string where = place + ": [claim.select] " + key + " = \"" + value + "\": ";
     try {
       if (key == "activation") (void)Activation::parse(value);
       if (key == "tokens") (void)TokenLaw::parse(value);
@@ -76,8 +79,9 @@ void check_select_values(const Claim& c, const Settings& s) {
     if (key == "tokens" && s.has_key("token-laws")) {
       const std::vector<std::string> laws = s.get_list("token-laws");
       if (std::find(laws.begin(), laws.end(), value) == laws.end())
-        throw InputError(where + "the run's token-laws are \"" + s.raw("token-laws") +
-                         "\", so it would measure none with this law; add it to token-laws in [claim.params]");
+        throw InputError(where + "the run's token-laws are \"" + s.raw("token-laws") + "\" (" +
+                         c.option_place(profile, "token-laws") +
+                         "), so it would measure none with this law; add it to token-laws");
     }
   }
 }
@@ -94,7 +98,7 @@ void check_claim_options(const std::vector<Claim>& claims, const std::string& pr
         const StudyDefinition& def = find_study(c.study);
         const Settings s = claim_settings(c, p, def);
         if (def.check) def.check(s);
-        check_select_values(c, s);
+        check_select_values(c, p, s);
         // A quantity reported only under some option would come out "missing" after the run.
         for (const QuantitySpec& q : def.quantities) {
           const std::string& key = q.only_with_key;
@@ -240,6 +244,10 @@ nlohmann::json run_verify(const VerifyOptions& opt) {
   std::filesystem::create_directories(opt.out);
   // The reports and every claim's study outputs form one set (checkpoints stay in place).
   const CellShare share = world_share();
+  // Said once the claims are known to be good (a refused run replaces nothing).
+  if (const std::string before = previous_output_set(opt.out); !before.empty() && before != "verify" && share.root())
+    std::cerr << "attnrate: warning: --out " << opt.out.string() << " holds the outputs of " << before
+              << "; verify's replace them (checkpoints in cells/ stay, never reused)\n";
   OutputSet outputs(opt.out, share.root());
 
   // Claims measured by the same study with the same options share one run.

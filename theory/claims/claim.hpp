@@ -42,6 +42,7 @@ struct Claim {
   bool quick_decisive = true;
   SourcePlace place;      ///< where the claim's [[claim]] table starts
   std::map<std::string, int> param_lines, quick_lines;  ///< line of each option, for messages
+  std::map<std::string, int> select_lines;              ///< line of each select key, for messages
 
   /// The study options of a profile ("quick" or "full"): params, then the quick overrides.
   StudyOptions options(const std::string& profile) const;

@@ -298,7 +298,10 @@ Claim read_claim(const toml::table& t, int table_line, const std::string& file, 
         }
         const auto v = toml_scalar_text(node);
         if (!v) problems.add(line_of(node), "[claim.select]: '" + key + "' must be a string, number or boolean");
-        else c.select[key] = *v;
+        else {
+          c.select[key] = *v;
+          c.select_lines[key] = line_of(node);
+        }
       }
     } else {
       problems.add(line_of(*n), "[claim.select] must be a table");
