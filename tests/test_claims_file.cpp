@@ -8,6 +8,7 @@
 
 #include "estimators/common/input_error.hpp"
 #include "theory/claims/claims_file.hpp"
+#include "studies/verify/verify.hpp"
 
 using namespace attnrate;
 
@@ -204,4 +205,12 @@ TEST_CASE("claims file: files, folders and what is not a claims file", "[claims_
   }
   CHECK_THROWS_WITH(load_claims(dir / "big.toml", catalog()), Catch::Contains("limited to"));
   std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("built-in claims: every two-sided claim has a width rule", "[claims_file]") {
+  // Without one, an equal or within claim is consistent however wide its interval (verify warns).
+  for (const Claim& c : builtin_claims()) {
+    INFO(c.id << " (" << c.place.str() << ")");
+    if (c.rule.bound == Bound::equal || c.rule.bound == Bound::within) CHECK(c.rule.max_ci_width.has_value());
+  }
 }

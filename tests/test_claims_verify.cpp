@@ -52,6 +52,7 @@ void verify_builtin_file(const std::string& file) {
     if (decisive) CHECK(c.at("verdict") == "consistent");
     else CHECK((c.at("verdict") == "consistent" || c.at("verdict") == "inconclusive"));
     CHECK(c.contains("figure"));
+    CHECK_FALSE(c.contains("judge_warning"));  // every built-in two-sided claim has a width rule
   }
   // The reports exist; the HTML starts with the verdict table and embeds one figure per claim.
   std::ifstream html(opt.out / "report.html");

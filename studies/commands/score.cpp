@@ -281,11 +281,13 @@ CommandReport score(const Settings& s, const std::filesystem::path& out, int thr
   std::vector<std::string> warnings;
   // A fit with A known was fitted with some A: scoring it against a truth with another is almost
   // surely a mixed-up file (the error is then that of the wrong model).
+  // (1e-9 relative: an A written out and read back, or rounded by hand, is still the same A.)
   if (truth && fit.pairwise->a_known && fit.pairwise->A.n_rows == truth->A.n_rows &&
-      !arma::approx_equal(fit.pairwise->A, truth->A, "reldiff", 1e-12)) {
+      !arma::approx_equal(fit.pairwise->A, truth->A, "reldiff", 1e-9)) {
     std::ostringstream w;
     w << "the fit's A (known, in --fit) is not the truth's A (--truth; largest difference "
-      << short_text(arma::abs(fit.pairwise->A - truth->A).max())
+      << short_text(arma::abs(fit.pairwise->A - truth->A).max()) << ", relative to the largest entry "
+      << short_text(arma::abs(fit.pairwise->A - truth->A).max() / std::max(arma::abs(truth->A).max(), 1e-300))
       << "): the fit is scored against a model it was not fitted with; check that --fit and --truth belong "
          "together";
     warnings.push_back(w.str());
