@@ -155,6 +155,12 @@ check "a token law the run does not list is refused before the run" \
   grep -q 'the run.s token-laws are "uniform" (.*select.toml:13), so it would measure none with this law' <<<"$out"
 check "nothing ran for the bad selects" test ! -e "$tmp/select"
 
+# One file named twice is said to be read twice, not a duplicate of itself.
+out=$("$bin" list --claims "$tmp/mine.toml" --claims "$tmp/mine.toml" 2>&1)
+rc=$?
+check "a claims file given twice exits 2 (got $rc)" test "$rc" -eq 2
+check "the message says it is read twice" grep -q "mine.toml is read twice (given twice, or as a file and in its folder)" <<<"$out"
+
 # list shows the claims of a file and the quantities of a study.
 check "list --claims names the claims" grep -q "mine.upper" <<<"$("$bin" list --claims "$tmp/mine.toml")"
 out=$("$bin" list --claims "$tmp/bad.toml" 2>&1)

@@ -395,6 +395,9 @@ void check_unique_ids(const std::vector<Claim>& claims) {
   std::map<std::string, const Claim*> seen;
   for (const auto& c : claims) {
     const auto [it, fresh] = seen.emplace(c.id, &c);
+    if (!fresh && it->second->place.str() == c.place.str())
+      throw InputError("--claims: " + c.place.file + " is read twice (given twice, or as a file and in its folder); "
+                       "give it once");
     if (!fresh)
       throw InputError(c.place.str() + ": duplicate claim id '" + c.id + "' (also at " + it->second->place.str() + ")");
   }
