@@ -60,8 +60,6 @@ std::string select_text(const std::map<std::string, std::string>& select) {
   return s.empty() ? "(no select keys)" : s;
 }
 
-}  // namespace
-
 // Select values that name an activation or a token law are checked as such before the run (a
 // typo would otherwise come out as "missing" after it), and a token law must be one the run's
 // --token-laws lists.
@@ -85,6 +83,8 @@ void check_select_values(const Claim& c, const std::string& profile, const Setti
     }
   }
 }
+
+}  // namespace
 
 void check_claim_options(const std::vector<Claim>& claims, const std::string& profile) {
   // The profile to run first, then the other: a bad [claim.quick] value is found by a full run
