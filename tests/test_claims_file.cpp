@@ -193,9 +193,15 @@ TEST_CASE("claims file: files, folders and what is not a claims file", "[claims_
   CHECK(claims[0].id == "your.b1.slope");  // a.toml before b.toml
   CHECK(claims[2].place.file == (dir / "set" / "b.toml").string());
   CHECK_NOTHROW(check_unique_ids(claims));
+  // The same id in another file is a duplicate; the same claim again is its file read twice.
   std::vector<Claim> twice = claims;
-  twice.push_back(claims[0]);
+  Claim again = claims[0];
+  again.place.file = (dir / "set" / "c.toml").string();
+  twice.push_back(again);
   CHECK_THROWS_WITH(check_unique_ids(twice), Catch::Contains("duplicate claim id 'your.b1.slope'"));
+  std::vector<Claim> reread = claims;
+  reread.push_back(claims[0]);
+  CHECK_THROWS_WITH(check_unique_ids(reread), Catch::Contains("a.toml is read twice"));
   CHECK_THROWS_WITH(load_claims(dir / "missing.toml", catalog()), Catch::Contains("no such file"));
   std::filesystem::create_directories(dir / "empty");
   CHECK_THROWS_WITH(load_claims(dir / "empty", catalog()), Catch::Contains("holds no *.toml"));
