@@ -8,14 +8,13 @@
 #include <array>
 #include <cmath>
 #include <deque>
-#include <functional>
 #include <limits>
 #include <memory>
-#include <queue>
 #include <sstream>
 #include <utility>
 
 #include "estimators/common/blas.hpp"
+#include "estimators/common/extreme_values.hpp"
 #include "estimators/common/input_error.hpp"
 #include "estimators/common/random.hpp"
 
@@ -615,20 +614,6 @@ std::pair<arma::mat, arma::mat> truncated_factors(const arma::mat& C, int r, dou
   const arma::vec root = arma::sqrt(sv.head(r)) * scale;
   return {W.head_cols(r) * arma::diagmat(root), Z.head_cols(r) * arma::diagmat(root)};
 }
-
-// Values of the k smallest / k largest seen so far (bounded heaps; the order of the pushes does
-// not matter for the values at the tops).
-struct ExtremeValues {
-  std::size_t k;
-  std::priority_queue<double> low;                                          // max-heap of the k smallest
-  std::priority_queue<double, std::vector<double>, std::greater<double>> high;  // min-heap of the k largest
-  void push(double u) {
-    if (low.size() < k) low.push(u);
-    else if (u < low.top()) low.pop(), low.push(u);
-    if (high.size() < k) high.push(u);
-    else if (u > high.top()) high.pop(), high.push(u);
-  }
-};
 
 // K of each stage: coarse_pieces, 2 coarse_pieces, ... (while below pieces), then pieces.
 std::vector<int> continuation_pieces(const ErmOptions& o) {

@@ -8,11 +8,12 @@
 #include <iomanip>
 #include <sstream>
 #include <tuple>
+#include <utility>
 #include <vector>
 
 #include "estimators/bspline.hpp"
 #include "estimators/common/input_error.hpp"
-#include "estimators/pairwise_erm/pairwise_erm.hpp"
+#include "estimators/common/extreme_values.hpp"
 #include "studies/commands/command.hpp"
 #include "studies/commands/fit_pairwise.hpp"
 #include "studies/io/output.hpp"
@@ -169,8 +170,19 @@ JointFitOptions read_joint_fit_options(const Settings& s, std::size_t M, int d, 
   return o;
 }
 
-std::pair<double, double> interaction_range(const arma::mat& X, const arma::mat& A, std::size_t M, int N,
-                                            int threads) {
+namespace {
+
+// One pass over the data's interactions: [min u, max u] and, with trim > 0, [u_(trim),
+// u_(n-1-trim)] of the n = M N (N-1) interactions (each thread keeps its extremes, merged after:
+// order statistics, so any thread count gives the same values). InputError naming the first
+// sample with a non-finite interaction.
+struct InteractionScan {
+  double a, b;      // min u, max u
+  double lo, hi;    // the trimmed range (a, b without trim)
+};
+
+InteractionScan scan_interactions(const arma::mat& X, const arma::mat& A, std::size_t M, int N, int threads,
+                                  std::size_t trim) {
   // u in the accumulation's order (sample_interactions), so the ends are interactions of the fit
   // and none of the data counts as clamped; BLAS (A * X, dot) may sum in another order, one
   // rounding away. min and max are exact, so any thread count gives the same range.
@@ -180,9 +192,11 @@ std::pair<double, double> interaction_range(const arma::mat& X, const arma::mat&
   // Per-thread buffers allocated here, where a failed allocation is an ordinary exception.
   const std::size_t scratch_size = sample_interactions_scratch(N, d), pairs = static_cast<std::size_t>(N) * (N - 1);
   std::vector<std::vector<double>> buffers(static_cast<std::size_t>(T), std::vector<double>(scratch_size + pairs));
+  std::vector<ExtremeValues> extremes(static_cast<std::size_t>(T), ExtremeValues{trim + 1, {}, {}});
 #pragma omp parallel num_threads(T) reduction(min : a, overflow) reduction(max : b)
   {
-    double* scratch = buffers[static_cast<std::size_t>(omp_get_thread_num())].data();
+    const std::size_t me = static_cast<std::size_t>(omp_get_thread_num());
+    double* scratch = buffers[me].data();
     double* u = scratch + scratch_size;
 #pragma omp for schedule(static)
     for (std::size_t m = 0; m < M; ++m) {
@@ -192,28 +206,41 @@ std::pair<double, double> interaction_range(const arma::mat& X, const arma::mat&
         if (!std::isfinite(v)) overflow = std::min(overflow, m);
         a = std::min(a, v);
         b = std::max(b, v);
+        if (trim > 0) extremes[me].push(v);
       }
     }
   }
   if (overflow < M)
     throw InputError("sample " + std::to_string(overflow) + " (0-based): an interaction u = X_i^T A X_j is not finite: "
                      "the products of the tokens and A overflow; scale the tokens down (or check A)");
-  return {a, b};
+  if (trim == 0) return {a, b, a, b};
+  for (std::size_t t = 1; t < extremes.size(); ++t) extremes[0].merge(std::move(extremes[t]));
+  return {a, b, extremes[0].low.top(), extremes[0].high.top()};
+}
+
+}  // namespace
+
+std::pair<double, double> interaction_range(const arma::mat& X, const arma::mat& A, std::size_t M, int N,
+                                            int threads) {
+  const InteractionScan s = scan_interactions(X, A, M, N, threads, 0);
+  return {s.a, s.b};
 }
 
 KnownARange known_A_range(const arma::mat& X, const arma::mat& A, std::size_t M, int N,
                           const std::optional<std::pair<double, double>>& range, const std::string& range_option,
                           int threads) {
-  const auto [a, b] = interaction_range(X, A, M, N, threads);
-  if (range) return {range->first, range->second, {}, {}};
-  if (!(a < b)) throw InputError("all interactions u = X_i^T A X_j in the data are equal; give " + range_option);
-  KnownARange out{a, b, {}, {}};
   const std::size_t n = M * static_cast<std::size_t>(N) * static_cast<std::size_t>(N - 1);
   const std::size_t t = std::max<std::size_t>(static_cast<std::size_t>(1e-4 * static_cast<double>(n - 1)),
                                               2 * static_cast<std::size_t>(N - 1));
-  if (2 * t >= n) return out;
-  // u = x^T A y = (A^T x) . y: the projections U = A, V = I of the joint fit's interactions.
-  const auto [lo, hi] = trimmed_interaction_range(X.cols(0, M * N - 1), N, A, arma::eye(A.n_rows, A.n_rows), t);
+  // With --range the scan only checks for overflow; without, the same pass finds the bulk.
+  const bool bulk = !range && 2 * t < n;
+  const InteractionScan s = scan_interactions(X, A, M, N, threads, bulk ? t : 0);
+  if (range) return {range->first, range->second, {}, {}};
+  const double a = s.a, b = s.b;
+  if (!(a < b)) throw InputError("all interactions u = X_i^T A X_j in the data are equal; give " + range_option);
+  KnownARange out{a, b, {}, {}};
+  if (!bulk) return out;
+  const double lo = s.lo, hi = s.hi;
   out.bulk = {lo, hi};
   // Under a third: unbounded token laws reach about half only at ~10^7 interactions (Gaussian
   // tokens, N = 8, d = 5: 49% at M = 200000), one token 6 times too large reaches 31%.

@@ -65,8 +65,8 @@ struct KnownARange {
   std::optional<std::pair<double, double>> bulk;
 };
 
-/// The spline interval of a fit with A known: `range` when given (--range), else
-/// interaction_range, whose overflow check runs either way (the fit would clamp an overflowing
+/// The spline interval of a fit with A known, in one pass over the interactions: `range` when
+/// given (--range), else interaction_range's (and the bulk above), whose overflow check runs either way (the fit would clamp an overflowing
 /// interaction to an end of the range without a word); InputError suggesting `range_option` when
 /// all interactions are equal and no range is given.
 KnownARange known_A_range(const arma::mat& X, const arma::mat& A, std::size_t M, int N,
