@@ -284,10 +284,10 @@ CommandReport score(const Settings& s, const std::filesystem::path& out, int thr
   // (1e-9 relative: an A written out and read back, or rounded by hand, is still the same A.)
   if (truth && fit.pairwise->a_known && fit.pairwise->A.n_rows == truth->A.n_rows &&
       !arma::approx_equal(fit.pairwise->A, truth->A, "reldiff", 1e-9)) {
+    const double diff = arma::abs(fit.pairwise->A - truth->A).max();
     std::ostringstream w;
-    w << "the fit's A (known, in --fit) is not the truth's A (--truth; largest difference "
-      << short_text(arma::abs(fit.pairwise->A - truth->A).max()) << ", relative to the largest entry "
-      << short_text(arma::abs(fit.pairwise->A - truth->A).max() / std::max(arma::abs(truth->A).max(), 1e-300))
+    w << "the fit's A (known, in --fit) is not the truth's A (--truth; largest difference " << short_text(diff)
+      << ", relative to the largest entry " << short_text(diff / std::max(arma::abs(truth->A).max(), 1e-300))
       << "): the fit is scored against a model it was not fitted with; check that --fit and --truth belong "
          "together";
     warnings.push_back(w.str());
