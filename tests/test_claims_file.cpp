@@ -202,6 +202,10 @@ TEST_CASE("claims file: files, folders and what is not a claims file", "[claims_
   std::vector<Claim> reread = claims;
   reread.push_back(claims[0]);
   CHECK_THROWS_WITH(check_unique_ids(reread), Catch::Contains("a.toml is read twice"));
+  // The extension in any case (a folder from a case-insensitive file system).
+  std::filesystem::create_directories(dir / "upper");
+  std::ofstream(dir / "upper" / "CLAIMS.TOML") << kValid;
+  CHECK(load_claims(dir / "upper", catalog()).size() == 2);
   CHECK_THROWS_WITH(load_claims(dir / "missing.toml", catalog()), Catch::Contains("no such file"));
   std::filesystem::create_directories(dir / "empty");
   CHECK_THROWS_WITH(load_claims(dir / "empty", catalog()), Catch::Contains("holds no *.toml"));

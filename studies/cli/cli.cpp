@@ -390,9 +390,9 @@ int run_cli(int argc, char** argv) {
                          " draws its figures with gnuplot, which is not on PATH: install gnuplot-nox "
                          "(./scripts/install-deps.sh does), or pass --no-figures");
       const auto lock = lock_output(out);
-      if (const std::string before = previous_output_set(out); !before.empty() && before != "study " + def.name && world_share().root())
-        std::cerr << "attnrate: warning: --out " << out << " holds the outputs of " << before
-                  << "; this study's replace them (checkpoints in cells/ that are not this study's stay, never reused)\n";
+      if (const std::string w = replaced_outputs_warning(out, "study " + def.name, "this study's");
+          !w.empty() && world_share().root())
+        std::cerr << "attnrate: warning: " << w << "\n";
       if (!resume && world_share().root())
         note_recomputed_checkpoints(out + "/cells holds", checkpoint_count(std::filesystem::path(out) / "cells"));
       OutputSet outputs(out, world_share().root());  // summary, cells.csv and figures: one set

@@ -265,9 +265,8 @@ RateOutcome rate(const Settings& s, const std::filesystem::path& out) {
   if (!out.empty()) {
     // One output set, as a study's: the files of another command's set in --out (a verify
     // report beside this summary.json) are removed when it is moved in.
-    if (const std::string before = previous_output_set(out); !before.empty() && before != "rate")
-      outcome.report.warnings.push_back("--out " + out.string() + " holds the outputs of " + before +
-                                        "; rate's replace them (checkpoints in cells/ stay)");
+    if (std::string w = replaced_outputs_warning(out, "rate", "rate's"); !w.empty())
+      outcome.report.warnings.push_back(std::move(w));
     OutputSet outputs(out);
     std::vector<std::string> figures;
     if (gnuplot_available()) {

@@ -211,6 +211,13 @@ std::string previous_output_set(const fs::path& dir) {
   return {};
 }
 
+std::string replaced_outputs_warning(const fs::path& dir, const std::string& command, const std::string& whose) {
+  const std::string before = previous_output_set(dir);
+  if (before.empty() || before == command) return {};
+  return "--out " + dir.string() + " holds the outputs of " + before + "; " + whose +
+         " replace them (their checkpoints in cells/ stay, never reused)";
+}
+
 bool in_output_set(const fs::path& dir, const fs::path& file) {
   std::error_code ec;
   for (const auto& rel : read_manifest(dir / OutputSet::kManifestName))

@@ -56,9 +56,16 @@ class OutputSet {
 };
 
 /// What wrote the output set now in `dir`, read from its summary.json: "study NAME", "verify" or
-/// "rate"; empty when there is none or it cannot be read. For the warning that a run replaces
-/// another command's outputs (a hint only: never throws).
+/// "rate"; empty when there is none or it cannot be read. A hint only: never throws.
 std::string previous_output_set(const std::filesystem::path& dir);
+
+/// The warning (without the "attnrate: warning: " prefix) that a run of `command` ("study NAME",
+/// "verify" or "rate") replaces the output set another command left in `dir`:
+///   --out DIR holds the outputs of OTHER; WHOSE replace them (their checkpoints in cells/ stay, never reused)
+/// `whose` names the new outputs ("this study's", "verify's"). Empty when `dir` holds no set, or
+/// one of `command`'s own. Never throws.
+std::string replaced_outputs_warning(const std::filesystem::path& dir, const std::string& command,
+                                     const std::string& whose);
 
 /// Whether `file` is one of the files of the output set now in `dir` (its file list), which the
 /// next set committed to `dir` replaces or removes. For refusing a run whose input that would

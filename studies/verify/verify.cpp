@@ -245,9 +245,8 @@ nlohmann::json run_verify(const VerifyOptions& opt) {
   // The reports and every claim's study outputs form one set (checkpoints stay in place).
   const CellShare share = world_share();
   // Said once the claims are known to be good (a refused run replaces nothing).
-  if (const std::string before = previous_output_set(opt.out); !before.empty() && before != "verify" && share.root())
-    std::cerr << "attnrate: warning: --out " << opt.out.string() << " holds the outputs of " << before
-              << "; verify's replace them (checkpoints in cells/ stay, never reused)\n";
+  if (const std::string w = replaced_outputs_warning(opt.out, "verify", "verify's"); !w.empty() && share.root())
+    std::cerr << "attnrate: warning: " << w << "\n";
   OutputSet outputs(opt.out, share.root());
 
   // Claims measured by the same study with the same options share one run.

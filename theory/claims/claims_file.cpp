@@ -1,6 +1,7 @@
 #include "theory/claims/claims_file.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <cmath>
 #include <fstream>
@@ -353,6 +354,15 @@ std::vector<Claim> parse_claims(std::string_view text, const std::string& file, 
 
 namespace {
 
+namespace {
+// *.toml in any case (a folder copied from a case-insensitive file system may say CLAIMS.TOML).
+bool is_toml_name(const std::filesystem::path& p) {
+  std::string ext = p.extension().string();
+  for (char& c : ext) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return ext == ".toml";
+}
+}  // namespace
+
 std::vector<Claim> load_file(const std::filesystem::path& path, const StudyCatalog& catalog) {
   std::error_code ec;
   const auto status = std::filesystem::status(path, ec);
@@ -379,7 +389,7 @@ std::vector<Claim> load_claims(const std::filesystem::path& path, const StudyCat
   if (!std::filesystem::is_directory(path, ec)) return load_file(path, catalog);
   std::vector<std::filesystem::path> files;
   for (const auto& e : std::filesystem::directory_iterator(path, ec))
-    if (e.path().extension() == ".toml") files.push_back(e.path());
+    if (is_toml_name(e.path())) files.push_back(e.path());
   if (ec) throw InputError("cannot list " + path.string() + ": " + ec.message());
   if (files.empty()) throw InputError("--claims " + path.string() + ": the folder holds no *.toml claims file");
   std::sort(files.begin(), files.end());
