@@ -42,7 +42,7 @@ expect 2 "--coarse-pieces must be" -- "$bin" fit pairwise --data "$tmp/data.csv"
 expect 2 "--coarse-pieces is an option of the joint fit" -- "$bin" fit pairwise --data "$tmp/data.csv" --A "$tmp/data.A.csv" --knots 4 --coarse-pieces 2 --out "$tmp/f.json"
 # The space selected from the data: no --beta, --knots or --degree; the adaptive options only
 # with --schedule adaptive (A known, or A unknown with --rank).
-expect 0 "adaptive fit \(cv, [0-9]+ candidates\): K = [0-9]+, degree = [0-3]" -- "$bin" fit pairwise --data "$tmp/data.csv" --A "$tmp/data.A.csv" --schedule adaptive --out "$tmp/adaptive/fit.json"
+expect 0 "adaptive fit \(mixture, [0-9]+ candidates\): K = [0-9]+, degree = [0-3] selected; phi_hat mixes [0-9]+ spaces? on K = [0-9]+" -- "$bin" fit pairwise --data "$tmp/data.csv" --A "$tmp/data.A.csv" --schedule adaptive --out "$tmp/adaptive/fit.json"
 grep -q '"candidates"' "$tmp/adaptive/fit.json" && grep -q '"b_hat"' "$tmp/adaptive/fit.json" || { echo "FAIL: adaptive fit.json keys"; fail=$((fail + 1)); }
 expect 0 "adaptive fit \(penalty" -- "$bin" fit pairwise --data "$tmp/data.csv" --A "$tmp/data.A.csv" --schedule adaptive --select penalty --folds 3 --out "$tmp/adaptive/fit2.json"
 expect 2 "--beta 1 has no effect with --schedule adaptive" -- "$bin" fit pairwise --data "$tmp/data.csv" --A "$tmp/data.A.csv" --schedule adaptive --beta 1 --out "$tmp/f.json"
@@ -64,7 +64,7 @@ expect 0 "warning: the final phi-step's normal matrix is singular or ill-conditi
 expect 2 "give --knots K or --beta b, not both" -- "$bin" fit pairwise --data "$tmp/data.csv" --rank 1 --knots 8 --beta 1 --out "$tmp/f.json"
 expect 2 "--folds is an option of --schedule adaptive" -- "$bin" fit pairwise --data "$tmp/data.csv" --A "$tmp/data.A.csv" --knots 4 --folds 3 --out "$tmp/f.json"
 expect 2 "--schedule must be fixed or adaptive" -- "$bin" fit pairwise --data "$tmp/data.csv" --A "$tmp/data.A.csv" --schedule plain --knots 4 --out "$tmp/f.json"
-expect 0 "adaptive joint fit: rank 1 \(cv, [0-9]+ candidates\): K = [0-9]+, degree = [0-3]" -- "$bin" fit pairwise --data "$tmp/data.csv" --rank 1 --schedule adaptive --restarts 2 --out "$tmp/joint-adaptive/fit.json"
+expect 0 "adaptive joint fit: rank 1 \(mixture, [0-9]+ candidates\): K = [0-9]+, degree = [0-3] selected" -- "$bin" fit pairwise --data "$tmp/data.csv" --rank 1 --schedule adaptive --restarts 2 --out "$tmp/joint-adaptive/fit.json"
 for key in candidates b_hat pilot erm rank identifiability; do
   grep -q "\"$key\"" "$tmp/joint-adaptive/fit.json" || { echo "FAIL: adaptive joint fit.json lacks $key"; fail=$((fail + 1)); }
 done
@@ -76,7 +76,7 @@ expect 2 "--refit-trim \(interactions cut at each end of the selection's interva
 expect 2 "lower --max-knots or --max-degree" -- "$bin" fit pairwise --data "$tmp/data.csv" --rank 1 --schedule adaptive --max-knots 1000000 --max-memory 1G --out "$tmp/f.json"
 expect 2 "--knots 4 has no effect with --schedule adaptive" -- "$bin" fit pairwise --data "$tmp/data.csv" --rank 1 --schedule adaptive --knots 4 --out "$tmp/f.json"
 expect 2 "--folds is an option of --schedule adaptive" -- "$bin" fit pairwise --data "$tmp/data.csv" --rank 1 --knots 4 --folds 3 --out "$tmp/f.json"
-expect 2 "--select must be cv, cv-refit or penalty, got 'aic'" -- "$bin" fit pairwise --data "$tmp/data.csv" --A "$tmp/data.A.csv" --schedule adaptive --select aic --out "$tmp/f.json"
+expect 2 "--select must be mixture, cv, cv-refit or penalty, got 'aic'" -- "$bin" fit pairwise --data "$tmp/data.csv" --A "$tmp/data.A.csv" --schedule adaptive --select aic --out "$tmp/f.json"
 expect 2 "--rank must be at most the data's token dimension d = 3 \(A is d x d of rank r\), got 4" -- "$bin" fit pairwise --data "$tmp/data.csv" --rank 4 --knots 4 --out "$tmp/f.json"
 expect 2 "either --A" -- "$bin" fit pairwise --data "$tmp/data.csv" --A "$tmp/data.A.csv" --rank 1 --knots 4 --out "$tmp/f.json"
 expect 2 "give --A FILE .* or --rank" -- "$bin" fit pairwise --data "$tmp/data.csv" --knots 4 --out "$tmp/f.json"

@@ -1,6 +1,7 @@
 // The adaptive spline estimator: the pieces grid, the fold statistics (CV from per-fold normal
 // equations equals CV computed by brute force on the samples), the selection of an exact spline
-// space from noiseless data by both rules, and bit-identical selections at 1 and 2 threads.
+// space from noiseless data by every rule, the mixture's weights, values and training risk
+// against brute force, and bit-identical selections at 1 and 2 threads.
 #include <catch2/catch.hpp>
 
 #include "estimators/common/input_error.hpp"
@@ -51,6 +52,7 @@ TEST_CASE("adaptive spline: the pieces grid and K_max", "[adaptive]") {
   CHECK(adaptive_max_pieces(1) == 1);
   CHECK(parse_selection_rule("cv") == SelectionRule::cv);
   CHECK(parse_selection_rule("penalty") == SelectionRule::penalty);
+  CHECK(parse_selection_rule("mixture") == SelectionRule::mixture);
   CHECK_THROWS_AS(parse_selection_rule("aic"), InputError);
 }
 
@@ -127,7 +129,7 @@ TEST_CASE("adaptive spline: noiseless data from S(2, 4) select S(2, 4) under bot
   const std::size_t M = 400;
   const SplineData data = spline_data(model, N, d, M, truth, coef, 0.0, 5);
   const SampleBlockSource source = in_memory_source(data.X, data.Y, N);
-  for (SelectionRule rule : {SelectionRule::cv, SelectionRule::penalty}) {
+  for (SelectionRule rule : {SelectionRule::cv, SelectionRule::penalty, SelectionRule::mixture}) {
     AdaptiveSplineOptions opt;
     opt.rule = rule;
     opt.max_pieces = 16;
@@ -150,7 +152,82 @@ TEST_CASE("adaptive spline: noiseless data from S(2, 4) select S(2, 4) under bot
       }
       else CHECK(c.criterion > 1e-8 * fit.yy);  // 100 times the tie floor
     }
+    // phi_hat: the selected space's fit, or (mixture) a mixture of S(2, 4), S(2, 8), S(2, 16),
+    // each of which fits phi exactly, so phi_hat is phi whatever the weights.
+    for (double u = a; u <= b; u += 0.37) CHECK(fit.phi_hat(u) == Approx(truth.value(coef, u)).margin(1e-8));
+    CHECK(fit.estimate.degree == 2);
+    CHECK(fit.estimate.train_risk <= 1e-10 * fit.yy);
   }
+}
+
+TEST_CASE("adaptive spline: the mixture's weights", "[adaptive]") {
+  // w_i = exp(-(cp_i - cp_min) / (4 sigma2 / n)) over the used finite values, normalised.
+  const double s2 = 2.0, n = 1000.0, T = 4.0 * s2 / n;
+  const std::vector<double> cp{1.0, 1.0 + T, 1.0 + 2.0 * T, 0.5, std::nan(""), 1.0 + 40.0 * T};
+  const std::vector<bool> use{true, true, true, false, true, true};
+  const std::vector<double> w = mixture_weights(cp, use, s2, n);
+  const double z = 1.0 + std::exp(-1.0) + std::exp(-2.0);  // exp(-40) < 2^-53: dropped
+  CHECK(w[0] == Approx(1.0 / z).epsilon(1e-14));
+  CHECK(w[1] == Approx(std::exp(-1.0) / z).epsilon(1e-14));
+  CHECK(w[2] == Approx(std::exp(-2.0) / z).epsilon(1e-14));
+  CHECK(w[3] == 0.0);  // not used (another degree), although the smallest
+  CHECK(w[4] == 0.0);  // not finite
+  CHECK(w[5] == 0.0);  // below 2^-53 of the largest
+  // sigma2_hat = 0: all weight on the smallest used value (the selection).
+  CHECK(mixture_weights(cp, use, 0.0, n) == std::vector<double>{1.0, 0.0, 0.0, 0.0, 0.0, 0.0});
+  CHECK(mixture_weights({std::nan("")}, {true}, s2, n) == std::vector<double>{0.0});
+}
+
+TEST_CASE("adaptive spline: the mixture is sum_i w_i phi_i, with its training risk", "[adaptive]") {
+  PairwiseModelSpec spec;
+  const int N = spec.N, d = spec.d;
+  const PairwiseModel model(spec, 11);
+  const double a = -2.5, b = 2.5;
+  const BSplineBasis truth(a, b, 4, 2);
+  const std::size_t M = 300;
+  const SplineData data = spline_data(model, N, d, M, truth, arma::vec{1.0, -0.7, 0.4, 1.3, -0.2, 0.9}, 0.5, 9);
+  AdaptiveSplineOptions opt;  // mixture is the default
+  opt.max_pieces = 16;
+  const AdaptiveSplineFit fit = fit_adaptive_spline(a, b, model.A(), N, d, M, in_memory_source(data.X, data.Y, N), opt);
+  REQUIRE(fit.rule == SelectionRule::mixture);
+  const SplineCandidate& sel = fit.candidates[fit.selected];
+  // Weights from the candidates' C_p, recomputed from their training risks.
+  const double n = static_cast<double>(M * N);
+  std::vector<double> cp;
+  std::vector<bool> use;
+  for (const SplineCandidate& c : fit.candidates) {
+    CHECK(c.cp == Approx(c.train_risk + 2.0 * fit.sigma2_hat * c.p / n).epsilon(1e-14));
+    cp.push_back(c.cp);
+    use.push_back(c.degree == sel.degree);
+  }
+  const std::vector<double> w = mixture_weights(cp, use, fit.sigma2_hat, n);
+  double total = 0.0;
+  int mixed = 0;
+  for (std::size_t i = 0; i < w.size(); ++i) {
+    CHECK(fit.candidates[i].weight == w[i]);
+    total += w[i];
+    mixed += w[i] > 0.0;
+  }
+  CHECK(total == Approx(1.0).epsilon(1e-14));
+  CHECK(mixed >= 2);  // a real mixture at this noise level, not one candidate
+  CHECK(fit.estimate.degree == sel.degree);
+  for (double u = a - 0.1; u <= b + 0.1; u += 0.013) {
+    double mix = 0.0;
+    for (std::size_t i = 0; i < w.size(); ++i)
+      if (w[i] > 0.0) mix += w[i] * fit.value(i, u);
+    CHECK(fit.phi_hat(u) == Approx(mix).epsilon(1e-12).margin(1e-13));
+  }
+  // Training risk by brute force on the samples.
+  double sse = 0.0;
+  for (std::size_t m = 0; m < M; ++m)
+    for (int i = 0; i < N; ++i) {
+      double yhat = 0.0;
+      for (int j = 0; j < N; ++j)
+        if (j != i) yhat += fit.phi_hat(arma::dot(data.X.col(m * N + i), model.A() * data.X.col(m * N + j)));
+      const double e = data.Y[m * N + i] - yhat / (N - 1);
+      sse += e * e;
+    }
+  CHECK(fit.estimate.train_risk == Approx(sse / n).epsilon(1e-9));
 }
 
 TEST_CASE("adaptive spline: the selection is bit-identical at 1 and 2 threads", "[adaptive][reproducibility]") {
@@ -160,7 +237,7 @@ TEST_CASE("adaptive spline: the selection is bit-identical at 1 and 2 threads", 
   SampleBlockSource source = [&model](std::size_t first, std::size_t count, double* X, double* Y) {
     model.draw_samples(99, first, count, X, Y);
   };
-  for (SelectionRule rule : {SelectionRule::cv, SelectionRule::penalty}) {
+  for (SelectionRule rule : {SelectionRule::cv, SelectionRule::penalty, SelectionRule::mixture}) {
     AdaptiveSplineOptions one, two;
     one.rule = two.rule = rule;
     one.lse.threads = 1;

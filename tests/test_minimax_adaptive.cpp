@@ -90,11 +90,11 @@ TEST_CASE("minimax-rate adaptive: measurements are those of the cells", "[minima
   for (const auto& r : cells) {
     INFO("M " << r.at("M") << " rep " << r.at("rep"));
     CHECK(r.at("schedule") == "adaptive");
-    CHECK(r.at("select") == "cv");
+    CHECK(r.at("select") == "mixture");
     REQUIRE(r.at("status") == "ok");
     const double e = std::stod(r.at("error")), o = std::stod(r.at("oracle_error"));
     CHECK(o > 0);
-    CHECK(o <= e);  // the selected space is one of the candidates
+    CHECK(e > 0);  // a mixture may be better than every candidate: no order with o
     CHECK(std::stoi(r.at("degree")) >= 0);
     CHECK(std::stoi(r.at("degree")) <= 3);
     const int K = std::stoi(r.at("K"));
@@ -114,7 +114,6 @@ TEST_CASE("minimax-rate adaptive: measurements are those of the cells", "[minima
   for (double v : ratio.at("800")) mean_log += v;
   mean_log /= ratio.at("800").size();
   CHECK(quantity(summary, "oracle-ratio").at("value").get<double>() == Approx(std::exp(mean_log)).epsilon(1e-9));
-  CHECK(quantity(summary, "oracle-ratio").at("value").get<double>() >= 1.0);
   const double be = slope < 0 && slope > -1 ? -slope / (2 * (1 + slope)) : (slope >= 0 ? 0.0 : 100.0);
   CHECK(quantity(summary, "b-hat", "error-slope").at("value").get<double>() == Approx(be).epsilon(1e-9));
   // K may not change over so small a range: b-hat from pieces is then clipped at 100.
@@ -132,7 +131,7 @@ TEST_CASE("minimax-rate adaptive: measurements are those of the cells", "[minima
     at_top += std::stoi(r.at("K")) == adaptive_pieces_grid(1, adaptive_max_pieces(M)).back();
   }
   CHECK(quantity(summary, "b-hat", "pieces").at("details").at("cells_at_grid_top") == at_top);
-  CHECK((at_top > 0) == (summary.contains("notes") && summary.at("notes").dump().find("largest K of the candidate grid") !=
+  CHECK((at_top > 0) == (summary.contains("notes") && summary.at("notes").dump().find("largest of the candidate grid") !=
                                                             std::string::npos));
   CHECK(std::filesystem::exists(tmp.dir / "out" / "convergence.png"));
 
@@ -145,7 +144,9 @@ TEST_CASE("minimax-rate adaptive: measurements are those of the cells", "[minima
     const auto errs = v.at("candidate_errors").get<std::vector<double>>();
     REQUIRE(errs.size() == v.at("candidates").get<std::size_t>());
     CHECK(*std::min_element(errs.begin(), errs.end()) == v.at("oracle_error").get<double>());
-    CHECK(std::find(errs.begin(), errs.end(), v.at("error").get<double>()) != errs.end());
+    // The mixture's squared error is at most the weighted mean of its candidates' (Jensen, on the
+    // same test pairs), so at most the largest candidate error.
+    CHECK(v.at("error").get<double>() <= *std::max_element(errs.begin(), errs.end()) * (1 + 1e-12));
     top.push_back(v);
   }
   REQUIRE(top.size() == 2);
@@ -216,7 +217,7 @@ TEST_CASE("minimax-rate adaptive: options are checked and named", "[minimax][ada
   using Catch::Matchers::Contains;
   CHECK_THAT(message(with(kSmall, "degree", "2")), Contains("--degree 2") && Contains("--schedule adaptive"));
   CHECK_THAT(message(with(kSmall, "knots", "8")), Contains("--knots 8") && Contains("auto"));
-  CHECK_THAT(message(with(kSmall, "select", "aic")), Contains("--select must be cv, cv-refit or penalty, got 'aic'"));
+  CHECK_THAT(message(with(kSmall, "select", "aic")), Contains("--select must be mixture, cv, cv-refit or penalty, got 'aic'"));
   CHECK_THAT(message(with(kSmall, "folds", "1")), Contains("--folds"));
   CHECK_THAT(message(with(kSmall, "max-degree", "11")), Contains("--max-degree"));
   CHECK_THAT(message(with(kSmall, "max-knots", "0")), Contains("--max-knots"));

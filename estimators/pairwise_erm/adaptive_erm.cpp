@@ -73,6 +73,7 @@ void refit_per_fold(const arma::mat& X, const arma::vec& Y, int N, const Adaptiv
   fit.selection.selected = select_candidate(crit, 1e-10 * fit.selection.yy);
   if (fit.selection.selected == n_cand)
     throw InputError("adaptive joint fit, cv-refit: no candidate has a finite criterion (non-finite data?)");
+  use_candidate_as_estimate(fit.selection, fit.selection.selected);
 }
 
 }  // namespace

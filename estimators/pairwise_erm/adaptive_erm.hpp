@@ -14,8 +14,10 @@
 //  3. ERM in the selected space (degree max(s, 1): the A-step needs phi'), one run from A_1,
 //     continued in K from K0 up to the selected K (warm starts; no restarts);
 //  4. selection again at the ERM's A_2, on its trimmed interaction range: the returned fit is
-//     g_hat(x, y) = phi_hat(x^T A_2 y) with phi_hat the candidate selected there.
-// With the rule cv (and penalty) the selection in steps 2 and 4 treats A as known: its folds do
+//     g_hat(x, y) = phi_hat(x^T A_2 y) with phi_hat that selection's estimate (the mixture over
+//     the selected degree with the rule mixture, the selected candidate with the others).
+// Steps 2 and 3 use the selected candidate (argmin of the criterion; C_p for mixture).
+// With the rules mixture, cv and penalty the selection in steps 2 and 4 treats A as known: its folds do
 // not refit A, so the criterion ignores the (parametric, order r d / M) variance of A_hat. The rule
 // cv-refit cross-validates step 4 with A refitted in each fold: for fold f (the contiguous sample
 // ranges of adaptive_spline.hpp), A_{-f} is the ERM of step 3 on the other folds (one run from
@@ -50,7 +52,7 @@ struct AdaptiveErmFit {
   PairwiseErmFit pilot;               ///< step 1
   AdaptiveSplineFit pilot_selection;  ///< step 2 (at the pilot's A)
   PairwiseErmFit erm;                 ///< step 3
-  AdaptiveSplineFit selection;        ///< step 4: the returned phi_hat is its selected candidate
+  AdaptiveSplineFit selection;        ///< step 4: the returned phi_hat is its estimate
   arma::mat A, U, V;                  ///< the ERM's A = U V^T (canonical gauge)
   /// cv-refit only: CV_refit per candidate of `selection` (in its order), which then holds it as
   /// each candidate's criterion; and A_{-f} per fold. Empty otherwise.
@@ -58,7 +60,7 @@ struct AdaptiveErmFit {
   std::vector<arma::mat> fold_A;
 
   const SplineCandidate& selected() const { return selection.candidates[selection.selected]; }
-  double phi_hat(double u) const { return selection.value(selection.selected, u); }
+  double phi_hat(double u) const { return selection.phi_hat(u); }
 };
 
 /// Fits (A, phi) to in-memory data (X: d x M*N, Y: M*N outputs, as fit_pairwise_erm). Throws

@@ -12,12 +12,12 @@
 namespace attnrate {
 
 namespace {
-constexpr auto kSelectionRuleNames = enum_names<SelectionRule>({"cv", "penalty", "cv-refit"});
+constexpr auto kSelectionRuleNames = enum_names<SelectionRule>({"cv", "penalty", "cv-refit", "mixture"});
 }  // namespace
 
 SelectionRule parse_selection_rule(std::string_view s) {
   if (const auto rule = kSelectionRuleNames.find(s)) return *rule;
-  throw InputError("--select must be cv, cv-refit or penalty, got '" + std::string(s) + "'");
+  throw InputError("--select must be mixture, cv, cv-refit or penalty, got '" + std::string(s) + "'");
 }
 
 std::string to_string(SelectionRule r) { return kSelectionRuleNames.name(r); }
@@ -50,6 +50,36 @@ std::size_t select_candidate(const std::vector<double>& criteria, double floor) 
   for (std::size_t i = 0; i < criteria.size(); ++i)
     if (std::isfinite(criteria[i]) && criteria[i] <= best + tol) return i;
   return criteria.size();  // unreachable
+}
+
+std::vector<double> mixture_weights(const std::vector<double>& cp, const std::vector<bool>& use, double sigma2_hat,
+                                    double n) {
+  std::vector<double> w(cp.size(), 0.0);
+  std::size_t best = cp.size();
+  for (std::size_t i = 0; i < cp.size(); ++i)
+    if (use[i] && std::isfinite(cp[i]) && (best == cp.size() || cp[i] < cp[best])) best = i;
+  if (best == cp.size()) return w;
+  if (!(sigma2_hat > 0.0)) {  // temperature 0: the selection
+    w[best] = 1.0;
+    return w;
+  }
+  // Relative to the smallest C_p: the largest weight is exp(0) = 1, none overflows.
+  const double temperature = 4.0 * sigma2_hat / n;
+  double sum = 0.0;
+  for (std::size_t i = 0; i < cp.size(); ++i)
+    if (use[i] && std::isfinite(cp[i])) {
+      const double v = std::exp(-(cp[i] - cp[best]) / temperature);
+      w[i] = v >= 0x1p-53 ? v : 0.0;
+      sum += w[i];
+    }
+  for (double& v : w) v /= sum;
+  return w;
+}
+
+void use_candidate_as_estimate(AdaptiveSplineFit& fit, std::size_t i) {
+  for (std::size_t j = 0; j < fit.candidates.size(); ++j) fit.candidates[j].weight = j == i ? 1.0 : 0.0;
+  const SplineCandidate& c = fit.candidates[i];
+  fit.estimate = {c.degree, c.pieces, c.coef, c.train_risk, c.flagged};
 }
 
 namespace {
@@ -93,6 +123,38 @@ double risk(const arma::vec& c, const NormalEquations& ne) {
   return arma::as_scalar(c.t() * ne.G * c) - 2.0 * arma::dot(c, ne.h) + ne.yy;
 }
 
+// The mixture over the selected degree (file comment). full_fine[s]: degree s's full-data system
+// at the largest K of the grid, for the mixture's training risk.
+void form_mixture(AdaptiveSplineFit& fit, const std::vector<NormalEquations>& full_fine, double n) {
+  const int degree = fit.candidates[fit.selected].degree;
+  std::vector<double> cp;
+  std::vector<bool> use;
+  for (const SplineCandidate& c : fit.candidates) {
+    cp.push_back(c.cp);
+    use.push_back(c.degree == degree);
+  }
+  const std::vector<double> w = mixture_weights(cp, use, fit.sigma2_hat, n);
+  int pieces = 0;
+  for (std::size_t i = 0; i < w.size(); ++i)
+    if (w[i] > 0.0) pieces = std::max(pieces, fit.candidates[i].pieces);
+  const BSplineBasis out(fit.a, fit.b, pieces, degree);
+  SplineEstimate e{degree, pieces, arma::zeros<arma::vec>(out.size()), 0.0, false};
+  // In (p, degree) order, coarse to fine: the same sum at any thread count.
+  for (std::size_t i = 0; i < w.size(); ++i) {
+    SplineCandidate& c = fit.candidates[i];
+    c.weight = w[i];
+    if (w[i] == 0.0) continue;
+    e.coef += w[i] * (c.pieces == pieces ? c.coef : arma::vec(refinement_matrix(fit.basis(i), out) * c.coef));
+    e.flagged = e.flagged || c.flagged;
+  }
+  const NormalEquations& fine = full_fine.at(static_cast<std::size_t>(degree));
+  const BSplineBasis fine_basis(fit.a, fit.b, static_cast<int>(fine.G.n_rows) - degree, degree);
+  e.train_risk = pieces == fine_basis.pieces()
+                     ? risk(e.coef, fine)
+                     : risk(e.coef, restrict_normal_equations(fine, refinement_matrix(out, fine_basis)));
+  fit.estimate = std::move(e);
+}
+
 }  // namespace
 
 AdaptiveSplineFit fit_adaptive_spline(double a, double b, const arma::mat& A, int N, int d, std::size_t M,
@@ -115,6 +177,7 @@ AdaptiveSplineFit fit_adaptive_spline(double a, double b, const arma::mat& A, in
   const int k = o.folds;
 
   AdaptiveSplineFit fit;
+  fit.sigma2_hat = std::numeric_limits<double>::quiet_NaN();  // until a candidate has rank < n
   fit.a = a;
   fit.b = b;
   fit.rule = o.rule;
@@ -126,17 +189,18 @@ AdaptiveSplineFit fit_adaptive_spline(double a, double b, const arma::mat& A, in
   for (int f = 0; f < k; ++f) w[f] = static_cast<double>(start[f + 1] - start[f]) * N;
   const std::vector<bool> all(k, true);
 
+  std::vector<NormalEquations> full_fine;  // per degree, for the mixture's training risk
   for (int s = 0; s <= o.max_degree; ++s) {
     const BSplineBasis fine(a, b, top, s);
     std::vector<NormalEquations> fine_folds;
     for (int f = 0; f < k; ++f)
       fine_folds.push_back(accumulate_normal_equations(fine, A, N, d, start[f + 1] - start[f],
                                                        offset_source(source, start[f], N, d), o.lse));
+    full_fine.push_back(combine(fine_folds, w, all));
     if (s == 0) {
-      const NormalEquations full = combine(fine_folds, w, all);
-      fit.clamped = full.clamped;
-      fit.yy = full.yy;
-      fit.interactions = full.interactions;
+      fit.clamped = full_fine[0].clamped;
+      fit.yy = full_fine[0].yy;
+      fit.interactions = full_fine[0].interactions;
     }
     for (int K : grid) {
       const BSplineBasis coarse(a, b, K, s);
@@ -167,29 +231,34 @@ AdaptiveSplineFit fit_adaptive_spline(double a, double b, const arma::mat& A, in
       }
       c.cv_risk = cv / n;
       fit.candidates.push_back(std::move(c));
-      // sigma2_hat from the largest candidate (max degree, K_top), rank-corrected.
-      if (s == o.max_degree && K == top)
-        fit.sigma2_hat = n > static_cast<double>(sol.rank) ? n * sol.train_mse / (n - static_cast<double>(sol.rank))
-                                                           : std::numeric_limits<double>::quiet_NaN();
+      // sigma2_hat: the smallest rank-corrected residual variance (header).
+      if (n > static_cast<double>(sol.rank)) {
+        const double v = n * sol.train_mse / (n - static_cast<double>(sol.rank));
+        if (!std::isfinite(fit.sigma2_hat) || v < fit.sigma2_hat) fit.sigma2_hat = v;
+      }
     }
   }
   std::stable_sort(fit.candidates.begin(), fit.candidates.end(), [](const SplineCandidate& x, const SplineCandidate& y) {
     return x.p != y.p ? x.p < y.p : x.degree < y.degree;
   });
-  if (o.rule == SelectionRule::penalty && !std::isfinite(fit.sigma2_hat))
-    throw InputError("--select penalty: the residual variance is undefined (the largest candidate has as many "
-                     "functions as the " + std::to_string(fit.outputs) +
-                     " outputs); use more samples, a smaller --max-degree or --select cv");
+  const bool plug_in = o.rule == SelectionRule::penalty || o.rule == SelectionRule::mixture;
+  if (plug_in && !std::isfinite(fit.sigma2_hat))
+    throw InputError("--select " + to_string(o.rule) +
+                     ": the residual variance is undefined (the largest candidate has as many functions as the " +
+                     std::to_string(fit.outputs) + " outputs); use more samples, a smaller --max-degree or --select cv");
   std::vector<double> crit;
   for (auto& c : fit.candidates) {
     c.penalised = c.train_risk + o.penalty * fit.sigma2_hat * c.p * std::log(n) / n;
-    c.criterion = o.rule == SelectionRule::penalty ? c.penalised : c.cv_risk;
+    c.cp = c.train_risk + 2.0 * fit.sigma2_hat * c.p / n;
+    c.criterion = o.rule == SelectionRule::penalty ? c.penalised : o.rule == SelectionRule::mixture ? c.cp : c.cv_risk;
     crit.push_back(c.criterion);
   }
   // Below 1e-10 yy a risk is rounding (the risk formula cancels yy).
   fit.selected = select_candidate(crit, 1e-10 * fit.yy);
   if (fit.selected == crit.size())
     throw InputError("adaptive spline selection: no candidate has a finite criterion (non-finite data?)");
+  if (o.rule == SelectionRule::mixture) form_mixture(fit, full_fine, n);
+  else use_candidate_as_estimate(fit, fit.selected);
   return fit;
 }
 

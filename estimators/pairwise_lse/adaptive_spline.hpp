@@ -14,18 +14,35 @@
 // normalised systems (G_f, h_f, yy_f). The full system is sum_f n_f (G_f, h_f, yy_f) / n
 // (summed in fold order: bit-identical for any thread count).
 //
-// Rules (both computed for every candidate; `rule` chooses which one selects):
+// Rules (all computed for every candidate; `rule` chooses which one selects):
 //  * cv (and cv-refit, which is cv with A known): c_{-f} solves the system of the other folds,
 //        sum_{g != f} n_g (G_g, h_g) / sum n_g;
 //        its validation risk on fold f is V_f = c^T G_f c - 2 c^T h_f + yy_f (the mean squared
 //        error on F_f's outputs, exactly, from the fold statistics); CV = sum_f n_f V_f / n.
 //  * penalty: with c the full-data fit and R_emp = c^T G c - 2 c^T h + yy its training risk,
 //        PEN = R_emp + c_pen sigma2_hat p ln(n) / n,
-//        sigma2_hat = n R_emp(largest) / (n - rank(largest)), the residual variance of the
-//        candidate with the most functions (max degree, K_top), degrees of freedom corrected.
+//        sigma2_hat = min over the candidates of n R_emp / (n - rank), the residual variance with
+//        degrees of freedom corrected: each is sigma^2 plus its squared bias in expectation, so
+//        the smallest is the least biased (its spread is of relative order sqrt(2 / n), and its
+//        downward bias from the minimum with it). An exact fit gives 0.
 //        c_pen = 1 is BIC with a plug-in variance (RSS / sigma^2 + p ln n, divided by n): it is
 //        consistent when phi lies in a candidate space, and its ln n makes the selected K of a
 //        b-smooth phi ~ (n / ln n)^(1/(2b+1)), the rate up to the log factor of the paper's schedule.
+//  * mixture (the default): Mallows' C_p with the same plug-in variance,
+//        CP = R_emp + 2 sigma2_hat p / n   (an unbiased estimate of the risk at the design's outputs),
+//        selects the degree s* (its smallest CP), and the returned phi_hat is the exponential-weights
+//        mixture of the candidates of degree s* (Leung and Barron, "Information theory and mixing
+//        least-squares regressions", IEEE Trans. Inf. Theory 52(8), 2006):
+//          w_i = exp(-n (CP_i - CP_min) / (4 sigma2_hat)) / sum,   phi_hat = sum_i w_i phi_i.
+//        The temperature 4 sigma^2 is the smallest for which their oracle inequality holds (with
+//        leading constant 1: the mixture's risk is at most the best candidate's plus
+//        4 sigma^2 ln(#candidates) / n). Within one degree the candidates are nested (every K divides
+//        the largest K with a weight), so the mixture is one spline of degree s* on that K, its
+//        coefficients sum_i w_i R_i c_i (knot insertion). Weights below 2^-53 of the largest are
+//        dropped before normalising (terms below the rounding of the sum); with sigma2_hat = 0 (an
+//        exact fit) the mixture is the selected candidate. Why a mixture: the candidates next to the
+//        best one differ from it by less than the noise of any risk estimate, so a selection rule
+//        picks one of them at random and pays its whole error; the mixture pays a weighted average.
 //
 // Selection: best = the smallest finite criterion; candidates within
 // tol = max(1e-9 |best|, 1e-10 yy) of it are ties (below 1e-10 yy a risk is rounding: the
@@ -44,15 +61,16 @@
 namespace attnrate {
 
 /// cv_refit is cv that also refits A in each fold where A is fitted (the joint fit,
-/// estimators/pairwise_erm/adaptive_erm.hpp); with A known it is cv.
-enum class SelectionRule { cv, penalty, cv_refit };
+/// estimators/pairwise_erm/adaptive_erm.hpp); with A known it is cv. mixture: C_p selects the
+/// degree, and phi_hat is the exponential-weights mixture over that degree's K (file comment).
+enum class SelectionRule { cv, penalty, cv_refit, mixture };
 
-/// Throws InputError unless "cv", "penalty" or "cv-refit".
+/// Throws InputError unless "mixture", "cv", "cv-refit" or "penalty".
 SelectionRule parse_selection_rule(std::string_view s);
 std::string to_string(SelectionRule r);
 
 struct AdaptiveSplineOptions {
-  SelectionRule rule = SelectionRule::cv;
+  SelectionRule rule = SelectionRule::mixture;
   int max_degree = 3;    ///< degrees 0..max_degree (<= BSplineBasis::max_degree)
   int min_pieces = 1;    ///< K_min >= 1
   int max_pieces = 0;    ///< K_max; 0 = max(K_min, floor(M / (ln M)^2))
@@ -78,19 +96,30 @@ struct SplineCandidate {
   double cv_risk = 0.0;     ///< CV
   std::vector<double> fold_risk;  ///< V_f, f = 0..k-1 (CV = sum_f n_f V_f / n)
   double penalised = 0.0;   ///< PEN
-  /// The selecting rule's value: cv_risk or penalised (the joint fit's cv-refit sets its own).
+  double cp = 0.0;          ///< CP
+  /// The selecting rule's value: cv_risk, penalised or cp (the joint fit's cv-refit sets its own).
   double criterion = 0.0;
+  double weight = 0.0;      ///< its weight in phi_hat: the mixture's w_i, else 1 for the selected one
   bool flagged = false;     ///< some solve (full or fold) used the min-norm fallback
   std::string solver;       ///< the full-data solve's solver
   arma::vec coef;           ///< full-data coefficients
 };
 
+/// The returned phi_hat as one spline on [a, b]: the selected candidate, or the mixture.
+struct SplineEstimate {
+  int degree = 0, pieces = 0;
+  arma::vec coef;
+  double train_risk = 0.0;  ///< R_emp of phi_hat
+  bool flagged = false;     ///< a candidate with a weight is flagged
+};
+
 struct AdaptiveSplineFit {
   double a = 0.0, b = 1.0;
-  SelectionRule rule = SelectionRule::cv;
+  SelectionRule rule = SelectionRule::mixture;
   std::vector<SplineCandidate> candidates;  ///< in (p, degree) order
   std::size_t selected = 0;
-  double sigma2_hat = 0.0;  ///< NaN when the largest candidate has rank >= n
+  SplineEstimate estimate;  ///< phi_hat
+  double sigma2_hat = 0.0;  ///< NaN when every candidate has rank >= n
   std::size_t outputs = 0;  ///< n = M N
   double yy = 0.0;          ///< 1/n sum Y^2
   std::size_t clamped = 0, interactions = 0;
@@ -98,15 +127,29 @@ struct AdaptiveSplineFit {
   BSplineBasis basis(std::size_t i) const { return {a, b, candidates[i].pieces, candidates[i].degree}; }
   /// The candidate's spline at u (clamped to [a, b]).
   double value(std::size_t i, double u) const;
+  BSplineBasis estimate_basis() const { return {a, b, estimate.pieces, estimate.degree}; }
+  /// phi_hat(u) (clamped to [a, b]).
+  double phi_hat(double u) const { return estimate_basis().value(estimate.coef, u); }
 };
 
-/// Fits every candidate and selects one. Throws InputError on bad options (folds < 2 or > M,
-/// degrees, pieces, c_pen) and, for the penalty rule, when sigma2_hat is undefined.
+/// Fits every candidate, selects one and forms phi_hat. Throws InputError on bad options (folds < 2
+/// or > M, degrees, pieces, c_pen) and, for the penalty and mixture rules, when sigma2_hat is
+/// undefined.
 AdaptiveSplineFit fit_adaptive_spline(double a, double b, const arma::mat& A, int N, int d, std::size_t M,
                                       const SampleBlockSource& source, const AdaptiveSplineOptions& options);
 
 /// The selection rule on given criteria (candidates in (p, degree) order): the first within
 /// max(1e-9 |best|, floor) of the smallest finite value; candidates.size() when none is finite.
 std::size_t select_candidate(const std::vector<double>& criteria, double floor);
+
+/// The exponential weights of the mixture rule (file comment) for candidates' C_p values: zero
+/// where `use` is false or the value is not finite; weights below 2^-53 of the largest are zero;
+/// the rest sum to 1. With sigma2_hat = 0, all weight on the first smallest used value.
+std::vector<double> mixture_weights(const std::vector<double>& cp, const std::vector<bool>& use, double sigma2_hat,
+                                    double n);
+
+/// Makes candidate i alone phi_hat: fit.estimate is its spline, its weight 1, every other 0
+/// (what the selection rules return; the joint fit's cv-refit after its own selection).
+void use_candidate_as_estimate(AdaptiveSplineFit& fit, std::size_t i);
 
 }  // namespace attnrate

@@ -20,7 +20,8 @@ from .simulate import PairwiseSimulation, _elementwise
 
 # fit.json counts the pieces K of the spline interval as "pieces"; the estimators call K "knots".
 _KNOTS = {"pieces": "knots"}
-_CANDIDATE_COLUMNS = ["degree", "knots", "p", "train_risk", "cv_risk", "penalised", "criterion", "flagged", "solver"]
+_CANDIDATE_COLUMNS = ["degree", "knots", "p", "train_risk", "cv_risk", "penalised", "cp", "criterion", "weight",
+                      "flagged", "solver"]
 
 
 def _tokens(X):
@@ -58,7 +59,7 @@ def _space_options(est):
             space.append(("penalty", est.penalty, "penalty"))
         return space
     # The selection options act only with knots="adaptive": refused rather than ignored.
-    for name, default in (("select", "cv"), ("folds", 5), ("max_degree", 3), ("max_knots", None), ("penalty", 1.0)):
+    for name, default in (("select", "mixture"), ("folds", 5), ("max_degree", 3), ("max_knots", None), ("penalty", 1.0)):
         if getattr(est, name) != default:
             raise ValueError(f"{name}={getattr(est, name)!r} is an option of knots='adaptive' "
                              f"(knots={est.knots!r} is fixed)")
@@ -86,6 +87,7 @@ class _PairwiseSpline(RegressorMixin, BaseEstimator):
         """knots="adaptive": every candidate space with its risks, and the selection rule."""
         self.candidates_ = pd.DataFrame(fit["candidates"]).rename(columns=_KNOTS)[_CANDIDATE_COLUMNS]
         self.select_ = fit["select"]
+        self.selected_ = (int(fit["selected"]["degree"]), int(fit["selected"]["pieces"]))
         # As fit.json's b_hat: None when undefined (the selected K does not grow, or too few sizes).
         b_hat = fit["b_hat"]
         self.b_hat_ = None if b_hat["value"] is None else float(b_hat["value"])
@@ -147,9 +149,11 @@ class PairwiseSplineRegressor(_PairwiseSpline):
         Spline degree 0..10 (None: 3). Leave None with ``knots="adaptive"``.
     knots : int or "adaptive"
         Number of equal pieces K of the spline interval, or "adaptive": degree 0..max_degree and
-        K = 1, 2, 4, ... up to max_knots (None: M / ln(M)^2) selected from the training data by
-        ``select`` ("cv": ``folds``-fold cross-validation; "penalty": a BIC-type rule with constant
-        ``penalty``).
+        K = 1, 2, 4, ... up to max_knots (None: M / ln(M)^2) chosen from the training data by
+        ``select`` ("mixture": Mallows' C_p selects the degree and phi_hat is the exponential-weights
+        mixture of that degree's K, one spline on the largest K with a weight; "cv": the candidate
+        of smallest ``folds``-fold cross-validation risk; "penalty": of a BIC-type rule with
+        constant ``penalty``).
     range : (a, b) or None
         Spline interval; None: [min, max] of u = X_i^T A X_j over the training data.
     ridge : float
@@ -161,13 +165,15 @@ class PairwiseSplineRegressor(_PairwiseSpline):
     ``knot_vector_`` (the clamped knot vector, K + 2 degree + 1 entries), ``range_``, ``A_``,
     ``train_mse_``, ``solver_``, ``warnings_`` (the sentences issued as UserWarning, fit.json's
     ``warnings``); with knots="adaptive" also ``candidates_`` (a DataFrame of every
-    candidate space with its risks), ``select_``, and ``b_hat_`` with its 95% interval ``b_hat_ci_``:
+    candidate space with its risks and weight in phi_hat), ``select_``, ``selected_`` (the degree
+    and K of the smallest criterion; with "mixture" ``degree_`` is its degree and ``knots_`` the
+    largest K with a weight), and ``b_hat_`` with its 95% interval ``b_hat_ci_``:
     the smoothness read off the K selected on the first M, M/2, M/4, M/8 samples (None when that K
     does not grow or fewer than three sizes have enough samples for the folds; a rough check, not a
     measurement of b: docs/formats.md, fit.json's b_hat; it costs about 0.9 times the fit itself).
     """
 
-    def __init__(self, A=None, degree=None, knots=8, range=None, ridge=0.0, select="cv", folds=5, max_degree=3,
+    def __init__(self, A=None, degree=None, knots=8, range=None, ridge=0.0, select="mixture", folds=5, max_degree=3,
                  max_knots=None, penalty=1.0, threads=0):
         keep_init_args(self, locals())
 
@@ -223,7 +229,7 @@ class LowRankPairwiseRegressor(_PairwiseSpline):
     """
 
     def __init__(self, rank=1, degree=None, knots=8, restarts=4, seed=1, start="moment", coarse_pieces=4,
-                 restart_samples=2000, refit_trim=0, select="cv", folds=5, max_degree=3, max_knots=None, penalty=1.0, threads=0):
+                 restart_samples=2000, refit_trim=0, select="mixture", folds=5, max_degree=3, max_knots=None, penalty=1.0, threads=0):
         keep_init_args(self, locals())
 
     def fit(self, X, Y):

@@ -94,7 +94,13 @@ std::string selected_space_message(const AdaptiveSplineFit& fit, const nlohmann:
   const SplineCandidate& sel = fit.candidates[fit.selected];
   std::ostringstream m;
   m << "(" << to_string(fit.rule) << ", " << fit.candidates.size() << " candidates): K = " << sel.pieces
-    << ", degree = " << sel.degree << ", train_mse = " << sel.train_risk;
+    << ", degree = " << sel.degree;
+  if (fit.rule == SelectionRule::mixture) {
+    int mixed = 0;
+    for (const SplineCandidate& c : fit.candidates) mixed += c.weight > 0.0;
+    m << " selected; phi_hat mixes " << mixed << " space" << (mixed == 1 ? "" : "s") << " on K = " << fit.estimate.pieces;
+  }
+  m << ", train_mse = " << fit.estimate.train_risk;
   if (!b_hat["value"].is_number()) {
     m << ", b_hat: none (" << b_hat.value("why_no_value", std::string("undefined")) << ")";
     return m.str();

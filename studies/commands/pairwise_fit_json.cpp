@@ -94,7 +94,8 @@ nlohmann::json spline_json(const BSplineBasis& basis, const arma::vec& coef) {
 nlohmann::json candidate_json(const SplineCandidate& c) {
   return {{"degree", c.degree},       {"pieces", c.pieces},     {"p", c.p},
           {"train_risk", c.train_risk}, {"cv_risk", c.cv_risk}, {"penalised", c.penalised},
-          {"criterion", c.criterion}, {"flagged", c.flagged},   {"solver", c.solver}};
+          {"cp", c.cp},               {"criterion", c.criterion}, {"weight", c.weight},
+          {"flagged", c.flagged},     {"solver", c.solver}};
 }
 
 // The CLI's data reader refuses fewer than 2 samples; data from memory (Python) meet it here.
@@ -306,16 +307,17 @@ nlohmann::json known_A_fit_json(const PairwiseLseFit& fit, const arma::mat& A, d
 
 nlohmann::json adaptive_fit_json(const AdaptiveSplineFit& fit, const arma::mat& A, const AdaptiveSplineOptions& opt) {
   const SplineCandidate& sel = fit.candidates[fit.selected];
-  nlohmann::json j = spline_json(fit.basis(fit.selected), sel.coef);
+  nlohmann::json j = spline_json(fit.estimate_basis(), fit.estimate.coef);
   j["schedule"] = "adaptive";
   j["select"] = to_string(opt.rule);
   j["folds"] = opt.folds;
   if (opt.rule == SelectionRule::penalty) j["penalty"] = opt.penalty;
+  j["selected"] = {{"degree", sel.degree}, {"pieces", sel.pieces}};
   j["A"] = matrix_json(A);
-  j["train_mse"] = sel.train_risk;
-  j["solver"] = sel.solver;
+  j["train_mse"] = fit.estimate.train_risk;
+  j["solver"] = opt.rule == SelectionRule::mixture ? "exponential-weights mixture of the candidates" : sel.solver;
   j["ridge"] = opt.lse.ridge;
-  j["flagged"] = sel.flagged;
+  j["flagged"] = fit.estimate.flagged;
   j["sigma2_hat"] = fit.sigma2_hat;
   j["clamped_interactions"] = fit.clamped;
   j["candidates"] = nlohmann::json::array();
@@ -415,6 +417,8 @@ std::vector<std::string> adaptive_fit_warnings(const AdaptiveSplineFit& fit, con
                                                std::size_t M, int N, bool known_A) {
   std::vector<std::string> out;
   const SplineCandidate& c = fit.candidates[fit.selected];
+  const std::string avoid = known_A ? "; a lower --max-knots, a ridge penalty (--ridge) or more data avoid it"
+                                    : "; a lower --max-knots or more data avoid it";
   if (c.flagged)
     out.push_back(std::string(c.solver.rfind("min-norm", 0) == 0
                                   ? "the selected space's normal matrix is singular or ill-conditioned; the "
@@ -422,8 +426,10 @@ std::vector<std::string> adaptive_fit_warnings(const AdaptiveSplineFit& fit, con
                                   : "in the selected space a cross-validation fold's normal matrix was singular or "
                                     "ill-conditioned and that fold used the minimum-norm solution (the full-data "
                                     "solve did not)") +
-                  (known_A ? "; a lower --max-knots, a ridge penalty (--ridge) or more data avoid it"
-                           : "; a lower --max-knots or more data avoid it"));
+                  avoid);
+  else if (fit.estimate.flagged)
+    out.push_back("a space with a weight in the mixture had a singular or ill-conditioned normal matrix (full-data "
+                  "or fold solve; see the candidates' flagged)" + avoid);
   // A space at the top of the grid whose solve is singular already has more pieces than the data
   // determine: widening the grid would not help, so only the warning above is given.
   const SelectedSpace s = selected_space(fit);

@@ -168,9 +168,9 @@ struct CellResult {
   double error = 0, error_se = 0, train_mse = 0, rcond = 0, seconds = 0;
   std::string solver, status;
   std::size_t clamped = 0, interactions = 0, test_clamped = 0;
-  // Adaptive schedule only: K and `degree` are the selected space, `error` its test error.
+  // Adaptive schedule only: K and `degree` are the selected space, `error` phi_hat's test error.
   int degree = 0, candidates = 0;
-  bool flagged = false;  // the selected candidate's fit (or a fold's) used the min-norm fallback
+  bool flagged = false;  // a space phi_hat uses had a min-norm fallback (full or fold solve)
   double oracle_error = 0, sigma2_hat = 0;
   int oracle_degree = 0, oracle_K = 0;
   // Every candidate's space and test error, in the fit's candidate order.
@@ -256,7 +256,8 @@ std::string cell_status(double error, bool fallback) {
 }
 
 // The adaptive schedule's cell: every candidate space fitted on the same data as the plain
-// schedule's cell (same seeds), the selected one's error, the oracle (the candidate with the
+// schedule's cell (same seeds), the error of phi_hat (the mixture, or the selected candidate),
+// the selected candidate's degree and K, the oracle (the candidate with the
 // smallest test error: it uses the test pairs, so it is reported, never selected) and, when phi
 // has a smoothness, the plain known-b schedule's fit on the same data.
 CellResult run_adaptive_cell(const Config& c, const PairwiseModel& model, double a, double b, std::size_t M,
@@ -301,10 +302,11 @@ CellResult run_adaptive_cell(const Config& c, const PairwiseModel& model, double
   r.K = sel.pieces;
   r.degree = sel.degree;
   r.candidates = static_cast<int>(fit.candidates.size());
-  r.flagged = sel.flagged;
-  r.error = errors[fit.selected];
-  r.error_se = ses[fit.selected];
-  r.train_mse = sel.train_risk;
+  r.flagged = fit.estimate.flagged;
+  const BSplineBasis estimate = fit.estimate_basis();
+  std::tie(r.error, r.error_se) =
+      test_error(u, phi_u, [&](double v) { return estimate.value(fit.estimate.coef, v); }, threads);
+  r.train_mse = fit.estimate.train_risk;
   r.solver = sel.solver;
   r.rcond = std::numeric_limits<double>::quiet_NaN();  // not kept per candidate
   r.sigma2_hat = fit.sigma2_hat;
@@ -331,7 +333,7 @@ CellResult run_adaptive_cell(const Config& c, const PairwiseModel& model, double
     const PairwiseLseFit kf = fit_pairwise_lse(basis, model.A(), N, d, M, source, opt.lse);
     r.known_error = test_error(u, phi_u, [&](double v) { return kf.phi_hat(v); }, threads).first;
   }
-  r.status = cell_status(r.error, sel.flagged);
+  r.status = cell_status(r.error, fit.estimate.flagged);
   r.seconds = seconds_since(t0);
   return r;
 }
@@ -529,9 +531,11 @@ void validate_cell(const nlohmann::json& j, const Config& c) {
   if (r.degree < 0 || r.degree > c.adapt.max_degree || r.oracle_degree < 0 || r.oracle_degree > c.adapt.max_degree)
     throw InputError("degree out of range");
   if (!(r.oracle_K >= 1) || r.candidates < 1) throw InputError("oracle K or candidate count out of range");
-  // The oracle is the smallest test error over the candidates, the selected one among them.
-  if (r.status == "ok" && !(r.oracle_error > 0 && r.oracle_error <= r.error))
-    throw InputError("oracle error must be in (0, error]");
+  // The oracle is the smallest test error over the candidates; a selected candidate is one of
+  // them, a mixture may be better than each.
+  if (r.status == "ok" && !(r.oracle_error > 0)) throw InputError("oracle error must be > 0");
+  if (r.status == "ok" && c.adapt.rule != SelectionRule::mixture && !(r.oracle_error <= r.error))
+    throw InputError("oracle error must be <= error (the selected candidate is one of the candidates)");
   const auto n_cand = static_cast<std::size_t>(r.candidates);
   if (r.candidate_errors.size() != n_cand || r.candidate_degrees.size() != n_cand || r.candidate_K.size() != n_cand)
     throw InputError("candidate_degrees, candidate_K and candidate_errors must list every candidate");
@@ -670,7 +674,7 @@ nlohmann::json run_minimax_rate(const Config& c, const Settings& settings, const
     const SlopeFit fit = fit_slope(x, y, 0.95, c.bootstrap, derive_seed(c.seed, {hash_name("bootstrap")}));
     Measurement m = slope_measurement(fit, "slope");
     m.details["abscissa"] = c.schedule == Schedule::paper ? "log(M / log M)" : "log M";
-    if (c.adaptive) m.details["error"] = "adaptive (selected space, --select " + to_string(c.adapt.rule) + ")";
+    if (c.adaptive) m.details["error"] = "adaptive (phi_hat of --select " + to_string(c.adapt.rule) + ")";
     m.details["cells_excluded"] = excluded;
     m.details["reference_slope"] = reference;
     if (c.schedule == Schedule::paper) {
@@ -734,7 +738,7 @@ StudyDefinition minimax_rate_study() {
   return define_study(
       "minimax-rate", "A known: composed L2(rho) error vs M and its slope", minimax_rate_keys,
       {{"slope",
-        "slope of log error on log M (on log(M / log M) with --schedule paper; of the selected space's error with "
+        "slope of log error on log M (on log(M / log M) with --schedule paper; of phi_hat's error with "
         "--schedule adaptive)",
         {}},
        reported_only_with("schedule", "adaptive", {"oracle-slope",

@@ -39,9 +39,10 @@ KeySpec test_pairs_key(const std::string& default_value) {
 
 std::vector<KeySpec> adaptive_selection_keys() {
   return {
-      {"select", "cv",
-       "--schedule adaptive: selection rule cv (k-fold cross-validation) | cv-refit (cv that also refits A in "
-       "each fold where A is fitted) | penalty (BIC-type)"},
+      {"select", "mixture",
+       "--schedule adaptive: mixture (C_p picks the degree; phi_hat mixes its K with exponential weights) | cv "
+       "(k-fold cross-validation) | cv-refit (cv that also refits A in each fold where A is fitted) | penalty "
+       "(BIC-type)"},
       {"folds", "5", "--schedule adaptive: cross-validation folds (2..100, <= every M)"},
       {"max-degree", "3", "--schedule adaptive: candidate degrees 0..max-degree (0..10)"},
       {"max-knots", "auto", "--schedule adaptive: largest K of the grid 1, 2, 4, ... (auto: M / ln(M)^2; 1..1048576)", "INT|auto"},

@@ -254,9 +254,12 @@ void validate_cell(const nlohmann::json& j, int restarts, const EstimatorConfig&
     if (c.degree < 0 || c.degree > ec.adapt.max_degree || c.oracle_degree < 0 || c.oracle_degree > ec.adapt.max_degree)
       throw InputError("selected or oracle degree out of range");
     if (!(c.oracle_K >= 1) || c.candidates < 1) throw InputError("oracle K or candidate count out of range");
-    // The oracle is the smallest test error over the candidates, the selected one among them.
-    if (c.status == "ok" && !(c.oracle_error > 0 && c.oracle_error <= c.error))
-      throw InputError("oracle error must be in (0, error]");
+    // The oracle is the smallest test error over the candidates; a selected candidate is one of
+    // them, a mixture may be better than each.
+    if (c.status == "ok" && !(c.oracle_error > 0))
+      throw InputError("oracle error must be > 0");
+    if (c.status == "ok" && ec.adapt.rule != SelectionRule::mixture && !(c.oracle_error <= c.error))
+      throw InputError("oracle error must be <= error (the selected candidate is one of the candidates)");
   }
   if (c.status != "ok" && c.status != "rank-deficient" && c.status != "non-finite")
     throw InputError("unknown status '" + c.status + "'");
@@ -288,8 +291,9 @@ std::pair<double, double> composed_error(const PairwiseModel& model, const arma:
   return mean_and_se(sq);
 }
 
-// The composed test error of every candidate of a selection at A = U V^T, with the selected one's
-// and the oracle's (smallest, first on ties) recorded in r.
+// The composed test error of every candidate of a selection at A = U V^T and of its estimate
+// phi_hat (the selected candidate or the mixture), with the oracle's (smallest candidate error,
+// first on ties) recorded in r.
 void score_candidates(const PairwiseModel& model, const arma::mat& pairs, const arma::mat& U, const arma::mat& V,
                       const AdaptiveSplineFit& fit, int threads, SeriesCell& r) {
   const arma::uword T = pairs.n_cols / 2;
@@ -302,31 +306,32 @@ void score_candidates(const PairwiseModel& model, const arma::mat& pairs, const 
   }
   std::size_t oracle = fit.candidates.size();
   std::vector<double> sq(T);
-  for (std::size_t i = 0; i < fit.candidates.size(); ++i) {
-    const BSplineBasis basis = fit.basis(i);
-    const arma::vec& coef = fit.candidates[i].coef;
+  const auto error_of = [&](const BSplineBasis& basis, const arma::vec& coef) {
 #pragma omp parallel for schedule(static) num_threads(threads)
     for (arma::uword t = 0; t < T; ++t) {
       const double e = basis.value(coef, u[t]) - g[t];
       sq[t] = e * e;
     }
-    const auto [e, se] = mean_and_se(sq);
-    if (i == fit.selected) std::tie(r.error, r.error_se) = std::make_pair(e, se);
+    return mean_and_se(sq);
+  };
+  for (std::size_t i = 0; i < fit.candidates.size(); ++i) {
+    const double e = error_of(fit.basis(i), fit.candidates[i].coef).first;
     if (std::isfinite(e) && (oracle == fit.candidates.size() || e < r.oracle_error)) {
       oracle = i;
       r.oracle_error = e;
     }
   }
+  std::tie(r.error, r.error_se) = error_of(fit.estimate_basis(), fit.estimate.coef);
   const SplineCandidate& sel = fit.candidates[fit.selected];
   r.K = sel.pieces;
   r.degree = sel.degree;
   r.candidates = static_cast<int>(fit.candidates.size());
-  r.train_mse = sel.train_risk;
+  r.train_mse = fit.estimate.train_risk;
   r.solver = sel.solver;
   r.rcond = std::numeric_limits<double>::quiet_NaN();  // not kept per candidate
   r.a = fit.a;
   r.b = fit.b;
-  r.status = sel.flagged ? "rank-deficient" : "ok";
+  r.status = fit.estimate.flagged ? "rank-deficient" : "ok";
   if (oracle == fit.candidates.size()) {
     r.oracle_error = std::numeric_limits<double>::quiet_NaN();
   } else {

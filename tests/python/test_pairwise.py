@@ -74,10 +74,24 @@ def test_adaptive_selection(sim):
     assert 0 <= est.degree_ <= 3 and est.knots_ in (1, 2, 4, 8, 16)
     assert est.coef_.shape == (est.knots_ + est.degree_,)
     c = est.candidates_
-    assert set(c.columns) >= {"degree", "knots", "cv_risk", "criterion"} and len(c) == 4 * 5
+    assert set(c.columns) >= {"degree", "knots", "cv_risk", "cp", "criterion", "weight"} and len(c) == 4 * 5
     best = c.loc[c["criterion"].idxmin()]
-    assert (best["degree"], best["knots"]) == (est.degree_, est.knots_)
-    assert est.select_ == "cv" and est.score(sim.X, sim.Y) > 0
+    assert (best["degree"], best["knots"]) == est.selected_ and est.selected_[0] == est.degree_
+    assert est.select_ == "mixture" and est.score(sim.X, sim.Y) > 0
+    # The mixture: weights on the selected degree only, summing to 1; phi_hat lives on the largest
+    # K with a weight and is the weighted sum of the candidates' fits (each refitted here as a
+    # fixed space, the same least squares).
+    w = c["weight"].to_numpy()
+    assert np.all(w[c["degree"].to_numpy() != est.degree_] == 0) and w.sum() == pytest.approx(1, abs=1e-14)
+    assert est.knots_ == c.loc[w > 0, "knots"].max()
+    u = np.linspace(*est.range_, 101)
+    mix = sum(row.weight * attnrate.PairwiseSplineRegressor(sim.A, degree=int(row.degree), knots=int(row.knots),
+                                                            range=est.range_).fit(sim.X, sim.Y).phi(u)
+              for row in c.itertuples() if row.weight > 0)
+    np.testing.assert_allclose(est.phi(u), mix, rtol=1e-9, atol=1e-12)
+    cv = attnrate.PairwiseSplineRegressor(sim.A, knots="adaptive", select="cv", max_knots=16).fit(sim.X, sim.Y)
+    best = cv.candidates_.loc[cv.candidates_["criterion"].idxmin()]
+    assert cv.select_ == "cv" and (best["degree"], best["knots"]) == (cv.degree_, cv.knots_) == cv.selected_
     pen = attnrate.PairwiseSplineRegressor(sim.A, knots="adaptive", select="penalty", max_knots=16).fit(sim.X, sim.Y)
     assert pen.select_ == "penalty"
     # argmin of risk + c p is non-increasing in c: a heavier penalty never selects more parameters,
@@ -88,17 +102,18 @@ def test_adaptive_selection(sim):
     assert p_of(heavy) <= p_of(pen) and (heavy.degree_, heavy.knots_) == (0, 1)
 
 
-@pytest.mark.parametrize("M, sigma, defined", [(2400, 0.5, True), (1200, 1.0, False)])
-def test_adaptive_b_hat_is_the_slope_of_the_selected_K_over_subsamples(M, sigma, defined):
+@pytest.mark.parametrize("M, sigma, select, defined",
+                         [(2400, 0.5, "mixture", True), (2400, 0.5, "cv", True), (1200, 1.0, "cv", False)])
+def test_adaptive_b_hat_is_the_slope_of_the_selected_K_over_subsamples(M, sigma, select, defined):
     """b_hat_ against its definition, recomputed here: the K selected on the first M / 2^j samples
     (fitted anew with the same options), scipy's OLS slope s of log K on log M_j, b = (1/s - 1)/2,
     and the slope's 95% t interval mapped through the same (decreasing) function, clipped to
-    [0, 100]. The second data set selects a K that does not grow: no b_hat_."""
+    [0, 100]. The second data set selects (by cv) a K that does not grow: no b_hat_."""
     one = attnrate.simulate_pairwise(M=M, N=4, d=3, r=2, activation="weierstrass:1.5", sigma=sigma, seed=11)
-    opts = dict(knots="adaptive", max_knots=32, range=(-3.0, 3.0))
+    opts = dict(knots="adaptive", max_knots=32, range=(-3.0, 3.0), select=select)
     est = attnrate.PairwiseSplineRegressor(one.A, **opts).fit(one.X, one.Y)
     sizes = [M >> j for j in range(4)]
-    K = [attnrate.PairwiseSplineRegressor(one.A, **opts).fit(one.X[:m], one.Y[:m]).knots_ for m in sizes]
+    K = [attnrate.PairwiseSplineRegressor(one.A, **opts).fit(one.X[:m], one.Y[:m]).selected_[1] for m in sizes]
     fit = scipy.stats.linregress(np.log(sizes), np.log(K))
     assert (fit.slope > 0) == defined
     if not defined:
@@ -128,7 +143,8 @@ def assert_selected_is_smallest(est):
     """The fitted space is a candidate whose criterion is the smallest up to the selection's tie
     tolerance (adaptive_spline.hpp: 1e-9 relative, or rounding below 1e-10 of the mean Y^2)."""
     crit = est.candidates_["criterion"].to_numpy()
-    chosen = est.candidates_[(est.candidates_["degree"] == est.degree_) & (est.candidates_["knots"] == est.knots_)]
+    degree, knots = est.selected_
+    chosen = est.candidates_[(est.candidates_["degree"] == degree) & (est.candidates_["knots"] == knots)]
     assert len(chosen) == 1
     assert chosen["criterion"].iloc[0] <= crit.min() + 1e-9 * abs(crit.min()) + 1e-8
 
@@ -166,9 +182,9 @@ def test_adaptive_joint_fit(sim):
     est = attnrate.LowRankPairwiseRegressor(rank=1, knots="adaptive", restarts=2, max_knots=8).fit(one.X, one.Y)
     assert est.A_.shape == (3, 3) and np.linalg.matrix_rank(est.A_) == 1
     np.testing.assert_allclose(est.U_ @ est.V_.T, est.A_, rtol=1e-12, atol=1e-14)
-    # The fitted space is the selected candidate, and the ERM ran in the pilot selection's space.
+    # The selected candidate has the smallest criterion, and the ERM ran in the pilot selection's space.
     assert_selected_is_smallest(est)
-    assert len(est.candidates_) == 4 * 4 and est.select_ == "cv"
+    assert len(est.candidates_) == 4 * 4 and est.select_ == "mixture"
     assert set(est.pilot_) >= {"degree", "pieces", "selected", "train_risk"}
     # b_hat_ as fit.json's (subsamples fitted jointly): undefined, or inside its interval and the clip.
     assert (est.b_hat_ is None) == (est.b_hat_ci_ is None)
