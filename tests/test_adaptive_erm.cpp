@@ -71,12 +71,13 @@ TEST_CASE("adaptive joint fit: noiseless quadratic phi is recovered in the small
   // phi(u) = 0.3 + u - 2 u^2 lies in S(s, K) for every s >= 2 and every K on every interval (and
   // in no space of degree < 2); the smallest such candidate is S(2, 1) (p = 3). Noiseless, both
   // ERM steps recover A up to scale, where every candidate containing phi fits to rounding and
-  // the tie rule (cv) or the penalty (increasing in p) must pick S(2, 1).
+  // the tie rule (cv) or the penalties (increasing in p; C_p for mixture, whose residual variance
+  // is then at rounding level, so phi_hat is the selected space) must pick S(2, 1).
   const auto phi = [](double u) { return 0.3 + u - 2.0 * u * u; };
   const int d = 3, N = 4;
   const std::size_t M = 1500;
   const Problem p = make_problem(d, N, M, phi, 0.0, 11);
-  for (SelectionRule rule : {SelectionRule::cv, SelectionRule::penalty, SelectionRule::cv_refit}) {
+  for (SelectionRule rule : {SelectionRule::mixture, SelectionRule::cv, SelectionRule::penalty, SelectionRule::cv_refit}) {
     AdaptiveErmOptions o;
     o.erm.rank = 1;
     o.erm.seed = 3;
@@ -89,6 +90,8 @@ TEST_CASE("adaptive joint fit: noiseless quadratic phi is recovered in the small
     CHECK(fit.selected().pieces == 1);
     CHECK(fit.selected().train_risk < 1e-12 * fit.selection.yy);
     CHECK(composed_error(fit, p, phi, 20000) < 1e-10);
+    CHECK(fit.selection.estimate.degree == 2);
+    CHECK(fit.selection.estimate.pieces == 1);
     // Hand-over: the ERM ran in the pilot selection's space (degree >= 1) from the pilot's A.
     const SplineCandidate& s1 = fit.pilot_selection.candidates[fit.pilot_selection.selected];
     CHECK(fit.erm.basis.pieces() == s1.pieces);
@@ -172,7 +175,7 @@ TEST_CASE("adaptive joint fit: bit-identical at 1 and 2 threads", "[adaptive][er
   const auto phi = [](double u) { return std::sin(3.0 * u); };
   const int N = 4;
   const Problem p = make_problem(3, N, 600, phi, 0.2, 5);
-  for (SelectionRule rule : {SelectionRule::cv, SelectionRule::cv_refit}) {
+  for (SelectionRule rule : {SelectionRule::mixture, SelectionRule::cv, SelectionRule::cv_refit}) {
     AdaptiveErmOptions one;
     one.select.rule = rule;
     one.erm.rank = 1;
@@ -196,6 +199,8 @@ TEST_CASE("adaptive joint fit: bit-identical at 1 and 2 threads", "[adaptive][er
       CHECK(arma::approx_equal(f1.selection.candidates[i].coef, f2.selection.candidates[i].coef, "absdiff", 0.0));
     }
     CHECK(f1.refit_cv == f2.refit_cv);
+    CHECK(arma::approx_equal(f1.selection.estimate.coef, f2.selection.estimate.coef, "absdiff", 0.0));
+    CHECK(f1.selection.estimate.pieces == f2.selection.estimate.pieces);
   }
 }
 

@@ -186,48 +186,54 @@ TEST_CASE("adaptive spline: the mixture is sum_i w_i phi_i, with its training ri
   const BSplineBasis truth(a, b, 4, 2);
   const std::size_t M = 300;
   const SplineData data = spline_data(model, N, d, M, truth, arma::vec{1.0, -0.7, 0.4, 1.3, -0.2, 0.9}, 0.5, 9);
-  AdaptiveSplineOptions opt;  // mixture is the default
-  opt.max_pieces = 16;
-  const AdaptiveSplineFit fit = fit_adaptive_spline(a, b, model.A(), N, d, M, in_memory_source(data.X, data.Y, N), opt);
-  REQUIRE(fit.rule == SelectionRule::mixture);
-  const SplineCandidate& sel = fit.candidates[fit.selected];
-  // Weights from the candidates' C_p, recomputed from their training risks.
-  const double n = static_cast<double>(M * N);
-  std::vector<double> cp;
-  std::vector<bool> use;
-  for (const SplineCandidate& c : fit.candidates) {
-    CHECK(c.cp == Approx(c.train_risk + 2.0 * fit.sigma2_hat * c.p / n).epsilon(1e-14));
-    cp.push_back(c.cp);
-    use.push_back(c.degree == sel.degree);
-  }
-  const std::vector<double> w = mixture_weights(cp, use, fit.sigma2_hat, n);
-  double total = 0.0;
-  int mixed = 0;
-  for (std::size_t i = 0; i < w.size(); ++i) {
-    CHECK(fit.candidates[i].weight == w[i]);
-    total += w[i];
-    mixed += w[i] > 0.0;
-  }
-  CHECK(total == Approx(1.0).epsilon(1e-14));
-  CHECK(mixed >= 2);  // a real mixture at this noise level, not one candidate
-  CHECK(fit.estimate.degree == sel.degree);
-  for (double u = a - 0.1; u <= b + 0.1; u += 0.013) {
-    double mix = 0.0;
-    for (std::size_t i = 0; i < w.size(); ++i)
-      if (w[i] > 0.0) mix += w[i] * fit.value(i, u);
-    CHECK(fit.phi_hat(u) == Approx(mix).epsilon(1e-12).margin(1e-13));
-  }
-  // Training risk by brute force on the samples.
-  double sse = 0.0;
-  for (std::size_t m = 0; m < M; ++m)
-    for (int i = 0; i < N; ++i) {
-      double yhat = 0.0;
-      for (int j = 0; j < N; ++j)
-        if (j != i) yhat += fit.phi_hat(arma::dot(data.X.col(m * N + i), model.A() * data.X.col(m * N + j)));
-      const double e = data.Y[m * N + i] - yhat / (N - 1);
-      sse += e * e;
+  // K_max = 16: the top of the grid carries a weight; 128: it does not (its C_p is far above), so
+  // the mixture lives on a K below the top and its training risk comes from the restricted system.
+  for (int max_pieces : {16, 128}) {
+    INFO("max_pieces " << max_pieces);
+    AdaptiveSplineOptions opt;  // mixture is the default
+    opt.max_pieces = max_pieces;
+    const AdaptiveSplineFit fit = fit_adaptive_spline(a, b, model.A(), N, d, M, in_memory_source(data.X, data.Y, N), opt);
+    REQUIRE(fit.rule == SelectionRule::mixture);
+    if (max_pieces == 128) REQUIRE(fit.estimate.pieces < 128);
+    const SplineCandidate& sel = fit.candidates[fit.selected];
+    // Weights from the candidates' C_p, recomputed from their training risks.
+    const double n = static_cast<double>(M * N);
+    std::vector<double> cp;
+    std::vector<bool> use;
+    for (const SplineCandidate& c : fit.candidates) {
+      CHECK(c.cp == Approx(c.train_risk + 2.0 * fit.sigma2_hat * c.p / n).epsilon(1e-14));
+      cp.push_back(c.cp);
+      use.push_back(c.degree == sel.degree);
     }
-  CHECK(fit.estimate.train_risk == Approx(sse / n).epsilon(1e-9));
+    const std::vector<double> w = mixture_weights(cp, use, fit.sigma2_hat, n);
+    double total = 0.0;
+    int mixed = 0;
+    for (std::size_t i = 0; i < w.size(); ++i) {
+      CHECK(fit.candidates[i].weight == w[i]);
+      total += w[i];
+      mixed += w[i] > 0.0;
+    }
+    CHECK(total == Approx(1.0).epsilon(1e-14));
+    CHECK(mixed >= 2);  // a real mixture at this noise level, not one candidate
+    CHECK(fit.estimate.degree == sel.degree);
+    for (double u = a - 0.1; u <= b + 0.1; u += 0.013) {
+      double mix = 0.0;
+      for (std::size_t i = 0; i < w.size(); ++i)
+        if (w[i] > 0.0) mix += w[i] * fit.value(i, u);
+      CHECK(fit.phi_hat(u) == Approx(mix).epsilon(1e-12).margin(1e-13));
+    }
+    // Training risk by brute force on the samples.
+    double sse = 0.0;
+    for (std::size_t m = 0; m < M; ++m)
+      for (int i = 0; i < N; ++i) {
+        double yhat = 0.0;
+        for (int j = 0; j < N; ++j)
+          if (j != i) yhat += fit.phi_hat(arma::dot(data.X.col(m * N + i), model.A() * data.X.col(m * N + j)));
+        const double e = data.Y[m * N + i] - yhat / (N - 1);
+        sse += e * e;
+      }
+    CHECK(fit.estimate.train_risk == Approx(sse / n).epsilon(1e-9));
+  }
 }
 
 TEST_CASE("adaptive spline: the selection is bit-identical at 1 and 2 threads", "[adaptive][reproducibility]") {
@@ -251,6 +257,7 @@ TEST_CASE("adaptive spline: the selection is bit-identical at 1 and 2 threads", 
       CHECK(arma::approx_equal(f1.candidates[i].coef, f2.candidates[i].coef, "absdiff", 0.0));
     }
     CHECK(f1.sigma2_hat == f2.sigma2_hat);
+    CHECK(arma::approx_equal(f1.estimate.coef, f2.estimate.coef, "absdiff", 0.0));
   }
 }
 

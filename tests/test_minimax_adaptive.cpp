@@ -192,7 +192,8 @@ TEST_CASE("minimax-rate adaptive: measurements are those of the cells", "[minima
     FAIL("no checkpoint");
   };
   forge("degree", 9);            // beyond --max-degree 3
-  forge("oracle_error", 1e9);    // the oracle is the best candidate: never above the selection
+  forge("oracle_error", 1e9);    // the oracle is one of the candidate errors
+  forge("error", 1e9);           // above every candidate error: no mixture (convexity) nor selection
   forge("oracle_K", 0);
   forge("known_K", 0);           // weierstrass:1.5 has a smoothness: the known-b fit must be there
   forge("candidate_errors", nlohmann::json::array({0.1}));  // one error per candidate

@@ -346,13 +346,14 @@ TEST_CASE("smoothness --schedule adaptive: the oracle ratio is that of the cells
   REQUIRE(ratios.size() == 1);
   CHECK(ratios[0].at("select").at("activation") == "weierstrass:1");
   CHECK(ratios[0].at("select").at("A") == "known");
-  // The geometric mean over the seeds at M = 800 of error / oracle_error, each ratio >= 1.
+  // The geometric mean over the seeds at M = 800 of error / oracle_error (a mixture, the default
+  // rule, may beat every candidate: no bound below).
   double sum_log = 0;
   int n = 0;
   for (const auto& c : read_cells(out / "cells.csv"))
     if (c.at("M") == "800" && c.at("status") == "ok") {
       const double r = std::stod(c.at("error")) / std::stod(c.at("oracle_error"));
-      CHECK(r >= 1.0);
+      CHECK(r > 0.0);
       sum_log += std::log(r);
       ++n;
     }

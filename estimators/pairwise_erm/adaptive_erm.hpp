@@ -9,7 +9,7 @@
 //     with few pieces the reduced risk is smooth and the basin of the true A wide (the
 //     continuation argument of pairwise_erm.hpp), and K0 needs no b;
 //  2. selection at the pilot's A_1 (adaptive_spline: candidates S(s, K), s = 0..max_degree,
-//     K on the dyadic grid, chosen by k-fold CV or the penalty) on the training interactions
+//     K on the dyadic grid, chosen by the rule's criterion: C_p, k-fold CV or the penalty) on the training interactions
 //     under A_1 with `trim` cut at each end;
 //  3. ERM in the selected space (degree max(s, 1): the A-step needs phi'), one run from A_1,
 //     continued in K from K0 up to the selected K (warm starts; no restarts);

@@ -59,12 +59,12 @@ std::vector<double> mixture_weights(const std::vector<double>& cp, const std::ve
   for (std::size_t i = 0; i < cp.size(); ++i)
     if (use[i] && std::isfinite(cp[i]) && (best == cp.size() || cp[i] < cp[best])) best = i;
   if (best == cp.size()) return w;
-  if (!(sigma2_hat > 0.0)) {  // temperature 0: the selection
+  // Relative to the smallest C_p: the largest weight is exp(0) = 1, none overflows.
+  const double temperature = 4.0 * sigma2_hat / n;
+  if (!(temperature > 0.0)) {  // temperature 0 (or below the doubles): the selection
     w[best] = 1.0;
     return w;
   }
-  // Relative to the smallest C_p: the largest weight is exp(0) = 1, none overflows.
-  const double temperature = 4.0 * sigma2_hat / n;
   double sum = 0.0;
   for (std::size_t i = 0; i < cp.size(); ++i)
     if (use[i] && std::isfinite(cp[i])) {
@@ -126,6 +126,12 @@ double risk(const arma::vec& c, const NormalEquations& ne) {
 // The mixture over the selected degree (file comment). full_fine[s]: degree s's full-data system
 // at the largest K of the grid, for the mixture's training risk.
 void form_mixture(AdaptiveSplineFit& fit, const std::vector<NormalEquations>& full_fine, double n) {
+  // An exact fit (residual variance at rounding level): the C_p differences are rounding too, so
+  // the selection, with its tie rule, is phi_hat.
+  if (!(fit.sigma2_hat > 1e-10 * fit.yy)) {
+    use_candidate_as_estimate(fit, fit.selected);
+    return;
+  }
   const int degree = fit.candidates[fit.selected].degree;
   std::vector<double> cp;
   std::vector<bool> use;
@@ -145,13 +151,14 @@ void form_mixture(AdaptiveSplineFit& fit, const std::vector<NormalEquations>& fu
     c.weight = w[i];
     if (w[i] == 0.0) continue;
     e.coef += w[i] * (c.pieces == pieces ? c.coef : arma::vec(refinement_matrix(fit.basis(i), out) * c.coef));
-    e.flagged = e.flagged || c.flagged;
+    // The mixture uses the full-data solves only (no fold's), and one with a weight below 1% barely.
+    e.flagged = e.flagged || (w[i] >= kMixtureFlagWeight && c.solver.rfind("min-norm", 0) == 0);
   }
   const NormalEquations& fine = full_fine.at(static_cast<std::size_t>(degree));
   const BSplineBasis fine_basis(fit.a, fit.b, static_cast<int>(fine.G.n_rows) - degree, degree);
-  e.train_risk = pieces == fine_basis.pieces()
-                     ? risk(e.coef, fine)
-                     : risk(e.coef, restrict_normal_equations(fine, refinement_matrix(out, fine_basis)));
+  e.train_risk = std::max(0.0, pieces == fine_basis.pieces()
+                                    ? risk(e.coef, fine)
+                                    : risk(e.coef, restrict_normal_equations(fine, refinement_matrix(out, fine_basis))));
   fit.estimate = std::move(e);
 }
 
@@ -244,8 +251,8 @@ AdaptiveSplineFit fit_adaptive_spline(double a, double b, const arma::mat& A, in
   const bool plug_in = o.rule == SelectionRule::penalty || o.rule == SelectionRule::mixture;
   if (plug_in && !std::isfinite(fit.sigma2_hat))
     throw InputError("--select " + to_string(o.rule) +
-                     ": the residual variance is undefined (the largest candidate has as many functions as the " +
-                     std::to_string(fit.outputs) + " outputs); use more samples, a smaller --max-degree or --select cv");
+                     ": the residual variance is undefined (every candidate has as many functions as the " +
+                     std::to_string(fit.outputs) + " outputs); use more samples or --select cv");
   std::vector<double> crit;
   for (auto& c : fit.candidates) {
     c.penalised = c.train_risk + o.penalty * fit.sigma2_hat * c.p * std::log(n) / n;

@@ -39,8 +39,10 @@
 //        4 sigma^2 ln(#candidates) / n). Within one degree the candidates are nested (every K divides
 //        the largest K with a weight), so the mixture is one spline of degree s* on that K, its
 //        coefficients sum_i w_i R_i c_i (knot insertion). Weights below 2^-53 of the largest are
-//        dropped before normalising (terms below the rounding of the sum); with sigma2_hat = 0 (an
-//        exact fit) the mixture is the selected candidate. Why a mixture: the candidates next to the
+//        dropped before normalising (terms below the rounding of the sum); with sigma2_hat <=
+//        1e-10 yy (an exact fit: the C_p differences are rounding) phi_hat is the selected
+//        candidate. The mixture is flagged when a candidate with weight >= 1% had a min-norm
+//        full-data solve (fold solves do not enter it). Why a mixture: the candidates next to the
 //        best one differ from it by less than the noise of any risk estimate, so a selection rule
 //        picks one of them at random and pays its whole error; the mixture pays a weighted average.
 //
@@ -106,11 +108,14 @@ struct SplineCandidate {
 };
 
 /// The returned phi_hat as one spline on [a, b]: the selected candidate, or the mixture.
+/// A candidate with at least this weight whose full-data solve was min-norm flags the mixture.
+inline constexpr double kMixtureFlagWeight = 0.01;
+
 struct SplineEstimate {
   int degree = 0, pieces = 0;
   arma::vec coef;
   double train_risk = 0.0;  ///< R_emp of phi_hat
-  bool flagged = false;     ///< a candidate with a weight is flagged
+  bool flagged = false;     ///< the selected candidate is flagged, or (mixture) see kMixtureFlagWeight
 };
 
 struct AdaptiveSplineFit {

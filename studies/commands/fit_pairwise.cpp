@@ -127,7 +127,7 @@ CommandReport fit_adaptive(const PairwiseData& data, const arma::mat& A, const K
   nlohmann::json j = adaptive_fit_json(fit, A, opt);
   j["b_hat"] = known_A_b_hat(fit, a, b, A, data.N, data.d, data.M, source, opt);
   j["warnings"] = with_range_warnings(range, adaptive_fit_warnings(fit, j["b_hat"], data.M, data.N, true));
-  write_fit_outputs(j, data, plan, a, b, [&fit](double u) { return fit.value(fit.selected, u); });
+  write_fit_outputs(j, data, plan, a, b, [&fit](double u) { return fit.phi_hat(u); });
   return {"adaptive fit " + selected_space_message(fit, j["b_hat"]) + "\nwrote " + plan.out.string() + " and " +
               plan.phi_path.string() + "\n",
           warnings_of(j)};

@@ -419,7 +419,11 @@ std::vector<std::string> adaptive_fit_warnings(const AdaptiveSplineFit& fit, con
   const SplineCandidate& c = fit.candidates[fit.selected];
   const std::string avoid = known_A ? "; a lower --max-knots, a ridge penalty (--ridge) or more data avoid it"
                                     : "; a lower --max-knots or more data avoid it";
-  if (c.flagged)
+  if (fit.rule == SelectionRule::mixture) {
+    if (fit.estimate.flagged)
+      out.push_back("a space with at least 1% of the mixture's weight had a singular or ill-conditioned normal "
+                    "matrix and used the minimum-norm solution (see the candidates' weight and solver)" + avoid);
+  } else if (c.flagged)
     out.push_back(std::string(c.solver.rfind("min-norm", 0) == 0
                                   ? "the selected space's normal matrix is singular or ill-conditioned; the "
                                     "minimum-norm solution was used"
@@ -427,9 +431,6 @@ std::vector<std::string> adaptive_fit_warnings(const AdaptiveSplineFit& fit, con
                                     "ill-conditioned and that fold used the minimum-norm solution (the full-data "
                                     "solve did not)") +
                   avoid);
-  else if (fit.estimate.flagged)
-    out.push_back("a space with a weight in the mixture had a singular or ill-conditioned normal matrix (full-data "
-                  "or fold solve; see the candidates' flagged)" + avoid);
   // A space at the top of the grid whose solve is singular already has more pieces than the data
   // determine: widening the grid would not help, so only the warning above is given.
   const SelectedSpace s = selected_space(fit);

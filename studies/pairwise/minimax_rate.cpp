@@ -545,6 +545,11 @@ void validate_cell(const nlohmann::json& j, const Config& c) {
   if (r.status == "ok" &&
       std::find(r.candidate_errors.begin(), r.candidate_errors.end(), r.oracle_error) == r.candidate_errors.end())
     throw InputError("the oracle error must be one of candidate_errors");
+  // The mixture's squared error is at most the weighted mean of its candidates' on the same test
+  // pairs (convexity), so at most the largest candidate error; a selected candidate's is one of them.
+  if (r.status == "ok" &&
+      !(r.error <= *std::max_element(r.candidate_errors.begin(), r.candidate_errors.end()) * (1 + 1e-9)))
+    throw InputError("error must be at most the largest of candidate_errors");
   if (c.known_b != (r.known_K >= 1)) throw InputError("known-b fit present iff phi has a smoothness");
   if (c.known_b && !(r.known_error >= 0)) throw InputError("known-b error must be >= 0");
 }

@@ -51,7 +51,11 @@ std::vector<KeySpec> adaptive_selection_keys() {
 }
 
 void read_adaptive_selection(const Settings& s, AdaptiveSplineOptions& options) {
-  options.rule = parse_selection_rule(s.get_string("select"));
+  try {
+    options.rule = parse_selection_rule(s.get_string("select"));
+  } catch (const InputError&) {  // named where it was given (a --config file's key, or --select)
+    throw InputError(s.label("select") + " must be mixture, cv, cv-refit or penalty, got '" + s.raw("select") + "'");
+  }
   options.folds = s.get_count("folds", 2, 100);
   options.max_degree = s.get_count("max-degree", 0, BSplineBasis::max_degree);
   options.max_pieces = s.raw("max-knots") == "auto" ? 0 : s.get_count("max-knots", 1, 1 << 20);
