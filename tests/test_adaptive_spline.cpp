@@ -112,12 +112,13 @@ TEST_CASE("adaptive spline: CV from fold statistics equals brute-force CV on the
   }
 }
 
-TEST_CASE("adaptive spline: noiseless data from S(2, 4) select S(2, 4) under both rules", "[adaptive]") {
+TEST_CASE("adaptive spline: noiseless data from S(2, 4) select S(2, 4) under every rule", "[adaptive]") {
   // phi is a degree-2 spline with K = 4 pieces on [a, b] (generic coefficients, so it lies in no
   // space of lower degree or fewer pieces, nor in S(3, K) for any K: the cubic candidates are
   // C^2 at the knots, phi is only C^1). Its supersets among the candidates are S(2, 8) and
   // S(2, 16): they fit as exactly (criteria tie at the rounding level) but have more functions,
-  // so the tie rule (cv) or the penalty, increasing in p, must pick S(2, 4). Every candidate that
+  // so the tie rule (cv) or the penalties (BIC, C_p), increasing in p, must pick S(2, 4); the
+  // mixture is then that space alone (exact fit: the selection). Every candidate that
   // does not contain phi must have a criterion clearly above the rounding floor (here: 100 times
   // the tie floor 1e-10 yy).
   PairwiseModelSpec spec;
