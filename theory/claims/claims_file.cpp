@@ -354,14 +354,12 @@ std::vector<Claim> parse_claims(std::string_view text, const std::string& file, 
 
 namespace {
 
-namespace {
 // *.toml in any case (a folder copied from a case-insensitive file system may say CLAIMS.TOML).
 bool is_toml_name(const std::filesystem::path& p) {
   std::string ext = p.extension().string();
   for (char& c : ext) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return ext == ".toml";
 }
-}  // namespace
 
 std::vector<Claim> load_file(const std::filesystem::path& path, const StudyCatalog& catalog) {
   std::error_code ec;

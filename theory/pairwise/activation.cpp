@@ -230,30 +230,18 @@ ATTNRATE_TARGET_END
 
 using BlockFn = void (*)(const Params&, const double*, double*, std::size_t) noexcept;
 
-// One block evaluator per kind, in the order of Kind (bspline's entry is never used).
-constexpr BlockFn kSse2[] = {nullptr,
-                             sse2::eval_block<Activation::Kind::weierstrass>,
-                             sse2::eval_block<Activation::Kind::kink>,
-                             sse2::eval_block<Activation::Kind::tanh>,
-                             sse2::eval_block<Activation::Kind::softplus>,
-                             sse2::eval_block<Activation::Kind::gelu>,
-                             sse2::eval_block<Activation::Kind::exp>};
-constexpr BlockFn kAvx[] = {nullptr,
-                            avx::eval_block<Activation::Kind::weierstrass>,
-                            avx::eval_block<Activation::Kind::kink>,
-                            avx::eval_block<Activation::Kind::tanh>,
-                            avx::eval_block<Activation::Kind::softplus>,
-                            avx::eval_block<Activation::Kind::gelu>,
-                            avx::eval_block<Activation::Kind::exp>};
+// One block evaluator per kind, in the order of Kind (bspline's entry is never used), per width.
+#define ATTNRATE_BLOCK_TABLE(ISA)                                                                     \
+  {                                                                                                   \
+    nullptr, ISA::eval_block<Activation::Kind::weierstrass>, ISA::eval_block<Activation::Kind::kink>, \
+        ISA::eval_block<Activation::Kind::tanh>, ISA::eval_block<Activation::Kind::softplus>,         \
+        ISA::eval_block<Activation::Kind::gelu>, ISA::eval_block<Activation::Kind::exp>               \
+  }
+constexpr BlockFn kSse2[] = ATTNRATE_BLOCK_TABLE(sse2);
+constexpr BlockFn kAvx[] = ATTNRATE_BLOCK_TABLE(avx);
+constexpr BlockFn kAvx512[] = ATTNRATE_BLOCK_TABLE(avx512);
+#undef ATTNRATE_BLOCK_TABLE
 static_assert(std::size(kSse2) == static_cast<std::size_t>(Activation::Kind::exp) + 1);
-constexpr BlockFn kAvx512[] = {nullptr,
-                               avx512::eval_block<Activation::Kind::weierstrass>,
-                               avx512::eval_block<Activation::Kind::kink>,
-                               avx512::eval_block<Activation::Kind::tanh>,
-                               avx512::eval_block<Activation::Kind::softplus>,
-                               avx512::eval_block<Activation::Kind::gelu>,
-                               avx512::eval_block<Activation::Kind::exp>};
-static_assert(std::size(kAvx) == std::size(kSse2) && std::size(kAvx512) == std::size(kSse2));
 
 }  // namespace
 
