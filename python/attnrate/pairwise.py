@@ -46,6 +46,11 @@ def _space_options(est):
     fixed knots; refuses a degree with "adaptive", and the selection options without it."""
     if est.knots is None:
         raise ValueError("knots must be a number of pieces >= 1 or 'adaptive', got None")
+    # None would otherwise be left out and silently read as the library's default.
+    for name, allowed in (("select", "'mixture', 'cv', 'cv-refit' or 'penalty'"), ("folds", "an integer in 2..M"),
+                          ("max_degree", "an integer in 0..10"), ("penalty", "a number > 0")):
+        if getattr(est, name) is None:
+            raise ValueError(f"{name} must be {allowed}, got None")
     if isinstance(est.knots, str):
         if est.knots != "adaptive":
             raise ValueError(f"knots must be a number of pieces >= 1 (an int) or the string 'adaptive', "
