@@ -4,6 +4,10 @@
 // against brute force, and bit-identical selections at 1 and 2 threads.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
 #include "estimators/common/input_error.hpp"
 #include "estimators/pairwise_lse/adaptive_spline.hpp"
 #include "theory/pairwise/pairwise_model.hpp"
@@ -187,22 +191,22 @@ TEST_CASE("adaptive spline: the mixture is sum_i w_i phi_i, with its training ri
   const BSplineBasis truth(a, b, 4, 2);
   const std::size_t M = 300;
   const SplineData data = spline_data(model, N, d, M, truth, arma::vec{1.0, -0.7, 0.4, 1.3, -0.2, 0.9}, 0.5, 9);
-  // K_max = 16: the top of the grid carries a weight; 128: it does not (its C_p is far above), so
+  // K_max = 16: the top of the grid carries a weight; 512: it does not (its C_p is far above), so
   // the mixture lives on a K below the top and its training risk comes from the restricted system.
-  for (int max_pieces : {16, 128}) {
+  for (int max_pieces : {16, 512}) {
     INFO("max_pieces " << max_pieces);
     AdaptiveSplineOptions opt;  // mixture is the default
     opt.max_pieces = max_pieces;
     const AdaptiveSplineFit fit = fit_adaptive_spline(a, b, model.A(), N, d, M, in_memory_source(data.X, data.Y, N), opt);
     REQUIRE(fit.rule == SelectionRule::mixture);
-    if (max_pieces == 128) REQUIRE(fit.estimate.pieces < 128);
+    if (max_pieces == 512) REQUIRE(fit.estimate.pieces < 512);
     const SplineCandidate& sel = fit.candidates[fit.selected];
     // Weights from the candidates' C_p, recomputed from their training risks.
     const double n = static_cast<double>(M * N);
     std::vector<double> cp;
     std::vector<bool> use;
     for (const SplineCandidate& c : fit.candidates) {
-      CHECK(c.cp == Approx(c.train_risk + 2.0 * fit.sigma2_hat * c.p / n).epsilon(1e-14));
+      CHECK(c.cp == Approx(c.train_risk + 2.0 * fit.sigma2_hat * c.dof / n).epsilon(1e-14));
       cp.push_back(c.cp);
       use.push_back(c.degree == sel.degree);
     }
@@ -235,6 +239,48 @@ TEST_CASE("adaptive spline: the mixture is sum_i w_i phi_i, with its training ri
       }
     CHECK(fit.estimate.train_risk == Approx(sse / n).epsilon(1e-9));
   }
+}
+
+TEST_CASE("adaptive spline: C_p, the penalty and sigma2_hat count the degrees of freedom, not p", "[adaptive]") {
+  // An interval far wider than the interactions: at large K most basis functions see no data, and
+  // a fit there has as many free parameters as functions with data (counted here by brute force).
+  PairwiseModelSpec spec;
+  const int N = spec.N, d = spec.d;
+  const PairwiseModel model(spec, 11);
+  const double a = -40.0, b = 40.0;
+  const std::size_t M = 300;
+  const SplineData data = spline_data(model, N, d, M, BSplineBasis(-2.5, 2.5, 4, 2),
+                                      arma::vec{1.0, -0.7, 0.4, 1.3, -0.2, 0.9}, 0.5, 9);
+  AdaptiveSplineOptions opt;
+  opt.max_pieces = 64;
+  const AdaptiveSplineFit fit = fit_adaptive_spline(a, b, model.A(), N, d, M, in_memory_source(data.X, data.Y, N), opt);
+  const double n = static_cast<double>(M * N);
+  double sigma2 = std::numeric_limits<double>::infinity();
+  int reduced = 0;
+  for (std::size_t k = 0; k < fit.candidates.size(); ++k) {
+    const SplineCandidate& c = fit.candidates[k];
+    INFO("degree " << c.degree << ", K = " << c.pieces);
+    const BSplineBasis basis = fit.basis(k);
+    std::vector<bool> seen(static_cast<std::size_t>(basis.size()), false);
+    std::vector<double> values(static_cast<std::size_t>(c.degree) + 1);
+    for (std::size_t m = 0; m < M; ++m)
+      for (int i = 0; i < N; ++i)
+        for (int j = 0; j < N; ++j)
+          if (j != i) {
+            const double u = arma::dot(data.X.col(m * N + i), model.A() * data.X.col(m * N + j));
+            const BasisSpan span = basis.evaluate(u, values.data());
+            for (int q = 0; q <= c.degree; ++q)
+              if (values[static_cast<std::size_t>(q)] != 0.0) seen[static_cast<std::size_t>(span.first + q)] = true;
+          }
+    const double with_data = static_cast<double>(std::count(seen.begin(), seen.end(), true));
+    CHECK(c.dof == with_data);
+    reduced += c.dof < c.p;
+    CHECK(c.cp == Approx(c.train_risk + 2.0 * fit.sigma2_hat * with_data / n).epsilon(1e-14));
+    CHECK(c.penalised == Approx(c.train_risk + opt.penalty * fit.sigma2_hat * with_data * std::log(n) / n).epsilon(1e-14));
+    sigma2 = std::min(sigma2, n * c.train_risk / (n - with_data));
+  }
+  CHECK(reduced > 10);
+  CHECK(fit.sigma2_hat == Approx(sigma2).epsilon(1e-14));
 }
 
 TEST_CASE("adaptive spline: the selection is bit-identical at 1 and 2 threads", "[adaptive][reproducibility]") {

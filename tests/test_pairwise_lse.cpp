@@ -135,6 +135,14 @@ TEST_CASE("ridge solution solves the regularised normal equations", "[lse]") {
   const arma::vec ref = arma::solve(Psi.t() * Psi / MN + lambda * arma::eye(basis.size(), basis.size()),
                                     Psi.t() * data.Y / MN);
   CHECK(arma::abs(fit.solution.coef - ref).max() < 1e-10);
+  // Degrees of freedom: the trace of the hat map on the design, tr(G (G + lambda I)^-1).
+  const arma::mat G = Psi.t() * Psi / MN;
+  const double df = arma::trace(G * arma::inv(G + lambda * arma::eye(basis.size(), basis.size())));
+  CHECK(fit.solution.dof == Approx(df).epsilon(1e-10));
+  CHECK(fit.solution.dof < basis.size() - 0.5);  // the ridge removes a visible part of p = 5
+  opt.ridge = 0.0;
+  const PairwiseLseFit ols = fit_pairwise_lse(basis, A, N, d, M, in_memory_source(data.X, data.Y, N), opt);
+  CHECK(ols.solution.dof == basis.size());
 }
 
 TEST_CASE("basis functions without data get coefficient 0 and the rest is solved exactly", "[lse]") {
@@ -149,6 +157,7 @@ TEST_CASE("basis functions without data get coefficient 0 and the rest is solved
   const arma::uvec empty = arma::find(arma::sum(arma::abs(Psi), 0).t() == 0.0);
   CHECK(empty.n_elem > 30);
   CHECK(fit.solution.unobserved == empty.n_elem);
+  CHECK(fit.solution.dof == basis.size() - empty.n_elem);  // functions without data add no parameter
   CHECK_FALSE(fit.solution.fallback);
   CHECK(fit.solution.solver.rfind("cholesky", 0) == 0);
   CHECK(arma::all(fit.solution.coef.elem(empty) == 0.0));
@@ -169,6 +178,7 @@ TEST_CASE("collinear features trigger the reported minimum-norm fallback", "[lse
   CHECK(fit.solution.fallback);
   CHECK(fit.solution.solver.rfind("min-norm (rank 1 of 2)", 0) == 0);
   CHECK(fit.solution.unobserved == 2);  // p = K + s = 4, two touched
+  CHECK(fit.solution.dof == 1.0);       // the rank
   CHECK(fit.solution.coef.is_finite());
   const arma::mat Psi = dense_features(basis, A, data.X, N, M);
   const arma::vec ref = arma::pinv(Psi) * data.Y;

@@ -184,7 +184,7 @@ AdaptiveSplineFit fit_adaptive_spline(double a, double b, const arma::mat& A, in
   const int k = o.folds;
 
   AdaptiveSplineFit fit;
-  fit.sigma2_hat = std::numeric_limits<double>::quiet_NaN();  // until a candidate has rank < n
+  fit.sigma2_hat = std::numeric_limits<double>::quiet_NaN();  // until a candidate has df < n
   fit.a = a;
   fit.b = b;
   fit.rule = o.rule;
@@ -224,6 +224,7 @@ AdaptiveSplineFit fit_adaptive_spline(double a, double b, const arma::mat& A, in
       const NormalEquations full = combine(folds, w, all);
       const LseSolution sol = solve_normal_equations(full, o.lse.ridge, o.lse.rcond_floor);
       c.coef = sol.coef;
+      c.dof = sol.dof;
       c.solver = sol.solver;
       c.flagged = sol.fallback;
       c.train_risk = sol.train_mse;
@@ -238,9 +239,9 @@ AdaptiveSplineFit fit_adaptive_spline(double a, double b, const arma::mat& A, in
       }
       c.cv_risk = cv / n;
       fit.candidates.push_back(std::move(c));
-      // sigma2_hat: the smallest rank-corrected residual variance (header).
-      if (n > static_cast<double>(sol.rank)) {
-        const double v = n * sol.train_mse / (n - static_cast<double>(sol.rank));
+      // sigma2_hat: the smallest df-corrected residual variance (header).
+      if (n > sol.dof) {
+        const double v = n * sol.train_mse / (n - sol.dof);
         if (!std::isfinite(fit.sigma2_hat) || v < fit.sigma2_hat) fit.sigma2_hat = v;
       }
     }
@@ -251,12 +252,12 @@ AdaptiveSplineFit fit_adaptive_spline(double a, double b, const arma::mat& A, in
   const bool plug_in = o.rule == SelectionRule::penalty || o.rule == SelectionRule::mixture;
   if (plug_in && !std::isfinite(fit.sigma2_hat))
     throw InputError("--select " + to_string(o.rule) +
-                     ": the residual variance is undefined (every candidate has as many functions as the " +
+                     ": the residual variance is undefined (every candidate has as many degrees of freedom as the " +
                      std::to_string(fit.outputs) + " outputs); use more samples or --select cv");
   std::vector<double> crit;
   for (auto& c : fit.candidates) {
-    c.penalised = c.train_risk + o.penalty * fit.sigma2_hat * c.p * std::log(n) / n;
-    c.cp = c.train_risk + 2.0 * fit.sigma2_hat * c.p / n;
+    c.penalised = c.train_risk + o.penalty * fit.sigma2_hat * c.dof * std::log(n) / n;
+    c.cp = c.train_risk + 2.0 * fit.sigma2_hat * c.dof / n;
     c.criterion = o.rule == SelectionRule::penalty ? c.penalised : o.rule == SelectionRule::mixture ? c.cp : c.cv_risk;
     crit.push_back(c.criterion);
   }

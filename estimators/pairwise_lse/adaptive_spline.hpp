@@ -20,8 +20,10 @@
 //        its validation risk on fold f is V_f = c^T G_f c - 2 c^T h_f + yy_f (the mean squared
 //        error on F_f's outputs, exactly, from the fold statistics); CV = sum_f n_f V_f / n.
 //  * penalty: with c the full-data fit and R_emp = c^T G c - 2 c^T h + yy its training risk,
-//        PEN = R_emp + c_pen sigma2_hat p ln(n) / n,
-//        sigma2_hat = min over the candidates of n R_emp / (n - rank), the residual variance with
+//        PEN = R_emp + c_pen sigma2_hat df ln(n) / n,  df = the solve's degrees of freedom (the
+//        rank of the observed functions' system, p when it has full rank; tr(G (G + ridge I)^+)
+//        with --ridge): functions without data, or collinear ones, add no parameter;
+//        sigma2_hat = min over the candidates of n R_emp / (n - df), the residual variance with
 //        degrees of freedom corrected: each is sigma^2 plus its squared bias in expectation, so
 //        the smallest is the least biased (its spread is of relative order sqrt(2 / n), and its
 //        downward bias from the minimum with it). An exact fit gives 0.
@@ -29,7 +31,7 @@
 //        consistent when phi lies in a candidate space, and its ln n makes the selected K of a
 //        b-smooth phi ~ (n / ln n)^(1/(2b+1)), the rate up to the log factor of the paper's schedule.
 //  * mixture (the default): Mallows' C_p with the same plug-in variance,
-//        CP = R_emp + 2 sigma2_hat p / n   (an unbiased estimate of the risk at the design's outputs),
+//        CP = R_emp + 2 sigma2_hat df / n   (an unbiased estimate of the risk at the design's outputs),
 //        selects the degree s* (its smallest CP), and the returned phi_hat is the exponential-weights
 //        mixture of the candidates of degree s* (Leung and Barron, "Information theory and mixing
 //        least-squares regressions", IEEE Trans. Inf. Theory 52(8), 2006):
@@ -94,6 +96,7 @@ std::vector<int> adaptive_pieces_grid(int min_pieces, int max_pieces);
 
 struct SplineCandidate {
   int degree = 0, pieces = 0, p = 0;
+  double dof = 0.0;         ///< the full-data solve's degrees of freedom (LseSolution::dof; p when full rank)
   double train_risk = 0.0;  ///< R_emp of the full-data fit
   double cv_risk = 0.0;     ///< CV
   std::vector<double> fold_risk;  ///< V_f, f = 0..k-1 (CV = sum_f n_f V_f / n)
@@ -124,7 +127,7 @@ struct AdaptiveSplineFit {
   std::vector<SplineCandidate> candidates;  ///< in (p, degree) order
   std::size_t selected = 0;
   SplineEstimate estimate;  ///< phi_hat
-  double sigma2_hat = 0.0;  ///< NaN when every candidate has rank >= n
+  double sigma2_hat = 0.0;  ///< NaN when every candidate has df >= n
   std::size_t outputs = 0;  ///< n = M N
   double yy = 0.0;          ///< 1/n sum Y^2
   std::size_t clamped = 0, interactions = 0;

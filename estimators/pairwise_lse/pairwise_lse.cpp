@@ -310,6 +310,13 @@ LseSolution solve_normal_equations(const NormalEquations& ne, double ridge, doub
     sol.coef.elem(idx) = arma::solve(arma::trimatu(R), arma::solve(arma::trimatl(R.t()), h));
     name << "cholesky";
     sol.rank = q;
+    if (ridge > 0.0) {
+      // Eigenvalues of G_o + ridge I are l_k + ridge.
+      const arma::vec e = arma::eig_sym(Gr);
+      for (double ek : e) sol.dof += std::max(ek - ridge, 0.0) / ek;
+    } else {
+      sol.dof = static_cast<double>(q);
+    }
   } else {
     arma::mat Uu, Vv;
     arma::vec sv;
@@ -321,6 +328,7 @@ LseSolution solve_normal_equations(const NormalEquations& ne, double ridge, doub
       if (sv[k] > tol) {
         c += Vv.col(k) * (arma::dot(Uu.col(k), h) / sv[k]);
         ++rank;
+        sol.dof += std::max(sv[k] - ridge, 0.0) / sv[k];  // sv[k] = l_k + ridge (G_o is symmetric PSD)
       }
     if (q > 0) sol.coef.elem(idx) = c;
     sol.rank = rank;

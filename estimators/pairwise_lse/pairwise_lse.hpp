@@ -121,6 +121,9 @@ struct LseSolution {
   bool fallback = false;     ///< true when the min-norm (pseudo-inverse) solve was used
   arma::uword rank = 0;      ///< numerical rank used by the solve (q, the observed count, for Cholesky)
   arma::uword unobserved = 0;  ///< basis functions no training interaction touches (G_kk = 0); coefficient 0
+  /// Effective degrees of freedom tr(G_o (G_o + ridge I)^+) on the observed functions: the rank
+  /// without ridge, sum_k l_k / (l_k + ridge) over the eigenvalues l_k of G_o with one.
+  double dof = 0.0;
   double train_mse = 0.0;    ///< 1/(MN) sum (Y - psi^T c)^2, from G, h and yy
 };
 

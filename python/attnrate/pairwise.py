@@ -20,7 +20,7 @@ from .simulate import PairwiseSimulation, _elementwise
 
 # fit.json counts the pieces K of the spline interval as "pieces"; the estimators call K "knots".
 _KNOTS = {"pieces": "knots"}
-_CANDIDATE_COLUMNS = ["degree", "knots", "p", "train_risk", "cv_risk", "penalised", "cp", "criterion", "weight",
+_CANDIDATE_COLUMNS = ["degree", "knots", "p", "dof", "train_risk", "cv_risk", "penalised", "cp", "criterion", "weight",
                       "flagged", "solver"]
 
 

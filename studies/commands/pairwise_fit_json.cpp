@@ -93,7 +93,7 @@ nlohmann::json spline_json(const BSplineBasis& basis, const arma::vec& coef) {
 
 nlohmann::json candidate_json(const SplineCandidate& c) {
   return {{"degree", c.degree},       {"pieces", c.pieces},     {"p", c.p},
-          {"train_risk", c.train_risk}, {"cv_risk", c.cv_risk}, {"penalised", c.penalised},
+          {"dof", c.dof},             {"train_risk", c.train_risk}, {"cv_risk", c.cv_risk}, {"penalised", c.penalised},
           {"cp", c.cp},               {"criterion", c.criterion}, {"weight", c.weight},
           {"flagged", c.flagged},     {"solver", c.solver}};
 }
