@@ -7,6 +7,8 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <utility>
+#include <vector>
 
 #include "estimators/common/input_error.hpp"
 #include "estimators/pairwise_lse/adaptive_spline.hpp"
@@ -160,7 +162,8 @@ TEST_CASE("adaptive spline: noiseless data from S(2, 4) select S(2, 4) under eve
     // phi_hat: the selected space's fit, or (mixture) a mixture of S(2, 4), S(2, 8), S(2, 16),
     // each of which fits phi exactly, so phi_hat is phi whatever the weights.
     for (double u = a; u <= b; u += 0.37) CHECK(fit.phi_hat(u) == Approx(truth.value(coef, u)).margin(1e-8));
-    CHECK(fit.estimate.degree == 2);
+    REQUIRE(fit.estimate.phi.terms().size() == 1);
+    CHECK(fit.estimate.phi.terms()[0].basis.degree() == 2);
     CHECK(fit.estimate.train_risk <= 1e-10 * fit.yy);
   }
 }
@@ -192,35 +195,47 @@ TEST_CASE("adaptive spline: the mixture is sum_i w_i phi_i, with its training ri
   const std::size_t M = 300;
   const SplineData data = spline_data(model, N, d, M, truth, arma::vec{1.0, -0.7, 0.4, 1.3, -0.2, 0.9}, 0.5, 9);
   // K_max = 16: the top of the grid carries a weight; 512: it does not (its C_p is far above), so
-  // the mixture lives on a K below the top and its training risk comes from the restricted system.
-  for (int max_pieces : {16, 512}) {
-    INFO("max_pieces " << max_pieces);
+  // the mixture lives on K below the top. With degrees 0..3 phi_hat sums one spline per degree and
+  // its training risk takes a pass over the samples; with degree 0 alone it is one spline, whose
+  // training risk comes from the (restricted) normal equations.
+  const std::vector<std::pair<int, int>> grids{{3, 16}, {3, 512}, {0, 64}};
+  for (const auto& [max_degree, max_pieces] : grids) {
+    INFO("max_degree " << max_degree << ", max_pieces " << max_pieces);
     AdaptiveSplineOptions opt;  // mixture is the default
+    opt.max_degree = max_degree;
     opt.max_pieces = max_pieces;
     const AdaptiveSplineFit fit = fit_adaptive_spline(a, b, model.A(), N, d, M, in_memory_source(data.X, data.Y, N), opt);
     REQUIRE(fit.rule == SelectionRule::mixture);
-    if (max_pieces == 512) REQUIRE(fit.estimate.pieces < 512);
-    const SplineCandidate& sel = fit.candidates[fit.selected];
-    // Weights from the candidates' C_p, recomputed from their training risks.
+    // Weights from the candidates' C_p, recomputed from their training risks, over every candidate.
     const double n = static_cast<double>(M * N);
     std::vector<double> cp;
-    std::vector<bool> use;
     for (const SplineCandidate& c : fit.candidates) {
       CHECK(c.cp == Approx(c.train_risk + 2.0 * fit.sigma2_hat * c.dof / n).epsilon(1e-14));
       cp.push_back(c.cp);
-      use.push_back(c.degree == sel.degree);
     }
-    const std::vector<double> w = mixture_weights(cp, use, fit.sigma2_hat, n);
+    const std::vector<double> w = mixture_weights(cp, std::vector<bool>(cp.size(), true), fit.sigma2_hat, n);
     double total = 0.0;
     int mixed = 0;
+    std::vector<int> largest(static_cast<std::size_t>(max_degree) + 1, 0);  // per degree: the largest K with a weight
     for (std::size_t i = 0; i < w.size(); ++i) {
       CHECK(fit.candidates[i].weight == w[i]);
       total += w[i];
       mixed += w[i] > 0.0;
+      if (w[i] > 0.0) {
+        int& k = largest[static_cast<std::size_t>(fit.candidates[i].degree)];
+        k = std::max(k, fit.candidates[i].pieces);
+      }
     }
     CHECK(total == Approx(1.0).epsilon(1e-14));
     CHECK(mixed >= 2);  // a real mixture at this noise level, not one candidate
-    CHECK(fit.estimate.degree == sel.degree);
+    // One term per degree with a weight, in ascending degree, on that degree's largest weighted K.
+    std::vector<std::pair<int, int>> want, got;
+    for (int s = 0; s <= max_degree; ++s)
+      if (largest[static_cast<std::size_t>(s)] > 0) want.emplace_back(s, largest[static_cast<std::size_t>(s)]);
+    for (const SplineTerm& t : fit.estimate.phi.terms()) got.emplace_back(t.basis.degree(), t.basis.pieces());
+    CHECK(got == want);
+    if (max_degree == 3) CHECK(got.size() >= 2);  // a mixture across degrees
+    if (max_pieces == 512) CHECK(std::all_of(got.begin(), got.end(), [](const auto& t) { return t.second < 512; }));
     for (double u = a - 0.1; u <= b + 0.1; u += 0.013) {
       double mix = 0.0;
       for (std::size_t i = 0; i < w.size(); ++i)
@@ -304,7 +319,10 @@ TEST_CASE("adaptive spline: the selection is bit-identical at 1 and 2 threads", 
       CHECK(arma::approx_equal(f1.candidates[i].coef, f2.candidates[i].coef, "absdiff", 0.0));
     }
     CHECK(f1.sigma2_hat == f2.sigma2_hat);
-    CHECK(arma::approx_equal(f1.estimate.coef, f2.estimate.coef, "absdiff", 0.0));
+    REQUIRE(f1.estimate.phi.terms().size() == f2.estimate.phi.terms().size());
+    for (std::size_t t = 0; t < f1.estimate.phi.terms().size(); ++t)
+      CHECK(arma::approx_equal(f1.estimate.phi.terms()[t].coef, f2.estimate.phi.terms()[t].coef, "absdiff", 0.0));
+    CHECK(f1.estimate.train_risk == f2.estimate.train_risk);
   }
 }
 

@@ -121,6 +121,53 @@ TEST_CASE("predict: an A-known fit on its training data gives the fitted values 
   CHECK(sse / static_cast<double>(pred.size()) == Approx(j.at("train_mse").get<double>()).epsilon(1e-10));
 }
 
+TEST_CASE("predict: a fit of several terms is the sum of its splines", "[predict]") {
+  // fit.json's "terms" (the adaptive mixture over several degrees): two fixed fits on one range,
+  // written as the terms of one fit, predict the sum of their predictions.
+  TempDir t("predict_terms");
+  simulate(t.dir);
+  const auto fit_one = [&](const std::string& knots, const std::string& degree, const std::string& name) {
+    fit_pairwise(settings(fit_pairwise_keys(), {{"data", (t.dir / "data.csv").string()},
+                                                {"A", (t.dir / "data.A.csv").string()},
+                                                {"knots", knots},
+                                                {"degree", degree},
+                                                {"range", "-3,3"}}),
+                 t.dir / name, 1);
+    predict(settings(predict_keys(), {{"fit", (t.dir / name).string()}, {"data", (t.dir / "data.csv").string()}}),
+            t.dir / (name + ".csv"), 1);
+    return read_json(t.dir / name);
+  };
+  const nlohmann::json one = fit_one("4", "1", "one.json"), two = fit_one("6", "3", "two.json");
+  nlohmann::json sum = one;
+  for (const char* key : {"degree", "pieces", "knots", "coefficients"}) sum.erase(key);
+  sum["terms"] = nlohmann::json::array();
+  for (const nlohmann::json& f : {one, two})
+    sum["terms"].push_back({{"degree", f.at("degree")}, {"pieces", f.at("pieces")}, {"knots", f.at("knots")},
+                            {"coefficients", f.at("coefficients")}});
+  std::ofstream(t.dir / "sum.json") << sum.dump(2);
+  const FittedModel model = read_fit(t.dir / "sum.json");
+  CHECK(model.describe() == "pairwise fit, A known, K = 4 pieces of degree 1 + K = 6 pieces of degree 3, d = 3");
+  predict(settings(predict_keys(), {{"fit", (t.dir / "sum.json").string()}, {"data", (t.dir / "data.csv").string()}}),
+          t.dir / "sum.csv", 1);
+  const std::vector<double> p1 = last_column(t.dir / "one.json.csv"), p2 = last_column(t.dir / "two.json.csv"),
+                            ps = last_column(t.dir / "sum.csv");
+  REQUIRE(ps.size() == p1.size());
+  for (std::size_t k = 0; k < ps.size(); ++k) CHECK(ps[k] == Approx(p1[k] + p2[k]).epsilon(1e-12).margin(1e-12));
+  // Refusals name the file and the term.
+  const auto edited = [&](const std::function<void(nlohmann::json&)>& edit) {
+    nlohmann::json j = sum;
+    edit(j);
+    return refusal([&] { parse_fit(j, "f.json"); });
+  };
+  CHECK_THAT(edited([](auto& j) { j["coefficients"] = {1.0}; }),
+             Catch::Contains("'terms' (a sum of splines) and 'coefficients' (of one spline) exclude each other"));
+  CHECK_THAT(edited([](auto& j) { j["terms"] = nlohmann::json::array(); }),
+             Catch::Contains("'terms' must be an array of 1..11 splines"));
+  CHECK_THAT(edited([](auto& j) { j["terms"][1]["coefficients"].push_back(1.0); }),
+             Catch::StartsWith("f.json: 'terms'[1]: 'coefficients' has 10 entries; the fit's sizes need 9"));
+  CHECK_THAT(edited([](auto& j) { j["terms"][0] = 3; }), Catch::Contains("'terms'[0] must be an object"));
+}
+
 TEST_CASE("predict: a joint fit (A learned) reproduces its training risk", "[predict]") {
   TempDir t("predict_joint");
   simulate(t.dir);
@@ -294,11 +341,12 @@ TEST_CASE("score --truth: the exact truth has composed error 0, a wrong fit the 
   // bspline:3 is a cubic spline on 12 pieces of [-3, 3] whose coefficients come from the truth's
   // activation seed (theory/pairwise/activation.cpp): a fit with that basis, those coefficients
   // and the true A is the truth itself.
-  PairwiseFitModel exact;
-  exact.basis = BSplineBasis(-3.0, 3.0, 12, 3);
-  exact.coef.zeros(exact.basis.size());
+  const BSplineBasis truth_basis(-3.0, 3.0, 12, 3);
+  arma::vec truth_coef(truth_basis.size(), arma::fill::zeros);
   Rng rng(derive_seed(truth.activation_seed, {hash_name("activation"), hash_name("bspline:3")}));
-  for (int k = 3; k < exact.basis.size() - 3; ++k) exact.coef[k] = rng.normal();
+  for (int k = 3; k < truth_basis.size() - 3; ++k) truth_coef[k] = rng.normal();
+  PairwiseFitModel exact;
+  exact.phi = SplineSum(truth_basis, truth_coef);
   exact.A = truth.A;
   const ComposedError e0 = composed_error(exact, model, 20000, 5, 2);
   CHECK(e0.error < 1e-28);
@@ -328,7 +376,7 @@ TEST_CASE("score --truth: the exact truth has composed error 0, a wrong fit the 
 
   // A deliberately wrong fit: the true phi halved, on a perturbed A.
   PairwiseFitModel wrong = exact;
-  wrong.coef *= 0.5;
+  wrong.phi = SplineSum(truth_basis, 0.5 * truth_coef);
   wrong.A(0, 1) += 0.3;
   const std::uint64_t seed = 1234;
   const ComposedError ew = composed_error(wrong, model, 50000, seed, 2);
@@ -337,7 +385,7 @@ TEST_CASE("score --truth: the exact truth has composed error 0, a wrong fit the 
   double s = 0;
   for (arma::uword k = 0; k < 50000; ++k) {
     const double x = arma::as_scalar(P.col(2 * k).t() * wrong.A * P.col(2 * k + 1));
-    s += std::pow(spline_by_hand(wrong.basis, arma::conv_to<std::vector<double>>::from(wrong.coef), x) -
+    s += std::pow(spline_by_hand(truth_basis, arma::conv_to<std::vector<double>>::from(0.5 * truth_coef), x) -
                       model.g(P.colptr(2 * k), P.colptr(2 * k + 1)),
                   2);
   }

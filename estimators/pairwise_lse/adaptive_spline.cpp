@@ -79,7 +79,7 @@ std::vector<double> mixture_weights(const std::vector<double>& cp, const std::ve
 void use_candidate_as_estimate(AdaptiveSplineFit& fit, std::size_t i) {
   for (std::size_t j = 0; j < fit.candidates.size(); ++j) fit.candidates[j].weight = j == i ? 1.0 : 0.0;
   const SplineCandidate& c = fit.candidates[i];
-  fit.estimate = {c.degree, c.pieces, c.coef, c.train_risk, c.flagged};
+  fit.estimate = {SplineSum(fit.basis(i), c.coef), c.train_risk, c.flagged};
 }
 
 namespace {
@@ -123,42 +123,53 @@ double risk(const arma::vec& c, const NormalEquations& ne) {
   return arma::as_scalar(c.t() * ne.G * c) - 2.0 * arma::dot(c, ne.h) + ne.yy;
 }
 
-// The mixture over the selected degree (file comment). full_fine[s]: degree s's full-data system
-// at the largest K of the grid, for the mixture's training risk.
-void form_mixture(AdaptiveSplineFit& fit, const std::vector<NormalEquations>& full_fine, double n) {
+// The mixture over every candidate (file comment). full_fine[s]: degree s's full-data system at
+// the largest K of the grid, for the training risk when phi_hat is one degree's spline; a mixture
+// of several degrees takes one pass over the samples instead (no system holds their cross terms).
+void form_mixture(AdaptiveSplineFit& fit, const std::vector<NormalEquations>& full_fine, double n,
+                  const arma::mat& A, int N, int d, std::size_t M, const SampleBlockSource& source,
+                  const LseOptions& lse) {
   // An exact fit (residual variance at rounding level): the C_p differences are rounding too, so
   // the selection, with its tie rule, is phi_hat.
   if (!(fit.sigma2_hat > 1e-10 * fit.yy)) {
     use_candidate_as_estimate(fit, fit.selected);
     return;
   }
-  const int degree = fit.candidates[fit.selected].degree;
   std::vector<double> cp;
-  std::vector<bool> use;
-  for (const SplineCandidate& c : fit.candidates) {
-    cp.push_back(c.cp);
-    use.push_back(c.degree == degree);
+  for (const SplineCandidate& c : fit.candidates) cp.push_back(c.cp);
+  const std::vector<double> w = mixture_weights(cp, std::vector<bool>(cp.size(), true), fit.sigma2_hat, n);
+  int max_degree = 0;
+  for (const SplineCandidate& c : fit.candidates) max_degree = std::max(max_degree, c.degree);
+  SplineEstimate e;
+  for (int s = 0; s <= max_degree; ++s) {
+    // Degree s's candidates are nested: their weighted sum is one spline on the largest weighted K.
+    int pieces = 0;
+    for (std::size_t i = 0; i < w.size(); ++i)
+      if (w[i] > 0.0 && fit.candidates[i].degree == s) pieces = std::max(pieces, fit.candidates[i].pieces);
+    if (pieces == 0) continue;
+    const BSplineBasis out(fit.a, fit.b, pieces, s);
+    arma::vec coef(static_cast<arma::uword>(out.size()), arma::fill::zeros);
+    // In (p, degree) order, coarse to fine: the same sum at any thread count.
+    for (std::size_t i = 0; i < w.size(); ++i) {
+      const SplineCandidate& c = fit.candidates[i];
+      if (w[i] == 0.0 || c.degree != s) continue;
+      coef += w[i] * (c.pieces == pieces ? c.coef : arma::vec(refinement_matrix(fit.basis(i), out) * c.coef));
+      // The mixture uses the full-data solves only (no fold's), and one with a weight below 1% barely.
+      e.flagged = e.flagged || (w[i] >= kMixtureFlagWeight && c.solver.rfind("min-norm", 0) == 0);
+    }
+    e.phi.add(out, std::move(coef));
   }
-  const std::vector<double> w = mixture_weights(cp, use, fit.sigma2_hat, n);
-  int pieces = 0;
-  for (std::size_t i = 0; i < w.size(); ++i)
-    if (w[i] > 0.0) pieces = std::max(pieces, fit.candidates[i].pieces);
-  const BSplineBasis out(fit.a, fit.b, pieces, degree);
-  SplineEstimate e{degree, pieces, arma::zeros<arma::vec>(out.size()), 0.0, false};
-  // In (p, degree) order, coarse to fine: the same sum at any thread count.
-  for (std::size_t i = 0; i < w.size(); ++i) {
-    SplineCandidate& c = fit.candidates[i];
-    c.weight = w[i];
-    if (w[i] == 0.0) continue;
-    e.coef += w[i] * (c.pieces == pieces ? c.coef : arma::vec(refinement_matrix(fit.basis(i), out) * c.coef));
-    // The mixture uses the full-data solves only (no fold's), and one with a weight below 1% barely.
-    e.flagged = e.flagged || (w[i] >= kMixtureFlagWeight && c.solver.rfind("min-norm", 0) == 0);
+  for (std::size_t i = 0; i < w.size(); ++i) fit.candidates[i].weight = w[i];
+  if (e.phi.terms().size() == 1) {
+    const SplineTerm& t = e.phi.terms().front();
+    const NormalEquations& fine = full_fine.at(static_cast<std::size_t>(t.basis.degree()));
+    const BSplineBasis fine_basis(fit.a, fit.b, static_cast<int>(fine.G.n_rows) - t.basis.degree(), t.basis.degree());
+    e.train_risk = std::max(0.0, t.basis.pieces() == fine_basis.pieces()
+                                     ? risk(t.coef, fine)
+                                     : risk(t.coef, restrict_normal_equations(fine, refinement_matrix(t.basis, fine_basis))));
+  } else {
+    e.train_risk = composed_training_risk(e.phi, A, N, d, M, source, lse);
   }
-  const NormalEquations& fine = full_fine.at(static_cast<std::size_t>(degree));
-  const BSplineBasis fine_basis(fit.a, fit.b, static_cast<int>(fine.G.n_rows) - degree, degree);
-  e.train_risk = std::max(0.0, pieces == fine_basis.pieces()
-                                    ? risk(e.coef, fine)
-                                    : risk(e.coef, restrict_normal_equations(fine, refinement_matrix(out, fine_basis))));
   fit.estimate = std::move(e);
 }
 
@@ -265,7 +276,7 @@ AdaptiveSplineFit fit_adaptive_spline(double a, double b, const arma::mat& A, in
   fit.selected = select_candidate(crit, 1e-10 * fit.yy);
   if (fit.selected == crit.size())
     throw InputError("adaptive spline selection: no candidate has a finite criterion (non-finite data?)");
-  if (o.rule == SelectionRule::mixture) form_mixture(fit, full_fine, n);
+  if (o.rule == SelectionRule::mixture) form_mixture(fit, full_fine, n, A, N, d, M, source, o.lse);
   else use_candidate_as_estimate(fit, fit.selected);
   return fit;
 }

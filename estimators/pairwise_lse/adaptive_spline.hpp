@@ -32,20 +32,24 @@
 //        b-smooth phi ~ (n / ln n)^(1/(2b+1)), the rate up to the log factor of the paper's schedule.
 //  * mixture (the default): Mallows' C_p with the same plug-in variance,
 //        CP = R_emp + 2 sigma2_hat df / n   (an unbiased estimate of the risk at the design's outputs),
-//        selects the degree s* (its smallest CP), and the returned phi_hat is the exponential-weights
-//        mixture of the candidates of degree s* (Leung and Barron, "Information theory and mixing
-//        least-squares regressions", IEEE Trans. Inf. Theory 52(8), 2006):
-//          w_i = exp(-n (CP_i - CP_min) / (4 sigma2_hat)) / sum,   phi_hat = sum_i w_i phi_i.
-//        The temperature 4 sigma^2 is the smallest for which their oracle inequality holds (with
-//        leading constant 1: the mixture's risk is at most the best candidate's plus
-//        4 sigma^2 ln(#candidates) / n). Within one degree the candidates are nested (every K divides
-//        the largest K with a weight), so the mixture is one spline of degree s* on that K, its
-//        coefficients sum_i w_i R_i c_i (knot insertion). Weights below 2^-53 of the largest are
+//        and the returned phi_hat is the exponential-weights mixture of every candidate, all
+//        degrees (Leung and Barron, "Information theory and mixing least-squares regressions",
+//        IEEE Trans. Inf. Theory 52(8), 2006):
+//          w_i = exp(-n (CP_i - CP_min) / (4 sigma2_hat)) / sum,   phi_hat = sum_i w_i phi_i;
+//        the candidate of smallest CP is reported as the selection. The temperature 4 sigma^2 is
+//        the smallest for which their oracle inequality holds (with leading constant 1: the
+//        mixture's risk is at most the best candidate's plus 4 sigma^2 ln(#candidates) / n).
+//        Within one degree the candidates are nested (every K divides the largest K with a
+//        weight), so degree s's part is one spline of degree s on that K, its coefficients
+//        sum_i w_i R_i c_i (knot insertion); phi_hat is the sum of these splines, one term per
+//        degree with a weight (estimators/spline_sum.hpp). Weights below 2^-53 of the largest are
 //        dropped before normalising (terms below the rounding of the sum); with sigma2_hat <=
 //        1e-10 yy (an exact fit: the C_p differences are rounding) phi_hat is the selected
 //        candidate. The mixture is flagged when a candidate with weight >= 1% had a min-norm
 //        full-data solve (fold solves do not enter it). Why a mixture: the candidates next to the
-//        best one differ from it by less than the noise of any risk estimate, so a selection rule
+//        best one differ from it by less than the noise of any risk estimate (also across
+//        degrees: a degree-1 space on 8 pieces and a cubic one on 4 can have C_p within that
+//        noise and errors five times apart), so a selection rule
 //        picks one of them at random and pays its whole error; the mixture pays a weighted average.
 //
 // Selection: best = the smallest finite criterion; candidates within
@@ -61,6 +65,7 @@
 
 #include "estimators/bspline.hpp"
 #include "estimators/pairwise_lse/pairwise_lse.hpp"
+#include "estimators/spline_sum.hpp"
 
 namespace attnrate {
 
@@ -110,13 +115,12 @@ struct SplineCandidate {
   arma::vec coef;           ///< full-data coefficients
 };
 
-/// The returned phi_hat as one spline on [a, b]: the selected candidate, or the mixture.
 /// A candidate with at least this weight whose full-data solve was min-norm flags the mixture.
 inline constexpr double kMixtureFlagWeight = 0.01;
 
+/// The returned phi_hat on [a, b]: the selected candidate, or the mixture.
 struct SplineEstimate {
-  int degree = 0, pieces = 0;
-  arma::vec coef;
+  SplineSum phi;            ///< phi_hat: one spline (a selected space), or one per degree (the mixture)
   double train_risk = 0.0;  ///< R_emp of phi_hat
   bool flagged = false;     ///< the selected candidate is flagged, or (mixture) see kMixtureFlagWeight
 };
@@ -135,9 +139,8 @@ struct AdaptiveSplineFit {
   BSplineBasis basis(std::size_t i) const { return {a, b, candidates[i].pieces, candidates[i].degree}; }
   /// The candidate's spline at u (clamped to [a, b]).
   double value(std::size_t i, double u) const;
-  BSplineBasis estimate_basis() const { return {a, b, estimate.pieces, estimate.degree}; }
   /// phi_hat(u) (clamped to [a, b]).
-  double phi_hat(double u) const { return estimate_basis().value(estimate.coef, u); }
+  double phi_hat(double u) const { return estimate.phi.value(u); }
 };
 
 /// Fits every candidate, selects one and forms phi_hat. Throws InputError on bad options (folds < 2

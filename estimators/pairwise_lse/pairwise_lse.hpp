@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "estimators/bspline.hpp"
+#include "estimators/spline_sum.hpp"
 
 namespace attnrate {
 
@@ -133,6 +134,12 @@ struct LseSolution {
 /// is below rcond_floor, uses the minimum-norm least-squares solution (SVD pseudo-inverse) and
 /// says so (`fallback`).
 LseSolution solve_normal_equations(const NormalEquations& ne, double ridge, double rcond_floor = 1e-12);
+
+/// The composed training risk 1/(MN) sum_{m,i} (Y_mi - 1/(N-1) sum_{j != i} phi(X_mi^T A X_mj))^2 of a
+/// sum of splines, in one pass over the samples (blocks of options.block_samples, their sums added
+/// in block order: the same bits at any thread count).
+double composed_training_risk(const SplineSum& phi, const arma::mat& A, int N, int d, std::size_t M,
+                              const SampleBlockSource& source, const LseOptions& options);
 
 struct PairwiseLseFit {
   BSplineBasis basis;

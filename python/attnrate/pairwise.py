@@ -75,15 +75,20 @@ class _PairwiseSpline(RegressorMixin, BaseEstimator):
     """What both pairwise estimators share once fitted: phi_hat, predictions, R^2 and the composed error."""
 
     def _check_fitted(self):
-        if not hasattr(self, "coef_"):
+        if not hasattr(self, "terms_"):
             raise NotFittedError(f"this {type(self).__name__} is not fitted yet; call fit(X, Y) first")
 
     def _store(self, fit):
         """The attributes of a fit given as the content of its fit.json (docs/formats.md)."""
-        self.coef_ = np.asarray(fit["coefficients"], dtype=np.float64)
-        self.degree_ = int(fit["degree"])
-        self.knots_ = int(fit["pieces"])
-        self.knot_vector_ = np.asarray(fit["knots"], dtype=np.float64)
+        # phi_hat: one spline, or (the mixture over several degrees) a sum of splines, fit.json's terms.
+        splines = fit["terms"] if "terms" in fit else [fit]
+        self.terms_ = [(int(t["pieces"]), int(t["degree"]), np.asarray(t["coefficients"], dtype=np.float64))
+                       for t in splines]
+        one = len(splines) == 1
+        self.coef_ = self.terms_[0][2] if one else None
+        self.degree_ = self.terms_[0][1] if one else None
+        self.knots_ = self.terms_[0][0] if one else None
+        self.knot_vector_ = np.asarray(splines[0]["knots"], dtype=np.float64) if one else None
         self.range_ = tuple(float(v) for v in fit["range"])
         self.train_mse_ = float(fit["train_mse"])
         self.solver_ = fit["solver"]
@@ -103,7 +108,7 @@ class _PairwiseSpline(RegressorMixin, BaseEstimator):
         gives NaN)."""
         self._check_fitted()
         a, b = self.range_
-        value = _elementwise(lambda v: _core.spline_value(a, b, self.knots_, self.degree_, self.coef_, v), u)
+        value = _elementwise(lambda v: _core.spline_value(a, b, self.terms_, v), u)
         nan = np.isnan(np.asarray(u, dtype=float))
         if nan.any():  # the clamp would turn NaN into the value at an end
             value = np.where(nan, np.nan, value)
@@ -120,7 +125,7 @@ class _PairwiseSpline(RegressorMixin, BaseEstimator):
             raise ValueError(f"X must have tokens in d = {d} dimensions as in fit, got shape {X.shape}")
         a, b = self.range_
         threads = threads_of(self.threads)
-        return _core.predict_pairwise(X, self.A_, a, b, self.knots_, self.degree_, self.coef_, threads)
+        return _core.predict_pairwise(X, self.A_, a, b, self.terms_, threads)
 
     def score(self, X, Y, sample_weight=None):
         """R^2 over all M N entries of Y (not per token position)."""
@@ -137,7 +142,7 @@ class _PairwiseSpline(RegressorMixin, BaseEstimator):
         truth's law rho, drawn from ``seed``. ``return_se``: also its Monte Carlo standard error."""
         self._check_fitted()
         a, b = self.range_
-        err, se = _core.composed_error(_truth_of(truth), self.A_, a, b, self.knots_, self.degree_, self.coef_,
+        err, se = _core.composed_error(_truth_of(truth), self.A_, a, b, self.terms_,
                                        integer_of(test_pairs, "test_pairs", 0, 2**64 - 1), seed_of(seed),
                                        threads_of(self.threads))
         return (err, se) if return_se else err
@@ -166,13 +171,15 @@ class PairwiseSplineRegressor(_PairwiseSpline):
     threads : int
         Threads (0: all cores); results do not depend on it.
 
-    Fitted attributes: ``coef_`` (K + degree coefficients), ``degree_``, ``knots_`` (K),
-    ``knot_vector_`` (the clamped knot vector, K + 2 degree + 1 entries), ``range_``, ``A_``,
+    Fitted attributes: ``terms_`` (phi_hat as a list of splines (K, degree, coefficients) on
+    ``range_``, summed: one spline, or with knots="adaptive" and "mixture" one per degree with a
+    weight), ``coef_`` (K + degree coefficients), ``degree_``, ``knots_`` (K), ``knot_vector_`` (the
+    clamped knot vector, K + 2 degree + 1 entries) of phi_hat when it is one spline (None when it sums
+    several), ``range_``, ``A_``,
     ``train_mse_``, ``solver_``, ``warnings_`` (the sentences issued as UserWarning, fit.json's
     ``warnings``); with knots="adaptive" also ``candidates_`` (a DataFrame of every
     candidate space with its risks and weight in phi_hat), ``select_``, ``selected_`` (the degree
-    and K of the smallest criterion; with "mixture" ``degree_`` is its degree and ``knots_`` the
-    largest K with a weight), and ``b_hat_`` with its 95% interval ``b_hat_ci_``:
+    and K of the smallest criterion), and ``b_hat_`` with its 95% interval ``b_hat_ci_``:
     the smoothness read off the K selected on the first M, M/2, M/4, M/8 samples (None when that K
     does not grow or fewer than three sizes have enough samples for the folds; a rough check, not a
     measurement of b: docs/formats.md, fit.json's b_hat; it costs about 0.9 times the fit itself).
@@ -226,7 +233,7 @@ class LowRankPairwiseRegressor(_PairwiseSpline):
     PairwiseSplineRegressor, and ``select="cv-refit"`` refits A in each fold of the last selection,
     at about twice the cost); leave ``degree`` None. The defaults are the command's.
 
-    Fitted attributes: ``A_``, ``U_``, ``V_``, ``coef_``, ``degree_``, ``knots_``, ``knot_vector_``,
+    Fitted attributes: ``A_``, ``U_``, ``V_``, ``terms_``, ``coef_``, ``degree_``, ``knots_``, ``knot_vector_``,
     ``range_``, ``train_mse_``, ``solver_``, ``diagnostics_`` (iterations, restarts, stop reason, ...;
     with knots="adaptive": the ERM in the selected space), and with knots="adaptive" also
     ``candidates_``, ``select_``, ``pilot_`` (the pilot fit's space and the space selected at its A),

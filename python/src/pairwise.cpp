@@ -8,10 +8,13 @@
 #include <memory>
 #include <optional>
 #include <span>
+#include <tuple>
+#include <vector>
 
 #include "estimators/bspline.hpp"
 #include "estimators/common/input_error.hpp"
 #include "estimators/common/random.hpp"
+#include "estimators/spline_sum.hpp"
 #include "estimators/pairwise_erm/pairwise_erm.hpp"
 #include "python/src/binding.hpp"
 #include "studies/commands/command.hpp"
@@ -87,19 +90,29 @@ arma::vec coef_of(const Array& coef, const BSplineBasis& basis) {
   return arma::vec(coef.data(), static_cast<arma::uword>(coef.size()));
 }
 
-// phi_hat(u) = sum_k coef_k B_k(u) at every entry of u (clamped to [a, b], as every fit evaluates).
-Array spline_value(double a, double b, int pieces, int degree, const Array& coef, const Array& u) {
-  const BSplineBasis basis(a, b, pieces, degree);
-  const arma::vec c = coef_of(coef, basis);
+// phi_hat on [a, b] from the estimators' terms_: (pieces, degree, coef) per spline, summed in order.
+using Terms = std::vector<std::tuple<int, int, Array>>;
+SplineSum spline_sum_of(double a, double b, const Terms& terms) {
+  if (terms.empty()) throw InputError("terms_ must hold at least one spline (pieces, degree, coef)");
+  SplineSum phi;
+  for (const auto& [pieces, degree, coef] : terms) {
+    const BSplineBasis basis(a, b, pieces, degree);
+    phi.add(basis, coef_of(coef, basis));
+  }
+  return phi;
+}
+
+// phi_hat(u) at every entry of u (clamped to [a, b], as every fit evaluates).
+Array spline_value(double a, double b, const Terms& terms, const Array& u) {
+  const SplineSum phi = spline_sum_of(a, b, terms);
   Array out(shape_of(u));
-  for (py::ssize_t k = 0; k < u.size(); ++k) out.mutable_data()[k] = basis.value(c, u.data()[k]);
+  for (py::ssize_t k = 0; k < u.size(); ++k) out.mutable_data()[k] = phi.value(u.data()[k]);
   return out;
 }
 
 // Yhat_mi = 1/(N-1) sum_{j != i} phi_hat(X_mi^T A X_mj), (M, N): `attnrate predict`'s
 // predict_pairwise, which refuses interactions that overflow rather than clamp them.
-Array predict(const Array& X, const Array& A_in, double a, double b, int pieces, int degree, const Array& coef,
-              int threads) {
+Array predict(const Array& X, const Array& A_in, double a, double b, const Terms& terms, int threads) {
   PairwiseData data;
   data.X = tokens_of(X);
   data.N = static_cast<int>(X.shape(1));
@@ -107,8 +120,7 @@ Array predict(const Array& X, const Array& A_in, double a, double b, int pieces,
   data.M = static_cast<std::size_t>(X.shape(0));
   PairwiseFitModel fit;
   fit.A = matrix_of(A_in, data.d);
-  fit.basis = BSplineBasis(a, b, pieces, degree);
-  fit.coef = coef_of(coef, fit.basis);
+  fit.phi = spline_sum_of(a, b, terms);
   arma::vec y;
   {
     ReleaseGil release;
@@ -123,8 +135,7 @@ Array predict(const Array& X, const Array& A_in, double a, double b, int pieces,
 // definition): the mean over T fresh pairs (x, y) of rho of (phi_hat(x^T A_hat y) - g(x, y))^2,
 // with its Monte Carlo standard error. The pairs come from Rng(derive_seed(seed, "test")).
 std::pair<double, double> composed_error(const PairwiseModel& model, const Array& A_hat, double a, double b,
-                                         int pieces, int degree, const Array& coef, std::uint64_t T, std::uint64_t seed,
-                                         int threads) {
+                                         const Terms& terms, std::uint64_t T, std::uint64_t seed, int threads) {
   if (T < kMinTestPairs || T > kMaxTestPairs)
     throw InputError("test_pairs must be in " + std::to_string(kMinTestPairs) + ".." + std::to_string(kMaxTestPairs) +
                      ", got " + std::to_string(T));
@@ -133,8 +144,7 @@ std::pair<double, double> composed_error(const PairwiseModel& model, const Array
                      std::to_string(A_hat.shape(0)) + " (its A_ is " + std::to_string(A_hat.shape(0)) + " x " +
                      std::to_string(A_hat.shape(1)) + ")");
   PairwiseFitModel fit;
-  fit.basis = BSplineBasis(a, b, pieces, degree);
-  fit.coef = coef_of(coef, fit.basis);
+  fit.phi = spline_sum_of(a, b, terms);
   fit.A = matrix_of(A_hat, model.d(), "A_");
   ReleaseGil release;
   const ComposedError e =
@@ -247,13 +257,11 @@ void register_pairwise(py::module_& m) {
       .def("g", &truth_g, Guard(), py::arg("x"), py::arg("y"))
       .def("token_pairs", &token_pairs, Guard(), py::arg("seed"), py::arg("T"));
   m.def("simulate_pairwise", &simulate, Guard(), py::arg("options"));
-  m.def("spline_value", &spline_value, Guard(), py::arg("a"), py::arg("b"), py::arg("pieces"), py::arg("degree"),
-        py::arg("coef"), py::arg("u"));
+  m.def("spline_value", &spline_value, Guard(), py::arg("a"), py::arg("b"), py::arg("terms"), py::arg("u"));
   m.def("predict_pairwise", &predict, Guard(), py::arg("X"), py::arg("A"), py::arg("a"), py::arg("b"),
-        py::arg("pieces"), py::arg("degree"), py::arg("coef"), py::arg("threads"));
+        py::arg("terms"), py::arg("threads"));
   m.def("composed_error", &composed_error, Guard(), py::arg("truth"), py::arg("A"), py::arg("a"), py::arg("b"),
-        py::arg("pieces"), py::arg("degree"), py::arg("coef"), py::arg("test_pairs"), py::arg("seed"),
-        py::arg("threads"));
+        py::arg("terms"), py::arg("test_pairs"), py::arg("seed"), py::arg("threads"));
   m.def("fit_known_A", &fit_known_A, Guard(), py::arg("X"), py::arg("Y"), py::arg("A"), py::arg("options"),
         py::arg("threads"));
   m.def("fit_joint", &fit_joint, Guard(), py::arg("X"), py::arg("Y"), py::arg("options"), py::arg("threads"));

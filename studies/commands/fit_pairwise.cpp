@@ -98,7 +98,13 @@ std::string selected_space_message(const AdaptiveSplineFit& fit, const nlohmann:
   if (fit.rule == SelectionRule::mixture) {
     int mixed = 0;
     for (const SplineCandidate& c : fit.candidates) mixed += c.weight > 0.0;
-    m << " selected; phi_hat mixes " << mixed << " space" << (mixed == 1 ? "" : "s") << " on K = " << fit.estimate.pieces;
+    m << " selected; phi_hat mixes " << mixed << " space" << (mixed == 1 ? "" : "s") << " (";
+    const char* sep = "";
+    for (const SplineTerm& t : fit.estimate.phi.terms()) {
+      m << sep << "degree " << t.basis.degree() << " on K = " << t.basis.pieces();
+      sep = "; ";
+    }
+    m << ")";
   }
   m << ", train_mse = " << fit.estimate.train_risk;
   if (!b_hat["value"].is_number()) {

@@ -91,6 +91,20 @@ nlohmann::json spline_json(const BSplineBasis& basis, const arma::vec& coef) {
           {"range", {basis.a(), basis.b()}}};
 }
 
+// phi_hat: one spline as spline_json, or several (one per degree of the mixture) as "terms" on the
+// shared "range", summed in their order.
+nlohmann::json phi_json(const SplineSum& phi) {
+  if (phi.terms().size() == 1) return spline_json(phi.terms().front().basis, phi.terms().front().coef);
+  nlohmann::json terms = nlohmann::json::array();
+  for (const SplineTerm& t : phi.terms()) {
+    nlohmann::json one = spline_json(t.basis, t.coef);
+    one.erase("kind");
+    one.erase("range");
+    terms.push_back(std::move(one));
+  }
+  return {{"kind", "pairwise"}, {"terms", std::move(terms)}, {"range", {phi.a(), phi.b()}}};
+}
+
 nlohmann::json candidate_json(const SplineCandidate& c) {
   return {{"degree", c.degree},       {"pieces", c.pieces},     {"p", c.p},
           {"dof", c.dof},             {"train_risk", c.train_risk}, {"cv_risk", c.cv_risk}, {"penalised", c.penalised},
@@ -307,7 +321,7 @@ nlohmann::json known_A_fit_json(const PairwiseLseFit& fit, const arma::mat& A, d
 
 nlohmann::json adaptive_fit_json(const AdaptiveSplineFit& fit, const arma::mat& A, const AdaptiveSplineOptions& opt) {
   const SplineCandidate& sel = fit.candidates[fit.selected];
-  nlohmann::json j = spline_json(fit.estimate_basis(), fit.estimate.coef);
+  nlohmann::json j = phi_json(fit.estimate.phi);
   j["schedule"] = "adaptive";
   j["select"] = to_string(opt.rule);
   j["folds"] = opt.folds;

@@ -34,8 +34,13 @@ const char* to_string(FitKind kind) noexcept {
 std::string FittedModel::describe() const {
   std::ostringstream m;
   if (kind == FitKind::pairwise) {
-    m << "pairwise fit, A " << (pairwise->a_known ? "known" : "learned") << ", K = " << pairwise->basis.pieces()
-      << " pieces of degree " << pairwise->basis.degree() << ", d = " << d;
+    m << "pairwise fit, A " << (pairwise->a_known ? "known" : "learned");
+    const char* sep = ", ";
+    for (const SplineTerm& t : pairwise->phi.terms()) {  // one spline, or a sum ("... + K = 4 ...")
+      m << sep << "K = " << t.basis.pieces() << " pieces of degree " << t.basis.degree();
+      sep = " + ";
+    }
+    m << ", d = " << d;
   } else if (kind == FitKind::rfa) {
     m << "RFA fit, " << features->rfa.heads << " heads, d = " << d << ", W_m redrawn from seed " << features->rfa.seed;
   } else {
@@ -125,25 +130,49 @@ FitKind fit_kind(const FitReader& r) {
   r.fail("not a fit written by attnrate fit (no 'kind'; expected pairwise, rfa or rf-mlp)");
 }
 
-PairwiseFitModel parse_pairwise(const FitReader& r, int d) {
-  PairwiseFitModel f;
+// One spline on [a, b] from r's 'degree', 'pieces', 'coefficients' and (if present) 'knots'.
+SplineTerm parse_spline(const FitReader& r, double a, double b) {
   const int degree = static_cast<int>(r.integer("degree", 0, BSplineBasis::max_degree));
   const int pieces =
       static_cast<int>(r.integer("pieces", 1, std::numeric_limits<int>::max() - BSplineBasis::max_degree));
-  const arma::vec range = r.numbers(r.at("range"), "'range'");
-  if (range.n_elem != 2 || !(range[0] < range[1]))
-    r.fail("'range' must be [a, b] with a < b, got " + r.at("range").dump());
+  std::optional<BSplineBasis> basis;
   try {
-    f.basis = BSplineBasis(range[0], range[1], pieces, degree);
+    basis.emplace(a, b, pieces, degree);
   } catch (const InputError& e) {
     r.fail(std::string("the spline of 'range', 'pieces' and 'degree' cannot be built: ") + e.what());
   }
-  f.coef = r.numbers("coefficients", static_cast<std::size_t>(f.basis.size()));
+  arma::vec coef = r.numbers("coefficients", static_cast<std::size_t>(basis->size()));
   if (r.j.contains("knots")) {  // written from the basis: must be the same vector, bit for bit
     const arma::vec knots = r.numbers(r.at("knots"), "'knots'");
-    const std::vector<double>& want = f.basis.knots();
+    const std::vector<double>& want = basis->knots();
     if (knots.n_elem != want.size() || !std::equal(want.begin(), want.end(), knots.begin()))
       r.fail("'knots' do not match 'range', 'pieces' and 'degree' (the file was edited?)");
+  }
+  return {*basis, std::move(coef)};
+}
+
+PairwiseFitModel parse_pairwise(const FitReader& r, int d) {
+  PairwiseFitModel f;
+  const arma::vec range = r.numbers(r.at("range"), "'range'");
+  if (range.n_elem != 2 || !(range[0] < range[1]))
+    r.fail("'range' must be [a, b] with a < b, got " + r.at("range").dump());
+  if (r.j.contains("terms")) {  // a sum of splines (the adaptive mixture over several degrees)
+    for (const char* key : {"degree", "pieces", "knots", "coefficients"})
+      if (r.j.contains(key))
+        r.fail(std::string("'terms' (a sum of splines) and '") + key + "' (of one spline) exclude each other");
+    const nlohmann::json& terms = r.at("terms");
+    if (!terms.is_array() || terms.empty() || terms.size() > kMaxSplineTerms)
+      r.fail("'terms' must be an array of 1.." + std::to_string(kMaxSplineTerms) +
+             " splines ({degree, pieces, coefficients}), got " + (terms.is_array() ? std::to_string(terms.size()) + " entries" : terms.type_name()));
+    for (std::size_t k = 0; k < terms.size(); ++k) {
+      const std::string where = r.source + ": 'terms'[" + std::to_string(k) + "]";
+      if (!terms[k].is_object()) r.fail("'terms'[" + std::to_string(k) + "] must be an object {degree, pieces, coefficients}");
+      SplineTerm t = parse_spline(FitReader{terms[k], where}, range[0], range[1]);
+      f.phi.add(t.basis, std::move(t.coef));
+    }
+  } else {
+    SplineTerm t = parse_spline(r, range[0], range[1]);
+    f.phi.add(t.basis, std::move(t.coef));
   }
   const nlohmann::json& A = r.at("A");
   if (!A.is_array() || A.size() != static_cast<std::size_t>(d))
@@ -208,7 +237,7 @@ FittedModel read_fit(const std::filesystem::path& path, const ReadLimits& limits
 }
 
 double fitted_g(const PairwiseFitModel& fit, const double* x, const double* y) noexcept {
-  return fit.basis.value(fit.coef, bilinear_form(fit.A, x, y, static_cast<int>(fit.A.n_rows)));
+  return fit.phi.value(bilinear_form(fit.A, x, y, static_cast<int>(fit.A.n_rows)));
 }
 
 arma::vec predict_pairwise(const PairwiseFitModel& fit, const PairwiseData& data, int threads) {
@@ -231,7 +260,7 @@ arma::vec predict_pairwise(const PairwiseFitModel& fit, const PairwiseData& data
         if (i == j) continue;
         const double u = arma::dot(data.X.col(m * N + i), AX.col(m * N + j));
         if (!std::isfinite(u)) overflow = std::min(overflow, m);  // basis.value would clamp it to an end
-        acc += fit.basis.value(fit.coef, u);
+        acc += fit.phi.value(u);
       }
       out[m * N + i] = acc * inv;
     }

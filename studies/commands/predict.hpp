@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "estimators/bspline.hpp"
+#include "estimators/spline_sum.hpp"
 #include "estimators/random_features/attention_inputs.hpp"
 #include "estimators/random_features/random_feature_attention.hpp"
 #include "estimators/random_features/random_feature_mlp.hpp"
@@ -39,11 +40,13 @@ enum class FitKind { pairwise, rfa, rf_mlp };
 /// "pairwise", "rfa", "rf-mlp": the `kind` written into fit.json.
 const char* to_string(FitKind kind) noexcept;
 
-/// A pairwise fit: g_hat(x, y) = phi_hat(x^T A y), phi_hat = sum_k coef[k] B_k on `basis`
-/// (clamped outside the range, as in the fit).
+/// A pairwise fit: g_hat(x, y) = phi_hat(x^T A y), phi_hat one spline or a sum of splines of
+/// several degrees on one range (estimators/spline_sum.hpp; clamped outside it, as in the fit).
+/// Most terms a pairwise fit.json may hold (the mixture has one per degree, at most 11).
+inline constexpr std::size_t kMaxSplineTerms = BSplineBasis::max_degree + 1;
+
 struct PairwiseFitModel {
-  BSplineBasis basis{0.0, 1.0, 1, 0};
-  arma::vec coef;
+  SplineSum phi;
   arma::mat A;          ///< d x d
   bool a_known = true;  ///< false: A was learned jointly (--rank)
 };

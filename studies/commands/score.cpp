@@ -128,9 +128,9 @@ ComposedError composed_error(const PairwiseFitModel& fit, const PairwiseModel& m
     const double* x = P.colptr(2 * t);
     const double* y = P.colptr(2 * t + 1);
     const double u = bilinear_form(fit.A, x, y, d);  // as fitted_g forms it
-    clamped += !fit.basis.contains(u);
+    clamped += !fit.phi.contains(u);
     overflow += !std::isfinite(u);
-    const double e = fit.basis.value(fit.coef, u) - model.g(x, y);
+    const double e = fit.phi.value(u) - model.g(x, y);
     sq[t] = e * e;
   }
   if (overflow > 0)

@@ -303,9 +303,7 @@ CellResult run_adaptive_cell(const Config& c, const PairwiseModel& model, double
   r.degree = sel.degree;
   r.candidates = static_cast<int>(fit.candidates.size());
   r.flagged = fit.estimate.flagged;
-  const BSplineBasis estimate = fit.estimate_basis();
-  std::tie(r.error, r.error_se) =
-      test_error(u, phi_u, [&](double v) { return estimate.value(fit.estimate.coef, v); }, threads);
+  std::tie(r.error, r.error_se) = test_error(u, phi_u, [&](double v) { return fit.phi_hat(v); }, threads);
   r.train_mse = fit.estimate.train_risk;
   r.solver = sel.solver;
   r.rcond = std::numeric_limits<double>::quiet_NaN();  // not kept per candidate

@@ -306,22 +306,22 @@ void score_candidates(const PairwiseModel& model, const arma::mat& pairs, const 
   }
   std::size_t oracle = fit.candidates.size();
   std::vector<double> sq(T);
-  const auto error_of = [&](const BSplineBasis& basis, const arma::vec& coef) {
+  const auto error_of = [&](const SplineSum& phi) {
 #pragma omp parallel for schedule(static) num_threads(threads)
     for (arma::uword t = 0; t < T; ++t) {
-      const double e = basis.value(coef, u[t]) - g[t];
+      const double e = phi.value(u[t]) - g[t];
       sq[t] = e * e;
     }
     return mean_and_se(sq);
   };
   for (std::size_t i = 0; i < fit.candidates.size(); ++i) {
-    const double e = error_of(fit.basis(i), fit.candidates[i].coef).first;
+    const double e = error_of(SplineSum(fit.basis(i), fit.candidates[i].coef)).first;
     if (std::isfinite(e) && (oracle == fit.candidates.size() || e < r.oracle_error)) {
       oracle = i;
       r.oracle_error = e;
     }
   }
-  std::tie(r.error, r.error_se) = error_of(fit.estimate_basis(), fit.estimate.coef);
+  std::tie(r.error, r.error_se) = error_of(fit.estimate.phi);
   const SplineCandidate& sel = fit.candidates[fit.selected];
   r.K = sel.pieces;
   r.degree = sel.degree;

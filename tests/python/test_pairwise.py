@@ -71,24 +71,36 @@ def test_composed_error_is_the_l2_rho_error(sim):
 
 def test_adaptive_selection(sim):
     est = attnrate.PairwiseSplineRegressor(sim.A, knots="adaptive", max_knots=16).fit(sim.X, sim.Y)
-    assert 0 <= est.degree_ <= 3 and est.knots_ in (1, 2, 4, 8, 16)
-    assert est.coef_.shape == (est.knots_ + est.degree_,)
     c = est.candidates_
-    assert set(c.columns) >= {"degree", "knots", "cv_risk", "cp", "criterion", "weight"} and len(c) == 4 * 5
+    assert set(c.columns) >= {"degree", "knots", "dof", "cv_risk", "cp", "criterion", "weight"} and len(c) == 4 * 5
     best = c.loc[c["criterion"].idxmin()]
-    assert (best["degree"], best["knots"]) == est.selected_ and est.selected_[0] == est.degree_
+    assert (best["degree"], best["knots"]) == est.selected_
     assert est.select_ == "mixture" and est.score(sim.X, sim.Y) > 0
-    # The mixture: weights on the selected degree only, summing to 1; phi_hat lives on the largest
-    # K with a weight and is the weighted sum of the candidates' fits (each refitted here as a
-    # fixed space, the same least squares).
+    # The mixture: weights over every candidate, summing to 1; phi_hat sums one spline per degree with
+    # a weight, on that degree's largest K with a weight, and is the weighted sum of the candidates'
+    # fits (each refitted here as a fixed space, the same least squares).
     w = c["weight"].to_numpy()
-    assert np.all(w[c["degree"].to_numpy() != est.degree_] == 0) and w.sum() == pytest.approx(1, abs=1e-14)
-    assert est.knots_ == c.loc[w > 0, "knots"].max()
+    assert w.sum() == pytest.approx(1, abs=1e-14)
+    weighted = c[w > 0]
+    assert [(k, s) for k, s, _ in est.terms_] == [(int(weighted.loc[weighted["degree"] == s, "knots"].max()), s)
+                                                 for s in sorted(set(weighted["degree"]))]
+    assert len(est.terms_) >= 2 and est.coef_ is None and est.degree_ is None and est.knots_ is None
+    for k, s, coef in est.terms_:
+        assert coef.shape == (k + s,)
     u = np.linspace(*est.range_, 101)
-    mix = sum(row.weight * attnrate.PairwiseSplineRegressor(sim.A, degree=int(row.degree), knots=int(row.knots),
-                                                            range=est.range_).fit(sim.X, sim.Y).phi(u)
-              for row in c.itertuples() if row.weight > 0)
+    fixed = {(int(row.degree), int(row.knots)): attnrate.PairwiseSplineRegressor(
+        sim.A, degree=int(row.degree), knots=int(row.knots), range=est.range_).fit(sim.X, sim.Y)
+        for row in weighted.itertuples()}
+    mix = sum(row.weight * fixed[int(row.degree), int(row.knots)].phi(u) for row in weighted.itertuples())
     np.testing.assert_allclose(est.phi(u), mix, rtol=1e-9, atol=1e-12)
+    # predict and the composed error of the sum: linear in phi_hat / against pairs drawn here.
+    Yhat = sum(row.weight * fixed[int(row.degree), int(row.knots)].predict(sim.X) for row in weighted.itertuples())
+    np.testing.assert_allclose(est.predict(sim.X), Yhat, rtol=1e-9, atol=1e-12)
+    err, se = est.composed_error(sim, test_pairs=20000, seed=2, return_se=True)
+    p = sim.token_pairs(20000, seed=99)
+    x, y = p[:, 0], p[:, 1]
+    mc = np.mean((est.phi(np.einsum("td,de,te->t", x, sim.A, y)) - sim.g(x, y)) ** 2)
+    assert abs(mc - err) < 6 * se + 1e-12
     cv = attnrate.PairwiseSplineRegressor(sim.A, knots="adaptive", select="cv", max_knots=16).fit(sim.X, sim.Y)
     best = cv.candidates_.loc[cv.candidates_["criterion"].idxmin()]
     assert cv.select_ == "cv" and (best["degree"], best["knots"]) == (cv.degree_, cv.knots_) == cv.selected_
@@ -166,7 +178,7 @@ def test_adaptive_selection_at_the_top_of_its_grid_warns(sim):
     with pytest.warns(UserWarning) as caught:
         est = attnrate.PairwiseSplineRegressor(sim.A, knots="adaptive", max_knots=1).fit(sim.X, sim.Y)
     messages = [str(w.message) for w in caught]
-    assert est.knots_ == 1 and est.b_hat_ is None
+    assert all(k == 1 for k, _, _ in est.terms_) and est.b_hat_ is None
     assert any(m.startswith("the selected K = 1 is the largest of the candidate grid") and "max_knots" in m
                for m in messages)
     assert not any(m.startswith("b_hat:") for m in messages)
