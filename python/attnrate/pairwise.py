@@ -160,8 +160,8 @@ class PairwiseSplineRegressor(_PairwiseSpline):
     knots : int or "adaptive"
         Number of equal pieces K of the spline interval, or "adaptive": degree 0..max_degree and
         K = 1, 2, 4, ... up to max_knots (None: M / ln(M)^2) chosen from the training data by
-        ``select`` ("mixture": Mallows' C_p selects the degree and phi_hat is the exponential-weights
-        mixture of that degree's K, one spline on the largest K with a weight; "cv": the candidate
+        ``select`` ("mixture": phi_hat is the exponential-weights mixture of every candidate, weights
+        from Mallows' C_p, one spline per degree with a weight (``terms_``); "cv": the candidate
         of smallest ``folds``-fold cross-validation risk; "penalty": of a BIC-type rule with
         constant ``penalty``).
     range : (a, b) or None

@@ -128,7 +128,7 @@ nlohmann::json run_dimension_free(const Settings& settings, const StudyContext& 
       c.adaptive ? "A unknown, spline space selected from the data (adaptive_erm): pilot ERM with --coarse-pieces "
                    "pieces, selection of degree and K at its A, ERM in the selected space continued from the pilot, "
                    "selection again at its A_hat on the training interactions with refit-trim cut at each end (phi_hat: "
-                   "the mixture over the selected degree with --select mixture, else the selected space)"
+                   "the mixture of every candidate with --select mixture, else the selected space)"
                  : "A unknown: pairwise_erm (variable projection, L-BFGS) started from the moment estimate of A, then "
                    "the phi-step redone on the training interactions under A_hat with refit-trim of them cut at each "
                    "end";

@@ -40,7 +40,7 @@ KeySpec test_pairs_key(const std::string& default_value) {
 std::vector<KeySpec> adaptive_selection_keys() {
   return {
       {"select", "mixture",
-       "--schedule adaptive: mixture (C_p picks the degree; phi_hat mixes its K with exponential weights) | cv "
+       "--schedule adaptive: mixture (phi_hat mixes every candidate with exponential weights of their C_p) | cv "
        "(k-fold cross-validation) | cv-refit (cv that also refits A in each fold where A is fitted) | penalty "
        "(BIC-type)"},
       {"folds", "5", "--schedule adaptive: cross-validation folds (2..100, <= every M)"},
