@@ -357,13 +357,9 @@ LseSolution solve_normal_equations(const NormalEquations& ne, double ridge, doub
     sol.coef.elem(idx) = arma::solve(arma::trimatu(R), arma::solve(arma::trimatl(R.t()), h));
     name << "cholesky";
     sol.rank = q;
-    if (ridge > 0.0) {
-      // Eigenvalues of G_o + ridge I are l_k + ridge.
-      const arma::vec e = arma::eig_sym(Gr);
-      for (double ek : e) sol.dof += std::max(ek - ridge, 0.0) / ek;
-    } else {
-      sol.dof = static_cast<double>(q);
-    }
+    // tr(G_o (G_o + ridge I)^-1) = q - ridge tr((R^T R)^-1) = q - ridge ||R^-1||_F^2.
+    sol.dof = static_cast<double>(q);
+    if (ridge > 0.0) sol.dof -= ridge * arma::accu(arma::square(arma::inv(arma::trimatu(R))));
   } else {
     arma::mat Uu, Vv;
     arma::vec sv;
