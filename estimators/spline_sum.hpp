@@ -7,7 +7,7 @@
 // general no spline of one degree on a uniform grid (a degree-1 term has kinks a cubic term
 // cannot have), so the terms are kept apart and summed at evaluation, in their stored order.
 #include <armadillo>
-#include <cstddef>
+#include <utility>
 #include <vector>
 
 #include "estimators/bspline.hpp"
@@ -30,7 +30,7 @@ class SplineSum {
 
   const std::vector<SplineTerm>& terms() const noexcept { return terms_; }
   bool empty() const noexcept { return terms_.empty(); }
-  /// The interval's ends (of the first term; all terms share them).
+  /// The interval's ends (of the first term; all terms share them). Need a term (!empty()).
   double a() const noexcept { return terms_.front().basis.a(); }
   double b() const noexcept { return terms_.front().basis.b(); }
   bool contains(double u) const noexcept { return u >= a() && u <= b(); }

@@ -198,7 +198,7 @@ TEST_CASE("adaptive spline: the mixture is sum_i w_i phi_i, with its training ri
   // the mixture lives on K below the top. With degrees 0..3 phi_hat sums one spline per degree and
   // its training risk takes a pass over the samples; with degree 0 alone it is one spline, whose
   // training risk comes from the (restricted) normal equations.
-  const std::vector<std::pair<int, int>> grids{{3, 16}, {3, 512}, {0, 64}};
+  const std::vector<std::pair<int, int>> grids{{3, 16}, {3, 512}, {0, 512}};
   for (const auto& [max_degree, max_pieces] : grids) {
     INFO("max_degree " << max_degree << ", max_pieces " << max_pieces);
     AdaptiveSplineOptions opt;  // mixture is the default
@@ -236,6 +236,9 @@ TEST_CASE("adaptive spline: the mixture is sum_i w_i phi_i, with its training ri
     CHECK(got == want);
     if (max_degree == 3) CHECK(got.size() >= 2);  // a mixture across degrees
     if (max_pieces == 512) CHECK(std::all_of(got.begin(), got.end(), [](const auto& t) { return t.second < 512; }));
+    // Degree 0 alone: one spline below the top of its grid, whose training risk comes from the
+    // top's normal equations restricted to it.
+    if (max_degree == 0) REQUIRE((got.size() == 1 && got[0].second < max_pieces));
     for (double u = a - 0.1; u <= b + 0.1; u += 0.013) {
       double mix = 0.0;
       for (std::size_t i = 0; i < w.size(); ++i)
@@ -319,6 +322,8 @@ TEST_CASE("adaptive spline: the selection is bit-identical at 1 and 2 threads", 
       CHECK(arma::approx_equal(f1.candidates[i].coef, f2.candidates[i].coef, "absdiff", 0.0));
     }
     CHECK(f1.sigma2_hat == f2.sigma2_hat);
+    // The mixture sums several degrees here, so its training risk comes from the pass over the samples.
+    if (rule == SelectionRule::mixture) REQUIRE(f1.estimate.phi.terms().size() >= 2);
     REQUIRE(f1.estimate.phi.terms().size() == f2.estimate.phi.terms().size());
     for (std::size_t t = 0; t < f1.estimate.phi.terms().size(); ++t)
       CHECK(arma::approx_equal(f1.estimate.phi.terms()[t].coef, f2.estimate.phi.terms()[t].coef, "absdiff", 0.0));
@@ -327,8 +332,9 @@ TEST_CASE("adaptive spline: the selection is bit-identical at 1 and 2 threads", 
 }
 
 TEST_CASE("adaptive spline: samples drawn once in memory give the fit of samples drawn per pass", "[adaptive][reproducibility]") {
-  // minimax-rate's adaptive cells keep the samples in memory across the passes (one per degree)
-  // when they fit: the same bits as drawing them again, block by block, on every pass.
+  // minimax-rate's adaptive cells keep the samples in memory across the passes (one per degree,
+  // and the mixture's training risk) when they fit: the same bits as drawing them again, block by
+  // block, on every pass.
   PairwiseModelSpec spec;
   spec.activation = "weierstrass:1";
   const PairwiseModel model(spec, 23);
@@ -358,6 +364,11 @@ TEST_CASE("adaptive spline: samples drawn once in memory give the fit of samples
     CHECK(a.candidates[i].cv_risk == b.candidates[i].cv_risk);
     CHECK(arma::approx_equal(a.candidates[i].coef, b.candidates[i].coef, "absdiff", 0.0));
   }
+  REQUIRE(a.estimate.phi.terms().size() >= 2);  // the pass over the samples is taken
+  REQUIRE(a.estimate.phi.terms().size() == b.estimate.phi.terms().size());
+  for (std::size_t t = 0; t < a.estimate.phi.terms().size(); ++t)
+    CHECK(arma::approx_equal(a.estimate.phi.terms()[t].coef, b.estimate.phi.terms()[t].coef, "absdiff", 0.0));
+  CHECK(a.estimate.train_risk == b.estimate.train_risk);
 }
 
 TEST_CASE("adaptive spline: bad options are input errors", "[adaptive]") {

@@ -153,6 +153,27 @@ TEST_CASE("predict: a fit of several terms is the sum of its splines", "[predict
                             ps = last_column(t.dir / "sum.csv");
   REQUIRE(ps.size() == p1.size());
   for (std::size_t k = 0; k < ps.size(); ++k) CHECK(ps[k] == Approx(p1[k] + p2[k]).epsilon(1e-12).margin(1e-12));
+  // End to end: an adaptive fit on noisy data mixes several degrees ("terms"); predict on its
+  // training data gives back the training risk the fit computed in its own pass over the samples.
+  fs::create_directories(t.dir / "noisy");
+  simulate(t.dir / "noisy", {{"M", "1000"}, {"N", "4"}, {"r", "1"}, {"sigma", "2"}, {"seed", "3"}});
+  fit_pairwise(settings(fit_pairwise_keys(), {{"data", (t.dir / "noisy" / "data.csv").string()},
+                                              {"A", (t.dir / "noisy" / "data.A.csv").string()},
+                                              {"schedule", "adaptive"}}),
+               t.dir / "mix.json", 1);
+  const nlohmann::json mix = read_json(t.dir / "mix.json");
+  REQUIRE(mix.contains("terms"));
+  REQUIRE(mix.at("terms").size() >= 2);
+  predict(settings(predict_keys(), {{"fit", (t.dir / "mix.json").string()},
+                                    {"data", (t.dir / "noisy" / "data.csv").string()}}),
+          t.dir / "mix.csv", 1);
+  const PairwiseData noisy = read_pairwise_csv(t.dir / "noisy" / "data.csv");
+  const std::vector<double> pm = last_column(t.dir / "mix.csv");
+  REQUIRE(pm.size() == noisy.Y.n_elem);
+  double sse = 0.0;
+  for (std::size_t k = 0; k < pm.size(); ++k) sse += (noisy.Y[k] - pm[k]) * (noisy.Y[k] - pm[k]);
+  CHECK(sse / static_cast<double>(pm.size()) == Approx(mix.at("train_mse").get<double>()).epsilon(1e-10));
+
   // Refusals name the file and the term.
   const auto edited = [&](const std::function<void(nlohmann::json&)>& edit) {
     nlohmann::json j = sum;
@@ -166,6 +187,22 @@ TEST_CASE("predict: a fit of several terms is the sum of its splines", "[predict
   CHECK_THAT(edited([](auto& j) { j["terms"][1]["coefficients"].push_back(1.0); }),
              Catch::StartsWith("f.json: 'terms'[1]: 'coefficients' has 10 entries; the fit's sizes need 9"));
   CHECK_THAT(edited([](auto& j) { j["terms"][0] = 3; }), Catch::Contains("'terms'[0] must be an object"));
+  CHECK_THAT(edited([](auto& j) { j["terms"] = "two"; }), Catch::Contains("'terms' must be an array of 1..11 splines"));
+  CHECK_THAT(edited([](auto& j) {
+               for (int k = 0; k < 10; ++k) j["terms"].push_back(j["terms"][1]);
+             }),
+             Catch::Contains("'terms' must be an array of 1..11 splines") && Catch::Contains("got 12 entries"));
+  CHECK_THAT(edited([](auto& j) { j["terms"][1]["knots"][2] = 0.5; }),
+             Catch::StartsWith("f.json: 'terms'[1]: 'knots' do not match"));
+  CHECK_THAT(edited([](auto& j) { j["terms"][0].erase("degree"); }),
+             Catch::StartsWith("f.json: 'terms'[0]: missing key 'degree'"));
+  CHECK_THAT(edited([](auto& j) { j["terms"][1]["range"] = {-1, 1}; }),
+             Catch::StartsWith("f.json: 'terms'[1]: unknown key 'range'"));
+  CHECK_THAT(edited([](auto& j) { std::swap(j["terms"][0], j["terms"][1]); }),
+             Catch::StartsWith("f.json: 'terms'[1]: 'degree' 1 after degree 3"));
+  // A huge 'pieces' is refused by the coefficients' count before any basis is built.
+  CHECK_THAT(edited([](auto& j) { j["terms"][0]["pieces"] = 2000000000; }),
+             Catch::Contains("'coefficients' has 5 entries; the fit's sizes need 2000000001"));
 }
 
 TEST_CASE("predict: a joint fit (A learned) reproduces its training risk", "[predict]") {

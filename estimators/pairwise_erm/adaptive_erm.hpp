@@ -14,8 +14,8 @@
 //  3. ERM in the selected space (degree max(s, 1): the A-step needs phi'), one run from A_1,
 //     continued in K from K0 up to the selected K (warm starts; no restarts);
 //  4. selection again at the ERM's A_2, on its trimmed interaction range: the returned fit is
-//     g_hat(x, y) = phi_hat(x^T A_2 y) with phi_hat that selection's estimate (the mixture over
-//     the selected degree with the rule mixture, the selected candidate with the others).
+//     g_hat(x, y) = phi_hat(x^T A_2 y) with phi_hat that selection's estimate (the mixture of
+//     every candidate with the rule mixture, the selected candidate with the others).
 // Steps 2 and 3 use the selected candidate (argmin of the criterion; C_p for mixture).
 // With the rules mixture, cv and penalty the selection in steps 2 and 4 treats A as known: its folds do
 // not refit A, so the criterion ignores the (parametric, order r d / M) variance of A_hat. The rule

@@ -263,7 +263,7 @@ AdaptiveSplineFit fit_adaptive_spline(double a, double b, const arma::mat& A, in
   const bool plug_in = o.rule == SelectionRule::penalty || o.rule == SelectionRule::mixture;
   if (plug_in && !std::isfinite(fit.sigma2_hat))
     throw InputError("--select " + to_string(o.rule) +
-                     ": the residual variance is undefined (every candidate has as many degrees of freedom as the " +
+                     ": the residual variance is undefined (every candidate has at least as many degrees of freedom as the " +
                      std::to_string(fit.outputs) + " outputs); use more samples or --select cv");
   std::vector<double> crit;
   for (auto& c : fit.candidates) {

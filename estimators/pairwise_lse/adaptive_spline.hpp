@@ -8,7 +8,8 @@
 // K of every b > 0, while the top of the grid, which costs most, stays far below M).
 //
 // One streamed pass per degree at the finest K (K_top, the largest grid value) per fold gives
-// the fine normal equations; every coarser K of the grid divides K_top, so its system is
+// the fine normal equations (and a mixture over several degrees one more pass, for its training
+// risk); every coarser K of the grid divides K_top, so its system is
 // R^T G R, R^T h (knot insertion, estimators/knot_insertion.hpp). Folds are contiguous sample
 // ranges F_f = [floor(f M / k), floor((f+1) M / k)), f = 0..k-1, n_f = |F_f| N outputs, with
 // normalised systems (G_f, h_f, yy_f). The full system is sum_f n_f (G_f, h_f, yy_f) / n
@@ -27,7 +28,7 @@
 //        degrees of freedom corrected: each is sigma^2 plus its squared bias in expectation, so
 //        the smallest is the least biased (its spread is of relative order sqrt(2 / n), and its
 //        downward bias from the minimum with it). An exact fit gives 0.
-//        c_pen = 1 is BIC with a plug-in variance (RSS / sigma^2 + p ln n, divided by n): it is
+//        c_pen = 1 is BIC with a plug-in variance (RSS / sigma^2 + df ln n, divided by n): it is
 //        consistent when phi lies in a candidate space, and its ln n makes the selected K of a
 //        b-smooth phi ~ (n / ln n)^(1/(2b+1)), the rate up to the log factor of the paper's schedule.
 //  * mixture (the default): Mallows' C_p with the same plug-in variance,
@@ -38,7 +39,8 @@
 //          w_i = exp(-n (CP_i - CP_min) / (4 sigma2_hat)) / sum,   phi_hat = sum_i w_i phi_i;
 //        the candidate of smallest CP is reported as the selection. The temperature 4 sigma^2 is
 //        the smallest for which their oracle inequality holds (with leading constant 1: the
-//        mixture's risk is at most the best candidate's plus 4 sigma^2 ln(#candidates) / n).
+//        mixture's risk is at most the best candidate's plus 4 sigma^2 ln(#candidates) / n; for
+//        projection estimators, i.e. without --ridge).
 //        Within one degree the candidates are nested (every K divides the largest K with a
 //        weight), so degree s's part is one spline of degree s on that K, its coefficients
 //        sum_i w_i R_i c_i (knot insertion); phi_hat is the sum of these splines, one term per
@@ -70,8 +72,8 @@
 namespace attnrate {
 
 /// cv_refit is cv that also refits A in each fold where A is fitted (the joint fit,
-/// estimators/pairwise_erm/adaptive_erm.hpp); with A known it is cv. mixture: C_p selects the
-/// degree, and phi_hat is the exponential-weights mixture over that degree's K (file comment).
+/// estimators/pairwise_erm/adaptive_erm.hpp); with A known it is cv. mixture: phi_hat is the
+/// exponential-weights mixture of every candidate, weights from C_p (file comment).
 enum class SelectionRule { cv, penalty, cv_refit, mixture };
 
 /// Throws InputError unless "mixture", "cv", "cv-refit" or "penalty".

@@ -293,6 +293,7 @@ double composed_training_risk(const SplineSum& phi, const arma::mat& A, int N, i
   const int threads = options.threads > 0 ? options.threads : omp_get_max_threads();
   const std::size_t n_tok = static_cast<std::size_t>(N), dd = static_cast<std::size_t>(d);
   const double inv = 1.0 / (N - 1);
+  const double* a = A.memptr();  // column-major: A(r, c) = a[r + c d]
   std::vector<double> sums(blocks, 0.0);
 #pragma omp parallel num_threads(threads)
   {
@@ -310,7 +311,7 @@ double composed_training_risk(const SplineSum& phi, const arma::mat& A, int N, i
         for (std::size_t j = 0; j < n_tok; ++j)  // (A x_j)_r = sum_c A(r, c) x_j[c]
           for (std::size_t r = 0; r < dd; ++r) {
             double v = 0.0;
-            for (std::size_t c = 0; c < dd; ++c) v += A(r, c) * x[j * dd + c];
+            for (std::size_t c = 0; c < dd; ++c) v += a[r + c * dd] * x[j * dd + c];
             AX[j * dd + r] = v;
           }
         for (std::size_t i = 0; i < n_tok; ++i) {

@@ -47,7 +47,7 @@ def _space_options(est):
     if est.knots is None:
         raise ValueError("knots must be a number of pieces >= 1 or 'adaptive', got None")
     # None would otherwise be left out and silently read as the library's default.
-    for name, allowed in (("select", "'mixture', 'cv', 'cv-refit' or 'penalty'"), ("folds", "an integer in 2..M"),
+    for name, allowed in (("select", "'mixture', 'cv', 'cv-refit' or 'penalty'"), ("folds", "an integer in 2..100 (at most M)"),
                           ("max_degree", "an integer in 0..10"), ("penalty", "a number > 0")):
         if getattr(est, name) is None:
             raise ValueError(f"{name} must be {allowed}, got None")

@@ -81,12 +81,12 @@ Array token_pairs(const PairwiseModel& model, std::uint64_t seed, std::size_t T)
   return out;
 }
 
-arma::vec coef_of(const Array& coef, const BSplineBasis& basis) {
-  require_ndim(coef, 1, "coef_", "(K + degree,)");
+arma::vec coef_of(const Array& coef, const BSplineBasis& basis, const std::string& name) {
+  require_ndim(coef, 1, name, "(K + degree,)");
   if (coef.shape(0) != basis.size())
-    throw InputError("coef_ must have K + degree = " + std::to_string(basis.size()) + " entries, got " +
+    throw InputError(name + " must have K + degree = " + std::to_string(basis.size()) + " entries, got " +
                      shape_text(coef));
-  require_finite(coef, "coef_");
+  require_finite(coef, name);
   return arma::vec(coef.data(), static_cast<arma::uword>(coef.size()));
 }
 
@@ -95,9 +95,10 @@ using Terms = std::vector<std::tuple<int, int, Array>>;
 SplineSum spline_sum_of(double a, double b, const Terms& terms) {
   if (terms.empty()) throw InputError("terms_ must hold at least one spline (pieces, degree, coef)");
   SplineSum phi;
-  for (const auto& [pieces, degree, coef] : terms) {
+  for (std::size_t k = 0; k < terms.size(); ++k) {
+    const auto& [pieces, degree, coef] = terms[k];
     const BSplineBasis basis(a, b, pieces, degree);
-    phi.add(basis, coef_of(coef, basis));
+    phi.add(basis, coef_of(coef, basis, "terms_[" + std::to_string(k) + "] coefficients"));
   }
   return phi;
 }

@@ -89,7 +89,8 @@ nlohmann::json matrix_json(const arma::mat& A);
 /// range, A, train_mse, solver, rcond, ridge, rank_of_normal_matrix, clamped_interactions.
 nlohmann::json known_A_fit_json(const PairwiseLseFit& fit, const arma::mat& A, double ridge);
 
-/// fit.json of the adaptive schedule (without b_hat): the selected space as above, schedule,
+/// fit.json of the adaptive schedule (without b_hat): phi_hat (one spline as above, or `terms`,
+/// one spline per degree of the mixture, on `range`), selected, schedule,
 /// select, folds, flagged, sigma2_hat, clamped_interactions and every candidate.
 nlohmann::json adaptive_fit_json(const AdaptiveSplineFit& fit, const arma::mat& A, const AdaptiveSplineOptions& opt);
 
@@ -97,7 +98,7 @@ nlohmann::json adaptive_fit_json(const AdaptiveSplineFit& fit, const arma::mat& 
 /// (with the continuation stages) and the identifiability note.
 nlohmann::json joint_fit_json(const PairwiseErmFit& fit, const ErmOptions& opt);
 
-/// fit.json of the adaptive joint fit: the selected space at the fitted A (as adaptive_fit_json,
+/// fit.json of the adaptive joint fit: phi_hat at the fitted A (as adaptive_fit_json,
 /// with its candidates), rank, the identifiability note, `erm`: joint_fit_json's diagnostics of
 /// the ERM in the selected space, and `pilot`: the pilot ERM's space, risk, stop and the space
 /// selected at its A.

@@ -135,6 +135,13 @@ SplineTerm parse_spline(const FitReader& r, double a, double b) {
   const int degree = static_cast<int>(r.integer("degree", 0, BSplineBasis::max_degree));
   const int pieces =
       static_cast<int>(r.integer("pieces", 1, std::numeric_limits<int>::max() - BSplineBasis::max_degree));
+  // The coefficients' count first: it bounds pieces by the file's size before a basis (its knot
+  // vector) is built from them.
+  const nlohmann::json& coefficients = r.at("coefficients");
+  if (!coefficients.is_array()) r.fail("'coefficients' must be an array of numbers");
+  if (coefficients.size() != static_cast<std::size_t>(pieces) + static_cast<std::size_t>(degree))
+    r.fail("'coefficients' has " + std::to_string(coefficients.size()) + " entries; the fit's sizes need " +
+           std::to_string(static_cast<long long>(pieces) + degree) + " (pieces + degree)");
   std::optional<BSplineBasis> basis;
   try {
     basis.emplace(a, b, pieces, degree);
@@ -166,8 +173,16 @@ PairwiseFitModel parse_pairwise(const FitReader& r, int d) {
              " splines ({degree, pieces, coefficients}), got " + (terms.is_array() ? std::to_string(terms.size()) + " entries" : terms.type_name()));
     for (std::size_t k = 0; k < terms.size(); ++k) {
       const std::string where = r.source + ": 'terms'[" + std::to_string(k) + "]";
+      const FitReader term{terms[k], where};
       if (!terms[k].is_object()) r.fail("'terms'[" + std::to_string(k) + "] must be an object {degree, pieces, coefficients}");
-      SplineTerm t = parse_spline(FitReader{terms[k], where}, range[0], range[1]);
+      for (const auto& [key, value] : terms[k].items())  // a term's own "range" would be ignored: refuse it
+        if (key != "degree" && key != "pieces" && key != "knots" && key != "coefficients")
+          term.fail("unknown key '" + key + "' (a term has degree, pieces, knots and coefficients; the range is the fit's)");
+      SplineTerm t = parse_spline(term, range[0], range[1]);
+      if (!f.phi.empty() && t.basis.degree() <= f.phi.terms().back().basis.degree())
+        term.fail("'degree' " + std::to_string(t.basis.degree()) +
+                  " after degree " + std::to_string(f.phi.terms().back().basis.degree()) +
+                  ": the terms are one per degree, in ascending degree");
       f.phi.add(t.basis, std::move(t.coef));
     }
   } else {

@@ -267,7 +267,8 @@ CellResult run_adaptive_cell(const Config& c, const PairwiseModel& model, double
   r.M = M;
   r.rep = rep;
   const std::uint64_t data_seed = derive_seed(c.seed, {hash_name("data"), M, static_cast<std::uint64_t>(rep)});
-  // The fit passes over the data once per degree, the known-b comparison once more, and drawing a
+  // The fit passes over the data once per degree (and once more for the training risk of a
+  // mixture over several degrees), the known-b comparison once more, and drawing a
   // sample is mostly phi at its N (N - 1) pairs: samples that fit in kMaxDrawnOnceBytes are drawn
   // once and read back; larger ones are drawn again on every pass (memory flat in M). The values
   // are the same either way (a sample's draws do not depend on its block).

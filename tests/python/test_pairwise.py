@@ -261,7 +261,7 @@ def test_cross_val_score_and_grid_search(sim):
     (lambda s: attnrate.PairwiseSplineRegressor(s.A, knots="adaptive", folds=1), "folds"),
     (lambda s: attnrate.PairwiseSplineRegressor(s.A, knots="adaptive", select=None),
      "select must be 'mixture', 'cv', 'cv-refit' or 'penalty', got None"),
-    (lambda s: attnrate.PairwiseSplineRegressor(s.A, knots=4, folds=None), r"folds must be an integer in 2\.\.M, got None"),
+    (lambda s: attnrate.PairwiseSplineRegressor(s.A, knots=4, folds=None), r"folds must be an integer in 2\.\.100 \(at most M\), got None"),
     (lambda s: attnrate.LowRankPairwiseRegressor(knots="adaptive", max_degree=None),
      "max_degree must be an integer in 0..10, got None"),
     (lambda s: attnrate.PairwiseSplineRegressor(s.A, knots=4, max_degree=2), "is an option of knots='adaptive'"),
