@@ -459,6 +459,10 @@ TEST_CASE("predict and score refuse bad fits, data and truths naming the file an
   // Invalid JSON: file, line and column.
   const fs::path broken = t.write("broken.json", "{\n  \"kind\": \"pairwise\",\n  \"d\": 3,,\n}\n");
   CHECK_THAT(refusal([&] { read_fit(broken); }), Catch::Contains("broken.json:3:10: not valid JSON"));
+  // A number beyond the doubles is an input error naming the file and where the number stands.
+  const fs::path huge = t.write("huge.json", "{\n  \"kind\": \"pairwise\",\n  \"d\": 1e400\n}\n");
+  CHECK_THAT(refusal([&] { read_fit(huge); }),
+             Catch::Contains("huge.json:3:8: the number 1e400 is beyond the range of a double"));
   // Mismatched d between fit and data.
   fs::create_directories(t.dir / "d4");
   simulate(t.dir / "d4", {{"d", "4"}});

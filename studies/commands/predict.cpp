@@ -170,11 +170,11 @@ PairwiseFitModel parse_pairwise(const FitReader& r, int d) {
     const nlohmann::json& terms = r.at("terms");
     if (!terms.is_array() || terms.empty() || terms.size() > kMaxSplineTerms)
       r.fail("'terms' must be an array of 1.." + std::to_string(kMaxSplineTerms) +
-             " splines ({degree, pieces, coefficients}), got " + (terms.is_array() ? std::to_string(terms.size()) + " entries" : terms.type_name()));
+             " splines ({degree, pieces, knots, coefficients}), got " + (terms.is_array() ? std::to_string(terms.size()) + " entries" : terms.type_name()));
     for (std::size_t k = 0; k < terms.size(); ++k) {
       const std::string where = r.source + ": 'terms'[" + std::to_string(k) + "]";
       const FitReader term{terms[k], where};
-      if (!terms[k].is_object()) r.fail("'terms'[" + std::to_string(k) + "] must be an object {degree, pieces, coefficients}");
+      if (!terms[k].is_object()) r.fail("'terms'[" + std::to_string(k) + "] must be an object {degree, pieces, knots, coefficients}");
       for (const auto& [key, value] : terms[k].items())  // a term's own "range" would be ignored: refuse it
         if (key != "degree" && key != "pieces" && key != "knots" && key != "coefficients")
           term.fail("unknown key '" + key + "' (a term has degree, pieces, knots and coefficients; the range is the fit's)");
