@@ -6,6 +6,8 @@ M N entries. Fits run the library's estimators on the arrays in place (estimator
 estimators/pairwise_erm); see docs/python.md.
 """
 
+import numbers
+
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, RegressorMixin
@@ -46,11 +48,17 @@ def _space_options(est):
     fixed knots; refuses a degree with "adaptive", and the selection options without it."""
     if est.knots is None:
         raise ValueError("knots must be a number of pieces >= 1 or 'adaptive', got None")
-    # None would otherwise be left out and silently read as the library's default.
-    for name, allowed in (("select", "'mixture', 'cv', 'cv-refit' or 'penalty'"), ("folds", "an integer in 2..100 (at most M)"),
-                          ("max_degree", "an integer in 0..10"), ("penalty", "a number > 0")):
-        if getattr(est, name) is None:
-            raise ValueError(f"{name} must be {allowed}, got None")
+    # Types first: None would be left out and read as the library's default, and a string such as
+    # "3" would pass as option text; the values' ranges are the library's checks.
+    integer = lambda v: isinstance(v, numbers.Integral) and not isinstance(v, (bool, np.bool_))
+    for name, ok, allowed in (
+            ("select", lambda v: isinstance(v, str), "'mixture', 'cv', 'cv-refit' or 'penalty'"),
+            ("folds", integer, "an integer in 2..100 (at most M)"),
+            ("max_degree", integer, "an integer in 0..10"),
+            ("max_knots", lambda v: v is None or integer(v), "an integer >= 1 or None"),
+            ("penalty", lambda v: isinstance(v, numbers.Real) and not isinstance(v, (bool, np.bool_)), "a number > 0")):
+        if not ok(getattr(est, name)):
+            raise ValueError(f"{name} must be {allowed}, got {getattr(est, name)!r}")
     if isinstance(est.knots, str):
         if est.knots != "adaptive":
             raise ValueError(f"knots must be a number of pieces >= 1 (an int) or the string 'adaptive', "
