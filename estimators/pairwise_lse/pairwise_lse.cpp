@@ -288,50 +288,52 @@ NormalEquations accumulate_normal_equations(const BSplineBasis& basis, const arm
 
 double composed_training_risk(const SplineSum& phi, const arma::mat& A, int N, int d, std::size_t M,
                               const SampleBlockSource& source, const LseOptions& options) {
+  // The fitted outputs are sum_t psi_t^T c_t / (N-1), psi_t the features of term t's basis: the
+  // accumulation's own kernel, so the interactions, clamps and basis values are the fits'.
   const std::size_t B = std::max<std::size_t>(1, options.block_samples);
   const std::size_t blocks = (M + B - 1) / B;
   const int threads = options.threads > 0 ? options.threads : omp_get_max_threads();
-  const std::size_t n_tok = static_cast<std::size_t>(N), dd = static_cast<std::size_t>(d);
+  pin_blas_to_one_thread();
+  const BlockFeatures block_features = select_block_features(options.allow_avx2);
+  std::vector<PiecewiseBasis> polys;
+  int p_max = 0;
+  for (const SplineTerm& t : phi.terms()) {
+    polys.emplace_back(t.basis);
+    p_max = std::max(p_max, t.basis.size());
+  }
   const double inv = 1.0 / (N - 1);
-  const double* a = A.memptr();  // column-major: A(r, c) = a[r + c d]
   std::vector<double> sums(blocks, 0.0);
 #pragma omp parallel num_threads(threads)
   {
-    std::vector<double> X(B * n_tok * dd), Y(B * n_tok), AX(n_tok * dd);
+    std::vector<double> X(B * N * d), Y(B * N), PsiT(B * N * static_cast<std::size_t>(p_max));
+    FeatureScratch scratch(N, d);
+    arma::vec fitted;
 #pragma omp for schedule(dynamic, 1)
     for (std::size_t blk = 0; blk < blocks; ++blk) {
       const std::size_t first = blk * B, count = std::min(B, M - first);
+      const std::size_t cols = count * N;
       const double* Xb = X.data();
       const double* Yb = Y.data();
       if (source.in_memory()) std::tie(Xb, Yb) = source.block(first);
       else source(first, count, X.data(), Y.data());
+      fitted.zeros(cols);
+      for (std::size_t t = 0; t < polys.size(); ++t) {
+        const int p = phi.terms()[t].basis.size();
+        std::fill(PsiT.begin(), PsiT.begin() + cols * p, 0.0);
+        block_features(polys[t], p, A.memptr(), Xb, N, d, count, PsiT.data(), scratch);
+        fitted += arma::mat(PsiT.data(), p, cols, false, true).t() * phi.terms()[t].coef;
+      }
       double sum = 0.0;
-      for (std::size_t m = 0; m < count; ++m) {
-        const double* x = Xb + m * n_tok * dd;
-        for (std::size_t j = 0; j < n_tok; ++j)  // (A x_j)_r = sum_c A(r, c) x_j[c]
-          for (std::size_t r = 0; r < dd; ++r) {
-            double v = 0.0;
-            for (std::size_t c = 0; c < dd; ++c) v += a[r + c * dd] * x[j * dd + c];
-            AX[j * dd + r] = v;
-          }
-        for (std::size_t i = 0; i < n_tok; ++i) {
-          double fit = 0.0;
-          for (std::size_t j = 0; j < n_tok; ++j) {
-            if (j == i) continue;
-            double u = 0.0;
-            for (std::size_t r = 0; r < dd; ++r) u += x[i * dd + r] * AX[j * dd + r];
-            fit += phi.value(u);
-          }
-          const double e = Yb[m * n_tok + i] - fit * inv;
-          sum += e * e;
-        }
+      for (std::size_t k = 0; k < cols; ++k) {
+        const double e = Yb[k] - fitted[k] * inv;
+        sum += e * e;
       }
       sums[blk] = sum;
     }
   }
   double total = 0.0;
   for (double v : sums) total += v;
-  return total / static_cast<double>(M * n_tok);
+  return total / static_cast<double>(M * N);
 }
 
 LseSolution solve_normal_equations(const NormalEquations& ne, double ridge, double rcond_floor) {
