@@ -81,28 +81,25 @@ bool read_adaptive(const Settings& s, AdaptiveSplineOptions& o) {
   return true;
 }
 
-// degree, pieces, knots, coefficients and range: the spline every fit.json holds.
-nlohmann::json spline_json(const BSplineBasis& basis, const arma::vec& coef) {
-  return {{"kind", "pairwise"},  // what attnrate predict and score read
-          {"degree", basis.degree()},
+// degree, pieces, knots and coefficients of one spline.
+nlohmann::json spline_keys(const BSplineBasis& basis, const arma::vec& coef) {
+  return {{"degree", basis.degree()},
           {"pieces", basis.pieces()},
           {"knots", basis.knots()},
-          {"coefficients", std::vector<double>(coef.begin(), coef.end())},
-          {"range", {basis.a(), basis.b()}}};
+          {"coefficients", std::vector<double>(coef.begin(), coef.end())}};
 }
 
-// phi_hat: one spline as spline_json, or several (one per degree of the mixture) as "terms" on the
-// shared "range", summed in their order.
+// phi_hat as every pairwise fit.json holds it (what attnrate predict and score read): kind, range,
+// and one spline's keys, or "terms" (one spline per degree of the mixture) summed in their order.
 nlohmann::json phi_json(const SplineSum& phi) {
-  if (phi.terms().size() == 1) return spline_json(phi.terms().front().basis, phi.terms().front().coef);
-  nlohmann::json terms = nlohmann::json::array();
-  for (const SplineTerm& t : phi.terms()) {
-    nlohmann::json one = spline_json(t.basis, t.coef);
-    one.erase("kind");
-    one.erase("range");
-    terms.push_back(std::move(one));
+  nlohmann::json j = {{"kind", "pairwise"}, {"range", {phi.a(), phi.b()}}};
+  if (phi.terms().size() == 1) {
+    j.update(spline_keys(phi.terms().front().basis, phi.terms().front().coef));
+    return j;
   }
-  return {{"kind", "pairwise"}, {"terms", std::move(terms)}, {"range", {phi.a(), phi.b()}}};
+  j["terms"] = nlohmann::json::array();
+  for (const SplineTerm& t : phi.terms()) j["terms"].push_back(spline_keys(t.basis, t.coef));
+  return j;
 }
 
 nlohmann::json candidate_json(const SplineCandidate& c) {
@@ -308,7 +305,7 @@ nlohmann::json matrix_json(const arma::mat& A) {
 }
 
 nlohmann::json known_A_fit_json(const PairwiseLseFit& fit, const arma::mat& A, double ridge) {
-  nlohmann::json j = spline_json(fit.basis, fit.solution.coef);
+  nlohmann::json j = phi_json(SplineSum(fit.basis, fit.solution.coef));
   j["A"] = matrix_json(A);
   j["train_mse"] = fit.solution.train_mse;
   j["solver"] = fit.solution.solver;
@@ -341,7 +338,7 @@ nlohmann::json adaptive_fit_json(const AdaptiveSplineFit& fit, const arma::mat& 
 
 nlohmann::json joint_fit_json(const PairwiseErmFit& fit, const ErmOptions& opt) {
   const ErmDiagnostics& g = fit.diagnostics;
-  nlohmann::json j = spline_json(fit.basis, fit.coef);
+  nlohmann::json j = phi_json(SplineSum(fit.basis, fit.coef));
   j["A"] = matrix_json(fit.A);
   j["rank"] = opt.rank;
   j["train_mse"] = fit.train_risk;
