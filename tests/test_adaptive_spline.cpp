@@ -46,6 +46,15 @@ SplineData spline_data(const PairwiseModel& model, int N, int d, std::size_t M, 
   return data;
 }
 
+// phi of the selection tests, S(2, 4): a degree-2 spline with K = 4 pieces on [-2.5, 2.5] and
+// generic coefficients.
+const BSplineBasis kS24(-2.5, 2.5, 4, 2);
+const arma::vec kS24Coef{1.0, -0.7, 0.4, 1.3, -0.2, 0.9};
+
+SplineData s24_data(const PairwiseModel& model, int N, int d, std::size_t M, double sigma, std::uint64_t seed) {
+  return spline_data(model, N, d, M, kS24, kS24Coef, sigma, seed);
+}
+
 }  // namespace
 
 TEST_CASE("adaptive spline: the pieces grid and K_max", "[adaptive]") {
@@ -131,10 +140,10 @@ TEST_CASE("adaptive spline: noiseless data from S(2, 4) select S(2, 4) under eve
   const int N = spec.N, d = spec.d;
   const PairwiseModel model(spec, 3);
   const double a = -2.5, b = 2.5;
-  const BSplineBasis truth(a, b, 4, 2);
-  const arma::vec coef{1.0, -0.7, 0.4, 1.3, -0.2, 0.9};
+  const BSplineBasis& truth = kS24;
+  const arma::vec& coef = kS24Coef;
   const std::size_t M = 400;
-  const SplineData data = spline_data(model, N, d, M, truth, coef, 0.0, 5);
+  const SplineData data = s24_data(model, N, d, M, 0.0, 5);
   const SampleBlockSource source = in_memory_source(data.X, data.Y, N);
   for (SelectionRule rule : {SelectionRule::cv, SelectionRule::penalty, SelectionRule::mixture}) {
     AdaptiveSplineOptions opt;
@@ -191,9 +200,8 @@ TEST_CASE("adaptive spline: the mixture is sum_i w_i phi_i, with its training ri
   const int N = spec.N, d = spec.d;
   const PairwiseModel model(spec, 11);
   const double a = -2.5, b = 2.5;
-  const BSplineBasis truth(a, b, 4, 2);
   const std::size_t M = 300;
-  const SplineData data = spline_data(model, N, d, M, truth, arma::vec{1.0, -0.7, 0.4, 1.3, -0.2, 0.9}, 0.5, 9);
+  const SplineData data = s24_data(model, N, d, M, 0.5, 9);
   // K_max = 16: the top of the grid carries a weight; 512: it does not (its C_p is far above), so
   // the mixture lives on K below the top. With degrees 0..3 phi_hat sums one spline per degree and
   // its training risk takes a pass over the samples; with degree 0 alone it is one spline, whose
@@ -267,8 +275,7 @@ TEST_CASE("adaptive spline: C_p, the penalty and sigma2_hat count the degrees of
   const PairwiseModel model(spec, 11);
   const double a = -40.0, b = 40.0;
   const std::size_t M = 300;
-  const SplineData data = spline_data(model, N, d, M, BSplineBasis(-2.5, 2.5, 4, 2),
-                                      arma::vec{1.0, -0.7, 0.4, 1.3, -0.2, 0.9}, 0.5, 9);
+  const SplineData data = s24_data(model, N, d, M, 0.5, 9);
   AdaptiveSplineOptions opt;
   opt.max_pieces = 64;
   const AdaptiveSplineFit fit = fit_adaptive_spline(a, b, model.A(), N, d, M, in_memory_source(data.X, data.Y, N), opt);
