@@ -372,6 +372,16 @@ TEST_CASE("adaptive spline: samples drawn once in memory give the fit of samples
     CHECK(arma::approx_equal(a.candidates[i].coef, b.candidates[i].coef, "absdiff", 0.0));
   }
   REQUIRE(a.estimate.phi.terms().size() >= 2);  // the pass over the samples is taken
+  // Without the estimate (a caller that reads the selection only): the same candidates and
+  // selection, and phi_hat is the selected candidate.
+  AdaptiveSplineOptions selection_only = opt;
+  selection_only.form_estimate = false;
+  const AdaptiveSplineFit s = fit_adaptive_spline(-2.5, 2.5, model.A(), spec.N, spec.d, M, streamed, selection_only);
+  CHECK(s.selected == a.selected);
+  REQUIRE(s.candidates.size() == a.candidates.size());
+  for (std::size_t i = 0; i < s.candidates.size(); ++i) CHECK(s.candidates[i].cp == a.candidates[i].cp);
+  REQUIRE(s.estimate.phi.terms().size() == 1);
+  CHECK(arma::approx_equal(s.estimate.phi.terms()[0].coef, a.candidates[a.selected].coef, "absdiff", 0.0));
   REQUIRE(a.estimate.phi.terms().size() == b.estimate.phi.terms().size());
   for (std::size_t t = 0; t < a.estimate.phi.terms().size(); ++t)
     CHECK(arma::approx_equal(a.estimate.phi.terms()[t].coef, b.estimate.phi.terms()[t].coef, "absdiff", 0.0));

@@ -12,16 +12,19 @@ namespace attnrate {
 namespace {
 
 // Selection at a fitted A = U V^T on its training interactions with `trim` cut at each end; when
-// that range is (nearly) a point, on the ERM's own interval (widened there).
+// that range is (nearly) a point, on the ERM's own interval (widened there). form_estimate: false
+// where only the selected candidate is used (the pilot, cv-refit's folds).
 AdaptiveSplineFit select_at(const arma::mat& X, const arma::vec& Y, int N, const PairwiseErmFit& erm,
-                            const AdaptiveErmOptions& o) {
+                            const AdaptiveErmOptions& o, bool form_estimate) {
   const std::size_t M = X.n_cols / static_cast<std::size_t>(N);
   auto [a, b] = trimmed_interaction_range(X, N, erm.U, erm.V, o.trim);
   if (!(b - a > 1e-10 * std::max(std::abs(a), std::abs(b)))) {
     a = erm.basis.a();
     b = erm.basis.b();
   }
-  return fit_adaptive_spline(a, b, erm.A, N, static_cast<int>(X.n_rows), M, in_memory_source(X, Y, N), o.select);
+  AdaptiveSplineOptions select = o.select;
+  select.form_estimate = form_estimate;
+  return fit_adaptive_spline(a, b, erm.A, N, static_cast<int>(X.n_rows), M, in_memory_source(X, Y, N), select);
 }
 
 // cv-refit (header): A_{-f} from the ERM on the other folds, the selection's fold-f risk at it.
@@ -49,7 +52,7 @@ void refit_per_fold(const arma::mat& X, const arma::vec& Y, int N, const Adaptiv
       Yo.tail(X.n_cols - c1) = Y.tail(X.n_cols - c1);
     }
     const PairwiseErmFit erm_f = fit_pairwise_erm(Xo, Yo, N, erm);
-    const AdaptiveSplineFit sel_f = select_at(X, Y, N, erm_f, o);  // same grid: it depends on M and options
+    const AdaptiveSplineFit sel_f = select_at(X, Y, N, erm_f, o, false);  // same grid: it depends on M and options
     if (sel_f.candidates.size() != n_cand)
       throw std::logic_error("cv-refit: the fold selection has another candidate grid");
     const double w = static_cast<double>(c1 - c0);
@@ -100,7 +103,7 @@ AdaptiveErmFit fit_adaptive_erm(const arma::mat& X, const arma::vec& Y, int N, c
   pilot.init_U.reset();
   pilot.init_V.reset();
   PairwiseErmFit pilot_fit = fit_pairwise_erm(X, Y, N, pilot);
-  AdaptiveSplineFit pilot_selection = select_at(X, Y, N, pilot_fit, o);
+  AdaptiveSplineFit pilot_selection = select_at(X, Y, N, pilot_fit, o, false);  // its selection only
 
   const SplineCandidate& s1 = pilot_selection.candidates[pilot_selection.selected];
   ErmOptions erm = o.erm;
@@ -112,7 +115,7 @@ AdaptiveErmFit fit_adaptive_erm(const arma::mat& X, const arma::vec& Y, int N, c
   erm.init_U = pilot_fit.U;
   erm.init_V = pilot_fit.V;
   PairwiseErmFit erm_fit = fit_pairwise_erm(X, Y, N, erm);
-  AdaptiveSplineFit selection = select_at(X, Y, N, erm_fit, o);
+  AdaptiveSplineFit selection = select_at(X, Y, N, erm_fit, o, true);
   const arma::mat A = erm_fit.A, U = erm_fit.U, V = erm_fit.V;
   AdaptiveErmFit fit{std::move(pilot_fit), std::move(pilot_selection), std::move(erm_fit), std::move(selection),
                      A, U, V, {}, {}};

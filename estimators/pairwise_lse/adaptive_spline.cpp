@@ -276,7 +276,7 @@ AdaptiveSplineFit fit_adaptive_spline(double a, double b, const arma::mat& A, in
   fit.selected = select_candidate(crit, 1e-10 * fit.yy);
   if (fit.selected == crit.size())
     throw InputError("adaptive spline selection: no candidate has a finite criterion (non-finite data?)");
-  if (o.rule == SelectionRule::mixture) form_mixture(fit, full_fine, n, A, N, d, M, source, o.lse);
+  if (o.rule == SelectionRule::mixture && o.form_estimate) form_mixture(fit, full_fine, n, A, N, d, M, source, o.lse);
   else use_candidate_as_estimate(fit, fit.selected);
   return fit;
 }

@@ -88,6 +88,9 @@ struct AdaptiveSplineOptions {
   int folds = 5;         ///< k >= 2, at most M
   double penalty = 1.0;  ///< c_pen > 0
   LseOptions lse;        ///< ridge (same for every candidate), block size, threads
+  /// false: the caller uses the selection only (a pilot, a subsample), so the mixture is not
+  /// formed, nor its training risk's pass over the samples; fit.estimate is the selected candidate.
+  bool form_estimate = true;
 };
 
 /// floor(M / (ln M)^2), at least 1.

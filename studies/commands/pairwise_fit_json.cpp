@@ -477,8 +477,10 @@ std::vector<std::string> joint_fit_warnings(const PairwiseErmFit& fit) {
 
 nlohmann::json known_A_b_hat(const AdaptiveSplineFit& fit, double a, double b, const arma::mat& A, int N, int d,
                              std::size_t M, const SampleBlockSource& source, const AdaptiveSplineOptions& opt) {
+  AdaptiveSplineOptions selection_only = opt;  // b_hat reads the selected K of each subsample
+  selection_only.form_estimate = false;
   return b_hat_by_subsampling(M, static_cast<std::size_t>(opt.folds), [&](std::size_t Mk) {
-    return Mk == M ? selected_space(fit) : selected_space(fit_adaptive_spline(a, b, A, N, d, Mk, source, opt));
+    return Mk == M ? selected_space(fit) : selected_space(fit_adaptive_spline(a, b, A, N, d, Mk, source, selection_only));
   });
 }
 
