@@ -85,7 +85,7 @@ TEST_CASE("minimax-rate adaptive: measurements are those of the cells", "[minima
   const nlohmann::json summary = run(kSmall, tmp.dir / "out");
   const auto cells = read_cells(tmp.dir / "out" / "cells.csv");
   REQUIRE(cells.size() == 6);
-  std::vector<double> x, y, ly, xk, yk;
+  std::vector<double> x, y, ly, lr, xk, yk;
   std::map<std::string, std::vector<double>> ratio;
   for (const auto& r : cells) {
     INFO("M " << r.at("M") << " rep " << r.at("rep"));
@@ -106,10 +106,18 @@ TEST_CASE("minimax-rate adaptive: measurements are those of the cells", "[minima
     ly.push_back(std::log(o));
     yk.push_back(std::log(static_cast<double>(K)));
     ratio[r.at("M")].push_back(std::log(e / o));
+    lr.push_back(std::log(e / o));
   }
   const double slope = ols_slope(x, y);
   CHECK(quantity(summary, "slope").at("value").get<double>() == Approx(slope).epsilon(1e-9));
   CHECK(quantity(summary, "oracle-slope").at("value").get<double>() == Approx(ols_slope(x, ly)).epsilon(1e-9));
+  // Each cell's own ratio, not the ratio of the two fitted lines: the same OLS slope only because
+  // both fits use the same cells.
+  const nlohmann::json ratio_slope = quantity(summary, "oracle-ratio-slope");
+  CHECK(ratio_slope.at("value").get<double>() == Approx(ols_slope(x, lr)).epsilon(1e-9));
+  CHECK(ratio_slope.at("value").get<double>() == Approx(slope - ols_slope(x, ly)).epsilon(1e-9));
+  CHECK(ratio_slope.at("ci_t").at(0).get<double>() < ratio_slope.at("value").get<double>());
+  CHECK(ratio_slope.at("ci_t").at(1).get<double>() > ratio_slope.at("value").get<double>());
   double mean_log = 0;
   for (double v : ratio.at("800")) mean_log += v;
   mean_log /= ratio.at("800").size();

@@ -413,6 +413,18 @@ void add_adaptive_quantities(const Config& c, const std::vector<CellResult>& cel
     m.details["abscissa"] = "log M";
     summary["quantities"].push_back(to_json(m));
   }
+  // The adaptive error relative to the oracle's, cell by cell (both on the same data and test
+  // pairs, so the pairing removes most of the seed-to-seed noise): an oracle inequality with a
+  // price of a factor ln M makes log(error / oracle error) grow at most like ln ln M, whose slope
+  // on ln M is 1 / ln M.
+  x.clear();
+  y.clear();
+  log_points(cells, [](const CellResult& r) { return r.oracle_error > 0 ? r.error / r.oracle_error : 0.0; }, x, y);
+  if (slope_fittable(x)) {
+    Measurement m = slope_measurement(fit_slope(x, y, 0.95, c.bootstrap, boot), "oracle-ratio-slope");
+    m.details["abscissa"] = "log M";
+    summary["quantities"].push_back(to_json(m));
+  }
   if (c.known_b) {
     x.clear();
     y.clear();
@@ -753,6 +765,9 @@ StudyDefinition minimax_rate_study() {
         {}}),
        reported_only_with("schedule", "adaptive", {"oracle-ratio",
         "adaptive error / oracle error at the largest M, geometric mean over seeds",
+        {}}),
+       reported_only_with("schedule", "adaptive", {"oracle-ratio-slope",
+        "slope of log(adaptive error / oracle error) on log M, each cell's own ratio",
         {}}),
        reported_only_with("schedule", "adaptive", {"fixed-oracle-ratio",
         "adaptive error / error of the best fixed candidate space at the largest M (smallest "
