@@ -142,6 +142,11 @@ TEST_CASE("minimax-rate adaptive: measurements are those of the cells", "[minima
   CHECK((at_top > 0) == (summary.contains("notes") && summary.at("notes").dump().find("largest of the candidate grid") !=
                                                             std::string::npos));
   CHECK(std::filesystem::exists(tmp.dir / "out" / "convergence.png"));
+  {  // the figure states what the claims judge: the ratio's slope beside the error's
+    std::ostringstream svg;
+    svg << std::ifstream(tmp.dir / "out" / "convergence.svg").rdbuf();
+    CHECK(svg.str().find("error/oracle: slope") != std::string::npos);
+  }
 
   // fixed-oracle-ratio from the checkpoints' candidate errors at M = 800: the candidate with the
   // smallest mean log error over the seeds, then the geometric mean of error / its error.
