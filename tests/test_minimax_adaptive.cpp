@@ -116,8 +116,23 @@ TEST_CASE("minimax-rate adaptive: measurements are those of the cells", "[minima
   const nlohmann::json ratio_slope = quantity(summary, "oracle-ratio-slope");
   CHECK(ratio_slope.at("value").get<double>() == Approx(ols_slope(x, lr)).epsilon(1e-9));
   CHECK(ratio_slope.at("value").get<double>() == Approx(slope - ols_slope(x, ly)).epsilon(1e-9));
-  CHECK(ratio_slope.at("ci_t").at(0).get<double>() < ratio_slope.at("value").get<double>());
-  CHECK(ratio_slope.at("ci_t").at(1).get<double>() > ratio_slope.at("value").get<double>());
+  {  // t interval: slope +- t_{0.975, n-2} sqrt(RSS / (n - 2) / Sxx), from the cells' own ratios
+    REQUIRE(lr.size() == 6);
+    const double b = ols_slope(x, lr);
+    double mx = 0, my = 0;
+    for (std::size_t i = 0; i < x.size(); ++i) mx += x[i] / 6, my += lr[i] / 6;
+    double rss = 0, sxx = 0;
+    for (std::size_t i = 0; i < x.size(); ++i) {
+      const double res = lr[i] - my - b * (x[i] - mx);
+      rss += res * res;
+      sxx += (x[i] - mx) * (x[i] - mx);
+    }
+    const double t4 = 2.7764451051977987;  // Student t quantile 0.975 at 4 degrees of freedom (tables)
+    const double half = t4 * std::sqrt(rss / 4 / sxx);
+    CHECK(ratio_slope.at("ci_t").at(0).get<double>() == Approx(b - half).epsilon(1e-9));
+    CHECK(ratio_slope.at("ci_t").at(1).get<double>() == Approx(b + half).epsilon(1e-9));
+    CHECK(ratio_slope.at("details").at("cells_excluded") == 0);
+  }
   double mean_log = 0;
   for (double v : ratio.at("800")) mean_log += v;
   mean_log /= ratio.at("800").size();

@@ -423,6 +423,8 @@ void add_adaptive_quantities(const Config& c, const std::vector<CellResult>& cel
   if (slope_fittable(x)) {
     Measurement m = slope_measurement(fit_slope(x, y, 0.95, c.bootstrap, boot), "oracle-ratio-slope");
     m.details["abscissa"] = "log M";
+    // Cells not ok, or whose oracle error is not finite and positive, have no ratio.
+    m.details["cells_excluded"] = cells.size() - x.size();
     summary["quantities"].push_back(to_json(m));
   }
   if (c.known_b) {
@@ -715,8 +717,8 @@ nlohmann::json run_minimax_rate(const Config& c, const Settings& settings, const
     std::ostringstream note;
     note.precision(3);
     note << "slope " << fit.slope << ", 95% CI [" << m.lo() << ", " << m.hi() << "]; ";
-    // The adaptive claims judge the error relative to the oracle's: its slope and the ratio at the
-    // largest M go beside the error's own slope.
+    // The adaptive claims judge the error relative to the oracle's: that ratio's slope goes beside
+    // the error's own slope.
     for (const auto& q : summary["quantities"])
       if (q.at("quantity") == "oracle-ratio-slope") {
         const Measurement r = measurement_from_json(q);
