@@ -434,7 +434,7 @@ void add_adaptive_quantities(const Config& c, const std::vector<CellResult>& cel
     if (slope_fittable(x)) {
       Measurement m = slope_measurement(fit_slope(x, y, 0.95, c.bootstrap, boot), "known-b-slope");
       m.details["abscissa"] = "log M";
-      m.details["schedule"] = "plain, degree floor(b), c_K = " + format_double(c.cK);
+      m.details["schedule"] = "plain, degree " + std::to_string(c.degree) + ", c_K = " + format_double(c.cK);
       summary["quantities"].push_back(to_json(m));
     }
   }
