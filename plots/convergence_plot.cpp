@@ -100,7 +100,7 @@ std::string convergence_figure_script(const ConvergenceFigure& figure, const std
       out << gnuplot_datablock("theory" + id, theory);
       extent.cover(theory);
       const std::string title =
-          "theory " + format_slope(c) + (figure.series.size() > 1 ? suffix : std::string());
+          s.theory_label + " " + format_slope(c) + (figure.series.size() > 1 ? suffix : std::string());
       plot_items.push_back("$theory" + id + " using 1:2 with lines lw 2 dt 2 lc rgb " + colour +
                            " title " + gnuplot_quote(title));
     }

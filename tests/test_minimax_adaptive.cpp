@@ -161,6 +161,8 @@ TEST_CASE("minimax-rate adaptive: measurements are those of the cells", "[minima
     std::ostringstream svg;
     svg << std::ifstream(tmp.dir / "out" / "convergence.svg").rdbuf();
     CHECK(svg.str().find("error/oracle: slope") != std::string::npos);
+    CHECK(svg.str().find("rate -2b/(2b+1), not judged: -0.750") != std::string::npos);  // b = 1.5
+    CHECK(svg.str().find("theory -") == std::string::npos);
   }
 
   // fixed-oracle-ratio from the checkpoints' candidate errors at M = 800: the candidate with the

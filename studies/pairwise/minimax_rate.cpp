@@ -741,6 +741,7 @@ nlohmann::json run_minimax_rate(const Config& c, const Settings& settings, const
     series.draw_theory = !c.adaptive || beta > 0;
     if (c.adaptive) {
       series.label = model.phi().name() + ": adaptive (" + to_string(c.adapt.rule) + ")";
+      series.theory_label = "rate -2b/(2b+1), not judged:";  // the claims judge error / oracle
       fig.series.push_back(series);
       add_adaptive_series(c, cells, fig);
     } else {
