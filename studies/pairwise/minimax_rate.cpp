@@ -402,9 +402,10 @@ void log_points(const std::vector<CellResult>& cells, const Get& get, std::vecto
 }
 
 // The adaptive schedule's further quantities: the oracle's and the known-b schedule's slopes,
-// the oracle ratio at the largest M and the two estimates of b.
-void add_adaptive_quantities(const Config& c, const std::vector<CellResult>& cells, const SlopeFit& error_fit,
-                             nlohmann::json& summary) {
+// the error/oracle slope, the oracle ratio at the largest M and the two estimates of b. Returns
+// the error/oracle slope (what the adaptive claims judge, which the figure states), if fitted.
+std::optional<Measurement> add_adaptive_quantities(const Config& c, const std::vector<CellResult>& cells,
+                                                   const SlopeFit& error_fit, nlohmann::json& summary) {
   const std::uint64_t boot = derive_seed(c.seed, {hash_name("bootstrap")});
   std::vector<double> x, y;
   log_points(cells, [](const CellResult& r) { return r.oracle_error; }, x, y);
@@ -420,12 +421,13 @@ void add_adaptive_quantities(const Config& c, const std::vector<CellResult>& cel
   x.clear();
   y.clear();
   log_points(cells, [](const CellResult& r) { return r.oracle_error > 0 ? r.error / r.oracle_error : 0.0; }, x, y);
+  std::optional<Measurement> ratio_slope;
   if (slope_fittable(x)) {
-    Measurement m = slope_measurement(fit_slope(x, y, 0.95, c.bootstrap, boot), "oracle-ratio-slope");
-    m.details["abscissa"] = "log M";
+    ratio_slope = slope_measurement(fit_slope(x, y, 0.95, c.bootstrap, boot), "oracle-ratio-slope");
+    ratio_slope->details["abscissa"] = "log M";
     // Cells not ok, or whose oracle error is not finite and positive, have no ratio.
-    m.details["cells_excluded"] = cells.size() - x.size();
-    summary["quantities"].push_back(to_json(m));
+    ratio_slope->details["cells_excluded"] = cells.size() - x.size();
+    summary["quantities"].push_back(to_json(*ratio_slope));
   }
   if (c.known_b) {
     x.clear();
@@ -520,6 +522,7 @@ void add_adaptive_quantities(const Config& c, const std::vector<CellResult>& cel
     summary["quantities"].push_back(to_json(m));
   }
   summary["quantities"].push_back(to_json(b_hat_measurement(error_fit, b_from_error_slope, "error-slope")));
+  return ratio_slope;
 }
 
 // The oracle's and the known-b schedule's errors beside the adaptive one.
@@ -709,7 +712,8 @@ nlohmann::json run_minimax_rate(const Config& c, const Settings& settings, const
       }
     }
     summary["quantities"].push_back(to_json(m));
-    if (c.adaptive) add_adaptive_quantities(c, cells, fit, summary);
+    const std::optional<Measurement> ratio_slope =
+        c.adaptive ? add_adaptive_quantities(c, cells, fit, summary) : std::nullopt;
 
     ConvergenceFigure fig;
     fig.title = "minimax-rate: " + model.phi().name() + ", A known, N=" + std::to_string(c.model.N) +
@@ -719,11 +723,9 @@ nlohmann::json run_minimax_rate(const Config& c, const Settings& settings, const
     note << "slope " << fit.slope << ", 95% CI [" << m.lo() << ", " << m.hi() << "]; ";
     // The adaptive claims judge the error relative to the oracle's: that ratio's slope goes beside
     // the error's own slope.
-    for (const auto& q : summary["quantities"])
-      if (q.at("quantity") == "oracle-ratio-slope") {
-        const Measurement r = measurement_from_json(q);
-        note << "error/oracle: slope " << r.value << ", CI [" << r.lo() << ", " << r.hi() << "]; ";
-      }
+    if (ratio_slope)
+      note << "error/oracle: slope " << ratio_slope->value << ", CI [" << ratio_slope->lo() << ", "
+           << ratio_slope->hi() << "]; ";
     note << "dashed: -2b/(2b+1) = " << reference << "; " << excluded << " cells excluded";
     fig.note = note.str();
     if (c.schedule == Schedule::paper) fig.x_label = "M (slope fitted against log(M / log M))";
