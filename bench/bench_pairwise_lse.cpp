@@ -1,10 +1,13 @@
 // Streaming normal-equation accumulation: M = 10^5 samples, N = 8, d = 8, K = 32,
-// degree 3, against a plain dsyrk over feature blocks of the same shape. Both report
+// degree 3, against a plain dsyrk over feature blocks of the same shape ((p+1) x block*N: the
+// features with the outputs as one more row, whose Gram matrix holds G, h and sum Y^2), and the
+// Gram kernel the accumulation uses (estimators/common/gram.hpp) on that shape. All report
 // sample-tokens per second (items_per_second) and GFLOP/s of the rank-k update.
 #include <benchmark/benchmark.h>
 #include <omp.h>
 
 #include "estimators/common/blas.hpp"
+#include "estimators/common/gram.hpp"
 #include "estimators/pairwise_lse/pairwise_lse.hpp"
 #include "estimators/common/random.hpp"
 
@@ -43,19 +46,21 @@ void BM_AccumulateNormalEquations(benchmark::State& state) {
     NormalEquations ne = accumulate_normal_equations(basis, P.A, kN, kD, kM, source, opt);
     benchmark::DoNotOptimize(ne.G.memptr());
   }
-  const double p = basis.size();
+  const double q = basis.size() + 1.0;  // the features and the outputs
   state.SetItemsProcessed(static_cast<int64_t>(state.iterations()) * kM * kN);
-  state.counters["syrk_GFLOPs"] = benchmark::Counter(static_cast<double>(state.iterations()) * kM * kN * p * (p + 1),
+  state.counters["syrk_GFLOPs"] = benchmark::Counter(static_cast<double>(state.iterations()) * kM * kN * q * (q + 1),
                                                      benchmark::Counter::kIsRate, benchmark::Counter::kIs1000);
 }
 
-// The dsyrk part alone on a feature block of the same shape (p x block*N), repeated for the
-// same number of blocks, threads over blocks as in the accumulation.
-void BM_DsyrkSameShape(benchmark::State& state) {
+// The Gram part alone on a feature block of the accumulation's shape ((p+1) x block*N),
+// repeated for the same number of blocks, threads over blocks as in the accumulation: OpenBLAS's
+// dsyrk (BM_DsyrkSameShape) or attnrate's gram_upper_add (BM_GramSameShape).
+template <class Update>
+void gram_same_shape(benchmark::State& state, Update update) {
   const int threads = static_cast<int>(state.range(0));
-  const int p = kK + kDegree;
+  const int q = kK + kDegree + 1;
   const int cols = static_cast<int>(kBlock * kN);
-  arma::mat F(p, cols);
+  arma::mat F(q, cols);
   Rng rng(2);
   for (auto& v : F) v = rng.uniform();
   const std::size_t blocks = kM / kBlock;
@@ -63,19 +68,30 @@ void BM_DsyrkSameShape(benchmark::State& state) {
   for (auto _ : state) {
 #pragma omp parallel num_threads(threads)
     {
-      arma::mat G(p, p, arma::fill::zeros);
+      arma::mat G(q, q, arma::fill::zeros);
 #pragma omp for schedule(static)
-      for (std::size_t b = 0; b < blocks; ++b) syrk_upper_add(F.memptr(), p, cols, 1.0, G.memptr());
+      for (std::size_t b = 0; b < blocks; ++b) update(F.memptr(), q, cols, G.memptr());
       benchmark::DoNotOptimize(G.memptr());
     }
   }
   state.SetItemsProcessed(static_cast<int64_t>(state.iterations()) * blocks * kBlock * kN);
   state.counters["syrk_GFLOPs"] =
-      benchmark::Counter(static_cast<double>(state.iterations()) * blocks * cols * double(p) * (p + 1),
+      benchmark::Counter(static_cast<double>(state.iterations()) * blocks * cols * double(q) * (q + 1),
                          benchmark::Counter::kIsRate, benchmark::Counter::kIs1000);
+}
+
+void BM_DsyrkSameShape(benchmark::State& state) {
+  gram_same_shape(state, [](const double* F, int q, int cols, double* G) { syrk_upper_add(F, q, cols, 1.0, G); });
+}
+
+void BM_GramSameShape(benchmark::State& state) {
+  gram_same_shape(state, [](const double* F, int q, int cols, double* G) {
+    gram_upper_add(F, q, static_cast<std::size_t>(q), static_cast<std::size_t>(cols), G, static_cast<std::size_t>(q));
+  });
 }
 
 }  // namespace
 
 BENCHMARK(BM_AccumulateNormalEquations)->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_DsyrkSameShape)->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_GramSameShape)->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->UseRealTime();

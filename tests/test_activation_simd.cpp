@@ -43,7 +43,7 @@ constexpr double kSlack = 1e-3;  // the long double reference's own error, in ul
 
 }  // namespace
 
-TEST_CASE("SLEEF sincos within its documented 1 ulp on the Weierstrass arguments (10^7 points)", "[simd]") {
+TEST_CASE("SLEEF sincos (_u35) within its documented 3.5 ulp on the Weierstrass arguments (10^7 points)", "[simd]") {
   // theta = f_j u in double, as the kernel computes a chain's start; u over the interactions'
   // range (|u| <= 4, beyond the 1e-4 tail quantiles), 9 in 10 terms of weierstrass:1 (|theta| up
   // to ~3100) and 1 in 10 of weierstrass:0.16 (up to ~2e16: SLEEF's Payne-Hanek reduction).
@@ -58,7 +58,7 @@ TEST_CASE("SLEEF sincos within its documented 1 ulp on the Weierstrass arguments
   }
   std::vector<double> sin_s(n), cos_s(n);
   for (std::size_t k = 0; k + 2 <= n; k += 2) {
-    const Sleef___m128d_2 sc = Sleef_cinz_sincosd2_u10sse2(_mm_loadu_pd(theta.data() + k));
+    const Sleef___m128d_2 sc = Sleef_cinz_sincosd2_u35sse2(_mm_loadu_pd(theta.data() + k));
     _mm_storeu_pd(sin_s.data() + k, sc.x);
     _mm_storeu_pd(cos_s.data() + k, sc.y);
   }
@@ -75,9 +75,9 @@ TEST_CASE("SLEEF sincos within its documented 1 ulp on the Weierstrass arguments
     }
   }
   INFO("max ulp of sin and cos: SLEEF " << max_sleef << ", libm " << max_libm << ", SLEEF vs libm " << max_diff);
-  CHECK(max_sleef <= 1.0 + kSlack);
-  // SLEEF's 1 ulp plus glibc's (its manual lists 1 ulp for sin and cos on x86_64) around the same value.
-  CHECK(max_diff <= 2.0 + kSlack);
+  CHECK(max_sleef <= 3.5 + kSlack);
+  // SLEEF's 3.5 ulp plus glibc's (its manual lists 1 ulp for sin and cos on x86_64) around the same value.
+  CHECK(max_diff <= 4.5 + kSlack);
 }
 
 TEST_CASE("SLEEF exp, pow, tanh, log1p, erfc within their documented bounds", "[simd]") {
@@ -165,7 +165,7 @@ TEST_CASE("activations: SLEEF values within the bounds the header derives", "[si
         for (std::size_t j = 0; j < amp.size(); ++j) {
           const long double fu = static_cast<long double>(freq[j]) * u[k];
           ref += amp[j] * std::cos(fu + ph[j]);
-          simd_terms += amp[j] * (std::fabs(fu) + 5.0L * std::ldexp(1.0L, doublings[j]) + 3.0L);
+          simd_terms += amp[j] * (std::fabs(fu) + 10.0L * std::ldexp(1.0L, doublings[j]) + 3.0L);
           libm_terms += amp[j] * (2.0L * std::fabs(fu) + ph[j] + 3.0L);
         }
         const long double simd_bound = 0x1p-53L * (simd_terms + 1.5L * J * sum_amp) * (1.0L + kSlack);

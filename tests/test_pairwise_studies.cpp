@@ -396,10 +396,11 @@ TEST_CASE("coercivity: the mean of lambda_min at the largest M with its t and bo
     const double t2 = 0.95 / std::sqrt(2 * 0.975 * 0.025);
     CHECK(q.at("ci_t")[0].get<double>() == Approx(mean - t2 * se).epsilon(1e-9));
     CHECK(q.at("ci_t")[1].get<double>() == Approx(mean + t2 * se).epsilon(1e-9));
-    // A bootstrap mean of the 3 values lies between their smallest and largest.
+    // A bootstrap mean of the 3 values lies between their smallest and largest, up to the rounding
+    // of a resample of three equal values: fl(fl(v + v) + v) / 3 can be v's neighbour.
     const auto [vmin, vmax] = std::minmax_element(v.begin(), v.end());
-    CHECK(q.at("ci_boot")[0].get<double>() >= *vmin);
-    CHECK(q.at("ci_boot")[1].get<double>() <= *vmax);
+    CHECK(q.at("ci_boot")[0].get<double>() >= std::min(*vmin, (*vmin + *vmin + *vmin) / 3));
+    CHECK(q.at("ci_boot")[1].get<double>() <= std::max(*vmax, (*vmax + *vmax + *vmax) / 3));
     CHECK(q.at("ci_boot")[0].get<double>() <= mean);
     CHECK(q.at("ci_boot")[1].get<double>() >= mean);
     CHECK(q.at("details").at("M") == 1000);

@@ -36,7 +36,7 @@ using v4i = PiecewiseBasis::v4i;
 // the scalar loop's order. Degree 0 (features only) keeps the scalar loop: its piece search
 // needs the knot correction.
 template <int S>
-[[gnu::always_inline]] inline std::size_t features_t(const PiecewiseBasis& pb, const ProjectedBlock& blk, int p,
+[[gnu::always_inline]] inline std::size_t features_t(const PiecewiseBasis& pb, const ProjectedBlock& blk, int ld,
                                                      double* __restrict Psi) {
   const int N = blk.tokens, r = blk.rank;
   const std::size_t r2 = 2 * static_cast<std::size_t>(r);
@@ -56,7 +56,7 @@ template <int S>
   for (std::size_t s = 0; s < blk.count; ++s) {
     const double* PQs = blk.PQ + s * N * r2;
     for (int i = 0; i < N; ++i) {
-      double* col = Psi + (s * N + i) * static_cast<std::size_t>(p);
+      double* col = Psi + (s * N + i) * static_cast<std::size_t>(ld);
       const double* Pi = PQs + i * r2;
       int j = 0;
       if constexpr (S >= 1) {
@@ -184,10 +184,10 @@ template <int S>
     case 9: return CALL(9);               \
     default: return CALL(10);             \
   }
-#define ATTNRATE_ERM_FEATURES(S) features_t<S>(basis, block, p, Psi)
+#define ATTNRATE_ERM_FEATURES(S) features_t<S>(basis, block, ld, Psi)
 #define ATTNRATE_ERM_RESIDUALS(S) residuals_t<S>(basis, phi_table, block, Y, y_scale, Z, scratch, sums)
 #define ATTNRATE_ERM_KERNELS(suffix, attribute)                                                                     \
-  attribute std::size_t features_##suffix(const PiecewiseBasis& basis, const ProjectedBlock& block, int p,          \
+  attribute std::size_t features_##suffix(const PiecewiseBasis& basis, const ProjectedBlock& block, int ld,         \
                                           double* Psi) {                                                            \
     ATTNRATE_ERM_DEGREE_SWITCH(ATTNRATE_ERM_FEATURES)                                                               \
   }                                                                                                                 \

@@ -38,10 +38,10 @@ struct ResidualSums {
   double at_upper = 0.0; ///< sum_i r_i sum_j phi'(u_ij) (u_ij - a) / (b - a): derivative through b
 };
 
-/// Features of the phi-step: column t of Psi (p x count*N, zeroed by the caller) gets
-/// (1/(N-1)) sum_{j != i} B_k(u_ij), u_ij = P_i . Q_j clamped to [a, b] of `basis`; p = basis
-/// size. Returns the number of clamped interactions.
-using ErmFeaturesKernel = std::size_t (*)(const PiecewiseBasis& basis, const ProjectedBlock& block, int p,
+/// Features of the phi-step: column t of Psi (count*N columns of stride ld >= the basis size p,
+/// rows 0..p-1 zeroed by the caller) gets (1/(N-1)) sum_{j != i} B_k(u_ij), u_ij = P_i . Q_j
+/// clamped to [a, b] of `basis`. Returns the number of clamped interactions.
+using ErmFeaturesKernel = std::size_t (*)(const PiecewiseBasis& basis, const ProjectedBlock& block, int ld,
                                           double* Psi);
 
 /// Residual pass for phi = sum_k coef_k B_k given as `phi_table` (PiecewiseBasis::spline_table):

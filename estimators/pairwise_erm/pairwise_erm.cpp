@@ -214,24 +214,21 @@ class Evaluator {
     const PiecewiseBasis pb(basis);
 #pragma omp parallel num_threads(threads_)
     {
-      std::vector<double> Psi(B_ * N_ * static_cast<std::size_t>(p_)), y(B_ * N_);
+      // Column t of PsiY is (psi_t, y_t): one Gram matrix per block gives G, h and sum y^2.
+      const std::size_t q = static_cast<std::size_t>(p_) + 1;
+      std::vector<double> PsiY(B_ * N_ * q);
       std::vector<int> touched;
 #pragma omp for schedule(dynamic, 1)
       for (std::size_t c = 0; c < chunks_; ++c) {
         PartialNormalEquations& part = parts[c];
-        part.G.zeros(p_, p_);
-        part.h.zeros(p_);
+        part.Z.zeros(q, q);
         const auto [b0, b1] = chunk_blocks(c);
         for (std::size_t bl = b0; bl < b1; ++bl) {
           const Span sp = block(bl);
-          std::fill(Psi.begin(), Psi.begin() + sp.cols * p_, 0.0);
-          part.clamped += kernels_.features(pb, projected_block(sp), p_, Psi.data());
-          for (std::size_t t = 0; t < sp.cols; ++t) y[t] = Y_[sp.c0 + t] * inv_ys_;
-          add_feature_outer_products(Psi.data(), p_, sp.cols, sparse, part.G.memptr(), touched);
-          const arma::mat Pm(Psi.data(), p_, sp.cols, false, true);
-          const arma::vec yv(y.data(), sp.cols, false, true);
-          part.h += Pm * yv;
-          for (std::size_t t = 0; t < sp.cols; ++t) part.yy += y[t] * y[t];
+          std::fill(PsiY.begin(), PsiY.begin() + sp.cols * q, 0.0);
+          part.clamped += kernels_.features(pb, projected_block(sp), static_cast<int>(q), PsiY.data());
+          for (std::size_t t = 0; t < sp.cols; ++t) PsiY[t * q + p_] = Y_[sp.c0 + t] * inv_ys_;
+          add_block_normal_equations(PsiY.data(), p_, sp.cols, sparse, part, touched);
         }
       }
     }

@@ -15,7 +15,7 @@
 // r the residuals, and dR/dU = (dR/dA) V, dR/dV = (dR/dA)^T U (plus the interval terms below).
 // Each evaluation of (R, grad R) is three streaming passes over the in-memory data in blocks of
 // samples: (1) P = U^T X, Q = V^T X (two GEMMs per block; u_mij = P_i . Q_j costs r flops) and the
-// range of u; (2) normal equations (dsyrk per block, or sparse outer products for large p);
+// range of u; (2) normal equations (a Gram matrix per block, or sparse outer products for large p);
 // (3) residuals (the risk is summed from them, not from c^T G c - 2 c^T h + yy, which cancels)
 // and the gradient, whose U- and V-parts are one d x 2r GEMM per block. In the hot loops the basis
 // is a piecewise-polynomial table built by running de Boor's triangle in polynomial arithmetic

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "estimators/common/blas.hpp"
+#include "estimators/common/gram.hpp"
 #include "estimators/common/input_error.hpp"
 #include "estimators/piecewise_basis.hpp"
 
@@ -23,8 +24,8 @@ std::size_t chunk_count(int p) {
   return std::clamp<std::size_t>((std::size_t{64} << 20) / std::max<std::size_t>(per, 1), 2, 64);
 }
 
-// Features of one block into PsiT (p x count*N, zeroed by the caller): unscaled sums
-// sum_{j != i} B_k(u_ij), the 1/(N-1) is applied once to G and h.
+// Features of one block into PsiT (columns of stride ld >= basis size, count*N of them, zeroed by
+// the caller): unscaled sums sum_{j != i} B_k(u_ij), the 1/(N-1) is applied once to G and h.
 //
 // Per sample the interactions u_ij = x_i . (A x_j) are computed four j at a time (plain
 // left-to-right sums over the coordinates in every lane, A x_j first), then clamped to
@@ -46,7 +47,7 @@ struct FeatureScratch {
 };
 
 template <int S>
-[[gnu::always_inline]] inline std::size_t block_features_t(const PiecewiseBasis& basis, int p,
+[[gnu::always_inline]] inline std::size_t block_features_t(const PiecewiseBasis& basis, int ld,
                                                            const double* __restrict A, const double* __restrict X,
                                                            int N, int d, std::size_t count, double* __restrict PsiT,
                                                            FeatureScratch& w) {
@@ -125,7 +126,7 @@ template <int S>
       }
       for (int q = 0; q < rows; ++q) {
         const int i = i0 + q;
-        double* __restrict col = PsiT + (s * N + i) * static_cast<std::size_t>(p);
+        double* __restrict col = PsiT + (s * N + i) * static_cast<std::size_t>(ld);
         double* uq = u + static_cast<std::size_t>(q) * Np;
         double* tq = tau + static_cast<std::size_t>(q) * Np;
         int* pq = piece + static_cast<std::size_t>(q) * Np;
@@ -146,27 +147,27 @@ template <int S>
 // give the same bits; a test checks it through LseOptions::allow_avx2.
 #define ATTNRATE_BLOCK_FEATURES_BODY                                                              \
   switch (basis.degree()) {                                                                       \
-    case 0: return block_features_t<0>(basis, p, A, X, N, d, count, PsiT, w);                    \
-    case 1: return block_features_t<1>(basis, p, A, X, N, d, count, PsiT, w);                    \
-    case 2: return block_features_t<2>(basis, p, A, X, N, d, count, PsiT, w);                    \
-    case 3: return block_features_t<3>(basis, p, A, X, N, d, count, PsiT, w);                    \
-    case 4: return block_features_t<4>(basis, p, A, X, N, d, count, PsiT, w);                    \
-    case 5: return block_features_t<5>(basis, p, A, X, N, d, count, PsiT, w);                    \
-    case 6: return block_features_t<6>(basis, p, A, X, N, d, count, PsiT, w);                    \
-    case 7: return block_features_t<7>(basis, p, A, X, N, d, count, PsiT, w);                    \
-    case 8: return block_features_t<8>(basis, p, A, X, N, d, count, PsiT, w);                    \
-    case 9: return block_features_t<9>(basis, p, A, X, N, d, count, PsiT, w);                    \
-    default: return block_features_t<10>(basis, p, A, X, N, d, count, PsiT, w);                  \
+    case 0: return block_features_t<0>(basis, ld, A, X, N, d, count, PsiT, w);                    \
+    case 1: return block_features_t<1>(basis, ld, A, X, N, d, count, PsiT, w);                    \
+    case 2: return block_features_t<2>(basis, ld, A, X, N, d, count, PsiT, w);                    \
+    case 3: return block_features_t<3>(basis, ld, A, X, N, d, count, PsiT, w);                    \
+    case 4: return block_features_t<4>(basis, ld, A, X, N, d, count, PsiT, w);                    \
+    case 5: return block_features_t<5>(basis, ld, A, X, N, d, count, PsiT, w);                    \
+    case 6: return block_features_t<6>(basis, ld, A, X, N, d, count, PsiT, w);                    \
+    case 7: return block_features_t<7>(basis, ld, A, X, N, d, count, PsiT, w);                    \
+    case 8: return block_features_t<8>(basis, ld, A, X, N, d, count, PsiT, w);                    \
+    case 9: return block_features_t<9>(basis, ld, A, X, N, d, count, PsiT, w);                    \
+    default: return block_features_t<10>(basis, ld, A, X, N, d, count, PsiT, w);                  \
   }
 
-std::size_t block_features_baseline(const PiecewiseBasis& basis, int p, const double* A, const double* X, int N,
+std::size_t block_features_baseline(const PiecewiseBasis& basis, int ld, const double* A, const double* X, int N,
                                      int d, std::size_t count, double* PsiT, FeatureScratch& w) {
   ATTNRATE_BLOCK_FEATURES_BODY
 }
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #define ATTNRATE_HAVE_AVX2_VARIANT 1
-[[gnu::target("avx2")]] std::size_t block_features_avx2(const PiecewiseBasis& basis, int p, const double* A,
+[[gnu::target("avx2")]] std::size_t block_features_avx2(const PiecewiseBasis& basis, int ld, const double* A,
                                                          const double* X, int N, int d, std::size_t count,
                                                          double* PsiT, FeatureScratch& w) {
   ATTNRATE_BLOCK_FEATURES_BODY
@@ -185,47 +186,47 @@ BlockFeatures select_block_features(bool allow_avx2) {
   return block_features_baseline;
 }
 
-// Sparse path for large p: each feature row has at most (N-1)(s+1) nonzeros, so adding its
-// outer product directly costs nnz^2 instead of the p^2 of a dense syrk.
-void sparse_accumulate(const double* PsiT, int p, std::size_t cols, double* G, std::vector<int>& touched) {
+// Sparse path for large p: each feature column has at most (N-1)(s+1) nonzeros (and y), so
+// adding its outer product directly costs nnz^2 instead of the (p+1)^2 of a dense Gram matrix.
+void sparse_accumulate(const double* PsiY, int q, std::size_t cols, double* Z, std::vector<int>& touched) {
   for (std::size_t t = 0; t < cols; ++t) {
-    const double* col = PsiT + t * static_cast<std::size_t>(p);
+    const double* col = PsiY + t * static_cast<std::size_t>(q);
     touched.clear();
-    for (int k = 0; k < p; ++k)
+    for (int k = 0; k < q; ++k)
       if (col[k] != 0.0) touched.push_back(k);
     for (std::size_t x = 0; x < touched.size(); ++x) {
       const int kb = touched[x];
       const double vb = col[kb];
-      double* Gcol = G + static_cast<std::size_t>(kb) * p;
-      for (std::size_t y = 0; y <= x; ++y) Gcol[touched[y]] += col[touched[y]] * vb;
+      double* Zcol = Z + static_cast<std::size_t>(kb) * q;
+      for (std::size_t y = 0; y <= x; ++y) Zcol[touched[y]] += col[touched[y]] * vb;
     }
   }
 }
 
 }  // namespace
 
-void add_feature_outer_products(const double* PsiT, int p, std::size_t cols, bool sparse, double* G,
-                                std::vector<int>& touched) noexcept {
-  if (sparse) sparse_accumulate(PsiT, p, cols, G, touched);
-  else syrk_upper_add(PsiT, p, static_cast<int>(cols), 1.0, G);
+void add_block_normal_equations(const double* PsiY, int p, std::size_t cols, bool sparse, PartialNormalEquations& part,
+                                std::vector<int>& touched) {
+  const int q = p + 1;
+  if (part.Z.n_rows != static_cast<arma::uword>(q)) part.Z.zeros(q, q);
+  if (sparse) sparse_accumulate(PsiY, q, cols, part.Z.memptr(), touched);
+  else gram_upper_add(PsiY, q, static_cast<std::size_t>(q), cols, part.Z.memptr(), static_cast<std::size_t>(q));
 }
 
 NormalEquations reduce_normal_equations(const std::vector<PartialNormalEquations>& parts, int p, std::size_t M,
                                         int N, double feature_scale) {
   NormalEquations ne;
-  ne.G.zeros(p, p);
-  ne.h.zeros(p);
+  arma::mat Z(p + 1, p + 1, arma::fill::zeros);
   for (const PartialNormalEquations& part : parts) {  // fixed order
-    ne.G += part.G;
-    ne.h += part.h;
-    ne.yy += part.yy;
+    if (!part.Z.is_empty()) Z += part.Z;
     ne.clamped += part.clamped;
   }
-  symmetrise_from_upper(ne.G);
   const double scale = 1.0 / (static_cast<double>(M) * N);
+  ne.G = Z.submat(0, 0, p - 1, p - 1);
+  symmetrise_from_upper(ne.G);
   ne.G *= scale * feature_scale * feature_scale;
-  ne.h *= scale * feature_scale;
-  ne.yy *= scale;
+  ne.h = Z.col(p).head(p) * (scale * feature_scale);
+  ne.yy = Z(p, p) * scale;
   ne.tokens = M * N;
   ne.interactions = M * N * static_cast<std::size_t>(N - 1);
   return ne;
@@ -246,17 +247,18 @@ NormalEquations accumulate_normal_equations(const BSplineBasis& basis, const arm
   const PiecewiseBasis poly(basis);
   const BlockFeatures block_features = select_block_features(options.allow_avx2);
 
+  // Column t of PsiY is (psi_t, y_t): one Gram matrix per block gives G, h and sum y^2.
+  const std::size_t q = static_cast<std::size_t>(p) + 1;
   std::vector<PartialNormalEquations> sums(chunks);
 #pragma omp parallel num_threads(threads)
   {
-    std::vector<double> X(B * N * d), Y(B * N), PsiT(B * N * static_cast<std::size_t>(p));
+    std::vector<double> X(B * N * d), Y(B * N), PsiY(B * N * q);
     std::vector<int> touched;
     FeatureScratch scratch(N, d);
 #pragma omp for schedule(dynamic, 1)
     for (std::size_t c = 0; c < chunks; ++c) {
       PartialNormalEquations& cs = sums[c];
-      cs.G.zeros(p, p);
-      cs.h.zeros(p);
+      cs.Z.zeros(q, q);
       // Chunk c covers blocks [c*blocks/chunks, (c+1)*blocks/chunks).
       const std::size_t b0 = c * blocks / chunks, b1 = (c + 1) * blocks / chunks;
       for (std::size_t b = b0; b < b1; ++b) {
@@ -266,13 +268,10 @@ NormalEquations accumulate_normal_equations(const BSplineBasis& basis, const arm
         const double* Yb = Y.data();
         if (source.in_memory()) std::tie(Xb, Yb) = source.block(first);  // read in place
         else source(first, count, X.data(), Y.data());
-        std::fill(PsiT.begin(), PsiT.begin() + cols * p, 0.0);
-        cs.clamped += block_features(poly, p, A.memptr(), Xb, N, d, count, PsiT.data(), scratch);
-        add_feature_outer_products(PsiT.data(), p, cols, sparse, cs.G.memptr(), touched);
-        const arma::mat Psi(PsiT.data(), p, cols, false, true);
-        const arma::vec y(const_cast<double*>(Yb), cols, false, true);
-        cs.h += Psi * y;
-        for (std::size_t t = 0; t < cols; ++t) cs.yy += Yb[t] * Yb[t];
+        std::fill(PsiY.begin(), PsiY.begin() + cols * q, 0.0);
+        cs.clamped += block_features(poly, static_cast<int>(q), A.memptr(), Xb, N, d, count, PsiY.data(), scratch);
+        for (std::size_t t = 0; t < cols; ++t) PsiY[t * q + p] = Yb[t];
+        add_block_normal_equations(PsiY.data(), p, cols, sparse, cs, touched);
       }
     }
   }

@@ -5,8 +5,9 @@
 //   psi_{m,i,k} = 1/(N-1) sum_{j != i} B_k(X_i^T A X_j),
 // normal equations G c = h with G = 1/(MN) sum_{m,i} psi psi^T, h = 1/(MN) sum psi Y_{m,i}.
 // G and h are accumulated from a streaming source in blocks of samples (memory
-// O(p^2 + block), never the M x N x p feature tensor); each block's features form a
-// p x (block*N) matrix whose outer product is one dsyrk. Blocks are grouped into a fixed
+// O(p^2 + block), never the M x N x p feature tensor); each block's features, with the outputs
+// as one more row, form a (p+1) x (block*N) matrix whose Gram matrix (estimators/common/gram.hpp)
+// holds the block's G, h and sum Y^2. Blocks are grouped into a fixed
 // number of contiguous chunks summed in chunk order, so the result is bit-identical for any
 // thread count.
 #include <armadillo>
@@ -87,18 +88,19 @@ struct NormalEquations {
   std::size_t clamped = 0;       ///< interactions outside [a, b], clamped to the nearest end
 };
 
-/// Unnormalised partial sums of the normal equations over a range of samples (one chunk).
+/// Unnormalised partial sums of the normal equations over a range of samples (one chunk), as
+/// one (p+1) x (p+1) matrix: the upper triangle of sum z z^T over the augmented columns
+/// z = (psi, y). Its leading p x p block is sum psi psi^T, its last column sum psi y over sum y^2.
 struct PartialNormalEquations {
-  arma::mat G;  ///< upper triangle of sum psi psi^T
-  arma::vec h;  ///< sum psi y
-  double yy = 0.0;
+  arma::mat Z;
   std::size_t clamped = 0;
 };
 
-/// Adds the outer products of the p x cols feature block PsiT to the upper triangle of G: one
-/// dsyrk, or (sparse) a loop over each column's nonzeros. `touched` is scratch space.
-void add_feature_outer_products(const double* PsiT, int p, std::size_t cols, bool sparse, double* G,
-                                std::vector<int>& touched) noexcept;
+/// Adds a block to `part`: PsiY is (p+1) x cols, column t = (psi_t, y_t). Dense: gram_upper_add
+/// (estimators/common/gram.hpp: the same bits at every vector width); sparse: a loop over each
+/// column's nonzeros. `touched` is scratch space.
+void add_block_normal_equations(const double* PsiY, int p, std::size_t cols, bool sparse, PartialNormalEquations& part,
+                                std::vector<int>& touched);
 
 /// Sums chunk partials in their order (the fixed reduction that makes results independent of the
 /// thread count), symmetrises G and normalises by 1/(MN). The partials may hold features without
@@ -107,7 +109,7 @@ NormalEquations reduce_normal_equations(const std::vector<PartialNormalEquations
                                         int N, double feature_scale = 1.0);
 
 /// Whether accumulation adds each feature row's outer product over its nonzeros (p large:
-/// p > 3 (N-1)(s+1)) instead of a dense dsyrk per block. Both give the same G up to rounding.
+/// p > 3 (N-1)(s+1)) instead of a dense Gram matrix per block. Both give the same G up to rounding.
 bool uses_sparse_accumulation(int p, int N, int degree) noexcept;
 
 /// Streams M samples from `source` and accumulates the normal equations for `basis`.

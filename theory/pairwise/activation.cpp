@@ -195,7 +195,7 @@ constexpr double kQuietNaN = std::numeric_limits<double>::quiet_NaN();
 
 // SLEEF's deterministic functions of one width: L lanes, ISA the name's suffix.
 #define ATTNRATE_SLEEF_FUNCTIONS(L, ISA)                                                             \
-  inline auto vsincos(V x) noexcept { return Sleef_cinz_sincosd##L##_u10##ISA(x); }                   \
+  inline auto vsincos(V x) noexcept { return Sleef_cinz_sincosd##L##_u35##ISA(x); }                   \
   inline V vpow(V x, V y) noexcept { return Sleef_cinz_powd##L##_u10##ISA(x, y); }                    \
   inline V vtanh(V x) noexcept { return Sleef_cinz_tanhd##L##_u10##ISA(x); }                          \
   inline V vlog1p(V x) noexcept { return Sleef_cinz_log1pd##L##_u10##ISA(x); }                        \
@@ -245,17 +245,9 @@ static_assert(std::size(kSse2) == static_cast<std::size_t>(Activation::Kind::exp
 
 }  // namespace
 
-bool Activation::cpu_supports(VectorWidth width) noexcept {
-  static const bool avx = (__builtin_cpu_init(), __builtin_cpu_supports("avx")),  // init: safe before main too
-      avx512 = __builtin_cpu_supports("avx512f");
-  return width == VectorWidth::sse2 || (width == VectorWidth::avx && avx) || (width == VectorWidth::avx512 && avx512);
-}
+bool Activation::cpu_supports(VectorWidth width) noexcept { return attnrate::cpu_supports(width); }
 
-Activation::VectorWidth Activation::widest_vector() noexcept {
-  return cpu_supports(VectorWidth::avx512) ? VectorWidth::avx512
-         : cpu_supports(VectorWidth::avx)  ? VectorWidth::avx
-                                           : VectorWidth::sse2;
-}
+Activation::VectorWidth Activation::widest_vector() noexcept { return attnrate::widest_vector(); }
 
 void Activation::evaluate(std::span<const double> u, std::span<double> out) const noexcept {
   evaluate(u, out, widest_vector());

@@ -23,23 +23,24 @@
 // Evaluation (operator() and evaluate()) runs on SLEEF 3.5 vector functions, the deterministic
 // variants Sleef_cinz_*d8_u10avx512fnofma (8 lanes) where the CPU has AVX-512F,
 // Sleef_cinz_*d4_u10avx (4 lanes) where it has AVX, and Sleef_cinz_*d2_u10sse2 (2 lanes, every
-// x86-64) otherwise (erfc: _u15): each lane is computed from its own element
+// x86-64) otherwise (erfc: _u15, sincos: _u35): each lane is computed from its own element
 // only, without FMA, so a value does not depend on its neighbours in a block, on the block's
 // length or split, on the vector width, nor on the CPU (SLEEF's deterministic variants of every
 // width give the same bits, and the arithmetic around them is the same IEEE operations at every
 // width; tests/test_activation_simd.cpp checks every width the CPU runs). SLEEF documents the
 // error bounds (elementwise, for finite arguments; sincos for |x| <= 1e299):
-//   sincos, exp, pow, tanh, log1p: 1.0 ulp;  erfc: 1.5 ulp.
+//   exp, pow, tanh, log1p: 1.0 ulp;  erfc: 1.5 ulp;  sincos (_u35, the Weierstrass chains'
+//   starts, 1.7 times the speed of _u10): 3.5 ulp.
 // Weierstrass by angle doubling: f_j = 2 f_{j-2} exactly, so (cos, sin)(f_j u) is the complex
 // square of (cos, sin)(f_{j-2} u). Each of the two chains (even and odd j) starts from SLEEF's
 // sincos of fl(f_j u) and squares, one sincos for many cosines; a term starts afresh instead when
 // its amplitude times 2^s (s squarings since the last sincos; a square doubles the error) would
 // pass 16. Term j is then (a_j cos theta_j) c - (a_j sin theta_j) s with both coefficients rounded
 // once. Against the exact series of the stored doubles a_j, f_j, theta_j at the double u, to first
-// order (2^-53 per rounding; the sincos error 2 2^s 2^-53 and each square's sqrt(5) 2^-53, doubled
-// by every later square; the rounding of fl(f u), doubled into |f_j u| 2^-53; 3 roundings per term
-// and J additions):
-//   |error| <= 2^-53 (sum_j a_j (|f_j u| + 5 2^(s_j) + 3) + 1.5 J sum_j a_j)
+// order (2^-53 per rounding; the sincos error 7 2^s 2^-53 (3.5 ulp of each of cos and sin) and
+// each square's sqrt(5) 2^-53, doubled by every later square; the rounding of fl(f u), doubled
+// into |f_j u| 2^-53; 3 roundings per term and J additions):
+//   |error| <= 2^-53 (sum_j a_j (|f_j u| + 10 2^(s_j) + 3) + 1.5 J sum_j a_j)
 // (weierstrass_doublings() gives s_j). A NaN or infinite u gives the quiet NaN of
 // std::numeric_limits at every width. evaluate_libm() computes each cos(fl(fl(f_j u) + theta_j))
 // directly, within 2^-53 (sum_j a_j (2 |f_j u| + theta_j + 3) + 1.5 J sum_j a_j); both are
@@ -59,6 +60,7 @@
 #include <vector>
 
 #include "estimators/bspline.hpp"
+#include "estimators/common/vector_width.hpp"
 
 namespace attnrate {
 
@@ -82,7 +84,7 @@ class Activation {
   void evaluate(std::span<const double> u, std::span<double> out) const noexcept;
 
   /// SLEEF vector width: 2-lane SSE2, 4-lane AVX, 8-lane AVX-512F. All give the same bits.
-  enum class VectorWidth { sse2, avx, avx512 };
+  using VectorWidth = attnrate::VectorWidth;
   /// evaluate() at a chosen width (one the CPU lacks falls back to widest_vector()); evaluate()
   /// itself takes widest_vector(). For the tests of the width contract and the benchmarks.
   void evaluate(std::span<const double> u, std::span<double> out, VectorWidth width) const noexcept;

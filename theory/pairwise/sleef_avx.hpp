@@ -34,8 +34,8 @@ typedef struct {
 #endif
 
 extern "C" {
-ATTNRATE_SLEEF_AVX Sleef___m256d_2 Sleef_cinz_sincosd4_u10avx(__m256d);
-ATTNRATE_SLEEF_AVX512 Sleef___m512d_2 Sleef_cinz_sincosd8_u10avx512fnofma(__m512d);
+ATTNRATE_SLEEF_AVX Sleef___m256d_2 Sleef_cinz_sincosd4_u35avx(__m256d);
+ATTNRATE_SLEEF_AVX512 Sleef___m512d_2 Sleef_cinz_sincosd8_u35avx512fnofma(__m512d);
 ATTNRATE_SLEEF_AVX __m256d Sleef_cinz_cosd4_u10avx(__m256d);
 ATTNRATE_SLEEF_AVX __m256d Sleef_cinz_acosd4_u10avx(__m256d);
 ATTNRATE_SLEEF_AVX __m256d Sleef_cinz_expd4_u10avx(__m256d);
