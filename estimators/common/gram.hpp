@@ -12,6 +12,10 @@
 // sum above: every vector width gives the same bits, on any x86-64 CPU. (OpenBLAS's dsyrk
 // picks its kernel, and with it the order of the sum, per CPU; for these shapes it also spends
 // a third of its time packing P.) bench/bench_pairwise_lse.cpp compares the two.
+// A tile skips the columns whose rows in it are all zero (spline features vanish on most pieces):
+// their products are zeros, and a sum that starts at +0 is never -0, so adding them changes no
+// bit. That holds for finite P; with an infinite or NaN entry, which entries it turns into NaN
+// (beyond those the definition does) may depend on the width.
 #include <cstddef>
 
 #include "estimators/common/vector_width.hpp"

@@ -24,8 +24,9 @@ std::size_t chunk_count(int p) {
   return std::clamp<std::size_t>((std::size_t{64} << 20) / std::max<std::size_t>(per, 1), 2, 64);
 }
 
-// Features of one block into PsiT (columns of stride ld >= basis size, count*N of them, zeroed by
-// the caller): unscaled sums sum_{j != i} B_k(u_ij), the 1/(N-1) is applied once to G and h.
+// Features of one block into PsiT (count*N columns of stride ld >= basis size, each zeroed here
+// just before its sums, while it is in cache): unscaled sums sum_{j != i} B_k(u_ij), the 1/(N-1)
+// is applied once to G and h.
 //
 // Per sample the interactions u_ij = x_i . (A x_j) are computed four j at a time (plain
 // left-to-right sums over the coordinates in every lane, A x_j first), then clamped to
@@ -127,6 +128,7 @@ template <int S>
       for (int q = 0; q < rows; ++q) {
         const int i = i0 + q;
         double* __restrict col = PsiT + (s * N + i) * static_cast<std::size_t>(ld);
+        std::fill(col, col + ld, 0.0);
         double* uq = u + static_cast<std::size_t>(q) * Np;
         double* tq = tau + static_cast<std::size_t>(q) * Np;
         int* pq = piece + static_cast<std::size_t>(q) * Np;
@@ -268,7 +270,6 @@ NormalEquations accumulate_normal_equations(const BSplineBasis& basis, const arm
         const double* Yb = Y.data();
         if (source.in_memory()) std::tie(Xb, Yb) = source.block(first);  // read in place
         else source(first, count, X.data(), Y.data());
-        std::fill(PsiY.begin(), PsiY.begin() + cols * q, 0.0);
         cs.clamped += block_features(poly, static_cast<int>(q), A.memptr(), Xb, N, d, count, PsiY.data(), scratch);
         for (std::size_t t = 0; t < cols; ++t) PsiY[t * q + p] = Yb[t];
         add_block_normal_equations(PsiY.data(), p, cols, sparse, cs, touched);
@@ -318,7 +319,6 @@ double composed_training_risk(const SplineSum& phi, const arma::mat& A, int N, i
       fitted.zeros(cols);
       for (std::size_t t = 0; t < polys.size(); ++t) {
         const int p = phi.terms()[t].basis.size();
-        std::fill(PsiT.begin(), PsiT.begin() + cols * p, 0.0);
         block_features(polys[t], p, A.memptr(), Xb, N, d, count, PsiT.data(), scratch);
         fitted += arma::mat(PsiT.data(), p, cols, false, true).t() * phi.terms()[t].coef;
       }

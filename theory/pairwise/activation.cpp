@@ -20,6 +20,7 @@
 
 #include "estimators/common/input_error.hpp"
 #include "estimators/common/random.hpp"
+#include "estimators/common/target_pragmas.hpp"
 
 namespace attnrate {
 namespace {
@@ -180,18 +181,7 @@ constexpr double kQuietNaN = std::numeric_limits<double>::quiet_NaN();
 // three times, each in a namespace of its own under the instruction set of V, so that the code
 // is generated for that instruction set from the start. Each namespace first names SLEEF's
 // functions of its width (sincos: sin in .x, cos in .y). SSE2 is part of every x86-64 CPU; AVX
-// and AVX-512F are chosen at run time.
-// Every function defined between these is compiled for the instruction set ISA: GCC's target
-// pragma, or clang's attribute pragma (clang ignores the GCC one, which would leave the wider
-// namespaces compiled for the baseline and calling SLEEF with the wrong calling convention).
-#define ATTNRATE_PRAGMA(x) _Pragma(#x)
-#if defined(__clang__)
-#define ATTNRATE_TARGET_BEGIN(ISA) ATTNRATE_PRAGMA(clang attribute push(__attribute__((target(ISA))), apply_to = function))
-#define ATTNRATE_TARGET_END ATTNRATE_PRAGMA(clang attribute pop)
-#else
-#define ATTNRATE_TARGET_BEGIN(ISA) ATTNRATE_PRAGMA(GCC push_options) ATTNRATE_PRAGMA(GCC target(ISA))
-#define ATTNRATE_TARGET_END ATTNRATE_PRAGMA(GCC pop_options)
-#endif
+// and AVX-512F are chosen at run time (estimators/common/target_pragmas.hpp).
 
 // SLEEF's deterministic functions of one width: L lanes, ISA the name's suffix.
 #define ATTNRATE_SLEEF_FUNCTIONS(L, ISA)                                                             \
@@ -224,9 +214,6 @@ ATTNRATE_SLEEF_FUNCTIONS(8, avx512fnofma)
 }  // namespace avx512
 ATTNRATE_TARGET_END
 #undef ATTNRATE_SLEEF_FUNCTIONS
-#undef ATTNRATE_TARGET_BEGIN
-#undef ATTNRATE_TARGET_END
-#undef ATTNRATE_PRAGMA
 
 using BlockFn = void (*)(const Params&, const double*, double*, std::size_t) noexcept;
 
