@@ -4,6 +4,7 @@
 #include <immintrin.h>  // AVX and AVX-512F, in the namespaces compiled for them
 
 #include <algorithm>
+#include <cassert>
 #include <cstring>
 #include <utility>
 #include <vector>
@@ -40,7 +41,7 @@ ATTNRATE_TARGET_END
 }  // namespace
 
 void gram_upper_add(const double* P, int p, std::size_t ld, std::size_t k, double* C, std::size_t ldc,
-                    VectorWidth width) noexcept {
+                    VectorWidth width) {
   if (!cpu_supports(width)) width = widest_vector();
   switch (width) {
     case VectorWidth::avx512: return avx512::gram(P, p, ld, k, C, ldc);
@@ -49,7 +50,7 @@ void gram_upper_add(const double* P, int p, std::size_t ld, std::size_t k, doubl
   }
 }
 
-void gram_upper_add(const double* P, int p, std::size_t ld, std::size_t k, double* C, std::size_t ldc) noexcept {
+void gram_upper_add(const double* P, int p, std::size_t ld, std::size_t k, double* C, std::size_t ldc) {
   static const VectorWidth widest = widest_vector();
   gram_upper_add(P, p, ld, k, C, ldc, widest);
 }

@@ -57,6 +57,7 @@ template <int S>
     const double* PQs = blk.PQ + s * N * r2;
     for (int i = 0; i < N; ++i) {
       double* col = Psi + (s * N + i) * static_cast<std::size_t>(ld);
+      std::fill(col, col + ld, 0.0);  // here, while the column is in cache
       const double* Pi = PQs + i * r2;
       int j = 0;
       if constexpr (S >= 1) {

@@ -39,7 +39,7 @@ struct ResidualSums {
 };
 
 /// Features of the phi-step: column t of Psi (count*N columns of stride ld >= the basis size p,
-/// rows 0..p-1 zeroed by the caller) gets (1/(N-1)) sum_{j != i} B_k(u_ij), u_ij = P_i . Q_j
+/// each set to zero first, all ld rows) gets (1/(N-1)) sum_{j != i} B_k(u_ij), u_ij = P_i . Q_j
 /// clamped to [a, b] of `basis`. Returns the number of clamped interactions.
 using ErmFeaturesKernel = std::size_t (*)(const PiecewiseBasis& basis, const ProjectedBlock& block, int ld,
                                           double* Psi);

@@ -225,7 +225,6 @@ class Evaluator {
         const auto [b0, b1] = chunk_blocks(c);
         for (std::size_t bl = b0; bl < b1; ++bl) {
           const Span sp = block(bl);
-          std::fill(PsiY.begin(), PsiY.begin() + sp.cols * q, 0.0);
           part.clamped += kernels_.features(pb, projected_block(sp), static_cast<int>(q), PsiY.data());
           for (std::size_t t = 0; t < sp.cols; ++t) PsiY[t * q + p_] = Y_[sp.c0 + t] * inv_ys_;
           add_block_normal_equations(PsiY.data(), p_, sp.cols, sparse, part, touched);

@@ -3,6 +3,7 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <cassert>
 #include <cstring>
 #include <sstream>
 #include <tuple>
@@ -210,13 +211,17 @@ void sparse_accumulate(const double* PsiY, int q, std::size_t cols, double* Z, s
 void add_block_normal_equations(const double* PsiY, int p, std::size_t cols, bool sparse, PartialNormalEquations& part,
                                 std::vector<int>& touched) {
   const int q = p + 1;
-  if (part.Z.n_rows != static_cast<arma::uword>(q)) part.Z.zeros(q, q);
+  if (part.Z.is_empty()) part.Z.zeros(q, q);
+  assert(part.Z.n_rows == static_cast<arma::uword>(q) && part.Z.n_cols == static_cast<arma::uword>(q));
   if (sparse) sparse_accumulate(PsiY, q, cols, part.Z.memptr(), touched);
-  else gram_upper_add(PsiY, q, static_cast<std::size_t>(q), cols, part.Z.memptr(), static_cast<std::size_t>(q));
+  else if (q <= kGramMaxRows)
+    gram_upper_add(PsiY, q, static_cast<std::size_t>(q), cols, part.Z.memptr(), static_cast<std::size_t>(q));
+  else syrk_upper_add(PsiY, q, static_cast<int>(cols), 1.0, part.Z.memptr());
 }
 
 NormalEquations reduce_normal_equations(const std::vector<PartialNormalEquations>& parts, int p, std::size_t M,
                                         int N, double feature_scale) {
+  assert(p >= 1);
   NormalEquations ne;
   arma::mat Z(p + 1, p + 1, arma::fill::zeros);
   for (const PartialNormalEquations& part : parts) {  // fixed order

@@ -275,9 +275,9 @@ std::vector<std::string> with_range_warnings(const KnownARange& range, std::vect
   return out;
 }
 
-// The least-squares fits hold the data, p x p normal equations per chunk of samples (at most 64,
-// about 64 MiB in all, at least 2) plus a few for the solve, and a block of 256 samples' features
-// per thread.
+// The least-squares fits hold the data, (p+1) x (p+1) normal equations per chunk of samples (at
+// most 64, about 64 MiB in all, at least 2) plus a few p x p for the solve, and a block of 256
+// samples' features and outputs per thread.
 MemoryEstimate pairwise_fit_memory(std::size_t M, int N, int d, int degree, int pieces, int threads,
                                    double data_copies, double extra_per_token, double trim) {
   const double p = static_cast<double>(pieces) + degree, MN = static_cast<double>(M) * N;
@@ -288,8 +288,8 @@ MemoryEstimate pairwise_fit_memory(std::size_t M, int N, int d, int degree, int 
            8.0 * MN * (data_copies * d + 1 + extra_per_token));
   need.add("normal equations of " + std::to_string(pieces) + " pieces of degree " + std::to_string(degree) +
                " (basis size " + format_double(p) + ")",
-           8.0 * p * p * (chunks + 5));
-  need.add("feature blocks of " + std::to_string(T) + " threads", 8.0 * T * 256 * N * (p + d + 1));
+           8.0 * (p + 1) * (p + 1) * (chunks + 5));
+  need.add("feature blocks of " + std::to_string(T) + " threads", 8.0 * T * 256 * N * (p + d + 2));
   if (trim > 0) need.add("refit trim", 16.0 * trim);
   return need;
 }

@@ -36,7 +36,7 @@ constexpr double kMinWeierstrassB = 0.16;
 constexpr double kMaxWeierstrassB = 127.0;
 // Angle doubling: a term is computed by squaring the one two before while amp 2^s stays at most
 // this (s squarings since the chain's last sincos), which bounds each term's doubling error by
-// about 5 * 16 2^-53 (activation.hpp).
+// about 10 * 16 2^-53 (activation.hpp).
 constexpr double kMaxDoublingWeight = 16.0;
 // |u - 0.25|^b <= DBL_MAX for |u - 0.25| < 2^16 needs 16 b <= 1024.
 constexpr double kMaxKinkB = 64.0;
