@@ -377,3 +377,34 @@ TEST_CASE("a range stretched by one extreme token is warned about, with the bulk
     CHECK_FALSE(given.bulk);
   }
 }
+
+TEST_CASE("a block's normal equations from the Gram matrix of (psi, y): every path, and their reduction",
+          "[lse]") {
+  // Against Armadillo's Z = PsiY PsiY^T: the Gram kernel (p + 1 <= 128), dsyrk (p + 1 > 128) and
+  // the sparse outer products; then reduce_normal_equations' G, h, yy against their definitions.
+  Rng rng(77);
+  for (const auto& [p, sparse] : {std::pair{40, false}, std::pair{127, false}, std::pair{150, false},
+                                  std::pair{150, true}}) {
+    const std::size_t cols = 300, q = static_cast<std::size_t>(p) + 1;
+    arma::mat PsiY(q, cols, arma::fill::zeros);
+    for (std::size_t t = 0; t < cols; ++t) {
+      for (int j = 0; j < 7; ++j) PsiY(static_cast<arma::uword>(rng.uniform() * p), t) += rng.uniform();  // sparse features
+      PsiY(p, t) = rng.normal();                                                                           // the output
+    }
+    PartialNormalEquations part;
+    std::vector<int> touched;
+    add_block_normal_equations(PsiY.memptr(), p, cols / 2, sparse, part, touched);  // two blocks into one part
+    add_block_normal_equations(PsiY.colptr(cols / 2), p, cols - cols / 2, sparse, part, touched);
+    INFO("p " << p << (sparse ? ", sparse" : ", dense"));
+    REQUIRE(part.Z.n_rows == q);
+    const arma::mat Z = PsiY * PsiY.t();
+    const arma::mat abs_sum = arma::abs(PsiY) * arma::abs(PsiY).t();
+    CHECK(arma::all(arma::vectorise(arma::trimatu(arma::abs(part.Z - Z)) <= 4.0 * cols * 0x1p-53 * arma::trimatu(abs_sum))));
+    const NormalEquations ne = reduce_normal_equations({part}, p, cols / 4, 4, 0.5);  // M N = cols; features scaled by 1/2
+    const arma::mat Psi = PsiY.head_rows(p) * 0.5;
+    const arma::vec y = PsiY.row(p).t();
+    CHECK(arma::approx_equal(ne.G, Psi * Psi.t() / cols, "both", 1e-13, 1e-12));
+    CHECK(arma::approx_equal(ne.h, Psi * y / cols, "both", 1e-13, 1e-12));
+    CHECK(ne.yy == Approx(arma::dot(y, y) / cols).epsilon(1e-12));
+  }
+}
