@@ -16,7 +16,7 @@ struct ConvergenceSeries {
   double theory_slope = 0.0;         ///< dashed line with this slope, through the fitted line at the geometric mean of x
   bool draw_theory = true;
   /// Legend word before the dashed line's slope: "theory" where a claim judges the series against
-  /// it, e.g. "rate (not judged)" where the line is only a reference.
+  /// it, e.g. "rate -2b/(2b+1), not judged:" where the line is only a reference.
   std::string theory_label = "theory";
   /// false: no fitted line and no theory line (for a quantity that converges to a level rather
   /// than following a power law).

@@ -392,6 +392,7 @@ TEST_CASE("a block's normal equations from the Gram matrix of (psi, y): every pa
       PsiY(p, t) = rng.normal();                                                                           // the output
     }
     PartialNormalEquations part;
+    part.Z.zeros(q, q);
     std::vector<int> touched;
     add_block_normal_equations(PsiY.memptr(), p, cols / 2, sparse, part, touched);  // two blocks into one part
     add_block_normal_equations(PsiY.colptr(cols / 2), p, cols - cols / 2, sparse, part, touched);

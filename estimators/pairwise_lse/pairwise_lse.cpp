@@ -211,7 +211,6 @@ void sparse_accumulate(const double* PsiY, int q, std::size_t cols, double* Z, s
 void add_block_normal_equations(const double* PsiY, int p, std::size_t cols, bool sparse, PartialNormalEquations& part,
                                 std::vector<int>& touched) {
   const int q = p + 1;
-  if (part.Z.is_empty()) part.Z.zeros(q, q);
   assert(part.Z.n_rows == static_cast<arma::uword>(q) && part.Z.n_cols == static_cast<arma::uword>(q));
   if (sparse) sparse_accumulate(PsiY, q, cols, part.Z.memptr(), touched);
   else if (q <= kGramMaxRows)
@@ -225,7 +224,7 @@ NormalEquations reduce_normal_equations(const std::vector<PartialNormalEquations
   NormalEquations ne;
   arma::mat Z(p + 1, p + 1, arma::fill::zeros);
   for (const PartialNormalEquations& part : parts) {  // fixed order
-    if (!part.Z.is_empty()) Z += part.Z;
+    Z += part.Z;
     ne.clamped += part.clamped;
   }
   const double scale = 1.0 / (static_cast<double>(M) * N);

@@ -96,16 +96,17 @@ struct PartialNormalEquations {
   std::size_t clamped = 0;
 };
 
-/// Adds a block to `part` (an empty part.Z becomes (p+1) x (p+1) zeros first): PsiY is
-/// (p+1) x cols, column t = (psi_t, y_t). Dense: gram_upper_add (estimators/common/gram.hpp: the
+/// Adds a block to `part` (part.Z: (p+1) x (p+1), zeroed by the caller before its first block):
+/// PsiY is (p+1) x cols, column t = (psi_t, y_t). Dense: gram_upper_add (estimators/common/gram.hpp: the
 /// same bits at every vector width) up to kGramMaxRows (128) rows, dsyrk beyond; sparse: a loop over
 /// each column's nonzeros. `touched` is scratch space.
 void add_block_normal_equations(const double* PsiY, int p, std::size_t cols, bool sparse, PartialNormalEquations& part,
                                 std::vector<int>& touched);
 
 /// Sums chunk partials in their order (the fixed reduction that makes results independent of the
-/// thread count), symmetrises G and normalises by 1/(MN); p >= 1. The partials may hold features without
-/// a common factor c (e.g. 1/(N-1)): G is then scaled by c^2 and h by c.
+/// thread count), symmetrises G and normalises by 1/(MN); p >= 1, every part.Z (p+1) x (p+1).
+/// The partials may hold features without a common factor c (e.g. 1/(N-1)): G is then scaled by
+/// c^2 and h by c.
 NormalEquations reduce_normal_equations(const std::vector<PartialNormalEquations>& parts, int p, std::size_t M,
                                         int N, double feature_scale = 1.0);
 
