@@ -168,11 +168,8 @@ class PiecewiseBasis {
           std::memcpy(&c, T + k * n + 4 * q, sizeof(v4d));
           v[q] = v[q] * t + c;
         }
-      // Scalar scatter: consecutive calls hit overlapping, unaligned ranges of `out`, and a
-      // vector load that spans two earlier vector stores cannot be store-forwarded (a stall of
-      // a dozen cycles per call, measured); element-wise adds forward.
       for (int q = 0; q < quads; ++q)
-        for (int l = 0; l < 4; ++l) o[4 * q + l] += scale * v[q][l];
+        for (int l = 0; l < 4; ++l) add_scalar(o[4 * q + l], scale * v[q][l]);
     }
     if constexpr (pair > 0) {
       constexpr int q0 = 4 * quads;
@@ -184,14 +181,26 @@ class PiecewiseBasis {
         std::memcpy(&c, T + k * n + q0, sizeof(v2d));
         v = v * t + c;
       }
-      o[q0] += scale * v[0];
-      o[q0 + 1] += scale * v[1];
+      add_scalar(o[q0], scale * v[0]);
+      add_scalar(o[q0 + 1], scale * v[1]);
     }
     if constexpr (single > 0) {
       double last = T[S * n + n - 1];
       for (int k = S - 1; k >= 0; --k) last = last * tau + T[k * n + n - 1];
-      o[n - 1] += scale * last;
+      add_scalar(o[n - 1], scale * last);
     }
+  }
+
+  /// out += v with a scalar load. Consecutive add_values_fixed calls hit overlapping, unaligned
+  /// ranges of `out`, and a vector load that spans two earlier stores cannot be store-forwarded
+  /// (a stall of a dozen cycles per call, measured). The compiler merges neighbouring `+=` into
+  /// such vector loads by itself; the empty asm makes each loaded value opaque, which stops it.
+  [[gnu::always_inline]] static void add_scalar(double& out, double v) noexcept {
+    double t = out;
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+    asm("" : "+x"(t));
+#endif
+    out = t + v;
   }
 
   /// Polynomial coefficients of phi = sum_k coef_k B_k on every piece (K x (s+1), powers of tau).
