@@ -9,6 +9,7 @@
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <concepts>
+#include <cstring>
 #include <limits>
 #include <numeric>
 #include <random>
@@ -132,6 +133,52 @@ TEST_CASE("uniform() and normal() are the documented transforms of the raw strea
   }
   CHECK(worst_u == 0.0);
   CHECK(worst_z <= 8 * std::numeric_limits<double>::epsilon());
+}
+
+TEST_CASE("uniform_streams: every width gives each stream's own uniforms and leaves it where they end", "[random]") {
+  // The reference: each stream on its own, xoshiro256++ and uniform()'s documented transform
+  // lo + (hi - lo) (x >> 11) 2^-53. Stream counts below, at and past the eight lanes of a pass
+  // (partial passes run copies in their spare lanes), lengths from none to a sample's worth.
+  const std::pair<double, double> ranges[] = {{-1.0, 1.0}, {0.0, 1.0}, {2.5, 7.25}, {-3.0, -2.0}};
+  for (const VectorWidth width : {VectorWidth::sse2, VectorWidth::avx, VectorWidth::avx512})
+    for (const std::size_t count : {std::size_t{0}, std::size_t{1}, std::size_t{3}, std::size_t{8}, std::size_t{9},
+                                    std::size_t{16}, std::size_t{19}})
+      for (const std::size_t n : {std::size_t{0}, std::size_t{1}, std::size_t{7}, std::size_t{40}})
+        for (const auto& [lo, hi] : ranges) {
+          std::vector<Rng> rngs;
+          std::vector<RefXoshiro256pp> refs;
+          for (std::size_t t = 0; t < count; ++t) {
+            const std::uint64_t seed = 1000 * count + 31 * t + n;
+            rngs.emplace_back(seed);
+            RefSplitMix64 sm{seed + kGolden};
+            refs.push_back({{sm.next(), sm.next(), sm.next(), sm.next()}});
+          }
+          const std::size_t stride = n + 3;  // gaps between the streams' outputs stay untouched
+          std::vector<double> out(count * stride, -99.0);
+          uniform_streams(rngs.data(), count, n, lo, hi, out.data(), stride, width);
+          std::size_t mismatches = 0, touched_gaps = 0, diverged = 0;
+          for (std::size_t t = 0; t < count; ++t) {
+            for (std::size_t k = 0; k < n; ++k) {
+              const double x = lo + (hi - lo) * std::ldexp(static_cast<double>(refs[t].next() >> 11), -53);
+              mismatches += std::memcmp(&x, &out[t * stride + k], sizeof(double)) != 0;
+            }
+            for (std::size_t k = n; k < stride; ++k) touched_gaps += out[t * stride + k] != -99.0;
+            for (int k = 0; k < 5; ++k) diverged += rngs[t]() != refs[t].next();
+          }
+          INFO("width " << static_cast<int>(width) << ", " << count << " streams, " << n << " values, [" << lo << ", "
+                        << hi << ")");
+          CHECK(mismatches == 0);
+          CHECK(touched_gaps == 0);
+          CHECK(diverged == 0);
+        }
+  // A stream keeps the second variate normal() cached before the uniforms.
+  Rng a(5), b(5);
+  (void)a.normal();
+  (void)b.normal();
+  double x = 0.0;
+  uniform_streams(&a, 1, 1, 0.0, 1.0, &x, 1);
+  CHECK(x == b.uniform());
+  CHECK(a.normal() == b.normal());
 }
 
 TEST_CASE("Rng is reproducible for a seed and copies continue the same stream", "[random]") {

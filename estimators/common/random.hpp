@@ -6,10 +6,13 @@
 // Draws therefore depend only on (seed, key), never on thread count or evaluation order.
 // We do not use Armadillo's randn/randu (thread-dependent with OpenMP).
 #include <cmath>
+#include <cstddef>
 #include <cstdint>
 #include <initializer_list>
 #include <limits>
 #include <string_view>
+
+#include "estimators/common/vector_width.hpp"
 
 namespace attnrate {
 
@@ -37,6 +40,19 @@ constexpr std::uint64_t derive_seed(std::uint64_t base, std::initializer_list<st
   for (std::uint64_t k : keys) h = mix64(h ^ mix64(k + 0x3c6ef372fe94f82bULL));
   return h;
 }
+
+class Rng;
+
+/// n uniforms on [lo, hi) from each of the streams rngs[0..count-1], stream t's into
+/// out[t * stride + k], k = 0..n-1: exactly the values, and the states afterwards, of n calls of
+/// rngs[t].uniform(lo, hi) on each stream. The streams run side by side in vector lanes (the
+/// generator is integer arithmetic, the conversion to double exact), so the serial dependence of
+/// one stream's state no longer sets the pace. Every x86-64 CPU gives the same values.
+void uniform_streams(Rng* rngs, std::size_t count, std::size_t n, double lo, double hi, double* out,
+                     std::size_t stride) noexcept;
+/// The same at a given width (avx: the AVX2 code), or at the widest this CPU runs if it cannot.
+void uniform_streams(Rng* rngs, std::size_t count, std::size_t n, double lo, double hi, double* out,
+                     std::size_t stride, VectorWidth width) noexcept;
 
 /// xoshiro256++ (Blackman & Vigna), seeded through SplitMix64. Satisfies
 /// UniformRandomBitGenerator; normal() is our own (polar method) so the stream is
@@ -101,6 +117,8 @@ class Rng {
   }
 
  private:
+  friend void uniform_streams(Rng*, std::size_t, std::size_t, double, double, double*, std::size_t,
+                              VectorWidth) noexcept;
   static constexpr std::uint64_t rotl(std::uint64_t x, int k) noexcept { return (x << k) | (x >> (64 - k)); }
   std::uint64_t s_[4]{};
   double spare_ = 0.0;
