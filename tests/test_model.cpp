@@ -5,6 +5,8 @@
 #include <cstring>
 #include <limits>
 #include <numbers>
+#include <tuple>
+#include <utility>
 #include <vector>
 
 #include "estimators/common/did_you_mean.hpp"
@@ -239,6 +241,63 @@ TEST_CASE("sample_interactions: both vector variants give the documented sums bi
         CHECK(mismatches == 0);
       }
     }
+}
+
+TEST_CASE("token laws draw several streams as each stream draws alone", "[model]") {
+  // draw_samples(rngs, count) against draw_sample on copies of the same streams: the same tokens
+  // bit for bit, and the streams left in the same states (the next raw outputs agree).
+  for (const char* law_name : {"uniform", "gaussian", "exchangeable:0.3"}) {
+    const TokenLaw law = TokenLaw::parse(law_name);
+    for (const auto& [N, d, count] : {std::tuple{8, 5, 16}, std::tuple{3, 1, 9}, std::tuple{5, 7, 3}}) {
+      std::vector<Rng> together, alone;
+      for (int t = 0; t < count; ++t) {
+        together.emplace_back(derive_seed(4, {static_cast<std::uint64_t>(t)}));
+        alone.push_back(together.back());
+      }
+      const std::size_t n = static_cast<std::size_t>(N) * d;
+      std::vector<double> a(n * count), b(n * count);
+      law.draw_samples(together.data(), count, N, d, a.data());
+      for (int t = 0; t < count; ++t) law.draw_sample(alone[t], N, d, b.data() + t * n);
+      std::size_t diverged = 0;
+      for (int t = 0; t < count; ++t) diverged += together[t]() != alone[t]();
+      INFO(law_name << ", N = " << N << ", d = " << d << ", " << count << " samples");
+      CHECK(std::memcmp(a.data(), b.data(), a.size() * sizeof(double)) == 0);
+      CHECK(diverged == 0);
+    }
+  }
+}
+
+TEST_CASE("data generation gives the interactions its outputs came from, and the same samples", "[model]") {
+  // draw_samples with U: X and Y as without it; U is sample_interactions of each drawn sample;
+  // and sample m's tokens are the law's draws from its own stream derive_seed(data_seed, {m}).
+  for (const auto& [N, d] : {std::pair{8, 5}, std::pair{3, 1}, std::pair{5, 7}}) {
+    PairwiseModelSpec spec;
+    spec.N = N;
+    spec.d = d;
+    spec.r = 1;
+    spec.activation = "weierstrass:1";
+    const PairwiseModel model(spec, 3);
+    const std::size_t M = 37, first = 5, per = static_cast<std::size_t>(N) * (N - 1);
+    arma::mat X(d, M * N), X2(d, M * N);
+    arma::vec Y(M * N), Y2(M * N);
+    std::vector<double> U(M * per, std::nan(""));
+    model.draw_samples(11, first, M, X.memptr(), Y.memptr());
+    model.draw_samples(11, first, M, X2.memptr(), Y2.memptr(), U.data());
+    INFO("N = " << N << ", d = " << d);
+    CHECK(std::memcmp(X.memptr(), X2.memptr(), X.n_elem * sizeof(double)) == 0);
+    CHECK(std::memcmp(Y.memptr(), Y2.memptr(), Y.n_elem * sizeof(double)) == 0);
+    std::vector<double> scratch(sample_interactions_scratch(N, d)), u(per), x(static_cast<std::size_t>(N) * d);
+    std::size_t wrong_u = 0, wrong_x = 0;
+    for (std::size_t m = 0; m < M; ++m) {
+      sample_interactions(model.A(), X.colptr(m * N), N, d, scratch.data(), u.data());
+      wrong_u += std::memcmp(u.data(), U.data() + m * per, per * sizeof(double)) != 0;
+      Rng rng(derive_seed(11, {first + m}));
+      model.tokens().draw_sample(rng, N, d, x.data());
+      wrong_x += std::memcmp(x.data(), X.colptr(m * N), x.size() * sizeof(double)) != 0;
+    }
+    CHECK(wrong_u == 0);
+    CHECK(wrong_x == 0);
+  }
 }
 
 TEST_CASE("model validation names the option", "[model]") {

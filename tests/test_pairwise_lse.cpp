@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <tuple>
 
 #include <catch2/catch.hpp>
@@ -254,6 +255,49 @@ TEST_CASE("the AVX2 and SSE2 feature kernels give the same bits, for every degre
     CHECK(a.clamped == b.clamped);
     CHECK(arma::approx_equal(a.G, b.G, "absdiff", 0.0));
     CHECK(arma::approx_equal(a.h, b.h, "absdiff", 0.0));
+  }
+}
+
+TEST_CASE("features from the source's interactions equal features formed from the tokens, bit for bit", "[lse]") {
+  // A model source that also gives its interactions (the fit reads them) against the same source
+  // without them (the fit forms them from X): the same normal equations in every bit, for every
+  // degree, both kernels, token counts whose N (N - 1) interactions fill 4-lane vectors or not,
+  // and a range that clamps some interactions.
+  for (const int N : {3, 5, 8}) {
+    PairwiseModelSpec spec;
+    spec.N = N;
+    spec.d = 4;
+    spec.activation = "weierstrass:1";
+    const PairwiseModel model(spec, 21);
+    const std::size_t M = 301;
+    const SampleBlockSource plain = [&model](std::size_t first, std::size_t count, double* X, double* Y) {
+      model.draw_samples(5, first, count, X, Y);
+    };
+    const SampleBlockSource given = SampleBlockSource::with_interactions(
+        [&model](std::size_t first, std::size_t count, double* X, double* Y, double* U) {
+          model.draw_samples(5, first, count, X, Y, U);
+        },
+        model.A());
+    const arma::mat copy = model.A();
+    REQUIRE(given.gives_interactions(model.A()));
+    REQUIRE(given.gives_interactions(copy));
+    REQUIRE_FALSE(given.gives_interactions(copy * 2.0));
+    REQUIRE_FALSE(plain.gives_interactions(model.A()));
+    for (int degree = 0; degree <= BSplineBasis::max_degree; ++degree)
+      for (const bool avx2 : {false, true}) {
+        const BSplineBasis basis(-0.8, 0.9, 11, degree);
+        LseOptions opt;
+        opt.allow_avx2 = avx2;
+        opt.block_samples = 64;
+        const NormalEquations a = accumulate_normal_equations(basis, model.A(), N, spec.d, M, plain, opt);
+        const NormalEquations b = accumulate_normal_equations(basis, model.A(), N, spec.d, M, given, opt);
+        INFO("N = " << N << ", degree " << degree << (avx2 ? ", AVX2 where the CPU has it" : ", SSE2"));
+        CHECK(a.clamped > 0);
+        CHECK(a.clamped == b.clamped);
+        CHECK(std::memcmp(a.G.memptr(), b.G.memptr(), a.G.n_elem * sizeof(double)) == 0);
+        CHECK(std::memcmp(a.h.memptr(), b.h.memptr(), a.h.n_elem * sizeof(double)) == 0);
+        CHECK(a.yy == b.yy);
+      }
   }
 }
 

@@ -43,10 +43,36 @@ struct FeatureScratch {
   std::vector<double> xt, axt, u, tau;    // xt, axt: d x padded_tokens, lanes j >= N stay 0;
                                           // u, tau, piece: two tokens' rows of padded_tokens
   std::vector<int> piece;
+  std::vector<double> tau_all;            // tau and piece of one sample's N (N-1) interactions
+  std::vector<int> piece_all;
   FeatureScratch(int N, int d)
       : padded_tokens((N + 3) / 4 * 4), xt(static_cast<std::size_t>(d) * padded_tokens, 0.0),
-        axt(xt.size(), 0.0), u(2 * padded_tokens), tau(2 * padded_tokens), piece(2 * padded_tokens) {}
+        axt(xt.size(), 0.0), u(2 * padded_tokens), tau(2 * padded_tokens), piece(2 * padded_tokens),
+        tau_all(static_cast<std::size_t>(N) * (N - 1)), piece_all(tau_all.size()) {}
 };
+
+// u clamped to [a, b] (NaN to a, as locate_clamped) and located, four at a time: piece and tau
+// by exactly the operations of PiecewiseBasis::locate (for degree >= 1; degree 0 needs locate's
+// knot fix-up).
+struct LocateConstants {
+  v4d a, b, inv_h, half = {0.5, 0.5, 0.5, 0.5};
+  v4i zero = {0, 0, 0, 0}, last;
+  explicit LocateConstants(const PiecewiseBasis& basis)
+      : a(v4d{} + basis.a()), b(v4d{} + basis.b()), inv_h(v4d{} + basis.inv_h()), last(v4i{} + (basis.pieces() - 1)) {}
+};
+
+[[gnu::always_inline]] inline void clamp_locate4(v4d u, const LocateConstants& c, int* __restrict piece,
+                                                 double* __restrict tau) noexcept {
+  v4d uc = u >= c.a ? u : c.a;  // NaN -> a, as locate_clamped
+  uc = uc > c.b ? c.b : uc;
+  const v4d xx = (uc - c.a) * c.inv_h;
+  v4i jj = __builtin_convertvector(xx, v4i);  // truncation, as static_cast<int>
+  jj = jj < c.zero ? c.zero : jj;
+  jj = jj > c.last ? c.last : jj;
+  const v4d t = xx - __builtin_convertvector(jj, v4d) - c.half;
+  std::memcpy(piece, &jj, sizeof(v4i));
+  std::memcpy(tau, &t, sizeof(v4d));
+}
 
 template <int S>
 [[gnu::always_inline]] inline std::size_t block_features_t(const PiecewiseBasis& basis, int ld,
@@ -59,9 +85,8 @@ template <int S>
   double* __restrict u = w.u.data();
   double* __restrict tau = w.tau.data();
   int* __restrict piece = w.piece.data();
-  const double a = basis.a(), b = basis.b(), ih = basis.inv_h();
-  const v4d va = {a, a, a, a}, vb = {b, b, b, b}, vih = {ih, ih, ih, ih}, vhalf = {0.5, 0.5, 0.5, 0.5};
-  const v4i zero = {0, 0, 0, 0}, kmax = v4i{1, 1, 1, 1} * (basis.pieces() - 1);
+  const double a = basis.a(), b = basis.b();
+  const LocateConstants loc(basis);
   std::size_t clamped = 0;
   for (std::size_t s = 0; s < count; ++s) {
     const double* x = X + s * static_cast<std::size_t>(N) * d;
@@ -113,17 +138,7 @@ template <int S>
         for (int q = 0; q < 2; ++q) {
           const std::size_t o = static_cast<std::size_t>(q) * Np + jb;
           std::memcpy(u + o, &acc[q], sizeof(v4d));
-          if constexpr (S > 0) {  // degree 0 needs locate's knot fix-up: scalar below
-            v4d uc = acc[q] >= va ? acc[q] : va;  // NaN -> a, as locate_clamped
-            uc = uc > vb ? vb : uc;
-            const v4d xx = (uc - va) * vih;
-            v4i jj = __builtin_convertvector(xx, v4i);  // truncation, as static_cast<int>
-            jj = jj < zero ? zero : jj;
-            jj = jj > kmax ? kmax : jj;
-            const v4d t = xx - __builtin_convertvector(jj, v4d) - vhalf;
-            std::memcpy(piece + o, &jj, sizeof(v4i));
-            std::memcpy(tau + o, &t, sizeof(v4d));
-          }
+          if constexpr (S > 0) clamp_locate4(acc[q], loc, piece + o, tau + o);  // degree 0: scalar below
         }
       }
       for (int q = 0; q < rows; ++q) {
@@ -139,6 +154,54 @@ template <int S>
           else clamped += basis.locate_clamped(uq[j], pq[j], tq[j]);
           basis.add_values_fixed<S>(pq[j], tq[j], col);
         }
+      }
+    }
+  }
+  return clamped;
+}
+
+// block_features_t from the block's interactions U (count N (N-1) values, sample after sample,
+// row i's j != i in increasing j, as SampleBlockSource::InteractionGenerator gives them), which
+// are the u block_features_t forms (up to the sign of a zero u, which no clamp, piece or tau
+// sees): the same clamps, pieces, taus and basis values, so the same columns, bit for bit. A
+// sample's interactions are located four at a time; the last few of a sample go through a
+// padded vector of copies, so every u sees the same lane operations.
+template <int S>
+[[gnu::always_inline]] inline std::size_t interaction_features_t(const PiecewiseBasis& basis, int ld,
+                                                                 const double* __restrict U, int N, std::size_t count,
+                                                                 double* __restrict PsiT, FeatureScratch& w) {
+  const std::size_t per_sample = static_cast<std::size_t>(N) * (N - 1);
+  double* __restrict tau = w.tau_all.data();
+  int* __restrict piece = w.piece_all.data();
+  const double a = basis.a(), b = basis.b();
+  const LocateConstants loc(basis);
+  std::size_t clamped = 0;
+  for (std::size_t s = 0; s < count; ++s) {
+    const double* u = U + s * per_sample;
+    if constexpr (S > 0) {
+      std::size_t k = 0;
+      for (; k + 4 <= per_sample; k += 4) {
+        v4d x;
+        std::memcpy(&x, u + k, sizeof(v4d));
+        clamp_locate4(x, loc, piece + k, tau + k);
+      }
+      if (k < per_sample) {
+        v4d x;
+        for (std::size_t l = 0; l < 4; ++l) x[l] = u[std::min(k + l, per_sample - 1)];
+        int pj[4];
+        double pt[4];
+        clamp_locate4(x, loc, pj, pt);
+        for (std::size_t l = 0; k + l < per_sample; ++l) piece[k + l] = pj[l], tau[k + l] = pt[l];
+      }
+    }
+    for (int i = 0; i < N; ++i) {
+      double* __restrict col = PsiT + (s * N + i) * static_cast<std::size_t>(ld);
+      std::fill(col, col + ld, 0.0);
+      const std::size_t row = static_cast<std::size_t>(i) * (N - 1);
+      for (std::size_t k = row; k < row + (N - 1); ++k) {
+        if constexpr (S > 0) clamped += !(u[k] >= a) || u[k] > b;
+        else clamped += basis.locate_clamped(u[k], piece[k], tau[k]);
+        basis.add_values_fixed<S>(piece[k], tau[k], col);
       }
     }
   }
@@ -187,6 +250,46 @@ BlockFeatures select_block_features(bool allow_avx2) {
 #endif
   (void)allow_avx2;
   return block_features_baseline;
+}
+
+#define ATTNRATE_INTERACTION_FEATURES_BODY                                                       \
+  switch (basis.degree()) {                                                                      \
+    case 0: return interaction_features_t<0>(basis, ld, U, N, count, PsiT, w);                   \
+    case 1: return interaction_features_t<1>(basis, ld, U, N, count, PsiT, w);                   \
+    case 2: return interaction_features_t<2>(basis, ld, U, N, count, PsiT, w);                   \
+    case 3: return interaction_features_t<3>(basis, ld, U, N, count, PsiT, w);                   \
+    case 4: return interaction_features_t<4>(basis, ld, U, N, count, PsiT, w);                   \
+    case 5: return interaction_features_t<5>(basis, ld, U, N, count, PsiT, w);                   \
+    case 6: return interaction_features_t<6>(basis, ld, U, N, count, PsiT, w);                   \
+    case 7: return interaction_features_t<7>(basis, ld, U, N, count, PsiT, w);                   \
+    case 8: return interaction_features_t<8>(basis, ld, U, N, count, PsiT, w);                   \
+    case 9: return interaction_features_t<9>(basis, ld, U, N, count, PsiT, w);                   \
+    default: return interaction_features_t<10>(basis, ld, U, N, count, PsiT, w);                 \
+  }
+
+std::size_t interaction_features_baseline(const PiecewiseBasis& basis, int ld, const double* U, int N,
+                                          std::size_t count, double* PsiT, FeatureScratch& w) {
+  ATTNRATE_INTERACTION_FEATURES_BODY
+}
+
+#ifdef ATTNRATE_HAVE_AVX2_VARIANT
+[[gnu::target("avx2")]] std::size_t interaction_features_avx2(const PiecewiseBasis& basis, int ld, const double* U,
+                                                               int N, std::size_t count, double* PsiT,
+                                                               FeatureScratch& w) {
+  ATTNRATE_INTERACTION_FEATURES_BODY
+}
+#endif
+#undef ATTNRATE_INTERACTION_FEATURES_BODY
+
+using InteractionFeatures = std::size_t (*)(const PiecewiseBasis&, int, const double*, int, std::size_t, double*,
+                                            FeatureScratch&);
+
+InteractionFeatures select_interaction_features(bool allow_avx2) {
+#ifdef ATTNRATE_HAVE_AVX2_VARIANT
+  if (allow_avx2 && __builtin_cpu_supports("avx2")) return interaction_features_avx2;
+#endif
+  (void)allow_avx2;
+  return interaction_features_baseline;
 }
 
 // Sparse path for large p: each feature column has at most (N-1)(s+1) nonzeros (and y), so
@@ -252,6 +355,8 @@ NormalEquations accumulate_normal_equations(const BSplineBasis& basis, const arm
   const bool sparse = uses_sparse_accumulation(p, N, basis.degree());
   const PiecewiseBasis poly(basis);
   const BlockFeatures block_features = select_block_features(options.allow_avx2);
+  const InteractionFeatures interaction_features = select_interaction_features(options.allow_avx2);
+  const bool given_interactions = source.gives_interactions(A);
 
   // Column t of PsiY is (psi_t, y_t): one Gram matrix per block gives G, h and sum y^2.
   const std::size_t q = static_cast<std::size_t>(p) + 1;
@@ -259,6 +364,7 @@ NormalEquations accumulate_normal_equations(const BSplineBasis& basis, const arm
 #pragma omp parallel num_threads(threads)
   {
     std::vector<double> X(B * N * d), Y(B * N), PsiY(B * N * q);
+    std::vector<double> U(given_interactions ? B * N * (N - 1) : 0);
     std::vector<int> touched;
     FeatureScratch scratch(N, d);
 #pragma omp for schedule(dynamic, 1)
@@ -272,9 +378,14 @@ NormalEquations accumulate_normal_equations(const BSplineBasis& basis, const arm
         const std::size_t cols = count * N;
         const double* Xb = X.data();
         const double* Yb = Y.data();
-        if (source.in_memory()) std::tie(Xb, Yb) = source.block(first);  // read in place
-        else source(first, count, X.data(), Y.data());
-        cs.clamped += block_features(poly, static_cast<int>(q), A.memptr(), Xb, N, d, count, PsiY.data(), scratch);
+        if (given_interactions) {
+          source(first, count, X.data(), Y.data(), U.data());
+          cs.clamped += interaction_features(poly, static_cast<int>(q), U.data(), N, count, PsiY.data(), scratch);
+        } else {
+          if (source.in_memory()) std::tie(Xb, Yb) = source.block(first);  // read in place
+          else source(first, count, X.data(), Y.data());
+          cs.clamped += block_features(poly, static_cast<int>(q), A.memptr(), Xb, N, d, count, PsiY.data(), scratch);
+        }
         for (std::size_t t = 0; t < cols; ++t) PsiY[t * q + p] = Yb[t];
         add_block_normal_equations(PsiY.data(), p, cols, sparse, cs, touched);
       }

@@ -10,6 +10,7 @@
 // holds the block's G, h and sum Y^2. Blocks are grouped into a fixed
 // number of contiguous chunks summed in chunk order, so the result is bit-identical for any
 // thread count.
+#include <algorithm>
 #include <armadillo>
 #include <cstddef>
 #include <functional>
@@ -27,9 +28,16 @@ namespace attnrate {
 /// sample first+s in column s*N+i) and outputs Y (count*N) for samples [first, first+count),
 /// called concurrently for disjoint ranges; or data already in memory in that layout, read in
 /// place (no copy per block). Any callable with the generator's signature converts implicitly.
+/// A generator may also give the samples' interactions under some A (with_interactions): a fit
+/// with that A then reads them instead of forming them again.
 class SampleBlockSource {
  public:
   using Generator = std::function<void(std::size_t first, std::size_t count, double* X, double* Y)>;
+  /// Also fills U, unless it is null, with the count N (N-1) interactions u_ij = X_i^T A X_j:
+  /// sample after sample, row i's j != i in increasing j, in sample_interactions' order and bits
+  /// (theory/pairwise/pairwise_model.hpp), which are the fit's.
+  using InteractionGenerator =
+      std::function<void(std::size_t first, std::size_t count, double* X, double* Y, double* U)>;
 
   SampleBlockSource() = default;
   template <class F>
@@ -51,8 +59,30 @@ class SampleBlockSource {
     return s;
   }
 
+  /// A generator that gives the interactions under A too; A must outlive the source.
+  static SampleBlockSource with_interactions(InteractionGenerator generator, const arma::mat& A) {
+    SampleBlockSource s;
+    s.generate_ = [generator](std::size_t first, std::size_t count, double* X, double* Y) {
+      generator(first, count, X, Y, nullptr);
+    };
+    s.generate_with_u_ = std::move(generator);
+    s.interaction_A_ = &A;
+    return s;
+  }
+
   /// Fills X and Y for samples [first, first+count) (copies for in-memory data).
   void operator()(std::size_t first, std::size_t count, double* X, double* Y) const { generate_(first, count, X, Y); }
+
+  /// Whether the source gives the interactions under A (that matrix, or one with equal entries).
+  bool gives_interactions(const arma::mat& A) const {
+    return interaction_A_ != nullptr &&
+           (interaction_A_ == &A || (interaction_A_->n_rows == A.n_rows && interaction_A_->n_cols == A.n_cols &&
+                                     std::equal(A.begin(), A.end(), interaction_A_->begin())));
+  }
+  /// Fills X, Y and the interactions U (only if gives_interactions).
+  void operator()(std::size_t first, std::size_t count, double* X, double* Y, double* U) const {
+    generate_with_u_(first, count, X, Y, U);
+  }
 
   /// Whether the samples can be read in place (then block() gives pointers, no copy).
   bool in_memory() const noexcept { return X_ != nullptr; }
@@ -64,6 +94,8 @@ class SampleBlockSource {
 
  private:
   Generator generate_;
+  InteractionGenerator generate_with_u_;
+  const arma::mat* interaction_A_ = nullptr;
   const double* X_ = nullptr;
   const double* Y_ = nullptr;
   int N_ = 0, d_ = 0;

@@ -346,9 +346,12 @@ CellResult run_cell(const Config& c, const PairwiseModel& model, double a, doubl
   r.K = known_b_pieces(c, c.schedule, model.phi().claimed_smoothness(), M);
   const BSplineBasis basis(a, b, r.K, c.degree);
   const std::uint64_t data_seed = derive_seed(c.seed, {hash_name("data"), M, static_cast<std::uint64_t>(rep)});
-  SampleBlockSource source = [&model, data_seed](std::size_t first, std::size_t count, double* X, double* Y) {
-    model.draw_samples(data_seed, first, count, X, Y);
-  };
+  // The fit reads the interactions the model formed for the outputs (the same bits it would form).
+  const SampleBlockSource source = SampleBlockSource::with_interactions(
+      [&model, data_seed](std::size_t first, std::size_t count, double* X, double* Y, double* U) {
+        model.draw_samples(data_seed, first, count, X, Y, U);
+      },
+      model.A());
   LseOptions opt;
   opt.ridge = c.ridge;
   opt.threads = threads;

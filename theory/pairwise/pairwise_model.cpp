@@ -81,16 +81,28 @@ using v4d = double __attribute__((vector_size(32)));
 
 inline int padded_tokens(int N) noexcept { return (N + 3) / 4 * 4; }
 
+// Independent chains side by side (four rows r of A x_j, two tokens i of u), since the latency
+// of one chain of adds, not the throughput, bounds it; each lane's chain is unchanged.
 #define ATTNRATE_SAMPLE_INTERACTIONS_BODY                                                                  \
   const int Np = padded_tokens(N);                                                                       \
   const double* a = A.memptr(); /* column-major: A(r, c) = a[c d + r] */                               \
   double* xt = scratch;          /* xt[c Np + j] = x_j[c], zero in the padding lanes */                  \
   double* axt = xt + static_cast<std::size_t>(d) * Np; /* axt[r Np + j] = (A x_j)_r */                  \
-  double* row = axt + static_cast<std::size_t>(d) * Np; /* u_ij for one i, all j */                      \
+  double* row = axt + static_cast<std::size_t>(d) * Np; /* u_ij for two i, all j */                      \
   for (int c = 0; c < d; ++c)                                                                             \
     for (int j = 0; j < Np; ++j) xt[static_cast<std::size_t>(c) * Np + j] = j < N ? x[j * d + c] : 0.0;  \
-  for (int jb = 0; jb < Np; jb += 4)                                                                      \
-    for (int r = 0; r < d; ++r) {                                                                         \
+  for (int jb = 0; jb < Np; jb += 4) {                                                                    \
+    int r = 0;                                                                                            \
+    for (; r + 3 < d; r += 4) {                                                                           \
+      v4d acc[4] = {}, xc;                                                                                \
+      for (int c = 0; c < d; ++c) {                                                                       \
+        const double* arc = a + static_cast<std::size_t>(c) * d + r;                                     \
+        std::memcpy(&xc, xt + static_cast<std::size_t>(c) * Np + jb, sizeof(v4d));                      \
+        for (int q = 0; q < 4; ++q) acc[q] = acc[q] + v4d{arc[q], arc[q], arc[q], arc[q]} * xc;         \
+      }                                                                                                   \
+      for (int q = 0; q < 4; ++q) std::memcpy(axt + static_cast<std::size_t>(r + q) * Np + jb, &acc[q], sizeof(v4d)); \
+    }                                                                                                     \
+    for (; r < d; ++r) {                                                                                  \
       v4d acc = {0.0, 0.0, 0.0, 0.0}, xc;                                                                 \
       for (int c = 0; c < d; ++c) {                                                                       \
         const double arc = a[static_cast<std::size_t>(c) * d + r];                                       \
@@ -99,19 +111,26 @@ inline int padded_tokens(int N) noexcept { return (N + 3) / 4 * 4; }
       }                                                                                                   \
       std::memcpy(axt + static_cast<std::size_t>(r) * Np + jb, &acc, sizeof(v4d));                        \
     }                                                                                                     \
-  std::size_t m = 0;                                                                                      \
-  for (int i = 0; i < N; ++i) {                                                                           \
-    const double* xi = x + static_cast<std::size_t>(i) * d;                                               \
+  }                                                                                                       \
+  for (int i0 = 0; i0 < N; i0 += 2) {                                                                     \
+    const int rows = std::min(2, N - i0);                                                                 \
+    const double* x0 = x + static_cast<std::size_t>(i0) * d;                                              \
+    const double* x1 = rows == 2 ? x0 + d : x0; /* a lone last token computes its row twice */          \
     for (int jb = 0; jb < Np; jb += 4) {                                                                  \
-      v4d acc = {0.0, 0.0, 0.0, 0.0}, axr;                                                                \
+      v4d acc[2] = {}, axr;                                                                               \
       for (int r = 0; r < d; ++r) {                                                                       \
         std::memcpy(&axr, axt + static_cast<std::size_t>(r) * Np + jb, sizeof(v4d));                      \
-        acc = acc + v4d{xi[r], xi[r], xi[r], xi[r]} * axr;                                                \
+        acc[0] = acc[0] + v4d{x0[r], x0[r], x0[r], x0[r]} * axr;                                          \
+        acc[1] = acc[1] + v4d{x1[r], x1[r], x1[r], x1[r]} * axr;                                          \
       }                                                                                                   \
-      std::memcpy(row + jb, &acc, sizeof(v4d));                                                           \
+      std::memcpy(row + jb, &acc[0], sizeof(v4d));                                                        \
+      std::memcpy(row + Np + jb, &acc[1], sizeof(v4d));                                                   \
     }                                                                                                     \
-    for (int j = 0; j < N; ++j)                                                                           \
-      if (j != i) u[m++] = row[j];                                                                        \
+    for (int q = 0; q < rows; ++q) {                                                                      \
+      const int i = i0 + q;                                                                               \
+      double* ui = u + static_cast<std::size_t>(i) * (N - 1);                                             \
+      for (int j = 0; j < N - 1; ++j) ui[j] = row[q * Np + j + (j >= i)]; /* j != i, no branch */        \
+    }                                                                                                     \
   }
 
 void sample_interactions_baseline(const arma::mat& A, const double* x, int N, int d, double* scratch,
@@ -131,7 +150,7 @@ void sample_interactions_baseline(const arma::mat& A, const double* x, int N, in
 }  // namespace
 
 std::size_t sample_interactions_scratch(int N, int d) noexcept {
-  return static_cast<std::size_t>(2 * d + 1) * padded_tokens(N);
+  return static_cast<std::size_t>(2 * d + 2) * padded_tokens(N);
 }
 
 void sample_interactions(const arma::mat& A, const double* x, int N, int d, double* scratch, double* u,
@@ -144,15 +163,15 @@ void sample_interactions(const arma::mat& A, const double* x, int N, int d, doub
   sample_interactions_baseline(A, x, N, d, scratch, u);
 }
 
-void PairwiseModel::draw_samples(std::uint64_t data_seed, std::size_t first, std::size_t count, double* X,
-                                 double* Y) const {
+void PairwiseModel::draw_samples(std::uint64_t data_seed, std::size_t first, std::size_t count, double* X, double* Y,
+                                 double* U) const {
   const int N = spec_.N, d = spec_.d;
   const double inv = 1.0 / (N - 1);
   const std::size_t per_sample = static_cast<std::size_t>(N) * (N - 1);
   // phi runs over the interactions of several samples at once: its kernel interleaves vectors,
   // and a value does not depend on its place in the block. Each sample keeps its own stream
   // (tokens, then its noise), so the draws are those of one sample at a time.
-  const std::size_t group = std::clamp<std::size_t>(512 / per_sample, 1, 16);
+  const std::size_t group = std::clamp<std::size_t>(1024 / per_sample, 1, 16);
   std::vector<double> scratch(sample_interactions_scratch(N, d));
   // u_ij for j != i, row by row (sample i's N-1 interactions contiguous), sample after sample.
   std::vector<double> phiu(group * per_sample);
@@ -161,14 +180,13 @@ void PairwiseModel::draw_samples(std::uint64_t data_seed, std::size_t first, std
   for (std::size_t s0 = 0; s0 < count; s0 += group) {
     const std::size_t g = std::min(group, count - s0);
     rngs.clear();
-    for (std::size_t t = 0; t < g; ++t) {
-      Rng& rng = rngs.emplace_back(derive_seed(data_seed, {first + s0 + t}));
-      double* x = X + (s0 + t) * static_cast<std::size_t>(N) * d;
-      tokens_.draw_sample(rng, N, d, x);
-      sample_interactions(A_, x, N, d, scratch.data(), phiu.data() + t * per_sample);
-    }
-    const std::span<double> block(phiu.data(), g * per_sample);
-    phi_.evaluate(block, block);
+    for (std::size_t t = 0; t < g; ++t) rngs.emplace_back(derive_seed(data_seed, {first + s0 + t}));
+    double* x = X + s0 * static_cast<std::size_t>(N) * d;
+    tokens_.draw_samples(rngs.data(), g, N, d, x);
+    double* u = U != nullptr ? U + s0 * per_sample : phiu.data();  // phi(u) into phiu either way
+    for (std::size_t t = 0; t < g; ++t)
+      sample_interactions(A_, x + t * static_cast<std::size_t>(N) * d, N, d, scratch.data(), u + t * per_sample);
+    phi_.evaluate(std::span<const double>(u, g * per_sample), std::span<double>(phiu.data(), g * per_sample));
     for (std::size_t t = 0; t < g; ++t) {
       const double* phi_t = phiu.data() + t * per_sample;
       double* y = Y + (s0 + t) * static_cast<std::size_t>(N);

@@ -70,8 +70,11 @@ class PairwiseModel {
   double g(const double* x, const double* y) const noexcept;
 
   /// Samples [first, first + count) of the stream `data_seed`: X is d x (count*N) (token i of
-  /// sample first+s in column s*N+i), Y has count*N outputs. Thread-safe.
-  void draw_samples(std::uint64_t data_seed, std::size_t first, std::size_t count, double* X, double* Y) const;
+  /// sample first+s in column s*N+i), Y has count*N outputs. With U, also the interactions the
+  /// outputs were computed from: count N (N - 1) values, sample after sample, each in
+  /// sample_interactions' order and bits. Thread-safe.
+  void draw_samples(std::uint64_t data_seed, std::size_t first, std::size_t count, double* X, double* Y,
+                    double* U = nullptr) const;
 
   /// Samples [0, M) of the stream into memory (X d x M*N, Y M*N), drawn in blocks on `threads`
   /// OpenMP threads: the values of draw_samples(data_seed, 0, M, ...), since a sample's draws do

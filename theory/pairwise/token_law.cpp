@@ -76,4 +76,10 @@ void TokenLaw::draw_sample(Rng& rng, int N, int d, double* out) const {
   }
 }
 
+void TokenLaw::draw_samples(Rng* rngs, std::size_t count, int N, int d, double* out) const {
+  const std::size_t n = static_cast<std::size_t>(N) * d;
+  if (kind == Kind::uniform) return uniform_streams(rngs, count, n, -1.0, 1.0, out, n);
+  for (std::size_t t = 0; t < count; ++t) draw_sample(rngs[t], N, d, out + t * n);
+}
+
 }  // namespace attnrate

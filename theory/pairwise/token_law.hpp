@@ -5,6 +5,7 @@
 //   exchangeable[:rho] X_i = sqrt(1-rho) Z_i + sqrt(rho) S, Z_i and S iid uniform on [-1,1]^d,
 //                      S shared by the tokens of one sample (dependent, exchangeable); rho in
 //                      [0, 1), default 0.5.
+#include <cstddef>
 #include <string>
 #include <string_view>
 
@@ -24,6 +25,10 @@ struct TokenLaw {
   /// Draws the N tokens of one sample into `out` (d x N, column-major: token i is
   /// out[i*d .. i*d+d-1]), consuming `rng` in a fixed order.
   void draw_sample(Rng& rng, int N, int d, double* out) const;
+
+  /// draw_sample for `count` samples, sample t from rngs[t] into out + t N d: the same values,
+  /// and the same states of the streams afterwards (uniform tokens draw the streams side by side).
+  void draw_samples(Rng* rngs, std::size_t count, int N, int d, double* out) const;
 };
 
 }  // namespace attnrate
