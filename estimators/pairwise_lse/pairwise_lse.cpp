@@ -150,7 +150,7 @@ template <int S>
         int* pq = piece + static_cast<std::size_t>(q) * Np;
         for (int j = 0; j < N; ++j) {
           if (j == i) continue;
-          if constexpr (S > 0) clamped += !(uq[j] >= a) || uq[j] > b;
+          if constexpr (S > 0) clamped += static_cast<std::size_t>(!(uq[j] >= a)) + (uq[j] > b);  // no branch; a < b
           else clamped += basis.locate_clamped(uq[j], pq[j], tq[j]);
           basis.add_values_fixed<S>(pq[j], tq[j], col);
         }
@@ -194,16 +194,24 @@ template <int S>
         for (std::size_t l = 0; k + l < per_sample; ++l) piece[k + l] = pj[l], tau[k + l] = pt[l];
       }
     }
-    for (int i = 0; i < N; ++i) {
-      double* __restrict col = PsiT + (s * N + i) * static_cast<std::size_t>(ld);
-      std::fill(col, col + ld, 0.0);
-      const std::size_t row = static_cast<std::size_t>(i) * (N - 1);
-      for (std::size_t k = row; k < row + (N - 1); ++k) {
-        if constexpr (S > 0) clamped += !(u[k] >= a) || u[k] > b;
-        else clamped += basis.locate_clamped(u[k], piece[k], tau[k]);
-        basis.add_values_fixed<S>(piece[k], tau[k], col);
-      }
+    for (std::size_t k = 0; k < per_sample; ++k) {
+      if constexpr (S > 0) clamped += static_cast<std::size_t>(!(u[k] >= a)) + (u[k] > b);  // no branch; a < b
+      else clamped += basis.locate_clamped(u[k], piece[k], tau[k]);
     }
+    double* __restrict cols = PsiT + s * N * static_cast<std::size_t>(ld);
+    std::fill(cols, cols + N * static_cast<std::size_t>(ld), 0.0);
+    // Four tokens side by side: each column still sums its values in increasing j, and the four
+    // columns' chains of dependent adds (consecutive interactions often share a piece) overlap.
+    const auto add_row = [&](int i, int j) {
+      const std::size_t k = static_cast<std::size_t>(i) * (N - 1) + j;
+      basis.add_values_fixed<S>(piece[k], tau[k], cols + static_cast<std::size_t>(i) * ld);
+    };
+    int i0 = 0;
+    for (; i0 + 4 <= N; i0 += 4)
+      for (int j = 0; j < N - 1; ++j)
+        for (int g = 0; g < 4; ++g) add_row(i0 + g, j);
+    for (; i0 < N; ++i0)
+      for (int j = 0; j < N - 1; ++j) add_row(i0, j);
   }
   return clamped;
 }
