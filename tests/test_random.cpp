@@ -181,6 +181,39 @@ TEST_CASE("uniform_streams: every width gives each stream's own uniforms and lea
   CHECK(a.normal() == b.normal());
 }
 
+TEST_CASE("normal_streams: each stream's own normal() values, and its cached variate after them", "[random]") {
+  // Against n calls of normal() on copies of the same streams: odd and even n (an odd count leaves
+  // a variate cached), streams that start with one cached, and none at all; then the streams
+  // continue alike (the next normal() returns the same cached or fresh value, the raw outputs agree).
+  for (const std::size_t count : {std::size_t{0}, std::size_t{1}, std::size_t{5}, std::size_t{16}})
+    for (const std::size_t n : {std::size_t{0}, std::size_t{1}, std::size_t{2}, std::size_t{7}, std::size_t{8}})
+      for (const bool start_with_spare : {false, true}) {
+        std::vector<Rng> streams, copies;
+        for (std::size_t t = 0; t < count; ++t) {
+          streams.emplace_back(derive_seed(3, {count, n, t}));
+          if (start_with_spare) (void)streams.back().normal();
+          copies.push_back(streams.back());
+        }
+        const std::size_t stride = n + 1;
+        std::vector<double> out(count * stride, -99.0);
+        normal_streams(streams.data(), count, n, out.data(), stride);
+        std::size_t mismatches = 0, touched_gaps = 0, diverged = 0;
+        for (std::size_t t = 0; t < count; ++t) {
+          for (std::size_t k = 0; k < n; ++k) {
+            const double z = copies[t].normal();
+            mismatches += std::memcmp(&z, &out[t * stride + k], sizeof(double)) != 0;
+          }
+          touched_gaps += out[t * stride + n] != -99.0;
+          for (int k = 0; k < 3; ++k) diverged += streams[t].normal() != copies[t].normal();
+          diverged += streams[t]() != copies[t]();
+        }
+        INFO(count << " streams, " << n << " normals" << (start_with_spare ? ", a variate cached" : ""));
+        CHECK(mismatches == 0);
+        CHECK(touched_gaps == 0);
+        CHECK(diverged == 0);
+      }
+}
+
 TEST_CASE("Rng is reproducible for a seed and copies continue the same stream", "[random]") {
   Rng r1(2024), r2(2024), r3(2025);
   std::vector<std::uint64_t> a(1000), b(1000), c(1000);

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <vector>
 
 #include "estimators/common/target_pragmas.hpp"
 #include "estimators/common/vector_width.hpp"
@@ -91,6 +92,45 @@ void uniform_streams(Rng* rngs, std::size_t count, std::size_t n, double lo, dou
                      std::size_t stride) noexcept {
   static const VectorWidth widest = widest_vector();
   uniform_streams(rngs, count, n, lo, hi, out, stride, widest);
+}
+
+void normal_streams(Rng* rngs, std::size_t count, std::size_t n, double* out, std::size_t stride) {
+  // Pass 1, stream by stream: a cached variate first, then the accepted polar points (u, v, s)
+  // that normal() would draw; the factors f are left for pass 2. Point i of stream t gives
+  // outputs first_out + 2i and + 1 (the second kept as the spare past n).
+  struct Point {
+    double u, v, s;
+    double* first;  // where u f goes; v f goes to first[1], or to the stream's spare past n
+    Rng* spare_of;  // non-null: v f becomes this stream's cached variate
+  };
+  std::vector<Point> points;
+  points.reserve(count * (n / 2 + 1));
+  for (std::size_t t = 0; t < count; ++t) {
+    Rng& rng = rngs[t];
+    double* o = out + t * stride;
+    std::size_t k = 0;
+    if (n > 0 && rng.has_spare_) {
+      rng.has_spare_ = false;
+      o[k++] = rng.spare_;
+    }
+    for (; k < n; k += 2) {
+      Point& p = points.emplace_back();
+      rng.polar_point(p.u, p.v, p.s);
+      p.first = o + k;
+      p.spare_of = k + 1 < n ? nullptr : &rng;
+    }
+  }
+  // Pass 2: f = sqrt(-2 log(s) / s), the same expression as normal()'s, for every point.
+  for (const Point& p : points) {
+    const double f = Rng::polar_factor(p.s);
+    p.first[0] = p.u * f;
+    if (p.spare_of == nullptr) {
+      p.first[1] = p.v * f;
+    } else {
+      p.spare_of->spare_ = p.v * f;
+      p.spare_of->has_spare_ = true;
+    }
+  }
 }
 
 }  // namespace attnrate

@@ -54,6 +54,13 @@ void uniform_streams(Rng* rngs, std::size_t count, std::size_t n, double lo, dou
 void uniform_streams(Rng* rngs, std::size_t count, std::size_t n, double lo, double hi, double* out,
                      std::size_t stride, VectorWidth width) noexcept;
 
+/// n standard normals from each of the streams rngs[0..count-1], stream t's into
+/// out[t * stride + k], k = 0..n-1: exactly the values, and the states afterwards (a cached second
+/// variate included), of n calls of rngs[t].normal() on each stream. The accepted points of the
+/// polar method are found first, stream by stream; their logarithms, divisions and square roots
+/// follow in one pass, where their latencies overlap instead of waiting on the rejection branch.
+void normal_streams(Rng* rngs, std::size_t count, std::size_t n, double* out, std::size_t stride);
+
 /// xoshiro256++ (Blackman & Vigna), seeded through SplitMix64. Satisfies
 /// UniformRandomBitGenerator; normal() is our own (polar method) so the stream is
 /// defined by this file alone, not by a standard library's distribution code.
@@ -92,12 +99,8 @@ class Rng {
       return spare_;
     }
     double u, v, s;
-    do {
-      u = 2.0 * uniform() - 1.0;
-      v = 2.0 * uniform() - 1.0;
-      s = u * u + v * v;
-    } while (s >= 1.0 || s == 0.0);
-    const double f = std::sqrt(-2.0 * std::log(s) / s);
+    polar_point(u, v, s);
+    const double f = polar_factor(s);
     spare_ = v * f;
     has_spare_ = true;
     return u * f;
@@ -119,6 +122,17 @@ class Rng {
  private:
   friend void uniform_streams(Rng*, std::size_t, std::size_t, double, double, double*, std::size_t,
                               VectorWidth) noexcept;
+  friend void normal_streams(Rng*, std::size_t, std::size_t, double*, std::size_t);
+  /// A point of the polar method: (u, v) uniform in the unit disc without its centre, s = u^2 + v^2.
+  void polar_point(double& u, double& v, double& s) noexcept {
+    do {
+      u = 2.0 * uniform() - 1.0;
+      v = 2.0 * uniform() - 1.0;
+      s = u * u + v * v;
+    } while (s >= 1.0 || s == 0.0);
+  }
+  /// The factor that maps a polar point to two independent standard normals u f and v f.
+  static double polar_factor(double s) noexcept { return std::sqrt(-2.0 * std::log(s) / s); }
   static constexpr std::uint64_t rotl(std::uint64_t x, int k) noexcept { return (x << k) | (x >> (64 - k)); }
   std::uint64_t s_[4]{};
   double spare_ = 0.0;

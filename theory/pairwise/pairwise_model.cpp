@@ -187,13 +187,15 @@ void PairwiseModel::draw_samples(std::uint64_t data_seed, std::size_t first, std
     for (std::size_t t = 0; t < g; ++t)
       sample_interactions(A_, x + t * static_cast<std::size_t>(N) * d, N, d, scratch.data(), u + t * per_sample);
     phi_.evaluate(std::span<const double>(u, g * per_sample), std::span<double>(phiu.data(), g * per_sample));
+    // The noise (each stream's next N normals) first into Y, then Y_i = mean of row i + sigma eps_i.
+    normal_streams(rngs.data(), g, static_cast<std::size_t>(N), Y + s0 * N, static_cast<std::size_t>(N));
     for (std::size_t t = 0; t < g; ++t) {
       const double* phi_t = phiu.data() + t * per_sample;
       double* y = Y + (s0 + t) * static_cast<std::size_t>(N);
       for (int i = 0; i < N; ++i) {
         double sum = 0.0;  // over j != i in increasing j, as before
         for (int j = 0; j < N - 1; ++j) sum += phi_t[static_cast<std::size_t>(i) * (N - 1) + j];
-        y[i] = inv * sum + spec_.sigma * rngs[t].normal();
+        y[i] = inv * sum + spec_.sigma * y[i];
       }
     }
   }
