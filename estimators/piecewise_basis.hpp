@@ -150,6 +150,20 @@ class PiecewiseBasis {
   template <int S>
   [[gnu::always_inline]] void add_values_fixed(int j, double tau, double* __restrict out,
                                                double scale = 1.0) const noexcept {
+    add_values_at<S>(j, tau, [out, j](int q) -> double& { return out[j + q]; }, scale);
+  }
+
+  /// add_values_fixed with the functions placed by a row map: adds B_{j+q}(u) to out[rows[j+q]],
+  /// q = 0..S (the same values, for a layout that orders the functions otherwise).
+  template <int S>
+  [[gnu::always_inline]] void add_values_to_rows(int j, double tau, const int* __restrict rows,
+                                                 double* __restrict out) const noexcept {
+    add_values_at<S>(j, tau, [out, rows, j](int q) -> double& { return out[rows[j + q]]; });
+  }
+
+  /// The body of both: target(q) is where B_{j+q}(u) is added.
+  template <int S, class Target>
+  [[gnu::always_inline]] void add_values_at(int j, double tau, Target target, double scale = 1.0) const noexcept {
     // Four functions per vector (one AVX register, or two SSE2 registers where AVX is absent:
     // the operations per lane are the same, so are the bits), then a pair, then a single one.
     // Same operations in the same order per function as values_fixed, so the same bits.
@@ -157,7 +171,6 @@ class PiecewiseBasis {
     using v2d = double __attribute__((vector_size(16)));
     constexpr int n = S + 1, quads = n / 4, pair = (n % 4) / 2, single = n % 2;
     const double* T = table_by_power_.data() + static_cast<std::size_t>(j) * n * n;
-    double* o = out + j;
     if constexpr (quads > 0) {
       const v4d t = {tau, tau, tau, tau};
       v4d v[quads];
@@ -169,7 +182,7 @@ class PiecewiseBasis {
           v[q] = v[q] * t + c;
         }
       for (int q = 0; q < quads; ++q)
-        for (int l = 0; l < 4; ++l) add_scalar(o[4 * q + l], scale * v[q][l]);
+        for (int l = 0; l < 4; ++l) add_scalar(target(4 * q + l), scale * v[q][l]);
     }
     if constexpr (pair > 0) {
       constexpr int q0 = 4 * quads;
@@ -181,13 +194,13 @@ class PiecewiseBasis {
         std::memcpy(&c, T + k * n + q0, sizeof(v2d));
         v = v * t + c;
       }
-      add_scalar(o[q0], scale * v[0]);
-      add_scalar(o[q0 + 1], scale * v[1]);
+      add_scalar(target(q0), scale * v[0]);
+      add_scalar(target(q0 + 1), scale * v[1]);
     }
     if constexpr (single > 0) {
       double last = T[S * n + n - 1];
       for (int k = S - 1; k >= 0; --k) last = last * tau + T[k * n + n - 1];
-      add_scalar(o[n - 1], scale * last);
+      add_scalar(target(n - 1), scale * last);
     }
   }
 

@@ -9,6 +9,7 @@
 #include <catch2/catch.hpp>
 
 #include "estimators/pairwise_lse/pairwise_lse.hpp"
+#include "estimators/common/gram.hpp"
 #include "estimators/common/random.hpp"
 #include "studies/commands/pairwise_fit_json.hpp"
 #include "theory/pairwise/pairwise_model.hpp"
@@ -451,5 +452,28 @@ TEST_CASE("a block's normal equations from the Gram matrix of (psi, y): every pa
     CHECK(arma::approx_equal(ne.G, Psi * Psi.t() / cols, "both", 1e-13, 1e-12));
     CHECK(arma::approx_equal(ne.h, Psi * y / cols, "both", 1e-13, 1e-12));
     CHECK(ne.yy == Approx(arma::dot(y, y) / cols).epsilon(1e-12));
+    // The features in other rows (function k in row rows[k]; here reversed halves, so that
+    // entries cross the diagonal): reduced with the row map, the same G, h and yy, bit for bit
+    // where each entry is one sum in column order (the Gram kernel, the sparse path; dsyrk's
+    // blocking may follow the rows).
+    std::vector<int> rows(static_cast<std::size_t>(p));
+    for (int k = 0; k < p; ++k) rows[static_cast<std::size_t>(k)] = k < p / 2 ? p / 2 - 1 - k : p - 1 - (k - p / 2);
+    arma::mat moved(q, cols);
+    for (int k = 0; k < p; ++k) moved.row(rows[static_cast<std::size_t>(k)]) = PsiY.row(k);
+    moved.row(p) = PsiY.row(p);
+    PartialNormalEquations moved_part;
+    moved_part.Z.zeros(q, q);
+    add_block_normal_equations(moved.memptr(), p, cols / 2, sparse, moved_part, touched);
+    add_block_normal_equations(moved.colptr(cols / 2), p, cols - cols / 2, sparse, moved_part, touched);
+    const NormalEquations back = reduce_normal_equations({moved_part}, p, cols / 4, 4, 0.5, rows);
+    if (sparse || q <= static_cast<std::size_t>(kGramMaxRows)) {
+      CHECK(std::memcmp(back.G.memptr(), ne.G.memptr(), ne.G.n_elem * sizeof(double)) == 0);
+      CHECK(std::memcmp(back.h.memptr(), ne.h.memptr(), ne.h.n_elem * sizeof(double)) == 0);
+      CHECK(back.yy == ne.yy);
+    } else {
+      CHECK(arma::approx_equal(back.G, ne.G, "both", 1e-13, 1e-12));
+      CHECK(arma::approx_equal(back.h, ne.h, "both", 1e-13, 1e-12));
+      CHECK(back.yy == Approx(ne.yy).epsilon(1e-12));
+    }
   }
 }

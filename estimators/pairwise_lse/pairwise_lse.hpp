@@ -138,9 +138,10 @@ void add_block_normal_equations(const double* PsiY, int p, std::size_t cols, boo
 /// Sums chunk partials in their order (the fixed reduction that makes results independent of the
 /// thread count), symmetrises G and normalises by 1/(MN); p >= 1, every part.Z (p+1) x (p+1).
 /// The partials may hold features without a common factor c (e.g. 1/(N-1)): G is then scaled by
-/// c^2 and h by c.
+/// c^2 and h by c. With `rows` (p entries, a permutation of 0..p-1), function k's feature is in
+/// row rows[k] of the partials (y stays in row p), and G, h come back in the functions' order.
 NormalEquations reduce_normal_equations(const std::vector<PartialNormalEquations>& parts, int p, std::size_t M,
-                                        int N, double feature_scale = 1.0);
+                                        int N, double feature_scale = 1.0, const std::vector<int>& rows = {});
 
 /// Whether accumulation adds each feature row's outer product over its nonzeros (p large:
 /// p > 3 (N-1)(s+1)) instead of a dense Gram matrix per block. Both give the same G up to rounding.
