@@ -100,11 +100,19 @@ TEST_CASE("interaction ranges are the order statistics of the drawn interactions
   spec.r = 2;
   const PairwiseModel model(spec, 5);
   for (const std::size_t pairs : {1u, 2u, 7u, 1001u, 20000u}) {
-    // The interactions are those of the drawn token pairs.
+    // The interactions are those of the drawn token pairs, bit for bit at every vector width.
     const arma::vec drawn = model.draw_pair_interactions(99, pairs);
     const arma::mat tokens = model.draw_token_pairs(99, pairs);
-    for (std::size_t t = 0; t < pairs; ++t)
-      REQUIRE(drawn[t] == bilinear_form(model.A(), tokens.colptr(2 * t), tokens.colptr(2 * t + 1), spec.d));
+    for (const VectorWidth width : {VectorWidth::sse2, VectorWidth::avx, VectorWidth::avx512}) {
+      const arma::vec at_width = model.draw_pair_interactions(99, pairs, width);
+      std::size_t mismatches = 0;
+      for (std::size_t t = 0; t < pairs; ++t) {
+        const double u = bilinear_form(model.A(), tokens.colptr(2 * t), tokens.colptr(2 * t + 1), spec.d);
+        mismatches += std::memcmp(&u, &at_width[t], sizeof(double)) != 0;
+      }
+      INFO(pairs << " pairs, width " << static_cast<int>(width));
+      CHECK(mismatches == 0);
+    }
     arma::vec sorted = arma::sort(drawn);  // brute force
     const std::vector<double> tails{0.0, 1e-4, 0.01, 0.25, 0.5};
     const auto ranges = interaction_ranges(model, 99, pairs, tails);

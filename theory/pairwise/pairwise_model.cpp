@@ -8,6 +8,7 @@
 
 #include "estimators/common/input_error.hpp"
 #include "estimators/common/parallel_errors.hpp"
+#include "estimators/common/vector_width.hpp"
 
 namespace attnrate {
 double bilinear_form(const arma::mat& A, const double* x, const double* y, int d) noexcept {
@@ -229,39 +230,83 @@ arma::mat PairwiseModel::draw_token_pairs(std::uint64_t seed, std::size_t T) con
 
 namespace {
 
-// bilinear_form of n token pairs (x_t, y_t) stored one after the other (2d values each), four
-// pairs along the lanes of a vector: each lane runs bilinear_form's operations in its order, so
-// the same bits. A tail of fewer than four pairs repeats its last pair in the spare lanes.
-void bilinear_forms(const arma::mat& A, const double* pairs, int d, std::size_t n, double* u) noexcept {
-  const std::size_t stride = 2 * static_cast<std::size_t>(d);
-  for (std::size_t t0 = 0; t0 < n; t0 += 4) {
-    const double* p[4];
-    for (std::size_t l = 0; l < 4; ++l) p[l] = pairs + std::min(t0 + l, n - 1) * stride;
-    v4d s = {0.0, 0.0, 0.0, 0.0};
-    for (int c = 0; c < d; ++c) {
-      const double* col = A.colptr(c);
-      v4d t = {0.0, 0.0, 0.0, 0.0};
-      for (int r = 0; r < d; ++r) t = t + v4d{p[0][r], p[1][r], p[2][r], p[3][r]} * col[r];
-      s = s + t * v4d{p[0][d + c], p[1][d + c], p[2][d + c], p[3][d + c]};
-    }
-    for (std::size_t l = 0; l < 4 && t0 + l < n; ++l) u[t0 + l] = s[l];
+// bilinear_form of n <= kPairBatch token pairs (x_t, y_t) stored one after the other (2d values
+// each), eight pairs along the lanes of a vector: each lane runs bilinear_form's operations in
+// its order, so the same bits. The pairs are first transposed into `columns` (coordinate k of
+// pair t at k kPairBatch + t, 2d kPairBatch numbers, zero-filled by the caller once), so a lane's
+// values load as one vector; lanes past n compute values that are not kept.
+constexpr std::size_t kPairBatch = 64;
+using v8d = double __attribute__((vector_size(64)));
+
+#define ATTNRATE_BILINEAR_FORMS_BODY                                                                  \
+  const std::size_t stride = 2 * static_cast<std::size_t>(d);                                        \
+  for (std::size_t t = 0; t < n; ++t)                                                                 \
+    for (std::size_t k = 0; k < stride; ++k) columns[k * kPairBatch + t] = pairs[t * stride + k];     \
+  for (std::size_t t0 = 0; t0 < n; t0 += 8) {                                                         \
+    v8d s = {}, x;                                                                                    \
+    for (int c = 0; c < d; ++c) {                                                                     \
+      const double* col = A.colptr(c);                                                                \
+      v8d t = {};                                                                                     \
+      for (int r = 0; r < d; ++r) {                                                                   \
+        std::memcpy(&x, columns + static_cast<std::size_t>(r) * kPairBatch + t0, sizeof(v8d));        \
+        t = t + x * col[r];                                                                           \
+      }                                                                                               \
+      std::memcpy(&x, columns + static_cast<std::size_t>(d + c) * kPairBatch + t0, sizeof(v8d));      \
+      s = s + t * x;                                                                                  \
+    }                                                                                                 \
+    for (std::size_t l = 0; l < 8 && t0 + l < n; ++l) u[t0 + l] = s[l];                               \
   }
+
+void bilinear_forms_baseline(const arma::mat& A, const double* pairs, int d, std::size_t n, double* columns,
+                             double* u) noexcept {
+  ATTNRATE_BILINEAR_FORMS_BODY
+}
+
+#ifdef ATTNRATE_HAVE_AVX2_VARIANT
+[[gnu::target("avx2")]] void bilinear_forms_avx2(const arma::mat& A, const double* pairs, int d, std::size_t n,
+                                                 double* columns, double* u) noexcept {
+  ATTNRATE_BILINEAR_FORMS_BODY
+}
+
+[[gnu::target("avx512f")]] void bilinear_forms_avx512(const arma::mat& A, const double* pairs, int d, std::size_t n,
+                                                      double* columns, double* u) noexcept {
+  ATTNRATE_BILINEAR_FORMS_BODY
+}
+#endif
+#undef ATTNRATE_BILINEAR_FORMS_BODY
+
+using BilinearForms = void (*)(const arma::mat&, const double*, int, std::size_t, double*, double*) noexcept;
+
+// The variant of `width` (avx: AVX2, where the CPU has it), or the widest this CPU runs.
+BilinearForms select_bilinear_forms(VectorWidth width) noexcept {
+  if (!cpu_supports(width)) width = widest_vector();
+#ifdef ATTNRATE_HAVE_AVX2_VARIANT
+  static const bool avx2 = __builtin_cpu_supports("avx2");
+  if (width == VectorWidth::avx512) return bilinear_forms_avx512;
+  if (width == VectorWidth::avx && avx2) return bilinear_forms_avx2;
+#endif
+  return bilinear_forms_baseline;
 }
 
 }  // namespace
 
 arma::vec PairwiseModel::draw_pair_interactions(std::uint64_t seed, std::size_t T) const {
+  static const VectorWidth widest = widest_vector();
+  return draw_pair_interactions(seed, T, widest);
+}
+
+arma::vec PairwiseModel::draw_pair_interactions(std::uint64_t seed, std::size_t T, VectorWidth width) const {
+  const BilinearForms bilinear_forms = select_bilinear_forms(width);
   // The pairs of draw_token_pairs(seed, T), in batches: the same draws, without the d x 2T
   // matrix (160 MB for the 10^6 pairs of a spline range at d = 10).
   const int d = spec_.d;
-  constexpr std::size_t kBatch = 64;
-  std::vector<double> pairs(kBatch * 2 * static_cast<std::size_t>(d));
+  std::vector<double> pairs(kPairBatch * 2 * static_cast<std::size_t>(d)), columns(pairs.size(), 0.0);
   arma::vec u(T, arma::fill::none);
   Rng rng(seed);
-  for (std::size_t t0 = 0; t0 < T; t0 += kBatch) {
-    const std::size_t n = std::min(kBatch, T - t0);
+  for (std::size_t t0 = 0; t0 < T; t0 += kPairBatch) {
+    const std::size_t n = std::min(kPairBatch, T - t0);
     for (std::size_t t = 0; t < n; ++t) tokens_.draw_sample(rng, 2, d, pairs.data() + t * 2 * d);
-    bilinear_forms(A_, pairs.data(), d, n, u.memptr() + t0);
+    bilinear_forms(A_, pairs.data(), d, n, columns.data(), u.memptr() + t0);
   }
   return u;
 }

@@ -87,8 +87,11 @@ class PairwiseModel {
   arma::mat draw_token_pairs(std::uint64_t seed, std::size_t T) const;
 
   /// T interactions u = X_1^T A X_2 of fresh token pairs (the law rho: the first two
-  /// tokens of a sample, so dependent for exchangeable tokens), from Rng(seed) alone.
+  /// tokens of a sample, so dependent for exchangeable tokens), from Rng(seed) alone: the pairs of
+  /// draw_token_pairs(seed, T), each u with bilinear_form's bits. Eight pairs at a time along
+  /// vector lanes, at `width` (or the widest this CPU runs); every width gives the same bits.
   arma::vec draw_pair_interactions(std::uint64_t seed, std::size_t T) const;
+  arma::vec draw_pair_interactions(std::uint64_t seed, std::size_t T, VectorWidth width) const;
 
  private:
   PairwiseModelSpec spec_;
