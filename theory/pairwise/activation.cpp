@@ -8,7 +8,6 @@
 #include <limits>
 #include <numbers>
 #include <sstream>
-#include <type_traits>
 
 #if !defined(__x86_64__) || !defined(__SSE2__)
 #error "the activation kernels use SLEEF's x86-64 SSE2 functions (see activation.hpp)"
