@@ -271,6 +271,13 @@ TEST_CASE("token laws draw several streams as each stream draws alone", "[model]
       INFO(law_name << ", N = " << N << ", d = " << d << ", " << count << " samples");
       CHECK(std::memcmp(a.data(), b.data(), a.size() * sizeof(double)) == 0);
       CHECK(diverged == 0);
+      // n pairs from one stream in one call, as n calls of draw_sample(rng, 2, d).
+      Rng one(derive_seed(5, {static_cast<std::uint64_t>(N)})), pairwise = one;
+      std::vector<double> p1(2 * d * static_cast<std::size_t>(count)), p2(p1.size());
+      law.draw_pairs(one, count, d, p1.data());
+      for (int t = 0; t < count; ++t) law.draw_sample(pairwise, 2, d, p2.data() + 2 * d * static_cast<std::size_t>(t));
+      CHECK(std::memcmp(p1.data(), p2.data(), p1.size() * sizeof(double)) == 0);
+      CHECK(one() == pairwise());
     }
   }
 }

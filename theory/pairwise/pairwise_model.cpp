@@ -305,7 +305,7 @@ arma::vec PairwiseModel::draw_pair_interactions(std::uint64_t seed, std::size_t 
   Rng rng(seed);
   for (std::size_t t0 = 0; t0 < T; t0 += kPairBatch) {
     const std::size_t n = std::min(kPairBatch, T - t0);
-    for (std::size_t t = 0; t < n; ++t) tokens_.draw_sample(rng, 2, d, pairs.data() + t * 2 * d);
+    tokens_.draw_pairs(rng, n, d, pairs.data());
     bilinear_forms(A_, pairs.data(), d, n, columns.data(), u.memptr() + t0);
   }
   return u;

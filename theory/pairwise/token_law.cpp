@@ -2,6 +2,7 @@
 
 #include <charconv>
 #include <cmath>
+#include <limits>
 #include <sstream>
 #include <vector>
 
@@ -80,6 +81,19 @@ void TokenLaw::draw_samples(Rng* rngs, std::size_t count, int N, int d, double* 
   const std::size_t n = static_cast<std::size_t>(N) * d;
   if (kind == Kind::uniform) return uniform_streams(rngs, count, n, -1.0, 1.0, out, n);
   for (std::size_t t = 0; t < count; ++t) draw_sample(rngs[t], N, d, out + t * n);
+}
+
+void TokenLaw::draw_pairs(Rng& rng, std::size_t n, int d, double* out) const {
+  // Independent tokens draw the same numbers in one run as pair by pair; exchangeable ones share
+  // a draw per call, so pairs go one at a time.
+  if (kind == Kind::exchangeable) {
+    for (std::size_t t = 0; t < n; ++t) draw_sample(rng, 2, d, out + t * 2 * static_cast<std::size_t>(d));
+    return;
+  }
+  const std::size_t tokens = 2 * n;
+  if (tokens <= static_cast<std::size_t>(std::numeric_limits<int>::max()))
+    return draw_sample(rng, static_cast<int>(tokens), d, out);
+  for (std::size_t t = 0; t < n; ++t) draw_sample(rng, 2, d, out + t * 2 * static_cast<std::size_t>(d));
 }
 
 }  // namespace attnrate

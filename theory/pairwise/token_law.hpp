@@ -29,6 +29,10 @@ struct TokenLaw {
   /// draw_sample for `count` samples, sample t from rngs[t] into out + t N d: the same values,
   /// and the same states of the streams afterwards (uniform tokens draw the streams side by side).
   void draw_samples(Rng* rngs, std::size_t count, int N, int d, double* out) const;
+
+  /// n successive draw_sample(rng, 2, d, out + 2 t d), t = 0..n-1: n token pairs from one stream,
+  /// the same values (for independent tokens, one run over the stream).
+  void draw_pairs(Rng& rng, std::size_t n, int d, double* out) const;
 };
 
 }  // namespace attnrate
