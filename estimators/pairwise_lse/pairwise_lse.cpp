@@ -27,8 +27,8 @@ std::size_t chunk_count(int p) {
 }
 
 // Features of one block into PsiT (count*N columns of stride ld >= basis size, each zeroed here
-// just before its sums, while it is in cache): unscaled sums sum_{j != i} B_k(u_ij), the 1/(N-1)
-// is applied once to G and h.
+// just before its sums, while it is in cache): unscaled sums sum_{j != i} B_k(u_ij), in row
+// rows[k] of the column; the 1/(N-1) is applied once to G and h.
 //
 // Per sample the interactions u_ij = x_i . (A x_j) are computed four j at a time (plain
 // left-to-right sums over the coordinates in every lane, A x_j first), then clamped to
