@@ -284,12 +284,14 @@ TEST_CASE("token laws draw several streams as each stream draws alone", "[model]
 
 TEST_CASE("data generation gives the interactions its outputs came from, and the same samples", "[model]") {
   // draw_samples with U: X and Y as without it; U is sample_interactions of each drawn sample;
-  // and sample m's tokens are the law's draws from its own stream derive_seed(data_seed, {m}).
+  // sample m's tokens are the law's draws from its own stream derive_seed(data_seed, {m}), and
+  // its outputs the model equation with that stream's next normals as noise, bit for bit.
   for (const auto& [N, d] : {std::pair{8, 5}, std::pair{3, 1}, std::pair{5, 7}}) {
     PairwiseModelSpec spec;
     spec.N = N;
     spec.d = d;
     spec.r = 1;
+    spec.sigma = 0.7;
     spec.activation = "weierstrass:1";
     const PairwiseModel model(spec, 3);
     const std::size_t M = 37, first = 5, per = static_cast<std::size_t>(N) * (N - 1);
@@ -302,16 +304,27 @@ TEST_CASE("data generation gives the interactions its outputs came from, and the
     CHECK(std::memcmp(X.memptr(), X2.memptr(), X.n_elem * sizeof(double)) == 0);
     CHECK(std::memcmp(Y.memptr(), Y2.memptr(), Y.n_elem * sizeof(double)) == 0);
     std::vector<double> scratch(sample_interactions_scratch(N, d)), u(per), x(static_cast<std::size_t>(N) * d);
-    std::size_t wrong_u = 0, wrong_x = 0;
+    std::size_t wrong_u = 0, wrong_x = 0, wrong_y = 0;
     for (std::size_t m = 0; m < M; ++m) {
       sample_interactions(model.A(), X.colptr(m * N), N, d, scratch.data(), u.data());
       wrong_u += std::memcmp(u.data(), U.data() + m * per, per * sizeof(double)) != 0;
       Rng rng(derive_seed(11, {first + m}));
       model.tokens().draw_sample(rng, N, d, x.data());
       wrong_x += std::memcmp(x.data(), X.colptr(m * N), x.size() * sizeof(double)) != 0;
+      // Y_i = (1 / (N - 1)) (phi over row i, summed in j) + sigma eps_i, the eps_i the stream's
+      // next N normal() values after the tokens.
+      std::vector<double> phi_u(u);
+      model.phi().evaluate(phi_u, phi_u);
+      for (int i = 0; i < N; ++i) {
+        double sum = 0.0;
+        for (int j = 0; j < N - 1; ++j) sum += phi_u[static_cast<std::size_t>(i) * (N - 1) + j];
+        const double y = (1.0 / (N - 1)) * sum + spec.sigma * rng.normal();
+        wrong_y += std::memcmp(&y, &Y[m * N + i], sizeof(double)) != 0;
+      }
     }
     CHECK(wrong_u == 0);
     CHECK(wrong_x == 0);
+    CHECK(wrong_y == 0);
   }
 }
 

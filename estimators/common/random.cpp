@@ -29,7 +29,7 @@ using D = double __attribute__((vector_size(8 * kLanes)));
   /* an integer, so the sum is exact. */                                                                  \
   const U magic = U{} + 0x4330000000000000ULL, low32 = U{} + 0xffffffffULL;                               \
   const D two52 = D{} + 0x1.0p52, two32 = D{} + 0x1.0p32, two_m53 = D{} + 0x1.0p-53;                      \
-  const D vlo = D{} + lo, width = D{} + (hi - lo);                                                        \
+  const D vlo = lo - D{}, width = (hi - lo) - D{}; /* x - 0 = x, -0 included */                          \
   for (std::size_t k = 0; k < n; ++k) {                                                                   \
     const U sum = s0 + s3;                                                                                \
     const U result = ((sum << 23) | (sum >> 41)) + s0;                                                    \

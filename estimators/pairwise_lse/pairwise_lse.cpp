@@ -59,7 +59,7 @@ struct LocateConstants {
   v4d a, b, inv_h, half = {0.5, 0.5, 0.5, 0.5};
   v4i zero = {0, 0, 0, 0}, last;
   explicit LocateConstants(const PiecewiseBasis& basis)
-      : a(v4d{} + basis.a()), b(v4d{} + basis.b()), inv_h(v4d{} + basis.inv_h()), last(v4i{} + (basis.pieces() - 1)) {}
+      : a(basis.a() - v4d{}), b(basis.b() - v4d{}), inv_h(basis.inv_h() - v4d{}), last(v4i{} + (basis.pieces() - 1)) {}
 };
 
 [[gnu::always_inline]] inline void clamp_locate4(v4d u, const LocateConstants& c, int* __restrict piece,
@@ -304,14 +304,16 @@ InteractionFeatures select_interaction_features(bool allow_avx2) {
   return interaction_features_baseline;
 }
 
-// The row of each basis function in a block's (psi, y) columns: the functions farthest from the
-// middle of the basis first, the middle ones last, y after them (ties: the lower index first).
-// The Gram kernel skips a column in a block of eight rows where those rows are all zero, and a row
-// block costs the number of rows from its first to the last (the upper triangle); interactions
-// fall mostly in the middle pieces, so their functions go where a row block costs least (at
-// K = 40, N = 8, d = 5, the work of the row blocks counted over drawn interactions falls by 45%).
-// Any order gives the same bits: each entry of G, h is the same sum of
-// the same products, placed elsewhere (reduce_normal_equations puts it back).
+// The row of each basis function in a block's (psi, y) columns for the Gram kernel: the functions
+// farthest from the middle of the basis first, the middle ones last, y after them (ties: the
+// lower index first). The kernel skips a column in a block of rows (8 at AVX-512F, 4 or 2 at the
+// narrower widths) where those rows are all zero, and a row block costs the number of rows from
+// its first to the last (the upper triangle); interactions fall mostly in the middle pieces, so
+// their functions go where a row block costs least (at K = 40, N = 8, d = 5, the work of the row
+// blocks counted over drawn interactions falls by 45%). The order changes no bit there: each entry
+// of G, h is one sum of the same products in column order, placed elsewhere
+// (reduce_normal_equations puts it back). dsyrk's blocking may follow the rows, and the sparse
+// path gains nothing, so they keep the natural order.
 std::vector<int> gram_row_order(int p) {
   std::vector<int> by_distance(static_cast<std::size_t>(p));
   std::iota(by_distance.begin(), by_distance.end(), 0);
@@ -402,7 +404,10 @@ NormalEquations accumulate_normal_equations(const BSplineBasis& basis, const arm
   const BlockFeatures block_features = select_block_features(options.allow_avx2);
   const InteractionFeatures interaction_features = select_interaction_features(options.allow_avx2);
   const bool given_interactions = source.gives_interactions(A);
-  const std::vector<int> rows = gram_row_order(p);
+  const bool gram_kernel = !sparse && p + 1 <= kGramMaxRows;
+  std::vector<int> rows(static_cast<std::size_t>(p));
+  if (gram_kernel) rows = gram_row_order(p);
+  else std::iota(rows.begin(), rows.end(), 0);
 
   // Column t of PsiY is (psi_t, y_t), psi_t in the rows above: one Gram matrix per block gives G,
   // h and sum y^2.
@@ -440,7 +445,7 @@ NormalEquations accumulate_normal_equations(const BSplineBasis& basis, const arm
       }
     }
   }
-  NormalEquations ne = reduce_normal_equations(sums, p, M, N, 1.0 / (N - 1), rows);
+  NormalEquations ne = reduce_normal_equations(sums, p, M, N, 1.0 / (N - 1), gram_kernel ? rows : std::vector<int>{});
   // Non-finite outputs (or |Y| so large that Y^2 overflows) make every quantity below
   // meaningless: refuse them here, where the cause can still be named.
   if (!std::isfinite(ne.yy) || !ne.h.is_finite() || !ne.G.is_finite())
