@@ -274,11 +274,7 @@ TEST_CASE("features from the source's interactions equal features formed from th
     const SampleBlockSource plain = [&model](std::size_t first, std::size_t count, double* X, double* Y) {
       model.draw_samples(5, first, count, X, Y);
     };
-    const SampleBlockSource given = SampleBlockSource::with_interactions(
-        [&model](std::size_t first, std::size_t count, double* X, double* Y, double* U) {
-          model.draw_samples(5, first, count, X, Y, U);
-        },
-        model.A());
+    const SampleBlockSource given = model.sample_source(5);
     const arma::mat copy = model.A();
     REQUIRE(given.gives_interactions(model.A()));
     REQUIRE(given.gives_interactions(copy));

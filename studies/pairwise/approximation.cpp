@@ -182,9 +182,7 @@ nlohmann::json run_approximation(const Config& c, const Settings& settings, cons
         const BSplineBasis basis(a, b, static_cast<int>(cell.K), c.degrees[cell.activation]);
         // A, data and test pairs depend on the repetition only: the K of one repetition are paired.
         const std::uint64_t data_seed = derive_seed(c.seed, {hash_name("data"), static_cast<std::uint64_t>(cell.rep)});
-        SampleBlockSource source = [&model, data_seed](std::size_t first, std::size_t count, double* X, double* Y) {
-          model.draw_samples(data_seed, first, count, X, Y);
-        };
+        const SampleBlockSource source = model.sample_source(data_seed);
         LseOptions opt;
         opt.threads = threads;
         const PairwiseLseFit fit = fit_pairwise_lse(basis, model.A(), model.N(), model.d(), c.M, source, opt);

@@ -185,9 +185,7 @@ nlohmann::json run_coercivity(const Plan& p, const Settings& settings, const Stu
         const std::uint64_t ds =
             derive_seed(p.seed, {hash_name("data"), hash_name(name), ref.M, static_cast<std::uint64_t>(ref.rep)});
         const PairwiseModel& model = law.model->get();
-        SampleBlockSource src = [&model, ds](std::size_t f, std::size_t n, double* X, double* Y) {
-          model.draw_samples(ds, f, n, X, Y);
-        };
+        const SampleBlockSource src = model.sample_source(ds);
         LseOptions lo;
         lo.threads = threads;
         const PairwiseModelSpec& m = p.models[ref.law];

@@ -276,9 +276,7 @@ CellResult run_adaptive_cell(const Config& c, const PairwiseModel& model, double
   const bool drawn_once = static_cast<double>(M) * N * (d + 1) * sizeof(double) <= kMaxDrawnOnceBytes;
   arma::mat X;
   arma::vec Y;
-  SampleBlockSource source = [&model, data_seed](std::size_t first, std::size_t count, double* Xb, double* Yb) {
-    model.draw_samples(data_seed, first, count, Xb, Yb);
-  };
+  SampleBlockSource source = model.sample_source(data_seed);
   if (drawn_once) {
     model.draw_samples_into(data_seed, M, X, Y, threads);
     source = in_memory_source(X, Y, N);
@@ -346,12 +344,7 @@ CellResult run_cell(const Config& c, const PairwiseModel& model, double a, doubl
   r.K = known_b_pieces(c, c.schedule, model.phi().claimed_smoothness(), M);
   const BSplineBasis basis(a, b, r.K, c.degree);
   const std::uint64_t data_seed = derive_seed(c.seed, {hash_name("data"), M, static_cast<std::uint64_t>(rep)});
-  // The fit reads the interactions the model formed for the outputs (the same bits it would form).
-  const SampleBlockSource source = SampleBlockSource::with_interactions(
-      [&model, data_seed](std::size_t first, std::size_t count, double* X, double* Y, double* U) {
-        model.draw_samples(data_seed, first, count, X, Y, U);
-      },
-      model.A());
+  const SampleBlockSource source = model.sample_source(data_seed);
   LseOptions opt;
   opt.ridge = c.ridge;
   opt.threads = threads;

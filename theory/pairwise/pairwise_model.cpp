@@ -202,6 +202,14 @@ void PairwiseModel::draw_samples(std::uint64_t data_seed, std::size_t first, std
   }
 }
 
+SampleBlockSource PairwiseModel::sample_source(std::uint64_t data_seed) const {
+  return SampleBlockSource::with_interactions(
+      [this, data_seed](std::size_t first, std::size_t count, double* X, double* Y, double* U) {
+        draw_samples(data_seed, first, count, X, Y, U);
+      },
+      A_);
+}
+
 void PairwiseModel::draw_samples_into(std::uint64_t data_seed, std::size_t M, arma::mat& X, arma::vec& Y,
                                       int threads) const {
   const std::size_t N = static_cast<std::size_t>(spec_.N);

@@ -12,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "estimators/pairwise_lse/pairwise_lse.hpp"
 #include "theory/pairwise/activation.hpp"
 #include "theory/pairwise/token_law.hpp"
 
@@ -75,6 +76,11 @@ class PairwiseModel {
   /// sample_interactions' order and bits. Thread-safe.
   void draw_samples(std::uint64_t data_seed, std::size_t first, std::size_t count, double* X, double* Y,
                     double* U = nullptr) const;
+
+  /// The samples of the stream `data_seed` (draw_samples) as a fit's source; it gives their
+  /// interactions under A too, so a fit with this A reads them instead of forming them again (the
+  /// same bits). The model must outlive the source.
+  SampleBlockSource sample_source(std::uint64_t data_seed) const;
 
   /// Samples [0, M) of the stream into memory (X d x M*N, Y M*N), drawn in blocks on `threads`
   /// OpenMP threads: the values of draw_samples(data_seed, 0, M, ...), since a sample's draws do
