@@ -75,11 +75,8 @@ ATTNRATE_TARGET_END
 
 void uniform_streams(Rng* rngs, std::size_t count, std::size_t n, double lo, double hi, double* out,
                      std::size_t stride, VectorWidth width) noexcept {
-  static const bool avx2 = __builtin_cpu_supports("avx2");
-  if (!cpu_supports(width)) width = widest_vector();
-  const auto pass = width == VectorWidth::avx512     ? pass_avx512
-                    : width == VectorWidth::avx && avx2 ? pass_avx2
-                                                        : pass_baseline;
+  const KernelBuild build = kernel_build(width);
+  const auto pass = build == KernelBuild::avx512 ? pass_avx512 : build == KernelBuild::avx2 ? pass_avx2 : pass_baseline;
   for (std::size_t t0 = 0; t0 < count; t0 += kLanes) {
     const std::size_t lanes = std::min(kLanes, count - t0);
     std::uint64_t* state[kLanes];

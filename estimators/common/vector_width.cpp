@@ -14,4 +14,12 @@ VectorWidth widest_vector() noexcept {
                                            : VectorWidth::sse2;
 }
 
+KernelBuild kernel_build(VectorWidth width) noexcept {
+  static const bool avx2 = (__builtin_cpu_init(), __builtin_cpu_supports("avx2"));
+  if (!cpu_supports(width)) width = widest_vector();
+  return width == VectorWidth::avx512            ? KernelBuild::avx512
+         : width == VectorWidth::avx && avx2 ? KernelBuild::avx2
+                                             : KernelBuild::baseline;
+}
+
 }  // namespace attnrate

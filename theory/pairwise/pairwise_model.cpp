@@ -285,14 +285,16 @@ void bilinear_forms_baseline(const arma::mat& A, const double* pairs, int d, std
 
 using BilinearForms = void (*)(const arma::mat&, const double*, int, std::size_t, double*, double*) noexcept;
 
-// The variant of `width` (avx: AVX2, where the CPU has it), or the widest this CPU runs.
+// The build of `width` (kernel_build).
 BilinearForms select_bilinear_forms(VectorWidth width) noexcept {
-  if (!cpu_supports(width)) width = widest_vector();
 #ifdef ATTNRATE_HAVE_AVX2_VARIANT
-  static const bool avx2 = __builtin_cpu_supports("avx2");
-  if (width == VectorWidth::avx512) return bilinear_forms_avx512;
-  if (width == VectorWidth::avx && avx2) return bilinear_forms_avx2;
+  switch (kernel_build(width)) {
+    case KernelBuild::avx512: return bilinear_forms_avx512;
+    case KernelBuild::avx2: return bilinear_forms_avx2;
+    case KernelBuild::baseline: break;
+  }
 #endif
+  (void)width;
   return bilinear_forms_baseline;
 }
 
