@@ -304,23 +304,24 @@ InteractionFeatures select_interaction_features(bool allow_avx2) {
   return interaction_features_baseline;
 }
 
-// The row of each basis function in a block's (psi, y) columns for the Gram kernel: the functions
-// farthest from the middle of the basis first, the middle ones last, y after them (ties: the
-// lower index first). The kernel skips a column in a block of rows (8 at AVX-512F, 4 or 2 at the
-// narrower widths) where those rows are all zero, and a row block costs the number of rows from
-// its first to the last (the upper triangle); interactions fall mostly in the middle pieces, so
-// their functions go where a row block costs least (at K = 40, N = 8, d = 5, the work of the row
-// blocks counted over drawn interactions falls by 45%). The order changes no bit there: each entry
-// of G, h is one sum of the same products in column order, placed elsewhere
-// (reduce_normal_equations puts it back). dsyrk's blocking may follow the rows, and the sparse
-// path gains nothing, so they keep the natural order.
-std::vector<int> gram_row_order(int p) {
-  std::vector<int> by_distance(static_cast<std::size_t>(p));
-  std::iota(by_distance.begin(), by_distance.end(), 0);
-  std::stable_sort(by_distance.begin(), by_distance.end(),
-                   [p](int k, int l) { return std::abs(2 * k - (p - 1)) > std::abs(2 * l - (p - 1)); });
+// The row of each basis function in a block's (psi, y) columns (y after them): for the Gram
+// kernel, the functions farthest from the middle of the basis first and the middle ones last
+// (ties: the lower index first); otherwise the natural order. The kernel skips a column in a
+// block of rows (8 at AVX-512F, 4 or 2 at the narrower widths) where those rows are all zero, and
+// a row block costs the number of rows from its first to the last (the upper triangle);
+// interactions fall mostly in the middle pieces, so their functions go where a row block costs
+// least (at K = 40, N = 8, d = 5, the work of the row blocks counted over drawn interactions falls
+// by 45%). The order changes no bit there: each entry of G, h is one sum of the same products in
+// column order, placed elsewhere (reduce_normal_equations puts it back). dsyrk's blocking may
+// follow the rows, and the sparse path gains nothing, so they keep the natural order.
+std::vector<int> feature_rows(int p, bool for_gram_kernel) {
+  std::vector<int> order(static_cast<std::size_t>(p));
+  std::iota(order.begin(), order.end(), 0);
+  if (for_gram_kernel)
+    std::stable_sort(order.begin(), order.end(),
+                     [p](int k, int l) { return std::abs(2 * k - (p - 1)) > std::abs(2 * l - (p - 1)); });
   std::vector<int> rows(static_cast<std::size_t>(p));
-  for (int r = 0; r < p; ++r) rows[static_cast<std::size_t>(by_distance[static_cast<std::size_t>(r)])] = r;
+  for (int r = 0; r < p; ++r) rows[static_cast<std::size_t>(order[static_cast<std::size_t>(r)])] = r;
   return rows;
 }
 
@@ -404,10 +405,7 @@ NormalEquations accumulate_normal_equations(const BSplineBasis& basis, const arm
   const BlockFeatures block_features = select_block_features(options.allow_avx2);
   const InteractionFeatures interaction_features = select_interaction_features(options.allow_avx2);
   const bool given_interactions = source.gives_interactions(A);
-  const bool gram_kernel = !sparse && p + 1 <= kGramMaxRows;
-  std::vector<int> rows(static_cast<std::size_t>(p));
-  if (gram_kernel) rows = gram_row_order(p);
-  else std::iota(rows.begin(), rows.end(), 0);
+  const std::vector<int> rows = feature_rows(p, !sparse && p + 1 <= kGramMaxRows);
 
   // Column t of PsiY is (psi_t, y_t), psi_t in the rows above: one Gram matrix per block gives G,
   // h and sum y^2.
@@ -445,7 +443,7 @@ NormalEquations accumulate_normal_equations(const BSplineBasis& basis, const arm
       }
     }
   }
-  NormalEquations ne = reduce_normal_equations(sums, p, M, N, 1.0 / (N - 1), gram_kernel ? rows : std::vector<int>{});
+  NormalEquations ne = reduce_normal_equations(sums, p, M, N, 1.0 / (N - 1), rows);
   // Non-finite outputs (or |Y| so large that Y^2 overflows) make every quantity below
   // meaningless: refuse them here, where the cause can still be named.
   if (!std::isfinite(ne.yy) || !ne.h.is_finite() || !ne.G.is_finite())
@@ -470,8 +468,7 @@ double composed_training_risk(const SplineSum& phi, const arma::mat& A, int N, i
     polys.emplace_back(t.basis);
     p_max = std::max(p_max, t.basis.size());
   }
-  std::vector<int> natural(static_cast<std::size_t>(p_max));
-  std::iota(natural.begin(), natural.end(), 0);
+  const std::vector<int> natural = feature_rows(p_max, false);
   const double inv = 1.0 / (N - 1);
   std::vector<double> sums(blocks, 0.0);
 #pragma omp parallel num_threads(threads)
