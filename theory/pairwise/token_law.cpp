@@ -85,14 +85,9 @@ void TokenLaw::draw_samples(Rng* rngs, std::size_t count, int N, int d, double* 
 
 void TokenLaw::draw_pairs(Rng& rng, std::size_t n, int d, double* out) const {
   // Independent tokens draw the same numbers in one run as pair by pair; exchangeable ones share
-  // a draw per call, so pairs go one at a time.
-  if (kind == Kind::exchangeable) {
-    for (std::size_t t = 0; t < n; ++t) draw_sample(rng, 2, d, out + t * 2 * static_cast<std::size_t>(d));
-    return;
-  }
-  const std::size_t tokens = 2 * n;
-  if (tokens <= static_cast<std::size_t>(std::numeric_limits<int>::max()))
-    return draw_sample(rng, static_cast<int>(tokens), d, out);
+  // a draw per call, so their pairs go one at a time.
+  if (kind != Kind::exchangeable && 2 * n <= static_cast<std::size_t>(std::numeric_limits<int>::max()))
+    return draw_sample(rng, static_cast<int>(2 * n), d, out);
   for (std::size_t t = 0; t < n; ++t) draw_sample(rng, 2, d, out + t * 2 * static_cast<std::size_t>(d));
 }
 
