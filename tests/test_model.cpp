@@ -186,28 +186,40 @@ double documented_interaction(const arma::mat& A, const double* x, int i, int j,
   return u;
 }
 
+// The rank-1 weierstrass:1 model of the data-generation tests.
+PairwiseModel test_model(int N, int d, double sigma) {
+  PairwiseModelSpec spec;
+  spec.N = N;
+  spec.d = d;
+  spec.r = 1;
+  spec.sigma = sigma;
+  spec.activation = "weierstrass:1";
+  return PairwiseModel(spec, 3);
+}
+
 }  // namespace
 
 TEST_CASE("data generation sums each interaction in its documented order (exact bits)", "[model]") {
+  // Sample m's tokens are the law's draws from its own stream derive_seed(data_seed, {m});
   // u_ij = sum_r x_i[r] (sum_c A(r, c) x_j[c]), both sums from 0.0 in increasing index, phi over
-  // sample i's row in increasing j != i, then Y_i = (1 / (N - 1)) (sum of the row) + sigma eps: the
-  // reference below is that definition, one interaction at a time.
+  // sample i's row in increasing j != i, then Y_i = (1 / (N - 1)) (sum of the row) + sigma eps_i,
+  // eps_i the stream's next normal() values: the reference below is that definition, one
+  // interaction at a time.
   for (const auto& [N, d] : {std::pair{8, 5}, std::pair{3, 1}, std::pair{5, 7}}) {
-    PairwiseModelSpec spec;
-    spec.N = N;
-    spec.d = d;
-    spec.r = 1;
-    spec.sigma = 0.0;
-    spec.activation = "weierstrass:1";
-    const PairwiseModel model(spec, 3);
-    const std::size_t M = 40;
+    const double sigma = 0.7;
+    const PairwiseModel model = test_model(N, d, sigma);
+    const std::size_t M = 40, first = 5;
     arma::mat X(d, M * N);
     arma::vec Y(M * N);
-    model.draw_samples(11, 0, M, X.memptr(), Y.memptr());
+    model.draw_samples(11, first, M, X.memptr(), Y.memptr());
     const arma::mat& A = model.A();
-    std::size_t mismatches = 0;
+    std::vector<double> tokens(static_cast<std::size_t>(N) * d);
+    std::size_t wrong_x = 0, mismatches = 0;
     for (std::size_t m = 0; m < M; ++m) {
       const double* x = X.colptr(m * N);
+      Rng rng(derive_seed(11, {first + m}));
+      model.tokens().draw_sample(rng, N, d, tokens.data());
+      wrong_x += std::memcmp(tokens.data(), x, tokens.size() * sizeof(double)) != 0;
       for (int i = 0; i < N; ++i) {
         std::vector<double> row;
         for (int j = 0; j < N; ++j) {
@@ -217,10 +229,12 @@ TEST_CASE("data generation sums each interaction in its documented order (exact 
         model.phi().evaluate(row, row);
         double sum = 0.0;
         for (double v : row) sum += v;
-        mismatches += Y[m * N + i] != (1.0 / (N - 1)) * sum;
+        const double y = (1.0 / (N - 1)) * sum + sigma * rng.normal();
+        mismatches += std::memcmp(&y, &Y[m * N + i], sizeof(double)) != 0;
       }
     }
     INFO("N = " << N << ", d = " << d);
+    CHECK(wrong_x == 0);
     CHECK(mismatches == 0);
   }
 }
@@ -282,18 +296,10 @@ TEST_CASE("token laws draw several streams as each stream draws alone", "[model]
   }
 }
 
-TEST_CASE("data generation gives the interactions its outputs came from, and the same samples", "[model]") {
-  // draw_samples with U: X and Y as without it; U is sample_interactions of each drawn sample;
-  // sample m's tokens are the law's draws from its own stream derive_seed(data_seed, {m}), and
-  // its outputs the model equation with that stream's next normals as noise, bit for bit.
+TEST_CASE("data generation gives the interactions its outputs came from", "[model]") {
+  // draw_samples with U: X and Y as without it, and U is sample_interactions of each drawn sample.
   for (const auto& [N, d] : {std::pair{8, 5}, std::pair{3, 1}, std::pair{5, 7}}) {
-    PairwiseModelSpec spec;
-    spec.N = N;
-    spec.d = d;
-    spec.r = 1;
-    spec.sigma = 0.7;
-    spec.activation = "weierstrass:1";
-    const PairwiseModel model(spec, 3);
+    const PairwiseModel model = test_model(N, d, 0.7);
     const std::size_t M = 37, first = 5, per = static_cast<std::size_t>(N) * (N - 1);
     arma::mat X(d, M * N), X2(d, M * N);
     arma::vec Y(M * N), Y2(M * N);
@@ -303,28 +309,13 @@ TEST_CASE("data generation gives the interactions its outputs came from, and the
     INFO("N = " << N << ", d = " << d);
     CHECK(std::memcmp(X.memptr(), X2.memptr(), X.n_elem * sizeof(double)) == 0);
     CHECK(std::memcmp(Y.memptr(), Y2.memptr(), Y.n_elem * sizeof(double)) == 0);
-    std::vector<double> scratch(sample_interactions_scratch(N, d)), u(per), x(static_cast<std::size_t>(N) * d);
-    std::size_t wrong_u = 0, wrong_x = 0, wrong_y = 0;
+    std::vector<double> scratch(sample_interactions_scratch(N, d)), u(per);
+    std::size_t wrong_u = 0;
     for (std::size_t m = 0; m < M; ++m) {
       sample_interactions(model.A(), X.colptr(m * N), N, d, scratch.data(), u.data());
       wrong_u += std::memcmp(u.data(), U.data() + m * per, per * sizeof(double)) != 0;
-      Rng rng(derive_seed(11, {first + m}));
-      model.tokens().draw_sample(rng, N, d, x.data());
-      wrong_x += std::memcmp(x.data(), X.colptr(m * N), x.size() * sizeof(double)) != 0;
-      // Y_i = (1 / (N - 1)) (phi over row i, summed in j) + sigma eps_i, the eps_i the stream's
-      // next N normal() values after the tokens.
-      std::vector<double> phi_u(u);
-      model.phi().evaluate(phi_u, phi_u);
-      for (int i = 0; i < N; ++i) {
-        double sum = 0.0;
-        for (int j = 0; j < N - 1; ++j) sum += phi_u[static_cast<std::size_t>(i) * (N - 1) + j];
-        const double y = (1.0 / (N - 1)) * sum + spec.sigma * rng.normal();
-        wrong_y += std::memcmp(&y, &Y[m * N + i], sizeof(double)) != 0;
-      }
     }
     CHECK(wrong_u == 0);
-    CHECK(wrong_x == 0);
-    CHECK(wrong_y == 0);
   }
 }
 
